@@ -1,0 +1,244 @@
+//! Diagnostics: what a reader skipped, repaired or could not represent, as plain data.
+//!
+//! A diagnostic holds a byte [`Span`]; line and column are worked out only when it is
+//! rendered ([`LineIndex`]), so readers pay nothing for positions they never print.
+
+use std::fmt;
+
+/// A byte range in the source, `start..end`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Span {
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+}
+
+impl Span {
+    /// The range `start..end`.
+    pub fn new(start: usize, end: usize) -> Self {
+        Span { start, end }
+    }
+}
+
+/// How bad a finding is. Ordered, so `severity >= Severity::Warning` works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Worth knowing; nothing is wrong.
+    Info,
+    /// Something was repaired, dropped or may not show as expected.
+    Warning,
+    /// The input breaks a rule; the affected part is lost or wrong.
+    Error,
+}
+
+impl Severity {
+    /// `info`, `warning` or `error`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+macro_rules! codes {
+    ($($variant:ident = $code:literal, $severity:ident, $doc:literal;)*) => {
+        /// A stable, path-like diagnostic code. Each is documented once, here.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum Code {
+            $(#[doc = $doc] $variant,)*
+        }
+
+        impl Code {
+            /// Every code, in catalogue order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The code as written in output, e.g. `geojson/extra-ordinates`.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $code,)* }
+            }
+
+            /// The severity this code is reported with.
+            pub fn severity(self) -> Severity {
+                match self { $(Code::$variant => Severity::$severity,)* }
+            }
+
+            /// One paragraph on what the code means and what to do about it.
+            pub fn explain(self) -> &'static str {
+                match self { $(Code::$variant => $doc,)* }
+            }
+
+            /// The code spelled `s`.
+            pub fn from_str(s: &str) -> Option<Code> {
+                match s { $($code => Some(Code::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+codes! {
+    JsonSyntax = "json/syntax", Error,
+        "The file is not valid JSON at this position; nothing after it can be read. Fix the syntax (a missing comma, quote or bracket is the usual cause).";
+    GeojsonRoot = "geojson/root", Error,
+        "The root is not a GeoJSON object (FeatureCollection, Feature or Geometry).";
+    GeojsonMissingType = "geojson/missing-type", Warning,
+        "An object has no `type` member; geonorm inferred it from the other members. RFC 7946 requires `type`.";
+    GeojsonInvalidFeature = "geojson/invalid-feature", Error,
+        "An item of `features` is not a Feature object; it is skipped.";
+    GeojsonInvalidGeometry = "geojson/invalid-geometry", Error,
+        "A geometry is malformed (unknown type, wrong nesting, non-numeric coordinates); the feature is kept without geometry.";
+    GeojsonPositionTooShort = "geojson/position-too-short", Error,
+        "A position has fewer than two numbers; the geometry is dropped because its shape cannot be known.";
+    GeojsonExtraOrdinates = "geojson/extra-ordinates", Warning,
+        "A position has more than three numbers (longitude, latitude, altitude); the extra ordinates are dropped. RFC 7946 allows them but no MapHub format keeps them.";
+    GeojsonEmptyPoint = "geojson/empty-point", Warning,
+        "A Point has no coordinates; the feature is kept without geometry.";
+    GeojsonNestedForeignMember = "geojson/nested-foreign-member", Warning,
+        "A geometry inside a GeometryCollection has members besides type and coordinates; they are not kept.";
+    GeojsonInvalidGroups = "geojson/invalid-groups", Error,
+        "The top-level `groups` member is not an array of `{title, id}` objects; the malformed entries are skipped or repaired as the message says.";
+    GeojsonDuplicateGroupId = "geojson/duplicate-group-id", Error,
+        "Two groups share an id; the later one gets a fresh id, and features naming the id go to the first.";
+    GeojsonImplicitParentGroup = "geojson/implicit-parent-group", Info,
+        "A group's title path names a parent group that is not declared; geonorm adds it so the tree is complete.";
+    GeojsonCoordinateProperties = "geojson/coordinate-properties", Warning,
+        "`coordinateProperties` does not match the geometry (not a line, or array lengths differ from the vertex counts); it is kept as an ordinary property.";
+    WritePropertyClash = "write/property-clash", Warning,
+        "A property has the name of a field the writer fills from the model (title, description, group, a style key, timestamp, coordinateProperties); the model's value is written and the property is not.";
+    WriteNonFinite = "write/non-finite-number", Error,
+        "A coordinate is NaN or infinite, which no output format can hold; it is written as null.";
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnostic {
+    /// Stable code.
+    pub code: Code,
+    /// How bad it is.
+    pub severity: Severity,
+    /// One line that makes sense on its own.
+    pub message: String,
+    /// Where in the source, if known.
+    pub span: Option<Span>,
+    /// What to do about it.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// A diagnostic with the code's own severity.
+    #[must_use]
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        Diagnostic {
+            code,
+            severity: code.severity(),
+            message: message.into(),
+            span: None,
+            help: None,
+        }
+    }
+
+    /// Sets the span.
+    #[must_use]
+    pub fn at(mut self, span: Span) -> Self {
+        self.span = Some(span);
+        self
+    }
+
+    /// Sets the help text.
+    #[must_use]
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// Byte offset to line and column, built once per source.
+///
+/// ```
+/// use geonorm::LineIndex;
+/// let idx = LineIndex::new(b"ab\ncd");
+/// assert_eq!(idx.line_col(b"ab\ncd", 4), (2, 2));
+/// ```
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    /// Indexes the line starts of `text`.
+    pub fn new(text: &[u8]) -> Self {
+        let mut starts = vec![0];
+        starts.extend(memchr::memchr_iter(b'\n', text).map(|i| i + 1));
+        LineIndex { starts }
+    }
+
+    /// 1-based line and column (in characters) of byte `offset` in `text`, the same text
+    /// the index was built from.
+    pub fn line_col(&self, text: &[u8], offset: usize) -> (usize, usize) {
+        let offset = offset.min(text.len());
+        let line = self.starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.starts.get(line - 1).copied().unwrap_or(0);
+        let prefix = text.get(start..offset).unwrap_or_default();
+        // Count characters, not bytes: what an editor shows as the column.
+        let col = prefix.iter().filter(|&&b| (b & 0xC0) != 0x80).count() + 1;
+        (line, col)
+    }
+}
+
+/// Byte offset of 1-based `line` and `column` (as serde_json counts them: bytes) in `text`.
+pub(crate) fn offset_of_line_col(text: &[u8], line: usize, column: usize) -> usize {
+    let mut offset = 0;
+    if line > 1 {
+        match memchr::memchr_iter(b'\n', text).nth(line - 2) {
+            Some(nl) => offset = nl + 1,
+            None => return text.len(),
+        }
+    }
+    (offset + column.saturating_sub(1)).min(text.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_characters() {
+        let text = "a\n\u{FF0F}x".as_bytes();
+        let idx = LineIndex::new(text);
+        assert_eq!(idx.line_col(text, 0), (1, 1));
+        assert_eq!(idx.line_col(text, 2), (2, 1));
+        assert_eq!(idx.line_col(text, 5), (2, 2));
+    }
+
+    #[test]
+    fn offsets_from_line_and_column() {
+        let text = b"ab\ncde\nf";
+        assert_eq!(offset_of_line_col(text, 1, 1), 0);
+        assert_eq!(offset_of_line_col(text, 2, 3), 5);
+        assert_eq!(offset_of_line_col(text, 3, 1), 7);
+        assert_eq!(offset_of_line_col(text, 9, 1), 8);
+    }
+
+    #[test]
+    fn every_code_round_trips_through_its_name() {
+        for &c in Code::ALL {
+            assert_eq!(Code::from_str(c.as_str()), Some(c));
+            assert!(!c.explain().is_empty());
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! Fatal errors: the input cannot be read at all. Everything less than that is a
+//! [`Diagnostic`](crate::Diagnostic) returned beside the model.
+
+use crate::Format;
+
+/// Why reading or writing stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Reading or writing bytes failed.
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+    /// The input is not well-formed; nothing after `offset` could be read.
+    #[error("{message} at line {line} column {column}")]
+    Syntax {
+        /// What is wrong.
+        message: String,
+        /// Byte offset of the problem.
+        offset: usize,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+    },
+    /// The input is well-formed but is not a map file of the expected format.
+    #[error("not a {format} file: {message}")]
+    NotFormat {
+        /// The format that was expected.
+        format: Format,
+        /// Why not.
+        message: String,
+    },
+    /// The format was recognised but this build cannot read it.
+    #[error("reading {0} is not supported yet")]
+    UnsupportedRead(Format),
+    /// The format was recognised but this build cannot write it.
+    #[error("writing {0} is not supported yet")]
+    UnsupportedWrite(Format),
+    /// Nothing in the bytes or the name says which format this is.
+    #[error("cannot tell the format: {0}")]
+    UnknownFormat(String),
+}
+
+/// Result with this crate's [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;

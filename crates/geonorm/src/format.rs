@@ -1,0 +1,147 @@
+//! Formats, and telling them apart from the first bytes and the file name.
+
+use std::fmt;
+use std::path::Path;
+
+/// A supported file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// GeoJSON (RFC 7946), including MapHub's dialect.
+    GeoJson,
+    /// KML 2.x.
+    Kml,
+    /// KML zipped (KMZ).
+    Kmz,
+    /// GPX 1.0 or 1.1.
+    Gpx,
+}
+
+impl Format {
+    /// Lower-case name, also the usual file extension.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::GeoJson => "geojson",
+            Format::Kml => "kml",
+            Format::Kmz => "kmz",
+            Format::Gpx => "gpx",
+        }
+    }
+
+    /// The `file_type` MapHub's `map/upload` and `map/append` take for this format
+    /// (KMZ is sent as `kml`).
+    pub fn maphub_file_type(self) -> &'static str {
+        match self {
+            Format::GeoJson => "geojson",
+            Format::Kml | Format::Kmz => "kml",
+            Format::Gpx => "gpx",
+        }
+    }
+
+    /// The format a file extension names (`json` counts as GeoJSON).
+    ///
+    /// ```
+    /// use geonorm::Format;
+    /// assert_eq!(Format::from_extension("GeoJSON"), Some(Format::GeoJson));
+    /// assert_eq!(Format::from_extension("txt"), None);
+    /// ```
+    pub fn from_extension(ext: &str) -> Option<Format> {
+        match ext.to_ascii_lowercase().as_str() {
+            "geojson" | "json" => Some(Format::GeoJson),
+            "kml" => Some(Format::Kml),
+            "kmz" => Some(Format::Kmz),
+            "gpx" => Some(Format::Gpx),
+            _ => None,
+        }
+    }
+
+    /// The format of `path` by its extension.
+    pub fn from_path(path: &Path) -> Option<Format> {
+        path.extension()
+            .and_then(|e| e.to_str())
+            .and_then(Format::from_extension)
+    }
+
+    /// Detects the format from the first bytes of a file (up to a few kilobytes are
+    /// enough), falling back to the file name's extension. Content wins because files
+    /// are often misnamed (`.json` holding KML, `.kml` that is really a zip).
+    ///
+    /// ```
+    /// use geonorm::Format;
+    /// assert_eq!(Format::detect(b"{\"type\":\"FeatureCollection\"}", None), Some(Format::GeoJson));
+    /// assert_eq!(Format::detect(b"<?xml version=\"1.0\"?>\n<gpx version=\"1.1\">", None), Some(Format::Gpx));
+    /// assert_eq!(Format::detect(b"", Some("a.kml".as_ref())), Some(Format::Kml));
+    /// ```
+    pub fn detect(head: &[u8], path: Option<&Path>) -> Option<Format> {
+        sniff(head).or_else(|| path.and_then(Format::from_path))
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+fn sniff(head: &[u8]) -> Option<Format> {
+    if head.starts_with(b"PK\x03\x04") {
+        return Some(Format::Kmz);
+    }
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let first = head.iter().position(|b| !b.is_ascii_whitespace())?;
+    match head[first] {
+        b'{' => Some(Format::GeoJson),
+        b'<' => {
+            // The root element follows the prolog, comments and a DOCTYPE; look for the
+            // first element whose name (without prefix) is kml or gpx.
+            let mut rest = &head[first..];
+            while let Some(lt) = memchr::memchr(b'<', rest) {
+                rest = &rest[lt + 1..];
+                if matches!(rest.first(), Some(b'?' | b'!')) {
+                    continue;
+                }
+                let end = rest
+                    .iter()
+                    .position(|b| b.is_ascii_whitespace() || matches!(b, b'>' | b'/'))
+                    .unwrap_or(rest.len());
+                let name = &rest[..end];
+                let local = name.rsplit(|&b| b == b':').next().unwrap_or(name);
+                return match local.to_ascii_lowercase().as_slice() {
+                    b"kml" => Some(Format::Kml),
+                    b"gpx" => Some(Format::Gpx),
+                    _ => None,
+                };
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_xml_roots_behind_prolog_and_comments() {
+        let kml = b"\xEF\xBB\xBF<?xml version='1.0'?><!-- x --><kml:kml xmlns:kml='x'>";
+        assert_eq!(Format::detect(kml, None), Some(Format::Kml));
+        assert_eq!(Format::detect(b"  <GPX>", None), Some(Format::Gpx));
+        assert_eq!(
+            Format::detect(b"<html>", Some("a.gpx".as_ref())),
+            None.or(Some(Format::Gpx))
+        );
+    }
+
+    #[test]
+    fn content_wins_over_extension() {
+        assert_eq!(
+            Format::detect(b"{}", Some("a.kml".as_ref())),
+            Some(Format::GeoJson)
+        );
+        assert_eq!(
+            Format::detect(b"PK\x03\x04rest", Some("a.kml".as_ref())),
+            Some(Format::Kmz)
+        );
+        assert_eq!(Format::detect(b"hello", None), None);
+    }
+}

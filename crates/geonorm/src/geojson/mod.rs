@@ -1,0 +1,10 @@
+//! GeoJSON (RFC 7946) and MapHub's dialect of it: feature properties `title`,
+//! `description`, `group` (an id into the top-level `groups` array of `{title, id}`),
+//! simplestyle keys, and togeojson's `coordinateProperties` for per-vertex values.
+
+mod read;
+mod scan;
+mod write;
+
+pub use read::{read, Item, Reader};
+pub use write::{write, WriteOptions, Writer};

@@ -1,0 +1,1408 @@
+//! GeoJSON reader: RFC 7946 plus MapHub's dialect.
+//!
+//! The root object and the `features` array are walked with [`Cursor`]; each feature is
+//! then deserialised on its own, straight into the model (coordinates go into
+//! [`Coords`] without an intermediate `Value` tree). Features are yielded as they are
+//! read, so memory holds one feature at a time.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::fmt;
+use std::io::BufRead;
+
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+use serde_json::{Map, Number, Value};
+
+use super::scan::Cursor;
+use crate::diag::offset_of_line_col;
+use crate::{
+    Code, Column, ColumnValues, Coords, Diagnostic, Document, Error, Feature, Format, Geometry,
+    Group, GroupId, Metadata, Position, Properties, Result, RootKind, Span, Style, TextColumn,
+    Time, GROUP_PATH_SEPARATOR,
+};
+
+/// What a streaming reader yields.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    /// A group (all groups of a GeoJSON file come together, wherever `groups` is).
+    Group(Group),
+    /// A feature.
+    Feature(Feature),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum State {
+    Start,
+    Members { first: bool },
+    Features { first: bool },
+    Done,
+}
+
+/// A streaming GeoJSON reader: an iterator of groups and features.
+///
+/// ```
+/// use geonorm::geojson::{Item, Reader};
+/// let text = r#"{"type":"FeatureCollection","features":[
+///   {"type":"Feature","geometry":{"type":"Point","coordinates":[13.4,52.5]},
+///    "properties":{"title":"Berlin","group":1}}],
+///   "groups":[{"title":"Capitals","id":1}]}"#;
+/// let mut reader = Reader::new(text.as_bytes());
+/// let items: Vec<Item> = reader.by_ref().collect::<Result<_, _>>()?;
+/// assert!(matches!(&items[0], Item::Feature(f) if f.title.as_deref() == Some("Berlin")));
+/// assert!(matches!(&items[1], Item::Group(g) if g.title == "Capitals"));
+/// assert!(reader.diagnostics().is_empty());
+/// # Ok::<(), geonorm::Error>(())
+/// ```
+pub struct Reader<R> {
+    cur: Cursor<R>,
+    state: State,
+    root: Origin,
+    root_type: Option<String>,
+    saw_features: bool,
+    /// Root members other than type/features/groups, raw, until the root kind is known.
+    members: Vec<(String, Vec<u8>, Origin)>,
+    meta: Metadata,
+    pending: VecDeque<Item>,
+    diagnostics: Vec<Diagnostic>,
+    unit: Vec<u8>,
+}
+
+impl<R: BufRead> Reader<R> {
+    /// A reader over `input`. Wrap files in a `BufReader`.
+    pub fn new(input: R) -> Self {
+        Reader {
+            cur: Cursor::new(input),
+            state: State::Start,
+            root: Origin {
+                offset: 0,
+                line: 1,
+                column: 1,
+            },
+            root_type: None,
+            saw_features: false,
+            members: Vec::new(),
+            meta: Metadata {
+                source_format: Some(Format::GeoJson),
+                ..Metadata::default()
+            },
+            pending: VecDeque::new(),
+            diagnostics: Vec::new(),
+            unit: Vec::new(),
+        }
+    }
+
+    /// Diagnostics met so far.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+
+    /// Document metadata; complete once the iterator has ended (members may follow
+    /// `features`).
+    pub fn metadata(&self) -> &Metadata {
+        &self.meta
+    }
+
+    /// Metadata and diagnostics, once reading is over.
+    pub fn into_parts(self) -> (Metadata, Vec<Diagnostic>) {
+        (self.meta, self.diagnostics)
+    }
+
+    fn step(&mut self) -> Result<Option<Item>> {
+        loop {
+            if let Some(item) = self.pending.pop_front() {
+                return Ok(Some(item));
+            }
+            match self.state {
+                State::Done => return Ok(None),
+                State::Start => self.start()?,
+                State::Members { first } => self.member(first)?,
+                State::Features { first } => {
+                    if let Some(f) = self.feature_item(first)? {
+                        return Ok(Some(Item::Feature(f)));
+                    }
+                }
+            }
+        }
+    }
+
+    fn start(&mut self) -> Result<()> {
+        self.cur.skip_bom()?;
+        self.cur.skip_ws()?;
+        self.root = self.cur.origin();
+        match self.cur.peek()? {
+            Some(b'{') => {
+                self.cur.record = Some(Vec::new());
+                self.cur.bump()?;
+                self.state = State::Members { first: true };
+                Ok(())
+            }
+            Some(_) => {
+                // Let serde_json say what the value is, or where its syntax breaks.
+                let mut v = Vec::new();
+                self.cur.read_value(&mut v)?;
+                let value: Value = parse_unit(&v, self.root)?;
+                Err(Error::NotFormat {
+                    format: Format::GeoJson,
+                    message: format!("the root is {}, not an object", json_kind(&value)),
+                })
+            }
+            None => Err(Error::NotFormat {
+                format: Format::GeoJson,
+                message: "the input is empty".into(),
+            }),
+        }
+    }
+
+    fn member(&mut self, first: bool) -> Result<()> {
+        self.cur.skip_ws()?;
+        if self.cur.peek()? == Some(b'}') {
+            self.cur.bump()?;
+            return self.finish_root();
+        }
+        if !first {
+            self.cur.expect(b',', "`,` or `}` after an object member")?;
+            self.cur.skip_ws()?;
+        }
+        if self.cur.peek()? != Some(b'"') {
+            return Err(self.cur.syntax_error("expected a member name"));
+        }
+        let key_start = self.cur.origin();
+        let mut raw = Vec::new();
+        self.cur.read_value(&mut raw)?;
+        let key: String = parse_unit(&raw, key_start)?;
+        self.cur.expect(b':', "`:` after a member name")?;
+        self.cur.skip_ws()?;
+        self.state = State::Members { first: false };
+        let is_single = matches!(
+            self.root_kind_so_far(),
+            Some(RootKind::Feature | RootKind::Geometry)
+        );
+        if key == "features" && !is_single && self.cur.peek()? == Some(b'[') {
+            // A collection: the root's bytes need not be kept any longer.
+            self.cur.record = None;
+            self.cur.bump()?;
+            self.saw_features = true;
+            self.state = State::Features { first: true };
+            return Ok(());
+        }
+        let start = self.cur.origin();
+        let mut raw = Vec::new();
+        self.cur.read_value(&mut raw)?;
+        match key.as_str() {
+            "type" => {
+                let t: Value = parse_unit(&raw, start)?;
+                match t {
+                    Value::String(s) => self.root_type = Some(s),
+                    other => {
+                        return Err(Error::NotFormat {
+                            format: Format::GeoJson,
+                            message: format!("the root's `type` is {}", json_kind(&other)),
+                        })
+                    }
+                }
+            }
+            "groups" if !is_single => {
+                let v: Value = parse_unit(&raw, start)?;
+                let span = Span::new(start.offset, self.cur.offset());
+                let groups = read_groups(v, span, &mut self.diagnostics);
+                self.pending.extend(groups.into_iter().map(Item::Group));
+            }
+            _ => self.members.push((key, raw, start)),
+        }
+        Ok(())
+    }
+
+    fn root_kind_so_far(&self) -> Option<RootKind> {
+        match self.root_type.as_deref()? {
+            "FeatureCollection" => Some(RootKind::Collection),
+            "Feature" => Some(RootKind::Feature),
+            t if GEOMETRY_TYPES.contains(&t) => Some(RootKind::Geometry),
+            _ => None,
+        }
+    }
+
+    fn finish_root(&mut self) -> Result<()> {
+        self.state = State::Done;
+        self.cur.skip_ws()?;
+        if self.cur.peek()?.is_some() {
+            return Err(self
+                .cur
+                .syntax_error("trailing characters after the root object"));
+        }
+        let has = |k: &str| self.members.iter().any(|(key, _, _)| key == k);
+        let kind = match (self.root_kind_so_far(), self.root_type.as_deref()) {
+            (Some(k), _) => k,
+            (None, Some(other)) => {
+                return Err(Error::NotFormat {
+                    format: Format::GeoJson,
+                    message: format!("the root's type `{other}` is not a GeoJSON type"),
+                })
+            }
+            (None, None) => {
+                let kind = if self.saw_features {
+                    RootKind::Collection
+                } else if has("geometry") || has("properties") {
+                    RootKind::Feature
+                } else if has("coordinates") || has("geometries") {
+                    RootKind::Geometry
+                } else {
+                    return Err(Error::NotFormat {
+                        format: Format::GeoJson,
+                        message:
+                            "the root object has no `type`, `features`, `geometry` or `coordinates`"
+                                .into(),
+                    });
+                };
+                self.diagnostics.push(
+                    Diagnostic::new(Code::GeojsonMissingType, "the root object has no `type`")
+                        .at(Span::new(self.root.offset, self.root.offset + 1))
+                        .with_help("add \"type\": \"FeatureCollection\" (or Feature, or the geometry type)"),
+                );
+                kind
+            }
+        };
+        self.meta.root = kind;
+        let members = std::mem::take(&mut self.members);
+        match kind {
+            RootKind::Collection => {
+                if !self.saw_features {
+                    if let Some((_, raw, start)) = members.iter().find(|(k, _, _)| k == "features")
+                    {
+                        let v: Value = parse_unit(raw, *start)?;
+                        return Err(Error::NotFormat {
+                            format: Format::GeoJson,
+                            message: format!("`features` is {}, not an array", json_kind(&v)),
+                        });
+                    }
+                }
+                for (key, raw, start) in members {
+                    let v: Value = parse_unit(&raw, start)?;
+                    self.meta.extra.insert(key, v);
+                }
+            }
+            RootKind::Feature | RootKind::Geometry => {
+                let bytes = self.cur.record.take().unwrap_or_default();
+                let feature = if kind == RootKind::Feature {
+                    read_feature(&bytes, self.root, &mut self.diagnostics)?
+                } else {
+                    read_bare_geometry(&bytes, self.root, &mut self.diagnostics)?
+                };
+                self.pending.extend(feature.map(Item::Feature));
+            }
+        }
+        Ok(())
+    }
+
+    fn feature_item(&mut self, first: bool) -> Result<Option<Feature>> {
+        self.cur.skip_ws()?;
+        if self.cur.peek()? == Some(b']') {
+            self.cur.bump()?;
+            self.state = State::Members { first: false };
+            return Ok(None);
+        }
+        if !first {
+            self.cur.expect(b',', "`,` or `]` after a feature")?;
+            self.cur.skip_ws()?;
+        }
+        self.state = State::Features { first: false };
+        let start = self.cur.origin();
+        let mut unit = std::mem::take(&mut self.unit);
+        unit.clear();
+        self.cur.read_value(&mut unit)?;
+        let feature = read_feature(&unit, start, &mut self.diagnostics);
+        self.unit = unit;
+        feature
+    }
+}
+
+impl<R: BufRead> Iterator for Reader<R> {
+    type Item = Result<Item>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.step() {
+            Ok(item) => item.map(Ok),
+            Err(e) => {
+                self.state = State::Done;
+                self.pending.clear();
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// Reads a whole GeoJSON document, with the diagnostics met on the way.
+///
+/// ```
+/// let text = br#"{"type":"Point","coordinates":[1.5,2.5,100]}"#;
+/// let (doc, diags) = geonorm::geojson::read(&text[..])?;
+/// assert_eq!(doc.features.len(), 1);
+/// assert!(diags.is_empty());
+/// # Ok::<(), geonorm::Error>(())
+/// ```
+pub fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
+    let mut reader = Reader::new(input);
+    let mut doc = Document::default();
+    for item in reader.by_ref() {
+        match item? {
+            Item::Group(g) => doc.groups.push(g),
+            Item::Feature(f) => doc.features.push(f),
+        }
+    }
+    let (meta, diags) = reader.into_parts();
+    doc.meta = meta;
+    Ok((doc, diags))
+}
+
+const GEOMETRY_TYPES: [&str; 7] = [
+    "Point",
+    "LineString",
+    "Polygon",
+    "MultiPoint",
+    "MultiLineString",
+    "MultiPolygon",
+    "GeometryCollection",
+];
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Where a unit of input starts: byte offset, and the 1-based line and byte column.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Origin {
+    pub(crate) offset: usize,
+    pub(crate) line: usize,
+    pub(crate) column: usize,
+}
+
+impl Origin {
+    /// The origin of the byte `n` bytes into `unit`, which starts at `self`.
+    fn advance(self, unit: &[u8], n: usize) -> Origin {
+        let before = unit.get(..n).unwrap_or(unit);
+        match memchr::memrchr(b'\n', before) {
+            Some(last) => Origin {
+                offset: self.offset + n,
+                line: self.line + memchr::memchr_iter(b'\n', before).count(),
+                column: n - last,
+            },
+            None => Origin {
+                offset: self.offset + n,
+                line: self.line,
+                column: self.column + n,
+            },
+        }
+    }
+}
+
+/// Turns a serde_json syntax error inside `unit` (which starts at `origin` in the
+/// source) into a positioned fatal error.
+fn syntax_error(e: &serde_json::Error, unit: &[u8], origin: Origin) -> Error {
+    let at = origin.advance(unit, offset_of_line_col(unit, e.line(), e.column()));
+    Error::Syntax {
+        message: strip_position(e),
+        offset: at.offset,
+        line: at.line,
+        column: at.column,
+    }
+}
+
+fn parse_unit<'a, T: serde::Deserialize<'a>>(unit: &'a [u8], origin: Origin) -> Result<T> {
+    serde_json::from_slice(unit).map_err(|e| syntax_error(&e, unit, origin))
+}
+
+fn is_data_error(e: &serde_json::Error) -> bool {
+    matches!(e.classify(), serde_json::error::Category::Data)
+}
+
+// ---------------------------------------------------------------- features
+
+struct RawFeature<'a> {
+    ty: Option<Value>,
+    id: Option<Value>,
+    geometry: Option<&'a RawValue>,
+    properties: Option<Value>,
+    extra: Properties,
+}
+
+impl<'de> serde::Deserialize<'de> for RawFeature<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawFeature<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a Feature object")
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Self::Value, A::Error> {
+                let mut raw = RawFeature {
+                    ty: None,
+                    id: None,
+                    geometry: None,
+                    properties: None,
+                    extra: Map::new(),
+                };
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "type" => raw.ty = Some(map.next_value()?),
+                        "id" => raw.id = Some(map.next_value()?),
+                        "geometry" => raw.geometry = Some(map.next_value()?),
+                        "properties" => raw.properties = Some(map.next_value()?),
+                        _ => {
+                            let v = map.next_value()?;
+                            raw.extra.insert(key, v);
+                        }
+                    }
+                }
+                Ok(raw)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// Offset of `inner` (a sub-slice of `outer`) within `outer`.
+fn offset_in(outer: &[u8], inner: &str) -> usize {
+    (inner.as_ptr() as usize).saturating_sub(outer.as_ptr() as usize)
+}
+
+fn read_feature(
+    unit: &[u8],
+    origin: Origin,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<Option<Feature>> {
+    let base = origin.offset;
+    let span = Span::new(base, base + unit.len());
+    let raw: RawFeature = match serde_json::from_slice(unit) {
+        Ok(raw) => raw,
+        Err(e) if is_data_error(&e) => {
+            diags.push(
+                Diagnostic::new(
+                    Code::GeojsonInvalidFeature,
+                    format!("feature skipped: {}", strip_position(&e)),
+                )
+                .at(span),
+            );
+            return Ok(None);
+        }
+        Err(e) => return Err(syntax_error(&e, unit, origin)),
+    };
+    match raw.ty.as_ref() {
+        Some(Value::String(t)) if t == "Feature" => {}
+        None => diags.push(
+            Diagnostic::new(
+                Code::GeojsonMissingType,
+                "feature has no `type`; read as a Feature",
+            )
+            .at(Span::new(base, base + 1))
+            .with_help("add \"type\": \"Feature\""),
+        ),
+        Some(other) => {
+            diags.push(
+                Diagnostic::new(
+                    Code::GeojsonInvalidFeature,
+                    format!("an item of `features` has type {other}, not \"Feature\"; skipped"),
+                )
+                .at(span),
+            );
+            return Ok(None);
+        }
+    }
+    let mut feature = Feature {
+        id: raw.id,
+        extra: raw.extra,
+        span,
+        ..Feature::default()
+    };
+    if let Some(g) = raw.geometry {
+        let at = origin.advance(unit, offset_in(unit, g.get()));
+        if let Some((geom, extra)) = read_geometry(g.get().as_bytes(), at, diags)? {
+            feature.geometry = Some(geom);
+            feature.geometry_extra = extra;
+        }
+    }
+    match raw.properties {
+        Some(Value::Object(props)) => lift_properties(&mut feature, props, diags),
+        Some(Value::Null) | None => {}
+        Some(other) => diags.push(
+            Diagnostic::new(
+                Code::GeojsonInvalidFeature,
+                format!(
+                    "`properties` is {}, not an object or null; dropped",
+                    json_kind(&other)
+                ),
+            )
+            .at(span),
+        ),
+    }
+    Ok(Some(feature))
+}
+
+fn read_bare_geometry(
+    unit: &[u8],
+    origin: Origin,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<Option<Feature>> {
+    let span = Span::new(origin.offset, origin.offset + unit.len());
+    Ok(
+        read_geometry(unit, origin, diags)?.map(|(g, extra)| Feature {
+            geometry: Some(g),
+            geometry_extra: extra,
+            span,
+            ..Feature::default()
+        }),
+    )
+}
+
+fn strip_position(e: &serde_json::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" at line ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+fn take_string(props: &mut Properties, key: &str) -> Option<String> {
+    if matches!(props.get(key), Some(Value::String(_))) {
+        if let Some(Value::String(s)) = props.shift_remove(key) {
+            return Some(s);
+        }
+    }
+    None
+}
+
+fn take_number(props: &mut Properties, key: &str) -> Option<Number> {
+    if matches!(props.get(key), Some(Value::Number(_))) {
+        if let Some(Value::Number(n)) = props.shift_remove(key) {
+            return Some(n);
+        }
+    }
+    None
+}
+
+/// Moves the properties the model knows (title, group, style…) into their fields. A
+/// value of an unexpected type stays an ordinary property rather than being lost.
+fn lift_properties(f: &mut Feature, mut props: Properties, diags: &mut Vec<Diagnostic>) {
+    f.title = take_string(&mut props, "title");
+    f.description = take_string(&mut props, "description");
+    if let Some(id) = props
+        .get("group")
+        .and_then(Value::as_u64)
+        .and_then(GroupId::new)
+    {
+        props.shift_remove("group");
+        f.group = Some(id);
+    }
+    f.style = Style {
+        marker_color: take_string(&mut props, "marker-color"),
+        marker_symbol: take_string(&mut props, "marker-symbol"),
+        marker_size: take_string(&mut props, "marker-size"),
+        stroke: take_string(&mut props, "stroke"),
+        stroke_width: take_number(&mut props, "stroke-width"),
+        stroke_opacity: take_number(&mut props, "stroke-opacity"),
+        fill: take_string(&mut props, "fill"),
+        fill_opacity: take_number(&mut props, "fill-opacity"),
+        icon: take_string(&mut props, "icon"),
+    };
+    if let Some(t) = take_string(&mut props, "timestamp") {
+        f.time = Some(Time::Instant(t));
+    } else if let Some(span) = props.get("timespan").and_then(timespan) {
+        props.shift_remove("timespan");
+        f.time = Some(span);
+    }
+    if let Some(cp) = props.get("coordinateProperties") {
+        let attached = match f.geometry.as_mut() {
+            Some(g) => attach_columns(g, cp),
+            None => Err("the feature has no geometry"),
+        };
+        match attached {
+            Ok(()) => {
+                props.shift_remove("coordinateProperties");
+            }
+            Err(why) => diags.push(
+                Diagnostic::new(
+                    Code::GeojsonCoordinateProperties,
+                    format!("`coordinateProperties` kept as an ordinary property: {why}"),
+                )
+                .at(f.span),
+            ),
+        }
+    }
+    f.properties = props;
+}
+
+fn timespan(v: &Value) -> Option<Time> {
+    let obj = v.as_object()?;
+    if obj.keys().any(|k| k != "begin" && k != "end") {
+        return None;
+    }
+    let end_of = |k: &str| match obj.get(k) {
+        None => Some(None),
+        Some(Value::String(s)) => Some(Some(s.clone())),
+        Some(_) => None,
+    };
+    Some(Time::Span {
+        begin: end_of("begin")?,
+        end: end_of("end")?,
+    })
+}
+
+fn column_of(name: &str, values: &Value, len: usize) -> std::result::Result<Column, String> {
+    let arr = values
+        .as_array()
+        .ok_or_else(|| format!("`{name}` is not an array"))?;
+    if arr.len() != len {
+        return Err(format!(
+            "`{name}` has {} values for {len} vertices",
+            arr.len()
+        ));
+    }
+    let values = if arr.iter().all(|v| v.is_number() || v.is_null()) {
+        ColumnValues::Numbers(arr.iter().map(|v| v.as_number().cloned()).collect())
+    } else if arr.iter().all(|v| v.is_string() || v.is_null()) {
+        ColumnValues::Texts(arr.iter().map(Value::as_str).collect::<TextColumn>())
+    } else {
+        return Err(format!("`{name}` mixes value types"));
+    };
+    Ok(Column {
+        name: name.to_string(),
+        values,
+    })
+}
+
+/// Attaches `coordinateProperties` (togeojson's per-vertex arrays) to the lines of `g`,
+/// all or nothing.
+fn attach_columns(g: &mut Geometry, cp: &Value) -> std::result::Result<(), &'static str> {
+    let obj = cp.as_object().ok_or("it is not an object")?;
+    match g {
+        Geometry::LineString(c) => {
+            let cols = obj
+                .iter()
+                .map(|(k, v)| column_of(k, v, c.len()))
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|_| "an array does not match the line's vertices")?;
+            for col in cols {
+                c.set_column(col)
+                    .map_err(|_| "an array does not match the line's vertices")?;
+            }
+            Ok(())
+        }
+        Geometry::MultiLineString(parts) => {
+            let mut per_part: Vec<Vec<Column>> = vec![Vec::new(); parts.len()];
+            for (k, v) in obj {
+                let arr = v
+                    .as_array()
+                    .filter(|a| a.len() == parts.len())
+                    .ok_or("an array does not match the number of lines")?;
+                for ((part, value), cols) in parts.iter().zip(arr).zip(per_part.iter_mut()) {
+                    cols.push(
+                        column_of(k, value, part.len())
+                            .map_err(|_| "an array does not match a line's vertices")?,
+                    );
+                }
+            }
+            for (part, cols) in parts.iter_mut().zip(per_part) {
+                for col in cols {
+                    part.set_column(col)
+                        .map_err(|_| "an array does not match a line's vertices")?;
+                }
+            }
+            Ok(())
+        }
+        _ => Err("the geometry is not a LineString or MultiLineString"),
+    }
+}
+
+// ---------------------------------------------------------------- groups
+
+fn read_groups(v: Value, span: Span, diags: &mut Vec<Diagnostic>) -> Vec<Group> {
+    let Value::Array(entries) = v else {
+        diags.push(
+            Diagnostic::new(
+                Code::GeojsonInvalidGroups,
+                format!("`groups` is {}, not an array; ignored", json_kind(&v)),
+            )
+            .at(span),
+        );
+        return Vec::new();
+    };
+    // (id if valid, full title path, extra members)
+    let mut parsed: Vec<(Option<GroupId>, String, Properties)> = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, entry) in entries.into_iter().enumerate() {
+        let Value::Object(mut obj) = entry else {
+            diags.push(
+                Diagnostic::new(
+                    Code::GeojsonInvalidGroups,
+                    format!(
+                        "group {} is {}, not an object; ignored",
+                        i + 1,
+                        json_kind(&entry)
+                    ),
+                )
+                .at(span),
+            );
+            continue;
+        };
+        let id = match obj.shift_remove("id") {
+            Some(v) => match v.as_u64().and_then(GroupId::new) {
+                Some(id) if seen.insert(id) => Some(id),
+                Some(id) => {
+                    diags.push(
+                        Diagnostic::new(
+                            Code::GeojsonDuplicateGroupId,
+                            format!("group id {id} is used twice; the second group gets a new id"),
+                        )
+                        .at(span),
+                    );
+                    None
+                }
+                None => {
+                    diags.push(
+                        Diagnostic::new(
+                            Code::GeojsonInvalidGroups,
+                            format!(
+                                "group {} has id {v}, not a positive integer; it gets a new id",
+                                i + 1
+                            ),
+                        )
+                        .at(span),
+                    );
+                    None
+                }
+            },
+            None => {
+                diags.push(
+                    Diagnostic::new(
+                        Code::GeojsonInvalidGroups,
+                        format!("group {} has no id; it gets a new id", i + 1),
+                    )
+                    .at(span),
+                );
+                None
+            }
+        };
+        let title = match obj.shift_remove("title") {
+            Some(Value::String(s)) => s,
+            other => {
+                diags.push(
+                    Diagnostic::new(
+                        Code::GeojsonInvalidGroups,
+                        format!(
+                            "group {} has no string `title`; it is titled \"Group {}\"",
+                            i + 1,
+                            i + 1
+                        ),
+                    )
+                    .at(span),
+                );
+                if let Some(v) = other {
+                    obj.insert("title".into(), v);
+                }
+                format!("Group {}", i + 1)
+            }
+        };
+        parsed.push((id, title, obj));
+    }
+    let mut next_id = parsed
+        .iter()
+        .filter_map(|(id, _, _)| id.map(GroupId::get))
+        .max()
+        .unwrap_or(0);
+    let mut fresh = || {
+        next_id += 1;
+        GroupId::new(next_id)
+    };
+    let mut groups = Vec::with_capacity(parsed.len());
+    let mut by_path: HashMap<String, GroupId> = HashMap::new();
+    let mut leaves = Vec::with_capacity(parsed.len());
+    for (id, path, extra) in parsed {
+        let Some(id) = id.or_else(&mut fresh) else {
+            continue;
+        };
+        by_path.entry(path.clone()).or_insert(id);
+        leaves.push((id, path, extra));
+    }
+    let sep = GROUP_PATH_SEPARATOR.to_string();
+    let mut implicit = Vec::new();
+    for (id, path, extra) in leaves {
+        let (parent_path, title) = match path.rsplit_once(GROUP_PATH_SEPARATOR) {
+            Some((p, t)) => (Some(p.to_string()), t.to_string()),
+            None => (None, path.clone()),
+        };
+        let parent =
+            parent_path.map(|pp| ensure_path(&pp, &sep, &mut by_path, &mut fresh, &mut implicit));
+        groups.push(Group {
+            id,
+            title,
+            parent: parent.flatten(),
+            extra,
+        });
+    }
+    for (path, g) in &implicit {
+        diags.push(
+            Diagnostic::new(
+                Code::GeojsonImplicitParentGroup,
+                format!(
+                    "group \"{path}\" is not declared but has subgroups; added with id {}",
+                    g.id
+                ),
+            )
+            .at(span),
+        );
+    }
+    groups.extend(implicit.into_iter().map(|(_, g)| g));
+    groups
+}
+
+/// The id of the group at title path `path`, creating it and its missing ancestors.
+fn ensure_path(
+    path: &str,
+    sep: &str,
+    by_path: &mut HashMap<String, GroupId>,
+    fresh: &mut impl FnMut() -> Option<GroupId>,
+    implicit: &mut Vec<(String, Group)>,
+) -> Option<GroupId> {
+    if let Some(&id) = by_path.get(path) {
+        return Some(id);
+    }
+    let (parent, title) = match path.rsplit_once(sep) {
+        Some((p, t)) => (ensure_path(p, sep, by_path, fresh, implicit), t),
+        None => (None, path),
+    };
+    let id = fresh()?;
+    by_path.insert(path.to_string(), id);
+    implicit.push((
+        path.to_string(),
+        Group {
+            id,
+            title: title.to_string(),
+            parent,
+            extra: Map::new(),
+        },
+    ));
+    Some(id)
+}
+
+// ---------------------------------------------------------------- geometry
+
+/// Reads one geometry object; `None` for `null` or a geometry that could not be read
+/// (reported).
+fn read_geometry(
+    bytes: &[u8],
+    origin: Origin,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<Option<(Geometry, Properties)>> {
+    let span = Span::new(origin.offset, origin.offset + bytes.len());
+    let mut local = Vec::new();
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let seed = GeometrySeed {
+        diags: &mut local,
+        nested: false,
+    };
+    let parsed = seed.deserialize(&mut de).and_then(|g| de.end().map(|()| g));
+    for d in &mut local {
+        d.span.get_or_insert(span);
+    }
+    diags.append(&mut local);
+    match parsed {
+        Ok(g) => Ok(g),
+        Err(e) if is_data_error(&e) => {
+            let msg = strip_position(&e);
+            let code = if msg.contains("fewer than two numbers") {
+                Code::GeojsonPositionTooShort
+            } else if msg.contains("Point has no coordinates") {
+                Code::GeojsonEmptyPoint
+            } else {
+                Code::GeojsonInvalidGeometry
+            };
+            let at = span.start + offset_of_line_col(bytes, e.line(), e.column());
+            diags.push(
+                Diagnostic::new(code, format!("{msg}; the feature is kept without geometry"))
+                    .at(Span::new(at.min(span.end), span.end)),
+            );
+            Ok(None)
+        }
+        Err(e) => Err(syntax_error(&e, bytes, origin)),
+    }
+}
+
+struct GeometrySeed<'d> {
+    diags: &'d mut Vec<Diagnostic>,
+    nested: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for GeometrySeed<'_> {
+    type Value = Option<(Geometry, Properties)>;
+
+    fn deserialize<D: de::Deserializer<'de>>(
+        self,
+        d: D,
+    ) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for GeometrySeed<'_> {
+    type Value = Option<(Geometry, Properties)>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a geometry object or null")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> std::result::Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Self::Value, A::Error> {
+        let mut ty: Option<String> = None;
+        let mut tree: Option<CoordTree> = None;
+        let mut children: Option<Vec<Geometry>> = None;
+        let mut extra = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "type" => ty = Some(map.next_value()?),
+                "coordinates" => {
+                    let mut t = CoordTree::default();
+                    map.next_value_seed(CoordSeed {
+                        tree: &mut t,
+                        depth: 0,
+                    })?;
+                    tree = Some(t);
+                }
+                "geometries" => {
+                    children = Some(map.next_value_seed(ChildrenSeed {
+                        diags: &mut *self.diags,
+                    })?)
+                }
+                _ => {
+                    let v = map.next_value()?;
+                    extra.insert(key, v);
+                }
+            }
+        }
+        let ty = ty.ok_or_else(|| de::Error::custom("geometry has no `type`"))?;
+        if self.nested && !extra.is_empty() {
+            let keys: Vec<&str> = extra.keys().map(String::as_str).collect();
+            self.diags.push(Diagnostic::new(
+                Code::GeojsonNestedForeignMember,
+                format!("members {keys:?} of a {ty} inside a GeometryCollection are not kept"),
+            ));
+            extra.clear();
+        }
+        let geometry = if ty == "GeometryCollection" {
+            let gs = children
+                .ok_or_else(|| de::Error::custom("GeometryCollection has no `geometries`"))?;
+            Geometry::GeometryCollection(gs)
+        } else {
+            let tree =
+                tree.ok_or_else(|| de::Error::custom(format!("{ty} has no `coordinates`")))?;
+            if tree.extra_ordinates > 0 {
+                self.diags.push(Diagnostic::new(
+                    Code::GeojsonExtraOrdinates,
+                    format!(
+                        "{} position(s) of a {ty} have more than 3 numbers; only longitude, latitude and altitude are kept",
+                        tree.extra_ordinates
+                    ),
+                ));
+            }
+            tree.build(&ty).map_err(de::Error::custom)?
+        };
+        Ok(Some((geometry, extra)))
+    }
+}
+
+struct ChildrenSeed<'d> {
+    diags: &'d mut Vec<Diagnostic>,
+}
+
+impl<'de> DeserializeSeed<'de> for ChildrenSeed<'_> {
+    type Value = Vec<Geometry>;
+
+    fn deserialize<D: de::Deserializer<'de>>(
+        self,
+        d: D,
+    ) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ChildrenSeed<'_> {
+    type Value = Vec<Geometry>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of geometries")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(g) = seq.next_element_seed(GeometrySeed {
+            diags: &mut *self.diags,
+            nested: true,
+        })? {
+            match g {
+                Some((g, _)) => out.push(g),
+                None => return Err(de::Error::custom("a GeometryCollection holds null")),
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Coordinates of any nesting, stored flat while they are read: positions go straight
+/// into one [`Coords`], and each nesting level records how many children its arrays had.
+#[derive(Default)]
+struct CoordTree {
+    coords: Coords,
+    /// Nesting depth of the position arrays (0: the coordinates are one position).
+    position_depth: Option<usize>,
+    /// `counts[d]`: number of children of each array at depth `d`, in order.
+    counts: Vec<Vec<usize>>,
+    extra_ordinates: usize,
+}
+
+impl CoordTree {
+    fn build(self, ty: &str) -> std::result::Result<Geometry, String> {
+        let want = match ty {
+            "Point" => 0,
+            "LineString" | "MultiPoint" => 1,
+            "Polygon" | "MultiLineString" => 2,
+            "MultiPolygon" => 3,
+            other => return Err(format!("unknown geometry type `{other}`")),
+        };
+        if let Some(d) = self.position_depth {
+            if d != want {
+                return Err(format!(
+                    "{ty} coordinates must nest positions {want} level(s) deep, found {d}"
+                ));
+            }
+        }
+        if self.counts.len() > want {
+            return Err(format!("{ty} coordinates hold an empty position"));
+        }
+        let CoordTree { coords, counts, .. } = self;
+        if want == 0 {
+            return match coords.get(0) {
+                Some(p) => Ok(Geometry::Point(p)),
+                None => Err("Point has no coordinates".into()),
+            };
+        }
+        // Split the flat positions by the innermost counts, then group upwards.
+        let mut level = counts;
+        level.resize(want, Vec::new());
+        let mut sizes = level.pop().unwrap_or_default();
+        if want == 1 {
+            return Ok(if ty == "LineString" {
+                Geometry::LineString(coords)
+            } else {
+                Geometry::MultiPoint(coords)
+            });
+        }
+        if sizes.iter().sum::<usize>() != coords.len() {
+            return Err(format!("{ty} coordinates are nested inconsistently"));
+        }
+        let mut parts = Vec::with_capacity(sizes.len());
+        let mut next = 0;
+        for n in sizes.drain(..) {
+            parts.push(
+                (next..next + n)
+                    .filter_map(|i| coords.get(i))
+                    .collect::<Coords>(),
+            );
+            next += n;
+        }
+        match ty {
+            "Polygon" => Ok(Geometry::Polygon(parts)),
+            "MultiLineString" => Ok(Geometry::MultiLineString(parts)),
+            _ => {
+                let polys = level.pop().unwrap_or_default();
+                if polys.iter().sum::<usize>() != parts.len() {
+                    return Err("MultiPolygon coordinates are nested inconsistently".into());
+                }
+                let mut rings = parts.into_iter();
+                Ok(Geometry::MultiPolygon(
+                    polys
+                        .iter()
+                        .map(|&n| rings.by_ref().take(n).collect())
+                        .collect(),
+                ))
+            }
+        }
+    }
+}
+
+struct CoordSeed<'t> {
+    tree: &'t mut CoordTree,
+    depth: usize,
+}
+
+enum Elem {
+    Number(f64),
+    Array,
+}
+
+impl<'de> DeserializeSeed<'de> for CoordSeed<'_> {
+    type Value = Elem;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<Elem, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for CoordSeed<'_> {
+    type Value = Elem;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a coordinate array or number")
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Elem, E> {
+        Ok(Elem::Number(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Elem, E> {
+        Ok(Elem::Number(v as f64))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Elem, E> {
+        Ok(Elem::Number(v as f64))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Elem, A::Error> {
+        let depth = self.depth;
+        let tree = self.tree;
+        let mut ords = [0.0f64; 3];
+        let mut numbers = 0usize;
+        let mut arrays = 0usize;
+        while let Some(e) = seq.next_element_seed(CoordSeed {
+            tree: &mut *tree,
+            depth: depth + 1,
+        })? {
+            match e {
+                Elem::Number(v) => {
+                    if let Some(slot) = ords.get_mut(numbers) {
+                        *slot = v;
+                    }
+                    numbers += 1;
+                }
+                Elem::Array => arrays += 1,
+            }
+        }
+        if numbers > 0 {
+            if arrays > 0 {
+                return Err(de::Error::custom("a position mixes numbers and arrays"));
+            }
+            match tree.position_depth {
+                Some(d) if d != depth => {
+                    return Err(de::Error::custom(
+                        "positions are nested at different depths",
+                    ))
+                }
+                _ => tree.position_depth = Some(depth),
+            }
+            if numbers < 2 {
+                return Err(de::Error::custom("a position has fewer than two numbers"));
+            }
+            if numbers > 3 {
+                tree.extra_ordinates += 1;
+            }
+            let z = (numbers >= 3).then_some(ords[2]);
+            tree.coords.push(Position {
+                x: ords[0],
+                y: ords[1],
+                z,
+            });
+        } else {
+            if tree.counts.len() <= depth {
+                tree.counts.resize(depth + 1, Vec::new());
+            }
+            tree.counts[depth].push(arrays);
+        }
+        Ok(Elem::Array)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_str(s: &str) -> (Document, Vec<Diagnostic>) {
+        read(s.as_bytes()).expect("readable")
+    }
+
+    fn codes(d: &[Diagnostic]) -> Vec<&'static str> {
+        d.iter().map(|d| d.code.as_str()).collect()
+    }
+
+    #[test]
+    fn reads_every_geometry_nesting() {
+        let (doc, diags) = read_str(
+            r#"{"type":"GeometryCollection","geometries":[
+              {"type":"Point","coordinates":[1,2]},
+              {"type":"MultiPoint","coordinates":[[1,2],[3,4]]},
+              {"type":"LineString","coordinates":[[1,2,3],[3,4,5]]},
+              {"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]],[[0.1,0.1],[0.2,0.1],[0.2,0.2],[0.1,0.1]]]},
+              {"type":"MultiLineString","coordinates":[[[0,0],[1,1]],[[2,2],[3,3],[4,4]]]},
+              {"type":"MultiPolygon","coordinates":[[[[0,0],[1,0],[1,1],[0,0]]],[[[5,5],[6,5],[6,6],[5,5]],[[5.1,5.1],[5.2,5.1],[5.2,5.2],[5.1,5.1]]]]}
+            ]}"#,
+        );
+        assert!(diags.is_empty(), "{diags:?}");
+        let Some(Geometry::GeometryCollection(gs)) = &doc.features[0].geometry else {
+            panic!("not a collection")
+        };
+        let kinds: Vec<_> = gs.iter().map(|g| g.kind().as_str()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "Point",
+                "MultiPoint",
+                "LineString",
+                "Polygon",
+                "MultiLineString",
+                "MultiPolygon"
+            ]
+        );
+        assert!(matches!(&gs[3], Geometry::Polygon(r) if r.len() == 2 && r[1].len() == 4));
+        assert!(matches!(&gs[4], Geometry::MultiLineString(p) if p[1].len() == 3));
+        assert!(matches!(&gs[5], Geometry::MultiPolygon(p) if p.len() == 2 && p[1].len() == 2));
+        assert_eq!(doc.meta.root, RootKind::Geometry);
+    }
+
+    #[test]
+    fn extra_ordinates_are_dropped_with_a_warning() {
+        let (doc, diags) = read_str(r#"{"type":"LineString","coordinates":[[1,2,3,4],[5,6,7,8]]}"#);
+        assert_eq!(codes(&diags), ["geojson/extra-ordinates"]);
+        let Some(Geometry::LineString(c)) = &doc.features[0].geometry else {
+            panic!()
+        };
+        assert_eq!(c.get(1), Some(Position::with_z(5.0, 6.0, 7.0)));
+    }
+
+    #[test]
+    fn a_bad_geometry_costs_only_that_geometry() {
+        let (doc, diags) = read_str(
+            r#"{"type":"FeatureCollection","features":[
+              {"type":"Feature","geometry":{"type":"Point","coordinates":["1","2"]},"properties":{"title":"a"}},
+              {"type":"Feature","geometry":{"type":"LineString","coordinates":[[1],[2,3]]},"properties":null},
+              {"type":"Feature","geometry":{"type":"Point","coordinates":[[1,2]]},"properties":{}},
+              {"type":"Feature","geometry":{"type":"Point","coordinates":[1,2]},"properties":{}}
+            ]}"#,
+        );
+        assert_eq!(doc.features.len(), 4);
+        assert_eq!(doc.features[0].title.as_deref(), Some("a"));
+        assert!(doc.features[..3].iter().all(|f| f.geometry.is_none()));
+        assert!(doc.features[3].geometry.is_some());
+        assert_eq!(
+            codes(&diags),
+            [
+                "geojson/invalid-geometry",
+                "geojson/position-too-short",
+                "geojson/invalid-geometry"
+            ]
+        );
+    }
+
+    #[test]
+    fn maphub_dialect_is_lifted_into_the_model() {
+        let (doc, diags) = read_str(
+            r##"{"type":"FeatureCollection","features":[{"type":"Feature","id":7,
+              "geometry":{"type":"LineString","coordinates":[[1,2],[3,4]]},
+              "properties":{"title":"T","description":"D","group":2,"stroke":"#ff0000","stroke-width":3,
+                "url":"https://example.com","timestamp":"2024-01-01T00:00:00Z",
+                "coordinateProperties":{"times":["2024-01-01T00:00:00Z",null],"heart":[100,101.5]}}}],
+              "groups":[{"title":"A","id":1},{"title":"A／B","id":2}],"properties":{"x":1},"markers":[]}"##,
+        );
+        assert!(diags.is_empty(), "{diags:?}");
+        let f = &doc.features[0];
+        assert_eq!(f.title.as_deref(), Some("T"));
+        assert_eq!(f.group.map(GroupId::get), Some(2));
+        assert_eq!(f.style.stroke.as_deref(), Some("#ff0000"));
+        assert_eq!(f.style.stroke_width, Some(3.into()));
+        assert_eq!(f.time, Some(Time::Instant("2024-01-01T00:00:00Z".into())));
+        assert_eq!(f.properties.keys().collect::<Vec<_>>(), ["url"]);
+        let Some(Geometry::LineString(c)) = &f.geometry else {
+            panic!()
+        };
+        let Some(Column {
+            values: ColumnValues::Texts(t),
+            ..
+        }) = c.column("times")
+        else {
+            panic!()
+        };
+        assert_eq!(t.get(1), None);
+        assert!(c.column("heart").is_some());
+        assert_eq!(doc.groups[1].title, "B");
+        assert_eq!(doc.groups[1].parent.map(GroupId::get), Some(1));
+        assert_eq!(doc.group_path(doc.groups[1].id).as_deref(), Some("A／B"));
+        assert_eq!(
+            doc.meta.extra.keys().collect::<Vec<_>>(),
+            ["properties", "markers"]
+        );
+    }
+
+    #[test]
+    fn undeclared_parents_and_duplicate_ids_are_repaired() {
+        let (doc, diags) = read_str(
+            r#"{"type":"FeatureCollection","features":[],"groups":[{"title":"X／Y／Z","id":4},{"title":"Q","id":4}]}"#,
+        );
+        assert_eq!(
+            codes(&diags),
+            [
+                "geojson/duplicate-group-id",
+                "geojson/implicit-parent-group",
+                "geojson/implicit-parent-group"
+            ]
+        );
+        assert_eq!(doc.groups.len(), 4);
+        let z = &doc.groups[0];
+        assert_eq!(doc.group_path(z.id).as_deref(), Some("X／Y／Z"));
+    }
+
+    #[test]
+    fn mismatched_coordinate_properties_stay_properties() {
+        let (doc, diags) = read_str(
+            r#"{"type":"Feature","geometry":{"type":"LineString","coordinates":[[1,2],[3,4]]},
+                "properties":{"coordinateProperties":{"times":["a"]}}}"#,
+        );
+        assert_eq!(codes(&diags), ["geojson/coordinate-properties"]);
+        assert!(doc.features[0]
+            .properties
+            .contains_key("coordinateProperties"));
+    }
+
+    #[test]
+    fn syntax_errors_carry_the_offset() {
+        let text = "{\"type\":\"FeatureCollection\",\"features\":[\n{\"type\":\"Feature\",\"geometry\":null,\"properties\":{\"a\":tru}}]}";
+        let err = read(text.as_bytes()).expect_err("broken");
+        let Error::Syntax { offset, .. } = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(&text[offset..offset + 1], "}");
+    }
+
+    #[test]
+    fn non_objects_at_the_root_are_not_geojson() {
+        assert!(matches!(read(&b"[1,2]"[..]), Err(Error::NotFormat { .. })));
+        assert!(matches!(read(&b"  "[..]), Err(Error::NotFormat { .. })));
+        assert!(matches!(
+            read(&b"{\"type\":\"Topology\"}"[..]),
+            Err(Error::NotFormat { .. })
+        ));
+        assert!(matches!(read(&b"{} x"[..]), Err(Error::Syntax { .. })));
+    }
+}

@@ -1,0 +1,535 @@
+//! GeoJSON writer producing MapHub's dialect: valid RFC 7946 (longitude/latitude, no
+//! `crs`), `title`/`description`/`group`/style keys in `properties`, per-vertex values as
+//! togeojson's `coordinateProperties`, and `groups` as a foreign member after `features`
+//! so that features can be streamed out as they come.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use serde::Serialize;
+use serde_json::{Number, Value};
+
+use crate::{
+    Code, ColumnValues, Coords, Diagnostic, Document, Feature, Geometry, Group, GroupId, Metadata,
+    Position, Result, RootKind, Time, GROUP_PATH_SEPARATOR,
+};
+
+/// How to write.
+#[derive(Debug, Clone, Default)]
+pub struct WriteOptions {
+    /// Decimal places for coordinates; `None` writes the shortest text that reads back
+    /// to the same number.
+    pub precision: Option<u8>,
+    /// Give back a single Feature or bare Geometry when that is what was read, instead of
+    /// wrapping it in a FeatureCollection (MapHub wants a FeatureCollection).
+    pub keep_root: bool,
+}
+
+#[derive(Debug, PartialEq)]
+enum State {
+    New,
+    Features,
+}
+
+/// A streaming writer: features go out as they are given, groups and document members
+/// at [`Writer::finish`].
+///
+/// ```
+/// use geonorm::{Feature, Geometry, Metadata, Position};
+/// use geonorm::geojson::{Writer, WriteOptions};
+/// let mut w = Writer::new(Vec::new(), WriteOptions::default());
+/// let f = Feature { geometry: Some(Geometry::Point(Position::new(13.4, 52.5))), ..Feature::default() };
+/// w.write_feature(&f)?;
+/// let (out, _diagnostics) = w.finish(&Metadata::default(), &[])?;
+/// assert_eq!(String::from_utf8(out).unwrap(),
+///     "{\"type\":\"FeatureCollection\",\"features\":[\n{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[13.4,52.5]},\"properties\":{}}\n]}\n");
+/// # Ok::<(), geonorm::Error>(())
+/// ```
+pub struct Writer<W: Write> {
+    out: W,
+    opts: WriteOptions,
+    state: State,
+    buf: Vec<u8>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl<W: Write> Writer<W> {
+    /// A writer into `out`.
+    pub fn new(out: W, opts: WriteOptions) -> Self {
+        Writer {
+            out,
+            opts,
+            state: State::New,
+            buf: Vec::with_capacity(4096),
+            diagnostics: Vec::new(),
+        }
+    }
+
+    /// Writes one feature of the collection.
+    pub fn write_feature(&mut self, f: &Feature) -> Result<()> {
+        self.buf.clear();
+        if self.state == State::New {
+            self.buf
+                .extend_from_slice(b"{\"type\":\"FeatureCollection\",\"features\":[\n");
+            self.state = State::Features;
+        } else {
+            self.buf.extend_from_slice(b",\n");
+        }
+        let mut buf = std::mem::take(&mut self.buf);
+        feature(&mut buf, f, self.opts.precision, &mut self.diagnostics)?;
+        self.out.write_all(&buf)?;
+        self.buf = buf;
+        Ok(())
+    }
+
+    /// Ends the collection with the document's other members and its groups, and hands
+    /// back the output and what could not be written as it was.
+    pub fn finish(mut self, meta: &Metadata, groups: &[Group]) -> Result<(W, Vec<Diagnostic>)> {
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        if self.state == State::New {
+            buf.extend_from_slice(b"{\"type\":\"FeatureCollection\",\"features\":[");
+        } else {
+            buf.push(b'\n');
+        }
+        buf.push(b']');
+        for (k, v) in &meta.extra {
+            if matches!(k.as_str(), "type" | "features" | "groups") {
+                continue;
+            }
+            buf.push(b',');
+            json(&mut buf, k)?;
+            buf.push(b':');
+            json(&mut buf, v)?;
+        }
+        if !groups.is_empty() {
+            buf.extend_from_slice(b",\"groups\":[");
+            let by_id: HashMap<GroupId, &Group> = groups.iter().map(|g| (g.id, g)).collect();
+            for (i, g) in groups.iter().enumerate() {
+                if i > 0 {
+                    buf.push(b',');
+                }
+                buf.extend_from_slice(b"{\"title\":");
+                json(&mut buf, &title_path(&by_id, g))?;
+                buf.extend_from_slice(b",\"id\":");
+                json(&mut buf, &g.id.get())?;
+                for (k, v) in &g.extra {
+                    if k != "title" && k != "id" {
+                        buf.push(b',');
+                        json(&mut buf, k)?;
+                        buf.push(b':');
+                        json(&mut buf, v)?;
+                    }
+                }
+                buf.push(b'}');
+            }
+            buf.push(b']');
+        }
+        buf.extend_from_slice(b"}\n");
+        self.out.write_all(&buf)?;
+        self.out.flush()?;
+        Ok((self.out, self.diagnostics))
+    }
+}
+
+/// A group's title with its ancestors', joined by [`GROUP_PATH_SEPARATOR`].
+fn title_path(by_id: &HashMap<GroupId, &Group>, g: &Group) -> String {
+    let mut levels = vec![g.title.as_str()];
+    let mut parent = g.parent;
+    while let Some(p) = parent.and_then(|id| by_id.get(&id)) {
+        if levels.len() > by_id.len() {
+            break; // a parent cycle
+        }
+        levels.push(p.title.as_str());
+        parent = p.parent;
+    }
+    levels.reverse();
+    levels.join(&GROUP_PATH_SEPARATOR.to_string())
+}
+
+/// Writes a whole document and returns what could not be written as it was.
+///
+/// ```
+/// let (doc, _) = geonorm::geojson::read(&br#"{"type":"Point","coordinates":[1,2]}"#[..])?;
+/// let mut out = Vec::new();
+/// let opts = geonorm::geojson::WriteOptions { keep_root: true, ..Default::default() };
+/// geonorm::geojson::write(&doc, &mut out, &opts)?;
+/// assert_eq!(out, b"{\"type\":\"Point\",\"coordinates\":[1,2]}\n");
+/// # Ok::<(), geonorm::Error>(())
+/// ```
+pub fn write<W: Write>(doc: &Document, mut out: W, opts: &WriteOptions) -> Result<Vec<Diagnostic>> {
+    if opts.keep_root && doc.groups.is_empty() && doc.meta.extra.is_empty() {
+        if let [only] = doc.features.as_slice() {
+            let mut diags = Vec::new();
+            let mut buf = Vec::new();
+            match doc.meta.root {
+                RootKind::Feature => feature(&mut buf, only, opts.precision, &mut diags)?,
+                RootKind::Geometry if is_bare(only) => {
+                    if let Some(g) = &only.geometry {
+                        geometry(
+                            &mut buf,
+                            g,
+                            &only.geometry_extra,
+                            opts.precision,
+                            &mut diags,
+                        )?;
+                    }
+                }
+                _ => buf.clear(),
+            }
+            if !buf.is_empty() {
+                buf.push(b'\n');
+                out.write_all(&buf)?;
+                out.flush()?;
+                return Ok(diags);
+            }
+        }
+    }
+    let mut w = Writer::new(out, opts.clone());
+    for f in &doc.features {
+        w.write_feature(f)?;
+    }
+    let (_, diags) = w.finish(&doc.meta, &doc.groups)?;
+    Ok(diags)
+}
+
+/// True when a feature is nothing but a geometry.
+fn is_bare(f: &Feature) -> bool {
+    f.geometry.is_some()
+        && f.id.is_none()
+        && f.title.is_none()
+        && f.description.is_none()
+        && f.group.is_none()
+        && f.style.is_empty()
+        && f.time.is_none()
+        && f.properties.is_empty()
+        && f.extra.is_empty()
+}
+
+fn json<T: Serialize + ?Sized>(buf: &mut Vec<u8>, v: &T) -> Result<()> {
+    serde_json::to_writer(&mut *buf, v).map_err(|e| crate::Error::Io(e.into()))
+}
+
+/// Writes `v` as the shortest decimal that reads back to it (or rounded to
+/// `precision` places), without a trailing `.0` on whole numbers as JavaScript writes
+/// them: every byte counts against MapHub's 15 MB limit.
+fn number(buf: &mut Vec<u8>, v: f64, precision: Option<u8>, diags: &mut Vec<Diagnostic>) {
+    if !v.is_finite() {
+        diags.push(Diagnostic::new(
+            Code::WriteNonFinite,
+            format!("coordinate {v} written as null"),
+        ));
+        buf.extend_from_slice(b"null");
+        return;
+    }
+    let v = match precision {
+        Some(p) => {
+            let scale = 10f64.powi(i32::from(p));
+            let r = (v * scale).round() / scale;
+            if r.is_finite() {
+                r
+            } else {
+                v
+            }
+        }
+        None => v,
+    };
+    if v == v.trunc() && v.abs() < 1e15 {
+        let mut b = itoa_buf(v as i64);
+        buf.append(&mut b);
+    } else {
+        let mut r = ryu::Buffer::new();
+        buf.extend_from_slice(r.format_finite(v).as_bytes());
+    }
+}
+
+fn itoa_buf(n: i64) -> Vec<u8> {
+    n.to_string().into_bytes()
+}
+
+fn position(buf: &mut Vec<u8>, p: Position, precision: Option<u8>, diags: &mut Vec<Diagnostic>) {
+    buf.push(b'[');
+    number(buf, p.x, precision, diags);
+    buf.push(b',');
+    number(buf, p.y, precision, diags);
+    if let Some(z) = p.z {
+        buf.push(b',');
+        number(buf, z, precision, diags);
+    }
+    buf.push(b']');
+}
+
+fn positions(buf: &mut Vec<u8>, c: &Coords, precision: Option<u8>, diags: &mut Vec<Diagnostic>) {
+    buf.push(b'[');
+    for (i, p) in c.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        position(buf, p, precision, diags);
+    }
+    buf.push(b']');
+}
+
+fn rings(buf: &mut Vec<u8>, rs: &[Coords], precision: Option<u8>, diags: &mut Vec<Diagnostic>) {
+    buf.push(b'[');
+    for (i, r) in rs.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        positions(buf, r, precision, diags);
+    }
+    buf.push(b']');
+}
+
+fn geometry(
+    buf: &mut Vec<u8>,
+    g: &Geometry,
+    extra: &crate::Properties,
+    precision: Option<u8>,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<()> {
+    buf.extend_from_slice(b"{\"type\":\"");
+    buf.extend_from_slice(g.kind().as_str().as_bytes());
+    buf.extend_from_slice(b"\",");
+    match g {
+        Geometry::GeometryCollection(gs) => {
+            buf.extend_from_slice(b"\"geometries\":[");
+            let none = crate::Properties::new();
+            for (i, child) in gs.iter().enumerate() {
+                if i > 0 {
+                    buf.push(b',');
+                }
+                geometry(buf, child, &none, precision, diags)?;
+            }
+            buf.push(b']');
+        }
+        _ => {
+            buf.extend_from_slice(b"\"coordinates\":");
+            match g {
+                Geometry::Point(p) => position(buf, *p, precision, diags),
+                Geometry::LineString(c) | Geometry::MultiPoint(c) => {
+                    positions(buf, c, precision, diags)
+                }
+                Geometry::Polygon(rs) | Geometry::MultiLineString(rs) => {
+                    rings(buf, rs, precision, diags)
+                }
+                Geometry::MultiPolygon(ps) => {
+                    buf.push(b'[');
+                    for (i, p) in ps.iter().enumerate() {
+                        if i > 0 {
+                            buf.push(b',');
+                        }
+                        rings(buf, p, precision, diags);
+                    }
+                    buf.push(b']');
+                }
+                Geometry::GeometryCollection(_) => {}
+            }
+        }
+    }
+    for (k, v) in extra {
+        if matches!(k.as_str(), "type" | "coordinates" | "geometries") {
+            continue;
+        }
+        buf.push(b',');
+        json(buf, k)?;
+        buf.push(b':');
+        json(buf, v)?;
+    }
+    buf.push(b'}');
+    Ok(())
+}
+
+/// Properties object writer that refuses a second value for a key.
+struct Props<'b> {
+    buf: &'b mut Vec<u8>,
+    written: Vec<&'static str>,
+}
+
+impl Props<'_> {
+    fn key(&mut self, k: &'static str) -> Result<()> {
+        if !self.written.is_empty() {
+            self.buf.push(b',');
+        }
+        self.written.push(k);
+        json(self.buf, k)?;
+        self.buf.push(b':');
+        Ok(())
+    }
+
+    fn put<T: Serialize + ?Sized>(&mut self, k: &'static str, v: Option<&T>) -> Result<()> {
+        if let Some(v) = v {
+            self.key(k)?;
+            json(self.buf, v)?;
+        }
+        Ok(())
+    }
+}
+
+/// Per-vertex columns of a line, or of each part of a multi-line, as togeojson's
+/// `coordinateProperties`.
+fn coordinate_properties(g: Option<&Geometry>) -> Option<Value> {
+    let parts: Vec<&Coords> = match g? {
+        Geometry::LineString(c) => vec![c],
+        Geometry::MultiLineString(ps) => ps.iter().collect(),
+        _ => return None,
+    };
+    let mut names: Vec<&str> = Vec::new();
+    for p in &parts {
+        for c in p.columns() {
+            if !names.contains(&c.name.as_str()) {
+                names.push(&c.name);
+            }
+        }
+    }
+    if names.is_empty() {
+        return None;
+    }
+    let column_json = |p: &Coords, name: &str| -> Value {
+        match p.column(name).map(|c| &c.values) {
+            Some(ColumnValues::Numbers(ns)) => ns
+                .iter()
+                .map(|n| n.clone().map_or(Value::Null, Value::Number))
+                .collect(),
+            Some(ColumnValues::Texts(ts)) => ts
+                .iter()
+                .map(|t| t.map_or(Value::Null, |s| Value::String(s.to_string())))
+                .collect(),
+            None => vec![Value::Null; p.len()].into(),
+        }
+    };
+    let single = matches!(g, Some(Geometry::LineString(_)));
+    let mut obj = serde_json::Map::new();
+    for name in names {
+        let v = if single {
+            column_json(parts[0], name)
+        } else {
+            parts.iter().map(|p| column_json(p, name)).collect()
+        };
+        obj.insert(name.to_string(), v);
+    }
+    Some(Value::Object(obj))
+}
+
+fn feature(
+    buf: &mut Vec<u8>,
+    f: &Feature,
+    precision: Option<u8>,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<()> {
+    buf.extend_from_slice(b"{\"type\":\"Feature\"");
+    if let Some(id) = &f.id {
+        buf.extend_from_slice(b",\"id\":");
+        json(buf, id)?;
+    }
+    buf.extend_from_slice(b",\"geometry\":");
+    match &f.geometry {
+        Some(g) => geometry(buf, g, &f.geometry_extra, precision, diags)?,
+        None => buf.extend_from_slice(b"null"),
+    }
+    buf.extend_from_slice(b",\"properties\":{");
+    let mut p = Props {
+        buf: &mut *buf,
+        written: Vec::new(),
+    };
+    let s = &f.style;
+    p.put("title", f.title.as_ref())?;
+    p.put("description", f.description.as_ref())?;
+    p.put("group", f.group.map(GroupId::get).as_ref())?;
+    p.put("marker-color", s.marker_color.as_ref())?;
+    p.put("marker-symbol", s.marker_symbol.as_ref())?;
+    p.put("marker-size", s.marker_size.as_ref())?;
+    p.put("stroke", s.stroke.as_ref())?;
+    p.put::<Number>("stroke-width", s.stroke_width.as_ref())?;
+    p.put::<Number>("stroke-opacity", s.stroke_opacity.as_ref())?;
+    p.put("fill", s.fill.as_ref())?;
+    p.put::<Number>("fill-opacity", s.fill_opacity.as_ref())?;
+    p.put("icon", s.icon.as_ref())?;
+    match &f.time {
+        Some(Time::Instant(t)) => p.put("timestamp", Some(t))?,
+        Some(Time::Span { begin, end }) => {
+            let mut o = serde_json::Map::new();
+            if let Some(b) = begin {
+                o.insert("begin".into(), b.clone().into());
+            }
+            if let Some(e) = end {
+                o.insert("end".into(), e.clone().into());
+            }
+            p.put("timespan", Some(&o))?;
+        }
+        None => {}
+    }
+    let coordinate_props = coordinate_properties(f.geometry.as_ref());
+    for (k, v) in &f.properties {
+        let clashes = p.written.contains(&k.as_str())
+            || (k == "coordinateProperties" && coordinate_props.is_some());
+        if clashes {
+            diags.push(
+                Diagnostic::new(
+                    Code::WritePropertyClash,
+                    format!("property `{k}` not written: the feature's own `{k}` takes its place"),
+                )
+                .at(f.span),
+            );
+            continue;
+        }
+        if !p.written.is_empty() {
+            p.buf.push(b',');
+        }
+        p.written.push("");
+        json(p.buf, k)?;
+        p.buf.push(b':');
+        json(p.buf, v)?;
+    }
+    p.put("coordinateProperties", coordinate_props.as_ref())?;
+    buf.push(b'}');
+    for (k, v) in &f.extra {
+        if matches!(k.as_str(), "type" | "id" | "geometry" | "properties") {
+            continue;
+        }
+        buf.push(b',');
+        json(buf, k)?;
+        buf.push(b':');
+        json(buf, v)?;
+    }
+    buf.push(b'}');
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn num(v: f64, p: Option<u8>) -> String {
+        let mut b = Vec::new();
+        number(&mut b, v, p, &mut Vec::new());
+        String::from_utf8(b).expect("utf8")
+    }
+
+    #[test]
+    fn numbers_are_short_and_exact() {
+        assert_eq!(num(102.0, None), "102");
+        assert_eq!(num(-0.5, None), "-0.5");
+        assert_eq!(num(0.1 + 0.2, None), "0.30000000000000004");
+        assert_eq!(num(13.123456789, Some(5)), "13.12346");
+        assert_eq!(num(13.0000001, Some(3)), "13");
+        assert_eq!(num(1e-7, None), "1e-7");
+        assert_eq!(num(f64::NAN, None), "null");
+    }
+
+    #[test]
+    fn clashing_properties_are_reported_not_duplicated() {
+        let mut f = Feature {
+            title: Some("model".into()),
+            ..Feature::default()
+        };
+        f.properties.insert("title".into(), Value::from(5));
+        let mut buf = Vec::new();
+        let mut diags = Vec::new();
+        feature(&mut buf, &f, None, &mut diags).expect("write");
+        let v: Value = serde_json::from_slice(&buf).expect("valid json");
+        assert_eq!(v["properties"]["title"], "model");
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].code, Code::WritePropertyClash);
+    }
+}

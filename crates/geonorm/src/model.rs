@@ -1,0 +1,249 @@
+//! The normalised model every format reads into and writes from. It knows no format:
+//! KML folders, GPX track kinds and MapHub groups all become [`Group`]s, and whatever a
+//! format holds beyond the common fields lands in `properties` or `extra`, in the order
+//! it came.
+
+use std::num::NonZeroU64;
+
+use serde_json::{Map, Number, Value};
+
+use crate::{BBox, Format, Geometry, GeometryKind, Span};
+
+/// MapHub spells a nested group as a title path whose levels are joined by this
+/// character, U+FF0F FULLWIDTH SOLIDUS (`／`), not the ASCII `/`. MapHub's documentation
+/// asks users to copy it from the page; it is the only non-ASCII character whose
+/// compatibility normalisation is `/`, which is why titles are never NFKC-normalised.
+pub const GROUP_PATH_SEPARATOR: char = '\u{FF0F}';
+
+/// Characters that look like [`GROUP_PATH_SEPARATOR`] but do not nest groups.
+pub const GROUP_SEPARATOR_LOOKALIKES: [char; 3] = ['/', '\u{2215}', '\u{2044}'];
+
+/// A JSON object with its keys in their original order.
+pub type Properties = Map<String, Value>;
+
+/// A group's identifier: a positive integer, stable across reading and writing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GroupId(NonZeroU64);
+
+impl GroupId {
+    /// The id `n`, or `None` for 0.
+    pub fn new(n: u64) -> Option<Self> {
+        NonZeroU64::new(n).map(GroupId)
+    }
+
+    /// The id as an integer.
+    pub fn get(self) -> u64 {
+        self.0.get()
+    }
+}
+
+impl std::fmt::Display for GroupId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A group of features: a KML Folder, a MapHub group, a GPX kind. Groups nest through
+/// `parent`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    /// Stable identifier, unique in its document.
+    pub id: GroupId,
+    /// The group's own title (one level, without its parents' titles).
+    pub title: String,
+    /// The enclosing group, if any.
+    pub parent: Option<GroupId>,
+    /// Members the source format held beside the title, kept for writing back.
+    pub extra: Properties,
+}
+
+/// When a feature happened: an instant, or a span open at either end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Time {
+    /// One instant, as written in the source (ISO 8601 in every supported format).
+    Instant(String),
+    /// A span between two instants; either end may be open.
+    Span {
+        /// Start, as written.
+        begin: Option<String>,
+        /// End, as written.
+        end: Option<String>,
+    },
+}
+
+/// How a feature is drawn, in MapHub's (simplestyle's) terms. Colours are kept as
+/// written; numbers keep their JSON form so that `2` does not come back as `2.0`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Style {
+    /// `marker-color`, e.g. `#3cc954`.
+    pub marker_color: Option<String>,
+    /// `marker-symbol`: a MapHub icon id such as `museum`.
+    pub marker_symbol: Option<String>,
+    /// `marker-size`: `small`, `medium` or `large`.
+    pub marker_size: Option<String>,
+    /// `stroke`: line colour.
+    pub stroke: Option<String>,
+    /// `stroke-width` in pixels.
+    pub stroke_width: Option<Number>,
+    /// `stroke-opacity`, 0 to 1.
+    pub stroke_opacity: Option<Number>,
+    /// `fill`: polygon fill colour.
+    pub fill: Option<String>,
+    /// `fill-opacity`, 0 to 1.
+    pub fill_opacity: Option<Number>,
+    /// `icon`: the address of a point's icon image (KML IconStyle href).
+    pub icon: Option<String>,
+}
+
+impl Style {
+    /// True when no style key is set.
+    pub fn is_empty(&self) -> bool {
+        *self == Style::default()
+    }
+}
+
+/// One map feature.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Feature {
+    /// The source's identifier for the feature, if it had one.
+    pub id: Option<Value>,
+    /// Where the feature is; `None` for a feature without location.
+    pub geometry: Option<Geometry>,
+    /// Title (KML/GPX `name`, MapHub `title`).
+    pub title: Option<String>,
+    /// Description, kept verbatim (HTML or Markdown).
+    pub description: Option<String>,
+    /// The group the feature belongs to.
+    pub group: Option<GroupId>,
+    /// How it is drawn.
+    pub style: Style,
+    /// When it happened.
+    pub time: Option<Time>,
+    /// Every other property, in source order.
+    pub properties: Properties,
+    /// Members of the feature object outside its properties (GeoJSON foreign members,
+    /// `bbox`), kept for writing back.
+    pub extra: Properties,
+    /// Members of the geometry object besides its type and coordinates.
+    pub geometry_extra: Properties,
+    /// The bytes of the source this feature was read from.
+    pub span: Span,
+}
+
+/// What the root of the source was: most files are collections, but a GeoJSON file may
+/// hold one Feature or one bare Geometry, and a writer may want to give back the same.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RootKind {
+    /// A collection of features (FeatureCollection, KML Document, GPX file).
+    #[default]
+    Collection,
+    /// A single feature.
+    Feature,
+    /// A single bare geometry.
+    Geometry,
+}
+
+/// Document-level data.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Metadata {
+    /// Document name (KML Document name, GPX metadata name).
+    pub name: Option<String>,
+    /// Document description.
+    pub description: Option<String>,
+    /// The format the document was read from.
+    pub source_format: Option<Format>,
+    /// What the source's root was.
+    pub root: RootKind,
+    /// Other document-level members in source order (GeoJSON foreign members such as
+    /// MapHub's `properties` and `markers`, a FeatureCollection `bbox`).
+    pub extra: Properties,
+}
+
+/// A whole map file in normalised form.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Document {
+    /// Document-level data.
+    pub meta: Metadata,
+    /// Every group, parents before or after children (ids link them).
+    pub groups: Vec<Group>,
+    /// Every feature, in source order.
+    pub features: Vec<Feature>,
+}
+
+impl Document {
+    /// The group with this id.
+    pub fn group(&self, id: GroupId) -> Option<&Group> {
+        self.groups.iter().find(|g| g.id == id)
+    }
+
+    /// The group's full title path, levels joined by [`GROUP_PATH_SEPARATOR`], as MapHub
+    /// spells a nested group. A parent cycle or a missing parent ends the path.
+    ///
+    /// ```
+    /// use geonorm::{Document, Group, GroupId};
+    /// let id = |n| GroupId::new(n).unwrap();
+    /// let mut doc = Document::default();
+    /// doc.groups.push(Group { id: id(1), title: "Europe".into(), parent: None, extra: Default::default() });
+    /// doc.groups.push(Group { id: id(2), title: "Alps".into(), parent: Some(id(1)), extra: Default::default() });
+    /// assert_eq!(doc.group_path(id(2)).as_deref(), Some("Europe／Alps"));
+    /// ```
+    pub fn group_path(&self, id: GroupId) -> Option<String> {
+        let mut levels = Vec::new();
+        let mut next = Some(id);
+        while let Some(gid) = next {
+            if levels.len() > self.groups.len() {
+                break; // a cycle: stop rather than loop forever
+            }
+            let Some(g) = self.group(gid) else { break };
+            levels.push(g.title.as_str());
+            next = g.parent;
+        }
+        if levels.is_empty() {
+            return None;
+        }
+        levels.reverse();
+        Some(levels.join(&GROUP_PATH_SEPARATOR.to_string()))
+    }
+
+    /// Counts, totals and extent of the document.
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary {
+            features: self.features.len(),
+            groups: self.groups.len(),
+            ..Summary::default()
+        };
+        for f in &self.features {
+            match &f.geometry {
+                Some(g) => {
+                    *s.by_kind.entry(g.kind()).or_default() += 1;
+                    s.vertices += g.vertex_count();
+                    if let Some(b) = g.bbox() {
+                        match &mut s.bbox {
+                            Some(acc) => acc.extend(&b),
+                            None => s.bbox = Some(b),
+                        }
+                    }
+                }
+                None => s.without_geometry += 1,
+            }
+        }
+        s
+    }
+}
+
+/// What [`Document::summary`] reports.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Summary {
+    /// Number of features.
+    pub features: usize,
+    /// Features per geometry kind.
+    pub by_kind: std::collections::BTreeMap<GeometryKind, usize>,
+    /// Features without a geometry.
+    pub without_geometry: usize,
+    /// Number of groups.
+    pub groups: usize,
+    /// Number of positions across all geometries.
+    pub vertices: usize,
+    /// Extent of all geometries.
+    pub bbox: Option<BBox>,
+}
