@@ -1,1 +1,231 @@
-fn main() {}
+//! `geonorm`: convert, inspect and check map files for MapHub.
+//!
+//! A thin layer over the `geonorm` library: parse arguments, open the input, call the
+//! library, render what it found. Exit codes: 0 ok, 1 the input has errors, 2 usage or
+//! I/O error.
+
+mod input;
+mod render;
+
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use geonorm::{Diagnostic, Error, Format, Severity};
+
+use crate::input::Input;
+use crate::render::Renderer;
+
+#[derive(Parser)]
+#[command(
+    name = "geonorm",
+    version,
+    about = "Read, check and convert KML, GPX and GeoJSON for MapHub"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Convert a map file to another format (MapHub GeoJSON by default).
+    Convert(ConvertArgs),
+    /// Show what a map file holds: format, features, groups, vertices, extent, size.
+    Info(InfoArgs),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OutputFormat {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Geojson,
+    Kml,
+    Kmz,
+    Gpx,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Geojson => Format::GeoJson,
+            FormatArg::Kml => Format::Kml,
+            FormatArg::Kmz => Format::Kmz,
+            FormatArg::Gpx => Format::Gpx,
+        }
+    }
+}
+
+#[derive(clap::Args)]
+struct InputArgs {
+    /// Input file, or `-` for standard input.
+    input: PathBuf,
+    /// Input format, when neither the content nor the name tells.
+    #[arg(long, value_enum)]
+    from: Option<FormatArg>,
+}
+
+#[derive(clap::Args)]
+struct ConvertArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Output file (standard output when absent).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Output format; by default taken from the output file's extension, else geojson.
+    #[arg(long, value_enum)]
+    to: Option<FormatArg>,
+    /// Decimal places for coordinates (default: as many as it takes to read back exactly).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=17))]
+    precision: Option<u8>,
+    /// Write a single Feature or bare Geometry back as such instead of a FeatureCollection.
+    #[arg(long)]
+    keep_root: bool,
+    /// How to print diagnostics on standard error.
+    #[arg(long, value_enum, default_value = "human")]
+    format: OutputFormat,
+}
+
+#[derive(clap::Args)]
+struct InfoArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Report format.
+    #[arg(long, value_enum, default_value = "human")]
+    format: OutputFormat,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Convert(args) => convert(args),
+        Command::Info(args) => info(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("geonorm: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+            || matches!(c.downcast_ref::<Error>(), Some(Error::Io(io)) if io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Source order reads best; diagnostics without a position go last.
+fn sort_by_position(diags: &mut [Diagnostic]) {
+    diags.sort_by_key(|d| d.span.map_or(usize::MAX, |s| s.start));
+}
+
+/// Exit code for a finished run: 1 when any diagnostic is an error.
+fn exit_for(diags: &[Diagnostic]) -> ExitCode {
+    if diags.iter().any(|d| d.severity >= Severity::Error) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// An input that was read: the file, its document, what the reader met.
+type ReadInput = (Input, geonorm::Document, Vec<Diagnostic>);
+
+/// Reads the input; an unreadable input is reported as a diagnostic (exit 1) when it
+/// is the content's fault, and as an error (exit 2) when it is I/O or an unsupported
+/// format.
+fn read_input(
+    args: &InputArgs,
+    renderer: &Renderer,
+) -> anyhow::Result<Result<ReadInput, ExitCode>> {
+    let input = Input::open(&args.input)?;
+    let format = match args.from.map(Format::from).or_else(|| input.detect()) {
+        Some(f) => f,
+        None => anyhow::bail!(
+            "{}: cannot tell the format from the content or the name; use --from",
+            input.name()
+        ),
+    };
+    let read = geonorm::read(format, input.reader()?);
+    match read {
+        Ok((doc, diags)) => Ok(Ok((input, doc, diags))),
+        Err(e @ (Error::Syntax { .. } | Error::NotFormat { .. })) => {
+            renderer.fatal(&input, &e)?;
+            Ok(Err(ExitCode::from(1)))
+        }
+        Err(e) => Err(anyhow::Error::new(e).context(input.name().to_string())),
+    }
+}
+
+fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
+    let renderer = Renderer::new(args.format == OutputFormat::Json);
+    let (input, doc, mut diags) = match read_input(&args.input, &renderer)? {
+        Ok(read) => read,
+        Err(code) => return Ok(code),
+    };
+    let to = args
+        .to
+        .map(Format::from)
+        .or_else(|| args.output.as_deref().and_then(Format::from_path))
+        .unwrap_or(Format::GeoJson);
+    let opts = geonorm::WriteOptions {
+        geojson: geonorm::geojson::WriteOptions {
+            precision: args.precision,
+            keep_root: args.keep_root,
+        },
+    };
+    let write_diags = match &args.output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
+            let mut out = BufWriter::new(file);
+            let d = geonorm::write(&doc, to, &mut out, &opts)?;
+            out.flush()?;
+            d
+        }
+        None => {
+            let stdout = io::stdout();
+            let mut out = BufWriter::new(stdout.lock());
+            let d = geonorm::write(&doc, to, &mut out, &opts)?;
+            out.flush()?;
+            d
+        }
+    };
+    diags.extend(write_diags);
+    sort_by_position(&mut diags);
+    renderer.diagnostics(&input, &diags)?;
+    Ok(exit_for(&diags))
+}
+
+fn info(args: InfoArgs) -> anyhow::Result<ExitCode> {
+    let json = args.format == OutputFormat::Json;
+    let renderer = Renderer::new(json);
+    let (input, doc, mut diags) = match read_input(&args.input, &renderer)? {
+        Ok(read) => read,
+        Err(code) => return Ok(code),
+    };
+    sort_by_position(&mut diags);
+    let report = render::InfoReport::new(&input, &doc);
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    if json {
+        let mut v = serde_json::to_value(&report)?;
+        v["diagnostics"] = serde_json::Value::Array(renderer.diagnostics_json(&input, &diags)?);
+        serde_json::to_writer_pretty(&mut out, &v)?;
+        writeln!(out)?;
+    } else {
+        report.write_human(&mut out)?;
+        renderer.diagnostics(&input, &diags)?;
+    }
+    Ok(exit_for(&diags))
+}

@@ -78,7 +78,7 @@ macro_rules! codes {
             }
 
             /// The code spelled `s`.
-            pub fn from_str(s: &str) -> Option<Code> {
+            pub fn from_name(s: &str) -> Option<Code> {
                 match s { $($code => Some(Code::$variant),)* _ => None }
             }
         }
@@ -237,7 +237,7 @@ mod tests {
     #[test]
     fn every_code_round_trips_through_its_name() {
         for &c in Code::ALL {
-            assert_eq!(Code::from_str(c.as_str()), Some(c));
+            assert_eq!(Code::from_name(c.as_str()), Some(c));
             assert!(!c.explain().is_empty());
         }
     }

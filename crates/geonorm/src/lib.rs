@@ -52,6 +52,11 @@ pub use model::{
     GROUP_PATH_SEPARATOR, GROUP_SEPARATOR_LOOKALIKES,
 };
 
+// The README's examples are compiled and run as doctests.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 /// MapHub's upload limit for `map/upload` and `map/append`: 15 MB (Enterprise servers
 /// have none). MapHub means 15 × 1024 × 1024 bytes, as its upload form reports sizes.
 pub const MAPHUB_MAX_UPLOAD_BYTES: u64 = 15 * 1024 * 1024;

@@ -22,6 +22,9 @@ use crate::{
 };
 
 /// What a streaming reader yields.
+// Features are nearly every item, so boxing them would cost an allocation per feature to
+// shrink the rare group.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
     /// A group (all groups of a GeoJSON file come together, wherever `groups` is).
@@ -202,9 +205,22 @@ impl<R: BufRead> Reader<R> {
                 }
             }
             "groups" if !is_single => {
-                let v: Value = parse_unit(&raw, start)?;
                 let span = Span::new(start.offset, self.cur.offset());
-                let groups = read_groups(v, span, &mut self.diagnostics);
+                let entries = match split_array(&raw, start)? {
+                    Some(entries) => entries,
+                    None => {
+                        let v: Value = parse_unit(&raw, start)?;
+                        self.diagnostics.push(
+                            Diagnostic::new(
+                                Code::GeojsonInvalidGroups,
+                                format!("`groups` is {}, not an array; ignored", json_kind(&v)),
+                            )
+                            .at(span),
+                        );
+                        Vec::new()
+                    }
+                };
+                let groups = read_groups(entries, &mut self.diagnostics);
                 self.pending.extend(groups.into_iter().map(Item::Group));
             }
             _ => self.members.push((key, raw, start)),
@@ -723,21 +739,52 @@ fn attach_columns(g: &mut Geometry, cp: &Value) -> std::result::Result<(), &'sta
 
 // ---------------------------------------------------------------- groups
 
-fn read_groups(v: Value, span: Span, diags: &mut Vec<Diagnostic>) -> Vec<Group> {
-    let Value::Array(entries) = v else {
-        diags.push(
-            Diagnostic::new(
-                Code::GeojsonInvalidGroups,
-                format!("`groups` is {}, not an array; ignored", json_kind(&v)),
-            )
-            .at(span),
-        );
-        return Vec::new();
-    };
+/// The items of the JSON array in `raw` (which starts at `origin`), each parsed on its
+/// own with its span; `None` when `raw` is not an array.
+fn split_array(raw: &[u8], origin: Origin) -> Result<Option<Vec<(Value, Span)>>> {
+    let mut cur = Cursor::new(raw);
+    cur.skip_ws()?;
+    if cur.peek()? != Some(b'[') {
+        return Ok(None);
+    }
+    cur.bump()?;
+    let mut items = Vec::new();
+    let mut item = Vec::new();
+    loop {
+        cur.skip_ws()?;
+        if cur.peek()? == Some(b']') {
+            break;
+        }
+        if !items.is_empty() {
+            cur.expect(b',', "`,` or `]` after an array item")
+                .map_err(|_| {
+                    let at = origin.advance(raw, cur.offset());
+                    Error::Syntax {
+                        message: "expected `,` or `]` after an array item".into(),
+                        offset: at.offset,
+                        line: at.line,
+                        column: at.column,
+                    }
+                })?;
+            cur.skip_ws()?;
+        }
+        let start = cur.offset();
+        item.clear();
+        cur.read_value(&mut item)?;
+        let v: Value = parse_unit(&item, origin.advance(raw, start))?;
+        items.push((
+            v,
+            Span::new(origin.offset + start, origin.offset + cur.offset()),
+        ));
+    }
+    Ok(Some(items))
+}
+
+fn read_groups(entries: Vec<(Value, Span)>, diags: &mut Vec<Diagnostic>) -> Vec<Group> {
     // (id if valid, full title path, extra members)
-    let mut parsed: Vec<(Option<GroupId>, String, Properties)> = Vec::new();
+    let mut parsed: Vec<(Option<GroupId>, String, Properties, Span)> = Vec::new();
     let mut seen = HashSet::new();
-    for (i, entry) in entries.into_iter().enumerate() {
+    for (i, (entry, span)) in entries.into_iter().enumerate() {
         let Value::Object(mut obj) = entry else {
             diags.push(
                 Diagnostic::new(
@@ -810,11 +857,11 @@ fn read_groups(v: Value, span: Span, diags: &mut Vec<Diagnostic>) -> Vec<Group> 
                 format!("Group {}", i + 1)
             }
         };
-        parsed.push((id, title, obj));
+        parsed.push((id, title, obj, span));
     }
     let mut next_id = parsed
         .iter()
-        .filter_map(|(id, _, _)| id.map(GroupId::get))
+        .filter_map(|(id, _, _, _)| id.map(GroupId::get))
         .max()
         .unwrap_or(0);
     let mut fresh = || {
@@ -824,30 +871,36 @@ fn read_groups(v: Value, span: Span, diags: &mut Vec<Diagnostic>) -> Vec<Group> 
     let mut groups = Vec::with_capacity(parsed.len());
     let mut by_path: HashMap<String, GroupId> = HashMap::new();
     let mut leaves = Vec::with_capacity(parsed.len());
-    for (id, path, extra) in parsed {
+    for (id, path, extra, span) in parsed {
         let Some(id) = id.or_else(&mut fresh) else {
             continue;
         };
         by_path.entry(path.clone()).or_insert(id);
-        leaves.push((id, path, extra));
+        leaves.push((id, path, extra, span));
     }
     let sep = GROUP_PATH_SEPARATOR.to_string();
-    let mut implicit = Vec::new();
-    for (id, path, extra) in leaves {
+    let mut implicit: Vec<((String, Span), Group)> = Vec::new();
+    for (id, path, extra, span) in leaves {
         let (parent_path, title) = match path.rsplit_once(GROUP_PATH_SEPARATOR) {
             Some((p, t)) => (Some(p.to_string()), t.to_string()),
             None => (None, path.clone()),
         };
-        let parent =
-            parent_path.map(|pp| ensure_path(&pp, &sep, &mut by_path, &mut fresh, &mut implicit));
+        let parent = parent_path.and_then(|pp| {
+            let before = implicit.len();
+            let id = ensure_path(&pp, &sep, &mut by_path, &mut fresh, &mut implicit);
+            for ((_, at), _) in &mut implicit[before..] {
+                *at = span;
+            }
+            id
+        });
         groups.push(Group {
             id,
             title,
-            parent: parent.flatten(),
+            parent,
             extra,
         });
     }
-    for (path, g) in &implicit {
+    for ((path, span), g) in &implicit {
         diags.push(
             Diagnostic::new(
                 Code::GeojsonImplicitParentGroup,
@@ -856,7 +909,7 @@ fn read_groups(v: Value, span: Span, diags: &mut Vec<Diagnostic>) -> Vec<Group> 
                     g.id
                 ),
             )
-            .at(span),
+            .at(*span),
         );
     }
     groups.extend(implicit.into_iter().map(|(_, g)| g));
@@ -869,7 +922,7 @@ fn ensure_path(
     sep: &str,
     by_path: &mut HashMap<String, GroupId>,
     fresh: &mut impl FnMut() -> Option<GroupId>,
-    implicit: &mut Vec<(String, Group)>,
+    implicit: &mut Vec<((String, Span), Group)>,
 ) -> Option<GroupId> {
     if let Some(&id) = by_path.get(path) {
         return Some(id);
@@ -881,7 +934,7 @@ fn ensure_path(
     let id = fresh()?;
     by_path.insert(path.to_string(), id);
     implicit.push((
-        path.to_string(),
+        (path.to_string(), Span::default()),
         Group {
             id,
             title: title.to_string(),

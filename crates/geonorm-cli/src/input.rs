@@ -1,0 +1,85 @@
+//! The input file (or standard input): opened once for reading, and read again only if
+//! a diagnostic needs its line and column.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use geonorm::Format;
+
+pub enum Source {
+    File(PathBuf),
+    /// Standard input cannot be read twice, so it is kept.
+    Stdin(Vec<u8>),
+}
+
+pub struct Input {
+    source: Source,
+    name: String,
+    len: u64,
+    head: Vec<u8>,
+}
+
+const HEAD_LEN: usize = 8 * 1024;
+
+impl Input {
+    pub fn open(path: &Path) -> anyhow::Result<Input> {
+        if path == Path::new("-") {
+            let mut bytes = Vec::new();
+            io::stdin().lock().read_to_end(&mut bytes)?;
+            let head = bytes[..bytes.len().min(HEAD_LEN)].to_vec();
+            return Ok(Input {
+                len: bytes.len() as u64,
+                source: Source::Stdin(bytes),
+                name: "<stdin>".into(),
+                head,
+            });
+        }
+        let name = path.display().to_string();
+        let mut file = File::open(path).map_err(|e| anyhow::anyhow!("cannot open {name}: {e}"))?;
+        let len = file.metadata()?.len();
+        let mut head = Vec::with_capacity(HEAD_LEN);
+        file.by_ref().take(HEAD_LEN as u64).read_to_end(&mut head)?;
+        Ok(Input {
+            source: Source::File(path.to_path_buf()),
+            name,
+            len,
+            head,
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        match &self.source {
+            Source::File(p) => Some(p),
+            Source::Stdin(_) => None,
+        }
+    }
+
+    pub fn detect(&self) -> Option<Format> {
+        Format::detect(&self.head, self.path())
+    }
+
+    /// A fresh reader from the first byte.
+    pub fn reader(&self) -> anyhow::Result<Box<dyn BufRead + '_>> {
+        Ok(match &self.source {
+            Source::File(p) => Box::new(BufReader::with_capacity(256 * 1024, File::open(p)?)),
+            Source::Stdin(bytes) => Box::new(&bytes[..]),
+        })
+    }
+
+    /// The whole text, for turning byte offsets into lines and columns.
+    pub fn bytes(&self) -> io::Result<std::borrow::Cow<'_, [u8]>> {
+        match &self.source {
+            Source::File(p) => std::fs::read(p).map(Into::into),
+            Source::Stdin(b) => Ok(b[..].into()),
+        }
+    }
+}

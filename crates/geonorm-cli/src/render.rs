@@ -1,0 +1,188 @@
+//! Rendering for people (`file:line:col: severity: message [code]`) and for programs
+//! (JSON). Line and column are computed here from byte spans, reading the input again
+//! only when there is something to point at.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use geonorm::{Code, Diagnostic, Document, Error, Format, LineIndex, MAPHUB_MAX_UPLOAD_BYTES};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::input::Input;
+
+pub struct Renderer {
+    json: bool,
+}
+
+impl Renderer {
+    pub fn new(json: bool) -> Self {
+        Renderer { json }
+    }
+
+    /// Writes diagnostics to standard error: one line each (plus help) for people, one
+    /// JSON object per line for programs.
+    pub fn diagnostics(&self, input: &Input, diags: &[Diagnostic]) -> anyhow::Result<()> {
+        if diags.is_empty() {
+            return Ok(());
+        }
+        let stderr = io::stderr();
+        let mut err = stderr.lock();
+        if self.json {
+            for v in self.diagnostics_json(input, diags)? {
+                serde_json::to_writer(&mut err, &v)?;
+                writeln!(err)?;
+            }
+            return Ok(());
+        }
+        let located = Located::new(input, diags)?;
+        for d in diags {
+            let (line, col) = located.line_col(d);
+            let place = match (line, col) {
+                (Some(l), Some(c)) => format!("{}:{l}:{c}", input.name()),
+                _ => input.name().to_string(),
+            };
+            writeln!(err, "{place}: {}: {} [{}]", d.severity, d.message, d.code)?;
+            if let Some(help) = &d.help {
+                writeln!(err, "    help: {help}")?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn diagnostics_json(
+        &self,
+        input: &Input,
+        diags: &[Diagnostic],
+    ) -> anyhow::Result<Vec<Value>> {
+        let located = Located::new(input, diags)?;
+        Ok(diags
+            .iter()
+            .map(|d| {
+                let (line, column) = located.line_col(d);
+                json!({
+                    "code": d.code.as_str(),
+                    "severity": d.severity.as_str(),
+                    "message": d.message,
+                    "file": input.name(),
+                    "line": line,
+                    "column": column,
+                    "span": d.span.map(|s| json!({"offset": s.start, "length": s.end - s.start})),
+                    "help": d.help,
+                })
+            })
+            .collect())
+    }
+
+    /// Reports input that could not be read at all, as a diagnostic.
+    pub fn fatal(&self, input: &Input, e: &Error) -> anyhow::Result<()> {
+        let d = match e {
+            Error::Syntax {
+                message, offset, ..
+            } => Diagnostic::new(Code::JsonSyntax, message.clone())
+                .at(geonorm::Span::new(*offset, offset + 1)),
+            other => Diagnostic::new(Code::GeojsonRoot, other.to_string()),
+        };
+        self.diagnostics(input, &[d])
+    }
+}
+
+/// Line starts of the input, built only when some diagnostic has a span.
+struct Located<'a> {
+    text: Option<(std::borrow::Cow<'a, [u8]>, LineIndex)>,
+}
+
+impl<'a> Located<'a> {
+    fn new(input: &'a Input, diags: &[Diagnostic]) -> io::Result<Self> {
+        if diags.iter().all(|d| d.span.is_none()) {
+            return Ok(Located { text: None });
+        }
+        let bytes = input.bytes()?;
+        let index = LineIndex::new(&bytes);
+        Ok(Located {
+            text: Some((bytes, index)),
+        })
+    }
+
+    fn line_col(&self, d: &Diagnostic) -> (Option<usize>, Option<usize>) {
+        match (&self.text, d.span) {
+            (Some((bytes, index)), Some(span)) => {
+                let (l, c) = index.line_col(bytes, span.start);
+                (Some(l), Some(c))
+            }
+            _ => (None, None),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct MaphubFit {
+    limit_bytes: u64,
+    fits: bool,
+}
+
+#[derive(Serialize)]
+pub struct InfoReport {
+    file: String,
+    format: &'static str,
+    bytes: u64,
+    maphub: MaphubFit,
+    features: usize,
+    geometry: BTreeMap<&'static str, usize>,
+    without_geometry: usize,
+    groups: usize,
+    vertices: usize,
+    bbox: Option<[f64; 4]>,
+}
+
+impl InfoReport {
+    pub fn new(input: &Input, doc: &Document) -> Self {
+        let s = doc.summary();
+        InfoReport {
+            file: input.name().to_string(),
+            format: doc.meta.source_format.map_or("unknown", Format::as_str),
+            bytes: input.len(),
+            maphub: MaphubFit {
+                limit_bytes: MAPHUB_MAX_UPLOAD_BYTES,
+                fits: input.len() <= MAPHUB_MAX_UPLOAD_BYTES,
+            },
+            features: s.features,
+            geometry: s.by_kind.iter().map(|(k, n)| (k.as_str(), *n)).collect(),
+            without_geometry: s.without_geometry,
+            groups: s.groups,
+            vertices: s.vertices,
+            bbox: s.bbox.map(|b| [b.min_x, b.min_y, b.max_x, b.max_y]),
+        }
+    }
+
+    pub fn write_human(&self, out: &mut impl Write) -> io::Result<()> {
+        writeln!(out, "file:      {}", self.file)?;
+        writeln!(out, "format:    {}", self.format)?;
+        let fit = if self.maphub.fits {
+            "fits MapHub's 15 MB upload limit"
+        } else {
+            "over MapHub's 15 MB upload limit: split it or use an Enterprise server"
+        };
+        writeln!(out, "size:      {} bytes ({fit})", self.bytes)?;
+        let mut kinds: Vec<String> = self
+            .geometry
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        if self.without_geometry > 0 {
+            kinds.push(format!("no geometry {}", self.without_geometry));
+        }
+        if kinds.is_empty() {
+            writeln!(out, "features:  {}", self.features)?;
+        } else {
+            writeln!(out, "features:  {} ({})", self.features, kinds.join(", "))?;
+        }
+        writeln!(out, "groups:    {}", self.groups)?;
+        writeln!(out, "vertices:  {}", self.vertices)?;
+        match self.bbox {
+            Some([a, b, c, d]) => writeln!(out, "bbox:      [{a}, {b}, {c}, {d}]")?,
+            None => writeln!(out, "bbox:      none")?,
+        }
+        Ok(())
+    }
+}

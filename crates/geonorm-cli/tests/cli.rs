@@ -1,0 +1,162 @@
+//! The `geonorm` binary run as a user would, on files in testdata/.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn testdata(sub: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata")
+        .join(sub)
+}
+
+fn geonorm(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_geonorm"))
+        .args(args)
+        .output()
+        .expect("run geonorm")
+}
+
+fn geonorm_stdin(args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_geonorm"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn geonorm");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input)
+        .expect("write stdin");
+    child.wait_with_output().expect("wait")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+const MAPHUB: &str = "geojson/maphub/alps-trip.geojson";
+
+#[test]
+fn convert_keeps_a_maphub_file_exactly() {
+    let input = testdata(MAPHUB);
+    let out = geonorm(&["convert", input.to_str().expect("utf8 path")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(out.stdout, std::fs::read(&input).expect("read"));
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn convert_writes_to_a_file_and_reads_stdin() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let target = dir.path().join("out.geojson");
+    let input = std::fs::read(testdata(MAPHUB)).expect("read");
+    let out = geonorm_stdin(
+        &["convert", "-", "-o", target.to_str().expect("utf8")],
+        &input,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty());
+    assert_eq!(std::fs::read(&target).expect("output written"), input);
+}
+
+#[test]
+fn convert_reports_diagnostics_with_file_line_col_and_still_writes() {
+    let input = "{\"type\":\"FeatureCollection\",\"features\":[\n{\"type\":\"Feature\",\"properties\":{},\n\"geometry\":{\"type\":\"Point\",\"coordinates\":[1,2,3,4]}}]}";
+    let out = geonorm_stdin(&["convert", "-"], input.as_bytes());
+    assert_eq!(out.status.code(), Some(0));
+    let err = text(&out.stderr);
+    assert!(
+        err.starts_with("<stdin>:3:12: warning: ") && err.contains("[geojson/extra-ordinates]"),
+        "{err}"
+    );
+    assert!(text(&out.stdout).contains("\"coordinates\":[1,2,3]"));
+}
+
+#[test]
+fn diagnostics_as_json_lines() {
+    let input = testdata("geojson/geojsonhint-bad/stringcoord.geojson");
+    let out = geonorm(&["convert", "--format", "json", input.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(1), "an error-level finding exits 1");
+    let first = text(&out.stderr);
+    let v: serde_json::Value =
+        serde_json::from_str(first.lines().next().expect("a line")).expect("json line");
+    assert_eq!(v["code"], "geojson/invalid-geometry");
+    assert_eq!(v["severity"], "error");
+    assert_eq!(v["line"], 11);
+    assert!(v["span"]["offset"].is_u64());
+}
+
+#[test]
+fn a_syntax_error_exits_1_with_its_position_and_writes_nothing() {
+    let input = testdata("geojson/geojsonhint-bad/bad-json.geojson");
+    let out = geonorm(&["convert", input.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = text(&out.stderr);
+    assert!(err.contains("bad-json.geojson:3:5: error: "), "{err}");
+    assert!(err.contains("[json/syntax]"), "{err}");
+}
+
+#[test]
+fn usage_and_io_errors_exit_2() {
+    assert_eq!(geonorm(&["convert"]).status.code(), Some(2));
+    assert_eq!(geonorm(&["frobnicate"]).status.code(), Some(2));
+    let missing = geonorm(&["info", "no/such/file.geojson"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(text(&missing.stderr).contains("cannot open no/such/file.geojson"));
+    let kml = geonorm_stdin(&["info", "-"], b"<?xml version=\"1.0\"?><kml></kml>");
+    assert_eq!(kml.status.code(), Some(2));
+    assert!(text(&kml.stderr).contains("reading kml is not supported yet"));
+    let unknown = geonorm_stdin(&["info", "-"], b"hello");
+    assert_eq!(unknown.status.code(), Some(2));
+}
+
+#[test]
+fn info_reports_correct_counts_as_json() {
+    let input = testdata(MAPHUB);
+    let out = geonorm(&["info", "--format", "json", input.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["format"], "geojson");
+    assert_eq!(v["features"], 6);
+    assert_eq!(v["groups"], 4);
+    assert_eq!(v["vertices"], 21);
+    assert_eq!(v["without_geometry"], 1);
+    assert_eq!(v["geometry"]["Point"], 1);
+    assert_eq!(v["geometry"]["MultiLineString"], 1);
+    assert_eq!(v["bytes"], std::fs::metadata(&input).expect("meta").len());
+    assert_eq!(v["maphub"]["fits"], true);
+    assert_eq!(v["bbox"], serde_json::json!([6.15, 45.9763, 7.79, 46.55]));
+    assert_eq!(v["diagnostics"], serde_json::json!([]));
+}
+
+#[test]
+fn info_for_people() {
+    let input = testdata(MAPHUB);
+    let out = geonorm(&["info", input.to_str().expect("utf8")]);
+    let s = text(&out.stdout);
+    assert!(s.contains("format:    geojson"), "{s}");
+    assert!(s.contains("features:  6 (LineString 1, MultiLineString 1, MultiPoint 1, Point 1, Polygon 1, no geometry 1)"), "{s}");
+    assert!(s.contains("fits MapHub's 15 MB upload limit"), "{s}");
+}
+
+#[test]
+fn keep_root_gives_back_a_bare_geometry() {
+    let out = geonorm_stdin(
+        &["convert", "--keep-root", "-"],
+        br#"{"type":"Point","coordinates":[1.5,2]}"#,
+    );
+    assert_eq!(
+        text(&out.stdout),
+        "{\"type\":\"Point\",\"coordinates\":[1.5,2]}\n"
+    );
+    let wrapped = geonorm_stdin(
+        &["convert", "-"],
+        br#"{"type":"Point","coordinates":[1.5,2]}"#,
+    );
+    assert!(text(&wrapped.stdout).starts_with("{\"type\":\"FeatureCollection\""));
+}

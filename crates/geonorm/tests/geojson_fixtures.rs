@@ -1,0 +1,266 @@
+//! GeoJSON against files from other projects (see testdata/NOTICE.md) and our own.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use geonorm::geojson::{self, WriteOptions};
+use geonorm::{ColumnValues, Error, Geometry, GroupId, Severity, GROUP_PATH_SEPARATOR};
+use serde_json::Value;
+
+fn testdata(sub: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata")
+        .join(sub)
+}
+
+fn files(sub: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = fs::read_dir(testdata(sub))
+        .unwrap_or_else(|e| panic!("{sub}: {e}"))
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "geojson"))
+        .collect();
+    v.sort();
+    assert!(!v.is_empty(), "no fixtures in {sub}");
+    v
+}
+
+/// JSON equality with numbers compared by value: `102.0` and `102` are the same
+/// coordinate, though serde_json's `Value` tells them apart.
+fn same_json(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_json(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+fn round_trip(bytes: &[u8], opts: &WriteOptions) -> (Vec<u8>, Vec<geonorm::Diagnostic>) {
+    let (doc, mut diags) = geojson::read(bytes).expect("readable");
+    let mut out = Vec::new();
+    diags.extend(geojson::write(&doc, &mut out, opts).expect("writable"));
+    (out, diags)
+}
+
+#[test]
+fn georust_canonical_files_round_trip_to_an_equal_json_value() {
+    let opts = WriteOptions {
+        keep_root: true,
+        ..WriteOptions::default()
+    };
+    for path in files("geojson/georust-canonical") {
+        let bytes = fs::read(&path).expect("read fixture");
+        let (out, diags) = round_trip(&bytes, &opts);
+        assert!(diags.is_empty(), "{}: {diags:?}", path.display());
+        let before: Value = serde_json::from_slice(&bytes).expect("fixture is JSON");
+        let after: Value = serde_json::from_slice(&out).expect("output is JSON");
+        assert!(
+            same_json(&before, &after),
+            "{}:\n  in:  {before}\n  out: {after}",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn good_files_of_geojsonhint_and_check_geojson_read_without_errors() {
+    for dir in ["geojson/geojsonhint-good", "geojson/check-geojson-good"] {
+        for path in files(dir) {
+            let bytes = fs::read(&path).expect("read fixture");
+            let (doc, diags) =
+                geojson::read(&bytes[..]).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let errors: Vec<_> = diags
+                .iter()
+                .filter(|d| d.severity >= Severity::Error)
+                .collect();
+            assert!(errors.is_empty(), "{}: {errors:?}", path.display());
+            assert!(!doc.features.is_empty(), "{}: no features", path.display());
+        }
+    }
+}
+
+#[test]
+fn bad_files_end_in_a_diagnostic_or_an_error_never_a_panic() {
+    for dir in ["geojson/geojsonhint-bad", "geojson/check-geojson-bad"] {
+        for path in files(dir) {
+            let bytes = fs::read(&path).expect("read fixture");
+            match geojson::read(&bytes[..]) {
+                Ok((doc, _)) => {
+                    // Whatever was read can be written and read again.
+                    let mut out = Vec::new();
+                    geojson::write(&doc, &mut out, &WriteOptions::default()).expect("writable");
+                    geojson::read(&out[..])
+                        .unwrap_or_else(|e| panic!("{}: output unreadable: {e}", path.display()));
+                }
+                Err(Error::Syntax { .. } | Error::NotFormat { .. }) => {}
+                Err(e) => panic!("{}: unexpected error kind {e:?}", path.display()),
+            }
+        }
+    }
+}
+
+#[test]
+fn known_defects_give_their_codes() {
+    let cases = [
+        (
+            "geojson/geojsonhint-bad/point-toomany.geojson",
+            "geojson/extra-ordinates",
+        ),
+        (
+            "geojson/geojsonhint-bad/stringcoord.geojson",
+            "geojson/invalid-geometry",
+        ),
+        (
+            "geojson/geojsonhint-bad/point-toofew.geojson",
+            "geojson/position-too-short",
+        ),
+        (
+            "geojson/geojsonhint-bad/point-labeled-as-a-multipolygon.geojson",
+            "geojson/invalid-geometry",
+        ),
+        (
+            "geojson/geojsonhint-bad/unknowntype.geojson",
+            "not a geojson file: the root's type `FooBar` is not a GeoJSON type",
+        ),
+    ];
+    for (file, code) in cases {
+        let bytes = fs::read(testdata(file)).expect("read fixture");
+        let codes: Vec<&str> = match geojson::read(&bytes[..]) {
+            Ok((_, diags)) => diags.iter().map(|d| d.code.as_str()).collect(),
+            Err(e) => vec![Box::leak(e.to_string().into_boxed_str())],
+        };
+        assert!(
+            codes.contains(&code),
+            "{file}: expected {code}, got {codes:?}"
+        );
+    }
+}
+
+#[test]
+fn malformed_json_reports_line_and_column() {
+    // The member after "type" lacks its comma: the error is at `"coordinates"`.
+    let bytes = fs::read(testdata("geojson/geojsonhint-bad/bad-json.geojson")).expect("read");
+    match geojson::read(&bytes[..]) {
+        Err(Error::Syntax {
+            line,
+            column,
+            offset,
+            ..
+        }) => {
+            assert_eq!((line, column), (3, 5));
+            assert!(bytes[offset..].starts_with(b"\"coordinates\""));
+        }
+        other => panic!("expected a syntax error, got {other:?}"),
+    }
+    // Inside a feature, several lines into the file.
+    let text = "{\"type\":\"FeatureCollection\",\"features\":[\n{\"type\":\"Feature\",\n\"geometry\":null,\n  \"properties\":{\"a\":1,,}}]}";
+    match geojson::read(text.as_bytes()) {
+        Err(Error::Syntax { line, column, .. }) => assert_eq!((line, column), (4, 23)),
+        other => panic!("expected a syntax error, got {other:?}"),
+    }
+}
+
+#[test]
+fn maphub_file_round_trips_byte_for_byte() {
+    let bytes = fs::read(testdata("geojson/maphub/alps-trip.geojson")).expect("read");
+    let (out, diags) = round_trip(&bytes, &WriteOptions::default());
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out),
+        String::from_utf8_lossy(&bytes)
+    );
+}
+
+#[test]
+fn maphub_file_reads_into_the_model() {
+    let bytes = fs::read(testdata("geojson/maphub/alps-trip.geojson")).expect("read");
+    let (doc, _) = geojson::read(&bytes[..]).expect("readable");
+    assert_eq!(doc.features.len(), 6);
+    assert_eq!(doc.groups.len(), 4);
+    let zermatt = GroupId::new(3).expect("nonzero");
+    let path = doc.group_path(zermatt).expect("declared");
+    assert_eq!(
+        path.split(GROUP_PATH_SEPARATOR).collect::<Vec<_>>(),
+        ["Alps", "Switzerland", "Zermatt"]
+    );
+
+    let peak = &doc.features[0];
+    assert_eq!(peak.group, Some(zermatt));
+    assert_eq!(peak.style.marker_symbol.as_deref(), Some("summit"));
+    let Some(Geometry::Point(p)) = &peak.geometry else {
+        panic!("point")
+    };
+    assert_eq!(p.z, Some(4478.0));
+    assert_eq!(peak.properties.keys().collect::<Vec<_>>(), ["url", "image"]);
+
+    let run = &doc.features[1];
+    let Some(Geometry::LineString(line)) = &run.geometry else {
+        panic!("line")
+    };
+    let Some(ColumnValues::Numbers(heart)) = line.column("heart").map(|c| &c.values) else {
+        panic!("heart")
+    };
+    assert_eq!(heart.len(), line.len());
+    assert_eq!(heart[3], None);
+    assert_eq!(line.get(3).and_then(|p| p.z), Some(1802.25));
+
+    let hike = &doc.features[2];
+    let Some(Geometry::MultiLineString(days)) = &hike.geometry else {
+        panic!("multiline")
+    };
+    assert!(days
+        .iter()
+        .all(|d| d.column("times").is_some() && d.column("cad").is_some()));
+
+    assert_eq!(
+        doc.features[5].extra.get("source"),
+        Some(&Value::from("field survey"))
+    );
+    assert_eq!(
+        doc.meta.extra.keys().collect::<Vec<_>>(),
+        ["properties", "markers"]
+    );
+}
+
+#[test]
+fn precision_rounds_coordinates_only() {
+    let bytes = fs::read(testdata("geojson/maphub/alps-trip.geojson")).expect("read");
+    let opts = WriteOptions {
+        precision: Some(2),
+        ..WriteOptions::default()
+    };
+    let (out, _) = round_trip(&bytes, &opts);
+    let v: Value = serde_json::from_slice(&out).expect("json");
+    assert_eq!(
+        v["features"][0]["geometry"]["coordinates"],
+        serde_json::json!([7.66, 45.98, 4478])
+    );
+    assert_eq!(
+        v["features"][3]["properties"]["area_km2"],
+        serde_json::json!(580.03)
+    );
+    assert_eq!(
+        v["features"][1]["properties"]["stroke-opacity"],
+        serde_json::json!(0.8)
+    );
+}
+
+#[test]
+fn a_large_real_file_keeps_every_feature_and_vertex() {
+    let bytes = fs::read(testdata("geojson/georust-countries.geojson")).expect("read");
+    let (doc, diags) = geojson::read(&bytes[..]).expect("readable");
+    assert!(diags.is_empty(), "{diags:?}");
+    let before: Value = serde_json::from_slice(&bytes).expect("json");
+    let features = before["features"].as_array().expect("features");
+    assert_eq!(doc.features.len(), features.len());
+    let mut out = Vec::new();
+    geojson::write(&doc, &mut out, &WriteOptions::default()).expect("write");
+    let after: Value = serde_json::from_slice(&out).expect("json");
+    assert!(same_json(&before, &after));
+}
