@@ -36,9 +36,6 @@ pub enum Error {
     /// The format was recognised but this build cannot write it.
     #[error("writing {0} is not supported yet")]
     UnsupportedWrite(Format),
-    /// Nothing in the bytes or the name says which format this is.
-    #[error("cannot tell the format: {0}")]
-    UnknownFormat(String),
 }
 
 /// Result with this crate's [`Error`].

@@ -93,15 +93,7 @@ impl<W: Write> Writer<W> {
             buf.push(b'\n');
         }
         buf.push(b']');
-        for (k, v) in &meta.extra {
-            if matches!(k.as_str(), "type" | "features" | "groups") {
-                continue;
-            }
-            buf.push(b',');
-            json(&mut buf, k)?;
-            buf.push(b':');
-            json(&mut buf, v)?;
-        }
+        members(&mut buf, &meta.extra, &["type", "features", "groups"])?;
         if !groups.is_empty() {
             buf.extend_from_slice(b",\"groups\":[");
             let by_id: HashMap<GroupId, &Group> = groups.iter().map(|g| (g.id, g)).collect();
@@ -113,14 +105,7 @@ impl<W: Write> Writer<W> {
                 json(&mut buf, &title_path(&by_id, g))?;
                 buf.extend_from_slice(b",\"id\":");
                 json(&mut buf, &g.id.get())?;
-                for (k, v) in &g.extra {
-                    if k != "title" && k != "id" {
-                        buf.push(b',');
-                        json(&mut buf, k)?;
-                        buf.push(b':');
-                        json(&mut buf, v)?;
-                    }
-                }
+                members(&mut buf, &g.extra, &["title", "id"])?;
                 buf.push(b'}');
             }
             buf.push(b']');
@@ -206,6 +191,21 @@ fn is_bare(f: &Feature) -> bool {
         && f.extra.is_empty()
 }
 
+/// Writes `,"key":value` for each member whose key is not `reserved` (a name the
+/// writer fills itself).
+fn members(buf: &mut Vec<u8>, map: &crate::Properties, reserved: &[&str]) -> Result<()> {
+    for (k, v) in map {
+        if reserved.contains(&k.as_str()) {
+            continue;
+        }
+        buf.push(b',');
+        json(buf, k)?;
+        buf.push(b':');
+        json(buf, v)?;
+    }
+    Ok(())
+}
+
 fn json<T: Serialize + ?Sized>(buf: &mut Vec<u8>, v: &T) -> Result<()> {
     serde_json::to_writer(&mut *buf, v).map_err(|e| crate::Error::Io(e.into()))
 }
@@ -235,16 +235,12 @@ fn number(buf: &mut Vec<u8>, v: f64, precision: Option<u8>, diags: &mut Vec<Diag
         None => v,
     };
     if v == v.trunc() && v.abs() < 1e15 {
-        let mut b = itoa_buf(v as i64);
-        buf.append(&mut b);
+        // Exact: a whole f64 below 1e15 fits an i64 without rounding.
+        buf.extend_from_slice(itoa::Buffer::new().format(v as i64).as_bytes());
     } else {
         let mut r = ryu::Buffer::new();
         buf.extend_from_slice(r.format_finite(v).as_bytes());
     }
-}
-
-fn itoa_buf(n: i64) -> Vec<u8> {
-    n.to_string().into_bytes()
 }
 
 fn position(buf: &mut Vec<u8>, p: Position, precision: Option<u8>, diags: &mut Vec<Diagnostic>) {
@@ -327,15 +323,7 @@ fn geometry(
             }
         }
     }
-    for (k, v) in extra {
-        if matches!(k.as_str(), "type" | "coordinates" | "geometries") {
-            continue;
-        }
-        buf.push(b',');
-        json(buf, k)?;
-        buf.push(b':');
-        json(buf, v)?;
-    }
+    members(buf, extra, &["type", "coordinates", "geometries"])?;
     buf.push(b'}');
     Ok(())
 }
@@ -483,15 +471,7 @@ fn feature(
     }
     p.put("coordinateProperties", coordinate_props.as_ref())?;
     buf.push(b'}');
-    for (k, v) in &f.extra {
-        if matches!(k.as_str(), "type" | "id" | "geometry" | "properties") {
-            continue;
-        }
-        buf.push(b',');
-        json(buf, k)?;
-        buf.push(b':');
-        json(buf, v)?;
-    }
+    members(buf, &f.extra, &["type", "id", "geometry", "properties"])?;
     buf.push(b'}');
     Ok(())
 }
