@@ -183,6 +183,9 @@ fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
             precision: args.precision,
             keep_root: args.keep_root,
         },
+        kml: geonorm::kml::WriteOptions {
+            precision: args.precision,
+        },
     };
     let write_diags = match &args.output {
         Some(path) => {

@@ -133,6 +133,8 @@ pub struct InfoReport {
     groups: usize,
     vertices: usize,
     bbox: Option<[f64; 4]>,
+    /// Elements the model cannot hold (KML overlays, network links…), by name.
+    not_representable: BTreeMap<String, usize>,
 }
 
 impl InfoReport {
@@ -152,6 +154,7 @@ impl InfoReport {
             groups: s.groups,
             vertices: s.vertices,
             bbox: s.bbox.map(|b| [b.min_x, b.min_y, b.max_x, b.max_y]),
+            not_representable: doc.meta.unrepresented.clone(),
         }
     }
 
@@ -182,6 +185,18 @@ impl InfoReport {
         match self.bbox {
             Some([a, b, c, d]) => writeln!(out, "bbox:      [{a}, {b}, {c}, {d}]")?,
             None => writeln!(out, "bbox:      none")?,
+        }
+        if !self.not_representable.is_empty() {
+            let skipped: Vec<String> = self
+                .not_representable
+                .iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect();
+            writeln!(
+                out,
+                "skipped:   {} (no place in a MapHub map)",
+                skipped.join(", ")
+            )?;
         }
         Ok(())
     }

@@ -112,6 +112,44 @@ codes! {
         "A group's title path names a parent group that is not declared; geonorm adds it so the tree is complete.";
     GeojsonCoordinateProperties = "geojson/coordinate-properties", Warning,
         "`coordinateProperties` does not match the geometry (not a line, or array lengths differ from the vertex counts); it is kept as an ordinary property.";
+    KmlRoot = "kml/root", Error,
+        "The root element is not `<kml>` (nor a bare Document, Folder or Placemark); the file is not KML.";
+    KmlBadCoordinates = "kml/bad-coordinates", Error,
+        "A coordinate tuple could not be read (a value that is not a number, a tuple with one number); that position is dropped and the rest of the geometry kept.";
+    KmlExtraOrdinates = "kml/extra-ordinates", Warning,
+        "A coordinate tuple has more than three numbers; longitude, latitude and altitude are kept.";
+    KmlPointExtraCoordinates = "kml/point-extra-coordinates", Warning,
+        "A Point has more than one coordinate tuple; the first is kept.";
+    KmlEmptyGeometry = "kml/empty-geometry", Warning,
+        "A geometry has no coordinates; the placemark is kept without geometry.";
+    KmlRingNotClosed = "kml/ring-not-closed", Warning,
+        "A polygon ring does not end at its first position; geonorm closes it by repeating that position.";
+    KmlMultipleGeometries = "kml/multiple-geometries", Warning,
+        "A Placemark holds more than one geometry, which KML does not allow; they are combined as if in a MultiGeometry.";
+    KmlTrackMismatch = "kml/track-mismatch", Warning,
+        "A track's `when` and `coord` counts differ (or a per-point array's length differs from the track's); the times (or the array) are dropped, the positions kept.";
+    KmlUnresolvedStyle = "kml/unresolved-style", Warning,
+        "A `styleUrl` names no Style or StyleMap in the document; the placemark gets no shared style.";
+    KmlExternalStyle = "kml/external-style", Warning,
+        "A `styleUrl` points into another file or the web, which geonorm does not fetch; it is kept as the `styleUrl` property.";
+    KmlBadColor = "kml/bad-color", Warning,
+        "A colour is not KML's `aabbggrr` hex; that colour is ignored.";
+    KmlMissingSchema = "kml/missing-schema", Warning,
+        "SchemaData refers to a Schema the document does not define; its values are kept as text.";
+    KmlBadTypedValue = "kml/bad-typed-value", Warning,
+        "A SimpleData value does not match its Schema field's type; it is kept as text.";
+    KmlDuplicateData = "kml/duplicate-data", Warning,
+        "Two ExtendedData values of a placemark have the same name; the first is kept.";
+    KmlUnnamedFolder = "kml/unnamed-folder", Info,
+        "A Folder or Document has no name; its group is titled \"Untitled folder\".";
+    KmlNotRepresentable = "kml/not-representable", Warning,
+        "An element with no place in a MapHub map (NetworkLink, GroundOverlay, ScreenOverlay, PhotoOverlay, Model, Tour, Region…) is skipped; `geonorm info` counts them.";
+    KmlIgnoredElement = "kml/ignored-element", Info,
+        "Elements that only affect the view in Google Earth (LookAt, Camera, open…) or are unknown are skipped; reported once per name with a count.";
+    KmlTooDeep = "kml/too-deep", Error,
+        "Elements nested deeper than geonorm reads (64 levels inside a Placemark) are skipped.";
+    WriteNotRepresentable = "write/not-representable", Warning,
+        "Something the target format cannot hold (a polygon in GPX, a per-vertex array without times in KML…); the message says what happened to it.";
     WritePropertyClash = "write/property-clash", Warning,
         "A property has the name of a field the writer fills from the model (title, description, group, a style key, timestamp, coordinateProperties); the model's value is written and the property is not.";
     WriteNonFinite = "write/non-finite-number", Error,

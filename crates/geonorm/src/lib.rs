@@ -36,10 +36,13 @@ mod error;
 mod format;
 mod geometry;
 mod model;
+mod num;
+mod xml;
 
 pub mod geojson;
 #[cfg(feature = "geojson")]
 mod interop;
+pub mod kml;
 
 pub use diag::{Code, Diagnostic, LineIndex, Severity, Span};
 pub use error::{Error, Result};
@@ -66,12 +69,15 @@ pub const MAPHUB_MAX_UPLOAD_BYTES: u64 = 15 * 1024 * 1024;
 pub struct WriteOptions {
     /// Options of the GeoJSON writer.
     pub geojson: geojson::WriteOptions,
+    /// Options of the KML (and KMZ) writer.
+    pub kml: kml::WriteOptions,
 }
 
 /// Reads a whole document of `format` from `input`.
 pub fn read<R: std::io::BufRead>(format: Format, input: R) -> Result<(Document, Vec<Diagnostic>)> {
     match format {
         Format::GeoJson => geojson::read(input),
+        Format::Kml => kml::read(input),
         other => Err(Error::UnsupportedRead(other)),
     }
 }
@@ -85,6 +91,7 @@ pub fn write<W: std::io::Write>(
 ) -> Result<Vec<Diagnostic>> {
     match format {
         Format::GeoJson => geojson::write(doc, out, &opts.geojson),
+        Format::Kml => kml::write(doc, out, &opts.kml),
         other => Err(Error::UnsupportedWrite(other)),
     }
 }

@@ -157,6 +157,9 @@ pub struct Metadata {
     /// Other document-level members in source order (GeoJSON foreign members such as
     /// MapHub's `properties` and `markers`, a FeatureCollection `bbox`).
     pub extra: Properties,
+    /// Elements the source held that the model cannot (KML overlays, network links…),
+    /// by name, with how many there were. Each was also reported as a diagnostic.
+    pub unrepresented: std::collections::BTreeMap<String, usize>,
 }
 
 /// A whole map file in normalised form.

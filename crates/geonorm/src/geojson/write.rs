@@ -210,36 +210,13 @@ fn json<T: Serialize + ?Sized>(buf: &mut Vec<u8>, v: &T) -> Result<()> {
     serde_json::to_writer(&mut *buf, v).map_err(|e| crate::Error::Io(e.into()))
 }
 
-/// Writes `v` as the shortest decimal that reads back to it (or rounded to
-/// `precision` places), without a trailing `.0` on whole numbers as JavaScript writes
-/// them: every byte counts against MapHub's 15 MB limit.
 fn number(buf: &mut Vec<u8>, v: f64, precision: Option<u8>, diags: &mut Vec<Diagnostic>) {
-    if !v.is_finite() {
+    if !crate::num::write(buf, v, precision) {
         diags.push(Diagnostic::new(
             Code::WriteNonFinite,
             format!("coordinate {v} written as null"),
         ));
         buf.extend_from_slice(b"null");
-        return;
-    }
-    let v = match precision {
-        Some(p) => {
-            let scale = 10f64.powi(i32::from(p));
-            let r = (v * scale).round() / scale;
-            if r.is_finite() {
-                r
-            } else {
-                v
-            }
-        }
-        None => v,
-    };
-    if v == v.trunc() && v.abs() < 1e15 {
-        // Exact: a whole f64 below 1e15 fits an i64 without rounding.
-        buf.extend_from_slice(itoa::Buffer::new().format(v as i64).as_bytes());
-    } else {
-        let mut r = ryu::Buffer::new();
-        buf.extend_from_slice(r.format_finite(v).as_bytes());
     }
 }
 

@@ -1,0 +1,253 @@
+//! KML coordinate text: tuples `lon,lat[,alt]` separated by whitespace, as real files
+//! write them — with a space after the comma (`lon, lat`), tabs, newlines, trailing
+//! commas. A tuple that cannot be read is reported with its offset, never dropped
+//! silently.
+
+use crate::{Coords, Position};
+
+/// Something wrong in a coordinate text, at a byte offset of that text.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Problem {
+    pub offset: usize,
+    pub len: usize,
+    pub message: String,
+    /// True when the tuple was dropped; false when it was kept with its extra
+    /// ordinates cut.
+    pub dropped: bool,
+}
+
+#[derive(Default)]
+struct Draft {
+    start: usize,
+    end: usize,
+    numbers: Vec<f64>,
+    /// Indexes in `numbers` where a comma with a space beside it joined the next
+    /// number (`lon, lat`): where two tuples run together after a trailing comma, the
+    /// tuple can be split there again.
+    spaced_joins: Vec<usize>,
+    bad: Option<String>,
+}
+
+#[derive(PartialEq, Clone, Copy)]
+enum Last {
+    None,
+    Number,
+    Comma,
+}
+
+/// Parses a `<coordinates>` text.
+pub(crate) fn parse(text: &str) -> (Coords, Vec<Problem>) {
+    let bytes = text.as_bytes();
+    let mut drafts: Vec<Draft> = Vec::new();
+    let mut open = false;
+    let mut last = Last::None;
+    let mut space = false; // whitespace since the last token
+    let mut newline = false; // …and it held a line break
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b.is_ascii_whitespace() {
+            space = true;
+            newline |= b == b'\n' || b == b'\r';
+            i += 1;
+            continue;
+        }
+        if b == b',' {
+            if open {
+                if last == Last::Comma {
+                    if let Some(d) = drafts.last_mut() {
+                        d.bad
+                            .get_or_insert_with(|| "an empty value between commas".into());
+                    }
+                }
+                last = Last::Comma;
+            }
+            i += 1;
+            space = false;
+            newline = false;
+            continue;
+        }
+        // A number (or something that should have been one).
+        let start = i;
+        while i < bytes.len() && !bytes[i].is_ascii_whitespace() && bytes[i] != b',' {
+            i += 1;
+        }
+        let token = &text[start..i];
+        let joins = open && last == Last::Comma && !newline;
+        if !joins {
+            drafts.push(Draft {
+                start,
+                ..Draft::default()
+            });
+            open = true;
+        }
+        if let Some(d) = drafts.last_mut() {
+            if joins && space {
+                d.spaced_joins.push(d.numbers.len());
+            }
+            match token.parse::<f64>() {
+                Ok(v)
+                    if v.is_finite()
+                        && !token.contains(|c: char| {
+                            c.is_ascii_alphabetic() && c != 'e' && c != 'E'
+                        }) =>
+                {
+                    d.numbers.push(v)
+                }
+                _ => {
+                    d.bad
+                        .get_or_insert_with(|| format!("`{token}` is not a number"));
+                }
+            }
+            d.end = i;
+        }
+        last = Last::Number;
+        space = false;
+        newline = false;
+    }
+
+    let mut coords = Coords::with_capacity(drafts.len());
+    let mut problems = Vec::new();
+    for d in drafts {
+        let len = d.end.saturating_sub(d.start);
+        if let Some(why) = d.bad {
+            problems.push(Problem {
+                offset: d.start,
+                len,
+                message: format!(
+                    "coordinate tuple `{}` dropped: {why}",
+                    &text[d.start..d.end]
+                ),
+                dropped: true,
+            });
+            continue;
+        }
+        let n = d.numbers.len();
+        if n > 3 && !d.spaced_joins.is_empty() {
+            // `1,2, 3,4`: two tuples joined by a trailing comma and a space.
+            let mut cuts = vec![0];
+            cuts.extend(&d.spaced_joins);
+            cuts.push(n);
+            let parts: Vec<&[f64]> = cuts.windows(2).map(|w| &d.numbers[w[0]..w[1]]).collect();
+            if parts.iter().all(|p| p.len() == 2 || p.len() == 3) {
+                for p in parts {
+                    coords.push(position(p));
+                }
+                continue;
+            }
+        }
+        match n {
+            0 => {}
+            1 => problems.push(Problem {
+                offset: d.start,
+                len,
+                message: format!(
+                    "coordinate tuple `{}` dropped: it has one number, a position needs two",
+                    &text[d.start..d.end]
+                ),
+                dropped: true,
+            }),
+            2 | 3 => coords.push(position(&d.numbers)),
+            _ => {
+                problems.push(Problem {
+                    offset: d.start,
+                    len,
+                    message: format!(
+                        "coordinate tuple `{}` has {n} numbers; only longitude, latitude and altitude are kept",
+                        &text[d.start..d.end]
+                    ),
+                    dropped: false,
+                });
+                coords.push(position(&d.numbers));
+            }
+        }
+    }
+    (coords, problems)
+}
+
+fn position(n: &[f64]) -> Position {
+    match n {
+        [x, y, z, ..] => Position::with_z(*x, *y, *z),
+        [x, y] => Position::new(*x, *y),
+        _ => Position::new(f64::NAN, f64::NAN),
+    }
+}
+
+/// Parses a `gx:coord` text: `lon lat [alt]` separated by spaces.
+pub(crate) fn parse_gx_coord(text: &str) -> Option<Position> {
+    let mut it = text
+        .split_ascii_whitespace()
+        .map(|t| t.parse::<f64>().ok().filter(|v| v.is_finite()));
+    let x = it.next()??;
+    let y = it.next()??;
+    let z = match it.next() {
+        Some(z) => Some(z?),
+        None => None,
+    };
+    Some(Position { x, y, z })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Xyz = (f64, f64, Option<f64>);
+
+    fn xy(text: &str) -> (Vec<Xyz>, Vec<Problem>) {
+        let (c, p) = parse(text);
+        (c.iter().map(|p| (p.x, p.y, p.z)).collect(), p)
+    }
+
+    #[test]
+    fn reads_the_whitespace_real_files_use() {
+        let want = vec![(1.0, 2.0, None), (3.0, 4.0, None)];
+        for text in [
+            "1,2 3,4",
+            "1, 2 3, 4",
+            "1,2\n3,4",
+            "\t1,2,\n\t3,4,\n",
+            "1 ,2\t3 , 4",
+            "1,2, 3,4",
+        ] {
+            let (got, problems) = xy(text);
+            assert_eq!(got, want, "{text:?}");
+            assert!(problems.is_empty(), "{text:?}: {problems:?}");
+        }
+        let (got, _) = xy(" -122.08,37.42,50.5\n-122.09,37.43,0 ");
+        assert_eq!(
+            got,
+            vec![(-122.08, 37.42, Some(50.5)), (-122.09, 37.43, Some(0.0))]
+        );
+    }
+
+    #[test]
+    fn bad_tuples_are_reported_with_their_offset() {
+        let (got, problems) = xy("1,2 3,x 5 7,8");
+        assert_eq!(got, vec![(1.0, 2.0, None), (7.0, 8.0, None)]);
+        assert_eq!(problems.len(), 2);
+        assert_eq!(problems[0].offset, 4);
+        assert!(problems[0].message.contains("`x` is not a number"));
+        assert_eq!(problems[1].offset, 8);
+        assert!(problems.iter().all(|p| p.dropped));
+    }
+
+    #[test]
+    fn too_many_numbers_keep_three() {
+        let (got, problems) = xy("1,2,3,4");
+        assert_eq!(got, vec![(1.0, 2.0, Some(3.0))]);
+        assert!(!problems[0].dropped);
+        let (_, problems) = xy("1,2,nan 1,2,1e400");
+        assert_eq!(problems.len(), 2);
+    }
+
+    #[test]
+    fn gx_coord() {
+        assert_eq!(
+            parse_gx_coord("1 2 3"),
+            Some(Position::with_z(1.0, 2.0, 3.0))
+        );
+        assert_eq!(parse_gx_coord(" 1  2 "), Some(Position::new(1.0, 2.0)));
+        assert_eq!(parse_gx_coord("1"), None);
+        assert_eq!(parse_gx_coord("1 a"), None);
+    }
+}

@@ -1,0 +1,226 @@
+//! A small element tree for one Placemark, Style or Schema at a time.
+//!
+//! Containers (Document, Folder) are walked as a stream of events; the leaves that
+//! carry data are small, so each is built into a tree and interpreted with plain
+//! functions. Only KML elements (no prefix, `gx:`, or a prefix bound to a KML
+//! namespace) enter the tree; foreign ones (`atom:`, `xal:`…) are skipped.
+
+use std::collections::HashMap;
+use std::io::BufRead;
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::QName;
+
+use crate::{Error, Result};
+
+/// Deeper than this, elements are skipped (and reported): no real file nests
+/// MultiGeometries this far, and hostile ones must not exhaust the stack.
+pub(crate) const MAX_DEPTH: usize = 64;
+
+#[derive(Debug, Default)]
+pub(crate) struct Node {
+    pub name: String,
+    pub attrs: Vec<(String, String)>,
+    /// Text and CDATA directly inside the element, unescaped, in order.
+    pub text: String,
+    pub children: Vec<Node>,
+    pub start: usize,
+    pub end: usize,
+    /// Offset of the first text byte.
+    pub text_start: usize,
+}
+
+impl Node {
+    pub fn child(&self, name: &str) -> Option<&Node> {
+        self.children.iter().find(|c| c.name == name)
+    }
+
+    pub fn children_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Node> + 'a {
+        self.children.iter().filter(move |c| c.name == name)
+    }
+
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Trimmed text of the first child called `name`.
+    pub fn child_text(&self, name: &str) -> Option<&str> {
+        self.child(name).map(|c| c.text.trim())
+    }
+}
+
+/// Tells KML elements from foreign ones by prefix.
+#[derive(Debug, Default)]
+pub(crate) struct Namespaces {
+    /// Prefixes declared anywhere with a KML or gx namespace.
+    kml_prefixes: HashMap<Vec<u8>, bool>,
+}
+
+impl Namespaces {
+    /// Records `xmlns:p="…"` declarations of an element.
+    pub fn declare(&mut self, e: &BytesStart) {
+        for a in e.attributes().flatten() {
+            if let Some(prefix) = a.key.as_ref().strip_prefix(b"xmlns:") {
+                let uri = a.value.as_ref();
+                let is_kml = memchr::memmem::find(uri, b"kml").is_some();
+                self.kml_prefixes.insert(prefix.to_vec(), is_kml);
+            }
+        }
+    }
+
+    /// The local name of a KML element, `None` for a foreign one.
+    pub fn kml_local<'n>(&self, name: QName<'n>) -> Option<&'n [u8]> {
+        let local = name.local_name().into_inner();
+        match name.prefix() {
+            None => Some(local),
+            Some(p) => match self.kml_prefixes.get(p.as_ref()) {
+                Some(true) => Some(local),
+                Some(false) => None,
+                // An undeclared gx: is still Google's extension; other undeclared
+                // prefixes (atom:, xsi:) are foreign.
+                None => (p.as_ref() == b"gx").then_some(local),
+            },
+        }
+    }
+}
+
+pub(crate) fn position<R>(xml: &quick_xml::Reader<R>) -> usize {
+    usize::try_from(xml.buffer_position()).unwrap_or(usize::MAX)
+}
+
+pub(crate) fn xml_error<R>(xml: &quick_xml::Reader<R>, e: &quick_xml::Error) -> Error {
+    let offset = usize::try_from(xml.error_position()).unwrap_or(0);
+    Error::Syntax {
+        message: format!("malformed XML: {e}"),
+        offset,
+        line: 0,
+        column: 0,
+    }
+}
+
+fn attrs(e: &BytesStart, ns: &Namespaces) -> Vec<(String, String)> {
+    e.attributes()
+        .flatten()
+        .filter(|a| {
+            let key = a.key.as_ref();
+            !key.starts_with(b"xmlns") && ns.kml_local(a.key).is_some()
+        })
+        .map(|a| {
+            let key = String::from_utf8_lossy(a.key.local_name().into_inner()).into_owned();
+            let value = a
+                .unescape_value()
+                .map(|v| v.into_owned())
+                .unwrap_or_else(|_| String::from_utf8_lossy(&a.value).into_owned());
+            (key, value)
+        })
+        .collect()
+}
+
+/// Builds the tree of the element whose start tag `start` was just read, consuming
+/// events up to and including its end tag. Returns the tree and whether anything was
+/// skipped for being nested deeper than [`MAX_DEPTH`].
+pub(crate) fn build<R: BufRead>(
+    xml: &mut quick_xml::Reader<R>,
+    buf: &mut Vec<u8>,
+    start: &BytesStart,
+    start_offset: usize,
+    ns: &mut Namespaces,
+) -> Result<(Node, bool)> {
+    ns.declare(start);
+    let root = Node {
+        name: String::from_utf8_lossy(start.name().local_name().into_inner()).into_owned(),
+        attrs: attrs(start, ns),
+        start: start_offset,
+        ..Node::default()
+    };
+    let mut stack = vec![root];
+    // Elements being skipped (foreign or too deep), counted so their end tags match.
+    let mut skipping = 0usize;
+    let mut too_deep = false;
+    loop {
+        let before = position(xml);
+        buf.clear();
+        let event = xml.read_event_into(buf).map_err(|e| xml_error(xml, &e))?;
+        match event {
+            Event::Start(e) => {
+                ns.declare(&e);
+                if skipping > 0 {
+                    skipping += 1;
+                    continue;
+                }
+                let Some(local) = ns.kml_local(e.name()) else {
+                    skipping = 1;
+                    continue;
+                };
+                if stack.len() >= MAX_DEPTH {
+                    too_deep = true;
+                    skipping = 1;
+                    continue;
+                }
+                let node = Node {
+                    name: String::from_utf8_lossy(local).into_owned(),
+                    attrs: attrs(&e, ns),
+                    start: before,
+                    ..Node::default()
+                };
+                stack.push(node);
+            }
+            Event::End(_) => {
+                if skipping > 0 {
+                    skipping -= 1;
+                    continue;
+                }
+                let Some(mut done) = stack.pop() else {
+                    break;
+                };
+                done.end = position(xml);
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(done),
+                    None => return Ok((done, too_deep)),
+                }
+            }
+            Event::Text(t) if skipping == 0 => {
+                if let Some(node) = stack.last_mut() {
+                    if node.text.is_empty() {
+                        node.text_start = before;
+                    }
+                    match t.unescape() {
+                        Ok(s) => node.text.push_str(&s),
+                        // An entity XML does not define (`&nbsp;` in a description):
+                        // keep the text as written rather than lose it.
+                        Err(_) => node.text.push_str(&String::from_utf8_lossy(&t)),
+                    }
+                }
+            }
+            Event::CData(c) if skipping == 0 => {
+                if let Some(node) = stack.last_mut() {
+                    if node.text.is_empty() {
+                        node.text_start = before + "<![CDATA[".len();
+                    }
+                    node.text.push_str(&String::from_utf8_lossy(&c));
+                }
+            }
+            Event::Eof => {
+                return Err(Error::Syntax {
+                    message: format!(
+                        "unexpected end of file: <{}> is not closed",
+                        stack.last().map_or("", |n| n.name.as_str())
+                    ),
+                    offset: position(xml),
+                    line: 0,
+                    column: 0,
+                })
+            }
+            _ => {}
+        }
+    }
+    Err(Error::Syntax {
+        message: "unbalanced end tag".into(),
+        offset: position(xml),
+        line: 0,
+        column: 0,
+    })
+}

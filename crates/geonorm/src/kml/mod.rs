@@ -1,0 +1,13 @@
+//! KML 2.x (2.0 to 2.3, Google's `gx:` extensions): Documents and Folders as groups,
+//! styles resolved to MapHub's keys, ExtendedData as properties, tracks with per-point
+//! times and values.
+
+mod coords;
+mod dom;
+mod placemark;
+mod read;
+mod style;
+mod write;
+
+pub use read::read;
+pub use write::{write, WriteOptions};

@@ -1,0 +1,441 @@
+//! The KML reader: Documents and Folders are walked as a stream of XML events and
+//! become groups; each Placemark, Style and Schema is built into a small tree and
+//! interpreted on its own.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::BufRead;
+
+use quick_xml::events::Event;
+use quick_xml::name::QName;
+use serde_json::Value;
+
+use super::dom::{self, position, xml_error, Namespaces, Node};
+use super::placemark::{self, PendingStyle};
+use super::style::{Pair, StyleDef, Styles, Unresolved};
+use crate::{
+    Code, Diagnostic, Document, Error, Feature, Format, Group, GroupId, Metadata, Result, Span,
+};
+
+/// Elements that have no place in a MapHub map, reported one by one.
+const NOT_REPRESENTABLE: [&str; 8] = [
+    "NetworkLink",
+    "GroundOverlay",
+    "ScreenOverlay",
+    "PhotoOverlay",
+    "Tour",
+    "Region",
+    "NetworkLinkControl",
+    "Model",
+];
+
+/// What the placemark reader needs from the whole document.
+#[derive(Default)]
+pub(crate) struct Ctx {
+    diags: Vec<Diagnostic>,
+    pub(crate) styles: Styles,
+    /// Schema id (and name) → its fields as (name, type).
+    schemas: HashMap<String, Vec<(String, String)>>,
+    unrepresented: BTreeMap<String, usize>,
+    /// Skipped element name → (count, first offset).
+    ignored: BTreeMap<String, (usize, usize)>,
+    /// The time of a one-point track, which becomes the placemark's time.
+    pub(crate) track_time: Option<String>,
+}
+
+impl Ctx {
+    pub(crate) fn diag(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    pub(crate) fn ignored(&mut self, name: &str, offset: usize) {
+        let e = self.ignored.entry(name.to_string()).or_insert((0, offset));
+        e.0 += 1;
+    }
+
+    pub(crate) fn not_representable(&mut self, node: &Node, place: &str) {
+        self.not_representable_at(
+            &node.name,
+            Span::new(node.start, node.end.max(node.start)),
+            place,
+        );
+    }
+
+    fn not_representable_at(&mut self, name: &str, span: Span, place: &str) {
+        *self.unrepresented.entry(name.to_string()).or_default() += 1;
+        self.diags.push(
+            Diagnostic::new(
+                Code::KmlNotRepresentable,
+                format!("{name}{place} has no place in a MapHub map; skipped"),
+            )
+            .at(span),
+        );
+    }
+
+    pub(crate) fn style_def(&mut self, node: &Node) -> StyleDef {
+        let mut bad = Vec::new();
+        let def = StyleDef::from_node(node, &mut bad);
+        for (at, text) in bad {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::KmlBadColor,
+                    format!("colour `{text}` is not `aabbggrr` hex; ignored"),
+                )
+                .at(Span::new(at, at + 1)),
+            );
+        }
+        def
+    }
+
+    fn normal_pair(&mut self, node: &Node) -> Option<Pair> {
+        let pair = node
+            .children_named("Pair")
+            .find(|p| p.child_text("key") == Some("normal"))
+            .or_else(|| node.child("Pair"))?;
+        if let Some(url) = pair.child_text("styleUrl") {
+            return Some(Pair::Url(url.to_string()));
+        }
+        pair.child("Style").map(|s| Pair::Inline(self.style_def(s)))
+    }
+
+    /// A StyleMap inside a Placemark: its normal pair, resolved now if it is a reference.
+    pub(crate) fn inline_style_map(&mut self, node: &Node) -> Option<StyleDef> {
+        match self.normal_pair(node)? {
+            Pair::Inline(s) => Some(s),
+            Pair::Url(u) => self.styles.resolve(&u).ok(),
+        }
+    }
+
+    pub(crate) fn schema(&self, url: &str) -> Option<Vec<(String, String)>> {
+        let id = url.trim().trim_start_matches('#');
+        self.schemas.get(id).cloned()
+    }
+
+    fn register(&mut self, node: &Node) {
+        match node.name.as_str() {
+            "Style" => {
+                let def = self.style_def(node);
+                if let Some(id) = node.attr("id") {
+                    self.styles.styles.insert(id.to_string(), def);
+                }
+            }
+            "StyleMap" => {
+                if let (Some(id), Some(pair)) =
+                    (node.attr("id").map(str::to_string), self.normal_pair(node))
+                {
+                    self.styles.maps.insert(id, pair);
+                }
+            }
+            "CascadingStyle" => {
+                if let (Some(id), Some(style)) = (node.attr("id"), node.child("Style")) {
+                    let def = self.style_def(style);
+                    self.styles.styles.insert(id.to_string(), def);
+                }
+            }
+            "Schema" => {
+                let fields: Vec<(String, String)> = node
+                    .children
+                    .iter()
+                    .filter(|c| c.name == "SimpleField" || c.name == "SimpleArrayField")
+                    .filter_map(|c| {
+                        Some((
+                            c.attr("name")?.to_string(),
+                            c.attr("type").unwrap_or("string").to_string(),
+                        ))
+                    })
+                    .collect();
+                for key in [node.attr("id"), node.attr("name")].into_iter().flatten() {
+                    self.schemas.insert(key.to_string(), fields.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+enum Frame {
+    Kml,
+    /// The top Document: its name and description are the document's.
+    TopDocument,
+    /// A Folder, or a Document nested in another: a group.
+    Group {
+        index: usize,
+        start: usize,
+    },
+}
+
+struct Parser {
+    ctx: Ctx,
+    meta: Metadata,
+    groups: Vec<Group>,
+    features: Vec<Feature>,
+    pending: Vec<PendingStyle>,
+    frames: Vec<Frame>,
+    ns: Namespaces,
+}
+
+impl Parser {
+    fn current_group(&self) -> Option<GroupId> {
+        self.frames.iter().rev().find_map(|f| match f {
+            Frame::Group { index, .. } => self.groups.get(*index).map(|g| g.id),
+            _ => None,
+        })
+    }
+
+    fn container_text(&mut self, node: &Node) {
+        let text = node.text.trim().to_string();
+        match self.frames.last() {
+            Some(Frame::Group { index, .. }) => {
+                if let Some(g) = self.groups.get_mut(*index) {
+                    if node.name == "name" {
+                        g.title = text;
+                    } else {
+                        g.extra.insert(node.name.clone(), Value::String(text));
+                    }
+                }
+            }
+            Some(Frame::TopDocument) | Some(Frame::Kml) => match node.name.as_str() {
+                "name" => self.meta.name = Some(text),
+                "description" => self.meta.description = Some(text),
+                _ => {
+                    self.meta
+                        .extra
+                        .insert(node.name.clone(), Value::String(text));
+                }
+            },
+            None => {}
+        }
+    }
+
+    fn finish(mut self) -> (Document, Vec<Diagnostic>) {
+        let pending = std::mem::take(&mut self.pending);
+        for (f, p) in self.features.iter_mut().zip(pending) {
+            let shared = match p.url {
+                Some((url, span)) => match self.ctx.styles.resolve(&url) {
+                    Ok(def) => Some(def),
+                    Err(Unresolved::External) => {
+                        self.ctx.diags.push(
+                            Diagnostic::new(
+                                Code::KmlExternalStyle,
+                                format!("styleUrl `{url}` points outside this file; kept as the `styleUrl` property"),
+                            )
+                            .at(span),
+                        );
+                        f.properties.insert("styleUrl".into(), Value::String(url));
+                        None
+                    }
+                    Err(Unresolved::Missing) => {
+                        self.ctx.diags.push(
+                            Diagnostic::new(
+                                Code::KmlUnresolvedStyle,
+                                format!("styleUrl `{url}` names no Style or StyleMap in this file"),
+                            )
+                            .at(span),
+                        );
+                        None
+                    }
+                },
+                None => None,
+            };
+            let def = match (shared, p.inline) {
+                (Some(s), Some(i)) => s.overridden_by(&i),
+                (Some(s), None) => s,
+                (None, Some(i)) => i,
+                (None, None) => continue,
+            };
+            let st = def.to_style();
+            // marker-symbol and marker-size come from ExtendedData, not from styles.
+            f.style = crate::Style {
+                marker_symbol: f.style.marker_symbol.take(),
+                marker_size: f.style.marker_size.take(),
+                ..st
+            };
+        }
+        for (name, (count, offset)) in std::mem::take(&mut self.ctx.ignored) {
+            let times = if count == 1 {
+                String::new()
+            } else {
+                format!(" ({count} times)")
+            };
+            self.ctx.diags.push(
+                Diagnostic::new(Code::KmlIgnoredElement, format!("<{name}> skipped{times}"))
+                    .at(Span::new(offset, offset + 1)),
+            );
+        }
+        self.meta.unrepresented = std::mem::take(&mut self.ctx.unrepresented);
+        let doc = Document {
+            meta: self.meta,
+            groups: self.groups,
+            features: self.features,
+        };
+        (doc, self.ctx.diags)
+    }
+}
+
+/// Reads a whole KML document.
+///
+/// ```
+/// let kml = br#"<kml xmlns="http://www.opengis.net/kml/2.2"><Document><Folder><name>Peaks</name>
+///   <Placemark><name>Matterhorn</name><Point><coordinates>7.6586, 45.9763,4478</coordinates></Point></Placemark>
+/// </Folder></Document></kml>"#;
+/// let (doc, diagnostics) = geonorm::kml::read(&kml[..])?;
+/// assert!(diagnostics.is_empty());
+/// assert_eq!(doc.groups[0].title, "Peaks");
+/// assert_eq!(doc.features[0].group, Some(doc.groups[0].id));
+/// # Ok::<(), geonorm::Error>(())
+/// ```
+pub fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
+    let input = crate::xml::utf8_input(input)?;
+    let mut xml = quick_xml::Reader::from_reader(input);
+    xml.config_mut().expand_empty_elements = true;
+    let mut p = Parser {
+        ctx: Ctx::default(),
+        meta: Metadata {
+            source_format: Some(Format::Kml),
+            ..Metadata::default()
+        },
+        groups: Vec::new(),
+        features: Vec::new(),
+        pending: Vec::new(),
+        frames: Vec::new(),
+        ns: Namespaces::default(),
+    };
+    let mut buf = Vec::new();
+    let mut inner = Vec::new();
+    let mut saw_root = false;
+    loop {
+        let before = position(&xml);
+        buf.clear();
+        let event = xml
+            .read_event_into(&mut buf)
+            .map_err(|e| xml_error(&xml, &e))?;
+        match event {
+            Event::Start(e) => {
+                p.ns.declare(&e);
+                let Some(local) = p.ns.kml_local(e.name()) else {
+                    let name = e.name().as_ref().to_vec();
+                    if !saw_root {
+                        return Err(not_kml(&name));
+                    }
+                    inner.clear();
+                    xml.read_to_end_into(QName(&name), &mut inner)
+                        .map_err(|err| xml_error(&xml, &err))?;
+                    continue;
+                };
+                let local = String::from_utf8_lossy(local).into_owned();
+                if !saw_root {
+                    saw_root = true;
+                    match local.as_str() {
+                        "kml" => {
+                            p.frames.push(Frame::Kml);
+                            continue;
+                        }
+                        "Document" | "Folder" | "Placemark" => {}
+                        _ => return Err(not_kml(local.as_bytes())),
+                    }
+                }
+                match local.as_str() {
+                    "Document"
+                        if p.frames.iter().all(|f| matches!(f, Frame::Kml))
+                            && p.meta.name.is_none()
+                            && p.groups.is_empty()
+                            && p.features.is_empty() =>
+                    {
+                        p.frames.push(Frame::TopDocument);
+                    }
+                    "Document" | "Folder" => {
+                        let next = p.groups.len() as u64 + 1;
+                        let Some(id) = GroupId::new(next) else {
+                            continue;
+                        };
+                        p.groups.push(Group {
+                            id,
+                            title: String::new(),
+                            parent: p.current_group(),
+                            extra: Default::default(),
+                        });
+                        p.frames.push(Frame::Group {
+                            index: p.groups.len() - 1,
+                            start: before,
+                        });
+                    }
+                    "Placemark" | "Style" | "StyleMap" | "CascadingStyle" | "Schema" | "name"
+                    | "description" | "visibility" | "open" | "address" | "phoneNumber"
+                    | "Snippet" => {
+                        let e = e.into_owned();
+                        let (node, too_deep) =
+                            dom::build(&mut xml, &mut inner, &e, before, &mut p.ns)?;
+                        if too_deep {
+                            p.ctx.diag(
+                                Diagnostic::new(
+                                    Code::KmlTooDeep,
+                                    format!("<{}> nests elements deeper than {} levels; the deepest are skipped", node.name, dom::MAX_DEPTH),
+                                )
+                                .at(Span::new(node.start, node.end)),
+                            );
+                        }
+                        match node.name.as_str() {
+                            "Placemark" => {
+                                let group = p.current_group();
+                                let (f, pending) = placemark::read(&node, group, &mut p.ctx);
+                                p.features.push(f);
+                                p.pending.push(pending);
+                            }
+                            "Style" | "StyleMap" | "CascadingStyle" | "Schema" => {
+                                p.ctx.register(&node)
+                            }
+                            "open" => {}
+                            _ => p.container_text(&node),
+                        }
+                    }
+                    other => {
+                        let name = e.name().as_ref().to_vec();
+                        inner.clear();
+                        xml.read_to_end_into(QName(&name), &mut inner)
+                            .map_err(|err| xml_error(&xml, &err))?;
+                        let span = Span::new(before, position(&xml));
+                        if NOT_REPRESENTABLE.contains(&other) {
+                            p.ctx.not_representable_at(other, span, "");
+                        } else {
+                            p.ctx.ignored(other, before);
+                        }
+                    }
+                }
+            }
+            Event::End(_) => {
+                if let Some(Frame::Group { index, start }) = p.frames.pop() {
+                    if let Some(g) = p.groups.get_mut(index) {
+                        if g.title.is_empty() {
+                            g.title = "Untitled folder".into();
+                            p.ctx.diag(
+                                Diagnostic::new(
+                                    Code::KmlUnnamedFolder,
+                                    "a folder has no name; titled \"Untitled folder\"",
+                                )
+                                .at(Span::new(start, start + 1)),
+                            );
+                        }
+                    }
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    if !saw_root {
+        return Err(Error::NotFormat {
+            format: Format::Kml,
+            message: "no root element".into(),
+        });
+    }
+    Ok(p.finish())
+}
+
+fn not_kml(name: &[u8]) -> Error {
+    Error::NotFormat {
+        format: Format::Kml,
+        message: format!(
+            "the root element is <{}>, not <kml>",
+            String::from_utf8_lossy(name)
+        ),
+    }
+}

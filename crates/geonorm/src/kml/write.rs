@@ -1,0 +1,726 @@
+//! The KML 2.2 writer: groups become nested Folders, styles shared `<Style>` elements
+//! (one per distinct style), other properties typed `ExtendedData`, lines with
+//! per-vertex times `gx:Track`s. What KML cannot hold is reported.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Write;
+
+use serde_json::Value;
+
+use super::style::kml_color;
+use crate::{
+    Code, Column, ColumnValues, Coords, Diagnostic, Document, Feature, Geometry, GroupId, Position,
+    Result, Style, Time,
+};
+
+/// How to write KML.
+#[derive(Debug, Clone, Default)]
+pub struct WriteOptions {
+    /// Decimal places for coordinates; `None` writes the shortest exact text.
+    pub precision: Option<u8>,
+}
+
+/// Element names KML gives to placemark data that other formats keep as properties.
+const PLACEMARK_ELEMENTS: [&str; 5] = [
+    "visibility",
+    "address",
+    "phoneNumber",
+    "Snippet",
+    "styleUrl",
+];
+
+/// Schema ids used for typed properties and per-point arrays.
+const SCHEMA: &str = "geonorm";
+const TRACK_SCHEMA: &str = "geonorm-track";
+
+fn escape(s: &str) -> std::borrow::Cow<'_, str> {
+    quick_xml::escape::escape(s)
+}
+
+/// Text that may hold markup (HTML descriptions) goes into CDATA, verbatim.
+fn text_or_cdata(buf: &mut String, s: &str) {
+    if s.contains(['<', '&']) {
+        buf.push_str("<![CDATA[");
+        // `]]>` cannot appear inside CDATA: close and reopen around it.
+        buf.push_str(&s.replace("]]>", "]]]]><![CDATA[>"));
+        buf.push_str("]]>");
+    } else {
+        buf.push_str(&escape(s));
+    }
+}
+
+fn element(buf: &mut String, name: &str, text: &str) {
+    buf.push('<');
+    buf.push_str(name);
+    buf.push('>');
+    buf.push_str(&escape(text));
+    buf.push_str("</");
+    buf.push_str(name);
+    buf.push('>');
+}
+
+/// The JSON type of a property across the document, as a KML Schema type.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum FieldType {
+    Int,
+    Double,
+    Bool,
+    String,
+    /// Mixed types, nulls, objects or arrays: written as text, reported.
+    Text,
+}
+
+impl FieldType {
+    fn of(v: &Value) -> FieldType {
+        match v {
+            Value::Number(n) if n.is_i64() || n.is_u64() => FieldType::Int,
+            Value::Number(_) => FieldType::Double,
+            Value::Bool(_) => FieldType::Bool,
+            Value::String(_) => FieldType::String,
+            _ => FieldType::Text,
+        }
+    }
+
+    fn merge(self, other: FieldType) -> FieldType {
+        match (self, other) {
+            (a, b) if a == b => a,
+            (FieldType::Int, FieldType::Double) | (FieldType::Double, FieldType::Int) => {
+                FieldType::Double
+            }
+            _ => FieldType::Text,
+        }
+    }
+
+    fn kml(self) -> &'static str {
+        match self {
+            FieldType::Int => "int",
+            FieldType::Double => "double",
+            FieldType::Bool => "bool",
+            FieldType::String | FieldType::Text => "string",
+        }
+    }
+}
+
+struct Writer<'d> {
+    doc: &'d Document,
+    opts: &'d WriteOptions,
+    buf: String,
+    diags: Vec<Diagnostic>,
+    styles: Vec<(Style, String)>,
+    fields: Vec<(String, FieldType)>,
+    track_fields: Vec<(String, &'static str)>,
+    /// What could not be written, by description, with a count.
+    lost: BTreeMap<String, usize>,
+}
+
+fn properties_to_write(f: &Feature) -> impl Iterator<Item = (&String, &Value)> {
+    f.properties.iter().filter(move |(k, v)| {
+        !(PLACEMARK_ELEMENTS.contains(&k.as_str())
+            && (v.is_string() || (k.as_str() == "visibility" && v.is_boolean())))
+    })
+}
+
+impl<'d> Writer<'d> {
+    fn lose(&mut self, what: String) {
+        *self.lost.entry(what).or_default() += 1;
+    }
+
+    fn number(&mut self, v: f64) {
+        let mut b = Vec::new();
+        if crate::num::write(&mut b, v, self.opts.precision) {
+            self.buf.push_str(&String::from_utf8_lossy(&b));
+        } else {
+            self.lose("a NaN or infinite coordinate, written as 0".into());
+            self.buf.push('0');
+        }
+    }
+
+    fn tuple(&mut self, p: Position, sep: char) {
+        self.number(p.x);
+        self.buf.push(sep);
+        self.number(p.y);
+        if let Some(z) = p.z {
+            self.buf.push(sep);
+            self.number(z);
+        }
+    }
+
+    fn coordinates(&mut self, c: &Coords) {
+        self.buf.push_str("<coordinates>");
+        for (i, p) in c.iter().enumerate() {
+            if i > 0 {
+                self.buf.push(' ');
+            }
+            self.tuple(p, ',');
+        }
+        self.buf.push_str("</coordinates>");
+    }
+
+    fn style_id(&mut self, s: &Style) -> Option<String> {
+        if s.is_empty()
+            || (s.marker_symbol.is_some() || s.marker_size.is_some()) && only_data_keys(s)
+        {
+            return None;
+        }
+        if let Some((_, id)) = self.styles.iter().find(|(st, _)| st == s) {
+            return Some(id.clone());
+        }
+        let id = format!("style{}", self.styles.len() + 1);
+        self.styles.push((s.clone(), id.clone()));
+        Some(id)
+    }
+
+    fn collect(&mut self) {
+        let mut fields: Vec<(String, FieldType)> = Vec::new();
+        let mut track: Vec<(String, &'static str)> = Vec::new();
+        for f in &self.doc.features {
+            self.style_id(&f.style);
+            for (k, v) in properties_to_write(f) {
+                let t = FieldType::of(v);
+                match fields.iter_mut().find(|(n, _)| n == k) {
+                    Some((_, ft)) => *ft = ft.merge(t),
+                    None => fields.push((k.clone(), t)),
+                }
+            }
+            if let Some(g) = &f.geometry {
+                g.for_each_coords(&mut |c| {
+                    for col in c.columns() {
+                        if col.name == "times" {
+                            continue;
+                        }
+                        let ty = match col.values {
+                            ColumnValues::Numbers(_) => "float",
+                            ColumnValues::Texts(_) => "string",
+                        };
+                        if !track.iter().any(|(n, _)| n == &col.name) {
+                            track.push((col.name.clone(), ty));
+                        }
+                    }
+                });
+            }
+        }
+        for (k, t) in &fields {
+            if *t == FieldType::Text {
+                self.diags.push(Diagnostic::new(
+                    Code::WriteNotRepresentable,
+                    format!("property `{k}` has mixed types, nulls, objects or arrays; written as text, it reads back as text"),
+                ));
+            }
+        }
+        self.fields = fields;
+        self.track_fields = track;
+    }
+
+    fn write_styles(&mut self) {
+        let styles = std::mem::take(&mut self.styles);
+        for (s, id) in &styles {
+            self.buf.push_str(&format!("<Style id=\"{id}\">"));
+            if s.marker_color.is_some() || s.icon.is_some() {
+                self.buf.push_str("<IconStyle>");
+                if let Some(c) = &s.marker_color {
+                    match kml_color(c, None) {
+                        Some(k) => element(&mut self.buf, "color", &k),
+                        None => self.lose(format!("marker-color `{c}` (not #rrggbb)")),
+                    }
+                }
+                if let Some(href) = &s.icon {
+                    self.buf.push_str("<Icon>");
+                    element(&mut self.buf, "href", href);
+                    self.buf.push_str("</Icon>");
+                }
+                self.buf.push_str("</IconStyle>");
+            }
+            let num =
+                |n: &Option<serde_json::Number>| n.as_ref().and_then(serde_json::Number::as_f64);
+            if s.stroke.is_some() || s.stroke_width.is_some() {
+                self.buf.push_str("<LineStyle>");
+                if let Some(c) = &s.stroke {
+                    match kml_color(c, num(&s.stroke_opacity)) {
+                        Some(k) => element(&mut self.buf, "color", &k),
+                        None => self.lose(format!("stroke `{c}` (not #rrggbb)")),
+                    }
+                }
+                if let Some(w) = &s.stroke_width {
+                    element(&mut self.buf, "width", &w.to_string());
+                }
+                self.buf.push_str("</LineStyle>");
+            }
+            let no_outline = s.stroke.is_none() && num(&s.stroke_opacity) == Some(0.0);
+            let no_fill = s.fill.is_none() && num(&s.fill_opacity) == Some(0.0);
+            if s.fill.is_some() || no_outline || no_fill {
+                self.buf.push_str("<PolyStyle>");
+                if let Some(c) = &s.fill {
+                    match kml_color(c, num(&s.fill_opacity)) {
+                        Some(k) => element(&mut self.buf, "color", &k),
+                        None => self.lose(format!("fill `{c}` (not #rrggbb)")),
+                    }
+                }
+                if no_fill {
+                    element(&mut self.buf, "fill", "0");
+                }
+                if no_outline {
+                    element(&mut self.buf, "outline", "0");
+                }
+                self.buf.push_str("</PolyStyle>");
+            }
+            if s.stroke.is_none() && s.stroke_opacity.is_some() && !no_outline {
+                self.lose("stroke-opacity without a stroke colour".into());
+            }
+            if s.fill.is_none() && s.fill_opacity.is_some() && !no_fill {
+                self.lose("fill-opacity without a fill colour".into());
+            }
+            self.buf.push_str("</Style>");
+        }
+        self.styles = styles;
+    }
+
+    fn write_schemas(&mut self) {
+        if !self.fields.is_empty() {
+            self.buf
+                .push_str(&format!("<Schema name=\"{SCHEMA}\" id=\"{SCHEMA}\">"));
+            for (name, t) in &self.fields {
+                self.buf.push_str(&format!(
+                    "<SimpleField name=\"{}\" type=\"{}\"/>",
+                    escape(name),
+                    t.kml()
+                ));
+            }
+            self.buf.push_str("</Schema>");
+        }
+        if !self.track_fields.is_empty() {
+            self.buf.push_str(&format!(
+                "<Schema name=\"{TRACK_SCHEMA}\" id=\"{TRACK_SCHEMA}\">"
+            ));
+            for (name, t) in &self.track_fields {
+                self.buf.push_str(&format!(
+                    "<gx:SimpleArrayField name=\"{}\" type=\"{t}\"/>",
+                    escape(name)
+                ));
+            }
+            self.buf.push_str("</Schema>");
+        }
+    }
+
+    fn placemark(&mut self, f: &Feature) {
+        self.buf.push_str("<Placemark");
+        match &f.id {
+            Some(Value::String(s)) => self.buf.push_str(&format!(" id=\"{}\"", escape(s))),
+            Some(Value::Number(n)) => self.buf.push_str(&format!(" id=\"{n}\"")),
+            Some(_) => self.lose("a feature id that is neither text nor a number".into()),
+            None => {}
+        }
+        self.buf.push('>');
+        if let Some(t) = &f.title {
+            element(&mut self.buf, "name", t);
+        }
+        for key in ["visibility", "address", "phoneNumber", "Snippet"] {
+            match f.properties.get(key) {
+                Some(Value::Bool(b)) if key == "visibility" => {
+                    element(&mut self.buf, key, if *b { "1" } else { "0" })
+                }
+                Some(Value::String(s)) => element(&mut self.buf, key, s),
+                _ => {}
+            }
+        }
+        if let Some(d) = &f.description {
+            self.buf.push_str("<description>");
+            text_or_cdata(&mut self.buf, d);
+            self.buf.push_str("</description>");
+        }
+        match &f.time {
+            Some(Time::Instant(t)) => {
+                self.buf.push_str("<TimeStamp>");
+                element(&mut self.buf, "when", t);
+                self.buf.push_str("</TimeStamp>");
+            }
+            Some(Time::Span { begin, end }) => {
+                self.buf.push_str("<TimeSpan>");
+                if let Some(b) = begin {
+                    element(&mut self.buf, "begin", b);
+                }
+                if let Some(e) = end {
+                    element(&mut self.buf, "end", e);
+                }
+                self.buf.push_str("</TimeSpan>");
+            }
+            None => {}
+        }
+        if let Some(id) = self.style_id(&f.style) {
+            element(&mut self.buf, "styleUrl", &format!("#{id}"));
+        } else if let Some(Value::String(url)) = f.properties.get("styleUrl") {
+            element(&mut self.buf, "styleUrl", url);
+        }
+        self.extended_data(f);
+        if let Some(g) = &f.geometry {
+            self.geometry(g);
+        }
+        if !f.extra.is_empty() || !f.geometry_extra.is_empty() {
+            let keys: Vec<&str> = f
+                .extra
+                .keys()
+                .chain(f.geometry_extra.keys())
+                .map(String::as_str)
+                .collect();
+            self.diags.push(
+                Diagnostic::new(
+                    Code::WriteNotRepresentable,
+                    format!("feature members {keys:?} outside its properties have no KML form; not written"),
+                )
+                .at(f.span),
+            );
+        }
+        self.buf.push_str("</Placemark>\n");
+    }
+
+    fn extended_data(&mut self, f: &Feature) {
+        let s = &f.style;
+        let data: Vec<(&str, &String)> = [
+            ("marker-symbol", &s.marker_symbol),
+            ("marker-size", &s.marker_size),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
+        .collect();
+        let props: Vec<(&String, &Value)> = properties_to_write(f).collect();
+        if data.is_empty() && props.is_empty() {
+            return;
+        }
+        self.buf.push_str("<ExtendedData>");
+        // MapHub keys KML has no element for travel as Data; the reader lifts them back.
+        for (k, v) in data {
+            self.buf.push_str(&format!("<Data name=\"{k}\">"));
+            element(&mut self.buf, "value", v);
+            self.buf.push_str("</Data>");
+        }
+        if !props.is_empty() {
+            self.buf
+                .push_str(&format!("<SchemaData schemaUrl=\"#{SCHEMA}\">"));
+            for (k, v) in props {
+                let text = match v {
+                    Value::String(s) => s.clone(),
+                    Value::Bool(b) => b.to_string(),
+                    Value::Number(n) => n.to_string(),
+                    other => other.to_string(),
+                };
+                self.buf
+                    .push_str(&format!("<SimpleData name=\"{}\">", escape(k)));
+                text_or_cdata(&mut self.buf, &text);
+                self.buf.push_str("</SimpleData>");
+            }
+            self.buf.push_str("</SchemaData>");
+        }
+        self.buf.push_str("</ExtendedData>");
+    }
+
+    fn geometry(&mut self, g: &Geometry) {
+        match g {
+            Geometry::Point(p) => {
+                self.buf.push_str("<Point><coordinates>");
+                self.tuple(*p, ',');
+                self.buf.push_str("</coordinates></Point>");
+            }
+            Geometry::LineString(c) => self.line(c),
+            Geometry::Polygon(rings) => self.polygon(rings),
+            Geometry::MultiPoint(c) => {
+                self.buf.push_str("<MultiGeometry>");
+                for p in c.iter() {
+                    self.geometry(&Geometry::Point(p));
+                }
+                self.buf.push_str("</MultiGeometry>");
+            }
+            Geometry::MultiLineString(lines) => {
+                if lines.len() > 1 && lines.iter().all(has_full_times) {
+                    self.buf.push_str("<gx:MultiTrack>");
+                    for l in lines {
+                        self.line(l);
+                    }
+                    self.buf.push_str("</gx:MultiTrack>");
+                } else {
+                    self.buf.push_str("<MultiGeometry>");
+                    for l in lines {
+                        self.line(l);
+                    }
+                    self.buf.push_str("</MultiGeometry>");
+                }
+            }
+            Geometry::MultiPolygon(polys) => {
+                self.buf.push_str("<MultiGeometry>");
+                for p in polys {
+                    self.polygon(p);
+                }
+                self.buf.push_str("</MultiGeometry>");
+            }
+            Geometry::GeometryCollection(gs) => {
+                self.buf.push_str("<MultiGeometry>");
+                for g in gs {
+                    self.geometry(g);
+                }
+                self.buf.push_str("</MultiGeometry>");
+            }
+        }
+    }
+
+    fn polygon(&mut self, rings: &[Coords]) {
+        self.buf.push_str("<Polygon>");
+        for (i, r) in rings.iter().enumerate() {
+            let b = if i == 0 {
+                "outerBoundaryIs"
+            } else {
+                "innerBoundaryIs"
+            };
+            self.buf.push_str(&format!("<{b}><LinearRing>"));
+            self.coordinates(r);
+            self.buf.push_str(&format!("</LinearRing></{b}>"));
+            if !r.columns().is_empty() {
+                self.lose("per-vertex values on a polygon ring".into());
+            }
+        }
+        self.buf.push_str("</Polygon>");
+    }
+
+    /// A line with a time for every vertex is a `gx:Track`; other per-vertex columns
+    /// ride along as `gx:SimpleArrayData`. Without full times they have no KML form.
+    fn line(&mut self, c: &Coords) {
+        let Some(ColumnValues::Texts(times)) = c
+            .column("times")
+            .map(|col| &col.values)
+            .filter(|_| has_full_times(c))
+        else {
+            self.buf.push_str("<LineString>");
+            self.coordinates(c);
+            self.buf.push_str("</LineString>");
+            for col in c.columns() {
+                self.lose(format!(
+                    "per-vertex `{}` on a line without a time for every vertex",
+                    col.name
+                ));
+            }
+            return;
+        };
+        self.buf.push_str("<gx:Track>");
+        for t in times.iter() {
+            element(&mut self.buf, "when", t.unwrap_or_default());
+        }
+        for p in c.iter() {
+            self.buf.push_str("<gx:coord>");
+            self.tuple(p, ' ');
+            self.buf.push_str("</gx:coord>");
+        }
+        let arrays: Vec<&Column> = c
+            .columns()
+            .iter()
+            .filter(|col| col.name != "times")
+            .collect();
+        if !arrays.is_empty() {
+            self.buf.push_str(&format!(
+                "<ExtendedData><SchemaData schemaUrl=\"#{TRACK_SCHEMA}\">"
+            ));
+            for col in arrays {
+                self.buf.push_str(&format!(
+                    "<gx:SimpleArrayData name=\"{}\">",
+                    escape(&col.name)
+                ));
+                match &col.values {
+                    ColumnValues::Numbers(ns) => {
+                        for n in ns {
+                            match n {
+                                Some(n) => element(&mut self.buf, "gx:value", &n.to_string()),
+                                None => self.buf.push_str("<gx:value/>"),
+                            }
+                        }
+                    }
+                    ColumnValues::Texts(ts) => {
+                        for t in ts.iter() {
+                            element(&mut self.buf, "gx:value", t.unwrap_or_default());
+                        }
+                    }
+                }
+                self.buf.push_str("</gx:SimpleArrayData>");
+            }
+            self.buf.push_str("</SchemaData></ExtendedData>");
+        }
+        self.buf.push_str("</gx:Track>");
+    }
+}
+
+fn has_full_times(c: &Coords) -> bool {
+    match c.column("times").map(|col| &col.values) {
+        Some(ColumnValues::Texts(t)) => {
+            c.len() >= 2 && t.iter().all(|v| v.is_some_and(|s| !s.is_empty()))
+        }
+        _ => false,
+    }
+}
+
+/// True when the style holds nothing but the keys written as ExtendedData.
+fn only_data_keys(s: &Style) -> bool {
+    Style {
+        marker_symbol: None,
+        marker_size: None,
+        ..s.clone()
+    }
+    .is_empty()
+}
+
+/// Writes `doc` as KML 2.2 and returns what could not be written as it was.
+///
+/// ```
+/// let (doc, _) = geonorm::geojson::read(&br#"{"type":"FeatureCollection","features":[
+///   {"type":"Feature","geometry":{"type":"Point","coordinates":[7.6586,45.9763,4478]},
+///    "properties":{"title":"Matterhorn","group":1}}],"groups":[{"title":"Peaks","id":1}]}"#[..])?;
+/// let mut kml = Vec::new();
+/// geonorm::kml::write(&doc, &mut kml, &Default::default())?;
+/// let (back, _) = geonorm::kml::read(&kml[..])?;
+/// assert_eq!(back.features[0].title.as_deref(), Some("Matterhorn"));
+/// assert_eq!(back.groups[0].title, "Peaks");
+/// # Ok::<(), geonorm::Error>(())
+/// ```
+pub fn write<W: Write>(doc: &Document, mut out: W, opts: &WriteOptions) -> Result<Vec<Diagnostic>> {
+    let mut w = Writer {
+        doc,
+        opts,
+        buf: String::with_capacity(64 * 1024),
+        diags: Vec::new(),
+        styles: Vec::new(),
+        fields: Vec::new(),
+        track_fields: Vec::new(),
+        lost: BTreeMap::new(),
+    };
+    w.collect();
+    w.buf.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<kml xmlns=\"http://www.opengis.net/kml/2.2\" xmlns:gx=\"http://www.google.com/kml/ext/2.2\">\n<Document>\n");
+    if let Some(n) = &doc.meta.name {
+        element(&mut w.buf, "name", n);
+    }
+    if let Some(d) = &doc.meta.description {
+        w.buf.push_str("<description>");
+        text_or_cdata(&mut w.buf, d);
+        w.buf.push_str("</description>");
+    }
+    for k in doc.meta.extra.keys() {
+        w.diags.push(Diagnostic::new(
+            Code::WriteNotRepresentable,
+            format!("document member `{k}` has no KML form; not written"),
+        ));
+    }
+    w.write_styles();
+    w.write_schemas();
+    w.buf.push('\n');
+    out.write_all(w.buf.as_bytes())?;
+    w.buf.clear();
+
+    // Features by group, in document order; groups by parent, in group order.
+    let known: HashSet<GroupId> = doc.groups.iter().map(|g| g.id).collect();
+    let mut by_group: HashMap<Option<GroupId>, Vec<&Feature>> = HashMap::new();
+    for f in &doc.features {
+        let g = f.group.filter(|g| known.contains(g));
+        if f.group.is_some() && g.is_none() {
+            w.diags.push(
+                Diagnostic::new(
+                    Code::WriteNotRepresentable,
+                    format!(
+                        "feature's group {} is not declared; written outside any folder",
+                        f.group.map_or(0, GroupId::get)
+                    ),
+                )
+                .at(f.span),
+            );
+        }
+        by_group.entry(g).or_default().push(f);
+    }
+    let mut children: HashMap<Option<GroupId>, Vec<usize>> = HashMap::new();
+    for (i, g) in doc.groups.iter().enumerate() {
+        let parent = g.parent.filter(|p| known.contains(p) && *p != g.id);
+        children.entry(parent).or_default().push(i);
+    }
+    // Placemarks, then folders, depth first; an explicit stack, so a deep tree cannot
+    // exhaust the call stack, and a visited set, so a parent cycle cannot loop.
+    enum Step {
+        Open(usize),
+        Close,
+    }
+    let mut visited = HashSet::new();
+    for f in by_group.get(&None).into_iter().flatten() {
+        w.placemark(f);
+    }
+    let mut stack: Vec<Step> = children
+        .get(&None)
+        .into_iter()
+        .flatten()
+        .rev()
+        .map(|&i| Step::Open(i))
+        .collect();
+    while let Some(step) = stack.pop() {
+        match step {
+            Step::Close => w.buf.push_str("</Folder>\n"),
+            Step::Open(i) => {
+                let g = &doc.groups[i];
+                if !visited.insert(g.id) {
+                    continue;
+                }
+                w.buf.push_str("<Folder>");
+                element(&mut w.buf, "name", &g.title);
+                for (k, v) in &g.extra {
+                    match (k.as_str(), v) {
+                        (
+                            "description" | "visibility" | "address" | "phoneNumber" | "Snippet",
+                            Value::String(s),
+                        ) => element(&mut w.buf, k, s),
+                        _ => w.lose(format!("group member `{k}`")),
+                    }
+                }
+                w.buf.push('\n');
+                for f in by_group.get(&Some(g.id)).into_iter().flatten() {
+                    w.placemark(f);
+                }
+                stack.push(Step::Close);
+                stack.extend(
+                    children
+                        .get(&Some(g.id))
+                        .into_iter()
+                        .flatten()
+                        .rev()
+                        .map(|&c| Step::Open(c)),
+                );
+            }
+        }
+        if w.buf.len() > 1 << 20 {
+            out.write_all(w.buf.as_bytes())?;
+            w.buf.clear();
+        }
+    }
+    // Groups whose parents form a cycle were never reached from the top: write them
+    // at the top rather than lose their features.
+    for (i, g) in doc.groups.iter().enumerate() {
+        if !visited.contains(&g.id) {
+            visited.insert(g.id);
+            w.diags.push(Diagnostic::new(
+                Code::WriteNotRepresentable,
+                format!(
+                    "group \"{}\" is its own ancestor; written at the top level",
+                    g.title
+                ),
+            ));
+            w.buf.push_str("<Folder>");
+            element(&mut w.buf, "name", &doc.groups[i].title);
+            for f in by_group.get(&Some(g.id)).into_iter().flatten() {
+                w.placemark(f);
+            }
+            w.buf.push_str("</Folder>\n");
+        }
+    }
+    w.buf.push_str("</Document>\n</kml>\n");
+    out.write_all(w.buf.as_bytes())?;
+    out.flush()?;
+    for (what, n) in std::mem::take(&mut w.lost) {
+        let times = if n == 1 {
+            String::new()
+        } else {
+            format!(" ({n} times)")
+        };
+        w.diags.push(Diagnostic::new(
+            Code::WriteNotRepresentable,
+            format!("{what} has no KML form; not written{times}"),
+        ));
+    }
+    Ok(w.diags)
+}
