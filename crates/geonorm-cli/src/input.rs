@@ -18,6 +18,10 @@ pub struct Input {
     name: String,
     len: u64,
     head: Vec<u8>,
+    /// The text diagnostics point into, when it is not the file itself (the KML
+    /// inside a KMZ).
+    shown: Option<Vec<u8>>,
+    shown_name: Option<String>,
 }
 
 const HEAD_LEN: usize = 8 * 1024;
@@ -33,6 +37,8 @@ impl Input {
                 source: Source::Stdin(bytes),
                 name: "<stdin>".into(),
                 head,
+                shown: None,
+                shown_name: None,
             });
         }
         let name = path.display().to_string();
@@ -45,7 +51,20 @@ impl Input {
             name,
             len,
             head,
+            shown: None,
+            shown_name: None,
         })
+    }
+
+    /// Points diagnostics at `text`, an entry of this file called `entry`.
+    pub fn show_as(&mut self, entry: &str, text: Vec<u8>) {
+        self.shown = Some(text);
+        self.shown_name = Some(format!("{}!{entry}", self.name));
+    }
+
+    /// The name diagnostics give: the file, or the entry inside it they point into.
+    pub fn diag_name(&self) -> &str {
+        self.shown_name.as_deref().unwrap_or(&self.name)
     }
 
     pub fn name(&self) -> &str {
@@ -77,6 +96,9 @@ impl Input {
 
     /// The whole text, for turning byte offsets into lines and columns.
     pub fn bytes(&self) -> io::Result<std::borrow::Cow<'_, [u8]>> {
+        if let Some(shown) = &self.shown {
+            return Ok(shown[..].into());
+        }
         match &self.source {
             Source::File(p) => std::fs::read(p).map(Into::into),
             Source::Stdin(b) => Ok(b[..].into()),

@@ -7,7 +7,7 @@
 mod input;
 mod render;
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -138,8 +138,14 @@ fn exit_for(diags: &[Diagnostic]) -> ExitCode {
     }
 }
 
-/// An input that was read: the file, its document, what the reader met.
-type ReadInput = (Input, geonorm::Document, Vec<Diagnostic>);
+/// An input that was read: the file, its document, what the reader met, and for a
+/// KMZ what else the archive holds.
+type ReadInput = (
+    Input,
+    geonorm::Document,
+    Vec<Diagnostic>,
+    Option<geonorm::kmz::Contents>,
+);
 
 /// Reads the input; an unreadable input is reported as a diagnostic (exit 1) when it
 /// is the content's fault, and as an error (exit 2) when it is I/O or an unsupported
@@ -156,11 +162,24 @@ fn read_input(
             input.name()
         ),
     };
-    let read = geonorm::read(format, input.reader()?);
+    let mut input = input;
+    let read = if format == Format::Kmz {
+        let mut bytes = Vec::new();
+        input.reader()?.read_to_end(&mut bytes)?;
+        let limits = geonorm::kmz::Limits::default();
+        let read = geonorm::kmz::read(io::Cursor::new(&bytes), &limits);
+        // Diagnostics count offsets in the KML inside: show them against it.
+        if let Ok((name, kml)) = geonorm::kmz::main_kml(io::Cursor::new(&bytes), &limits) {
+            input.show_as(&name, kml);
+        }
+        read.map(|(doc, diags, contents)| (doc, diags, Some(contents)))
+    } else {
+        geonorm::read(format, input.reader()?).map(|(doc, diags)| (doc, diags, None))
+    };
     match read {
-        Ok((doc, diags)) => Ok(Ok((input, doc, diags))),
+        Ok((doc, diags, contents)) => Ok(Ok((input, doc, diags, contents))),
         Err(e @ (Error::Syntax { .. } | Error::NotFormat { .. })) => {
-            renderer.fatal(&input, &e)?;
+            renderer.fatal(&input, format, &e)?;
             Ok(Err(ExitCode::from(1)))
         }
         Err(e) => Err(anyhow::Error::new(e).context(input.name().to_string())),
@@ -169,7 +188,7 @@ fn read_input(
 
 fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     let renderer = Renderer::new(args.format == OutputFormat::Json);
-    let (input, doc, mut diags) = match read_input(&args.input, &renderer)? {
+    let (input, doc, mut diags, _) = match read_input(&args.input, &renderer)? {
         Ok(read) => read,
         Err(code) => return Ok(code),
     };
@@ -213,12 +232,12 @@ fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
 fn info(args: InfoArgs) -> anyhow::Result<ExitCode> {
     let json = args.format == OutputFormat::Json;
     let renderer = Renderer::new(json);
-    let (input, doc, mut diags) = match read_input(&args.input, &renderer)? {
+    let (input, doc, mut diags, contents) = match read_input(&args.input, &renderer)? {
         Ok(read) => read,
         Err(code) => return Ok(code),
     };
     sort_by_position(&mut diags);
-    let report = render::InfoReport::new(&input, &doc);
+    let report = render::InfoReport::new(&input, &doc, contents);
     let stdout = io::stdout();
     let mut out = stdout.lock();
     if json {

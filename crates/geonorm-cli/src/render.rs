@@ -39,8 +39,8 @@ impl Renderer {
         for d in diags {
             let (line, col) = located.line_col(d);
             let place = match (line, col) {
-                (Some(l), Some(c)) => format!("{}:{l}:{c}", input.name()),
-                _ => input.name().to_string(),
+                (Some(l), Some(c)) => format!("{}:{l}:{c}", input.diag_name()),
+                _ => input.diag_name().to_string(),
             };
             writeln!(err, "{place}: {}: {} [{}]", d.severity, d.message, d.code)?;
             if let Some(help) = &d.help {
@@ -64,7 +64,7 @@ impl Renderer {
                     "code": d.code.as_str(),
                     "severity": d.severity.as_str(),
                     "message": d.message,
-                    "file": input.name(),
+                    "file": input.diag_name(),
                     "line": line,
                     "column": column,
                     "span": d.span.map(|s| json!({"offset": s.start, "length": s.end - s.start})),
@@ -75,13 +75,26 @@ impl Renderer {
     }
 
     /// Reports input that could not be read at all, as a diagnostic.
-    pub fn fatal(&self, input: &Input, e: &Error) -> anyhow::Result<()> {
+    pub fn fatal(&self, input: &Input, format: Format, e: &Error) -> anyhow::Result<()> {
         let d = match e {
             Error::Syntax {
                 message, offset, ..
-            } => Diagnostic::new(Code::JsonSyntax, message.clone())
-                .at(geonorm::Span::new(*offset, offset + 1)),
-            other => Diagnostic::new(Code::GeojsonRoot, other.to_string()),
+            } => {
+                let code = if format == Format::GeoJson {
+                    Code::JsonSyntax
+                } else {
+                    Code::XmlSyntax
+                };
+                Diagnostic::new(code, message.clone()).at(geonorm::Span::new(*offset, offset + 1))
+            }
+            other => {
+                let code = match format {
+                    Format::GeoJson => Code::GeojsonRoot,
+                    Format::Kmz => Code::KmzUnreadable,
+                    _ => Code::KmlRoot,
+                };
+                Diagnostic::new(code, other.to_string())
+            }
         };
         self.diagnostics(input, &[d])
     }
@@ -135,10 +148,26 @@ pub struct InfoReport {
     bbox: Option<[f64; 4]>,
     /// Elements the model cannot hold (KML overlays, network links…), by name.
     not_representable: BTreeMap<String, usize>,
+    /// For a KMZ: the entry read, other KML entries, and referenced files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kmz: Option<KmzReport>,
+}
+
+#[derive(Serialize)]
+pub struct KmzReport {
+    main: String,
+    other_kml: Vec<String>,
+    assets: Vec<Asset>,
+}
+
+#[derive(Serialize)]
+struct Asset {
+    href: String,
+    present: bool,
 }
 
 impl InfoReport {
-    pub fn new(input: &Input, doc: &Document) -> Self {
+    pub fn new(input: &Input, doc: &Document, kmz: Option<geonorm::kmz::Contents>) -> Self {
         let s = doc.summary();
         InfoReport {
             file: input.name().to_string(),
@@ -155,6 +184,15 @@ impl InfoReport {
             vertices: s.vertices,
             bbox: s.bbox.map(|b| [b.min_x, b.min_y, b.max_x, b.max_y]),
             not_representable: doc.meta.unrepresented.clone(),
+            kmz: kmz.map(|c| KmzReport {
+                main: c.main,
+                other_kml: c.other_kml,
+                assets: c
+                    .assets
+                    .into_iter()
+                    .map(|(href, present)| Asset { href, present })
+                    .collect(),
+            }),
         }
     }
 

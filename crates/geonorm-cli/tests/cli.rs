@@ -108,7 +108,10 @@ fn usage_and_io_errors_exit_2() {
     let missing = geonorm(&["info", "no/such/file.geojson"]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(text(&missing.stderr).contains("cannot open no/such/file.geojson"));
-    let gpx = geonorm_stdin(&["info", "-"], b"<?xml version=\"1.0\"?><gpx version=\"1.1\"></gpx>");
+    let gpx = geonorm_stdin(
+        &["info", "-"],
+        b"<?xml version=\"1.0\"?><gpx version=\"1.1\"></gpx>",
+    );
     assert_eq!(gpx.status.code(), Some(2));
     assert!(text(&gpx.stderr).contains("reading gpx is not supported yet"));
     let unknown = geonorm_stdin(&["info", "-"], b"hello");

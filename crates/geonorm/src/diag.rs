@@ -88,6 +88,10 @@ macro_rules! codes {
 codes! {
     JsonSyntax = "json/syntax", Error,
         "The file is not valid JSON at this position; nothing after it can be read. Fix the syntax (a missing comma, quote or bracket is the usual cause).";
+    XmlSyntax = "xml/syntax", Error,
+        "The file is not well-formed XML at this position (a tag not closed, a stray `<` or `&`); nothing after it can be read.";
+    KmzUnreadable = "kmz/unreadable", Error,
+        "The KMZ cannot be read: not a zip archive, no .kml inside, or its KML expands past the size or ratio limits (a possible zip bomb).";
     GeojsonRoot = "geojson/root", Error,
         "The root is not a GeoJSON object (FeatureCollection, Feature or Geometry).";
     GeojsonMissingType = "geojson/missing-type", Warning,

@@ -108,6 +108,16 @@ fn sniff(head: &[u8]) -> Option<Format> {
                 return match local.to_ascii_lowercase().as_slice() {
                     b"kml" => Some(Format::Kml),
                     b"gpx" => Some(Format::Gpx),
+                    // A KML fragment (a bare Placemark or NetworkLink) or a GPX with
+                    // an odd root still names its namespace.
+                    _ if memchr::memmem::find(head, b"opengis.net/kml").is_some()
+                        || memchr::memmem::find(head, b"earth.google.com/kml").is_some() =>
+                    {
+                        Some(Format::Kml)
+                    }
+                    _ if memchr::memmem::find(head, b"topografix.com/GPX").is_some() => {
+                        Some(Format::Gpx)
+                    }
                     _ => None,
                 };
             }

@@ -43,6 +43,8 @@ pub mod geojson;
 #[cfg(feature = "geojson")]
 mod interop;
 pub mod kml;
+#[cfg(feature = "kmz")]
+pub mod kmz;
 
 pub use diag::{Code, Diagnostic, LineIndex, Severity, Span};
 pub use error::{Error, Result};
@@ -78,6 +80,15 @@ pub fn read<R: std::io::BufRead>(format: Format, input: R) -> Result<(Document, 
     match format {
         Format::GeoJson => geojson::read(input),
         Format::Kml => kml::read(input),
+        #[cfg(feature = "kmz")]
+        Format::Kmz => {
+            // A zip is read from its end: the archive (compressed, so small) is held.
+            let mut bytes = Vec::new();
+            let mut input = input;
+            input.read_to_end(&mut bytes)?;
+            kmz::read(std::io::Cursor::new(bytes), &kmz::Limits::default())
+                .map(|(d, diags, _)| (d, diags))
+        }
         other => Err(Error::UnsupportedRead(other)),
     }
 }
@@ -92,6 +103,8 @@ pub fn write<W: std::io::Write>(
     match format {
         Format::GeoJson => geojson::write(doc, out, &opts.geojson),
         Format::Kml => kml::write(doc, out, &opts.kml),
+        #[cfg(feature = "kmz")]
+        Format::Kmz => kmz::write(doc, out, &opts.kml),
         other => Err(Error::UnsupportedWrite(other)),
     }
 }

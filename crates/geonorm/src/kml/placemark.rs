@@ -24,7 +24,7 @@ fn span(n: &Node) -> Span {
     Span::new(n.start, n.end.max(n.start))
 }
 
-const GEOMETRIES: [&str; 7] = [
+pub(crate) const GEOMETRIES: [&str; 7] = [
     "Point",
     "LineString",
     "LinearRing",
@@ -136,7 +136,7 @@ fn extended_data(node: &Node, f: &mut Feature, ctx: &mut Ctx) {
                     continue;
                 };
                 let value = match child.child("value") {
-                    Some(v) => v.text.clone(),
+                    Some(v) => v.text.trim().to_string(),
                     None => child.text.trim().to_string(),
                 };
                 if child.child("displayName").is_some() {
@@ -360,16 +360,14 @@ fn flatten(g: Geometry, out: &mut Vec<Geometry>) {
     }
 }
 
-/// Single geometries of one kind become that Multi* kind; mixed ones a collection.
+/// Single geometries of one kind become that Multi* kind (even just one: the file said
+/// MultiGeometry); mixed ones a collection.
 fn combine(leaves: Vec<Geometry>) -> Option<Geometry> {
     let mut flat = Vec::with_capacity(leaves.len());
     for g in leaves {
         flatten(g, &mut flat);
     }
-    if flat.len() <= 1 {
-        return flat.pop();
-    }
-    let kind = flat[0].kind();
+    let kind = flat.first()?.kind();
     if flat.iter().any(|g| g.kind() != kind) {
         return Some(Geometry::GeometryCollection(flat));
     }

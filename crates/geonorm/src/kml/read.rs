@@ -13,7 +13,8 @@ use super::dom::{self, position, xml_error, Namespaces, Node};
 use super::placemark::{self, PendingStyle};
 use super::style::{Pair, StyleDef, Styles, Unresolved};
 use crate::{
-    Code, Diagnostic, Document, Error, Feature, Format, Group, GroupId, Metadata, Result, Span,
+    Code, Diagnostic, Document, Error, Feature, Format, Group, GroupId, Metadata, Result, RootKind,
+    Span,
 };
 
 /// Elements that have no place in a MapHub map, reported one by one.
@@ -324,13 +325,34 @@ pub fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
                 let local = String::from_utf8_lossy(local).into_owned();
                 if !saw_root {
                     saw_root = true;
+                    if local == "kml" {
+                        p.frames.push(Frame::Kml);
+                        continue;
+                    }
+                    // A fragment: a KML element as the root. Read it as if it stood in
+                    // a Document, unless its namespace says it is something else.
+                    // A prefixed name already passed as KML: its prefix is bound to KML.
+                    if e.name().prefix().is_none() && !fragment_root(&e, &local) {
+                        return Err(not_kml(local.as_bytes()));
+                    }
+                    p.frames.push(Frame::Kml);
                     match local.as_str() {
-                        "kml" => {
-                            p.frames.push(Frame::Kml);
+                        "Placemark" => p.meta.root = RootKind::Feature,
+                        g if placemark::GEOMETRIES.contains(&g) => {
+                            // A bare geometry as the whole file (georust writes these).
+                            let e = e.into_owned();
+                            let (node, _) =
+                                dom::build(&mut xml, &mut inner, &e, before, &mut p.ns)?;
+                            p.features.push(Feature {
+                                geometry: placemark::geometry(&node, &mut p.ctx),
+                                span: Span::new(node.start, node.end),
+                                ..Feature::default()
+                            });
+                            p.pending.push(PendingStyle::default());
+                            p.meta.root = RootKind::Geometry;
                             continue;
                         }
-                        "Document" | "Folder" | "Placemark" => {}
-                        _ => return Err(not_kml(local.as_bytes())),
+                        _ => {}
                     }
                 }
                 match local.as_str() {
@@ -428,6 +450,34 @@ pub fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
         });
     }
     Ok(p.finish())
+}
+
+/// Elements a KML fragment may start with.
+const FRAGMENT_ROOTS: [&str; 10] = [
+    "Document",
+    "Folder",
+    "Placemark",
+    "NetworkLink",
+    "GroundOverlay",
+    "ScreenOverlay",
+    "PhotoOverlay",
+    "Style",
+    "StyleMap",
+    "Schema",
+];
+
+/// True when a root element other than `<kml>` is still KML: it declares a KML
+/// default namespace, or declares none and has a KML element's name.
+fn fragment_root(e: &quick_xml::events::BytesStart, local: &str) -> bool {
+    let default_ns = e
+        .attributes()
+        .flatten()
+        .find(|a| a.key.as_ref() == b"xmlns")
+        .map(|a| a.value.into_owned());
+    match default_ns {
+        Some(uri) => memchr::memmem::find(&uri, b"kml").is_some(),
+        None => FRAGMENT_ROOTS.contains(&local) || placemark::GEOMETRIES.contains(&local),
+    }
 }
 
 fn not_kml(name: &[u8]) -> Error {

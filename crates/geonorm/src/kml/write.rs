@@ -429,7 +429,7 @@ impl<'d> Writer<'d> {
                 self.buf.push_str("</MultiGeometry>");
             }
             Geometry::MultiLineString(lines) => {
-                if lines.len() > 1 && lines.iter().all(has_full_times) {
+                if lines.iter().all(has_full_times) {
                     self.buf.push_str("<gx:MultiTrack>");
                     for l in lines {
                         self.line(l);

@@ -1,0 +1,307 @@
+//! KMZ: KML zipped with its icons and images (feature `kmz`).
+//!
+//! Nothing is extracted to disk. The main KML is read straight from the archive,
+//! through limits on its uncompressed size and compression ratio, so a zip bomb ends
+//! in a clear error instead of filling memory.
+
+use std::io::{BufReader, Cursor, Read, Seek, Write};
+
+use crate::{kml, Diagnostic, Document, Error, Format, Result};
+
+/// Limits that refuse zip bombs.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest uncompressed size of the main KML, in bytes.
+    pub max_uncompressed: u64,
+    /// Largest ratio of uncompressed to compressed size of the main KML. Real KML
+    /// compresses 5 to 20 times; zip bombs, thousands of times.
+    pub max_ratio: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_uncompressed: 1 << 30,
+            max_ratio: 200,
+        }
+    }
+}
+
+/// What else a KMZ holds besides its main KML.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Contents {
+    /// The entry read as the document.
+    pub main: String,
+    /// Other KML entries, not read.
+    pub other_kml: Vec<String>,
+    /// Files the document refers to by a relative path (icons), and whether the
+    /// archive holds them.
+    pub assets: Vec<(String, bool)>,
+}
+
+fn zip_error(e: zip::result::ZipError) -> Error {
+    Error::NotFormat {
+        format: Format::Kmz,
+        message: format!("unreadable zip archive: {e}"),
+    }
+}
+
+/// The main KML of an archive: `doc.kml`, else the first `.kml` at the root, else the
+/// first `.kml` anywhere.
+fn main_entry(names: &[String]) -> Option<usize> {
+    let is_kml = |n: &String| n.to_ascii_lowercase().ends_with(".kml");
+    names
+        .iter()
+        .position(|n| n.eq_ignore_ascii_case("doc.kml"))
+        .or_else(|| names.iter().position(|n| is_kml(n) && !n.contains('/')))
+        .or_else(|| names.iter().position(is_kml))
+}
+
+/// Counts bytes and stops with an error past the limits.
+struct Limited<R> {
+    inner: R,
+    read: u64,
+    max: u64,
+    compressed: u64,
+    max_ratio: u64,
+}
+
+impl<R: Read> Read for Limited<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        if self.read > self.max
+            || self.read > self.compressed.saturating_mul(self.max_ratio).max(1 << 20)
+        {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "the KML in this KMZ expands past {} bytes (from {} compressed): refused as a possible zip bomb",
+                    self.read, self.compressed
+                ),
+            ));
+        }
+        Ok(n)
+    }
+}
+
+/// The name and bytes of the main KML of an archive, within the limits: for showing
+/// diagnostics, whose offsets count in that KML.
+pub fn main_kml<R: Read + Seek>(input: R, limits: &Limits) -> Result<(String, Vec<u8>)> {
+    let mut archive = zip::ZipArchive::new(input).map_err(zip_error)?;
+    let mut ordered = Vec::with_capacity(archive.len());
+    for i in 0..archive.len() {
+        ordered.push(
+            archive
+                .by_index_raw(i)
+                .map_err(zip_error)?
+                .name()
+                .to_string(),
+        );
+    }
+    let main = main_entry(&ordered).ok_or_else(|| Error::NotFormat {
+        format: Format::Kmz,
+        message: "the archive holds no .kml file".into(),
+    })?;
+    let entry = archive.by_index(main).map_err(zip_error)?;
+    let compressed = entry.compressed_size();
+    let mut limited = Limited {
+        inner: entry,
+        read: 0,
+        max: limits.max_uncompressed,
+        compressed,
+        max_ratio: limits.max_ratio,
+    };
+    let mut bytes = Vec::new();
+    limited.read_to_end(&mut bytes)?;
+    Ok((ordered[main].clone(), bytes))
+}
+
+/// Reads the main KML of a KMZ archive.
+pub fn read<R: Read + Seek>(
+    input: R,
+    limits: &Limits,
+) -> Result<(Document, Vec<Diagnostic>, Contents)> {
+    let mut archive = zip::ZipArchive::new(input).map_err(zip_error)?;
+    // The archive's own order decides which .kml is "first".
+    let mut ordered = Vec::with_capacity(archive.len());
+    for i in 0..archive.len() {
+        let entry = archive.by_index_raw(i).map_err(zip_error)?;
+        ordered.push(entry.name().to_string());
+    }
+    let Some(main) = main_entry(&ordered) else {
+        return Err(Error::NotFormat {
+            format: Format::Kmz,
+            message: "the archive holds no .kml file".into(),
+        });
+    };
+    let (mut doc, diags) = {
+        let entry = archive.by_index(main).map_err(zip_error)?;
+        let declared = entry.size();
+        let compressed = entry.compressed_size();
+        if declared > limits.max_uncompressed {
+            return Err(Error::NotFormat {
+                format: Format::Kmz,
+                message: format!(
+                    "the KML in this KMZ would expand to {declared} bytes, over the limit of {}",
+                    limits.max_uncompressed
+                ),
+            });
+        }
+        let limited = Limited {
+            inner: entry,
+            read: 0,
+            max: limits.max_uncompressed,
+            compressed,
+            max_ratio: limits.max_ratio,
+        };
+        kml::read(BufReader::with_capacity(64 * 1024, limited))?
+    };
+    doc.meta.source_format = Some(Format::Kmz);
+    let main_name = ordered[main].clone();
+    let other_kml = ordered
+        .iter()
+        .enumerate()
+        .filter(|(i, n)| *i != main && n.to_ascii_lowercase().ends_with(".kml"))
+        .map(|(_, n)| n.clone())
+        .collect();
+    // Relative references resolve against the main KML's folder.
+    let base = main_name.rsplit_once('/').map_or("", |(dir, _)| dir);
+    let mut assets: Vec<(String, bool)> = Vec::new();
+    for href in doc.features.iter().filter_map(|f| f.style.icon.as_deref()) {
+        if href.contains("://") || href.starts_with('/') || assets.iter().any(|(h, _)| h == href) {
+            continue;
+        }
+        let rel = href.trim_start_matches("./");
+        let path = if base.is_empty() {
+            rel.to_string()
+        } else {
+            format!("{base}/{rel}")
+        };
+        let present = ordered.iter().any(|n| n == &path || n == rel);
+        assets.push((href.to_string(), present));
+    }
+    Ok((
+        doc,
+        diags,
+        Contents {
+            main: main_name,
+            other_kml,
+            assets,
+        },
+    ))
+}
+
+/// Writes `doc` as a KMZ: its KML as a deflated `doc.kml`.
+pub fn write<W: Write>(
+    doc: &Document,
+    mut out: W,
+    opts: &kml::WriteOptions,
+) -> Result<Vec<Diagnostic>> {
+    let mut text = Vec::new();
+    let diags = kml::write(doc, &mut text, opts)?;
+    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("doc.kml", options).map_err(zip_error)?;
+    zip.write_all(&text)?;
+    let bytes = zip.finish().map_err(zip_error)?.into_inner();
+    out.write_all(&bytes)?;
+    out.flush()?;
+    Ok(diags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kmz(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for (name, data) in entries {
+            zip.start_file(*name, options).expect("entry");
+            zip.write_all(data).expect("write");
+        }
+        zip.finish().expect("finish").into_inner()
+    }
+
+    const KML: &[u8] = br#"<kml><Document><Style id="s"><IconStyle><Icon><href>files/pin.png</href></Icon></IconStyle></Style>
+        <Placemark><styleUrl>#s</styleUrl><Point><coordinates>1,2</coordinates></Point></Placemark>
+        <Placemark><Style><IconStyle><Icon><href>files/missing.png</href></Icon></IconStyle></Style><Point><coordinates>3,4</coordinates></Point></Placemark>
+        </Document></kml>"#;
+
+    #[test]
+    fn reads_the_main_kml_and_lists_the_rest() {
+        let bytes = kmz(&[
+            ("other.kml", b"<kml/>"),
+            ("doc.kml", KML),
+            ("files/pin.png", b"png"),
+        ]);
+        let (doc, _, contents) = read(Cursor::new(bytes), &Limits::default()).expect("kmz");
+        assert_eq!(doc.features.len(), 2);
+        assert_eq!(doc.meta.source_format, Some(Format::Kmz));
+        assert_eq!(contents.main, "doc.kml");
+        assert_eq!(contents.other_kml, vec!["other.kml".to_string()]);
+        assert_eq!(
+            contents.assets,
+            vec![
+                ("files/pin.png".into(), true),
+                ("files/missing.png".into(), false)
+            ]
+        );
+    }
+
+    #[test]
+    fn without_doc_kml_the_first_root_kml_is_read() {
+        let bytes = kmz(&[("sub/a.kml", b"<kml/>"), ("b.kml", KML)]);
+        let (_, _, contents) = read(Cursor::new(bytes), &Limits::default()).expect("kmz");
+        assert_eq!(contents.main, "b.kml");
+        let bytes = kmz(&[("sub/a.kml", KML)]);
+        let (_, _, contents) = read(Cursor::new(bytes), &Limits::default()).expect("kmz");
+        assert_eq!(contents.main, "sub/a.kml");
+    }
+
+    #[test]
+    fn zip_bombs_are_refused() {
+        let mut big = b"<kml><Document>".to_vec();
+        big.resize(20 << 20, b' ');
+        big.extend_from_slice(b"</Document></kml>");
+        let bytes = kmz(&[("doc.kml", &big)]);
+        let err = read(Cursor::new(bytes), &Limits::default()).expect_err("refused");
+        assert!(err.to_string().contains("zip bomb"), "{err}");
+        let small = Limits {
+            max_uncompressed: 100,
+            max_ratio: 200,
+        };
+        let err =
+            read(Cursor::new(kmz(&[("doc.kml", KML)])), &small).expect_err("over the size limit");
+        assert!(err.to_string().contains("over the limit of 100"), "{err}");
+    }
+
+    #[test]
+    fn not_a_zip_is_an_error() {
+        assert!(matches!(
+            read(
+                Cursor::new(b"PK\x03\x04garbage".to_vec()),
+                &Limits::default()
+            ),
+            Err(Error::NotFormat { .. })
+        ));
+    }
+
+    #[test]
+    fn writes_a_kmz_that_reads_back() {
+        let (doc, _, _) =
+            read(Cursor::new(kmz(&[("doc.kml", KML)])), &Limits::default()).expect("kmz");
+        let mut out = Vec::new();
+        write(&doc, &mut out, &kml::WriteOptions::default()).expect("write");
+        let (back, _, contents) = read(Cursor::new(out), &Limits::default()).expect("reads back");
+        assert_eq!(contents.main, "doc.kml");
+        assert_eq!(back.features.len(), 2);
+        assert_eq!(
+            back.features[0].style.icon.as_deref(),
+            Some("files/pin.png")
+        );
+    }
+}
