@@ -236,6 +236,16 @@ impl InfoReport {
                 skipped.join(", ")
             )?;
         }
+        if let Some(k) = &self.kmz {
+            writeln!(out, "kmz:       main {}", k.main)?;
+            for other in &k.other_kml {
+                writeln!(out, "           other KML (not read) {other}")?;
+            }
+            for a in &k.assets {
+                let state = if a.present { "present" } else { "missing" };
+                writeln!(out, "           asset {} ({state})", a.href)?;
+            }
+        }
         Ok(())
     }
 }

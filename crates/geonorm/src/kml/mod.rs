@@ -9,5 +9,8 @@ mod read;
 mod style;
 mod write;
 
+#[cfg(test)]
+mod tests;
+
 pub use read::read;
 pub use write::{write, WriteOptions};
