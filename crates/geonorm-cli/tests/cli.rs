@@ -170,10 +170,19 @@ fn convert_to_kml_and_kmz_by_extension_and_back() {
     let input = testdata(MAPHUB);
     for ext in ["kml", "kmz"] {
         let target = dir.path().join(format!("trip.{ext}"));
-        let out = geonorm(&["convert", input.to_str().expect("utf8"), "-o", target.to_str().expect("utf8")]);
+        let out = geonorm(&[
+            "convert",
+            input.to_str().expect("utf8"),
+            "-o",
+            target.to_str().expect("utf8"),
+        ]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
         // What KML cannot hold is said, feature by feature or kind by kind.
-        assert!(text(&out.stderr).contains("[write/not-representable]"), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("[write/not-representable]"),
+            "{}",
+            text(&out.stderr)
+        );
         let info = geonorm(&["info", "--format", "json", target.to_str().expect("utf8")]);
         let v: serde_json::Value = serde_json::from_slice(&info.stdout).expect("json");
         assert_eq!(v["format"], ext);
@@ -183,7 +192,11 @@ fn convert_to_kml_and_kmz_by_extension_and_back() {
     }
     let kmz = dir.path().join("trip.kmz");
     let info = geonorm(&["info", kmz.to_str().expect("utf8")]);
-    assert!(text(&info.stdout).contains("kmz:       main doc.kml"), "{}", text(&info.stdout));
+    assert!(
+        text(&info.stdout).contains("kmz:       main doc.kml"),
+        "{}",
+        text(&info.stdout)
+    );
 }
 
 #[test]
@@ -192,16 +205,32 @@ fn kml_diagnostics_point_at_the_line() {
     let out = geonorm_stdin(&["convert", "--to", "geojson", "-"], kml);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(err.contains("<stdin>:4:30: error: coordinate tuple `3,x` dropped"), "{err}");
-    assert!(err.contains("<stdin>:6:1: warning: GroundOverlay has no place in a MapHub map"), "{err}");
+    assert!(
+        err.contains("<stdin>:4:30: error: coordinate tuple `3,x` dropped"),
+        "{err}"
+    );
+    assert!(
+        err.contains("<stdin>:6:1: warning: GroundOverlay has no place in a MapHub map"),
+        "{err}"
+    );
     let info = geonorm_stdin(&["info", "-"], kml);
-    assert!(text(&info.stdout).contains("skipped:   GroundOverlay 1"), "{}", text(&info.stdout));
+    assert!(
+        text(&info.stdout).contains("skipped:   GroundOverlay 1"),
+        "{}",
+        text(&info.stdout)
+    );
 }
 
 #[test]
 fn a_malformed_xml_file_exits_1_with_its_position() {
-    let out = geonorm_stdin(&["convert", "--from", "kml", "-"], b"<kml><Document>\n<Placemark></Document></kml>");
+    let out = geonorm_stdin(
+        &["convert", "--from", "kml", "-"],
+        b"<kml><Document>\n<Placemark></Document></kml>",
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(err.contains("[xml/syntax]") && err.starts_with("<stdin>:2:"), "{err}");
+    assert!(
+        err.contains("[xml/syntax]") && err.starts_with("<stdin>:2:"),
+        "{err}"
+    );
 }

@@ -110,6 +110,10 @@ codes! {
         "A geometry inside a GeometryCollection has members besides type and coordinates; they are not kept.";
     GeojsonInvalidGroups = "geojson/invalid-groups", Error,
         "The top-level `groups` member is not an array of `{title, id}` objects; the malformed entries are skipped or repaired as the message says.";
+    GeojsonGroupIdNotInteger = "geojson/group-id-not-integer", Warning,
+        "A group's id is not a positive integer, as MapHub's own files have it; the group gets an integer id, and features naming the old id follow it.";
+    GeojsonGroupByTitle = "geojson/group-by-title", Info,
+        "A feature's `group` is a title path (levels joined by U+FF0F), as MapHub's uploads allow, naming no declared group; the group and any missing parents are created.";
     GeojsonDuplicateGroupId = "geojson/duplicate-group-id", Error,
         "Two groups share an id; the later one gets a fresh id, and features naming the id go to the first.";
     GeojsonImplicitParentGroup = "geojson/implicit-parent-group", Info,

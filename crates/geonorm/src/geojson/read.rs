@@ -68,6 +68,8 @@ pub struct Reader<R> {
     pending: VecDeque<Item>,
     diagnostics: Vec<Diagnostic>,
     unit: Vec<u8>,
+    /// Group aliases and title paths, once `groups` has been read.
+    groups: GroupIndex,
 }
 
 impl<R: BufRead> Reader<R> {
@@ -91,6 +93,7 @@ impl<R: BufRead> Reader<R> {
             pending: VecDeque::new(),
             diagnostics: Vec::new(),
             unit: Vec::new(),
+            groups: GroupIndex::default(),
         }
     }
 
@@ -220,8 +223,10 @@ impl<R: BufRead> Reader<R> {
                         Vec::new()
                     }
                 };
-                let groups = read_groups(entries, &mut self.diagnostics);
-                self.pending.extend(groups.into_iter().map(Item::Group));
+                let read = read_groups(entries, &mut self.diagnostics);
+                self.groups = read.index;
+                self.pending
+                    .extend(read.groups.into_iter().map(Item::Group));
             }
             _ => self.members.push((key, raw, start)),
         }
@@ -299,7 +304,7 @@ impl<R: BufRead> Reader<R> {
             RootKind::Feature | RootKind::Geometry => {
                 let bytes = self.cur.record.take().unwrap_or_default();
                 let feature = if kind == RootKind::Feature {
-                    read_feature(&bytes, self.root, &mut self.diagnostics)?
+                    read_feature(&bytes, self.root, &self.groups, &mut self.diagnostics)?
                 } else {
                     read_bare_geometry(&bytes, self.root, &mut self.diagnostics)?
                 };
@@ -325,7 +330,7 @@ impl<R: BufRead> Reader<R> {
         let mut unit = std::mem::take(&mut self.unit);
         unit.clear();
         self.cur.read_value(&mut unit)?;
-        let feature = read_feature(&unit, start, &mut self.diagnostics);
+        let feature = read_feature(&unit, start, &self.groups, &mut self.diagnostics);
         self.unit = unit;
         feature
     }
@@ -364,9 +369,61 @@ pub fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
             Item::Feature(f) => doc.features.push(f),
         }
     }
-    let (meta, diags) = reader.into_parts();
+    let index = std::mem::take(&mut reader.groups);
+    let (meta, mut diags) = reader.into_parts();
     doc.meta = meta;
+    resolve_group_names(&mut doc, &index, &mut diags);
     Ok((doc, diags))
+}
+
+/// Features whose `group` names a group by something other than its integer id, and
+/// came before `groups` in the file (so the streaming reader could not tell), are
+/// linked now. A title path that names no group creates it, as MapHub's uploads do.
+fn resolve_group_names(doc: &mut Document, index: &GroupIndex, diags: &mut Vec<Diagnostic>) {
+    let mut by_path: HashMap<String, GroupId> = index.paths.clone();
+    let mut next_id = doc.groups.iter().map(|g| g.id.get()).max().unwrap_or(0);
+    let mut fresh = || {
+        next_id += 1;
+        GroupId::new(next_id)
+    };
+    let sep = GROUP_PATH_SEPARATOR.to_string();
+    let mut created: Vec<((String, Span), Group)> = Vec::new();
+    for f in &mut doc.features {
+        let Some(g) = f.properties.get("group") else {
+            continue;
+        };
+        let id = match index.lookup(g) {
+            Some(id) => Some(id),
+            None => match g {
+                Value::String(path) if !path.trim().is_empty() => {
+                    let before = created.len();
+                    let id = ensure_path(path, &sep, &mut by_path, &mut fresh, &mut created);
+                    for ((_, at), _) in &mut created[before..] {
+                        *at = f.span;
+                    }
+                    id
+                }
+                _ => None,
+            },
+        };
+        if let Some(id) = id {
+            f.properties.shift_remove("group");
+            f.group = Some(id);
+        }
+    }
+    for ((path, span), g) in created {
+        diags.push(
+            Diagnostic::new(
+                Code::GeojsonGroupByTitle,
+                format!(
+                    "a feature's group \"{path}\" names no declared group; created with id {}",
+                    g.id
+                ),
+            )
+            .at(span),
+        );
+        doc.groups.push(g);
+    }
 }
 
 const GEOMETRY_TYPES: [&str; 7] = [
@@ -493,6 +550,7 @@ fn offset_in(outer: &[u8], inner: &str) -> usize {
 fn read_feature(
     unit: &[u8],
     origin: Origin,
+    groups: &GroupIndex,
     diags: &mut Vec<Diagnostic>,
 ) -> Result<Option<Feature>> {
     let base = origin.offset;
@@ -546,7 +604,7 @@ fn read_feature(
         }
     }
     match raw.properties {
-        Some(Value::Object(props)) => lift_properties(&mut feature, props, diags),
+        Some(Value::Object(props)) => lift_properties(&mut feature, props, groups, diags),
         Some(Value::Null) | None => {}
         Some(other) => diags.push(
             Diagnostic::new(
@@ -606,14 +664,20 @@ fn take_number(props: &mut Properties, key: &str) -> Option<Number> {
 
 /// Moves the properties the model knows (title, group, style…) into their fields. A
 /// value of an unexpected type stays an ordinary property rather than being lost.
-fn lift_properties(f: &mut Feature, mut props: Properties, diags: &mut Vec<Diagnostic>) {
+fn lift_properties(
+    f: &mut Feature,
+    mut props: Properties,
+    groups: &GroupIndex,
+    diags: &mut Vec<Diagnostic>,
+) {
     f.title = take_string(&mut props, "title");
     f.description = take_string(&mut props, "description");
-    if let Some(id) = props
-        .get("group")
-        .and_then(Value::as_u64)
-        .and_then(GroupId::new)
-    {
+    let group = props.get("group").and_then(|g| {
+        g.as_u64()
+            .and_then(GroupId::new)
+            .or_else(|| groups.lookup(g))
+    });
+    if let Some(id) = group {
         props.shift_remove("group");
         f.group = Some(id);
     }
@@ -780,9 +844,9 @@ fn split_array(raw: &[u8], origin: Origin) -> Result<Option<Vec<(Value, Span)>>>
     Ok(Some(items))
 }
 
-fn read_groups(entries: Vec<(Value, Span)>, diags: &mut Vec<Diagnostic>) -> Vec<Group> {
+fn read_groups(entries: Vec<(Value, Span)>, diags: &mut Vec<Diagnostic>) -> GroupsRead {
     // (id if valid, full title path, extra members)
-    let mut parsed: Vec<(Option<GroupId>, String, Properties, Span)> = Vec::new();
+    let mut parsed: Vec<ParsedGroup> = Vec::new();
     let mut seen = HashSet::new();
     for (i, (entry, span)) in entries.into_iter().enumerate() {
         let Value::Object(mut obj) = entry else {
@@ -799,6 +863,7 @@ fn read_groups(entries: Vec<(Value, Span)>, diags: &mut Vec<Diagnostic>) -> Vec<
             );
             continue;
         };
+        let mut alias = None;
         let id = match obj.shift_remove("id") {
             Some(v) => match v.as_u64().and_then(GroupId::new) {
                 Some(id) if seen.insert(id) => Some(id),
@@ -813,16 +878,12 @@ fn read_groups(entries: Vec<(Value, Span)>, diags: &mut Vec<Diagnostic>) -> Vec<
                     None
                 }
                 None => {
-                    diags.push(
-                        Diagnostic::new(
-                            Code::GeojsonInvalidGroups,
-                            format!(
-                                "group {} has id {v}, not a positive integer; it gets a new id",
-                                i + 1
-                            ),
-                        )
-                        .at(span),
-                    );
+                    // Not MapHub's integer, but features may name the group by it:
+                    // keep it as an alias of the id the group is given below.
+                    alias = Some(match &v {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    });
                     None
                 }
             },
@@ -857,11 +918,11 @@ fn read_groups(entries: Vec<(Value, Span)>, diags: &mut Vec<Diagnostic>) -> Vec<
                 format!("Group {}", i + 1)
             }
         };
-        parsed.push((id, title, obj, span));
+        parsed.push((id, title, obj, span, alias));
     }
     let mut next_id = parsed
         .iter()
-        .filter_map(|(id, _, _, _)| id.map(GroupId::get))
+        .filter_map(|(id, _, _, _, _)| id.map(GroupId::get))
         .max()
         .unwrap_or(0);
     let mut fresh = || {
@@ -871,10 +932,21 @@ fn read_groups(entries: Vec<(Value, Span)>, diags: &mut Vec<Diagnostic>) -> Vec<
     let mut groups = Vec::with_capacity(parsed.len());
     let mut by_path: HashMap<String, GroupId> = HashMap::new();
     let mut leaves = Vec::with_capacity(parsed.len());
-    for (id, path, extra, span) in parsed {
+    let mut aliases = HashMap::new();
+    for (id, path, extra, span, alias) in parsed {
         let Some(id) = id.or_else(&mut fresh) else {
             continue;
         };
+        if let Some(alias) = alias {
+            diags.push(
+                Diagnostic::new(
+                    Code::GeojsonGroupIdNotInteger,
+                    format!("group id \"{alias}\" is not a positive integer; the group gets id {id}, and features naming \"{alias}\" follow it"),
+                )
+                .at(span),
+            );
+            aliases.insert(alias, id);
+        }
         by_path.entry(path.clone()).or_insert(id);
         leaves.push((id, path, extra, span));
     }
@@ -913,7 +985,41 @@ fn read_groups(entries: Vec<(Value, Span)>, diags: &mut Vec<Diagnostic>) -> Vec<
         );
     }
     groups.extend(implicit.into_iter().map(|(_, g)| g));
-    groups
+    GroupsRead {
+        groups,
+        index: GroupIndex {
+            aliases,
+            paths: by_path,
+        },
+    }
+}
+
+/// One entry of `groups` as read: id if valid, full title path, other members, where,
+/// and the id as written when it was not a positive integer.
+type ParsedGroup = (Option<GroupId>, String, Properties, Span, Option<String>);
+
+struct GroupsRead {
+    groups: Vec<Group>,
+    index: GroupIndex,
+}
+
+/// The ways a feature's `group` may name a group besides MapHub's integer id.
+#[derive(Debug, Default)]
+pub(crate) struct GroupIndex {
+    /// Ids as written that were not positive integers (`"group-00"`).
+    aliases: HashMap<String, GroupId>,
+    /// Full title paths (levels joined by the separator).
+    paths: HashMap<String, GroupId>,
+}
+
+impl GroupIndex {
+    fn lookup(&self, v: &Value) -> Option<GroupId> {
+        match v {
+            Value::String(s) => self.aliases.get(s).or_else(|| self.paths.get(s)).copied(),
+            Value::Number(n) => self.aliases.get(&n.to_string()).copied(),
+            _ => None,
+        }
+    }
 }
 
 /// The id of the group at title path `path`, creating it and its missing ancestors.
@@ -1424,6 +1530,61 @@ mod tests {
         assert_eq!(doc.groups.len(), 4);
         let z = &doc.groups[0];
         assert_eq!(doc.group_path(z.id).as_deref(), Some("X／Y／Z"));
+    }
+
+    #[test]
+    fn groups_named_by_string_ids_or_title_paths_are_linked() {
+        // String ids, declared before the features (linked while streaming) and after
+        // them (linked when the document is assembled).
+        for text in [
+            r#"{"type":"FeatureCollection","groups":[{"title":"A","id":"g-a"}],"features":[
+                {"type":"Feature","geometry":null,"properties":{"group":"g-a"}}]}"#,
+            r#"{"type":"FeatureCollection","features":[
+                {"type":"Feature","geometry":null,"properties":{"group":"g-a"}}],"groups":[{"title":"A","id":"g-a"}]}"#,
+        ] {
+            let (doc, diags) = read_str(text);
+            assert_eq!(codes(&diags), ["geojson/group-id-not-integer"]);
+            let f = &doc.features[0];
+            assert_eq!(
+                f.group.and_then(|g| doc.group_path(g)).as_deref(),
+                Some("A")
+            );
+            assert!(f.properties.is_empty());
+        }
+        let (doc, diags) = read_str(
+            r#"{"type":"FeatureCollection","features":[
+              {"type":"Feature","geometry":null,"properties":{"group":"A／B"}},
+              {"type":"Feature","geometry":null,"properties":{"group":"Z"}},
+              {"type":"Feature","geometry":null,"properties":{"group":0}}],
+              "groups":[{"title":"A","id":4}]}"#,
+        );
+        assert_eq!(
+            codes(&diags),
+            ["geojson/group-by-title", "geojson/group-by-title"]
+        );
+        assert_eq!(
+            doc.features[0]
+                .group
+                .and_then(|g| doc.group_path(g))
+                .as_deref(),
+            Some("A／B")
+        );
+        assert_eq!(
+            doc.groups
+                .iter()
+                .find(|g| g.title == "B")
+                .and_then(|g| g.parent),
+            GroupId::new(4)
+        );
+        assert_eq!(
+            doc.features[1]
+                .group
+                .and_then(|g| doc.group_path(g))
+                .as_deref(),
+            Some("Z")
+        );
+        // Not a name of anything: kept as written, for validation to report.
+        assert_eq!(doc.features[2].properties["group"], 0);
     }
 
     #[test]

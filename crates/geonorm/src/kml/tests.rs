@@ -13,7 +13,9 @@ fn codes(d: &[Diagnostic]) -> Vec<&'static str> {
 }
 
 fn kml(body: &str) -> String {
-    format!(r#"<?xml version="1.0"?><kml xmlns="http://www.opengis.net/kml/2.2" xmlns:gx="http://www.google.com/kml/ext/2.2"><Document>{body}</Document></kml>"#)
+    format!(
+        r#"<?xml version="1.0"?><kml xmlns="http://www.opengis.net/kml/2.2" xmlns:gx="http://www.google.com/kml/ext/2.2"><Document>{body}</Document></kml>"#
+    )
 }
 
 const POINT: &str = "<Point><coordinates>1,2</coordinates></Point>";
@@ -26,7 +28,9 @@ fn every_kml_namespace_reads() {
         r#"<kml xmlns="http://earth.google.com/kml/2.0">"#,
         "<kml>",
     ] {
-        let text = format!("{root}<Document><Placemark><name>a</name>{POINT}</Placemark></Document></kml>");
+        let text = format!(
+            "{root}<Document><Placemark><name>a</name>{POINT}</Placemark></Document></kml>"
+        );
         let (doc, diags) = read(&text);
         assert_eq!(doc.features.len(), 1, "{root}");
         assert!(diags.is_empty(), "{root}: {diags:?}");
@@ -87,7 +91,10 @@ fn shared_styles_resolve_through_style_maps_with_inline_overrides() {
     assert_eq!(s.fill.as_deref(), Some("#0000ff"));
     assert_eq!(s.fill_opacity, serde_json::Number::from_f64(0.3));
     assert_eq!(doc.features[1].style.stroke.as_deref(), Some("#563412"));
-    assert_eq!(codes(&diags), ["kml/unresolved-style", "kml/external-style"]);
+    assert_eq!(
+        codes(&diags),
+        ["kml/unresolved-style", "kml/external-style"]
+    );
     assert_eq!(doc.features[3].properties["styleUrl"], "styles.kml#x");
 }
 
@@ -112,7 +119,12 @@ fn extended_data_is_typed_by_its_schema() {
     assert_eq!(doc.features[1].properties["x"], "1");
     assert_eq!(
         codes(&diags),
-        ["kml/bad-typed-value", "kml/duplicate-data", "kml/missing-schema", "kml/ignored-element"]
+        [
+            "kml/bad-typed-value",
+            "kml/duplicate-data",
+            "kml/missing-schema",
+            "kml/ignored-element"
+        ]
     );
 }
 
@@ -127,15 +139,26 @@ fn tracks_keep_times_and_per_point_arrays() {
         <Placemark><Track><when>a</when><coord>1 2</coord><coord>3 4</coord></Track></Placemark>"##,
     );
     let (doc, diags) = read(&text);
-    let Some(Geometry::LineString(line)) = &doc.features[0].geometry else { panic!("a two-point track is a line") };
+    let Some(Geometry::LineString(line)) = &doc.features[0].geometry else {
+        panic!("a two-point track is a line")
+    };
     assert_eq!(line.len(), 2);
     assert_eq!(line.get(1).and_then(|p| p.z), Some(6.0));
-    let Some(ColumnValues::Texts(times)) = line.column("times").map(|c| &c.values) else { panic!("times") };
+    let Some(ColumnValues::Texts(times)) = line.column("times").map(|c| &c.values) else {
+        panic!("times")
+    };
     assert_eq!(times.get(1), Some("2024-01-01T00:00:05Z"));
-    assert!(matches!(line.column("heartrate").map(|c| &c.values), Some(ColumnValues::Numbers(n)) if n.len() == 2));
+    assert!(
+        matches!(line.column("heartrate").map(|c| &c.values), Some(ColumnValues::Numbers(n)) if n.len() == 2)
+    );
     assert!(matches!(doc.features[1].geometry, Some(Geometry::Point(_))));
-    assert_eq!(doc.features[1].time, Some(Time::Instant("2024-01-01T00:00:00Z".into())));
-    assert!(matches!(&doc.features[2].geometry, Some(Geometry::LineString(c)) if c.column("times").is_none()));
+    assert_eq!(
+        doc.features[1].time,
+        Some(Time::Instant("2024-01-01T00:00:00Z".into()))
+    );
+    assert!(
+        matches!(&doc.features[2].geometry, Some(Geometry::LineString(c)) if c.column("times").is_none())
+    );
     assert_eq!(codes(&diags), ["kml/track-mismatch"]);
 }
 
@@ -149,12 +172,26 @@ fn multi_geometries_flatten_into_multi_kinds_or_collections() {
     ));
     let (doc, diags) = read(&text);
     assert!(diags.is_empty(), "{diags:?}");
-    let kinds: Vec<_> = doc.features.iter().map(|f| f.geometry.as_ref().map(Geometry::kind)).collect();
+    let kinds: Vec<_> = doc
+        .features
+        .iter()
+        .map(|f| f.geometry.as_ref().map(Geometry::kind))
+        .collect();
     assert_eq!(
         kinds,
-        [Some(GeometryKind::MultiPoint), Some(GeometryKind::GeometryCollection), Some(GeometryKind::MultiLineString)]
+        [
+            Some(GeometryKind::MultiPoint),
+            Some(GeometryKind::GeometryCollection),
+            Some(GeometryKind::MultiLineString)
+        ]
     );
-    assert_eq!(doc.features[0].geometry.as_ref().map(Geometry::vertex_count), Some(3));
+    assert_eq!(
+        doc.features[0]
+            .geometry
+            .as_ref()
+            .map(Geometry::vertex_count),
+        Some(3)
+    );
 }
 
 #[test]
@@ -164,12 +201,19 @@ fn coordinates_as_people_write_them_with_bad_tuples_reported() {
          <Placemark><Polygon><outerBoundaryIs><LinearRing><coordinates>0,0 1,0 1,1</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark>",
     );
     let (doc, diags) = read(&text);
-    let Some(Geometry::LineString(c)) = &doc.features[0].geometry else { panic!("line") };
+    let Some(Geometry::LineString(c)) = &doc.features[0].geometry else {
+        panic!("line")
+    };
     assert_eq!(c.xy(), &[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]);
-    assert_eq!(codes(&diags), ["kml/bad-coordinates", "kml/ring-not-closed"]);
+    assert_eq!(
+        codes(&diags),
+        ["kml/bad-coordinates", "kml/ring-not-closed"]
+    );
     let at = diags[0].span.expect("positioned").start;
     assert_eq!(&text[at..at + 3], "7,x");
-    let Some(Geometry::Polygon(r)) = &doc.features[1].geometry else { panic!("polygon") };
+    let Some(Geometry::Polygon(r)) = &doc.features[1].geometry else {
+        panic!("polygon")
+    };
     assert_eq!(r[0].len(), 4);
 }
 
@@ -181,11 +225,31 @@ fn what_a_map_cannot_show_is_reported_and_counted() {
     ));
     let (doc, diags) = read(&text);
     assert_eq!(doc.features.len(), 2);
-    let counted: Vec<(&str, usize)> = doc.meta.unrepresented.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-    assert_eq!(counted, [("GroundOverlay", 1), ("Model", 1), ("NetworkLink", 1), ("Region", 1), ("ScreenOverlay", 1)]);
-    let not_rep = diags.iter().filter(|d| d.code == Code::KmlNotRepresentable).count();
+    let counted: Vec<(&str, usize)> = doc
+        .meta
+        .unrepresented
+        .iter()
+        .map(|(k, v)| (k.as_str(), *v))
+        .collect();
+    assert_eq!(
+        counted,
+        [
+            ("GroundOverlay", 1),
+            ("Model", 1),
+            ("NetworkLink", 1),
+            ("Region", 1),
+            ("ScreenOverlay", 1)
+        ]
+    );
+    let not_rep = diags
+        .iter()
+        .filter(|d| d.code == Code::KmlNotRepresentable)
+        .count();
     assert_eq!(not_rep, 5);
-    assert!(diags.iter().any(|d| d.code == Code::KmlIgnoredElement && d.message.contains("<LookAt> skipped (2 times)")));
+    assert!(diags
+        .iter()
+        .any(|d| d.code == Code::KmlIgnoredElement
+            && d.message.contains("<LookAt> skipped (2 times)")));
 }
 
 #[test]
@@ -210,7 +274,11 @@ fn hostile_nesting_is_cut_not_followed() {
     let (doc, diags) = read(&text);
     assert_eq!(doc.features.len(), 1);
     assert!(codes(&diags).contains(&"kml/too-deep"));
-    let folders = "<Folder>".repeat(5_000) + "<Placemark>" + POINT + "</Placemark>" + &"</Folder>".repeat(5_000);
+    let folders = "<Folder>".repeat(5_000)
+        + "<Placemark>"
+        + POINT
+        + "</Placemark>"
+        + &"</Folder>".repeat(5_000);
     let (doc, _) = read(&kml(&folders));
     assert_eq!(doc.groups.len(), 5_000);
     let mut out = Vec::new();
@@ -219,13 +287,24 @@ fn hostile_nesting_is_cut_not_followed() {
 
 #[test]
 fn fragments_and_bare_geometries_read() {
-    let (doc, _) = read("<Placemark><name>a</name><Point><coordinates>1,2</coordinates></Point></Placemark>");
+    let (doc, _) =
+        read("<Placemark><name>a</name><Point><coordinates>1,2</coordinates></Point></Placemark>");
     assert_eq!(doc.meta.root, RootKind::Feature);
-    let (doc, _) = read(r#"<Polygon xmlns="http://www.opengis.net/kml/2.2"><outerBoundaryIs><LinearRing><coordinates>0,0 1,0 1,1 0,0</coordinates></LinearRing></outerBoundaryIs></Polygon>"#);
+    let (doc, _) = read(
+        r#"<Polygon xmlns="http://www.opengis.net/kml/2.2"><outerBoundaryIs><LinearRing><coordinates>0,0 1,0 1,1 0,0</coordinates></LinearRing></outerBoundaryIs></Polygon>"#,
+    );
     assert_eq!(doc.meta.root, RootKind::Geometry);
-    assert!(matches!(doc.features[0].geometry, Some(Geometry::Polygon(_))));
-    assert!(super::read(&br#"<feed xmlns="http://www.w3.org/2005/Atom"><entry/></feed>"#[..]).is_err());
-    assert!(super::read(&b"<kml><Document><Placemark>"[..]).is_err(), "truncated XML");
+    assert!(matches!(
+        doc.features[0].geometry,
+        Some(Geometry::Polygon(_))
+    ));
+    assert!(
+        super::read(&br#"<feed xmlns="http://www.w3.org/2005/Atom"><entry/></feed>"#[..]).is_err()
+    );
+    assert!(
+        super::read(&b"<kml><Document><Placemark>"[..]).is_err(),
+        "truncated XML"
+    );
 }
 
 #[test]
@@ -239,14 +318,25 @@ fn the_writer_types_extended_data_and_shares_styles() {
     let mut out = Vec::new();
     let lost = super::write(&doc, &mut out, &Default::default()).expect("kml");
     let text = String::from_utf8(out).expect("utf8");
-    assert_eq!(text.matches("<Style id=").count(), 1, "one shared style: {text}");
+    assert_eq!(
+        text.matches("<Style id=").count(),
+        1,
+        "one shared style: {text}"
+    );
     assert!(text.contains(r#"<SimpleField name="f" type="double"/>"#));
     assert!(text.contains(r#"<SimpleField name="b" type="bool"/>"#));
     assert!(text.contains("<![CDATA[x<y]]>"));
     assert_eq!(codes(&lost), ["write/not-representable"]);
     let (back, diags) = read(&text);
     assert!(diags.is_empty(), "{diags:?}");
-    let props: Vec<Value> = back.features.iter().map(|f| Value::Object(f.properties.clone())).collect();
-    assert_eq!(props[0], json!({"n": 1, "f": 1.5, "b": true, "s": "x<y", "o": "{\"k\":1}"}));
+    let props: Vec<Value> = back
+        .features
+        .iter()
+        .map(|f| Value::Object(f.properties.clone()))
+        .collect();
+    assert_eq!(
+        props[0],
+        json!({"n": 1, "f": 1.5, "b": true, "s": "x<y", "o": "{\"k\":1}"})
+    );
     assert_eq!(props[1], json!({"n": 2, "f": 2, "b": false, "s": "z"}));
 }
