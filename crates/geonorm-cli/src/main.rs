@@ -68,6 +68,17 @@ struct InputArgs {
     /// Input format, when neither the content nor the name tells.
     #[arg(long, value_enum)]
     from: Option<FormatArg>,
+    /// GPX: put waypoints, routes and tracks into three groups.
+    #[arg(long, value_enum, default_value = "none")]
+    gpx_groups: GpxGroups,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum GpxGroups {
+    /// No groups.
+    None,
+    /// A group each for waypoints, routes and tracks.
+    Kind,
 }
 
 #[derive(clap::Args)]
@@ -173,6 +184,11 @@ fn read_input(
             input.show_as(&name, kml);
         }
         read.map(|(doc, diags, contents)| (doc, diags, Some(contents)))
+    } else if format == Format::Gpx {
+        let opts = geonorm::gpx::ReadOptions {
+            groups_by_kind: args.gpx_groups == GpxGroups::Kind,
+        };
+        geonorm::gpx::read(input.reader()?, &opts).map(|(doc, diags)| (doc, diags, None))
     } else {
         geonorm::read(format, input.reader()?).map(|(doc, diags)| (doc, diags, None))
     };
@@ -203,6 +219,9 @@ fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
             keep_root: args.keep_root,
         },
         kml: geonorm::kml::WriteOptions {
+            precision: args.precision,
+        },
+        gpx: geonorm::gpx::WriteOptions {
             precision: args.precision,
         },
     };

@@ -91,7 +91,8 @@ impl Renderer {
                 let code = match format {
                     Format::GeoJson => Code::GeojsonRoot,
                     Format::Kmz => Code::KmzUnreadable,
-                    _ => Code::KmlRoot,
+                    Format::Gpx => Code::GpxRoot,
+                    Format::Kml => Code::KmlRoot,
                 };
                 Diagnostic::new(code, other.to_string())
             }

@@ -108,12 +108,12 @@ fn usage_and_io_errors_exit_2() {
     let missing = geonorm(&["info", "no/such/file.geojson"]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(text(&missing.stderr).contains("cannot open no/such/file.geojson"));
-    let gpx = geonorm_stdin(
-        &["info", "-"],
-        b"<?xml version=\"1.0\"?><gpx version=\"1.1\"></gpx>",
+    let empty = geonorm_stdin(&["info", "-"], b"");
+    assert_eq!(
+        empty.status.code(),
+        Some(2),
+        "no content, no name: the format is unknown"
     );
-    assert_eq!(gpx.status.code(), Some(2));
-    assert!(text(&gpx.stderr).contains("reading gpx is not supported yet"));
     let unknown = geonorm_stdin(&["info", "-"], b"hello");
     assert_eq!(unknown.status.code(), Some(2));
 }
@@ -232,5 +232,59 @@ fn a_malformed_xml_file_exits_1_with_its_position() {
     assert!(
         err.contains("[xml/syntax]") && err.starts_with("<stdin>:2:"),
         "{err}"
+    );
+}
+
+#[test]
+fn gpx_converts_and_can_be_grouped_by_kind() {
+    let input = testdata("gpx/togeojson/garmin_extensions.gpx");
+    let out = geonorm(&[
+        "convert",
+        input.to_str().expect("utf8"),
+        "--gpx-groups",
+        "kind",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let titles: Vec<&str> = v["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .filter_map(|g| g["title"].as_str())
+        .collect();
+    assert_eq!(titles, ["Waypoints", "Routes", "Tracks"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let target = dir.path().join("out.gpx");
+    let run = testdata("gpx/togeojson/run.gpx");
+    let out = geonorm(&[
+        "convert",
+        run.to_str().expect("utf8"),
+        "-o",
+        target.to_str().expect("utf8"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let gpx = std::fs::read_to_string(&target).expect("written");
+    assert!(gpx.contains("<gpxtpx:hr>"), "heart rate kept");
+}
+
+#[test]
+fn a_gpx_point_without_lat_lon_is_an_error_at_its_line() {
+    let gpx = b"<gpx version=\"1.1\">\n<wpt lat=\"1\" lon=\"2\"/>\n<wpt lon=\"2\"/>\n<wpt lat=\"3\" lon=\"4\"><time>yesterday</time></wpt>\n</gpx>";
+    let out = geonorm_stdin(&["convert", "-"], gpx);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("<stdin>:3:1: error: <wpt> has no readable lat/lon"),
+        "{err}"
+    );
+    assert!(
+        err.contains("<stdin>:4:22: warning: time `yesterday` is not an ISO 8601 date and time"),
+        "{err}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        v["features"].as_array().map(Vec::len),
+        Some(2),
+        "the other points are kept"
     );
 }

@@ -156,6 +156,22 @@ codes! {
         "Elements that only affect the view in Google Earth (LookAt, Camera, open…) or are unknown are skipped; reported once per name with a count.";
     KmlTooDeep = "kml/too-deep", Error,
         "Elements nested deeper than geonorm reads (64 levels inside a Placemark) are skipped.";
+    GpxRoot = "gpx/root", Error,
+        "The root element is not `<gpx>`; the file is not GPX.";
+    GpxMissingLatLon = "gpx/missing-lat-lon", Error,
+        "A waypoint, route point or track point has no readable `lat`/`lon`; that point is dropped, the rest of the file read.";
+    GpxBadTime = "gpx/bad-time", Warning,
+        "A `<time>` is not an ISO 8601 date and time; that time is dropped, the point kept.";
+    GpxBadNumber = "gpx/bad-number", Warning,
+        "An `<ele>`, `<hdop>` or other numeric field is not a number; that value is dropped.";
+    GpxEmptySegment = "gpx/empty-segment", Warning,
+        "A track segment has no points; it is skipped.";
+    GpxEmptyTrack = "gpx/empty-track", Warning,
+        "A route or track has no points; it is kept, with its name, as a feature without geometry.";
+    GpxSinglePointTrack = "gpx/single-point-track", Warning,
+        "A route or track has a single point, which is no line; it is kept as a point.";
+    GpxIgnoredElement = "gpx/ignored-element", Info,
+        "Unknown or misplaced elements, per-point details of track points (`hdop`, `sat`…) and complex extensions are skipped; reported once per kind with a count.";
     WriteNotRepresentable = "write/not-representable", Warning,
         "Something the target format cannot hold (a polygon in GPX, a per-vertex array without times in KML…); the message says what happened to it.";
     WritePropertyClash = "write/property-clash", Warning,

@@ -40,6 +40,7 @@ mod num;
 mod xml;
 
 pub mod geojson;
+pub mod gpx;
 #[cfg(feature = "geojson")]
 mod interop;
 pub mod kml;
@@ -73,6 +74,8 @@ pub struct WriteOptions {
     pub geojson: geojson::WriteOptions,
     /// Options of the KML (and KMZ) writer.
     pub kml: kml::WriteOptions,
+    /// Options of the GPX writer.
+    pub gpx: gpx::WriteOptions,
 }
 
 /// Reads a whole document of `format` from `input`.
@@ -80,6 +83,7 @@ pub fn read<R: std::io::BufRead>(format: Format, input: R) -> Result<(Document, 
     match format {
         Format::GeoJson => geojson::read(input),
         Format::Kml => kml::read(input),
+        Format::Gpx => gpx::read(input, &gpx::ReadOptions::default()),
         #[cfg(feature = "kmz")]
         Format::Kmz => {
             // A zip is read from its end: the archive (compressed, so small) is held.
@@ -89,6 +93,8 @@ pub fn read<R: std::io::BufRead>(format: Format, input: R) -> Result<(Document, 
             kmz::read(std::io::Cursor::new(bytes), &kmz::Limits::default())
                 .map(|(d, diags, _)| (d, diags))
         }
+        // Reached when the `kmz` feature is off.
+        #[allow(unreachable_patterns)]
         other => Err(Error::UnsupportedRead(other)),
     }
 }
@@ -103,8 +109,11 @@ pub fn write<W: std::io::Write>(
     match format {
         Format::GeoJson => geojson::write(doc, out, &opts.geojson),
         Format::Kml => kml::write(doc, out, &opts.kml),
+        Format::Gpx => gpx::write(doc, out, &opts.gpx),
         #[cfg(feature = "kmz")]
         Format::Kmz => kmz::write(doc, out, &opts.kml),
+        // Reached when the `kmz` feature is off.
+        #[allow(unreachable_patterns)]
         other => Err(Error::UnsupportedWrite(other)),
     }
 }

@@ -3,7 +3,6 @@
 //! times and values.
 
 mod coords;
-mod dom;
 mod placemark;
 mod read;
 mod style;

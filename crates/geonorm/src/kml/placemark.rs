@@ -4,10 +4,10 @@
 use serde_json::Value;
 
 use super::coords;
-use super::dom::Node;
 use super::read::Ctx;
 use super::style::StyleDef;
 use crate::num::json_number;
+use crate::xml::dom::Node;
 use crate::{
     Code, Column, ColumnValues, Coords, Diagnostic, Feature, Geometry, GroupId, Span, TextColumn,
     Time,

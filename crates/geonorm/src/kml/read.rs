@@ -9,9 +9,9 @@ use quick_xml::events::Event;
 use quick_xml::name::QName;
 use serde_json::Value;
 
-use super::dom::{self, position, xml_error, Namespaces, Node};
 use super::placemark::{self, PendingStyle};
 use super::style::{Pair, StyleDef, Styles, Unresolved};
+use crate::xml::dom::{self, position, xml_error, Namespaces, Node};
 use crate::{
     Code, Diagnostic, Document, Error, Feature, Format, Group, GroupId, Metadata, Result, RootKind,
     Span,

@@ -9,8 +9,8 @@ use std::collections::HashMap;
 
 use serde_json::Number;
 
-use super::dom::Node;
 use crate::num::json_number;
+use crate::xml::dom::Node;
 use crate::Style;
 
 /// What a KML `<Style>` says, field by field, so that an inline style can override

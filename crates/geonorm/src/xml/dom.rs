@@ -1,9 +1,11 @@
-//! A small element tree for one Placemark, Style or Schema at a time.
+//! A small element tree for one piece of a document at a time: a KML Placemark, Style
+//! or Schema, a GPX waypoint or track point.
 //!
-//! Containers (Document, Folder) are walked as a stream of events; the leaves that
-//! carry data are small, so each is built into a tree and interpreted with plain
-//! functions. Only KML elements (no prefix, `gx:`, or a prefix bound to a KML
-//! namespace) enter the tree; foreign ones (`atom:`, `xal:`…) are skipped.
+//! Containers (KML Documents and Folders, GPX tracks) are walked as a stream of
+//! events; the pieces that carry data are small, so each is built into a tree and
+//! interpreted with plain functions. For KML only KML elements (no prefix, `gx:`, or a
+//! prefix bound to a KML namespace) enter the tree and foreign ones (`atom:`, `xal:`…)
+//! are skipped; GPX keeps every element, since its extensions are foreign by design.
 
 use std::collections::HashMap;
 use std::io::BufRead;
@@ -19,7 +21,10 @@ pub(crate) const MAX_DEPTH: usize = 64;
 
 #[derive(Debug, Default)]
 pub(crate) struct Node {
+    /// Local name, without prefix.
     pub name: String,
+    /// The prefix as written, if any (GPX extension names keep it: `gpxtpx_hr`).
+    pub prefix: Option<String>,
     pub attrs: Vec<(String, String)>,
     /// Text and CDATA directly inside the element, unescaped, in order.
     pub text: String,
@@ -57,6 +62,8 @@ impl Node {
 pub(crate) struct Namespaces {
     /// Prefixes declared anywhere with a KML or gx namespace.
     kml_prefixes: HashMap<Vec<u8>, bool>,
+    /// Keep every element, whatever its prefix (GPX).
+    pub keep_all: bool,
 }
 
 impl Namespaces {
@@ -71,9 +78,13 @@ impl Namespaces {
         }
     }
 
-    /// The local name of a KML element, `None` for a foreign one.
+    /// The local name of a KML element, `None` for a foreign one (unless every
+    /// element is kept).
     pub fn kml_local<'n>(&self, name: QName<'n>) -> Option<&'n [u8]> {
         let local = name.local_name().into_inner();
+        if self.keep_all {
+            return Some(local);
+        }
         match name.prefix() {
             None => Some(local),
             Some(p) => match self.kml_prefixes.get(p.as_ref()) {
@@ -99,6 +110,11 @@ pub(crate) fn xml_error<R>(xml: &quick_xml::Reader<R>, e: &quick_xml::Error) -> 
         line: 0,
         column: 0,
     }
+}
+
+fn prefix_of(name: QName) -> Option<String> {
+    name.prefix()
+        .map(|p| String::from_utf8_lossy(p.as_ref()).into_owned())
 }
 
 fn attrs(e: &BytesStart, ns: &Namespaces) -> Vec<(String, String)> {
@@ -132,6 +148,7 @@ pub(crate) fn build<R: BufRead>(
     ns.declare(start);
     let root = Node {
         name: String::from_utf8_lossy(start.name().local_name().into_inner()).into_owned(),
+        prefix: prefix_of(start.name()),
         attrs: attrs(start, ns),
         start: start_offset,
         ..Node::default()
@@ -162,6 +179,7 @@ pub(crate) fn build<R: BufRead>(
                 }
                 let node = Node {
                     name: String::from_utf8_lossy(local).into_owned(),
+                    prefix: prefix_of(e.name()),
                     attrs: attrs(&e, ns),
                     start: before,
                     ..Node::default()

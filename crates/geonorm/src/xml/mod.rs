@@ -1,5 +1,8 @@
-//! What the XML formats (KML, GPX) share: getting the input to UTF-8, and telling a
-//! format's own elements from foreign ones.
+//! What the XML formats (KML, GPX) share: getting the input to UTF-8, small element
+//! trees for the pieces that carry data, and telling a format's own elements from
+//! foreign ones.
+
+pub(crate) mod dom;
 
 use std::io::{BufRead, BufReader};
 

@@ -1,0 +1,9 @@
+//! GPX 1.0 and 1.1: waypoints, routes and tracks with elevation, per-point times and
+//! extension values (heart rate, cadence, power…), metadata, and the GPX style and
+//! Garmin colour extensions.
+
+mod read;
+mod write;
+
+pub use read::{read, ReadOptions, GPX_TYPE};
+pub use write::{write, WriteOptions};

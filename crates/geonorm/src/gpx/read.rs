@@ -1,0 +1,804 @@
+//! The GPX reader: lenient, streaming, keeping what GPX files hold.
+//!
+//! Tracks and routes are walked as a stream of events; each waypoint, route point and
+//! track point is built into a small tree and read on its own, so one bad point costs
+//! only that point. Unknown elements, odd times and unreadable numbers are reported
+//! and skipped, never fatal.
+
+use std::collections::BTreeMap;
+use std::io::BufRead;
+
+use quick_xml::events::Event;
+use serde_json::{Map, Number, Value};
+
+use crate::num::json_number;
+use crate::xml::dom::{self, position, xml_error, Namespaces, Node};
+use crate::{
+    Code, Column, ColumnValues, Coords, Diagnostic, Document, Error, Feature, Format, Geometry,
+    Group, GroupId, Metadata, Position, Result, Span, TextColumn, Time,
+};
+
+/// How to read GPX.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// Put waypoints, routes and tracks into three groups (by default: no groups).
+    pub groups_by_kind: bool,
+}
+
+/// The property that marks a line as a GPX route or track, named as togeojson names it.
+pub const GPX_TYPE: &str = "_gpxType";
+
+/// Waypoint fields kept as properties, with whether they are numbers.
+const WPT_FIELDS: [(&str, bool); 14] = [
+    ("cmt", false),
+    ("src", false),
+    ("sym", false),
+    ("type", false),
+    ("fix", false),
+    ("sat", true),
+    ("hdop", true),
+    ("vdop", true),
+    ("pdop", true),
+    ("magvar", true),
+    ("geoidheight", true),
+    ("ageofdgpsdata", true),
+    ("dgpsid", true),
+    ("speed", true),
+];
+
+/// Route and track fields kept as properties.
+const LINE_FIELDS: [&str; 4] = ["cmt", "src", "type", "number"];
+
+/// True for an ISO 8601 date-time as GPX files write them: `YYYY-MM-DDThh:mm:ss`, an
+/// optional fraction, and an optional `Z` or `±hh:mm` (many devices omit the zone).
+pub(crate) fn is_datetime(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    if !(digits(0..4)
+        && b.get(4) == Some(&b'-')
+        && digits(5..7)
+        && b.get(7) == Some(&b'-')
+        && digits(8..10))
+    {
+        return false;
+    }
+    if !matches!(b.get(10), Some(b'T' | b't' | b' ')) {
+        return false;
+    }
+    if !(digits(11..13)
+        && b.get(13) == Some(&b':')
+        && digits(14..16)
+        && b.get(16) == Some(&b':')
+        && digits(17..19))
+    {
+        return false;
+    }
+    let mut i = 19;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let start = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == start {
+            return false;
+        }
+    }
+    match b.get(i) {
+        None => true,
+        Some(b'Z' | b'z') => i + 1 == b.len(),
+        Some(b'+' | b'-') => {
+            let zone = &s[i + 1..];
+            zone.len() == 5
+                && digits(i + 1..i + 3)
+                && b.get(i + 3) == Some(&b':')
+                && digits(i + 4..i + 6)
+                || zone.len() == 4 && digits(i + 1..i + 5)
+                || zone.len() == 2 && digits(i + 1..i + 3)
+        }
+        _ => false,
+    }
+}
+
+/// The name togeojson gives a per-point extension value (`hr` → `heart`, `cad` →
+/// `cads`), so that GeoJSON output reads the same in tools built on it.
+pub(crate) fn column_name(local: &str) -> String {
+    match local {
+        "hr" | "heartrate" | "HeartRateBpm" => "heart".into(),
+        "PowerInWatts" | "power" => "powers".into(),
+        other => format!("{other}s"),
+    }
+}
+
+/// Garmin's `DisplayColor` names to `#rrggbb`.
+fn garmin_color(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "Black" => "#000000",
+        "DarkRed" => "#8b0000",
+        "DarkGreen" => "#006400",
+        "DarkYellow" => "#b5b820",
+        "DarkBlue" => "#00008b",
+        "DarkMagenta" => "#8b008b",
+        "DarkCyan" => "#008b8b",
+        "LightGray" => "#d3d3d3",
+        "DarkGray" => "#a9a9a9",
+        "Red" => "#ff0000",
+        "Green" => "#00ff00",
+        "Yellow" => "#ffff00",
+        "Blue" => "#0000ff",
+        "Magenta" => "#ff00ff",
+        "Cyan" => "#00ffff",
+        "White" => "#ffffff",
+        _ => return None,
+    })
+}
+
+fn span(n: &Node) -> Span {
+    Span::new(n.start, n.end.max(n.start))
+}
+
+fn text_of(n: &Node) -> &str {
+    n.text.trim()
+}
+
+/// One point as read: position, time, and per-point values by column name.
+struct Point {
+    pos: Position,
+    time: Option<String>,
+    values: Vec<(String, Number)>,
+}
+
+/// Everything that reads points shares these.
+#[derive(Default)]
+struct Ctx {
+    diags: Vec<Diagnostic>,
+    /// Skipped element name → (count, first offset).
+    ignored: BTreeMap<String, (usize, usize)>,
+}
+
+impl Ctx {
+    fn ignore(&mut self, what: &str, offset: usize) {
+        let e = self.ignored.entry(what.to_string()).or_insert((0, offset));
+        e.0 += 1;
+    }
+
+    fn number(&mut self, n: &Node) -> Option<f64> {
+        let t = text_of(n);
+        if t.is_empty() {
+            return None;
+        }
+        match t.parse::<f64>() {
+            Ok(v) if v.is_finite() => Some(v),
+            _ => {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::GpxBadNumber,
+                        format!("<{}> is `{t}`, not a number; ignored", n.name),
+                    )
+                    .at(span(n)),
+                );
+                None
+            }
+        }
+    }
+
+    fn time(&mut self, n: &Node) -> Option<String> {
+        let t = text_of(n);
+        if is_datetime(t) {
+            Some(t.to_string())
+        } else {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::GpxBadTime,
+                    format!("time `{t}` is not an ISO 8601 date and time; this time is dropped"),
+                )
+                .at(span(n)),
+            );
+            None
+        }
+    }
+
+    fn lat_lon(&mut self, n: &Node) -> Option<(f64, f64)> {
+        let get = |k: &str| {
+            n.attr(k)
+                .map(str::trim)
+                .and_then(|v| v.parse::<f64>().ok())
+                .filter(|v| v.is_finite())
+        };
+        match (get("lon"), get("lat")) {
+            (Some(lon), Some(lat)) => Some((lon, lat)),
+            _ => {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::GpxMissingLatLon,
+                        format!(
+                            "<{}> has no readable lat/lon (lat={:?}, lon={:?}); this point is dropped",
+                            n.name,
+                            n.attr("lat").unwrap_or(""),
+                            n.attr("lon").unwrap_or("")
+                        ),
+                    )
+                    .at(span(n)),
+                );
+                None
+            }
+        }
+    }
+
+    /// Numeric leaf values under a point's `<extensions>` (Garmin's
+    /// TrackPointExtension, `power`, any simple value), by togeojson's column names.
+    fn point_extensions(&mut self, ext: &Node, out: &mut Vec<(String, Number)>) {
+        for child in &ext.children {
+            if child.children.is_empty() {
+                match text_of(child)
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|v| v.is_finite())
+                    .and_then(json_number)
+                {
+                    Some(v) => out.push((column_name(&child.name), v)),
+                    None => self.ignore(
+                        &format!("non-numeric point extension <{}>", child.name),
+                        child.start,
+                    ),
+                }
+            } else if child.children.iter().all(|c| c.children.is_empty()) {
+                // A container of values (Garmin's TrackPointExtension, PowerExtension).
+                self.point_extensions(child, out);
+            } else {
+                self.ignore(&format!("point extension <{}>", child.name), child.start);
+            }
+        }
+    }
+
+    fn point(&mut self, n: &Node) -> Option<Point> {
+        let (x, y) = self.lat_lon(n)?;
+        let mut p = Point {
+            pos: Position::new(x, y),
+            time: None,
+            values: Vec::new(),
+        };
+        for c in &n.children {
+            match c.name.as_str() {
+                "ele" => p.pos.z = self.number(c),
+                "time" => p.time = self.time(c),
+                "extensions" => self.point_extensions(c, &mut p.values),
+                // Per-point details that have no place on a line.
+                other => self.ignore(&format!("<{other}> of a track or route point"), c.start),
+            }
+        }
+        Some(p)
+    }
+
+    fn links(n: &Node) -> Option<Value> {
+        let links: Vec<Value> = n
+            .children_named("link")
+            .map(|l| {
+                let mut o = Map::new();
+                if let Some(h) = l.attr("href") {
+                    o.insert("href".into(), h.into());
+                }
+                for k in ["text", "type"] {
+                    if let Some(v) = l.child_text(k) {
+                        o.insert(k.into(), v.into());
+                    }
+                }
+                Value::Object(o)
+            })
+            .collect();
+        (!links.is_empty()).then_some(Value::Array(links))
+    }
+
+    /// Simple extension values of a waypoint, route or track, as `prefix_name`
+    /// properties (togeojson's names); GPX style and Garmin colours become the stroke.
+    fn feature_extensions(&mut self, ext: &Node, f: &mut Feature) {
+        for c in &ext.children {
+            match c.name.as_str() {
+                "line" => {
+                    for l in &c.children {
+                        match l.name.as_str() {
+                            "color" => {
+                                let hex = text_of(l).trim_start_matches('#');
+                                if hex.len() == 6 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                                    f.style.stroke = Some(format!("#{}", hex.to_ascii_lowercase()));
+                                }
+                            }
+                            "opacity" => {
+                                f.style.stroke_opacity = self.number(l).and_then(json_number)
+                            }
+                            // GPX style widths are millimetres; MapHub's are pixels (96 dpi).
+                            "width" => {
+                                f.style.stroke_width = self
+                                    .number(l)
+                                    .map(|mm| mm * 96.0 / 25.4)
+                                    .and_then(json_number)
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                "TrackExtension" | "RouteExtension" | "WaypointExtension" => {
+                    for g in &c.children {
+                        if g.name == "DisplayColor" {
+                            match garmin_color(text_of(g)) {
+                                Some(hex) => f.style.stroke = Some(hex.into()),
+                                None => {
+                                    f.properties.insert(ext_key(g), text_of(g).into());
+                                }
+                            }
+                        } else if g.children.is_empty() {
+                            f.properties.insert(ext_key(g), text_of(g).into());
+                        } else {
+                            self.ignore(&format!("extension <{}>", g.name), g.start);
+                        }
+                    }
+                }
+                _ if c.children.is_empty() => {
+                    f.properties.insert(ext_key(c), text_of(c).into());
+                }
+                _ => self.ignore(&format!("extension <{}>", c.name), c.start),
+            }
+        }
+    }
+
+    fn waypoint(&mut self, n: &Node) -> Option<Feature> {
+        let (x, y) = self.lat_lon(n)?;
+        let mut f = Feature {
+            span: span(n),
+            ..Feature::default()
+        };
+        let mut pos = Position::new(x, y);
+        for c in &n.children {
+            match c.name.as_str() {
+                "ele" => pos.z = self.number(c),
+                "time" => f.time = self.time(c).map(Time::Instant),
+                "name" => f.title = Some(text_of(c).to_string()),
+                "desc" => f.description = Some(c.text.trim().to_string()),
+                "link" | "url" | "urlname" => {}
+                "extensions" => self.feature_extensions(c, &mut f),
+                name => match WPT_FIELDS.iter().find(|(k, _)| *k == name) {
+                    Some((_, true)) => {
+                        if let Some(v) = self.number(c).and_then(json_number) {
+                            f.properties.insert(name.into(), Value::Number(v));
+                        }
+                    }
+                    Some((_, false)) => {
+                        f.properties.insert(name.into(), text_of(c).into());
+                    }
+                    None => self.ignore(&format!("<{name}> of a waypoint"), c.start),
+                },
+            }
+        }
+        links_into(n, &mut f);
+        f.geometry = Some(Geometry::Point(pos));
+        Some(f)
+    }
+
+    /// A route's or track's own fields (not its points).
+    fn line_field(&mut self, c: &Node, f: &mut Feature) {
+        match c.name.as_str() {
+            "name" => f.title = Some(text_of(c).to_string()),
+            "desc" => f.description = Some(c.text.trim().to_string()),
+            "link" | "url" | "urlname" => {}
+            "extensions" => self.feature_extensions(c, f),
+            "number" => {
+                if let Some(v) = self.number(c).and_then(json_number) {
+                    f.properties.insert("number".into(), Value::Number(v));
+                }
+            }
+            name if LINE_FIELDS.contains(&name) => {
+                f.properties.insert(name.into(), text_of(c).into());
+            }
+            other => self.ignore(&format!("<{other}> of a route or track"), c.start),
+        }
+    }
+}
+
+fn ext_key(n: &Node) -> String {
+    match &n.prefix {
+        Some(p) => format!("{p}_{}", n.name),
+        None => n.name.clone(),
+    }
+}
+
+/// GPX 1.1 `<link>`s and GPX 1.0 `<url>`/`<urlname>` as togeojson's `links` property.
+fn links_into(n: &Node, f: &mut Feature) {
+    let mut links = match Ctx::links(n) {
+        Some(Value::Array(v)) => v,
+        _ => Vec::new(),
+    };
+    if let Some(url) = n.child_text("url") {
+        let mut o = Map::new();
+        o.insert("href".into(), url.into());
+        if let Some(t) = n.child_text("urlname") {
+            o.insert("text".into(), t.into());
+        }
+        links.push(Value::Object(o));
+    }
+    if !links.is_empty() {
+        f.properties.insert("links".into(), Value::Array(links));
+    }
+}
+
+/// The points of one route or track segment, with their columns.
+#[derive(Default)]
+struct Line {
+    coords: Coords,
+    times: Vec<Option<String>>,
+    columns: Vec<(String, Vec<Option<Number>>)>,
+}
+
+impl Line {
+    fn push(&mut self, p: Point) {
+        let i = self.coords.len();
+        self.coords.push(p.pos);
+        self.times.push(p.time);
+        for (name, v) in p.values {
+            let col = match self.columns.iter_mut().position(|(n, _)| *n == name) {
+                Some(at) => &mut self.columns[at].1,
+                None => {
+                    self.columns.push((name, vec![None; i]));
+                    let last = self.columns.len() - 1;
+                    &mut self.columns[last].1
+                }
+            };
+            col.resize(i, None);
+            col.push(Some(v));
+        }
+        for (_, col) in &mut self.columns {
+            col.resize(i + 1, None);
+        }
+    }
+
+    fn finish(self) -> Coords {
+        let mut c = self.coords;
+        let n = c.len();
+        if self.times.iter().any(Option::is_some) {
+            let times: TextColumn = self.times.iter().map(Option::as_deref).collect();
+            let _ = c.set_column(Column {
+                name: "times".into(),
+                values: ColumnValues::Texts(times),
+            });
+        }
+        for (name, mut values) in self.columns {
+            values.resize(n, None);
+            let _ = c.set_column(Column {
+                name,
+                values: ColumnValues::Numbers(values),
+            });
+        }
+        c
+    }
+}
+
+enum State {
+    Outside,
+    Gpx,
+    Route {
+        f: Feature,
+        line: Line,
+    },
+    Track {
+        f: Feature,
+        parts: Vec<Coords>,
+    },
+    Segment {
+        f: Feature,
+        parts: Vec<Coords>,
+        line: Line,
+        start: usize,
+    },
+}
+
+const GPX10_METADATA: [&str; 9] = [
+    "name", "desc", "author", "email", "url", "urlname", "time", "keywords", "bounds",
+];
+
+fn metadata(n: &Node, meta: &mut Metadata, ctx: &mut Ctx) {
+    for c in &n.children {
+        match c.name.as_str() {
+            "name" => meta.name = Some(text_of(c).to_string()),
+            "desc" => meta.description = Some(c.text.trim().to_string()),
+            "link" => {}
+            "extensions" => ctx.ignore("<extensions> of the metadata", c.start),
+            other => {
+                meta.extra.insert(other.to_string(), node_json(c));
+            }
+        }
+    }
+    if let Some(links) = Ctx::links(n) {
+        meta.extra.insert("links".into(), links);
+    }
+}
+
+/// An element as JSON: its text if it has no children or attributes, else an object of
+/// attributes and children (GPX metadata: author, copyright, bounds).
+fn node_json(n: &Node) -> Value {
+    if n.children.is_empty() && n.attrs.is_empty() {
+        return Value::String(text_of(n).to_string());
+    }
+    let mut o = Map::new();
+    for (k, v) in &n.attrs {
+        o.insert(k.clone(), v.clone().into());
+    }
+    for c in &n.children {
+        o.insert(c.name.clone(), node_json(c));
+    }
+    if o.is_empty() {
+        Value::String(text_of(n).to_string())
+    } else {
+        Value::Object(o)
+    }
+}
+
+/// The geometry of a route or track from its parts: a line, several, or a point when
+/// only a single position was recorded.
+fn finish_line(f: &mut Feature, parts: Vec<Coords>, kind: &str, ctx: &mut Ctx) {
+    let mut single = None;
+    let mut lines: Vec<Coords> = Vec::new();
+    for p in parts {
+        match p.len() {
+            0 => {}
+            1 => {
+                if single.is_none() {
+                    single = p.get(0);
+                }
+            }
+            _ => lines.push(p),
+        }
+    }
+    f.geometry = match lines.len() {
+        0 => match single.take() {
+            Some(p) => {
+                ctx.diags.push(
+                    Diagnostic::new(
+                        Code::GpxSinglePointTrack,
+                        format!("a {kind} has a single point; kept as a point"),
+                    )
+                    .at(f.span),
+                );
+                // A point is a waypoint now, wherever it was recorded.
+                f.properties.shift_remove(GPX_TYPE);
+                Some(Geometry::Point(p))
+            }
+            None => {
+                ctx.diags.push(
+                    Diagnostic::new(
+                        Code::GpxEmptyTrack,
+                        format!("a {kind} has no points; kept without geometry"),
+                    )
+                    .at(f.span),
+                );
+                None
+            }
+        },
+        1 => lines.pop().map(Geometry::LineString),
+        _ => Some(Geometry::MultiLineString(lines)),
+    };
+}
+
+/// Reads a whole GPX document.
+///
+/// ```
+/// let gpx = br#"<gpx version="1.1" xmlns="http://www.topografix.com/GPX/1/1"><trk><name>Run</name><trkseg>
+///   <trkpt lat="46.02" lon="7.74"><ele>1608</ele><time>2024-07-14T06:30:00Z</time></trkpt>
+///   <trkpt lat="46.01" lon="7.73"><ele>1625</ele><time>2024-07-14T06:31:10Z</time></trkpt>
+/// </trkseg></trk></gpx>"#;
+/// let (doc, diagnostics) = geonorm::gpx::read(&gpx[..], &Default::default())?;
+/// assert!(diagnostics.is_empty());
+/// let Some(geonorm::Geometry::LineString(line)) = &doc.features[0].geometry else { panic!() };
+/// assert!(line.column("times").is_some());
+/// # Ok::<(), geonorm::Error>(())
+/// ```
+pub fn read<R: BufRead>(input: R, opts: &ReadOptions) -> Result<(Document, Vec<Diagnostic>)> {
+    let input = crate::xml::utf8_input(input)?;
+    let mut xml = quick_xml::Reader::from_reader(input);
+    xml.config_mut().expand_empty_elements = true;
+    let mut ns = Namespaces::default();
+    ns.keep_all = true;
+    let mut ctx = Ctx::default();
+    let mut meta = Metadata {
+        source_format: Some(Format::Gpx),
+        ..Metadata::default()
+    };
+    let mut features: Vec<Feature> = Vec::new();
+    let mut state = State::Outside;
+    let mut buf = Vec::new();
+    let mut inner = Vec::new();
+    let mut saw_root = false;
+    loop {
+        let before = position(&xml);
+        buf.clear();
+        let event = xml
+            .read_event_into(&mut buf)
+            .map_err(|e| xml_error(&xml, &e))?;
+        match event {
+            Event::Start(e) => {
+                let local =
+                    String::from_utf8_lossy(e.name().local_name().into_inner()).into_owned();
+                if matches!(state, State::Outside) {
+                    if saw_root || local != "gpx" {
+                        return Err(Error::NotFormat {
+                            format: Format::Gpx,
+                            message: format!("the root element is <{local}>, not <gpx>"),
+                        });
+                    }
+                    saw_root = true;
+                    state = State::Gpx;
+                    continue;
+                }
+                let opens = matches!(
+                    (&state, local.as_str()),
+                    (State::Gpx, "rte" | "trk") | (State::Track { .. }, "trkseg")
+                );
+                if opens {
+                    state = match (state, local.as_str()) {
+                        (State::Gpx, "rte") => State::Route {
+                            f: Feature {
+                                span: Span::new(before, before),
+                                ..Feature::default()
+                            },
+                            line: Line::default(),
+                        },
+                        (State::Gpx, _) => State::Track {
+                            f: Feature {
+                                span: Span::new(before, before),
+                                ..Feature::default()
+                            },
+                            parts: Vec::new(),
+                        },
+                        (State::Track { f, parts }, _) => State::Segment {
+                            f,
+                            parts,
+                            line: Line::default(),
+                            start: before,
+                        },
+                        (s, _) => s,
+                    };
+                    continue;
+                }
+                let e = e.into_owned();
+                let (node, too_deep) = dom::build(&mut xml, &mut inner, &e, before, &mut ns)?;
+                if too_deep {
+                    ctx.ignore("elements nested too deep", node.start);
+                }
+                match (&mut state, local.as_str()) {
+                    (State::Gpx, "wpt") => features.extend(ctx.waypoint(&node)),
+                    (State::Gpx, "metadata") => metadata(&node, &mut meta, &mut ctx),
+                    (State::Gpx, name) if GPX10_METADATA.contains(&name) => {
+                        // GPX 1.0 keeps these directly under <gpx>.
+                        let wrapper = Node {
+                            children: vec![node],
+                            ..Node::default()
+                        };
+                        metadata(&wrapper, &mut meta, &mut ctx);
+                    }
+                    (State::Route { line, .. }, "rtept") => {
+                        if let Some(p) = ctx.point(&node) {
+                            line.push(p);
+                        }
+                    }
+                    (State::Route { f, .. } | State::Track { f, .. }, _) => {
+                        ctx.line_field(&node, f)
+                    }
+                    (State::Segment { line, .. }, "trkpt") => {
+                        if let Some(p) = ctx.point(&node) {
+                            line.push(p);
+                        }
+                    }
+                    (_, other) => ctx.ignore(&format!("<{other}>"), node.start),
+                }
+            }
+            Event::End(_) => {
+                let end = position(&xml);
+                state = match state {
+                    State::Route { mut f, line } => {
+                        f.span.end = end;
+                        f.properties.insert(GPX_TYPE.into(), "rte".into());
+                        finish_line(&mut f, vec![line.finish()], "route", &mut ctx);
+                        features.push(f);
+                        State::Gpx
+                    }
+                    State::Segment {
+                        f,
+                        mut parts,
+                        line,
+                        start,
+                    } => {
+                        let c = line.finish();
+                        if c.is_empty() {
+                            ctx.diags.push(
+                                Diagnostic::new(
+                                    Code::GpxEmptySegment,
+                                    "an empty track segment is skipped",
+                                )
+                                .at(Span::new(start, end)),
+                            );
+                        }
+                        parts.push(c);
+                        State::Track { f, parts }
+                    }
+                    State::Track { mut f, parts } => {
+                        f.span.end = end;
+                        f.properties.insert(GPX_TYPE.into(), "trk".into());
+                        finish_line(&mut f, parts, "track", &mut ctx);
+                        features.push(f);
+                        State::Gpx
+                    }
+                    State::Gpx | State::Outside => State::Outside,
+                };
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    if !saw_root {
+        return Err(Error::NotFormat {
+            format: Format::Gpx,
+            message: "no <gpx> element".into(),
+        });
+    }
+    if !matches!(state, State::Outside) {
+        return Err(Error::Syntax {
+            message: "unexpected end of file: <gpx> is not closed".into(),
+            offset: position(&xml),
+            line: 0,
+            column: 0,
+        });
+    }
+    // Route and track points carry a `_gpxType`; move it after the other properties.
+    for f in &mut features {
+        if let Some(t) = f.properties.shift_remove(GPX_TYPE) {
+            f.properties.insert(GPX_TYPE.into(), t);
+        }
+    }
+    let mut groups = Vec::new();
+    if opts.groups_by_kind {
+        let kinds = [
+            ("Waypoints", None),
+            ("Routes", Some("rte")),
+            ("Tracks", Some("trk")),
+        ];
+        for (i, (title, kind)) in kinds.iter().enumerate() {
+            let Some(id) = GroupId::new(i as u64 + 1) else {
+                continue;
+            };
+            let members: Vec<&mut Feature> = features
+                .iter_mut()
+                .filter(|f| f.properties.get(GPX_TYPE).and_then(Value::as_str) == *kind)
+                .collect();
+            if members.is_empty() {
+                continue;
+            }
+            for f in members {
+                f.group = Some(id);
+            }
+            groups.push(Group {
+                id,
+                title: (*title).into(),
+                parent: None,
+                extra: Map::new(),
+            });
+        }
+    }
+    for (what, (count, offset)) in std::mem::take(&mut ctx.ignored) {
+        let times = if count == 1 {
+            String::new()
+        } else {
+            format!(" ({count} times)")
+        };
+        ctx.diags.push(
+            Diagnostic::new(Code::GpxIgnoredElement, format!("{what} skipped{times}"))
+                .at(Span::new(offset, offset + 1)),
+        );
+    }
+    Ok((
+        Document {
+            meta,
+            groups,
+            features,
+        },
+        ctx.diags,
+    ))
+}

@@ -1,0 +1,520 @@
+//! The GPX 1.1 writer: points become waypoints, routes `<rte>`, other lines tracks with
+//! one `<trkseg>` per part; per-vertex times, elevation, heart rate, cadence and
+//! temperature go back to `<time>`, `<ele>` and Garmin's TrackPointExtension.
+//!
+//! GPX has no areas: a polygon is written as a track along its outer ring (the holes
+//! are lost), and each one is reported. Groups, styles other than a line's colour,
+//! and properties GPX has no field for are reported too.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use serde_json::Value;
+
+use super::read::GPX_TYPE;
+use crate::{
+    Code, ColumnValues, Coords, Diagnostic, Document, Feature, Geometry, Position, Result, Time,
+};
+
+/// How to write GPX.
+#[derive(Debug, Clone, Default)]
+pub struct WriteOptions {
+    /// Decimal places for coordinates and elevation; `None` writes the shortest exact
+    /// text.
+    pub precision: Option<u8>,
+}
+
+/// Waypoint fields in the order GPX 1.1's schema wants them, after `ele` and `time`.
+const WPT_BEFORE_NAME: [&str; 2] = ["magvar", "geoidheight"];
+const WPT_AFTER_LINKS: [&str; 10] = [
+    "sym",
+    "type",
+    "fix",
+    "sat",
+    "hdop",
+    "vdop",
+    "pdop",
+    "ageofdgpsdata",
+    "dgpsid",
+    "speed",
+];
+
+/// Per-vertex columns and the Garmin TrackPointExtension (v2) element each goes to.
+const TPX: [(&str, &str); 8] = [
+    ("heart", "hr"),
+    ("heartrate", "hr"),
+    ("cads", "cad"),
+    ("atemps", "atemp"),
+    ("wtemps", "wtemp"),
+    ("depths", "depth"),
+    ("speeds", "speed"),
+    ("courses", "course"),
+];
+
+fn escape(s: &str) -> std::borrow::Cow<'_, str> {
+    quick_xml::escape::escape(s)
+}
+
+struct Writer<'a> {
+    opts: &'a WriteOptions,
+    buf: String,
+    diags: Vec<Diagnostic>,
+    lost: BTreeMap<String, usize>,
+}
+
+impl Writer<'_> {
+    fn lose(&mut self, what: String) {
+        *self.lost.entry(what).or_default() += 1;
+    }
+
+    fn element(&mut self, name: &str, text: &str) {
+        self.buf
+            .push_str(&format!("<{name}>{}</{name}>", escape(text)));
+    }
+
+    fn num(&mut self, v: f64) -> String {
+        let mut b = Vec::new();
+        if crate::num::write(&mut b, v, self.opts.precision) {
+            String::from_utf8_lossy(&b).into_owned()
+        } else {
+            self.lose("a NaN or infinite coordinate".into());
+            "0".into()
+        }
+    }
+
+    fn point_open(&mut self, tag: &str, p: Position) {
+        let (lat, lon) = (self.num(p.y), self.num(p.x));
+        self.buf
+            .push_str(&format!("<{tag} lat=\"{lat}\" lon=\"{lon}\">"));
+        if let Some(z) = p.z {
+            let ele = self.num(z);
+            self.element("ele", &ele);
+        }
+    }
+
+    fn links(&mut self, f: &Feature) {
+        let Some(Value::Array(links)) = f.properties.get("links") else {
+            return;
+        };
+        for l in links {
+            let Some(href) = l.get("href").and_then(Value::as_str) else {
+                continue;
+            };
+            self.buf
+                .push_str(&format!("<link href=\"{}\">", escape(href)));
+            for k in ["text", "type"] {
+                if let Some(v) = l.get(k).and_then(Value::as_str) {
+                    self.element(k, v);
+                }
+            }
+            self.buf.push_str("</link>");
+        }
+    }
+
+    fn field(&mut self, f: &Feature, key: &str) {
+        match f.properties.get(key) {
+            Some(Value::String(s)) => self.element(key, s),
+            Some(Value::Number(n)) => self.element(key, &n.to_string()),
+            _ => {}
+        }
+    }
+
+    /// Properties this kind of element has no field for, reported by name.
+    fn report_other_properties(&mut self, f: &Feature, known: &[&str]) {
+        for k in f.properties.keys() {
+            if !known.contains(&k.as_str()) && k != "links" && k != GPX_TYPE {
+                self.lose(format!("property `{k}`"));
+            }
+        }
+    }
+
+    fn waypoint(&mut self, f: &Feature, p: Position) {
+        self.point_open("wpt", p);
+        match &f.time {
+            Some(Time::Instant(t)) => self.element("time", t),
+            Some(Time::Span { .. }) => self.lose("a time span".into()),
+            None => {}
+        }
+        for k in WPT_BEFORE_NAME {
+            self.field(f, k);
+        }
+        if let Some(t) = &f.title {
+            self.element("name", t);
+        }
+        self.field(f, "cmt");
+        if let Some(d) = &f.description {
+            self.element("desc", d);
+        }
+        self.field(f, "src");
+        self.links(f);
+        for k in WPT_AFTER_LINKS {
+            self.field(f, k);
+        }
+        self.buf.push_str("</wpt>\n");
+        let known: Vec<&str> = WPT_BEFORE_NAME
+            .iter()
+            .chain(&WPT_AFTER_LINKS)
+            .chain(&["cmt", "src"])
+            .copied()
+            .collect();
+        self.report_other_properties(f, &known);
+        if f.style.marker_color.is_some()
+            || f.style.marker_symbol.is_some()
+            || f.style.icon.is_some()
+        {
+            self.lose("a waypoint's marker style".into());
+        }
+    }
+
+    fn line_head(&mut self, f: &Feature) {
+        if let Some(t) = &f.title {
+            self.element("name", t);
+        }
+        self.field(f, "cmt");
+        if let Some(d) = &f.description {
+            self.element("desc", d);
+        }
+        self.field(f, "src");
+        self.links(f);
+        self.field(f, "number");
+        self.field(f, "type");
+        let s = &f.style;
+        if let Some(color) = s
+            .stroke
+            .as_deref()
+            .and_then(|c| c.strip_prefix('#'))
+            .filter(|c| c.len() == 6)
+        {
+            self.buf.push_str("<extensions><gpx_style:line>");
+            self.element("gpx_style:color", &color.to_ascii_lowercase());
+            if let Some(o) = &s.stroke_opacity {
+                self.element("gpx_style:opacity", &o.to_string());
+            }
+            if let Some(w) = s.stroke_width.as_ref().and_then(serde_json::Number::as_f64) {
+                // MapHub's widths are pixels (96 dpi); GPX style's are millimetres.
+                let mm = self.num(w * 25.4 / 96.0);
+                self.element("gpx_style:width", &mm);
+            }
+            self.buf.push_str("</gpx_style:line></extensions>");
+        } else if s.stroke.is_some() {
+            self.lose("a stroke colour that is not #rrggbb".into());
+        }
+        if s.fill.is_some()
+            || s.marker_color.is_some()
+            || s.marker_symbol.is_some()
+            || s.icon.is_some()
+        {
+            self.lose("a line's fill or marker style".into());
+        }
+        if let Some(t) = &f.time {
+            let _ = t;
+            self.lose("the time of a route or track (its points keep theirs)".into());
+        }
+        self.report_other_properties(f, &["cmt", "src", "number", "type"]);
+    }
+
+    fn points(&mut self, tag: &str, c: &Coords) {
+        let times = match c.column("times").map(|col| &col.values) {
+            Some(ColumnValues::Texts(t)) => Some(t),
+            _ => None,
+        };
+        let mut tpx: Vec<(&str, &[Option<serde_json::Number>])> = Vec::new();
+        let mut power: Option<&[Option<serde_json::Number>]> = None;
+        for col in c.columns() {
+            match (&col.values, col.name.as_str()) {
+                (ColumnValues::Texts(_), "times") => {}
+                (ColumnValues::Numbers(ns), "powers") => power = Some(ns),
+                (ColumnValues::Numbers(ns), name) => match TPX.iter().find(|(n, _)| *n == name) {
+                    Some((_, el)) => tpx.push((el, ns)),
+                    None => self.lose(format!("per-vertex `{name}`")),
+                },
+                (ColumnValues::Texts(_), name) => self.lose(format!("per-vertex `{name}`")),
+            }
+        }
+        for (i, p) in c.iter().enumerate() {
+            self.point_open(tag, p);
+            if let Some(t) = times.and_then(|t| t.get(i)) {
+                self.element("time", t);
+            }
+            let values: Vec<(&str, String)> = tpx
+                .iter()
+                .filter_map(|(el, ns)| ns.get(i).cloned().flatten().map(|n| (*el, n.to_string())))
+                .collect();
+            let pw = power.and_then(|ns| ns.get(i).cloned().flatten());
+            if !values.is_empty() || pw.is_some() {
+                self.buf.push_str("<extensions>");
+                if let Some(pw) = pw {
+                    self.element("power", &pw.to_string());
+                }
+                if !values.is_empty() {
+                    self.buf.push_str("<gpxtpx:TrackPointExtension>");
+                    for (el, v) in values {
+                        self.element(&format!("gpxtpx:{el}"), &v);
+                    }
+                    self.buf.push_str("</gpxtpx:TrackPointExtension>");
+                }
+                self.buf.push_str("</extensions>");
+            }
+            self.buf.push_str(&format!("</{tag}>"));
+        }
+    }
+
+    fn track(&mut self, f: &Feature, parts: &[&Coords]) {
+        self.buf.push_str("<trk>");
+        self.line_head(f);
+        for p in parts {
+            self.buf.push_str("<trkseg>");
+            self.points("trkpt", p);
+            self.buf.push_str("</trkseg>");
+        }
+        self.buf.push_str("</trk>\n");
+    }
+
+    fn route(&mut self, f: &Feature, c: &Coords) {
+        self.buf.push_str("<rte>");
+        self.line_head(f);
+        self.points("rtept", c);
+        self.buf.push_str("</rte>\n");
+    }
+}
+
+fn is_route(f: &Feature) -> bool {
+    f.properties.get(GPX_TYPE).and_then(Value::as_str) == Some("rte")
+}
+
+/// Writes `doc` as GPX 1.1 and returns what could not be written as it was.
+///
+/// ```
+/// let (doc, _) = geonorm::geojson::read(&br#"{"type":"Feature","geometry":{"type":"LineString",
+///   "coordinates":[[7.74,46.02,1608],[7.73,46.01,1625]]},"properties":{"title":"Run",
+///   "coordinateProperties":{"times":["2024-07-14T06:30:00Z","2024-07-14T06:31:10Z"],"heart":[121,134]}}}"#[..])?;
+/// let mut gpx = Vec::new();
+/// geonorm::gpx::write(&doc, &mut gpx, &Default::default())?;
+/// let text = String::from_utf8(gpx).unwrap();
+/// assert!(text.contains("<trkpt lat=\"46.02\" lon=\"7.74\"><ele>1608</ele><time>2024-07-14T06:30:00Z</time>"));
+/// assert!(text.contains("<gpxtpx:hr>121</gpxtpx:hr>"));
+/// # Ok::<(), geonorm::Error>(())
+/// ```
+pub fn write<W: Write>(doc: &Document, mut out: W, opts: &WriteOptions) -> Result<Vec<Diagnostic>> {
+    let mut w = Writer {
+        opts,
+        buf: String::with_capacity(64 * 1024),
+        diags: Vec::new(),
+        lost: BTreeMap::new(),
+    };
+    w.buf.push_str(concat!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n",
+        "<gpx version=\"1.1\" creator=\"geonorm\" xmlns=\"http://www.topografix.com/GPX/1/1\"",
+        " xmlns:gpxtpx=\"http://www.garmin.com/xmlschemas/TrackPointExtension/v2\"",
+        " xmlns:gpx_style=\"http://www.topografix.com/GPX/gpx_style/0/2\">\n"
+    ));
+    metadata(&mut w, doc);
+    // GPX wants every waypoint, then every route, then every track.
+    for f in &doc.features {
+        match &f.geometry {
+            Some(Geometry::Point(p)) => w.waypoint(f, *p),
+            Some(Geometry::MultiPoint(c)) => {
+                w.diags.push(
+                    Diagnostic::new(
+                        Code::WriteNotRepresentable,
+                        format!("a MultiPoint is written as {} waypoints", c.len()),
+                    )
+                    .at(f.span),
+                );
+                for p in c.iter() {
+                    w.waypoint(f, p);
+                }
+            }
+            Some(Geometry::GeometryCollection(gs)) => {
+                for g in gs {
+                    if let Geometry::Point(p) = g {
+                        w.waypoint(f, *p);
+                    }
+                }
+            }
+            None => w.diags.push(
+                Diagnostic::new(
+                    Code::WriteNotRepresentable,
+                    format!(
+                        "feature {:?} has no geometry, which GPX cannot hold; not written",
+                        f.title.as_deref().unwrap_or("")
+                    ),
+                )
+                .at(f.span),
+            ),
+            _ => {}
+        }
+    }
+    for f in doc.features.iter().filter(|f| is_route(f)) {
+        if let Some(Geometry::LineString(c)) = &f.geometry {
+            w.route(f, c);
+        }
+    }
+    for f in &doc.features {
+        match &f.geometry {
+            Some(Geometry::LineString(c)) if !is_route(f) => w.track(f, &[c]),
+            Some(Geometry::MultiLineString(parts)) => w.track(f, &parts.iter().collect::<Vec<_>>()),
+            Some(Geometry::Polygon(rings)) => {
+                polygon_note(&mut w, f, 1, rings.len().saturating_sub(1));
+                w.track(f, &rings.iter().take(1).collect::<Vec<_>>());
+            }
+            Some(Geometry::MultiPolygon(polys)) => {
+                let holes = polys.iter().map(|r| r.len().saturating_sub(1)).sum();
+                polygon_note(&mut w, f, polys.len(), holes);
+                w.track(
+                    f,
+                    &polys.iter().filter_map(|r| r.first()).collect::<Vec<_>>(),
+                );
+            }
+            Some(Geometry::GeometryCollection(gs)) => {
+                w.diags.push(
+                    Diagnostic::new(
+                        Code::WriteNotRepresentable,
+                        "a GeometryCollection is written as separate waypoints and tracks with the same name",
+                    )
+                    .at(f.span),
+                );
+                let lines: Vec<&Coords> = gs
+                    .iter()
+                    .flat_map(|g| match g {
+                        Geometry::LineString(c) => vec![c],
+                        Geometry::MultiLineString(ls) => ls.iter().collect(),
+                        Geometry::Polygon(r) => r.iter().take(1).collect(),
+                        Geometry::MultiPolygon(ps) => ps.iter().filter_map(|r| r.first()).collect(),
+                        _ => Vec::new(),
+                    })
+                    .collect();
+                if !lines.is_empty() {
+                    w.track(f, &lines);
+                }
+            }
+            _ => {}
+        }
+        if w.buf.len() > 1 << 20 {
+            out.write_all(w.buf.as_bytes())?;
+            w.buf.clear();
+        }
+    }
+    w.buf.push_str("</gpx>\n");
+    out.write_all(w.buf.as_bytes())?;
+    out.flush()?;
+    if !doc.groups.is_empty() {
+        w.diags.push(Diagnostic::new(
+            Code::WriteNotRepresentable,
+            format!(
+                "GPX has no groups: {} group(s) not written, their features are",
+                doc.groups.len()
+            ),
+        ));
+    }
+    for (what, n) in std::mem::take(&mut w.lost) {
+        let times = if n == 1 {
+            String::new()
+        } else {
+            format!(" ({n} times)")
+        };
+        w.diags.push(Diagnostic::new(
+            Code::WriteNotRepresentable,
+            format!("{what} has no GPX form; not written{times}"),
+        ));
+    }
+    Ok(w.diags)
+}
+
+fn polygon_note(w: &mut Writer, f: &Feature, polygons: usize, holes: usize) {
+    let holes = if holes > 0 {
+        format!("; {holes} hole(s) dropped")
+    } else {
+        String::new()
+    };
+    w.diags.push(
+        Diagnostic::new(
+            Code::WriteNotRepresentable,
+            format!("GPX has no areas: {polygons} polygon(s) written as a track along the outer ring{holes}"),
+        )
+        .at(f.span),
+    );
+}
+
+fn metadata(w: &mut Writer, doc: &Document) {
+    let m = &doc.meta;
+    let known = ["author", "copyright", "links", "time", "keywords", "bounds"];
+    if m.name.is_none()
+        && m.description.is_none()
+        && !m.extra.keys().any(|k| known.contains(&k.as_str()))
+    {
+        for k in m.extra.keys() {
+            w.lose(format!("document member `{k}`"));
+        }
+        return;
+    }
+    w.buf.push_str("<metadata>");
+    if let Some(n) = &m.name {
+        w.element("name", n);
+    }
+    if let Some(d) = &m.description {
+        w.element("desc", d);
+    }
+    if let Some(Value::Object(a)) = m.extra.get("author") {
+        w.buf.push_str("<author>");
+        if let Some(n) = a.get("name").and_then(Value::as_str) {
+            w.element("name", n);
+        }
+        if let Some(Value::Object(e)) = a.get("email") {
+            if let (Some(id), Some(domain)) = (
+                e.get("id").and_then(Value::as_str),
+                e.get("domain").and_then(Value::as_str),
+            ) {
+                w.buf.push_str(&format!(
+                    "<email id=\"{}\" domain=\"{}\"/>",
+                    escape(id),
+                    escape(domain)
+                ));
+            }
+        }
+        w.buf.push_str("</author>");
+    }
+    if let Some(Value::Object(c)) = m.extra.get("copyright") {
+        let author = c.get("author").and_then(Value::as_str).unwrap_or("");
+        w.buf
+            .push_str(&format!("<copyright author=\"{}\">", escape(author)));
+        for k in ["year", "license"] {
+            if let Some(v) = c.get(k).and_then(Value::as_str) {
+                w.element(k, v);
+            }
+        }
+        w.buf.push_str("</copyright>");
+    }
+    if let Some(Value::Array(links)) = m.extra.get("links") {
+        for l in links {
+            if let Some(href) = l.get("href").and_then(Value::as_str) {
+                w.buf.push_str(&format!("<link href=\"{}\">", escape(href)));
+                if let Some(t) = l.get("text").and_then(Value::as_str) {
+                    w.element("text", t);
+                }
+                w.buf.push_str("</link>");
+            }
+        }
+    }
+    for k in ["time", "keywords"] {
+        if let Some(Value::String(v)) = m.extra.get(k) {
+            w.element(k, v);
+        }
+    }
+    if let Some(Value::Object(b)) = m.extra.get("bounds") {
+        let get = |k: &str| b.get(k).and_then(Value::as_str).unwrap_or("0").to_string();
+        w.buf.push_str(&format!(
+            "<bounds minlat=\"{}\" minlon=\"{}\" maxlat=\"{}\" maxlon=\"{}\"/>",
+            escape(&get("minlat")),
+            escape(&get("minlon")),
+            escape(&get("maxlat")),
+            escape(&get("maxlon"))
+        ));
+    }
+    w.buf.push_str("</metadata>\n");
+    for k in m.extra.keys() {
+        if !known.contains(&k.as_str()) {
+            w.lose(format!("document member `{k}`"));
+        }
+    }
+}

@@ -1,0 +1,332 @@
+//! GPX against togeojson's expected output, files from other projects (see
+//! testdata/NOTICE.md), and round trips through GPX.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use geonorm::{
+    Code, ColumnValues, Coords, Diagnostic, Document, Error, Feature, Format, Geometry, Severity,
+};
+use serde_json::Value;
+
+fn testdata(sub: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata")
+        .join(sub)
+}
+
+fn gpx_files(sub: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = fs::read_dir(testdata(sub))
+        .expect("dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "gpx" || e == "xml"))
+        .collect();
+    v.sort();
+    v
+}
+
+fn read(p: &Path) -> geonorm::Result<(Document, Vec<Diagnostic>)> {
+    geonorm::gpx::read(&fs::read(p).expect("read")[..], &Default::default())
+}
+
+/// Fixtures where geonorm differs from togeojson on purpose (see CONFORMANCE.md).
+const DEVIATIONS: [(&str, &str); 1] =
+    [("unique_trkpt.gpx", "a one-point track is kept as a Point")];
+
+fn kind(f: &Feature) -> &str {
+    f.properties
+        .get("_gpxType")
+        .and_then(Value::as_str)
+        .unwrap_or("wpt")
+}
+
+/// Each part's positions as 2 or 3 numbers, with its per-vertex `times` and `heart`.
+type Part = (Vec<Vec<f64>>, Option<Vec<Value>>, Option<Vec<Value>>);
+
+/// A column with no value at all counts as no column (togeojson writes nulls for the
+/// parts of a multi-line that lack one).
+fn some_values(v: Option<Vec<Value>>) -> Option<Vec<Value>> {
+    v.filter(|vs| vs.iter().any(|x| !x.is_null()))
+}
+
+fn column(c: &Coords, name: &str) -> Option<Vec<Value>> {
+    some_values(c.column(name).map(|col| {
+        match &col.values {
+            ColumnValues::Texts(t) => t
+                .iter()
+                .map(|v| v.map_or(Value::Null, |s| Value::String(s.into())))
+                .collect(),
+            ColumnValues::Numbers(n) => n
+                .iter()
+                .map(|v| v.clone().map_or(Value::Null, Value::Number))
+                .collect(),
+        }
+    }))
+}
+
+fn positions(c: &Coords) -> Vec<Vec<f64>> {
+    c.iter()
+        .map(|p| match p.z {
+            Some(z) => vec![p.x, p.y, z],
+            None => vec![p.x, p.y],
+        })
+        .collect()
+}
+
+fn our_parts(f: &Feature) -> Vec<Part> {
+    match &f.geometry {
+        Some(Geometry::Point(p)) => vec![(positions(&[*p].into_iter().collect()), None, None)],
+        Some(Geometry::LineString(c)) => {
+            vec![(positions(c), column(c, "times"), column(c, "heart"))]
+        }
+        Some(Geometry::MultiLineString(ls)) => ls
+            .iter()
+            .map(|c| (positions(c), column(c, "times"), column(c, "heart")))
+            .collect(),
+        other => panic!("unexpected geometry {other:?}"),
+    }
+}
+
+fn nums(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .map(|a| a.iter().filter_map(Value::as_f64).collect())
+        .unwrap_or_default()
+}
+
+fn their_parts(f: &Value) -> Vec<Part> {
+    let g = &f["geometry"];
+    let cp = &f["properties"]["coordinateProperties"];
+    let arr = |v: &Value| some_values(v.as_array().cloned());
+    match g["type"].as_str() {
+        Some("Point") => vec![(vec![nums(&g["coordinates"])], None, None)],
+        Some("LineString") => vec![(
+            g["coordinates"]
+                .as_array()
+                .map(|a| a.iter().map(nums).collect())
+                .unwrap_or_default(),
+            arr(&cp["times"]),
+            arr(&cp["heart"]),
+        )],
+        Some("MultiLineString") => g["coordinates"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, l)| {
+                (
+                    l.as_array()
+                        .map(|a| a.iter().map(nums).collect())
+                        .unwrap_or_default(),
+                    arr(&cp["times"][i]),
+                    arr(&cp["heart"][i]),
+                )
+            })
+            .collect(),
+        other => panic!("unexpected geometry {other:?}"),
+    }
+}
+
+#[test]
+fn togeojson_fixtures_agree_or_deviate_as_documented() {
+    let mut agree = 0;
+    let files = gpx_files("gpx/togeojson");
+    for path in &files {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let expected: Value = serde_json::from_slice(
+            &fs::read(testdata("gpx/togeojson-expected").join(format!("{name}.geojson")))
+                .expect("expected"),
+        )
+        .expect("json");
+        let (doc, diags) = read(path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        // togeojson drops routes and tracks without points; geonorm keeps them, with
+        // their names, and says so.
+        let empty = doc.features.iter().filter(|f| f.geometry.is_none()).count();
+        let reported = diags
+            .iter()
+            .filter(|d| d.code == Code::GpxEmptyTrack)
+            .count();
+        assert_eq!(
+            empty, reported,
+            "{name}: every feature without geometry is reported"
+        );
+        if let Some((_, why)) = DEVIATIONS.iter().find(|(f, _)| *f == name) {
+            assert!(
+                diags.iter().any(|d| d.code == Code::GpxSinglePointTrack),
+                "{name}: {why}"
+            );
+            continue;
+        }
+        let theirs = expected["features"].as_array().cloned().unwrap_or_default();
+        for k in ["trk", "rte", "wpt"] {
+            let ours: Vec<&Feature> = doc
+                .features
+                .iter()
+                .filter(|f| f.geometry.is_some() && kind(f) == k)
+                .collect();
+            let their: Vec<&Value> = theirs
+                .iter()
+                .filter(|f| f["properties"]["_gpxType"].as_str().unwrap_or("wpt") == k)
+                .collect();
+            assert_eq!(ours.len(), their.len(), "{name}: {k} count");
+            for (i, (a, b)) in ours.iter().zip(&their).enumerate() {
+                let (pa, pb) = (our_parts(a), their_parts(b));
+                assert_eq!(pa.len(), pb.len(), "{name} {k} #{i}: parts");
+                for (j, (x, y)) in pa.iter().zip(&pb).enumerate() {
+                    assert_eq!(x.0, y.0, "{name} {k} #{i} part {j}: positions");
+                    // togeojson keeps no route point times, and drops the times of a
+                    // track where some points have none; geonorm keeps both, with gaps
+                    // (see CONFORMANCE.md).
+                    let gappy =
+                        y.1.is_none() && x.1.as_ref().is_some_and(|t| t.iter().any(Value::is_null));
+                    let route_times = y.1.is_none() && k == "rte";
+                    if !gappy && !route_times {
+                        assert_eq!(x.1, y.1, "{name} {k} #{i} part {j}: times");
+                    }
+                    assert_eq!(x.2, y.2, "{name} {k} #{i} part {j}: heart rate");
+                }
+                assert_eq!(
+                    a.title.as_deref(),
+                    b["properties"]["name"].as_str(),
+                    "{name} {k} #{i}: name"
+                );
+            }
+        }
+        agree += 1;
+    }
+    assert_eq!(files.len(), 22);
+    assert_eq!(agree, 21, "fixtures agreeing with togeojson");
+}
+
+#[test]
+fn every_peer_gpx_reads_without_an_error_but_the_broken_ones() {
+    // Deliberately broken files, and what each must say.
+    let broken: [(&str, &str); 2] = [
+        ("bad.gpx", "gpx/missing-lat-lon"),
+        ("badcharacter.xml", "not a gpx file"),
+    ];
+    let mut read_ok = 0;
+    for dir in [
+        "gpx/togeojson",
+        "gpx/georust",
+        "gpx/gpxpy",
+        "gpx/openlayers",
+    ] {
+        for p in gpx_files(dir) {
+            let name = p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_string();
+            let expect_broken = broken.iter().find(|(f, _)| *f == name);
+            match (read(&p), expect_broken) {
+                (Ok((doc, diags)), None) => {
+                    let errors: Vec<_> = diags
+                        .iter()
+                        .filter(|d| d.severity >= Severity::Error)
+                        .collect();
+                    assert!(errors.is_empty(), "{name}: {errors:?}");
+                    // Whatever was read writes as GPX and GeoJSON and reads back.
+                    let mut out = Vec::new();
+                    geonorm::gpx::write(&doc, &mut out, &Default::default()).expect("gpx");
+                    geonorm::gpx::read(&out[..], &Default::default())
+                        .unwrap_or_else(|e| panic!("{name}: {e}"));
+                    read_ok += 1;
+                }
+                (Ok((_, diags)), Some((_, code))) => {
+                    assert!(
+                        diags
+                            .iter()
+                            .any(|d| d.code.as_str() == *code && d.span.is_some()),
+                        "{name}: {diags:?}"
+                    );
+                }
+                (Err(e), Some((_, msg))) => assert!(e.to_string().contains(msg), "{name}: {e}"),
+                (Err(e), None) => panic!("{name}: {e}"),
+            }
+        }
+    }
+    assert!(read_ok >= 60, "{read_ok}");
+}
+
+/// What a GPX round trip must keep: per feature, its name, kind and each part's
+/// positions (with altitude), times and heart rate.
+fn essentials(doc: &Document) -> Vec<(String, Option<String>, Vec<Part>)> {
+    let mut v: Vec<_> = doc
+        .features
+        .iter()
+        .filter(|f| f.geometry.is_some())
+        .map(|f| (kind(f).to_string(), f.title.clone(), our_parts(f)))
+        .collect();
+    v.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+    v
+}
+
+#[test]
+fn gpx_to_model_to_gpx_and_through_geojson_keep_points_times_and_heart_rate() {
+    for dir in ["gpx/togeojson", "gpx/georust", "gpx/gpxpy"] {
+        for p in gpx_files(dir) {
+            let Ok((first, _)) = read(&p) else { continue };
+            let mut gpx = Vec::new();
+            geonorm::gpx::write(&first, &mut gpx, &Default::default()).expect("gpx");
+            let (second, _) =
+                geonorm::gpx::read(&gpx[..], &Default::default()).expect("reads back");
+            assert_eq!(
+                essentials(&first),
+                essentials(&second),
+                "{}: GPX → GPX",
+                p.display()
+            );
+            // Waypoint times survive too.
+            let times = |d: &Document| {
+                d.features
+                    .iter()
+                    .filter(|f| kind(f) == "wpt")
+                    .map(|f| f.time.clone())
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(times(&first), times(&second), "{}", p.display());
+
+            let mut json = Vec::new();
+            geonorm::geojson::write(&first, &mut json, &Default::default()).expect("geojson");
+            let (via_json, _) = geonorm::geojson::read(&json[..]).expect("geojson reads");
+            let mut gpx2 = Vec::new();
+            geonorm::gpx::write(&via_json, &mut gpx2, &Default::default()).expect("gpx");
+            let (third, _) =
+                geonorm::gpx::read(&gpx2[..], &Default::default()).expect("reads back");
+            assert_eq!(
+                essentials(&first),
+                essentials(&third),
+                "{}: GPX → GeoJSON → GPX",
+                p.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn polygons_and_groups_have_no_gpx_form_and_are_reported() {
+    let (doc, _) = geonorm::geojson::read(
+        &fs::read(testdata("geojson/maphub/alps-trip.geojson")).expect("read")[..],
+    )
+    .expect("reads");
+    let mut out = Vec::new();
+    let lost = geonorm::gpx::write(&doc, &mut out, &Default::default()).expect("gpx");
+    let text: Vec<&str> = lost.iter().map(|d| d.message.as_str()).collect();
+    for what in [
+        "polygon(s) written as a track",
+        "1 hole(s) dropped",
+        "GPX has no groups",
+        "no geometry",
+        "MultiPoint is written as 2 waypoints",
+    ] {
+        assert!(text.iter().any(|m| m.contains(what)), "{what}: {text:#?}");
+    }
+    let (back, _) = geonorm::gpx::read(&out[..], &Default::default()).expect("reads back");
+    // 2 waypoints from the MultiPoint, 1 point, 3 tracks (line, multi-line, polygon).
+    assert_eq!(back.features.len(), 6);
+    let _ = Format::Gpx;
+    let _ = Error::UnsupportedRead(Format::Gpx);
+}
