@@ -104,28 +104,41 @@ impl Renderer {
 /// Line starts of the input, built only when some diagnostic has a span.
 struct Located<'a> {
     text: Option<(std::borrow::Cow<'a, [u8]>, LineIndex)>,
+    /// The last position worked out (offset, line, column): diagnostics come in source
+    /// order, so the next column is counted on from here rather than from the start of
+    /// the line, which would cost the square of the line's length on a one-line file.
+    last: std::cell::Cell<(usize, usize, usize)>,
 }
 
 impl<'a> Located<'a> {
     fn new(input: &'a Input, diags: &[Diagnostic]) -> io::Result<Self> {
+        let last = std::cell::Cell::new((0, 1, 1));
         if diags.iter().all(|d| d.span.is_none()) {
-            return Ok(Located { text: None });
+            return Ok(Located { text: None, last });
         }
         let bytes = input.bytes()?;
         let index = LineIndex::new(&bytes);
         Ok(Located {
             text: Some((bytes, index)),
+            last,
         })
     }
 
     fn line_col(&self, d: &Diagnostic) -> (Option<usize>, Option<usize>) {
-        match (&self.text, d.span) {
-            (Some((bytes, index)), Some(span)) => {
-                let (l, c) = index.line_col(bytes, span.start);
-                (Some(l), Some(c))
-            }
-            _ => (None, None),
-        }
+        let (Some((bytes, index)), Some(span)) = (&self.text, d.span) else {
+            return (None, None);
+        };
+        let offset = span.start.min(bytes.len());
+        let (prev_offset, prev_line, prev_col) = self.last.get();
+        let between = bytes.get(prev_offset..offset).unwrap_or_default();
+        let (line, col) = if offset >= prev_offset && !between.contains(&b'\n') {
+            let chars = between.iter().filter(|&&b| (b & 0xC0) != 0x80).count();
+            (prev_line, prev_col + chars)
+        } else {
+            index.line_col(bytes, offset)
+        };
+        self.last.set((offset, line, col));
+        (Some(line), Some(col))
     }
 }
 

@@ -114,6 +114,8 @@ codes! {
         "A group's id is not a positive integer, as MapHub's own files have it; the group gets an integer id, and features naming the old id follow it.";
     GeojsonGroupByTitle = "geojson/group-by-title", Info,
         "A feature's `group` is a title path (levels joined by U+FF0F), as MapHub's uploads allow, naming no declared group; the group and any missing parents are created.";
+    GroupTooDeep = "group/too-deep", Warning,
+        "Groups nest deeper than 32 levels (a title path with more levels, or KML folders inside folders); the deeper levels are not separate groups: their titles stay in the last level's title, their features go to the deepest group.";
     GeojsonDuplicateGroupId = "geojson/duplicate-group-id", Error,
         "Two groups share an id; the later one gets a fresh id, and features naming the id go to the first.";
     GeojsonImplicitParentGroup = "geojson/implicit-parent-group", Info,

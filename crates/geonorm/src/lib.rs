@@ -55,7 +55,7 @@ pub use geometry::{
 };
 pub use model::{
     Document, Feature, Group, GroupId, Metadata, Properties, RootKind, Style, Summary, Time,
-    GROUP_PATH_SEPARATOR, GROUP_SEPARATOR_LOOKALIKES,
+    GROUP_PATH_SEPARATOR, GROUP_SEPARATOR_LOOKALIKES, MAX_GROUP_DEPTH,
 };
 
 // The README's examples are compiled and run as doctests.

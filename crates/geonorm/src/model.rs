@@ -15,6 +15,12 @@ use crate::{BBox, Format, Geometry, GeometryKind, Span};
 /// compatibility normalisation is `/`, which is why titles are never NFKC-normalised.
 pub const GROUP_PATH_SEPARATOR: char = '\u{FF0F}';
 
+/// How deep groups nest at most. Deeper levels of a title path stay in the last
+/// level's title; deeper KML folders add their placemarks to the deepest group. Real
+/// maps use a handful of levels; the limit keeps hostile input from costing memory
+/// that grows with the square of its nesting.
+pub const MAX_GROUP_DEPTH: usize = 32;
+
 /// Characters that look like [`GROUP_PATH_SEPARATOR`] but do not nest groups.
 pub const GROUP_SEPARATOR_LOOKALIKES: [char; 3] = ['/', '\u{2215}', '\u{2044}'];
 

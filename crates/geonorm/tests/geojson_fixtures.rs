@@ -264,3 +264,41 @@ fn a_large_real_file_keeps_every_feature_and_vertex() {
     let after: Value = serde_json::from_slice(&out).expect("json");
     assert!(same_json(&before, &after));
 }
+
+/// Inputs that once crashed or blew up a reader (found by review and fuzzing), kept so
+/// they stay fixed: each must read, or fail cleanly, with bounded groups.
+#[test]
+fn fuzz_regressions_read_without_a_panic() {
+    let dir = testdata("fuzz-regressions");
+    let mut n = 0;
+    for entry in fs::read_dir(dir).expect("dir") {
+        let path = entry.expect("entry").path();
+        let bytes = fs::read(&path).expect("read");
+        let format =
+            geonorm::Format::detect(&bytes, Some(&path)).unwrap_or(geonorm::Format::GeoJson);
+        if let Ok((doc, _)) = geonorm::read(format, &bytes[..]) {
+            assert!(
+                doc.groups.len() <= 64,
+                "{}: {} groups",
+                path.display(),
+                doc.groups.len()
+            );
+            let mut out = Vec::new();
+            geonorm::write(
+                &doc,
+                geonorm::Format::GeoJson,
+                &mut out,
+                &Default::default(),
+            )
+            .expect("writes");
+            assert!(
+                out.len() < 4 * bytes.len() + 1024,
+                "{}: output grew to {} bytes",
+                path.display(),
+                out.len()
+            );
+        }
+        n += 1;
+    }
+    assert!(n >= 3);
+}

@@ -18,7 +18,7 @@ use crate::diag::offset_of_line_col;
 use crate::{
     Code, Column, ColumnValues, Coords, Diagnostic, Document, Error, Feature, Format, Geometry,
     Group, GroupId, Metadata, Position, Properties, Result, RootKind, Span, Style, TextColumn,
-    Time, GROUP_PATH_SEPARATOR,
+    Time, GROUP_PATH_SEPARATOR, MAX_GROUP_DEPTH,
 };
 
 /// What a streaming reader yields.
@@ -381,11 +381,8 @@ pub fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
 /// linked now. A title path that names no group creates it, as MapHub's uploads do.
 fn resolve_group_names(doc: &mut Document, index: &GroupIndex, diags: &mut Vec<Diagnostic>) {
     let mut by_path: HashMap<String, GroupId> = index.paths.clone();
-    let mut next_id = doc.groups.iter().map(|g| g.id.get()).max().unwrap_or(0);
-    let mut fresh = || {
-        next_id += 1;
-        GroupId::new(next_id)
-    };
+    let mut ids = IdAllocator::new(doc.groups.iter().map(|g| g.id));
+    let mut fresh = || ids.fresh();
     let sep = GROUP_PATH_SEPARATOR.to_string();
     let mut created: Vec<((String, Span), Group)> = Vec::new();
     for f in &mut doc.features {
@@ -814,6 +811,7 @@ fn split_array(raw: &[u8], origin: Origin) -> Result<Option<Vec<(Value, Span)>>>
     cur.bump()?;
     let mut items = Vec::new();
     let mut item = Vec::new();
+    let (mut at, mut last) = (origin, 0usize);
     loop {
         cur.skip_ws()?;
         if cur.peek()? == Some(b']') {
@@ -833,9 +831,12 @@ fn split_array(raw: &[u8], origin: Origin) -> Result<Option<Vec<(Value, Span)>>>
             cur.skip_ws()?;
         }
         let start = cur.offset();
+        // Advance from the previous item, not from the start: linear, not quadratic.
+        at = at.advance(&raw[last..], start - last);
+        last = start;
         item.clear();
         cur.read_value(&mut item)?;
-        let v: Value = parse_unit(&item, origin.advance(raw, start))?;
+        let v: Value = parse_unit(&item, at)?;
         items.push((
             v,
             Span::new(origin.offset + start, origin.offset + cur.offset()),
@@ -920,15 +921,8 @@ fn read_groups(entries: Vec<(Value, Span)>, diags: &mut Vec<Diagnostic>) -> Grou
         };
         parsed.push((id, title, obj, span, alias));
     }
-    let mut next_id = parsed
-        .iter()
-        .filter_map(|(id, _, _, _, _)| id.map(GroupId::get))
-        .max()
-        .unwrap_or(0);
-    let mut fresh = || {
-        next_id += 1;
-        GroupId::new(next_id)
-    };
+    let mut ids = IdAllocator::new(parsed.iter().filter_map(|(id, _, _, _, _)| *id));
+    let mut fresh = || ids.fresh();
     let mut groups = Vec::with_capacity(parsed.len());
     let mut by_path: HashMap<String, GroupId> = HashMap::new();
     let mut leaves = Vec::with_capacity(parsed.len());
@@ -953,9 +947,19 @@ fn read_groups(entries: Vec<(Value, Span)>, diags: &mut Vec<Diagnostic>) -> Grou
     let sep = GROUP_PATH_SEPARATOR.to_string();
     let mut implicit: Vec<((String, Span), Group)> = Vec::new();
     for (id, path, extra, span) in leaves {
-        let (parent_path, title) = match path.rsplit_once(GROUP_PATH_SEPARATOR) {
-            Some((p, t)) => (Some(p.to_string()), t.to_string()),
-            None => (None, path.clone()),
+        let levels = path_levels(&path);
+        if path.split(GROUP_PATH_SEPARATOR).count() > MAX_GROUP_DEPTH {
+            diags.push(
+                Diagnostic::new(
+                    Code::GroupTooDeep,
+                    format!("a group's title path has more than {MAX_GROUP_DEPTH} levels; the deeper levels stay in its title"),
+                )
+                .at(span),
+            );
+        }
+        let (parent_path, title) = match levels.split_last() {
+            Some((t, rest)) if !rest.is_empty() => (Some(rest.join(&sep)), t.to_string()),
+            _ => (None, path.clone()),
         };
         let parent = parent_path.and_then(|pp| {
             let before = implicit.len();
@@ -994,6 +998,32 @@ fn read_groups(entries: Vec<(Value, Span)>, diags: &mut Vec<Diagnostic>) -> Grou
     }
 }
 
+/// Hands out group ids not in use: after the largest one taken, or, when that is
+/// `u64::MAX` (a hostile file), the smallest free one.
+struct IdAllocator {
+    used: HashSet<GroupId>,
+    next: u64,
+}
+
+impl IdAllocator {
+    fn new(taken: impl Iterator<Item = GroupId>) -> Self {
+        let used: HashSet<GroupId> = taken.collect();
+        let next = used.iter().map(|g| g.get()).max().unwrap_or(0);
+        IdAllocator { used, next }
+    }
+
+    fn fresh(&mut self) -> Option<GroupId> {
+        // Terminates: only as many ids are used as there are groups.
+        loop {
+            self.next = self.next.checked_add(1).unwrap_or(1);
+            let id = GroupId::new(self.next)?;
+            if self.used.insert(id) {
+                return Some(id);
+            }
+        }
+    }
+}
+
 /// One entry of `groups` as read: id if valid, full title path, other members, where,
 /// and the id as written when it was not a positive integer.
 type ParsedGroup = (Option<GroupId>, String, Properties, Span, Option<String>);
@@ -1022,6 +1052,17 @@ impl GroupIndex {
     }
 }
 
+/// The levels of a group title path, at most [`MAX_GROUP_DEPTH`]: levels past the
+/// limit stay in the last title, separator and all, so that a hostile path of 40,000
+/// levels costs neither 40,000 nested groups nor memory that grows with its square.
+fn path_levels(path: &str) -> Vec<&str> {
+    let mut levels: Vec<&str> = path.splitn(MAX_GROUP_DEPTH, GROUP_PATH_SEPARATOR).collect();
+    if levels.is_empty() {
+        levels.push(path);
+    }
+    levels
+}
+
 /// The id of the group at title path `path`, creating it and its missing ancestors.
 fn ensure_path(
     path: &str,
@@ -1030,25 +1071,28 @@ fn ensure_path(
     fresh: &mut impl FnMut() -> Option<GroupId>,
     implicit: &mut Vec<((String, Span), Group)>,
 ) -> Option<GroupId> {
-    if let Some(&id) = by_path.get(path) {
-        return Some(id);
+    let levels = path_levels(path);
+    let mut parent = None;
+    for depth in 1..=levels.len() {
+        let prefix = levels[..depth].join(sep);
+        if let Some(&id) = by_path.get(&prefix) {
+            parent = Some(id);
+            continue;
+        }
+        let id = fresh()?;
+        by_path.insert(prefix.clone(), id);
+        implicit.push((
+            (prefix, Span::default()),
+            Group {
+                id,
+                title: levels[depth - 1].to_string(),
+                parent,
+                extra: Map::new(),
+            },
+        ));
+        parent = Some(id);
     }
-    let (parent, title) = match path.rsplit_once(sep) {
-        Some((p, t)) => (ensure_path(p, sep, by_path, fresh, implicit), t),
-        None => (None, path),
-    };
-    let id = fresh()?;
-    by_path.insert(path.to_string(), id);
-    implicit.push((
-        (path.to_string(), Span::default()),
-        Group {
-            id,
-            title: title.to_string(),
-            parent,
-            extra: Map::new(),
-        },
-    ));
-    Some(id)
+    parent
 }
 
 // ---------------------------------------------------------------- geometry
@@ -1585,6 +1629,44 @@ mod tests {
         );
         // Not a name of anything: kept as written, for validation to report.
         assert_eq!(doc.features[2].properties["group"], 0);
+    }
+
+    #[test]
+    fn hostile_groups_cost_neither_a_panic_nor_quadratic_memory() {
+        // The largest id, then one without: the fresh id must not overflow.
+        let (doc, _) = read_str(
+            r#"{"features":[],"groups":[{"id":18446744073709551615,"title":"a"},{"title":"b"}]}"#,
+        );
+        assert_eq!(doc.groups.len(), 2);
+        assert_ne!(doc.groups[0].id, doc.groups[1].id);
+        // 40,000 levels of nesting in one title: no stack overflow, depth capped.
+        let deep = vec!["x"; 40_000].join(&GROUP_PATH_SEPARATOR.to_string());
+        let text = format!(
+            r#"{{"type":"FeatureCollection","features":[],"groups":[{{"title":"{deep}","id":1}}]}}"#
+        );
+        let (doc, diags) = read_str(&text);
+        assert_eq!(doc.groups.len(), MAX_GROUP_DEPTH);
+        assert!(codes(&diags).contains(&"group/too-deep"));
+        let leaf = doc
+            .groups
+            .iter()
+            .find(|g| g.id.get() == 1)
+            .expect("declared group");
+        assert_eq!(
+            doc.group_path(leaf.id).as_deref(),
+            Some(deep.as_str()),
+            "nothing of the title is lost"
+        );
+        // Many items: each is positioned without rescanning the ones before it.
+        let items = vec!["0"; 50_000].join(",");
+        let (_, diags) = read_str(&format!(
+            r#"{{"type":"FeatureCollection","features":[],"groups":[{items}]}}"#
+        ));
+        assert_eq!(diags.len(), 50_000);
+        assert!(diags
+            .last()
+            .and_then(|d| d.span)
+            .is_some_and(|s| s.start > 100_000));
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! extension values (heart rate, cadence, power…), metadata, and the GPX style and
 //! Garmin colour extensions.
 
+#[cfg(feature = "gpx")]
+mod interop;
 mod read;
 mod write;
 

@@ -535,46 +535,49 @@ fn node_json(n: &Node) -> Value {
 /// The geometry of a route or track from its parts: a line, several, or a point when
 /// only a single position was recorded.
 fn finish_line(f: &mut Feature, parts: Vec<Coords>, kind: &str, ctx: &mut Ctx) {
-    let mut single = None;
-    let mut lines: Vec<Coords> = Vec::new();
-    for p in parts {
-        match p.len() {
-            0 => {}
-            1 => {
-                if single.is_none() {
-                    single = p.get(0);
-                }
-            }
-            _ => lines.push(p),
+    let mut parts: Vec<Coords> = parts.into_iter().filter(|p| !p.is_empty()).collect();
+    let total: usize = parts.iter().map(Coords::len).sum();
+    f.geometry = match (parts.len(), total) {
+        (0, _) => {
+            ctx.diags.push(
+                Diagnostic::new(
+                    Code::GpxEmptyTrack,
+                    format!("a {kind} has no points; kept without geometry"),
+                )
+                .at(f.span),
+            );
+            None
         }
-    }
-    f.geometry = match lines.len() {
-        0 => match single.take() {
-            Some(p) => {
+        (1, 1) => {
+            ctx.diags.push(
+                Diagnostic::new(
+                    Code::GpxSinglePointTrack,
+                    format!("a {kind} has a single point; kept as a point"),
+                )
+                .at(f.span),
+            );
+            // `_gpxType` stays: the writer gives it back as a one-point track.
+            let only = parts.pop().unwrap_or_default();
+            if let Some(ColumnValues::Texts(t)) = only.column("times").map(|c| &c.values) {
+                f.time = t.get(0).map(|t| Time::Instant(t.to_string()));
+            }
+            only.get(0).map(Geometry::Point)
+        }
+        (1, _) => parts.pop().map(Geometry::LineString),
+        _ => {
+            if parts.iter().any(|p| p.len() == 1) {
                 ctx.diags.push(
                     Diagnostic::new(
                         Code::GpxSinglePointTrack,
-                        format!("a {kind} has a single point; kept as a point"),
+                        format!(
+                            "a segment of a {kind} has a single point; kept as a one-point part"
+                        ),
                     )
                     .at(f.span),
                 );
-                // A point is a waypoint now, wherever it was recorded.
-                f.properties.shift_remove(GPX_TYPE);
-                Some(Geometry::Point(p))
             }
-            None => {
-                ctx.diags.push(
-                    Diagnostic::new(
-                        Code::GpxEmptyTrack,
-                        format!("a {kind} has no points; kept without geometry"),
-                    )
-                    .at(f.span),
-                );
-                None
-            }
-        },
-        1 => lines.pop().map(Geometry::LineString),
-        _ => Some(Geometry::MultiLineString(lines)),
+            Some(Geometry::MultiLineString(parts))
+        }
     };
 }
 

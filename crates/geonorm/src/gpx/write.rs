@@ -206,8 +206,7 @@ impl Writer<'_> {
         {
             self.lose("a line's fill or marker style".into());
         }
-        if let Some(t) = &f.time {
-            let _ = t;
+        if f.time.is_some() && !matches!(f.geometry, Some(Geometry::Point(_))) {
             self.lose("the time of a route or track (its points keep theirs)".into());
         }
         self.report_other_properties(f, &["cmt", "src", "number", "type"]);
@@ -278,6 +277,18 @@ impl Writer<'_> {
     }
 }
 
+/// A one-point route or track, with the feature's time as the point's.
+fn one_point(f: &Feature, p: Position) -> Coords {
+    let mut c: Coords = [p].into_iter().collect();
+    if let Some(Time::Instant(t)) = &f.time {
+        let _ = c.set_column(crate::Column {
+            name: "times".into(),
+            values: ColumnValues::Texts([Some(t.as_str())].into_iter().collect()),
+        });
+    }
+    c
+}
+
 fn is_route(f: &Feature) -> bool {
     f.properties.get(GPX_TYPE).and_then(Value::as_str) == Some("rte")
 }
@@ -310,8 +321,16 @@ pub fn write<W: Write>(doc: &Document, mut out: W, opts: &WriteOptions) -> Resul
     ));
     metadata(&mut w, doc);
     // GPX wants every waypoint, then every route, then every track.
+    let kind = |f: &Feature| {
+        f.properties
+            .get(GPX_TYPE)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
     for f in &doc.features {
         match &f.geometry {
+            // A one-point route or track read from GPX goes back as one.
+            Some(Geometry::Point(_)) if kind(f).is_some() => {}
             Some(Geometry::Point(p)) => w.waypoint(f, *p),
             Some(Geometry::MultiPoint(c)) => {
                 w.diags.push(
@@ -346,13 +365,18 @@ pub fn write<W: Write>(doc: &Document, mut out: W, opts: &WriteOptions) -> Resul
         }
     }
     for f in doc.features.iter().filter(|f| is_route(f)) {
-        if let Some(Geometry::LineString(c)) = &f.geometry {
-            w.route(f, c);
+        match &f.geometry {
+            Some(Geometry::LineString(c)) => w.route(f, c),
+            Some(Geometry::Point(p)) => w.route(f, &one_point(f, *p)),
+            _ => {}
         }
     }
     for f in &doc.features {
         match &f.geometry {
             Some(Geometry::LineString(c)) if !is_route(f) => w.track(f, &[c]),
+            Some(Geometry::Point(p)) if kind(f).as_deref() == Some("trk") => {
+                w.track(f, &[&one_point(f, *p)])
+            }
             Some(Geometry::MultiLineString(parts)) => w.track(f, &parts.iter().collect::<Vec<_>>()),
             Some(Geometry::Polygon(rings)) => {
                 polygon_note(&mut w, f, 1, rings.len().saturating_sub(1));

@@ -14,7 +14,7 @@ use super::style::{Pair, StyleDef, Styles, Unresolved};
 use crate::xml::dom::{self, position, xml_error, Namespaces, Node};
 use crate::{
     Code, Diagnostic, Document, Error, Feature, Format, Group, GroupId, Metadata, Result, RootKind,
-    Span,
+    Span, MAX_GROUP_DEPTH,
 };
 
 /// Elements that have no place in a MapHub map, reported one by one.
@@ -155,6 +155,8 @@ impl Ctx {
 
 enum Frame {
     Kml,
+    /// A folder nested past [`MAX_GROUP_DEPTH`]: not a group of its own.
+    Flattened,
     /// The top Document: its name and description are the document's.
     TopDocument,
     /// A Folder, or a Document nested in another: a group.
@@ -172,9 +174,18 @@ struct Parser {
     pending: Vec<PendingStyle>,
     frames: Vec<Frame>,
     ns: Namespaces,
+    too_deep_reported: bool,
 }
 
 impl Parser {
+    /// How many groups enclose the current position.
+    fn depth(&self) -> usize {
+        self.frames
+            .iter()
+            .filter(|f| matches!(f, Frame::Group { .. }))
+            .count()
+    }
+
     fn current_group(&self) -> Option<GroupId> {
         self.frames.iter().rev().find_map(|f| match f {
             Frame::Group { index, .. } => self.groups.get(*index).map(|g| g.id),
@@ -194,6 +205,7 @@ impl Parser {
                     }
                 }
             }
+            Some(Frame::Flattened) => {}
             Some(Frame::TopDocument) | Some(Frame::Kml) => match node.name.as_str() {
                 "name" => self.meta.name = Some(text),
                 "description" => self.meta.description = Some(text),
@@ -299,6 +311,7 @@ pub fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
         pending: Vec::new(),
         frames: Vec::new(),
         ns: Namespaces::default(),
+        too_deep_reported: false,
     };
     let mut buf = Vec::new();
     let mut inner = Vec::new();
@@ -363,6 +376,21 @@ pub fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
                             && p.features.is_empty() =>
                     {
                         p.frames.push(Frame::TopDocument);
+                    }
+                    "Document" | "Folder" if p.depth() >= MAX_GROUP_DEPTH => {
+                        // Deeper folders are not groups of their own: their placemarks
+                        // join the deepest group (reported once).
+                        if !p.too_deep_reported {
+                            p.too_deep_reported = true;
+                            p.ctx.diag(
+                                Diagnostic::new(
+                                    Code::GroupTooDeep,
+                                    format!("folders nest deeper than {MAX_GROUP_DEPTH} levels; deeper placemarks join the deepest group"),
+                                )
+                                .at(Span::new(before, before + 1)),
+                            );
+                        }
+                        p.frames.push(Frame::Flattened);
                     }
                     "Document" | "Folder" => {
                         let next = p.groups.len() as u64 + 1;

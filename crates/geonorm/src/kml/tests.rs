@@ -279,8 +279,17 @@ fn hostile_nesting_is_cut_not_followed() {
         + POINT
         + "</Placemark>"
         + &"</Folder>".repeat(5_000);
-    let (doc, _) = read(&kml(&folders));
-    assert_eq!(doc.groups.len(), 5_000);
+    let (doc, diags) = read(&kml(&folders));
+    assert_eq!(
+        doc.groups.len(),
+        crate::MAX_GROUP_DEPTH,
+        "deeper folders are not groups"
+    );
+    assert!(codes(&diags).contains(&"group/too-deep"));
+    assert_eq!(
+        doc.features[0].group.map(crate::GroupId::get),
+        Some(crate::MAX_GROUP_DEPTH as u64)
+    );
     let mut out = Vec::new();
     super::write(&doc, &mut out, &Default::default()).expect("deep trees write without recursion");
 }

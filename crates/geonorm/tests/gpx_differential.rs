@@ -1,0 +1,132 @@
+//! geonorm's GPX reader against the `gpx` crate's: on every fixture `gpx::read`
+//! accepts, both agree on every point's position, elevation and time.
+#![cfg(feature = "gpx")]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use geonorm::{ColumnValues, Coords, Feature, Geometry};
+use serde_json::Value;
+use time::format_description::well_known::Iso8601;
+use time::{OffsetDateTime, PrimitiveDateTime};
+
+fn testdata(sub: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata")
+        .join(sub)
+}
+
+/// (lon, lat, elevation, time) of one point.
+type Pt = (f64, f64, Option<f64>, Option<OffsetDateTime>);
+
+fn instant(s: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(s, &Iso8601::PARSING)
+        .or_else(|_| {
+            PrimitiveDateTime::parse(s, &Iso8601::PARSING).map(PrimitiveDateTime::assume_utc)
+        })
+        .ok()
+}
+
+fn theirs(w: &gpx::Waypoint) -> Pt {
+    let p = w.point();
+    (p.x(), p.y(), w.elevation, w.time.map(OffsetDateTime::from))
+}
+
+fn line_points(c: &Coords) -> Vec<Pt> {
+    let times = match c.column("times").map(|col| &col.values) {
+        Some(ColumnValues::Texts(t)) => (0..c.len()).map(|i| t.get(i).and_then(instant)).collect(),
+        _ => vec![None; c.len()],
+    };
+    c.iter()
+        .zip(times)
+        .map(|(p, t)| (p.x, p.y, p.z, t))
+        .collect()
+}
+
+fn ours(f: &Feature) -> Vec<Pt> {
+    let time = match &f.time {
+        Some(geonorm::Time::Instant(t)) => instant(t),
+        _ => None,
+    };
+    match &f.geometry {
+        Some(Geometry::Point(p)) => vec![(p.x, p.y, p.z, time)],
+        Some(Geometry::LineString(c)) => line_points(c),
+        Some(Geometry::MultiLineString(ls)) => ls.iter().flat_map(line_points).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn kind(f: &Feature) -> &str {
+    f.properties
+        .get("_gpxType")
+        .and_then(Value::as_str)
+        .unwrap_or("wpt")
+}
+
+#[test]
+fn both_readers_agree_on_points_elevations_and_times() {
+    let mut compared = 0;
+    let mut refused = Vec::new();
+    for dir in [
+        "gpx/togeojson",
+        "gpx/georust",
+        "gpx/gpxpy",
+        "gpx/openlayers",
+    ] {
+        let mut files: Vec<PathBuf> = fs::read_dir(testdata(dir))
+            .expect("dir")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "gpx"))
+            .collect();
+        files.sort();
+        for p in files {
+            let bytes = fs::read(&p).expect("read");
+            let Ok(reference) = gpx::read(&bytes[..]) else {
+                refused.push(
+                    p.file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                );
+                continue;
+            };
+            let (doc, _) = geonorm::gpx::read(&bytes[..], &Default::default())
+                .expect("geonorm reads what gpx reads");
+            let of_kind = |k: &str| -> Vec<Vec<Pt>> {
+                doc.features
+                    .iter()
+                    .filter(|f| kind(f) == k)
+                    .map(ours)
+                    .collect()
+            };
+            let wpts: Vec<Vec<Pt>> = reference
+                .waypoints
+                .iter()
+                .map(|w| vec![theirs(w)])
+                .collect();
+            assert_eq!(of_kind("wpt"), wpts, "{}: waypoints", p.display());
+            let rtes: Vec<Vec<Pt>> = reference
+                .routes
+                .iter()
+                .map(|r| r.points.iter().map(theirs).collect())
+                .collect();
+            assert_eq!(of_kind("rte"), rtes, "{}: routes", p.display());
+            let trks: Vec<Vec<Pt>> = reference
+                .tracks
+                .iter()
+                .map(|t| {
+                    t.segments
+                        .iter()
+                        .flat_map(|s| s.points.iter().map(theirs))
+                        .collect()
+                })
+                .collect();
+            assert_eq!(of_kind("trk"), trks, "{}: tracks", p.display());
+            compared += 1;
+        }
+    }
+    eprintln!(
+        "compared {compared} files; the gpx crate refused {}: {refused:?}",
+        refused.len()
+    );
+    assert!(compared >= 40, "only {compared} files compared");
+}
