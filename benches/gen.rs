@@ -264,3 +264,95 @@ pub fn geojson(n: usize, seed: u64) -> Vec<u8> {
     s.push_str("]}\n");
     s.into_bytes()
 }
+
+/// What a generated GPX holds.
+pub struct GpxCounts {
+    pub waypoints: usize,
+    pub routes: usize,
+    pub tracks: usize,
+    pub track_points: usize,
+}
+
+fn timestamp(seconds: u64) -> String {
+    // 2024-05-01T06:00:00Z plus `seconds`, without a date library: days fit in May.
+    let s = 6 * 3600 + seconds;
+    let (day, rest) = (1 + s / 86_400, s % 86_400);
+    format!(
+        "2024-05-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+/// A GPX of about `target` bytes: 200 waypoints, 5 routes, then tracks of 3 to 12
+/// segments of 200 to 1,500 points with elevation, time and Garmin heart rate.
+pub fn gpx(target: usize, seed: u64) -> (Vec<u8>, GpxCounts) {
+    let mut rng = Rng::new(seed);
+    let mut s = String::with_capacity(target + 100_000);
+    s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<gpx version=\"1.1\" creator=\"bench-gen\" xmlns=\"http://www.topografix.com/GPX/1/1\" xmlns:gpxtpx=\"http://www.garmin.com/xmlschemas/TrackPointExtension/v1\">\n  <metadata><name>Generated benchmark GPX</name><time>2024-05-01T06:00:00Z</time></metadata>\n");
+    let mut counts = GpxCounts {
+        waypoints: 200,
+        routes: 5,
+        tracks: 0,
+        track_points: 0,
+    };
+    for i in 0..200 {
+        let (blon, blat) = BASES[rng.below(BASES.len())];
+        let _ = writeln!(
+            s,
+            "  <wpt lat=\"{:.7}\" lon=\"{:.7}\"><ele>{:.1}</ele><time>{}</time><name>{} {i}</name><desc>{}</desc><sym>Summit</sym></wpt>",
+            blat + rng.range(-0.5, 0.5),
+            blon + rng.range(-0.5, 0.5),
+            rng.range(0.0, 3000.0),
+            timestamp(60 * i as u64),
+            words(&mut rng, 2),
+            words(&mut rng, 6)
+        );
+    }
+    for r in 0..5 {
+        let (blon, blat) = BASES[rng.below(BASES.len())];
+        let n = 50 + rng.below(150);
+        let _ = writeln!(s, "  <rte><name>Route {r}</name>");
+        for (j, (x, y, e)) in walk(&mut rng, blon, blat, n).into_iter().enumerate() {
+            let _ = writeln!(s, "    <rtept lat=\"{y:.7}\" lon=\"{x:.7}\"><ele>{e:.1}</ele><name>RP{r}-{j}</name></rtept>");
+        }
+        s.push_str("  </rte>\n");
+    }
+    let mut t = 0u64;
+    while s.len() < target {
+        let _ = writeln!(
+            s,
+            "  <trk><name>Activity {}</name><type>hiking</type>",
+            counts.tracks
+        );
+        let (mut lon, mut lat) = BASES[rng.below(BASES.len())];
+        for seg in 0..3 + rng.below(10) {
+            if seg > 0 && s.len() >= target {
+                break;
+            }
+            s.push_str("    <trkseg>\n");
+            let n = 200 + rng.below(1300);
+            let mut hr = 90 + rng.below(30) as i64;
+            let pts = walk(&mut rng, lon, lat, n);
+            if let Some(&(x, y, _)) = pts.last() {
+                (lon, lat) = (x, y);
+            }
+            for (x, y, e) in pts {
+                t += [1, 1, 2, 5][rng.below(4)];
+                hr = (hr + rng.below(5) as i64 - 2).clamp(60, 190);
+                let _ = writeln!(
+                    s,
+                    "      <trkpt lat=\"{y:.7}\" lon=\"{x:.7}\"><ele>{e:.1}</ele><time>{}</time><extensions><gpxtpx:TrackPointExtension><gpxtpx:hr>{hr}</gpxtpx:hr></gpxtpx:TrackPointExtension></extensions></trkpt>",
+                    timestamp(t)
+                );
+            }
+            s.push_str("    </trkseg>\n");
+            counts.track_points += n;
+        }
+        s.push_str("  </trk>\n");
+        counts.tracks += 1;
+    }
+    s.push_str("</gpx>\n");
+    (s.into_bytes(), counts)
+}

@@ -7,5 +7,8 @@ mod interop;
 mod read;
 mod write;
 
+#[cfg(test)]
+mod tests;
+
 pub use read::{read, ReadOptions, GPX_TYPE};
 pub use write::{write, WriteOptions};

@@ -1,0 +1,68 @@
+//! GPX read and write on generated files of about 1 MB and 15 MB (MapHub's upload
+//! limit). Every iteration checks the feature and track point counts.
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use geonorm::Geometry;
+
+#[path = "gen.rs"]
+mod gen;
+
+fn track_points(doc: &geonorm::Document) -> usize {
+    doc.features
+        .iter()
+        .filter(|f| f.properties.get("_gpxType").and_then(|t| t.as_str()) == Some("trk"))
+        .filter_map(|f| f.geometry.as_ref())
+        .map(Geometry::vertex_count)
+        .sum()
+}
+
+fn bench(c: &mut Criterion) {
+    let inputs: Vec<(&str, Vec<u8>, gen::GpxCounts)> =
+        [("generated-1mb", 1 << 20), ("generated-15mb", 15 << 20)]
+            .into_iter()
+            .map(|(name, size)| {
+                let (bytes, counts) = gen::gpx(size, 11);
+                (name, bytes, counts)
+            })
+            .collect();
+
+    let mut read = c.benchmark_group("gpx-read");
+    read.sample_size(10);
+    for (name, bytes, n) in &inputs {
+        read.throughput(Throughput::Bytes(bytes.len() as u64));
+        read.bench_with_input(BenchmarkId::from_parameter(name), bytes, |b, bytes| {
+            b.iter(|| {
+                let (doc, _) = geonorm::gpx::read(black_box(&bytes[..]), &Default::default())
+                    .expect("readable");
+                assert_eq!(doc.features.len(), n.waypoints + n.routes + n.tracks);
+                assert_eq!(track_points(&doc), n.track_points);
+                doc
+            })
+        });
+    }
+    read.finish();
+
+    let mut write = c.benchmark_group("gpx-write");
+    write.sample_size(10);
+    for (name, bytes, _) in &inputs {
+        let (doc, _) = geonorm::gpx::read(&bytes[..], &Default::default()).expect("readable");
+        let mut first = Vec::new();
+        geonorm::gpx::write(&doc, &mut first, &Default::default()).expect("writable");
+        write.throughput(Throughput::Bytes(bytes.len() as u64));
+        write.bench_with_input(BenchmarkId::from_parameter(name), &doc, |b, doc| {
+            let mut out = Vec::with_capacity(first.len());
+            b.iter(|| {
+                out.clear();
+                geonorm::gpx::write(black_box(doc), &mut out, &Default::default())
+                    .expect("writable");
+                assert_eq!(out.len(), first.len());
+            })
+        });
+    }
+    write.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
