@@ -132,7 +132,7 @@ codes! {
         "A Point has more than one coordinate tuple; the first is kept.";
     KmlEmptyGeometry = "kml/empty-geometry", Warning,
         "A geometry has no coordinates; the placemark is kept without geometry.";
-    KmlRingNotClosed = "kml/ring-not-closed", Warning,
+    KmlRingNotClosed = "kml/ring-not-closed", Error,
         "A polygon ring does not end at its first position; geonorm closes it by repeating that position.";
     KmlMultipleGeometries = "kml/multiple-geometries", Warning,
         "A Placemark holds more than one geometry, which KML does not allow; they are combined as if in a MultiGeometry.";
@@ -144,11 +144,11 @@ codes! {
         "A `styleUrl` points into another file or the web, which geonorm does not fetch; it is kept as the `styleUrl` property.";
     KmlBadColor = "kml/bad-color", Warning,
         "A colour is not KML's `aabbggrr` hex; that colour is ignored.";
-    KmlMissingSchema = "kml/missing-schema", Warning,
+    KmlMissingSchema = "kml/missing-schema", Error,
         "SchemaData refers to a Schema the document does not define; its values are kept as text.";
-    KmlBadTypedValue = "kml/bad-typed-value", Warning,
+    KmlBadTypedValue = "kml/bad-typed-value", Error,
         "A SimpleData value does not match its Schema field's type; it is kept as text.";
-    KmlDuplicateData = "kml/duplicate-data", Warning,
+    KmlDuplicateData = "kml/duplicate-data", Error,
         "Two ExtendedData values of a placemark have the same name; the first is kept.";
     KmlUnnamedFolder = "kml/unnamed-folder", Info,
         "A Folder or Document has no name; its group is titled \"Untitled folder\".";
@@ -174,6 +174,84 @@ codes! {
         "A route or track has a single point, which is no line; it is kept as a point.";
     GpxIgnoredElement = "gpx/ignored-element", Info,
         "Unknown or misplaced elements, per-point details of track points (`hdop`, `sat`…) and complex extensions are skipped; reported once per kind with a count.";
+    GeojsonDuplicateMember = "geojson/duplicate-member", Error,
+        "An object has two members with the same name; readers disagree on which one counts (RFC 7946 §11.1, I-JSON).";
+    GeojsonWrongType = "geojson/wrong-type", Error,
+        "A `type` is not one GeoJSON defines, differs in case (`featurecollection`), or is not the type this place needs (a FeatureCollection's features must be Features).";
+    GeojsonMissingMember = "geojson/missing-member", Error,
+        "A member RFC 7946 requires is missing: `type`, a FeatureCollection's `features`, a Feature's `geometry` and `properties` (either may be null), a geometry's `coordinates` or `geometries`.";
+    GeojsonMemberType = "geojson/member-type", Error,
+        "A member has the wrong kind of JSON value: `features` not an array, `properties` not an object or null, `id` neither a string nor a number, a feature that is not an object…";
+    GeojsonForbiddenMember = "geojson/forbidden-member", Error,
+        "A member that would change what the object means (RFC 7946 §7.1): `coordinates` in a Feature, `properties` in a geometry, `features` in a Feature…";
+    GeojsonBadPosition = "geojson/bad-position", Error,
+        "A position is not an array of 2 or 3 numbers, or coordinates are nested too shallow or too deep for the geometry's type.";
+    GeojsonBadBbox = "geojson/bad-bbox", Error,
+        "A `bbox` is not an array of 4 (2D) or 6 (3D) numbers.";
+    GeojsonRightHandRule = "geojson/right-hand-rule", Warning,
+        "A polygon's exterior ring is not counterclockwise, or a hole not clockwise (RFC 7946 §3.1.6). Readers must accept it; `geonorm fix` rewinds it.";
+    GeojsonNestedCollection = "geojson/nested-collection", Warning,
+        "A GeometryCollection holds another GeometryCollection, which RFC 7946 advises against.";
+    GeojsonSingleCollection = "geojson/single-collection", Warning,
+        "A GeometryCollection holds a single geometry: use the geometry itself.";
+    GeojsonPrecision = "geojson/precision", Warning,
+        "A coordinate has more than 6 decimal places (about 10 cm); the extra digits add bytes, not accuracy (RFC 7946 §11.2).";
+    GeometryLatOutOfRange = "geometry/lat-out-of-range", Error,
+        "A latitude is outside -90 to 90 degrees. If the longitude is inside that range, the two were likely swapped.";
+    GeometryLonOutOfRange = "geometry/lon-out-of-range", Error,
+        "A longitude is outside -180 to 180 degrees. If it would be a valid latitude and the latitude a valid longitude, the two were likely swapped.";
+    GeometryShortLine = "geometry/short-line", Error,
+        "A line has fewer than two positions.";
+    GeometryDegenerateLine = "geometry/degenerate-line", Error,
+        "A line's positions are all the same: it has no length and will not show.";
+    GeometryShortRing = "geometry/short-ring", Error,
+        "A polygon ring has fewer than four positions (three corners and the closing one).";
+    GeometryRingNotClosed = "geometry/ring-not-closed", Error,
+        "A polygon ring does not end at its first position. `geonorm fix` closes it.";
+    GeometryHoleOutside = "geometry/hole-outside", Error,
+        "A polygon's hole is not inside its outer ring.";
+    GeometryEmpty = "geometry/empty", Warning,
+        "A geometry has no positions.";
+    GeometryMissing = "geometry/missing", Warning,
+        "A feature has no geometry: it will not appear on the map (MapHub keeps it only in lists, if at all).";
+    GeometryRepeatedPosition = "geometry/repeated-position", Info,
+        "A line or ring repeats a position right after itself. Harmless, but `geonorm fix` drops the repeats.";
+    GeometryAntimeridian = "geometry/antimeridian", Warning,
+        "A line jumps more than 180 degrees of longitude between two positions: it probably crosses the antimeridian and will be drawn the long way round the world (RFC 7946 §3.1.9 asks to cut it).";
+    MaphubFileType = "maphub/file-type", Error,
+        "The file is not KML, KMZ, GPX or GeoJSON, the only types MapHub's map/append takes.";
+    MaphubMisnamed = "maphub/misnamed", Warning,
+        "The file's extension names another format than its content; MapHub's `file_type` must match the content.";
+    MaphubTooLarge = "maphub/too-large", Error,
+        "The file is larger than MapHub's 15 MB upload limit (Enterprise servers have none). `geonorm upload` splits it into appends under the limit.";
+    MaphubConvertedTooLarge = "maphub/converted-too-large", Warning,
+        "Converted to MapHub GeoJSON, which `geonorm upload` sends, the file would be larger than 15 MB; it will be sent in several appends.";
+    MaphubNotCollection = "maphub/not-collection", Error,
+        "MapHub takes a GeoJSON FeatureCollection; this root is a single Feature or geometry. `geonorm convert` wraps it.";
+    MaphubDanglingGroup = "maphub/dangling-group", Error,
+        "A feature's `group` names no group in the file's `groups`. `geonorm fix` creates the group.";
+    MaphubSeparatorLookalike = "maphub/separator-lookalike", Warning,
+        "A group title contains `/`, `∕` or `⁄`: these do not nest groups in MapHub. Only U+FF0F FULLWIDTH SOLIDUS `／` separates levels.";
+    MaphubColor = "maphub/color", Warning,
+        "A colour (`marker-color`, `stroke`, `fill`) is not `#rrggbb` hex, the form MapHub reads.";
+    MaphubProcessingTime = "maphub/processing-time", Warning,
+        "The file holds enough vertices or features that MapHub's 2-minute processing limit may stop it (threshold: 1,000,000 vertices or 100,000 features, an estimate from MapHub's limits, not measured against the service). Split it.";
+    MaphubCollectionProperties = "maphub/collection-properties", Info,
+        "The FeatureCollection has a `properties` member. RFC 7946 §7.1 forbids it, but MapHub's own exports carry one; it is accepted here.";
+    KmlEmptyPlacemark = "kml/empty-placemark", Error,
+        "A Placemark has no content and no `id` (OGC KML 2.2 ATC: an empty object needs an id, for an Update to target).";
+    KmlEmptyFolder = "kml/empty-folder", Warning,
+        "A Folder or Document has no content (OGC KML 2.2, level 2).";
+    KmlBadFieldType = "kml/bad-field-type", Error,
+        "A Schema's SimpleField has a `type` KML does not define (string, int, uint, short, ushort, float, double, bool).";
+    KmlBadBox = "kml/bad-box", Error,
+        "A LatLonBox or LatLonAltBox has north below south, or a value outside the range of latitudes or longitudes.";
+    KmlBadStyleMap = "kml/bad-style-map", Error,
+        "A StyleMap lacks a `normal` and a `highlight` Pair, or a Pair lacks its key or its style (styleUrl or Style).";
+    KmlLookAtAltitude = "kml/lookat-altitude", Error,
+        "A LookAt or Camera has an altitudeMode other than clampToGround but no `altitude`.";
+    KmlExternalSchema = "kml/external-schema", Info,
+        "SchemaData refers to a Schema in another file, which geonorm does not fetch; its values are kept as text.";
     WriteNotRepresentable = "write/not-representable", Warning,
         "Something the target format cannot hold (a polygon in GPX, a per-vertex array without times in KML…); the message says what happened to it.";
     WritePropertyClash = "write/property-clash", Warning,

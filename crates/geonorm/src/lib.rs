@@ -35,6 +35,7 @@ mod diag;
 mod error;
 mod format;
 mod geometry;
+mod json;
 mod model;
 mod num;
 mod xml;
@@ -46,6 +47,7 @@ mod interop;
 pub mod kml;
 #[cfg(feature = "kmz")]
 pub mod kmz;
+pub mod validate;
 
 pub use diag::{Code, Diagnostic, LineIndex, Severity, Span};
 pub use error::{Error, Result};

@@ -43,6 +43,15 @@ pub(crate) fn read(node: &Node, group: Option<GroupId>, ctx: &mut Ctx) -> (Featu
     };
     let mut pending = PendingStyle::default();
     let mut geometries = Vec::new();
+    if node.children.is_empty() && node.attr("id").is_none() {
+        ctx.diag(
+            Diagnostic::new(
+                Code::KmlEmptyPlacemark,
+                "a Placemark is empty and has no id",
+            )
+            .at(span(node)),
+        );
+    }
     for child in &node.children {
         match child.name.as_str() {
             "name" => f.title = Some(child.text.trim().to_string()),
@@ -60,7 +69,10 @@ pub(crate) fn read(node: &Node, group: Option<GroupId>, ctx: &mut Ctx) -> (Featu
             }
             "styleUrl" => pending.url = Some((child.text.trim().to_string(), span(child))),
             "Style" => pending.inline = Some(ctx.style_def(child)),
-            "StyleMap" => pending.inline = ctx.inline_style_map(child),
+            "StyleMap" => {
+                ctx.check_style_map(child);
+                pending.inline = ctx.inline_style_map(child)
+            }
             "TimeStamp" => {
                 if let Some(when) = child.child_text("when") {
                     f.time = Some(Time::Instant(when.to_string()));
@@ -75,7 +87,14 @@ pub(crate) fn read(node: &Node, group: Option<GroupId>, ctx: &mut Ctx) -> (Featu
             }
             "ExtendedData" => extended_data(child, &mut f, ctx),
             g if GEOMETRIES.contains(&g) => geometries.push(child),
-            "Model" | "Region" => ctx.not_representable(child, " in a Placemark"),
+            "Model" | "Region" => {
+                ctx.inspect(child);
+                ctx.not_representable(child, " in a Placemark")
+            }
+            "LookAt" | "Camera" => {
+                ctx.inspect(child);
+                ctx.ignored(&child.name, child.start)
+            }
             other => ctx.ignored(other, child.start),
         }
     }
@@ -147,7 +166,16 @@ fn extended_data(node: &Node, f: &mut Feature, ctx: &mut Ctx) {
             "SchemaData" => {
                 let url = child.attr("schemaUrl").unwrap_or("");
                 let fields = ctx.schema(url);
-                if fields.is_none() {
+                let external = !url.trim().starts_with('#') && url.contains(['#', '/', '.']);
+                if fields.is_none() && external {
+                    ctx.diag(
+                        Diagnostic::new(
+                            Code::KmlExternalSchema,
+                            format!("SchemaData refers to schema `{url}` in another file; values kept as text"),
+                        )
+                        .at(span(child)),
+                    );
+                } else if fields.is_none() {
                     ctx.diag(
                         Diagnostic::new(
                             Code::KmlMissingSchema,
@@ -190,8 +218,8 @@ fn extended_data(node: &Node, f: &mut Feature, ctx: &mut Ctx) {
 }
 
 /// A SimpleData value as its Schema type says; `None` when it is not of that type.
-fn typed(text: &str, ty: &str) -> Option<Value> {
-    match ty {
+pub(crate) fn typed(text: &str, ty: &str) -> Option<Value> {
+    match ty.rsplit(':').next().unwrap_or(ty) {
         "int" | "short" => text.parse::<i64>().ok().map(Value::from),
         "uint" | "ushort" => text.parse::<u64>().ok().map(Value::from),
         "float" | "double" => text
@@ -200,7 +228,7 @@ fn typed(text: &str, ty: &str) -> Option<Value> {
             .filter(|v| v.is_finite())
             .and_then(json_number)
             .map(Value::Number),
-        "bool" => match text {
+        "bool" | "boolean" => match text {
             "1" | "true" => Some(Value::Bool(true)),
             "0" | "false" => Some(Value::Bool(false)),
             _ => None,

@@ -41,6 +41,10 @@ pub(crate) struct Ctx {
     ignored: BTreeMap<String, (usize, usize)>,
     /// The time of a one-point track, which becomes the placemark's time.
     pub(crate) track_time: Option<String>,
+    /// SchemaData outside placemarks (with its values), checked once every Schema is
+    /// known.
+    #[allow(clippy::type_complexity)]
+    schema_refs: Vec<(String, Span, Vec<(String, String, Span)>)>,
 }
 
 impl Ctx {
@@ -70,6 +74,112 @@ impl Ctx {
             )
             .at(span),
         );
+    }
+
+    /// Checks what the map never shows but a KML file can still get wrong: latitude
+    /// and longitude boxes, and the altitude of views.
+    pub(crate) fn inspect(&mut self, node: &Node) {
+        let mut stack = vec![node];
+        while let Some(n) = stack.pop() {
+            match n.name.as_str() {
+                "LatLonBox" | "LatLonAltBox" => self.check_box(n),
+                "SchemaData" => {
+                    let url = n.attr("schemaUrl").unwrap_or("").to_string();
+                    let values = n
+                        .children_named("SimpleData")
+                        .map(|d| {
+                            (
+                                d.attr("name").unwrap_or("").to_string(),
+                                d.text.trim().to_string(),
+                                Span::new(d.start, d.end.max(d.start)),
+                            )
+                        })
+                        .collect();
+                    self.schema_refs
+                        .push((url, Span::new(n.start, n.end.max(n.start)), values));
+                }
+                "LookAt" | "Camera" => {
+                    let mode = n.child_text("altitudeMode").unwrap_or("clampToGround");
+                    if mode != "clampToGround"
+                        && mode != "clampToSeaFloor"
+                        && n.child("altitude").is_none()
+                    {
+                        self.diags.push(
+                            Diagnostic::new(
+                                Code::KmlLookAtAltitude,
+                                format!("a {} with altitudeMode {mode} has no altitude", n.name),
+                            )
+                            .at(Span::new(n.start, n.end.max(n.start))),
+                        );
+                    }
+                }
+                _ => {}
+            }
+            stack.extend(n.children.iter());
+        }
+    }
+
+    fn check_box(&mut self, n: &Node) {
+        let get = |k: &str| n.child_text(k).and_then(|v| v.parse::<f64>().ok());
+        let span = Span::new(n.start, n.end.max(n.start));
+        let (north, south, east, west) = (get("north"), get("south"), get("east"), get("west"));
+        let mut bad = Vec::new();
+        for (k, v, lim) in [
+            ("north", north, 90.0),
+            ("south", south, 90.0),
+            ("east", east, 180.0),
+            ("west", west, 180.0),
+        ] {
+            if let Some(v) = v.filter(|v: &f64| v.abs() > lim) {
+                bad.push(format!("{k} {v} is out of range"));
+            }
+        }
+        if let (Some(n), Some(s)) = (north, south) {
+            if n <= s {
+                bad.push(format!("north {n} is not greater than south {s}"));
+            }
+        }
+        for why in bad {
+            self.diags
+                .push(Diagnostic::new(Code::KmlBadBox, format!("{}: {why}", n.name)).at(span));
+        }
+    }
+
+    /// A StyleMap needs a `normal` and a `highlight` Pair, each with a key and a style.
+    pub(crate) fn check_style_map(&mut self, node: &Node) {
+        let span = Span::new(node.start, node.end.max(node.start));
+        let keys: Vec<&str> = node
+            .children_named("Pair")
+            .filter_map(|p| p.child_text("key"))
+            .collect();
+        for key in ["normal", "highlight"] {
+            if !keys.contains(&key) {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::KmlBadStyleMap,
+                        format!("a StyleMap has no `{key}` Pair"),
+                    )
+                    .at(span),
+                );
+            }
+        }
+        for pair in node.children_named("Pair") {
+            let has_style = pair.child("styleUrl").is_some()
+                || pair.child("Style").is_some()
+                || pair.child("StyleMap").is_some();
+            if pair.child("key").is_none() || !has_style {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::KmlBadStyleMap,
+                        "a StyleMap Pair lacks its key or its style",
+                    )
+                    .at(Span::new(pair.start, pair.end.max(pair.start))),
+                );
+            }
+            if let Some(inner) = pair.child("StyleMap") {
+                self.check_style_map(inner);
+            }
+        }
     }
 
     pub(crate) fn style_def(&mut self, node: &Node) -> StyleDef {
@@ -120,6 +230,7 @@ impl Ctx {
                 }
             }
             "StyleMap" => {
+                self.check_style_map(node);
                 if let (Some(id), Some(pair)) =
                     (node.attr("id").map(str::to_string), self.normal_pair(node))
                 {
@@ -133,6 +244,29 @@ impl Ctx {
                 }
             }
             "Schema" => {
+                // KML's types, with or without an XML Schema prefix; `boolean` is common
+                // enough in the wild to read as `bool`.
+                const TYPES: [&str; 9] = [
+                    "string", "int", "uint", "short", "ushort", "float", "double", "bool",
+                    "boolean",
+                ];
+                for f in node.children.iter().filter(|c| c.name == "SimpleField") {
+                    let ty = f.attr("type").unwrap_or("string");
+                    let local = ty.rsplit(':').next().unwrap_or(ty);
+                    if !TYPES.contains(&local) {
+                        self.diags.push(
+                            Diagnostic::new(
+                                Code::KmlBadFieldType,
+                                format!(
+                                    "SimpleField `{}` has type `{ty}`, which KML does not define",
+                                    f.attr("name").unwrap_or("")
+                                ),
+                            )
+                            .at(Span::new(f.start, f.end.max(f.start))),
+                        );
+                    }
+                }
+
                 let fields: Vec<(String, String)> = node
                     .children
                     .iter()
@@ -163,6 +297,7 @@ enum Frame {
     Group {
         index: usize,
         start: usize,
+        content: bool,
     },
 }
 
@@ -274,6 +409,27 @@ impl Parser {
                     .at(Span::new(offset, offset + 1)),
             );
         }
+        for (url, span, values) in std::mem::take(&mut self.ctx.schema_refs) {
+            let external = !url.trim().starts_with('#') && url.contains(['#', '/', '.']);
+            match self.ctx.schema(&url) {
+                None if !external => self.ctx.diags.push(
+                    Diagnostic::new(Code::KmlMissingSchema, format!("SchemaData refers to schema `{url}`, which the document does not define"))
+                        .at(span),
+                ),
+                None => {}
+                Some(fields) => {
+                    for (name, text, at) in values {
+                        let ty = fields.iter().find(|(n, _)| *n == name).map_or("string", |(_, t)| t.as_str());
+                        if placemark::typed(&text, ty).is_none() {
+                            self.ctx.diags.push(
+                                Diagnostic::new(Code::KmlBadTypedValue, format!("SimpleData `{name}` is `{text}`, not a {ty}"))
+                                    .at(at),
+                            );
+                        }
+                    }
+                }
+            }
+        }
         self.meta.unrepresented = std::mem::take(&mut self.ctx.unrepresented);
         let doc = Document {
             meta: self.meta,
@@ -325,6 +481,9 @@ pub fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
         match event {
             Event::Start(e) => {
                 p.ns.declare(&e);
+                if let Some(Frame::Group { content, .. }) = p.frames.last_mut() {
+                    *content = true;
+                }
                 let Some(local) = p.ns.kml_local(e.name()) else {
                     let name = e.name().as_ref().to_vec();
                     if !saw_root {
@@ -406,6 +565,7 @@ pub fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
                         p.frames.push(Frame::Group {
                             index: p.groups.len() - 1,
                             start: before,
+                            content: false,
                         });
                     }
                     "Placemark" | "Style" | "StyleMap" | "CascadingStyle" | "Schema" | "name"
@@ -438,10 +598,10 @@ pub fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
                         }
                     }
                     other => {
-                        let name = e.name().as_ref().to_vec();
-                        inner.clear();
-                        xml.read_to_end_into(QName(&name), &mut inner)
-                            .map_err(|err| xml_error(&xml, &err))?;
+                        // Not data for the map, but still checked (boxes, views).
+                        let e = e.into_owned();
+                        let (node, _) = dom::build(&mut xml, &mut inner, &e, before, &mut p.ns)?;
+                        p.ctx.inspect(&node);
                         let span = Span::new(before, position(&xml));
                         if NOT_REPRESENTABLE.contains(&other) {
                             p.ctx.not_representable_at(other, span, "");
@@ -452,7 +612,18 @@ pub fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
                 }
             }
             Event::End(_) => {
-                if let Some(Frame::Group { index, start }) = p.frames.pop() {
+                if let Some(Frame::Group {
+                    index,
+                    start,
+                    content,
+                }) = p.frames.pop()
+                {
+                    if !content {
+                        p.ctx.diag(
+                            Diagnostic::new(Code::KmlEmptyFolder, "a folder is empty")
+                                .at(Span::new(start, start + 1)),
+                        );
+                    }
                     if let Some(g) = p.groups.get_mut(index) {
                         if g.title.is_empty() {
                             g.title = "Untitled folder".into();
