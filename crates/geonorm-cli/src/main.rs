@@ -4,6 +4,7 @@
 //! library, render what it found. Exit codes: 0 ok, 1 the input has errors, 2 usage or
 //! I/O error.
 
+mod check;
 mod input;
 mod render;
 
@@ -34,6 +35,54 @@ enum Command {
     Convert(ConvertArgs),
     /// Show what a map file holds: format, features, groups, vertices, extent, size.
     Info(InfoArgs),
+    /// Check files (or directories of them) before they are sent to MapHub.
+    Check(CheckArgs),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ProfileArg {
+    /// MapHub's public service: every rule, its 15 MB and 2-minute limits.
+    Maphub,
+    /// A MapHub Enterprise server: no size or time limits.
+    Enterprise,
+    /// RFC 7946 and the geometry rules alone.
+    Rfc7946,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum CheckFormat {
+    Human,
+    Json,
+    Sarif,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Deny {
+    /// Warnings fail the check too.
+    Warnings,
+}
+
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// Files or directories (walked for .kml, .kmz, .gpx, .geojson and .json files).
+    #[arg(required_unless_present = "explain")]
+    paths: Vec<PathBuf>,
+    /// Which rules to apply.
+    #[arg(long, value_enum, default_value = "maphub")]
+    profile: ProfileArg,
+    /// Report format.
+    #[arg(long, value_enum, default_value = "human")]
+    format: CheckFormat,
+    /// Exit 1 on warnings too.
+    #[arg(long, value_enum)]
+    deny: Option<Deny>,
+    /// Show at most this many findings of one code per file (human output); the rest
+    /// are counted.
+    #[arg(long, default_value_t = 20)]
+    max_diagnostics: usize,
+    /// Explain a diagnostic code and exit.
+    #[arg(long, value_name = "CODE")]
+    explain: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -116,6 +165,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Convert(args) => convert(args),
         Command::Info(args) => info(args),
+        Command::Check(args) => check_cmd(args),
     };
     match result {
         Ok(code) => code,
@@ -246,6 +296,50 @@ fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     sort_by_position(&mut diags);
     renderer.diagnostics(&input, &diags)?;
     Ok(exit_for(&diags))
+}
+
+fn check_cmd(args: CheckArgs) -> anyhow::Result<ExitCode> {
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    if let Some(name) = &args.explain {
+        let Some(code) = geonorm::Code::from_name(name) else {
+            anyhow::bail!(
+                "no diagnostic code `{name}`; codes look like `geometry/lat-out-of-range`"
+            );
+        };
+        writeln!(out, "{} ({})\n\n{}", code, code.severity(), code.explain())?;
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let opts = geonorm::validate::CheckOptions {
+        profile: match args.profile {
+            ProfileArg::Maphub => geonorm::validate::Profile::Maphub,
+            ProfileArg::Enterprise => geonorm::validate::Profile::Enterprise,
+            ProfileArg::Rfc7946 => geonorm::validate::Profile::Rfc7946,
+        },
+        format: None,
+    };
+    let files = check::collect(&args.paths)?;
+    let results = check::run(&files, &opts)?;
+    match args.format {
+        CheckFormat::Human => check::human(&results, args.max_diagnostics, &mut out)?,
+        CheckFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &check::json_report(&results))?;
+            writeln!(out)?;
+        }
+        CheckFormat::Sarif => {
+            serde_json::to_writer_pretty(&mut out, &check::sarif(&results))?;
+            writeln!(out)?;
+        }
+    }
+    out.flush()?;
+    let t = check::totals(&results);
+    let failed = t.errors > 0 || (args.deny == Some(Deny::Warnings) && t.warnings > 0);
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn info(args: InfoArgs) -> anyhow::Result<ExitCode> {

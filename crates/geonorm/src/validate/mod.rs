@@ -171,7 +171,13 @@ pub fn check(bytes: &[u8], path: Option<&Path>, opts: &CheckOptions) -> Report {
         model_geometry(&doc, &mut out);
     }
     for f in &doc.features {
-        if f.geometry.is_none() && opts.profile.maphub() {
+        // Unless the reader already said why the geometry is missing.
+        let explained = out.iter().any(|d| {
+            d.severity >= crate::Severity::Warning
+                && d.span
+                    .is_some_and(|s| s.start >= f.span.start && s.start < f.span.end)
+        });
+        if f.geometry.is_none() && opts.profile.maphub() && !explained {
             out.push(
                 Diagnostic::new(
                     Code::GeometryMissing,

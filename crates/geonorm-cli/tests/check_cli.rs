@@ -1,0 +1,126 @@
+//! `geonorm check` as a user runs it, its three renderings kept as snapshots.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn root() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+fn geonorm(args: &[&str]) -> Output {
+    // From the workspace root, so the paths in the output are the ones a user types.
+    Command::new(env!("CARGO_BIN_EXE_geonorm"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("run geonorm")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+const FILES: [&str; 2] = [
+    "testdata/geojson/crafted/messy.geojson",
+    "testdata/kml/togeojson/bad.kml",
+];
+
+#[test]
+fn human_output() {
+    let mut args = vec!["check", "--max-diagnostics", "3"];
+    args.extend(FILES);
+    let out = geonorm(&args);
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!(text(&out.stdout));
+}
+
+#[test]
+fn json_output() {
+    let mut args = vec!["check", "--format", "json"];
+    args.extend(FILES);
+    let out = geonorm(&args);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["summary"]["files"], 2);
+    insta::assert_snapshot!(text(&out.stdout));
+}
+
+#[test]
+fn sarif_output() {
+    let out = geonorm(&["check", "--format", "sarif", FILES[0]]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["version"], "2.1.0");
+    let results = v["runs"][0]["results"].as_array().expect("results");
+    assert!(results
+        .iter()
+        .all(|r| r["locations"][0]["physicalLocation"]["region"]["startLine"].is_u64()));
+    insta::assert_snapshot!(text(&out.stdout));
+}
+
+#[test]
+fn clean_files_pass_and_warnings_can_be_denied() {
+    let ok = geonorm(&["check", "testdata/geojson/maphub/alps-trip.geojson"]);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stdout));
+    // alps-trip has a feature without geometry: a warning.
+    let denied = geonorm(&[
+        "check",
+        "--deny",
+        "warnings",
+        "testdata/geojson/maphub/alps-trip.geojson",
+    ]);
+    assert_eq!(denied.status.code(), Some(1));
+    let rfc = geonorm(&[
+        "check",
+        "--profile",
+        "rfc7946",
+        "--deny",
+        "warnings",
+        "testdata/geojson/maphub/alps-trip.geojson",
+    ]);
+    assert_eq!(rfc.status.code(), Some(1), "{}", text(&rfc.stdout));
+}
+
+#[test]
+fn directories_are_walked() {
+    let out = geonorm(&[
+        "check",
+        "--format",
+        "json",
+        "testdata/geojson/georust-canonical",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["summary"]["files"], 16);
+}
+
+#[test]
+fn explain_and_usage_errors() {
+    let out = geonorm(&["check", "--explain", "geometry/lat-out-of-range"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains("latitude is outside -90 to 90"));
+    assert_eq!(
+        geonorm(&["check", "--explain", "no/such-code"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        geonorm(&["check", "no/such/file.kml"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(geonorm(&["check"]).status.code(), Some(2));
+}
+
+#[test]
+fn many_findings_of_one_code_are_summarised() {
+    let out = geonorm(&[
+        "check",
+        "--max-diagnostics",
+        "2",
+        "testdata/kml/togeojson/bad.kml",
+    ]);
+    assert!(
+        text(&out.stdout).contains("… and 6 more kml/bad-coordinates"),
+        "{}",
+        text(&out.stdout)
+    );
+}
