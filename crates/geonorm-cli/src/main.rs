@@ -37,6 +37,10 @@ enum Command {
     Info(InfoArgs),
     /// Check files (or directories of them) before they are sent to MapHub.
     Check(CheckArgs),
+    /// Apply the safe fixes (close rings, rewind them to the right-hand rule, drop
+    /// repeated positions, create missing groups) and write the result; each fix is
+    /// reported.
+    Fix(ConvertArgs),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -149,6 +153,9 @@ struct ConvertArgs {
     /// How to print diagnostics on standard error.
     #[arg(long, value_enum, default_value = "human")]
     format: OutputFormat,
+    /// Apply the safe fixes first (as `geonorm fix`).
+    #[arg(long)]
+    fix: bool,
 }
 
 #[derive(clap::Args)]
@@ -166,6 +173,10 @@ fn main() -> ExitCode {
         Command::Convert(args) => convert(args),
         Command::Info(args) => info(args),
         Command::Check(args) => check_cmd(args),
+        Command::Fix(mut args) => {
+            args.fix = true;
+            convert(args)
+        }
     };
     match result {
         Ok(code) => code,
@@ -254,10 +265,13 @@ fn read_input(
 
 fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     let renderer = Renderer::new(args.format == OutputFormat::Json);
-    let (input, doc, mut diags, _) = match read_input(&args.input, &renderer)? {
+    let (input, mut doc, mut diags, _) = match read_input(&args.input, &renderer)? {
         Ok(read) => read,
         Err(code) => return Ok(code),
     };
+    if args.fix {
+        diags.extend(geonorm::fix::fix(&mut doc));
+    }
     let to = args
         .to
         .map(Format::from)

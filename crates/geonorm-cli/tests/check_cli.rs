@@ -124,3 +124,41 @@ fn many_findings_of_one_code_are_summarised() {
         text(&out.stdout)
     );
 }
+
+#[test]
+fn fix_makes_a_file_pass_check_and_says_what_it_did() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("in.geojson");
+    std::fs::write(
+        &input,
+        r#"{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"group":3},"geometry":{"type":"Polygon","coordinates":[[[0,0],[0,1],[0,1],[1,1],[1,0]]]}}]}"#,
+    )
+    .expect("write");
+    let before = geonorm(&["check", input.to_str().expect("utf8")]);
+    assert_eq!(before.status.code(), Some(1));
+    let output = dir.path().join("out.geojson");
+    let fixed = geonorm(&[
+        "fix",
+        input.to_str().expect("utf8"),
+        "-o",
+        output.to_str().expect("utf8"),
+    ]);
+    assert_eq!(fixed.status.code(), Some(0));
+    let report = text(&fixed.stderr);
+    for code in [
+        "fix/dropped-repeats",
+        "fix/closed-ring",
+        "fix/rewound",
+        "fix/created-group",
+    ] {
+        assert!(report.contains(code), "{code}: {report}");
+    }
+    let after = geonorm(&[
+        "check",
+        "--deny",
+        "warnings",
+        output.to_str().expect("utf8"),
+    ]);
+    assert_eq!(after.status.code(), Some(0), "{}", text(&after.stdout));
+}

@@ -252,6 +252,14 @@ codes! {
         "A LookAt or Camera has an altitudeMode other than clampToGround but no `altitude`.";
     KmlExternalSchema = "kml/external-schema", Info,
         "SchemaData refers to a Schema in another file, which geonorm does not fetch; its values are kept as text.";
+    FixClosedRing = "fix/closed-ring", Info,
+        "`fix` closed a polygon ring by repeating its first position at the end.";
+    FixRewound = "fix/rewound", Info,
+        "`fix` reversed a polygon ring to follow the right-hand rule (exterior counterclockwise, holes clockwise).";
+    FixDroppedRepeats = "fix/dropped-repeats", Info,
+        "`fix` dropped positions that repeated the one before them.";
+    FixCreatedGroup = "fix/created-group", Info,
+        "`fix` created a group for an id features named but the file did not declare.";
     WriteNotRepresentable = "write/not-representable", Warning,
         "Something the target format cannot hold (a polygon in GPX, a per-vertex array without times in KML…); the message says what happened to it.";
     WritePropertyClash = "write/property-clash", Warning,

@@ -147,6 +147,35 @@ impl Coords {
         Ok(())
     }
 
+    /// Keeps the positions (and their per-vertex values) whose index `keep` allows.
+    pub fn retain_indices(&mut self, mut keep: impl FnMut(usize) -> bool) {
+        let mask: Vec<bool> = (0..self.len()).map(&mut keep).collect();
+        let pick = |i: &usize| mask.get(*i).copied().unwrap_or(false);
+        let idx: Vec<usize> = (0..self.len()).filter(pick).collect();
+        self.xy = idx
+            .iter()
+            .filter_map(|&i| self.xy.get(i).copied())
+            .collect();
+        if let Some(z) = &mut self.z {
+            *z = idx.iter().filter_map(|&i| z.get(i).copied()).collect();
+        }
+        for c in &mut self.columns {
+            c.values = c.values.pick(&idx);
+        }
+    }
+
+    /// Reverses the order of the positions and their per-vertex values.
+    pub fn reverse(&mut self) {
+        let idx: Vec<usize> = (0..self.len()).rev().collect();
+        self.xy.reverse();
+        if let Some(z) = &mut self.z {
+            z.reverse();
+        }
+        for c in &mut self.columns {
+            c.values = c.values.pick(&idx);
+        }
+    }
+
     /// Removes every per-vertex column and returns them.
     pub fn take_columns(&mut self) -> Vec<Column> {
         std::mem::take(&mut self.columns)
@@ -204,6 +233,16 @@ impl ColumnValues {
     /// True when there are no values.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The values at `idx`, in that order.
+    fn pick(&self, idx: &[usize]) -> ColumnValues {
+        match self {
+            ColumnValues::Numbers(v) => {
+                ColumnValues::Numbers(idx.iter().map(|&i| v.get(i).cloned().flatten()).collect())
+            }
+            ColumnValues::Texts(t) => ColumnValues::Texts(idx.iter().map(|&i| t.get(i)).collect()),
+        }
     }
 }
 

@@ -40,6 +40,7 @@ mod model;
 mod num;
 mod xml;
 
+pub mod fix;
 pub mod geojson;
 pub mod gpx;
 #[cfg(feature = "geojson")]

@@ -18,6 +18,14 @@ use crate::{
 
 use geometry::CoordsSeq;
 
+/// Twice the signed area of a ring (positive when counterclockwise).
+pub(crate) fn signed_area_xy(xy: &[[f64; 2]]) -> f64 {
+    geometry::signed_area(&CoordsSeq {
+        xy,
+        span: Span::default(),
+    })
+}
+
 /// Which rules a check applies.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Profile {
