@@ -6,6 +6,7 @@
 
 mod check;
 mod input;
+mod remote;
 mod render;
 
 use std::io::{self, BufWriter, Read, Write};
@@ -41,6 +42,68 @@ enum Command {
     /// repeated positions, create missing groups) and write the result; each fix is
     /// reported.
     Fix(ConvertArgs),
+    /// Add a file's features to a MapHub map (checked, converted and, when too large,
+    /// split first).
+    Append {
+        #[command(flatten)]
+        send: remote::SendArgs,
+        /// The map's id.
+        #[arg(long = "map")]
+        map_id: u64,
+        /// Put everything appended into a new group with this title.
+        #[arg(long)]
+        new_group: Option<String>,
+        #[command(flatten)]
+        server: remote::ServerArgs,
+    },
+    /// Create a MapHub map from a file.
+    Upload {
+        #[command(flatten)]
+        send: remote::SendArgs,
+        /// Who may see the map.
+        #[arg(long, value_enum)]
+        visibility: VisibilityArg,
+        /// The map's title.
+        #[arg(long)]
+        title: Option<String>,
+        /// The map's description.
+        #[arg(long)]
+        description: Option<String>,
+        /// The URL name to ask for.
+        #[arg(long)]
+        short_name: Option<String>,
+        #[command(flatten)]
+        server: remote::ServerArgs,
+    },
+    /// List the maps the API key can see.
+    Maps {
+        #[command(flatten)]
+        server: remote::ServerArgs,
+    },
+    /// Download a map (its GeoJSON with `-o`).
+    Get {
+        /// The map's id.
+        map_id: u64,
+        /// Write the map's GeoJSON here.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        server: remote::ServerArgs,
+    },
+    /// Redraw a map's preview image (MapHub allows once per 5 minutes).
+    RefreshImage {
+        /// The map's id.
+        map_id: u64,
+        #[command(flatten)]
+        server: remote::ServerArgs,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum VisibilityArg {
+    Public,
+    Unlisted,
+    Private,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -90,7 +153,7 @@ struct CheckArgs {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum OutputFormat {
+pub(crate) enum OutputFormat {
     Human,
     Json,
 }
@@ -177,6 +240,41 @@ fn main() -> ExitCode {
             args.fix = true;
             convert(args)
         }
+        Command::Append {
+            send,
+            map_id,
+            new_group,
+            server,
+        } => remote::append(&server, &send, map_id, new_group),
+        Command::Upload {
+            send,
+            visibility,
+            title,
+            description,
+            short_name,
+            server,
+        } => {
+            let visibility = match visibility {
+                VisibilityArg::Public => geonorm_upload::Visibility::Public,
+                VisibilityArg::Unlisted => geonorm_upload::Visibility::Unlisted,
+                VisibilityArg::Private => geonorm_upload::Visibility::Private,
+            };
+            let args = geonorm_upload::UploadArgs {
+                file_type: geonorm_upload::FileType::Geojson,
+                visibility,
+                title,
+                description,
+                short_name,
+            };
+            remote::upload(&server, &send, args)
+        }
+        Command::Maps { server } => remote::maps(&server),
+        Command::Get {
+            map_id,
+            output,
+            server,
+        } => remote::get(&server, map_id, output.as_deref()),
+        Command::RefreshImage { map_id, server } => remote::refresh_image(&server, map_id),
     };
     match result {
         Ok(code) => code,

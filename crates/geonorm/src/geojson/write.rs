@@ -65,6 +65,11 @@ impl<W: Write> Writer<W> {
         }
     }
 
+    /// The output so far.
+    pub fn get_ref(&self) -> &W {
+        &self.out
+    }
+
     /// Writes one feature of the collection.
     pub fn write_feature(&mut self, f: &Feature) -> Result<()> {
         self.buf.clear();

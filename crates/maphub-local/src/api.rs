@@ -1,0 +1,801 @@
+//! The MapHub endpoints, the control endpoints and fault injection.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::TcpStream;
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use geonorm::{Document, Format, Group, GroupId, GROUP_PATH_SEPARATOR};
+use serde_json::{json, Map, Value};
+
+use crate::http::{self, Body, Head, Response};
+use crate::store::{self, StoredMap};
+use crate::{DropAfterBody, Faults, RequestLog, Shared};
+
+/// The largest body a control endpoint accepts.
+pub(crate) const CONTROL_BODY_LIMIT: u64 = 1024 * 1024;
+
+/// How often `map/refresh_image` may be called per map.
+const REFRESH_INTERVAL: Duration = Duration::from_secs(5 * 60);
+
+/// What changes while a server runs.
+pub(crate) struct State {
+    pub faults: Faults,
+    pub maps: BTreeMap<u64, StoredMap>,
+    pub log: Vec<RequestLog>,
+    next_id: u64,
+    last_refresh: HashMap<u64, Instant>,
+}
+
+impl State {
+    pub fn new(faults: Faults, maps: BTreeMap<u64, StoredMap>) -> State {
+        let next_id = maps.keys().next_back().map_or(1, |id| id.saturating_add(1));
+        State {
+            faults,
+            maps,
+            log: Vec::new(),
+            next_id,
+            last_refresh: HashMap::new(),
+        }
+    }
+}
+
+/// The endpoints.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Endpoint {
+    List,
+    Get,
+    Upload,
+    Append,
+    Update,
+    RefreshImage,
+}
+
+impl Endpoint {
+    fn from_name(name: &str) -> Option<Endpoint> {
+        Some(match name {
+            "map/list" => Endpoint::List,
+            "map/get" => Endpoint::Get,
+            "map/upload" => Endpoint::Upload,
+            "map/append" => Endpoint::Append,
+            "map/update" => Endpoint::Update,
+            "map/refresh_image" => Endpoint::RefreshImage,
+            _ => return None,
+        })
+    }
+
+    /// Whether the arguments come in the `MapHub-API-Arg` header (the body being a file).
+    fn args_in_header(self) -> bool {
+        matches!(self, Endpoint::Upload | Endpoint::Append)
+    }
+}
+
+/// An error answer: HTTP `status` with `{"error": message}`.
+struct ApiError {
+    status: u16,
+    message: String,
+}
+
+/// MapHub's way: HTTP 200 with an `error` member.
+fn fail<T>(message: impl Into<String>) -> Result<T, ApiError> {
+    Err(ApiError {
+        status: 200,
+        message: message.into(),
+    })
+}
+
+/// What a request is, once read.
+struct ApiRequest<'a> {
+    method: &'a str,
+    endpoint: Option<Endpoint>,
+    authorized: bool,
+    /// The parsed arguments, or why they could not be parsed.
+    args: Result<Map<String, Value>, String>,
+    body: &'a Body,
+}
+
+/// What the faults make of a request.
+enum Action {
+    Normal,
+    Drop(DropAfterBody),
+    Status(u16),
+}
+
+/// Answers one API request: logs it, applies the faults, carries it out.
+pub(crate) fn serve(shared: &Shared, head: &Head, body: &Body, stream: &mut TcpStream) {
+    let name = head
+        .path
+        .strip_prefix("/api/1/")
+        .unwrap_or(&head.path)
+        .to_owned();
+    let endpoint = head
+        .path
+        .strip_prefix("/api/1/")
+        .and_then(Endpoint::from_name);
+    let authorized = authorized(head, &shared.settings.api_key);
+    let args = match endpoint {
+        Some(e) if e.args_in_header() => header_args(head),
+        _ if body.too_large => Err("the body was too large to be read".to_owned()),
+        _ => body_args(&body.bytes),
+    };
+    let (action, delay) = {
+        let mut state = shared.lock();
+        state.log.push(RequestLog {
+            endpoint: name,
+            api_arg: args.as_ref().ok().map(|m| Value::Object(m.clone())),
+            body_bytes: body.len,
+            authorized,
+        });
+        let faults = &mut state.faults;
+        let action = if let Some(drop) = faults.drop_after_body.take() {
+            Action::Drop(drop)
+        } else if faults.status_503 > 0 {
+            faults.status_503 -= 1;
+            Action::Status(503)
+        } else if faults.fail_after == Some(0) {
+            Action::Status(500)
+        } else {
+            Action::Normal
+        };
+        (action, faults.delay_ms)
+    };
+    if delay > 0 {
+        thread::sleep(Duration::from_millis(delay));
+    }
+    let request = ApiRequest {
+        method: &head.method,
+        endpoint,
+        authorized,
+        args,
+        body,
+    };
+    match action {
+        Action::Drop(DropAfterBody::Apply) => {
+            let _ = carry_out(shared, &request);
+            http::drop_connection(stream);
+        }
+        Action::Drop(DropAfterBody::Discard) => http::drop_connection(stream),
+        Action::Status(status) => Response::empty(status).send(stream),
+        Action::Normal => carry_out(shared, &request).send(stream),
+    }
+}
+
+/// Carries a request out; a success counts down `fail_after`.
+fn carry_out(shared: &Shared, request: &ApiRequest<'_>) -> Response {
+    match execute(shared, request) {
+        Ok(value) => {
+            let mut state = shared.lock();
+            if let Some(n) = state.faults.fail_after {
+                state.faults.fail_after = Some(n.saturating_sub(1));
+            }
+            Response::json(200, &Value::Object(value))
+        }
+        Err(e) => Response::error(e.status, &e.message),
+    }
+}
+
+fn execute(shared: &Shared, request: &ApiRequest<'_>) -> Result<Map<String, Value>, ApiError> {
+    let Some(endpoint) = request.endpoint else {
+        return Err(ApiError {
+            status: 404,
+            message: "Unknown endpoint".into(),
+        });
+    };
+    if request.method != "POST" {
+        return Err(ApiError {
+            status: 405,
+            message: "Method not allowed: API calls are POST requests".into(),
+        });
+    }
+    if !request.authorized {
+        return fail("Invalid API key");
+    }
+    if request.body.too_large {
+        return fail(too_large_message(shared.settings.max_upload_bytes));
+    }
+    let args = match &request.args {
+        Ok(args) => args,
+        Err(message) => return fail(message.clone()),
+    };
+    let bytes = &request.body.bytes[..];
+    match endpoint {
+        Endpoint::List => list(shared),
+        Endpoint::Get => get(shared, args),
+        Endpoint::Upload => upload(shared, args, bytes),
+        Endpoint::Append => append(shared, args, bytes),
+        Endpoint::Update => update(shared, args),
+        Endpoint::RefreshImage => refresh_image(shared, args),
+    }
+}
+
+fn too_large_message(limit: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    if limit >= MIB && limit % MIB == 0 {
+        format!("File too large (limit {} MB)", limit / MIB)
+    } else {
+        format!("File too large (limit {limit} bytes)")
+    }
+}
+
+fn authorized(head: &Head, key: &str) -> bool {
+    if key.is_empty() {
+        return false;
+    }
+    let Some(value) = head.header("authorization") else {
+        return false;
+    };
+    let mut parts = value.splitn(2, ' ');
+    let scheme = parts.next().unwrap_or_default();
+    let token = parts.next().unwrap_or_default().trim();
+    scheme.eq_ignore_ascii_case("token") && token == key
+}
+
+fn header_args(head: &Head) -> Result<Map<String, Value>, String> {
+    match head.header("maphub-api-arg") {
+        Some(text) => object_args(text.as_bytes(), "the MapHub-API-Arg header"),
+        None => Err("Missing MapHub-API-Arg header".into()),
+    }
+}
+
+fn body_args(bytes: &[u8]) -> Result<Map<String, Value>, String> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    object_args(bytes, "the request body")
+}
+
+fn object_args(bytes: &[u8], place: &str) -> Result<Map<String, Value>, String> {
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(format!("Invalid arguments: {place} must be a JSON object")),
+        Err(e) => Err(format!("Invalid JSON in {place}: {e}")),
+    }
+}
+
+// ---------------------------------------------------------------- arguments
+
+fn map_id(args: &Map<String, Value>) -> Result<u64, ApiError> {
+    match args.get("map_id") {
+        None | Some(Value::Null) => fail("Missing argument: map_id"),
+        Some(Value::Number(n)) => match n.as_u64() {
+            Some(id) => Ok(id),
+            None => fail("Invalid map_id: it must be a positive integer"),
+        },
+        Some(Value::String(s)) => match s.trim().parse::<u64>() {
+            Ok(id) => Ok(id),
+            Err(_) => fail("Invalid map_id: it must be a positive integer"),
+        },
+        Some(_) => fail("Invalid map_id: it must be a positive integer"),
+    }
+}
+
+fn opt_str(args: &Map<String, Value>, key: &str) -> Result<Option<String>, ApiError> {
+    match args.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => fail(format!("Invalid {key}: it must be a string")),
+    }
+}
+
+fn visibility(args: &Map<String, Value>) -> Result<Option<String>, ApiError> {
+    match opt_str(args, "visibility")? {
+        None => Ok(None),
+        Some(v) if matches!(v.as_str(), "public" | "unlisted" | "private") => Ok(Some(v)),
+        Some(v) => fail(format!(
+            "Invalid visibility \"{v}\": it must be public, unlisted or private"
+        )),
+    }
+}
+
+fn file_type(args: &Map<String, Value>, allowed: &[&str]) -> Result<String, ApiError> {
+    match opt_str(args, "file_type")? {
+        None => fail("Missing argument: file_type"),
+        Some(t) if allowed.contains(&t.as_str()) => Ok(t),
+        Some(t) => fail(format!(
+            "Invalid file_type \"{t}\": it must be one of {}",
+            allowed.join(", ")
+        )),
+    }
+}
+
+/// Reads an uploaded file of `file_type` (`kml` takes KML and KMZ).
+fn read_file(file_type: &str, bytes: &[u8]) -> Result<Document, ApiError> {
+    let expected: &[Format] = match file_type {
+        "kml" => &[Format::Kml, Format::Kmz],
+        "gpx" => &[Format::Gpx],
+        _ => &[Format::GeoJson],
+    };
+    let format = match Format::detect(bytes, None) {
+        Some(f) if expected.contains(&f) => f,
+        Some(f) => {
+            return fail(format!(
+                "Could not read the file as {file_type}: its content is {f}"
+            ))
+        }
+        None => expected[0],
+    };
+    match geonorm::read(format, bytes) {
+        Ok((doc, _)) => Ok(doc),
+        Err(e) => fail(format!("Could not read the file as {file_type}: {e}")),
+    }
+}
+
+// ---------------------------------------------------------------- endpoints
+
+fn not_found() -> ApiError {
+    ApiError {
+        status: 200,
+        message: "Map not found".into(),
+    }
+}
+
+/// Saves the map `id` if the server keeps a data directory.
+fn persist(shared: &Shared, map: &StoredMap) -> Result<(), ApiError> {
+    match &shared.settings.data_dir {
+        Some(dir) => store::save(dir, &shared.settings.base_url, map).map_err(|message| ApiError {
+            status: 200,
+            message,
+        }),
+        None => Ok(()),
+    }
+}
+
+fn list(shared: &Shared) -> Result<Map<String, Value>, ApiError> {
+    let state = shared.lock();
+    let owner: Vec<Value> = state
+        .maps
+        .values()
+        .map(|m| Value::Object(m.summary(&shared.settings.base_url)))
+        .collect();
+    let mut out = Map::new();
+    out.insert("owner".into(), Value::Array(owner));
+    out.insert("editor".into(), json!([]));
+    out.insert("viewer".into(), json!([]));
+    Ok(out)
+}
+
+fn get(shared: &Shared, args: &Map<String, Value>) -> Result<Map<String, Value>, ApiError> {
+    let id = map_id(args)?;
+    let state = shared.lock();
+    let map = state.maps.get(&id).ok_or_else(not_found)?;
+    let mut out = map.object(&shared.settings.base_url);
+    let geojson = map.geojson().or_else(fail)?;
+    out.insert("geojson".into(), geojson);
+    out.insert("images".into(), json!([]));
+    out.insert("markers".into(), json!([]));
+    Ok(out)
+}
+
+fn upload(
+    shared: &Shared,
+    args: &Map<String, Value>,
+    bytes: &[u8],
+) -> Result<Map<String, Value>, ApiError> {
+    let file_type = file_type(args, &["empty", "kml", "gpx", "geojson"])?;
+    let Some(visibility) = visibility(args)? else {
+        return fail("Missing argument: visibility (public, unlisted or private)");
+    };
+    let title = opt_str(args, "title")?.unwrap_or_else(|| "Untitled map".to_owned());
+    let description = opt_str(args, "description")?.unwrap_or_default();
+    let short_name = opt_str(args, "short_name")?.unwrap_or_else(|| slug(&title));
+    let doc = if file_type == "empty" {
+        Document::default()
+    } else {
+        read_file(&file_type, bytes)?
+    };
+    let now = now();
+    let mut state = shared.lock();
+    let id = state.next_id;
+    let Some(next) = id.checked_add(1) else {
+        return fail("Too many maps");
+    };
+    state.next_id = next;
+    let map = StoredMap {
+        id,
+        short_name,
+        title,
+        visibility,
+        description,
+        created_date: now.clone(),
+        modified_date: now,
+        doc,
+    };
+    persist(shared, &map)?;
+    let summary = map.summary(&shared.settings.base_url);
+    state.maps.insert(id, map);
+    Ok(summary)
+}
+
+fn append(
+    shared: &Shared,
+    args: &Map<String, Value>,
+    bytes: &[u8],
+) -> Result<Map<String, Value>, ApiError> {
+    let id = map_id(args)?;
+    let file_type = file_type(args, &["kml", "gpx", "geojson"])?;
+    let new_group = opt_str(args, "new_group")?;
+    if !shared.lock().maps.contains_key(&id) {
+        return Err(not_found());
+    }
+    let add = read_file(&file_type, bytes)?;
+    let mut state = shared.lock();
+    // Changed on a copy, so that nothing changes unless it is saved.
+    let mut map = state.maps.get(&id).ok_or_else(not_found)?.clone();
+    merge(&mut map.doc, add, new_group.as_deref()).or_else(fail)?;
+    map.modified_date = now();
+    commit(shared, &mut state, map)
+}
+
+fn update(shared: &Shared, args: &Map<String, Value>) -> Result<Map<String, Value>, ApiError> {
+    let id = map_id(args)?;
+    let title = opt_str(args, "title")?;
+    let description = opt_str(args, "description")?;
+    let short_name = opt_str(args, "short_name")?;
+    let visibility = visibility(args)?;
+    let doc = match args.get("geojson") {
+        None | Some(Value::Null) => None,
+        Some(value) => {
+            let bytes = match value {
+                Value::String(s) => s.as_bytes().to_vec(),
+                Value::Object(_) => serde_json::to_vec(value).unwrap_or_default(),
+                _ => return fail("Invalid geojson: it must be a GeoJSON object"),
+            };
+            match geonorm::geojson::read(&bytes[..]) {
+                Ok((doc, _)) => Some(doc),
+                Err(e) => return fail(format!("Could not read the geojson: {e}")),
+            }
+        }
+    };
+    let mut state = shared.lock();
+    let mut map = state.maps.get(&id).ok_or_else(not_found)?.clone();
+    if let Some(title) = title {
+        map.title = title;
+    }
+    if let Some(description) = description {
+        map.description = description;
+    }
+    if let Some(short_name) = short_name {
+        map.short_name = short_name;
+    }
+    if let Some(visibility) = visibility {
+        map.visibility = visibility;
+    }
+    if let Some(doc) = doc {
+        map.doc = doc;
+    }
+    map.modified_date = now();
+    commit(shared, &mut state, map)
+}
+
+/// Saves a changed map, then puts it in place; answers its summary.
+fn commit(
+    shared: &Shared,
+    state: &mut State,
+    map: StoredMap,
+) -> Result<Map<String, Value>, ApiError> {
+    persist(shared, &map)?;
+    let summary = map.summary(&shared.settings.base_url);
+    state.maps.insert(map.id, map);
+    Ok(summary)
+}
+
+fn refresh_image(
+    shared: &Shared,
+    args: &Map<String, Value>,
+) -> Result<Map<String, Value>, ApiError> {
+    let id = map_id(args)?;
+    let mut state = shared.lock();
+    let summary = state
+        .maps
+        .get(&id)
+        .ok_or_else(not_found)?
+        .summary(&shared.settings.base_url);
+    let now = Instant::now();
+    if let Some(last) = state.last_refresh.get(&id) {
+        if now.duration_since(*last) < REFRESH_INTERVAL {
+            return fail("Image refresh is limited to once per 5 minutes");
+        }
+    }
+    state.last_refresh.insert(id, now);
+    Ok(summary)
+}
+
+// ---------------------------------------------------------------- merging
+
+/// Hands out group ids not in use: after the largest, or the smallest free one once
+/// the largest possible id is taken.
+struct IdAlloc {
+    next: Option<u64>,
+    used: HashSet<u64>,
+}
+
+impl IdAlloc {
+    fn new(groups: &[Group]) -> IdAlloc {
+        let used: HashSet<u64> = groups.iter().map(|g| g.id.get()).collect();
+        let max = used.iter().copied().max().unwrap_or(0);
+        IdAlloc {
+            next: max.checked_add(1),
+            used,
+        }
+    }
+
+    fn alloc(&mut self) -> Option<GroupId> {
+        let n = match self.next {
+            Some(n) => {
+                self.next = n.checked_add(1);
+                n
+            }
+            // Only as many ids are used as there are groups, so one is free.
+            None => (1..=u64::MAX).find(|n| !self.used.contains(n))?,
+        };
+        self.used.insert(n);
+        GroupId::new(n)
+    }
+}
+
+/// The group and its ancestors, outermost first (a parent cycle or a missing parent
+/// ends the chain).
+fn chain<'a>(by_id: &HashMap<GroupId, &'a Group>, id: GroupId) -> Vec<&'a Group> {
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    let mut next = Some(id);
+    while let Some(gid) = next {
+        if !seen.insert(gid) {
+            break;
+        }
+        let Some(g) = by_id.get(&gid) else { break };
+        out.push(*g);
+        next = g.parent;
+    }
+    out.reverse();
+    out
+}
+
+/// The full title path of every group of `doc`, first group first for a path held twice.
+fn paths(doc: &Document) -> HashMap<String, GroupId> {
+    let by_id: HashMap<GroupId, &Group> = doc.groups.iter().map(|g| (g.id, g)).collect();
+    let mut out = HashMap::new();
+    for g in &doc.groups {
+        out.entry(path_of(&chain(&by_id, g.id))).or_insert(g.id);
+    }
+    out
+}
+
+fn path_of(chain: &[&Group]) -> String {
+    let titles: Vec<&str> = chain.iter().map(|g| g.title.as_str()).collect();
+    titles.join(&GROUP_PATH_SEPARATOR.to_string())
+}
+
+/// Appends the features of `add` to `map`, as `map/append` does.
+///
+/// Groups are matched by their full title path (levels joined by
+/// [`GROUP_PATH_SEPARATOR`]): a group of `add` whose path `map` already has is reused,
+/// not duplicated; a new path gets a fresh id (the largest id in use + 1), its parent
+/// mapped the same way, and each appended feature's group is remapped to the map's group
+/// of that path. This is an assumption about MapHub: that groups sent again are merged
+/// by title. With `new_group`, a new top-level group of that title is created (even if
+/// one of that title exists) and every appended feature goes into it; the groups of
+/// `add` are then not added.
+fn merge(map: &mut Document, add: Document, new_group: Option<&str>) -> Result<(), String> {
+    let mut ids = IdAlloc::new(&map.groups);
+    if let Some(title) = new_group {
+        let id = ids.alloc().ok_or("Too many groups")?;
+        map.groups.push(Group {
+            id,
+            title: title.to_owned(),
+            parent: None,
+            extra: Default::default(),
+        });
+        map.features.extend(add.features.into_iter().map(|mut f| {
+            f.group = Some(id);
+            f
+        }));
+        return Ok(());
+    }
+    let mut known = paths(map);
+    let by_id: HashMap<GroupId, &Group> = add.groups.iter().map(|g| (g.id, g)).collect();
+    let mut remap: HashMap<GroupId, GroupId> = HashMap::new();
+    for g in &add.groups {
+        let chain = chain(&by_id, g.id);
+        let mut parent = None;
+        for depth in 0..chain.len() {
+            let level = chain[depth];
+            let path = path_of(&chain[..=depth]);
+            let id = match known.get(&path) {
+                Some(id) => *id,
+                None => {
+                    let id = ids.alloc().ok_or("Too many groups")?;
+                    map.groups.push(Group {
+                        id,
+                        title: level.title.clone(),
+                        parent,
+                        extra: level.extra.clone(),
+                    });
+                    known.insert(path, id);
+                    id
+                }
+            };
+            remap.entry(level.id).or_insert(id);
+            parent = Some(id);
+        }
+    }
+    map.features.extend(add.features.into_iter().map(|mut f| {
+        f.group = f.group.and_then(|g| remap.get(&g).copied());
+        f
+    }));
+    Ok(())
+}
+
+// ---------------------------------------------------------------- control
+
+/// Answers `POST /_control/faults` and `POST /_control/requests`.
+pub(crate) fn control(shared: &Shared, head: &Head, body: &Body) -> Response {
+    let known = matches!(
+        head.path.as_str(),
+        "/_control/faults" | "/_control/requests"
+    );
+    if !known {
+        return Response::error(404, "Unknown endpoint");
+    }
+    if head.method != "POST" {
+        return Response::error(405, "Method not allowed").with_header("Allow", "POST");
+    }
+    if body.too_large {
+        return Response::error(413, "Body too large");
+    }
+    if head.path == "/_control/requests" {
+        let log = shared.lock().log.clone();
+        return match serde_json::to_value(log) {
+            Ok(v) => Response::json(200, &v),
+            Err(e) => Response::error(500, &e.to_string()),
+        };
+    }
+    let faults = if body.bytes.iter().all(u8::is_ascii_whitespace) {
+        Ok(Faults::default())
+    } else {
+        serde_json::from_slice::<Faults>(&body.bytes)
+    };
+    match faults {
+        Ok(faults) => {
+            shared.lock().faults = faults;
+            Response::json(200, &json!({ "ok": true }))
+        }
+        Err(e) => Response::error(400, &format!("Invalid faults: {e}")),
+    }
+}
+
+// ---------------------------------------------------------------- helpers
+
+/// A map's default short name: the title in lower-case ASCII letters and digits,
+/// words joined by `-`.
+fn slug(title: &str) -> String {
+    let mut out = String::new();
+    for word in title
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        if out.len() >= 50 {
+            break;
+        }
+        if !out.is_empty() {
+            out.push('-');
+        }
+        out.push_str(&word.to_ascii_lowercase());
+    }
+    if out.is_empty() {
+        "map".to_owned()
+    } else {
+        out
+    }
+}
+
+/// The current time as `YYYY-MM-DDTHH:MM:SSZ`.
+fn now() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (y, m, d) = civil_from_days(i64::try_from(secs / 86_400).unwrap_or(0));
+    let rem = secs % 86_400;
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// The proleptic Gregorian date `days` after 1970-01-01 (H. Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+        assert_eq!(civil_from_days(-1), (1969, 12, 31));
+        assert_eq!(now().len(), 20);
+    }
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slug("My Trip, 2024!"), "my-trip-2024");
+        assert_eq!(slug("Ölberg"), "lberg");
+        assert_eq!(slug("***"), "map");
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(
+            too_large_message(15 * 1024 * 1024),
+            "File too large (limit 15 MB)"
+        );
+        assert_eq!(too_large_message(1000), "File too large (limit 1000 bytes)");
+    }
+
+    fn group(id: u64, title: &str, parent: Option<u64>) -> Group {
+        Group {
+            id: GroupId::new(id).expect("positive"),
+            title: title.into(),
+            parent: parent.and_then(GroupId::new),
+            extra: Default::default(),
+        }
+    }
+
+    #[test]
+    fn merging_by_path() {
+        let mut map = Document::default();
+        map.groups.push(group(5, "A", None));
+        let mut add = Document::default();
+        add.groups.push(group(1, "B", Some(2)));
+        add.groups.push(group(2, "A", None));
+        add.groups.push(group(3, "C", Some(3))); // a cycle of its own
+        add.features.push(geonorm::Feature {
+            group: GroupId::new(1),
+            ..Default::default()
+        });
+        add.features.push(geonorm::Feature {
+            group: GroupId::new(9),
+            ..Default::default()
+        });
+        merge(&mut map, add.clone(), None).expect("merged");
+        merge(&mut map, add, None).expect("merged");
+        let titles: Vec<(u64, String)> = paths(&map)
+            .into_iter()
+            .map(|(p, id)| (id.get(), p))
+            .collect::<BTreeMap<_, _>>()
+            .into_iter()
+            .collect();
+        assert_eq!(
+            titles,
+            vec![
+                (5, "A".to_owned()),
+                (6, format!("A{GROUP_PATH_SEPARATOR}B")),
+                (7, "C".to_owned())
+            ]
+        );
+        assert_eq!(map.features.len(), 4);
+        assert_eq!(map.features[0].group, GroupId::new(6));
+        assert_eq!(map.features[1].group, None);
+    }
+
+    #[test]
+    fn ids_after_the_largest() {
+        let mut ids = IdAlloc::new(&[group(u64::MAX, "x", None), group(1, "y", None)]);
+        assert_eq!(ids.alloc(), GroupId::new(2));
+        assert_eq!(ids.alloc(), GroupId::new(3));
+    }
+}

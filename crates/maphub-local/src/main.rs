@@ -1,0 +1,60 @@
+//! `maphub-local`: runs a local MapHub-compatible API server until killed.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use maphub_local::{Config, Server};
+
+/// A local MapHub-compatible API server, for tests and for trying geonorm offline.
+#[derive(Parser, Debug)]
+#[command(name = "maphub-local", version, about)]
+struct Args {
+    /// The port to listen on, on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// The API key clients must send [default: $MAPHUB_API_KEY].
+    #[arg(long, value_name = "KEY")]
+    api_key: Option<String>,
+    /// A directory to keep the maps in (one map-<id>.json each); without it maps live
+    /// in memory only.
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// The largest request body accepted, in bytes.
+    #[arg(long, value_name = "N", default_value_t = geonorm::MAPHUB_MAX_UPLOAD_BYTES)]
+    max_upload_bytes: u64,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let api_key = args
+        .api_key
+        .or_else(|| std::env::var("MAPHUB_API_KEY").ok())
+        .filter(|k| !k.is_empty());
+    let Some(api_key) = api_key else {
+        eprintln!("maphub-local: no API key: pass --api-key KEY or set MAPHUB_API_KEY");
+        return ExitCode::from(2);
+    };
+    let config = Config {
+        api_key,
+        data_dir: args.data,
+        max_upload_bytes: args.max_upload_bytes,
+        ..Config::default()
+    };
+    let server = match Server::start(config, args.port) {
+        Ok(server) => server,
+        Err(e) => {
+            eprintln!("maphub-local: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    // If nobody reads stdout, keep serving anyway.
+    let _ = writeln!(stdout, "maphub-local listening on {}", server.url())
+        .and_then(|()| stdout.flush());
+    drop(stdout);
+    loop {
+        std::thread::park();
+    }
+}
