@@ -1,7 +1,8 @@
 //! Sending a document in chunks exactly once, across failures.
 //!
 //! A journal next to the input records each chunk: pending, sent (the answer never
-//! came, so it may or may not have landed) or confirmed, with the server's answer.
+//! came, so it may or may not have landed) or confirmed, with the server's answer. It
+//! is removed once every chunk is confirmed.
 //! After a failure, `--resume` continues from the first chunk not confirmed. A chunk
 //! whose fate is unknown is checked against the map before it is sent again: if the
 //! map grew by exactly that chunk, it landed; if not at all, it is sent; anything else
@@ -300,6 +301,10 @@ pub fn send(
                 break;
             }
         }
+    }
+    // A finished send needs no journal: what it recorded is in the outcome.
+    if error.is_none() && journal.complete() {
+        let _ = std::fs::remove_file(journal_path);
     }
     Ok(SendOutcome {
         map,
