@@ -94,14 +94,18 @@ impl Input {
         })
     }
 
-    /// The whole text, for turning byte offsets into lines and columns.
-    pub fn bytes(&self) -> io::Result<std::borrow::Cow<'_, [u8]>> {
+    /// The text diagnostics point into (the file, or the KML inside a KMZ), from its
+    /// first byte.
+    pub fn text_reader(&self) -> io::Result<Box<dyn BufRead + '_>> {
         if let Some(shown) = &self.shown {
-            return Ok(shown[..].into());
+            return Ok(Box::new(&shown[..]));
         }
         match &self.source {
-            Source::File(p) => std::fs::read(p).map(Into::into),
-            Source::Stdin(b) => Ok(b[..].into()),
+            Source::File(p) => Ok(Box::new(BufReader::with_capacity(
+                256 * 1024,
+                File::open(p)?,
+            ))),
+            Source::Stdin(b) => Ok(Box::new(&b[..])),
         }
     }
 }

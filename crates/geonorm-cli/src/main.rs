@@ -26,6 +26,9 @@ use crate::render::Renderer;
     about = "Read, check and convert KML, GPX and GeoJSON for MapHub"
 )]
 struct Cli {
+    /// Threads to use (default: all cores).
+    #[arg(short = 'j', long, global = true)]
+    threads: Option<usize>,
     #[command(subcommand)]
     command: Command,
 }
@@ -232,6 +235,14 @@ struct InfoArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let threads = cli
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    // Only fails when a pool exists already, which cannot happen this early.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global();
     let result = match cli.command {
         Command::Convert(args) => convert(args),
         Command::Info(args) => info(args),
@@ -361,8 +372,64 @@ fn read_input(
     }
 }
 
+/// GeoJSON to GeoJSON into a file: streamed, in batches on every thread, into a
+/// temporary file renamed into place only when the whole input was read.
+fn convert_streaming(
+    args: &ConvertArgs,
+    input: Input,
+    output: &std::path::Path,
+    renderer: &Renderer,
+) -> anyhow::Result<ExitCode> {
+    let tmp = output.with_extension("geonorm-tmp");
+    let file = std::fs::File::create(&tmp)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", tmp.display()))?;
+    let opts = geonorm::geojson::WriteOptions {
+        precision: args.precision,
+        keep_root: false,
+    };
+    let mut out = BufWriter::with_capacity(1 << 20, file);
+    let threads = rayon::current_num_threads();
+    let result = geonorm::geojson::convert(input.reader()?, &mut out, &opts, threads);
+    let result = result.and_then(|d| out.flush().map(|()| d).map_err(Error::from));
+    match result {
+        Ok(mut diags) => {
+            std::fs::rename(&tmp, output)?;
+            sort_by_position(&mut diags);
+            renderer.diagnostics(&input, &diags)?;
+            Ok(exit_for(&diags))
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            match e {
+                Error::Syntax { .. } | Error::NotFormat { .. } => {
+                    renderer.fatal(&input, Format::GeoJson, &e)?;
+                    Ok(ExitCode::from(1))
+                }
+                other => Err(other.into()),
+            }
+        }
+    }
+}
+
 fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     let renderer = Renderer::new(args.format == OutputFormat::Json);
+    // GeoJSON to GeoJSON into a file needs no document in memory.
+    if let Some(output) = &args.output {
+        let to = args
+            .to
+            .map(Format::from)
+            .or_else(|| Format::from_path(output))
+            .unwrap_or(Format::GeoJson);
+        // Standard input can be read only once: only files take this path.
+        let is_file = args.input.input != std::path::Path::new("-");
+        if to == Format::GeoJson && is_file && !args.fix && !args.keep_root {
+            let input = Input::open(&args.input.input)?;
+            let from = args.input.from.map(Format::from).or_else(|| input.detect());
+            if from == Some(Format::GeoJson) {
+                return convert_streaming(&args, input, output, &renderer);
+            }
+        }
+    }
     let (input, mut doc, mut diags, _) = match read_input(&args.input, &renderer)? {
         Ok(read) => read,
         Err(code) => return Ok(code),

@@ -3,9 +3,9 @@
 //! only when there is something to point at.
 
 use std::collections::BTreeMap;
-use std::io::{self, Write};
+use std::io::{self, BufRead, Write};
 
-use geonorm::{Code, Diagnostic, Document, Error, Format, LineIndex, MAPHUB_MAX_UPLOAD_BYTES};
+use geonorm::{Code, Diagnostic, Document, Error, Format, MAPHUB_MAX_UPLOAD_BYTES};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -101,45 +101,67 @@ impl Renderer {
     }
 }
 
-/// Line starts of the input, built only when some diagnostic has a span.
-struct Located<'a> {
-    text: Option<(std::borrow::Cow<'a, [u8]>, LineIndex)>,
-    /// The last position worked out (offset, line, column): diagnostics come in source
-    /// order, so the next column is counted on from here rather than from the start of
-    /// the line, which would cost the square of the line's length on a one-line file.
-    last: std::cell::Cell<(usize, usize, usize)>,
+/// Line and column of every diagnostic's position, found in one pass over the input
+/// (read again from the file, a buffer at a time: a 150 MB file is not held in memory
+/// to place a handful of diagnostics).
+struct Located {
+    at: Vec<(usize, (usize, usize))>,
 }
 
-impl<'a> Located<'a> {
-    fn new(input: &'a Input, diags: &[Diagnostic]) -> io::Result<Self> {
-        let last = std::cell::Cell::new((0, 1, 1));
-        if diags.iter().all(|d| d.span.is_none()) {
-            return Ok(Located { text: None, last });
+impl Located {
+    fn new(input: &Input, diags: &[Diagnostic]) -> io::Result<Self> {
+        let mut offsets: Vec<usize> = diags
+            .iter()
+            .filter_map(|d| d.span.map(|s| s.start))
+            .collect();
+        if offsets.is_empty() {
+            return Ok(Located { at: Vec::new() });
         }
-        let bytes = input.bytes()?;
-        let index = LineIndex::new(&bytes);
-        Ok(Located {
-            text: Some((bytes, index)),
-            last,
-        })
+        offsets.sort_unstable();
+        offsets.dedup();
+        let mut r = input.text_reader()?;
+        let mut at = Vec::with_capacity(offsets.len());
+        let (mut pos, mut line, mut col) = (0usize, 1usize, 1usize);
+        let chars = |s: &[u8]| s.iter().filter(|&&b| (b & 0xC0) != 0x80).count();
+        for target in offsets {
+            while pos < target {
+                let buf = r.fill_buf()?;
+                if buf.is_empty() {
+                    break;
+                }
+                let take = buf.len().min(target - pos);
+                let seg = &buf[..take];
+                match memchr_last_newline(seg) {
+                    Some(nl) => {
+                        line += seg.iter().filter(|&&b| b == b'\n').count();
+                        col = 1 + chars(&seg[nl + 1..]);
+                    }
+                    None => col += chars(seg),
+                }
+                r.consume(take);
+                pos += take;
+            }
+            at.push((target, (line, col)));
+        }
+        Ok(Located { at })
     }
 
     fn line_col(&self, d: &Diagnostic) -> (Option<usize>, Option<usize>) {
-        let (Some((bytes, index)), Some(span)) = (&self.text, d.span) else {
+        let Some(span) = d.span else {
             return (None, None);
         };
-        let offset = span.start.min(bytes.len());
-        let (prev_offset, prev_line, prev_col) = self.last.get();
-        let between = bytes.get(prev_offset..offset).unwrap_or_default();
-        let (line, col) = if offset >= prev_offset && !between.contains(&b'\n') {
-            let chars = between.iter().filter(|&&b| (b & 0xC0) != 0x80).count();
-            (prev_line, prev_col + chars)
-        } else {
-            index.line_col(bytes, offset)
-        };
-        self.last.set((offset, line, col));
-        (Some(line), Some(col))
+        match self.at.binary_search_by_key(&span.start, |(o, _)| *o) {
+            Ok(i) => {
+                let (l, c) = self.at[i].1;
+                (Some(l), Some(c))
+            }
+            Err(_) => (None, None),
+        }
     }
+}
+
+fn memchr_last_newline(s: &[u8]) -> Option<usize> {
+    s.iter().rposition(|&b| b == b'\n')
 }
 
 #[derive(Serialize)]

@@ -302,3 +302,26 @@ fn fuzz_regressions_read_without_a_panic() {
     }
     assert!(n >= 3);
 }
+
+#[test]
+fn streaming_convert_matches_read_then_write_on_any_thread_count() {
+    for f in [
+        "geojson/maphub/alps-trip.geojson",
+        "geojson/georust-countries.geojson",
+        "geojson/crafted/messy.geojson",
+    ] {
+        let bytes = fs::read(testdata(f)).expect("read");
+        let (doc, _) = geojson::read(&bytes[..]).expect("reads");
+        let mut want = Vec::new();
+        geojson::write(&doc, &mut want, &WriteOptions::default()).expect("writes");
+        for threads in [1, 2, 4] {
+            let mut got = Vec::new();
+            geojson::convert(&bytes[..], &mut got, &WriteOptions::default(), threads)
+                .expect("converts");
+            assert!(
+                got == want,
+                "{f} with {threads} threads differs from read + write"
+            );
+        }
+    }
+}

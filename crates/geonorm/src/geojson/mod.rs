@@ -2,9 +2,12 @@
 //! `description`, `group` (an id into the top-level `groups` array of `{title, id}`),
 //! simplestyle keys, and togeojson's `coordinateProperties` for per-vertex values.
 
+mod convert;
 mod read;
 mod scan;
 mod write;
+
+pub use convert::convert;
 
 pub use read::{read, Item, Reader};
 pub use write::{write, WriteOptions, Writer};

@@ -21,6 +21,25 @@ use crate::{
     Time, GROUP_PATH_SEPARATOR, MAX_GROUP_DEPTH,
 };
 
+/// What [`Reader::next_raw`] yields.
+pub(crate) enum Raw {
+    Group(Group),
+    /// A feature already parsed (the root Feature of a single-feature file).
+    Feature(Box<Feature>),
+    /// A feature's bytes, at this range of the batch, from this place in the source.
+    Unit(Origin, std::ops::Range<usize>),
+}
+
+/// Parses one feature's bytes (as [`Reader`] does) for the parallel converter.
+pub(crate) fn parse_unit_feature(
+    unit: &[u8],
+    origin: Origin,
+    groups: &GroupIndex,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<Option<Feature>> {
+    read_feature(unit, origin, groups, diags)
+}
+
 /// What a streaming reader yields.
 // Features are nearly every item, so boxing them would cost an allocation per feature to
 // shrink the rare group.
@@ -95,6 +114,11 @@ impl<R: BufRead> Reader<R> {
             unit: Vec::new(),
             groups: GroupIndex::default(),
         }
+    }
+
+    /// How features may name groups, as far as `groups` has been read.
+    pub(crate) fn group_index(&self) -> &GroupIndex {
+        &self.groups
     }
 
     /// Diagnostics met so far.
@@ -312,6 +336,42 @@ impl<R: BufRead> Reader<R> {
             }
         }
         Ok(())
+    }
+
+    /// The next group, or the next feature's raw bytes appended to `batch` (with
+    /// where they start in the source), without parsing the feature: the parallel
+    /// converter parses batches of them on several threads.
+    pub(crate) fn next_raw(&mut self, batch: &mut Vec<u8>) -> Result<Option<Raw>> {
+        loop {
+            if let Some(Item::Group(g)) = self.pending.pop_front() {
+                return Ok(Some(Raw::Group(g)));
+            }
+            if let Some(Item::Feature(f)) = self.pending.pop_front() {
+                return Ok(Some(Raw::Feature(Box::new(f))));
+            }
+            match self.state {
+                State::Done => return Ok(None),
+                State::Start => self.start()?,
+                State::Members { first } => self.member(first)?,
+                State::Features { first } => {
+                    self.cur.skip_ws()?;
+                    if self.cur.peek()? == Some(b']') {
+                        self.cur.bump()?;
+                        self.state = State::Members { first: false };
+                        continue;
+                    }
+                    if !first {
+                        self.cur.expect(b',', "`,` or `]` after a feature")?;
+                        self.cur.skip_ws()?;
+                    }
+                    self.state = State::Features { first: false };
+                    let origin = self.cur.origin();
+                    let from = batch.len();
+                    self.cur.read_value(batch)?;
+                    return Ok(Some(Raw::Unit(origin, from..batch.len())));
+                }
+            }
+        }
     }
 
     fn feature_item(&mut self, first: bool) -> Result<Option<Feature>> {
@@ -1034,7 +1094,7 @@ struct GroupsRead {
 }
 
 /// The ways a feature's `group` may name a group besides MapHub's integer id.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct GroupIndex {
     /// Ids as written that were not positive integers (`"group-00"`).
     aliases: HashMap<String, GroupId>,

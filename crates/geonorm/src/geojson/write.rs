@@ -87,6 +87,23 @@ impl<W: Write> Writer<W> {
         Ok(())
     }
 
+    /// Writes features already serialised (by [`feature_bytes`]), `count` of them
+    /// joined by `,\n`.
+    pub(crate) fn write_serialised(&mut self, bytes: &[u8], count: usize) -> Result<()> {
+        if count == 0 {
+            return Ok(());
+        }
+        if self.state == State::New {
+            self.out
+                .write_all(b"{\"type\":\"FeatureCollection\",\"features\":[\n")?;
+            self.state = State::Features;
+        } else {
+            self.out.write_all(b",\n")?;
+        }
+        self.out.write_all(bytes)?;
+        Ok(())
+    }
+
     /// Ends the collection with the document's other members and its groups, and hands
     /// back the output and what could not be written as it was.
     pub fn finish(mut self, meta: &Metadata, groups: &[Group]) -> Result<(W, Vec<Diagnostic>)> {
@@ -379,6 +396,16 @@ fn coordinate_properties(g: Option<&Geometry>) -> Option<Value> {
         obj.insert(name.to_string(), v);
     }
     Some(Value::Object(obj))
+}
+
+/// One feature as the writer writes it.
+pub(crate) fn feature_bytes(
+    buf: &mut Vec<u8>,
+    f: &Feature,
+    precision: Option<u8>,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<()> {
+    feature(buf, f, precision, diags)
 }
 
 fn feature(

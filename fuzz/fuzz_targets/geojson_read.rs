@@ -1,0 +1,20 @@
+//! GeoJSON reader; whatever it reads must write and read back with the same features.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok((doc, _)) = geonorm::geojson::read(data) else {
+        return;
+    };
+    let mut out = Vec::new();
+    geonorm::geojson::write(&doc, &mut out, &Default::default())
+        .expect("GeoJSON writer failed on a document the reader produced");
+    let (again, _) = geonorm::geojson::read(&out[..])
+        .unwrap_or_else(|e| panic!("written GeoJSON does not read back: {e}"));
+    assert_eq!(
+        doc.features.len(),
+        again.features.len(),
+        "GeoJSON round trip changed the feature count"
+    );
+});

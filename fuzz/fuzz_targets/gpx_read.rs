@@ -1,0 +1,16 @@
+//! GPX reader; whatever it reads must write as GPX and read back.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok((doc, _)) = geonorm::gpx::read(data, &Default::default()) else {
+        return;
+    };
+    let mut out = Vec::new();
+    geonorm::gpx::write(&doc, &mut out, &Default::default())
+        .expect("GPX writer failed on a document the reader produced");
+    if let Err(e) = geonorm::gpx::read(&out[..], &Default::default()) {
+        panic!("written GPX does not read back: {e}");
+    }
+});

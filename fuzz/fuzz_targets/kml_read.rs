@@ -1,0 +1,20 @@
+//! KML reader; whatever it reads must write as KML and read back with the same features.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok((doc, _)) = geonorm::kml::read(data) else {
+        return;
+    };
+    let mut out = Vec::new();
+    geonorm::kml::write(&doc, &mut out, &Default::default())
+        .expect("KML writer failed on a document the reader produced");
+    let (again, _) = geonorm::kml::read(&out[..])
+        .unwrap_or_else(|e| panic!("written KML does not read back: {e}"));
+    assert_eq!(
+        doc.features.len(),
+        again.features.len(),
+        "KML round trip changed the feature count"
+    );
+});
