@@ -37,7 +37,8 @@ pub(crate) fn write(buf: &mut Vec<u8>, v: f64, precision: Option<u8>) -> bool {
 /// therefore the shortest. Returns false (writing nothing) when that does not hold.
 fn fixed_point(buf: &mut Vec<u8>, v: f64) -> bool {
     const SCALE: f64 = 1e7;
-    if v.abs() >= 1e6 {
+    // Tiny numbers ryu writes with an exponent (`1e-7`); keep its text for those.
+    if v.abs() >= 1e6 || v.abs() < 1e-3 {
         return false;
     }
     let scaled = (v * SCALE).round();
