@@ -310,22 +310,20 @@ struct Parser {
     frames: Vec<Frame>,
     ns: Namespaces,
     too_deep_reported: bool,
+    /// The groups enclosing the current position, innermost last.
+    innermost: Vec<GroupId>,
 }
 
 impl Parser {
     /// How many groups enclose the current position.
     fn depth(&self) -> usize {
-        self.frames
-            .iter()
-            .filter(|f| matches!(f, Frame::Group { .. }))
-            .count()
+        // Kept as a stack beside the frames: walking the frames each time would cost
+        // the square of the nesting.
+        self.innermost.len()
     }
 
     fn current_group(&self) -> Option<GroupId> {
-        self.frames.iter().rev().find_map(|f| match f {
-            Frame::Group { index, .. } => self.groups.get(*index).map(|g| g.id),
-            _ => None,
-        })
+        self.innermost.last().copied()
     }
 
     fn container_text(&mut self, node: &Node) {
@@ -468,6 +466,7 @@ pub fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
         frames: Vec::new(),
         ns: Namespaces::default(),
         too_deep_reported: false,
+        innermost: Vec::new(),
     };
     let mut buf = Vec::new();
     let mut inner = Vec::new();
@@ -567,6 +566,7 @@ pub fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
                             start: before,
                             content: false,
                         });
+                        p.innermost.push(id);
                     }
                     "Placemark" | "Style" | "StyleMap" | "CascadingStyle" | "Schema" | "name"
                     | "description" | "visibility" | "open" | "address" | "phoneNumber"
@@ -618,6 +618,7 @@ pub fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
                     content,
                 }) = p.frames.pop()
                 {
+                    p.innermost.pop();
                     if !content {
                         p.ctx.diag(
                             Diagnostic::new(Code::KmlEmptyFolder, "a folder is empty")
