@@ -50,7 +50,7 @@ for kind in kml gpx geojson; do
     declare -a names=() cmds=()
     names+=("geonorm convert"); cmds+=("$gn convert $in -o $out/geonorm.geojson")
     case $kind in
-        kml) names+=("ogr2ogr"); cmds+=("ogr2ogr -f GeoJSON $out/ogr.geojson $in")
+        kml) names+=("ogr2ogr"); cmds+=("ogr2ogr -f GeoJSON $out/ogr.geojson $in -nln placemarks -addfields")
              names+=("togeojson 7.1.3"); cmds+=("node $work/tgj.mjs $in $out/tgj.json")
              names+=("gpsbabel"); cmds+=("gpsbabel -i kml -f $in -o geojson -F $out/gpsbabel.json") ;;
         gpx) names+=("ogr2ogr"); cmds+=("ogr2ogr -f GeoJSON $out/ogr.geojson $in waypoints routes tracks -nln gpx -nlt GEOMETRY")
