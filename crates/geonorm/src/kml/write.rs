@@ -111,6 +111,8 @@ struct Writer<'d> {
     track_fields: Vec<(String, &'static str)>,
     /// What could not be written, by description, with a count.
     lost: BTreeMap<String, usize>,
+    /// Empty features given an id so far.
+    empty_ids: usize,
 }
 
 fn properties_to_write(f: &Feature) -> impl Iterator<Item = (&String, &Value)> {
@@ -307,7 +309,21 @@ impl<'d> Writer<'d> {
             Some(Value::String(s)) => self.buf.push_str(&format!(" id=\"{}\"", escape(s))),
             Some(Value::Number(n)) => self.buf.push_str(&format!(" id=\"{n}\"")),
             Some(_) => self.lose("a feature id that is neither text nor a number".into()),
-            None => {}
+            None => {
+                // KML wants an empty Placemark to have an id (so an Update can target
+                // it); give one rather than write an invalid file.
+                let empty = f.geometry.is_none()
+                    && f.title.is_none()
+                    && f.description.is_none()
+                    && f.time.is_none()
+                    && f.style.is_empty()
+                    && f.properties.is_empty();
+                if empty {
+                    self.empty_ids += 1;
+                    self.buf
+                        .push_str(&format!(" id=\"geonorm-empty-{}\"", self.empty_ids));
+                }
+            }
         }
         self.buf.push('>');
         if let Some(t) = &f.title {
@@ -585,6 +601,7 @@ pub fn write<W: Write>(doc: &Document, mut out: W, opts: &WriteOptions) -> Resul
         fields: Vec::new(),
         track_fields: Vec::new(),
         lost: BTreeMap::new(),
+        empty_ids: 0,
     };
     w.collect();
     w.buf.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<kml xmlns=\"http://www.opengis.net/kml/2.2\" xmlns:gx=\"http://www.google.com/kml/ext/2.2\">\n<Document>\n");
