@@ -683,14 +683,18 @@ fn read_bare_geometry(
     diags: &mut Vec<Diagnostic>,
 ) -> Result<Option<Feature>> {
     let span = Span::new(origin.offset, origin.offset + unit.len());
-    Ok(
-        read_geometry(unit, origin, diags)?.map(|(g, extra)| Feature {
-            geometry: Some(g),
-            geometry_extra: extra,
-            span,
-            ..Feature::default()
-        }),
-    )
+    // A geometry that cannot be read still stands for a feature, kept without it (as
+    // its diagnostic says).
+    let (geometry, geometry_extra) = match read_geometry(unit, origin, diags)? {
+        Some((g, extra)) => (Some(g), extra),
+        None => (None, Properties::new()),
+    };
+    Ok(Some(Feature {
+        geometry,
+        geometry_extra,
+        span,
+        ..Feature::default()
+    }))
 }
 
 fn strip_position(e: &serde_json::Error) -> String {
