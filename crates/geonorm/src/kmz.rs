@@ -14,15 +14,17 @@ pub struct Limits {
     /// Largest uncompressed size of the main KML, in bytes.
     pub max_uncompressed: u64,
     /// Largest ratio of uncompressed to compressed size of the main KML. Real KML
-    /// compresses 5 to 20 times; zip bombs, thousands of times.
+    /// compresses 4 to 30 times; zip bombs, thousands of times.
     pub max_ratio: u64,
 }
 
 impl Default for Limits {
+    /// 1 GiB at most, and at most 100 times the compressed size (real KML compresses
+    /// 4 to 30 times): memory for a bomb stays under 100 times the archive's size.
     fn default() -> Self {
         Limits {
             max_uncompressed: 1 << 30,
-            max_ratio: 200,
+            max_ratio: 100,
         }
     }
 }

@@ -69,6 +69,11 @@ pub(crate) struct Namespaces {
 impl Namespaces {
     /// Records `xmlns:p="…"` declarations of an element.
     pub fn declare(&mut self, e: &BytesStart) {
+        // Parsing every element's attributes to find the rare declaration costs more
+        // than a byte search first; and GPX keeps every element anyway.
+        if self.keep_all || memchr::memmem::find(e.attributes_raw(), b"xmlns:").is_none() {
+            return;
+        }
         for a in e.attributes().flatten() {
             if let Some(prefix) = a.key.as_ref().strip_prefix(b"xmlns:") {
                 let uri = a.value.as_ref();
