@@ -98,6 +98,7 @@ pub fn main_kml<R: Read + Seek>(input: R, limits: &Limits) -> Result<(String, Ve
                 .by_index_raw(i)
                 .map_err(zip_error)?
                 .name()
+                .map_err(zip_error)?
                 .to_string(),
         );
     }
@@ -129,7 +130,7 @@ pub fn read<R: Read + Seek>(
     let mut ordered = Vec::with_capacity(archive.len());
     for i in 0..archive.len() {
         let entry = archive.by_index_raw(i).map_err(zip_error)?;
-        ordered.push(entry.name().to_string());
+        ordered.push(entry.name().map_err(zip_error)?.to_string());
     }
     let Some(main) = main_entry(&ordered) else {
         return Err(Error::NotFormat {
