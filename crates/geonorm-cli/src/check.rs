@@ -85,15 +85,32 @@ pub fn run(files: &[PathBuf], opts: &CheckOptions) -> anyhow::Result<Vec<Checked
     results.into_iter().collect()
 }
 
-/// Line and column of each diagnostic, counted once through the text in order.
+/// Line and column of each diagnostic. Diagnostics come in source order, so each is
+/// counted on from the one before instead of from the start of its line (which would
+/// cost the square of a long line's length).
 fn positions(bytes: &[u8], diags: &[Diagnostic]) -> Vec<Option<(usize, usize)>> {
     if diags.iter().all(|d| d.span.is_none()) {
         return vec![None; diags.len()];
     }
     let index = LineIndex::new(bytes);
+    let mut last: Option<(usize, usize, usize)> = None;
     diags
         .iter()
-        .map(|d| d.span.map(|s| index.line_col(bytes, s.start)))
+        .map(|d| {
+            let offset = d.span?.start.min(bytes.len());
+            let here = match last {
+                Some((o, l, c)) if offset >= o && !bytes[o..offset].contains(&b'\n') => (
+                    l,
+                    c + bytes[o..offset]
+                        .iter()
+                        .filter(|&&b| (b & 0xC0) != 0x80)
+                        .count(),
+                ),
+                _ => index.line_col(bytes, offset),
+            };
+            last = Some((offset, here.0, here.1));
+            Some(here)
+        })
         .collect()
 }
 

@@ -25,6 +25,27 @@ pub(crate) struct Rules<'o> {
     pub out: &'o mut Vec<Diagnostic>,
     /// MapHub's dialect: a FeatureCollection may carry `properties`.
     pub maphub: bool,
+    /// Positions with too many decimals so far: a file written with 15 digits has it
+    /// on every position, and one finding per position would bury everything else.
+    pub precision: usize,
+}
+
+/// Precision findings reported one by one before they are only counted.
+const PRECISION_SHOWN: usize = 10;
+
+impl Rules<'_> {
+    /// Reports how many precision findings were only counted.
+    pub(crate) fn finish(&mut self) {
+        if self.precision > PRECISION_SHOWN {
+            self.out.push(Diagnostic::new(
+                Code::GeojsonPrecision,
+                format!(
+                    "{} more positions have coordinates with more than 6 decimal places",
+                    self.precision - PRECISION_SHOWN
+                ),
+            ));
+        }
+    }
 }
 
 impl Rules<'_> {
@@ -468,11 +489,14 @@ impl Rules<'_> {
                     head(c),
                 );
             }
-            if items
+            let precise = items
                 .iter()
                 .take(2)
-                .any(|i| matches!(i.kind, Kind::Num(_, d) if d > 6))
-            {
+                .any(|i| matches!(i.kind, Kind::Num(_, d) if d > 6));
+            if precise {
+                self.precision += 1;
+            }
+            if precise && self.precision <= PRECISION_SHOWN {
                 self.out.push(
                     Diagnostic::new(
                         Code::GeojsonPrecision,

@@ -218,11 +218,13 @@ fn json_rules(bytes: &[u8], profile: Profile, out: &mut Vec<Diagnostic>) {
                     .at(Span::new(at, at + 1)),
                 );
             }
-            geojson::Rules {
+            let mut rules = geojson::Rules {
                 out: &mut *out,
                 maphub: profile.maphub(),
-            }
-            .root(&parsed.root);
+                precision: 0,
+            };
+            rules.root(&parsed.root);
+            rules.finish();
             if profile.maphub()
                 && parsed.root.get("type").and_then(|t| t.as_str()) != Some("FeatureCollection")
             {
