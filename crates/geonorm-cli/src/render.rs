@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, Write};
 
-use geonorm::{Code, Diagnostic, Document, Error, Format, MAPHUB_MAX_UPLOAD_BYTES};
+use geonorm::{Diagnostic, Document, Error, Format, MAPHUB_MAX_UPLOAD_BYTES};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -76,27 +76,7 @@ impl Renderer {
 
     /// Reports input that could not be read at all, as a diagnostic.
     pub fn fatal(&self, input: &Input, format: Format, e: &Error) -> anyhow::Result<()> {
-        let d = match e {
-            Error::Syntax {
-                message, offset, ..
-            } => {
-                let code = if format == Format::GeoJson {
-                    Code::JsonSyntax
-                } else {
-                    Code::XmlSyntax
-                };
-                Diagnostic::new(code, message.clone()).at(geonorm::Span::new(*offset, offset + 1))
-            }
-            other => {
-                let code = match format {
-                    Format::GeoJson => Code::GeojsonRoot,
-                    Format::Kmz => Code::KmzUnreadable,
-                    Format::Gpx => Code::GpxRoot,
-                    Format::Kml => Code::KmlRoot,
-                };
-                Diagnostic::new(code, other.to_string())
-            }
-        };
+        let d = geonorm::validate::fatal_diagnostic(format, e);
         self.diagnostics(input, &[d])
     }
 }

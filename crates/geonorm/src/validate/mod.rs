@@ -159,7 +159,7 @@ pub fn check(bytes: &[u8], path: Option<&Path>, opts: &CheckOptions) -> Report {
             if format != Format::GeoJson
                 || !out.iter().any(|d| d.severity == crate::Severity::Error)
             {
-                out.push(fatal(format, &e));
+                out.push(fatal_diagnostic(format, &e));
             }
             sort(&mut out);
             return Report {
@@ -248,8 +248,9 @@ fn sort(out: &mut [Diagnostic]) {
     out.sort_by_key(|d| d.span.map_or(usize::MAX, |s| s.start));
 }
 
-/// A reader's fatal error as a finding.
-fn fatal(format: Format, e: &Error) -> Diagnostic {
+/// A reader's fatal error (input of `format` that cannot be read at all) as a
+/// finding, with the code for its format.
+pub fn fatal_diagnostic(format: Format, e: &Error) -> Diagnostic {
     match e {
         Error::Syntax {
             message, offset, ..
