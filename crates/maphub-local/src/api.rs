@@ -210,7 +210,7 @@ fn execute(shared: &Shared, request: &ApiRequest<'_>) -> Result<Map<String, Valu
 
 fn too_large_message(limit: u64) -> String {
     const MIB: u64 = 1024 * 1024;
-    if limit >= MIB && limit % MIB == 0 {
+    if limit >= MIB && limit.is_multiple_of(MIB) {
         format!("File too large (limit {} MB)", limit / MIB)
     } else {
         format!("File too large (limit {limit} bytes)")
