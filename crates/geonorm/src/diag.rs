@@ -317,6 +317,33 @@ impl Diagnostic {
     }
 }
 
+/// What a writer could not put in its target format, counted by description, so
+/// that a thousand lost `extensions` make one diagnostic, not a thousand.
+#[derive(Debug, Default)]
+pub(crate) struct Losses(std::collections::BTreeMap<String, usize>);
+
+impl Losses {
+    /// Counts one more loss of `what`.
+    pub(crate) fn add(&mut self, what: String) {
+        *self.0.entry(what).or_default() += 1;
+    }
+
+    /// One `write/not-representable` diagnostic per description, in sorted order.
+    pub(crate) fn into_diagnostics(self, target: &str) -> impl Iterator<Item = Diagnostic> + '_ {
+        self.0.into_iter().map(move |(what, n)| {
+            let times = if n == 1 {
+                String::new()
+            } else {
+                format!(" ({n} times)")
+            };
+            Diagnostic::new(
+                Code::WriteNotRepresentable,
+                format!("{what} has no {target} form; not written{times}"),
+            )
+        })
+    }
+}
+
 /// Byte offset to line and column, built once per source.
 ///
 /// ```

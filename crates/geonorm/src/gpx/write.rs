@@ -6,12 +6,12 @@
 //! are lost), and each one is reported. Groups, styles other than a line's colour,
 //! and properties GPX has no field for are reported too.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 
 use serde_json::Value;
 
 use super::read::GPX_TYPE;
+use crate::diag::Losses;
 use crate::{
     Code, ColumnValues, Coords, Diagnostic, Document, Feature, Geometry, Position, Result, Time,
 };
@@ -59,12 +59,12 @@ struct Writer<'a> {
     opts: &'a WriteOptions,
     buf: String,
     diags: Vec<Diagnostic>,
-    lost: BTreeMap<String, usize>,
+    lost: Losses,
 }
 
 impl Writer<'_> {
     fn lose(&mut self, what: String) {
-        *self.lost.entry(what).or_default() += 1;
+        self.lost.add(what);
     }
 
     fn element(&mut self, name: &str, text: &str) {
@@ -311,7 +311,7 @@ pub fn write<W: Write>(doc: &Document, mut out: W, opts: &WriteOptions) -> Resul
         opts,
         buf: String::with_capacity(64 * 1024),
         diags: Vec::new(),
-        lost: BTreeMap::new(),
+        lost: Losses::default(),
     };
     w.buf.push_str(concat!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n",
@@ -431,17 +431,8 @@ pub fn write<W: Write>(doc: &Document, mut out: W, opts: &WriteOptions) -> Resul
             ),
         ));
     }
-    for (what, n) in std::mem::take(&mut w.lost) {
-        let times = if n == 1 {
-            String::new()
-        } else {
-            format!(" ({n} times)")
-        };
-        w.diags.push(Diagnostic::new(
-            Code::WriteNotRepresentable,
-            format!("{what} has no GPX form; not written{times}"),
-        ));
-    }
+    let lost = std::mem::take(&mut w.lost);
+    w.diags.extend(lost.into_diagnostics("GPX"));
     Ok(w.diags)
 }
 

@@ -2,12 +2,13 @@
 //! (one per distinct style), other properties typed `ExtendedData`, lines with
 //! per-vertex times `gx:Track`s. What KML cannot hold is reported.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 
 use serde_json::Value;
 
 use super::style::kml_color;
+use crate::diag::Losses;
 use crate::{
     Code, Column, ColumnValues, Coords, Diagnostic, Document, Feature, Geometry, GroupId, Position,
     Result, Style, Time,
@@ -110,7 +111,7 @@ struct Writer<'d> {
     fields: Vec<(String, FieldType)>,
     track_fields: Vec<(String, &'static str)>,
     /// What could not be written, by description, with a count.
-    lost: BTreeMap<String, usize>,
+    lost: Losses,
     /// Empty features given an id so far.
     empty_ids: usize,
 }
@@ -124,7 +125,7 @@ fn properties_to_write(f: &Feature) -> impl Iterator<Item = (&String, &Value)> {
 
 impl<'d> Writer<'d> {
     fn lose(&mut self, what: String) {
-        *self.lost.entry(what).or_default() += 1;
+        self.lost.add(what);
     }
 
     fn number(&mut self, v: f64) {
@@ -600,7 +601,7 @@ pub fn write<W: Write>(doc: &Document, mut out: W, opts: &WriteOptions) -> Resul
         styles: Vec::new(),
         fields: Vec::new(),
         track_fields: Vec::new(),
-        lost: BTreeMap::new(),
+        lost: Losses::default(),
         empty_ids: 0,
     };
     w.collect();
@@ -728,16 +729,7 @@ pub fn write<W: Write>(doc: &Document, mut out: W, opts: &WriteOptions) -> Resul
     w.buf.push_str("</Document>\n</kml>\n");
     out.write_all(w.buf.as_bytes())?;
     out.flush()?;
-    for (what, n) in std::mem::take(&mut w.lost) {
-        let times = if n == 1 {
-            String::new()
-        } else {
-            format!(" ({n} times)")
-        };
-        w.diags.push(Diagnostic::new(
-            Code::WriteNotRepresentable,
-            format!("{what} has no KML form; not written{times}"),
-        ));
-    }
+    let lost = std::mem::take(&mut w.lost);
+    w.diags.extend(lost.into_diagnostics("KML"));
     Ok(w.diags)
 }

@@ -39,32 +39,33 @@ impl Seq for CoordsSeq<'_> {
 }
 
 pub(crate) fn position(x: f64, y: f64, at: Span, out: &mut Vec<Diagnostic>) {
+    let lat_ok = (-90.0..=90.0).contains(&y);
+    let lon_ok = (-180.0..=180.0).contains(&x);
+    if lat_ok && lon_ok {
+        return;
+    }
     let swapped = (-90.0..=90.0).contains(&x) && (-180.0..=180.0).contains(&y);
-    if !(-90.0..=90.0).contains(&y) {
-        let mut d = Diagnostic::new(
+    let out_of_range = |code, message: String| {
+        let d = Diagnostic::new(code, message).at(at);
+        if swapped {
+            d.with_help(format!(
+                "[{x}, {y}] looks like latitude, longitude: positions are longitude first"
+            ))
+        } else {
+            d
+        }
+    };
+    if !lat_ok {
+        out.push(out_of_range(
             Code::GeometryLatOutOfRange,
             format!("latitude {y} is outside -90 to 90"),
-        )
-        .at(at);
-        if swapped {
-            d = d.with_help(format!(
-                "[{x}, {y}] looks like latitude, longitude: positions are longitude first"
-            ));
-        }
-        out.push(d);
+        ));
     }
-    if !(-180.0..=180.0).contains(&x) {
-        let mut d = Diagnostic::new(
+    if !lon_ok {
+        out.push(out_of_range(
             Code::GeometryLonOutOfRange,
             format!("longitude {x} is outside -180 to 180"),
-        )
-        .at(at);
-        if swapped {
-            d = d.with_help(format!(
-                "[{x}, {y}] looks like latitude, longitude: positions are longitude first"
-            ));
-        }
-        out.push(d);
+        ));
     }
 }
 
