@@ -138,15 +138,7 @@ impl Writer<'_> {
         for k in WPT_BEFORE_NAME {
             self.field(f, k);
         }
-        if let Some(t) = &f.title {
-            self.element("name", t);
-        }
-        self.field(f, "cmt");
-        if let Some(d) = &f.description {
-            self.element("desc", d);
-        }
-        self.field(f, "src");
-        self.links(f);
+        self.description_elements(f);
         for k in WPT_AFTER_LINKS {
             self.field(f, k);
         }
@@ -166,7 +158,9 @@ impl Writer<'_> {
         }
     }
 
-    fn line_head(&mut self, f: &Feature) {
+    /// `name`, `cmt`, `desc`, `src`, `link`: the order GPX 1.1 gives them in
+    /// waypoints, routes and tracks alike.
+    fn description_elements(&mut self, f: &Feature) {
         if let Some(t) = &f.title {
             self.element("name", t);
         }
@@ -176,6 +170,10 @@ impl Writer<'_> {
         }
         self.field(f, "src");
         self.links(f);
+    }
+
+    fn line_head(&mut self, f: &Feature) {
+        self.description_elements(f);
         self.field(f, "number");
         self.field(f, "type");
         let s = &f.style;
