@@ -22,13 +22,17 @@ impl Span {
 }
 
 /// How bad a finding is. Ordered, so `severity >= Severity::Warning` works.
+///
+/// The principle (docs/diagnostics.md): an error means MapHub would refuse the file or
+/// the map would show something wrong after geonorm's conversion; a repair, or a skip
+/// that loses nothing the map could show, is a warning or an info.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
-    /// Worth knowing; nothing is wrong.
+    /// Worth knowing; nothing is lost.
     Info,
-    /// Something was repaired, dropped or may not show as expected.
+    /// Something was repaired, or dropped that has no place on the map.
     Warning,
-    /// The input breaks a rule; the affected part is lost or wrong.
+    /// MapHub would refuse the file, or the map would show something wrong.
     Error,
 }
 
@@ -90,6 +94,12 @@ codes! {
         "The file is not valid JSON at this position; nothing after it can be read. Fix the syntax (a missing comma, quote or bracket is the usual cause).";
     XmlSyntax = "xml/syntax", Error,
         "The file is not well-formed XML at this position (a tag not closed, a stray `<` or `&`); nothing after it can be read.";
+    XmlInvalidUtf8 = "xml/invalid-utf8", Warning,
+        "Bytes that are not UTF-8 in a file that is UTF-8 (by declaration or by default); each bad sequence is read as U+FFFD, so the text there is changed. Re-save the file as UTF-8, or declare its real encoding in the prolog.";
+    XmlForbiddenChar = "xml/forbidden-char", Warning,
+        "A NUL or another control character that XML 1.0 forbids; it is dropped. Such bytes usually come from a truncated or padded file.";
+    XmlEntityNotExpanded = "xml/entity-not-expanded", Info,
+        "A reference to an entity XML does not define itself (`&nbsp;`, or one declared in the file's DTD); geonorm never expands entities (a DTD can make them explode or fetch files), so the reference is kept in the text as written.";
     KmzUnreadable = "kmz/unreadable", Error,
         "The KMZ cannot be read: not a zip archive, no .kml inside, or its KML expands past the size or ratio limits (a possible zip bomb).";
     GeojsonRoot = "geojson/root", Error,
@@ -132,23 +142,29 @@ codes! {
         "A Point has more than one coordinate tuple; the first is kept.";
     KmlEmptyGeometry = "kml/empty-geometry", Warning,
         "A geometry has no coordinates; the placemark is kept without geometry.";
-    KmlRingNotClosed = "kml/ring-not-closed", Error,
+    KmlRingNotClosed = "kml/ring-not-closed", Warning,
         "A polygon ring does not end at its first position; geonorm closes it by repeating that position.";
     KmlMultipleGeometries = "kml/multiple-geometries", Warning,
         "A Placemark holds more than one geometry, which KML does not allow; they are combined as if in a MultiGeometry.";
     KmlTrackMismatch = "kml/track-mismatch", Warning,
         "A track's `when` and `coord` counts differ (or a per-point array's length differs from the track's); the times (or the array) are dropped, the positions kept.";
+    KmlTrackGap = "kml/track-gap", Info,
+        "An empty `gx:coord` in a track marks a pause (OpenTracks writes them); the track is broken into pieces there. A piece of a single point is no line: it is left out of the track, and said so.";
+    KmlEmptyTime = "kml/empty-time", Info,
+        "An empty `when`, `begin` or `end` gives no time; it is ignored (a track point keeps its position without a time).";
+    KmlLooseArray = "kml/loose-array", Info,
+        "A `gx:SimpleArrayData` (per-point values) stands in the Placemark's ExtendedData rather than inside its `gx:Track`; it is attached to the line's points when it has one value per point, else kept as an array property.";
     KmlUnresolvedStyle = "kml/unresolved-style", Warning,
         "A `styleUrl` names no Style or StyleMap in the document; the placemark gets no shared style.";
     KmlExternalStyle = "kml/external-style", Warning,
         "A `styleUrl` points into another file or the web, which geonorm does not fetch; it is kept as the `styleUrl` property.";
     KmlBadColor = "kml/bad-color", Warning,
         "A colour is not KML's `aabbggrr` hex; that colour is ignored.";
-    KmlMissingSchema = "kml/missing-schema", Error,
+    KmlMissingSchema = "kml/missing-schema", Warning,
         "SchemaData refers to a Schema the document does not define; its values are kept as text.";
-    KmlBadTypedValue = "kml/bad-typed-value", Error,
+    KmlBadTypedValue = "kml/bad-typed-value", Warning,
         "A SimpleData value does not match its Schema field's type; it is kept as text.";
-    KmlDuplicateData = "kml/duplicate-data", Error,
+    KmlDuplicateData = "kml/duplicate-data", Warning,
         "Two ExtendedData values of a placemark have the same name; the first is kept.";
     KmlUnnamedFolder = "kml/unnamed-folder", Info,
         "A Folder or Document has no name; its group is titled \"Untitled folder\".";
@@ -156,7 +172,7 @@ codes! {
         "An element with no place in a MapHub map (NetworkLink, GroundOverlay, ScreenOverlay, PhotoOverlay, Model, Tour, Region…) is skipped; `geonorm info` counts them.";
     KmlIgnoredElement = "kml/ignored-element", Info,
         "Elements that only affect the view in Google Earth (LookAt, Camera, open…) or are unknown are skipped; reported once per name with a count.";
-    KmlTooDeep = "kml/too-deep", Error,
+    KmlTooDeep = "kml/too-deep", Warning,
         "Elements nested deeper than geonorm reads (64 levels inside a Placemark) are skipped.";
     GpxRoot = "gpx/root", Error,
         "The root element is not `<gpx>`; the file is not GPX.";
@@ -202,7 +218,7 @@ codes! {
         "A longitude is outside -180 to 180 degrees. If it would be a valid latitude and the latitude a valid longitude, the two were likely swapped.";
     GeometryShortLine = "geometry/short-line", Error,
         "A line has fewer than two positions.";
-    GeometryDegenerateLine = "geometry/degenerate-line", Error,
+    GeometryDegenerateLine = "geometry/degenerate-line", Warning,
         "A line's positions are all the same: it has no length and will not show.";
     GeometryShortRing = "geometry/short-ring", Error,
         "A polygon ring has fewer than four positions (three corners and the closing one).";
@@ -238,17 +254,17 @@ codes! {
         "The file holds enough vertices or features that MapHub's 2-minute processing limit may stop it (threshold: 1,000,000 vertices or 100,000 features, an estimate from MapHub's limits, not measured against the service). Split it.";
     MaphubCollectionProperties = "maphub/collection-properties", Info,
         "The FeatureCollection has a `properties` member. RFC 7946 §7.1 forbids it, but MapHub's own exports carry one; it is accepted here.";
-    KmlEmptyPlacemark = "kml/empty-placemark", Error,
+    KmlEmptyPlacemark = "kml/empty-placemark", Warning,
         "A Placemark has no content and no `id` (OGC KML 2.2 ATC: an empty object needs an id, for an Update to target).";
     KmlEmptyFolder = "kml/empty-folder", Warning,
         "A Folder or Document has no content (OGC KML 2.2, level 2).";
-    KmlBadFieldType = "kml/bad-field-type", Error,
+    KmlBadFieldType = "kml/bad-field-type", Warning,
         "A Schema's SimpleField has a `type` KML does not define (string, int, uint, short, ushort, float, double, bool).";
-    KmlBadBox = "kml/bad-box", Error,
+    KmlBadBox = "kml/bad-box", Warning,
         "A LatLonBox or LatLonAltBox has north below south, or a value outside the range of latitudes or longitudes.";
-    KmlBadStyleMap = "kml/bad-style-map", Error,
+    KmlBadStyleMap = "kml/bad-style-map", Warning,
         "A StyleMap lacks a `normal` and a `highlight` Pair, or a Pair lacks its key or its style (styleUrl or Style).";
-    KmlLookAtAltitude = "kml/lookat-altitude", Error,
+    KmlLookAtAltitude = "kml/lookat-altitude", Info,
         "A LookAt or Camera has an altitudeMode other than clampToGround but no `altitude`.";
     KmlExternalSchema = "kml/external-schema", Info,
         "SchemaData refers to a Schema in another file, which geonorm does not fetch; its values are kept as text.";

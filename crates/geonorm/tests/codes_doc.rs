@@ -8,7 +8,7 @@ use geonorm::Code;
 
 fn render() -> String {
     let mut s = String::from(
-        "# Diagnostic codes\n\nEvery finding geonorm reports has one of these codes. `geonorm check --explain CODE` prints the same text.\nThis file is generated from the code catalogue (`crates/geonorm/src/diag.rs`) by `crates/geonorm/tests/codes_doc.rs`.\n\n| code | severity | meaning |\n|---|---|---|\n",
+        "# Diagnostic codes\n\nEvery finding geonorm reports has one of these codes. `geonorm check --explain CODE` prints the same text.\nThis file is generated from the code catalogue (`crates/geonorm/src/diag.rs`) by `crates/geonorm/tests/codes_doc.rs`.\n\n## Severity\n\nOne principle sets every code's severity:\n\n- **error**: MapHub would refuse the file, or the map would show something wrong *after* geonorm's conversion (a shape that cannot be drawn, a position that could not be read and is missing, a feature skipped). Errors stop `append` and `upload` unless `--force`.\n- **warning**: geonorm repaired something, or dropped something that has no place on the map or that the file gave twice; the map shows what the file meant, but the file is not as it should be. Each says what was done.\n- **info**: worth knowing, nothing lost: a choice geonorm made (a pause in a track, a misplaced element read where it stands, text kept as written).\n\nA repair or a skip that loses nothing is never an error.\n\n| code | severity | meaning |\n|---|---|---|\n",
     );
     for c in Code::ALL {
         s.push_str(&format!(

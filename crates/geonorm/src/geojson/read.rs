@@ -5,6 +5,7 @@
 //! [`Coords`] without an intermediate `Value` tree). Features are yielded as they are
 //! read, so memory holds one feature at a time.
 
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::io::BufRead;
@@ -559,6 +560,8 @@ struct RawFeature<'a> {
     geometry: Option<&'a RawValue>,
     properties: Option<Value>,
     extra: Properties,
+    /// A member name appeared twice in some object of the feature (geometries aside).
+    duplicate: bool,
 }
 
 impl<'de> serde::Deserialize<'de> for RawFeature<'de> {
@@ -579,24 +582,128 @@ impl<'de> serde::Deserialize<'de> for RawFeature<'de> {
                     geometry: None,
                     properties: None,
                     extra: Map::new(),
+                    duplicate: false,
                 };
+                let dup = Cell::new(false);
                 while let Some(key) = map.next_key::<String>()? {
-                    match key.as_str() {
-                        "type" => raw.ty = Some(map.next_value()?),
-                        "id" => raw.id = Some(map.next_value()?),
-                        "geometry" => raw.geometry = Some(map.next_value()?),
-                        "properties" => raw.properties = Some(map.next_value()?),
+                    let seed = || NoticeDuplicates { duplicate: &dup };
+                    let seen = match key.as_str() {
+                        "type" => raw.ty.replace(map.next_value_seed(seed())?).is_some(),
+                        "id" => raw.id.replace(map.next_value_seed(seed())?).is_some(),
+                        "geometry" => raw.geometry.replace(map.next_value()?).is_some(),
+                        "properties" => raw
+                            .properties
+                            .replace(map.next_value_seed(seed())?)
+                            .is_some(),
                         _ => {
-                            let v = map.next_value()?;
-                            raw.extra.insert(key, v);
+                            let v = map.next_value_seed(seed())?;
+                            raw.extra.insert(key, v).is_some()
                         }
+                    };
+                    if seen {
+                        dup.set(true);
                     }
                 }
+                raw.duplicate = dup.get();
                 Ok(raw)
             }
         }
         d.deserialize_map(V)
     }
+}
+
+/// Reads a JSON value as serde_json's `Value` does (the last of duplicate members
+/// wins, as in `JSON.parse`), noting whether any object in it had a member twice.
+struct NoticeDuplicates<'c> {
+    duplicate: &'c Cell<bool>,
+}
+
+impl<'de> DeserializeSeed<'de> for NoticeDuplicates<'_> {
+    type Value = Value;
+
+    fn deserialize<D: de::Deserializer<'de>>(
+        self,
+        d: D,
+    ) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NoticeDuplicates<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> std::result::Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> std::result::Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> std::result::Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> std::result::Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> std::result::Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+
+    fn visit_string<E>(self, v: String) -> std::result::Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> std::result::Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> std::result::Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Value, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(v) = seq.next_element_seed(NoticeDuplicates {
+            duplicate: self.duplicate,
+        })? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let v = map.next_value_seed(NoticeDuplicates {
+                duplicate: self.duplicate,
+            })?;
+            if out.insert(key, v).is_some() {
+                self.duplicate.set(true);
+            }
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+/// The diagnostic for a member given twice in one object, at the second, as `check`
+/// and `convert` both report it.
+pub(crate) fn duplicate_member(key: &str, at: usize) -> Diagnostic {
+    Diagnostic::new(
+        Code::GeojsonDuplicateMember,
+        format!("member \"{key}\" appears twice in one object; the last one is read"),
+    )
+    .at(Span::new(at, at + 1))
 }
 
 /// Offset of `inner` (a sub-slice of `outer`) within `outer`.
@@ -645,6 +752,14 @@ fn read_feature(
                 .at(span),
             );
             return Ok(None);
+        }
+    }
+    if raw.duplicate {
+        // Rare: find where, with the spanned parser `check` uses, for the same positions.
+        if let Ok(parsed) = crate::json::parse(unit) {
+            for (key, at) in parsed.duplicates {
+                diags.push(duplicate_member(&key, base + at));
+            }
         }
     }
     let mut feature = Feature {

@@ -796,6 +796,7 @@ pub fn read<R: BufRead>(input: R, opts: &ReadOptions) -> Result<(Document, Vec<D
                 .at(Span::new(offset, offset + 1)),
         );
     }
+    ctx.diags.extend(xml.get_mut().findings_mut().diagnostics());
     Ok((
         Document {
             meta,

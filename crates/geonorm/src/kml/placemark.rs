@@ -9,8 +9,8 @@ use super::style::StyleDef;
 use crate::num::json_number;
 use crate::xml::dom::Node;
 use crate::{
-    Code, Column, ColumnValues, Coords, Diagnostic, Feature, Geometry, GroupId, Span, TextColumn,
-    Time,
+    Code, Column, ColumnValues, Coords, Diagnostic, Feature, Geometry, GroupId, Position, Span,
+    TextColumn, Time,
 };
 
 /// Style references of a placemark, resolved once the whole document is read.
@@ -43,6 +43,7 @@ pub(crate) fn read(node: &Node, group: Option<GroupId>, ctx: &mut Ctx) -> (Featu
     };
     let mut pending = PendingStyle::default();
     let mut geometries = Vec::new();
+    let mut loose_arrays = Vec::new();
     if node.children.is_empty() && node.attr("id").is_none() {
         ctx.diag(
             Diagnostic::new(
@@ -74,18 +75,30 @@ pub(crate) fn read(node: &Node, group: Option<GroupId>, ctx: &mut Ctx) -> (Featu
                 pending.inline = ctx.inline_style_map(child)
             }
             "TimeStamp" => {
-                if let Some(when) = child.child_text("when") {
-                    f.time = Some(Time::Instant(when.to_string()));
+                if let Some(when) = child.child("when") {
+                    match when.text.trim() {
+                        "" => empty_time(ctx, when, 1),
+                        t => f.time = Some(Time::Instant(t.to_string())),
+                    }
                 }
             }
             "TimeSpan" => {
-                let begin = child.child_text("begin").map(str::to_string);
-                let end = child.child_text("end").map(str::to_string);
+                let mut bound = |name: &str| {
+                    let n = child.child(name)?;
+                    let t = n.text.trim();
+                    if t.is_empty() {
+                        empty_time(ctx, n, 1);
+                        return None;
+                    }
+                    Some(t.to_string())
+                };
+                let begin = bound("begin");
+                let end = bound("end");
                 if begin.is_some() || end.is_some() {
                     f.time = Some(Time::Span { begin, end });
                 }
             }
-            "ExtendedData" => extended_data(child, &mut f, ctx),
+            "ExtendedData" => extended_data(child, &mut f, ctx, &mut loose_arrays),
             g if GEOMETRIES.contains(&g) => geometries.push(child),
             "Model" | "Region" => {
                 ctx.inspect(child);
@@ -117,10 +130,64 @@ pub(crate) fn read(node: &Node, group: Option<GroupId>, ctx: &mut Ctx) -> (Featu
     if f.time.is_none() {
         f.time = ctx.track_time.take().map(Time::Instant);
     }
+    for (name, values, at) in loose_arrays {
+        attach_array(&mut f, name, values, at, ctx);
+    }
     (f, pending)
 }
 
-fn extended_data(node: &Node, f: &mut Feature, ctx: &mut Ctx) {
+/// Per-point values written in the Placemark's ExtendedData rather than in its track
+/// (some exporters do): they go to the line's points when there is one value per
+/// point, else they stay together as an array property.
+fn attach_array(f: &mut Feature, name: String, values: Vec<String>, at: Span, ctx: &mut Ctx) {
+    let refs: Vec<&str> = values.iter().map(String::as_str).collect();
+    if let Some(Geometry::LineString(line)) = &mut f.geometry {
+        if line.len() == values.len() && line.column(&name).is_none() {
+            let _ = line.set_column(Column {
+                name: name.clone(),
+                values: column_values(&refs),
+            });
+            ctx.diag(
+                Diagnostic::new(
+                    Code::KmlLooseArray,
+                    format!("per-point array `{name}` stands outside the track; attached to its {} points", values.len()),
+                )
+                .at(at),
+            );
+            return;
+        }
+    }
+    let array: Vec<Value> = match column_values(&refs) {
+        ColumnValues::Numbers(ns) => ns
+            .into_iter()
+            .map(|n| n.map_or(Value::Null, Value::Number))
+            .collect(),
+        ColumnValues::Texts(_) => values.into_iter().map(Value::String).collect(),
+    };
+    ctx.diag(
+        Diagnostic::new(
+            Code::KmlLooseArray,
+            format!("per-point array `{name}` stands outside any track with as many points; kept as an array property"),
+        )
+        .at(at),
+    );
+    if f.properties.contains_key(&name) {
+        ctx.diag(
+            Diagnostic::new(
+                Code::KmlDuplicateData,
+                format!("ExtendedData `{name}` appears twice; the first value is kept"),
+            )
+            .at(at),
+        );
+        return;
+    }
+    f.properties.insert(name, Value::Array(array));
+}
+
+/// A `gx:SimpleArrayData` outside a track: its name, values and where it is.
+type LooseArray = (String, Vec<String>, Span);
+
+fn extended_data(node: &Node, f: &mut Feature, ctx: &mut Ctx, arrays: &mut Vec<LooseArray>) {
     let insert = |f: &mut Feature, ctx: &mut Ctx, name: &str, value: Value, at: &Node| {
         // MapHub keys that KML has no element for travel as Data (see the writer).
         if let (Some(v), true) = (
@@ -154,14 +221,17 @@ fn extended_data(node: &Node, f: &mut Feature, ctx: &mut Ctx) {
                     ctx.ignored("Data without name", child.start);
                     continue;
                 };
+                // A Data without a value is how geonorm writes a null (and means no
+                // value anywhere); a value, even empty, is text.
                 let value = match child.child("value") {
-                    Some(v) => v.text.trim().to_string(),
-                    None => child.text.trim().to_string(),
+                    Some(v) => Value::String(v.text.trim().to_string()),
+                    None if child.text.trim().is_empty() => Value::Null,
+                    None => Value::String(child.text.trim().to_string()),
                 };
                 if child.child("displayName").is_some() {
                     ctx.ignored("displayName", child.start);
                 }
-                insert(f, ctx, name, Value::String(value), child);
+                insert(f, ctx, name, value, child);
             }
             "SchemaData" => {
                 let url = child.attr("schemaUrl").unwrap_or("");
@@ -183,6 +253,14 @@ fn extended_data(node: &Node, f: &mut Feature, ctx: &mut Ctx) {
                         )
                         .at(span(child)),
                     );
+                }
+                for arr in child.children_named("SimpleArrayData") {
+                    let name = arr.attr("name").unwrap_or("values").to_string();
+                    let values = arr
+                        .children_named("value")
+                        .map(|v| v.text.trim().to_string())
+                        .collect();
+                    arrays.push((name, values, span(arr)));
                 }
                 for sd in child.children_named("SimpleData") {
                     let Some(name) = sd.attr("name") else {
@@ -276,20 +354,25 @@ fn ring(node: &Node, ctx: &mut Ctx) -> Option<Coords> {
 }
 
 /// A polygon ring whose last position is not its first gets the first repeated, as
-/// KML and GeoJSON both require.
+/// KML and GeoJSON both require: the same in all three ordinates (RFC 7946 §3.1.6),
+/// so a wall whose last corner differs from the first only in altitude is closed too.
 fn closed(mut c: Coords, node: &Node, ctx: &mut Ctx) -> Coords {
     let (Some(first), Some(last)) = (c.get(0), c.get(c.len() - 1)) else {
         return c;
     };
-    if c.len() > 1 && (first.x != last.x || first.y != last.y) {
+    if c.len() < 2 {
+        return c;
+    }
+    let open_2d = first.x != last.x || first.y != last.y;
+    let open_z = !open_2d && first.z != last.z;
+    if open_2d || open_z {
         c.push(first);
-        ctx.diag(
-            Diagnostic::new(
-                Code::KmlRingNotClosed,
-                "a polygon ring does not end where it starts; closed by repeating its first position",
-            )
-            .at(span(node)),
-        );
+        let how = if open_2d {
+            "a polygon ring does not end where it starts; closed by repeating its first position"
+        } else {
+            "a polygon ring ends above or below where it starts (same longitude and latitude, another altitude); closed by repeating its first position"
+        };
+        ctx.diag(Diagnostic::new(Code::KmlRingNotClosed, how).at(span(node)));
     }
     c
 }
@@ -358,20 +441,13 @@ pub(crate) fn geometry(node: &Node, ctx: &mut Ctx) -> Option<Geometry> {
             }
             combine(leaves)
         }
-        "Track" => track(node, ctx),
+        "Track" => tracks(&[node], ctx),
         "MultiTrack" => {
-            let mut parts = Vec::new();
-            for t in node.children_named("Track") {
-                match track(t, ctx) {
-                    Some(Geometry::LineString(c)) => parts.push(c),
-                    Some(Geometry::Point(p)) => parts.push([p].into_iter().collect()),
-                    _ => {}
-                }
-            }
+            let parts: Vec<&Node> = node.children_named("Track").collect();
             if parts.is_empty() {
                 return empty(node, ctx);
             }
-            Some(Geometry::MultiLineString(parts))
+            tracks(&parts, ctx)
         }
         _ => None,
     }
@@ -417,33 +493,109 @@ fn combine(leaves: Vec<Geometry>) -> Option<Geometry> {
     })
 }
 
-/// `gx:Track` (or KML 2.3 `Track`): `when` and `coord` pairs, with per-point arrays
-/// from `gx:SimpleArrayData`.
-fn track(node: &Node, ctx: &mut Ctx) -> Option<Geometry> {
-    let whens: Vec<&str> = node.children_named("when").map(|w| w.text.trim()).collect();
-    let coord_nodes: Vec<&Node> = node.children_named("coord").collect();
-    let mut keep = vec![true; coord_nodes.len()];
-    let mut positions = Vec::with_capacity(coord_nodes.len());
-    for (i, c) in coord_nodes.iter().enumerate() {
-        match coords::parse_gx_coord(&c.text) {
-            Some(p) => positions.push(p),
-            None => {
-                keep[i] = false;
-                ctx.diag(
-                    Diagnostic::new(
-                        Code::KmlBadCoordinates,
-                        format!(
-                            "track coordinate `{}` dropped: not `lon lat [alt]`",
-                            c.text.trim()
-                        ),
-                    )
-                    .at(span(c)),
-                );
+/// `gx:Track` (or KML 2.3 `Track`) or `gx:MultiTrack`: lines where a track has two
+/// points or more between pauses, a point where all of it is one point.
+fn tracks(tracks: &[&Node], ctx: &mut Ctx) -> Option<Geometry> {
+    let mut lines = Vec::new();
+    let mut singles = Vec::new();
+    for t in tracks {
+        for (part, first) in track_parts(t, ctx) {
+            if part.len() >= 2 {
+                lines.push(part);
+            } else {
+                singles.push((part, first));
             }
         }
     }
-    if positions.is_empty() {
-        return empty(node, ctx);
+    if lines.is_empty() {
+        let mut singles = singles.into_iter();
+        let (one, _) = singles.next()?;
+        let p = one.get(0)?;
+        let rest: Vec<Position> = singles.filter_map(|(c, _)| c.get(0)).collect();
+        if rest.is_empty() {
+            ctx.track_time = one.column("times").and_then(|c| match &c.values {
+                ColumnValues::Texts(t) => t.get(0).map(str::to_string),
+                ColumnValues::Numbers(_) => None,
+            });
+            return Some(Geometry::Point(p));
+        }
+        // Only lone points between pauses: the points are what there is.
+        return Some(Geometry::MultiPoint(
+            std::iter::once(p).chain(rest).collect(),
+        ));
+    }
+    for (part, first) in singles {
+        let at = part
+            .get(0)
+            .map_or(String::new(), |p| format!(" ({}, {})", p.x, p.y));
+        ctx.diag(
+            Diagnostic::new(
+                Code::KmlTrackGap,
+                format!("a piece of track between pauses has a single point{at}, which is no line; left out of the track"),
+            )
+            .at(first),
+        );
+    }
+    Some(match lines.len() {
+        1 => Geometry::LineString(lines.remove(0)),
+        _ => Geometry::MultiLineString(lines),
+    })
+}
+
+/// The pieces of one track, cut at pauses (an empty `gx:coord`, as OpenTracks writes
+/// them), each with its per-point times and arrays, and the span of its first point.
+fn track_parts(node: &Node, ctx: &mut Ctx) -> Vec<(Coords, Span)> {
+    let whens: Vec<&Node> = node.children_named("when").collect();
+    let coord_nodes: Vec<&Node> = node.children_named("coord").collect();
+    // For each piece, the indices of its points among the `coord`s.
+    let mut pieces: Vec<Vec<(usize, Position)>> = vec![Vec::new()];
+    let mut pauses = 0;
+    let mut first_pause = None;
+    for (i, c) in coord_nodes.iter().enumerate() {
+        if c.text.trim().is_empty() {
+            pauses += 1;
+            first_pause.get_or_insert(span(c));
+            if pieces.last().is_some_and(|p| !p.is_empty()) {
+                pieces.push(Vec::new());
+            }
+            continue;
+        }
+        match coords::parse_gx_coord(&c.text) {
+            Some(p) => {
+                if let Some(piece) = pieces.last_mut() {
+                    piece.push((i, p));
+                }
+            }
+            None => ctx.diag(
+                Diagnostic::new(
+                    Code::KmlBadCoordinates,
+                    format!(
+                        "track coordinate `{}` dropped: not `lon lat [alt]`",
+                        c.text.trim()
+                    ),
+                )
+                .at(span(c)),
+            ),
+        }
+    }
+    pieces.retain(|p| !p.is_empty());
+    if let Some(at) = first_pause {
+        let times = if pauses == 1 {
+            String::new()
+        } else {
+            format!(" ({pauses} times)")
+        };
+        ctx.diag(
+            Diagnostic::new(
+                Code::KmlTrackGap,
+                format!("an empty `gx:coord` marks a pause; the track is broken there{times}"),
+            )
+            .at(at),
+        );
+    }
+    if pieces.is_empty() {
+        empty(node, ctx);
+        return Vec::new();
     }
     let times_fit = whens.len() == coord_nodes.len();
     if !whens.is_empty() && !times_fit {
@@ -459,34 +611,25 @@ fn track(node: &Node, ctx: &mut Ctx) -> Option<Geometry> {
             .at(span(node)),
         );
     }
-    let kept = |values: &[&str]| -> Vec<String> {
-        values
+    if times_fit {
+        // An empty `when` at a point (not at a pause) leaves that point without a time.
+        let blank: Vec<&Node> = pieces
             .iter()
-            .zip(&keep)
-            .filter(|(_, k)| **k)
-            .map(|(v, _)| v.to_string())
-            .collect()
-    };
-    if positions.len() == 1 {
-        if times_fit {
-            ctx.track_time = kept(&whens).into_iter().next();
+            .flatten()
+            .filter_map(|(i, _)| whens.get(*i).copied())
+            .filter(|w| w.text.trim().is_empty())
+            .collect();
+        if let Some(first) = blank.first() {
+            empty_time(ctx, first, blank.len());
         }
-        return positions.first().map(|p| Geometry::Point(*p));
     }
-    let mut line: Coords = positions.iter().copied().collect::<Coords>();
-    if times_fit && !whens.is_empty() {
-        let times: TextColumn = kept(&whens).iter().map(|s| Some(s.as_str())).collect();
-        let _ = line.set_column(Column {
-            name: "times".into(),
-            values: ColumnValues::Texts(times),
-        });
-    }
-    let arrays = node
+    let mut arrays: Vec<(String, Vec<&str>)> = Vec::new();
+    let simple_arrays = node
         .child("ExtendedData")
         .into_iter()
         .flat_map(|e| e.children_named("SchemaData"))
         .flat_map(|sd| sd.children_named("SimpleArrayData"));
-    for arr in arrays {
+    for arr in simple_arrays {
         let name = arr.attr("name").unwrap_or("values").to_string();
         let values: Vec<&str> = arr.children_named("value").map(|v| v.text.trim()).collect();
         if values.len() != coord_nodes.len() {
@@ -503,28 +646,84 @@ fn track(node: &Node, ctx: &mut Ctx) -> Option<Geometry> {
             );
             continue;
         }
-        let values = kept(&values);
-        let numbers: Option<Vec<Option<serde_json::Number>>> = values
-            .iter()
-            .map(|v| {
-                if v.is_empty() {
-                    Some(None)
-                } else {
-                    v.parse::<f64>()
-                        .ok()
-                        .filter(|x| x.is_finite())
-                        .map(json_number)
-                }
-            })
-            .collect();
-        let column = match numbers {
-            Some(ns) => ColumnValues::Numbers(ns),
-            None => ColumnValues::Texts(values.iter().map(|v| Some(v.as_str())).collect()),
-        };
-        let _ = line.set_column(Column {
-            name,
-            values: column,
-        });
+        arrays.push((name, values));
     }
-    Some(Geometry::LineString(line))
+    pieces
+        .into_iter()
+        .map(|piece| {
+            let first = piece
+                .first()
+                .and_then(|(i, _)| coord_nodes.get(*i))
+                .map_or(span(node), |c| span(c));
+            let mut line: Coords = piece.iter().map(|(_, p)| *p).collect();
+            if times_fit && !whens.is_empty() {
+                let times: TextColumn = piece
+                    .iter()
+                    .map(|(i, _)| {
+                        whens
+                            .get(*i)
+                            .map(|w| w.text.trim())
+                            .filter(|t| !t.is_empty())
+                    })
+                    .collect();
+                let _ = line.set_column(Column {
+                    name: "times".into(),
+                    values: ColumnValues::Texts(times),
+                });
+            }
+            for (name, values) in &arrays {
+                let picked: Vec<&str> = piece
+                    .iter()
+                    .map(|(i, _)| values.get(*i).copied().unwrap_or(""))
+                    .collect();
+                let _ = line.set_column(Column {
+                    name: name.clone(),
+                    values: column_values(&picked),
+                });
+            }
+            (line, first)
+        })
+        .collect()
+}
+
+/// Per-point values as numbers when every one is a number (or empty), else as text.
+fn column_values(values: &[&str]) -> ColumnValues {
+    let numbers: Option<Vec<Option<serde_json::Number>>> = values
+        .iter()
+        .map(|v| {
+            if v.is_empty() {
+                Some(None)
+            } else {
+                v.parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite())
+                    .map(json_number)
+            }
+        })
+        .collect();
+    match numbers {
+        Some(ns) => ColumnValues::Numbers(ns),
+        None => ColumnValues::Texts(
+            values
+                .iter()
+                .map(|v| (!v.is_empty()).then_some(*v))
+                .collect(),
+        ),
+    }
+}
+
+/// Reports `count` empty time elements, the first being `first`.
+fn empty_time(ctx: &mut Ctx, first: &Node, count: usize) {
+    let times = if count == 1 {
+        String::new()
+    } else {
+        format!(" ({count} times)")
+    };
+    ctx.diag(
+        Diagnostic::new(
+            Code::KmlEmptyTime,
+            format!("an empty `<{}>` gives no time; ignored{times}", first.name),
+        )
+        .at(span(first)),
+    );
 }

@@ -649,7 +649,9 @@ pub fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
             message: "no root element".into(),
         });
     }
-    Ok(p.finish())
+    let (doc, mut diags) = p.finish();
+    diags.extend(xml.get_mut().findings_mut().diagnostics());
+    Ok((doc, diags))
 }
 
 /// Elements a KML fragment may start with.

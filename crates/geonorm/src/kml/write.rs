@@ -67,7 +67,8 @@ enum FieldType {
     Double,
     Bool,
     String,
-    /// Mixed types, nulls, objects or arrays: written as text, reported.
+    /// Mixed types, objects or arrays: written as text, reported. (Nulls are written
+    /// apart, as Data without a value.)
     Text,
 }
 
@@ -178,7 +179,7 @@ impl<'d> Writer<'d> {
         let mut track: Vec<(String, &'static str)> = Vec::new();
         for f in &self.doc.features {
             self.style_id(&f.style);
-            for (k, v) in properties_to_write(f) {
+            for (k, v) in properties_to_write(f).filter(|(_, v)| !v.is_null()) {
                 let t = FieldType::of(v);
                 match fields.iter_mut().find(|(n, _)| n == k) {
                     Some((_, ft)) => *ft = ft.merge(t),
@@ -206,7 +207,7 @@ impl<'d> Writer<'d> {
             if *t == FieldType::Text {
                 self.diags.push(Diagnostic::new(
                     Code::WriteNotRepresentable,
-                    format!("property `{k}` has mixed types, nulls, objects or arrays; written as text, it reads back as text"),
+                    format!("property `{k}` has mixed types, objects or arrays; written as text, it reads back as text"),
                 ));
             }
         }
@@ -409,21 +410,36 @@ impl<'d> Writer<'d> {
             element(&mut self.buf, "value", v);
             self.buf.push_str("</Data>");
         }
-        if !props.is_empty() {
-            self.buf
-                .push_str(&format!("<SchemaData schemaUrl=\"#{SCHEMA}\">"));
-            for (k, v) in props {
-                let text = match v {
-                    Value::String(s) => s.clone(),
-                    Value::Bool(b) => b.to_string(),
-                    Value::Number(n) => n.to_string(),
-                    other => other.to_string(),
-                };
+        // A null has no typed form: it travels as a Data without a value, which the
+        // reader takes back as null (never as the text "null").
+        let mut in_schema = false;
+        for (k, v) in props {
+            if v.is_null() {
+                if in_schema {
+                    self.buf.push_str("</SchemaData>");
+                    in_schema = false;
+                }
                 self.buf
-                    .push_str(&format!("<SimpleData name=\"{}\">", escape(k)));
-                text_or_cdata(&mut self.buf, &text);
-                self.buf.push_str("</SimpleData>");
+                    .push_str(&format!("<Data name=\"{}\"/>", escape(k)));
+                continue;
             }
+            if !in_schema {
+                self.buf
+                    .push_str(&format!("<SchemaData schemaUrl=\"#{SCHEMA}\">"));
+                in_schema = true;
+            }
+            let text = match v {
+                Value::String(s) => s.clone(),
+                Value::Bool(b) => b.to_string(),
+                Value::Number(n) => n.to_string(),
+                other => other.to_string(),
+            };
+            self.buf
+                .push_str(&format!("<SimpleData name=\"{}\">", escape(k)));
+            text_or_cdata(&mut self.buf, &text);
+            self.buf.push_str("</SimpleData>");
+        }
+        if in_schema {
             self.buf.push_str("</SchemaData>");
         }
         self.buf.push_str("</ExtendedData>");

@@ -210,13 +210,7 @@ fn json_rules(bytes: &[u8], profile: Profile, out: &mut Vec<Diagnostic>) {
     match crate::json::parse(bytes) {
         Ok(parsed) => {
             for (key, at) in parsed.duplicates {
-                out.push(
-                    Diagnostic::new(
-                        Code::GeojsonDuplicateMember,
-                        format!("member \"{key}\" appears twice in one object"),
-                    )
-                    .at(Span::new(at, at + 1)),
-                );
+                out.push(crate::geojson::read::duplicate_member(&key, at));
             }
             let mut rules = geojson::Rules {
                 out: &mut *out,

@@ -13,6 +13,7 @@ use std::io::BufRead;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::QName;
 
+use super::{Inspect, TextFindings};
 use crate::{Error, Result};
 
 /// Deeper than this, elements are skipped (and reported): no real file nests
@@ -122,7 +123,12 @@ fn prefix_of(name: QName) -> Option<String> {
         .map(|p| String::from_utf8_lossy(p.as_ref()).into_owned())
 }
 
-fn attrs(e: &BytesStart, ns: &Namespaces) -> Vec<(String, String)> {
+fn attrs(
+    e: &BytesStart,
+    ns: &Namespaces,
+    at: usize,
+    findings: &mut TextFindings,
+) -> Vec<(String, String)> {
     e.attributes()
         .flatten()
         .filter(|a| {
@@ -131,20 +137,56 @@ fn attrs(e: &BytesStart, ns: &Namespaces) -> Vec<(String, String)> {
         })
         .map(|a| {
             let key = String::from_utf8_lossy(a.key.local_name().into_inner()).into_owned();
-            let value = a
-                .unescape_value()
-                .map(|v| v.into_owned())
-                .unwrap_or_else(|_| String::from_utf8_lossy(&a.value).into_owned());
-            (key, value)
+            (key, super::attr_value(&a.value, at, findings))
         })
         .collect()
 }
 
+/// Elements whose content is text for people (names, descriptions, values). Markup
+/// written inside them without CDATA (`Go <a href="…">here</a>`) is part of that text:
+/// it is kept as written, as if it were CDATA, rather than read as elements.
+const TEXT_ELEMENTS: [&str; 17] = [
+    "name",
+    "description",
+    "Snippet",
+    "snippet",
+    "address",
+    "phoneNumber",
+    "value",
+    "SimpleData",
+    "displayName",
+    "text",
+    "linkName",
+    "linkDescription",
+    "linkSnippet",
+    "desc",
+    "cmt",
+    "src",
+    "keywords",
+];
+
+/// Markup inside a text element, serialised back as written.
+#[derive(Default)]
+struct Markup {
+    /// The content so far, tags and escaped text as in the source.
+    raw: String,
+    /// Elements open inside the text element.
+    depth: usize,
+    /// Where the last start tag ended in `raw`, to write `<br/>` for an empty element
+    /// (the reader expands them).
+    open_end: usize,
+    /// An element was met: the text is `raw`, not the plain text.
+    any: bool,
+    /// What decoding the plain text noted; it counts only if the plain text is kept.
+    findings: TextFindings,
+}
+
 /// Builds the tree of the element whose start tag `start` was just read, consuming
 /// events up to and including its end tag. Returns the tree and whether anything was
-/// skipped for being nested deeper than [`MAX_DEPTH`].
+/// skipped for being nested deeper than [`MAX_DEPTH`]. Text is decoded as
+/// [`super::text`] says, noting what it could not decode in the input's findings.
 pub(crate) fn build<R: BufRead>(
-    xml: &mut quick_xml::Reader<R>,
+    xml: &mut quick_xml::Reader<Inspect<R>>,
     buf: &mut Vec<u8>,
     start: &BytesStart,
     start_offset: usize,
@@ -154,10 +196,14 @@ pub(crate) fn build<R: BufRead>(
     let root = Node {
         name: String::from_utf8_lossy(start.name().local_name().into_inner()).into_owned(),
         prefix: prefix_of(start.name()),
-        attrs: attrs(start, ns),
+        attrs: attrs(start, ns, start_offset, xml.get_mut().findings_mut()),
         start: start_offset,
         ..Node::default()
     };
+    // Text elements take their content as text, markup included.
+    let mut markup = TEXT_ELEMENTS
+        .contains(&root.name.as_str())
+        .then(Markup::default);
     let mut stack = vec![root];
     // Elements being skipped (foreign or too deep), counted so their end tags match.
     let mut skipping = 0usize;
@@ -166,6 +212,70 @@ pub(crate) fn build<R: BufRead>(
         let before = position(xml);
         buf.clear();
         let event = xml.read_event_into(buf).map_err(|e| xml_error(xml, &e))?;
+        if let Some(m) = markup.as_mut() {
+            match &event {
+                Event::Start(e) => {
+                    ns.declare(e);
+                    m.raw.push('<');
+                    m.raw.push_str(&super::raw_text(e));
+                    m.raw.push('>');
+                    m.open_end = m.raw.len();
+                    m.depth += 1;
+                    m.any = true;
+                    continue;
+                }
+                Event::End(e) if m.depth > 0 => {
+                    if m.open_end == m.raw.len() && m.raw.ends_with('>') {
+                        m.raw.pop();
+                        m.raw.push_str("/>");
+                    } else {
+                        m.raw.push_str("</");
+                        m.raw.push_str(&String::from_utf8_lossy(e.name().as_ref()));
+                        m.raw.push('>');
+                    }
+                    m.depth -= 1;
+                    continue;
+                }
+                Event::Text(t) => {
+                    // Kept both as written (the markup is HTML, its references too) and
+                    // as plain text, until the end tells which one the element holds.
+                    m.raw.push_str(&super::raw_text(t));
+                    if let Some(node) = stack.last_mut() {
+                        if node.text.is_empty() {
+                            node.text_start = before;
+                        }
+                        node.text
+                            .push_str(&super::text(t, before, false, &mut m.findings));
+                    }
+                    continue;
+                }
+                Event::CData(c) => {
+                    // CDATA in a description is HTML source already.
+                    let t = super::text(c, before, false, &mut m.findings);
+                    m.raw.push_str(&t);
+                    if let Some(node) = stack.last_mut() {
+                        if node.text.is_empty() {
+                            node.text_start = before + "<![CDATA[".len();
+                        }
+                        node.text.push_str(&t);
+                    }
+                    continue;
+                }
+                Event::End(_) => {
+                    if let Some(m) = markup.take() {
+                        if m.any {
+                            if let Some(node) = stack.last_mut() {
+                                node.text = m.raw;
+                            }
+                        } else {
+                            xml.get_mut().findings_mut().absorb(m.findings);
+                        }
+                    }
+                    // Falls through to close the text element.
+                }
+                _ => {}
+            }
+        }
         match event {
             Event::Start(e) => {
                 ns.declare(&e);
@@ -182,10 +292,14 @@ pub(crate) fn build<R: BufRead>(
                     skipping = 1;
                     continue;
                 }
+                let name = String::from_utf8_lossy(local).into_owned();
+                if TEXT_ELEMENTS.contains(&name.as_str()) {
+                    markup = Some(Markup::default());
+                }
                 let node = Node {
-                    name: String::from_utf8_lossy(local).into_owned(),
+                    name,
                     prefix: prefix_of(e.name()),
-                    attrs: attrs(&e, ns),
+                    attrs: attrs(&e, ns, before, xml.get_mut().findings_mut()),
                     start: before,
                     ..Node::default()
                 };
@@ -210,12 +324,11 @@ pub(crate) fn build<R: BufRead>(
                     if node.text.is_empty() {
                         node.text_start = before;
                     }
-                    match t.unescape() {
-                        Ok(s) => node.text.push_str(&s),
-                        // An entity XML does not define (`&nbsp;` in a description):
-                        // keep the text as written rather than lose it.
-                        Err(_) => node.text.push_str(&String::from_utf8_lossy(&t)),
-                    }
+                    // Offsets into coordinates must stay exact; CR is whitespace there.
+                    let keep_cr = node.name == "coordinates";
+                    let findings = xml.get_mut().findings_mut();
+                    node.text
+                        .push_str(&super::text(&t, before, keep_cr, findings));
                 }
             }
             Event::CData(c) if skipping == 0 => {
@@ -223,7 +336,8 @@ pub(crate) fn build<R: BufRead>(
                     if node.text.is_empty() {
                         node.text_start = before + "<![CDATA[".len();
                     }
-                    node.text.push_str(&String::from_utf8_lossy(&c));
+                    let findings = xml.get_mut().findings_mut();
+                    node.text.push_str(&super::text(&c, before, true, findings));
                 }
             }
             Event::Eof => {

@@ -8,25 +8,31 @@ use std::io::{BufRead, BufReader};
 
 use encoding_rs::Encoding;
 
-use crate::Result;
+use crate::{Code, Diagnostic, Result, Span};
 
-/// The input as UTF-8. UTF-16 (by byte order mark or by the shape of `<?xml`) and
-/// single-byte encodings declared in the prolog (ISO-8859-1, Windows-1252…) are
-/// transcoded while reading; byte offsets in diagnostics then count the UTF-8 text.
-pub(crate) fn utf8_input<'a, R: BufRead + 'a>(mut input: R) -> Result<Box<dyn BufRead + 'a>> {
+/// The input as UTF-8, inspected on the way ([`Inspect`]). UTF-16 (by byte order mark
+/// or by the shape of `<?xml`) and single-byte encodings declared in the prolog
+/// (ISO-8859-1, Windows-1252…) are transcoded while reading; byte offsets in
+/// diagnostics then count the UTF-8 text.
+pub(crate) fn utf8_input<'a, R: BufRead + 'a>(
+    mut input: R,
+) -> Result<Inspect<Box<dyn BufRead + 'a>>> {
     let head = input.fill_buf()?;
     if head.starts_with(b"\xEF\xBB\xBF") {
         input.consume(3);
-        return Ok(Box::new(input));
+        return Ok(Inspect::new(Box::new(input), true));
     }
     match sniff_encoding(head) {
-        None => Ok(Box::new(input)),
+        None => Ok(Inspect::new(Box::new(input), true)),
         Some(encoding) => {
             let decoder = encoding_rs_io::DecodeReaderBytesBuilder::new()
                 .encoding(Some(encoding))
                 .bom_override(true)
                 .build(input);
-            Ok(Box::new(BufReader::with_capacity(64 * 1024, decoder)))
+            Ok(Inspect::new(
+                Box::new(BufReader::with_capacity(64 * 1024, decoder)),
+                false,
+            ))
         }
     }
 }
@@ -49,6 +55,382 @@ fn sniff_encoding(head: &[u8]) -> Option<&'static Encoding> {
     let close = rest.iter().position(|&b| b == b'"' || b == b'\'')?;
     let encoding = Encoding::for_label(&rest[..close])?;
     (encoding != encoding_rs::UTF_8).then_some(encoding)
+}
+
+/// What the XML layer could not keep exactly as written, tallied for one document and
+/// reported once per kind with a count and the first position (a file with one bad
+/// byte usually has thousands).
+#[derive(Debug, Default)]
+pub(crate) struct TextFindings {
+    /// Byte sequences that are not UTF-8, each read as U+FFFD.
+    invalid_utf8: Tally,
+    /// NUL and the other control characters XML 1.0 forbids, removed from text.
+    forbidden_chars: Tally,
+    /// References to entities XML does not define (`&nbsp;`, DTD-declared `&j;`), kept
+    /// as written.
+    entities: Tally,
+    /// The first entity reference kept, for the message.
+    first_entity: String,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Tally {
+    count: usize,
+    first: usize,
+}
+
+impl Tally {
+    fn merge(&mut self, other: Tally) {
+        if other.count > 0 && (self.count == 0 || other.first < self.first) {
+            self.first = other.first;
+        }
+        self.count += other.count;
+    }
+
+    fn add(&mut self, at: usize) {
+        if self.count == 0 {
+            self.first = at;
+        }
+        self.count += 1;
+    }
+}
+
+impl TextFindings {
+    /// Adds what another tally found.
+    pub(crate) fn absorb(&mut self, other: TextFindings) {
+        for (mine, theirs) in [
+            (&mut self.invalid_utf8, other.invalid_utf8),
+            (&mut self.forbidden_chars, other.forbidden_chars),
+        ] {
+            mine.merge(theirs);
+        }
+        if self.entities.count == 0 {
+            self.first_entity = other.first_entity;
+        }
+        self.entities.merge(other.entities);
+    }
+
+    fn entity(&mut self, at: usize, reference: &str) {
+        if self.entities.count == 0 {
+            self.first_entity = reference.to_string();
+        }
+        self.entities.add(at);
+    }
+
+    /// The findings as diagnostics, one per kind.
+    pub(crate) fn diagnostics(&self) -> Vec<Diagnostic> {
+        let times = |n: usize| {
+            if n == 1 {
+                String::new()
+            } else {
+                format!(" ({n} times)")
+            }
+        };
+        let mut out = Vec::new();
+        let t = self.invalid_utf8;
+        if t.count > 0 {
+            out.push(
+                Diagnostic::new(
+                    Code::XmlInvalidUtf8,
+                    format!(
+                        "bytes that are not UTF-8, as the file declares; each read as U+FFFD{}",
+                        times(t.count)
+                    ),
+                )
+                .at(Span::new(t.first, t.first + 1)),
+            );
+        }
+        let t = self.forbidden_chars;
+        if t.count > 0 {
+            out.push(
+                Diagnostic::new(
+                    Code::XmlForbiddenChar,
+                    format!(
+                        "a NUL or other control character, which XML forbids; removed from the text{}",
+                        times(t.count)
+                    ),
+                )
+                .at(Span::new(t.first, t.first + 1)),
+            );
+        }
+        let t = self.entities;
+        if t.count > 0 {
+            out.push(
+                Diagnostic::new(
+                    Code::XmlEntityNotExpanded,
+                    format!(
+                        "`{}` is not one of XML's five entities; geonorm never expands entities (declared in a DTD or not), so it is kept as written{}",
+                        self.first_entity,
+                        times(t.count)
+                    ),
+                )
+                .at(Span::new(t.first, t.first + self.first_entity.len().max(1))),
+            );
+        }
+        out
+    }
+}
+
+/// True for the characters XML 1.0 forbids in a document (§2.2): C0 controls other
+/// than tab, line feed and carriage return.
+fn forbidden(b: u8) -> bool {
+    b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')
+}
+
+/// Passes the input through unchanged while noting, at their byte offsets, what XML
+/// does not allow: invalid UTF-8 and forbidden control characters. Scanning the
+/// buffers here, in bulk, is cheaper than checking every text node, and also sees
+/// bytes outside text.
+pub(crate) struct Inspect<R> {
+    inner: R,
+    /// Bytes consumed so far.
+    pos: usize,
+    /// Bytes scanned so far (at least `pos`: whatever `fill_buf` returned was scanned).
+    scanned: usize,
+    scanner: Scanner,
+}
+
+struct Scanner {
+    /// The start of a UTF-8 sequence cut by the end of a buffer, and its offset.
+    carry: Vec<u8>,
+    carry_at: usize,
+    findings: TextFindings,
+    /// False for transcoded input, which is UTF-8 by construction.
+    check_utf8: bool,
+}
+
+impl<R: BufRead> Inspect<R> {
+    fn new(inner: R, check_utf8: bool) -> Self {
+        Inspect {
+            inner,
+            pos: 0,
+            scanned: 0,
+            scanner: Scanner {
+                carry: Vec::new(),
+                carry_at: 0,
+                findings: TextFindings::default(),
+                check_utf8,
+            },
+        }
+    }
+
+    /// What was found so far; all of it once the input has been read to its end.
+    pub(crate) fn findings_mut(&mut self) -> &mut TextFindings {
+        &mut self.scanner.findings
+    }
+}
+
+impl Scanner {
+    fn scan(&mut self, chunk: &[u8], base: usize) {
+        if chunk.iter().any(|&b| forbidden(b)) {
+            for (i, &b) in chunk.iter().enumerate() {
+                if forbidden(b) {
+                    self.findings.forbidden_chars.add(base + i);
+                }
+            }
+        }
+        if !self.check_utf8 {
+            return;
+        }
+        let mut i = 0;
+        if let Some(&lead) = self.carry.first() {
+            let want = utf8_len(lead);
+            while self.carry.len() < want && i < chunk.len() && chunk[i] & 0xC0 == 0x80 {
+                self.carry.push(chunk[i]);
+                i += 1;
+            }
+            if self.carry.len() < want && i == chunk.len() {
+                return; // still cut: wait for the next buffer
+            }
+            if std::str::from_utf8(&self.carry).is_err() {
+                self.findings.invalid_utf8.add(self.carry_at);
+            }
+            self.carry.clear();
+        }
+        while i < chunk.len() {
+            let Err(e) = std::str::from_utf8(&chunk[i..]) else {
+                return;
+            };
+            let bad = i + e.valid_up_to();
+            match e.error_len() {
+                Some(n) => {
+                    self.findings.invalid_utf8.add(base + bad);
+                    i = bad + n;
+                }
+                None => {
+                    self.carry.extend_from_slice(&chunk[bad..]);
+                    self.carry_at = base + bad;
+                    return;
+                }
+            }
+        }
+    }
+
+    fn end(&mut self) {
+        if !self.carry.is_empty() {
+            self.findings.invalid_utf8.add(self.carry_at);
+            self.carry.clear();
+        }
+    }
+}
+
+/// The length of the UTF-8 sequence a lead byte starts (1 for a byte that starts none).
+fn utf8_len(lead: u8) -> usize {
+    match lead {
+        0xC0..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        0xF0..=0xF7 => 4,
+        _ => 1,
+    }
+}
+
+impl<R: BufRead> std::io::Read for Inspect<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = {
+            let buf = self.fill_buf()?;
+            let n = buf.len().min(out.len());
+            out[..n].copy_from_slice(&buf[..n]);
+            n
+        };
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Inspect<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        let buf = self.inner.fill_buf()?;
+        if buf.is_empty() {
+            self.scanner.end();
+        } else if self.pos + buf.len() > self.scanned {
+            let fresh = self.scanned.saturating_sub(self.pos);
+            self.scanner.scan(&buf[fresh..], self.scanned);
+            self.scanned = self.pos + buf.len();
+        }
+        Ok(buf)
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.pos += amt;
+        self.inner.consume(amt);
+    }
+}
+
+/// Text content as XML means it: the five entities and character references decoded
+/// (any other reference kept as written, and noted), line ends normalised to LF
+/// (XML 1.0 §2.11), forbidden characters dropped (the scan of the input counted them).
+/// `keep_line_ends` leaves CR in place where offsets into the text must stay exact
+/// (coordinates, where CR is only whitespace).
+pub(crate) fn text(
+    raw: &[u8],
+    at: usize,
+    keep_line_ends: bool,
+    findings: &mut TextFindings,
+) -> String {
+    let s = String::from_utf8_lossy(raw);
+    let plain = memchr::memchr2(b'&', b'\r', raw).is_none() && !raw.iter().any(|&b| forbidden(b));
+    if plain {
+        return s.into_owned();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest: &str = &s;
+    let mut offset = at;
+    while let Some(i) = rest.find(['&', '\r']) {
+        push_allowed(&mut out, &rest[..i]);
+        if rest.as_bytes()[i] == b'\r' {
+            if keep_line_ends {
+                out.push('\r');
+            } else {
+                out.push('\n');
+                if rest.as_bytes().get(i + 1) == Some(&b'\n') {
+                    rest = &rest[i + 2..];
+                    offset += i + 2;
+                    continue;
+                }
+            }
+            rest = &rest[i + 1..];
+            offset += i + 1;
+            continue;
+        }
+        let reference = rest[i..]
+            .find(';')
+            .filter(|&j| j <= 40)
+            .map(|j| &rest[i..i + j + 1]);
+        let Some(reference) = reference else {
+            // A bare `&` (quick-xml let it through): keep it.
+            out.push('&');
+            rest = &rest[i + 1..];
+            offset += i + 1;
+            continue;
+        };
+        match resolve(&reference[1..reference.len() - 1]) {
+            Some(c) => out.push(c),
+            None => {
+                findings.entity(offset + i, reference);
+                out.push_str(reference);
+            }
+        }
+        rest = &rest[i + reference.len()..];
+        offset += i + reference.len();
+    }
+    push_allowed(&mut out, rest);
+    out
+}
+
+/// Text as written, references and all (markup inside a text element, where it is
+/// HTML), with only the line ends normalised and forbidden characters dropped.
+pub(crate) fn raw_text(raw: &[u8]) -> String {
+    let s = String::from_utf8_lossy(raw);
+    if memchr::memchr(b'\r', raw).is_none() && !raw.iter().any(|&b| forbidden(b)) {
+        return s.into_owned();
+    }
+    let mut out = String::with_capacity(s.len());
+    push_allowed(&mut out, &s.replace("\r\n", "\n").replace('\r', "\n"));
+    out
+}
+
+/// An attribute value as XML means it: as [`text`], then each whitespace character
+/// turned into a space (§3.3.3).
+pub(crate) fn attr_value(raw: &[u8], at: usize, findings: &mut TextFindings) -> String {
+    let t = text(raw, at, false, findings);
+    if t.contains(['\n', '\t']) {
+        t.replace(['\n', '\t'], " ")
+    } else {
+        t
+    }
+}
+
+fn push_allowed(out: &mut String, s: &str) {
+    if s.bytes().any(forbidden) {
+        out.extend(
+            s.chars()
+                .filter(|&c| !(c < ' ' && !matches!(c, '\t' | '\n' | '\r'))),
+        );
+    } else {
+        out.push_str(s);
+    }
+}
+
+/// The character an entity or character reference (without `&` and `;`) stands for,
+/// if XML defines it without a DTD and it is a character XML allows.
+fn resolve(name: &str) -> Option<char> {
+    let c = match name {
+        "lt" => '<',
+        "gt" => '>',
+        "amp" => '&',
+        "apos" => '\'',
+        "quot" => '"',
+        _ => {
+            let code = match name.strip_prefix("#x") {
+                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                None => name.strip_prefix('#')?.parse::<u32>().ok()?,
+            };
+            char::from_u32(code)?
+        }
+    };
+    let allowed =
+        !(c < ' ' && !matches!(c, '\t' | '\n' | '\r')) && c != '\u{FFFE}' && c != '\u{FFFF}';
+    allowed.then_some(c)
 }
 
 #[cfg(test)]
