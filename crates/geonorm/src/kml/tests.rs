@@ -349,3 +349,227 @@ fn the_writer_types_extended_data_and_shares_styles() {
     );
     assert_eq!(props[1], json!({"n": 2, "f": 2, "b": false, "s": "z"}));
 }
+
+// ------------------------------------------------ text kept as written (issue 11)
+
+#[test]
+fn markup_in_a_description_is_kept_as_written() {
+    let (doc, diags) = read(&kml(&format!(
+        r#"<Placemark><name>Caf&#233; <b>Z</b></name><description>Go <a href="x?a=1&amp;b=2">here</a> now<br/><b>bold</b> &amp; more</description>{POINT}</Placemark>"#
+    )));
+    let f = &doc.features[0];
+    assert_eq!(
+        f.description.as_deref(),
+        Some(r#"Go <a href="x?a=1&amp;b=2">here</a> now<br/><b>bold</b> &amp; more"#)
+    );
+    // As written: the reference is HTML's as much as XML's.
+    assert_eq!(f.title.as_deref(), Some("Caf&#233; <b>Z</b>"));
+    assert!(diags.is_empty(), "{diags:?}");
+}
+
+#[test]
+fn markup_in_extended_data_values_and_snippets_is_kept() {
+    let (doc, _) = read(&kml(&format!(
+        r#"<Placemark><Snippet>a <i>b</i></Snippet><ExtendedData><Data name="d"><value>x<sup>2</sup></value></Data></ExtendedData>{POINT}</Placemark>"#
+    )));
+    let p = &doc.features[0].properties;
+    assert_eq!(p["Snippet"], json!("a <i>b</i>"));
+    assert_eq!(p["d"], json!("x<sup>2</sup>"));
+}
+
+#[test]
+fn plain_text_and_cdata_are_unchanged() {
+    let (doc, _) = read(&kml(&format!(
+        r#"<Placemark><name>A &amp; B</name><description><![CDATA[<p>x &amp; y</p>]]></description>{POINT}</Placemark>"#
+    )));
+    assert_eq!(doc.features[0].title.as_deref(), Some("A & B"));
+    assert_eq!(
+        doc.features[0].description.as_deref(),
+        Some("<p>x &amp; y</p>")
+    );
+}
+
+#[test]
+fn line_ends_are_normalised_everywhere() {
+    let text = kml(&format!(
+        "<Placemark><name>a\r\nb\rc</name><description><![CDATA[x\r\ny]]></description><ExtendedData><Data name=\"k\"><value>1\r\n2</value></Data></ExtendedData>{POINT}</Placemark>"
+    ))
+    .replace("><", ">\r\n<");
+    let (doc, diags) = read(&text);
+    let f = &doc.features[0];
+    assert_eq!(f.title.as_deref(), Some("a\nb\nc"));
+    assert_eq!(f.description.as_deref().map(str::trim), Some("x\ny"));
+    assert_eq!(f.properties["k"], json!("1\n2"));
+    assert!(diags.is_empty(), "{diags:?}");
+}
+
+#[test]
+fn undefined_entities_are_kept_and_reported_once_with_a_count() {
+    let text = "<!DOCTYPE kml [<!ENTITY j \"Joe\">]>\n<kml><Placemark><name>&j; &amp; &j;</name></Placemark><Placemark><name>&nbsp;</name></Placemark></kml>";
+    let (doc, diags) = read(text);
+    assert_eq!(doc.features[0].title.as_deref(), Some("&j; & &j;"));
+    assert_eq!(doc.features[1].title.as_deref(), Some("&nbsp;"));
+    let d: Vec<&Diagnostic> = diags
+        .iter()
+        .filter(|d| d.code == Code::XmlEntityNotExpanded)
+        .collect();
+    assert_eq!(d.len(), 1, "{diags:?}");
+    assert!(d[0].message.contains("`&j;`") && d[0].message.contains("3 times"));
+    let at = text.find("&j;").expect("in text");
+    assert_eq!(d[0].span.map(|s| s.start), Some(at));
+}
+
+#[test]
+fn invalid_utf8_and_nul_bytes_are_reported_where_they_are() {
+    let mut bytes = b"<kml><Placemark><name>Z".to_vec();
+    let bad = bytes.len();
+    bytes.extend(b"\xFCrich\xFF</name><description>a".iter());
+    let nul = bytes.len();
+    bytes.extend(b"\0b\0</description></Placemark></kml>".iter());
+    let (doc, diags) = super::read(&bytes[..]).expect("readable");
+    assert_eq!(
+        doc.features[0].title.as_deref(),
+        Some("Z\u{FFFD}rich\u{FFFD}")
+    );
+    assert_eq!(doc.features[0].description.as_deref(), Some("ab"));
+    let utf8: Vec<_> = diags
+        .iter()
+        .filter(|d| d.code == Code::XmlInvalidUtf8)
+        .collect();
+    assert_eq!(utf8.len(), 1);
+    assert_eq!(utf8[0].span.map(|s| s.start), Some(bad));
+    assert!(utf8[0].message.contains("2 times"));
+    let nuls: Vec<_> = diags
+        .iter()
+        .filter(|d| d.code == Code::XmlForbiddenChar)
+        .collect();
+    assert_eq!(nuls.len(), 1);
+    assert_eq!(nuls[0].span.map(|s| s.start), Some(nul));
+}
+
+#[test]
+fn a_utf8_sequence_cut_by_the_read_buffer_is_not_invalid() {
+    // A reader that hands out one byte at a time cuts every multi-byte character.
+    struct Trickle<'a>(&'a [u8]);
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.0.len().min(1).min(out.len());
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+    let text = "<kml><Placemark><name>Zürich ／ 東京 🏔</name></Placemark></kml>";
+    let input = std::io::BufReader::with_capacity(1, Trickle(text.as_bytes()));
+    let (doc, diags) = super::read(input).expect("readable");
+    assert_eq!(doc.features[0].title.as_deref(), Some("Zürich ／ 東京 🏔"));
+    assert!(diags.is_empty(), "{diags:?}");
+}
+
+// ------------------------------------------------ geometry and time (issue 11)
+
+#[test]
+fn a_ring_open_only_in_altitude_is_closed_and_said_so() {
+    let (doc, diags) = read(&kml(
+        "<Placemark><Polygon><outerBoundaryIs><LinearRing><coordinates>0,0,10 1,0,10 1,1,10 0,0,50</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark>",
+    ));
+    let Some(Geometry::Polygon(rings)) = &doc.features[0].geometry else {
+        panic!("a polygon");
+    };
+    assert_eq!(rings[0].len(), 5);
+    assert_eq!(rings[0].get(0), rings[0].get(4));
+    assert_eq!(codes(&diags), ["kml/ring-not-closed"]);
+    assert_eq!(diags[0].severity, crate::Severity::Warning);
+}
+
+#[test]
+fn empty_gx_coords_are_pauses_that_break_the_track() {
+    let (doc, diags) = read(&kml(
+        "<Placemark><gx:Track>\
+         <when>2024-01-01T00:00:00Z</when><when>2024-01-01T00:00:01Z</when><when/><when>2024-01-01T00:00:05Z</when><when>2024-01-01T00:00:06Z</when><when>2024-01-01T00:00:07Z</when>\
+         <gx:coord>1 2 3</gx:coord><gx:coord>1.1 2 3</gx:coord><gx:coord/><gx:coord>1.2 2 3</gx:coord><gx:coord>1.3 2 3</gx:coord><gx:coord>1.4 2</gx:coord>\
+         </gx:Track></Placemark>",
+    ));
+    let Some(Geometry::MultiLineString(parts)) = &doc.features[0].geometry else {
+        panic!("two pieces: {:?}", doc.features[0].geometry);
+    };
+    assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), [2, 3]);
+    let Some(ColumnValues::Texts(t)) = parts[1].column("times").map(|c| &c.values) else {
+        panic!("times");
+    };
+    assert_eq!(t.get(0), Some("2024-01-01T00:00:05Z"));
+    assert_eq!(codes(&diags), ["kml/track-gap"]);
+    assert!(diags.iter().all(|d| d.severity == crate::Severity::Info));
+}
+
+#[test]
+fn an_empty_when_leaves_a_point_without_time_and_is_no_error() {
+    let (doc, diags) = read(&kml(
+        "<Placemark><TimeStamp><when/></TimeStamp><gx:Track><when>2024-01-01T00:00:00Z</when><when></when>\
+         <gx:coord>1 2</gx:coord><gx:coord>1.1 2</gx:coord></gx:Track></Placemark>",
+    ));
+    let f = &doc.features[0];
+    assert_eq!(f.time, None);
+    let Some(Geometry::LineString(line)) = &f.geometry else {
+        panic!("a line");
+    };
+    let Some(ColumnValues::Texts(t)) = line.column("times").map(|c| &c.values) else {
+        panic!("times");
+    };
+    assert_eq!(t.get(1), None);
+    assert_eq!(codes(&diags), ["kml/empty-time", "kml/empty-time"]);
+    assert!(diags.iter().all(|d| d.severity == crate::Severity::Info));
+}
+
+#[test]
+fn one_point_pieces_never_become_one_position_lines() {
+    let (doc, diags) = read(&kml(
+        "<Placemark><gx:MultiTrack><gx:Track><gx:coord>1 2</gx:coord></gx:Track>\
+         <gx:Track><gx:coord>3 4</gx:coord><gx:coord>5 6</gx:coord></gx:Track></gx:MultiTrack></Placemark>",
+    ));
+    let Some(Geometry::LineString(line)) = &doc.features[0].geometry else {
+        panic!("one line: {:?}", doc.features[0].geometry);
+    };
+    assert_eq!(line.len(), 2);
+    assert_eq!(codes(&diags), ["kml/track-gap"]);
+    assert!(diags[0].message.contains("(1, 2)"));
+}
+
+#[test]
+fn simple_array_data_outside_the_track_is_attached_or_kept() {
+    let body = |n: usize| {
+        let values: String = (0..n)
+            .map(|i| format!("<gx:value>{}</gx:value>", 100 + i))
+            .collect();
+        format!(
+            "<Placemark><ExtendedData><SchemaData schemaUrl=\"#s\"><gx:SimpleArrayData name=\"heart\">{values}</gx:SimpleArrayData></SchemaData></ExtendedData>\
+             <gx:Track><when>2024-01-01T00:00:00Z</when><when>2024-01-01T00:00:01Z</when><gx:coord>1 2</gx:coord><gx:coord>1.1 2</gx:coord></gx:Track></Placemark>"
+        )
+    };
+    let schema = r#"<Schema id="s"><gx:SimpleArrayField name="heart" type="int"/></Schema>"#;
+    let (doc, diags) = read(&kml(&format!("{schema}{}", body(2))));
+    let Some(Geometry::LineString(line)) = &doc.features[0].geometry else {
+        panic!("a line");
+    };
+    assert!(line.column("heart").is_some());
+    assert_eq!(codes(&diags), ["kml/loose-array"]);
+    let (doc, diags) = read(&kml(&format!("{schema}{}", body(3))));
+    assert_eq!(doc.features[0].properties["heart"], json!([100, 101, 102]));
+    assert_eq!(codes(&diags), ["kml/loose-array"]);
+}
+
+#[test]
+fn null_properties_survive_kml() {
+    let input = r#"{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Point","coordinates":[1,2]},
+      "properties":{"a":1,"gone":null,"b":"x"}},{"type":"Feature","geometry":null,"properties":{"gone":5}}]}"#;
+    let (doc, _) = crate::geojson::read(input.as_bytes()).expect("reads");
+    let mut out = Vec::new();
+    let diags = super::write(&doc, &mut out, &Default::default()).expect("writes");
+    assert!(diags.is_empty(), "{diags:?}");
+    let (back, diags) = super::read(&out[..]).expect("reads back");
+    assert!(diags.is_empty(), "{diags:?}");
+    let p = &back.features[0].properties;
+    assert_eq!(p["gone"], Value::Null);
+    assert_eq!(p.keys().collect::<Vec<_>>(), ["a", "gone", "b"]);
+    assert_eq!(back.features[1].properties["gone"], json!(5));
+}

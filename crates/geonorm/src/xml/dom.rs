@@ -251,7 +251,7 @@ pub(crate) fn build<R: BufRead>(
                 }
                 Event::CData(c) => {
                     // CDATA in a description is HTML source already.
-                    let t = super::text(c, before, false, &mut m.findings);
+                    let t = super::raw_text(c);
                     m.raw.push_str(&t);
                     if let Some(node) = stack.last_mut() {
                         if node.text.is_empty() {
@@ -336,8 +336,7 @@ pub(crate) fn build<R: BufRead>(
                     if node.text.is_empty() {
                         node.text_start = before + "<![CDATA[".len();
                     }
-                    let findings = xml.get_mut().findings_mut();
-                    node.text.push_str(&super::text(&c, before, true, findings));
+                    node.text.push_str(&super::raw_text(&c));
                 }
             }
             Event::Eof => {
