@@ -105,8 +105,9 @@ fn properties() -> impl Strategy<Value = Vec<(String, Value)>> {
         prop::option::of("[a-z]{1,8}"),
         prop::option::of(-100_000i64..100_000),
         prop::option::of(any::<bool>()),
+        any::<bool>(),
     )
-        .prop_map(|(s, n, b)| {
+        .prop_map(|(s, n, b, null)| {
             let mut v = Vec::new();
             if let Some(s) = s {
                 v.push(("s_name".to_string(), Value::from(s)));
@@ -116,6 +117,10 @@ fn properties() -> impl Strategy<Value = Vec<(String, Value)>> {
             }
             if let Some(b) = b {
                 v.push(("b_open".to_string(), Value::from(b)));
+            }
+            // A null must come back as null from every format that keeps properties.
+            if null {
+                v.push(("z_none".to_string(), Value::Null));
             }
             v
         })
@@ -273,5 +278,32 @@ proptest! {
             v
         };
         prop_assert_eq!(kept(&doc), kept(&back));
+    }
+
+    #[test]
+    fn no_format_makes_a_random_document_worse(doc in document()) {
+        use geonorm::validate::{check, CheckOptions, Profile};
+        use geonorm::Format;
+        let opts = CheckOptions { profile: Profile::Rfc7946, format: None };
+        let errors = |bytes: &[u8], format: Format| -> std::collections::BTreeSet<&'static str> {
+            let opts = CheckOptions { format: Some(format), ..opts.clone() };
+            check(bytes, None, &opts).diagnostics.iter()
+                .filter(|d| d.severity == geonorm::Severity::Error)
+                .map(|d| d.code.as_str()).collect()
+        };
+        let mut direct = Vec::new();
+        geonorm::write(&doc, Format::GeoJson, &mut direct, &Default::default()).expect("writes");
+        let before = errors(&direct, Format::GeoJson);
+        for target in [Format::Kml, Format::Gpx, Format::Kmz] {
+            let mut out = Vec::new();
+            geonorm::write(&doc, target, &mut out, &Default::default()).expect("writes");
+            let new: Vec<_> = errors(&out, target).difference(&before).copied().collect();
+            prop_assert!(new.is_empty(), "{}: {:?}", target, new);
+            let (back, _) = geonorm::read(target, &out[..]).expect("reads back");
+            let mut json = Vec::new();
+            geonorm::write(&back, Format::GeoJson, &mut json, &Default::default()).expect("writes");
+            let new: Vec<_> = errors(&json, Format::GeoJson).difference(&before).copied().collect();
+            prop_assert!(new.is_empty(), "{} → geojson: {:?}", target, new);
+        }
     }
 }
