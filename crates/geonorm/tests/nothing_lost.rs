@@ -1,6 +1,7 @@
 //! Nothing lost: for every map file in testdata/, every feature of the input is in the
 //! output of `convert`, or in a diagnostic that says it was skipped and where.
 
+use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -107,4 +108,140 @@ fn every_input_feature_is_in_the_output_or_a_diagnostic() {
         checked += 1;
     }
     assert!(checked > 200, "only {checked} files");
+}
+
+/// Every string and number a GeoJSON text holds.
+fn output_values(json: &[u8]) -> (HashSet<String>, HashSet<u64>, String) {
+    let v: serde_json::Value = serde_json::from_slice(json).expect("output is JSON");
+    let (mut strings, mut numbers) = (HashSet::new(), HashSet::new());
+    let mut stack = vec![&v];
+    while let Some(v) = stack.pop() {
+        match v {
+            serde_json::Value::String(s) => {
+                strings.insert(s.clone());
+            }
+            serde_json::Value::Number(n) => {
+                if let Some(f) = n.as_f64() {
+                    numbers.insert(f.to_bits());
+                }
+            }
+            serde_json::Value::Array(a) => stack.extend(a),
+            serde_json::Value::Object(o) => {
+                for (k, v) in o {
+                    strings.insert(k.clone());
+                    stack.push(v);
+                }
+            }
+            _ => {}
+        }
+    }
+    let all = strings.iter().cloned().collect::<Vec<_>>().join("\u{0}");
+    (strings, numbers, all)
+}
+
+/// Elements that carry data for people inside a feature, with their text: what the
+/// nothing-lost rule covers. Geometry, style and view elements are interpreted rather
+/// than carried (and checked by other tests); containers have no text of their own.
+fn carried_texts(format: Format, bytes: &[u8]) -> Vec<(String, String, usize)> {
+    use quick_xml::events::Event;
+    let feature_roots: &[&str] = match format {
+        Format::Kml => &["Placemark"],
+        _ => &["wpt", "rte", "trk"],
+    };
+    let interpreted: &[&str] = match format {
+        Format::Kml => &[
+            "coordinates", "coord", "Style", "StyleMap", "styleUrl", "visibility", "open",
+            "altitudeMode", "extrude", "tessellate", "drawOrder", "LookAt", "Camera",
+            "Region", "Model", "gx:altitudeMode", "altitudeModeGroup", "Link", "Icon",
+            "when", "begin", "end", "key", "value",
+        ],
+        _ => &["extensions"],
+    };
+    let mut xml = quick_xml::Reader::from_reader(bytes);
+    xml.config_mut().expand_empty_elements = true;
+    let mut buf = Vec::new();
+    let mut path: Vec<String> = Vec::new();
+    let mut text = String::new();
+    let mut out = Vec::new();
+    loop {
+        let at = xml.buffer_position() as usize;
+        buf.clear();
+        let Ok(event) = xml.read_event_into(&mut buf) else {
+            return out;
+        };
+        match event {
+            Event::Start(e) => {
+                let name = String::from_utf8_lossy(e.name().local_name().as_ref()).into_owned();
+                path.push(name);
+                text.clear();
+            }
+            Event::Text(t) => {
+                if let Ok(s) = t.unescape() {
+                    text.push_str(&s);
+                }
+            }
+            Event::CData(c) => text.push_str(&String::from_utf8_lossy(&c)),
+            Event::End(_) => {
+                let t = text.trim().replace("\r\n", "\n");
+                let inside = path.iter().any(|p| feature_roots.contains(&p.as_str()));
+                let skip = path.iter().any(|p| interpreted.contains(&p.as_str()));
+                if inside && !skip && !t.is_empty() {
+                    if let Some(name) = path.last() {
+                        out.push((name.clone(), t.clone(), at));
+                    }
+                }
+                path.pop();
+                text.clear();
+            }
+            Event::Eof => return out,
+            _ => {}
+        }
+    }
+}
+
+/// The text of every data element of every feature is in the output, or a diagnostic
+/// names the element.
+#[test]
+fn every_text_of_a_feature_is_in_the_output_or_a_diagnostic() {
+    let mut files = Vec::new();
+    walk(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata"),
+        &mut files,
+    );
+    files.sort();
+    let mut silent = Vec::new();
+    let mut checked = 0;
+    for p in files {
+        let bytes = fs::read(&p).expect("read");
+        let Some(format @ (Format::Kml | Format::Gpx)) = Format::detect(&bytes, Some(&p)) else {
+            continue;
+        };
+        // Markup inside a text element is the text; the independent reader here only
+        // sees the outer elements' own text, so it leaves such files to the unit tests.
+        let Ok((doc, diags)) = geonorm::read(format, &bytes[..]) else {
+            continue;
+        };
+        let mut out = Vec::new();
+        geonorm::geojson::write(&doc, &mut out, &Default::default()).expect("writes");
+        let (strings, numbers, all) = output_values(&out);
+        for (name, text, _) in carried_texts(format, &bytes) {
+            let found = strings.contains(&text)
+                || text.parse::<f64>().is_ok_and(|f| {
+                    numbers.contains(&f.to_bits()) || (f == 0.0 && numbers.contains(&0f64.to_bits()))
+                })
+                || all.contains(&text)
+                || diags.iter().any(|d| d.message.contains(&name));
+            if !found {
+                silent.push(format!("{}: <{name}> {text:?}", p.display()));
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 1000, "only {checked} texts");
+    assert!(
+        silent.is_empty(),
+        "{} texts lost without a word:\n{}",
+        silent.len(),
+        silent.join("\n")
+    );
 }

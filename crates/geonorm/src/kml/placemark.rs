@@ -53,6 +53,9 @@ pub(crate) fn read(node: &Node, group: Option<GroupId>, ctx: &mut Ctx) -> (Featu
             .at(span(node)),
         );
     }
+    for (name, at) in &node.foreign {
+        ctx.ignored(name, *at);
+    }
     for child in &node.children {
         match child.name.as_str() {
             "name" => f.title = Some(child.text.trim().to_string()),

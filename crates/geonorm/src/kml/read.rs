@@ -488,6 +488,8 @@ pub fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
                     if !saw_root {
                         return Err(not_kml(&name));
                     }
+                    // Foreign metadata (atom:author, xal:…) has no place in the model.
+                    p.ctx.ignored(&String::from_utf8_lossy(&name), before);
                     inner.clear();
                     xml.read_to_end_into(QName(&name), &mut inner)
                         .map_err(|err| xml_error(&xml, &err))?;

@@ -34,6 +34,9 @@ pub(crate) struct Node {
     pub end: usize,
     /// Offset of the first text byte.
     pub text_start: usize,
+    /// Foreign elements met directly inside this one and skipped (KML: `atom:author`,
+    /// `xal:AddressDetails`…), by qualified name and offset, so the reader can say so.
+    pub foreign: Vec<(String, usize)>,
 }
 
 impl Node {
@@ -285,6 +288,10 @@ pub(crate) fn build<R: BufRead>(
                 }
                 let Some(local) = ns.kml_local(e.name()) else {
                     skipping = 1;
+                    if let Some(node) = stack.last_mut() {
+                        let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                        node.foreign.push((name, before));
+                    }
                     continue;
                 };
                 if stack.len() >= MAX_DEPTH {
