@@ -52,7 +52,9 @@ fn source_count(format: Format, bytes: &[u8]) -> Option<usize> {
         }
         Format::Gpx => {
             let tags = |t: &str| {
-                text.matches(&format!("<{t}>")).count() + text.matches(&format!("<{t} ")).count()
+                text.matches(&format!("<{t}>")).count()
+                    + text.matches(&format!("<{t} ")).count()
+                    + text.matches(&format!("<{t}/>")).count()
             };
             Some(tags("wpt") + tags("rte") + tags("trk"))
         }
@@ -142,7 +144,7 @@ fn output_values(json: &[u8]) -> (HashSet<String>, HashSet<u64>, String) {
 /// Elements that carry data for people inside a feature, with their text: what the
 /// nothing-lost rule covers. Geometry, style and view elements are interpreted rather
 /// than carried (and checked by other tests); containers have no text of their own.
-fn carried_texts(format: Format, bytes: &[u8]) -> Vec<(String, String, usize)> {
+fn carried_texts(format: Format, bytes: &[u8]) -> Vec<(Vec<String>, String, usize)> {
     use quick_xml::events::Event;
     let feature_roots: &[&str] = match format {
         Format::Kml => &["Placemark"],
@@ -150,10 +152,30 @@ fn carried_texts(format: Format, bytes: &[u8]) -> Vec<(String, String, usize)> {
     };
     let interpreted: &[&str] = match format {
         Format::Kml => &[
-            "coordinates", "coord", "Style", "StyleMap", "styleUrl", "visibility", "open",
-            "altitudeMode", "extrude", "tessellate", "drawOrder", "LookAt", "Camera",
-            "Region", "Model", "gx:altitudeMode", "altitudeModeGroup", "Link", "Icon",
-            "when", "begin", "end", "key", "value",
+            "coordinates",
+            "coord",
+            "Style",
+            "StyleMap",
+            "styleUrl",
+            "visibility",
+            "open",
+            "altitudeMode",
+            "extrude",
+            "tessellate",
+            "drawOrder",
+            "LookAt",
+            "Camera",
+            "Region",
+            "Model",
+            "gx:altitudeMode",
+            "altitudeModeGroup",
+            "Link",
+            "Icon",
+            "when",
+            "begin",
+            "end",
+            "key",
+            "value",
         ],
         _ => &["extensions"],
     };
@@ -182,13 +204,17 @@ fn carried_texts(format: Format, bytes: &[u8]) -> Vec<(String, String, usize)> {
             }
             Event::CData(c) => text.push_str(&String::from_utf8_lossy(&c)),
             Event::End(_) => {
-                let t = text.trim().replace("\r\n", "\n");
+                let t = text.trim().replace("\r\n", "\n").replace('\r', "\n");
                 let inside = path.iter().any(|p| feature_roots.contains(&p.as_str()));
                 let skip = path.iter().any(|p| interpreted.contains(&p.as_str()));
                 if inside && !skip && !t.is_empty() {
-                    if let Some(name) = path.last() {
-                        out.push((name.clone(), t.clone(), at));
-                    }
+                    // The element and its ancestors inside the feature: a diagnostic
+                    // that names any of them covers the text.
+                    let from = path
+                        .iter()
+                        .rposition(|p| feature_roots.contains(&p.as_str()))
+                        .map_or(0, |i| i + 1);
+                    out.push((path[from..].to_vec(), t.clone(), at));
                 }
                 path.pop();
                 text.clear();
@@ -224,13 +250,17 @@ fn every_text_of_a_feature_is_in_the_output_or_a_diagnostic() {
         let mut out = Vec::new();
         geonorm::geojson::write(&doc, &mut out, &Default::default()).expect("writes");
         let (strings, numbers, all) = output_values(&out);
-        for (name, text, _) in carried_texts(format, &bytes) {
+        for (names, text, _) in carried_texts(format, &bytes) {
+            let name = names.last().cloned().unwrap_or_default();
             let found = strings.contains(&text)
                 || text.parse::<f64>().is_ok_and(|f| {
-                    numbers.contains(&f.to_bits()) || (f == 0.0 && numbers.contains(&0f64.to_bits()))
+                    numbers.contains(&f.to_bits())
+                        || (f == 0.0 && numbers.contains(&0f64.to_bits()))
                 })
                 || all.contains(&text)
-                || diags.iter().any(|d| d.message.contains(&name));
+                || diags
+                    .iter()
+                    .any(|d| names.iter().any(|n| d.message.contains(n.as_str())));
             if !found {
                 silent.push(format!("{}: <{name}> {text:?}", p.display()));
             }

@@ -53,8 +53,13 @@ pub(crate) fn read(node: &Node, group: Option<GroupId>, ctx: &mut Ctx) -> (Featu
             .at(span(node)),
         );
     }
-    for (name, at) in &node.foreign {
-        ctx.ignored(name, *at);
+    // Foreign elements anywhere in the placemark (atom:, xal:, rdf: in ExtendedData).
+    let mut stack = vec![node];
+    while let Some(n) = stack.pop() {
+        for (name, at) in &n.foreign {
+            ctx.ignored(name, *at);
+        }
+        stack.extend(n.children.iter());
     }
     for child in &node.children {
         match child.name.as_str() {
@@ -446,6 +451,11 @@ pub(crate) fn geometry(node: &Node, ctx: &mut Ctx) -> Option<Geometry> {
         }
         "Track" => tracks(&[node], ctx),
         "MultiTrack" => {
+            for other in &node.children {
+                if !matches!(other.name.as_str(), "Track" | "altitudeMode") {
+                    ctx.ignored(&other.name, other.start);
+                }
+            }
             let parts: Vec<&Node> = node.children_named("Track").collect();
             if parts.is_empty() {
                 return empty(node, ctx);
@@ -550,6 +560,15 @@ fn tracks(tracks: &[&Node], ctx: &mut Ctx) -> Option<Geometry> {
 fn track_parts(node: &Node, ctx: &mut Ctx) -> Vec<(Coords, Span)> {
     let whens: Vec<&Node> = node.children_named("when").collect();
     let coord_nodes: Vec<&Node> = node.children_named("coord").collect();
+    for other in &node.children {
+        // Orientation (`gx:angles`), `gx:interpolate` and models only matter in a viewer.
+        if !matches!(
+            other.name.as_str(),
+            "when" | "coord" | "ExtendedData" | "altitudeMode"
+        ) {
+            ctx.ignored(&other.name, other.start);
+        }
+    }
     // For each piece, the indices of its points among the `coord`s.
     let mut pieces: Vec<Vec<(usize, Position)>> = vec![Vec::new()];
     let mut pauses = 0;
