@@ -72,6 +72,7 @@ fn both_readers_agree_on_points_elevations_and_times() {
         "gpx/georust",
         "gpx/gpxpy",
         "gpx/openlayers",
+        "gpx/gpsbabel",
     ] {
         let mut files: Vec<PathBuf> = fs::read_dir(testdata(dir))
             .expect("dir")
