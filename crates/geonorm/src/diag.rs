@@ -187,9 +187,11 @@ codes! {
     GpxEmptyTrack = "gpx/empty-track", Warning,
         "A route or track has no points; it is kept, with its name, as a feature without geometry.";
     GpxSinglePointTrack = "gpx/single-point-track", Warning,
-        "A route or track has a single point, which is no line; it is kept as a point.";
+        "A route, track or track segment has a single point, which is no line. A route or track made of it is kept as a point, with the point's time; a one-point segment beside longer ones is dropped, and the message gives its position, elevation, time and values.";
     GpxIgnoredElement = "gpx/ignored-element", Info,
-        "Unknown or misplaced elements, per-point details of track points (`hdop`, `sat`…) and complex extensions are skipped; reported once per kind with a count.";
+        "Unknown or misplaced elements, empty `<time>`s (OpenTracks writes them to mark pauses; read as no time), per-point details of track points (`hdop`, `sat`…) and complex point extensions are skipped; reported once per kind with a count.";
+    GpxMisplacedWaypoint = "gpx/misplaced-waypoint", Info,
+        "A `<wpt>` inside a `<trk>`, `<trkseg>` or `<rte>` (OpenRouteService exports put them there), where GPX does not allow it; it is read as a waypoint like those under `<gpx>`, after its track or route. Reported once per file with a count.";
     GeojsonDuplicateMember = "geojson/duplicate-member", Error,
         "An object has two members with the same name; readers disagree on which one counts (RFC 7946 §11.1, I-JSON).";
     GeojsonWrongType = "geojson/wrong-type", Error,

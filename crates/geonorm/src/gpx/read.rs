@@ -153,14 +153,20 @@ struct Point {
 #[derive(Default)]
 struct Ctx {
     diags: Vec<Diagnostic>,
-    /// Skipped element name → (count, first offset).
-    ignored: BTreeMap<String, (usize, usize)>,
+    /// Findings reported once per file with a count: (code, what) → (count, first
+    /// offset).
+    tally: BTreeMap<(Code, String), (usize, usize)>,
 }
 
 impl Ctx {
-    fn ignore(&mut self, what: &str, offset: usize) {
-        let e = self.ignored.entry(what.to_string()).or_insert((0, offset));
+    /// Counts one more `what` (a full message without the count) under `code`.
+    fn count(&mut self, code: Code, what: String, offset: usize) {
+        let e = self.tally.entry((code, what)).or_insert((0, offset));
         e.0 += 1;
+    }
+
+    fn ignore(&mut self, what: &str, offset: usize) {
+        self.count(Code::GpxIgnoredElement, format!("{what} skipped"), offset);
     }
 
     fn number(&mut self, n: &Node) -> Option<f64> {
@@ -185,6 +191,11 @@ impl Ctx {
 
     fn time(&mut self, n: &Node) -> Option<String> {
         let t = text_of(n);
+        if t.is_empty() {
+            // OpenTracks writes empty times as pause markers: no time, nothing lost.
+            self.ignore("empty <time>", n.start);
+            return None;
+        }
         if is_datetime(t) {
             Some(t.to_string())
         } else {
@@ -318,28 +329,76 @@ impl Ctx {
                         }
                     }
                 }
-                "TrackExtension" | "RouteExtension" | "WaypointExtension" => {
-                    for g in &c.children {
-                        if g.name == "DisplayColor" {
-                            match garmin_color(text_of(g)) {
-                                Some(hex) => f.style.stroke = Some(hex.into()),
-                                None => {
-                                    f.properties.insert(ext_key(g), text_of(g).into());
-                                }
-                            }
-                        } else if g.children.is_empty() {
-                            f.properties.insert(ext_key(g), text_of(g).into());
-                        } else {
-                            self.ignore(&format!("extension <{}>", g.name), g.start);
-                        }
-                    }
-                }
-                _ if c.children.is_empty() => {
-                    f.properties.insert(ext_key(c), text_of(c).into());
-                }
-                _ => self.ignore(&format!("extension <{}>", c.name), c.start),
+                _ => self.extension_values(c, f),
             }
         }
+    }
+
+    /// Every leaf with text under an extension element becomes a property named as
+    /// togeojson names it, `prefix_LocalName` (`gpxx_City`), so that nothing a device
+    /// wrote is lost: Garmin's waypoint extensions (v3 and WaypointExtension/v1),
+    /// CreationTimeExtension, OsmAnd's and Locus' fields alike. Garmin's numbers
+    /// (proximity, depth…) become numbers, its `Categories` one joined property, and a
+    /// leaf's attributes `prefix_LocalName_attribute` properties.
+    fn extension_values(&mut self, n: &Node, f: &mut Feature) {
+        if n.children.is_empty() {
+            self.extension_leaf(n, f);
+            return;
+        }
+        if !text_of(n).is_empty() {
+            self.ignore(
+                &format!("text beside the elements of extension <{}>", n.name),
+                n.start,
+            );
+        }
+        if !n.attrs.is_empty() {
+            self.ignore(&format!("attributes of extension <{}>", n.name), n.start);
+        }
+        if n.name == "Categories" && n.children.iter().all(|c| c.children.is_empty()) {
+            // Garmin's `Category` may repeat; one readable list.
+            let cats: Vec<&str> = n
+                .children
+                .iter()
+                .map(text_of)
+                .filter(|t| !t.is_empty())
+                .collect();
+            put_joined(f, ext_key(n), Value::String(cats.join(", ")));
+            return;
+        }
+        for c in &n.children {
+            self.extension_values(c, f);
+        }
+    }
+
+    fn extension_leaf(&mut self, n: &Node, f: &mut Feature) {
+        let key = ext_key(n);
+        if key == GPX_TYPE {
+            self.ignore(&format!("extension <{}>", n.name), n.start);
+            return;
+        }
+        let text = text_of(n);
+        if n.name == "DisplayColor" {
+            if let Some(hex) = garmin_color(text) {
+                f.style.stroke = Some(hex.into());
+                return;
+            }
+        }
+        for (k, v) in &n.attrs {
+            put_joined(f, format!("{key}_{k}"), Value::String(v.clone()));
+        }
+        if text.is_empty() && !n.attrs.is_empty() {
+            return;
+        }
+        // Garmin's measures (metres, degrees Celsius, a count) as numbers.
+        let numeric = matches!(
+            n.name.as_str(),
+            "Proximity" | "Temperature" | "Depth" | "Samples"
+        );
+        let value = match text.parse::<f64>().ok().and_then(json_number) {
+            Some(v) if numeric => Value::Number(v),
+            _ => Value::String(text.to_string()),
+        };
+        put_joined(f, key, value);
     }
 
     fn waypoint(&mut self, n: &Node) -> Option<Feature> {
@@ -391,6 +450,21 @@ impl Ctx {
                 f.properties.insert(name.into(), text_of(c).into());
             }
             other => self.ignore(&format!("<{other}> of a route or track"), c.start),
+        }
+    }
+}
+
+/// Sets a property; a second value for the same key (Garmin's repeated
+/// `StreetAddress`, `PhoneNumber`) is joined to the first with ", ".
+fn put_joined(f: &mut Feature, key: String, value: Value) {
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    match f.properties.get_mut(&key) {
+        Some(old) => *old = Value::String(format!("{}, {}", text(old), text(&value))),
+        None => {
+            f.properties.insert(key, value);
         }
     }
 }
@@ -481,11 +555,12 @@ enum State {
     },
     Track {
         f: Feature,
-        parts: Vec<Coords>,
+        /// Each segment read so far, with its span.
+        parts: Vec<(Coords, Span)>,
     },
     Segment {
         f: Feature,
-        parts: Vec<Coords>,
+        parts: Vec<(Coords, Span)>,
         line: Line,
         start: usize,
     },
@@ -502,6 +577,7 @@ fn metadata(n: &Node, meta: &mut Metadata, ctx: &mut Ctx) {
             "desc" => meta.description = Some(c.text.trim().to_string()),
             "link" => {}
             "extensions" => ctx.ignore("<extensions> of the metadata", c.start),
+            "time" if text_of(c).is_empty() => ctx.ignore("empty <time>", c.start),
             other => {
                 meta.extra.insert(other.to_string(), node_json(c));
             }
@@ -532,13 +608,45 @@ fn node_json(n: &Node) -> Value {
     }
 }
 
+/// A point of a line in words, for the diagnostic that drops it: position, elevation,
+/// time and every per-point value.
+fn describe_point(c: &Coords) -> String {
+    let Some(p) = c.get(0) else {
+        return String::new();
+    };
+    let mut s = format!("lat {}, lon {}", p.y, p.x);
+    if let Some(z) = p.z {
+        s.push_str(&format!(", ele {z}"));
+    }
+    for col in c.columns() {
+        let v = match &col.values {
+            ColumnValues::Texts(t) => t.get(0).map(str::to_string),
+            ColumnValues::Numbers(n) => n.first().cloned().flatten().map(|n| n.to_string()),
+        };
+        if let Some(v) = v {
+            let name = if col.name == "times" {
+                "time"
+            } else {
+                &col.name
+            };
+            s.push_str(&format!(", {name} {v}"));
+        }
+    }
+    s
+}
+
 /// The geometry of a route or track from its parts: a line, several, or a point when
-/// only a single position was recorded.
-fn finish_line(f: &mut Feature, parts: Vec<Coords>, kind: &str, ctx: &mut Ctx) {
-    let mut parts: Vec<Coords> = parts.into_iter().filter(|p| !p.is_empty()).collect();
-    let total: usize = parts.iter().map(Coords::len).sum();
-    f.geometry = match (parts.len(), total) {
-        (0, _) => {
+/// only a single position was recorded. A one-point part is no line (RFC 7946 wants
+/// two positions), so it never becomes a part: beside real parts it is dropped, and
+/// said so with all it held.
+fn finish_line(f: &mut Feature, parts: Vec<(Coords, Span)>, kind: &str, ctx: &mut Ctx) {
+    let (mut lines, singles): (Vec<_>, Vec<_>) = parts
+        .into_iter()
+        .filter(|(p, _)| !p.is_empty())
+        .partition(|(p, _)| p.len() > 1);
+    let mut singles = singles.into_iter();
+    if lines.is_empty() {
+        let Some((only, _)) = singles.next() else {
             ctx.diags.push(
                 Diagnostic::new(
                     Code::GpxEmptyTrack,
@@ -546,39 +654,42 @@ fn finish_line(f: &mut Feature, parts: Vec<Coords>, kind: &str, ctx: &mut Ctx) {
                 )
                 .at(f.span),
             );
-            None
+            f.geometry = None;
+            return;
+        };
+        ctx.diags.push(
+            Diagnostic::new(
+                Code::GpxSinglePointTrack,
+                format!("a {kind} has a single point; kept as a point"),
+            )
+            .at(f.span),
+        );
+        // `_gpxType` stays: the writer gives it back as a one-point track.
+        if let Some(ColumnValues::Texts(t)) = only.column("times").map(|c| &c.values) {
+            f.time = t.get(0).map(|t| Time::Instant(t.to_string()));
         }
-        (1, 1) => {
-            ctx.diags.push(
-                Diagnostic::new(
-                    Code::GpxSinglePointTrack,
-                    format!("a {kind} has a single point; kept as a point"),
-                )
-                .at(f.span),
-            );
-            // `_gpxType` stays: the writer gives it back as a one-point track.
-            let only = parts.pop().unwrap_or_default();
-            if let Some(ColumnValues::Texts(t)) = only.column("times").map(|c| &c.values) {
-                f.time = t.get(0).map(|t| Time::Instant(t.to_string()));
-            }
-            only.get(0).map(Geometry::Point)
-        }
-        (1, _) => parts.pop().map(Geometry::LineString),
-        _ => {
-            if parts.iter().any(|p| p.len() == 1) {
-                ctx.diags.push(
-                    Diagnostic::new(
-                        Code::GpxSinglePointTrack,
-                        format!(
-                            "a segment of a {kind} has a single point; kept as a one-point part"
-                        ),
-                    )
-                    .at(f.span),
-                );
-            }
-            Some(Geometry::MultiLineString(parts))
-        }
-    };
+        f.geometry = only.get(0).map(Geometry::Point);
+    } else {
+        f.geometry = if lines.len() == 1 {
+            lines.pop().map(|(c, _)| Geometry::LineString(c))
+        } else {
+            Some(Geometry::MultiLineString(
+                lines.into_iter().map(|(c, _)| c).collect(),
+            ))
+        };
+    }
+    for (c, span) in singles {
+        ctx.diags.push(
+            Diagnostic::new(
+                Code::GpxSinglePointTrack,
+                format!(
+                    "a segment of a {kind} has a single point ({}), which is no line; dropped, the {kind}'s other points kept",
+                    describe_point(&c)
+                ),
+            )
+            .at(span),
+        );
+    }
 }
 
 /// Reads a whole GPX document.
@@ -610,6 +721,8 @@ pub fn read<R: BufRead>(input: R, opts: &ReadOptions) -> Result<(Document, Vec<D
     let mut buf = Vec::new();
     let mut inner = Vec::new();
     let mut saw_root = false;
+    // Waypoints found inside the route or track being read.
+    let mut nested: Vec<Feature> = Vec::new();
     loop {
         let before = position(&xml);
         buf.clear();
@@ -677,6 +790,21 @@ pub fn read<R: BufRead>(input: R, opts: &ReadOptions) -> Result<(Document, Vec<D
                         };
                         metadata(&wrapper, &mut meta, &mut ctx);
                     }
+                    // OpenRouteService exports put waypoints inside <trk>; GPX wants
+                    // them under <gpx>. Read them all the same, after their line.
+                    (State::Route { .. } | State::Track { .. } | State::Segment { .. }, "wpt") => {
+                        let inside = match state {
+                            State::Route { .. } => "<rte>",
+                            State::Track { .. } => "<trk>",
+                            _ => "<trkseg>",
+                        };
+                        ctx.count(
+                            Code::GpxMisplacedWaypoint,
+                            format!("a <wpt> inside a {inside} is read as a waypoint"),
+                            node.start,
+                        );
+                        nested.extend(ctx.waypoint(&node));
+                    }
                     (State::Route { line, .. }, "rtept") => {
                         if let Some(p) = ctx.point(&node) {
                             line.push(p);
@@ -699,8 +827,10 @@ pub fn read<R: BufRead>(input: R, opts: &ReadOptions) -> Result<(Document, Vec<D
                     State::Route { mut f, line } => {
                         f.span.end = end;
                         f.properties.insert(GPX_TYPE.into(), "rte".into());
-                        finish_line(&mut f, vec![line.finish()], "route", &mut ctx);
+                        let span = f.span;
+                        finish_line(&mut f, vec![(line.finish(), span)], "route", &mut ctx);
                         features.push(f);
+                        features.append(&mut nested);
                         State::Gpx
                     }
                     State::Segment {
@@ -719,7 +849,7 @@ pub fn read<R: BufRead>(input: R, opts: &ReadOptions) -> Result<(Document, Vec<D
                                 .at(Span::new(start, end)),
                             );
                         }
-                        parts.push(c);
+                        parts.push((c, Span::new(start, end)));
                         State::Track { f, parts }
                     }
                     State::Track { mut f, parts } => {
@@ -727,6 +857,7 @@ pub fn read<R: BufRead>(input: R, opts: &ReadOptions) -> Result<(Document, Vec<D
                         f.properties.insert(GPX_TYPE.into(), "trk".into());
                         finish_line(&mut f, parts, "track", &mut ctx);
                         features.push(f);
+                        features.append(&mut nested);
                         State::Gpx
                     }
                     State::Gpx | State::Outside => State::Outside,
@@ -785,15 +916,14 @@ pub fn read<R: BufRead>(input: R, opts: &ReadOptions) -> Result<(Document, Vec<D
             });
         }
     }
-    for (what, (count, offset)) in std::mem::take(&mut ctx.ignored) {
+    for ((code, what), (count, offset)) in std::mem::take(&mut ctx.tally) {
         let times = if count == 1 {
             String::new()
         } else {
             format!(" ({count} times)")
         };
         ctx.diags.push(
-            Diagnostic::new(Code::GpxIgnoredElement, format!("{what} skipped{times}"))
-                .at(Span::new(offset, offset + 1)),
+            Diagnostic::new(code, format!("{what}{times}")).at(Span::new(offset, offset + 1)),
         );
     }
     ctx.diags.extend(xml.get_mut().findings_mut().diagnostics());

@@ -91,7 +91,7 @@ fn waypoint_fields_become_typed_properties() {
     assert_eq!(
         props,
         json!({"cmt": "c", "src": "s", "sym": "Lodge", "type": "shelter", "fix": "3d", "sat": 7, "hdop": 1.5,
-               "gpxx_Proximity": "50", "ql_note": "hi",
+               "gpxx_Proximity": 50, "ql_note": "hi",
                "links": [{"href": "h", "text": "t"}, {"href": "u", "text": "un"}]})
     );
     assert!(matches!(f.geometry, Some(Geometry::Point(p)) if p.z == Some(2000.5)));
@@ -253,4 +253,266 @@ fn the_writer_keeps_what_gpx_holds_in_schema_order() {
     assert!(text.contains("<gpxtpx:hr>99</gpxtpx:hr>"));
     assert!(text.find("<wpt").unwrap_or(0) < text.find("<rte>").unwrap_or(0));
     assert!(text.find("<rte>").unwrap_or(0) < text.find("<trk>").unwrap_or(0));
+}
+
+fn write_gpx(doc: &Document) -> (String, Vec<Diagnostic>) {
+    let mut out = Vec::new();
+    let diags = super::write(doc, &mut out, &Default::default()).expect("gpx");
+    (String::from_utf8(out).expect("utf8"), diags)
+}
+
+#[test]
+fn a_one_point_segment_beside_longer_ones_is_dropped_with_all_it_held() {
+    let text = r#"<gpx><trk><name>t</name>
+        <trkseg><trkpt lat="1" lon="1"/><trkpt lat="2" lon="2"/></trkseg>
+        <trkseg><trkpt lat="46.5" lon="7.25"><ele>1200</ele><time>2024-01-01T00:00:00Z</time><extensions><power>250</power></extensions></trkpt></trkseg>
+        <trkseg></trkseg>
+        <trkseg><trkpt lat="3" lon="3"/><trkpt lat="4" lon="4"/></trkseg></trk>
+        <trk><trkseg><trkpt lat="5" lon="5"/></trkseg><trkseg><trkpt lat="6" lon="6"/><trkpt lat="7" lon="7"/></trkseg></trk></gpx>"#;
+    let (doc, diags) = gpx(text);
+    let Some(Geometry::MultiLineString(parts)) = &doc.features[0].geometry else {
+        panic!("multi-line: {:?}", doc.features[0].geometry)
+    };
+    assert_eq!(
+        parts.iter().map(crate::Coords::len).collect::<Vec<_>>(),
+        [2, 2],
+        "no one-point and no empty part"
+    );
+    assert!(
+        matches!(&doc.features[1].geometry, Some(Geometry::LineString(c)) if c.len() == 2),
+        "one longer segment left: a LineString"
+    );
+    let dropped: Vec<&Diagnostic> = diags
+        .iter()
+        .filter(|d| d.code.as_str() == "gpx/single-point-track")
+        .collect();
+    assert_eq!(dropped.len(), 2, "{diags:?}");
+    let d = dropped[0];
+    assert_eq!(d.severity, crate::Severity::Warning);
+    for what in [
+        "lat 46.5",
+        "lon 7.25",
+        "ele 1200",
+        "time 2024-01-01T00:00:00Z",
+        "powers 250",
+    ] {
+        assert!(d.message.contains(what), "{what}: {}", d.message);
+    }
+    let span = d.span.expect("positioned");
+    assert!(text[span.start..span.end].starts_with("<trkseg><trkpt lat=\"46.5\""));
+    assert!(codes(&diags).contains(&"gpx/empty-segment"));
+
+    // Every part written and read back has two positions or more.
+    let (out, _) = write_gpx(&doc);
+    let (back, _) = gpx(&out);
+    assert_eq!(back.features[0].geometry, doc.features[0].geometry);
+}
+
+#[test]
+fn a_track_of_one_point_segments_is_a_point_with_the_first_one() {
+    let (doc, diags) = gpx(
+        r#"<gpx><trk><trkseg><trkpt lat="1" lon="2"><time>2024-01-01T00:00:00Z</time></trkpt></trkseg>
+        <trkseg><trkpt lat="3" lon="4"><time>2024-01-01T00:01:00Z</time></trkpt></trkseg></trk></gpx>"#,
+    );
+    assert_eq!(doc.features.len(), 1);
+    let f = &doc.features[0];
+    assert!(matches!(f.geometry, Some(Geometry::Point(p)) if p.x == 2.0 && p.y == 1.0));
+    assert_eq!(f.time, Some(Time::Instant("2024-01-01T00:00:00Z".into())));
+    assert_eq!(
+        codes(&diags),
+        ["gpx/single-point-track", "gpx/single-point-track"]
+    );
+    assert!(diags[1].message.contains("lat 3, lon 4"), "{diags:?}");
+}
+
+#[test]
+fn waypoints_inside_tracks_and_routes_are_read_after_their_line() {
+    let (doc, diags) = gpx(r#"<gpx><wpt lat="0" lon="0"><name>first</name></wpt>
+        <trk><name>t</name><wpt lat="1" lon="1"><name>in trk</name><time>2024-01-01T00:00:00Z</time><sym>Flag</sym></wpt>
+        <trkseg><trkpt lat="1" lon="1"/><wpt lat="2" lon="2"><name>in seg</name></wpt><trkpt lat="2" lon="2"/></trkseg></trk>
+        <rte><name>r</name><rtept lat="1" lon="1"/><wpt lat="3" lon="3"><name>in rte</name></wpt><rtept lat="2" lon="2"/></rte></gpx>"#);
+    let titles: Vec<&str> = doc
+        .features
+        .iter()
+        .map(|f| f.title.as_deref().unwrap_or(""))
+        .collect();
+    assert_eq!(titles, ["first", "t", "in trk", "in seg", "r", "in rte"]);
+    let in_trk = &doc.features[2];
+    assert!(matches!(in_trk.geometry, Some(Geometry::Point(_))));
+    assert_eq!(in_trk.properties.get("sym"), Some(&json!("Flag")));
+    assert!(in_trk.properties.get("_gpxType").is_none(), "a waypoint");
+    assert_eq!(
+        in_trk.time,
+        Some(Time::Instant("2024-01-01T00:00:00Z".into()))
+    );
+    assert!(
+        matches!(&doc.features[1].geometry, Some(Geometry::LineString(c)) if c.len() == 2),
+        "the track keeps its points"
+    );
+    let notes: Vec<&Diagnostic> = diags
+        .iter()
+        .filter(|d| d.code.as_str() == "gpx/misplaced-waypoint")
+        .collect();
+    assert_eq!(notes.len(), 3, "one per kind of place: {diags:?}");
+    assert!(notes
+        .iter()
+        .all(|d| d.severity == crate::Severity::Info && d.span.is_some()));
+    assert!(!codes(&diags).contains(&"gpx/ignored-element"), "{diags:?}");
+}
+
+#[test]
+fn garmin_osmand_and_locus_waypoint_extensions_become_properties() {
+    let (doc, diags) = gpx(
+        r#"<gpx xmlns:gpxx="http://www.garmin.com/xmlschemas/GpxExtensions/v3" xmlns:wptx1="http://www.garmin.com/xmlschemas/WaypointExtension/v1"
+          xmlns:ctx="http://www.garmin.com/xmlschemas/CreationTimeExtension/v1" xmlns:osmand="https://osmand.net" xmlns:locus="https://www.locusmap.app">
+        <wpt lat="46.5" lon="7.5"><name>Hut</name><extensions>
+          <gpxx:WaypointExtension><gpxx:Proximity>50.5</gpxx:Proximity><gpxx:Temperature>-3</gpxx:Temperature><gpxx:Depth>12</gpxx:Depth>
+            <gpxx:DisplayMode>SymbolAndName</gpxx:DisplayMode>
+            <gpxx:Categories><gpxx:Category>Huts</gpxx:Category><gpxx:Category>Food</gpxx:Category></gpxx:Categories>
+            <gpxx:Address><gpxx:StreetAddress>Main 1</gpxx:StreetAddress><gpxx:StreetAddress>Floor 2</gpxx:StreetAddress>
+              <gpxx:City>Zermatt</gpxx:City><gpxx:State>VS</gpxx:State><gpxx:Country>CH</gpxx:Country><gpxx:PostalCode>03920</gpxx:PostalCode></gpxx:Address>
+            <gpxx:PhoneNumber Category="Mobile">+41 1</gpxx:PhoneNumber><gpxx:PhoneNumber>+41 2</gpxx:PhoneNumber>
+            <gpxx:Samples>4</gpxx:Samples><gpxx:Expiration>2025-01-01T00:00:00Z</gpxx:Expiration></gpxx:WaypointExtension>
+          <ctx:CreationTimeExtension><ctx:CreationTime>2024-01-01T00:00:00Z</ctx:CreationTime></ctx:CreationTimeExtension>
+          <osmand:icon>special_star</osmand:icon><osmand:color>#eecc22</osmand:color><osmand:amenity_opening_hours>Mo-Su 08:00-18:00</osmand:amenity_opening_hours>
+          <locus:icon>file:x.png</locus:icon>
+        </extensions></wpt>
+        <wpt lat="1" lon="1"><extensions><wptx1:WaypointExtension><wptx1:Proximity>10</wptx1:Proximity><wptx1:Address><wptx1:City>Bern</wptx1:City></wptx1:Address></wptx1:WaypointExtension></extensions></wpt></gpx>"#,
+    );
+    assert!(diags.is_empty(), "nothing skipped: {diags:?}");
+    let props = serde_json::Value::Object(doc.features[0].properties.clone());
+    assert_eq!(
+        props,
+        json!({
+            "gpxx_Proximity": 50.5, "gpxx_Temperature": -3, "gpxx_Depth": 12,
+            "gpxx_DisplayMode": "SymbolAndName", "gpxx_Categories": "Huts, Food",
+            "gpxx_StreetAddress": "Main 1, Floor 2", "gpxx_City": "Zermatt", "gpxx_State": "VS",
+            "gpxx_Country": "CH", "gpxx_PostalCode": "03920",
+            "gpxx_PhoneNumber_Category": "Mobile", "gpxx_PhoneNumber": "+41 1, +41 2",
+            "gpxx_Samples": 4, "gpxx_Expiration": "2025-01-01T00:00:00Z",
+            "ctx_CreationTime": "2024-01-01T00:00:00Z",
+            "osmand_icon": "special_star", "osmand_color": "#eecc22",
+            "osmand_amenity_opening_hours": "Mo-Su 08:00-18:00",
+            "locus_icon": "file:x.png"
+        })
+    );
+    let props = serde_json::Value::Object(doc.features[1].properties.clone());
+    assert_eq!(props, json!({"wptx1_Proximity": 10, "wptx1_City": "Bern"}));
+}
+
+#[test]
+fn track_extension_containers_are_read_too_and_point_columns_stay() {
+    let (doc, diags) = gpx(
+        r#"<gpx><trk><extensions><locus:activity xmlns:locus="l">cycling</locus:activity>
+        <gpxx:TrackExtension xmlns:gpxx="g"><gpxx:DisplayColor>Blue</gpxx:DisplayColor></gpxx:TrackExtension>
+        <ctx:CreationTimeExtension xmlns:ctx="c"><ctx:CreationTime>2024-01-01T00:00:00Z</ctx:CreationTime></ctx:CreationTimeExtension></extensions>
+        <trkseg><trkpt lat="1" lon="1"><extensions><gpxtpx:TrackPointExtension xmlns:gpxtpx="t"><gpxtpx:hr>100</gpxtpx:hr></gpxtpx:TrackPointExtension></extensions></trkpt>
+        <trkpt lat="2" lon="2"/></trkseg></trk></gpx>"#,
+    );
+    assert!(diags.is_empty(), "{diags:?}");
+    let f = &doc.features[0];
+    assert_eq!(f.style.stroke.as_deref(), Some("#0000ff"));
+    assert_eq!(f.properties.get("locus_activity"), Some(&json!("cycling")));
+    assert_eq!(
+        f.properties.get("ctx_CreationTime"),
+        Some(&json!("2024-01-01T00:00:00Z"))
+    );
+    let Some(Geometry::LineString(line)) = &f.geometry else {
+        panic!("line")
+    };
+    assert!(line.column("heart").is_some());
+}
+
+#[test]
+fn empty_times_are_absent_and_counted_once() {
+    let text = r#"<gpx><metadata><time/></metadata><wpt lat="1" lon="1"><time></time></wpt>
+        <trk><trkseg><trkpt lat="1" lon="1"><time/></trkpt><trkpt lat="2" lon="2"><time> </time></trkpt><trkpt lat="3" lon="3"><time>2024-01-01T00:00:00Z</time></trkpt></trkseg></trk></gpx>"#;
+    let (doc, diags) = gpx(text);
+    assert_eq!(codes(&diags), ["gpx/ignored-element"], "{diags:?}");
+    let d = &diags[0];
+    assert_eq!(d.severity, crate::Severity::Info);
+    assert!(
+        d.message.contains("empty <time>") && d.message.contains("(4 times)"),
+        "{}",
+        d.message
+    );
+    let span = d.span.expect("positioned");
+    assert!(text[span.start..].starts_with("<time/>"));
+    assert!(doc.meta.extra.get("time").is_none());
+    assert_eq!(doc.features[0].time, None);
+    let Some(Geometry::LineString(line)) = &doc.features[1].geometry else {
+        panic!("line")
+    };
+    let Some(ColumnValues::Texts(t)) = line.column("times").map(|c| &c.values) else {
+        panic!("times")
+    };
+    assert_eq!(
+        t.iter().collect::<Vec<_>>(),
+        [None, None, Some("2024-01-01T00:00:00Z")]
+    );
+}
+
+#[test]
+fn the_writer_writes_no_empty_or_invalid_time_and_says_so() {
+    use crate::{Column, Coords, Feature, Position};
+    let mut line: Coords = [
+        Position::new(1.0, 1.0),
+        Position::new(2.0, 2.0),
+        Position::new(3.0, 3.0),
+    ]
+    .into_iter()
+    .collect();
+    line.set_column(Column {
+        name: "times".into(),
+        values: ColumnValues::Texts(
+            [Some(""), None, Some("2024-01-01T00:00:00Z")]
+                .into_iter()
+                .collect(),
+        ),
+    })
+    .expect("column");
+    let mut doc = Document::default();
+    doc.meta.extra.insert("time".into(), json!(""));
+    doc.features.push(Feature {
+        geometry: Some(Geometry::Point(Position::new(1.0, 1.0))),
+        time: Some(Time::Instant(String::new())),
+        span: crate::Span::new(10, 20),
+        ..Feature::default()
+    });
+    doc.features.push(Feature {
+        geometry: Some(Geometry::Point(Position::new(1.0, 1.0))),
+        time: Some(Time::Instant("2024-05".into())),
+        properties: [
+            ("sat".to_string(), json!("many")),
+            ("hdop".to_string(), json!("")),
+        ]
+        .into_iter()
+        .collect(),
+        ..Feature::default()
+    });
+    doc.features.push(Feature {
+        geometry: Some(Geometry::LineString(line)),
+        span: crate::Span::new(30, 40),
+        ..Feature::default()
+    });
+    let (out, diags) = write_gpx(&doc);
+    assert!(
+        !out.contains("<time></time>") && !out.contains("<time>2024-05<"),
+        "{out}"
+    );
+    assert!(!out.contains("<sat>") && !out.contains("<hdop>"), "{out}");
+    assert_eq!(out.matches("<time>").count(), 1, "{out}");
+    let bad: Vec<&Diagnostic> = diags
+        .iter()
+        .filter(|d| d.message.contains("not an ISO 8601 date and time"))
+        .collect();
+    assert_eq!(bad.len(), 4, "{diags:?}");
+    assert!(bad.iter().any(|d| d.span == Some(crate::Span::new(10, 20))));
+    assert!(bad.iter().any(|d| d.span == Some(crate::Span::new(30, 40))));
+    assert!(diags
+        .iter()
+        .any(|d| d.message.contains("`sat` that is not a number")));
+    // What was written reads back without a word about times or numbers.
+    let (_, back) = gpx(&out);
+    assert!(back.is_empty(), "{back:?}");
 }

@@ -10,10 +10,11 @@ use std::io::Write;
 
 use serde_json::Value;
 
-use super::read::GPX_TYPE;
+use super::read::{is_datetime, GPX_TYPE};
 use crate::diag::Losses;
 use crate::{
-    Code, ColumnValues, Coords, Diagnostic, Document, Feature, Geometry, Position, Result, Time,
+    Code, ColumnValues, Coords, Diagnostic, Document, Feature, Geometry, Position, Result, Span,
+    Time,
 };
 
 /// How to write GPX.
@@ -37,6 +38,21 @@ const WPT_AFTER_LINKS: [&str; 10] = [
     "ageofdgpsdata",
     "dgpsid",
     "speed",
+];
+
+/// Fields GPX types as numbers: a property that is text is written only if it reads as
+/// one, so the reader never finds a `<sat>` it must reject.
+const NUMERIC_FIELDS: [&str; 10] = [
+    "magvar",
+    "geoidheight",
+    "sat",
+    "hdop",
+    "vdop",
+    "pdop",
+    "ageofdgpsdata",
+    "dgpsid",
+    "speed",
+    "number",
 ];
 
 /// Per-vertex columns and the Garmin TrackPointExtension (v2) element each goes to.
@@ -113,6 +129,12 @@ impl Writer<'_> {
 
     fn field(&mut self, f: &Feature, key: &str) {
         match f.properties.get(key) {
+            Some(Value::String(s))
+                if NUMERIC_FIELDS.contains(&key)
+                    && !s.trim().parse::<f64>().is_ok_and(f64::is_finite) =>
+            {
+                self.lose(format!("property `{key}` that is not a number"));
+            }
             Some(Value::String(s)) => self.element(key, s),
             Some(Value::Number(n)) => self.element(key, &n.to_string()),
             _ => {}
@@ -128,10 +150,29 @@ impl Writer<'_> {
         }
     }
 
+    /// A time GPX cannot hold (empty, or not a date and time: KML's `2024-05`, say) is
+    /// not written, and said so where the feature was read.
+    fn bad_time(&mut self, span: Option<Span>, what: &str, t: &str, count: usize) {
+        let times = if count == 1 {
+            String::new()
+        } else {
+            format!(" ({count} times)")
+        };
+        let mut d = Diagnostic::new(
+            Code::WriteNotRepresentable,
+            format!(
+                "{what} `{t}` is not an ISO 8601 date and time, which GPX needs; not written{times}"
+            ),
+        );
+        d.span = span;
+        self.diags.push(d);
+    }
+
     fn waypoint(&mut self, f: &Feature, p: Position) {
         self.point_open("wpt", p);
         match &f.time {
-            Some(Time::Instant(t)) => self.element("time", t),
+            Some(Time::Instant(t)) if is_datetime(t) => self.element("time", t),
+            Some(Time::Instant(t)) => self.bad_time(Some(f.span), "the time", t, 1),
             Some(Time::Span { .. }) => self.lose("a time span".into()),
             None => {}
         }
@@ -204,13 +245,17 @@ impl Writer<'_> {
         {
             self.lose("a line's fill or marker style".into());
         }
-        if f.time.is_some() && !matches!(f.geometry, Some(Geometry::Point(_))) {
-            self.lose("the time of a route or track (its points keep theirs)".into());
+        match (&f.time, &f.geometry) {
+            (None, _) => {}
+            // A one-point route or track: its time is its point's.
+            (Some(Time::Instant(_)), Some(Geometry::Point(_))) => {}
+            (Some(Time::Span { .. }), Some(Geometry::Point(_))) => self.lose("a time span".into()),
+            _ => self.lose("the time of a route or track (its points keep theirs)".into()),
         }
         self.report_other_properties(f, &["cmt", "src", "number", "type"]);
     }
 
-    fn points(&mut self, tag: &str, c: &Coords) {
+    fn points(&mut self, tag: &str, c: &Coords, span: Span) {
         let times = match c.column("times").map(|col| &col.values) {
             Some(ColumnValues::Texts(t)) => Some(t),
             _ => None,
@@ -228,10 +273,19 @@ impl Writer<'_> {
                 (ColumnValues::Texts(_), name) => self.lose(format!("per-vertex `{name}`")),
             }
         }
+        // Times that cannot be written: how many, and the first.
+        let mut bad: (usize, &str) = (0, "");
         for (i, p) in c.iter().enumerate() {
             self.point_open(tag, p);
-            if let Some(t) = times.and_then(|t| t.get(i)) {
-                self.element("time", t);
+            match times.and_then(|t| t.get(i)) {
+                Some(t) if is_datetime(t) => self.element("time", t),
+                Some(t) => {
+                    if bad.0 == 0 {
+                        bad.1 = t;
+                    }
+                    bad.0 += 1;
+                }
+                None => {}
             }
             let values: Vec<(&str, String)> = tpx
                 .iter()
@@ -254,6 +308,9 @@ impl Writer<'_> {
             }
             self.buf.push_str(&format!("</{tag}>"));
         }
+        if bad.0 > 0 {
+            self.bad_time(Some(span), "a per-vertex time", bad.1, bad.0);
+        }
     }
 
     fn track(&mut self, f: &Feature, parts: &[&Coords]) {
@@ -261,7 +318,7 @@ impl Writer<'_> {
         self.line_head(f);
         for p in parts {
             self.buf.push_str("<trkseg>");
-            self.points("trkpt", p);
+            self.points("trkpt", p, f.span);
             self.buf.push_str("</trkseg>");
         }
         self.buf.push_str("</trk>\n");
@@ -270,7 +327,7 @@ impl Writer<'_> {
     fn route(&mut self, f: &Feature, c: &Coords) {
         self.buf.push_str("<rte>");
         self.line_head(f);
-        self.points("rtept", c);
+        self.points("rtept", c, f.span);
         self.buf.push_str("</rte>\n");
     }
 }
@@ -509,10 +566,15 @@ fn metadata(w: &mut Writer, doc: &Document) {
             }
         }
     }
-    for k in ["time", "keywords"] {
-        if let Some(Value::String(v)) = m.extra.get(k) {
-            w.element(k, v);
-        }
+    match m.extra.get("time") {
+        Some(Value::String(t)) if is_datetime(t) => w.element("time", t),
+        // The document has no place in the source to point at.
+        Some(Value::String(t)) => w.bad_time(None, "the document's time", t, 1),
+        Some(_) => w.lose("a document time that is not text".into()),
+        None => {}
+    }
+    if let Some(Value::String(v)) = m.extra.get("keywords") {
+        w.element("keywords", v);
     }
     if let Some(Value::Object(b)) = m.extra.get("bounds") {
         let get = |k: &str| b.get(k).and_then(Value::as_str).unwrap_or("0").to_string();
