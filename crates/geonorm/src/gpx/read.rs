@@ -439,7 +439,9 @@ impl Ctx {
         match c.name.as_str() {
             "name" => f.title = Some(text_of(c).to_string()),
             "desc" => f.description = Some(c.text.trim().to_string()),
-            "link" | "url" | "urlname" => {}
+            // The track streams past one element at a time: each link joins `links`
+            // as it comes (a waypoint gathers them with `links_into`).
+            "link" | "url" | "urlname" => push_link(c, f),
             "extensions" => self.feature_extensions(c, f),
             "number" => {
                 if let Some(v) = self.number(c).and_then(json_number) {
@@ -474,6 +476,45 @@ fn ext_key(n: &Node) -> String {
         Some(p) => format!("{p}_{}", n.name),
         None => n.name.clone(),
     }
+}
+
+/// Adds one `<link>` (GPX 1.1), `<url>` or `<urlname>` (GPX 1.0) of a route or track
+/// to its `links` property, in the shape [`links_into`] gives a waypoint's.
+fn push_link(c: &Node, f: &mut Feature) {
+    let Value::Array(links) = f
+        .properties
+        .entry("links")
+        .or_insert_with(|| Value::Array(Vec::new()))
+    else {
+        return;
+    };
+    let mut o = Map::new();
+    match c.name.as_str() {
+        "link" => {
+            if let Some(h) = c.attr("href") {
+                o.insert("href".into(), h.into());
+            }
+            for k in ["text", "type"] {
+                if let Some(v) = c.child_text(k) {
+                    o.insert(k.into(), v.into());
+                }
+            }
+        }
+        "url" => {
+            o.insert("href".into(), c.text.trim().into());
+        }
+        _ => {
+            // A `urlname` names the `url` before it.
+            if let Some(Value::Object(last)) = links.last_mut() {
+                if !last.contains_key("text") {
+                    last.insert("text".into(), c.text.trim().into());
+                    return;
+                }
+            }
+            o.insert("text".into(), c.text.trim().into());
+        }
+    }
+    links.push(Value::Object(o));
 }
 
 /// GPX 1.1 `<link>`s and GPX 1.0 `<url>`/`<urlname>` as togeojson's `links` property.

@@ -177,6 +177,11 @@ fn forbidden(b: u8) -> bool {
     b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')
 }
 
+/// True for the characters XML 1.0 allows (§2.2), as far as text can hold them.
+fn allowed_char(c: char) -> bool {
+    (c >= ' ' || matches!(c, '\t' | '\n' | '\r')) && c != '\u{FFFE}' && c != '\u{FFFF}'
+}
+
 /// Passes the input through unchanged while noting, at their byte offsets, what XML
 /// does not allow: invalid UTF-8 and forbidden control characters. Scanning the
 /// buffers here, in bulk, is cheaper than checking every text node, and also sees
@@ -402,10 +407,7 @@ pub(crate) fn attr_value(raw: &[u8], at: usize, findings: &mut TextFindings) -> 
 
 fn push_allowed(out: &mut String, s: &str) {
     if s.bytes().any(forbidden) {
-        out.extend(
-            s.chars()
-                .filter(|&c| !(c < ' ' && !matches!(c, '\t' | '\n' | '\r'))),
-        );
+        out.extend(s.chars().filter(|&c| allowed_char(c)));
     } else {
         out.push_str(s);
     }
@@ -428,9 +430,7 @@ fn resolve(name: &str) -> Option<char> {
             char::from_u32(code)?
         }
     };
-    let allowed =
-        !(c < ' ' && !matches!(c, '\t' | '\n' | '\r')) && c != '\u{FFFE}' && c != '\u{FFFF}';
-    allowed.then_some(c)
+    allowed_char(c).then_some(c)
 }
 
 #[cfg(test)]
