@@ -1,4 +1,4 @@
-//! geonorm reads map files (GeoJSON today; KML, KMZ and GPX are on the way), turns them
+//! geonorm reads map files (GeoJSON, KML, KMZ and GPX), turns them
 //! into one normalised model of features and groups, and writes them back out, in
 //! MapHub's GeoJSON dialect among others.
 //!

@@ -610,7 +610,7 @@ fn track_parts(node: &Node, ctx: &mut Ctx) -> Vec<(Coords, Span)> {
         ctx.diag(
             Diagnostic::new(
                 Code::KmlTrackGap,
-                format!("an empty `gx:coord` marks a pause; the track is broken there{times}"),
+                format!("an empty `gx:coord` marks a pause; the track is broken there and the time given for the pause is not kept{times}"),
             )
             .at(at),
         );
