@@ -516,3 +516,19 @@ fn the_writer_writes_no_empty_or_invalid_time_and_says_so() {
     let (_, back) = gpx(&out);
     assert!(back.is_empty(), "{back:?}");
 }
+
+#[test]
+fn text_is_kept_as_written_with_line_ends_normalised() {
+    let (doc, diags) = gpx(
+        "<gpx version=\"1.1\">\r\n<wpt lat=\"1\" lon=\"2\"><name>A &amp; B\rC</name>\
+         <cmt>line1\r\nline2</cmt><desc>Go <a href=\"x?a=1&amp;b=2\">here</a><br/>now</desc></wpt>\r\n</gpx>",
+    );
+    let f = &doc.features[0];
+    assert_eq!(f.title.as_deref(), Some("A & B\nC"));
+    assert_eq!(f.properties["cmt"], json!("line1\nline2"));
+    assert_eq!(
+        f.description.as_deref(),
+        Some(r#"Go <a href="x?a=1&amp;b=2">here</a><br/>now"#)
+    );
+    assert!(diags.is_empty(), "{diags:?}");
+}
