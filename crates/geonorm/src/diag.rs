@@ -335,6 +335,15 @@ impl Diagnostic {
     }
 }
 
+/// ` (N times)` after a message counted once per file, nothing for a single time.
+pub(crate) fn times(n: usize) -> String {
+    if n == 1 {
+        String::new()
+    } else {
+        format!(" ({n} times)")
+    }
+}
+
 /// What a writer could not put in its target format, counted by description, so
 /// that a thousand lost `extensions` make one diagnostic, not a thousand.
 #[derive(Debug, Default)]
@@ -349,14 +358,9 @@ impl Losses {
     /// One `write/not-representable` diagnostic per description, in sorted order.
     pub(crate) fn into_diagnostics(self, target: &str) -> impl Iterator<Item = Diagnostic> + '_ {
         self.0.into_iter().map(move |(what, n)| {
-            let times = if n == 1 {
-                String::new()
-            } else {
-                format!(" ({n} times)")
-            };
             Diagnostic::new(
                 Code::WriteNotRepresentable,
-                format!("{what} has no {target} form; not written{times}"),
+                format!("{what} has no {target} form; not written{}", times(n)),
             )
         })
     }

@@ -210,14 +210,7 @@ fn every_peer_gpx_reads_without_an_error_but_the_broken_ones() {
         ("badcharacter.xml", "not a gpx file"),
     ];
     let mut read_ok = 0;
-    for dir in [
-        "gpx/togeojson",
-        "gpx/georust",
-        "gpx/gpxpy",
-        "gpx/openlayers",
-        "gpx/gpsbabel",
-        "gpx/crafted",
-    ] {
+    for dir in GPX_DIRS {
         for p in gpx_files(dir) {
             let name = p
                 .file_name()

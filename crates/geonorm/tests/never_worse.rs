@@ -4,23 +4,11 @@
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::{Path, PathBuf};
 
 use geonorm::validate::{check, CheckOptions, Profile};
 use geonorm::{Format, Severity};
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in fs::read_dir(dir).expect("dir").flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            walk(&p, out);
-        } else if p.extension().is_some_and(|x| {
-            ["kml", "kmz", "gpx", "geojson", "json", "xml"].contains(&x.to_str().unwrap_or(""))
-        }) {
-            out.push(p);
-        }
-    }
-}
+mod common;
 
 fn errors(bytes: &[u8], format: Format) -> BTreeSet<&'static str> {
     let opts = CheckOptions {
@@ -39,12 +27,7 @@ const TARGETS: [Format; 4] = [Format::GeoJson, Format::Kml, Format::Gpx, Format:
 
 #[test]
 fn output_has_no_error_the_input_did_not_have() {
-    let mut files = Vec::new();
-    walk(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata"),
-        &mut files,
-    );
-    files.sort();
+    let files = common::testdata_files(&["kml", "kmz", "gpx", "geojson", "json", "xml"]);
     let mut worse = Vec::new();
     let mut converted = 0;
     for p in &files {

@@ -3,23 +3,13 @@
 
 use std::collections::HashSet;
 use std::fs;
-use std::path::{Path, PathBuf};
 
 use geonorm::{Code, Format};
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in fs::read_dir(dir).expect("dir").flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            walk(&p, out);
-        } else if p
-            .extension()
-            .is_some_and(|x| ["kml", "gpx", "geojson"].contains(&x.to_str().unwrap_or("")))
-        {
-            out.push(p);
-        }
-    }
-}
+mod common;
+
+/// The map files every test here reads.
+const MAP_FILES: [&str; 3] = ["kml", "gpx", "geojson"];
 
 /// Features in the source, counted without geonorm's readers.
 fn source_count(format: Format, bytes: &[u8]) -> Option<usize> {
@@ -64,12 +54,7 @@ fn source_count(format: Format, bytes: &[u8]) -> Option<usize> {
 
 #[test]
 fn every_input_feature_is_in_the_output_or_a_diagnostic() {
-    let mut files = Vec::new();
-    walk(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata"),
-        &mut files,
-    );
-    files.sort();
+    let files = common::testdata_files(&MAP_FILES);
     let mut checked = 0;
     for p in files {
         let bytes = fs::read(&p).expect("read");
@@ -229,12 +214,7 @@ fn carried_texts(format: Format, bytes: &[u8]) -> Vec<(Vec<String>, String, usiz
 /// names the element.
 #[test]
 fn every_text_of_a_feature_is_in_the_output_or_a_diagnostic() {
-    let mut files = Vec::new();
-    walk(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata"),
-        &mut files,
-    );
-    files.sort();
+    let files = common::testdata_files(&MAP_FILES);
     let mut silent = Vec::new();
     let mut checked = 0;
     for p in files {
@@ -242,8 +222,6 @@ fn every_text_of_a_feature_is_in_the_output_or_a_diagnostic() {
         let Some(format @ (Format::Kml | Format::Gpx)) = Format::detect(&bytes, Some(&p)) else {
             continue;
         };
-        // Markup inside a text element is the text; the independent reader here only
-        // sees the outer elements' own text, so it leaves such files to the unit tests.
         let Ok((doc, diags)) = geonorm::read(format, &bytes[..]) else {
             continue;
         };
@@ -257,6 +235,8 @@ fn every_text_of_a_feature_is_in_the_output_or_a_diagnostic() {
                     numbers.contains(&f.to_bits())
                         || (f == 0.0 && numbers.contains(&0f64.to_bits()))
                 })
+                // Part of a longer text: markup inside a description, say, which the
+                // independent reader here sees as elements of their own.
                 || all.contains(&text)
                 || diags
                     .iter()

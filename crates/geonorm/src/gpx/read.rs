@@ -29,7 +29,7 @@ pub struct ReadOptions {
 pub const GPX_TYPE: &str = "_gpxType";
 
 /// Waypoint fields kept as properties, with whether they are numbers.
-const WPT_FIELDS: [(&str, bool); 14] = [
+pub(super) const WPT_FIELDS: [(&str, bool); 14] = [
     ("cmt", false),
     ("src", false),
     ("sym", false),
@@ -285,18 +285,7 @@ impl Ctx {
     fn links(n: &Node) -> Option<Value> {
         let links: Vec<Value> = n
             .children_named("link")
-            .map(|l| {
-                let mut o = Map::new();
-                if let Some(h) = l.attr("href") {
-                    o.insert("href".into(), h.into());
-                }
-                for k in ["text", "type"] {
-                    if let Some(v) = l.child_text(k) {
-                        o.insert(k.into(), v.into());
-                    }
-                }
-                Value::Object(o)
-            })
+            .map(|l| Value::Object(link_object(l)))
             .collect();
         (!links.is_empty()).then_some(Value::Array(links))
     }
@@ -490,16 +479,7 @@ fn push_link(c: &Node, f: &mut Feature) {
     };
     let mut o = Map::new();
     match c.name.as_str() {
-        "link" => {
-            if let Some(h) = c.attr("href") {
-                o.insert("href".into(), h.into());
-            }
-            for k in ["text", "type"] {
-                if let Some(v) = c.child_text(k) {
-                    o.insert(k.into(), v.into());
-                }
-            }
-        }
+        "link" => o = link_object(c),
         "url" => {
             o.insert("href".into(), c.text.trim().into());
         }
@@ -517,22 +497,27 @@ fn push_link(c: &Node, f: &mut Feature) {
     links.push(Value::Object(o));
 }
 
-/// GPX 1.1 `<link>`s and GPX 1.0 `<url>`/`<urlname>` as togeojson's `links` property.
-fn links_into(n: &Node, f: &mut Feature) {
-    let mut links = match Ctx::links(n) {
-        Some(Value::Array(v)) => v,
-        _ => Vec::new(),
-    };
-    if let Some(url) = n.child_text("url") {
-        let mut o = Map::new();
-        o.insert("href".into(), url.into());
-        if let Some(t) = n.child_text("urlname") {
-            o.insert("text".into(), t.into());
-        }
-        links.push(Value::Object(o));
+/// One GPX 1.1 `<link>` as togeojson writes it: `{href, text, type}`.
+fn link_object(l: &Node) -> Map<String, Value> {
+    let mut o = Map::new();
+    if let Some(h) = l.attr("href") {
+        o.insert("href".into(), h.into());
     }
-    if !links.is_empty() {
-        f.properties.insert("links".into(), Value::Array(links));
+    for k in ["text", "type"] {
+        if let Some(v) = l.child_text(k) {
+            o.insert(k.into(), v.into());
+        }
+    }
+    o
+}
+
+/// A waypoint's GPX 1.1 `<link>`s and GPX 1.0 `<url>`/`<urlname>` as togeojson's
+/// `links` property.
+fn links_into(n: &Node, f: &mut Feature) {
+    for c in &n.children {
+        if matches!(c.name.as_str(), "link" | "url" | "urlname") {
+            push_link(c, f);
+        }
     }
 }
 
@@ -958,13 +943,9 @@ pub fn read<R: BufRead>(input: R, opts: &ReadOptions) -> Result<(Document, Vec<D
         }
     }
     for ((code, what), (count, offset)) in std::mem::take(&mut ctx.tally) {
-        let times = if count == 1 {
-            String::new()
-        } else {
-            format!(" ({count} times)")
-        };
         ctx.diags.push(
-            Diagnostic::new(code, format!("{what}{times}")).at(Span::new(offset, offset + 1)),
+            Diagnostic::new(code, format!("{what}{}", crate::diag::times(count)))
+                .at(Span::new(offset, offset + 1)),
         );
     }
     ctx.diags.extend(xml.get_mut().findings_mut().diagnostics());

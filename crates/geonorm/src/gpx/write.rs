@@ -10,7 +10,7 @@ use std::io::Write;
 
 use serde_json::Value;
 
-use super::read::{is_datetime, GPX_TYPE};
+use super::read::{is_datetime, GPX_TYPE, WPT_FIELDS};
 use crate::diag::Losses;
 use crate::{
     Code, ColumnValues, Coords, Diagnostic, Document, Feature, Geometry, Position, Result, Span,
@@ -40,20 +40,12 @@ const WPT_AFTER_LINKS: [&str; 10] = [
     "speed",
 ];
 
-/// Fields GPX types as numbers: a property that is text is written only if it reads as
-/// one, so the reader never finds a `<sat>` it must reject.
-const NUMERIC_FIELDS: [&str; 10] = [
-    "magvar",
-    "geoidheight",
-    "sat",
-    "hdop",
-    "vdop",
-    "pdop",
-    "ageofdgpsdata",
-    "dgpsid",
-    "speed",
-    "number",
-];
+/// True for a field GPX types as a number (a waypoint's `sat`, `hdop`…, a line's
+/// `number`): a property that is text is written only if it reads as one, so the reader
+/// never finds a `<sat>` it must reject.
+fn numeric_field(key: &str) -> bool {
+    key == "number" || WPT_FIELDS.iter().any(|&(k, numeric)| numeric && k == key)
+}
 
 /// Per-vertex columns and the Garmin TrackPointExtension (v2) element each goes to.
 const TPX: [(&str, &str); 8] = [
@@ -130,8 +122,7 @@ impl Writer<'_> {
     fn field(&mut self, f: &Feature, key: &str) {
         match f.properties.get(key) {
             Some(Value::String(s))
-                if NUMERIC_FIELDS.contains(&key)
-                    && !s.trim().parse::<f64>().is_ok_and(f64::is_finite) =>
+                if numeric_field(key) && !s.trim().parse::<f64>().is_ok_and(f64::is_finite) =>
             {
                 self.lose(format!("property `{key}` that is not a number"));
             }
@@ -153,15 +144,11 @@ impl Writer<'_> {
     /// A time GPX cannot hold (empty, or not a date and time: KML's `2024-05`, say) is
     /// not written, and said so where the feature was read.
     fn bad_time(&mut self, span: Option<Span>, what: &str, t: &str, count: usize) {
-        let times = if count == 1 {
-            String::new()
-        } else {
-            format!(" ({count} times)")
-        };
         let mut d = Diagnostic::new(
             Code::WriteNotRepresentable,
             format!(
-                "{what} `{t}` is not an ISO 8601 date and time, which GPX needs; not written{times}"
+                "{what} `{t}` is not an ISO 8601 date and time, which GPX needs; not written{}",
+                crate::diag::times(count)
             ),
         );
         d.span = span;

@@ -6,6 +6,7 @@ use serde_json::Value;
 use super::coords;
 use super::read::Ctx;
 use super::style::StyleDef;
+use crate::diag::times;
 use crate::num::json_number;
 use crate::xml::dom::Node;
 use crate::{
@@ -54,12 +55,8 @@ pub(crate) fn read(node: &Node, group: Option<GroupId>, ctx: &mut Ctx) -> (Featu
         );
     }
     // Foreign elements anywhere in the placemark (atom:, xal:, rdf: in ExtendedData).
-    let mut stack = vec![node];
-    while let Some(n) = stack.pop() {
-        for (name, at) in &n.foreign {
-            ctx.ignored(name, *at);
-        }
-        stack.extend(n.children.iter());
+    for (name, at) in &node.foreign {
+        ctx.ignored(name, *at);
     }
     for child in &node.children {
         match child.name.as_str() {
@@ -179,7 +176,26 @@ fn attach_array(f: &mut Feature, name: String, values: Vec<String>, at: Span, ct
         )
         .at(at),
     );
-    if f.properties.contains_key(&name) {
+    insert(f, ctx, &name, Value::Array(array), at);
+}
+
+/// An ExtendedData value into the feature: MapHub's marker keys into the style, the rest
+/// into the properties, of two with one name the first.
+fn insert(f: &mut Feature, ctx: &mut Ctx, name: &str, value: Value, at: Span) {
+    // MapHub keys that KML has no element for travel as Data (see the writer).
+    if let (Some(v), true) = (
+        value.as_str(),
+        matches!(name, "marker-symbol" | "marker-size"),
+    ) {
+        let slot = if name == "marker-symbol" {
+            &mut f.style.marker_symbol
+        } else {
+            &mut f.style.marker_size
+        };
+        *slot = Some(v.to_string());
+        return;
+    }
+    if f.properties.contains_key(name) {
         ctx.diag(
             Diagnostic::new(
                 Code::KmlDuplicateData,
@@ -189,39 +205,13 @@ fn attach_array(f: &mut Feature, name: String, values: Vec<String>, at: Span, ct
         );
         return;
     }
-    f.properties.insert(name, Value::Array(array));
+    f.properties.insert(name.to_string(), value);
 }
 
 /// A `gx:SimpleArrayData` outside a track: its name, values and where it is.
 type LooseArray = (String, Vec<String>, Span);
 
 fn extended_data(node: &Node, f: &mut Feature, ctx: &mut Ctx, arrays: &mut Vec<LooseArray>) {
-    let insert = |f: &mut Feature, ctx: &mut Ctx, name: &str, value: Value, at: &Node| {
-        // MapHub keys that KML has no element for travel as Data (see the writer).
-        if let (Some(v), true) = (
-            value.as_str(),
-            matches!(name, "marker-symbol" | "marker-size"),
-        ) {
-            let slot = if name == "marker-symbol" {
-                &mut f.style.marker_symbol
-            } else {
-                &mut f.style.marker_size
-            };
-            *slot = Some(v.to_string());
-            return;
-        }
-        if f.properties.contains_key(name) {
-            ctx.diag(
-                Diagnostic::new(
-                    Code::KmlDuplicateData,
-                    format!("ExtendedData `{name}` appears twice; the first value is kept"),
-                )
-                .at(span(at)),
-            );
-            return;
-        }
-        f.properties.insert(name.to_string(), value);
-    };
     for child in &node.children {
         match child.name.as_str() {
             "Data" => {
@@ -239,7 +229,7 @@ fn extended_data(node: &Node, f: &mut Feature, ctx: &mut Ctx, arrays: &mut Vec<L
                 if child.child("displayName").is_some() {
                     ctx.ignored("displayName", child.start);
                 }
-                insert(f, ctx, name, value, child);
+                insert(f, ctx, name, value, span(child));
             }
             "SchemaData" => {
                 let url = child.attr("schemaUrl").unwrap_or("");
@@ -295,7 +285,7 @@ fn extended_data(node: &Node, f: &mut Feature, ctx: &mut Ctx, arrays: &mut Vec<L
                             Value::String(text.to_string())
                         }
                     };
-                    insert(f, ctx, name, value, sd);
+                    insert(f, ctx, name, value, span(sd));
                 }
             }
             other => ctx.ignored(other, child.start),
@@ -602,15 +592,10 @@ fn track_parts(node: &Node, ctx: &mut Ctx) -> Vec<(Coords, Span)> {
     }
     pieces.retain(|p| !p.is_empty());
     if let Some(at) = first_pause {
-        let times = if pauses == 1 {
-            String::new()
-        } else {
-            format!(" ({pauses} times)")
-        };
         ctx.diag(
             Diagnostic::new(
                 Code::KmlTrackGap,
-                format!("an empty `gx:coord` marks a pause; the track is broken there and the time given for the pause is not kept{times}"),
+                format!("an empty `gx:coord` marks a pause; the track is broken there and the time given for the pause is not kept{}", times(pauses)),
             )
             .at(at),
         );
@@ -736,15 +721,14 @@ fn column_values(values: &[&str]) -> ColumnValues {
 
 /// Reports `count` empty time elements, the first being `first`.
 fn empty_time(ctx: &mut Ctx, first: &Node, count: usize) {
-    let times = if count == 1 {
-        String::new()
-    } else {
-        format!(" ({count} times)")
-    };
     ctx.diag(
         Diagnostic::new(
             Code::KmlEmptyTime,
-            format!("an empty `<{}>` gives no time; ignored{times}", first.name),
+            format!(
+                "an empty `<{}>` gives no time; ignored{}",
+                first.name,
+                times(count)
+            ),
         )
         .at(span(first)),
     );

@@ -397,14 +397,12 @@ impl Parser {
             };
         }
         for (name, (count, offset)) in std::mem::take(&mut self.ctx.ignored) {
-            let times = if count == 1 {
-                String::new()
-            } else {
-                format!(" ({count} times)")
-            };
             self.ctx.diags.push(
-                Diagnostic::new(Code::KmlIgnoredElement, format!("<{name}> skipped{times}"))
-                    .at(Span::new(offset, offset + 1)),
+                Diagnostic::new(
+                    Code::KmlIgnoredElement,
+                    format!("<{name}> skipped{}", crate::diag::times(count)),
+                )
+                .at(Span::new(offset, offset + 1)),
             );
         }
         for (url, span, values) in std::mem::take(&mut self.ctx.schema_refs) {

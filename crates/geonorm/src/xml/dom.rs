@@ -13,7 +13,7 @@ use std::io::BufRead;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::QName;
 
-use super::{Inspect, TextFindings};
+use super::{Decode, Inspect, TextFindings};
 use crate::{Error, Result};
 
 /// Deeper than this, elements are skipped (and reported): no real file nests
@@ -34,8 +34,9 @@ pub(crate) struct Node {
     pub end: usize,
     /// Offset of the first text byte.
     pub text_start: usize,
-    /// Foreign elements met directly inside this one and skipped (KML: `atom:author`,
+    /// Foreign elements skipped anywhere in this tree (KML: `atom:author`,
     /// `xal:AddressDetails`…), by qualified name and offset, so the reader can say so.
+    /// Only the root of a tree holds them.
     pub foreign: Vec<(String, usize)>,
 }
 
@@ -180,8 +181,6 @@ struct Markup {
     open_end: usize,
     /// An element was met: the text is `raw`, not the plain text.
     any: bool,
-    /// What decoding the plain text noted; it counts only if the plain text is kept.
-    findings: TextFindings,
 }
 
 /// Builds the tree of the element whose start tag `start` was just read, consuming
@@ -220,7 +219,9 @@ pub(crate) fn build<R: BufRead>(
                 Event::Start(e) => {
                     ns.declare(e);
                     m.raw.push('<');
-                    m.raw.push_str(&super::raw_text(e));
+                    let findings = xml.get_mut().findings_mut();
+                    m.raw
+                        .push_str(&super::text(e, before, Decode::AsWritten, findings));
                     m.raw.push('>');
                     m.open_end = m.raw.len();
                     m.depth += 1;
@@ -242,19 +243,23 @@ pub(crate) fn build<R: BufRead>(
                 Event::Text(t) => {
                     // Kept both as written (the markup is HTML, its references too) and
                     // as plain text, until the end tells which one the element holds.
-                    m.raw.push_str(&super::raw_text(t));
+                    // A reference kept as written is noted either way: it is kept.
+                    let findings = xml.get_mut().findings_mut();
+                    m.raw
+                        .push_str(&super::text(t, before, Decode::AsWritten, findings));
+                    let plain = super::text(t, before, Decode::Text, findings);
                     if let Some(node) = stack.last_mut() {
                         if node.text.is_empty() {
                             node.text_start = before;
                         }
-                        node.text
-                            .push_str(&super::text(t, before, false, &mut m.findings));
+                        node.text.push_str(&plain);
                     }
                     continue;
                 }
                 Event::CData(c) => {
                     // CDATA in a description is HTML source already.
-                    let t = super::raw_text(c);
+                    let findings = xml.get_mut().findings_mut();
+                    let t = super::text(c, before, Decode::AsWritten, findings);
                     m.raw.push_str(&t);
                     if let Some(node) = stack.last_mut() {
                         if node.text.is_empty() {
@@ -265,13 +270,9 @@ pub(crate) fn build<R: BufRead>(
                     continue;
                 }
                 Event::End(_) => {
-                    if let Some(m) = markup.take() {
-                        if m.any {
-                            if let Some(node) = stack.last_mut() {
-                                node.text = m.raw;
-                            }
-                        } else {
-                            xml.get_mut().findings_mut().absorb(m.findings);
+                    if let Some(m) = markup.take().filter(|m| m.any) {
+                        if let Some(node) = stack.last_mut() {
+                            node.text = m.raw;
                         }
                     }
                     // Falls through to close the text element.
@@ -288,9 +289,9 @@ pub(crate) fn build<R: BufRead>(
                 }
                 let Some(local) = ns.kml_local(e.name()) else {
                     skipping = 1;
-                    if let Some(node) = stack.last_mut() {
+                    if let Some(root) = stack.first_mut() {
                         let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
-                        node.foreign.push((name, before));
+                        root.foreign.push((name, before));
                     }
                     continue;
                 };
@@ -331,11 +332,13 @@ pub(crate) fn build<R: BufRead>(
                     if node.text.is_empty() {
                         node.text_start = before;
                     }
-                    // Offsets into coordinates must stay exact; CR is whitespace there.
-                    let keep_cr = node.name == "coordinates";
+                    let how = if node.name == "coordinates" {
+                        Decode::Coordinates
+                    } else {
+                        Decode::Text
+                    };
                     let findings = xml.get_mut().findings_mut();
-                    node.text
-                        .push_str(&super::text(&t, before, keep_cr, findings));
+                    node.text.push_str(&super::text(&t, before, how, findings));
                 }
             }
             Event::CData(c) if skipping == 0 => {
@@ -343,7 +346,9 @@ pub(crate) fn build<R: BufRead>(
                     if node.text.is_empty() {
                         node.text_start = before + "<![CDATA[".len();
                     }
-                    node.text.push_str(&super::raw_text(&c));
+                    let findings = xml.get_mut().findings_mut();
+                    node.text
+                        .push_str(&super::text(&c, before, Decode::AsWritten, findings));
                 }
             }
             Event::Eof => {

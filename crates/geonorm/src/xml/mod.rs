@@ -8,6 +8,7 @@ use std::io::{BufRead, BufReader};
 
 use encoding_rs::Encoding;
 
+use crate::diag::times;
 use crate::{Code, Diagnostic, Result, Span};
 
 /// The input as UTF-8, inspected on the way ([`Inspect`]). UTF-16 (by byte order mark
@@ -80,13 +81,6 @@ struct Tally {
 }
 
 impl Tally {
-    fn merge(&mut self, other: Tally) {
-        if other.count > 0 && (self.count == 0 || other.first < self.first) {
-            self.first = other.first;
-        }
-        self.count += other.count;
-    }
-
     fn add(&mut self, at: usize) {
         if self.count == 0 {
             self.first = at;
@@ -96,20 +90,6 @@ impl Tally {
 }
 
 impl TextFindings {
-    /// Adds what another tally found.
-    pub(crate) fn absorb(&mut self, other: TextFindings) {
-        for (mine, theirs) in [
-            (&mut self.invalid_utf8, other.invalid_utf8),
-            (&mut self.forbidden_chars, other.forbidden_chars),
-        ] {
-            mine.merge(theirs);
-        }
-        if self.entities.count == 0 {
-            self.first_entity = other.first_entity;
-        }
-        self.entities.merge(other.entities);
-    }
-
     fn entity(&mut self, at: usize, reference: &str) {
         if self.entities.count == 0 {
             self.first_entity = reference.to_string();
@@ -119,55 +99,38 @@ impl TextFindings {
 
     /// The findings as diagnostics, one per kind.
     pub(crate) fn diagnostics(&self) -> Vec<Diagnostic> {
-        let times = |n: usize| {
-            if n == 1 {
-                String::new()
-            } else {
-                format!(" ({n} times)")
-            }
-        };
-        let mut out = Vec::new();
-        let t = self.invalid_utf8;
-        if t.count > 0 {
-            out.push(
-                Diagnostic::new(
-                    Code::XmlInvalidUtf8,
-                    format!(
-                        "bytes that are not UTF-8, as the file declares; each read as U+FFFD{}",
-                        times(t.count)
-                    ),
-                )
-                .at(Span::new(t.first, t.first + 1)),
-            );
-        }
-        let t = self.forbidden_chars;
-        if t.count > 0 {
-            out.push(
-                Diagnostic::new(
-                    Code::XmlForbiddenChar,
-                    format!(
-                        "a NUL or other control character, which XML forbids; removed from the text{}",
-                        times(t.count)
-                    ),
-                )
-                .at(Span::new(t.first, t.first + 1)),
-            );
-        }
-        let t = self.entities;
-        if t.count > 0 {
-            out.push(
-                Diagnostic::new(
-                    Code::XmlEntityNotExpanded,
-                    format!(
-                        "`{}` is not one of XML's five entities; geonorm never expands entities (declared in a DTD or not), so it is kept as written{}",
-                        self.first_entity,
-                        times(t.count)
-                    ),
-                )
-                .at(Span::new(t.first, t.first + self.first_entity.len().max(1))),
-            );
-        }
-        out
+        let kinds = [
+            (
+                self.invalid_utf8,
+                Code::XmlInvalidUtf8,
+                "bytes that are not UTF-8, as the file declares; each read as U+FFFD".to_string(),
+                1,
+            ),
+            (
+                self.forbidden_chars,
+                Code::XmlForbiddenChar,
+                "a NUL or other control character, which XML forbids; removed from the text"
+                    .to_string(),
+                1,
+            ),
+            (
+                self.entities,
+                Code::XmlEntityNotExpanded,
+                format!(
+                    "`{}` is not one of XML's five entities; geonorm never expands entities (declared in a DTD or not), so it is kept as written",
+                    self.first_entity
+                ),
+                self.first_entity.len().max(1),
+            ),
+        ];
+        kinds
+            .into_iter()
+            .filter(|(t, ..)| t.count > 0)
+            .map(|(t, code, message, len)| {
+                Diagnostic::new(code, format!("{message}{}", times(t.count)))
+                    .at(Span::new(t.first, t.first + len))
+            })
+            .collect()
     }
 }
 
@@ -321,40 +284,58 @@ impl<R: BufRead> BufRead for Inspect<R> {
     }
 }
 
-/// Text content as XML means it: the five entities and character references decoded
-/// (any other reference kept as written, and noted), line ends normalised to LF
-/// (XML 1.0 §2.11), forbidden characters dropped (the scan of the input counted them).
-/// `keep_line_ends` leaves CR in place where offsets into the text must stay exact
-/// (coordinates, where CR is only whitespace).
-pub(crate) fn text(
-    raw: &[u8],
-    at: usize,
-    keep_line_ends: bool,
-    findings: &mut TextFindings,
-) -> String {
+/// How [`text`] decodes the bytes between tags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Decode {
+    /// Text content as XML means it: the five entities and character references
+    /// decoded (any other reference kept as written, and noted), line ends LF.
+    Text,
+    /// As `Text`, with CR left in place: offsets into coordinates must stay exact, and
+    /// CR is only whitespace there.
+    Coordinates,
+    /// As written, references and all (CDATA, and markup inside a text element, where
+    /// it is HTML); only the line ends normalised.
+    AsWritten,
+}
+
+/// The text of `raw` (which starts at offset `at`) decoded as `how` says, line ends
+/// normalised to LF (XML 1.0 §2.11) and forbidden characters dropped. The scan of the
+/// input has already counted those; only when it met one is the text searched for it.
+pub(crate) fn text(raw: &[u8], at: usize, how: Decode, findings: &mut TextFindings) -> String {
     let s = String::from_utf8_lossy(raw);
-    let plain = memchr::memchr2(b'&', b'\r', raw).is_none() && !raw.iter().any(|&b| forbidden(b));
-    if plain {
+    let special = match how {
+        Decode::AsWritten => memchr::memchr(b'\r', raw),
+        _ => memchr::memchr2(b'&', b'\r', raw),
+    };
+    let strip = findings.forbidden_chars.count > 0;
+    if special.is_none() && !(strip && raw.iter().any(|&b| forbidden(b))) {
         return s.into_owned();
     }
     let mut out = String::with_capacity(s.len());
     let mut rest: &str = &s;
     let mut offset = at;
-    while let Some(i) = rest.find(['&', '\r']) {
+    let stops: &[char] = if how == Decode::AsWritten {
+        &['\r']
+    } else {
+        &['&', '\r']
+    };
+    while let Some(i) = rest.find(stops) {
         push_allowed(&mut out, &rest[..i]);
         if rest.as_bytes()[i] == b'\r' {
-            if keep_line_ends {
+            let crlf = rest.as_bytes().get(i + 1) == Some(&b'\n');
+            let skip = if how == Decode::Coordinates {
                 out.push('\r');
+                1
             } else {
                 out.push('\n');
-                if rest.as_bytes().get(i + 1) == Some(&b'\n') {
-                    rest = &rest[i + 2..];
-                    offset += i + 2;
-                    continue;
+                if crlf {
+                    2
+                } else {
+                    1
                 }
-            }
-            rest = &rest[i + 1..];
-            offset += i + 1;
+            };
+            rest = &rest[i + skip..];
+            offset += i + skip;
             continue;
         }
         let reference = rest[i..]
@@ -382,22 +363,10 @@ pub(crate) fn text(
     out
 }
 
-/// Text as written, references and all (markup inside a text element, where it is
-/// HTML), with only the line ends normalised and forbidden characters dropped.
-pub(crate) fn raw_text(raw: &[u8]) -> String {
-    let s = String::from_utf8_lossy(raw);
-    if memchr::memchr(b'\r', raw).is_none() && !raw.iter().any(|&b| forbidden(b)) {
-        return s.into_owned();
-    }
-    let mut out = String::with_capacity(s.len());
-    push_allowed(&mut out, &s.replace("\r\n", "\n").replace('\r', "\n"));
-    out
-}
-
 /// An attribute value as XML means it: as [`text`], then each whitespace character
 /// turned into a space (§3.3.3).
 pub(crate) fn attr_value(raw: &[u8], at: usize, findings: &mut TextFindings) -> String {
-    let t = text(raw, at, false, findings);
+    let t = text(raw, at, Decode::Text, findings);
     if t.contains(['\n', '\t']) {
         t.replace(['\n', '\t'], " ")
     } else {
