@@ -141,7 +141,9 @@ fn attrs(
         })
         .map(|a| {
             let key = String::from_utf8_lossy(a.key.local_name().into_inner()).into_owned();
-            (key, super::attr_value(&a.value, at, findings))
+            let mut value = String::new();
+            super::text(&mut value, &a.value, at, Decode::Attribute, findings);
+            (key, value)
         })
         .collect()
 }
@@ -169,17 +171,17 @@ const TEXT_ELEMENTS: [&str; 17] = [
     "keywords",
 ];
 
-/// Markup inside a text element, serialised back as written.
+/// Markup inside a text element, serialised back as written. The content itself goes
+/// to one buffer per tree (`raw` in [`build`]), as bytes, decoded only if markup does
+/// turn up: most text elements hold plain text.
 #[derive(Default)]
 struct Markup {
-    /// The content so far, tags and escaped text as in the source.
-    raw: String,
     /// Elements open inside the text element.
     depth: usize,
-    /// Where the last start tag ended in `raw`, to write `<br/>` for an empty element
+    /// Where the last start tag ended in the buffer, to write `<br/>` for an empty element
     /// (the reader expands them).
     open_end: usize,
-    /// An element was met: the text is `raw`, not the plain text.
+    /// An element was met: the text is the buffer, not the plain text.
     any: bool,
 }
 
@@ -206,6 +208,8 @@ pub(crate) fn build<R: BufRead>(
     let mut markup = TEXT_ELEMENTS
         .contains(&root.name.as_str())
         .then(Markup::default);
+    // The content of the text element being read, as written.
+    let mut raw: Vec<u8> = Vec::new();
     let mut stack = vec![root];
     // Elements being skipped (foreign or too deep), counted so their end tags match.
     let mut skipping = 0usize;
@@ -218,65 +222,41 @@ pub(crate) fn build<R: BufRead>(
             match &event {
                 Event::Start(e) => {
                     ns.declare(e);
-                    m.raw.push('<');
-                    let findings = xml.get_mut().findings_mut();
-                    m.raw
-                        .push_str(&super::text(e, before, Decode::AsWritten, findings));
-                    m.raw.push('>');
-                    m.open_end = m.raw.len();
+                    raw.push(b'<');
+                    raw.extend_from_slice(e);
+                    raw.push(b'>');
+                    m.open_end = raw.len();
                     m.depth += 1;
                     m.any = true;
                     continue;
                 }
                 Event::End(e) if m.depth > 0 => {
-                    if m.open_end == m.raw.len() && m.raw.ends_with('>') {
-                        m.raw.pop();
-                        m.raw.push_str("/>");
+                    if m.open_end == raw.len() {
+                        raw.pop();
+                        raw.extend_from_slice(b"/>");
                     } else {
-                        m.raw.push_str("</");
-                        m.raw.push_str(&String::from_utf8_lossy(e.name().as_ref()));
-                        m.raw.push('>');
+                        raw.extend_from_slice(b"</");
+                        raw.extend_from_slice(e.name().as_ref());
+                        raw.push(b'>');
                     }
                     m.depth -= 1;
                     continue;
                 }
-                Event::Text(t) => {
-                    // Kept both as written (the markup is HTML, its references too) and
-                    // as plain text, until the end tells which one the element holds.
-                    // A reference kept as written is noted either way: it is kept.
+                // Kept as written too (the markup is HTML, its references as well),
+                // then read as plain text below, until the end tells which one the
+                // element holds. CDATA in a description is HTML source already.
+                Event::Text(t) => raw.extend_from_slice(t),
+                Event::CData(c) => raw.extend_from_slice(c),
+                // The text element ends; both fall through to close it.
+                Event::End(_) if m.any => {
+                    markup = None;
                     let findings = xml.get_mut().findings_mut();
-                    m.raw
-                        .push_str(&super::text(t, before, Decode::AsWritten, findings));
-                    let plain = super::text(t, before, Decode::Text, findings);
                     if let Some(node) = stack.last_mut() {
-                        if node.text.is_empty() {
-                            node.text_start = before;
-                        }
-                        node.text.push_str(&plain);
+                        node.text.clear();
+                        super::text(&mut node.text, &raw, before, Decode::AsWritten, findings);
                     }
-                    continue;
                 }
-                Event::CData(c) => {
-                    // CDATA in a description is HTML source already.
-                    let findings = xml.get_mut().findings_mut();
-                    let t = super::text(c, before, Decode::AsWritten, findings);
-                    m.raw.push_str(&t);
-                    if let Some(node) = stack.last_mut() {
-                        if node.text.is_empty() {
-                            node.text_start = before + "<![CDATA[".len();
-                        }
-                        node.text.push_str(&t);
-                    }
-                    continue;
-                }
-                Event::End(_) => {
-                    if let Some(m) = markup.take().filter(|m| m.any) {
-                        if let Some(node) = stack.last_mut() {
-                            node.text = m.raw;
-                        }
-                    }
-                    // Falls through to close the text element.
-                }
+                Event::End(_) => markup = None,
                 _ => {}
             }
         }
@@ -303,6 +283,7 @@ pub(crate) fn build<R: BufRead>(
                 let name = String::from_utf8_lossy(local).into_owned();
                 if TEXT_ELEMENTS.contains(&name.as_str()) {
                     markup = Some(Markup::default());
+                    raw.clear();
                 }
                 let node = Node {
                     name,
@@ -338,7 +319,7 @@ pub(crate) fn build<R: BufRead>(
                         Decode::Text
                     };
                     let findings = xml.get_mut().findings_mut();
-                    node.text.push_str(&super::text(&t, before, how, findings));
+                    super::text(&mut node.text, &t, before, how, findings);
                 }
             }
             Event::CData(c) if skipping == 0 => {
@@ -347,8 +328,7 @@ pub(crate) fn build<R: BufRead>(
                         node.text_start = before + "<![CDATA[".len();
                     }
                     let findings = xml.get_mut().findings_mut();
-                    node.text
-                        .push_str(&super::text(&c, before, Decode::AsWritten, findings));
+                    super::text(&mut node.text, &c, before, Decode::AsWritten, findings);
                 }
             }
             Event::Eof => {

@@ -190,7 +190,11 @@ impl<R: BufRead> Inspect<R> {
 
 impl Scanner {
     fn scan(&mut self, chunk: &[u8], base: usize) {
-        if chunk.iter().any(|&b| forbidden(b)) {
+        // Blocks folded without an early exit, so the compiler can vectorise the test.
+        let any_forbidden = chunk
+            .chunks(64)
+            .any(|block| block.iter().fold(false, |seen, &b| seen | forbidden(b)));
+        if any_forbidden {
             for (i, &b) in chunk.iter().enumerate() {
                 if forbidden(b) {
                     self.findings.forbidden_chars.add(base + i);
@@ -296,22 +300,43 @@ pub(crate) enum Decode {
     /// As written, references and all (CDATA, and markup inside a text element, where
     /// it is HTML); only the line ends normalised.
     AsWritten,
+    /// An attribute value: as `Text`, then each whitespace character a space (§3.3.3).
+    Attribute,
 }
 
-/// The text of `raw` (which starts at offset `at`) decoded as `how` says, line ends
+/// Appends to `out` the text of `raw` (which starts at offset `at`) decoded as `how`
+/// says (appending, not returning, saves a copy per text node on the hot path), line ends
 /// normalised to LF (XML 1.0 §2.11) and forbidden characters dropped. The scan of the
 /// input has already counted those; only when it met one is the text searched for it.
-pub(crate) fn text(raw: &[u8], at: usize, how: Decode, findings: &mut TextFindings) -> String {
-    let s = String::from_utf8_lossy(raw);
-    let special = match how {
-        Decode::AsWritten => memchr::memchr(b'\r', raw),
-        _ => memchr::memchr2(b'&', b'\r', raw),
+pub(crate) fn text(
+    out: &mut String,
+    raw: &[u8],
+    at: usize,
+    how: Decode,
+    findings: &mut TextFindings,
+) {
+    // The scan of the input already counted bad bytes; `from_utf8` is the fast check,
+    // the lossy decoder only runs where it failed.
+    let s = match std::str::from_utf8(raw) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(raw),
     };
+    // One search tells whether there is anything to do: most text has nothing.
     let strip = findings.forbidden_chars.count > 0;
-    if special.is_none() && !(strip && raw.iter().any(|&b| forbidden(b))) {
-        return s.into_owned();
+    let plain = match how {
+        Decode::AsWritten => memchr::memchr(b'\r', raw).is_none(),
+        Decode::Attribute => {
+            memchr::memchr3(b'&', b'\r', b'\n', raw).is_none() && !raw.contains(&b'\t')
+        }
+        _ => memchr::memchr2(b'&', b'\r', raw).is_none(),
+    } && !(strip && raw.iter().any(|&b| forbidden(b)));
+    let attribute = how == Decode::Attribute;
+    if plain {
+        out.push_str(&s);
+        return;
     }
-    let mut out = String::with_capacity(s.len());
+    let from = out.len();
+    out.reserve(s.len());
     let mut rest: &str = &s;
     let mut offset = at;
     let stops: &[char] = if how == Decode::AsWritten {
@@ -320,7 +345,7 @@ pub(crate) fn text(raw: &[u8], at: usize, how: Decode, findings: &mut TextFindin
         &['&', '\r']
     };
     while let Some(i) = rest.find(stops) {
-        push_allowed(&mut out, &rest[..i]);
+        push_allowed(out, &rest[..i]);
         if rest.as_bytes()[i] == b'\r' {
             let crlf = rest.as_bytes().get(i + 1) == Some(&b'\n');
             let skip = if how == Decode::Coordinates {
@@ -359,18 +384,11 @@ pub(crate) fn text(raw: &[u8], at: usize, how: Decode, findings: &mut TextFindin
         rest = &rest[i + reference.len()..];
         offset += i + reference.len();
     }
-    push_allowed(&mut out, rest);
-    out
-}
-
-/// An attribute value as XML means it: as [`text`], then each whitespace character
-/// turned into a space (§3.3.3).
-pub(crate) fn attr_value(raw: &[u8], at: usize, findings: &mut TextFindings) -> String {
-    let t = text(raw, at, Decode::Text, findings);
-    if t.contains(['\n', '\t']) {
-        t.replace(['\n', '\t'], " ")
-    } else {
-        t
+    push_allowed(out, rest);
+    if attribute && out[from..].contains(['\n', '\t']) {
+        let spaced = out[from..].replace(['\n', '\t'], " ");
+        out.truncate(from);
+        out.push_str(&spaced);
     }
 }
 
