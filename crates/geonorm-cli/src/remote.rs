@@ -4,12 +4,14 @@
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use geonorm::validate::{check, CheckOptions, Profile};
-use geonorm::{Code, Format, Group, GroupId, Severity};
+use geonorm::{Code, Format, Severity};
 use geonorm_upload::{
-    send, split, ApiKey, AppendArgs, Chunk, ChunkRecord, ChunkState, Client, ClientBuilder,
-    FileType, Mode, UploadArgs, DEFAULT_SERVER,
+    nest_under, send, split_marked, ApiKey, AppendArgs, Chunk, ChunkRecord, ChunkState, Client,
+    ClientBuilder, Event, FileType, Mode, Payload, SendOptions, UploadArgs, DEFAULT_SERVER,
 };
 use serde_json::json;
 
@@ -34,7 +36,7 @@ pub struct ServerArgs {
 /// What to send and how.
 #[derive(clap::Args, Clone)]
 pub struct SendArgs {
-    /// The file to send (KML, KMZ, GPX or GeoJSON).
+    /// The file to send (KML, KMZ, GPX or GeoJSON; `-` reads standard input).
     pub file: PathBuf,
     /// Send the original bytes with their own file_type, not the converted GeoJSON.
     #[arg(long)]
@@ -42,18 +44,25 @@ pub struct SendArgs {
     /// Send even when the check finds errors.
     #[arg(long)]
     pub force: bool,
-    /// Continue an earlier send that stopped, from its journal.
+    /// Continue an earlier send that stopped, from its journal (refused when there is
+    /// none). What may have landed is looked for on the map before anything is sent
+    /// again.
     #[arg(long)]
     pub resume: bool,
-    /// Largest request body; larger files are split. Default: 15 MB for maphub.net,
-    /// no limit for other (Enterprise) servers.
-    #[arg(long)]
+    /// Largest request body in bytes; larger files are split. Default: MapHub's
+    /// 15 MiB limit; 0 for no limit (Enterprise servers without one).
+    #[arg(long, value_name = "BYTES")]
     pub max_bytes: Option<u64>,
-}
-
-fn is_public(server: &str) -> bool {
-    let s = server.trim().trim_end_matches('/');
-    s == "https://maphub.net" || s == "https://maphub.net/api/1" || s == "https://www.maphub.net"
+    /// The journal that records the send [default: FILE.maphub-journal.json beside the
+    /// file, or in the per-user state directory when that folder is not writable or
+    /// the file is standard input].
+    #[arg(long, value_name = "PATH")]
+    pub journal: Option<PathBuf>,
+    /// How long after an unanswered request was sent it may still land (the request
+    /// deadline plus MapHub's 2 minutes of processing); a resume waits that long before
+    /// deciding it did not.
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub unanswered_wait: u64,
 }
 
 fn client(args: &ServerArgs) -> anyhow::Result<Client> {
@@ -67,62 +76,76 @@ fn client(args: &ServerArgs) -> anyhow::Result<Client> {
         .build()?)
 }
 
-fn journal_path(file: &Path) -> PathBuf {
+/// The journal's default place: beside the file, or, when that folder cannot be
+/// written (or the file is standard input), in the per-user state directory under a
+/// name made from the file's path.
+fn journal_path(file: &Path, fingerprint: &str) -> PathBuf {
     let mut name = file
         .file_name()
         .map(|n| n.to_os_string())
-        .unwrap_or_default();
+        .unwrap_or_else(|| "stdin".into());
     name.push(".maphub-journal.json");
-    file.with_file_name(name)
-}
-
-/// Puts every group under a new top group titled `title`, and ungrouped features in
-/// it, so that a split append keeps one such group (MapHub's `new_group` argument
-/// would make one per request).
-fn nest_under(doc: &mut geonorm::Document, title: &str) {
-    let next = doc
-        .groups
-        .iter()
-        .map(|g| g.id.get())
-        .max()
-        .unwrap_or(0)
-        .saturating_add(1);
-    let Some(top) = GroupId::new(next) else {
-        return;
-    };
-    for g in &mut doc.groups {
-        if g.parent.is_none() {
-            g.parent = Some(top);
+    if file != Path::new("-") {
+        let beside = file.with_file_name(&name);
+        let dir = beside
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        // Writable means a file can be created there: probe with a temporary one.
+        if beside.exists() || tempfile::tempfile_in(dir).is_ok() {
+            return beside;
         }
     }
-    for f in &mut doc.features {
-        f.group.get_or_insert(top);
-    }
-    doc.groups.push(Group {
-        id: top,
-        title: title.to_string(),
-        parent: None,
-        extra: Default::default(),
-    });
+    let state = std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("geonorm");
+    let key = match std::fs::canonicalize(file) {
+        Ok(p) => geonorm_upload::fingerprint(&[p.as_os_str().as_encoded_bytes()]),
+        Err(_) => fingerprint.to_string(),
+    };
+    let mut unique = PathBuf::from(&name).into_os_string();
+    unique.push(format!(".{key}"));
+    state.join(unique)
 }
 
-/// The chunks to send and their file type.
-fn payload(
-    args: &SendArgs,
-    server: &str,
-    new_group: Option<&str>,
-) -> anyhow::Result<Result<(Vec<Chunk>, FileType), ExitCode>> {
-    let bytes = std::fs::read(&args.file)
-        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.file.display()))?;
-    let Some(format) = Format::detect(&bytes, Some(&args.file)) else {
+/// What `payload` found: the document (or raw bytes) to send.
+struct Prepared {
+    bytes: Vec<u8>,
+    format: Format,
+    doc: geonorm::Document,
+    limit: Option<u64>,
+}
+
+fn read_input(file: &Path) -> anyhow::Result<Vec<u8>> {
+    if file == Path::new("-") {
+        let mut bytes = Vec::new();
+        io::Read::read_to_end(&mut io::stdin().lock(), &mut bytes)
+            .map_err(|e| anyhow::anyhow!("cannot read standard input: {e}"))?;
+        return Ok(bytes);
+    }
+    std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))
+}
+
+/// Reads and checks the file; `Err(code)` when it must not be sent.
+fn payload(args: &SendArgs) -> anyhow::Result<Result<Prepared, ExitCode>> {
+    let bytes = read_input(&args.file)?;
+    let path = Some(args.file.as_path()).filter(|p| *p != Path::new("-"));
+    let Some(format) = Format::detect(&bytes, path) else {
         anyhow::bail!(
             "{}: not a KML, KMZ, GPX or GeoJSON file",
             args.file.display()
         );
     };
-    let limit = args
-        .max_bytes
-        .or_else(|| is_public(server).then_some(geonorm::MAPHUB_MAX_UPLOAD_BYTES));
+    // MapHub's limit applies unless lifted (Enterprise): a server that is not
+    // maphub.net may still enforce it, and a split costs nothing when it does not.
+    let limit = match args.max_bytes {
+        Some(0) => None,
+        Some(n) => Some(n),
+        None => Some(geonorm::MAPHUB_MAX_UPLOAD_BYTES),
+    };
     // Check first. Size findings are for the whole file; a converted send is split.
     let profile = if limit.is_some() {
         Profile::Maphub
@@ -131,7 +154,7 @@ fn payload(
     };
     let mut report = check(
         &bytes,
-        Some(&args.file),
+        path,
         &CheckOptions {
             profile,
             format: Some(format),
@@ -182,30 +205,16 @@ fn payload(
             );
         }
     }
-    let (mut doc, _) = match format {
+    let (doc, _) = match format {
         Format::Gpx => geonorm::gpx::read(&bytes[..], &Default::default())?,
         other => geonorm::read(other, &bytes[..])?,
     };
-    if args.raw {
-        // The count lets a resumed send tell whether the file landed.
-        let count = doc.features.len();
-        return Ok(Ok((
-            vec![Chunk {
-                first: 0,
-                count,
-                body: bytes,
-            }],
-            FileType::from(format),
-        )));
-    }
-    let mut chunks = split(&doc, limit)?;
-    if chunks.len() > 1 {
-        if let Some(title) = new_group {
-            nest_under(&mut doc, title);
-            chunks = split(&doc, limit)?;
-        }
-    }
-    Ok(Ok((chunks, FileType::Geojson)))
+    Ok(Ok(Prepared {
+        bytes,
+        format,
+        doc,
+        limit,
+    }))
 }
 
 fn print_dry_run(
@@ -236,45 +245,96 @@ fn print_dry_run(
 fn chunk_line(c: &ChunkRecord, total: usize) -> String {
     let state = match c.state {
         ChunkState::Confirmed => "landed",
-        ChunkState::Sent => "sent, no answer (may have landed; --resume checks)",
+        ChunkState::Sent => {
+            "sent, no answer (it may have landed: --resume looks for it on the map)"
+        }
         ChunkState::Pending => "not sent",
     };
     format!(
-        "chunk {} of {total}: {} features, {} bytes: {state}",
+        "chunk {} of {total}: features {}–{} ({} bytes): {state}",
         c.index + 1,
-        c.count,
+        c.first + 1,
+        c.first + c.count,
         c.bytes
     )
 }
 
-fn do_send(
-    server: &ServerArgs,
-    args: &SendArgs,
-    mode: Mode,
-    new_group: Option<&str>,
-) -> anyhow::Result<ExitCode> {
-    let (chunks, file_type) = match payload(args, &server.server, new_group)? {
+/// Set by the first Ctrl-C: the send stops before its next chunk.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Ctrl-C stops a send between chunks (the request in flight finishes, so what landed
+/// is known); a second Ctrl-C stops at once, and the journal already records the chunk
+/// in flight as sent without an answer, which `--resume` settles.
+fn on_ctrl_c() {
+    let presses = std::sync::atomic::AtomicU32::new(0);
+    let _ = ctrlc::set_handler(move || {
+        if presses.fetch_add(1, Ordering::SeqCst) == 0 {
+            STOP.store(true, Ordering::SeqCst);
+            eprintln!("geonorm: stopping after the chunk in flight (Ctrl-C again stops now)");
+        } else {
+            eprintln!("geonorm: stopped; the chunk in flight is recorded as sent without an answer: run the same command with --resume to see whether it landed and send the rest");
+            std::process::exit(130);
+        }
+    });
+}
+
+fn do_send(server: &ServerArgs, args: &SendArgs, mode: Mode) -> anyhow::Result<ExitCode> {
+    let Prepared {
+        bytes,
+        format,
+        mut doc,
+        limit,
+    } = match payload(args)? {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };
-    let (endpoint, arg_json) = match &mode {
-        Mode::Append { map_id, new_group } => (
-            "map/append",
-            serde_json::to_value(AppendArgs {
-                map_id: *map_id,
-                file_type,
-                new_group: new_group.clone().filter(|_| chunks.len() == 1),
-            })?,
-        ),
-        Mode::Upload(u) => (
-            "map/upload",
-            serde_json::to_value(UploadArgs {
-                file_type,
-                ..u.clone()
-            })?,
-        ),
+    let new_group = match &mode {
+        Mode::Append { new_group, .. } => new_group.clone().unwrap_or_default(),
+        Mode::Upload(_) => String::new(),
+    };
+    let input = geonorm_upload::fingerprint(&[
+        &bytes,
+        if args.raw { b"raw" } else { b"geojson" },
+        &limit.unwrap_or(0).to_le_bytes(),
+        new_group.as_bytes(),
+    ]);
+    let file_type = if args.raw {
+        FileType::from(format)
+    } else {
+        FileType::Geojson
     };
     if server.dry_run {
+        let chunks = if args.raw {
+            vec![Chunk {
+                first: 0,
+                count: doc.features.len(),
+                body: bytes,
+            }]
+        } else {
+            let mut chunks = split_marked(&doc, limit, DRY_RUN_SEND_ID)?;
+            if chunks.len() > 1 && !new_group.is_empty() {
+                nest_under(&mut doc, &new_group);
+                chunks = split_marked(&doc, limit, DRY_RUN_SEND_ID)?;
+            }
+            chunks
+        };
+        let (endpoint, arg_json) = match &mode {
+            Mode::Append { map_id, new_group } => (
+                "map/append",
+                serde_json::to_value(AppendArgs {
+                    map_id: *map_id,
+                    file_type,
+                    new_group: new_group.clone().filter(|_| chunks.len() == 1),
+                })?,
+            ),
+            Mode::Upload(u) => (
+                "map/upload",
+                serde_json::to_value(UploadArgs {
+                    file_type,
+                    ..u.clone()
+                })?,
+            ),
+        };
         let base = geonorm_upload::ClientBuilder::new()
             .server(server.server.clone())
             .api_key(ApiKey::new("dry-run")?)
@@ -285,50 +345,94 @@ fn do_send(
         return Ok(ExitCode::SUCCESS);
     }
     let client = client(server)?;
-    let total = chunks.len();
-    let bar = (io::stderr().is_terminal() && total > 1).then(|| {
-        let b = indicatif::ProgressBar::new(chunks.iter().map(|c| c.body.len() as u64).sum());
+    let journal = match &args.journal {
+        Some(p) => p.clone(),
+        None => journal_path(&args.file, &input),
+    };
+    let features = doc.features.len();
+    let payload = if args.raw {
+        Payload::Raw {
+            bytes: &bytes,
+            file_type,
+            features,
+        }
+    } else {
+        Payload::Document {
+            doc: &mut doc,
+            limit,
+        }
+    };
+    let bar = io::stderr().is_terminal().then(|| {
+        let b = indicatif::ProgressBar::new(features as u64);
         b.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg}")
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} features {msg}")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         b
     });
-    let journal = journal_path(&args.file);
+    on_ctrl_c();
+    let mut on_event = |e: Event<'_>| match e {
+        Event::Landed(c) => {
+            if let Some(b) = &bar {
+                b.inc(c.count as u64);
+                b.set_message(format!("chunk {}", c.index + 1));
+            }
+        }
+        Event::Waiting { chunk, secs } => {
+            let text = format!(
+                "geonorm: chunk {} was sent without an answer and may still be landing; waiting {secs} s before looking for it on the map",
+                chunk + 1
+            );
+            match &bar {
+                Some(b) => b.println(text),
+                None => eprintln!("{text}"),
+            }
+        }
+        Event::Resplit { chunk, parts } => {
+            let text = format!(
+                "geonorm: the server found chunk {} too large (nothing of it was applied); sending it in {parts} parts",
+                chunk + 1
+            );
+            match &bar {
+                Some(b) => b.println(text),
+                None => eprintln!("{text}"),
+            }
+        }
+    };
     let outcome = send(
         &client,
-        &chunks,
-        file_type,
+        payload,
         &mode,
-        &journal,
-        args.resume,
-        &mut |c| {
-            if let Some(b) = &bar {
-                b.inc(c.bytes);
-                b.set_message(format!("chunk {} of {total}", c.index + 1));
-            }
+        SendOptions {
+            journal: journal.clone(),
+            resume: args.resume,
+            input,
+            settle: Duration::from_secs(args.unanswered_wait),
+            stop: Some(&STOP),
+            on_event: &mut on_event,
         },
     );
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
     let outcome = match outcome {
         Ok(o) => o,
-        // MapHub refused before anything was sent (an unknown map, a bad key): its
-        // message, exit 1.
-        Err(e @ (geonorm_upload::Error::Api(_) | geonorm_upload::Error::Journal { .. })) => {
+        // Refused before anything was sent: MapHub's message (an unknown map, a bad
+        // key) or why the journal forbids it; exit 1.
+        Err(e) => {
             eprintln!("geonorm: {e}");
             return Ok(ExitCode::from(1));
         }
-        Err(e) => return Err(e.into()),
     };
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
+    let total = outcome.chunks.len();
     let mut out = io::stdout().lock();
     if server.format == crate::OutputFormat::Json {
         let v = json!({
             "map": outcome.map,
             "chunks": outcome.chunks,
+            "verified": outcome.verified,
             "error": outcome.error.as_ref().map(ToString::to_string),
-            "journal": journal.display().to_string(),
+            "journal": outcome.journal_kept.then(|| journal.display().to_string()),
         });
         serde_json::to_writer_pretty(&mut out, &v)?;
         writeln!(out)?;
@@ -341,22 +445,34 @@ fn do_send(
         if let Some(m) = &outcome.map {
             writeln!(out, "map {}: {}", m.id, m.url)?;
         }
-    }
-    match &outcome.error {
-        None => Ok(ExitCode::SUCCESS),
-        Some(e) => {
-            eprintln!("geonorm: {e}");
-            if outcome
-                .chunks
-                .iter()
-                .any(|c| c.state != ChunkState::Confirmed)
-            {
-                eprintln!("geonorm: the journal {} records what landed; run the same command with --resume to send the rest", journal.display());
-            }
-            Ok(ExitCode::from(1))
+        if let Some(v) = &outcome.verified {
+            writeln!(out, "{v}")?;
         }
     }
+    let Some(e) = &outcome.error else {
+        return Ok(ExitCode::SUCCESS);
+    };
+    let interrupted = matches!(e, geonorm_upload::Error::Interrupted);
+    eprintln!("geonorm: {e}");
+    // One way on, named once.
+    if outcome.journal_kept {
+        eprintln!(
+            "geonorm: the journal {} records what landed; run the same command with --resume to send the rest (it first looks on the map for anything whose answer was lost)",
+            journal.display()
+        );
+    } else if outcome
+        .chunks
+        .iter()
+        .all(|c| c.state == ChunkState::Pending)
+        && outcome.map.is_none()
+    {
+        eprintln!("geonorm: nothing was sent that could have landed; the same command can be run again as it is");
+    }
+    Ok(ExitCode::from(if interrupted { 130 } else { 1 }))
 }
+
+/// The placeholder send id of a dry run (as long as a real one, so sizes match).
+const DRY_RUN_SEND_ID: &str = "000000000000";
 
 pub fn append(
     server: &ServerArgs,
@@ -364,13 +480,7 @@ pub fn append(
     map_id: u64,
     new_group: Option<String>,
 ) -> anyhow::Result<ExitCode> {
-    let group = new_group.clone();
-    do_send(
-        server,
-        args,
-        Mode::Append { map_id, new_group },
-        group.as_deref(),
-    )
+    do_send(server, args, Mode::Append { map_id, new_group })
 }
 
 pub fn upload(
@@ -378,7 +488,7 @@ pub fn upload(
     args: &SendArgs,
     upload: UploadArgs,
 ) -> anyhow::Result<ExitCode> {
-    do_send(server, args, Mode::Upload(upload), None)
+    do_send(server, args, Mode::Upload(upload))
 }
 
 fn answer(

@@ -395,7 +395,13 @@ fn errors_in_the_file_block_sending_unless_forced_and_dry_run_masks_the_key() {
             .code(),
         Some(0)
     );
-    let last = env.server.requests().pop().expect("logged");
+    // The last append (a map/get follows it: the check that the file landed).
+    let last = env
+        .server
+        .requests()
+        .into_iter()
+        .rfind(|r| r.endpoint == "map/append")
+        .expect("logged");
     assert_eq!(
         last.api_arg
             .and_then(|a| a["file_type"].as_str().map(str::to_string))

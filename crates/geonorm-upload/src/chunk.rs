@@ -39,8 +39,47 @@ fn groups_for(doc: &Document, ids: &HashSet<GroupId>) -> Vec<Group> {
         .collect()
 }
 
-fn body(doc: &Document, first: usize, count: usize, opts: &WriteOptions) -> Result<Vec<u8>> {
-    let features = doc.features.get(first..first + count).unwrap_or_default();
+/// The property that marks each feature of a send with the send's id and the feature's
+/// index in the document (`"<send id>:<index>"`), so that a map can be searched for
+/// exactly the features a chunk carried: an unchanged feature count is no proof that a
+/// chunk did not land (it may still be processing, or someone else may have deleted
+/// features meanwhile).
+pub const MARK_PROPERTY: &str = "geonorm_send";
+
+/// The mark of feature `index` in send `send_id`.
+pub fn mark(send_id: &str, index: usize) -> String {
+    format!("{send_id}:{index}")
+}
+
+/// Writes features `first..first + count` of `doc` as one MapHub GeoJSON body, each
+/// feature marked with [`MARK_PROPERTY`] when `send_id` is given.
+pub(crate) fn body(
+    doc: &Document,
+    first: usize,
+    count: usize,
+    send_id: Option<&str>,
+) -> Result<Vec<u8>> {
+    body_with(doc, first, count, send_id, &WriteOptions::default())
+}
+
+fn body_with(
+    doc: &Document,
+    first: usize,
+    count: usize,
+    send_id: Option<&str>,
+    opts: &WriteOptions,
+) -> Result<Vec<u8>> {
+    let mut features = doc
+        .features
+        .get(first..first + count)
+        .unwrap_or_default()
+        .to_vec();
+    if let Some(id) = send_id {
+        for (i, f) in features.iter_mut().enumerate() {
+            f.properties
+                .insert(MARK_PROPERTY.into(), mark(id, first + i).into());
+        }
+    }
     let ids: HashSet<GroupId> = features.iter().filter_map(|f| f.group).collect();
     let part = Document {
         // Document-level members (MapHub's `properties`, `markers`) go with the first.
@@ -50,7 +89,7 @@ fn body(doc: &Document, first: usize, count: usize, opts: &WriteOptions) -> Resu
             Metadata::default()
         },
         groups: groups_for(doc, &ids),
-        features: features.to_vec(),
+        features,
     };
     let mut out = Vec::new();
     write(&part, &mut out, opts)?;
@@ -71,39 +110,75 @@ fn body(doc: &Document, first: usize, count: usize, opts: &WriteOptions) -> Resu
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn split(doc: &Document, limit: Option<u64>) -> Result<Vec<Chunk>> {
+    split_range(doc, 0, doc.features.len(), limit, None)
+}
+
+/// Splits `doc` as [`split`] does, each feature marked with `send_id` (see
+/// [`MARK_PROPERTY`]): what a send with that id would send.
+pub fn split_marked(doc: &Document, limit: Option<u64>, send_id: &str) -> Result<Vec<Chunk>> {
+    split_range(doc, 0, doc.features.len(), limit, Some(send_id))
+}
+
+/// Splits features `start..end` of `doc` as [`split`] does, each feature marked with
+/// `send_id` (see [`MARK_PROPERTY`]) when one is given.
+pub(crate) fn split_range(
+    doc: &Document,
+    start: usize,
+    end: usize,
+    limit: Option<u64>,
+    send_id: Option<&str>,
+) -> Result<Vec<Chunk>> {
     let opts = WriteOptions::default();
-    let whole = body(doc, 0, doc.features.len(), &opts)?;
+    let end = end.min(doc.features.len());
+    let whole = body_with(doc, start, end.saturating_sub(start), send_id, &opts)?;
     let Some(limit) = limit.filter(|&l| whole.len() as u64 > l) else {
         return Ok(vec![Chunk {
-            first: 0,
-            count: doc.features.len(),
+            first: start,
+            count: end.saturating_sub(start),
             body: whole,
         }]);
     };
-    // Each feature's size as written, measured once.
-    let mut sizes = Vec::with_capacity(doc.features.len());
+    // Each feature's size as written (with its mark), measured once.
+    let mut sizes = Vec::with_capacity(end.saturating_sub(start));
     let mut w = Writer::new(Vec::new(), opts.clone());
     let mut last = 0;
-    for f in &doc.features {
+    for (i, f) in doc
+        .features
+        .get(start..end)
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        let marked;
+        let f = match send_id {
+            Some(id) => {
+                let mut m = f.clone();
+                m.properties
+                    .insert(MARK_PROPERTY.into(), mark(id, start + i).into());
+                marked = m;
+                &marked
+            }
+            None => f,
+        };
         w.write_feature(f)?;
         let len = w.get_ref().len();
         sizes.push((len - last) as u64);
         last = len;
     }
     let mut chunks = Vec::new();
-    let mut first = 0;
-    while first < doc.features.len() {
+    let mut first = start;
+    while first < end {
         // Fill greedily by measured size (with room for the envelope and groups), then
         // write it and give back features until the real text fits.
         let mut count = 0;
         let mut total = 200u64;
-        while first + count < doc.features.len() && total + sizes[first + count] <= limit {
-            total += sizes[first + count];
+        while first + count < end && total + sizes[first - start + count] <= limit {
+            total += sizes[first - start + count];
             count += 1;
         }
         count = count.max(1);
         loop {
-            let b = body(doc, first, count, &opts)?;
+            let b = body_with(doc, first, count, send_id, &opts)?;
             if b.len() as u64 <= limit {
                 chunks.push(Chunk {
                     first,

@@ -81,6 +81,12 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// The send was stopped (Ctrl-C) before it finished.
+    #[error("stopped before the send finished")]
+    Interrupted,
+    /// Every chunk was reported landed, but the map does not hold what was sent.
+    #[error("{0}")]
+    Verify(String),
     /// Reading or writing a local file failed.
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),

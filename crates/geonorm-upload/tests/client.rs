@@ -6,10 +6,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use geonorm_upload::{
-    send, split, ApiKey, AppendArgs, ChunkState, Client, ClientBuilder, Error, FileType, Mode,
-    UpdateArgs, UploadArgs, Visibility,
+    ApiKey, AppendArgs, Client, ClientBuilder, Error, FileType, UpdateArgs, UploadArgs, Visibility,
 };
-use maphub_local::{Config, DropAfterBody, Faults, Server};
+use maphub_local::{Config, Faults, Server};
 
 const KEY: &str = "test-key-7f3a9c";
 
@@ -50,17 +49,6 @@ fn features(c: &Client, map: u64) -> Vec<serde_json::Value> {
         .as_array()
         .cloned()
         .unwrap_or_default()
-}
-
-fn group_titles(c: &Client, map: u64) -> Vec<String> {
-    let mut t: Vec<String> = c.get(map).expect("get")["geojson"]["groups"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|g| g["title"].as_str().map(str::to_string))
-        .collect();
-    t.sort();
-    t
 }
 
 fn testdata(sub: &str) -> PathBuf {
@@ -202,118 +190,4 @@ fn refresh_image_is_refused_locally_within_five_minutes() {
         calls,
         "no second call reached the server"
     );
-}
-
-fn big_doc(n: usize) -> geonorm::Document {
-    let features: Vec<String> = (0..n)
-        .map(|i| {
-            format!(
-                r#"{{"type":"Feature","properties":{{"title":"point {i}","group":{}}},"geometry":{{"type":"Point","coordinates":[{}.5,45]}}}}"#,
-                1 + i % 3,
-                i % 170
-            )
-        })
-        .collect();
-    let text = format!(
-        r#"{{"type":"FeatureCollection","features":[{}],"groups":[{{"title":"A","id":1}},{{"title":"A／B","id":2}},{{"title":"C","id":3}}]}}"#,
-        features.join(",")
-    );
-    geonorm::geojson::read(text.as_bytes()).expect("reads").0
-}
-
-#[test]
-fn a_split_send_arrives_whole_through_a_dropped_connection_and_resume() {
-    for drop in [DropAfterBody::Apply, DropAfterBody::Discard] {
-        let s = server();
-        let c = client(&s);
-        let map = empty_map(&c);
-        let doc = big_doc(300);
-        let chunks = split(&doc, Some(4_000)).expect("split");
-        assert!(chunks.len() >= 5);
-        let dir =
-            std::env::temp_dir().join(format!("geonorm-journal-{}-{drop:?}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("dir");
-        let journal = dir.join("in.geojson.maphub-journal.json");
-        let _ = std::fs::remove_file(&journal);
-        let mode = Mode::Append {
-            map_id: map,
-            new_group: None,
-        };
-
-        // Two chunks go through; the third is read by the server, then the
-        // connection drops without an answer.
-        let outcome = {
-            let mut n = 0;
-            send(
-                &c,
-                &chunks,
-                FileType::Geojson,
-                &mode,
-                &journal,
-                false,
-                &mut |_| {
-                    n += 1;
-                    if n == 2 {
-                        s.set_faults(Faults {
-                            drop_after_body: Some(drop),
-                            ..Faults::default()
-                        });
-                    }
-                },
-            )
-            .expect("send runs")
-        };
-        assert!(
-            outcome.error.is_some(),
-            "{drop:?}: the dropped chunk stops the send"
-        );
-        assert_eq!(
-            outcome.chunks[2].state,
-            ChunkState::Sent,
-            "its fate is unknown"
-        );
-        assert!(outcome.chunks[3..]
-            .iter()
-            .all(|c| c.state == ChunkState::Pending));
-        // Without --resume, a second send refuses to start over.
-        assert!(matches!(
-            send(
-                &c,
-                &chunks,
-                FileType::Geojson,
-                &mode,
-                &journal,
-                false,
-                &mut |_| {}
-            ),
-            Err(Error::Journal { .. })
-        ));
-        let outcome = send(
-            &c,
-            &chunks,
-            FileType::Geojson,
-            &mode,
-            &journal,
-            true,
-            &mut |_| {},
-        )
-        .expect("resume");
-        assert!(outcome.error.is_none(), "{:?}", outcome.error);
-        assert!(outcome
-            .chunks
-            .iter()
-            .all(|c| c.state == ChunkState::Confirmed));
-        // Every feature exactly once, every group once.
-        let got = features(&c, map);
-        assert_eq!(got.len(), 300, "{drop:?}");
-        let mut titles: Vec<String> = got
-            .iter()
-            .filter_map(|f| f["properties"]["title"].as_str().map(str::to_string))
-            .collect();
-        titles.sort();
-        titles.dedup();
-        assert_eq!(titles.len(), 300);
-        assert_eq!(group_titles(&c, map), ["A", "A／B", "C"]);
-        let _ = std::fs::remove_dir_all(&dir);
-    }
 }

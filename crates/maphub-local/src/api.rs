@@ -127,7 +127,11 @@ pub(crate) fn serve(shared: &Shared, head: &Head, body: &Body, stream: &mut TcpS
             authorized,
         });
         let faults = &mut state.faults;
-        let action = if let Some(drop) = faults.drop_after_body.take() {
+        let aimed = faults
+            .drop_endpoint
+            .as_deref()
+            .is_none_or(|e| Some(e) == head.path.strip_prefix("/api/1/"));
+        let action = if let Some(drop) = faults.drop_after_body.take_if(|_| aimed) {
             Action::Drop(drop)
         } else if faults.status_503 > 0 {
             faults.status_503 -= 1;

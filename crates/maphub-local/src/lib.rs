@@ -129,6 +129,9 @@ pub struct Faults {
     /// For the next API request (then cleared): read its whole body, then close the
     /// connection without answering.
     pub drop_after_body: Option<DropAfterBody>,
+    /// With `drop_after_body`: only the next request to this endpoint (e.g.
+    /// `map/upload`) is dropped; requests to others pass.
+    pub drop_endpoint: Option<String>,
     /// Answer the next N API requests with an empty HTTP 503, without carrying them out.
     pub status_503: u32,
     /// After this many more successful API calls (HTTP 200 without an `error` member),
