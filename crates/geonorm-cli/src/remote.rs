@@ -108,6 +108,8 @@ fn journal_path(file: &Path, fingerprint: &str) -> PathBuf {
     };
     let mut unique = PathBuf::from(&name).into_os_string();
     unique.push(format!(".{key}"));
+    // If it cannot be created, the journal's own error names the path.
+    let _ = std::fs::create_dir_all(&state);
     state.join(unique)
 }
 
