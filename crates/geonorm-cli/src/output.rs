@@ -1,10 +1,11 @@
 //! Where a command's output goes, and writing it so that no file is destroyed: a
 //! temporary file beside the target, renamed over it only once it is complete.
 
+use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use tempfile::NamedTempFile;
+use tempfile::TempPath;
 
 /// The destination of `-o`: standard output (no `-o`, or `-o -`) or a file.
 pub enum Dest {
@@ -65,7 +66,9 @@ pub fn check_target(input: Option<&Path>, output: &Path) -> anyhow::Result<()> {
 /// and the rename stays on one file system). [`AtomicFile::commit`] renames it over
 /// the target; dropped uncommitted, it is removed and the target left as it was.
 pub struct AtomicFile {
-    out: BufWriter<NamedTempFile>,
+    out: BufWriter<File>,
+    /// Removes the temporary file when dropped.
+    tmp: TempPath,
     path: PathBuf,
 }
 
@@ -81,20 +84,25 @@ impl AtomicFile {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let prefix = format!(".{name}.");
-        let mut builder = tempfile::Builder::new();
-        builder.prefix(&prefix).suffix(".geonorm-tmp");
-        // Mode 0666 at creation, as File::create asks, so the umask applies as usual
-        // (tempfile's default would be 0600).
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            builder.permissions(std::fs::Permissions::from_mode(0o666));
-        }
-        let tmp = builder
-            .tempfile_in(dir)
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {}", path.display(), bare(&e)))?;
+        // Opened here rather than by `tempfile_in`, whose errors carry the temporary
+        // name, which means nothing to the user. Mode 0666 as File::create asks, so
+        // the umask applies as usual (tempfile's default would be 0600).
+        let open = |p: &Path| {
+            let mut o = std::fs::OpenOptions::new();
+            o.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o666);
+            o.open(p)
+        };
+        let (file, tmp) = tempfile::Builder::new()
+            .prefix(&prefix)
+            .suffix(".geonorm-tmp")
+            .make_in(dir, open)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?
+            .into_parts();
         Ok(AtomicFile {
-            out: BufWriter::with_capacity(1 << 20, tmp),
+            out: BufWriter::with_capacity(1 << 20, file),
+            tmp,
             path: path.to_path_buf(),
         })
     }
@@ -102,17 +110,15 @@ impl AtomicFile {
     /// Flushes the file to disk and renames it over the target. A replaced file's
     /// permissions are kept; a new file has the usual ones (0666 less the umask).
     pub fn commit(self) -> anyhow::Result<()> {
-        let path = self.path;
-        let fail = |e: io::Error| anyhow::anyhow!("cannot write {}: {}", path.display(), bare(&e));
-        let tmp = self.out.into_inner().map_err(|e| fail(e.into_error()))?;
+        let AtomicFile { out, tmp, path } = self;
+        let fail = |e: io::Error| anyhow::anyhow!("cannot write {}: {e}", path.display());
+        let file = out.into_inner().map_err(|e| fail(e.into_error()))?;
         if let Ok(meta) = std::fs::metadata(&path) {
-            tmp.as_file()
-                .set_permissions(meta.permissions())
-                .map_err(fail)?;
+            file.set_permissions(meta.permissions()).map_err(fail)?;
         }
         // On disk before the rename, so a crash cannot leave an empty file in place
         // of the old one.
-        tmp.as_file().sync_all().map_err(fail)?;
+        file.sync_all().map_err(fail)?;
         tmp.persist(&path).map_err(|e| fail(e.error))?;
         Ok(())
     }
@@ -135,17 +141,5 @@ impl Write for AtomicFile {
 /// `e` saying which file it was about, keeping its kind (a full disk stays a full
 /// disk, a closed pipe a closed pipe).
 fn named(path: &Path, e: io::Error) -> io::Error {
-    io::Error::new(
-        e.kind(),
-        format!("cannot write {}: {}", path.display(), bare(&e)),
-    )
-}
-
-/// The operating system's message without the temporary file's name, which tempfile
-/// adds and which means nothing to the user.
-fn bare(e: &io::Error) -> String {
-    match e.raw_os_error() {
-        Some(code) => io::Error::from_raw_os_error(code).to_string(),
-        None => e.to_string(),
-    }
+    io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))
 }
