@@ -32,8 +32,9 @@ pub fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
             let mut stack = vec![p.clone()];
             let mut found = Vec::new();
             while let Some(dir) = stack.pop() {
-                for entry in std::fs::read_dir(&dir)? {
-                    let path = entry?.path();
+                let cannot = |e: io::Error| anyhow::anyhow!("cannot read {}: {e}", dir.display());
+                for entry in std::fs::read_dir(&dir).map_err(cannot)? {
+                    let path = entry.map_err(cannot)?.path();
                     if path.is_dir() {
                         stack.push(path);
                     } else if path

@@ -570,3 +570,26 @@ fn info(args: InfoArgs) -> anyhow::Result<ExitCode> {
     }
     Ok(exit_for(&diags))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_line_says_each_cause_once() {
+        let io = io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            "cannot write o.kml: denied",
+        );
+        // The library's `i/o error: {0}` has the same error as its source.
+        let e = anyhow::Error::new(Error::Io(io)).context("converting a.kml");
+        assert_eq!(
+            error_line(&e),
+            "converting a.kml: i/o error: cannot write o.kml: denied"
+        );
+        let e = lib_err(Error::Io(io::Error::other("cannot read a.kml: gone")));
+        assert_eq!(error_line(&e), "cannot read a.kml: gone");
+        let e = anyhow::anyhow!("outer").context("ctx");
+        assert_eq!(error_line(&e), "ctx: outer");
+    }
+}
