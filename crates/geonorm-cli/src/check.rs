@@ -11,6 +11,8 @@ use geonorm::{Code, Diagnostic, LineIndex, Severity};
 use rayon::prelude::*;
 use serde_json::{json, Value};
 
+use crate::term::printable;
+
 /// One file's result.
 pub struct Checked {
     pub path: PathBuf,
@@ -30,8 +32,9 @@ pub fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
             let mut stack = vec![p.clone()];
             let mut found = Vec::new();
             while let Some(dir) = stack.pop() {
-                for entry in std::fs::read_dir(&dir)? {
-                    let path = entry?.path();
+                let cannot = |e: io::Error| anyhow::anyhow!("cannot read {}: {e}", dir.display());
+                for entry in std::fs::read_dir(&dir).map_err(cannot)? {
+                    let path = entry.map_err(cannot)?.path();
                     if path.is_dir() {
                         stack.push(path);
                     } else if path
@@ -114,7 +117,9 @@ fn positions(bytes: &[u8], diags: &[Diagnostic]) -> Vec<Option<(usize, usize)>> 
         .collect()
 }
 
-/// The text of line `line` (1-based), at most about 100 characters around `col`.
+/// The text of line `line` (1-based), at most about 100 characters around `col`,
+/// escaped for the terminal, and the caret's column in it (counted in the escaped
+/// text, so it still points at the character it points at).
 fn source_line(bytes: &[u8], line: usize, col: usize) -> Option<(String, usize)> {
     let text = bytes.split(|&b| b == b'\n').nth(line.checked_sub(1)?)?;
     let text = String::from_utf8_lossy(text);
@@ -126,8 +131,18 @@ fn source_line(bytes: &[u8], line: usize, col: usize) -> Option<(String, usize)>
         let from = col0.saturating_sub(50);
         (from, (from + 100).min(chars.len()))
     };
-    let mut shown: String = chars[from..to].iter().collect();
-    let mut caret = col0 - from;
+    // A tab becomes one space (its width is the terminal's guess); other controls
+    // are escaped.
+    let part = |a: usize, b: usize| {
+        let s: String = chars[a..b]
+            .iter()
+            .map(|&c| if c == '\t' { ' ' } else { c })
+            .collect();
+        printable(&s).into_owned()
+    };
+    let before = part(from, col0);
+    let mut caret = before.chars().count();
+    let mut shown = before + &part(col0, to);
     if from > 0 {
         shown.insert(0, '…');
         caret += 1;
@@ -135,7 +150,7 @@ fn source_line(bytes: &[u8], line: usize, col: usize) -> Option<(String, usize)>
     if to < chars.len() {
         shown.push('…');
     }
-    Some((shown.replace('\t', " "), caret))
+    Some((shown, caret))
 }
 
 #[derive(Default)]
@@ -173,7 +188,9 @@ pub fn human(results: &[Checked], max_per_code: usize, out: &mut impl Write) -> 
                 Some((l, c)) => format!("{name}:{l}:{c}"),
                 None => name.clone(),
             };
-            writeln!(out, "{place}: {}[{}]: {}", d.severity, d.code, d.message)?;
+            // Messages quote the file and names come from the user: escaped, one line.
+            let head = format!("{place}: {}[{}]: {}", d.severity, d.code, d.message);
+            writeln!(out, "{}", printable(&head))?;
             if let Some((l, c)) = p {
                 if let Some((text, caret)) = source_line(&r.bytes, *l, *c) {
                     let gutter = l.to_string().len();
@@ -183,11 +200,16 @@ pub fn human(results: &[Checked], max_per_code: usize, out: &mut impl Write) -> 
                 }
             }
             if let Some(h) = &d.help {
-                writeln!(out, "    help: {h}")?;
+                writeln!(out, "    help: {}", printable(h))?;
             }
         }
         for (code, n) in shown.iter().filter(|(_, n)| **n > max_per_code) {
-            writeln!(out, "{name}: … and {} more {code}", n - max_per_code)?;
+            writeln!(
+                out,
+                "{}: … and {} more {code}",
+                printable(&name),
+                n - max_per_code
+            )?;
         }
     }
     let t = totals(results);

@@ -43,9 +43,15 @@ impl Input {
         }
         let name = path.display().to_string();
         let mut file = File::open(path).map_err(|e| anyhow::anyhow!("cannot open {name}: {e}"))?;
-        let len = file.metadata()?.len();
+        let len = file
+            .metadata()
+            .map_err(|e| anyhow::anyhow!("cannot read {name}: {e}"))?
+            .len();
         let mut head = Vec::with_capacity(HEAD_LEN);
-        file.by_ref().take(HEAD_LEN as u64).read_to_end(&mut head)?;
+        file.by_ref()
+            .take(HEAD_LEN as u64)
+            .read_to_end(&mut head)
+            .map_err(|e| anyhow::anyhow!("cannot read {name}: {e}"))?;
         Ok(Input {
             source: Source::File(path.to_path_buf()),
             name,
@@ -86,10 +92,20 @@ impl Input {
         Format::detect(&self.head, self.path())
     }
 
-    /// A fresh reader from the first byte.
+    /// A fresh reader from the first byte; its errors name the file.
     pub fn reader(&self) -> anyhow::Result<Box<dyn BufRead + '_>> {
         Ok(match &self.source {
-            Source::File(p) => Box::new(BufReader::with_capacity(256 * 1024, File::open(p)?)),
+            Source::File(p) => {
+                let file =
+                    File::open(p).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", self.name))?;
+                Box::new(BufReader::with_capacity(
+                    256 * 1024,
+                    Named {
+                        file,
+                        name: &self.name,
+                    },
+                ))
+            }
             Source::Stdin(bytes) => Box::new(&bytes[..]),
         })
     }
@@ -107,5 +123,20 @@ impl Input {
             ))),
             Source::Stdin(b) => Ok(Box::new(&b[..])),
         }
+    }
+}
+
+/// A file whose read errors say which file it is (`cannot read a.kml: …`), keeping
+/// their kind. Under the buffer, so it costs one check per read of the disk.
+struct Named<'a> {
+    file: File,
+    name: &'a str,
+}
+
+impl Read for Named<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.file
+            .read(buf)
+            .map_err(|e| io::Error::new(e.kind(), format!("cannot read {}: {e}", self.name)))
     }
 }

@@ -5,9 +5,12 @@
 //! I/O error.
 
 mod check;
+mod dry_run;
 mod input;
+mod output;
 mod remote;
 mod render;
+mod term;
 
 use std::io::{self, BufWriter, Read, Write};
 use std::path::PathBuf;
@@ -17,6 +20,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use geonorm::{Diagnostic, Error, Format, Severity};
 
 use crate::input::Input;
+use crate::output::{AtomicFile, Dest};
 use crate::render::Renderer;
 
 #[derive(Parser)]
@@ -83,11 +87,11 @@ enum Command {
         #[command(flatten)]
         server: remote::ServerArgs,
     },
-    /// Download a map (its GeoJSON with `-o`).
+    /// Download a map's GeoJSON (MapHub's whole answer with `--format json`).
     Get {
         /// The map's id.
         map_id: u64,
-        /// Write the map's GeoJSON here.
+        /// Write it to this file instead of standard output (`-` for standard output).
         #[arg(short, long)]
         output: Option<PathBuf>,
         #[command(flatten)]
@@ -204,7 +208,8 @@ enum GpxGroups {
 struct ConvertArgs {
     #[command(flatten)]
     input: InputArgs,
-    /// Output file (standard output when absent).
+    /// Output file (standard output when absent or `-`). Written to a temporary file
+    /// beside it and renamed over it when complete; never the input itself.
     #[arg(short, long)]
     output: Option<PathBuf>,
     /// Output format; by default taken from the output file's extension, else geojson.
@@ -291,9 +296,35 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("geonorm: {e:#}");
+            eprintln!("geonorm: {}", term::printable(&error_line(&e)));
             ExitCode::from(2)
         }
+    }
+}
+
+/// The error and its causes on one line, each cause left out when the message
+/// before it already says it (`i/o error: X` caused by `X`).
+fn error_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
+/// A library error for the CLI's message: an I/O error as it is (it already names its
+/// file, see `Input::reader` and `AtomicFile`), not behind the library's `i/o error:`.
+fn lib_err(e: Error) -> anyhow::Error {
+    match e {
+        Error::Io(io) => io.into(),
+        other => other.into(),
     }
 }
 
@@ -368,6 +399,7 @@ fn read_input(
             renderer.fatal(&input, format, &e)?;
             Ok(Err(ExitCode::from(1)))
         }
+        Err(Error::Io(io)) => Err(io.into()),
         Err(e) => Err(anyhow::Error::new(e).context(input.name().to_string())),
     }
 }
@@ -380,41 +412,38 @@ fn convert_streaming(
     output: &std::path::Path,
     renderer: &Renderer,
 ) -> anyhow::Result<ExitCode> {
-    let tmp = output.with_extension("geonorm-tmp");
-    let file = std::fs::File::create(&tmp)
-        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", tmp.display()))?;
+    let mut out = AtomicFile::create(output)?;
     let opts = geonorm::geojson::WriteOptions {
         precision: args.precision,
         keep_root: false,
     };
-    let mut out = BufWriter::with_capacity(1 << 20, file);
     let threads = rayon::current_num_threads();
     let result = geonorm::geojson::convert(input.reader()?, &mut out, &opts, threads);
-    let result = result.and_then(|d| out.flush().map(|()| d).map_err(Error::from));
+    // On an error `out` is dropped uncommitted: the temporary file goes, the old
+    // output stays.
     match result {
         Ok(mut diags) => {
-            std::fs::rename(&tmp, output)?;
+            out.commit()?;
             sort_by_position(&mut diags);
             renderer.diagnostics(&input, &diags)?;
             Ok(exit_for(&diags))
         }
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            match e {
-                Error::Syntax { .. } | Error::NotFormat { .. } => {
-                    renderer.fatal(&input, Format::GeoJson, &e)?;
-                    Ok(ExitCode::from(1))
-                }
-                other => Err(other.into()),
-            }
+        Err(e @ (Error::Syntax { .. } | Error::NotFormat { .. })) => {
+            renderer.fatal(&input, Format::GeoJson, &e)?;
+            Ok(ExitCode::from(1))
         }
+        Err(other) => Err(lib_err(other)),
     }
 }
 
 fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     let renderer = Renderer::new(args.format == OutputFormat::Json);
+    let dest = Dest::new(args.output.as_deref());
+    if let Dest::File(output) = &dest {
+        output::check_target(Some(&args.input.input), output)?;
+    }
     // GeoJSON to GeoJSON into a file needs no document in memory.
-    if let Some(output) = &args.output {
+    if let Dest::File(output) = &dest {
         let to = args
             .to
             .map(Format::from)
@@ -454,19 +483,17 @@ fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
             precision: args.precision,
         },
     };
-    let write_diags = match &args.output {
-        Some(path) => {
-            let file = std::fs::File::create(path)
-                .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
-            let mut out = BufWriter::new(file);
-            let d = geonorm::write(&doc, to, &mut out, &opts)?;
-            out.flush()?;
+    let write_diags = match &dest {
+        Dest::File(path) => {
+            let mut out = AtomicFile::create(path)?;
+            let d = geonorm::write(&doc, to, &mut out, &opts).map_err(lib_err)?;
+            out.commit()?;
             d
         }
-        None => {
+        Dest::Stdout => {
             let stdout = io::stdout();
             let mut out = BufWriter::new(stdout.lock());
-            let d = geonorm::write(&doc, to, &mut out, &opts)?;
+            let d = geonorm::write(&doc, to, &mut out, &opts).map_err(lib_err)?;
             out.flush()?;
             d
         }
@@ -542,4 +569,27 @@ fn info(args: InfoArgs) -> anyhow::Result<ExitCode> {
         renderer.diagnostics(&input, &diags)?;
     }
     Ok(exit_for(&diags))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_line_says_each_cause_once() {
+        let io = io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            "cannot write o.kml: denied",
+        );
+        // The library's `i/o error: {0}` has the same error as its source.
+        let e = anyhow::Error::new(Error::Io(io)).context("converting a.kml");
+        assert_eq!(
+            error_line(&e),
+            "converting a.kml: i/o error: cannot write o.kml: denied"
+        );
+        let e = lib_err(Error::Io(io::Error::other("cannot read a.kml: gone")));
+        assert_eq!(error_line(&e), "cannot read a.kml: gone");
+        let e = anyhow::anyhow!("outer").context("ctx");
+        assert_eq!(error_line(&e), "ctx: outer");
+    }
 }

@@ -15,6 +15,8 @@ use geonorm_upload::{
 };
 use serde_json::json;
 
+use crate::term::printable;
+
 /// Where and how to talk to MapHub.
 #[derive(clap::Args, Clone)]
 pub struct ServerArgs {
@@ -186,8 +188,11 @@ fn payload(args: &SendArgs) -> anyhow::Result<Result<Prepared, ExitCode>> {
         };
         writeln!(
             stderr,
-            "{place}: {}: {} [{}]",
-            d.severity, d.message, d.code
+            "{}: {}: {} [{}]",
+            printable(&place),
+            d.severity,
+            printable(&d.message),
+            d.code
         )?;
     }
     if report.has_errors() && !args.force {
@@ -422,7 +427,7 @@ fn do_send(server: &ServerArgs, args: &SendArgs, mode: Mode) -> anyhow::Result<E
         // Refused before anything was sent: MapHub's message (an unknown map, a bad
         // key) or why the journal forbids it; exit 1.
         Err(e) => {
-            eprintln!("geonorm: {e}");
+            eprintln!("geonorm: {}", printable(&e.to_string()));
             return Ok(ExitCode::from(1));
         }
     };
@@ -445,7 +450,7 @@ fn do_send(server: &ServerArgs, args: &SendArgs, mode: Mode) -> anyhow::Result<E
             }
         }
         if let Some(m) = &outcome.map {
-            writeln!(out, "map {}: {}", m.id, m.url)?;
+            writeln!(out, "map {}: {}", m.id, printable(&m.url))?;
         }
         if let Some(v) = &outcome.verified {
             writeln!(out, "{v}")?;
@@ -455,7 +460,7 @@ fn do_send(server: &ServerArgs, args: &SendArgs, mode: Mode) -> anyhow::Result<E
         return Ok(ExitCode::SUCCESS);
     };
     let interrupted = matches!(e, geonorm_upload::Error::Interrupted);
-    eprintln!("geonorm: {e}");
+    eprintln!("geonorm: {}", printable(&e.to_string()));
     // One way on, named once.
     if outcome.journal_kept {
         eprintln!(
@@ -513,14 +518,21 @@ fn api<T>(r: geonorm_upload::Result<T>) -> anyhow::Result<Result<T, ExitCode>> {
     match r {
         Ok(v) => Ok(Ok(v)),
         Err(e @ (geonorm_upload::Error::Api(_) | geonorm_upload::Error::RateLimited { .. })) => {
-            eprintln!("geonorm: {e}");
+            // MapHub's message is its text, not ours: escaped for the terminal.
+            eprintln!("geonorm: {}", crate::term::printable(&e.to_string()));
             Ok(Err(ExitCode::from(1)))
         }
         Err(e) => Err(e.into()),
     }
 }
 
+/// `maps`: the maps the key can see, one line each (id, role, visibility, title, URL,
+/// tab-separated; the server's text escaped so it cannot add lines or columns).
 pub fn maps(server: &ServerArgs) -> anyhow::Result<ExitCode> {
+    if server.dry_run {
+        crate::dry_run::print(&server.server, "map/list", &json!({}))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let list = match api(client(server)?.list())? {
         Ok(l) => l,
         Err(code) => return Ok(code),
@@ -537,9 +549,9 @@ pub fn maps(server: &ServerArgs) -> anyhow::Result<ExitCode> {
                     out,
                     "{}\t{role}\t{}\t{}\t{}",
                     m.id,
-                    m.visibility.as_deref().unwrap_or(""),
-                    m.title.as_deref().unwrap_or(""),
-                    m.url
+                    printable(m.visibility.as_deref().unwrap_or("")),
+                    printable(m.title.as_deref().unwrap_or("")),
+                    printable(&m.url)
                 )?;
             }
         }
@@ -547,32 +559,67 @@ pub fn maps(server: &ServerArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// `get`: the map's GeoJSON (MapHub's whole answer with `--format json`), to standard
+/// output or, written whole or not at all, to `output`.
 pub fn get(server: &ServerArgs, map_id: u64, output: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let dest = crate::output::Dest::new(output);
+    if let crate::output::Dest::File(path) = &dest {
+        // Before asking MapHub: a directory would fail only after the download.
+        crate::output::check_target(None, path)?;
+    }
+    if server.dry_run {
+        crate::dry_run::print(&server.server, "map/get", &json!({ "map_id": map_id }))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let map = match api(client(server)?.get(map_id))? {
         Ok(m) => m,
         Err(code) => return Ok(code),
     };
-    if let Some(path) = output {
-        let geojson = map
-            .get("geojson")
-            .cloned()
-            .unwrap_or(serde_json::Value::Null);
-        std::fs::write(path, serde_json::to_vec(&geojson)?)?;
-        return Ok(ExitCode::SUCCESS);
+    let mut bytes = if server.format == crate::OutputFormat::Json {
+        serde_json::to_vec_pretty(&map)?
+    } else {
+        match map.get("geojson") {
+            Some(g @ serde_json::Value::Object(_)) => serde_json::to_vec(g)?,
+            _ => anyhow::bail!("MapHub's answer for map {map_id} holds no GeoJSON object"),
+        }
+    };
+    bytes.push(b'\n');
+    match dest {
+        crate::output::Dest::File(path) => {
+            let mut out = crate::output::AtomicFile::create(&path)?;
+            out.write_all(&bytes)?;
+            out.commit()?;
+        }
+        crate::output::Dest::Stdout => {
+            let mut out = io::stdout().lock();
+            out.write_all(&bytes)?;
+            out.flush()?;
+        }
     }
-    let mut out = io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, &map)?;
-    writeln!(out)?;
     Ok(ExitCode::SUCCESS)
 }
 
+/// `refresh-image`: asks MapHub to redraw the map's preview.
 pub fn refresh_image(server: &ServerArgs, map_id: u64) -> anyhow::Result<ExitCode> {
+    if server.dry_run {
+        crate::dry_run::print(
+            &server.server,
+            "map/refresh_image",
+            &json!({ "map_id": map_id }),
+        )?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let info = match api(client(server)?.refresh_image(map_id))? {
         Ok(i) => i,
         Err(code) => return Ok(code),
     };
     let v = serde_json::to_value(&info)?;
     answer(server, &v, |out| {
-        writeln!(out, "refreshed the image of map {}: {}", info.id, info.url)
+        writeln!(
+            out,
+            "refreshed the image of map {}: {}",
+            info.id,
+            crate::term::printable(&info.url)
+        )
     })
 }

@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::input::Input;
+use crate::term::printable;
 
 pub struct Renderer {
     json: bool,
@@ -42,9 +43,11 @@ impl Renderer {
                 (Some(l), Some(c)) => format!("{}:{l}:{c}", input.diag_name()),
                 _ => input.diag_name().to_string(),
             };
-            writeln!(err, "{place}: {}: {} [{}]", d.severity, d.message, d.code)?;
+            // Messages quote the file and names come from the user: escaped, one line.
+            let line = format!("{place}: {}: {} [{}]", d.severity, d.message, d.code);
+            writeln!(err, "{}", printable(&line))?;
             if let Some(help) = &d.help {
-                writeln!(err, "    help: {help}")?;
+                writeln!(err, "    help: {}", printable(help))?;
             }
         }
         Ok(())
@@ -213,7 +216,9 @@ impl InfoReport {
     }
 
     pub fn write_human(&self, out: &mut impl Write) -> io::Result<()> {
-        writeln!(out, "file:      {}", self.file)?;
+        // The file's name and what the file names (KMZ entries, elements) are the
+        // user's text: escaped.
+        writeln!(out, "file:      {}", printable(&self.file))?;
         writeln!(out, "format:    {}", self.format)?;
         let fit = if self.maphub.fits {
             "fits MapHub's 15 MB upload limit"
@@ -244,7 +249,7 @@ impl InfoReport {
             let skipped: Vec<String> = self
                 .not_representable
                 .iter()
-                .map(|(k, n)| format!("{k} {n}"))
+                .map(|(k, n)| format!("{} {n}", printable(k)))
                 .collect();
             writeln!(
                 out,
@@ -253,13 +258,13 @@ impl InfoReport {
             )?;
         }
         if let Some(k) = &self.kmz {
-            writeln!(out, "kmz:       main {}", k.main)?;
+            writeln!(out, "kmz:       main {}", printable(&k.main))?;
             for other in &k.other_kml {
-                writeln!(out, "           other KML (not read) {other}")?;
+                writeln!(out, "           other KML (not read) {}", printable(other))?;
             }
             for a in &k.assets {
                 let state = if a.present { "present" } else { "missing" };
-                writeln!(out, "           asset {} ({state})", a.href)?;
+                writeln!(out, "           asset {} ({state})", printable(&a.href))?;
             }
         }
         Ok(())

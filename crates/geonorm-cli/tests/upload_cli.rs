@@ -89,7 +89,7 @@ impl Env {
     }
 
     fn map(&mut self, id: u64) -> serde_json::Value {
-        let out = self.run(&["get", &id.to_string()]);
+        let out = self.run(&["get", &id.to_string(), "--format", "json"]);
         assert_eq!(out.status.code(), Some(0));
         serde_json::from_slice(&out.stdout).expect("json")
     }

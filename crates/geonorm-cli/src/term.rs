@@ -1,0 +1,70 @@
+//! Text for a terminal. Titles from MapHub, messages quoting a file and file names can
+//! hold control characters; printed raw they clear the screen, retitle the window or
+//! fake lines of output. Everything printed for people goes through [`printable`].
+
+use std::borrow::Cow;
+
+/// Whether `c` must not reach a terminal as it is: C0 controls (tab, CR and LF
+/// included), DEL, C1 controls, and the bidirectional overrides and isolates that
+/// reorder what follows them.
+fn is_unsafe(c: char) -> bool {
+    matches!(c, '\0'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `s` with every unsafe character written as a Rust-style escape (`\u{1b}`), so it
+/// stays on one line and shows what it held. Borrowed when nothing needed escaping.
+///
+/// Apply it to one field or one line at a time: a newline the caller prints itself
+/// is structure and must not pass through here.
+pub fn printable(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_unsafe) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if is_unsafe(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+    use std::borrow::Cow;
+
+    #[test]
+    fn plain_text_is_borrowed_unchanged() {
+        let s = "Café – Zürich 北京 \\u{1b} stays";
+        assert!(matches!(printable(s), Cow::Borrowed(t) if t == s));
+    }
+
+    #[test]
+    fn controls_and_bidi_overrides_are_escaped() {
+        assert_eq!(printable("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
+        assert_eq!(printable("\u{1b}]0;owned\u{7}"), "\\u{1b}]0;owned\\u{7}");
+        assert_eq!(printable("t\r\nfake\t1"), "t\\u{d}\\u{a}fake\\u{9}1");
+        assert_eq!(
+            printable("\0\u{7f}\u{80}\u{9b}"),
+            "\\u{0}\\u{7f}\\u{80}\\u{9b}"
+        );
+        assert_eq!(printable("x\u{202e}y\u{2066}z"), "x\\u{202e}y\\u{2066}z");
+        // Neighbours of the escaped ranges are left alone.
+        assert_eq!(
+            printable("\u{a0}\u{2029}\u{202f}\u{2065}\u{206a}"),
+            "\u{a0}\u{2029}\u{202f}\u{2065}\u{206a}"
+        );
+    }
+
+    #[test]
+    fn nothing_escaped_contains_a_control() {
+        let all: String = (0u32..0x2100).filter_map(char::from_u32).collect();
+        let shown = printable(&all);
+        assert!(!shown.chars().any(|c| c.is_control()
+            || ('\u{202a}'..='\u{202e}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)));
+    }
+}
