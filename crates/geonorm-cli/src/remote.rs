@@ -29,6 +29,16 @@ pub struct ServerArgs {
     /// Print the server's answers as JSON.
     #[arg(long, value_enum, default_value = "human")]
     pub format: crate::OutputFormat,
+    /// Seconds to wait for the connection to open [default: 10].
+    #[arg(long, value_name = "SECS")]
+    pub connect_timeout: Option<f64>,
+    /// Seconds one attempt of a request may take, from connecting to the last byte of
+    /// the answer [default: 60 for maps, get, refresh-image; 180 for append and upload,
+    /// which MapHub may work on for 2 minutes]. Reads are tried up to 4 times, sends
+    /// only again when they never left, so a command gives up after at most about 4 ×
+    /// this + 3.5 s.
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<f64>,
 }
 
 /// What to send and how.
@@ -61,10 +71,23 @@ fn client(args: &ServerArgs) -> anyhow::Result<Client> {
         Some(path) => ApiKey::from_file(path)?,
         None => ApiKey::from_env()?.ok_or(geonorm_upload::Error::MissingKey)?,
     };
-    Ok(ClientBuilder::new()
+    let secs = |flag: &str, v: f64| {
+        std::time::Duration::try_from_secs_f64(v)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| anyhow::anyhow!("{flag} must be a positive number of seconds"))
+    };
+    let mut builder = ClientBuilder::new()
         .server(args.server.clone())
-        .api_key(key)
-        .build()?)
+        .api_key(key);
+    if let Some(v) = args.connect_timeout {
+        builder = builder.connect_timeout(secs("--connect-timeout", v)?);
+    }
+    if let Some(v) = args.timeout {
+        let d = secs("--timeout", v)?;
+        builder = builder.timeout(d).send_timeout(d);
+    }
+    Ok(builder.build()?)
 }
 
 fn journal_path(file: &Path) -> PathBuf {
