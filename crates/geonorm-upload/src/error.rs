@@ -52,7 +52,7 @@ pub enum Error {
     },
     /// The server answered with a redirect, which is never followed: a redirected POST
     /// may be replayed or turned into a GET, and the key would go to another address.
-    #[error("HTTP {status} from {url}: the server redirected to {location}; geonorm does not follow redirects (they could send the API key elsewhere or repeat a request), so use the final address as --server")]
+    #[error("HTTP {status} from {url}: the server redirected to {location}; geonorm does not follow redirects (they could send the API key elsewhere or repeat a request), so give the server's final address instead")]
     Redirected {
         /// The status (3xx).
         status: u16,
