@@ -33,6 +33,16 @@ pub struct ServerArgs {
     /// Print the server's answers as JSON.
     #[arg(long, value_enum, default_value = "human")]
     pub format: crate::OutputFormat,
+    /// Seconds to wait for the connection to open [default: 10].
+    #[arg(long, value_name = "SECS")]
+    pub connect_timeout: Option<f64>,
+    /// Seconds one attempt of a request may take, from connecting to the last byte of
+    /// the answer [default: 60 for maps, get, refresh-image; 180 for append and upload,
+    /// which MapHub may work on for 2 minutes]. Reads are tried up to 4 times, sends
+    /// only again when they never left, so a command gives up after at most about 4 ×
+    /// this + 3.5 s.
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<f64>,
 }
 
 /// What to send and how.
@@ -60,11 +70,11 @@ pub struct SendArgs {
     /// the file is standard input].
     #[arg(long, value_name = "PATH")]
     pub journal: Option<PathBuf>,
-    /// How long after an unanswered request was sent it may still land (the request
-    /// deadline plus MapHub's 2 minutes of processing); a resume waits that long before
-    /// deciding it did not.
-    #[arg(long, value_name = "SECS", default_value_t = 300)]
-    pub unanswered_wait: u64,
+    /// Seconds after an unanswered request was sent during which it may still land; a
+    /// resume waits until then before deciding it did not [default: the send timeout
+    /// plus MapHub's 2 minutes of processing: 300].
+    #[arg(long, value_name = "SECS")]
+    pub unanswered_wait: Option<u64>,
 }
 
 fn client(args: &ServerArgs) -> anyhow::Result<Client> {
@@ -72,10 +82,23 @@ fn client(args: &ServerArgs) -> anyhow::Result<Client> {
         Some(path) => ApiKey::from_file(path)?,
         None => ApiKey::from_env()?.ok_or(geonorm_upload::Error::MissingKey)?,
     };
-    Ok(ClientBuilder::new()
+    let secs = |flag: &str, v: f64| {
+        std::time::Duration::try_from_secs_f64(v)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| anyhow::anyhow!("{flag} must be a positive number of seconds"))
+    };
+    let mut builder = ClientBuilder::new()
         .server(args.server.clone())
-        .api_key(key)
-        .build()?)
+        .api_key(key);
+    if let Some(v) = args.connect_timeout {
+        builder = builder.connect_timeout(secs("--connect-timeout", v)?);
+    }
+    if let Some(v) = args.timeout {
+        let d = secs("--timeout", v)?;
+        builder = builder.timeout(d).send_timeout(d);
+    }
+    Ok(builder.build()?)
 }
 
 /// The journal's default place: beside the file, or, when that folder cannot be
@@ -414,7 +437,10 @@ fn do_send(server: &ServerArgs, args: &SendArgs, mode: Mode) -> anyhow::Result<E
             journal: journal.clone(),
             resume: args.resume,
             input,
-            settle: Duration::from_secs(args.unanswered_wait),
+            settle: Duration::from_secs(args.unanswered_wait.unwrap_or_else(|| {
+                // MapHub may process a request for 2 minutes after it arrived.
+                server.timeout.map_or(180, |t| t.ceil() as u64) + 120
+            })),
             stop: Some(&STOP),
             on_event: &mut on_event,
         },

@@ -140,14 +140,41 @@ pub struct MapList {
 }
 
 /// Builds a [`Client`].
+///
+/// Time limits (each adjustable):
+///
+/// - **connect timeout**, 10 s: to open the TCP connection (DNS lookup excluded: the
+///   system resolver cannot be interrupted);
+/// - **timeout**, 60 s: the most one attempt of `map/list`, `map/get`, `map/update` or
+///   `map/refresh_image` may take, from connecting to the last byte of the answer, so
+///   a server that never answers, or drips its answer, fails then;
+/// - **send timeout**, 180 s: the same for one attempt of `map/append` or `map/upload`
+///   (MapHub may work on a file for up to 2 minutes before it answers).
+///
+/// With ureq 2 the overall limit also bounds each wait for a byte (a separate idle
+/// timeout would be overridden by it), so there is no separate read timeout.
+///
+/// Retries: calls that read (and `map/update`, `map/refresh_image`) are tried again
+/// up to 3 times after a transient failure, waiting 0.5 s, 1 s, 2 s; `map/append` and
+/// `map/upload` are tried again only when the request provably never left. So with the
+/// defaults a call gives up after at most (3 + 1) × its limit + 3.5 s: 243.5 s for a
+/// read, 723.5 s for a send whose connection keeps failing (in practice a refused or
+/// unresolvable connection fails at once), plus any DNS time.
+///
+/// Answers are read as they arrive, up to 256 MiB for `map/get` and `map/list` and
+/// 1 MiB for the other calls; a larger answer is an [`Error::AnswerTooLarge`].
+/// Redirects are never followed (see [`Error::Redirected`]).
 #[derive(Debug, Clone)]
 pub struct ClientBuilder {
     server: String,
     key: Option<ApiKey>,
     connect_timeout: Duration,
     timeout: Duration,
+    send_timeout: Duration,
     retries: u32,
     backoff: Duration,
+    max_answer_bytes: u64,
+    max_map_bytes: u64,
 }
 
 impl Default for ClientBuilder {
@@ -155,24 +182,27 @@ impl Default for ClientBuilder {
         ClientBuilder {
             server: DEFAULT_SERVER.into(),
             key: None,
-            connect_timeout: Duration::from_secs(15),
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(60),
             // MapHub may process an upload for up to 2 minutes before it answers.
-            timeout: Duration::from_secs(180),
+            send_timeout: Duration::from_secs(180),
             retries: 3,
             backoff: Duration::from_millis(500),
+            max_answer_bytes: 1 << 20,
+            max_map_bytes: 256 << 20,
         }
     }
 }
 
 impl ClientBuilder {
-    /// Defaults: MapHub's public server, 15 s to connect, 180 s for an answer, 3 retries
-    /// of safe calls starting 0.5 s apart.
+    /// Defaults: MapHub's public server and the limits listed on [`ClientBuilder`].
     pub fn new() -> Self {
         Self::default()
     }
 
     /// The server: the site (`https://company.maphub.net`) or its API base
-    /// (`…/api/1/`). `http://` is accepted only for loopback addresses.
+    /// (`…/api/1/`). `http://` is accepted only for this machine (`localhost`,
+    /// 127.0.0.0/8, `::1`); a user name, password, query or fragment is refused.
     pub fn server(mut self, url: impl Into<String>) -> Self {
         self.server = url.into();
         self
@@ -184,22 +214,43 @@ impl ClientBuilder {
         self
     }
 
-    /// How long an answer may take.
+    /// The most one attempt of a call other than append and upload may take, start
+    /// to end (default 60 s).
     pub fn timeout(mut self, t: Duration) -> Self {
         self.timeout = t;
         self
     }
 
-    /// How long connecting may take.
+    /// The most one attempt of `map/append` or `map/upload` may take, start to end
+    /// (default 180 s).
+    pub fn send_timeout(mut self, t: Duration) -> Self {
+        self.send_timeout = t;
+        self
+    }
+
+    /// How long connecting may take (default 10 s).
     pub fn connect_timeout(mut self, t: Duration) -> Self {
         self.connect_timeout = t;
         self
     }
 
-    /// How many times a safe call is tried again, and the first wait (doubling).
+    /// How many times a call is tried again, and the first wait (doubling each time).
     pub fn retries(mut self, n: u32, backoff: Duration) -> Self {
         self.retries = n;
         self.backoff = backoff;
+        self
+    }
+
+    /// The largest answer read from `map/append`, `map/upload`, `map/update` and
+    /// `map/refresh_image` (default 1 MiB).
+    pub fn max_answer_bytes(mut self, n: u64) -> Self {
+        self.max_answer_bytes = n;
+        self
+    }
+
+    /// The largest answer read from `map/get` and `map/list` (default 256 MiB).
+    pub fn max_map_bytes(mut self, n: u64) -> Self {
+        self.max_map_bytes = n;
         self
     }
 
@@ -211,40 +262,64 @@ impl ClientBuilder {
             key,
             agent: ureq::AgentBuilder::new()
                 .timeout_connect(self.connect_timeout)
-                .timeout(self.timeout)
+                // Never follow: a 302 turns a POST into a GET, a 307 replays an append.
+                .redirects(0)
                 .user_agent(&format!("geonorm/{}", env!("CARGO_PKG_VERSION")))
                 .build(),
+            timeout: self.timeout,
+            send_timeout: self.send_timeout,
             retries: self.retries,
             backoff: self.backoff,
+            max_answer_bytes: self.max_answer_bytes,
+            max_map_bytes: self.max_map_bytes,
             refreshed: Mutex::new(HashMap::new()),
         })
     }
 }
 
-/// The API base for a server URL, ending in `/api/1/`.
+/// The API base for a server URL, ending in `/api/1/`. Judged on the parsed URL, so
+/// that `http://localhost@evil.example` or `http://127.0.0.1.evil.example` cannot pass
+/// for this machine.
 pub(crate) fn api_base(server: &str) -> Result<String> {
     let bad = |why: &str| Error::BadServer {
         url: server.to_string(),
         why: why.to_string(),
     };
-    let s = server.trim().trim_end_matches('/');
-    let (scheme, rest) = s
-        .split_once("://")
-        .ok_or_else(|| bad("it needs https://"))?;
-    let host = rest.split(['/', ':']).next().unwrap_or_default();
-    if host.is_empty() {
-        return Err(bad("it has no host"));
+    const SCHEME: &str = "the scheme must be https:// (or http:// for a server on this machine)";
+    let text = server.trim();
+    if !text.contains("://") {
+        return Err(bad(SCHEME));
     }
-    match scheme {
+    let url = url::Url::parse(text).map_err(|e| bad(&format!("it is not a URL ({e})")))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad(
+            "it has a user name or password (`…@`); give the server without them (the API key is sent on its own)",
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad(
+            "it has a query (`?…`) or fragment (`#…`); give the server without them",
+        ));
+    }
+    let local = match url.host() {
+        None => return Err(bad("it has no host")),
+        Some(url::Host::Domain(d)) => d.trim_end_matches('.').eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+    };
+    match url.scheme() {
         "https" => {}
-        "http" if matches!(host, "127.0.0.1" | "localhost" | "[") || rest.starts_with("[::1]") => {}
+        "http" if local => {}
         "http" => {
             return Err(bad(
-                "http:// is only for a server on this machine (127.0.0.1); use https://",
+                "http:// is only for a server on this machine (localhost, 127.0.0.0/8 or ::1); use https://",
             ))
         }
-        _ => return Err(bad("it needs https://")),
+        _ => return Err(bad(SCHEME)),
     }
+    let s = url.as_str().trim_end_matches('/');
     let base = if s.ends_with("/api/1") {
         s.to_string()
     } else {
@@ -258,8 +333,12 @@ pub struct Client {
     base: String,
     key: ApiKey,
     agent: ureq::Agent,
+    timeout: Duration,
+    send_timeout: Duration,
     retries: u32,
     backoff: Duration,
+    max_answer_bytes: u64,
+    max_map_bytes: u64,
     refreshed: Mutex<HashMap<u64, Instant>>,
 }
 
@@ -288,56 +367,170 @@ impl Client {
 
     fn once(&self, endpoint: &str, body: &Body) -> Result<Value> {
         let url = format!("{}{endpoint}", self.base);
-        let req = self
-            .agent
-            .post(&url)
-            .set("Authorization", &self.key.header());
-        let sent = match body {
-            Body::Json(v) => req.set("Content-Type", "application/json").send_bytes(
-                &serde_json::to_vec(v).map_err(|e| Error::Decode {
-                    url: url.clone(),
-                    message: e.to_string(),
-                })?,
-            ),
-            Body::File { args, bytes } => req
-                .set("MapHub-API-Arg", &args.to_string())
-                .set("Content-Type", "application/octet-stream")
-                .send_bytes(bytes),
+        // Nothing has left yet: whatever fails here, nothing landed.
+        let never_sent = |message: String| Error::Transport {
+            url: url.clone(),
+            message,
+            maybe_sent: false,
         };
+        let auth = self.key.header();
+        let (req, bytes, limit) = match body {
+            Body::Json(v) => {
+                let bytes = serde_json::to_vec(v)
+                    .map_err(|e| never_sent(format!("cannot write the arguments: {e}")))?;
+                let req = self
+                    .agent
+                    .post(&url)
+                    .timeout(self.timeout)
+                    .set("Content-Type", "application/json");
+                let limit = if matches!(endpoint, "map/get" | "map/list") {
+                    self.max_map_bytes
+                } else {
+                    self.max_answer_bytes
+                };
+                (req, std::borrow::Cow::Owned(bytes), limit)
+            }
+            Body::File { args, bytes } => {
+                let arg = ascii_json(args)
+                    .map_err(|e| never_sent(format!("cannot write the arguments: {e}")))?;
+                if !header_value_ok(&arg) {
+                    return Err(never_sent(
+                        "the MapHub-API-Arg header would not be a valid header value".into(),
+                    ));
+                }
+                let req = self
+                    .agent
+                    .post(&url)
+                    .timeout(self.send_timeout)
+                    .set("MapHub-API-Arg", &arg)
+                    .set("Content-Type", "application/octet-stream");
+                (
+                    req,
+                    std::borrow::Cow::Borrowed(*bytes),
+                    self.max_answer_bytes,
+                )
+            }
+        };
+        // ApiKey::new lets only printable ASCII in, so this holds; checked anyway so that
+        // a bad header is reported without its value and as never sent.
+        if !header_value_ok(&auth) {
+            return Err(never_sent(
+                "the API key cannot be sent in an Authorization header".into(),
+            ));
+        }
+        let sent = req.set("Authorization", &auth).send_bytes(&bytes);
         let response = match sent {
+            Ok(r) if (300..400).contains(&r.status()) => {
+                return Err(Error::Redirected {
+                    status: r.status(),
+                    url,
+                    location: r
+                        .header("Location")
+                        .map_or_else(|| "(none)".into(), |l| self.key.redact(l)),
+                });
+            }
             Ok(r) => r,
             Err(ureq::Error::Status(status, r)) => {
-                let mut text = String::new();
-                let _ = r.into_reader().take(300).read_to_string(&mut text);
+                let mut head = Vec::new();
+                let _ = r
+                    .into_reader()
+                    .take(EXCERPT_BYTES + self.key.len() as u64)
+                    .read_to_end(&mut head);
                 return Err(Error::Http {
                     status,
                     url,
-                    excerpt: text.chars().take(200).collect(),
+                    excerpt: self.key.redact_excerpt(&head, EXCERPT_CHARS),
                 });
             }
             Err(ureq::Error::Transport(t)) => {
-                let never_reached = matches!(
-                    t.kind(),
-                    ureq::ErrorKind::Dns | ureq::ErrorKind::ConnectionFailed
-                );
+                let maybe_sent = !never_left(&t);
                 return Err(Error::Transport {
+                    message: self.transport_message(&t, body),
                     url,
-                    message: t.to_string(),
-                    maybe_sent: !never_reached,
+                    maybe_sent,
                 });
             }
         };
-        let mut text = String::new();
-        response
-            .into_reader()
-            .take(1 << 30)
-            .read_to_string(&mut text)
-            .map_err(|e| Error::Transport {
-                url: url.clone(),
-                message: format!("the answer broke off: {e}"),
-                maybe_sent: true,
-            })?;
-        decode(&url, &text)
+        self.read_answer(&url, response, limit)
+    }
+
+    /// What a transport error says, without the URL (the error names it once) and
+    /// without the key.
+    fn transport_message(&self, t: &ureq::Transport, body: &Body) -> String {
+        use std::fmt::Write as _;
+        let mut m = t.kind().to_string();
+        if let Some(detail) = t.message() {
+            let _ = write!(m, ": {detail}");
+        }
+        if let Some(source) = std::error::Error::source(t) {
+            let _ = write!(m, ": {source}");
+        }
+        if m.contains("timed out") && t.kind() != ureq::ErrorKind::ConnectionFailed {
+            let limit = match body {
+                Body::File { .. } => self.send_timeout,
+                Body::Json(_) => self.timeout,
+            };
+            let _ = write!(
+                m,
+                " (no complete answer within the time limit of {} s)",
+                limit.as_secs_f64()
+            );
+        }
+        self.key.redact(&m)
+    }
+
+    /// Reads and decodes an answer as it arrives, at most `limit` bytes.
+    fn read_answer(&self, url: &str, response: ureq::Response, limit: u64) -> Result<Value> {
+        let mut capped = Capped {
+            inner: response.into_reader(),
+            left: limit,
+            hit: false,
+            head: Vec::new(),
+        };
+        let parsed: std::result::Result<Value, serde_json::Error> =
+            serde_json::from_reader(std::io::BufReader::new(&mut capped));
+        let v = match parsed {
+            Ok(v) => v,
+            Err(_) if capped.hit => {
+                return Err(Error::AnswerTooLarge {
+                    url: url.to_string(),
+                    limit,
+                })
+            }
+            Err(e) if e.is_io() => {
+                let mut message = format!("the answer broke off: {e}");
+                if message.contains("timed out") {
+                    message.push_str(" (the time limit for one request passed)");
+                }
+                return Err(Error::Transport {
+                    url: url.to_string(),
+                    message: self.key.redact(&message),
+                    maybe_sent: true,
+                });
+            }
+            Err(e) => {
+                return Err(Error::Decode {
+                    url: url.to_string(),
+                    message: format!(
+                        "not JSON ({e}): {}",
+                        self.key.redact_excerpt(&capped.head, 120)
+                    ),
+                })
+            }
+        };
+        self.api_error(v)
+    }
+
+    /// MapHub's answer: an error when it has an `error` member.
+    fn api_error(&self, v: Value) -> Result<Value> {
+        if let Some(err) = v.get("error") {
+            let message = match err {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            return Err(Error::Api(self.key.redact(&message)));
+        }
+        Ok(v)
     }
 
     /// Calls an endpoint; `safe` calls are retried on transient failures, others only
@@ -430,7 +623,7 @@ impl Client {
     fn decode_err(&self, endpoint: &str, e: serde_json::Error) -> Error {
         Error::Decode {
             url: format!("{}{endpoint}", self.base),
-            message: e.to_string(),
+            message: self.key.redact(&e.to_string()),
         }
     }
 
@@ -439,23 +632,91 @@ impl Client {
     }
 }
 
-/// MapHub's answer: JSON, an error when it has an `error` field.
-fn decode(url: &str, text: &str) -> Result<Value> {
-    let v: Value = serde_json::from_str(text).map_err(|e| Error::Decode {
-        url: url.to_string(),
-        message: format!(
-            "not JSON ({e}): {}",
-            text.chars().take(120).collect::<String>()
-        ),
-    })?;
-    if let Some(err) = v.get("error") {
-        let message = match err {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        return Err(Error::Api(message));
+/// How much of an HTTP error's body is read, and shown.
+const EXCERPT_BYTES: u64 = 300;
+const EXCERPT_CHARS: usize = 200;
+
+/// Reads at most `left` bytes and fails, setting `hit`, if there is more; keeps the
+/// first bytes for an excerpt.
+struct Capped<R> {
+    inner: R,
+    left: u64,
+    hit: bool,
+    head: Vec<u8>,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if self.left == 0 {
+            // One byte more tells a body of exactly the limit from a larger one.
+            let mut probe = [0u8; 1];
+            return match self.inner.read(&mut probe)? {
+                0 => Ok(0),
+                _ => {
+                    self.hit = true;
+                    Err(std::io::Error::other("the answer is larger than the limit"))
+                }
+            };
+        }
+        let max = usize::try_from(self.left)
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
+        let n = self.inner.read(&mut buf[..max])?;
+        self.left -= n as u64;
+        let keep = (EXCERPT_BYTES as usize)
+            .saturating_sub(self.head.len())
+            .min(n);
+        self.head.extend_from_slice(&buf[..keep]);
+        Ok(n)
     }
-    Ok(v)
+}
+
+/// `args` as JSON in ASCII only (other characters as `\uXXXX`, astral ones as
+/// surrogate pairs): HTTP header values are ASCII, and JSON decoders read the escapes.
+fn ascii_json(args: &Value) -> std::result::Result<String, serde_json::Error> {
+    let text = serde_json::to_string(args)?;
+    let mut out = String::with_capacity(text.len());
+    // serde_json escapes what must be escaped and leaves other characters as they
+    // are, and those only occur inside strings, where `\u` escapes mean the same.
+    for c in text.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{u:04x}"));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Whether an HTTP library would send `v` as a header value (visible ASCII, space,
+/// tab).
+fn header_value_ok(v: &str) -> bool {
+    v.bytes().all(|b| b == b'\t' || (0x20..=0x7e).contains(&b))
+}
+
+/// Whether a transport error happened before anything was sent.
+fn never_left(t: &ureq::Transport) -> bool {
+    use ureq::ErrorKind as K;
+    match t.kind() {
+        K::InvalidUrl
+        | K::UnknownScheme
+        | K::Dns
+        | K::InsecureRequestHttpsOnly
+        | K::ConnectionFailed
+        | K::InvalidProxyUrl
+        | K::ProxyConnect
+        | K::ProxyUnauthorized => true,
+        // ureq checks request headers before connecting ("invalid header '…'"); the
+        // other BadHeader errors are about the answer.
+        K::BadHeader => t.message().is_some_and(|m| m.starts_with("invalid header")),
+        _ => false,
+    }
 }
 
 /// Whether a failed call may be tried again.
@@ -498,6 +759,55 @@ mod tests {
     }
 
     #[test]
+    fn plain_http_only_to_this_machine_judged_on_the_parsed_host() {
+        for ok in [
+            ("http://localhost:8080", "http://localhost:8080/api/1/"),
+            ("HTTP://LOCALHOST:8080/", "http://localhost:8080/api/1/"),
+            ("http://localhost.:8080", "http://localhost.:8080/api/1/"),
+            ("http://127.0.0.2:9", "http://127.0.0.2:9/api/1/"),
+            ("http://[::1]:9/api/1/", "http://[::1]:9/api/1/"),
+            (
+                "http://[::ffff:127.0.0.2]:9",
+                "http://[::ffff:7f00:2]:9/api/1/",
+            ),
+            ("http://[::ffff:7f00:1]", "http://[::ffff:7f00:1]/api/1/"),
+            ("HTTPS://Acme.MapHub.net", "https://acme.maphub.net/api/1/"),
+        ] {
+            assert_eq!(api_base(ok.0).ok().as_deref(), Some(ok.1), "{}", ok.0);
+        }
+        for (bad, why) in [
+            (
+                "http://127.0.0.1.evil.com",
+                "only for a server on this machine",
+            ),
+            (
+                "http://localhost.evil.com:80",
+                "only for a server on this machine",
+            ),
+            ("http://localhost@evil.com", "user name or password"),
+            ("http://localhost:1@127.0.0.2:9/", "user name or password"),
+            ("https://user@maphub.net", "user name or password"),
+            ("https://:pw@maphub.net", "user name or password"),
+            (
+                "http://[::ffff:10.0.0.1]",
+                "only for a server on this machine",
+            ),
+            ("http://[::ffff:7f00:1].evil.com", "not a URL"),
+            ("http://10.0.0.1", "only for a server on this machine"),
+            ("http://[fe80::1]", "only for a server on this machine"),
+            ("HTTP://EVIL.COM", "only for a server on this machine"),
+            ("https://maphub.net/?x=1", "query"),
+            ("https://maphub.net/#top", "fragment"),
+            ("ftp://127.0.0.1", "the scheme must be https://"),
+            ("maphub.net", "the scheme must be https://"),
+            ("https://", "not a URL"),
+        ] {
+            let err = api_base(bad).expect_err(bad).to_string();
+            assert!(err.contains(why), "{bad}: {err}");
+        }
+    }
+
+    #[test]
     fn arguments_are_the_documented_json() {
         let a = AppendArgs {
             map_id: 12345,
@@ -523,12 +833,54 @@ mod tests {
     }
 
     #[test]
-    fn errors_come_with_http_200() {
+    fn errors_come_with_http_200_and_never_show_the_key() {
+        let c = ClientBuilder::new()
+            .api_key(ApiKey::new("hunter2").expect("key"))
+            .build()
+            .expect("client");
         assert!(
-            matches!(decode("u", r#"{"error":"Map not found"}"#), Err(Error::Api(m)) if m == "Map not found")
+            matches!(c.api_error(serde_json::json!({"error": "Map not found"})), Err(Error::Api(m)) if m == "Map not found")
         );
-        assert!(matches!(decode("u", "<html>"), Err(Error::Decode { .. })));
-        assert!(decode("u", r#"{"id":1,"url":"x"}"#).is_ok());
+        assert!(
+            matches!(c.api_error(serde_json::json!({"error": "bad key hunter2"})), Err(Error::Api(m)) if m == "bad key ***")
+        );
+        assert!(c
+            .api_error(serde_json::json!({"id": 1, "url": "x"}))
+            .is_ok());
+    }
+
+    #[test]
+    fn header_arguments_are_ascii_json() {
+        let v = serde_json::json!({"new_group": "Zürich 🏔", "q": "a\"b\\"});
+        let text = ascii_json(&v).expect("json");
+        assert_eq!(
+            text,
+            r#"{"new_group":"Z\u00fcrich \ud83c\udfd4","q":"a\"b\\"}"#
+        );
+        assert!(header_value_ok(&text));
+        assert_eq!(serde_json::from_str::<Value>(&text).ok(), Some(v));
+        assert!(!header_value_ok("Zürich") && !header_value_ok("a\nb"));
+    }
+
+    #[test]
+    fn an_answer_over_the_cap_is_refused_and_one_at_the_cap_is_read() {
+        let mut at = Capped {
+            inner: &b"12345"[..],
+            left: 5,
+            hit: false,
+            head: Vec::new(),
+        };
+        let mut out = Vec::new();
+        assert_eq!(at.read_to_end(&mut out).ok(), Some(5));
+        assert!(!at.hit);
+        let mut over = Capped {
+            inner: &b"123456"[..],
+            left: 5,
+            hit: false,
+            head: Vec::new(),
+        };
+        assert!(over.read_to_end(&mut Vec::new()).is_err());
+        assert!(over.hit);
     }
 
     #[test]

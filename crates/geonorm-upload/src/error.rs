@@ -15,6 +15,10 @@ pub enum Error {
         /// Why.
         message: String,
     },
+    /// The API key has a character that cannot be in a key (the message says which and
+    /// where, never the key itself).
+    #[error("{0}")]
+    BadKey(String),
     /// The server URL is not usable.
     #[error("invalid server URL `{url}`: {why}")]
     BadServer {
@@ -23,15 +27,17 @@ pub enum Error {
         /// Why it was refused.
         why: String,
     },
-    /// The server could not be reached, or the connection broke.
-    #[error("could not reach {url}: {message}")]
+    /// The request failed before an answer came: it could not be sent, the server
+    /// could not be reached, the connection broke or a time limit passed.
+    #[error("request to {url} failed: {message}")]
     Transport {
         /// The endpoint's URL.
         url: String,
         /// What happened.
         message: String,
-        /// False when the request provably never reached the server (connection
-        /// refused, name not found), so sending it again cannot apply it twice.
+        /// False when the request provably never reached the server (it could not be
+        /// built, the name was not found, the connection was refused), so nothing landed
+        /// and sending it again cannot apply it twice.
         maybe_sent: bool,
     },
     /// The server answered with an HTTP error status.
@@ -43,6 +49,25 @@ pub enum Error {
         url: String,
         /// The start of the body.
         excerpt: String,
+    },
+    /// The server answered with a redirect, which is never followed: a redirected POST
+    /// may be replayed or turned into a GET, and the key would go to another address.
+    #[error("HTTP {status} from {url}: the server redirected to {location}; geonorm does not follow redirects (they could send the API key elsewhere or repeat a request), so give the server's final address instead")]
+    Redirected {
+        /// The status (3xx).
+        status: u16,
+        /// The endpoint's URL.
+        url: String,
+        /// The `Location` it named (`(none)` when it named none).
+        location: String,
+    },
+    /// The answer was larger than the limit for this call; the rest was not read.
+    #[error("the answer from {url} is larger than {limit} bytes, the most accepted for this call")]
+    AnswerTooLarge {
+        /// The endpoint's URL.
+        url: String,
+        /// The limit.
+        limit: u64,
     },
     /// MapHub answered with an `error` (HTTP 200, as it does for every error).
     #[error("MapHub: {0}")]

@@ -51,6 +51,17 @@ fn features(c: &Client, map: u64) -> Vec<serde_json::Value> {
         .unwrap_or_default()
 }
 
+fn group_titles(c: &Client, map: u64) -> Vec<String> {
+    let mut t: Vec<String> = c.get(map).expect("get")["geojson"]["groups"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|g| g["title"].as_str().map(str::to_string))
+        .collect();
+    t.sort();
+    t
+}
+
 fn testdata(sub: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../testdata")
@@ -173,6 +184,8 @@ fn a_refused_connection_is_retried_even_for_append_and_reported_as_never_sent() 
         ),
         "{err:?}"
     );
+    let text = err.to_string();
+    assert_eq!(text.matches("127.0.0.1").count(), 1, "the URL once: {text}");
 }
 
 #[test]
@@ -189,5 +202,199 @@ fn refresh_image_is_refused_locally_within_five_minutes() {
         s.requests().len(),
         calls,
         "no second call reached the server"
+    );
+}
+
+fn append_args(map: u64, new_group: Option<&str>) -> AppendArgs {
+    AppendArgs {
+        map_id: map,
+        file_type: FileType::Geojson,
+        new_group: new_group.map(str::to_string),
+    }
+}
+
+const ONE_POINT: &[u8] = br#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"title":"p"},"geometry":{"type":"Point","coordinates":[8.5,47.4]}}]}"#;
+
+#[test]
+fn a_non_ascii_new_group_is_sent_as_ascii_json_and_arrives_exactly() {
+    let s = server();
+    let c = client(&s);
+    let map = empty_map(&c);
+    let title = "Zürich 🏔";
+    c.append(&append_args(map, Some(title)), ONE_POINT)
+        .expect("append lands");
+    let logged = s.requests().last().expect("logged").api_arg.clone();
+    assert_eq!(logged.expect("JSON header")["new_group"], title);
+    assert_eq!(group_titles(&c, map), [title]);
+}
+
+#[test]
+fn a_redirect_is_an_error_and_is_not_followed() {
+    let s = server();
+    let c = client(&s);
+    let map = empty_map(&c);
+    s.set_faults(Faults {
+        redirect: Some(format!("{}/api/1/map/get", s.url())),
+        ..Faults::default()
+    });
+    let calls = s.requests().len();
+    let err = c
+        .append(&append_args(map, None), ONE_POINT)
+        .expect_err("redirected");
+    assert!(
+        matches!(&err, Error::Redirected { status: 302, location, .. } if location.ends_with("/api/1/map/get")),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("does not follow redirects"),
+        "{err}"
+    );
+    assert_eq!(
+        s.requests().len(),
+        calls + 1,
+        "the redirect was not followed"
+    );
+    s.set_faults(Faults::default());
+    assert!(features(&c, map).is_empty());
+}
+
+#[test]
+fn a_key_with_an_invisible_character_is_refused_without_showing_it() {
+    let dir = std::env::temp_dir().join(format!("geonorm-zw-key-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("key");
+    std::fs::write(&path, format!("{KEY}\u{200B}\n")).expect("write");
+    let err = ApiKey::from_file(&path).expect_err("refused").to_string();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(err.contains("U+200B"), "{err}");
+    assert!(err.contains("position 16 (of 16)"), "{err}");
+    assert!(!err.contains(KEY), "{err}");
+}
+
+#[test]
+fn a_server_echoing_the_request_never_gets_the_key_printed() {
+    let s = server();
+    let c = client(&s);
+    for status in [200, 500] {
+        s.set_faults(Faults {
+            echo_request: Some(status),
+            ..Faults::default()
+        });
+        let err = c.update(&UpdateArgs::default()).expect_err("echoed");
+        let text = format!("{err} {err:?}");
+        assert!(text.contains("Token ***"), "the echo came back: {text}");
+        assert!(!text.contains(KEY), "{text}");
+        match status {
+            200 => assert!(matches!(err, Error::Api(_)), "{err:?}"),
+            _ => assert!(matches!(err, Error::Http { status: 500, .. }), "{err:?}"),
+        }
+    }
+}
+
+fn quick_client(url: &str, limit: Duration) -> Client {
+    ClientBuilder::new()
+        .server(url)
+        .api_key(ApiKey::new(KEY).expect("key"))
+        .connect_timeout(Duration::from_secs(2))
+        .timeout(limit)
+        .send_timeout(limit)
+        .retries(0, Duration::from_millis(10))
+        .build()
+        .expect("client")
+}
+
+#[test]
+fn a_server_that_never_answers_or_drips_fails_at_the_deadline() {
+    let s = server();
+    let limit = Duration::from_millis(1500);
+    for faults in [
+        Faults {
+            never_answer: true,
+            ..Faults::default()
+        },
+        Faults {
+            drip_ms: 200,
+            ..Faults::default()
+        },
+    ] {
+        s.set_faults(faults.clone());
+        let c = quick_client(&s.url(), limit);
+        let started = std::time::Instant::now();
+        let err = c.list().expect_err("no answer");
+        let took = started.elapsed();
+        assert!(
+            matches!(&err, Error::Transport { maybe_sent: true, message, .. } if message.contains("timed out")),
+            "{faults:?}: {err:?}"
+        );
+        // Not before the deadline, and nowhere near the 10 minutes the server holds on.
+        assert!(took >= limit && took < Duration::from_secs(15), "{took:?}");
+        let append = c
+            .append(&append_args(1, None), ONE_POINT)
+            .expect_err("no answer");
+        assert!(
+            matches!(
+                append,
+                Error::Transport {
+                    maybe_sent: true,
+                    ..
+                }
+            ),
+            "{append:?}"
+        );
+    }
+}
+
+/// A server on 127.0.0.1 that answers every connection with a 100 MB body, written
+/// until the client hangs up.
+fn huge_answer_server() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let _ = conn.set_read_timeout(Some(Duration::from_millis(500)));
+                let _ = conn.read(&mut buf);
+                let len = 100 * 1024 * 1024;
+                let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {len}\r\n\r\n{{\"a\":\"");
+                if conn.write_all(head.as_bytes()).is_err() {
+                    return;
+                }
+                let chunk = vec![b'x'; 64 * 1024];
+                let mut sent = 0;
+                while sent < len && conn.write_all(&chunk).is_ok() {
+                    sent += chunk.len();
+                }
+            });
+        }
+    });
+    format!("http://127.0.0.1:{port}")
+}
+
+#[test]
+fn an_answer_over_the_cap_is_a_clear_error() {
+    let url = huge_answer_server();
+    let c = ClientBuilder::new()
+        .server(&url)
+        .api_key(ApiKey::new(KEY).expect("key"))
+        .timeout(Duration::from_secs(10))
+        .retries(0, Duration::from_millis(10))
+        .max_map_bytes(2 << 20)
+        .build()
+        .expect("client");
+    let err = c.update(&UpdateArgs::default()).expect_err("too large");
+    assert!(
+        matches!(err, Error::AnswerTooLarge { limit, .. } if limit == 1 << 20),
+        "{err:?}"
+    );
+    let err = c.get(1).expect_err("too large");
+    assert!(
+        matches!(err, Error::AnswerTooLarge { limit, .. } if limit == 2 << 20),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("larger than 2097152 bytes"),
+        "{err}"
     );
 }

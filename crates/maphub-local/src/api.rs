@@ -99,7 +99,14 @@ enum Action {
     Normal,
     Drop(DropAfterBody),
     Status(u16),
+    NeverAnswer,
+    Redirect(String),
+    Echo(u16),
+    Drip(u64),
 }
+
+/// The longest a connection is held for `never_answer` or `drip_ms`.
+const HOLD_AT_MOST: Duration = Duration::from_secs(600);
 
 /// Answers one API request: logs it, applies the faults, carries it out.
 pub(crate) fn serve(shared: &Shared, head: &Head, body: &Body, stream: &mut TcpStream) {
@@ -133,6 +140,14 @@ pub(crate) fn serve(shared: &Shared, head: &Head, body: &Body, stream: &mut TcpS
             .is_none_or(|e| Some(e) == head.path.strip_prefix("/api/1/"));
         let action = if let Some(drop) = faults.drop_after_body.take_if(|_| aimed) {
             Action::Drop(drop)
+        } else if faults.never_answer {
+            Action::NeverAnswer
+        } else if let Some(location) = &faults.redirect {
+            Action::Redirect(location.clone())
+        } else if let Some(status) = faults.echo_request {
+            Action::Echo(status)
+        } else if faults.drip_ms > 0 {
+            Action::Drip(faults.drip_ms)
         } else if faults.status_503 > 0 {
             faults.status_503 -= 1;
             Action::Status(503)
@@ -161,7 +176,22 @@ pub(crate) fn serve(shared: &Shared, head: &Head, body: &Body, stream: &mut TcpS
         Action::Drop(DropAfterBody::Discard) => http::drop_connection(stream),
         Action::Status(status) => Response::empty(status).send(stream),
         Action::Normal => carry_out(shared, &request).send(stream),
+        Action::NeverAnswer => http::hold(stream, HOLD_AT_MOST),
+        Action::Redirect(location) => Response::empty(302)
+            .with_header("Location", &location)
+            .send(stream),
+        Action::Echo(status) => Response::error(status, &echo(head)).send(stream),
+        Action::Drip(ms) => http::drip(stream, Duration::from_millis(ms), HOLD_AT_MOST),
     }
+}
+
+/// The request head as text, as a server that echoes requests would show it.
+fn echo(head: &Head) -> String {
+    let mut out = format!("{} {}", head.method, head.path);
+    for (k, v) in &head.headers {
+        out.push_str(&format!("\n{k}: {v}"));
+    }
+    out
 }
 
 /// Carries a request out; a success counts down `fail_after`.
@@ -632,7 +662,8 @@ fn merge(map: &mut Document, add: Document, new_group: Option<&str>) -> Result<(
 
 // ---------------------------------------------------------------- control
 
-/// Answers `POST /_control/faults` and `POST /_control/requests`.
+/// Answers `POST /_control/faults` and `POST /_control/requests`: only with the key,
+/// never to a browser (any `Origin`), a body only as JSON.
 pub(crate) fn control(shared: &Shared, head: &Head, body: &Body) -> Response {
     let known = matches!(
         head.path.as_str(),
@@ -644,8 +675,28 @@ pub(crate) fn control(shared: &Shared, head: &Head, body: &Body) -> Response {
     if head.method != "POST" {
         return Response::error(405, "Method not allowed").with_header("Allow", "POST");
     }
+    if head.header("origin").is_some() {
+        return Response::error(
+            403,
+            "Control endpoints refuse requests from web pages (an Origin header was sent)",
+        );
+    }
+    if !authorized(head, &shared.settings.api_key) {
+        return Response::error(401, "Invalid API key: control endpoints need the API key");
+    }
     if body.too_large {
         return Response::error(413, "Body too large");
+    }
+    let json = head.header("content-type").is_some_and(|t| {
+        t.split(';')
+            .next()
+            .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+    });
+    if body.len > 0 && !json {
+        return Response::error(
+            415,
+            "Control bodies must be sent as Content-Type: application/json",
+        );
     }
     if head.path == "/_control/requests" {
         let log = shared.lock().log.clone();

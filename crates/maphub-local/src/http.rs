@@ -3,6 +3,7 @@
 
 use std::io::{self, BufRead, Read, Write};
 use std::net::{Shutdown, TcpStream};
+use std::thread;
 use std::time::{Duration, Instant};
 
 /// The most bytes a request head (request line and headers) may take.
@@ -317,9 +318,62 @@ pub(crate) fn drop_connection(stream: &mut TcpStream) {
     let _ = stream.shutdown(Shutdown::Both);
 }
 
+/// Holds the connection open without answering until the client hangs up or `most`
+/// has passed.
+pub(crate) fn hold(stream: &mut TcpStream, most: Duration) {
+    let end = Instant::now() + most;
+    let mut buf = [0u8; 1024];
+    loop {
+        let left = end.saturating_duration_since(Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            break;
+        }
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => break,
+        }
+    }
+    drop_connection(stream);
+}
+
+/// Answers HTTP 200 with a body of spaces, one every `every`, never finished: until
+/// the client hangs up or `most` has passed.
+pub(crate) fn drip(stream: &mut TcpStream, every: Duration, most: Duration) {
+    let end = Instant::now() + most;
+    let head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n";
+    if stream
+        .write_all(head)
+        .and_then(|()| stream.flush())
+        .is_err()
+    {
+        return;
+    }
+    while Instant::now() < end {
+        thread::sleep(every);
+        if stream
+            .write_all(b" ")
+            .and_then(|()| stream.flush())
+            .is_err()
+        {
+            break;
+        }
+    }
+    drop_connection(stream);
+}
+
 fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        302 => "Found",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        415 => "Unsupported Media Type",
         400 => "Bad Request",
         404 => "Not Found",
         405 => "Method Not Allowed",

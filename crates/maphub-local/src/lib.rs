@@ -51,17 +51,25 @@
 //!
 //! ## Faults and control endpoints
 //!
-//! [`Faults`] (set with [`Server::set_faults`] or `POST /_control/faults`) apply to API
-//! calls only. `POST /_control/requests` answers the [`RequestLog`] of every API
-//! request so far. Control endpoints need no key, are not logged and are never faulted.
+//! [`Faults`] (set with [`Server::set_faults`] or `POST /_control/faults` with the
+//! faults as a JSON body) apply to API calls only: delays, dropped connections,
+//! connections never answered, redirects, requests echoed in errors, dripped answers,
+//! 503s, 500s. `POST /_control/requests` answers the [`RequestLog`] of every API
+//! request so far. Control endpoints are not logged and are never faulted. They need
+//! the API key (`Authorization: Token <key>`, else HTTP 401), refuse any request with
+//! an `Origin` header (HTTP 403: a web page the user visits must not set faults or read
+//! the log), and take a body only as `Content-Type: application/json` (else HTTP 415).
 //!
 //! ## Running it
 //!
 //! ```text
-//! maphub-local --port 8080 --api-key KEY [--data DIR] [--max-upload-bytes N]
+//! MAPHUB_API_KEY=KEY maphub-local --port 8080 [--data DIR] [--max-upload-bytes N]
+//! maphub-local --api-key-file FILE --port 8080 …
 //! ```
 //!
-//! The key defaults to the `MAPHUB_API_KEY` environment variable. The binary prints one
+//! The key comes from `--api-key-file` (its first line) or else the `MAPHUB_API_KEY`
+//! environment variable; it is never taken on the command line, where other users of
+//! the machine could see it (`ps`). The binary prints one
 //! line, `maphub-local listening on http://127.0.0.1:PORT` (`--port 0` picks a free
 //! port), and serves until killed. In-process:
 //!
@@ -116,15 +124,28 @@ impl Default for Config {
 /// Misbehaviour to inject into API calls (never into control endpoints). In JSON, every
 /// member may be left out; an unknown member is refused.
 ///
-/// For each API request, once its head and body are read: if `drop_after_body` is set it
-/// is cleared and the connection is closed without an answer (after carrying the request
-/// out for [`DropAfterBody::Apply`]); else if `status_503 > 0` it is decremented and the
-/// answer is an empty HTTP 503; else if `fail_after` is `Some(0)` the answer is an empty
-/// HTTP 500. `delay_ms` is slept before any of this takes effect.
+/// For each API request, once its head and body are read and `delay_ms` is slept, the
+/// first of these that is set decides the answer:
+///
+/// 1. `drop_after_body` (then cleared): the connection is closed without an answer,
+///    after carrying the request out for [`DropAfterBody::Apply`];
+/// 2. `never_answer`: the connection is held open, unanswered, until the client hangs
+///    up (at most 10 minutes);
+/// 3. `redirect`: HTTP 302 to that `Location`;
+/// 4. `echo_request`: that HTTP status with `{"error": "<the request head>"}`, the
+///    head including the `Authorization` header as received;
+/// 5. `drip_ms > 0`: HTTP 200 whose body is spaces, one every `drip_ms` ms, until the
+///    client hangs up (at most 10 minutes) — a valid start of JSON that never ends;
+/// 6. `status_503 > 0` (then decremented): an empty HTTP 503;
+/// 7. `fail_after` is `Some(0)`: an empty HTTP 500.
+///
+/// Only `drop_after_body` with [`DropAfterBody::Apply`] and a normal answer carry the
+/// request out.
 #[derive(Clone, Debug, Default, serde::Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Faults {
-    /// Milliseconds to sleep before answering (or dropping) each API request.
+    /// Milliseconds to sleep before answering (or dropping) each API request; the
+    /// request is then carried out even if the client has gone.
     pub delay_ms: u64,
     /// For the next API request (then cleared): read its whole body, then close the
     /// connection without answering.
@@ -132,6 +153,16 @@ pub struct Faults {
     /// With `drop_after_body`: only the next request to this endpoint (e.g.
     /// `map/upload`) is dropped; requests to others pass.
     pub drop_endpoint: Option<String>,
+    /// Hold every API request's connection open without answering.
+    pub never_answer: bool,
+    /// Answer every API request with HTTP 302 to this `Location`.
+    pub redirect: Option<String>,
+    /// Answer every API request with this HTTP status and the request head as the
+    /// `error` (as a server that echoes requests in its errors does).
+    pub echo_request: Option<u16>,
+    /// Answer every API request with HTTP 200 and a body dripped one space every this
+    /// many milliseconds, never finished.
+    pub drip_ms: u64,
     /// Answer the next N API requests with an empty HTTP 503, without carrying them out.
     pub status_503: u32,
     /// After this many more successful API calls (HTTP 200 without an `error` member),

@@ -14,9 +14,11 @@ struct Args {
     /// The port to listen on, on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 8080)]
     port: u16,
-    /// The API key clients must send [default: $MAPHUB_API_KEY].
-    #[arg(long, value_name = "KEY")]
-    api_key: Option<String>,
+    /// A file whose first line is the API key clients must send [default: the
+    /// MAPHUB_API_KEY environment variable]. The key is never taken on the command
+    /// line, where `ps` shows it to every user.
+    #[arg(long, value_name = "FILE")]
+    api_key_file: Option<PathBuf>,
     /// A directory to keep the maps in (one map-<id>.json each); without it maps live
     /// in memory only.
     #[arg(long, value_name = "DIR")]
@@ -28,14 +30,26 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let api_key = args
-        .api_key
-        .or_else(|| std::env::var("MAPHUB_API_KEY").ok())
-        .filter(|k| !k.is_empty());
-    let Some(api_key) = api_key else {
-        eprintln!("maphub-local: no API key: pass --api-key KEY or set MAPHUB_API_KEY");
-        return ExitCode::from(2);
+    let api_key = match &args.api_key_file {
+        Some(path) => match std::fs::read_to_string(path) {
+            Ok(text) => text.lines().next().unwrap_or_default().trim().to_owned(),
+            Err(e) => {
+                eprintln!(
+                    "maphub-local: cannot read the API key file {}: {e}",
+                    path.display()
+                );
+                return ExitCode::from(2);
+            }
+        },
+        None => std::env::var("MAPHUB_API_KEY")
+            .unwrap_or_default()
+            .trim()
+            .to_owned(),
     };
+    if api_key.is_empty() {
+        eprintln!("maphub-local: no API key: set MAPHUB_API_KEY or pass --api-key-file FILE");
+        return ExitCode::from(2);
+    }
     let config = Config {
         api_key,
         data_dir: args.data,

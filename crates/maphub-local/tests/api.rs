@@ -55,13 +55,13 @@ fn send_raw(port: u16, request: &[u8]) -> Option<Reply> {
 }
 
 /// A POST with these headers (plus Host and Content-Length) and body.
-fn post(port: u16, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Option<Reply> {
+fn post<V: AsRef<str>>(port: u16, path: &str, headers: &[(&str, V)], body: &[u8]) -> Option<Reply> {
     let mut request = format!(
         "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {}\r\n",
         body.len()
     );
     for (k, v) in headers {
-        request.push_str(&format!("{k}: {v}\r\n"));
+        request.push_str(&format!("{k}: {}\r\n", v.as_ref()));
     }
     request.push_str("\r\n");
     let mut bytes = request.into_bytes();
@@ -180,7 +180,13 @@ fn a_wrong_or_missing_key_is_an_error_answered_with_200() {
     assert_eq!(wrong.status, 200);
     assert_eq!(error_of(&wrong.json()), "Invalid API key");
     assert!(wrong.head.contains("Connection: close"));
-    let missing = post(server.port(), "/api/1/map/list", &[], b"").expect("an answer");
+    let missing = post(
+        server.port(),
+        "/api/1/map/list",
+        &[] as &[(&str, &str)],
+        b"",
+    )
+    .expect("an answer");
     assert_eq!(missing.status, 200);
     assert_eq!(error_of(&missing.json()), "Invalid API key");
 
@@ -587,13 +593,21 @@ fn delay_is_slept_before_answering() {
     assert!(started.elapsed() >= Duration::from_millis(300));
 }
 
+/// The headers control requests need: the key, and JSON.
+fn control() -> Vec<(&'static str, String)> {
+    vec![
+        ("Authorization", auth()),
+        ("Content-Type", "application/json".to_owned()),
+    ]
+}
+
 #[test]
 fn control_endpoints() {
     let server = start();
     let reply = post(
         server.port(),
         "/_control/faults",
-        &[],
+        &control(),
         br#"{"status_503": 1}"#,
     )
     .expect("an answer");
@@ -608,21 +622,21 @@ fn control_endpoints() {
         br#"{"status503": 1}"#,
         b"nope",
     ] {
-        let reply = post(server.port(), "/_control/faults", &[], bad).expect("an answer");
+        let reply = post(server.port(), "/_control/faults", &control(), bad).expect("an answer");
         assert_eq!(reply.status, 400);
         assert!(error_of(&reply.json()).starts_with("Invalid faults"));
     }
     let reply = post(
         server.port(),
         "/_control/faults",
-        &[],
+        &control(),
         br#"{"drop_after_body": "discard", "delay_ms": 1}"#,
     )
     .expect("an answer");
     assert_eq!(reply.status, 200);
     assert!(try_call(&server, "map/list", json!({})).is_none());
 
-    let log = post(server.port(), "/_control/requests", &[], b"").expect("an answer");
+    let log = post(server.port(), "/_control/requests", &control(), b"").expect("an answer");
     assert_eq!(log.status, 200);
     let log = log.json();
     let log = log.as_array().expect("an array");
@@ -634,6 +648,141 @@ fn control_endpoints() {
     assert_eq!(log[1]["endpoint"], "map/upload");
     assert_eq!(log[1]["api_arg"]["file_type"], "empty");
     assert_eq!(server.requests().len(), 3);
+}
+
+#[test]
+fn control_endpoints_need_the_key_json_and_no_origin() {
+    let server = start();
+    let body = br#"{"status_503": 5}"#;
+    let key = ("Authorization", auth());
+    let json = ("Content-Type", "application/json".to_owned());
+    for (headers, status) in [
+        (vec![json.clone()], 401),
+        (
+            vec![("Authorization", "Token wrong".to_owned()), json.clone()],
+            401,
+        ),
+        (vec![key.clone()], 415),
+        (
+            vec![key.clone(), ("Content-Type", "text/plain".to_owned())],
+            415,
+        ),
+        (
+            vec![
+                key.clone(),
+                json.clone(),
+                ("Origin", "https://evil.example".to_owned()),
+            ],
+            403,
+        ),
+    ] {
+        let reply = post(server.port(), "/_control/faults", &headers, body).expect("an answer");
+        assert_eq!(reply.status, status, "{headers:?}");
+        let reply = post(server.port(), "/_control/requests", &headers, b"").expect("an answer");
+        let read_status = if status == 415 { 200 } else { status };
+        assert_eq!(reply.status, read_status, "{headers:?}");
+    }
+    // None of them set a fault.
+    assert_eq!(
+        try_call(&server, "map/list", json!({}))
+            .expect("an answer")
+            .status,
+        200
+    );
+    let charset = ("Content-Type", "application/json; charset=utf-8".to_owned());
+    let reply = post(server.port(), "/_control/faults", &[key, charset], body).expect("an answer");
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        try_call(&server, "map/list", json!({}))
+            .expect("an answer")
+            .status,
+        503
+    );
+}
+
+#[test]
+fn redirect_and_echo_faults() {
+    let server = start();
+    server.set_faults(Faults {
+        redirect: Some("http://127.0.0.1:9/elsewhere".into()),
+        ..Faults::default()
+    });
+    let reply = try_call(&server, "map/list", json!({})).expect("an answer");
+    assert_eq!(reply.status, 302);
+    assert!(
+        reply
+            .head
+            .contains("Location: http://127.0.0.1:9/elsewhere"),
+        "{}",
+        reply.head
+    );
+    for status in [200, 500] {
+        server.set_faults(Faults {
+            echo_request: Some(status),
+            ..Faults::default()
+        });
+        let reply = try_call(&server, "map/list", json!({})).expect("an answer");
+        assert_eq!(reply.status, status);
+        let error = reply.json()["error"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(error.starts_with("POST /api/1/map/list"), "{error}");
+        assert!(
+            error.contains(&format!("Authorization: Token {KEY}")),
+            "{error}"
+        );
+    }
+    assert_eq!(server.map_count(), 0);
+}
+
+#[test]
+fn never_answer_and_drip_faults_hold_the_connection() {
+    let server = start();
+    for faults in [
+        Faults {
+            never_answer: true,
+            ..Faults::default()
+        },
+        Faults {
+            drip_ms: 50,
+            ..Faults::default()
+        },
+    ] {
+        let drip = faults.drip_ms > 0;
+        server.set_faults(faults);
+        let mut stream = TcpStream::connect(("127.0.0.1", server.port())).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .expect("timeout");
+        let request = format!(
+            "POST /api/1/map/list HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nContent-Length: 0\r\n\r\n",
+            auth()
+        );
+        stream.write_all(request.as_bytes()).expect("send");
+        // Read for a second: never an end of the answer.
+        let until = Instant::now() + Duration::from_secs(1);
+        let mut got = Vec::new();
+        let mut buf = [0u8; 256];
+        while Instant::now() < until {
+            match stream.read(&mut buf) {
+                Ok(0) => panic!("the server closed the connection"),
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(_) => {}
+            }
+        }
+        let text = String::from_utf8_lossy(&got).into_owned();
+        if drip {
+            let (head, body) = text.split_once("\r\n\r\n").expect("a head");
+            assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+            assert!(
+                !body.is_empty() && body.bytes().all(|b| b == b' '),
+                "{body:?}"
+            );
+        } else {
+            assert!(got.is_empty(), "{text}");
+        }
+    }
 }
 
 fn temp_dir(name: &str) -> PathBuf {

@@ -59,9 +59,14 @@ fn post(port: u16, path: &str, headers: &str, body: &str) -> (String, String) {
 
 #[test]
 fn prints_one_line_and_serves() {
+    let dir = std::env::temp_dir().join(format!("maphub-local-bin-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let key_file = dir.join("key");
+    std::fs::write(&key_file, "very-secret-key\n").expect("key file");
     let (_server, line, port) = start(
         Command::new(BIN)
-            .args(["--port", "0", "--api-key", "very-secret-key"])
+            .args(["--port", "0", "--api-key-file"])
+            .arg(&key_file)
             .env_remove("MAPHUB_API_KEY"),
     );
     assert!(!line.contains("very-secret-key"));
@@ -74,7 +79,10 @@ fn prints_one_line_and_serves() {
     assert_eq!(status, "HTTP/1.1 200 OK");
     assert!(body.contains("\"owner\":[]"), "{body}");
 
-    let (status, body) = post(port, "/_control/faults", "", r#"{"status_503": 1}"#);
+    let control = "Authorization: Token very-secret-key\r\nContent-Type: application/json\r\n";
+    let (status, _) = post(port, "/_control/faults", "", r#"{"status_503": 1}"#);
+    assert_eq!(status, "HTTP/1.1 401 Unauthorized", "no key, no control");
+    let (status, body) = post(port, "/_control/faults", control, r#"{"status_503": 1}"#);
     assert_eq!(status, "HTTP/1.1 200 OK");
     assert!(body.contains("\"ok\":true"));
     let (status, _) = post(
@@ -84,9 +92,21 @@ fn prints_one_line_and_serves() {
         "{}",
     );
     assert_eq!(status, "HTTP/1.1 503 Service Unavailable");
-    let (_, log) = post(port, "/_control/requests", "", "");
+    let (_, log) = post(port, "/_control/requests", control, "");
     let log: serde_json::Value = serde_json::from_str(&log).expect("JSON");
     assert_eq!(log.as_array().map(Vec::len), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_key_is_not_taken_on_the_command_line() {
+    let out = Command::new(BIN)
+        .args(["--port", "0", "--api-key", "visible-in-ps"])
+        .env("MAPHUB_API_KEY", "env-key")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2), "--api-key is no option");
+    assert!(out.stdout.is_empty());
 }
 
 #[test]
