@@ -385,3 +385,37 @@ fn a_file_over_the_servers_limit_is_split_without_being_told() {
     );
     env.assert_exactly_once(map, 1500);
 }
+
+#[test]
+fn a_wrong_key_leaves_no_journal_and_the_next_run_just_works() {
+    let env = Env::new();
+    let map = env.new_map();
+    let file = points(env.dir.path(), 30);
+    let f = file.to_str().expect("utf8");
+    let m = map.to_string();
+    for cmd in [
+        &["append", f, "--map", &m][..],
+        &["upload", f, "--visibility", "private"][..],
+    ] {
+        let out = env
+            .command(cmd)
+            .env("MAPHUB_API_KEY", "wrong-key-3f")
+            .output()
+            .expect("run");
+        let said = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{said}");
+        assert!(said.contains("Invalid API key"), "{said}");
+        assert!(
+            !said.contains("--resume") && !said.contains("wrong-key-3f"),
+            "{said}"
+        );
+        assert!(!env
+            .dir
+            .path()
+            .join("points.geojson.maphub-journal.json")
+            .exists());
+    }
+    let out = env.run(&["append", f, "--map", &m]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    env.assert_exactly_once(map, 30);
+}

@@ -37,6 +37,7 @@ fn client_with(s: &Server, timeout: Duration) -> Client {
         .server(s.url())
         .api_key(ApiKey::new(KEY).expect("key"))
         .timeout(timeout)
+        .send_timeout(timeout)
         .retries(2, Duration::from_millis(10))
         .build()
         .expect("client")
