@@ -83,6 +83,29 @@ impl Val {
     }
 }
 
+impl Val {
+    /// Moves every offset in the value by `by` (a value parsed from a piece of a
+    /// larger text, placed where the piece starts).
+    pub fn shift(&mut self, by: usize) {
+        // An explicit stack: values may nest as deeply as the parser allows.
+        let mut stack = vec![self];
+        while let Some(v) = stack.pop() {
+            v.start += by;
+            v.end += by;
+            match &mut v.kind {
+                Kind::Arr(items) => stack.extend(items.iter_mut()),
+                Kind::Obj(members) => {
+                    for m in members.iter_mut() {
+                        m.key_start += by;
+                        stack.push(&mut m.value);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
 /// Where the JSON is broken.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct SyntaxError {

@@ -124,7 +124,9 @@ const MESSAGES: [(&str, &str); 30] = [
     ("\"properties\" member should be", "geojson/member-type"),
     ("\"features\" member should be", "geojson/member-type"),
     ("\"coordinates\" member should be", "geojson/member-type"),
-    ("Every feature must be an object", "geojson/member-type"),
+    // An item of `features` that is not a Feature is skipped, and geonorm's code for
+    // it says so (with the rules' sentence and position).
+    ("Every feature must be an object", "geojson/invalid-feature"),
     (
         "The geometries array in a GeometryCollection",
         "geojson/member-type",
@@ -134,7 +136,7 @@ const MESSAGES: [(&str, &str); 30] = [
     ("The type ", "geojson/wrong-type"),
     (
         "GeoJSON features must have a type=feature",
-        "geojson/wrong-type",
+        "geojson/invalid-feature",
     ),
     (
         "a number was found where a coordinate array",
@@ -146,7 +148,7 @@ const MESSAGES: [(&str, &str); 30] = [
     ),
     (
         "position must have 2 or more elements",
-        "geojson/bad-position",
+        "geojson/position-too-short",
     ),
     ("position should be an array", "geojson/bad-position"),
     (

@@ -112,9 +112,10 @@ fn known_defects_give_their_codes() {
             "geojson/geojsonhint-bad/point-toomany.geojson",
             "geojson/extra-ordinates",
         ),
+        // Said with check's code and position: the value at fault.
         (
             "geojson/geojsonhint-bad/stringcoord.geojson",
-            "geojson/invalid-geometry",
+            "geojson/bad-position",
         ),
         (
             "geojson/geojsonhint-bad/point-toofew.geojson",
@@ -122,7 +123,7 @@ fn known_defects_give_their_codes() {
         ),
         (
             "geojson/geojsonhint-bad/point-labeled-as-a-multipolygon.geojson",
-            "geojson/invalid-geometry",
+            "geojson/bad-position",
         ),
         (
             "geojson/geojsonhint-bad/unknowntype.geojson",

@@ -38,7 +38,7 @@ pub(crate) fn parse_unit_feature(
     groups: &GroupIndex,
     diags: &mut Vec<Diagnostic>,
 ) -> Result<Option<Feature>> {
-    read_feature(unit, origin, groups, diags)
+    read_feature(unit, origin, groups, diags, None)
 }
 
 /// What a streaming reader yields.
@@ -90,6 +90,13 @@ pub struct Reader<R> {
     unit: Vec<u8>,
     /// Group aliases and title paths, once `groups` has been read.
     groups: GroupIndex,
+    /// `check`'s rules, when they run as the file is read.
+    check: Option<CheckMode>,
+    /// Where the root's `type` value and `features` array start (for the root rules).
+    type_at: Option<usize>,
+    features_at: Option<usize>,
+    /// Root member names met, to tell a member given twice.
+    root_keys: Vec<(String, usize)>,
 }
 
 impl<R: BufRead> Reader<R> {
@@ -114,7 +121,23 @@ impl<R: BufRead> Reader<R> {
             diagnostics: Vec::new(),
             unit: Vec::new(),
             groups: GroupIndex::default(),
+            check: None,
+            type_at: None,
+            features_at: None,
+            root_keys: Vec::new(),
         }
+    }
+
+    /// Runs `check`'s RFC 7946 rules on every feature and on the root as they are
+    /// read; their findings join [`Reader::diagnostics`].
+    pub(crate) fn checking(mut self, mode: CheckMode) -> Self {
+        self.check = Some(mode);
+        self
+    }
+
+    /// The check's state once reading is over (its precision count).
+    pub(crate) fn check_mode(&self) -> Option<&CheckMode> {
+        self.check.as_ref()
     }
 
     /// How features may name groups, as far as `groups` has been read.
@@ -201,6 +224,13 @@ impl<R: BufRead> Reader<R> {
         let mut raw = Vec::new();
         self.cur.read_value(&mut raw)?;
         let key: String = parse_unit(&raw, key_start)?;
+        if self.check.is_some() {
+            if self.root_keys.iter().any(|(k, _)| *k == key) {
+                self.diagnostics
+                    .push(duplicate_member(&key, key_start.offset));
+            }
+            self.root_keys.push((key.clone(), key_start.offset));
+        }
         self.cur.expect(b':', "`:` after a member name")?;
         self.cur.skip_ws()?;
         self.state = State::Members { first: false };
@@ -211,6 +241,7 @@ impl<R: BufRead> Reader<R> {
         if key == "features" && !is_single && self.cur.peek()? == Some(b'[') {
             // A collection: the root's bytes need not be kept any longer.
             self.cur.record = None;
+            self.features_at = Some(self.cur.offset());
             self.cur.bump()?;
             self.saw_features = true;
             self.state = State::Features { first: true };
@@ -221,14 +252,28 @@ impl<R: BufRead> Reader<R> {
         self.cur.read_value(&mut raw)?;
         match key.as_str() {
             "type" => {
+                self.type_at = Some(start.offset);
                 let t: Value = parse_unit(&raw, start)?;
                 match t {
                     Value::String(s) => self.root_type = Some(s),
                     other => {
+                        if let Some(mode) = self.check.as_mut() {
+                            // Said as the rules say it of any object, at the root.
+                            mode.root.push(
+                                Diagnostic::new(
+                                    Code::GeojsonWrongType,
+                                    format!(
+                                        "\"type\" should be a string, but is {}",
+                                        json_kind(&other)
+                                    ),
+                                )
+                                .at(Span::new(self.root.offset, self.root.offset + 1)),
+                            );
+                        }
                         return Err(Error::NotFormat {
                             format: Format::GeoJson,
                             message: format!("the root's `type` is {}", json_kind(&other)),
-                        })
+                        });
                     }
                 }
             }
@@ -275,6 +320,31 @@ impl<R: BufRead> Reader<R> {
                 .cur
                 .syntax_error("trailing characters after the root object"));
         }
+        let single = matches!(
+            self.root_kind_so_far(),
+            Some(RootKind::Feature | RootKind::Geometry)
+        );
+        if let Some(mode) = self.check.as_mut() {
+            mode.root_at = self.root.offset;
+            // A collection's root is checked here (its features were, one by one); a
+            // Feature or geometry root is checked whole below. A root the reader cannot
+            // take is checked too, so that `check` says what is wrong with it.
+            if !single {
+                let root = crate::validate::root_of_collection(
+                    self.root.offset,
+                    self.root_type.as_deref().zip(self.type_at),
+                    self.features_at,
+                    &self.members,
+                );
+                let found = crate::validate::root_rules(&root, mode);
+                // The reader says itself that the root has no type, at the same place.
+                mode.root.extend(
+                    found
+                        .into_iter()
+                        .filter(|d| d.code != Code::GeojsonMissingType),
+                );
+            }
+        }
         let has = |k: &str| self.members.iter().any(|(key, _, _)| key == k);
         let kind = match (self.root_kind_so_far(), self.root_type.as_deref()) {
             (Some(k), _) => k,
@@ -299,11 +369,7 @@ impl<R: BufRead> Reader<R> {
                                 .into(),
                     });
                 };
-                self.diagnostics.push(
-                    Diagnostic::new(Code::GeojsonMissingType, "the root object has no `type`")
-                        .at(Span::new(self.root.offset, self.root.offset + 1))
-                        .with_help("add \"type\": \"FeatureCollection\" (or Feature, or the geometry type)"),
-                );
+                self.diagnostics.push(missing_root_type(self.root.offset));
                 kind
             }
         };
@@ -329,9 +395,30 @@ impl<R: BufRead> Reader<R> {
             RootKind::Feature | RootKind::Geometry => {
                 let bytes = self.cur.record.take().unwrap_or_default();
                 let feature = if kind == RootKind::Feature {
-                    read_feature(&bytes, self.root, &self.groups, &mut self.diagnostics)?
+                    read_feature(
+                        &bytes,
+                        self.root,
+                        &self.groups,
+                        &mut self.diagnostics,
+                        self.check.as_mut(),
+                    )?
                 } else {
-                    read_bare_geometry(&bytes, self.root, &mut self.diagnostics)?
+                    let mark = self.diagnostics.len();
+                    let f = read_bare_geometry(&bytes, self.root, &mut self.diagnostics)?;
+                    if let Some(mode) = self.check.as_mut() {
+                        if let Some(found) =
+                            crate::validate::unit_rules(&bytes, self.root.offset, mode, true)
+                        {
+                            let said = self.diagnostics.split_off(mark);
+                            let explained = found.iter().any(|d| EXPLAINING.contains(&d.code));
+                            self.diagnostics
+                                .extend(said.into_iter().filter(|d| {
+                                    !(explained && READER_STRUCTURE.contains(&d.code))
+                                }));
+                            self.diagnostics.extend(found);
+                        }
+                    }
+                    f
                 };
                 self.pending.extend(feature.map(Item::Feature));
             }
@@ -391,7 +478,13 @@ impl<R: BufRead> Reader<R> {
         let mut unit = std::mem::take(&mut self.unit);
         unit.clear();
         self.cur.read_value(&mut unit)?;
-        let feature = read_feature(&unit, start, &self.groups, &mut self.diagnostics);
+        let feature = read_feature(
+            &unit,
+            start,
+            &self.groups,
+            &mut self.diagnostics,
+            self.check.as_mut(),
+        );
         self.unit = unit;
         feature
     }
@@ -706,12 +799,125 @@ pub(crate) fn duplicate_member(key: &str, at: usize) -> Diagnostic {
     .at(Span::new(at, at + 1))
 }
 
+/// A root object without `type` (read as what its members say): the one diagnostic
+/// `check` and `convert` both give.
+pub(crate) fn missing_root_type(at: usize) -> Diagnostic {
+    Diagnostic::new(Code::GeojsonMissingType, "the root object has no `type`")
+        .at(Span::new(at, at + 1))
+        .with_help("add \"type\": \"FeatureCollection\" (or Feature, or the geometry type)")
+}
+
+/// A feature without `type` (read as a Feature): the one diagnostic `check` and
+/// `convert` both give.
+pub(crate) fn missing_feature_type(at: usize) -> Diagnostic {
+    Diagnostic::new(
+        Code::GeojsonMissingType,
+        "feature has no `type`; read as a Feature",
+    )
+    .at(Span::new(at, at + 1))
+    .with_help("add \"type\": \"Feature\"")
+}
+
+/// What the reader says about a feature it could not read (whole or in part), in its
+/// own words. The RFC 7946 rules say the same with the position of the value at
+/// fault, so when they run on the feature, their findings replace these.
+const READER_STRUCTURE: [Code; 6] = [
+    Code::GeojsonInvalidFeature,
+    Code::GeojsonInvalidGeometry,
+    Code::GeojsonPositionTooShort,
+    Code::GeojsonEmptyPoint,
+    Code::GeojsonExtraOrdinates,
+    Code::GeojsonMissingType,
+];
+
+/// Findings of the rules that explain why something could not be read, or what was
+/// dropped: the ones `convert` reports too.
+const EXPLAINING: [Code; 8] = [
+    Code::GeojsonMissingType,
+    Code::GeojsonMissingMember,
+    Code::GeojsonWrongType,
+    Code::GeojsonMemberType,
+    Code::GeojsonBadPosition,
+    Code::GeojsonPositionTooShort,
+    Code::GeojsonEmptyPoint,
+    Code::GeojsonExtraOrdinates,
+];
+
+/// `check`'s rules, run by the reader on every feature as it is read.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CheckMode {
+    /// MapHub's dialect (a FeatureCollection may carry `properties`).
+    pub maphub: bool,
+    /// Positions with too many decimals so far (see the rules).
+    pub precision: usize,
+    /// Findings about the root object.
+    pub root: Vec<Diagnostic>,
+    /// Where the root value starts.
+    pub root_at: usize,
+}
+
+/// Reads one feature; with `check`, every RFC 7946 rule runs on it too, and without,
+/// the rules run only when the reader met a problem, so that both commands give one
+/// code and one position per problem.
+fn read_feature(
+    unit: &[u8],
+    origin: Origin,
+    groups: &GroupIndex,
+    diags: &mut Vec<Diagnostic>,
+    check: Option<&mut CheckMode>,
+) -> Result<Option<Feature>> {
+    let mark = diags.len();
+    let result = read_feature_fast(unit, origin, groups, diags)?;
+    let noticed = diags[mark..]
+        .iter()
+        .any(|d| READER_STRUCTURE.contains(&d.code));
+    if check.is_none() && !noticed {
+        return Ok(result);
+    }
+    let mut quiet = CheckMode {
+        maphub: true,
+        ..CheckMode::default()
+    };
+    let full = check.is_some();
+    let mode = check.unwrap_or(&mut quiet);
+    let Some(found) = crate::validate::unit_rules(unit, origin.offset, mode, false) else {
+        return Ok(result);
+    };
+    let mut found = found;
+    if let Some(first) = found.iter().position(|d| EXPLAINING.contains(&d.code)) {
+        let said = diags.split_off(mark);
+        let skipped =
+            result.is_none() && said.iter().any(|d| d.code == Code::GeojsonInvalidFeature);
+        diags.extend(
+            said.into_iter()
+                .filter(|d| !READER_STRUCTURE.contains(&d.code)),
+        );
+        if skipped {
+            // The item is not read at all: that stays the finding (nothing is lost
+            // without a word), in the rules' words and at their position.
+            let why = found.remove(first);
+            diags.push(Diagnostic {
+                code: Code::GeojsonInvalidFeature,
+                severity: Code::GeojsonInvalidFeature.severity(),
+                message: format!("{}; the item is skipped", why.message),
+                ..why
+            });
+        }
+    }
+    diags.extend(
+        found
+            .into_iter()
+            .filter(|d| full || EXPLAINING.contains(&d.code)),
+    );
+    Ok(result)
+}
+
 /// Offset of `inner` (a sub-slice of `outer`) within `outer`.
 fn offset_in(outer: &[u8], inner: &str) -> usize {
     (inner.as_ptr() as usize).saturating_sub(outer.as_ptr() as usize)
 }
 
-fn read_feature(
+fn read_feature_fast(
     unit: &[u8],
     origin: Origin,
     groups: &GroupIndex,
@@ -735,14 +941,7 @@ fn read_feature(
     };
     match raw.ty.as_ref() {
         Some(Value::String(t)) if t == "Feature" => {}
-        None => diags.push(
-            Diagnostic::new(
-                Code::GeojsonMissingType,
-                "feature has no `type`; read as a Feature",
-            )
-            .at(Span::new(base, base + 1))
-            .with_help("add \"type\": \"Feature\""),
-        ),
+        None => diags.push(missing_feature_type(base)),
         Some(other) => {
             diags.push(
                 Diagnostic::new(
@@ -1688,14 +1887,16 @@ mod tests {
         assert_eq!(doc.features[0].title.as_deref(), Some("a"));
         assert!(doc.features[..3].iter().all(|f| f.geometry.is_none()));
         assert!(doc.features[3].geometry.is_some());
+        // Said as `check` says it: the value at fault, in a plain sentence.
         assert_eq!(
             codes(&diags),
             [
-                "geojson/invalid-geometry",
+                "geojson/bad-position",
                 "geojson/position-too-short",
-                "geojson/invalid-geometry"
+                "geojson/bad-position"
             ]
         );
+        assert!(diags.iter().all(|d| !d.message.contains("invalid type")));
     }
 
     #[test]

@@ -31,22 +31,7 @@ pub(crate) struct Rules<'o> {
 }
 
 /// Precision findings reported one by one before they are only counted.
-const PRECISION_SHOWN: usize = 10;
-
-impl Rules<'_> {
-    /// Reports how many precision findings were only counted.
-    pub(crate) fn finish(&mut self) {
-        if self.precision > PRECISION_SHOWN {
-            self.out.push(Diagnostic::new(
-                Code::GeojsonPrecision,
-                format!(
-                    "{} more positions have coordinates with more than 6 decimal places",
-                    self.precision - PRECISION_SHOWN
-                ),
-            ));
-        }
-    }
-}
+pub(crate) const PRECISION_SHOWN: usize = 10;
 
 impl Rules<'_> {
     fn push(&mut self, code: Code, message: impl Into<String>, at: Span) {
@@ -140,6 +125,11 @@ impl Rules<'_> {
         }
     }
 
+    /// Rules on one feature.
+    pub(crate) fn feature_unit(&mut self, v: &Val) {
+        self.feature(v);
+    }
+
     pub(crate) fn root(&mut self, v: &Val) {
         if !matches!(v.kind, Kind::Obj(_)) {
             self.push(
@@ -150,6 +140,22 @@ impl Rules<'_> {
                 ),
                 head(v),
             );
+            return;
+        }
+        // Without `type`, the reader reads the root as what its members say (and says
+        // so); only a root that says nothing is an error.
+        let inferable = [
+            "features",
+            "geometry",
+            "properties",
+            "coordinates",
+            "geometries",
+        ]
+        .iter()
+        .any(|k| v.get(k).is_some());
+        if v.get("type").is_none() && inferable {
+            self.out
+                .push(crate::geojson::read::missing_root_type(v.start));
             return;
         }
         let Some(t) = self.type_of(v, "the root object") else {
@@ -218,11 +224,9 @@ impl Rules<'_> {
             return;
         }
         match v.get("type").map(|t| t.as_str()) {
-            None => self.push(
-                Code::GeojsonMissingMember,
-                "a feature needs \"type\": \"Feature\"",
-                head(v),
-            ),
+            None => self
+                .out
+                .push(crate::geojson::read::missing_feature_type(v.start)),
             Some(Some("Feature")) => {}
             Some(Some(other)) => self.push(
                 Code::GeojsonWrongType,
@@ -371,6 +375,14 @@ impl Rules<'_> {
             );
             return;
         }
+        if t == "Point" && c.items().is_some_and(<[Val]>::is_empty) {
+            self.push(
+                Code::GeojsonEmptyPoint,
+                "a Point has no coordinates; the feature is kept without geometry",
+                head(c),
+            );
+            return;
+        }
         let depth = match t {
             "Point" => 0,
             "MultiPoint" | "LineString" => 1,
@@ -473,8 +485,11 @@ impl Rules<'_> {
             }
             if items.len() < 2 {
                 self.push(
-                    Code::GeojsonBadPosition,
-                    format!("a position has {} number(s); it needs 2 or 3", items.len()),
+                    Code::GeojsonPositionTooShort,
+                    format!(
+                        "a position has {} number(s); it needs 2 or 3, so the geometry cannot be read",
+                        items.len()
+                    ),
                     head(c),
                 );
                 return false;

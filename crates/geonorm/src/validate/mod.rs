@@ -82,20 +82,6 @@ pub const PROCESSING_VERTEX_THRESHOLD: usize = 1_000_000;
 /// Features past which the same applies.
 pub const PROCESSING_FEATURE_THRESHOLD: usize = 100_000;
 
-/// Reader diagnostics a GeoJSON check keeps: those about groups and per-vertex data,
-/// which the JSON rules do not cover. The others (malformed geometries, positions)
-/// the JSON rules report more precisely.
-const GEOJSON_READER_CODES: [Code; 8] = [
-    Code::GeojsonCoordinateProperties,
-    Code::GeojsonImplicitParentGroup,
-    Code::GeojsonGroupIdNotInteger,
-    Code::GeojsonGroupByTitle,
-    Code::GeojsonDuplicateGroupId,
-    Code::GeojsonInvalidGroups,
-    Code::GroupTooDeep,
-    Code::GeojsonNestedForeignMember,
-];
-
 /// Checks one file's bytes; `path` (if any) is used to detect the format and to see
 /// that its extension matches its content.
 ///
@@ -145,58 +131,9 @@ pub fn check(bytes: &[u8], path: Option<&Path>, opts: &CheckOptions) -> Report {
             .with_help("`geonorm upload` splits it into appends under the limit; Enterprise servers have none"),
         );
     }
-    let read = match format {
-        Format::Gpx => crate::gpx::read(bytes, &Default::default()),
-        other => crate::read(other, bytes),
-    };
-    if format == Format::GeoJson {
-        json_rules(bytes, opts.profile, &mut out);
-    }
-    let (doc, reader_diags) = match read {
-        Ok(r) => r,
-        Err(e) => {
-            // The JSON rules already said what is wrong with a GeoJSON root.
-            if format != Format::GeoJson
-                || !out.iter().any(|d| d.severity == crate::Severity::Error)
-            {
-                out.push(fatal_diagnostic(format, &e));
-            }
-            sort(&mut out);
-            return Report {
-                format: Some(format),
-                diagnostics: out,
-            };
-        }
-    };
-    if format == Format::GeoJson {
-        out.extend(
-            reader_diags
-                .into_iter()
-                .filter(|d| GEOJSON_READER_CODES.contains(&d.code)),
-        );
-    } else {
-        out.extend(reader_diags);
-        model_geometry(&doc, &mut out);
-    }
-    for f in &doc.features {
-        // Unless the reader already said why the geometry is missing.
-        let explained = out.iter().any(|d| {
-            d.severity >= crate::Severity::Warning
-                && d.span
-                    .is_some_and(|s| s.start >= f.span.start && s.start < f.span.end)
-        });
-        if f.geometry.is_none() && opts.profile.maphub() && !explained {
-            out.push(
-                Diagnostic::new(
-                    Code::GeometryMissing,
-                    "this feature has no geometry and will not appear on the map",
-                )
-                .at(f.span),
-            );
-        }
-    }
-    if opts.profile.maphub() {
-        maphub(&doc, opts.profile, &mut out);
+    match format {
+        Format::GeoJson => check_geojson(bytes, opts.profile, &mut out),
+        other => check_document(bytes, other, opts.profile, &mut out),
     }
     sort(&mut out);
     Report {
@@ -205,37 +142,190 @@ pub fn check(bytes: &[u8], path: Option<&Path>, opts: &CheckOptions) -> Report {
     }
 }
 
-/// RFC 7946 rules on the JSON text of a GeoJSON file.
-fn json_rules(bytes: &[u8], profile: Profile, out: &mut Vec<Diagnostic>) {
-    match crate::json::parse(bytes) {
-        Ok(parsed) => {
-            for (key, at) in parsed.duplicates {
-                out.push(crate::geojson::read::duplicate_member(&key, at));
+/// GeoJSON: the streaming reader with the RFC 7946 rules running on every feature as
+/// it is read, then the rules on the whole document. Memory holds one feature at a
+/// time, the groups, and what the whole-document rules need of each feature.
+fn check_geojson(bytes: &[u8], profile: Profile, out: &mut Vec<Diagnostic>) {
+    use crate::geojson::read::CheckMode;
+    use crate::geojson::Item;
+    let mut reader = crate::geojson::Reader::new(bytes).checking(CheckMode {
+        maphub: profile.maphub(),
+        ..CheckMode::default()
+    });
+    let mut tally = Tally::new(profile);
+    let mut groups = Vec::new();
+    let mut seen = 0;
+    loop {
+        match reader.next() {
+            None => break,
+            Some(Ok(Item::Group(g))) => groups.push(g),
+            Some(Ok(Item::Feature(f))) => {
+                let said = reader.diagnostics().get(seen..).unwrap_or_default();
+                tally.feature(&f, said, out);
+                seen = reader.diagnostics().len();
             }
-            let mut rules = geojson::Rules {
-                out: &mut *out,
-                maphub: profile.maphub(),
-                precision: 0,
-            };
-            rules.root(&parsed.root);
-            rules.finish();
-            if profile.maphub()
-                && parsed.root.get("type").and_then(|t| t.as_str()) != Some("FeatureCollection")
-            {
-                out.push(
-                    Diagnostic::new(
-                        Code::MaphubNotCollection,
-                        "MapHub takes a FeatureCollection; this root is not one",
-                    )
-                    .at(Span::new(parsed.root.start, parsed.root.start + 1))
-                    .with_help("`geonorm convert` wraps it in a FeatureCollection"),
-                );
+            Some(Err(e)) => {
+                out.extend(reader.diagnostics().iter().cloned());
+                let root = reader
+                    .check_mode()
+                    .map(|m| m.root.clone())
+                    .unwrap_or_default();
+                // The rules already said what is wrong with the root, with its position.
+                if !root.iter().any(|d| d.severity == crate::Severity::Error)
+                    || matches!(e, Error::Syntax { .. })
+                {
+                    out.push(fatal_diagnostic(Format::GeoJson, &e));
+                }
+                out.extend(root);
+                return;
             }
         }
-        Err(e) => out.push(
-            Diagnostic::new(Code::JsonSyntax, e.message).at(Span::new(e.offset, e.offset + 1)),
-        ),
     }
+    let mode = reader.check_mode().cloned().unwrap_or_default();
+    let (meta, diags) = reader.into_parts();
+    out.extend(diags);
+    out.extend(mode.root);
+    if mode.precision > geojson::PRECISION_SHOWN {
+        out.push(Diagnostic::new(
+            Code::GeojsonPrecision,
+            format!(
+                "{} more positions have coordinates with more than 6 decimal places",
+                mode.precision - geojson::PRECISION_SHOWN
+            ),
+        ));
+    }
+    if profile.maphub() && meta.root != crate::RootKind::Collection {
+        out.push(
+            Diagnostic::new(
+                Code::MaphubNotCollection,
+                "MapHub takes a FeatureCollection; this root is not one",
+            )
+            .at(Span::new(mode.root_at, mode.root_at + 1))
+            .with_help("`geonorm convert` wraps it in a FeatureCollection"),
+        );
+    }
+    tally.finish(&meta, &groups, out);
+}
+
+/// KML, KMZ, GPX: the reader, then the rules on the document it read.
+fn check_document(bytes: &[u8], format: Format, profile: Profile, out: &mut Vec<Diagnostic>) {
+    let read = match format {
+        Format::Gpx => crate::gpx::read(bytes, &Default::default()),
+        other => crate::read(other, bytes),
+    };
+    let (doc, reader_diags) = match read {
+        Ok(r) => r,
+        Err(e) => {
+            out.push(fatal_diagnostic(format, &e));
+            return;
+        }
+    };
+    out.extend(reader_diags);
+    model_geometry(&doc, out);
+    let mut tally = Tally::new(profile);
+    for f in &doc.features {
+        let said: Vec<Diagnostic> = out
+            .iter()
+            .filter(|d| {
+                d.span
+                    .is_some_and(|s| s.start >= f.span.start && s.start < f.span.end)
+            })
+            .cloned()
+            .collect();
+        tally.feature(f, &said, out);
+    }
+    tally.finish(&doc.meta, &doc.groups, out);
+}
+
+/// The RFC 7946 rules on one feature's bytes (`root`: the file's root value, a bare
+/// geometry or feature), which start at `base` in the source; `None` when the bytes
+/// are not JSON (the reader reports that).
+pub(crate) fn unit_rules(
+    unit: &[u8],
+    base: usize,
+    mode: &mut crate::geojson::read::CheckMode,
+    root: bool,
+) -> Option<Vec<Diagnostic>> {
+    let mut parsed = crate::json::parse(unit).ok()?;
+    parsed.root.shift(base);
+    let mut found = Vec::new();
+    let mut rules = geojson::Rules {
+        out: &mut found,
+        maphub: mode.maphub,
+        precision: mode.precision,
+    };
+    if root {
+        rules.root(&parsed.root);
+    } else {
+        rules.feature_unit(&parsed.root);
+    }
+    mode.precision = rules.precision;
+    Some(found)
+}
+
+/// The root object of a FeatureCollection as the rules see it: its members other than
+/// `features` (whose items are checked one by one as they are read) and `groups`.
+pub(crate) fn root_of_collection(
+    at: usize,
+    ty: Option<(&str, usize)>,
+    features_at: Option<usize>,
+    members: &[(String, Vec<u8>, crate::geojson::read::Origin)],
+) -> crate::json::Val {
+    use crate::json::{Kind, Member, Val};
+    let mut list = Vec::new();
+    if let Some((t, start)) = ty {
+        list.push(Member {
+            key: "type".into(),
+            key_start: start,
+            value: Val {
+                kind: Kind::Str(t.to_string()),
+                start,
+                end: start + t.len() + 2,
+            },
+        });
+    }
+    if let Some(start) = features_at {
+        list.push(Member {
+            key: "features".into(),
+            key_start: start,
+            value: Val {
+                kind: Kind::Arr(Vec::new()),
+                start,
+                end: start + 1,
+            },
+        });
+    }
+    for (key, raw, origin) in members {
+        if let Ok(mut parsed) = crate::json::parse(raw) {
+            parsed.root.shift(origin.offset);
+            list.push(Member {
+                key: key.clone(),
+                key_start: origin.offset,
+                value: parsed.root,
+            });
+        }
+    }
+    Val {
+        kind: Kind::Obj(list),
+        start: at,
+        end: at + 1,
+    }
+}
+
+/// The rules on the root object built by [`root_of_collection`].
+pub(crate) fn root_rules(
+    root: &crate::json::Val,
+    mode: &mut crate::geojson::read::CheckMode,
+) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    let mut rules = geojson::Rules {
+        out: &mut found,
+        maphub: mode.maphub,
+        precision: mode.precision,
+    };
+    rules.root(root);
+    mode.precision = rules.precision;
+    found
 }
 
 fn sort(out: &mut [Diagnostic]) {
@@ -315,19 +405,60 @@ fn is_hex_color(c: &str) -> bool {
     c.len() == 7 && c.starts_with('#') && c[1..].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// MapHub's own rules: groups, colours, size after conversion, processing time.
-fn maphub(doc: &Document, profile: Profile, out: &mut Vec<Diagnostic>) {
-    let ids: std::collections::HashSet<_> = doc.groups.iter().map(|g| g.id).collect();
-    for f in &doc.features {
-        if let Some(g) = f.group.filter(|g| !ids.contains(g)) {
+/// MapHub's own rules, fed one feature at a time (groups, colours, missing geometry),
+/// then finished on the whole document (dangling groups, size after conversion,
+/// processing time). Keeps only what the end needs: each grouped feature's group and
+/// position, counts, and the converted size so far.
+struct Tally {
+    profile: Profile,
+    grouped: Vec<(crate::GroupId, Span)>,
+    features: usize,
+    vertices: usize,
+    converted: Option<crate::geojson::Writer<CountingWriter>>,
+}
+
+impl Tally {
+    fn new(profile: Profile) -> Tally {
+        Tally {
+            profile,
+            grouped: Vec::new(),
+            features: 0,
+            vertices: 0,
+            converted: profile
+                .limits()
+                .then(|| crate::geojson::Writer::new(CountingWriter(0), Default::default())),
+        }
+    }
+
+    /// One feature; `said` holds what the reader and rules already said about it.
+    fn feature(&mut self, f: &crate::Feature, said: &[Diagnostic], out: &mut Vec<Diagnostic>) {
+        self.features += 1;
+        self.vertices += f.geometry.as_ref().map_or(0, Geometry::vertex_count);
+        if let Some(w) = self.converted.as_mut() {
+            if w.write_feature(f).is_err() {
+                self.converted = None;
+            }
+        }
+        if !self.profile.maphub() {
+            return;
+        }
+        // Unless the reader already said why the geometry is missing.
+        let explained = said.iter().any(|d| {
+            d.severity >= crate::Severity::Warning
+                && d.span
+                    .is_some_and(|s| s.start >= f.span.start && s.start < f.span.end)
+        });
+        if f.geometry.is_none() && !explained {
             out.push(
                 Diagnostic::new(
-                    Code::MaphubDanglingGroup,
-                    format!("group {g} is not in the file's groups"),
+                    Code::GeometryMissing,
+                    "this feature has no geometry and will not appear on the map",
                 )
-                .at(f.span)
-                .with_help("add it to \"groups\", or let `geonorm fix` create it"),
+                .at(f.span),
             );
+        }
+        if let Some(g) = f.group {
+            self.grouped.push((g, f.span));
         }
         if let Some(g) = f.properties.get("group") {
             let shown = match g {
@@ -357,45 +488,64 @@ fn maphub(doc: &Document, profile: Profile, out: &mut Vec<Diagnostic>) {
             }
         }
     }
-    for g in &doc.groups {
-        if let Some(c) = g
-            .title
-            .chars()
-            .find(|c| GROUP_SEPARATOR_LOOKALIKES.contains(c))
-        {
+
+    /// The rules on the whole document.
+    fn finish(self, meta: &crate::Metadata, groups: &[crate::Group], out: &mut Vec<Diagnostic>) {
+        if !self.profile.maphub() {
+            return;
+        }
+        let ids: std::collections::HashSet<_> = groups.iter().map(|g| g.id).collect();
+        for (g, span) in self.grouped.iter().filter(|(g, _)| !ids.contains(g)) {
             out.push(
                 Diagnostic::new(
-                    Code::MaphubSeparatorLookalike,
-                    format!("group title \"{}\" contains `{c}` (U+{:04X}), which does not nest groups in MapHub", g.title, c as u32),
+                    Code::MaphubDanglingGroup,
+                    format!("group {g} is not in the file's groups"),
                 )
-                .with_help("use U+FF0F FULLWIDTH SOLIDUS `／` between levels, or another character"),
+                .at(*span)
+                .with_help("add it to \"groups\", or let `geonorm fix` create it"),
             );
         }
-    }
-    if profile.limits() {
-        let summary = doc.summary();
-        if summary.vertices > PROCESSING_VERTEX_THRESHOLD
-            || summary.features > PROCESSING_FEATURE_THRESHOLD
+        for g in groups {
+            if let Some(c) = g
+                .title
+                .chars()
+                .find(|c| GROUP_SEPARATOR_LOOKALIKES.contains(c))
+            {
+                out.push(
+                    Diagnostic::new(
+                        Code::MaphubSeparatorLookalike,
+                        format!("group title \"{}\" contains `{c}` (U+{:04X}), which does not nest groups in MapHub", g.title, c as u32),
+                    )
+                    .with_help("use U+FF0F FULLWIDTH SOLIDUS `／` between levels, or another character"),
+                );
+            }
+        }
+        if !self.profile.limits() {
+            return;
+        }
+        if self.vertices > PROCESSING_VERTEX_THRESHOLD
+            || self.features > PROCESSING_FEATURE_THRESHOLD
         {
             out.push(Diagnostic::new(
                 Code::MaphubProcessingTime,
                 format!(
                     "{} features with {} vertices may take MapHub longer than its 2-minute processing limit",
-                    summary.features, summary.vertices
+                    self.features, self.vertices
                 ),
             ));
         }
-        let mut counter = CountingWriter(0);
-        if crate::geojson::write(doc, &mut counter, &Default::default()).is_ok()
-            && counter.0 > MAPHUB_MAX_UPLOAD_BYTES
-        {
-            out.push(Diagnostic::new(
-                Code::MaphubConvertedTooLarge,
-                format!(
-                    "as MapHub GeoJSON it would be {} bytes, over the 15 MB limit",
-                    counter.0
-                ),
-            ));
+        if let Some(w) = self.converted {
+            if let Ok((counter, _)) = w.finish(meta, groups) {
+                if counter.0 > MAPHUB_MAX_UPLOAD_BYTES {
+                    out.push(Diagnostic::new(
+                        Code::MaphubConvertedTooLarge,
+                        format!(
+                            "as MapHub GeoJSON it would be {} bytes, over the 15 MB limit",
+                            counter.0
+                        ),
+                    ));
+                }
+            }
         }
     }
 }
