@@ -465,7 +465,7 @@ impl Client {
         if let Some(source) = std::error::Error::source(t) {
             let _ = write!(m, ": {source}");
         }
-        if m.contains("timed out") && t.kind() != ureq::ErrorKind::ConnectionFailed {
+        if timed_out(t) && t.kind() != ureq::ErrorKind::ConnectionFailed {
             let limit = match body {
                 Body::File { .. } => self.send_timeout,
                 Body::Json(_) => self.timeout,
@@ -499,7 +499,7 @@ impl Client {
             }
             Err(e) if e.is_io() => {
                 let mut message = format!("the answer broke off: {e}");
-                if message.contains("timed out") {
+                if e.io_error_kind() == Some(std::io::ErrorKind::TimedOut) {
                     message.push_str(" (the time limit for one request passed)");
                 }
                 return Err(Error::Transport {
@@ -700,6 +700,25 @@ fn header_value_ok(v: &str) -> bool {
     v.bytes().all(|b| b == b'\t' || (0x20..=0x7e).contains(&b))
 }
 
+/// Whether an error or one of its causes is an I/O time-out: the OS and ureq report a
+/// time limit as `io::ErrorKind::TimedOut` (ureq turns a socket's `WouldBlock` into it),
+/// which is sturdier than looking for "timed out" in the text.
+fn timed_out(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        cause = match c.downcast_ref::<std::io::Error>() {
+            Some(io) if io.kind() == std::io::ErrorKind::TimedOut => return true,
+            // An io::Error's `source` skips the error it wraps; `get_ref` is that error.
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static))
+                .or_else(|| c.source()),
+            None => c.source(),
+        };
+    }
+    false
+}
+
 /// Whether a transport error happened before anything was sent.
 fn never_left(t: &ureq::Transport) -> bool {
     use ureq::ErrorKind as K;
@@ -731,6 +750,17 @@ fn retryable(e: &Error, safe: bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_time_out_is_told_by_its_kind_at_any_depth() {
+        use std::io::{Error as IoError, ErrorKind};
+        let direct = IoError::new(ErrorKind::TimedOut, "no words about time");
+        assert!(timed_out(&direct));
+        let wrapped = IoError::other(IoError::from(ErrorKind::TimedOut));
+        assert!(timed_out(&wrapped));
+        let worded = IoError::other("timed out, it says, but it is not a time-out");
+        assert!(!timed_out(&worded));
+    }
 
     #[test]
     fn server_urls() {
