@@ -731,9 +731,11 @@ fn never_left(t: &ureq::Transport) -> bool {
         | K::InvalidProxyUrl
         | K::ProxyConnect
         | K::ProxyUnauthorized => true,
-        // ureq checks request headers before connecting ("invalid header '…'"); the
-        // other BadHeader errors are about the answer.
-        K::BadHeader => t.message().is_some_and(|m| m.starts_with("invalid header")),
+        // ureq checks the headers set on a request before connecting, by the rule of
+        // `header_value_ok`, which `once` applies first and refuses as never sent; so a
+        // BadHeader from ureq is about the answer. (Told apart by the check, not by
+        // ureq's message; were one to slip through, "maybe sent" is the safe side.)
+        K::BadHeader => false,
         _ => false,
     }
 }
@@ -877,6 +879,21 @@ mod tests {
         assert!(c
             .api_error(serde_json::json!({"id": 1, "url": "x"}))
             .is_ok());
+    }
+
+    #[test]
+    fn header_value_ok_is_the_rule_ureq_checks_before_connecting() {
+        // `never_left` counts on it: a header ureq would refuse, `once` refuses first.
+        let agent = ureq::AgentBuilder::new()
+            .timeout_connect(std::time::Duration::from_millis(500))
+            .build();
+        for c in (0u8..=0x7f).map(char::from).chain(['é']) {
+            let v = format!("a{c}b");
+            // Port 1 on loopback: a valid request gets as far as a refused connection.
+            let r = agent.post("http://127.0.0.1:1/").set("X-Test", &v).call();
+            let refused = matches!(&r, Err(ureq::Error::Transport(t)) if t.kind() == ureq::ErrorKind::BadHeader);
+            assert_eq!(refused, !header_value_ok(&v), "{c:?}: {r:?}");
+        }
     }
 
     #[test]
