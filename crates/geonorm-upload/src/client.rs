@@ -465,7 +465,7 @@ impl Client {
         if let Some(source) = std::error::Error::source(t) {
             let _ = write!(m, ": {source}");
         }
-        if m.contains("timed out") && t.kind() != ureq::ErrorKind::ConnectionFailed {
+        if timed_out(t) && t.kind() != ureq::ErrorKind::ConnectionFailed {
             let limit = match body {
                 Body::File { .. } => self.send_timeout,
                 Body::Json(_) => self.timeout,
@@ -499,7 +499,7 @@ impl Client {
             }
             Err(e) if e.is_io() => {
                 let mut message = format!("the answer broke off: {e}");
-                if message.contains("timed out") {
+                if e.io_error_kind() == Some(std::io::ErrorKind::TimedOut) {
                     message.push_str(" (the time limit for one request passed)");
                 }
                 return Err(Error::Transport {
@@ -700,6 +700,25 @@ fn header_value_ok(v: &str) -> bool {
     v.bytes().all(|b| b == b'\t' || (0x20..=0x7e).contains(&b))
 }
 
+/// Whether an error or one of its causes is an I/O time-out: the OS and ureq report a
+/// time limit as `io::ErrorKind::TimedOut` (ureq turns a socket's `WouldBlock` into it),
+/// which is sturdier than looking for "timed out" in the text.
+fn timed_out(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        cause = match c.downcast_ref::<std::io::Error>() {
+            Some(io) if io.kind() == std::io::ErrorKind::TimedOut => return true,
+            // An io::Error's `source` skips the error it wraps; `get_ref` is that error.
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static))
+                .or_else(|| c.source()),
+            None => c.source(),
+        };
+    }
+    false
+}
+
 /// Whether a transport error happened before anything was sent.
 fn never_left(t: &ureq::Transport) -> bool {
     use ureq::ErrorKind as K;
@@ -712,9 +731,11 @@ fn never_left(t: &ureq::Transport) -> bool {
         | K::InvalidProxyUrl
         | K::ProxyConnect
         | K::ProxyUnauthorized => true,
-        // ureq checks request headers before connecting ("invalid header '…'"); the
-        // other BadHeader errors are about the answer.
-        K::BadHeader => t.message().is_some_and(|m| m.starts_with("invalid header")),
+        // ureq checks the headers set on a request before connecting, by the rule of
+        // `header_value_ok`, which `once` applies first and refuses as never sent; so a
+        // BadHeader from ureq is about the answer. (Told apart by the check, not by
+        // ureq's message; were one to slip through, "maybe sent" is the safe side.)
+        K::BadHeader => false,
         _ => false,
     }
 }
@@ -731,6 +752,17 @@ fn retryable(e: &Error, safe: bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_time_out_is_told_by_its_kind_at_any_depth() {
+        use std::io::{Error as IoError, ErrorKind};
+        let direct = IoError::new(ErrorKind::TimedOut, "no words about time");
+        assert!(timed_out(&direct));
+        let wrapped = IoError::other(IoError::from(ErrorKind::TimedOut));
+        assert!(timed_out(&wrapped));
+        let worded = IoError::other("timed out, it says, but it is not a time-out");
+        assert!(!timed_out(&worded));
+    }
 
     #[test]
     fn server_urls() {
@@ -847,6 +879,21 @@ mod tests {
         assert!(c
             .api_error(serde_json::json!({"id": 1, "url": "x"}))
             .is_ok());
+    }
+
+    #[test]
+    fn header_value_ok_is_the_rule_ureq_checks_before_connecting() {
+        // `never_left` counts on it: a header ureq would refuse, `once` refuses first.
+        let agent = ureq::AgentBuilder::new()
+            .timeout_connect(std::time::Duration::from_millis(500))
+            .build();
+        for c in (0u8..=0x7f).map(char::from).chain(['é']) {
+            let v = format!("a{c}b");
+            // Port 1 on loopback: a valid request gets as far as a refused connection.
+            let r = agent.post("http://127.0.0.1:1/").set("X-Test", &v).call();
+            let refused = matches!(&r, Err(ureq::Error::Transport(t)) if t.kind() == ureq::ErrorKind::BadHeader);
+            assert_eq!(refused, !header_value_ok(&v), "{c:?}: {r:?}");
+        }
     }
 
     #[test]

@@ -369,6 +369,54 @@ impl GeometryKind {
             GeometryKind::GeometryCollection => "GeometryCollection",
         }
     }
+
+    /// Every kind, in the order of the enum (and of [`GeometryKind`]'s `Ord`).
+    pub const ALL: [GeometryKind; 7] = [
+        GeometryKind::Point,
+        GeometryKind::LineString,
+        GeometryKind::Polygon,
+        GeometryKind::MultiPoint,
+        GeometryKind::MultiLineString,
+        GeometryKind::MultiPolygon,
+        GeometryKind::GeometryCollection,
+    ];
+}
+
+impl std::fmt::Display for GeometryKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A name that is not a GeoJSON geometry type (see [`GeometryKind`]'s `FromStr`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownGeometryKind(pub String);
+
+impl std::fmt::Display for UnknownGeometryKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "`{}` is not a GeoJSON geometry type", self.0)
+    }
+}
+
+impl std::error::Error for UnknownGeometryKind {}
+
+impl std::str::FromStr for GeometryKind {
+    type Err = UnknownGeometryKind;
+
+    /// The GeoJSON type name, exactly: GeoJSON's type names are case-sensitive.
+    ///
+    /// ```
+    /// use geonorm::GeometryKind;
+    /// assert_eq!("MultiLineString".parse(), Ok(GeometryKind::MultiLineString));
+    /// assert!("multilinestring".parse::<GeometryKind>().is_err());
+    /// assert!("Feature".parse::<GeometryKind>().is_err());
+    /// ```
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        GeometryKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| UnknownGeometryKind(s.to_string()))
+    }
 }
 
 /// A bounding box: `[min x, min y, max x, max y]`.
@@ -533,5 +581,17 @@ mod tests {
         assert_eq!(g.vertex_count(), 3);
         let b = g.bbox().expect("non-empty");
         assert_eq!((b.min_x, b.min_y, b.max_x, b.max_y), (-1.0, -3.0, 4.0, 5.0));
+    }
+
+    #[test]
+    fn geometry_kind_names_round_trip() {
+        for k in GeometryKind::ALL {
+            assert_eq!(k.as_str().parse::<GeometryKind>(), Ok(k));
+        }
+        // ALL is sorted as the enum is, so lists built from it keep their order.
+        assert!(GeometryKind::ALL.windows(2).all(|w| w[0] < w[1]));
+        for bad in ["", "point", "Feature", "MultiGeometry", "Point "] {
+            assert!(bad.parse::<GeometryKind>().is_err(), "{bad:?}");
+        }
     }
 }

@@ -55,6 +55,7 @@ pub use error::{Error, Result};
 pub use format::Format;
 pub use geometry::{
     BBox, Column, ColumnValues, Coords, Geometry, GeometryKind, Position, TextColumn,
+    UnknownGeometryKind,
 };
 pub use model::{
     Document, Feature, Group, GroupId, Metadata, Properties, RootKind, Style, Summary, Time,

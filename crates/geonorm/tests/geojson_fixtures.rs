@@ -1,28 +1,13 @@
 //! GeoJSON against files from other projects (see testdata/NOTICE.md) and our own.
 
 use std::fs;
-use std::path::{Path, PathBuf};
 
 use geonorm::geojson::{self, WriteOptions};
 use geonorm::{ColumnValues, Error, Geometry, GroupId, Severity, GROUP_PATH_SEPARATOR};
 use serde_json::Value;
 
-fn testdata(sub: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata")
-        .join(sub)
-}
-
-fn files(sub: &str) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = fs::read_dir(testdata(sub))
-        .unwrap_or_else(|e| panic!("{sub}: {e}"))
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "geojson"))
-        .collect();
-    v.sort();
-    assert!(!v.is_empty(), "no fixtures in {sub}");
-    v
-}
+mod common;
+use common::{files_in, testdata};
 
 /// JSON equality with numbers compared by value: `102.0` and `102` are the same
 /// coordinate, though serde_json's `Value` tells them apart.
@@ -54,7 +39,7 @@ fn georust_canonical_files_round_trip_to_an_equal_json_value() {
         keep_root: true,
         ..WriteOptions::default()
     };
-    for path in files("geojson/georust-canonical") {
+    for path in files_in("geojson/georust-canonical", &["geojson"], 15) {
         let bytes = fs::read(&path).expect("read fixture");
         let (out, diags) = round_trip(&bytes, &opts);
         assert!(diags.is_empty(), "{}: {diags:?}", path.display());
@@ -71,7 +56,7 @@ fn georust_canonical_files_round_trip_to_an_equal_json_value() {
 #[test]
 fn good_files_of_geojsonhint_and_check_geojson_read_without_errors() {
     for dir in ["geojson/geojsonhint-good", "geojson/check-geojson-good"] {
-        for path in files(dir) {
+        for path in files_in(dir, &["geojson"], 15) {
             let bytes = fs::read(&path).expect("read fixture");
             let (doc, diags) =
                 geojson::read(&bytes[..]).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -88,7 +73,7 @@ fn good_files_of_geojsonhint_and_check_geojson_read_without_errors() {
 #[test]
 fn bad_files_end_in_a_diagnostic_or_an_error_never_a_panic() {
     for dir in ["geojson/geojsonhint-bad", "geojson/check-geojson-bad"] {
-        for path in files(dir) {
+        for path in files_in(dir, &["geojson"], 40) {
             let bytes = fs::read(&path).expect("read fixture");
             match geojson::read(&bytes[..]) {
                 Ok((doc, _)) => {
@@ -270,10 +255,8 @@ fn a_large_real_file_keeps_every_feature_and_vertex() {
 /// they stay fixed: each must read, or fail cleanly, with bounded groups.
 #[test]
 fn fuzz_regressions_read_without_a_panic() {
-    let dir = testdata("fuzz-regressions");
     let mut n = 0;
-    for entry in fs::read_dir(dir).expect("dir") {
-        let path = entry.expect("entry").path();
+    for path in files_in("fuzz-regressions", &[], 8) {
         let bytes = fs::read(&path).expect("read");
         let format =
             geonorm::Format::detect(&bytes, Some(&path)).unwrap_or(geonorm::Format::GeoJson);

@@ -3,15 +3,12 @@
 //! README; here the inputs must merely finish, and quickly.)
 
 use std::io::{Cursor, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use geonorm::{Error, Format};
 
-fn testdata(sub: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata")
-        .join(sub)
-}
+mod common;
+use common::testdata;
 
 /// Reads `bytes` as `format`; a panic fails the test, anything else is fine.
 fn survives(format: Format, bytes: &[u8]) -> geonorm::Result<usize> {

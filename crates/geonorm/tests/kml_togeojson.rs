@@ -5,16 +5,12 @@
 //! those.
 
 use std::fs;
-use std::path::{Path, PathBuf};
 
 use geonorm::{Code, Coords, Document, Geometry};
 use serde_json::Value;
 
-fn testdata(sub: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata")
-        .join(sub)
-}
+mod common;
+use common::testdata;
 
 /// Fixtures where geonorm differs from togeojson on purpose (see CONFORMANCE.md): the
 /// element togeojson turns into a feature, which geonorm reports as not representable.
@@ -129,13 +125,7 @@ fn togeojson_fixtures_agree_or_deviate_as_documented() {
     let mut agree = 0;
     let mut total = 0;
     let mut deviating = Vec::new();
-    let mut fixtures: Vec<_> = fs::read_dir(testdata("kml/togeojson"))
-        .expect("fixtures")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "kml"))
-        .collect();
-    fixtures.sort();
-    for path in fixtures {
+    for path in common::files_in("kml/togeojson", &["kml"], 30) {
         let name = path
             .file_name()
             .and_then(|n| n.to_str())

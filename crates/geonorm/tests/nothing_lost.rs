@@ -54,7 +54,7 @@ fn source_count(format: Format, bytes: &[u8]) -> Option<usize> {
 
 #[test]
 fn every_input_feature_is_in_the_output_or_a_diagnostic() {
-    let files = common::testdata_files(&MAP_FILES);
+    let files = common::testdata_files(&MAP_FILES, 350);
     let mut checked = 0;
     for p in files {
         let bytes = fs::read(&p).expect("read");
@@ -214,7 +214,7 @@ fn carried_texts(format: Format, bytes: &[u8]) -> Vec<(Vec<String>, String, usiz
 /// names the element.
 #[test]
 fn every_text_of_a_feature_is_in_the_output_or_a_diagnostic() {
-    let files = common::testdata_files(&MAP_FILES);
+    let files = common::testdata_files(&MAP_FILES, 350);
     let mut silent = Vec::new();
     let mut checked = 0;
     for p in files {

@@ -307,7 +307,7 @@ impl<R: BufRead> Reader<R> {
         match self.root_type.as_deref()? {
             "FeatureCollection" => Some(RootKind::Collection),
             "Feature" => Some(RootKind::Feature),
-            t if GEOMETRY_TYPES.contains(&t) => Some(RootKind::Geometry),
+            t if t.parse::<crate::GeometryKind>().is_ok() => Some(RootKind::Geometry),
             _ => None,
         }
     }
@@ -576,16 +576,6 @@ fn resolve_group_names(doc: &mut Document, index: &GroupIndex, diags: &mut Vec<D
         doc.groups.push(g);
     }
 }
-
-const GEOMETRY_TYPES: [&str; 7] = [
-    "Point",
-    "LineString",
-    "Polygon",
-    "MultiPoint",
-    "MultiLineString",
-    "MultiPolygon",
-    "GeometryCollection",
-];
 
 fn json_kind(v: &Value) -> &'static str {
     match v {

@@ -3,6 +3,7 @@
 //! times and values.
 
 mod coords;
+mod ctx;
 mod placemark;
 mod read;
 mod style;

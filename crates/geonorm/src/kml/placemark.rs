@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::coords;
-use super::read::Ctx;
+use super::ctx::Ctx;
 use super::style::StyleDef;
 use crate::diag::times;
 use crate::num::json_number;
