@@ -162,3 +162,62 @@ fn fix_makes_a_file_pass_check_and_says_what_it_did() {
     ]);
     assert_eq!(after.status.code(), Some(0), "{}", text(&after.stdout));
 }
+
+#[test]
+fn a_file_over_the_limit_is_an_info_saying_how_many_parts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("big.geojson");
+    // Few features with long descriptions: over 15 MiB without nearing the
+    // feature-count threshold of maphub/processing-time.
+    let text = "x".repeat(1000);
+    let mut body = String::from(r#"{"type":"FeatureCollection","features":["#);
+    for i in 0..17_000 {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(&format!(
+            r#"{{"type":"Feature","properties":{{"title":"p{i}","description":"{text}"}},"geometry":{{"type":"Point","coordinates":[8.5,46.5]}}}}"#
+        ));
+    }
+    body.push_str("]}");
+    let size = body.len() as u64;
+    assert!(size > geonorm::MAPHUB_MAX_UPLOAD_BYTES);
+    std::fs::write(&path, &body).expect("write");
+    let path = path.to_str().expect("utf-8 path");
+    let out = geonorm(&["check", "--profile", "maphub", path]);
+    let shown = text_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    assert!(
+        shown.contains(&format!(
+            "info[maphub/too-large]: the file is {}",
+            grouped(size)
+        )),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("over MapHub's 15 MiB limit per request: `geonorm append`/`upload` will send it in at least 2 parts"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("info[maphub/converted-too-large]"),
+        "{shown}"
+    );
+    assert!(shown.contains(": 0 errors, 0 warnings, 2 infos"), "{shown}");
+}
+
+/// 1234567 as `1,234,567`.
+fn grouped(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn text_of(out: &Output) -> String {
+    format!("{}{}", text(&out.stdout), text(&out.stderr))
+}
