@@ -266,14 +266,14 @@ fn a_file_over_the_limit_is_an_info_saying_how_many_parts() {
     let path = dir.path().join("big.geojson");
     // Few features with long descriptions: over 15 MiB without nearing the
     // feature-count threshold of maphub/processing-time.
-    let text = "x".repeat(1000);
+    let long = "x".repeat(1000);
     let mut body = String::from(r#"{"type":"FeatureCollection","features":["#);
     for i in 0..17_000 {
         if i > 0 {
             body.push(',');
         }
         body.push_str(&format!(
-            r#"{{"type":"Feature","properties":{{"title":"p{i}","description":"{text}"}},"geometry":{{"type":"Point","coordinates":[8.5,46.5]}}}}"#
+            r#"{{"type":"Feature","properties":{{"title":"p{i}","description":"{long}"}},"geometry":{{"type":"Point","coordinates":[8.5,46.5]}}}}"#
         ));
     }
     body.push_str("]}");
@@ -300,6 +300,17 @@ fn a_file_over_the_limit_is_an_info_saying_how_many_parts() {
         "{shown}"
     );
     assert!(shown.contains(": 0 errors, 0 warnings, 2 infos"), "{shown}");
+
+    // The info no longer stops a raw send, which cannot be split: the send refuses it
+    // itself (a dry run, so nothing is sent and no key is needed).
+    let raw = geonorm(&["append", path, "--map", "1", "--raw", "--dry-run"]);
+    assert_eq!(raw.status.code(), Some(2), "{}", text_of(&raw));
+    assert!(
+        text(&raw.stderr).contains("--raw sends the file as it is, so it cannot be split"),
+        "{}",
+        text_of(&raw)
+    );
+    assert!(raw.stdout.is_empty(), "{}", text_of(&raw));
 }
 
 /// 1234567 as `1,234,567`.
