@@ -554,8 +554,10 @@ fn resolve_code(name: &str) -> Result<geonorm::Code, String> {
     }
 }
 
-/// The first sentence of a code's explanation, for a one-line listing.
+/// The first sentence (within the first line) of a code's explanation, for a
+/// one-line listing.
 fn summary(explain: &str) -> &str {
+    let explain = explain.lines().next().unwrap_or_default();
     let mut from = 0;
     while let Some(i) = explain[from..].find(". ") {
         let end = from + i + 1;
@@ -712,6 +714,7 @@ mod tests {
         );
         assert_eq!(summary("No full stop"), "No full stop");
         assert_eq!(summary("Ends here."), "Ends here.");
+        assert_eq!(summary("First line\nsecond. line"), "First line");
     }
 
     #[test]
