@@ -12,7 +12,7 @@ mod remote;
 mod render;
 mod term;
 
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufWriter, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -139,7 +139,7 @@ enum Deny {
 #[derive(clap::Args)]
 struct CheckArgs {
     /// Files or directories (walked for .kml, .kmz, .gpx, .geojson and .json files).
-    #[arg(required_unless_present = "explain")]
+    #[arg(required_unless_present_any = ["explain", "list_codes"])]
     paths: Vec<PathBuf>,
     /// Which rules to apply.
     #[arg(long, value_enum, default_value = "maphub")]
@@ -150,13 +150,23 @@ struct CheckArgs {
     /// Exit 1 on warnings too.
     #[arg(long, value_enum)]
     deny: Option<Deny>,
-    /// Show at most this many findings of one code per file (human output); the rest
-    /// are counted.
-    #[arg(long, default_value_t = 20)]
-    max_diagnostics: usize,
-    /// Explain a diagnostic code and exit.
+    /// Show at most N findings of each code per file (human output; 0 shows all); the
+    /// rest are counted in an `… and K more CODE` line.
+    // `--max-diagnostics`, its old name, promised a total it never kept; still accepted.
+    #[arg(
+        long,
+        alias = "max-diagnostics",
+        value_name = "N",
+        default_value_t = 20
+    )]
+    max_per_code: usize,
+    /// Explain a diagnostic code and exit (`lat-out-of-range` is enough when only one
+    /// code ends so).
     #[arg(long, value_name = "CODE")]
     explain: Option<String>,
+    /// List every diagnostic code with its severity and what it means, and exit.
+    #[arg(long, conflicts_with = "explain")]
+    list_codes: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -439,16 +449,19 @@ fn convert_streaming(
 fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     let renderer = Renderer::new(args.format == OutputFormat::Json);
     let dest = Dest::new(args.output.as_deref());
+    let to = args
+        .to
+        .map(Format::from)
+        .or_else(|| args.output.as_deref().and_then(Format::from_path))
+        .unwrap_or(Format::GeoJson);
+    if let Some(why) = refuse_binary_to_terminal(to, &dest, io::stdout().is_terminal()) {
+        anyhow::bail!(why);
+    }
     if let Dest::File(output) = &dest {
         output::check_target(Some(&args.input.input), output)?;
     }
     // GeoJSON to GeoJSON into a file needs no document in memory.
     if let Dest::File(output) = &dest {
-        let to = args
-            .to
-            .map(Format::from)
-            .or_else(|| Format::from_path(output))
-            .unwrap_or(Format::GeoJson);
         // Standard input can be read only once: only files take this path.
         let is_file = args.input.input != std::path::Path::new("-");
         if to == Format::GeoJson && is_file && !args.fix && !args.keep_root {
@@ -466,11 +479,6 @@ fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     if args.fix {
         diags.extend(geonorm::fix::fix(&mut doc));
     }
-    let to = args
-        .to
-        .map(Format::from)
-        .or_else(|| args.output.as_deref().and_then(Format::from_path))
-        .unwrap_or(Format::GeoJson);
     let opts = geonorm::WriteOptions {
         geojson: geonorm::geojson::WriteOptions {
             precision: args.precision,
@@ -504,16 +512,88 @@ fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     Ok(exit_for(&diags))
 }
 
+/// Why writing `to` to `dest` is refused, if it is: binary output (KMZ) sent to a
+/// terminal garbles it and leaves nothing usable.
+fn refuse_binary_to_terminal(to: Format, dest: &Dest, stdout_is_terminal: bool) -> Option<String> {
+    let binary = to == Format::Kmz;
+    (binary && stdout_is_terminal && matches!(dest, Dest::Stdout)).then(|| {
+        format!(
+            "refusing to write {} (binary) to a terminal; use -o FILE or redirect",
+            to.as_str().to_ascii_uppercase()
+        )
+    })
+}
+
+/// The code `name` means: a whole code, or the part after the `/` when only one code
+/// ends so (`lat-out-of-range`). Otherwise the message to exit with.
+fn resolve_code(name: &str) -> Result<geonorm::Code, String> {
+    if let Some(code) = geonorm::Code::from_name(name) {
+        return Ok(code);
+    }
+    let candidates: Vec<geonorm::Code> = geonorm::Code::ALL
+        .iter()
+        .copied()
+        .filter(|c| {
+            c.as_str()
+                .split_once('/')
+                .is_some_and(|(_, rest)| rest == name)
+        })
+        .collect();
+    match candidates.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(format!(
+            "no diagnostic code `{name}`; codes look like `geometry/lat-out-of-range` (see --list-codes)"
+        )),
+        many => Err(format!(
+            "`{name}` could be {}; give the whole code",
+            many.iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        )),
+    }
+}
+
+/// The first sentence (within the first line) of a code's explanation, for a
+/// one-line listing.
+fn summary(explain: &str) -> &str {
+    let explain = explain.lines().next().unwrap_or_default();
+    let mut from = 0;
+    while let Some(i) = explain[from..].find(". ") {
+        let end = from + i + 1;
+        // An abbreviation's period ends no sentence.
+        if !(explain[..end].ends_with("e.g.") || explain[..end].ends_with("i.e.")) {
+            return &explain[..end];
+        }
+        from = end;
+    }
+    explain
+}
+
 fn check_cmd(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     if let Some(name) = &args.explain {
-        let Some(code) = geonorm::Code::from_name(name) else {
-            anyhow::bail!(
-                "no diagnostic code `{name}`; codes look like `geometry/lat-out-of-range`"
-            );
-        };
+        let code = resolve_code(name).map_err(anyhow::Error::msg)?;
         writeln!(out, "{} ({})\n\n{}", code, code.severity(), code.explain())?;
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.list_codes {
+        let width = geonorm::Code::ALL
+            .iter()
+            .map(|c| c.as_str().len())
+            .max()
+            .unwrap_or(0);
+        for c in geonorm::Code::ALL {
+            let severity = c.severity().as_str();
+            writeln!(
+                out,
+                "{:width$}  {severity:7}  {}",
+                c.as_str(),
+                summary(c.explain())
+            )?;
+        }
         out.flush()?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -526,9 +606,21 @@ fn check_cmd(args: CheckArgs) -> anyhow::Result<ExitCode> {
         format: None,
     };
     let files = check::collect(&args.paths)?;
+    if files.is_empty() {
+        // Only directories get here (a named file is checked whatever its name): an
+        // empty run would pass a CI job that checks nothing.
+        let dirs: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
+        anyhow::bail!("no KML, KMZ, GPX or GeoJSON files in {}", dirs.join(", "));
+    }
     let results = check::run(&files, &opts)?;
     match args.format {
-        CheckFormat::Human => check::human(&results, args.max_diagnostics, &mut out)?,
+        CheckFormat::Human => {
+            let cap = match args.max_per_code {
+                0 => usize::MAX,
+                n => n,
+            };
+            check::human(&results, cap, &mut out)?
+        }
         CheckFormat::Json => {
             serde_json::to_writer_pretty(&mut out, &check::json_report(&results))?;
             writeln!(out)?;
@@ -591,5 +683,51 @@ mod tests {
         assert_eq!(error_line(&e), "cannot read a.kml: gone");
         let e = anyhow::anyhow!("outer").context("ctx");
         assert_eq!(error_line(&e), "ctx: outer");
+    }
+
+    #[test]
+    fn binary_output_is_refused_only_on_a_terminal() {
+        let stdout = Dest::new(None);
+        let dash = Dest::new(Some(std::path::Path::new("-")));
+        let file = Dest::new(Some(std::path::Path::new("out.kmz")));
+        let refusal = "refusing to write KMZ (binary) to a terminal; use -o FILE or redirect";
+        for dest in [&stdout, &dash] {
+            assert_eq!(
+                refuse_binary_to_terminal(Format::Kmz, dest, true).as_deref(),
+                Some(refusal)
+            );
+            // Redirected or piped: written.
+            assert_eq!(refuse_binary_to_terminal(Format::Kmz, dest, false), None);
+        }
+        assert_eq!(refuse_binary_to_terminal(Format::Kmz, &file, true), None);
+        for text in [Format::GeoJson, Format::Kml, Format::Gpx] {
+            assert_eq!(refuse_binary_to_terminal(text, &stdout, true), None);
+        }
+    }
+
+    #[test]
+    fn a_summary_is_the_first_sentence() {
+        assert_eq!(summary("One. Two. Three."), "One.");
+        assert_eq!(
+            summary("Uses e.g. a comma. Then more."),
+            "Uses e.g. a comma."
+        );
+        assert_eq!(summary("No full stop"), "No full stop");
+        assert_eq!(summary("Ends here."), "Ends here.");
+        assert_eq!(summary("First line\nsecond. line"), "First line");
+    }
+
+    #[test]
+    fn codes_resolve_by_their_whole_name_or_an_unambiguous_tail() {
+        let lat = geonorm::Code::from_name("geometry/lat-out-of-range");
+        assert_eq!(resolve_code("geometry/lat-out-of-range").ok(), lat);
+        assert_eq!(resolve_code("lat-out-of-range").ok(), lat);
+        let err = resolve_code("syntax").expect_err("ambiguous");
+        assert!(
+            err.contains("`json/syntax`") && err.contains("`xml/syntax`"),
+            "{err}"
+        );
+        assert!(resolve_code("out-of-range").is_err());
+        assert!(resolve_code("").is_err());
     }
 }

@@ -288,3 +288,51 @@ fn a_gpx_point_without_lat_lon_is_an_error_at_its_line() {
         "the other points are kept"
     );
 }
+
+#[test]
+fn kmz_to_redirected_standard_output_is_written() {
+    // `output()` pipes standard output: not a terminal, so nothing is refused.
+    for args in [
+        &["convert", "--to", "kmz"][..],
+        &["convert", "--to", "kmz", "-o", "-"][..],
+    ] {
+        let mut args = args.to_vec();
+        let input = testdata("geojson/maphub/alps-trip.geojson");
+        let input = input.to_str().expect("utf-8 path");
+        args.insert(1, input);
+        let out = geonorm(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert!(out.stdout.starts_with(b"PK\x03\x04"), "a zip archive");
+        assert!(!text(&out.stderr).contains("refusing"));
+    }
+}
+
+#[test]
+fn kmz_to_a_terminal_is_refused() {
+    // util-linux `script` gives the command a pseudo-terminal; without it (not Linux)
+    // the decision is covered by the unit test in main.rs alone.
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: no `script` to provide a terminal");
+        return;
+    }
+    let input = testdata("geojson/maphub/alps-trip.geojson");
+    let command = format!(
+        "'{}' convert '{}' --to kmz; echo \"exit $?\"",
+        env!("CARGO_BIN_EXE_geonorm"),
+        input.display()
+    );
+    let out = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run script");
+    let shown = text(&out.stdout);
+    assert!(
+        shown.contains(
+            "geonorm: refusing to write KMZ (binary) to a terminal; use -o FILE or redirect"
+        ),
+        "{shown}"
+    );
+    assert!(shown.contains("exit 2"), "{shown}");
+    assert!(!shown.contains("PK\u{3}\u{4}"), "{shown}");
+}

@@ -240,10 +240,10 @@ codes! {
         "The file is not KML, KMZ, GPX or GeoJSON, the only types MapHub's map/append takes.";
     MaphubMisnamed = "maphub/misnamed", Warning,
         "The file's extension names another format than its content; MapHub's `file_type` must match the content.";
-    MaphubTooLarge = "maphub/too-large", Error,
-        "The file is larger than MapHub's 15 MB upload limit (Enterprise servers have none). `geonorm upload` splits it into appends under the limit.";
-    MaphubConvertedTooLarge = "maphub/converted-too-large", Warning,
-        "Converted to MapHub GeoJSON, which `geonorm upload` sends, the file would be larger than 15 MB; it will be sent in several appends.";
+    MaphubTooLarge = "maphub/too-large", Info,
+        "The file is larger than MapHub's 15 MiB limit per request (Enterprise servers have none). Not an error: `geonorm append` and `geonorm upload` split it into parts under the limit; only `--raw`, which sends the file as it is, cannot, and refuses it.";
+    MaphubConvertedTooLarge = "maphub/converted-too-large", Info,
+        "Converted to MapHub GeoJSON, which `geonorm append` and `geonorm upload` send, the file would be larger than MapHub's 15 MiB limit per request; it will be sent in several parts, each under the limit.";
     MaphubNotCollection = "maphub/not-collection", Error,
         "MapHub takes a GeoJSON FeatureCollection; this root is a single Feature or geometry. `geonorm convert` wraps it.";
     MaphubDanglingGroup = "maphub/dangling-group", Error,

@@ -126,9 +126,14 @@ pub fn check(bytes: &[u8], path: Option<&Path>, opts: &CheckOptions) -> Report {
         out.push(
             Diagnostic::new(
                 Code::MaphubTooLarge,
-                format!("the file is {} bytes, over MapHub's limit of {MAPHUB_MAX_UPLOAD_BYTES}", bytes.len()),
+                if format == Format::GeoJson {
+                    format!("the file is {}", over_limit(bytes.len() as u64))
+                } else {
+                    // What is sent is the GeoJSON conversion, whose size decides the parts.
+                    format!("the file is {} bytes, over MapHub's 15 MiB limit per request: `geonorm append`/`upload` send it converted to GeoJSON, in parts when that is over the limit too", grouped(bytes.len() as u64))
+                },
             )
-            .with_help("`geonorm upload` splits it into appends under the limit; Enterprise servers have none"),
+            .with_help("`--raw` sends the file as it is and cannot split it; Enterprise servers have no limit"),
         );
     }
     match format {
@@ -539,15 +544,36 @@ impl Tally {
                 if counter.0 > MAPHUB_MAX_UPLOAD_BYTES {
                     out.push(Diagnostic::new(
                         Code::MaphubConvertedTooLarge,
-                        format!(
-                            "as MapHub GeoJSON it would be {} bytes, over the 15 MB limit",
-                            counter.0
-                        ),
+                        format!("as MapHub GeoJSON it would be {}", over_limit(counter.0)),
                     ));
                 }
             }
         }
     }
+}
+
+/// `N bytes, over … in K parts` for a size over MapHub's limit. K is the fewest parts
+/// the size fits in; the real split can take more (each part also carries its groups
+/// and the send's marks), hence "at least".
+fn over_limit(bytes: u64) -> String {
+    let parts = bytes.div_ceil(MAPHUB_MAX_UPLOAD_BYTES);
+    format!(
+        "{} bytes, over MapHub's 15 MiB limit per request: `geonorm append`/`upload` will send it in at least {parts} parts",
+        grouped(bytes)
+    )
+}
+
+/// `1234567` as `1,234,567`: sizes near the limit are read at a glance.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Counts bytes without keeping them.
