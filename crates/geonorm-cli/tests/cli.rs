@@ -87,7 +87,12 @@ fn diagnostics_as_json_lines() {
     assert_eq!(v["code"], "geojson/invalid-geometry");
     assert_eq!(v["severity"], "error");
     assert_eq!(v["line"], 11);
-    assert!(v["span"]["offset"].is_u64());
+    // The library's JSON form (`geonorm::render::json`), with the file it is in.
+    assert!(v["start"].as_u64() < v["end"].as_u64());
+    assert_eq!(v["entry"], serde_json::Value::Null);
+    assert!(v["file"]
+        .as_str()
+        .is_some_and(|f| f.ends_with("stringcoord.geojson")));
 }
 
 #[test]
