@@ -1,6 +1,7 @@
 //! The input file (or standard input): opened once for reading, and read again only if
 //! a diagnostic needs its line and column.
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -21,7 +22,8 @@ pub struct Input {
     /// The text diagnostics point into, when it is not the file itself (the KML
     /// inside a KMZ).
     shown: Option<Vec<u8>>,
-    shown_name: Option<String>,
+    /// The name of that entry.
+    entry: Option<String>,
 }
 
 const HEAD_LEN: usize = 8 * 1024;
@@ -38,7 +40,7 @@ impl Input {
                 name: "<stdin>".into(),
                 head,
                 shown: None,
-                shown_name: None,
+                entry: None,
             });
         }
         let name = path.display().to_string();
@@ -58,19 +60,24 @@ impl Input {
             len,
             head,
             shown: None,
-            shown_name: None,
+            entry: None,
         })
     }
 
     /// Points diagnostics at `text`, an entry of this file called `entry`.
     pub fn show_as(&mut self, entry: &str, text: Vec<u8>) {
         self.shown = Some(text);
-        self.shown_name = Some(format!("{}!{entry}", self.name));
+        self.entry = Some(entry.to_string());
     }
 
-    /// The name diagnostics give: the file, or the entry inside it they point into.
-    pub fn diag_name(&self) -> &str {
-        self.shown_name.as_deref().unwrap_or(&self.name)
+    /// What diagnostics point into, for the library's renderers; `text` is
+    /// [`Input::shown_text`] (or nothing, when no diagnostic has a position).
+    pub fn source<'a>(&'a self, text: &'a [u8]) -> geonorm::render::Source<'a> {
+        let source = geonorm::render::Source::new(&self.name, text);
+        match &self.entry {
+            Some(entry) => source.in_entry(entry, text),
+            None => source,
+        }
     }
 
     pub fn name(&self) -> &str {
@@ -110,18 +117,18 @@ impl Input {
         })
     }
 
-    /// The text diagnostics point into (the file, or the KML inside a KMZ), from its
-    /// first byte.
-    pub fn text_reader(&self) -> io::Result<Box<dyn BufRead + '_>> {
+    /// The text diagnostics point into: the KML inside a KMZ, standard input as it was
+    /// kept, or the file read again. Asked for only when some diagnostic has a
+    /// position, so a file without findings is not read twice.
+    pub fn shown_text(&self) -> io::Result<Cow<'_, [u8]>> {
         if let Some(shown) = &self.shown {
-            return Ok(Box::new(&shown[..]));
+            return Ok(Cow::Borrowed(shown));
         }
         match &self.source {
-            Source::File(p) => Ok(Box::new(BufReader::with_capacity(
-                256 * 1024,
-                File::open(p)?,
-            ))),
-            Source::Stdin(b) => Ok(Box::new(&b[..])),
+            Source::File(p) => std::fs::read(p)
+                .map(Cow::Owned)
+                .map_err(|e| io::Error::new(e.kind(), format!("cannot read {}: {e}", self.name))),
+            Source::Stdin(b) => Ok(Cow::Borrowed(b)),
         }
     }
 }

@@ -195,28 +195,28 @@ fn payload(args: &SendArgs) -> anyhow::Result<Result<Prepared, ExitCode>> {
             )
         });
     }
-    let index = geonorm::LineIndex::new(&bytes);
     let mut stderr = io::stderr().lock();
-    for d in report
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity >= Severity::Warning)
     {
-        let place = match d.span {
-            Some(s) => {
-                let (l, c) = index.line_col(&bytes, s.start);
-                format!("{}:{l}:{c}", args.file.display())
-            }
-            None => args.file.display().to_string(),
+        // Shown as `check` and `convert` show them: a KMZ's spans count in its KML.
+        let name = args.file.display().to_string();
+        let entry = (format == Format::Kmz)
+            .then(|| {
+                let limits = geonorm::kmz::Limits::default();
+                geonorm::kmz::main_kml(io::Cursor::new(&bytes[..]), &limits).ok()
+            })
+            .flatten();
+        let source = geonorm::render::Source::new(&name, &bytes);
+        let source = match &entry {
+            Some((entry, kml)) => source.in_entry(entry, kml),
+            None => source,
         };
-        writeln!(
-            stderr,
-            "{}: {}: {} [{}]",
-            printable(&place),
-            d.severity,
-            printable(&d.message),
-            d.code
-        )?;
+        let shown: Vec<geonorm::Diagnostic> = report
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity >= Severity::Warning)
+            .cloned()
+            .collect();
+        geonorm::render::one_line(&mut stderr, &source, &shown, &Default::default())?;
     }
     if report.has_errors() && !args.force {
         writeln!(

@@ -1,13 +1,16 @@
 //! Rendering for people (`file:line:col: severity: message [code]`) and for programs
-//! (JSON). Line and column are computed here from byte spans, reading the input again
-//! only when there is something to point at.
+//! (JSON lines), by the library's renderers (`geonorm::render`), which `check` and the
+//! pre-send check use too. The input is read again only when there is something to
+//! point at.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::io::{self, BufRead, Write};
+use std::io::{self, Write};
 
+use geonorm::render::HumanOptions;
 use geonorm::{Diagnostic, Document, Error, Format, MAPHUB_MAX_UPLOAD_BYTES};
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::input::Input;
 use crate::term::printable;
@@ -36,43 +39,34 @@ impl Renderer {
             }
             return Ok(());
         }
-        let located = Located::new(input, diags)?;
-        for d in diags {
-            let (line, col) = located.line_col(d);
-            let place = match (line, col) {
-                (Some(l), Some(c)) => format!("{}:{l}:{c}", input.diag_name()),
-                _ => input.diag_name().to_string(),
-            };
-            // Messages quote the file and names come from the user: escaped, one line.
-            let line = format!("{place}: {}: {} [{}]", d.severity, d.message, d.code);
-            writeln!(err, "{}", printable(&line))?;
-            if let Some(help) = &d.help {
-                writeln!(err, "    help: {}", printable(help))?;
-            }
-        }
+        let text = shown_text(input, diags)?;
+        geonorm::render::one_line(
+            &mut err,
+            &input.source(&text),
+            diags,
+            &HumanOptions::default(),
+        )?;
         Ok(())
     }
 
+    /// The library's JSON form of each diagnostic, with the `file` it is in, so that
+    /// each line of `--format json` output stands on its own.
     pub fn diagnostics_json(
         &self,
         input: &Input,
         diags: &[Diagnostic],
     ) -> anyhow::Result<Vec<Value>> {
-        let located = Located::new(input, diags)?;
-        Ok(diags
-            .iter()
-            .map(|d| {
-                let (line, column) = located.line_col(d);
-                json!({
-                    "code": d.code.as_str(),
-                    "severity": d.severity.as_str(),
-                    "message": d.message,
-                    "file": input.diag_name(),
-                    "line": line,
-                    "column": column,
-                    "span": d.span.map(|s| json!({"offset": s.start, "length": s.end - s.start})),
-                    "help": d.help,
-                })
+        let text = shown_text(input, diags)?;
+        let Value::Array(all) = geonorm::render::json(&input.source(&text), diags) else {
+            return Ok(Vec::new());
+        };
+        Ok(all
+            .into_iter()
+            .map(|mut v| {
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("file".into(), Value::from(input.name()));
+                }
+                v
             })
             .collect())
     }
@@ -84,67 +78,13 @@ impl Renderer {
     }
 }
 
-/// Line and column of every diagnostic's position, found in one pass over the input
-/// (read again from the file, a buffer at a time: a 150 MB file is not held in memory
-/// to place a handful of diagnostics).
-struct Located {
-    at: Vec<(usize, (usize, usize))>,
-}
-
-impl Located {
-    fn new(input: &Input, diags: &[Diagnostic]) -> io::Result<Self> {
-        let mut offsets: Vec<usize> = diags
-            .iter()
-            .filter_map(|d| d.span.map(|s| s.start))
-            .collect();
-        if offsets.is_empty() {
-            return Ok(Located { at: Vec::new() });
-        }
-        offsets.sort_unstable();
-        offsets.dedup();
-        let mut r = input.text_reader()?;
-        let mut at = Vec::with_capacity(offsets.len());
-        let (mut pos, mut line, mut col) = (0usize, 1usize, 1usize);
-        let chars = |s: &[u8]| s.iter().filter(|&&b| (b & 0xC0) != 0x80).count();
-        for target in offsets {
-            while pos < target {
-                let buf = r.fill_buf()?;
-                if buf.is_empty() {
-                    break;
-                }
-                let take = buf.len().min(target - pos);
-                let seg = &buf[..take];
-                match memchr_last_newline(seg) {
-                    Some(nl) => {
-                        line += seg.iter().filter(|&&b| b == b'\n').count();
-                        col = 1 + chars(&seg[nl + 1..]);
-                    }
-                    None => col += chars(seg),
-                }
-                r.consume(take);
-                pos += take;
-            }
-            at.push((target, (line, col)));
-        }
-        Ok(Located { at })
+/// The text the diagnostics point into, read only when one of them has a position.
+fn shown_text<'a>(input: &'a Input, diags: &[Diagnostic]) -> io::Result<Cow<'a, [u8]>> {
+    if diags.iter().any(|d| d.span.is_some()) {
+        input.shown_text()
+    } else {
+        Ok(Cow::Borrowed(&[]))
     }
-
-    fn line_col(&self, d: &Diagnostic) -> (Option<usize>, Option<usize>) {
-        let Some(span) = d.span else {
-            return (None, None);
-        };
-        match self.at.binary_search_by_key(&span.start, |(o, _)| *o) {
-            Ok(i) => {
-                let (l, c) = self.at[i].1;
-                (Some(l), Some(c))
-            }
-            Err(_) => (None, None),
-        }
-    }
-}
-
-fn memchr_last_newline(s: &[u8]) -> Option<usize> {
-    s.iter().rposition(|&b| b == b'\n')
 }
 
 #[derive(Serialize)]

@@ -4,31 +4,14 @@
 
 use std::borrow::Cow;
 
-/// Whether `c` must not reach a terminal as it is: C0 controls (tab, CR and LF
-/// included), DEL, C1 controls, and the bidirectional overrides and isolates that
-/// reorder what follows them.
-fn is_unsafe(c: char) -> bool {
-    matches!(c, '\0'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-}
-
-/// `s` with every unsafe character written as a Rust-style escape (`\u{1b}`), so it
-/// stays on one line and shows what it held. Borrowed when nothing needed escaping.
+/// `s` with every character unsafe for a terminal written as a Rust-style escape
+/// (`\u{1b}`): the library's [`geonorm::render::printable`], so that what the
+/// library's renderers print and what the CLI prints itself are escaped alike.
 ///
 /// Apply it to one field or one line at a time: a newline the caller prints itself
 /// is structure and must not pass through here.
 pub fn printable(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(is_unsafe) {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if is_unsafe(c) {
-            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
+    geonorm::render::printable(s)
 }
 
 #[cfg(test)]

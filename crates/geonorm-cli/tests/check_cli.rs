@@ -329,3 +329,93 @@ fn grouped(n: u64) -> String {
 fn text_of(out: &Output) -> String {
     format!("{}{}", text(&out.stdout), text(&out.stderr))
 }
+
+/// A KMZ whose `doc.kml` has a bad coordinate on line 5, column 20 (after lines with
+/// multibyte characters); deflated, so the zip's own bytes are not the KML's.
+fn kmz_with_a_bad_coordinate(dir: &Path) -> std::path::PathBuf {
+    use std::io::Write;
+    let kml = [
+        r#"<?xml version="1.0" encoding="UTF-8"?>"#,
+        r#"<kml xmlns="http://www.opengis.net/kml/2.2"><Document>"#,
+        "  <Placemark><name>Zürich Höngg</name>",
+        "    <Point>",
+        "      <coordinates>no,no</coordinates>",
+        "    </Point>",
+        "  </Placemark>",
+        "</Document></kml>",
+    ]
+    .join("\n");
+    let path = dir.join("trip.kmz");
+    let file = std::fs::File::create(&path).expect("create");
+    let mut zip = zip::ZipWriter::new(file);
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("doc.kml", opts).expect("entry");
+    zip.write_all(kml.as_bytes()).expect("write");
+    zip.finish().expect("finish");
+    path
+}
+
+#[test]
+fn kmz_findings_point_into_the_kml_entry() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kmz = kmz_with_a_bad_coordinate(dir.path());
+    let kmz = kmz.to_str().expect("utf8");
+
+    let human = geonorm(&["check", kmz]);
+    assert_eq!(human.status.code(), Some(1));
+    let out = text(&human.stdout);
+    let head = format!("{kmz}!doc.kml:5:20: error[kml/bad-coordinates]");
+    assert!(out.contains(&head), "{out}");
+    // The code frame is the KML's line, the caret under `no`.
+    assert!(
+        out.contains("5 |       <coordinates>no,no</coordinates>\n  |                    ^\n"),
+        "{out}"
+    );
+    assert!(!out.contains("PK"), "{out}");
+
+    let json = geonorm(&["check", "--format", "json", kmz]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    let file = &v["files"][0];
+    assert_eq!(file["format"], "kmz");
+    let d = file["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .find(|d| d["code"] == "kml/bad-coordinates")
+        .expect("the bad coordinate");
+    assert_eq!(d["entry"], "doc.kml");
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(5), Some(20))
+    );
+
+    let sarif = geonorm(&["check", "--format", "sarif", kmz]);
+    let v: serde_json::Value = serde_json::from_slice(&sarif.stdout).expect("sarif");
+    let run = &v["runs"][0];
+    let uri = run["artifacts"][0]["location"]["uri"]
+        .as_str()
+        .expect("uri");
+    assert!(uri.ends_with("/trip.kmz"), "{uri}");
+    assert_eq!(run["artifacts"][1]["location"]["uri"], "doc.kml");
+    assert_eq!(run["artifacts"][1]["parentIndex"], 0);
+    let r = run["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|r| r["ruleId"] == "kml/bad-coordinates")
+        .expect("the bad coordinate");
+    let loc = &r["locations"][0];
+    assert_eq!(
+        loc["physicalLocation"]["artifactLocation"],
+        serde_json::json!({"uri": "doc.kml", "index": 1})
+    );
+    assert_eq!(
+        loc["physicalLocation"]["region"],
+        serde_json::json!({"startLine": 5, "startColumn": 20})
+    );
+    assert_eq!(
+        loc["logicalLocations"][0]["fullyQualifiedName"],
+        format!("{uri}!doc.kml")
+    );
+}

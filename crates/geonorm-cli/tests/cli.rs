@@ -70,7 +70,8 @@ fn convert_reports_diagnostics_with_file_line_col_and_still_writes() {
     assert_eq!(out.status.code(), Some(0));
     let err = text(&out.stderr);
     assert!(
-        err.starts_with("<stdin>:3:12: warning: ") && err.contains("[geojson/extra-ordinates]"),
+        // At the position, as `check` says it.
+        err.starts_with("<stdin>:3:42: warning: ") && err.contains("[geojson/extra-ordinates]"),
         "{err}"
     );
     assert!(text(&out.stdout).contains("\"coordinates\":[1,2,3]"));
@@ -84,10 +85,20 @@ fn diagnostics_as_json_lines() {
     let first = text(&out.stderr);
     let v: serde_json::Value =
         serde_json::from_str(first.lines().next().expect("a line")).expect("json line");
-    assert_eq!(v["code"], "geojson/invalid-geometry");
+    // The code, sentence and position `check` gives, and what became of the feature.
+    assert_eq!(v["code"], "geojson/bad-position");
     assert_eq!(v["severity"], "error");
-    assert_eq!(v["line"], 11);
-    assert!(v["span"]["offset"].is_u64());
+    assert_eq!(v["line"], 9);
+    assert_eq!(v["column"], 24);
+    assert!(v["message"]
+        .as_str()
+        .is_some_and(|m| m.ends_with("; the feature is kept without geometry")));
+    // The library's JSON form (`geonorm::render::json`), with the file it is in.
+    assert!(v["start"].as_u64() < v["end"].as_u64());
+    assert_eq!(v["entry"], serde_json::Value::Null);
+    assert!(v["file"]
+        .as_str()
+        .is_some_and(|f| f.ends_with("stringcoord.geojson")));
 }
 
 #[test]

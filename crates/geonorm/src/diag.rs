@@ -7,6 +7,7 @@ use std::fmt;
 
 /// A byte range in the source, `start..end`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "render", derive(serde::Serialize))]
 pub struct Span {
     /// First byte.
     pub start: usize,
@@ -27,6 +28,8 @@ impl Span {
 /// the map would show something wrong after geonorm's conversion; a repair, or a skip
 /// that loses nothing the map could show, is a warning or an info.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "render", derive(serde::Serialize))]
+#[cfg_attr(feature = "render", serde(rename_all = "lowercase"))]
 pub enum Severity {
     /// Worth knowing; nothing is lost.
     Info,
@@ -292,8 +295,18 @@ impl fmt::Display for Code {
     }
 }
 
+/// A code serializes as the string it is written as in output, e.g.
+/// `"geometry/lat-out-of-range"`: the variant names are not a stable interface.
+#[cfg(feature = "render")]
+impl serde::Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// One finding.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "render", derive(serde::Serialize))]
 pub struct Diagnostic {
     /// Stable code.
     pub code: Code,
@@ -394,9 +407,32 @@ impl LineIndex {
         let start = self.starts.get(line - 1).copied().unwrap_or(0);
         let prefix = text.get(start..offset).unwrap_or_default();
         // Count characters, not bytes: what an editor shows as the column.
-        let col = prefix.iter().filter(|&&b| (b & 0xC0) != 0x80).count() + 1;
-        (line, col)
+        (line, chars(prefix) + 1)
     }
+
+    /// The number of lines: one more than the number of `\n`, so empty text has one.
+    pub fn lines(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// The bytes of 1-based `line` of `text` (the text the index was built from),
+    /// without its `\n` or `\r\n`; `None` past the last line.
+    pub fn line_text<'t>(&self, text: &'t [u8], line: usize) -> Option<&'t [u8]> {
+        let start = *self.starts.get(line.checked_sub(1)?)?;
+        let end = match self.starts.get(line) {
+            // The next line starts after this one's `\n`.
+            Some(&next) => next - 1,
+            None => text.len(),
+        };
+        let bytes = text.get(start..end.max(start))?;
+        Some(bytes.strip_suffix(b"\r").unwrap_or(bytes))
+    }
+}
+
+/// Characters in `bytes`, counted as UTF-8 lead bytes (continuation bytes are not
+/// counted), so invalid UTF-8 counts a character per stray byte and never panics.
+pub(crate) fn chars(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count()
 }
 
 /// Byte offset of 1-based `line` and `column` (as serde_json counts them: bytes) in `text`.
@@ -422,6 +458,35 @@ mod tests {
         assert_eq!(idx.line_col(text, 0), (1, 1));
         assert_eq!(idx.line_col(text, 2), (2, 1));
         assert_eq!(idx.line_col(text, 5), (2, 2));
+    }
+
+    #[test]
+    fn line_col_with_crlf_multibyte_past_end_and_empty_text() {
+        let text = "ab\r\n\u{e9}\u{FF0F}x\r\n".as_bytes();
+        let idx = LineIndex::new(text);
+        // The CR is the last character of its line; the LF starts nothing new.
+        assert_eq!(idx.line_col(text, 2), (1, 3));
+        assert_eq!(idx.line_col(text, 4), (2, 1));
+        // é is 2 bytes and ／ 3, each one column.
+        assert_eq!(idx.line_col(text, 6), (2, 2));
+        assert_eq!(idx.line_col(text, 9), (2, 3));
+        // Past the end: the end, on the empty last line.
+        assert_eq!(idx.line_col(text, 999), (3, 1));
+        assert_eq!(idx.lines(), 3);
+        assert_eq!(idx.line_text(text, 1), Some(&b"ab"[..]));
+        assert_eq!(idx.line_text(text, 2), Some("\u{e9}\u{FF0F}x".as_bytes()));
+        assert_eq!(idx.line_text(text, 3), Some(&b""[..]));
+        assert_eq!(idx.line_text(text, 4), None);
+        assert_eq!(idx.line_text(text, 0), None);
+        let empty = LineIndex::new(b"");
+        assert_eq!(empty.line_col(b"", 0), (1, 1));
+        assert_eq!(empty.line_col(b"", 7), (1, 1));
+        assert_eq!(empty.line_text(b"", 1), Some(&b""[..]));
+        // Invalid UTF-8 counts a column per stray byte and does not panic.
+        assert_eq!(
+            LineIndex::new(b"\xff\xfez").line_col(b"\xff\xfez", 2),
+            (1, 3)
+        );
     }
 
     #[test]

@@ -48,6 +48,8 @@ mod interop;
 pub mod kml;
 #[cfg(feature = "kmz")]
 pub mod kmz;
+#[cfg(feature = "render")]
+pub mod render;
 pub mod validate;
 
 pub use diag::{Code, Diagnostic, LineIndex, Severity, Span};

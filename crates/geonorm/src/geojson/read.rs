@@ -878,6 +878,15 @@ fn read_feature(
         let said = diags.split_off(mark);
         let skipped =
             result.is_none() && said.iter().any(|d| d.code == Code::GeojsonInvalidFeature);
+        let geometry_dropped = result.as_ref().is_some_and(|f| f.geometry.is_none())
+            && said.iter().any(|d| {
+                matches!(
+                    d.code,
+                    Code::GeojsonInvalidGeometry
+                        | Code::GeojsonPositionTooShort
+                        | Code::GeojsonEmptyPoint
+                )
+            });
         diags.extend(
             said.into_iter()
                 .filter(|d| !READER_STRUCTURE.contains(&d.code)),
@@ -892,6 +901,12 @@ fn read_feature(
                 message: format!("{}; the item is skipped", why.message),
                 ..why
             });
+        } else if geometry_dropped && !found[first].message.contains("kept without geometry") {
+            // Nothing lost without a word: the rules say what is wrong, this says what
+            // became of it.
+            found[first]
+                .message
+                .push_str("; the feature is kept without geometry");
         }
     }
     diags.extend(

@@ -1,0 +1,548 @@
+//! Diagnostics rendered for people (a code frame, or one line each) and for programs
+//! (JSON, SARIF 2.1.0), so that the command line and every embedder print the same
+//! thing. Needs the `render` feature.
+//!
+//! Positions come from the diagnostics' byte spans and the [`Source`] they point into;
+//! line and column are worked out here, by [`LineIndex`], and nowhere else.
+//!
+//! ```
+//! use geonorm::render::{human, HumanOptions, Source};
+//! use geonorm::validate::{check, CheckOptions};
+//!
+//! let bytes = br#"{"type":"Point","coordinates":[200,10]}"#;
+//! let report = check(bytes, None, &CheckOptions::default());
+//! let mut out = Vec::new();
+//! human(&mut out, &Source::new("p.geojson", bytes), &report.diagnostics, &HumanOptions::default())?;
+//! let text = String::from_utf8(out).unwrap();
+//! assert!(text.contains("p.geojson:1:31: error[geometry/lon-out-of-range]"), "{text}");
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use crate::diag::chars;
+use crate::{Code, Diagnostic, LineIndex, Severity};
+
+/// The text diagnostics point into, and what to call it.
+#[derive(Debug, Clone, Copy)]
+pub struct Source<'a> {
+    /// The file as the user named it, e.g. `trip.kmz`, or `<stdin>`.
+    pub name: &'a str,
+    /// The archive entry the spans point into, for a KMZ (e.g. `doc.kml`); `None` when
+    /// they point into the file itself.
+    pub entry: Option<&'a str>,
+    /// The bytes the spans point into: the file, or for a KMZ the entry's KML text.
+    pub text: &'a [u8],
+}
+
+impl<'a> Source<'a> {
+    /// Spans that point into the file `name` itself, whose bytes are `text`.
+    pub fn new(name: &'a str, text: &'a [u8]) -> Self {
+        Source {
+            name,
+            entry: None,
+            text,
+        }
+    }
+
+    /// The same name, with spans pointing into archive entry `entry`, whose bytes are
+    /// `text` (for a KMZ: its main KML).
+    #[must_use]
+    pub fn in_entry(self, entry: &'a str, text: &'a [u8]) -> Self {
+        Source {
+            name: self.name,
+            entry: Some(entry),
+            text,
+        }
+    }
+
+    /// Where a finding is, as every renderer writes it: `name:line:col`, or
+    /// `name!entry:line:col` inside an archive; just `name` without a position (a
+    /// finding about the whole file). Not escaped for a terminal.
+    pub fn place(&self, position: Option<(usize, usize)>) -> String {
+        match (position, self.entry) {
+            (Some((l, c)), Some(entry)) => format!("{}!{entry}:{l}:{c}", self.name),
+            (Some((l, c)), None) => format!("{}:{l}:{c}", self.name),
+            (None, _) => self.name.to_string(),
+        }
+    }
+}
+
+/// Options for [`human`] and [`one_line`].
+#[derive(Debug, Clone, Default)]
+pub struct HumanOptions {
+    /// Show at most this many findings of one code; the rest are counted in a line
+    /// `name: … and N more code`. `None` shows all.
+    pub max_per_code: Option<usize>,
+}
+
+/// Writes diagnostics the way rustc does: `place: severity[code]: message`, the source
+/// line with a caret under the column, then `    help: …`.
+///
+/// Everything taken from the file or the user (names, messages, the source line) is
+/// passed through [`printable`], so the output cannot drive the terminal.
+pub fn human<W: Write + ?Sized>(
+    out: &mut W,
+    src: &Source<'_>,
+    diags: &[Diagnostic],
+    opts: &HumanOptions,
+) -> io::Result<()> {
+    render_human(out, src, diags, opts, true)
+}
+
+/// Writes each diagnostic on one line, `place: severity: message [code]`, the form
+/// editors and `grep` read, then `    help: …` when there is help. Escaped as [`human`].
+pub fn one_line<W: Write + ?Sized>(
+    out: &mut W,
+    src: &Source<'_>,
+    diags: &[Diagnostic],
+    opts: &HumanOptions,
+) -> io::Result<()> {
+    render_human(out, src, diags, opts, false)
+}
+
+fn render_human<W: Write + ?Sized>(
+    out: &mut W,
+    src: &Source<'_>,
+    diags: &[Diagnostic],
+    opts: &HumanOptions,
+    frame: bool,
+) -> io::Result<()> {
+    let pos = positions(src.text, diags);
+    let index = (frame && pos.iter().any(Option::is_some)).then(|| LineIndex::new(src.text));
+    let mut shown: BTreeMap<Code, usize> = BTreeMap::new();
+    for (d, p) in diags.iter().zip(&pos) {
+        let n = shown.entry(d.code).or_default();
+        *n += 1;
+        if opts.max_per_code.is_some_and(|max| *n > max) {
+            continue;
+        }
+        let place = src.place(*p);
+        // One escape per line: the message and place come from the user.
+        let head = if frame {
+            format!("{place}: {}[{}]: {}", d.severity, d.code, d.message)
+        } else {
+            format!("{place}: {}: {} [{}]", d.severity, d.message, d.code)
+        };
+        writeln!(out, "{}", printable(&head))?;
+        if let (Some((l, c)), Some(index)) = (p, &index) {
+            if let Some((text, caret)) = code_frame(index, src.text, *l, *c) {
+                let gutter = l.to_string().len();
+                writeln!(out, "{:gutter$} |", "")?;
+                writeln!(out, "{l} | {text}")?;
+                writeln!(out, "{:gutter$} | {:caret$}^", "", "")?;
+            }
+        }
+        if let Some(h) = &d.help {
+            writeln!(out, "    help: {}", printable(h))?;
+        }
+    }
+    if let Some(max) = opts.max_per_code {
+        for (code, n) in shown.iter().filter(|(_, n)| **n > max) {
+            let line = format!("{}: … and {} more {code}", src.place(None), n - max);
+            writeln!(out, "{}", printable(&line))?;
+        }
+    }
+    Ok(())
+}
+
+/// The diagnostics as a JSON array, one object each with `code`, `severity`,
+/// `message`, `help`, `line` and `column` (1-based, the column in characters),
+/// `start` and `end` (byte offsets into the source's text) and `entry` (the archive
+/// entry they count in, or null). Position fields are null for a finding without one.
+pub fn json(src: &Source<'_>, diags: &[Diagnostic]) -> Value {
+    let pos = positions(src.text, diags);
+    Value::Array(
+        diags
+            .iter()
+            .zip(pos)
+            .map(|(d, p)| {
+                json!({
+                    "code": d.code,
+                    "severity": d.severity,
+                    "message": d.message,
+                    "help": d.help,
+                    "line": p.map(|p| p.0),
+                    "column": p.map(|p| p.1),
+                    "start": d.span.map(|s| s.start),
+                    "end": d.span.map(|s| s.end),
+                    "entry": d.span.and(src.entry),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// A SARIF 2.1.0 log of one run over `files`: the rules met, one result per finding.
+///
+/// A finding inside a KMZ entry cannot give the archive as its artifact: its line and
+/// column count in the KML, not in the zip's bytes. SARIF's answer for a file inside
+/// another (§3.24.3, `artifact.parentIndex`) is a nested artifact, so the run lists
+/// the archive (`trip.kmz`) and its entry (`doc.kml`, with `parentIndex` naming the
+/// archive), and the result's `artifactLocation` gives the entry's `uri` and its
+/// `index` in `run.artifacts` (required to tell a nested artifact from a top-level
+/// file of the same name). A `logicalLocation` named `trip.kmz!doc.kml` says the same
+/// for viewers that do not follow `parentIndex`. Runs without archives list no
+/// artifacts.
+pub fn sarif(files: &[(Source<'_>, &[Diagnostic])]) -> Value {
+    let mut codes: Vec<Code> = files
+        .iter()
+        .flat_map(|(_, diags)| diags.iter().map(|d| d.code))
+        .collect();
+    codes.sort();
+    codes.dedup();
+    let rules: Vec<Value> = codes
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.as_str(),
+                "shortDescription": {"text": c.explain().split(". ").next().unwrap_or_default()},
+                "fullDescription": {"text": c.explain()},
+                "defaultConfiguration": {"level": level(c.severity())},
+            })
+        })
+        .collect();
+    let mut artifacts = Vec::new();
+    let mut findings = Vec::new();
+    for (src, diags) in files {
+        let uri = uri_of(src.name);
+        let entry = src.entry.map(|entry| {
+            artifacts.push(json!({"location": {"uri": uri}}));
+            artifacts.push(json!({
+                "location": {"uri": entry},
+                "parentIndex": artifacts.len() - 1,
+            }));
+            (entry, artifacts.len() - 1)
+        });
+        for (d, p) in diags.iter().zip(positions(src.text, diags)) {
+            let mut location = match (entry, p) {
+                (Some((entry, index)), Some(_)) => json!({
+                    "physicalLocation": {"artifactLocation": {"uri": entry, "index": index}},
+                    "logicalLocations": [{"fullyQualifiedName": format!("{uri}!{entry}")}],
+                }),
+                _ => json!({"physicalLocation": {"artifactLocation": {"uri": uri}}}),
+            };
+            if let Some((line, col)) = p {
+                location["physicalLocation"]["region"] =
+                    json!({"startLine": line, "startColumn": col});
+            }
+            let mut text = d.message.clone();
+            if let Some(h) = &d.help {
+                text.push_str(&format!(" (help: {h})"));
+            }
+            findings.push(json!({
+                "ruleId": d.code.as_str(),
+                "ruleIndex": codes.iter().position(|c| *c == d.code),
+                "level": level(d.severity),
+                "message": {"text": text},
+                "locations": [location],
+            }));
+        }
+    }
+    let mut run = json!({
+        "tool": {"driver": {
+            "name": "geonorm",
+            "version": env!("CARGO_PKG_VERSION"),
+            "informationUri": "https://github.com/geonorm/geonorm",
+            "rules": rules,
+        }},
+    });
+    if !artifacts.is_empty() {
+        run["artifacts"] = Value::Array(artifacts);
+    }
+    run["results"] = Value::Array(findings);
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [run],
+    })
+}
+
+/// SARIF's level for a severity: it has `note` where geonorm has `info`.
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
+
+/// A relative URI with forward slashes, as SARIF viewers resolve against the checkout.
+fn uri_of(name: &str) -> String {
+    Path::new(name)
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+        .replace("//", "/")
+}
+
+/// Whether `c` must not reach a terminal as it is: C0 controls (tab, CR and LF
+/// included), DEL, C1 controls, and the bidirectional overrides and isolates that
+/// reorder what follows them.
+fn is_unsafe(c: char) -> bool {
+    matches!(c, '\0'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `s` with every character unsafe for a terminal (controls, tab, CR and LF included,
+/// and bidirectional overrides) written as a Rust-style escape (`\u{1b}`), so it stays
+/// on one line and shows what it held. Borrowed when nothing needed escaping.
+///
+/// Apply it to one field or one line at a time: a newline the caller prints itself
+/// is structure and must not pass through here.
+pub fn printable(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_unsafe) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if is_unsafe(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Line and column of each diagnostic's start. Diagnostics mostly come in source
+/// order, so each is counted on from the one before when it is on the same line,
+/// instead of from the start of its line (which would cost the square of a long
+/// line's length: a minified GeoJSON is one line).
+fn positions(text: &[u8], diags: &[Diagnostic]) -> Vec<Option<(usize, usize)>> {
+    if diags.iter().all(|d| d.span.is_none()) {
+        return vec![None; diags.len()];
+    }
+    let index = LineIndex::new(text);
+    let mut last: Option<(usize, usize, usize)> = None;
+    diags
+        .iter()
+        .map(|d| {
+            let offset = d.span?.start.min(text.len());
+            let between = last.and_then(|(o, _, _)| text.get(o..offset));
+            let here = match (last, between) {
+                (Some((_, l, c)), Some(seg)) if !seg.contains(&b'\n') => (l, c + chars(seg)),
+                _ => index.line_col(text, offset),
+            };
+            last = Some((offset, here.0, here.1));
+            Some(here)
+        })
+        .collect()
+}
+
+/// The text of `line`, at most about 100 characters around `col`, escaped for the
+/// terminal, and the caret's column in it (counted in the escaped text, so it still
+/// points at the character it points at).
+fn code_frame(index: &LineIndex, text: &[u8], line: usize, col: usize) -> Option<(String, usize)> {
+    let bytes = index.line_text(text, line)?;
+    let chars: Vec<char> = String::from_utf8_lossy(bytes).chars().collect();
+    let col0 = col.saturating_sub(1).min(chars.len());
+    let (from, to) = if chars.len() <= 100 {
+        (0, chars.len())
+    } else {
+        let from = col0.saturating_sub(50);
+        (from, (from + 100).min(chars.len()))
+    };
+    // A tab becomes one space (its width is the terminal's guess); other controls
+    // are escaped.
+    let part = |a: usize, b: usize| {
+        let s: String = chars
+            .get(a..b)
+            .unwrap_or_default()
+            .iter()
+            .map(|&c| if c == '\t' { ' ' } else { c })
+            .collect();
+        printable(&s).into_owned()
+    };
+    let before = part(from, col0);
+    let mut caret = before.chars().count();
+    let mut shown = before + &part(col0, to);
+    if from > 0 {
+        shown.insert(0, '…');
+        caret += 1;
+    }
+    if to < chars.len() {
+        shown.push('…');
+    }
+    Some((shown, caret))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Span;
+
+    fn render(src: &Source<'_>, diags: &[Diagnostic], frame: bool) -> String {
+        let mut out = Vec::new();
+        let opts = HumanOptions::default();
+        let r = if frame {
+            human(&mut out, src, diags, &opts)
+        } else {
+            one_line(&mut out, src, diags, &opts)
+        };
+        r.expect("write to a Vec");
+        String::from_utf8(out).expect("utf8")
+    }
+
+    #[test]
+    fn caret_sits_under_a_multibyte_character() {
+        let text = "{\"title\": \"Hikes／2024\", \"x\": é}".as_bytes();
+        let at = text
+            .windows(2)
+            .position(|w| w == "é".as_bytes())
+            .expect("é");
+        let d = Diagnostic::new(Code::JsonSyntax, "bad").at(Span::new(at, at + 2));
+        let out = render(&Source::new("a.json", text), &[d], true);
+        let lines: Vec<&str> = out.lines().collect();
+        // Column in characters: `／` counts once although it is three bytes.
+        assert_eq!(lines[0], "a.json:1:30: error[json/syntax]: bad");
+        let source = lines[2].strip_prefix("1 | ").expect("source line");
+        let caret = lines[3].strip_prefix("  | ").expect("caret line");
+        let under: Vec<char> = source.chars().collect();
+        assert_eq!(under[caret.chars().count() - 1], 'é', "{out}");
+    }
+
+    #[test]
+    fn control_characters_are_escaped_everywhere() {
+        let text = b"<a>\x1b[2J\tx</a>";
+        let d = Diagnostic::new(Code::XmlForbiddenChar, "got \u{1b}[31m red")
+            .at(Span::new(3, 4))
+            .with_help("line\nbreak");
+        let out = render(&Source::new("n\u{7}.kml", text), &[d], true);
+        assert!(!out.contains('\u{1b}') && !out.contains('\u{7}'), "{out:?}");
+        assert!(out.contains("n\\u{7}.kml:1:4: warning[xml/forbidden-char]: got \\u{1b}[31m red"));
+        assert!(out.contains("1 | <a>\\u{1b}[2J x</a>"), "{out}");
+        // The caret counts the escape's width: it points at the escaped character.
+        assert!(out.contains("  |    ^\n"), "{out}");
+        assert!(out.ends_with("    help: line\\u{a}break\n"), "{out}");
+        // Five lines: head, gutter, source, caret, help; the help's newline escaped.
+        assert_eq!(out.lines().count(), 5);
+    }
+
+    #[test]
+    fn one_line_form_with_help_and_places() {
+        let text = b"ab\r\ncd";
+        let diags = [
+            Diagnostic::new(Code::KmlBadColor, "bad colour")
+                .at(Span::new(5, 6))
+                .with_help("use aabbggrr"),
+            Diagnostic::new(Code::MaphubTooLarge, "too large"),
+        ];
+        let src = Source::new("t.kmz", b"").in_entry("doc.kml", text);
+        let out = render(&src, &diags, false);
+        assert_eq!(
+            out,
+            "t.kmz!doc.kml:2:2: warning: bad colour [kml/bad-color]\n    help: use aabbggrr\n\
+             t.kmz: error: too large [maphub/too-large]\n"
+        );
+    }
+
+    #[test]
+    fn findings_past_the_cap_are_counted() {
+        let diags: Vec<Diagnostic> = (0..5)
+            .map(|i| Diagnostic::new(Code::KmlBadColor, format!("c{i}")))
+            .collect();
+        let mut out = Vec::new();
+        let opts = HumanOptions {
+            max_per_code: Some(2),
+        };
+        human(&mut out, &Source::new("x.kml", b""), &diags, &opts).expect("write");
+        let out = String::from_utf8(out).expect("utf8");
+        assert_eq!(out.lines().count(), 3, "{out}");
+        assert!(
+            out.ends_with("x.kml: … and 3 more kml/bad-color\n"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn json_fields() {
+        let text = "a\n／b".as_bytes();
+        let diags = [
+            Diagnostic::new(Code::KmlBadColor, "m")
+                .at(Span::new(5, 6))
+                .with_help("h"),
+            Diagnostic::new(Code::MaphubTooLarge, "big"),
+        ];
+        let v = json(
+            &Source::new("t.kmz", b"PK").in_entry("doc.kml", text),
+            &diags,
+        );
+        assert_eq!(
+            v[0],
+            json!({"code": "kml/bad-color", "severity": "warning", "message": "m",
+                   "help": "h", "line": 2, "column": 2, "start": 5, "end": 6,
+                   "entry": "doc.kml"})
+        );
+        assert_eq!(v[1]["entry"], Value::Null);
+        assert_eq!(v[1]["line"], Value::Null);
+        assert_eq!(v[1]["severity"], "error");
+    }
+
+    #[test]
+    fn serde_forms_of_the_diagnostic_types() {
+        let d = Diagnostic::new(Code::GeometryLatOutOfRange, "m").at(Span::new(1, 2));
+        assert_eq!(
+            serde_json::to_value(&d).expect("serialize"),
+            json!({"code": "geometry/lat-out-of-range", "severity": "error",
+                   "message": "m", "span": {"start": 1, "end": 2}, "help": null})
+        );
+        assert_eq!(serde_json::to_value(Severity::Info).expect("ser"), "info");
+    }
+
+    #[test]
+    fn sarif_nests_a_kmz_entry_in_its_archive() {
+        let kml = b"<kml>\n  <x/>\n</kml>";
+        let diags = [Diagnostic::new(Code::KmlBadColor, "m").at(Span::new(8, 9))];
+        let plain = [Diagnostic::new(Code::KmlBadColor, "n").at(Span::new(0, 1))];
+        let files = [
+            (
+                Source::new("dir/t.kmz", b"PK").in_entry("doc.kml", kml),
+                &diags[..],
+            ),
+            (Source::new("a.kml", b"<kml/>"), &plain[..]),
+        ];
+        let v = sarif(&files);
+        let run = &v["runs"][0];
+        assert_eq!(run["artifacts"][0]["location"]["uri"], "dir/t.kmz");
+        assert_eq!(run["artifacts"][1]["location"]["uri"], "doc.kml");
+        assert_eq!(run["artifacts"][1]["parentIndex"], 0);
+        let loc = &run["results"][0]["locations"][0];
+        assert_eq!(
+            loc["physicalLocation"]["artifactLocation"],
+            json!({"uri": "doc.kml", "index": 1})
+        );
+        assert_eq!(
+            loc["physicalLocation"]["region"],
+            json!({"startLine": 2, "startColumn": 3})
+        );
+        assert_eq!(
+            loc["logicalLocations"][0]["fullyQualifiedName"],
+            "dir/t.kmz!doc.kml"
+        );
+        let other = &run["results"][1]["locations"][0]["physicalLocation"];
+        assert_eq!(other["artifactLocation"], json!({"uri": "a.kml"}));
+    }
+
+    #[test]
+    fn spans_past_the_end_or_into_empty_text_do_not_panic() {
+        let diags = [
+            Diagnostic::new(Code::JsonSyntax, "a").at(Span::new(50, 60)),
+            Diagnostic::new(Code::JsonSyntax, "b").at(Span::new(2, 1)),
+        ];
+        for text in [&b""[..], b"x\n", b"\xff\xfe\n\xc3"] {
+            let src = Source::new("f", text);
+            let out = render(&src, &diags, true);
+            assert!(out.starts_with("f:"), "{out}");
+            let _ = render(&src, &diags, false);
+            let _ = json(&src, &diags);
+        }
+        let out = render(&Source::new("f", b""), &diags[..1], true);
+        assert!(out.starts_with("f:1:1: error"), "{out}");
+    }
+}
