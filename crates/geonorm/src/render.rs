@@ -431,14 +431,14 @@ mod tests {
             Diagnostic::new(Code::KmlBadColor, "bad colour")
                 .at(Span::new(5, 6))
                 .with_help("use aabbggrr"),
-            Diagnostic::new(Code::MaphubTooLarge, "too large"),
+            Diagnostic::new(Code::KmzUnreadable, "unreadable"),
         ];
         let src = Source::new("t.kmz", b"").in_entry("doc.kml", text);
         let out = render(&src, &diags, false);
         assert_eq!(
             out,
             "t.kmz!doc.kml:2:2: warning: bad colour [kml/bad-color]\n    help: use aabbggrr\n\
-             t.kmz: error: too large [maphub/too-large]\n"
+             t.kmz: error: unreadable [kmz/unreadable]\n"
         );
     }
 
@@ -467,7 +467,7 @@ mod tests {
             Diagnostic::new(Code::KmlBadColor, "m")
                 .at(Span::new(5, 6))
                 .with_help("h"),
-            Diagnostic::new(Code::MaphubTooLarge, "big"),
+            Diagnostic::new(Code::KmzUnreadable, "big"),
         ];
         let v = json(
             &Source::new("t.kmz", b"PK").in_entry("doc.kml", text),
