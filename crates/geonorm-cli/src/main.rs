@@ -385,24 +385,24 @@ fn read_input(
         ),
     };
     let mut input = input;
+    let opts = geonorm::ReadOptions {
+        gpx: geonorm::gpx::ReadOptions {
+            groups_by_kind: args.gpx_groups == GpxGroups::Kind,
+        },
+        ..geonorm::ReadOptions::format(format)
+    };
     let read = if format == Format::Kmz {
         let mut bytes = Vec::new();
         input.reader()?.read_to_end(&mut bytes)?;
-        let limits = geonorm::kmz::Limits::default();
-        let read = geonorm::kmz::read(io::Cursor::new(&bytes), &limits);
         // Diagnostics count offsets in the KML inside: show them against it.
-        if let Ok((name, kml)) = geonorm::kmz::main_kml(io::Cursor::new(&bytes), &limits) {
+        if let Ok((name, kml)) = geonorm::kmz::main_kml(io::Cursor::new(&bytes), &opts.kmz) {
             input.show_as(&name, kml);
         }
-        read.map(|(doc, diags, contents)| (doc, diags, Some(contents)))
-    } else if format == Format::Gpx {
-        let opts = geonorm::gpx::ReadOptions {
-            groups_by_kind: args.gpx_groups == GpxGroups::Kind,
-        };
-        geonorm::gpx::read(input.reader()?, &opts).map(|(doc, diags)| (doc, diags, None))
+        geonorm::read(&bytes[..], &opts)
     } else {
-        geonorm::read(format, input.reader()?).map(|(doc, diags)| (doc, diags, None))
-    };
+        geonorm::read(input.reader()?, &opts)
+    }
+    .map(|p| (p.document, p.diagnostics, p.kmz));
     match read {
         Ok((doc, diags, contents)) => Ok(Ok((input, doc, diags, contents))),
         Err(e @ (Error::Syntax { .. } | Error::NotFormat { .. })) => {
@@ -604,6 +604,7 @@ fn check_cmd(args: CheckArgs) -> anyhow::Result<ExitCode> {
             ProfileArg::Rfc7946 => geonorm::validate::Profile::Rfc7946,
         },
         format: None,
+        name: None,
     };
     let files = check::collect(&args.paths)?;
     if files.is_empty() {

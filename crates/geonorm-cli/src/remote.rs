@@ -185,6 +185,7 @@ fn payload(args: &SendArgs) -> anyhow::Result<Result<Prepared, ExitCode>> {
         &CheckOptions {
             profile,
             format: Some(format),
+            name: None,
         },
     );
     if !args.raw {
@@ -235,10 +236,7 @@ fn payload(args: &SendArgs) -> anyhow::Result<Result<Prepared, ExitCode>> {
             );
         }
     }
-    let (doc, _) = match format {
-        Format::Gpx => geonorm::gpx::read(&bytes[..], &Default::default())?,
-        other => geonorm::read(other, &bytes[..])?,
-    };
+    let doc = geonorm::read(&bytes[..], &geonorm::ReadOptions::format(format))?.document;
     Ok(Ok(Prepared {
         bytes,
         format,

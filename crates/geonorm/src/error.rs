@@ -30,6 +30,9 @@ pub enum Error {
         /// Why not.
         message: String,
     },
+    /// Neither the content nor the name tells which format the input is.
+    #[error("not a KML, KMZ, GPX or GeoJSON file")]
+    Undetected,
     /// The format was recognised but this build cannot read it.
     #[error("reading {0} is not supported yet")]
     UnsupportedRead(Format),

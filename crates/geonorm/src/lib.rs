@@ -8,15 +8,16 @@
 //! read at all is an [`Error`].
 //!
 //! ```
-//! use geonorm::{read, write, Format};
+//! use geonorm::{read, write, Format, ReadOptions};
 //!
 //! let input = br##"{"type":"FeatureCollection","features":[
 //!   {"type":"Feature","geometry":{"type":"Point","coordinates":[13.4,52.5,34]},
 //!    "properties":{"title":"Berlin","group":1,"marker-color":"#3cc954","population":3850809}}],
 //!   "groups":[{"title":"Capitals","id":1}]}"##;
 //!
-//! let format = Format::detect(input, None).expect("recognised");
-//! let (doc, diagnostics) = read(format, &input[..])?;
+//! let parsed = read(&input[..], &ReadOptions::default())?;
+//! assert_eq!(parsed.format, Format::GeoJson);
+//! let (doc, diagnostics) = parsed.into_parts();
 //! assert!(diagnostics.is_empty());
 //! let berlin = &doc.features[0];
 //! assert_eq!(berlin.title.as_deref(), Some("Berlin"));
@@ -25,7 +26,7 @@
 //!
 //! let mut out = Vec::new();
 //! write(&doc, Format::GeoJson, &mut out, &Default::default())?;
-//! let (again, _) = read(Format::GeoJson, &out[..])?;
+//! let again = read(&out[..], &ReadOptions::format(Format::GeoJson))?.document;
 //! assert_eq!(again.features[0].properties["population"], 3850809);
 //! # Ok::<(), geonorm::Error>(())
 //! ```
@@ -84,25 +85,116 @@ pub struct WriteOptions {
     pub gpx: gpx::WriteOptions,
 }
 
-/// Reads a whole document of `format` from `input`.
-pub fn read<R: std::io::BufRead>(format: Format, input: R) -> Result<(Document, Vec<Diagnostic>)> {
-    match format {
-        Format::GeoJson => geojson::read(input),
-        Format::Kml => kml::read(input),
-        Format::Gpx => gpx::read(input, &gpx::ReadOptions::default()),
+/// Options for [`read`], one member per format as [`WriteOptions`] has them.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// The format; `None` detects it from the content (and [`ReadOptions::name`]).
+    pub format: Option<Format>,
+    /// The input's file name, used to detect the format when the content does not tell.
+    pub name: Option<std::path::PathBuf>,
+    /// Options of the GPX reader.
+    pub gpx: gpx::ReadOptions,
+    /// Limits of the KMZ reader (zip bombs).
+    #[cfg(feature = "kmz")]
+    pub kmz: kmz::Limits,
+}
+
+impl ReadOptions {
+    /// Options that read `format`, with every other option at its default.
+    pub fn format(format: Format) -> Self {
+        ReadOptions {
+            format: Some(format),
+            ..ReadOptions::default()
+        }
+    }
+}
+
+/// What [`read`] found.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Parsed {
+    /// The format read.
+    pub format: Format,
+    /// The document.
+    pub document: Document,
+    /// What the reader skipped, repaired or could not represent, sorted by position
+    /// (findings without a position last).
+    pub diagnostics: Vec<Diagnostic>,
+    /// For a KMZ: which entry was read (the positions point into it), and the others.
+    #[cfg(feature = "kmz")]
+    pub kmz: Option<kmz::Contents>,
+}
+
+impl Parsed {
+    /// The document and its diagnostics.
+    pub fn into_parts(self) -> (Document, Vec<Diagnostic>) {
+        (self.document, self.diagnostics)
+    }
+}
+
+/// Reads a whole document from `input`, detecting its format unless `opts` names one.
+///
+/// ```
+/// use geonorm::{read, ReadOptions};
+/// let gpx = br#"<gpx version="1.1" creator="x" xmlns="http://www.topografix.com/GPX/1/1">
+///   <wpt lat="46.5" lon="8.25"><name>Hut</name></wpt></gpx>"#;
+/// let parsed = read(&gpx[..], &ReadOptions::default())?;
+/// assert_eq!(parsed.format, geonorm::Format::Gpx);
+/// assert_eq!(parsed.document.features[0].title.as_deref(), Some("Hut"));
+/// assert!(parsed.diagnostics.is_empty());
+/// # Ok::<(), geonorm::Error>(())
+/// ```
+pub fn read<R: std::io::BufRead>(mut input: R, opts: &ReadOptions) -> Result<Parsed> {
+    let format = match opts.format {
+        Some(f) => f,
+        None => {
+            let head = input.fill_buf()?;
+            Format::detect(head, opts.name.as_deref()).ok_or(Error::Undetected)?
+        }
+    };
+    #[cfg(feature = "kmz")]
+    let mut contents = None;
+    let (document, mut diagnostics) = match format {
+        Format::GeoJson => geojson::read(input)?,
+        Format::Kml => kml::read(input)?,
+        Format::Gpx => gpx::read(input, &opts.gpx)?,
         #[cfg(feature = "kmz")]
         Format::Kmz => {
             // A zip is read from its end: the archive (compressed, so small) is held.
             let mut bytes = Vec::new();
-            let mut input = input;
             input.read_to_end(&mut bytes)?;
-            kmz::read(std::io::Cursor::new(bytes), &kmz::Limits::default())
-                .map(|(d, diags, _)| (d, diags))
+            let (d, diags, c) = kmz::read(std::io::Cursor::new(bytes), &opts.kmz)?;
+            contents = Some(c);
+            (d, diags)
         }
         // Reached when the `kmz` feature is off.
         #[allow(unreachable_patterns)]
-        other => Err(Error::UnsupportedRead(other)),
-    }
+        other => return Err(Error::UnsupportedRead(other)),
+    };
+    diagnostics.sort_by_key(|d| d.span.map_or(usize::MAX, |s| s.start));
+    Ok(Parsed {
+        format,
+        document,
+        diagnostics,
+        #[cfg(feature = "kmz")]
+        kmz: contents,
+    })
+}
+
+/// Checks a file's bytes before it is sent to MapHub: everything [`read`] reports,
+/// plus the rules of the profile (RFC 7946 structure, geometry, MapHub's limits and
+/// dialect), each finding with one code and one position. See [`validate`].
+///
+/// ```
+/// use geonorm::validate::CheckOptions;
+/// let text = br#"{"type":"FeatureCollection","features":[
+///   {"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[45.1, 120.5]}}]}"#;
+/// let report = geonorm::check(text, &CheckOptions::default());
+/// assert_eq!(report.diagnostics[0].code.as_str(), "geometry/lat-out-of-range");
+/// assert!(report.has_errors());
+/// ```
+pub fn check(input: &[u8], opts: &validate::CheckOptions) -> validate::Report {
+    validate::check(input, opts.name.as_deref(), opts)
 }
 
 /// Writes `doc` as `format` into `out`; returns what could not be written as it was.

@@ -266,6 +266,7 @@ fn ogc_kml_verdicts_match() {
         let opts = CheckOptions {
             profile: Profile::Rfc7946,
             format: None,
+            ..Default::default()
         };
         let r = check(&bytes, Some(&p), &opts);
         // Level 2 of the suite is about recommendations: a warning is enough.

@@ -260,7 +260,9 @@ fn fuzz_regressions_read_without_a_panic() {
         let bytes = fs::read(&path).expect("read");
         let format =
             geonorm::Format::detect(&bytes, Some(&path)).unwrap_or(geonorm::Format::GeoJson);
-        if let Ok((doc, _)) = geonorm::read(format, &bytes[..]) {
+        if let Ok((doc, _)) = geonorm::read(&bytes[..], &geonorm::ReadOptions::format(format))
+            .map(geonorm::Parsed::into_parts)
+        {
             assert!(
                 doc.groups.len() <= 64,
                 "{}: {} groups",

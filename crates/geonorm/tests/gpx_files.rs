@@ -355,6 +355,7 @@ fn converted_gpx_passes_check_with_no_line_shorter_than_two_positions() {
                     &geonorm::validate::CheckOptions {
                         profile: geonorm::validate::Profile::Rfc7946,
                         format: Some(format),
+                        ..Default::default()
                     },
                 );
                 let short: Vec<_> = report

@@ -12,7 +12,9 @@ use common::testdata;
 
 /// Reads `bytes` as `format`; a panic fails the test, anything else is fine.
 fn survives(format: Format, bytes: &[u8]) -> geonorm::Result<usize> {
-    geonorm::read(format, bytes).map(|(doc, _)| doc.features.len())
+    geonorm::read(bytes, &geonorm::ReadOptions::format(format))
+        .map(geonorm::Parsed::into_parts)
+        .map(|(doc, _)| doc.features.len())
 }
 
 #[test]
@@ -31,7 +33,9 @@ fn billion_laughs_is_not_expanded() {
     }
     kml.push_str("]>\n<kml><Placemark><name>&lol9;</name><Point><coordinates>1,2</coordinates></Point></Placemark></kml>");
     let started = std::time::Instant::now();
-    let (doc, _) = geonorm::read(Format::Kml, kml.as_bytes()).expect("reads");
+    let (doc, _) = geonorm::read(kml.as_bytes(), &geonorm::ReadOptions::format(Format::Kml))
+        .map(geonorm::Parsed::into_parts)
+        .expect("reads");
     assert_eq!(doc.features.len(), 1);
     // The entity is kept as written, never expanded to 10^9 "lol"s.
     assert!(
@@ -49,7 +53,9 @@ fn billion_laughs_is_not_expanded() {
 fn external_entities_are_never_fetched() {
     let kml = r#"<?xml version="1.0"?><!DOCTYPE kml [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
         <kml><Placemark><name>&xxe;</name><description>x</description></Placemark></kml>"#;
-    let (doc, _) = geonorm::read(Format::Kml, kml.as_bytes()).expect("reads");
+    let (doc, _) = geonorm::read(kml.as_bytes(), &geonorm::ReadOptions::format(Format::Kml))
+        .map(geonorm::Parsed::into_parts)
+        .expect("reads");
     let title = doc.features[0].title.clone().unwrap_or_default();
     assert!(!title.contains("root:"), "{title}");
     let gpx = r#"<?xml version="1.0"?><!DOCTYPE gpx SYSTEM "http://example.invalid/gpx.dtd"><gpx><wpt lat="1" lon="2"><name>&xxe;</name></wpt></gpx>"#;
@@ -122,7 +128,9 @@ fn kmz_bombs_and_escaping_paths_are_harmless() {
     bomb.extend_from_slice(b"</kml>");
     let bytes = zip(&[("doc.kml", &bomb)]);
     drop(bomb);
-    let err = geonorm::read(Format::Kmz, &bytes[..]).expect_err("refused");
+    let err = geonorm::read(&bytes[..], &geonorm::ReadOptions::format(Format::Kmz))
+        .map(geonorm::Parsed::into_parts)
+        .expect_err("refused");
     assert!(err.to_string().contains("zip bomb"), "{err}");
     // An entry that would escape a folder if extracted: geonorm never extracts.
     let kml = b"<kml><Placemark><Point><coordinates>1,2</coordinates></Point></Placemark></kml>";
@@ -131,7 +139,11 @@ fn kmz_bombs_and_escaping_paths_are_harmless() {
     assert!(!Path::new("../../escape.kml").exists());
     // Not a zip at all, and a truncated one.
     assert!(matches!(
-        geonorm::read(Format::Kmz, &b"PK\x03\x04nonsense"[..]),
+        geonorm::read(
+            &b"PK\x03\x04nonsense"[..],
+            &geonorm::ReadOptions::format(Format::Kmz)
+        )
+        .map(geonorm::Parsed::into_parts),
         Err(Error::NotFormat { .. })
     ));
     let good = zip(&[("doc.kml", kml)]);
@@ -182,7 +194,9 @@ fn odd_numbers_end_in_an_error_or_a_diagnostic() {
         let _ = geonorm::validate::check(text.as_bytes(), None, &Default::default());
     }
     let kml = "<kml><Placemark><Point><coordinates>1e400,2 nan,inf -0,-0</coordinates></Point></Placemark></kml>";
-    let (_, diags) = geonorm::read(Format::Kml, kml.as_bytes()).expect("reads");
+    let (_, diags) = geonorm::read(kml.as_bytes(), &geonorm::ReadOptions::format(Format::Kml))
+        .map(geonorm::Parsed::into_parts)
+        .expect("reads");
     assert!(diags
         .iter()
         .any(|d| d.code.as_str() == "kml/bad-coordinates"));
@@ -251,11 +265,13 @@ fn a_file_that_is_not_what_its_name_says() {
         .any(|d| d.code.as_str() == "maphub/misnamed"));
     // Read as the wrong format on purpose: a clear error.
     assert!(matches!(
-        geonorm::read(Format::GeoJson, &kml[..]),
+        geonorm::read(&kml[..], &geonorm::ReadOptions::format(Format::GeoJson))
+            .map(geonorm::Parsed::into_parts),
         Err(Error::NotFormat { .. } | Error::Syntax { .. })
     ));
     assert!(matches!(
-        geonorm::read(Format::Gpx, &kml[..]),
+        geonorm::read(&kml[..], &geonorm::ReadOptions::format(Format::Gpx))
+            .map(geonorm::Parsed::into_parts),
         Err(Error::NotFormat { .. })
     ));
 }

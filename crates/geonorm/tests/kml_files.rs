@@ -14,7 +14,8 @@ const KML_FILES: [&str; 3] = ["kml", "kmz", "xml"];
 fn read_path(p: &Path) -> geonorm::Result<(Document, Vec<Diagnostic>)> {
     let bytes = fs::read(p).expect("read");
     let format = Format::detect(&bytes, Some(p)).unwrap_or(Format::Kml);
-    geonorm::read(format, &bytes[..])
+    geonorm::read(&bytes[..], &geonorm::ReadOptions::format(format))
+        .map(geonorm::Parsed::into_parts)
 }
 
 #[test]
@@ -30,9 +31,11 @@ fn every_kml_and_kmz_file_reads_without_a_panic() {
                 for format in [Format::Kml, Format::GeoJson] {
                     let mut out = Vec::new();
                     geonorm::write(&doc, format, &mut out, &Default::default()).expect("writes");
-                    let (again, _) = geonorm::read(format, &out[..]).unwrap_or_else(|e| {
-                        panic!("{}: {format} output unreadable: {e}", p.display())
-                    });
+                    let (again, _) = geonorm::read(&out[..], &geonorm::ReadOptions::format(format))
+                        .map(geonorm::Parsed::into_parts)
+                        .unwrap_or_else(|e| {
+                            panic!("{}: {format} output unreadable: {e}", p.display())
+                        });
                     assert_eq!(again.features.len(), doc.features.len(), "{}", p.display());
                 }
             }

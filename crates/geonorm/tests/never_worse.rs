@@ -14,6 +14,7 @@ fn errors(bytes: &[u8], format: Format) -> BTreeSet<&'static str> {
     let opts = CheckOptions {
         profile: Profile::Rfc7946,
         format: Some(format),
+        name: None,
     };
     check(bytes, None, &opts)
         .diagnostics
@@ -35,7 +36,9 @@ fn output_has_no_error_the_input_did_not_have() {
         let Some(format) = Format::detect(&bytes, Some(p)) else {
             continue;
         };
-        let Ok((doc, _)) = geonorm::read(format, &bytes[..]) else {
+        let Ok((doc, _)) = geonorm::read(&bytes[..], &geonorm::ReadOptions::format(format))
+            .map(geonorm::Parsed::into_parts)
+        else {
             continue;
         };
         let before = errors(&bytes, format);
@@ -55,7 +58,9 @@ fn output_has_no_error_the_input_did_not_have() {
             if target == Format::GeoJson {
                 continue;
             }
-            let Ok((back, _)) = geonorm::read(target, &out[..]) else {
+            let Ok((back, _)) = geonorm::read(&out[..], &geonorm::ReadOptions::format(target))
+                .map(geonorm::Parsed::into_parts)
+            else {
                 worse.push(format!("{} → {target}: output unreadable", p.display()));
                 continue;
             };

@@ -64,7 +64,9 @@ fn every_input_feature_is_in_the_output_or_a_diagnostic() {
         let Some(expected) = source_count(format, &bytes) else {
             continue;
         };
-        let Ok((doc, diags)) = geonorm::read(format, &bytes[..]) else {
+        let Ok((doc, diags)) = geonorm::read(&bytes[..], &geonorm::ReadOptions::format(format))
+            .map(geonorm::Parsed::into_parts)
+        else {
             continue;
         };
         // Skipped features say so: a GeoJSON item that is no feature, a waypoint without
@@ -222,7 +224,9 @@ fn every_text_of_a_feature_is_in_the_output_or_a_diagnostic() {
         let Some(format @ (Format::Kml | Format::Gpx)) = Format::detect(&bytes, Some(&p)) else {
             continue;
         };
-        let Ok((doc, diags)) = geonorm::read(format, &bytes[..]) else {
+        let Ok((doc, diags)) = geonorm::read(&bytes[..], &geonorm::ReadOptions::format(format))
+            .map(geonorm::Parsed::into_parts)
+        else {
             continue;
         };
         let mut out = Vec::new();

@@ -284,7 +284,7 @@ proptest! {
     fn no_format_makes_a_random_document_worse(doc in document()) {
         use geonorm::validate::{check, CheckOptions, Profile};
         use geonorm::Format;
-        let opts = CheckOptions { profile: Profile::Rfc7946, format: None };
+        let opts = CheckOptions { profile: Profile::Rfc7946, format: None, name: None };
         let errors = |bytes: &[u8], format: Format| -> std::collections::BTreeSet<&'static str> {
             let opts = CheckOptions { format: Some(format), ..opts.clone() };
             check(bytes, None, &opts).diagnostics.iter()
@@ -299,7 +299,7 @@ proptest! {
             geonorm::write(&doc, target, &mut out, &Default::default()).expect("writes");
             let new: Vec<_> = errors(&out, target).difference(&before).copied().collect();
             prop_assert!(new.is_empty(), "{}: {:?}", target, new);
-            let (back, _) = geonorm::read(target, &out[..]).expect("reads back");
+            let (back, _) = geonorm::read(&out[..], &geonorm::ReadOptions::format(target)).map(geonorm::Parsed::into_parts).expect("reads back");
             let mut json = Vec::new();
             geonorm::write(&back, Format::GeoJson, &mut json, &Default::default()).expect("writes");
             let new: Vec<_> = errors(&json, Format::GeoJson).difference(&before).copied().collect();

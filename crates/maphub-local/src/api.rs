@@ -348,7 +348,9 @@ fn read_file(file_type: &str, bytes: &[u8]) -> Result<Document, ApiError> {
         }
         None => expected[0],
     };
-    match geonorm::read(format, bytes) {
+    match geonorm::read(bytes, &geonorm::ReadOptions::format(format))
+        .map(geonorm::Parsed::into_parts)
+    {
         Ok((doc, _)) => Ok(doc),
         Err(e) => fail(format!("Could not read the file as {file_type}: {e}")),
     }

@@ -55,6 +55,9 @@ pub struct CheckOptions {
     pub profile: Profile,
     /// The format, when the content and the name do not tell.
     pub format: Option<Format>,
+    /// The file's name, to detect the format by its extension and to see that the
+    /// extension matches the content (used by [`crate::check`]).
+    pub name: Option<std::path::PathBuf>,
 }
 
 /// What a check found in one file.
@@ -214,11 +217,9 @@ fn check_geojson(bytes: &[u8], profile: Profile, out: &mut Vec<Diagnostic>) {
 
 /// KML, KMZ, GPX: the reader, then the rules on the document it read.
 fn check_document(bytes: &[u8], format: Format, profile: Profile, out: &mut Vec<Diagnostic>) {
-    let read = match format {
-        Format::Gpx => crate::gpx::read(bytes, &Default::default()),
-        other => crate::read(other, bytes),
-    };
-    let (doc, reader_diags) = match read {
+    let (doc, reader_diags) = match crate::read(bytes, &crate::ReadOptions::format(format))
+        .map(crate::Parsed::into_parts)
+    {
         Ok(r) => r,
         Err(e) => {
             out.push(fatal_diagnostic(format, &e));
