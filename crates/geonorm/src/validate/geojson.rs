@@ -498,7 +498,7 @@ impl Rules<'_> {
                 self.push(
                     Code::GeojsonExtraOrdinates,
                     format!(
-                        "a position has {} numbers; it should have 2 or 3",
+                        "a position has {} numbers; only longitude, latitude and altitude are kept",
                         items.len()
                     ),
                     head(c),
