@@ -2,6 +2,7 @@
 //! any nesting go into one flat [`Coords`] and are cut into rings and parts once the
 //! type is known, without an intermediate `Value` tree.
 
+use std::cell::Cell;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
@@ -21,9 +22,11 @@ pub(super) fn read_geometry(
     let span = Span::new(origin.offset, origin.offset + bytes.len());
     let mut local = Vec::new();
     let mut de = serde_json::Deserializer::from_slice(bytes);
+    let fault = Cell::new(None);
     let seed = GeometrySeed {
         diags: &mut local,
         nested: false,
+        fault: &fault,
     };
     let parsed = seed.deserialize(&mut de).and_then(|g| de.end().map(|()| g));
     for d in &mut local {
@@ -34,13 +37,7 @@ pub(super) fn read_geometry(
         Ok(g) => Ok(g),
         Err(e) if is_data_error(&e) => {
             let msg = strip_position(&e);
-            let code = if msg.contains("fewer than two numbers") {
-                Code::GeojsonPositionTooShort
-            } else if msg.contains("Point has no coordinates") {
-                Code::GeojsonEmptyPoint
-            } else {
-                Code::GeojsonInvalidGeometry
-            };
+            let code = fault.get().unwrap_or(Code::GeojsonInvalidGeometry);
             let at = span.start + offset_of_line_col(bytes, e.line(), e.column());
             diags.push(
                 Diagnostic::new(code, format!("{msg}; the feature is kept without geometry"))
@@ -55,6 +52,9 @@ pub(super) fn read_geometry(
 struct GeometrySeed<'d> {
     diags: &'d mut Vec<Diagnostic>,
     nested: bool,
+    /// The code of the error that stopped reading, when it has one of its own: serde
+    /// carries only a message out, so the code travels beside it.
+    fault: &'d Cell<Option<Code>>,
 }
 
 impl<'de> DeserializeSeed<'de> for GeometrySeed<'_> {
@@ -95,12 +95,14 @@ impl<'de> Visitor<'de> for GeometrySeed<'_> {
                     map.next_value_seed(CoordSeed {
                         tree: &mut t,
                         depth: 0,
+                        fault: self.fault,
                     })?;
                     tree = Some(t);
                 }
                 "geometries" => {
                     children = Some(map.next_value_seed(ChildrenSeed {
                         diags: &mut *self.diags,
+                        fault: self.fault,
                     })?)
                 }
                 _ => {
@@ -134,7 +136,7 @@ impl<'de> Visitor<'de> for GeometrySeed<'_> {
                     ),
                 ));
             }
-            tree.build(&ty).map_err(de::Error::custom)?
+            tree.build(&ty, self.fault).map_err(de::Error::custom)?
         };
         Ok(Some((geometry, extra)))
     }
@@ -142,6 +144,7 @@ impl<'de> Visitor<'de> for GeometrySeed<'_> {
 
 struct ChildrenSeed<'d> {
     diags: &'d mut Vec<Diagnostic>,
+    fault: &'d Cell<Option<Code>>,
 }
 
 impl<'de> DeserializeSeed<'de> for ChildrenSeed<'_> {
@@ -170,6 +173,7 @@ impl<'de> Visitor<'de> for ChildrenSeed<'_> {
         while let Some(g) = seq.next_element_seed(GeometrySeed {
             diags: &mut *self.diags,
             nested: true,
+            fault: self.fault,
         })? {
             match g {
                 Some((g, _)) => out.push(g),
@@ -193,7 +197,8 @@ struct CoordTree {
 }
 
 impl CoordTree {
-    fn build(self, ty: &str) -> std::result::Result<Geometry, String> {
+    /// The geometry of type `ty`; an error with a code of its own also sets `fault`.
+    fn build(self, ty: &str, fault: &Cell<Option<Code>>) -> std::result::Result<Geometry, String> {
         let want = match ty {
             "Point" => 0,
             "LineString" | "MultiPoint" => 1,
@@ -215,7 +220,10 @@ impl CoordTree {
         if want == 0 {
             return match coords.get(0) {
                 Some(p) => Ok(Geometry::Point(p)),
-                None => Err("Point has no coordinates".into()),
+                None => {
+                    fault.set(Some(Code::GeojsonEmptyPoint));
+                    Err("Point has no coordinates".into())
+                }
             };
         }
         // Split the flat positions by the innermost counts, then group upwards.
@@ -265,6 +273,7 @@ impl CoordTree {
 struct CoordSeed<'t> {
     tree: &'t mut CoordTree,
     depth: usize,
+    fault: &'t Cell<Option<Code>>,
 }
 
 enum Elem {
@@ -302,12 +311,14 @@ impl<'de> Visitor<'de> for CoordSeed<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Elem, A::Error> {
         let depth = self.depth;
         let tree = self.tree;
+        let fault = self.fault;
         let mut ords = [0.0f64; 3];
         let mut numbers = 0usize;
         let mut arrays = 0usize;
         while let Some(e) = seq.next_element_seed(CoordSeed {
             tree: &mut *tree,
             depth: depth + 1,
+            fault,
         })? {
             match e {
                 Elem::Number(v) => {
@@ -332,6 +343,7 @@ impl<'de> Visitor<'de> for CoordSeed<'_> {
                 _ => tree.position_depth = Some(depth),
             }
             if numbers < 2 {
+                fault.set(Some(Code::GeojsonPositionTooShort));
                 return Err(de::Error::custom("a position has fewer than two numbers"));
             }
             if numbers > 3 {
@@ -356,6 +368,7 @@ impl<'de> Visitor<'de> for CoordSeed<'_> {
 #[cfg(test)]
 mod tests {
     use super::super::test_support::{codes, read_str};
+    use super::*;
     use crate::{Geometry, Position, RootKind};
 
     #[test]
@@ -426,5 +439,39 @@ mod tests {
             ]
         );
         assert!(diags.iter().all(|d| !d.message.contains("invalid type")));
+    }
+
+    #[test]
+    fn the_code_comes_from_where_the_error_is_raised_not_its_text() {
+        let code = |text: &str| {
+            let mut diags = Vec::new();
+            let origin = Origin {
+                offset: 0,
+                line: 1,
+                column: 1,
+            };
+            let read = read_geometry(text.as_bytes(), origin, &mut diags).expect("no syntax error");
+            assert!(read.is_none());
+            diags.iter().map(|d| d.code).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            code(r#"{"type":"LineString","coordinates":[[1],[2,3]]}"#),
+            [Code::GeojsonPositionTooShort]
+        );
+        assert_eq!(
+            code(
+                r#"{"type":"GeometryCollection","geometries":[{"type":"Point","coordinates":5}]}"#
+            ),
+            [Code::GeojsonEmptyPoint]
+        );
+        // The words alone, in a value the file chose, decide nothing.
+        assert_eq!(
+            code(r#"{"type":"Point has no coordinates","coordinates":[1,2]}"#),
+            [Code::GeojsonInvalidGeometry]
+        );
+        assert_eq!(
+            code(r#"{"type":"Point","coordinates":"fewer than two numbers"}"#),
+            [Code::GeojsonInvalidGeometry]
+        );
     }
 }
