@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::diag::offset_of_line_col;
 use crate::{Error, Result};
 
+/// What kind of JSON value `v` is, with its article, for messages.
 pub(super) fn json_kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -58,6 +59,7 @@ pub(super) fn syntax_error(e: &serde_json::Error, unit: &[u8], origin: Origin) -
     }
 }
 
+/// Parses `unit` (which starts at `origin`), a syntax error placed in the source.
 pub(super) fn parse_unit<'a, T: serde::Deserialize<'a>>(
     unit: &'a [u8],
     origin: Origin,
@@ -65,10 +67,14 @@ pub(super) fn parse_unit<'a, T: serde::Deserialize<'a>>(
     serde_json::from_slice(unit).map_err(|e| syntax_error(&e, unit, origin))
 }
 
+/// Whether serde_json failed on what the JSON means rather than on its syntax: such
+/// a unit is reported and skipped, not fatal.
 pub(super) fn is_data_error(e: &serde_json::Error) -> bool {
     matches!(e.classify(), serde_json::error::Category::Data)
 }
 
+/// serde_json's message without its " at line … column …", which is relative to the
+/// unit, not the source.
 pub(super) fn strip_position(e: &serde_json::Error) -> String {
     let s = e.to_string();
     match s.rfind(" at line ") {

@@ -376,6 +376,7 @@ fn read_feature_fast(
     Ok(Some(feature))
 }
 
+/// Reads a root geometry as the one feature of the document.
 pub(super) fn read_bare_geometry(
     unit: &[u8],
     origin: Origin,

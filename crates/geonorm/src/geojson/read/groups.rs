@@ -58,6 +58,8 @@ pub(super) fn split_array(raw: &[u8], origin: Origin) -> Result<Option<Vec<(Valu
     Ok(Some(items))
 }
 
+/// Reads the entries of `groups` into groups, repairing what MapHub would: ids that
+/// are missing, repeated or not integers, and parents named only by a title path.
 pub(super) fn read_groups(entries: Vec<(Value, Span)>, diags: &mut Vec<Diagnostic>) -> GroupsRead {
     // (id if valid, full title path, extra members)
     let mut parsed: Vec<ParsedGroup> = Vec::new();
@@ -241,6 +243,7 @@ impl IdAllocator {
 /// and the id as written when it was not a positive integer.
 type ParsedGroup = (Option<GroupId>, String, Properties, Span, Option<String>);
 
+/// The groups read from `groups`, and how features may name them.
 pub(super) struct GroupsRead {
     pub(super) groups: Vec<Group>,
     pub(super) index: GroupIndex,
