@@ -3,6 +3,7 @@
 //! simplestyle keys, and togeojson's `coordinateProperties` for per-vertex values.
 
 mod convert;
+mod origin;
 pub(crate) mod read;
 mod scan;
 mod write;

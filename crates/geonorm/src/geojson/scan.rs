@@ -7,6 +7,7 @@
 
 use std::io::BufRead;
 
+use super::origin::Origin;
 use crate::Error;
 
 pub(crate) struct Cursor<R> {
@@ -35,8 +36,8 @@ impl<R: BufRead> Cursor<R> {
     }
 
     /// Where the next byte is.
-    pub(crate) fn origin(&self) -> super::read::Origin {
-        super::read::Origin {
+    pub(crate) fn origin(&self) -> Origin {
+        Origin {
             offset: self.offset,
             line: self.line,
             column: self.offset - self.line_start + 1,

@@ -1,0 +1,580 @@
+//! GeoJSON reader: RFC 7946 plus MapHub's dialect.
+//!
+//! The root object and the `features` array are walked with [`Cursor`]; each feature is
+//! then deserialised on its own, straight into the model (coordinates go into
+//! [`Coords`](crate::Coords) without an intermediate `Value` tree). Features are
+//! yielded as they are read, so memory holds one feature at a time.
+//!
+//! The pipeline, one module a stage: this module's state machine walks the root and
+//! cuts out each feature; [`feature`] reads one feature (and runs `check`'s rules on
+//! it); [`geometry`] reads its geometry; [`groups`] reads `groups` and links features
+//! to them. Positions and serde_json's errors come from [`super::origin`].
+
+mod feature;
+mod geometry;
+mod groups;
+
+use std::collections::VecDeque;
+use std::io::BufRead;
+
+use serde_json::Value;
+
+use super::scan::Cursor;
+use crate::geojson::origin::{json_kind, parse_unit};
+use crate::{
+    Code, Diagnostic, Document, Error, Feature, Format, Group, Metadata, Result, RootKind, Span,
+};
+use feature::{read_bare_geometry, read_feature, EXPLAINING, READER_STRUCTURE};
+use groups::{read_groups, resolve_group_names, split_array};
+
+pub(crate) use super::origin::Origin;
+pub(crate) use feature::{duplicate_member, missing_feature_type, missing_root_type, CheckMode};
+pub(crate) use groups::GroupIndex;
+
+/// What [`Reader::next_raw`] yields.
+pub(crate) enum Raw {
+    Group(Group),
+    /// A feature already parsed (the root Feature of a single-feature file).
+    Feature(Box<Feature>),
+    /// A feature's bytes, at this range of the batch, from this place in the source.
+    Unit(Origin, std::ops::Range<usize>),
+}
+
+/// Parses one feature's bytes (as [`Reader`] does) for the parallel converter.
+pub(crate) fn parse_unit_feature(
+    unit: &[u8],
+    origin: Origin,
+    groups: &GroupIndex,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<Option<Feature>> {
+    read_feature(unit, origin, groups, diags, None)
+}
+
+/// What a streaming reader yields.
+// Features are nearly every item, so boxing them would cost an allocation per feature to
+// shrink the rare group.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    /// A group (all groups of a GeoJSON file come together, wherever `groups` is).
+    Group(Group),
+    /// A feature.
+    Feature(Feature),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum State {
+    Start,
+    Members { first: bool },
+    Features { first: bool },
+    Done,
+}
+
+/// A streaming GeoJSON reader: an iterator of groups and features.
+///
+/// ```
+/// use geonorm::geojson::{Item, Reader};
+/// let text = r#"{"type":"FeatureCollection","features":[
+///   {"type":"Feature","geometry":{"type":"Point","coordinates":[13.4,52.5]},
+///    "properties":{"title":"Berlin","group":1}}],
+///   "groups":[{"title":"Capitals","id":1}]}"#;
+/// let mut reader = Reader::new(text.as_bytes());
+/// let items: Vec<Item> = reader.by_ref().collect::<Result<_, _>>()?;
+/// assert!(matches!(&items[0], Item::Feature(f) if f.title.as_deref() == Some("Berlin")));
+/// assert!(matches!(&items[1], Item::Group(g) if g.title == "Capitals"));
+/// assert!(reader.diagnostics().is_empty());
+/// # Ok::<(), geonorm::Error>(())
+/// ```
+pub struct Reader<R> {
+    cur: Cursor<R>,
+    state: State,
+    root: Origin,
+    root_type: Option<String>,
+    saw_features: bool,
+    /// Root members other than type/features/groups, raw, until the root kind is known.
+    members: Vec<(String, Vec<u8>, Origin)>,
+    meta: Metadata,
+    pending: VecDeque<Item>,
+    diagnostics: Vec<Diagnostic>,
+    unit: Vec<u8>,
+    /// Group aliases and title paths, once `groups` has been read.
+    groups: GroupIndex,
+    /// `check`'s rules, when they run as the file is read.
+    check: Option<CheckMode>,
+    /// Where the root's `type` value and `features` array start (for the root rules).
+    type_at: Option<usize>,
+    features_at: Option<usize>,
+    /// Root member names met, to tell a member given twice.
+    root_keys: Vec<(String, usize)>,
+}
+
+impl<R: BufRead> Reader<R> {
+    /// A reader over `input`. Wrap files in a `BufReader`.
+    pub fn new(input: R) -> Self {
+        Reader {
+            cur: Cursor::new(input),
+            state: State::Start,
+            root: Origin {
+                offset: 0,
+                line: 1,
+                column: 1,
+            },
+            root_type: None,
+            saw_features: false,
+            members: Vec::new(),
+            meta: Metadata {
+                source_format: Some(Format::GeoJson),
+                ..Metadata::default()
+            },
+            pending: VecDeque::new(),
+            diagnostics: Vec::new(),
+            unit: Vec::new(),
+            groups: GroupIndex::default(),
+            check: None,
+            type_at: None,
+            features_at: None,
+            root_keys: Vec::new(),
+        }
+    }
+
+    /// Runs `check`'s RFC 7946 rules on every feature and on the root as they are
+    /// read; their findings join [`Reader::diagnostics`].
+    pub(crate) fn checking(mut self, mode: CheckMode) -> Self {
+        self.check = Some(mode);
+        self
+    }
+
+    /// The check's state once reading is over (its precision count).
+    pub(crate) fn check_mode(&self) -> Option<&CheckMode> {
+        self.check.as_ref()
+    }
+
+    /// How features may name groups, as far as `groups` has been read.
+    pub(crate) fn group_index(&self) -> &GroupIndex {
+        &self.groups
+    }
+
+    /// Diagnostics met so far.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+
+    /// Document metadata; complete once the iterator has ended (members may follow
+    /// `features`).
+    pub fn metadata(&self) -> &Metadata {
+        &self.meta
+    }
+
+    /// Metadata and diagnostics, once reading is over.
+    pub fn into_parts(self) -> (Metadata, Vec<Diagnostic>) {
+        (self.meta, self.diagnostics)
+    }
+
+    fn step(&mut self) -> Result<Option<Item>> {
+        loop {
+            if let Some(item) = self.pending.pop_front() {
+                return Ok(Some(item));
+            }
+            match self.state {
+                State::Done => return Ok(None),
+                State::Start => self.start()?,
+                State::Members { first } => self.member(first)?,
+                State::Features { first } => {
+                    if let Some(f) = self.feature_item(first)? {
+                        return Ok(Some(Item::Feature(f)));
+                    }
+                }
+            }
+        }
+    }
+
+    fn start(&mut self) -> Result<()> {
+        self.cur.skip_bom()?;
+        self.cur.skip_ws()?;
+        self.root = self.cur.origin();
+        match self.cur.peek()? {
+            Some(b'{') => {
+                self.cur.record = Some(Vec::new());
+                self.cur.bump()?;
+                self.state = State::Members { first: true };
+                Ok(())
+            }
+            Some(_) => {
+                // Let serde_json say what the value is, or where its syntax breaks.
+                let mut v = Vec::new();
+                self.cur.read_value(&mut v)?;
+                let value: Value = parse_unit(&v, self.root)?;
+                Err(Error::NotFormat {
+                    format: Format::GeoJson,
+                    message: format!("the root is {}, not an object", json_kind(&value)),
+                })
+            }
+            None => Err(Error::NotFormat {
+                format: Format::GeoJson,
+                message: "the input is empty".into(),
+            }),
+        }
+    }
+
+    fn member(&mut self, first: bool) -> Result<()> {
+        self.cur.skip_ws()?;
+        if self.cur.peek()? == Some(b'}') {
+            self.cur.bump()?;
+            return self.finish_root();
+        }
+        if !first {
+            self.cur.expect(b',', "`,` or `}` after an object member")?;
+            self.cur.skip_ws()?;
+        }
+        if self.cur.peek()? != Some(b'"') {
+            return Err(self.cur.syntax_error("expected a member name"));
+        }
+        let key_start = self.cur.origin();
+        let mut raw = Vec::new();
+        self.cur.read_value(&mut raw)?;
+        let key: String = parse_unit(&raw, key_start)?;
+        if self.check.is_some() {
+            if self.root_keys.iter().any(|(k, _)| *k == key) {
+                self.diagnostics
+                    .push(duplicate_member(&key, key_start.offset));
+            }
+            self.root_keys.push((key.clone(), key_start.offset));
+        }
+        self.cur.expect(b':', "`:` after a member name")?;
+        self.cur.skip_ws()?;
+        self.state = State::Members { first: false };
+        let is_single = matches!(
+            self.root_kind_so_far(),
+            Some(RootKind::Feature | RootKind::Geometry)
+        );
+        if key == "features" && !is_single && self.cur.peek()? == Some(b'[') {
+            // A collection: the root's bytes need not be kept any longer.
+            self.cur.record = None;
+            self.features_at = Some(self.cur.offset());
+            self.cur.bump()?;
+            self.saw_features = true;
+            self.state = State::Features { first: true };
+            return Ok(());
+        }
+        let start = self.cur.origin();
+        let mut raw = Vec::new();
+        self.cur.read_value(&mut raw)?;
+        match key.as_str() {
+            "type" => {
+                self.type_at = Some(start.offset);
+                let t: Value = parse_unit(&raw, start)?;
+                match t {
+                    Value::String(s) => self.root_type = Some(s),
+                    other => {
+                        if let Some(mode) = self.check.as_mut() {
+                            // Said as the rules say it of any object, at the root.
+                            mode.root.push(
+                                Diagnostic::new(
+                                    Code::GeojsonWrongType,
+                                    format!(
+                                        "\"type\" should be a string, but is {}",
+                                        json_kind(&other)
+                                    ),
+                                )
+                                .at(Span::new(self.root.offset, self.root.offset + 1)),
+                            );
+                        }
+                        return Err(Error::NotFormat {
+                            format: Format::GeoJson,
+                            message: format!("the root's `type` is {}", json_kind(&other)),
+                        });
+                    }
+                }
+            }
+            "groups" if !is_single => {
+                let span = Span::new(start.offset, self.cur.offset());
+                let entries = match split_array(&raw, start)? {
+                    Some(entries) => entries,
+                    None => {
+                        let v: Value = parse_unit(&raw, start)?;
+                        self.diagnostics.push(
+                            Diagnostic::new(
+                                Code::GeojsonInvalidGroups,
+                                format!("`groups` is {}, not an array; ignored", json_kind(&v)),
+                            )
+                            .at(span),
+                        );
+                        Vec::new()
+                    }
+                };
+                let read = read_groups(entries, &mut self.diagnostics);
+                self.groups = read.index;
+                self.pending
+                    .extend(read.groups.into_iter().map(Item::Group));
+            }
+            _ => self.members.push((key, raw, start)),
+        }
+        Ok(())
+    }
+
+    fn root_kind_so_far(&self) -> Option<RootKind> {
+        match self.root_type.as_deref()? {
+            "FeatureCollection" => Some(RootKind::Collection),
+            "Feature" => Some(RootKind::Feature),
+            t if t.parse::<crate::GeometryKind>().is_ok() => Some(RootKind::Geometry),
+            _ => None,
+        }
+    }
+
+    fn finish_root(&mut self) -> Result<()> {
+        self.state = State::Done;
+        self.cur.skip_ws()?;
+        if self.cur.peek()?.is_some() {
+            return Err(self
+                .cur
+                .syntax_error("trailing characters after the root object"));
+        }
+        let single = matches!(
+            self.root_kind_so_far(),
+            Some(RootKind::Feature | RootKind::Geometry)
+        );
+        if let Some(mode) = self.check.as_mut() {
+            mode.root_at = self.root.offset;
+            // A collection's root is checked here (its features were, one by one); a
+            // Feature or geometry root is checked whole below. A root the reader cannot
+            // take is checked too, so that `check` says what is wrong with it.
+            if !single {
+                let root = crate::validate::root_of_collection(
+                    self.root.offset,
+                    self.root_type.as_deref().zip(self.type_at),
+                    self.features_at,
+                    &self.members,
+                );
+                let found = crate::validate::root_rules(&root, mode);
+                // The reader says itself that the root has no type, at the same place.
+                mode.root.extend(
+                    found
+                        .into_iter()
+                        .filter(|d| d.code != Code::GeojsonMissingType),
+                );
+            }
+        }
+        let has = |k: &str| self.members.iter().any(|(key, _, _)| key == k);
+        let kind = match (self.root_kind_so_far(), self.root_type.as_deref()) {
+            (Some(k), _) => k,
+            (None, Some(other)) => {
+                return Err(Error::NotFormat {
+                    format: Format::GeoJson,
+                    message: format!("the root's type `{other}` is not a GeoJSON type"),
+                })
+            }
+            (None, None) => {
+                let kind = if self.saw_features {
+                    RootKind::Collection
+                } else if has("geometry") || has("properties") {
+                    RootKind::Feature
+                } else if has("coordinates") || has("geometries") {
+                    RootKind::Geometry
+                } else {
+                    return Err(Error::NotFormat {
+                        format: Format::GeoJson,
+                        message:
+                            "the root object has no `type`, `features`, `geometry` or `coordinates`"
+                                .into(),
+                    });
+                };
+                self.diagnostics.push(missing_root_type(self.root.offset));
+                kind
+            }
+        };
+        self.meta.root = kind;
+        let members = std::mem::take(&mut self.members);
+        match kind {
+            RootKind::Collection => {
+                if !self.saw_features {
+                    if let Some((_, raw, start)) = members.iter().find(|(k, _, _)| k == "features")
+                    {
+                        let v: Value = parse_unit(raw, *start)?;
+                        return Err(Error::NotFormat {
+                            format: Format::GeoJson,
+                            message: format!("`features` is {}, not an array", json_kind(&v)),
+                        });
+                    }
+                }
+                for (key, raw, start) in members {
+                    let v: Value = parse_unit(&raw, start)?;
+                    self.meta.extra.insert(key, v);
+                }
+            }
+            RootKind::Feature | RootKind::Geometry => {
+                let bytes = self.cur.record.take().unwrap_or_default();
+                let feature = if kind == RootKind::Feature {
+                    read_feature(
+                        &bytes,
+                        self.root,
+                        &self.groups,
+                        &mut self.diagnostics,
+                        self.check.as_mut(),
+                    )?
+                } else {
+                    let mark = self.diagnostics.len();
+                    let f = read_bare_geometry(&bytes, self.root, &mut self.diagnostics)?;
+                    if let Some(mode) = self.check.as_mut() {
+                        if let Some(found) =
+                            crate::validate::unit_rules(&bytes, self.root.offset, mode, true)
+                        {
+                            let said = self.diagnostics.split_off(mark);
+                            let explained = found.iter().any(|d| EXPLAINING.contains(&d.code));
+                            self.diagnostics
+                                .extend(said.into_iter().filter(|d| {
+                                    !(explained && READER_STRUCTURE.contains(&d.code))
+                                }));
+                            self.diagnostics.extend(found);
+                        }
+                    }
+                    f
+                };
+                self.pending.extend(feature.map(Item::Feature));
+            }
+        }
+        Ok(())
+    }
+
+    /// The next group, or the next feature's raw bytes appended to `batch` (with
+    /// where they start in the source), without parsing the feature: the parallel
+    /// converter parses batches of them on several threads.
+    pub(crate) fn next_raw(&mut self, batch: &mut Vec<u8>) -> Result<Option<Raw>> {
+        loop {
+            if let Some(Item::Group(g)) = self.pending.pop_front() {
+                return Ok(Some(Raw::Group(g)));
+            }
+            if let Some(Item::Feature(f)) = self.pending.pop_front() {
+                return Ok(Some(Raw::Feature(Box::new(f))));
+            }
+            match self.state {
+                State::Done => return Ok(None),
+                State::Start => self.start()?,
+                State::Members { first } => self.member(first)?,
+                State::Features { first } => {
+                    self.cur.skip_ws()?;
+                    if self.cur.peek()? == Some(b']') {
+                        self.cur.bump()?;
+                        self.state = State::Members { first: false };
+                        continue;
+                    }
+                    if !first {
+                        self.cur.expect(b',', "`,` or `]` after a feature")?;
+                        self.cur.skip_ws()?;
+                    }
+                    self.state = State::Features { first: false };
+                    let origin = self.cur.origin();
+                    let from = batch.len();
+                    self.cur.read_value(batch)?;
+                    return Ok(Some(Raw::Unit(origin, from..batch.len())));
+                }
+            }
+        }
+    }
+
+    fn feature_item(&mut self, first: bool) -> Result<Option<Feature>> {
+        self.cur.skip_ws()?;
+        if self.cur.peek()? == Some(b']') {
+            self.cur.bump()?;
+            self.state = State::Members { first: false };
+            return Ok(None);
+        }
+        if !first {
+            self.cur.expect(b',', "`,` or `]` after a feature")?;
+            self.cur.skip_ws()?;
+        }
+        self.state = State::Features { first: false };
+        let start = self.cur.origin();
+        let mut unit = std::mem::take(&mut self.unit);
+        unit.clear();
+        self.cur.read_value(&mut unit)?;
+        let feature = read_feature(
+            &unit,
+            start,
+            &self.groups,
+            &mut self.diagnostics,
+            self.check.as_mut(),
+        );
+        self.unit = unit;
+        feature
+    }
+}
+
+impl<R: BufRead> Iterator for Reader<R> {
+    type Item = Result<Item>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.step() {
+            Ok(item) => item.map(Ok),
+            Err(e) => {
+                self.state = State::Done;
+                self.pending.clear();
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// Reads a whole GeoJSON document, with the diagnostics met on the way.
+///
+/// ```
+/// let text = br#"{"type":"Point","coordinates":[1.5,2.5,100]}"#;
+/// let (doc, diags) = geonorm::geojson::read(&text[..])?;
+/// assert_eq!(doc.features.len(), 1);
+/// assert!(diags.is_empty());
+/// # Ok::<(), geonorm::Error>(())
+/// ```
+pub fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
+    let mut reader = Reader::new(input);
+    let mut doc = Document::default();
+    for item in reader.by_ref() {
+        match item? {
+            Item::Group(g) => doc.groups.push(g),
+            Item::Feature(f) => doc.features.push(f),
+        }
+    }
+    let index = std::mem::take(&mut reader.groups);
+    let (meta, mut diags) = reader.into_parts();
+    doc.meta = meta;
+    resolve_group_names(&mut doc, &index, &mut diags);
+    Ok((doc, diags))
+}
+
+/// Helpers the reader's tests share.
+#[cfg(test)]
+mod test_support {
+    use crate::Diagnostic;
+
+    pub(super) fn read_str(s: &str) -> (crate::Document, Vec<Diagnostic>) {
+        super::read(s.as_bytes()).expect("readable")
+    }
+
+    pub(super) fn codes(d: &[Diagnostic]) -> Vec<&'static str> {
+        d.iter().map(|d| d.code.as_str()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syntax_errors_carry_the_offset() {
+        let text = "{\"type\":\"FeatureCollection\",\"features\":[\n{\"type\":\"Feature\",\"geometry\":null,\"properties\":{\"a\":tru}}]}";
+        let err = read(text.as_bytes()).expect_err("broken");
+        let Error::Syntax { offset, .. } = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(&text[offset..offset + 1], "}");
+    }
+
+    #[test]
+    fn non_objects_at_the_root_are_not_geojson() {
+        assert!(matches!(read(&b"[1,2]"[..]), Err(Error::NotFormat { .. })));
+        assert!(matches!(read(&b"  "[..]), Err(Error::NotFormat { .. })));
+        assert!(matches!(
+            read(&b"{\"type\":\"Topology\"}"[..]),
+            Err(Error::NotFormat { .. })
+        ));
+        assert!(matches!(read(&b"{} x"[..]), Err(Error::Syntax { .. })));
+    }
+}
