@@ -385,6 +385,7 @@ fn read_input(
         ),
     };
     let mut input = input;
+    input.read_as(format);
     let read = if format == Format::Kmz {
         let mut bytes = Vec::new();
         input.reader()?.read_to_end(&mut bytes)?;

@@ -379,7 +379,9 @@ impl Losses {
     }
 }
 
-/// Byte offset to line and column, built once per source.
+/// Byte offset to line and column, built once per source. A UTF-8 byte order mark
+/// at the start is not part of the first line: editors do not show it, so it is no
+/// column (spans still count its bytes, as they count the user's bytes).
 ///
 /// ```
 /// use geonorm::LineIndex;
@@ -394,7 +396,7 @@ pub struct LineIndex {
 impl LineIndex {
     /// Indexes the line starts of `text`.
     pub fn new(text: &[u8]) -> Self {
-        let mut starts = vec![0];
+        let mut starts = vec![bom_len(text)];
         starts.extend(memchr::memchr_iter(b'\n', text).map(|i| i + 1));
         LineIndex { starts }
     }
@@ -406,7 +408,8 @@ impl LineIndex {
         let line = self.starts.partition_point(|&s| s <= offset).max(1);
         let start = self.starts.get(line - 1).copied().unwrap_or(0);
         let prefix = text.get(start..offset).unwrap_or_default();
-        // Count characters, not bytes: what an editor shows as the column.
+        // Count characters, not bytes: what an editor shows as the column. (An offset
+        // inside a byte order mark has an empty prefix: column 1.)
         (line, chars(prefix) + 1)
     }
 
@@ -426,6 +429,15 @@ impl LineIndex {
         };
         let bytes = text.get(start..end.max(start))?;
         Some(bytes.strip_suffix(b"\r").unwrap_or(bytes))
+    }
+}
+
+/// The length of the UTF-8 byte order mark `text` starts with, 0 without one.
+pub(crate) fn bom_len(text: &[u8]) -> usize {
+    if text.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
     }
 }
 
@@ -486,6 +498,22 @@ mod tests {
         assert_eq!(
             LineIndex::new(b"\xff\xfez").line_col(b"\xff\xfez", 2),
             (1, 3)
+        );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_no_column() {
+        let text = b"\xEF\xBB\xBF<a>\n<b>";
+        let idx = LineIndex::new(text);
+        // `<` at byte 3 is column 1; offsets inside the mark are column 1 too.
+        assert_eq!(idx.line_col(text, 3), (1, 1));
+        assert_eq!(idx.line_col(text, 4), (1, 2));
+        assert_eq!(idx.line_col(text, 1), (1, 1));
+        assert_eq!(idx.line_col(text, 8), (2, 2));
+        assert_eq!(idx.line_text(text, 1), Some(&b"<a>"[..]));
+        assert_eq!(
+            LineIndex::new(b"\xEF\xBB\xBF").line_text(b"\xEF\xBB\xBF", 1),
+            Some(&b""[..])
         );
     }
 

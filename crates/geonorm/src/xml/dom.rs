@@ -108,12 +108,21 @@ impl Namespaces {
     }
 }
 
-pub(crate) fn position<R>(xml: &quick_xml::Reader<R>) -> usize {
-    usize::try_from(xml.buffer_position()).unwrap_or(usize::MAX)
+/// The offset in the user's bytes of the parser's position (quick-xml counts from
+/// where [`Inspect`] starts it, after a byte order mark).
+pub(crate) fn position<R: BufRead>(xml: &quick_xml::Reader<Inspect<R>>) -> usize {
+    usize::try_from(xml.buffer_position())
+        .unwrap_or(usize::MAX)
+        .saturating_add(xml.get_ref().skipped())
 }
 
-pub(crate) fn xml_error<R>(xml: &quick_xml::Reader<R>, e: &quick_xml::Error) -> Error {
-    let offset = usize::try_from(xml.error_position()).unwrap_or(0);
+pub(crate) fn xml_error<R: BufRead>(
+    xml: &quick_xml::Reader<Inspect<R>>,
+    e: &quick_xml::Error,
+) -> Error {
+    let offset = usize::try_from(xml.error_position())
+        .unwrap_or(0)
+        .saturating_add(xml.get_ref().skipped());
     Error::Syntax {
         message: format!("malformed XML: {e}"),
         offset,
