@@ -116,15 +116,21 @@ pub(crate) fn position<R: BufRead>(xml: &quick_xml::Reader<Inspect<R>>) -> usize
         .saturating_add(xml.get_ref().skipped())
 }
 
+/// A quick-xml error as a fatal error: a syntax error in plain words
+/// ([`super::syntax`]) at the position quick-xml gives for it, or the I/O error it
+/// wraps (a read that failed is no fault of the file's syntax).
 pub(crate) fn xml_error<R: BufRead>(
     xml: &quick_xml::Reader<Inspect<R>>,
     e: &quick_xml::Error,
 ) -> Error {
+    if let quick_xml::Error::Io(io) = e {
+        return Error::Io(std::io::Error::new(io.kind(), io.to_string()));
+    }
     let offset = usize::try_from(xml.error_position())
         .unwrap_or(0)
         .saturating_add(xml.get_ref().skipped());
     Error::Syntax {
-        message: format!("malformed XML: {e}"),
+        message: super::syntax::xml_syntax_message(e),
         offset,
         line: 0,
         column: 0,
@@ -342,9 +348,8 @@ pub(crate) fn build<R: BufRead>(
             }
             Event::Eof => {
                 return Err(Error::Syntax {
-                    message: format!(
-                        "unexpected end of file: <{}> is not closed",
-                        stack.last().map_or("", |n| n.name.as_str())
+                    message: super::syntax::ends_inside(
+                        stack.last().map_or("", |n| n.name.as_str()),
                     ),
                     offset: position(xml),
                     line: 0,
@@ -355,7 +360,7 @@ pub(crate) fn build<R: BufRead>(
         }
     }
     Err(Error::Syntax {
-        message: "unbalanced end tag".into(),
+        message: "an end tag closes an element that is not open".into(),
         offset: position(xml),
         line: 0,
         column: 0,

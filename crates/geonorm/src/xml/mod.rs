@@ -3,6 +3,7 @@
 //! foreign ones.
 
 pub(crate) mod dom;
+pub(crate) mod syntax;
 
 use std::io::{BufRead, BufReader};
 
