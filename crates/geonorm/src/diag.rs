@@ -379,6 +379,78 @@ impl Losses {
     }
 }
 
+/// serde_json's syntax error in plain words: the one place where a JSON syntax error
+/// becomes the sentence a user reads (code `json/syntax`), without serde_json's
+/// position suffix (positions are the diagnostic's span).
+///
+/// serde_json tells only the error's category (`Syntax`, `Eof`) in its API; which
+/// syntax error it is lives in a private enum, so the message text (stable since
+/// serde_json 1.0, its `ErrorCode` `Display`) is matched here and nowhere else. A
+/// text not known here (a newer serde_json) is passed on without its position rather
+/// than lost. Data errors (a value of the wrong type for the model) are the readers'
+/// own sentences and pass through unchanged.
+// Called by the GeoJSON reader's `syntax_error` once its split lands (it is being
+// moved now); until then only the tests call it.
+#[allow(dead_code)]
+pub(crate) fn json_syntax_message(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let full = e.to_string();
+    let text = match full.rfind(" at line ") {
+        Some(i) => &full[..i],
+        None => &full,
+    };
+    let plain = match (e.classify(), text) {
+        (Category::Eof, "EOF while parsing a list") => {
+            "the file ends inside an array: a `]` is missing"
+        }
+        (Category::Eof, "EOF while parsing an object") => {
+            "the file ends inside an object: a `}` is missing"
+        }
+        (Category::Eof, "EOF while parsing a string") => {
+            "the file ends inside a string: its closing `\"` is missing"
+        }
+        (Category::Eof, _) => "the file ends where a value should follow",
+        (Category::Syntax, "expected `:`") => "a `:` is missing here, after a member's name",
+        (Category::Syntax, "expected `,` or `]`") => "a `,` or `]` is missing here",
+        (Category::Syntax, "expected `,` or `}`") => "a `,` or `}` is missing here",
+        (Category::Syntax, "expected ident") => {
+            "not a JSON value: words other than `true`, `false` and `null` need double quotes"
+        }
+        (Category::Syntax, "expected value") => {
+            "a value is missing here (a string, number, object, array, `true`, `false` or `null`)"
+        }
+        (Category::Syntax, "expected `\"`") | (Category::Syntax, "key must be a string") => {
+            "a member name in double quotes is expected here"
+        }
+        (Category::Syntax, "invalid escape") => {
+            "not an escape JSON knows: a literal backslash is written `\\\\`"
+        }
+        (Category::Syntax, "invalid number") => "not a number as JSON writes numbers",
+        (Category::Syntax, "number out of range") => "a number too large to be read",
+        (Category::Syntax, "invalid unicode code point")
+        | (Category::Syntax, "lone leading surrogate in hex escape") => {
+            "a `\\u` escape that is no Unicode character"
+        }
+        (Category::Syntax, "unexpected end of hex escape") => {
+            "a `\\u` escape needs four hex digits"
+        }
+        (Category::Syntax, t) if t.starts_with("control character") => {
+            "a line break, tab or other control character inside a string: JSON needs it escaped (`\\n`, `\\t`)"
+        }
+        (Category::Syntax, "trailing comma") => {
+            "a `,` before a closing bracket: JSON allows no trailing comma"
+        }
+        (Category::Syntax, "trailing characters") => {
+            "more text after the end of the JSON value"
+        }
+        (Category::Syntax, "recursion limit exceeded") => {
+            "nested more than 128 levels deep: not read"
+        }
+        _ => return text.to_string(),
+    };
+    plain.to_string()
+}
+
 /// Byte offset to line and column, built once per source. A UTF-8 byte order mark
 /// at the start is not part of the first line: editors do not show it, so it is no
 /// column (spans still count its bytes, as they count the user's bytes).
@@ -499,6 +571,33 @@ mod tests {
             LineIndex::new(b"\xff\xfez").line_col(b"\xff\xfez", 2),
             (1, 3)
         );
+    }
+
+    #[test]
+    fn json_syntax_errors_in_plain_words() {
+        // Broken input → the sentence, and serde_json's line and column of it.
+        let table: [(&str, &str, (usize, usize)); 12] = [
+            ("{\"a\": 1", "the file ends inside an object: a `}` is missing", (1, 7)),
+            ("[1, 2", "the file ends inside an array: a `]` is missing", (1, 5)),
+            ("\"abc", "the file ends inside a string: its closing `\"` is missing", (1, 4)),
+            ("{\"a\":", "the file ends where a value should follow", (1, 5)),
+            ("{\"a\" 1}", "a `:` is missing here, after a member's name", (1, 6)),
+            ("{\"a\": 1 \"b\": 2}", "a `,` or `}` is missing here", (1, 9)),
+            ("[1 2]", "a `,` or `]` is missing here", (1, 4)),
+            ("{\"a\": nope}", "not a JSON value: words other than `true`, `false` and `null` need double quotes", (1, 8)),
+            ("{a: 1}", "a member name in double quotes is expected here", (1, 2)),
+            ("[1,]", "a `,` before a closing bracket: JSON allows no trailing comma", (1, 4)),
+            ("{} x", "more text after the end of the JSON value", (1, 4)),
+            ("[\"a\nb\"]", "a line break, tab or other control character inside a string: JSON needs it escaped (`\\n`, `\\t`)", (2, 0)),
+        ];
+        for (input, message, at) in table {
+            let e = serde_json::from_str::<serde_json::Value>(input).expect_err(input);
+            assert_eq!(json_syntax_message(&e), message, "{input}");
+            assert_eq!((e.line(), e.column()), at, "{input}");
+        }
+        // A data error is not a syntax error: its text passes through, without position.
+        let e = serde_json::from_str::<u8>("\"x\"").expect_err("type");
+        assert!(!json_syntax_message(&e).contains(" at line "));
     }
 
     #[test]
