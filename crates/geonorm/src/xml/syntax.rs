@@ -94,3 +94,88 @@ pub(crate) fn xml_syntax_message(e: &Error) -> String {
 pub(crate) fn ends_inside(name: &str) -> String {
     format!("the file ends inside <{name}>: its `</{name}>` is missing")
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{Error, LineIndex};
+
+    /// The message and 1-based line and column of reading `text` as KML.
+    fn kml_error(text: &[u8]) -> (String, (usize, usize)) {
+        match crate::kml::read(text) {
+            Err(Error::Syntax {
+                message, offset, ..
+            }) => {
+                let shown = crate::Format::Kml.spans_text(text);
+                (message, LineIndex::new(&shown).line_col(&shown, offset))
+            }
+            other => panic!("not a syntax error: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn broken_xml_in_plain_words_at_its_place() {
+        let head = "<kml xmlns=\"http://www.opengis.net/kml/2.2\"><Document>\n";
+        let table: [(&str, &str, (usize, usize)); 6] = [
+            (
+                "<Placemark><name>a</name></Document></kml>",
+                "the element <Placemark> is closed by </Document>: a `</Placemark>` is missing before it",
+                (2, 26),
+            ),
+            (
+                "<Folder>\n<name>x</name>",
+                "the file ends inside <Folder>: its `</Folder>` is missing",
+                (3, 15),
+            ),
+            (
+                "<Placemark><name>a",
+                "the file ends inside <name>: its `</name>` is missing",
+                (2, 19),
+            ),
+            ("</Document></kml><!-- x", "the file ends inside a comment: its `-->` is missing", (2, 18)),
+            ("<Placemark", "the file ends inside a tag: its `>` is missing", (2, 1)),
+            ("</Document></kml></x>", "`</x>` closes an element that is not open", (2, 18)),
+        ];
+        for (tail, message, at) in table {
+            let text = format!("{head}{tail}");
+            assert_eq!(
+                kml_error(text.as_bytes()),
+                (message.to_string(), at),
+                "{tail}"
+            );
+        }
+    }
+
+    #[test]
+    fn positions_count_a_utf8_byte_order_mark_and_decoded_text() {
+        let text = "<kml xmlns=\"http://www.opengis.net/kml/2.2\"><Document>\n<Placemark><name>Zürich</name></Document></kml>\n";
+        let expected = (
+            "the element <Placemark> is closed by </Document>: a `</Placemark>` is missing before it"
+                .to_string(),
+            (2, 31),
+        );
+        let mut bom = b"\xEF\xBB\xBF".to_vec();
+        bom.extend_from_slice(text.as_bytes());
+        assert_eq!(kml_error(&bom), expected);
+        // The span counts the mark's 3 bytes: it points at `<` in the user's bytes.
+        let Err(Error::Syntax { offset, .. }) = crate::kml::read(&bom[..]) else {
+            panic!("syntax error");
+        };
+        assert_eq!(&bom[offset..offset + 2], b"</");
+        for le in [true, false] {
+            let mut utf16 = if le {
+                vec![0xFF, 0xFE]
+            } else {
+                vec![0xFE, 0xFF]
+            };
+            for u in text.encode_utf16() {
+                utf16.extend(if le { u.to_le_bytes() } else { u.to_be_bytes() });
+            }
+            assert_eq!(
+                kml_error(&utf16),
+                expected,
+                "UTF-16 {}",
+                if le { "LE" } else { "BE" }
+            );
+        }
+    }
+}
