@@ -17,6 +17,9 @@ pub struct Checked {
     /// The path as shown in every report.
     pub name: String,
     pub bytes: Vec<u8>,
+    /// The text the report's spans count in when it is not `bytes`: a KML or GPX in
+    /// UTF-16 or a declared single-byte encoding, decoded as its reader decoded it.
+    pub decoded: Option<Vec<u8>>,
     /// For a KMZ, the main KML entry's name and text: the report's spans count in it.
     pub entry: Option<(String, Vec<u8>)>,
     pub report: Report,
@@ -25,7 +28,7 @@ pub struct Checked {
 impl Checked {
     /// What the diagnostics point into.
     fn source(&self) -> Source<'_> {
-        let source = Source::new(&self.name, &self.bytes);
+        let source = Source::new(&self.name, self.decoded.as_deref().unwrap_or(&self.bytes));
         match &self.entry {
             Some((entry, text)) => source.in_entry(entry, text),
             None => source,
@@ -40,7 +43,14 @@ fn kmz_entry(bytes: &[u8], report: &Report) -> Option<(String, Vec<u8>)> {
     if report.format != Some(Format::Kmz) {
         return None;
     }
-    geonorm::kmz::main_kml(io::Cursor::new(bytes), &geonorm::kmz::Limits::default()).ok()
+    let (name, kml) =
+        geonorm::kmz::main_kml(io::Cursor::new(bytes), &geonorm::kmz::Limits::default()).ok()?;
+    // A KML entry in UTF-16 was read as the UTF-8 it decodes to.
+    let kml = match Format::Kml.spans_text(&kml) {
+        std::borrow::Cow::Owned(decoded) => decoded,
+        std::borrow::Cow::Borrowed(_) => kml,
+    };
+    Some((name, kml))
 }
 
 const EXTENSIONS: [&str; 5] = ["kml", "kmz", "gpx", "geojson", "json"];
@@ -96,12 +106,20 @@ pub fn run(files: &[PathBuf], opts: &CheckOptions) -> anyhow::Result<Vec<Checked
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
             let report = check(&bytes, Some(path), opts);
             let entry = kmz_entry(&bytes, &report);
+            let decoded = match report.format {
+                Some(f @ (Format::Kml | Format::Gpx)) => match f.spans_text(&bytes) {
+                    std::borrow::Cow::Owned(d) => Some(d),
+                    std::borrow::Cow::Borrowed(_) => None,
+                },
+                _ => None,
+            };
             if let Some(bar) = &progress {
                 bar.inc(1);
             }
             Ok(Checked {
                 name: path.display().to_string(),
                 bytes,
+                decoded,
                 entry,
                 report,
             })

@@ -24,6 +24,8 @@ pub struct Input {
     shown: Option<Vec<u8>>,
     /// The name of that entry.
     entry: Option<String>,
+    /// The format the input was read as, which says what text spans count in.
+    format: Option<Format>,
 }
 
 const HEAD_LEN: usize = 8 * 1024;
@@ -41,6 +43,7 @@ impl Input {
                 head,
                 shown: None,
                 entry: None,
+                format: None,
             });
         }
         let name = path.display().to_string();
@@ -61,7 +64,14 @@ impl Input {
             head,
             shown: None,
             entry: None,
+            format: None,
         })
+    }
+
+    /// Says which format the input is read as: the text diagnostics point into is
+    /// the one that format's reader parsed (UTF-8 for a transcoded KML or GPX).
+    pub fn read_as(&mut self, format: Format) {
+        self.format = Some(format);
     }
 
     /// Points diagnostics at `text`, an entry of this file called `entry`.
@@ -118,18 +128,28 @@ impl Input {
     }
 
     /// The text diagnostics point into: the KML inside a KMZ, standard input as it was
-    /// kept, or the file read again. Asked for only when some diagnostic has a
-    /// position, so a file without findings is not read twice.
+    /// kept, or the file read again; for KML and GPX in UTF-16 or a declared
+    /// single-byte encoding, the UTF-8 the reader decoded it to (the same lines and
+    /// characters as the file). Asked for only when some diagnostic has a position,
+    /// so a file without findings is not read twice.
     pub fn shown_text(&self) -> io::Result<Cow<'_, [u8]>> {
-        if let Some(shown) = &self.shown {
-            return Ok(Cow::Borrowed(shown));
-        }
-        match &self.source {
-            Source::File(p) => std::fs::read(p)
-                .map(Cow::Owned)
-                .map_err(|e| io::Error::new(e.kind(), format!("cannot read {}: {e}", self.name))),
-            Source::Stdin(b) => Ok(Cow::Borrowed(b)),
-        }
+        let (text, format) = match (&self.shown, &self.source) {
+            (Some(shown), _) => (Cow::Borrowed(&shown[..]), Some(Format::Kml)),
+            (None, Source::File(p)) => (
+                std::fs::read(p).map(Cow::Owned).map_err(|e| {
+                    io::Error::new(e.kind(), format!("cannot read {}: {e}", self.name))
+                })?,
+                self.format,
+            ),
+            (None, Source::Stdin(b)) => (Cow::Borrowed(&b[..]), self.format),
+        };
+        let Some(format) = format else {
+            return Ok(text);
+        };
+        Ok(match format.spans_text(&text) {
+            Cow::Owned(decoded) => Cow::Owned(decoded),
+            Cow::Borrowed(_) => text,
+        })
     }
 }
 

@@ -385,6 +385,7 @@ fn read_input(
         ),
     };
     let mut input = input;
+    input.read_as(format);
     let opts = geonorm::ReadOptions {
         gpx: geonorm::gpx::ReadOptions {
             groups_by_kind: args.gpx_groups == GpxGroups::Kind,

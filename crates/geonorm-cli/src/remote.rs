@@ -206,10 +206,16 @@ fn payload(args: &SendArgs) -> anyhow::Result<Result<Prepared, ExitCode>> {
                 geonorm::kmz::main_kml(io::Cursor::new(&bytes[..]), &limits).ok()
             })
             .flatten();
-        let source = geonorm::render::Source::new(&name, &bytes);
-        let source = match &entry {
-            Some((entry, kml)) => source.in_entry(entry, kml),
-            None => source,
+        // Transcoded text (UTF-16, Latin-1) is shown as read, so lines and columns are
+        // the original file's.
+        let text = format.spans_text(&bytes);
+        let kml_text = entry
+            .as_ref()
+            .map(|(_, kml)| Format::Kml.spans_text(kml).into_owned());
+        let source = geonorm::render::Source::new(&name, &text);
+        let source = match (&entry, &kml_text) {
+            (Some((entry, _)), Some(kml)) => source.in_entry(entry, kml),
+            _ => source,
         };
         let shown: Vec<geonorm::Diagnostic> = report
             .diagnostics

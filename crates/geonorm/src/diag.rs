@@ -379,7 +379,78 @@ impl Losses {
     }
 }
 
-/// Byte offset to line and column, built once per source.
+/// serde_json's syntax error in plain words: the one place where a JSON syntax error
+/// becomes the sentence a user reads (code `json/syntax`), without serde_json's
+/// position suffix (positions are the diagnostic's span).
+///
+/// serde_json tells only the error's category (`Syntax`, `Eof`) in its API; which
+/// syntax error it is lives in a private enum, so the message text (stable since
+/// serde_json 1.0, its `ErrorCode` `Display`) is matched here and nowhere else. A
+/// text not known here (a newer serde_json) is passed on without its position rather
+/// than lost. Data errors (a value of the wrong type for the model) are the readers'
+/// own sentences and pass through unchanged.
+pub(crate) fn json_syntax_message(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let full = e.to_string();
+    let text = match full.rfind(" at line ") {
+        Some(i) => &full[..i],
+        None => &full,
+    };
+    let plain = match (e.classify(), text) {
+        (Category::Eof, "EOF while parsing a list") => {
+            "the file ends inside an array: a `]` is missing"
+        }
+        (Category::Eof, "EOF while parsing an object") => {
+            "the file ends inside an object: a `}` is missing"
+        }
+        (Category::Eof, "EOF while parsing a string") => {
+            "the file ends inside a string: its closing `\"` is missing"
+        }
+        (Category::Eof, _) => "the file ends where a value should follow",
+        (Category::Syntax, "expected `:`") => "a `:` is missing here, after a member's name",
+        (Category::Syntax, "expected `,` or `]`") => "a `,` or `]` is missing here",
+        (Category::Syntax, "expected `,` or `}`") => "a `,` or `}` is missing here",
+        (Category::Syntax, "expected ident") => {
+            "not a JSON value: words other than `true`, `false` and `null` need double quotes"
+        }
+        (Category::Syntax, "expected value") => {
+            "a value is missing here (a string, number, object, array, `true`, `false` or `null`)"
+        }
+        (Category::Syntax, "expected `\"`") | (Category::Syntax, "key must be a string") => {
+            "a member name in double quotes is expected here"
+        }
+        (Category::Syntax, "invalid escape") => {
+            "not an escape JSON knows: a literal backslash is written `\\\\`"
+        }
+        (Category::Syntax, "invalid number") => "not a number as JSON writes numbers",
+        (Category::Syntax, "number out of range") => "a number too large to be read",
+        (Category::Syntax, "invalid unicode code point")
+        | (Category::Syntax, "lone leading surrogate in hex escape") => {
+            "a `\\u` escape that is no Unicode character"
+        }
+        (Category::Syntax, "unexpected end of hex escape") => {
+            "a `\\u` escape needs four hex digits"
+        }
+        (Category::Syntax, t) if t.starts_with("control character") => {
+            "a line break, tab or other control character inside a string: JSON needs it escaped (`\\n`, `\\t`)"
+        }
+        (Category::Syntax, "trailing comma") => {
+            "a `,` before a closing bracket: JSON allows no trailing comma"
+        }
+        (Category::Syntax, "trailing characters") => {
+            "more text after the end of the JSON value"
+        }
+        (Category::Syntax, "recursion limit exceeded") => {
+            "nested more than 128 levels deep: not read"
+        }
+        _ => return text.to_string(),
+    };
+    plain.to_string()
+}
+
+/// Byte offset to line and column, built once per source. A UTF-8 byte order mark
+/// at the start is not part of the first line: editors do not show it, so it is no
+/// column (spans still count its bytes, as they count the user's bytes).
 ///
 /// ```
 /// use geonorm::LineIndex;
@@ -394,7 +465,7 @@ pub struct LineIndex {
 impl LineIndex {
     /// Indexes the line starts of `text`.
     pub fn new(text: &[u8]) -> Self {
-        let mut starts = vec![0];
+        let mut starts = vec![bom_len(text)];
         starts.extend(memchr::memchr_iter(b'\n', text).map(|i| i + 1));
         LineIndex { starts }
     }
@@ -406,7 +477,8 @@ impl LineIndex {
         let line = self.starts.partition_point(|&s| s <= offset).max(1);
         let start = self.starts.get(line - 1).copied().unwrap_or(0);
         let prefix = text.get(start..offset).unwrap_or_default();
-        // Count characters, not bytes: what an editor shows as the column.
+        // Count characters, not bytes: what an editor shows as the column. (An offset
+        // inside a byte order mark has an empty prefix: column 1.)
         (line, chars(prefix) + 1)
     }
 
@@ -426,6 +498,15 @@ impl LineIndex {
         };
         let bytes = text.get(start..end.max(start))?;
         Some(bytes.strip_suffix(b"\r").unwrap_or(bytes))
+    }
+}
+
+/// The length of the UTF-8 byte order mark `text` starts with, 0 without one.
+pub(crate) fn bom_len(text: &[u8]) -> usize {
+    if text.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
     }
 }
 
@@ -486,6 +567,49 @@ mod tests {
         assert_eq!(
             LineIndex::new(b"\xff\xfez").line_col(b"\xff\xfez", 2),
             (1, 3)
+        );
+    }
+
+    #[test]
+    fn json_syntax_errors_in_plain_words() {
+        // Broken input → the sentence, and serde_json's line and column of it.
+        let table: [(&str, &str, (usize, usize)); 12] = [
+            ("{\"a\": 1", "the file ends inside an object: a `}` is missing", (1, 7)),
+            ("[1, 2", "the file ends inside an array: a `]` is missing", (1, 5)),
+            ("\"abc", "the file ends inside a string: its closing `\"` is missing", (1, 4)),
+            ("{\"a\":", "the file ends where a value should follow", (1, 5)),
+            ("{\"a\" 1}", "a `:` is missing here, after a member's name", (1, 6)),
+            ("{\"a\": 1 \"b\": 2}", "a `,` or `}` is missing here", (1, 9)),
+            ("[1 2]", "a `,` or `]` is missing here", (1, 4)),
+            ("{\"a\": nope}", "not a JSON value: words other than `true`, `false` and `null` need double quotes", (1, 8)),
+            ("{a: 1}", "a member name in double quotes is expected here", (1, 2)),
+            ("[1,]", "a `,` before a closing bracket: JSON allows no trailing comma", (1, 4)),
+            ("{} x", "more text after the end of the JSON value", (1, 4)),
+            ("[\"a\nb\"]", "a line break, tab or other control character inside a string: JSON needs it escaped (`\\n`, `\\t`)", (2, 0)),
+        ];
+        for (input, message, at) in table {
+            let e = serde_json::from_str::<serde_json::Value>(input).expect_err(input);
+            assert_eq!(json_syntax_message(&e), message, "{input}");
+            assert_eq!((e.line(), e.column()), at, "{input}");
+        }
+        // A data error is not a syntax error: its text passes through, without position.
+        let e = serde_json::from_str::<u8>("\"x\"").expect_err("type");
+        assert!(!json_syntax_message(&e).contains(" at line "));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_no_column() {
+        let text = b"\xEF\xBB\xBF<a>\n<b>";
+        let idx = LineIndex::new(text);
+        // `<` at byte 3 is column 1; offsets inside the mark are column 1 too.
+        assert_eq!(idx.line_col(text, 3), (1, 1));
+        assert_eq!(idx.line_col(text, 4), (1, 2));
+        assert_eq!(idx.line_col(text, 1), (1, 1));
+        assert_eq!(idx.line_col(text, 8), (2, 2));
+        assert_eq!(idx.line_text(text, 1), Some(&b"<a>"[..]));
+        assert_eq!(
+            LineIndex::new(b"\xEF\xBB\xBF").line_text(b"\xEF\xBB\xBF", 1),
+            Some(&b""[..])
         );
     }
 

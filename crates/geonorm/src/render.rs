@@ -25,7 +25,7 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use crate::diag::chars;
+use crate::diag::{bom_len, chars};
 use crate::{Code, Diagnostic, LineIndex, Severity};
 
 /// The text diagnostics point into, and what to call it.
@@ -319,12 +319,14 @@ fn positions(text: &[u8], diags: &[Diagnostic]) -> Vec<Option<(usize, usize)>> {
         return vec![None; diags.len()];
     }
     let index = LineIndex::new(text);
+    // A byte order mark is no column: counting on from inside it starts after it.
+    let bom = bom_len(text);
     let mut last: Option<(usize, usize, usize)> = None;
     diags
         .iter()
         .map(|d| {
             let offset = d.span?.start.min(text.len());
-            let between = last.and_then(|(o, _, _)| text.get(o..offset));
+            let between = last.and_then(|(o, _, _)| text.get(o.max(bom)..offset));
             let here = match (last, between) {
                 (Some((_, l, c)), Some(seg)) if !seg.contains(&b'\n') => (l, c + chars(seg)),
                 _ => index.line_col(text, offset),

@@ -52,7 +52,7 @@ impl Origin {
 pub(super) fn syntax_error(e: &serde_json::Error, unit: &[u8], origin: Origin) -> Error {
     let at = origin.advance(unit, offset_of_line_col(unit, e.line(), e.column()));
     Error::Syntax {
-        message: strip_position(e),
+        message: crate::diag::json_syntax_message(e),
         offset: at.offset,
         line: at.line,
         column: at.column,

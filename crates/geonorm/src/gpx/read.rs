@@ -901,7 +901,7 @@ pub fn read<R: BufRead>(input: R, opts: &ReadOptions) -> Result<(Document, Vec<D
     }
     if !matches!(state, State::Outside) {
         return Err(Error::Syntax {
-            message: "unexpected end of file: <gpx> is not closed".into(),
+            message: crate::xml::syntax::ends_inside("gpx"),
             offset: position(&xml),
             line: 0,
             column: 0,

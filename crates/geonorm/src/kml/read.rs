@@ -31,8 +31,9 @@ const NOT_REPRESENTABLE: [&str; 8] = [
 
 enum Frame {
     Kml,
-    /// A folder nested past [`MAX_GROUP_DEPTH`]: not a group of its own.
-    Flattened,
+    /// A folder nested past [`MAX_GROUP_DEPTH`]: not a group of its own. (Each frame
+    /// keeps its element's name, for a file that ends inside it.)
+    Flattened(&'static str),
     /// The top Document: its name and description are the document's.
     TopDocument,
     /// A Folder, or a Document nested in another: a group.
@@ -40,7 +41,17 @@ enum Frame {
         index: usize,
         start: usize,
         content: bool,
+        element: &'static str,
     },
+}
+
+/// `Document` or `Folder`, as a name a frame can keep.
+fn container(local: &str) -> &'static str {
+    if local == "Folder" {
+        "Folder"
+    } else {
+        "Document"
+    }
 }
 
 struct Parser {
@@ -80,7 +91,7 @@ impl Parser {
                     }
                 }
             }
-            Some(Frame::Flattened) => {}
+            Some(Frame::Flattened(_)) => {}
             Some(Frame::TopDocument) | Some(Frame::Kml) => match node.name.as_str() {
                 "name" => self.meta.name = Some(text),
                 "description" => self.meta.description = Some(text),
@@ -211,6 +222,8 @@ pub fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
     let mut buf = Vec::new();
     let mut inner = Vec::new();
     let mut saw_root = false;
+    // The root's name, for a file that ends inside it.
+    let mut root_name = String::new();
     loop {
         let before = position(&xml);
         buf.clear();
@@ -238,6 +251,7 @@ pub fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
                 let local = String::from_utf8_lossy(local).into_owned();
                 if !saw_root {
                     saw_root = true;
+                    root_name.clone_from(&local);
                     if local == "kml" {
                         p.frames.push(Frame::Kml);
                         continue;
@@ -290,7 +304,7 @@ pub fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
                                 .at(Span::new(before, before + 1)),
                             );
                         }
-                        p.frames.push(Frame::Flattened);
+                        p.frames.push(Frame::Flattened(container(&local)));
                     }
                     "Document" | "Folder" => {
                         let next = p.groups.len() as u64 + 1;
@@ -307,6 +321,7 @@ pub fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
                             index: p.groups.len() - 1,
                             start: before,
                             content: false,
+                            element: container(&local),
                         });
                         p.innermost.push(id);
                     }
@@ -358,6 +373,7 @@ pub fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
                     index,
                     start,
                     content,
+                    ..
                 }) = p.frames.pop()
                 {
                     p.innermost.pop();
@@ -381,7 +397,30 @@ pub fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
                     }
                 }
             }
-            Event::Eof => break,
+            Event::Eof => {
+                // A truncated file (a download cut short) must not pass for a whole
+                // one: what follows the cut is lost. (A fragment's root frame stands
+                // for no element of its own: the fragment's element closes itself.)
+                let fragment = root_name != "kml";
+                let open = p
+                    .frames
+                    .last()
+                    .filter(|f| !(fragment && matches!(f, Frame::Kml)));
+                if let Some(open) = open {
+                    let name = match open {
+                        Frame::Kml => root_name.as_str(),
+                        Frame::TopDocument => "Document",
+                        Frame::Flattened(name) | Frame::Group { element: name, .. } => name,
+                    };
+                    return Err(Error::Syntax {
+                        message: crate::xml::syntax::ends_inside(name),
+                        offset: position(&xml),
+                        line: 0,
+                        column: 0,
+                    });
+                }
+                break;
+            }
             _ => {}
         }
     }

@@ -108,14 +108,29 @@ impl Namespaces {
     }
 }
 
-pub(crate) fn position<R>(xml: &quick_xml::Reader<R>) -> usize {
-    usize::try_from(xml.buffer_position()).unwrap_or(usize::MAX)
+/// The offset in the user's bytes of the parser's position (quick-xml counts from
+/// where [`Inspect`] starts it, after a byte order mark).
+pub(crate) fn position<R: BufRead>(xml: &quick_xml::Reader<Inspect<R>>) -> usize {
+    usize::try_from(xml.buffer_position())
+        .unwrap_or(usize::MAX)
+        .saturating_add(xml.get_ref().skipped())
 }
 
-pub(crate) fn xml_error<R>(xml: &quick_xml::Reader<R>, e: &quick_xml::Error) -> Error {
-    let offset = usize::try_from(xml.error_position()).unwrap_or(0);
+/// A quick-xml error as a fatal error: a syntax error in plain words
+/// ([`super::syntax`]) at the position quick-xml gives for it, or the I/O error it
+/// wraps (a read that failed is no fault of the file's syntax).
+pub(crate) fn xml_error<R: BufRead>(
+    xml: &quick_xml::Reader<Inspect<R>>,
+    e: &quick_xml::Error,
+) -> Error {
+    if let quick_xml::Error::Io(io) = e {
+        return Error::Io(std::io::Error::new(io.kind(), io.to_string()));
+    }
+    let offset = usize::try_from(xml.error_position())
+        .unwrap_or(0)
+        .saturating_add(xml.get_ref().skipped());
     Error::Syntax {
-        message: format!("malformed XML: {e}"),
+        message: super::syntax::xml_syntax_message(e),
         offset,
         line: 0,
         column: 0,
@@ -333,9 +348,8 @@ pub(crate) fn build<R: BufRead>(
             }
             Event::Eof => {
                 return Err(Error::Syntax {
-                    message: format!(
-                        "unexpected end of file: <{}> is not closed",
-                        stack.last().map_or("", |n| n.name.as_str())
+                    message: super::syntax::ends_inside(
+                        stack.last().map_or("", |n| n.name.as_str()),
                     ),
                     offset: position(xml),
                     line: 0,
@@ -346,7 +360,7 @@ pub(crate) fn build<R: BufRead>(
         }
     }
     Err(Error::Syntax {
-        message: "unbalanced end tag".into(),
+        message: "an end tag closes an element that is not open".into(),
         offset: position(xml),
         line: 0,
         column: 0,

@@ -3,6 +3,7 @@
 //! foreign ones.
 
 pub(crate) mod dom;
+pub(crate) mod syntax;
 
 use std::io::{BufRead, BufReader};
 
@@ -14,17 +15,19 @@ use crate::{Code, Diagnostic, Result, Span};
 /// The input as UTF-8, inspected on the way ([`Inspect`]). UTF-16 (by byte order mark
 /// or by the shape of `<?xml`) and single-byte encodings declared in the prolog
 /// (ISO-8859-1, Windows-1252…) are transcoded while reading; byte offsets in
-/// diagnostics then count the UTF-8 text.
+/// diagnostics then count the UTF-8 text, which [`decoded_text`] gives back. A UTF-8
+/// byte order mark is skipped here but still counted ([`Inspect::skipped`]): offsets
+/// are those of the user's bytes.
 pub(crate) fn utf8_input<'a, R: BufRead + 'a>(
     mut input: R,
 ) -> Result<Inspect<Box<dyn BufRead + 'a>>> {
     let head = input.fill_buf()?;
-    if head.starts_with(b"\xEF\xBB\xBF") {
-        input.consume(3);
-        return Ok(Inspect::new(Box::new(input), true));
+    if head.starts_with(UTF8_BOM) {
+        input.consume(UTF8_BOM.len());
+        return Ok(Inspect::new(Box::new(input), true, UTF8_BOM.len()));
     }
     match sniff_encoding(head) {
-        None => Ok(Inspect::new(Box::new(input), true)),
+        None => Ok(Inspect::new(Box::new(input), true, 0)),
         Some(encoding) => {
             let decoder = encoding_rs_io::DecodeReaderBytesBuilder::new()
                 .encoding(Some(encoding))
@@ -33,9 +36,30 @@ pub(crate) fn utf8_input<'a, R: BufRead + 'a>(
             Ok(Inspect::new(
                 Box::new(BufReader::with_capacity(64 * 1024, decoder)),
                 false,
+                0,
             ))
         }
     }
+}
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// The text the XML readers parse, when it is not `bytes` themselves: for UTF-16 and
+/// single-byte encodings, the UTF-8 they are transcoded to (without a byte order
+/// mark), which is what diagnostics' spans count in. `None` for UTF-8 input, whose
+/// spans count in `bytes` (a byte order mark included). Decoded by [`utf8_input`]
+/// itself, so the two cannot disagree; line and column are the same in both texts,
+/// since transcoding keeps every character and line end.
+pub(crate) fn decoded_text(bytes: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Read;
+    if bytes.starts_with(UTF8_BOM) || sniff_encoding(bytes).is_none() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    // Reading from memory fails only on what the decoder cannot read; it replaces
+    // malformed input with U+FFFD instead, so this is not expected to fail.
+    utf8_input(bytes).ok()?.read_to_end(&mut out).ok()?;
+    Some(out)
 }
 
 /// The encoding of an XML text that is not UTF-8, `None` for UTF-8.
@@ -151,7 +175,10 @@ fn allowed_char(c: char) -> bool {
 /// bytes outside text.
 pub(crate) struct Inspect<R> {
     inner: R,
-    /// Bytes consumed so far.
+    /// Bytes of the input before what `inner` gives (a UTF-8 byte order mark), which
+    /// positions count: the parser never sees them.
+    skipped: usize,
+    /// Bytes consumed so far, `skipped` included.
     pos: usize,
     /// Bytes scanned so far (at least `pos`: whatever `fill_buf` returned was scanned).
     scanned: usize,
@@ -168,11 +195,12 @@ struct Scanner {
 }
 
 impl<R: BufRead> Inspect<R> {
-    fn new(inner: R, check_utf8: bool) -> Self {
+    fn new(inner: R, check_utf8: bool, skipped: usize) -> Self {
         Inspect {
             inner,
-            pos: 0,
-            scanned: 0,
+            skipped,
+            pos: skipped,
+            scanned: skipped,
             scanner: Scanner {
                 carry: Vec::new(),
                 carry_at: 0,
@@ -180,6 +208,11 @@ impl<R: BufRead> Inspect<R> {
                 check_utf8,
             },
         }
+    }
+
+    /// Bytes before what the parser reads, to add to its positions.
+    pub(crate) fn skipped(&self) -> usize {
+        self.skipped
     }
 
     /// What was found so far; all of it once the input has been read to its end.

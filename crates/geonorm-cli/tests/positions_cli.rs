@@ -1,0 +1,135 @@
+//! Positions point at the user's file: a UTF-8 byte order mark is counted and is no
+//! column, and a UTF-16 or Latin-1 file is shown with its own lines and columns (and
+//! a readable code frame), in `check` (human and JSON) and `convert`. Each case breaks
+//! a real file at a known place; the expected line and column are counted here from
+//! the text, not by geonorm.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+fn run(args: &[&str]) -> (String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_geonorm"))
+        .args(args)
+        .output()
+        .expect("run geonorm");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `text` with the first `from` replaced by `to`, and the 1-based line and column (in
+/// characters) where `to` starts.
+fn break_at(text: &str, from: &str, to: &str) -> (String, usize, usize) {
+    let at = text.find(from).expect("the text to break");
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    (text.replacen(from, to, 1), line, col)
+}
+
+fn scratch(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("geonorm-positions-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).expect("write");
+    path
+}
+
+/// Checks human and JSON `check` output and `convert`'s one-line report for a file
+/// whose first finding is `code` at `line`:`col`, with `shown` in the code frame.
+fn assert_place(path: &Path, code: &str, line: usize, col: usize, shown: &str) {
+    let p = path.to_str().expect("utf-8 path");
+    let (human, _) = run(&["check", p]);
+    let head = format!("{p}:{line}:{col}: error[{code}]");
+    assert!(human.contains(&head), "{head} in\n{human}");
+    let frame = format!("{line} | ");
+    let frame_line = human
+        .lines()
+        .find(|l| l.starts_with(&frame))
+        .unwrap_or_else(|| panic!("code frame in\n{human}"));
+    assert!(frame_line.contains(shown), "{shown} in {frame_line}");
+    assert!(
+        !frame_line.contains("\\u{0}"),
+        "UTF-16 shown raw: {frame_line}"
+    );
+
+    let (json, _) = run(&["check", "--format", "json", p]);
+    let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let d = &v["files"][0]["diagnostics"][0];
+    assert_eq!(
+        (d["code"].as_str(), d["line"].as_u64(), d["column"].as_u64()),
+        (Some(code), Some(line as u64), Some(col as u64)),
+        "{json}"
+    );
+
+    let out = path.with_extension("out.geojson");
+    let (_, stderr) = run(&["convert", p, "-o", out.to_str().expect("utf-8")]);
+    assert!(
+        stderr.contains(&format!("{p}:{line}:{col}: error")),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn utf16_kml_keeps_its_lines_and_columns() {
+    let real = std::fs::read_to_string(root().join("testdata/corpus/gpsbabel/kml-points.kml"))
+        .expect("sample");
+    let (text, line, col) = break_at(&real, "</Placemark>", "</Document>");
+    for le in [true, false] {
+        let mut bytes = if le {
+            vec![0xFF, 0xFE]
+        } else {
+            vec![0xFE, 0xFF]
+        };
+        for u in text.encode_utf16() {
+            bytes.extend(if le { u.to_le_bytes() } else { u.to_be_bytes() });
+        }
+        let path = scratch(if le { "le.kml" } else { "be.kml" }, &bytes);
+        assert_place(&path, "xml/syntax", line, col, "</Document>");
+    }
+}
+
+#[test]
+fn latin1_gpx_keeps_its_lines_and_columns() {
+    let real =
+        std::fs::read(root().join("testdata/corpus/gpxgo/iso8859-1encoded.gpx")).expect("sample");
+    // Latin-1 is one byte a character: the file's text is its bytes as chars.
+    let text: String = real.iter().map(|&b| char::from(b)).collect();
+    let (text, line, col) = break_at(&text, "</name>", "</nam>");
+    let bytes: Vec<u8> = text
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).expect("latin-1"))
+        .collect();
+    let path = scratch("latin1.gpx", &bytes);
+    assert_place(&path, "xml/syntax", line, col, "</nam>");
+}
+
+#[test]
+fn a_utf8_byte_order_mark_is_counted_and_no_column() {
+    let kml = std::fs::read_to_string(root().join("testdata/corpus/gpsbabel/kml-points.kml"))
+        .expect("sample");
+    let (kml, line, col) = break_at(&kml, "</Placemark>", "</Document>");
+    let path = scratch("bom.kml", format!("\u{FEFF}{kml}").as_bytes());
+    assert_place(&path, "xml/syntax", line, col, "</Document>");
+
+    let gpx = std::fs::read(root().join("testdata/gpx/gpsbabel/basecamp.gpx")).expect("sample");
+    let gpx = String::from_utf8(gpx).expect("utf-8");
+    let body = gpx.strip_prefix('\u{FEFF}').expect("the sample has a BOM");
+    let (body, line, col) = break_at(body, "</name>", "</nam>");
+    let path = scratch("bom.gpx", format!("\u{FEFF}{body}").as_bytes());
+    assert_place(&path, "xml/syntax", line, col, "</nam>");
+
+    // On the first line too: the mark is no column.
+    let json = "\u{FEFF}{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[200,10]},\"properties\":{}}]}";
+    let (_, line, col) = break_at(json.trim_start_matches('\u{FEFF}'), "[200", "[200");
+    let path = scratch("bom.geojson", json.as_bytes());
+    let p = path.to_str().expect("utf-8 path");
+    let (human, _) = run(&["check", p]);
+    let head = format!("{p}:{line}:{col}: error[geometry/lon-out-of-range]");
+    assert!(human.contains(&head), "{head} in\n{human}");
+}
