@@ -406,7 +406,7 @@ fn read_input(
     .map(|p| (p.document, p.diagnostics, p.kmz));
     match read {
         Ok((doc, diags, contents)) => Ok(Ok((input, doc, diags, contents))),
-        Err(e @ (Error::Syntax { .. } | Error::NotFormat { .. })) => {
+        Err(e @ (Error::Syntax { .. } | Error::NotFormat { .. } | Error::Invalid(_))) => {
             renderer.fatal(&input, format, &e)?;
             Ok(Err(ExitCode::from(1)))
         }
@@ -439,7 +439,7 @@ fn convert_streaming(
             renderer.diagnostics(&input, &diags)?;
             Ok(exit_for(&diags))
         }
-        Err(e @ (Error::Syntax { .. } | Error::NotFormat { .. })) => {
+        Err(e @ (Error::Syntax { .. } | Error::NotFormat { .. } | Error::Invalid(_))) => {
             renderer.fatal(&input, Format::GeoJson, &e)?;
             Ok(ExitCode::from(1))
         }

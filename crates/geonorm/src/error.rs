@@ -30,6 +30,10 @@ pub enum Error {
         /// Why not.
         message: String,
     },
+    /// The input cannot be read as a map file; the diagnostic says why, with its code
+    /// and position (e.g. a GeoJSON root whose `type` is not a GeoJSON type).
+    #[error("{}", .0.message)]
+    Invalid(Box<crate::Diagnostic>),
     /// Neither the content nor the name tells which format the input is.
     #[error("not a KML, KMZ, GPX or GeoJSON file")]
     Undetected,

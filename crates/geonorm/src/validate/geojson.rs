@@ -389,7 +389,10 @@ impl Rules<'_> {
             "Polygon" | "MultiLineString" => 2,
             _ => 3,
         };
-        if !self.nesting(c, depth) {
+        let mark = self.out.len();
+        let sound = self.nesting(c, depth);
+        self.one_extra_ordinates_finding(mark);
+        if !sound {
             return;
         }
         // The structure is sound: the geometry rules can read every position.
@@ -453,6 +456,33 @@ impl Rules<'_> {
                 head(geom),
             );
         }
+    }
+
+    /// Positions with extra ordinates since `mark`, said once per geometry: a file
+    /// with a fourth number on every position would otherwise bury everything else.
+    fn one_extra_ordinates_finding(&mut self, mark: usize) {
+        let extra = |d: &Diagnostic| d.code == Code::GeojsonExtraOrdinates;
+        let n = self.out[mark..].iter().filter(|d| extra(d)).count();
+        if n < 2 {
+            return;
+        }
+        let Some(first) = self.out[mark..].iter().position(extra) else {
+            return;
+        };
+        let at = self.out[mark + first].span;
+        let mut i = mark;
+        self.out.retain(|d| {
+            i += 1;
+            i <= mark || !extra(d)
+        });
+        let mut d = Diagnostic::new(
+            Code::GeojsonExtraOrdinates,
+            format!(
+                "{n} positions have more than 3 numbers; only longitude, latitude and altitude are kept"
+            ),
+        );
+        d.span = at;
+        self.out.insert(mark + first, d);
     }
 
     /// Checks that `c` nests arrays `depth` levels above its positions, and that each

@@ -174,17 +174,16 @@ fn check_geojson(bytes: &[u8], profile: Profile, out: &mut Vec<Diagnostic>) {
             }
             Some(Err(e)) => {
                 out.extend(reader.diagnostics().iter().cloned());
+                // What stops the reader is said once, as `convert` says it; the rest of
+                // what the rules found on the root comes beside it.
+                let fatal = fatal_diagnostic(Format::GeoJson, &e);
+                let same = |d: &Diagnostic| d.code == fatal.code && d.span == fatal.span;
                 let root = reader
                     .check_mode()
                     .map(|m| m.root.clone())
                     .unwrap_or_default();
-                // The rules already said what is wrong with the root, with its position.
-                if !root.iter().any(|d| d.severity == crate::Severity::Error)
-                    || matches!(e, Error::Syntax { .. })
-                {
-                    out.push(fatal_diagnostic(Format::GeoJson, &e));
-                }
-                out.extend(root);
+                out.extend(root.into_iter().filter(|d| !same(d)));
+                out.push(fatal);
                 return;
             }
         }
@@ -342,6 +341,7 @@ fn sort(out: &mut [Diagnostic]) {
 /// finding, with the code for its format.
 pub fn fatal_diagnostic(format: Format, e: &Error) -> Diagnostic {
     match e {
+        Error::Invalid(d) => (**d).clone(),
         Error::Syntax {
             message, offset, ..
         } => {

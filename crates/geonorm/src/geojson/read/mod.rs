@@ -266,23 +266,12 @@ impl<R: BufRead> Reader<R> {
                 match t {
                     Value::String(s) => self.root_type = Some(s),
                     other => {
-                        if let Some(mode) = self.check.as_mut() {
-                            // Said as the rules say it of any object, at the root.
-                            mode.root.push(
-                                Diagnostic::new(
-                                    Code::GeojsonWrongType,
-                                    format!(
-                                        "\"type\" should be a string, but is {}",
-                                        json_kind(&other)
-                                    ),
-                                )
-                                .at(Span::new(self.root.offset, self.root.offset + 1)),
-                            );
-                        }
-                        return Err(Error::NotFormat {
+                        let fallback = Error::NotFormat {
                             format: Format::GeoJson,
                             message: format!("the root's `type` is {}", json_kind(&other)),
-                        });
+                        };
+                        self.members.push((key, raw, start));
+                        return Err(self.root_error(fallback));
                     }
                 }
             }
@@ -310,6 +299,32 @@ impl<R: BufRead> Reader<R> {
             _ => self.members.push((key, raw, start)),
         }
         Ok(())
+    }
+
+    /// The error for a root the reader cannot take: what the RFC 7946 rules say of it
+    /// (their code, sentence and position), so that `convert` and `check` say the same;
+    /// `fallback` when they find nothing.
+    fn root_error(&mut self, fallback: Error) -> Error {
+        let root = crate::validate::root_of_collection(
+            self.root.offset,
+            self.root_type.as_deref().zip(self.type_at),
+            self.features_at,
+            &self.members,
+        );
+        let mut quiet = CheckMode {
+            maphub: true,
+            ..CheckMode::default()
+        };
+        let mode = self.check.as_mut().unwrap_or(&mut quiet);
+        mode.root_at = self.root.offset;
+        let found = crate::validate::root_rules(&root, mode);
+        match found
+            .into_iter()
+            .find(|d| d.severity == crate::Severity::Error)
+        {
+            Some(d) => Error::Invalid(Box::new(d)),
+            None => fallback,
+        }
     }
 
     fn root_kind_so_far(&self) -> Option<RootKind> {
@@ -358,10 +373,11 @@ impl<R: BufRead> Reader<R> {
         let kind = match (self.root_kind_so_far(), self.root_type.as_deref()) {
             (Some(k), _) => k,
             (None, Some(other)) => {
-                return Err(Error::NotFormat {
+                let fallback = Error::NotFormat {
                     format: Format::GeoJson,
                     message: format!("the root's type `{other}` is not a GeoJSON type"),
-                })
+                };
+                return Err(self.root_error(fallback));
             }
             (None, None) => {
                 let kind = if self.saw_features {
@@ -371,12 +387,13 @@ impl<R: BufRead> Reader<R> {
                 } else if has("coordinates") || has("geometries") {
                     RootKind::Geometry
                 } else {
-                    return Err(Error::NotFormat {
+                    let fallback = Error::NotFormat {
                         format: Format::GeoJson,
                         message:
                             "the root object has no `type`, `features`, `geometry` or `coordinates`"
                                 .into(),
-                    });
+                    };
+                    return Err(self.root_error(fallback));
                 };
                 self.diagnostics.push(missing_root_type(self.root.offset));
                 kind
@@ -390,10 +407,12 @@ impl<R: BufRead> Reader<R> {
                     if let Some((_, raw, start)) = members.iter().find(|(k, _, _)| k == "features")
                     {
                         let v: Value = parse_unit(raw, *start)?;
-                        return Err(Error::NotFormat {
+                        let fallback = Error::NotFormat {
                             format: Format::GeoJson,
                             message: format!("`features` is {}, not an array", json_kind(&v)),
-                        });
+                        };
+                        self.members = members;
+                        return Err(self.root_error(fallback));
                     }
                 }
                 for (key, raw, start) in members {
@@ -403,32 +422,55 @@ impl<R: BufRead> Reader<R> {
             }
             RootKind::Feature | RootKind::Geometry => {
                 let bytes = self.cur.record.take().unwrap_or_default();
-                let feature = if kind == RootKind::Feature {
-                    read_feature(
-                        &bytes,
-                        self.root,
-                        &self.groups,
-                        &mut self.diagnostics,
-                        self.check.as_mut(),
-                    )?
-                } else {
-                    let mark = self.diagnostics.len();
-                    let f = read_bare_geometry(&bytes, self.root, &mut self.diagnostics)?;
-                    if let Some(mode) = self.check.as_mut() {
-                        if let Some(found) =
+                let feature =
+                    if kind == RootKind::Feature {
+                        read_feature(
+                            &bytes,
+                            self.root,
+                            &self.groups,
+                            &mut self.diagnostics,
+                            self.check.as_mut(),
+                        )?
+                    } else {
+                        let mark = self.diagnostics.len();
+                        let f = read_bare_geometry(&bytes, self.root, &mut self.diagnostics)?;
+                        let noticed = self.diagnostics[mark..]
+                            .iter()
+                            .any(|d| READER_STRUCTURE.contains(&d.code));
+                        let full = self.check.is_some();
+                        let mut quiet = CheckMode {
+                            maphub: true,
+                            ..CheckMode::default()
+                        };
+                        let mode = self.check.as_mut().unwrap_or(&mut quiet);
+                        let found = if full || noticed {
                             crate::validate::unit_rules(&bytes, self.root.offset, mode, true)
-                        {
+                        } else {
+                            None
+                        };
+                        if let Some(mut found) = found {
                             let said = self.diagnostics.split_off(mark);
-                            let explained = found.iter().any(|d| EXPLAINING.contains(&d.code));
-                            self.diagnostics
-                                .extend(said.into_iter().filter(|d| {
-                                    !(explained && READER_STRUCTURE.contains(&d.code))
-                                }));
-                            self.diagnostics.extend(found);
+                            let first = found.iter().position(|d| EXPLAINING.contains(&d.code));
+                            self.diagnostics.extend(said.into_iter().filter(|d| {
+                                !(first.is_some() && READER_STRUCTURE.contains(&d.code))
+                            }));
+                            if let Some(i) =
+                                first.filter(|_| f.as_ref().is_some_and(|f| f.geometry.is_none()))
+                            {
+                                if !found[i].message.contains("kept without geometry") {
+                                    found[i]
+                                        .message
+                                        .push_str("; the feature is kept without geometry");
+                                }
+                            }
+                            self.diagnostics.extend(
+                                found
+                                    .into_iter()
+                                    .filter(|d| full || EXPLAINING.contains(&d.code)),
+                            );
                         }
-                    }
-                    f
-                };
+                        f
+                    };
                 self.pending.extend(feature.map(Item::Feature));
             }
         }
@@ -571,9 +613,10 @@ mod tests {
     fn non_objects_at_the_root_are_not_geojson() {
         assert!(matches!(read(&b"[1,2]"[..]), Err(Error::NotFormat { .. })));
         assert!(matches!(read(&b"  "[..]), Err(Error::NotFormat { .. })));
+        // Said as `check` says it: the rules' code, sentence and position.
         assert!(matches!(
             read(&b"{\"type\":\"Topology\"}"[..]),
-            Err(Error::NotFormat { .. })
+            Err(Error::Invalid(d)) if d.code == Code::GeojsonWrongType && d.span.is_some()
         ));
         assert!(matches!(read(&b"{} x"[..]), Err(Error::Syntax { .. })));
     }
