@@ -22,12 +22,18 @@ pub struct Checked {
     pub decoded: Option<Vec<u8>>,
     /// For a KMZ, the main KML entry's name and text: the report's spans count in it.
     pub entry: Option<(String, Vec<u8>)>,
+    /// For a GeoJSON file, checked as it streamed past and not kept: where each
+    /// finding is, worked out in a second streaming pass.
+    pub located: Option<geonorm::render::Located>,
     pub report: Report,
 }
 
 impl Checked {
     /// What the diagnostics point into.
     fn source(&self) -> Source<'_> {
+        if let Some(located) = &self.located {
+            return Source::streamed(&self.name, located);
+        }
         let source = Source::new(&self.name, self.decoded.as_deref().unwrap_or(&self.bytes));
         match &self.entry {
             Some((entry, text)) => source.in_entry(entry, text),
@@ -102,8 +108,39 @@ pub fn run(files: &[PathBuf], opts: &CheckOptions) -> anyhow::Result<Vec<Checked
     let results: Vec<anyhow::Result<Checked>> = files
         .par_iter()
         .map(|path| {
-            let bytes = std::fs::read(path)
-                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+            let cannot = |e: io::Error| anyhow::anyhow!("cannot read {}: {e}", path.display());
+            let mut file = io::BufReader::new(std::fs::File::open(path).map_err(cannot)?);
+            let format = opts.format.or_else(|| {
+                Format::detect(io::BufRead::fill_buf(&mut file).unwrap_or(&[]), Some(path))
+            });
+            if format == Some(Format::GeoJson) {
+                // Streamed, never held: a GeoJSON of hundreds of megabytes is checked in
+                // the memory of one feature; a second pass finds where each finding is.
+                let report =
+                    geonorm::validate::check_reader(file, Some(path), opts).map_err(cannot)?;
+                let offsets = report
+                    .diagnostics
+                    .iter()
+                    .filter_map(|d| d.span.map(|s| s.start));
+                let located = geonorm::render::Located::scan(
+                    std::fs::File::open(path).map_err(cannot)?,
+                    offsets,
+                )
+                .map_err(cannot)?;
+                if let Some(bar) = &progress {
+                    bar.inc(1);
+                }
+                return Ok(Checked {
+                    name: path.display().to_string(),
+                    bytes: Vec::new(),
+                    decoded: None,
+                    entry: None,
+                    located: Some(located),
+                    report,
+                });
+            }
+            drop(file);
+            let bytes = std::fs::read(path).map_err(cannot)?;
             let report = check(&bytes, Some(path), opts);
             let entry = kmz_entry(&bytes, &report);
             let decoded = match report.format {
@@ -121,6 +158,7 @@ pub fn run(files: &[PathBuf], opts: &CheckOptions) -> anyhow::Result<Vec<Checked
                 bytes,
                 decoded,
                 entry,
+                located: None,
                 report,
             })
         })

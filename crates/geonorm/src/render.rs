@@ -37,7 +37,11 @@ pub struct Source<'a> {
     /// they point into the file itself.
     pub entry: Option<&'a str>,
     /// The bytes the spans point into: the file, or for a KMZ the entry's KML text.
+    /// Empty when [`Source::located`] is given instead.
     pub text: &'a [u8],
+    /// Positions worked out while streaming over a file too large to hold (see
+    /// [`Located`]); used instead of `text` when given.
+    pub located: Option<&'a Located>,
 }
 
 impl<'a> Source<'a> {
@@ -47,6 +51,18 @@ impl<'a> Source<'a> {
             name,
             entry: None,
             text,
+            located: None,
+        }
+    }
+
+    /// Spans that point into the file `name`, which was not kept: `located` holds the
+    /// line, column and surrounding text of each position the diagnostics name.
+    pub fn streamed(name: &'a str, located: &'a Located) -> Self {
+        Source {
+            name,
+            entry: None,
+            text: &[],
+            located: Some(located),
         }
     }
 
@@ -58,6 +74,7 @@ impl<'a> Source<'a> {
             name: self.name,
             entry: Some(entry),
             text,
+            located: None,
         }
     }
 
@@ -113,8 +130,9 @@ fn render_human<W: Write + ?Sized>(
     opts: &HumanOptions,
     frame: bool,
 ) -> io::Result<()> {
-    let pos = positions(src.text, diags);
-    let index = (frame && pos.iter().any(Option::is_some)).then(|| LineIndex::new(src.text));
+    let pos = positions(src, diags);
+    let index = (frame && src.located.is_none() && pos.iter().any(Option::is_some))
+        .then(|| LineIndex::new(src.text));
     let mut shown: BTreeMap<Code, usize> = BTreeMap::new();
     for (d, p) in diags.iter().zip(&pos) {
         let n = shown.entry(d.code).or_default();
@@ -130,8 +148,17 @@ fn render_human<W: Write + ?Sized>(
             format!("{place}: {}: {} [{}]", d.severity, d.message, d.code)
         };
         writeln!(out, "{}", printable(&head))?;
-        if let (Some((l, c)), Some(index)) = (p, &index) {
-            if let Some((text, caret)) = code_frame(index, src.text, *l, *c) {
+        let frame_text = match (p, &index, src.located) {
+            (Some((l, c)), Some(index), _) => code_frame(index, src.text, *l, *c),
+            (Some(_), None, Some(located)) if frame => {
+                d.span.and_then(|s| located.snippet(s.start)).and_then(
+                    |(bytes, col, cut_left, cut_right)| frame_of(bytes, col, cut_left, cut_right),
+                )
+            }
+            _ => None,
+        };
+        if let Some(l) = p.map(|(l, _)| l) {
+            if let Some((text, caret)) = frame_text {
                 let gutter = l.to_string().len();
                 writeln!(out, "{:gutter$} |", "")?;
                 writeln!(out, "{l} | {text}")?;
@@ -156,7 +183,7 @@ fn render_human<W: Write + ?Sized>(
 /// `start` and `end` (byte offsets into the source's text) and `entry` (the archive
 /// entry they count in, or null). Position fields are null for a finding without one.
 pub fn json(src: &Source<'_>, diags: &[Diagnostic]) -> Value {
-    let pos = positions(src.text, diags);
+    let pos = positions(src, diags);
     Value::Array(
         diags
             .iter()
@@ -219,7 +246,7 @@ pub fn sarif(files: &[(Source<'_>, &[Diagnostic])]) -> Value {
             }));
             (entry, artifacts.len() - 1)
         });
-        for (d, p) in diags.iter().zip(positions(src.text, diags)) {
+        for (d, p) in diags.iter().zip(positions(src, diags)) {
             let mut location = match (entry, p) {
                 (Some((entry, index)), Some(_)) => json!({
                     "physicalLocation": {"artifactLocation": {"uri": entry, "index": index}},
@@ -314,10 +341,17 @@ pub fn printable(s: &str) -> Cow<'_, str> {
 /// order, so each is counted on from the one before when it is on the same line,
 /// instead of from the start of its line (which would cost the square of a long
 /// line's length: a minified GeoJSON is one line).
-fn positions(text: &[u8], diags: &[Diagnostic]) -> Vec<Option<(usize, usize)>> {
+fn positions(src: &Source<'_>, diags: &[Diagnostic]) -> Vec<Option<(usize, usize)>> {
     if diags.iter().all(|d| d.span.is_none()) {
         return vec![None; diags.len()];
     }
+    if let Some(located) = src.located {
+        return diags
+            .iter()
+            .map(|d| located.line_col(d.span?.start))
+            .collect();
+    }
+    let text = src.text;
     let index = LineIndex::new(text);
     // A byte order mark is no column: counting on from inside it starts after it.
     let bom = bom_len(text);
@@ -341,7 +375,12 @@ fn positions(text: &[u8], diags: &[Diagnostic]) -> Vec<Option<(usize, usize)>> {
 /// terminal, and the caret's column in it (counted in the escaped text, so it still
 /// points at the character it points at).
 fn code_frame(index: &LineIndex, text: &[u8], line: usize, col: usize) -> Option<(String, usize)> {
-    let bytes = index.line_text(text, line)?;
+    frame_of(index.line_text(text, line)?, col, false, false)
+}
+
+/// The code frame of `bytes` (a line, or a piece of one cut on the left and/or right)
+/// with the caret at 1-based character `col` of `bytes`.
+fn frame_of(bytes: &[u8], col: usize, cut_left: bool, cut_right: bool) -> Option<(String, usize)> {
     let chars: Vec<char> = String::from_utf8_lossy(bytes).chars().collect();
     let col0 = col.saturating_sub(1).min(chars.len());
     let (from, to) = if chars.len() <= 100 {
@@ -364,14 +403,176 @@ fn code_frame(index: &LineIndex, text: &[u8], line: usize, col: usize) -> Option
     let before = part(from, col0);
     let mut caret = before.chars().count();
     let mut shown = before + &part(col0, to);
-    if from > 0 {
+    if from > 0 || cut_left {
         shown.insert(0, '…');
         caret += 1;
     }
-    if to < chars.len() {
+    if to < chars.len() || cut_right {
         shown.push('…');
     }
     Some((shown, caret))
+}
+
+/// Bytes of a line kept on each side of a position while streaming: enough for the
+/// 50 characters a code frame shows on each side, at up to 4 bytes a character.
+const SNIPPET_SIDE: usize = 256;
+
+/// Line, column and the surrounding text of chosen byte offsets of a file, worked
+/// out in one streaming pass, so that diagnostics of a file too large to hold can be
+/// shown with their code frame (see [`Source::streamed`]). Counts as [`LineIndex`]
+/// does: lines after `\n`, columns in characters, a UTF-8 byte order mark no column.
+#[derive(Debug, Clone, Default)]
+pub struct Located {
+    /// Sorted by offset.
+    at: Vec<Spot>,
+}
+
+/// One located offset.
+#[derive(Debug, Clone)]
+struct Spot {
+    offset: usize,
+    line: usize,
+    col: usize,
+    /// The line's text around the offset.
+    text: Vec<u8>,
+    /// The 1-based column of the offset in `text`.
+    caret: usize,
+    /// Whether `text` is cut from its line on the left, on the right.
+    cut_left: bool,
+    cut_right: bool,
+}
+
+impl Located {
+    /// Reads `input` once and locates each of `offsets` (an offset past the end is
+    /// located at the end).
+    pub fn scan<R: io::Read>(
+        input: R,
+        offsets: impl IntoIterator<Item = usize>,
+    ) -> io::Result<Located> {
+        let mut wanted: Vec<usize> = offsets.into_iter().collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut at = Vec::with_capacity(wanted.len());
+        let mut next = 0; // index into `wanted`
+        let mut reader = io::BufReader::with_capacity(1 << 16, input);
+        let (mut pos, mut line, mut col) = (0usize, 1usize, 1usize);
+        // The current line's last bytes (for the left side of a snippet).
+        let mut tail: std::collections::VecDeque<u8> = std::collections::VecDeque::new();
+        let mut tail_cut = false;
+        // Snippets still taking bytes on their right: index into `at`, bytes left.
+        let mut open: Vec<(usize, usize)> = Vec::new();
+        let mut bom = 0;
+        loop {
+            let buf = io::BufRead::fill_buf(&mut reader)?;
+            if buf.is_empty() {
+                break;
+            }
+            let n = buf.len();
+            for (k, &b) in buf.iter().enumerate() {
+                let offset = pos + k;
+                if offset < 3 && bom == offset && b == b"\xEF\xBB\xBF"[offset] {
+                    bom += 1;
+                }
+                while wanted.get(next) == Some(&offset) {
+                    // Inside a byte order mark: column 1, as `LineIndex` has it.
+                    let c = if offset < bom.max(if bom == 3 { 3 } else { 0 }) {
+                        1
+                    } else {
+                        col
+                    };
+                    let left: Vec<u8> = tail.iter().copied().collect();
+                    let caret = crate::diag::chars(&left) + 1;
+                    at.push(Spot {
+                        offset,
+                        line,
+                        col: c,
+                        text: left,
+                        caret,
+                        cut_left: tail_cut,
+                        cut_right: false,
+                    });
+                    open.push((at.len() - 1, SNIPPET_SIDE));
+                    next += 1;
+                }
+                if b == b'\n' {
+                    for (i, _) in open.drain(..) {
+                        let s = &mut at[i].text;
+                        if s.last() == Some(&b'\r') {
+                            s.pop();
+                        }
+                    }
+                    line += 1;
+                    col = 1;
+                    tail.clear();
+                    tail_cut = false;
+                    continue;
+                }
+                let in_bom = bom == 3 && offset < 3 || bom > 0 && bom < 3 && offset < bom;
+                if in_bom {
+                    // No part of a line's text, as `LineIndex` has it.
+                    continue;
+                }
+                open.retain_mut(|(i, left)| {
+                    at[*i].text.push(b);
+                    *left -= 1;
+                    if *left == 0 {
+                        at[*i].cut_right = true;
+                    }
+                    *left > 0
+                });
+                if (b & 0xC0) != 0x80 {
+                    col += 1;
+                }
+                tail.push_back(b);
+                if tail.len() > SNIPPET_SIDE {
+                    tail.pop_front();
+                    // Start at a character, so the snippet's characters are the line's.
+                    while tail.front().is_some_and(|&b| (b & 0xC0) == 0x80) {
+                        tail.pop_front();
+                    }
+                    tail_cut = true;
+                }
+            }
+            pos += n;
+            io::BufRead::consume(&mut reader, n);
+        }
+        // Offsets past the end are at the end.
+        while next < wanted.len() {
+            let left: Vec<u8> = tail.iter().copied().collect();
+            let caret = crate::diag::chars(&left) + 1;
+            at.push(Spot {
+                offset: wanted[next],
+                line,
+                col,
+                text: left,
+                caret,
+                cut_left: tail_cut,
+                cut_right: false,
+            });
+            next += 1;
+        }
+        for (i, _) in open {
+            if at[i].text.last() == Some(&b'\r') {
+                at[i].text.pop();
+            }
+        }
+        Ok(Located { at })
+    }
+
+    fn find(&self, offset: usize) -> Option<&Spot> {
+        let i = self.at.partition_point(|a| a.offset < offset);
+        self.at.get(i).filter(|a| a.offset == offset)
+    }
+
+    /// The 1-based line and column of `offset`, if it was asked for.
+    pub fn line_col(&self, offset: usize) -> Option<(usize, usize)> {
+        self.find(offset).map(|a| (a.line, a.col))
+    }
+
+    fn snippet(&self, offset: usize) -> Option<(&[u8], usize, bool, bool)> {
+        self.find(offset)
+            .map(|a| (&a.text[..], a.caret, a.cut_left, a.cut_right))
+    }
 }
 
 #[cfg(test)]
@@ -546,5 +747,32 @@ mod tests {
         }
         let out = render(&Source::new("f", b""), &diags[..1], true);
         assert!(out.starts_with("f:1:1: error"), "{out}");
+    }
+
+    #[test]
+    fn a_streamed_file_renders_as_the_held_one() {
+        let long = "x".repeat(300) + "é" + &"y".repeat(300);
+        let texts: Vec<Vec<u8>> = vec![
+            b"{\"a\": 1,\r\n  \"b\": [1, 2]\n}".to_vec(),
+            "\u{feff}{\"t\": \"Zürich／Höngg\"}\n\n".as_bytes().to_vec(),
+            format!("[\n{long}\n]").into_bytes(),
+            b"\xEF\xBB\xBF\n\nabc".to_vec(),
+            Vec::new(),
+        ];
+        for text in &texts {
+            // A finding at every offset, and one past the end.
+            let diags: Vec<Diagnostic> = (0..=text.len() + 1)
+                .map(|i| Diagnostic::new(Code::GeojsonBadPosition, "m").at(Span::new(i, i + 1)))
+                .collect();
+            let offsets = diags.iter().filter_map(|d| d.span.map(|s| s.start));
+            let located = Located::scan(&text[..], offsets).expect("scan");
+            for frame in [true, false] {
+                let held = render(&Source::new("f", text), &diags, frame);
+                let streamed = render(&Source::streamed("f", &located), &diags, frame);
+                assert_eq!(streamed, held, "{:?}", String::from_utf8_lossy(text));
+            }
+            let held = json(&Source::new("f", text), &diags);
+            assert_eq!(json(&Source::streamed("f", &located), &diags), held);
+        }
     }
 }

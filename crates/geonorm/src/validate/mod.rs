@@ -97,18 +97,75 @@ pub const PROCESSING_FEATURE_THRESHOLD: usize = 100_000;
 /// assert!(report.has_errors());
 /// ```
 pub fn check(bytes: &[u8], path: Option<&Path>, opts: &CheckOptions) -> Report {
-    let mut out = Vec::new();
     let format = opts.format.or_else(|| Format::detect(bytes, path));
-    let Some(format) = format else {
-        out.push(Diagnostic::new(
-            Code::MaphubFileType,
-            "this is not a KML, KMZ, GPX or GeoJSON file",
-        ));
-        return Report {
-            format: None,
-            diagnostics: out,
-        };
+    let opts = CheckOptions {
+        format,
+        ..opts.clone()
     };
+    match format {
+        // Held already: checked in place, not copied.
+        Some(f) if f != Format::GeoJson => finish_report(f, path, &opts, bytes.len() as u64, {
+            let mut found = Vec::new();
+            check_document(bytes, f, opts.profile, &mut found);
+            found
+        }),
+        // Reading from memory cannot fail.
+        _ => check_reader(bytes, path, &opts).unwrap_or_else(|e| Report {
+            format: None,
+            diagnostics: vec![Diagnostic::new(Code::MaphubFileType, e.to_string())],
+        }),
+    }
+}
+
+/// [`check`] over a reader: a GeoJSON file is checked as it streams past and never held
+/// whole (memory holds one feature at a time, the groups, and what the whole-document
+/// rules need of each feature); other formats are read whole first. Fails only when
+/// `input` does.
+pub fn check_reader<R: std::io::BufRead>(
+    mut input: R,
+    path: Option<&Path>,
+    opts: &CheckOptions,
+) -> std::io::Result<Report> {
+    let format = match opts.format {
+        Some(f) => Some(f),
+        None => Format::detect(input.fill_buf()?, path),
+    };
+    let Some(format) = format else {
+        return Ok(Report {
+            format: None,
+            diagnostics: vec![Diagnostic::new(
+                Code::MaphubFileType,
+                "this is not a KML, KMZ, GPX or GeoJSON file",
+            )],
+        });
+    };
+    let mut findings = Vec::new();
+    let size = match format {
+        Format::GeoJson => {
+            let mut counted = Counted { inner: input, n: 0 };
+            check_geojson(&mut counted, opts.profile, &mut findings)?;
+            counted.n
+        }
+        other => {
+            let mut bytes = Vec::new();
+            input.read_to_end(&mut bytes)?;
+            check_document(&bytes, other, opts.profile, &mut findings);
+            bytes.len() as u64
+        }
+    };
+    Ok(finish_report(format, path, opts, size, findings))
+}
+
+/// The findings about the file as a whole (its name, its size) beside what reading
+/// and the rules found, sorted by position.
+fn finish_report(
+    format: Format,
+    path: Option<&Path>,
+    opts: &CheckOptions,
+    size: u64,
+    findings: Vec<Diagnostic>,
+) -> Report {
+    let mut out = Vec::new();
     if opts.profile.maphub() {
         if let Some(named) = path.and_then(Format::from_path) {
             if named.maphub_file_type() != format.maphub_file_type() {
@@ -125,24 +182,21 @@ pub fn check(bytes: &[u8], path: Option<&Path>, opts: &CheckOptions) -> Report {
             }
         }
     }
-    if opts.profile.limits() && bytes.len() as u64 > MAPHUB_MAX_UPLOAD_BYTES {
+    if opts.profile.limits() && size > MAPHUB_MAX_UPLOAD_BYTES {
         out.push(
             Diagnostic::new(
                 Code::MaphubTooLarge,
                 if format == Format::GeoJson {
-                    format!("the file is {}", over_limit(bytes.len() as u64))
+                    format!("the file is {}", over_limit(size))
                 } else {
                     // What is sent is the GeoJSON conversion, whose size decides the parts.
-                    format!("the file is {} bytes, over MapHub's 15 MiB limit per request: `geonorm append`/`upload` send it converted to GeoJSON, in parts when that is over the limit too", grouped(bytes.len() as u64))
+                    format!("the file is {} bytes, over MapHub's 15 MiB limit per request: `geonorm append`/`upload` send it converted to GeoJSON, in parts when that is over the limit too", grouped(size))
                 },
             )
             .with_help("`--raw` sends the file as it is and cannot split it; Enterprise servers have no limit"),
         );
     }
-    match format {
-        Format::GeoJson => check_geojson(bytes, opts.profile, &mut out),
-        other => check_document(bytes, other, opts.profile, &mut out),
-    }
+    out.extend(findings);
     sort(&mut out);
     Report {
         format: Some(format),
@@ -150,13 +204,41 @@ pub fn check(bytes: &[u8], path: Option<&Path>, opts: &CheckOptions) -> Report {
     }
 }
 
+/// Counts the bytes read through it (the size of a file that is never held whole).
+struct Counted<R> {
+    inner: R,
+    n: u64,
+}
+
+impl<R: std::io::Read> std::io::Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let k = self.inner.read(buf)?;
+        self.n += k as u64;
+        Ok(k)
+    }
+}
+
+impl<R: std::io::BufRead> std::io::BufRead for Counted<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, amt: usize) {
+        self.n += amt as u64;
+        self.inner.consume(amt);
+    }
+}
+
 /// GeoJSON: the streaming reader with the RFC 7946 rules running on every feature as
 /// it is read, then the rules on the whole document. Memory holds one feature at a
 /// time, the groups, and what the whole-document rules need of each feature.
-fn check_geojson(bytes: &[u8], profile: Profile, out: &mut Vec<Diagnostic>) {
+fn check_geojson<R: std::io::BufRead>(
+    input: R,
+    profile: Profile,
+    out: &mut Vec<Diagnostic>,
+) -> std::io::Result<()> {
     use crate::geojson::read::CheckMode;
     use crate::geojson::Item;
-    let mut reader = crate::geojson::Reader::new(bytes).checking(CheckMode {
+    let mut reader = crate::geojson::Reader::new(input).checking(CheckMode {
         maphub: profile.maphub(),
         ..CheckMode::default()
     });
@@ -172,6 +254,7 @@ fn check_geojson(bytes: &[u8], profile: Profile, out: &mut Vec<Diagnostic>) {
                 tally.feature(&f, said, out);
                 seen = reader.diagnostics().len();
             }
+            Some(Err(Error::Io(e))) => return Err(e),
             Some(Err(e)) => {
                 out.extend(reader.diagnostics().iter().cloned());
                 // What stops the reader is said once, as `convert` says it; the rest of
@@ -184,7 +267,7 @@ fn check_geojson(bytes: &[u8], profile: Profile, out: &mut Vec<Diagnostic>) {
                     .unwrap_or_default();
                 out.extend(root.into_iter().filter(|d| !same(d)));
                 out.push(fatal);
-                return;
+                return Ok(());
             }
         }
     }
@@ -212,6 +295,7 @@ fn check_geojson(bytes: &[u8], profile: Profile, out: &mut Vec<Diagnostic>) {
         );
     }
     tally.finish(&meta, &groups, out);
+    Ok(())
 }
 
 /// KML, KMZ, GPX: the reader, then the rules on the document it read.
