@@ -109,7 +109,8 @@ pub fn run(files: &[PathBuf], opts: &CheckOptions) -> anyhow::Result<Vec<Checked
         .par_iter()
         .map(|path| {
             let cannot = |e: io::Error| anyhow::anyhow!("cannot read {}: {e}", path.display());
-            let mut file = io::BufReader::new(std::fs::File::open(path).map_err(cannot)?);
+            let mut file =
+                io::BufReader::with_capacity(1 << 20, std::fs::File::open(path).map_err(cannot)?);
             let format = opts.format.or_else(|| {
                 Format::detect(io::BufRead::fill_buf(&mut file).unwrap_or(&[]), Some(path))
             });

@@ -468,6 +468,36 @@ impl Located {
                 break;
             }
             let n = buf.len();
+            // Nothing to locate in this buffer and no snippet taking bytes: count lines
+            // and characters in bulk (memchr), keep the line's last bytes, move on.
+            let busy =
+                !open.is_empty() || wanted.get(next).is_some_and(|&w| w < pos + n) || pos < 3;
+            if !busy {
+                match memchr::memrchr(b'\n', buf) {
+                    Some(last) => {
+                        line += memchr::memchr_iter(b'\n', buf).count();
+                        let rest = &buf[last + 1..];
+                        col = crate::diag::chars(rest) + 1;
+                        tail.clear();
+                        tail_cut = false;
+                        tail.extend(rest.iter().copied());
+                    }
+                    None => {
+                        col += crate::diag::chars(buf);
+                        tail.extend(buf.iter().copied());
+                    }
+                }
+                if tail.len() > SNIPPET_SIDE {
+                    tail.drain(..tail.len() - SNIPPET_SIDE);
+                    while tail.front().is_some_and(|&b| (b & 0xC0) == 0x80) {
+                        tail.pop_front();
+                    }
+                    tail_cut = true;
+                }
+                pos += n;
+                io::BufRead::consume(&mut reader, n);
+                continue;
+            }
             for (k, &b) in buf.iter().enumerate() {
                 let offset = pos + k;
                 if offset < 3 && bom == offset && b == b"\xEF\xBB\xBF"[offset] {
@@ -773,6 +803,43 @@ mod tests {
             }
             let held = json(&Source::new("f", text), &diags);
             assert_eq!(json(&Source::streamed("f", &located), &diags), held);
+        }
+    }
+
+    #[test]
+    fn a_large_streamed_file_is_located_in_bulk_as_the_held_one() {
+        // Over the scanner's buffer many times; findings far apart, so most buffers are
+        // counted in bulk.
+        let mut text = String::from("\u{feff}");
+        for i in 0..4000 {
+            text.push_str(&format!(
+                "  {{\"n\": {i}, \"t\": \"Zürich／Höngg {}\"}},\r\n",
+                "é".repeat(i % 7)
+            ));
+        }
+        text.push_str(&"x".repeat(70_000));
+        let text = text.as_bytes();
+        let diags: Vec<Diagnostic> = [
+            0,
+            5,
+            65_535,
+            65_536,
+            131_073,
+            200_000,
+            text.len() - 3,
+            text.len(),
+        ]
+        .into_iter()
+        .chain((1..40).map(|k| k * 7_919))
+        .map(|i| Diagnostic::new(Code::GeojsonBadPosition, "m").at(Span::new(i, i + 1)))
+        .collect();
+        let located = Located::scan(text, diags.iter().filter_map(|d| d.span.map(|s| s.start)))
+            .expect("scan");
+        for frame in [true, false] {
+            assert_eq!(
+                render(&Source::streamed("f", &located), &diags, frame),
+                render(&Source::new("f", text), &diags, frame)
+            );
         }
     }
 }
