@@ -243,6 +243,7 @@ fn check_geojson<R: std::io::BufRead>(
         ..CheckMode::default()
     });
     let mut tally = Tally::new(profile);
+    tally.named = Some(Vec::new());
     let mut groups = Vec::new();
     let mut seen = 0;
     loop {
@@ -272,8 +273,21 @@ fn check_geojson<R: std::io::BufRead>(
         }
     }
     let mode = reader.check_mode().cloned().unwrap_or_default();
+    let index = reader.group_index().clone();
     let (meta, diags) = reader.into_parts();
     out.extend(diags);
+    // Groups named by title or string id, resolved as `read` resolves them (and with
+    // its diagnostics): the groups it creates count as the file's.
+    let mut named = crate::Document {
+        groups,
+        features: tally.named.take().unwrap_or_default(),
+        ..crate::Document::default()
+    };
+    crate::geojson::read::resolve_group_names(&mut named, &index, out);
+    for f in &named.features {
+        tally.feature_group(f, out);
+    }
+    let groups = named.groups;
     out.extend(mode.root);
     if mode.precision > geojson::PRECISION_SHOWN {
         out.push(Diagnostic::new(
@@ -502,6 +516,10 @@ fn is_hex_color(c: &str) -> bool {
 struct Tally {
     profile: Profile,
     grouped: Vec<(crate::GroupId, Span)>,
+    /// GeoJSON features whose `group` names a group by title or string id: resolved
+    /// at the end as the reader resolves them (groups may follow the features), kept
+    /// with nothing but that member and their place.
+    named: Option<Vec<crate::Feature>>,
     features: usize,
     vertices: usize,
     converted: Option<crate::geojson::Writer<CountingWriter>>,
@@ -512,6 +530,7 @@ impl Tally {
         Tally {
             profile,
             grouped: Vec::new(),
+            named: None,
             features: 0,
             vertices: 0,
             converted: profile
@@ -550,19 +569,15 @@ impl Tally {
         if let Some(g) = f.group {
             self.grouped.push((g, f.span));
         }
-        if let Some(g) = f.properties.get("group") {
-            let shown = match g {
-                Value::String(s) => format!("\"{s}\""),
-                other => other.to_string(),
+        if let (Some(g), Some(named)) = (f.properties.get("group"), self.named.as_mut()) {
+            let mut lite = crate::Feature {
+                span: f.span,
+                ..crate::Feature::default()
             };
-            out.push(
-                Diagnostic::new(
-                    Code::MaphubDanglingGroup,
-                    format!("group {shown} names no group"),
-                )
-                .at(f.span)
-                .with_help("a group is a positive integer id from \"groups\""),
-            );
+            lite.properties.insert("group".into(), g.clone());
+            named.push(lite);
+        } else if let Some(g) = f.properties.get("group") {
+            out.push(names_no_group(g, f.span));
         }
         let s = &f.style;
         for (key, value) in [
@@ -577,6 +592,18 @@ impl Tally {
                 );
             }
         }
+    }
+
+    /// The group rules of [`Tally::feature`] alone, for a feature whose group was
+    /// resolved at the end.
+    fn feature_group(&mut self, f: &crate::Feature, out: &mut Vec<Diagnostic>) {
+        let named = self.named.take();
+        if let Some(g) = f.group {
+            self.grouped.push((g, f.span));
+        } else if let Some(g) = f.properties.get("group") {
+            out.push(names_no_group(g, f.span));
+        }
+        self.named = named;
     }
 
     /// The rules on the whole document.
@@ -659,6 +686,20 @@ fn grouped(n: u64) -> String {
         out.push(c);
     }
     out
+}
+
+/// A feature's `group` that names no group.
+fn names_no_group(g: &Value, span: Span) -> Diagnostic {
+    let shown = match g {
+        Value::String(s) => format!("\"{s}\""),
+        other => other.to_string(),
+    };
+    Diagnostic::new(
+        Code::MaphubDanglingGroup,
+        format!("group {shown} names no group"),
+    )
+    .at(span)
+    .with_help("a group is a positive integer id from \"groups\"")
 }
 
 /// Counts bytes without keeping them.

@@ -314,7 +314,7 @@ fn ensure_path(
 /// Features whose `group` names a group by something other than its integer id, and
 /// came before `groups` in the file (so the streaming reader could not tell), are
 /// linked now. A title path that names no group creates it, as MapHub's uploads do.
-pub(super) fn resolve_group_names(
+pub(crate) fn resolve_group_names(
     doc: &mut Document,
     index: &GroupIndex,
     diags: &mut Vec<Diagnostic>,

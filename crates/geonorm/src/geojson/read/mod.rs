@@ -25,11 +25,11 @@ use crate::{
     Code, Diagnostic, Document, Error, Feature, Format, Group, Metadata, Result, RootKind, Span,
 };
 use feature::{read_bare_geometry, read_feature, EXPLAINING, READER_STRUCTURE};
-use groups::{read_groups, resolve_group_names, split_array};
+use groups::{read_groups, split_array};
 
 pub(crate) use super::origin::Origin;
 pub(crate) use feature::{duplicate_member, missing_feature_type, missing_root_type, CheckMode};
-pub(crate) use groups::GroupIndex;
+pub(crate) use groups::{resolve_group_names, GroupIndex};
 
 /// What [`Reader::next_raw`] yields.
 pub(crate) enum Raw {
