@@ -90,6 +90,25 @@ impl Input {
         }
     }
 
+    /// For a GeoJSON file (which convert streams and never holds), where each of
+    /// `diags` is, found by a streaming pass over the file instead of reading it whole;
+    /// `None` when the text is held anyway (standard input, a KMZ entry) or must be
+    /// decoded first (KML, GPX).
+    pub fn locate(
+        &self,
+        diags: &[geonorm::Diagnostic],
+    ) -> io::Result<Option<geonorm::render::Located>> {
+        let (None, Source::File(p), Some(Format::GeoJson)) =
+            (&self.shown, &self.source, self.format)
+        else {
+            return Ok(None);
+        };
+        let file = std::fs::File::open(p)
+            .map_err(|e| io::Error::new(e.kind(), format!("cannot read {}: {e}", self.name)))?;
+        geonorm::render::Located::scan(file, diags.iter().filter_map(|d| d.span.map(|s| s.start)))
+            .map(Some)
+    }
+
     pub fn name(&self) -> &str {
         &self.name
     }

@@ -423,6 +423,8 @@ fn convert_streaming(
     output: &std::path::Path,
     renderer: &Renderer,
 ) -> anyhow::Result<ExitCode> {
+    let mut input = input;
+    input.read_as(Format::GeoJson);
     let mut out = AtomicFile::create(output)?;
     let opts = geonorm::geojson::WriteOptions {
         precision: args.precision,

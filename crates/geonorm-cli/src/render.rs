@@ -39,6 +39,11 @@ impl Renderer {
             }
             return Ok(());
         }
+        if let Some(located) = input.locate(diags)? {
+            let source = geonorm::render::Source::streamed(input.name(), &located);
+            geonorm::render::one_line(&mut err, &source, diags, &HumanOptions::default())?;
+            return Ok(());
+        }
         let text = shown_text(input, diags)?;
         geonorm::render::one_line(
             &mut err,
@@ -56,8 +61,16 @@ impl Renderer {
         input: &Input,
         diags: &[Diagnostic],
     ) -> anyhow::Result<Vec<Value>> {
-        let text = shown_text(input, diags)?;
-        let Value::Array(all) = geonorm::render::json(&input.source(&text), diags) else {
+        let located = input.locate(diags)?;
+        let text = match located {
+            Some(_) => Cow::Borrowed(&[][..]),
+            None => shown_text(input, diags)?,
+        };
+        let source = match &located {
+            Some(l) => geonorm::render::Source::streamed(input.name(), l),
+            None => input.source(&text),
+        };
+        let Value::Array(all) = geonorm::render::json(&source, diags) else {
             return Ok(Vec::new());
         };
         Ok(all
