@@ -647,12 +647,33 @@ fn check_cmd(args: CheckArgs) -> anyhow::Result<ExitCode> {
 fn info(args: InfoArgs) -> anyhow::Result<ExitCode> {
     let json = args.format == OutputFormat::Json;
     let renderer = Renderer::new(json);
-    let (input, doc, mut diags, contents) = match read_input(&args.input, &renderer)? {
-        Ok(read) => read,
-        Err(code) => return Ok(code),
+    let mut input = Input::open(&args.input.input)?;
+    let is_geojson =
+        args.input.from.map(Format::from).or_else(|| input.detect()) == Some(Format::GeoJson);
+    let (report, diags) = if is_geojson {
+        // Summarised as the features stream past: a file of any size in the memory of
+        // one feature.
+        input.read_as(Format::GeoJson);
+        match geonorm::geojson::summarize(input.reader()?) {
+            Ok((doc, summary, diags)) => (
+                render::InfoReport::of(&input, &doc.meta, summary, None),
+                diags,
+            ),
+            Err(Error::Io(e)) => return Err(e.into()),
+            Err(e) => {
+                renderer.fatal(&input, Format::GeoJson, &e)?;
+                return Ok(ExitCode::from(1));
+            }
+        }
+    } else {
+        let (input2, doc, mut diags, contents) = match read_input(&args.input, &renderer)? {
+            Ok(read) => read,
+            Err(code) => return Ok(code),
+        };
+        input = input2;
+        sort_by_position(&mut diags);
+        (render::InfoReport::new(&input, &doc, contents), diags)
     };
-    sort_by_position(&mut diags);
-    let report = render::InfoReport::new(&input, &doc, contents);
     let stdout = io::stdout();
     let mut out = stdout.lock();
     if json {

@@ -140,10 +140,19 @@ struct Asset {
 
 impl InfoReport {
     pub fn new(input: &Input, doc: &Document, kmz: Option<geonorm::kmz::Contents>) -> Self {
-        let s = doc.summary();
+        Self::of(input, &doc.meta, doc.summary(), kmz)
+    }
+
+    /// From a summary made while the features streamed past.
+    pub fn of(
+        input: &Input,
+        meta: &geonorm::Metadata,
+        s: geonorm::Summary,
+        kmz: Option<geonorm::kmz::Contents>,
+    ) -> Self {
         InfoReport {
             file: input.name().to_string(),
-            format: doc.meta.source_format.map_or("unknown", Format::as_str),
+            format: meta.source_format.map_or("unknown", Format::as_str),
             bytes: input.len(),
             maphub: MaphubFit {
                 limit_bytes: MAPHUB_MAX_UPLOAD_BYTES,
@@ -155,7 +164,7 @@ impl InfoReport {
             groups: s.groups,
             vertices: s.vertices,
             bbox: s.bbox.map(|b| [b.min_x, b.min_y, b.max_x, b.max_y]),
-            not_representable: doc.meta.unrepresented.clone(),
+            not_representable: meta.unrepresented.clone(),
             kmz: kmz.map(|c| KmzReport {
                 main: c.main,
                 other_kml: c.other_kml,

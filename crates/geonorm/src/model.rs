@@ -217,26 +217,33 @@ impl Document {
     /// Counts, totals and extent of the document.
     pub fn summary(&self) -> Summary {
         let mut s = Summary {
-            features: self.features.len(),
             groups: self.groups.len(),
             ..Summary::default()
         };
         for f in &self.features {
-            match &f.geometry {
-                Some(g) => {
-                    *s.by_kind.entry(g.kind()).or_default() += 1;
-                    s.vertices += g.vertex_count();
-                    if let Some(b) = g.bbox() {
-                        match &mut s.bbox {
-                            Some(acc) => acc.extend(&b),
-                            None => s.bbox = Some(b),
-                        }
-                    }
-                }
-                None => s.without_geometry += 1,
-            }
+            s.add(f);
         }
         s
+    }
+}
+
+impl Summary {
+    /// Counts one more feature (for a summary made while features stream past).
+    pub fn add(&mut self, f: &Feature) {
+        self.features += 1;
+        match &f.geometry {
+            Some(g) => {
+                *self.by_kind.entry(g.kind()).or_default() += 1;
+                self.vertices += g.vertex_count();
+                if let Some(b) = g.bbox() {
+                    match &mut self.bbox {
+                        Some(acc) => acc.extend(&b),
+                        None => self.bbox = Some(b),
+                    }
+                }
+            }
+            None => self.without_geometry += 1,
+        }
     }
 }
 

@@ -105,3 +105,31 @@ fn convert_and_check_give_the_same_reading_problems() {
         differences.join("\n")
     );
 }
+
+/// `info` summarises a GeoJSON file as it streams past: the same summary, metadata and
+/// diagnostics as reading it whole.
+#[test]
+fn a_streamed_summary_is_the_summary_of_the_whole_document() {
+    let files = common::testdata_files(&["geojson", "json"], 150);
+    let mut compared = 0;
+    for p in &files {
+        let bytes = fs::read(p).expect("read");
+        if Format::detect(&bytes, Some(p)) != Some(Format::GeoJson) {
+            continue;
+        }
+        let whole = geonorm::read(&bytes[..], &ReadOptions::format(Format::GeoJson));
+        let streamed = geonorm::geojson::summarize(&bytes[..]);
+        match (whole, streamed) {
+            (Ok(w), Ok((doc, summary, diags))) => {
+                assert_eq!(summary, w.document.summary(), "{}", p.display());
+                assert_eq!(doc.meta, w.document.meta, "{}", p.display());
+                assert_eq!(doc.groups, w.document.groups, "{}", p.display());
+                assert_eq!(diags, w.diagnostics, "{}", p.display());
+            }
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{}", p.display()),
+            (a, b) => panic!("{}: {:?} against {:?}", p.display(), a.is_ok(), b.is_ok()),
+        }
+        compared += 1;
+    }
+    assert!(compared >= 150, "only {compared} GeoJSON files");
+}

@@ -10,5 +10,5 @@ mod write;
 
 pub use convert::convert;
 
-pub use read::{read, Item, Reader};
+pub use read::{read, summarize, Item, Reader};
 pub use write::{write, WriteOptions, Writer};

@@ -581,6 +581,50 @@ pub fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
     Ok((doc, diags))
 }
 
+/// Reads a GeoJSON document as it streams past and keeps its summary, not its features:
+/// the document returned has the metadata and groups but no features, and the
+/// diagnostics are those [`read`] gives. Memory holds one feature at a time (and, for
+/// features that name their group by title, that name until the groups are known).
+///
+/// ```
+/// let text = br#"{"type":"FeatureCollection","features":[
+///   {"type":"Feature","properties":{},"geometry":{"type":"LineString","coordinates":[[1,2],[3,4]]}}]}"#;
+/// let (doc, summary, diags) = geonorm::geojson::summarize(&text[..])?;
+/// assert_eq!((summary.features, summary.vertices), (1, 2));
+/// assert!(doc.features.is_empty() && diags.is_empty());
+/// # Ok::<(), geonorm::Error>(())
+/// ```
+pub fn summarize<R: BufRead>(input: R) -> Result<(Document, crate::Summary, Vec<Diagnostic>)> {
+    let mut reader = Reader::new(input);
+    let mut doc = Document::default();
+    let mut summary = crate::Summary::default();
+    for item in reader.by_ref() {
+        match item? {
+            Item::Group(g) => doc.groups.push(g),
+            Item::Feature(f) => {
+                summary.add(&f);
+                // Kept for the group names resolved at the end: its name and place.
+                if let Some(g) = f.properties.get("group") {
+                    let mut lite = Feature {
+                        span: f.span,
+                        ..Feature::default()
+                    };
+                    lite.properties.insert("group".into(), g.clone());
+                    doc.features.push(lite);
+                }
+            }
+        }
+    }
+    let index = std::mem::take(&mut reader.groups);
+    let (meta, mut diags) = reader.into_parts();
+    doc.meta = meta;
+    resolve_group_names(&mut doc, &index, &mut diags);
+    doc.features.clear();
+    summary.groups = doc.groups.len();
+    diags.sort_by_key(|d| d.span.map_or(usize::MAX, |s| s.start));
+    Ok((doc, summary, diags))
+}
+
 /// Helpers the reader's tests share.
 #[cfg(test)]
 mod test_support {
