@@ -376,7 +376,15 @@ fn read_input(
     args: &InputArgs,
     renderer: &Renderer,
 ) -> anyhow::Result<Result<ReadInput, ExitCode>> {
-    let input = Input::open(&args.input)?;
+    read_opened(Input::open(&args.input)?, args, renderer)
+}
+
+/// [`read_input`] of an input already opened (standard input can be opened once).
+fn read_opened(
+    input: Input,
+    args: &InputArgs,
+    renderer: &Renderer,
+) -> anyhow::Result<Result<ReadInput, ExitCode>> {
     let format = match args.from.map(Format::from).or_else(|| input.detect()) {
         Some(f) => f,
         None => anyhow::bail!(
@@ -650,15 +658,16 @@ fn info(args: InfoArgs) -> anyhow::Result<ExitCode> {
     let mut input = Input::open(&args.input.input)?;
     let is_geojson =
         args.input.from.map(Format::from).or_else(|| input.detect()) == Some(Format::GeoJson);
-    let (report, diags) = if is_geojson {
+    let (input, report, diags) = if is_geojson {
         // Summarised as the features stream past: a file of any size in the memory of
         // one feature.
         input.read_as(Format::GeoJson);
-        match geonorm::geojson::summarize(input.reader()?) {
-            Ok((doc, summary, diags)) => (
-                render::InfoReport::of(&input, &doc.meta, summary, None),
-                diags,
-            ),
+        let summarized = geonorm::geojson::summarize(input.reader()?);
+        match summarized {
+            Ok((doc, summary, diags)) => {
+                let report = render::InfoReport::of(&input, &doc.meta, summary, None);
+                (input, report, diags)
+            }
             Err(Error::Io(e)) => return Err(e.into()),
             Err(e) => {
                 renderer.fatal(&input, Format::GeoJson, &e)?;
@@ -666,13 +675,13 @@ fn info(args: InfoArgs) -> anyhow::Result<ExitCode> {
             }
         }
     } else {
-        let (input2, doc, mut diags, contents) = match read_input(&args.input, &renderer)? {
+        let (input, doc, mut diags, contents) = match read_opened(input, &args.input, &renderer)? {
             Ok(read) => read,
             Err(code) => return Ok(code),
         };
-        input = input2;
         sort_by_position(&mut diags);
-        (render::InfoReport::new(&input, &doc, contents), diags)
+        let report = render::InfoReport::new(&input, &doc, contents);
+        (input, report, diags)
     };
     let stdout = io::stdout();
     let mut out = stdout.lock();
