@@ -65,6 +65,19 @@ impl Env {
         out
     }
 
+    /// Runs geonorm with `input` on its standard input.
+    fn run_stdin(&self, args: &[&str], input: &[u8]) -> Output {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), input).expect("pipe");
+        child.wait_with_output().expect("wait")
+    }
+
     fn new_map(&self) -> u64 {
         let args = UploadArgs {
             file_type: FileType::Empty,
@@ -260,22 +273,14 @@ fn the_journal_goes_where_it_can_be_written_and_is_named() {
         fail_after: Some(2),
         ..Faults::default()
     });
-    let mut child = env
-        .command(&["append", "-", "--map", &m, "--max-bytes", "8000"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), &bytes).expect("pipe");
-    let out = child.wait_with_output().expect("wait");
+    let out = env.run_stdin(&["append", "-", "--map", &m, "--max-bytes", "8000"], &bytes);
     let said = text(&out);
     assert_eq!(out.status.code(), Some(1), "{said}");
     let state = env.dir.path().join("state").join("geonorm");
     assert!(said.contains(&state.display().to_string()), "{said}");
     env.server.set_faults(Faults::default());
-    let mut child = env
-        .command(&[
+    let out = env.run_stdin(
+        &[
             "append",
             "-",
             "--map",
@@ -283,14 +288,9 @@ fn the_journal_goes_where_it_can_be_written_and_is_named() {
             "--max-bytes",
             "8000",
             "--resume",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), &bytes).expect("pipe");
-    let out = child.wait_with_output().expect("wait");
+        ],
+        &bytes,
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     env.assert_exactly_once(map, 300);
 

@@ -116,6 +116,22 @@ pub struct ChunkRecord {
     pub answer: Option<MapInfo>,
 }
 
+impl ChunkRecord {
+    /// A chunk about to be sent for the first time.
+    fn planned(index: usize, c: &crate::Chunk) -> ChunkRecord {
+        ChunkRecord {
+            index,
+            first: c.first,
+            count: c.count,
+            bytes: c.body.len() as u64,
+            hash: fingerprint(&[&c.body]),
+            state: ChunkState::Pending,
+            sent_at: None,
+            answer: None,
+        }
+    }
+}
+
 /// The journal of one send.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Journal {
@@ -600,16 +616,7 @@ fn plan(client: &Client, payload: &mut Payload<'_>, mode: &Mode, input: &str) ->
         chunks: chunks
             .iter()
             .enumerate()
-            .map(|(index, c)| ChunkRecord {
-                index,
-                first: c.first,
-                count: c.count,
-                bytes: c.body.len() as u64,
-                hash: fingerprint(&[&c.body]),
-                state: ChunkState::Pending,
-                sent_at: None,
-                answer: None,
-            })
+            .map(|(index, c)| ChunkRecord::planned(index, c))
             .collect(),
     })
 }
@@ -838,16 +845,7 @@ impl Run<'_, '_> {
             }
         }
         for part in split_range(doc, c.first, c.first + c.count, limit, Some(&send_id))? {
-            records.push(ChunkRecord {
-                index: 0,
-                first: part.first,
-                count: part.count,
-                bytes: part.body.len() as u64,
-                hash: fingerprint(&[&part.body]),
-                state: ChunkState::Pending,
-                sent_at: None,
-                answer: None,
-            });
+            records.push(ChunkRecord::planned(0, &part));
         }
         let parts = records.len();
         self.journal.chunks.splice(i..=i, records);

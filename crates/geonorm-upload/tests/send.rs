@@ -147,6 +147,46 @@ fn run(
     )
 }
 
+/// [`run`] told nothing, with no wait for unanswered chunks: a new send.
+fn start(
+    c: &Client,
+    doc: &geonorm::Document,
+    limit: Option<u64>,
+    mode: &Mode,
+    journal: &Path,
+) -> geonorm_upload::Result<SendOutcome> {
+    run(
+        c,
+        doc,
+        limit,
+        mode,
+        journal,
+        false,
+        Duration::ZERO,
+        &mut |_| {},
+    )
+}
+
+/// [`start`], resuming the journal.
+fn resume(
+    c: &Client,
+    doc: &geonorm::Document,
+    limit: Option<u64>,
+    mode: &Mode,
+    journal: &Path,
+) -> geonorm_upload::Result<SendOutcome> {
+    run(
+        c,
+        doc,
+        limit,
+        mode,
+        journal,
+        true,
+        Duration::ZERO,
+        &mut |_| {},
+    )
+}
+
 fn append(map_id: u64) -> Mode {
     Mode::Append {
         map_id,
@@ -199,28 +239,9 @@ fn a_split_send_arrives_whole_through_a_dropped_connection_and_resume() {
             .iter()
             .all(|c| c.state == ChunkState::Pending));
         // Without resume, a second send refuses to start over.
-        let again = run(
-            &c,
-            &doc,
-            Some(4_000),
-            &mode,
-            &dir.journal(),
-            false,
-            Duration::ZERO,
-            &mut |_| {},
-        );
+        let again = start(&c, &doc, Some(4_000), &mode, &dir.journal());
         assert!(matches!(again, Err(Error::Journal { .. })), "{again:?}");
-        let outcome = run(
-            &c,
-            &doc,
-            Some(4_000),
-            &mode,
-            &dir.journal(),
-            true,
-            Duration::ZERO,
-            &mut |_| {},
-        )
-        .expect("resume");
+        let outcome = resume(&c, &doc, Some(4_000), &mode, &dir.journal()).expect("resume");
         assert!(outcome.error.is_none(), "{:?}", outcome.error);
         assert!(outcome.verified.is_some_and(|v| v.contains("each once")));
         assert!(!dir.journal().exists(), "a finished send leaves no journal");
@@ -239,28 +260,9 @@ fn resume_with_no_journal_is_refused_and_sends_nothing() {
     let map = empty_map(&c);
     let dir = Scratch::new("no-journal");
     let doc = big_doc(20);
-    run(
-        &c,
-        &doc,
-        None,
-        &append(map),
-        &dir.journal(),
-        false,
-        Duration::ZERO,
-        &mut |_| {},
-    )
-    .expect("first send");
+    start(&c, &doc, None, &append(map), &dir.journal()).expect("first send");
     let calls = s.requests().len();
-    let again = run(
-        &c,
-        &doc,
-        None,
-        &append(map),
-        &dir.journal(),
-        true,
-        Duration::ZERO,
-        &mut |_| {},
-    );
+    let again = resume(&c, &doc, None, &append(map), &dir.journal());
     assert!(
         matches!(&again, Err(Error::Journal { message, .. }) if message.contains("nothing to resume")),
         "{again:?}"
@@ -343,18 +345,7 @@ fn a_second_run_while_one_is_sending_is_refused() {
         ..Faults::default()
     });
     std::thread::scope(|scope| {
-        let first = scope.spawn(|| {
-            run(
-                &c,
-                &doc,
-                Some(4_000),
-                &append(map),
-                &journal,
-                false,
-                Duration::ZERO,
-                &mut |_| {},
-            )
-        });
+        let first = scope.spawn(|| start(&c, &doc, Some(4_000), &append(map), &journal));
         // Wait until the first run holds the lock (its journal exists).
         while !journal.exists() {
             std::thread::sleep(Duration::from_millis(20));
@@ -388,17 +379,7 @@ fn stopped_after_two(s: &Server, c: &Client, map: u64, doc: &geonorm::Document, 
         fail_after: Some(3),
         ..Faults::default()
     });
-    let outcome = run(
-        c,
-        doc,
-        Some(4_000),
-        &append(map),
-        journal,
-        false,
-        Duration::ZERO,
-        &mut |_| {},
-    )
-    .expect("send runs");
+    let outcome = start(c, doc, Some(4_000), &append(map), journal).expect("send runs");
     assert!(outcome.error.is_some() && outcome.journal_kept);
     s.set_faults(Faults::default());
 }
@@ -412,45 +393,24 @@ fn a_journal_is_resumed_only_against_its_own_map_and_server() {
     let dir = Scratch::new("mismatch");
     stopped_after_two(&s, &c, map, &doc, &dir.journal());
     let calls = s.requests().len();
-    let wrong_map = run(
-        &c,
-        &doc,
-        Some(4_000),
-        &append(other),
-        &dir.journal(),
-        true,
-        Duration::ZERO,
-        &mut |_| {},
-    );
+    let wrong_map = resume(&c, &doc, Some(4_000), &append(other), &dir.journal());
     assert!(
         matches!(&wrong_map, Err(Error::Journal { message, .. }) if message.contains(&format!("--map {map}"))),
         "{wrong_map:?}"
     );
     let s2 = server();
-    let wrong_server = run(
+    let wrong_server = resume(
         &client(&s2),
         &doc,
         Some(4_000),
         &append(map),
         &dir.journal(),
-        true,
-        Duration::ZERO,
-        &mut |_| {},
     );
     assert!(
         matches!(&wrong_server, Err(Error::Journal { message, .. }) if message.contains("--server")),
         "{wrong_server:?}"
     );
-    let other_file = run(
-        &c,
-        &big_doc(201),
-        Some(4_000),
-        &append(map),
-        &dir.journal(),
-        true,
-        Duration::ZERO,
-        &mut |_| {},
-    );
+    let other_file = resume(&c, &big_doc(201), Some(4_000), &append(map), &dir.journal());
     assert!(
         other_file.is_ok(),
         "the fingerprint is the caller's: same input string"
@@ -479,17 +439,7 @@ fn a_hand_edited_journal_is_caught_by_the_final_check_and_resume_repairs_it() {
         ch.state = ChunkState::Confirmed;
     }
     std::fs::write(dir.journal(), serde_json::to_vec(&j).expect("json")).expect("write");
-    let outcome = run(
-        &c,
-        &doc,
-        Some(4_000),
-        &append(map),
-        &dir.journal(),
-        true,
-        Duration::ZERO,
-        &mut |_| {},
-    )
-    .expect("resume runs");
+    let outcome = resume(&c, &doc, Some(4_000), &append(map), &dir.journal()).expect("resume runs");
     let said = outcome
         .error
         .as_ref()
@@ -499,17 +449,7 @@ fn a_hand_edited_journal_is_caught_by_the_final_check_and_resume_repairs_it() {
     assert!(said.contains("missing"), "{said}");
     assert!(outcome.journal_kept);
     // The missing chunks are pending again: a resume sends exactly them.
-    let outcome = run(
-        &c,
-        &doc,
-        Some(4_000),
-        &append(map),
-        &dir.journal(),
-        true,
-        Duration::ZERO,
-        &mut |_| {},
-    )
-    .expect("resume");
+    let outcome = resume(&c, &doc, Some(4_000), &append(map), &dir.journal()).expect("resume");
     assert!(outcome.error.is_none(), "{:?}", outcome.error);
     assert_exactly_once(&c, map, 200);
 }
@@ -534,32 +474,12 @@ fn an_upload_whose_first_answer_was_lost_is_found_and_finished_once() {
         drop_endpoint: Some("map/upload".into()),
         ..Faults::default()
     });
-    let outcome = run(
-        &c,
-        &doc,
-        Some(4_000),
-        &mode,
-        &dir.journal(),
-        false,
-        Duration::ZERO,
-        &mut |_| {},
-    )
-    .expect("send runs");
+    let outcome = start(&c, &doc, Some(4_000), &mode, &dir.journal()).expect("send runs");
     assert_eq!(outcome.chunks[0].state, ChunkState::Sent);
     assert!(outcome.journal_kept);
     empty_map(&c);
     let maps = s.map_count();
-    let outcome = run(
-        &c,
-        &doc,
-        Some(4_000),
-        &mode,
-        &dir.journal(),
-        true,
-        Duration::ZERO,
-        &mut |_| {},
-    )
-    .expect("resume");
+    let outcome = resume(&c, &doc, Some(4_000), &mode, &dir.journal()).expect("resume");
     assert!(outcome.error.is_none(), "{:?}", outcome.error);
     assert_eq!(s.map_count(), maps, "no second map");
     let id = outcome.map.expect("map").id;
@@ -580,16 +500,7 @@ fn an_error_that_proves_nothing_landed_leaves_no_journal() {
         .build()
         .expect("client");
     assert!(matches!(
-        run(
-            &wrong,
-            &doc,
-            None,
-            &append(map),
-            &dir.journal(),
-            false,
-            Duration::ZERO,
-            &mut |_| {}
-        ),
+        start(&wrong, &doc, None, &append(map), &dir.journal()),
         Err(Error::Api(_))
     ));
     assert!(!dir.journal().exists());
@@ -606,17 +517,7 @@ fn an_error_that_proves_nothing_landed_leaves_no_journal() {
         ..Faults::default()
     });
     let tiny = server_with(10);
-    let outcome = run(
-        &client(&tiny),
-        &big_doc(1),
-        None,
-        &upload,
-        &dir.journal(),
-        false,
-        Duration::ZERO,
-        &mut |_| {},
-    )
-    .expect("runs");
+    let outcome = start(&client(&tiny), &big_doc(1), None, &upload, &dir.journal()).expect("runs");
     assert!(
         matches!(outcome.error, Some(Error::Api(_))),
         "{:?}",
