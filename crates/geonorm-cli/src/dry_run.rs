@@ -1,9 +1,9 @@
-//! `--dry-run` for the calls that send no file (`maps`, `get`, `refresh-image`): the
-//! request is printed, key masked, and nothing is sent.
+//! `--dry-run`: the requests a real run would make are printed, key masked, and
+//! nothing is sent.
 
 use std::io::{self, Write};
 
-use geonorm_upload::{ApiKey, ClientBuilder};
+use geonorm_upload::{ApiKey, AppendArgs, Chunk, ClientBuilder, FileType, Mode, UploadArgs};
 
 use crate::term::printable;
 
@@ -26,5 +26,54 @@ pub fn print(server: &str, endpoint: &str, body: &serde_json::Value) -> anyhow::
     writeln!(out, "POST {}", printable(&format!("{base}{endpoint}")))?;
     writeln!(out, "  Authorization: Token ***")?;
     writeln!(out, "  body: {body}")?;
+    Ok(())
+}
+
+/// Prints the requests a send of `chunks` would make: for an upload, `map/upload`
+/// with the first and `map/append` to the new map with the rest; for an append,
+/// `map/append` with each (`new_group` only when there is one request).
+pub fn print_send(
+    server: &str,
+    mode: &Mode,
+    file_type: FileType,
+    chunks: &[Chunk],
+) -> anyhow::Result<()> {
+    let base = base(server)?;
+    let mut out = io::stdout().lock();
+    for (i, c) in chunks.iter().enumerate() {
+        let (endpoint, args) = match mode {
+            Mode::Upload(u) if i == 0 => (
+                "map/upload",
+                serde_json::to_value(UploadArgs {
+                    file_type,
+                    ..u.clone()
+                })?,
+            ),
+            Mode::Upload(_) => (
+                "map/append",
+                serde_json::json!({"map_id": "<the new map>", "file_type": file_type}),
+            ),
+            Mode::Append { map_id, new_group } => (
+                "map/append",
+                serde_json::to_value(AppendArgs {
+                    map_id: *map_id,
+                    file_type,
+                    new_group: new_group.clone().filter(|_| chunks.len() == 1),
+                })?,
+            ),
+        };
+        writeln!(out, "POST {}", printable(&format!("{base}{endpoint}")))?;
+        writeln!(out, "  Authorization: Token ***")?;
+        writeln!(out, "  MapHub-API-Arg: {}", printable(&args.to_string()))?;
+        writeln!(
+            out,
+            "  body: {} bytes (chunk {} of {}, features {}–{})",
+            c.body.len(),
+            i + 1,
+            chunks.len(),
+            c.first + 1,
+            c.first + c.count
+        )?;
+    }
     Ok(())
 }

@@ -10,8 +10,8 @@ use std::time::Duration;
 use geonorm::validate::{check, CheckOptions, Profile};
 use geonorm::{Code, Format, Severity};
 use geonorm_upload::{
-    nest_under, send, split_marked, ApiKey, AppendArgs, Chunk, ChunkRecord, ChunkState, Client,
-    ClientBuilder, Event, FileType, Mode, Payload, SendOptions, UploadArgs, DEFAULT_SERVER,
+    plan_chunks, send, ApiKey, Chunk, ChunkRecord, ChunkState, Client, ClientBuilder, Event,
+    FileType, Mode, Payload, SendOptions, UploadArgs, DEFAULT_SERVER,
 };
 use serde_json::json;
 
@@ -251,31 +251,6 @@ fn payload(args: &SendArgs) -> anyhow::Result<Result<Prepared, ExitCode>> {
     }))
 }
 
-fn print_dry_run(
-    client_base: &str,
-    endpoint: &str,
-    args: &serde_json::Value,
-    chunks: &[Chunk],
-) -> io::Result<()> {
-    let mut out = io::stdout().lock();
-    for (i, c) in chunks.iter().enumerate() {
-        let endpoint = if i == 0 { endpoint } else { "map/append" };
-        writeln!(out, "POST {client_base}{endpoint}")?;
-        writeln!(out, "  Authorization: Token ***")?;
-        writeln!(out, "  MapHub-API-Arg: {args}")?;
-        writeln!(
-            out,
-            "  body: {} bytes (chunk {} of {}, features {}–{})",
-            c.body.len(),
-            i + 1,
-            chunks.len(),
-            c.first + 1,
-            c.first + c.count
-        )?;
-    }
-    Ok(())
-}
-
 fn chunk_line(c: &ChunkRecord, total: usize) -> String {
     let state = match c.state {
         ChunkState::Confirmed => "landed",
@@ -345,37 +320,9 @@ fn do_send(server: &ServerArgs, args: &SendArgs, mode: Mode) -> anyhow::Result<E
                 body: bytes,
             }]
         } else {
-            let mut chunks = split_marked(&doc, limit, DRY_RUN_SEND_ID)?;
-            if chunks.len() > 1 && !new_group.is_empty() {
-                nest_under(&mut doc, &new_group);
-                chunks = split_marked(&doc, limit, DRY_RUN_SEND_ID)?;
-            }
-            chunks
+            plan_chunks(&mut doc, limit, &mode, DRY_RUN_SEND_ID)?.0
         };
-        let (endpoint, arg_json) = match &mode {
-            Mode::Append { map_id, new_group } => (
-                "map/append",
-                serde_json::to_value(AppendArgs {
-                    map_id: *map_id,
-                    file_type,
-                    new_group: new_group.clone().filter(|_| chunks.len() == 1),
-                })?,
-            ),
-            Mode::Upload(u) => (
-                "map/upload",
-                serde_json::to_value(UploadArgs {
-                    file_type,
-                    ..u.clone()
-                })?,
-            ),
-        };
-        let base = geonorm_upload::ClientBuilder::new()
-            .server(server.server.clone())
-            .api_key(ApiKey::new("dry-run")?)
-            .build()?
-            .base()
-            .to_string();
-        print_dry_run(&base, endpoint, &arg_json, &chunks)?;
+        crate::dry_run::print_send(&server.server, &mode, file_type, &chunks)?;
         return Ok(ExitCode::SUCCESS);
     }
     let client = client(server)?;

@@ -113,12 +113,6 @@ pub fn split(doc: &Document, limit: Option<u64>) -> Result<Vec<Chunk>> {
     split_range(doc, 0, doc.features.len(), limit, None)
 }
 
-/// Splits `doc` as [`split`] does, each feature marked with `send_id` (see
-/// [`MARK_PROPERTY`]): what a send with that id would send.
-pub fn split_marked(doc: &Document, limit: Option<u64>, send_id: &str) -> Result<Vec<Chunk>> {
-    split_range(doc, 0, doc.features.len(), limit, Some(send_id))
-}
-
 /// Splits features `start..end` of `doc` as [`split`] does, each feature marked with
 /// `send_id` (see [`MARK_PROPERTY`]) when one is given.
 pub(crate) fn split_range(

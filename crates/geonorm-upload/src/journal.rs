@@ -577,18 +577,8 @@ fn plan(client: &Client, payload: &mut Payload<'_>, mode: &Mode, input: &str) ->
     let mut nested = false;
     let (chunks, marked) = match payload {
         Payload::Document { doc, limit } => {
-            let n = doc.features.len();
-            let mut chunks = split_range(doc, 0, n, *limit, Some(&send_id))?;
-            if chunks.len() > 1 {
-                if let Mode::Append {
-                    new_group: Some(t), ..
-                } = mode
-                {
-                    nest_under(doc, t);
-                    nested = true;
-                    chunks = split_range(doc, 0, n, *limit, Some(&send_id))?;
-                }
-            }
+            let (chunks, n) = plan_chunks(doc, *limit, mode, &send_id)?;
+            nested = n;
             (chunks, true)
         }
         Payload::Raw {
@@ -619,6 +609,28 @@ fn plan(client: &Client, payload: &mut Payload<'_>, mode: &Mode, input: &str) ->
             .map(|(index, c)| ChunkRecord::planned(index, c))
             .collect(),
     })
+}
+
+/// The chunks a new send of `doc` makes (each feature marked with `send_id`), and
+/// whether the document's groups were nested under `mode`'s `new_group` for it: with
+/// several chunks they are, since MapHub would make one new group per request.
+pub fn plan_chunks(
+    doc: &mut Document,
+    limit: Option<u64>,
+    mode: &Mode,
+    send_id: &str,
+) -> Result<(Vec<crate::Chunk>, bool)> {
+    let n = doc.features.len();
+    let chunks = split_range(doc, 0, n, limit, Some(send_id))?;
+    match mode {
+        Mode::Append {
+            new_group: Some(t), ..
+        } if chunks.len() > 1 => {
+            nest_under(doc, t);
+            Ok((split_range(doc, 0, n, limit, Some(send_id))?, true))
+        }
+        _ => Ok((chunks, false)),
+    }
 }
 
 /// Whether MapHub refused a body for its size (nothing of it was applied).

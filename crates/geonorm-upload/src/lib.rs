@@ -24,14 +24,14 @@ mod error;
 mod journal;
 mod key;
 
-pub use chunk::{mark, split, split_marked, Chunk, MARK_PROPERTY};
+pub use chunk::{mark, split, Chunk, MARK_PROPERTY};
 pub use client::{
     AppendArgs, Client, ClientBuilder, FileType, MapInfo, MapList, UpdateArgs, UploadArgs,
     Visibility, DEFAULT_SERVER,
 };
 pub use error::{Error, Result};
 pub use journal::{
-    fingerprint, nest_under, send, ChunkRecord, ChunkState, Event, Journal, Mode, Payload,
-    SendOptions, SendOutcome,
+    fingerprint, nest_under, plan_chunks, send, ChunkRecord, ChunkState, Event, Journal, Mode,
+    Payload, SendOptions, SendOutcome,
 };
 pub use key::ApiKey;

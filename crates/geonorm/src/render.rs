@@ -427,6 +427,41 @@ pub struct Located {
     at: Vec<Spot>,
 }
 
+/// Keeps the last [`SNIPPET_SIDE`] bytes of `tail`, starting at a character (so a
+/// snippet's characters are its line's); true when some were dropped.
+fn keep_last(tail: &mut std::collections::VecDeque<u8>) -> bool {
+    if tail.len() <= SNIPPET_SIDE {
+        return false;
+    }
+    tail.drain(..tail.len() - SNIPPET_SIDE);
+    while tail.front().is_some_and(|&b| (b & 0xC0) == 0x80) {
+        tail.pop_front();
+    }
+    true
+}
+
+impl Spot {
+    /// `offset`, at `line` and `col`, after `left` (its line so far, cut or not).
+    fn new(
+        offset: usize,
+        line: usize,
+        col: usize,
+        left: &std::collections::VecDeque<u8>,
+        cut_left: bool,
+    ) -> Spot {
+        let text: Vec<u8> = left.iter().copied().collect();
+        Spot {
+            offset,
+            line,
+            col,
+            caret: crate::diag::chars(&text) + 1,
+            text,
+            cut_left,
+            cut_right: false,
+        }
+    }
+}
+
 /// One located offset.
 #[derive(Debug, Clone)]
 struct Spot {
@@ -487,13 +522,7 @@ impl Located {
                         tail.extend(buf.iter().copied());
                     }
                 }
-                if tail.len() > SNIPPET_SIDE {
-                    tail.drain(..tail.len() - SNIPPET_SIDE);
-                    while tail.front().is_some_and(|&b| (b & 0xC0) == 0x80) {
-                        tail.pop_front();
-                    }
-                    tail_cut = true;
-                }
+                tail_cut |= keep_last(&mut tail);
                 pos += n;
                 io::BufRead::consume(&mut reader, n);
                 continue;
@@ -504,23 +533,8 @@ impl Located {
                     bom += 1;
                 }
                 while wanted.get(next) == Some(&offset) {
-                    // Inside a byte order mark: column 1, as `LineIndex` has it.
-                    let c = if offset < bom.max(if bom == 3 { 3 } else { 0 }) {
-                        1
-                    } else {
-                        col
-                    };
-                    let left: Vec<u8> = tail.iter().copied().collect();
-                    let caret = crate::diag::chars(&left) + 1;
-                    at.push(Spot {
-                        offset,
-                        line,
-                        col: c,
-                        text: left,
-                        caret,
-                        cut_left: tail_cut,
-                        cut_right: false,
-                    });
+                    // Inside a byte order mark `col` is still 1, as `LineIndex` has it.
+                    at.push(Spot::new(offset, line, col, &tail, tail_cut));
                     open.push((at.len() - 1, SNIPPET_SIDE));
                     next += 1;
                 }
@@ -537,8 +551,7 @@ impl Located {
                     tail_cut = false;
                     continue;
                 }
-                let in_bom = bom == 3 && offset < 3 || bom > 0 && bom < 3 && offset < bom;
-                if in_bom {
+                if offset < bom {
                     // No part of a line's text, as `LineIndex` has it.
                     continue;
                 }
@@ -554,32 +567,14 @@ impl Located {
                     col += 1;
                 }
                 tail.push_back(b);
-                if tail.len() > SNIPPET_SIDE {
-                    tail.pop_front();
-                    // Start at a character, so the snippet's characters are the line's.
-                    while tail.front().is_some_and(|&b| (b & 0xC0) == 0x80) {
-                        tail.pop_front();
-                    }
-                    tail_cut = true;
-                }
+                tail_cut |= keep_last(&mut tail);
             }
             pos += n;
             io::BufRead::consume(&mut reader, n);
         }
         // Offsets past the end are at the end.
-        while next < wanted.len() {
-            let left: Vec<u8> = tail.iter().copied().collect();
-            let caret = crate::diag::chars(&left) + 1;
-            at.push(Spot {
-                offset: wanted[next],
-                line,
-                col,
-                text: left,
-                caret,
-                cut_left: tail_cut,
-                cut_right: false,
-            });
-            next += 1;
+        for &offset in &wanted[next..] {
+            at.push(Spot::new(offset, line, col, &tail, tail_cut));
         }
         for (i, _) in open {
             if at[i].text.last() == Some(&b'\r') {

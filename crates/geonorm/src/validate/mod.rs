@@ -243,7 +243,7 @@ fn check_geojson<R: std::io::BufRead>(
         ..CheckMode::default()
     });
     let mut tally = Tally::new(profile);
-    tally.named = Some(Vec::new());
+    tally.late = Some(crate::geojson::read::LateGroupNames::default());
     let mut groups = Vec::new();
     let mut seen = 0;
     loop {
@@ -278,16 +278,11 @@ fn check_geojson<R: std::io::BufRead>(
     out.extend(diags);
     // Groups named by title or string id, resolved as `read` resolves them (and with
     // its diagnostics): the groups it creates count as the file's.
-    let mut named = crate::Document {
-        groups,
-        features: tally.named.take().unwrap_or_default(),
-        ..crate::Document::default()
-    };
-    crate::geojson::read::resolve_group_names(&mut named, &index, out);
-    for f in &named.features {
-        tally.feature_group(f, out);
+    let late = tally.late.take().unwrap_or_default();
+    let (groups, named) = late.resolve(groups, &index, out);
+    for f in &named {
+        tally.group_of(f, out);
     }
-    let groups = named.groups;
     out.extend(mode.root);
     if mode.precision > geojson::PRECISION_SHOWN {
         out.push(Diagnostic::new(
@@ -516,10 +511,9 @@ fn is_hex_color(c: &str) -> bool {
 struct Tally {
     profile: Profile,
     grouped: Vec<(crate::GroupId, Span)>,
-    /// GeoJSON features whose `group` names a group by title or string id: resolved
-    /// at the end as the reader resolves them (groups may follow the features), kept
-    /// with nothing but that member and their place.
-    named: Option<Vec<crate::Feature>>,
+    /// For GeoJSON: features whose `group` names a group by title or string id,
+    /// resolved at the end as the reader resolves them (groups may follow features).
+    late: Option<crate::geojson::read::LateGroupNames>,
     features: usize,
     vertices: usize,
     converted: Option<crate::geojson::Writer<CountingWriter>>,
@@ -530,7 +524,7 @@ impl Tally {
         Tally {
             profile,
             grouped: Vec::new(),
-            named: None,
+            late: None,
             features: 0,
             vertices: 0,
             converted: profile
@@ -566,18 +560,9 @@ impl Tally {
                 .at(f.span),
             );
         }
-        if let Some(g) = f.group {
-            self.grouped.push((g, f.span));
-        }
-        if let (Some(g), Some(named)) = (f.properties.get("group"), self.named.as_mut()) {
-            let mut lite = crate::Feature {
-                span: f.span,
-                ..crate::Feature::default()
-            };
-            lite.properties.insert("group".into(), g.clone());
-            named.push(lite);
-        } else if let Some(g) = f.properties.get("group") {
-            out.push(names_no_group(g, f.span));
+        match self.late.as_mut() {
+            Some(late) if f.group.is_none() => late.note(f),
+            _ => self.group_of(f, out),
         }
         let s = &f.style;
         for (key, value) in [
@@ -594,16 +579,14 @@ impl Tally {
         }
     }
 
-    /// The group rules of [`Tally::feature`] alone, for a feature whose group was
-    /// resolved at the end.
-    fn feature_group(&mut self, f: &crate::Feature, out: &mut Vec<Diagnostic>) {
-        let named = self.named.take();
+    /// A feature's group: kept to see at the end that the file has it, or, when
+    /// `group` names none, said now.
+    fn group_of(&mut self, f: &crate::Feature, out: &mut Vec<Diagnostic>) {
         if let Some(g) = f.group {
             self.grouped.push((g, f.span));
         } else if let Some(g) = f.properties.get("group") {
             out.push(names_no_group(g, f.span));
         }
-        self.named = named;
     }
 
     /// The rules on the whole document.

@@ -226,6 +226,17 @@ pub(crate) struct CheckMode {
     pub root_at: usize,
 }
 
+impl CheckMode {
+    /// The rules as `convert` runs them, to explain what it could not read (MapHub's
+    /// dialect, nothing counted across features).
+    pub(crate) fn for_convert() -> Self {
+        CheckMode {
+            maphub: true,
+            ..CheckMode::default()
+        }
+    }
+}
+
 /// Reads one feature; with `check`, every RFC 7946 rule runs on it too, and without,
 /// the rules run only when the reader met a problem, so that both commands give one
 /// code and one position per problem.
@@ -238,27 +249,50 @@ pub(super) fn read_feature(
 ) -> Result<Option<Feature>> {
     let mark = diags.len();
     let result = read_feature_fast(unit, origin, groups, diags)?;
+    with_rules(
+        unit,
+        origin.offset,
+        false,
+        result.as_ref(),
+        diags,
+        mark,
+        check,
+    );
+    Ok(result)
+}
+
+/// Runs the RFC 7946 rules on a unit the reader has just read (a feature, or with
+/// `root` the root value), which starts at `base`; the reader's findings on it are
+/// `diags[mark..]` and what it read is `read` (`None`: the item was skipped). With
+/// `check`, every rule's finding joins them; without, the rules run only when the
+/// reader met a problem, and only their explaining findings are kept. Either way the
+/// reader's own words for a problem give way to the rules' (one code, one position),
+/// with what became of the data said.
+pub(super) fn with_rules(
+    unit: &[u8],
+    base: usize,
+    root: bool,
+    read: Option<&Feature>,
+    diags: &mut Vec<Diagnostic>,
+    mark: usize,
+    check: Option<&mut CheckMode>,
+) {
     let noticed = diags[mark..]
         .iter()
         .any(|d| READER_STRUCTURE.contains(&d.code));
     if check.is_none() && !noticed {
-        return Ok(result);
+        return;
     }
-    let mut quiet = CheckMode {
-        maphub: true,
-        ..CheckMode::default()
-    };
+    let mut quiet = CheckMode::for_convert();
     let full = check.is_some();
     let mode = check.unwrap_or(&mut quiet);
-    let Some(found) = crate::validate::unit_rules(unit, origin.offset, mode, false) else {
-        return Ok(result);
+    let Some(mut found) = crate::validate::unit_rules(unit, base, mode, root) else {
+        return;
     };
-    let mut found = found;
     if let Some(first) = found.iter().position(|d| EXPLAINING.contains(&d.code)) {
         let said = diags.split_off(mark);
-        let skipped =
-            result.is_none() && said.iter().any(|d| d.code == Code::GeojsonInvalidFeature);
-        let geometry_dropped = result.as_ref().is_some_and(|f| f.geometry.is_none())
+        let skipped = read.is_none() && said.iter().any(|d| d.code == Code::GeojsonInvalidFeature);
+        let geometry_dropped = read.is_some_and(|f| f.geometry.is_none())
             && said.iter().any(|d| {
                 matches!(
                     d.code,
@@ -294,7 +328,6 @@ pub(super) fn read_feature(
             .into_iter()
             .filter(|d| full || EXPLAINING.contains(&d.code)),
     );
-    Ok(result)
 }
 
 /// Offset of `inner` (a sub-slice of `outer`) within `outer`.

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use crate::geojson::origin::{json_kind, parse_unit, Origin};
 use crate::geojson::scan::Cursor;
 use crate::{
-    Code, Diagnostic, Document, Error, Group, GroupId, Properties, Result, Span,
+    Code, Diagnostic, Document, Error, Feature, Group, GroupId, Properties, Result, Span,
     GROUP_PATH_SEPARATOR, MAX_GROUP_DEPTH,
 };
 
@@ -309,6 +309,45 @@ fn ensure_path(
         parent = Some(id);
     }
     parent
+}
+
+/// Features whose `group` names a group by title or string id, when the features are
+/// not kept (streaming `check` and `info`): each is kept with that member and its
+/// place only, until the groups are known, then resolved as [`super::read`] resolves
+/// them.
+#[derive(Debug, Default)]
+pub(crate) struct LateGroupNames(Vec<Feature>);
+
+impl LateGroupNames {
+    /// Keeps what resolving `f`'s group name needs, if it names one.
+    pub(crate) fn note(&mut self, f: &Feature) {
+        if let Some(g) = f.properties.get("group") {
+            let mut lite = Feature {
+                span: f.span,
+                ..Feature::default()
+            };
+            lite.properties.insert("group".into(), g.clone());
+            self.0.push(lite);
+        }
+    }
+
+    /// Resolves the names against `groups` (as read, in `index`), with `read`'s
+    /// diagnostics: the groups (those created included), and each noted feature with
+    /// its group set, or its `group` member left when it names none.
+    pub(crate) fn resolve(
+        self,
+        groups: Vec<Group>,
+        index: &GroupIndex,
+        diags: &mut Vec<Diagnostic>,
+    ) -> (Vec<Group>, Vec<Feature>) {
+        let mut doc = Document {
+            groups,
+            features: self.0,
+            ..Document::default()
+        };
+        resolve_group_names(&mut doc, index, diags);
+        (doc.groups, doc.features)
+    }
 }
 
 /// Features whose `group` names a group by something other than its integer id, and

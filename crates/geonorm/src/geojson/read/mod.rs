@@ -24,12 +24,13 @@ use crate::geojson::origin::{json_kind, parse_unit};
 use crate::{
     Code, Diagnostic, Document, Error, Feature, Format, Group, Metadata, Result, RootKind, Span,
 };
-use feature::{read_bare_geometry, read_feature, EXPLAINING, READER_STRUCTURE};
+use feature::{read_bare_geometry, read_feature, with_rules};
 use groups::{read_groups, split_array};
 
 pub(crate) use super::origin::Origin;
 pub(crate) use feature::{duplicate_member, missing_feature_type, missing_root_type, CheckMode};
-pub(crate) use groups::{resolve_group_names, GroupIndex};
+use groups::resolve_group_names;
+pub(crate) use groups::{GroupIndex, LateGroupNames};
 
 /// What [`Reader::next_raw`] yields.
 pub(crate) enum Raw {
@@ -311,10 +312,7 @@ impl<R: BufRead> Reader<R> {
             self.features_at,
             &self.members,
         );
-        let mut quiet = CheckMode {
-            maphub: true,
-            ..CheckMode::default()
-        };
+        let mut quiet = CheckMode::for_convert();
         let mode = self.check.as_mut().unwrap_or(&mut quiet);
         mode.root_at = self.root.offset;
         let found = crate::validate::root_rules(&root, mode);
@@ -422,55 +420,28 @@ impl<R: BufRead> Reader<R> {
             }
             RootKind::Feature | RootKind::Geometry => {
                 let bytes = self.cur.record.take().unwrap_or_default();
-                let feature =
-                    if kind == RootKind::Feature {
-                        read_feature(
-                            &bytes,
-                            self.root,
-                            &self.groups,
-                            &mut self.diagnostics,
-                            self.check.as_mut(),
-                        )?
-                    } else {
-                        let mark = self.diagnostics.len();
-                        let f = read_bare_geometry(&bytes, self.root, &mut self.diagnostics)?;
-                        let noticed = self.diagnostics[mark..]
-                            .iter()
-                            .any(|d| READER_STRUCTURE.contains(&d.code));
-                        let full = self.check.is_some();
-                        let mut quiet = CheckMode {
-                            maphub: true,
-                            ..CheckMode::default()
-                        };
-                        let mode = self.check.as_mut().unwrap_or(&mut quiet);
-                        let found = if full || noticed {
-                            crate::validate::unit_rules(&bytes, self.root.offset, mode, true)
-                        } else {
-                            None
-                        };
-                        if let Some(mut found) = found {
-                            let said = self.diagnostics.split_off(mark);
-                            let first = found.iter().position(|d| EXPLAINING.contains(&d.code));
-                            self.diagnostics.extend(said.into_iter().filter(|d| {
-                                !(first.is_some() && READER_STRUCTURE.contains(&d.code))
-                            }));
-                            if let Some(i) =
-                                first.filter(|_| f.as_ref().is_some_and(|f| f.geometry.is_none()))
-                            {
-                                if !found[i].message.contains("kept without geometry") {
-                                    found[i]
-                                        .message
-                                        .push_str("; the feature is kept without geometry");
-                                }
-                            }
-                            self.diagnostics.extend(
-                                found
-                                    .into_iter()
-                                    .filter(|d| full || EXPLAINING.contains(&d.code)),
-                            );
-                        }
-                        f
-                    };
+                let feature = if kind == RootKind::Feature {
+                    read_feature(
+                        &bytes,
+                        self.root,
+                        &self.groups,
+                        &mut self.diagnostics,
+                        self.check.as_mut(),
+                    )?
+                } else {
+                    let mark = self.diagnostics.len();
+                    let f = read_bare_geometry(&bytes, self.root, &mut self.diagnostics)?;
+                    with_rules(
+                        &bytes,
+                        self.root.offset,
+                        true,
+                        f.as_ref(),
+                        &mut self.diagnostics,
+                        mark,
+                        self.check.as_mut(),
+                    );
+                    f
+                };
                 self.pending.extend(feature.map(Item::Feature));
             }
         }
@@ -596,31 +567,27 @@ pub fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
 /// ```
 pub fn summarize<R: BufRead>(input: R) -> Result<(Document, crate::Summary, Vec<Diagnostic>)> {
     let mut reader = Reader::new(input);
-    let mut doc = Document::default();
+    let mut groups = Vec::new();
+    let mut late = LateGroupNames::default();
     let mut summary = crate::Summary::default();
     for item in reader.by_ref() {
         match item? {
-            Item::Group(g) => doc.groups.push(g),
+            Item::Group(g) => groups.push(g),
             Item::Feature(f) => {
                 summary.add(&f);
-                // Kept for the group names resolved at the end: its name and place.
-                if let Some(g) = f.properties.get("group") {
-                    let mut lite = Feature {
-                        span: f.span,
-                        ..Feature::default()
-                    };
-                    lite.properties.insert("group".into(), g.clone());
-                    doc.features.push(lite);
-                }
+                late.note(&f);
             }
         }
     }
     let index = std::mem::take(&mut reader.groups);
     let (meta, mut diags) = reader.into_parts();
-    doc.meta = meta;
-    resolve_group_names(&mut doc, &index, &mut diags);
-    doc.features.clear();
-    summary.groups = doc.groups.len();
+    let (groups, _) = late.resolve(groups, &index, &mut diags);
+    summary.groups = groups.len();
+    let doc = Document {
+        meta,
+        groups,
+        features: Vec::new(),
+    };
     diags.sort_by_key(|d| d.span.map_or(usize::MAX, |s| s.start));
     Ok((doc, summary, diags))
 }
