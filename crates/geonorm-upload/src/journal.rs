@@ -459,6 +459,8 @@ struct Run<'a, 'b> {
     mode: &'a Mode,
     payload: Payload<'a>,
     opts: SendOptions<'b>,
+    /// Bodies written when the chunks were planned, taken by their first attempt.
+    planned: Vec<Option<Vec<u8>>>,
 }
 
 /// Sends `payload` as `mode` says, recording each chunk in the journal at
@@ -480,6 +482,7 @@ pub fn send(
         Payload::Document { .. } => FileType::Geojson,
         Payload::Raw { file_type, .. } => *file_type,
     };
+    let mut planned = Vec::new();
     let journal = match (Journal::load(&path)?, opts.resume) {
         (None, true) => {
             return Err(journal_err(
@@ -504,7 +507,11 @@ pub fn send(
             }
             j
         }
-        (None, false) => plan(client, &mut payload, mode, &opts.input)?,
+        (None, false) => {
+            let (journal, bodies) = plan(client, &mut payload, mode, &opts.input)?;
+            planned = bodies;
+            journal
+        }
     };
     let run = Run {
         client,
@@ -514,6 +521,7 @@ pub fn send(
         mode,
         payload,
         opts,
+        planned,
     };
     run.save()?;
     run.go()
@@ -564,7 +572,14 @@ fn check_resumable(
 }
 
 /// A new journal: the chunks and what the map held before.
-fn plan(client: &Client, payload: &mut Payload<'_>, mode: &Mode, input: &str) -> Result<Journal> {
+/// A new journal, and the chunks' bodies as planned (none for a raw file, which is
+/// its own body), so the first attempt sends them without writing them again.
+fn plan(
+    client: &Client,
+    payload: &mut Payload<'_>,
+    mode: &Mode,
+    input: &str,
+) -> Result<(Journal, Vec<Option<Vec<u8>>>)> {
     let send_id = new_send_id();
     let (map_id, baseline, maps_before) = match mode {
         Mode::Append { map_id, .. } => (
@@ -581,18 +596,29 @@ fn plan(client: &Client, payload: &mut Payload<'_>, mode: &Mode, input: &str) ->
             nested = n;
             (chunks, true)
         }
-        Payload::Raw {
-            bytes, features, ..
-        } => (
+        Payload::Raw { features, .. } => (
             vec![crate::Chunk {
                 first: 0,
                 count: *features,
-                body: bytes.to_vec(),
+                body: Vec::new(),
             }],
             false,
         ),
     };
-    Ok(Journal {
+    let mut records: Vec<ChunkRecord> = chunks
+        .iter()
+        .enumerate()
+        .map(|(index, c)| ChunkRecord::planned(index, c))
+        .collect();
+    if let (Payload::Raw { bytes, .. }, Some(r)) = (&*payload, records.first_mut()) {
+        r.bytes = bytes.len() as u64;
+        r.hash = fingerprint(&[bytes]);
+    }
+    let bodies = chunks
+        .into_iter()
+        .map(|c| Some(c.body).filter(|_| marked))
+        .collect();
+    let journal = Journal {
         version: JOURNAL_VERSION,
         input: input.to_string(),
         send_id,
@@ -603,12 +629,9 @@ fn plan(client: &Client, payload: &mut Payload<'_>, mode: &Mode, input: &str) ->
         maps_before,
         marked,
         nested,
-        chunks: chunks
-            .iter()
-            .enumerate()
-            .map(|(index, c)| ChunkRecord::planned(index, c))
-            .collect(),
-    })
+        chunks: records,
+    };
+    Ok((journal, bodies))
 }
 
 /// The chunks a new send of `doc` makes (each feature marked with `send_id`), and
@@ -666,21 +689,27 @@ enum Fate {
     NotLanded,
 }
 
-impl Run<'_, '_> {
+impl<'a> Run<'a, '_> {
     fn save(&self) -> Result<()> {
         self.journal.save(&self.path)
     }
 
-    fn body(&self, i: usize) -> Result<Vec<u8>> {
+    /// Chunk `i`'s body: as planned on its first attempt, else written again from the
+    /// document (a resume) and checked to be what was planned.
+    fn body(&mut self, i: usize) -> Result<std::borrow::Cow<'a, [u8]>> {
+        if let Some(b) = self.planned.get_mut(i).and_then(Option::take) {
+            return Ok(b.into());
+        }
         let c = &self.journal.chunks[i];
-        let b = match &self.payload {
+        let b: std::borrow::Cow<'a, [u8]> = match &self.payload {
             Payload::Document { doc, .. } => body(
                 doc,
                 c.first,
                 c.count,
                 Some(self.journal.send_id.as_str()).filter(|_| self.journal.marked),
-            )?,
-            Payload::Raw { bytes, .. } => bytes.to_vec(),
+            )?
+            .into(),
+            Payload::Raw { bytes, .. } => std::borrow::Cow::Borrowed(*bytes),
         };
         if fingerprint(&[&b]) != c.hash {
             return Err(journal_err(
@@ -856,11 +885,18 @@ impl Run<'_, '_> {
                 self.journal.nested = true;
             }
         }
+        let mut bodies = Vec::new();
         for part in split_range(doc, c.first, c.first + c.count, limit, Some(&send_id))? {
             records.push(ChunkRecord::planned(0, &part));
+            bodies.push(Some(part.body));
         }
         let parts = records.len();
         self.journal.chunks.splice(i..=i, records);
+        // The planned bodies stay in step with the chunks (a resume has none).
+        if self.planned.len() <= i {
+            self.planned.resize(i + 1, None);
+        }
+        self.planned.splice(i..=i, bodies);
         self.journal.renumber();
         self.save()?;
         Ok(parts)
