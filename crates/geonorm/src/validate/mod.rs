@@ -252,7 +252,7 @@ fn check_geojson<R: std::io::BufRead>(
             Some(Ok(Item::Group(g))) => groups.push(g),
             Some(Ok(Item::Feature(f))) => {
                 let said = reader.diagnostics().get(seen..).unwrap_or_default();
-                tally.feature(&f, said, out);
+                tally.feature(&f, explains(said, f.span), out);
                 seen = reader.diagnostics().len();
             }
             Some(Err(Error::Io(e))) => return Err(e),
@@ -320,17 +320,19 @@ fn check_document(bytes: &[u8], format: Format, profile: Profile, out: &mut Vec<
     };
     out.extend(reader_diags);
     model_geometry(&doc, out);
+    // Where each warning or error already said starts, sorted, so that each feature
+    // finds its own by binary search (not by a pass over all of them).
+    let mut said: Vec<usize> = out
+        .iter()
+        .filter(|d| d.severity >= crate::Severity::Warning)
+        .filter_map(|d| d.span.map(|s| s.start))
+        .collect();
+    said.sort_unstable();
     let mut tally = Tally::new(profile);
     for f in &doc.features {
-        let said: Vec<Diagnostic> = out
-            .iter()
-            .filter(|d| {
-                d.span
-                    .is_some_and(|s| s.start >= f.span.start && s.start < f.span.end)
-            })
-            .cloned()
-            .collect();
-        tally.feature(f, &said, out);
+        let first = said.partition_point(|&s| s < f.span.start);
+        let explained = said.get(first).is_some_and(|&s| s < f.span.end);
+        tally.feature(f, explained, out);
     }
     tally.finish(&doc.meta, &doc.groups, out);
 }
@@ -533,8 +535,9 @@ impl Tally {
         }
     }
 
-    /// One feature; `said` holds what the reader and rules already said about it.
-    fn feature(&mut self, f: &crate::Feature, said: &[Diagnostic], out: &mut Vec<Diagnostic>) {
+    /// One feature; `explained`: the reader or the rules already warned about it (so
+    /// a missing geometry needs no second word).
+    fn feature(&mut self, f: &crate::Feature, explained: bool, out: &mut Vec<Diagnostic>) {
         self.features += 1;
         self.vertices += f.geometry.as_ref().map_or(0, Geometry::vertex_count);
         if let Some(w) = self.converted.as_mut() {
@@ -546,11 +549,6 @@ impl Tally {
             return;
         }
         // Unless the reader already said why the geometry is missing.
-        let explained = said.iter().any(|d| {
-            d.severity >= crate::Severity::Warning
-                && d.span
-                    .is_some_and(|s| s.start >= f.span.start && s.start < f.span.end)
-        });
         if f.geometry.is_none() && !explained {
             out.push(
                 Diagnostic::new(
@@ -669,6 +667,15 @@ fn grouped(n: u64) -> String {
         out.push(c);
     }
     out
+}
+
+/// Whether `said` warns (or worse) about something inside `span`.
+fn explains(said: &[Diagnostic], span: Span) -> bool {
+    said.iter().any(|d| {
+        d.severity >= crate::Severity::Warning
+            && d.span
+                .is_some_and(|s| s.start >= span.start && s.start < span.end)
+    })
 }
 
 /// A feature's `group` that names no group.
