@@ -803,12 +803,12 @@ impl<'a> Run<'a, '_> {
                 Err(e) => error = Some(e),
             }
         }
-        let landed_any = self.journal.map_id.is_some() && self.journal.command == "upload"
-            || self
-                .journal
-                .chunks
-                .iter()
-                .any(|c| c.state != ChunkState::Pending);
+        // (An upload's map exists only once its first chunk was sent.)
+        let landed_any = self
+            .journal
+            .chunks
+            .iter()
+            .any(|c| c.state != ChunkState::Pending);
         // A finished, checked send needs no journal; nor does one where nothing can
         // have landed (it can simply be run again), nor one where every chunk is
         // confirmed (a resume would have nothing to send).
