@@ -1,55 +1,15 @@
 //! The client against a real local MapHub-compatible server (maphub-local) on
-//! 127.0.0.1: the requests it sends, the answers it decodes, its retries, and sending a
-//! split file exactly once through faults.
+//! 127.0.0.1: the requests it sends, the answers it decodes, its retries, deadlines and
+//! refusals (sending exactly once is tests/send.rs).
 
-use std::path::PathBuf;
+mod common;
+
 use std::time::Duration;
 
-use geonorm_upload::{
-    ApiKey, AppendArgs, Client, ClientBuilder, Error, FileType, UpdateArgs, UploadArgs, Visibility,
-};
-use maphub_local::{Config, Faults, Server};
+use geonorm_upload::{ApiKey, AppendArgs, Client, ClientBuilder, Error, FileType, UpdateArgs};
+use maphub_local::Faults;
 
-const KEY: &str = "test-key-7f3a9c";
-
-fn server() -> Server {
-    Server::start(
-        Config {
-            api_key: KEY.into(),
-            ..Config::default()
-        },
-        0,
-    )
-    .expect("server starts")
-}
-
-fn client(s: &Server) -> Client {
-    ClientBuilder::new()
-        .server(s.url())
-        .api_key(ApiKey::new(KEY).expect("key"))
-        .timeout(Duration::from_secs(10))
-        .retries(3, Duration::from_millis(10))
-        .build()
-        .expect("client")
-}
-
-fn empty_map(c: &Client) -> u64 {
-    let args = UploadArgs {
-        file_type: FileType::Empty,
-        visibility: Visibility::Private,
-        title: Some("test".into()),
-        description: None,
-        short_name: None,
-    };
-    c.upload(&args, b"").expect("upload").id
-}
-
-fn features(c: &Client, map: u64) -> Vec<serde_json::Value> {
-    c.get(map).expect("get")["geojson"]["features"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
+use common::{client, empty_map, features, server, testdata, KEY};
 
 fn group_titles(c: &Client, map: u64) -> Vec<String> {
     let mut t: Vec<String> = c.get(map).expect("get")["geojson"]["groups"]
@@ -60,12 +20,6 @@ fn group_titles(c: &Client, map: u64) -> Vec<String> {
         .collect();
     t.sort();
     t
-}
-
-fn testdata(sub: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata")
-        .join(sub)
 }
 
 #[test]

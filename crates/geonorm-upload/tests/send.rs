@@ -4,6 +4,8 @@
 //! another map or server, a first upload whose answer was lost, and a server whose
 //! size limit is lower than the client's.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
@@ -12,58 +14,9 @@ use geonorm_upload::{
     send, ApiKey, ChunkState, Client, ClientBuilder, Error, Event, FileType, Journal, Mode,
     Payload, SendOptions, SendOutcome, UploadArgs, Visibility, MARK_PROPERTY,
 };
-use maphub_local::{Config, DropAfterBody, Faults, Server};
+use maphub_local::{DropAfterBody, Faults, Server};
 
-const KEY: &str = "send-key-51c0e2";
-
-fn server_with(max_upload_bytes: u64) -> Server {
-    Server::start(
-        Config {
-            api_key: KEY.into(),
-            max_upload_bytes,
-            ..Config::default()
-        },
-        0,
-    )
-    .expect("server starts")
-}
-
-fn server() -> Server {
-    server_with(geonorm::MAPHUB_MAX_UPLOAD_BYTES)
-}
-
-fn client_with(s: &Server, timeout: Duration) -> Client {
-    ClientBuilder::new()
-        .server(s.url())
-        .api_key(ApiKey::new(KEY).expect("key"))
-        .timeout(timeout)
-        .send_timeout(timeout)
-        .retries(2, Duration::from_millis(10))
-        .build()
-        .expect("client")
-}
-
-fn client(s: &Server) -> Client {
-    client_with(s, Duration::from_secs(10))
-}
-
-fn empty_map(c: &Client) -> u64 {
-    let args = UploadArgs {
-        file_type: FileType::Empty,
-        visibility: Visibility::Private,
-        title: Some("test".into()),
-        description: None,
-        short_name: None,
-    };
-    c.upload(&args, b"").expect("upload").id
-}
-
-fn features(c: &Client, map: u64) -> Vec<serde_json::Value> {
-    c.get(map).expect("get")["geojson"]["features"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
+use common::{client, client_with, empty_map, features, server, server_with};
 
 /// Every feature of a `big_doc(n)` on the map exactly once (by title), and nothing else.
 fn assert_exactly_once(c: &Client, map: u64, n: usize) {
