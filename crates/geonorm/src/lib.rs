@@ -51,6 +51,7 @@ pub mod kml;
 pub mod kmz;
 #[cfg(feature = "render")]
 pub mod render;
+pub mod stream;
 pub mod validate;
 
 pub use diag::{Code, Diagnostic, LineIndex, Severity, Span};

@@ -6,7 +6,7 @@ mod convert;
 mod origin;
 pub(crate) mod read;
 mod scan;
-mod write;
+pub(crate) mod write;
 
 pub use convert::convert;
 

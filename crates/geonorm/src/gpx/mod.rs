@@ -10,5 +10,6 @@ mod write;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use read::stream;
 pub use read::{read, ReadOptions, GPX_TYPE};
 pub use write::{write, WriteOptions};

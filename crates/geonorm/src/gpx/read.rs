@@ -2,17 +2,24 @@
 //!
 //! Tracks and routes are walked as a stream of events; each waypoint, route point and
 //! track point is built into a small tree and read on its own, so one bad point costs
-//! only that point. Unknown elements, odd times and unreadable numbers are reported
+//! only that point. The walk over the file only records where each waypoint, route and
+//! track is; a batch of them is read on whichever threads are free
+//! ([`crate::stream`]), their features handed on in the file's order. Unknown elements, odd times and unreadable numbers are reported
 //! and skipped, never fatal.
 
 use std::collections::BTreeMap;
 use std::io::BufRead;
+use std::ops::Range;
 
 use quick_xml::events::Event;
+use quick_xml::name::QName;
 use serde_json::{Map, Number, Value};
 
 use crate::num::json_number;
+use crate::stream::{FeatureSink, Keep, Rest};
 use crate::xml::dom::{self, position, xml_error, Namespaces, Node};
+use crate::xml::stream::{fault_in_piece, map_in_order, piece_reader, BATCH};
+use crate::xml::{Inspect, TextFindings};
 use crate::{
     Code, Column, ColumnValues, Coords, Diagnostic, Document, Error, Feature, Format, Geometry,
     Group, GroupId, Metadata, Position, Result, Span, TextColumn, Time,
@@ -159,6 +166,16 @@ struct Ctx {
 }
 
 impl Ctx {
+    /// Adds what reading a piece elsewhere found, after what this context found.
+    fn merge(&mut self, other: Ctx) {
+        self.diags.extend(other.diags);
+        for (key, (n, at)) in other.tally {
+            let e = self.tally.entry(key).or_insert((0, at));
+            e.0 += n;
+            e.1 = e.1.min(at);
+        }
+    }
+
     /// Counts one more `what` (a full message without the count) under `code`.
     fn count(&mut self, code: Code, what: String, offset: usize) {
         let e = self.tally.entry((code, what)).or_insert((0, offset));
@@ -718,6 +735,280 @@ fn finish_line(f: &mut Feature, parts: Vec<(Coords, Span)>, kind: &str, ctx: &mu
     }
 }
 
+/// The walk over a GPX file's events (or one piece of it).
+struct Walk {
+    ns: Namespaces,
+    ctx: Ctx,
+    meta: Metadata,
+    state: State,
+    saw_root: bool,
+    /// Features read, in order (a piece's, or those of a walk that reads everything).
+    features: Vec<Feature>,
+    /// Waypoints found inside the route or track being read.
+    nested: Vec<Feature>,
+    /// Where the waypoints, routes and tracks are, when the walk only records them.
+    units: Option<Vec<Range<usize>>>,
+}
+
+impl Walk {
+    fn new(state: State, units: Option<Vec<Range<usize>>>) -> Walk {
+        let mut ns = Namespaces::default();
+        ns.keep_all = true;
+        Walk {
+            ns,
+            ctx: Ctx::default(),
+            meta: Metadata {
+                source_format: Some(Format::Gpx),
+                ..Metadata::default()
+            },
+            state,
+            saw_root: false,
+            features: Vec::new(),
+            nested: Vec::new(),
+            units,
+        }
+    }
+
+    /// Walks events up to the end of the input; `between` runs before each event (the
+    /// streaming reader reads its batches there).
+    fn run<R: BufRead>(
+        &mut self,
+        xml: &mut quick_xml::Reader<Inspect<R>>,
+        mut between: impl FnMut(&mut Walk, &mut quick_xml::Reader<Inspect<R>>) -> Result<()>,
+    ) -> Result<()> {
+        let mut buf = Vec::new();
+        let mut inner = Vec::new();
+        loop {
+            between(self, xml)?;
+            let before = position(xml);
+            buf.clear();
+            let event = xml
+                .read_event_into(&mut buf)
+                .map_err(|e| xml_error(xml, &e))?;
+            match event {
+                Event::Start(e) => {
+                    let local =
+                        String::from_utf8_lossy(e.name().local_name().into_inner()).into_owned();
+                    if matches!(self.state, State::Outside) {
+                        if self.saw_root || local != "gpx" {
+                            return Err(Error::NotFormat {
+                                format: Format::Gpx,
+                                message: format!("the root element is <{local}>, not <gpx>"),
+                            });
+                        }
+                        self.saw_root = true;
+                        self.state = State::Gpx;
+                        continue;
+                    }
+                    if let (Some(units), State::Gpx, "wpt" | "rte" | "trk") =
+                        (&mut self.units, &self.state, local.as_str())
+                    {
+                        // Only where it is, now; it is read with its batch.
+                        let name = e.name().as_ref().to_vec();
+                        inner.clear();
+                        if let Err(err) = xml.read_to_end_into(QName(&name), &mut inner) {
+                            let skipping = xml_error(xml, &err);
+                            return Err(fault_in_piece(xml, before, skipping, |piece| {
+                                // The whole file's walk, which this piece ends, would
+                                // say it ends inside <gpx> if the piece itself is whole.
+                                Walk::new(State::Gpx, None).run(piece, no_batches)?;
+                                Err(Error::Syntax {
+                                    message: crate::xml::syntax::ends_inside("gpx"),
+                                    offset: position(piece),
+                                    line: 0,
+                                    column: 0,
+                                })
+                            }));
+                        }
+                        units.push(before..position(xml));
+                        continue;
+                    }
+                    let opens = matches!(
+                        (&self.state, local.as_str()),
+                        (State::Gpx, "rte" | "trk") | (State::Track { .. }, "trkseg")
+                    );
+                    if opens {
+                        let state = std::mem::replace(&mut self.state, State::Outside);
+                        self.state = match (state, local.as_str()) {
+                            (State::Gpx, "rte") => State::Route {
+                                f: Feature {
+                                    span: Span::new(before, before),
+                                    ..Feature::default()
+                                },
+                                line: Line::default(),
+                            },
+                            (State::Gpx, _) => State::Track {
+                                f: Feature {
+                                    span: Span::new(before, before),
+                                    ..Feature::default()
+                                },
+                                parts: Vec::new(),
+                            },
+                            (State::Track { f, parts }, _) => State::Segment {
+                                f,
+                                parts,
+                                line: Line::default(),
+                                start: before,
+                            },
+                            (s, _) => s,
+                        };
+                        continue;
+                    }
+                    let e = e.into_owned();
+                    let (node, too_deep) =
+                        dom::build(xml, &mut inner, &e, before, &mut self.ns)?;
+                    self.element(node, too_deep, &local);
+                }
+                Event::End(_) => self.end(position(xml)),
+                Event::Eof => break,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// An element built whole where it stands.
+    fn element(&mut self, node: Node, too_deep: bool, local: &str) {
+        let ctx = &mut self.ctx;
+        if too_deep {
+            ctx.ignore("elements nested too deep", node.start);
+        }
+        match (&mut self.state, local) {
+            (State::Gpx, "wpt") => self.features.extend(ctx.waypoint(&node)),
+            (State::Gpx, "metadata") => metadata(&node, &mut self.meta, ctx),
+            (State::Gpx, name) if GPX10_METADATA.contains(&name) => {
+                // GPX 1.0 keeps these directly under <gpx>.
+                let wrapper = Node {
+                    children: vec![node],
+                    ..Node::default()
+                };
+                metadata(&wrapper, &mut self.meta, ctx);
+            }
+            // OpenRouteService exports put waypoints inside <trk>; GPX wants
+            // them under <gpx>. Read them all the same, after their line.
+            (State::Route { .. } | State::Track { .. } | State::Segment { .. }, "wpt") => {
+                let inside = match self.state {
+                    State::Route { .. } => "<rte>",
+                    State::Track { .. } => "<trk>",
+                    _ => "<trkseg>",
+                };
+                ctx.count(
+                    Code::GpxMisplacedWaypoint,
+                    format!("a <wpt> inside a {inside} is read as a waypoint"),
+                    node.start,
+                );
+                self.nested.extend(ctx.waypoint(&node));
+            }
+            (State::Route { line, .. }, "rtept") => {
+                if let Some(p) = ctx.point(&node) {
+                    line.push(p);
+                }
+            }
+            (State::Route { f, .. } | State::Track { f, .. }, _) => ctx.line_field(&node, f),
+            (State::Segment { line, .. }, "trkpt") => {
+                if let Some(p) = ctx.point(&node) {
+                    line.push(p);
+                }
+            }
+            (_, other) => ctx.ignore(&format!("<{other}>"), node.start),
+        }
+    }
+
+    /// An end tag, at offset `end`.
+    fn end(&mut self, end: usize) {
+        let ctx = &mut self.ctx;
+        let state = std::mem::replace(&mut self.state, State::Outside);
+        self.state = match state {
+            State::Route { mut f, line } => {
+                f.span.end = end;
+                f.properties.insert(GPX_TYPE.into(), "rte".into());
+                let span = f.span;
+                finish_line(&mut f, vec![(line.finish(), span)], "route", ctx);
+                self.features.push(f);
+                self.features.append(&mut self.nested);
+                State::Gpx
+            }
+            State::Segment {
+                f,
+                mut parts,
+                line,
+                start,
+            } => {
+                let c = line.finish();
+                if c.is_empty() {
+                    ctx.diags.push(
+                        Diagnostic::new(Code::GpxEmptySegment, "an empty track segment is skipped")
+                            .at(Span::new(start, end)),
+                    );
+                }
+                parts.push((c, Span::new(start, end)));
+                State::Track { f, parts }
+            }
+            State::Track { mut f, parts } => {
+                f.span.end = end;
+                f.properties.insert(GPX_TYPE.into(), "trk".into());
+                finish_line(&mut f, parts, "track", ctx);
+                self.features.push(f);
+                self.features.append(&mut self.nested);
+                State::Gpx
+            }
+            State::Gpx | State::Outside => State::Outside,
+        };
+    }
+}
+
+/// What a walk over a piece does between events: nothing (its own pieces are read
+/// where they stand). A function, not a closure, so that the walk over a piece is one
+/// instance of [`Walk::run`] whatever walk it is part of.
+fn no_batches(_: &mut Walk, _: &mut quick_xml::Reader<Inspect<&[u8]>>) -> Result<()> {
+    Ok(())
+}
+
+/// The groups of [`ReadOptions::groups_by_kind`]: title, id, and the `_gpxType` of
+/// their members.
+const KINDS: [(&str, u64, Option<&str>); 3] = [
+    ("Waypoints", 1, None),
+    ("Routes", 2, Some("rte")),
+    ("Tracks", 3, Some("trk")),
+];
+
+/// Puts a feature as the reader gives it: `_gpxType` after the other properties, and
+/// in the group of its kind when the options ask for them (its index in [`KINDS`]).
+fn settle(f: &mut Feature, opts: &ReadOptions) -> usize {
+    // Route and track points carry a `_gpxType`; move it after the other properties.
+    if let Some(t) = f.properties.shift_remove(GPX_TYPE) {
+        f.properties.insert(GPX_TYPE.into(), t);
+    }
+    let kind = f.properties.get(GPX_TYPE).and_then(Value::as_str);
+    let index = KINDS.iter().position(|(.., k)| *k == kind).unwrap_or(0);
+    if opts.groups_by_kind {
+        f.group = GroupId::new(KINDS[index].1);
+    }
+    index
+}
+
+/// One recorded waypoint, route or track read: its features (a line and the waypoints
+/// found inside it) through `sink`, each with its kind, and what reading found.
+#[allow(clippy::type_complexity)]
+fn read_piece<S: FeatureSink>(
+    bytes: &[u8],
+    base: usize,
+    findings: &TextFindings,
+    opts: &ReadOptions,
+    sink: &S,
+) -> Result<(Vec<(S::Out, usize)>, Ctx, TextFindings)> {
+    let mut xml = piece_reader(bytes, base, findings.for_piece());
+    let mut walk = Walk::new(State::Gpx, None);
+    walk.run(&mut xml, no_batches)?;
+    let mut out = Vec::with_capacity(walk.features.len());
+    for mut f in walk.features {
+        let kind = settle(&mut f, opts);
+        out.push((sink.map(f, &mut walk.ctx.diags)?, kind));
+    }
+    let findings = std::mem::take(xml.get_mut().findings_mut());
+    Ok((out, walk.ctx, findings))
+}
+
 /// Reads a whole GPX document.
 ///
 /// ```
@@ -732,174 +1023,91 @@ fn finish_line(f: &mut Feature, parts: Vec<(Coords, Span)>, kind: &str, ctx: &mu
 /// # Ok::<(), geonorm::Error>(())
 /// ```
 pub fn read<R: BufRead>(input: R, opts: &ReadOptions) -> Result<(Document, Vec<Diagnostic>)> {
+    let mut features = Vec::new();
+    let (meta, groups, diags) = stream(input, opts, 1, &Keep, |f, _| {
+        features.push(f);
+        Ok(())
+    })?;
+    Ok((
+        Document {
+            meta,
+            groups,
+            features,
+        },
+        diags,
+    ))
+}
+
+/// Reads a GPX document as a stream ([`crate::stream::features`]).
+pub(crate) fn stream<R, S, E>(
+    input: R,
+    opts: &ReadOptions,
+    threads: usize,
+    sink: &S,
+    mut emit: E,
+) -> Result<Rest>
+where
+    R: BufRead,
+    S: FeatureSink,
+    E: FnMut(S::Out, &[Diagnostic]) -> Result<()>,
+{
     let input = crate::xml::utf8_input(input)?;
     let mut xml = quick_xml::Reader::from_reader(input);
     xml.config_mut().expand_empty_elements = true;
-    let mut ns = Namespaces::default();
-    ns.keep_all = true;
-    let mut ctx = Ctx::default();
-    let mut meta = Metadata {
-        source_format: Some(Format::Gpx),
-        ..Metadata::default()
-    };
-    let mut features: Vec<Feature> = Vec::new();
-    let mut state = State::Outside;
-    let mut buf = Vec::new();
-    let mut inner = Vec::new();
-    let mut saw_root = false;
-    // Waypoints found inside the route or track being read.
-    let mut nested: Vec<Feature> = Vec::new();
-    loop {
-        let before = position(&xml);
-        buf.clear();
-        let event = xml
-            .read_event_into(&mut buf)
-            .map_err(|e| xml_error(&xml, &e))?;
-        match event {
-            Event::Start(e) => {
-                let local =
-                    String::from_utf8_lossy(e.name().local_name().into_inner()).into_owned();
-                if matches!(state, State::Outside) {
-                    if saw_root || local != "gpx" {
-                        return Err(Error::NotFormat {
-                            format: Format::Gpx,
-                            message: format!("the root element is <{local}>, not <gpx>"),
-                        });
-                    }
-                    saw_root = true;
-                    state = State::Gpx;
-                    continue;
-                }
-                let opens = matches!(
-                    (&state, local.as_str()),
-                    (State::Gpx, "rte" | "trk") | (State::Track { .. }, "trkseg")
-                );
-                if opens {
-                    state = match (state, local.as_str()) {
-                        (State::Gpx, "rte") => State::Route {
-                            f: Feature {
-                                span: Span::new(before, before),
-                                ..Feature::default()
-                            },
-                            line: Line::default(),
-                        },
-                        (State::Gpx, _) => State::Track {
-                            f: Feature {
-                                span: Span::new(before, before),
-                                ..Feature::default()
-                            },
-                            parts: Vec::new(),
-                        },
-                        (State::Track { f, parts }, _) => State::Segment {
-                            f,
-                            parts,
-                            line: Line::default(),
-                            start: before,
-                        },
-                        (s, _) => s,
-                    };
-                    continue;
-                }
-                let e = e.into_owned();
-                let (node, too_deep) = dom::build(&mut xml, &mut inner, &e, before, &mut ns)?;
-                if too_deep {
-                    ctx.ignore("elements nested too deep", node.start);
-                }
-                match (&mut state, local.as_str()) {
-                    (State::Gpx, "wpt") => features.extend(ctx.waypoint(&node)),
-                    (State::Gpx, "metadata") => metadata(&node, &mut meta, &mut ctx),
-                    (State::Gpx, name) if GPX10_METADATA.contains(&name) => {
-                        // GPX 1.0 keeps these directly under <gpx>.
-                        let wrapper = Node {
-                            children: vec![node],
-                            ..Node::default()
-                        };
-                        metadata(&wrapper, &mut meta, &mut ctx);
-                    }
-                    // OpenRouteService exports put waypoints inside <trk>; GPX wants
-                    // them under <gpx>. Read them all the same, after their line.
-                    (State::Route { .. } | State::Track { .. } | State::Segment { .. }, "wpt") => {
-                        let inside = match state {
-                            State::Route { .. } => "<rte>",
-                            State::Track { .. } => "<trk>",
-                            _ => "<trkseg>",
-                        };
-                        ctx.count(
-                            Code::GpxMisplacedWaypoint,
-                            format!("a <wpt> inside a {inside} is read as a waypoint"),
-                            node.start,
-                        );
-                        nested.extend(ctx.waypoint(&node));
-                    }
-                    (State::Route { line, .. }, "rtept") => {
-                        if let Some(p) = ctx.point(&node) {
-                            line.push(p);
-                        }
-                    }
-                    (State::Route { f, .. } | State::Track { f, .. }, _) => {
-                        ctx.line_field(&node, f)
-                    }
-                    (State::Segment { line, .. }, "trkpt") => {
-                        if let Some(p) = ctx.point(&node) {
-                            line.push(p);
-                        }
-                    }
-                    (_, other) => ctx.ignore(&format!("<{other}>"), node.start),
-                }
-            }
-            Event::End(_) => {
-                let end = position(&xml);
-                state = match state {
-                    State::Route { mut f, line } => {
-                        f.span.end = end;
-                        f.properties.insert(GPX_TYPE.into(), "rte".into());
-                        let span = f.span;
-                        finish_line(&mut f, vec![(line.finish(), span)], "route", &mut ctx);
-                        features.push(f);
-                        features.append(&mut nested);
-                        State::Gpx
-                    }
-                    State::Segment {
-                        f,
-                        mut parts,
-                        line,
-                        start,
-                    } => {
-                        let c = line.finish();
-                        if c.is_empty() {
-                            ctx.diags.push(
-                                Diagnostic::new(
-                                    Code::GpxEmptySegment,
-                                    "an empty track segment is skipped",
-                                )
-                                .at(Span::new(start, end)),
-                            );
-                        }
-                        parts.push((c, Span::new(start, end)));
-                        State::Track { f, parts }
-                    }
-                    State::Track { mut f, parts } => {
-                        f.span.end = end;
-                        f.properties.insert(GPX_TYPE.into(), "trk".into());
-                        finish_line(&mut f, parts, "track", &mut ctx);
-                        features.push(f);
-                        features.append(&mut nested);
-                        State::Gpx
-                    }
-                    State::Gpx | State::Outside => State::Outside,
-                };
-            }
-            Event::Eof => break,
-            _ => {}
+    xml.get_mut().start_recording();
+    let mut walk = Walk::new(State::Outside, Some(Vec::new()));
+    // Which kinds of feature went by, for the groups by kind.
+    let mut kinds = [false; 3];
+    let mut flush = |walk: &mut Walk, xml: &mut quick_xml::Reader<Inspect<_>>| -> Result<()> {
+        let units = walk.units.as_mut().map(std::mem::take).unwrap_or_default();
+        if units.is_empty() {
+            xml.get_mut().forget_recorded();
+            return Ok(());
         }
-    }
-    if !saw_root {
+        let pieces = {
+            let inspect = xml.get_ref();
+            let (recorded, from) = inspect.recorded();
+            let findings = inspect.findings().for_piece();
+            map_in_order(&units, threads, |u| {
+                let bytes = recorded
+                    .get(u.start - from..u.end - from)
+                    .unwrap_or_default();
+                read_piece(bytes, u.start, &findings, opts, sink)
+            })
+        };
+        for piece in pieces {
+            let (outs, found, findings) = piece?;
+            xml.get_mut().findings_mut().merge(&findings);
+            let first = walk.ctx.diags.len();
+            walk.ctx.merge(found);
+            let said = walk.ctx.diags.get(first..).unwrap_or_default();
+            for (out, kind) in outs {
+                kinds[kind] = true;
+                emit(out, said)?;
+            }
+        }
+        xml.get_mut().forget_recorded();
+        Ok(())
+    };
+    let walked = walk.run(&mut xml, |walk, xml| {
+        let pending = walk.units.as_ref().map_or(0, Vec::len);
+        if pending == 0 {
+            xml.get_mut().forget_recorded();
+        } else if xml.get_ref().recorded().0.len() >= BATCH {
+            flush(walk, xml)?;
+        }
+        Ok(())
+    });
+    // Pieces before a fault may hold an earlier one.
+    flush(&mut walk, &mut xml)?;
+    walked?;
+    if !walk.saw_root {
         return Err(Error::NotFormat {
             format: Format::Gpx,
             message: "no <gpx> element".into(),
         });
     }
-    if !matches!(state, State::Outside) {
+    if !matches!(walk.state, State::Outside) {
         return Err(Error::Syntax {
             message: crate::xml::syntax::ends_inside("gpx"),
             offset: position(&xml),
@@ -907,41 +1115,20 @@ pub fn read<R: BufRead>(input: R, opts: &ReadOptions) -> Result<(Document, Vec<D
             column: 0,
         });
     }
-    // Route and track points carry a `_gpxType`; move it after the other properties.
-    for f in &mut features {
-        if let Some(t) = f.properties.shift_remove(GPX_TYPE) {
-            f.properties.insert(GPX_TYPE.into(), t);
-        }
-    }
     let mut groups = Vec::new();
     if opts.groups_by_kind {
-        let kinds = [
-            ("Waypoints", None),
-            ("Routes", Some("rte")),
-            ("Tracks", Some("trk")),
-        ];
-        for (i, (title, kind)) in kinds.iter().enumerate() {
-            let Some(id) = GroupId::new(i as u64 + 1) else {
-                continue;
-            };
-            let members: Vec<&mut Feature> = features
-                .iter_mut()
-                .filter(|f| f.properties.get(GPX_TYPE).and_then(Value::as_str) == *kind)
-                .collect();
-            if members.is_empty() {
-                continue;
+        for ((title, id, _), seen) in KINDS.iter().zip(kinds) {
+            if let (true, Some(id)) = (seen, GroupId::new(*id)) {
+                groups.push(Group {
+                    id,
+                    title: (*title).into(),
+                    parent: None,
+                    extra: Map::new(),
+                });
             }
-            for f in members {
-                f.group = Some(id);
-            }
-            groups.push(Group {
-                id,
-                title: (*title).into(),
-                parent: None,
-                extra: Map::new(),
-            });
         }
     }
+    let mut ctx = walk.ctx;
     for ((code, what), (count, offset)) in std::mem::take(&mut ctx.tally) {
         ctx.diags.push(
             Diagnostic::new(code, format!("{what}{}", crate::diag::times(count)))
@@ -949,12 +1136,5 @@ pub fn read<R: BufRead>(input: R, opts: &ReadOptions) -> Result<(Document, Vec<D
         );
     }
     ctx.diags.extend(xml.get_mut().findings_mut().diagnostics());
-    Ok((
-        Document {
-            meta,
-            groups,
-            features,
-        },
-        ctx.diags,
-    ))
+    Ok((walk.meta, groups, ctx.diags))
 }

@@ -3,18 +3,27 @@
 //! (`read`) and the placemark reader both depend on it and not on each other.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use super::style::{Pair, StyleDef, Styles};
 use crate::xml::dom::Node;
 use crate::{Code, Diagnostic, Span};
 
-/// What the placemark reader needs from the whole document.
-#[derive(Default)]
-pub(super) struct Ctx {
-    pub(super) diags: Vec<Diagnostic>,
+/// The definitions placemarks refer to: shared styles and schemas. Shared (read only)
+/// with the threads that read placemarks; a new definition waits until the placemarks
+/// read before it are done, so that each placemark sees those defined before it.
+#[derive(Debug, Default, Clone)]
+pub(super) struct Defs {
     pub(super) styles: Styles,
     /// Schema id (and name) → its fields as (name, type).
     schemas: HashMap<String, Vec<(String, String)>>,
+}
+
+/// What the placemark reader needs from the whole document, and what it found.
+#[derive(Default)]
+pub(super) struct Ctx {
+    pub(super) diags: Vec<Diagnostic>,
+    pub(super) defs: Arc<Defs>,
     pub(super) unrepresented: BTreeMap<String, usize>,
     /// Skipped element name → (count, first offset).
     pub(super) ignored: BTreeMap<String, (usize, usize)>,
@@ -27,6 +36,29 @@ pub(super) struct Ctx {
 }
 
 impl Ctx {
+    /// A context for reading one placemark elsewhere, with these definitions.
+    pub(super) fn with_defs(defs: Arc<Defs>) -> Ctx {
+        Ctx {
+            defs,
+            ..Ctx::default()
+        }
+    }
+
+    /// Adds what reading a placemark elsewhere found ([`Self::with_defs`]), after what
+    /// this context found so far.
+    pub(super) fn merge(&mut self, other: Ctx) {
+        self.diags.extend(other.diags);
+        for (name, n) in other.unrepresented {
+            *self.unrepresented.entry(name).or_default() += n;
+        }
+        for (name, (n, at)) in other.ignored {
+            let e = self.ignored.entry(name).or_insert((0, at));
+            e.0 += n;
+            e.1 = e.1.min(at);
+        }
+        self.schema_refs.extend(other.schema_refs);
+    }
+
     pub(super) fn diag(&mut self, d: Diagnostic) {
         self.diags.push(d);
     }
@@ -191,13 +223,13 @@ impl Ctx {
     pub(super) fn inline_style_map(&mut self, node: &Node) -> Option<StyleDef> {
         match self.normal_pair(node)? {
             Pair::Inline(s) => Some(s),
-            Pair::Url(u) => self.styles.resolve(&u).ok(),
+            Pair::Url(u) => self.defs.styles.resolve(&u).ok(),
         }
     }
 
     pub(super) fn schema(&self, url: &str) -> Option<Vec<(String, String)>> {
         let id = url.trim().trim_start_matches('#');
-        self.schemas.get(id).cloned()
+        self.defs.schemas.get(id).cloned()
     }
 
     pub(super) fn register(&mut self, node: &Node) {
@@ -205,7 +237,8 @@ impl Ctx {
             "Style" => {
                 let def = self.style_def(node);
                 if let Some(id) = node.attr("id") {
-                    self.styles.styles.insert(id.to_string(), def);
+                    let defs = Arc::make_mut(&mut self.defs);
+                    defs.styles.styles.insert(id.to_string(), def);
                 }
             }
             "StyleMap" => {
@@ -213,13 +246,14 @@ impl Ctx {
                 if let (Some(id), Some(pair)) =
                     (node.attr("id").map(str::to_string), self.normal_pair(node))
                 {
-                    self.styles.maps.insert(id, pair);
+                    Arc::make_mut(&mut self.defs).styles.maps.insert(id, pair);
                 }
             }
             "CascadingStyle" => {
                 if let (Some(id), Some(style)) = (node.attr("id"), node.child("Style")) {
                     let def = self.style_def(style);
-                    self.styles.styles.insert(id.to_string(), def);
+                    let defs = Arc::make_mut(&mut self.defs);
+                    defs.styles.styles.insert(id.to_string(), def);
                 }
             }
             "Schema" => {
@@ -257,8 +291,9 @@ impl Ctx {
                         ))
                     })
                     .collect();
+                let defs = Arc::make_mut(&mut self.defs);
                 for key in [node.attr("id"), node.attr("name")].into_iter().flatten() {
-                    self.schemas.insert(key.to_string(), fields.clone());
+                    defs.schemas.insert(key.to_string(), fields.clone());
                 }
             }
             _ => {}

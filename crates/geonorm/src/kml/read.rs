@@ -1,17 +1,24 @@
 //! The KML reader: Documents and Folders are walked as a stream of XML events and
-//! become groups; each Placemark, Style and Schema is built into a small tree and
-//! interpreted on its own.
+//! become groups; each Style and Schema is built into a small tree and interpreted on
+//! its own, and so is each Placemark, on whichever thread is free: the walk only
+//! records where a Placemark's bytes are, and a batch of them is read in parallel
+//! ([`crate::stream`]), their features handed on in the file's order.
 
 use std::io::BufRead;
+use std::ops::Range;
+use std::sync::Arc;
 
 use quick_xml::events::Event;
 use quick_xml::name::QName;
 use serde_json::Value;
 
-use super::ctx::Ctx;
+use super::ctx::{Ctx, Defs};
 use super::placemark::{self, PendingStyle};
-use super::style::Unresolved;
+use super::style::{Styles, Unresolved};
+use crate::stream::{FeatureSink, Keep, Rest};
 use crate::xml::dom::{self, position, xml_error, Namespaces, Node};
+use crate::xml::stream::{fault_in_piece, map_in_order, piece_reader, BATCH};
+use crate::xml::{Inspect, TextFindings};
 use crate::{
     Code, Diagnostic, Document, Error, Feature, Format, Group, GroupId, Metadata, Result, RootKind,
     Span, MAX_GROUP_DEPTH,
@@ -54,20 +61,48 @@ fn container(local: &str) -> &'static str {
     }
 }
 
-struct Parser {
+
+/// A Placemark whose bytes were recorded, to be read with what was known where it is.
+struct Unit {
+    range: Range<usize>,
+    group: Option<GroupId>,
+    ns: Arc<Namespaces>,
+}
+
+/// A feature read, handed on, or waiting for a style defined later in the file.
+enum Outcome<O> {
+    Ready(O),
+    Later(Box<Feature>, PendingStyle),
+}
+
+/// One Placemark read on a worker: what it became, and what its reading found.
+struct Piece<O> {
+    outcome: Outcome<O>,
+    found: Ctx,
+    findings: TextFindings,
+}
+
+struct Parser<O> {
     ctx: Ctx,
     meta: Metadata,
     groups: Vec<Group>,
-    features: Vec<Feature>,
-    pending: Vec<PendingStyle>,
+    /// Features read so far (handed on or not).
+    features: usize,
     frames: Vec<Frame>,
     ns: Namespaces,
+    /// `ns` as the placemarks read elsewhere see it.
+    ns_shared: Arc<Namespaces>,
     too_deep_reported: bool,
     /// The groups enclosing the current position, innermost last.
     innermost: Vec<GroupId>,
+    /// Placemarks recorded and not read yet.
+    units: Vec<Unit>,
+    /// From the first feature whose style is defined later on, every feature waits
+    /// (with the diagnostics of its reading), so that features go on in order.
+    held: Vec<(Outcome<O>, Vec<Diagnostic>)>,
 }
 
-impl Parser {
+impl<O> Parser<O> {
     /// How many groups enclose the current position.
     fn depth(&self) -> usize {
         // Kept as a stack beside the frames: walking the frames each time would cost
@@ -105,49 +140,38 @@ impl Parser {
         }
     }
 
-    fn finish(mut self) -> (Document, Vec<Diagnostic>) {
-        let pending = std::mem::take(&mut self.pending);
-        for (f, p) in self.features.iter_mut().zip(pending) {
-            let shared = match p.url {
-                Some((url, span)) => match self.ctx.styles.resolve(&url) {
-                    Ok(def) => Some(def),
-                    Err(Unresolved::External) => {
-                        self.ctx.diags.push(
-                            Diagnostic::new(
-                                Code::KmlExternalStyle,
-                                format!("styleUrl `{url}` points outside this file; kept as the `styleUrl` property"),
-                            )
-                            .at(span),
-                        );
-                        f.properties.insert("styleUrl".into(), Value::String(url));
-                        None
-                    }
-                    Err(Unresolved::Missing) => {
-                        self.ctx.diags.push(
-                            Diagnostic::new(
-                                Code::KmlUnresolvedStyle,
-                                format!("styleUrl `{url}` names no Style or StyleMap in this file"),
-                            )
-                            .at(span),
-                        );
-                        None
-                    }
-                },
-                None => None,
+    /// Hands on a feature read (with what its reading said), unless features wait.
+    fn deliver<E>(&mut self, outcome: Outcome<O>, diags: Vec<Diagnostic>, emit: &mut E) -> Result<()>
+    where
+        E: FnMut(O, &[Diagnostic]) -> Result<()>,
+    {
+        match outcome {
+            Outcome::Ready(out) if self.held.is_empty() => {
+                emit(out, &diags)?;
+                self.ctx.diags.extend(diags);
+            }
+            other => self.held.push((other, diags)),
+        }
+        Ok(())
+    }
+
+    /// The document's data and groups, and everything said, once the features that
+    /// waited for their styles have them and have gone on.
+    fn finish<S, E>(mut self, sink: &S, emit: &mut E) -> Result<Rest>
+    where
+        S: FeatureSink<Out = O>,
+        E: FnMut(O, &[Diagnostic]) -> Result<()>,
+    {
+        for (outcome, mut diags) in std::mem::take(&mut self.held) {
+            let out = match outcome {
+                Outcome::Ready(out) => out,
+                Outcome::Later(mut f, pending) => {
+                    apply_style(&mut f, pending, &self.ctx.defs.styles, true, &mut diags);
+                    sink.map(*f, &mut diags)?
+                }
             };
-            let def = match (shared, p.inline) {
-                (Some(s), Some(i)) => s.overridden_by(&i),
-                (Some(s), None) => s,
-                (None, Some(i)) => i,
-                (None, None) => continue,
-            };
-            let st = def.to_style();
-            // marker-symbol and marker-size come from ExtendedData, not from styles.
-            f.style = crate::Style {
-                marker_symbol: f.style.marker_symbol.take(),
-                marker_size: f.style.marker_size.take(),
-                ..st
-            };
+            emit(out, &diags)?;
+            self.ctx.diags.extend(diags);
         }
         for (name, (count, offset)) in std::mem::take(&mut self.ctx.ignored) {
             self.ctx.diags.push(
@@ -180,13 +204,172 @@ impl Parser {
             }
         }
         self.meta.unrepresented = std::mem::take(&mut self.ctx.unrepresented);
-        let doc = Document {
-            meta: self.meta,
-            groups: self.groups,
-            features: self.features,
-        };
-        (doc, self.ctx.diags)
+        Ok((self.meta, self.groups, self.ctx.diags))
     }
+}
+
+/// Gives `f` its style: the shared style its `styleUrl` names under its inline one.
+/// When the shared style is not defined (yet) and this is not the `last` chance, the
+/// feature is left as it is and `pending` given back, to try again at the end.
+fn apply_style(
+    f: &mut Feature,
+    pending: PendingStyle,
+    styles: &Styles,
+    last: bool,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<PendingStyle> {
+    let shared = match &pending.url {
+        Some((url, span)) => match styles.resolve(url) {
+            Ok(def) => Some(def),
+            Err(Unresolved::External) => {
+                diags.push(
+                    Diagnostic::new(
+                        Code::KmlExternalStyle,
+                        format!("styleUrl `{url}` points outside this file; kept as the `styleUrl` property"),
+                    )
+                    .at(*span),
+                );
+                f.properties.insert("styleUrl".into(), Value::String(url.clone()));
+                None
+            }
+            Err(Unresolved::Missing) if !last => return Some(pending),
+            Err(Unresolved::Missing) => {
+                diags.push(
+                    Diagnostic::new(
+                        Code::KmlUnresolvedStyle,
+                        format!("styleUrl `{url}` names no Style or StyleMap in this file"),
+                    )
+                    .at(*span),
+                );
+                None
+            }
+        },
+        None => None,
+    };
+    let def = match (shared, pending.inline) {
+        (Some(s), Some(i)) => s.overridden_by(&i),
+        (Some(s), None) => s,
+        (None, Some(i)) => i,
+        (None, None) => return None,
+    };
+    let st = def.to_style();
+    // marker-symbol and marker-size come from ExtendedData, not from styles.
+    f.style = crate::Style {
+        marker_symbol: f.style.marker_symbol.take(),
+        marker_size: f.style.marker_size.take(),
+        ..st
+    };
+    None
+}
+
+/// Reads one recorded Placemark (`bytes` are its own) and hands its feature to `sink`,
+/// unless its shared style is defined later in the file.
+fn read_piece<S: FeatureSink>(
+    bytes: &[u8],
+    unit: &Unit,
+    defs: &Arc<Defs>,
+    findings: &TextFindings,
+    sink: &S,
+) -> Result<Piece<S::Out>> {
+    let mut xml = piece_reader(bytes, unit.range.start, findings.for_piece());
+    let mut ns = Namespaces::clone(&*unit.ns);
+    let mut ctx = Ctx::with_defs(Arc::clone(defs));
+    let (node, too_deep) = first_element(&mut xml, &mut ns)?;
+    if too_deep {
+        ctx.diag(too_deep_diagnostic(&node));
+    }
+    let (mut f, pending) = placemark::read(&node, unit.group, &mut ctx);
+    let outcome = match apply_style(&mut f, pending, &defs.styles, false, &mut ctx.diags) {
+        Some(pending) => Outcome::Later(Box::new(f), pending),
+        None => Outcome::Ready(sink.map(f, &mut ctx.diags)?),
+    };
+    let findings = std::mem::take(xml.get_mut().findings_mut());
+    Ok(Piece {
+        outcome,
+        found: ctx,
+        findings,
+    })
+}
+
+/// The tree of a piece's element (and whether it was cut for nesting too deep).
+fn first_element(
+    xml: &mut quick_xml::Reader<Inspect<&[u8]>>,
+    ns: &mut Namespaces,
+) -> Result<(Node, bool)> {
+    let (mut buf, mut inner) = (Vec::new(), Vec::new());
+    loop {
+        let before = position(xml);
+        buf.clear();
+        match xml.read_event_into(&mut buf).map_err(|e| xml_error(xml, &e))? {
+            Event::Start(e) => {
+                let e = e.into_owned();
+                return dom::build(xml, &mut inner, &e, before, ns);
+            }
+            Event::Eof => {
+                return Err(Error::Syntax {
+                    message: crate::xml::syntax::ends_inside("Placemark"),
+                    offset: position(xml),
+                    line: 0,
+                    column: 0,
+                })
+            }
+            _ => {}
+        }
+    }
+}
+
+fn too_deep_diagnostic(node: &Node) -> Diagnostic {
+    Diagnostic::new(
+        Code::KmlTooDeep,
+        format!(
+            "<{}> nests elements deeper than {} levels; the deepest are skipped",
+            node.name,
+            dom::MAX_DEPTH
+        ),
+    )
+    .at(Span::new(node.start, node.end))
+}
+
+/// Reads the Placemarks recorded so far, on up to `threads` threads, and hands their
+/// features on in order.
+fn flush<R, S, E>(
+    p: &mut Parser<S::Out>,
+    xml: &mut quick_xml::Reader<Inspect<R>>,
+    threads: usize,
+    sink: &S,
+    emit: &mut E,
+) -> Result<()>
+where
+    R: BufRead,
+    S: FeatureSink,
+    E: FnMut(S::Out, &[Diagnostic]) -> Result<()>,
+{
+    if p.units.is_empty() {
+        xml.get_mut().forget_recorded();
+        return Ok(());
+    }
+    let units = std::mem::take(&mut p.units);
+    let pieces = {
+        let inspect = xml.get_ref();
+        let (recorded, from) = inspect.recorded();
+        let findings = inspect.findings().for_piece();
+        let defs = &p.ctx.defs;
+        map_in_order(&units, threads, |u| {
+            let bytes = recorded
+                .get(u.range.start - from..u.range.end - from)
+                .unwrap_or_default();
+            read_piece(bytes, u, defs, &findings, sink)
+        })
+    };
+    for piece in pieces {
+        let mut piece = piece?;
+        xml.get_mut().findings_mut().merge(&piece.findings);
+        let diags = std::mem::take(&mut piece.found.diags);
+        p.ctx.merge(piece.found);
+        p.deliver(piece.outcome, diags, emit)?;
+    }
+    xml.get_mut().forget_recorded();
+    Ok(())
 }
 
 /// Reads a whole KML document.
@@ -202,37 +385,96 @@ impl Parser {
 /// # Ok::<(), geonorm::Error>(())
 /// ```
 pub fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
+    let mut features = Vec::new();
+    let (meta, groups, diags) = stream(input, 1, &Keep, |f, _| {
+        features.push(f);
+        Ok(())
+    })?;
+    Ok((
+        Document {
+            meta,
+            groups,
+            features,
+        },
+        diags,
+    ))
+}
+
+/// Reads a KML document as a stream ([`crate::stream::features`]).
+pub(crate) fn stream<R, S, E>(input: R, threads: usize, sink: &S, mut emit: E) -> Result<Rest>
+where
+    R: BufRead,
+    S: FeatureSink,
+    E: FnMut(S::Out, &[Diagnostic]) -> Result<()>,
+{
     let input = crate::xml::utf8_input(input)?;
     let mut xml = quick_xml::Reader::from_reader(input);
     xml.config_mut().expand_empty_elements = true;
-    let mut p = Parser {
+    xml.get_mut().start_recording();
+    let mut p: Parser<S::Out> = Parser {
         ctx: Ctx::default(),
         meta: Metadata {
             source_format: Some(Format::Kml),
             ..Metadata::default()
         },
         groups: Vec::new(),
-        features: Vec::new(),
-        pending: Vec::new(),
+        features: 0,
         frames: Vec::new(),
         ns: Namespaces::default(),
+        ns_shared: Arc::default(),
         too_deep_reported: false,
         innermost: Vec::new(),
+        units: Vec::new(),
+        held: Vec::new(),
     };
+    match walk(&mut p, &mut xml, threads, sink, &mut emit) {
+        Ok(()) => {}
+        Err(e) => {
+            // Placemarks before the fault may hold an earlier one.
+            flush(&mut p, &mut xml, threads, sink, &mut emit)?;
+            return Err(e);
+        }
+    }
+    flush(&mut p, &mut xml, threads, sink, &mut emit)?;
+    let (meta, groups, mut diags) = p.finish(sink, &mut emit)?;
+    diags.extend(xml.get_mut().findings_mut().diagnostics());
+    Ok((meta, groups, diags))
+}
+
+/// The walk over the document's events, recording Placemarks as units.
+fn walk<R, S, E>(
+    p: &mut Parser<S::Out>,
+    xml: &mut quick_xml::Reader<Inspect<R>>,
+    threads: usize,
+    sink: &S,
+    emit: &mut E,
+) -> Result<()>
+where
+    R: BufRead,
+    S: FeatureSink,
+    E: FnMut(S::Out, &[Diagnostic]) -> Result<()>,
+{
     let mut buf = Vec::new();
     let mut inner = Vec::new();
     let mut saw_root = false;
     // The root's name, for a file that ends inside it.
     let mut root_name = String::new();
     loop {
-        let before = position(&xml);
+        if p.units.is_empty() {
+            xml.get_mut().forget_recorded();
+        } else if xml.get_ref().recorded().0.len() >= BATCH {
+            flush(p, xml, threads, sink, emit)?;
+        }
+        let before = position(xml);
         buf.clear();
         let event = xml
             .read_event_into(&mut buf)
-            .map_err(|e| xml_error(&xml, &e))?;
+            .map_err(|e| xml_error(xml, &e))?;
         match event {
             Event::Start(e) => {
-                p.ns.declare(&e);
+                if p.ns.declare(&e) {
+                    p.ns_shared = Arc::new(p.ns.clone());
+                }
                 if let Some(Frame::Group { content, .. }) = p.frames.last_mut() {
                     *content = true;
                 }
@@ -245,7 +487,7 @@ pub fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
                     p.ctx.ignored(&String::from_utf8_lossy(&name), before);
                     inner.clear();
                     xml.read_to_end_into(QName(&name), &mut inner)
-                        .map_err(|err| xml_error(&xml, &err))?;
+                        .map_err(|err| xml_error(xml, &err))?;
                     continue;
                 };
                 let local = String::from_utf8_lossy(local).into_owned();
@@ -268,14 +510,16 @@ pub fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
                         g if placemark::GEOMETRIES.contains(&g) => {
                             // A bare geometry as the whole file (georust writes these).
                             let e = e.into_owned();
-                            let (node, _) =
-                                dom::build(&mut xml, &mut inner, &e, before, &mut p.ns)?;
-                            p.features.push(Feature {
+                            let (node, _) = dom::build(xml, &mut inner, &e, before, &mut p.ns)?;
+                            let f = Feature {
                                 geometry: placemark::geometry(&node, &mut p.ctx),
                                 span: Span::new(node.start, node.end),
                                 ..Feature::default()
-                            });
-                            p.pending.push(PendingStyle::default());
+                            };
+                            p.features += 1;
+                            let mut diags = Vec::new();
+                            let out = sink.map(f, &mut diags)?;
+                            p.deliver(Outcome::Ready(out), diags, emit)?;
                             p.meta.root = RootKind::Geometry;
                             continue;
                         }
@@ -287,7 +531,7 @@ pub fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
                         if p.frames.iter().all(|f| matches!(f, Frame::Kml))
                             && p.meta.name.is_none()
                             && p.groups.is_empty()
-                            && p.features.is_empty() =>
+                            && p.features == 0 =>
                     {
                         p.frames.push(Frame::TopDocument);
                     }
@@ -325,29 +569,36 @@ pub fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
                         });
                         p.innermost.push(id);
                     }
-                    "Placemark" | "Style" | "StyleMap" | "CascadingStyle" | "Schema" | "name"
+                    "Placemark" => {
+                        // Only where its bytes are, now; it is read with its batch.
+                        let name = e.name().as_ref().to_vec();
+                        inner.clear();
+                        if let Err(err) = xml.read_to_end_into(QName(&name), &mut inner) {
+                            let skipping = xml_error(xml, &err);
+                            let mut ns = p.ns.clone();
+                            return Err(fault_in_piece(xml, before, skipping, |piece| {
+                                first_element(piece, &mut ns).map(drop)
+                            }));
+                        }
+                        p.features += 1;
+                        p.units.push(Unit {
+                            range: before..position(xml),
+                            group: p.current_group(),
+                            ns: Arc::clone(&p.ns_shared),
+                        });
+                    }
+                    "Style" | "StyleMap" | "CascadingStyle" | "Schema" | "name"
                     | "description" | "visibility" | "open" | "address" | "phoneNumber"
                     | "Snippet" => {
                         let e = e.into_owned();
-                        let (node, too_deep) =
-                            dom::build(&mut xml, &mut inner, &e, before, &mut p.ns)?;
+                        let (node, too_deep) = dom::build(xml, &mut inner, &e, before, &mut p.ns)?;
                         if too_deep {
-                            p.ctx.diag(
-                                Diagnostic::new(
-                                    Code::KmlTooDeep,
-                                    format!("<{}> nests elements deeper than {} levels; the deepest are skipped", node.name, dom::MAX_DEPTH),
-                                )
-                                .at(Span::new(node.start, node.end)),
-                            );
+                            p.ctx.diag(too_deep_diagnostic(&node));
                         }
                         match node.name.as_str() {
-                            "Placemark" => {
-                                let group = p.current_group();
-                                let (f, pending) = placemark::read(&node, group, &mut p.ctx);
-                                p.features.push(f);
-                                p.pending.push(pending);
-                            }
                             "Style" | "StyleMap" | "CascadingStyle" | "Schema" => {
+                                // Placemarks before a definition are read without it.
+                                flush(p, xml, threads, sink, emit)?;
                                 p.ctx.register(&node)
                             }
                             "open" => {}
@@ -357,9 +608,9 @@ pub fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
                     other => {
                         // Not data for the map, but still checked (boxes, views).
                         let e = e.into_owned();
-                        let (node, _) = dom::build(&mut xml, &mut inner, &e, before, &mut p.ns)?;
+                        let (node, _) = dom::build(xml, &mut inner, &e, before, &mut p.ns)?;
                         p.ctx.inspect(&node);
-                        let span = Span::new(before, position(&xml));
+                        let span = Span::new(before, position(xml));
                         if NOT_REPRESENTABLE.contains(&other) {
                             p.ctx.not_representable_at(other, span, "");
                         } else {
@@ -414,7 +665,7 @@ pub fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
                     };
                     return Err(Error::Syntax {
                         message: crate::xml::syntax::ends_inside(name),
-                        offset: position(&xml),
+                        offset: position(xml),
                         line: 0,
                         column: 0,
                     });
@@ -430,9 +681,7 @@ pub fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
             message: "no root element".into(),
         });
     }
-    let (doc, mut diags) = p.finish();
-    diags.extend(xml.get_mut().findings_mut().diagnostics());
-    Ok((doc, diags))
+    Ok(())
 }
 
 /// Elements a KML fragment may start with.

@@ -143,7 +143,7 @@ pub(crate) fn kml_color(rgb: &str, opacity: Option<f64>) -> Option<String> {
 }
 
 /// Shared styles of a document, by id.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Styles {
     pub styles: HashMap<String, StyleDef>,
     /// StyleMap id → its `normal` pair: a `styleUrl` or an inline style.

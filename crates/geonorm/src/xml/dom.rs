@@ -63,7 +63,7 @@ impl Node {
 }
 
 /// Tells KML elements from foreign ones by prefix.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Namespaces {
     /// Prefixes declared anywhere with a KML or gx namespace.
     kml_prefixes: HashMap<Vec<u8>, bool>,
@@ -72,20 +72,23 @@ pub(crate) struct Namespaces {
 }
 
 impl Namespaces {
-    /// Records `xmlns:p="…"` declarations of an element.
-    pub fn declare(&mut self, e: &BytesStart) {
+    /// Records `xmlns:p="…"` declarations of an element; true when there were any.
+    pub fn declare(&mut self, e: &BytesStart) -> bool {
         // Parsing every element's attributes to find the rare declaration costs more
         // than a byte search first; and GPX keeps every element anyway.
         if self.keep_all || memchr::memmem::find(e.attributes_raw(), b"xmlns:").is_none() {
-            return;
+            return false;
         }
+        let mut any = false;
         for a in e.attributes().flatten() {
             if let Some(prefix) = a.key.as_ref().strip_prefix(b"xmlns:") {
                 let uri = a.value.as_ref();
                 let is_kml = memchr::memmem::find(uri, b"kml").is_some();
                 self.kml_prefixes.insert(prefix.to_vec(), is_kml);
+                any = true;
             }
         }
+        any
     }
 
     /// The local name of a KML element, `None` for a foreign one (unless every

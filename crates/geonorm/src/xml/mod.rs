@@ -3,6 +3,7 @@
 //! foreign ones.
 
 pub(crate) mod dom;
+pub(crate) mod stream;
 pub(crate) mod syntax;
 
 use std::io::{BufRead, BufReader};
@@ -96,6 +97,9 @@ pub(crate) struct TextFindings {
     entities: Tally,
     /// The first entity reference kept, for the message.
     first_entity: String,
+    /// Text decoded away from the scan of the input (a piece parsed on a worker thread)
+    /// strips forbidden characters when the scan met any.
+    strip_forbidden: bool,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -119,6 +123,29 @@ impl TextFindings {
             self.first_entity = reference.to_string();
         }
         self.entities.add(at);
+    }
+
+    /// Findings for decoding a piece of this input elsewhere: they strip forbidden
+    /// characters as this input's text does, and hold nothing yet.
+    pub(crate) fn for_piece(&self) -> TextFindings {
+        TextFindings {
+            strip_forbidden: self.strip_forbidden || self.forbidden_chars.count > 0,
+            ..TextFindings::default()
+        }
+    }
+
+    /// Adds what decoding a piece found ([`Self::for_piece`]); only decoding finds
+    /// entities, the scan the rest.
+    pub(crate) fn merge(&mut self, piece: &TextFindings) {
+        let e = piece.entities;
+        if e.count == 0 {
+            return;
+        }
+        if self.entities.count == 0 || e.first < self.entities.first {
+            self.entities.first = e.first;
+            self.first_entity.clone_from(&piece.first_entity);
+        }
+        self.entities.count += e.count;
     }
 
     /// The findings as diagnostics, one per kind.
@@ -183,6 +210,12 @@ pub(crate) struct Inspect<R> {
     /// Bytes scanned so far (at least `pos`: whatever `fill_buf` returned was scanned).
     scanned: usize,
     scanner: Scanner,
+    /// The bytes consumed since offset `recorded_from`, kept while the streaming
+    /// readers cut the input into pieces parsed elsewhere ([`stream`]).
+    record: Option<Vec<u8>>,
+    recorded_from: usize,
+    /// False for a piece already scanned as part of its whole input.
+    scan: bool,
 }
 
 struct Scanner {
@@ -207,6 +240,33 @@ impl<R: BufRead> Inspect<R> {
                 findings: TextFindings::default(),
                 check_utf8,
             },
+            record: None,
+            recorded_from: skipped,
+            scan: true,
+        }
+    }
+
+    /// Keeps every byte consumed from now on, until [`Self::forget_recorded`].
+    pub(crate) fn start_recording(&mut self) {
+        self.record = Some(Vec::new());
+        self.recorded_from = self.pos;
+    }
+
+    /// The bytes recorded, and the offset of the first.
+    pub(crate) fn recorded(&self) -> (&[u8], usize) {
+        (self.record.as_deref().unwrap_or_default(), self.recorded_from)
+    }
+
+    /// Drops what was recorded (its pieces have been parsed); recording goes on. The
+    /// last few bytes stay: the parser consumes the `<` of a tag before it reports the
+    /// tag's position.
+    pub(crate) fn forget_recorded(&mut self) {
+        const KEEP: usize = 16;
+        if let Some(r) = &mut self.record {
+            if r.len() > KEEP {
+                r.drain(..r.len() - KEEP);
+            }
+            self.recorded_from = self.pos - r.len();
         }
     }
 
@@ -215,9 +275,26 @@ impl<R: BufRead> Inspect<R> {
         self.skipped
     }
 
+    /// What was found so far.
+    pub(crate) fn findings(&self) -> &TextFindings {
+        &self.scanner.findings
+    }
+
     /// What was found so far; all of it once the input has been read to its end.
     pub(crate) fn findings_mut(&mut self) -> &mut TextFindings {
         &mut self.scanner.findings
+    }
+}
+
+impl<'a> Inspect<&'a [u8]> {
+    /// A piece of an input that was scanned already, starting at offset `base` of it:
+    /// positions count in the whole input, nothing is scanned again, and text strips
+    /// what the whole input's text strips.
+    pub(crate) fn piece(bytes: &'a [u8], base: usize, findings: TextFindings) -> Self {
+        let mut p = Inspect::new(bytes, false, base);
+        p.scan = false;
+        p.scanner.findings = findings;
+        p
     }
 }
 
@@ -305,6 +382,9 @@ impl<R: BufRead> std::io::Read for Inspect<R> {
 impl<R: BufRead> BufRead for Inspect<R> {
     fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
         let buf = self.inner.fill_buf()?;
+        if !self.scan {
+            return Ok(buf);
+        }
         if buf.is_empty() {
             self.scanner.end();
         } else if self.pos + buf.len() > self.scanned {
@@ -316,6 +396,12 @@ impl<R: BufRead> BufRead for Inspect<R> {
     }
 
     fn consume(&mut self, amt: usize) {
+        if let Some(record) = &mut self.record {
+            // What `fill_buf` returned last: asked again, it is returned without a read.
+            if let Ok(buf) = self.inner.fill_buf() {
+                record.extend_from_slice(buf.get(..amt).unwrap_or(buf));
+            }
+        }
         self.pos += amt;
         self.inner.consume(amt);
     }
@@ -355,7 +441,7 @@ pub(crate) fn text(
         Err(_) => String::from_utf8_lossy(raw),
     };
     // One search tells whether there is anything to do: most text has nothing.
-    let strip = findings.forbidden_chars.count > 0;
+    let strip = findings.strip_forbidden || findings.forbidden_chars.count > 0;
     let plain = match how {
         Decode::AsWritten => memchr::memchr(b'\r', raw).is_none(),
         Decode::Attribute => {
