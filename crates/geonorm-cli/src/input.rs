@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Seek};
 use std::path::{Path, PathBuf};
 
 use geonorm::Format;
@@ -90,21 +90,32 @@ impl Input {
         }
     }
 
-    /// For a GeoJSON file (which convert streams and never holds), where each of
-    /// `diags` is, found by a streaming pass over the file instead of reading it whole;
-    /// `None` when the text is held anyway (standard input, a KMZ entry) or must be
-    /// decoded first (KML, GPX).
+    /// For a file (which convert streams and never holds), where each of `diags` is,
+    /// found by a streaming pass over the file instead of reading it whole; `None` when
+    /// the text is held anyway (standard input, a KMZ entry) or must be decoded first
+    /// (KML and GPX in UTF-16 or a single-byte encoding).
     pub fn locate(
         &self,
         diags: &[geonorm::Diagnostic],
     ) -> io::Result<Option<geonorm::render::Located>> {
-        let (None, Source::File(p), Some(Format::GeoJson)) =
-            (&self.shown, &self.source, self.format)
-        else {
+        let (None, Source::File(p), Some(format)) = (&self.shown, &self.source, self.format) else {
             return Ok(None);
         };
-        let file = std::fs::File::open(p)
-            .map_err(|e| io::Error::new(e.kind(), format!("cannot read {}: {e}", self.name)))?;
+        let cannot =
+            |e: io::Error| io::Error::new(e.kind(), format!("cannot read {}: {e}", self.name));
+        let mut file = std::fs::File::open(p).map_err(cannot)?;
+        if format != Format::GeoJson {
+            // The encoding is told by the file's first bytes.
+            let mut head = Vec::with_capacity(1024);
+            (&mut file)
+                .take(1024)
+                .read_to_end(&mut head)
+                .map_err(cannot)?;
+            if matches!(format.spans_text(&head), Cow::Owned(_)) {
+                return Ok(None);
+            }
+            file.rewind().map_err(cannot)?;
+        }
         geonorm::render::Located::scan(file, diags.iter().filter_map(|d| d.span.map(|s| s.start)))
             .map(Some)
     }

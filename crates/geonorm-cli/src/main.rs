@@ -423,23 +423,30 @@ fn read_opened(
     }
 }
 
-/// GeoJSON to GeoJSON into a file: streamed, in batches on every thread, into a
-/// temporary file renamed into place only when the whole input was read.
+/// GeoJSON, KML or GPX to GeoJSON into a file: streamed, in batches on every thread,
+/// into a temporary file renamed into place only when the whole input was read.
 fn convert_streaming(
     args: &ConvertArgs,
     input: Input,
+    format: Format,
     output: &std::path::Path,
     renderer: &Renderer,
 ) -> anyhow::Result<ExitCode> {
     let mut input = input;
-    input.read_as(Format::GeoJson);
+    input.read_as(format);
     let mut out = AtomicFile::create(output)?;
-    let opts = geonorm::geojson::WriteOptions {
+    let write = geonorm::geojson::WriteOptions {
         precision: args.precision,
         keep_root: false,
     };
+    let read = geonorm::ReadOptions {
+        gpx: geonorm::gpx::ReadOptions {
+            groups_by_kind: args.input.gpx_groups == GpxGroups::Kind,
+        },
+        ..geonorm::ReadOptions::format(format)
+    };
     let threads = rayon::current_num_threads();
-    let result = geonorm::geojson::convert(input.reader()?, &mut out, &opts, threads);
+    let result = geonorm::stream::to_geojson(input.reader()?, &read, &mut out, &write, threads);
     // On an error `out` is dropped uncommitted: the temporary file goes, the old
     // output stays.
     match result {
@@ -450,7 +457,7 @@ fn convert_streaming(
             Ok(exit_for(&diags))
         }
         Err(e @ (Error::Syntax { .. } | Error::NotFormat { .. } | Error::Invalid(_))) => {
-            renderer.fatal(&input, Format::GeoJson, &e)?;
+            renderer.fatal(&input, format, &e)?;
             Ok(ExitCode::from(1))
         }
         Err(other) => Err(lib_err(other)),
@@ -471,15 +478,15 @@ fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     if let Dest::File(output) = &dest {
         output::check_target(Some(&args.input.input), output)?;
     }
-    // GeoJSON to GeoJSON into a file needs no document in memory.
+    // GeoJSON, KML and GPX to GeoJSON into a file need no document in memory.
     if let Dest::File(output) = &dest {
         // Standard input can be read only once: only files take this path.
         let is_file = args.input.input != std::path::Path::new("-");
         if to == Format::GeoJson && is_file && !args.fix && !args.keep_root {
             let input = Input::open(&args.input.input)?;
             let from = args.input.from.map(Format::from).or_else(|| input.detect());
-            if from == Some(Format::GeoJson) {
-                return convert_streaming(&args, input, output, &renderer);
+            if let Some(from @ (Format::GeoJson | Format::Kml | Format::Gpx)) = from {
+                return convert_streaming(&args, input, from, output, &renderer);
             }
         }
     }

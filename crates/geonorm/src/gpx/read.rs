@@ -855,8 +855,7 @@ impl Walk {
                         continue;
                     }
                     let e = e.into_owned();
-                    let (node, too_deep) =
-                        dom::build(xml, &mut inner, &e, before, &mut self.ns)?;
+                    let (node, too_deep) = dom::build(xml, &mut inner, &e, before, &mut self.ns)?;
                     self.element(node, too_deep, &local);
                 }
                 Event::End(_) => self.end(position(xml)),

@@ -12,6 +12,6 @@ mod write;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use read::stream;
 pub use read::read;
+pub(crate) use read::stream;
 pub use write::{write, WriteOptions};

@@ -61,7 +61,6 @@ fn container(local: &str) -> &'static str {
     }
 }
 
-
 /// A Placemark whose bytes were recorded, to be read with what was known where it is.
 struct Unit {
     range: Range<usize>,
@@ -141,7 +140,12 @@ impl<O> Parser<O> {
     }
 
     /// Hands on a feature read (with what its reading said), unless features wait.
-    fn deliver<E>(&mut self, outcome: Outcome<O>, diags: Vec<Diagnostic>, emit: &mut E) -> Result<()>
+    fn deliver<E>(
+        &mut self,
+        outcome: Outcome<O>,
+        diags: Vec<Diagnostic>,
+        emit: &mut E,
+    ) -> Result<()>
     where
         E: FnMut(O, &[Diagnostic]) -> Result<()>,
     {
@@ -229,7 +233,8 @@ fn apply_style(
                     )
                     .at(*span),
                 );
-                f.properties.insert("styleUrl".into(), Value::String(url.clone()));
+                f.properties
+                    .insert("styleUrl".into(), Value::String(url.clone()));
                 None
             }
             Err(Unresolved::Missing) if !last => return Some(pending),
@@ -300,7 +305,10 @@ fn first_element(
     loop {
         let before = position(xml);
         buf.clear();
-        match xml.read_event_into(&mut buf).map_err(|e| xml_error(xml, &e))? {
+        match xml
+            .read_event_into(&mut buf)
+            .map_err(|e| xml_error(xml, &e))?
+        {
             Event::Start(e) => {
                 let e = e.into_owned();
                 return dom::build(xml, &mut inner, &e, before, ns);
@@ -587,9 +595,8 @@ where
                             ns: Arc::clone(&p.ns_shared),
                         });
                     }
-                    "Style" | "StyleMap" | "CascadingStyle" | "Schema" | "name"
-                    | "description" | "visibility" | "open" | "address" | "phoneNumber"
-                    | "Snippet" => {
+                    "Style" | "StyleMap" | "CascadingStyle" | "Schema" | "name" | "description"
+                    | "visibility" | "open" | "address" | "phoneNumber" | "Snippet" => {
                         let e = e.into_owned();
                         let (node, too_deep) = dom::build(xml, &mut inner, &e, before, &mut p.ns)?;
                         if too_deep {

@@ -254,7 +254,10 @@ impl<R: BufRead> Inspect<R> {
 
     /// The bytes recorded, and the offset of the first.
     pub(crate) fn recorded(&self) -> (&[u8], usize) {
-        (self.record.as_deref().unwrap_or_default(), self.recorded_from)
+        (
+            self.record.as_deref().unwrap_or_default(),
+            self.recorded_from,
+        )
     }
 
     /// Drops what was recorded (its pieces have been parsed); recording goes on. The
