@@ -113,3 +113,216 @@ pub fn to_geojson<R: BufRead, W: Write>(
     diags.append(&mut written);
     Ok(diags)
 }
+
+#[cfg(test)]
+mod tests {
+    //! The stream gives the same bytes and the same diagnostics whatever the number of
+    //! threads and wherever the batches are cut, and the same as writing the document
+    //! [`crate::read`] reads: on every testdata file and on random documents.
+
+    use std::path::{Path, PathBuf};
+
+    use proptest::prelude::*;
+
+    use super::to_geojson;
+    use crate::xml::stream::TEST_BATCH;
+    use crate::{Format, ReadOptions};
+
+    /// Output, or the error's text, and the diagnostics in a stable order.
+    type Outcome = (std::result::Result<Vec<u8>, String>, Vec<String>);
+
+    fn streamed(bytes: &[u8], format: Format, threads: usize, batch: usize) -> Outcome {
+        TEST_BATCH.with(|b| b.set(batch));
+        let mut out = Vec::new();
+        let result = to_geojson(
+            bytes,
+            &ReadOptions::format(format),
+            &mut out,
+            &Default::default(),
+            threads,
+        );
+        TEST_BATCH.with(|b| b.set(usize::MAX));
+        match result {
+            Ok(diags) => (Ok(out), sorted(&diags)),
+            Err(e) => (Err(e.to_string()), Vec::new()),
+        }
+    }
+
+    fn whole(bytes: &[u8], format: Format) -> Outcome {
+        let parsed = match crate::read(bytes, &ReadOptions::format(format)) {
+            Ok(p) => p,
+            Err(e) => return (Err(e.to_string()), Vec::new()),
+        };
+        let mut out = Vec::new();
+        let mut diags = parsed.diagnostics;
+        match crate::write(
+            &parsed.document,
+            Format::GeoJson,
+            &mut out,
+            &Default::default(),
+        ) {
+            Ok(written) => diags.extend(written),
+            Err(e) => return (Err(e.to_string()), Vec::new()),
+        }
+        (Ok(out), sorted(&diags))
+    }
+
+    fn sorted(diags: &[crate::Diagnostic]) -> Vec<String> {
+        let mut v: Vec<String> = diags
+            .iter()
+            .map(|d| format!("{:?} {} {}", d.span, d.code.as_str(), d.message))
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Every way of streaming `bytes` agrees with one thread in one batch, and that
+    /// with writing the document read whole.
+    fn agree(bytes: &[u8], format: Format, what: &str) {
+        let one = streamed(bytes, format, 1, usize::MAX);
+        assert_eq!(
+            one,
+            whole(bytes, format),
+            "{what}: stream against whole document"
+        );
+        for (threads, batch) in [(4, usize::MAX), (1, 1), (4, 1), (3, 700)] {
+            assert_eq!(
+                one,
+                streamed(bytes, format, threads, batch),
+                "{what}: {threads} threads, batches of {batch} bytes"
+            );
+        }
+    }
+
+    fn files(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                files(&p, out);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+
+    #[test]
+    fn every_testdata_file_streams_as_it_reads_whole() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
+        let mut all = Vec::new();
+        files(&root, &mut all);
+        let mut seen = [0usize; 2];
+        for p in &all {
+            let format = match p.extension().and_then(|e| e.to_str()) {
+                Some("kml") => Format::Kml,
+                Some("gpx") => Format::Gpx,
+                _ => continue,
+            };
+            let Ok(bytes) = std::fs::read(p) else {
+                continue;
+            };
+            seen[usize::from(format == Format::Gpx)] += 1;
+            agree(&bytes, format, &p.display().to_string());
+        }
+        // The walk found the corpus (a moved folder must not pass for a green test).
+        assert!(
+            seen[0] > 50 && seen[1] > 50,
+            "KML and GPX files seen: {seen:?}"
+        );
+    }
+
+    /// KML with shared styles defined before, between and after the placemarks that
+    /// use them (and some never), nested folders, schemas, and broken pieces.
+    fn kml_doc() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            4 => (0u8..6, 0u8..4, -90i32..90, any::<bool>()).prop_map(|(style, kind, v, data)| {
+                let url = match kind {
+                    0 => format!("#s{style}"),
+                    1 => format!("#m{style}"),
+                    2 => "other.kml#x".to_string(),
+                    _ => String::new(),
+                };
+                let style = if url.is_empty() { String::new() } else { format!("<styleUrl>{url}</styleUrl>") };
+                let data = if data {
+                    format!("<ExtendedData><SchemaData schemaUrl=\"#t\"><SimpleData name=\"n\">{v}</SimpleData></SchemaData><Data name=\"d\"><value>x &amp; y &nbsp;</value></Data></ExtendedData>")
+                } else {
+                    String::new()
+                };
+                format!("<Placemark><name>p {v}</name>{style}{data}<Point><coordinates>{v}.5,{}.25</coordinates></Point></Placemark>", v / 2)
+            }),
+            1 => (0u8..6, 0u32..0xffffff).prop_map(|(i, c)| format!("<Style id=\"s{i}\"><LineStyle><color>ff{c:06x}</color></LineStyle></Style>")),
+            1 => (0u8..6, 0u8..6).prop_map(|(i, j)| format!("<StyleMap id=\"m{i}\"><Pair><key>normal</key><styleUrl>#s{j}</styleUrl></Pair><Pair><key>highlight</key><styleUrl>#s{j}</styleUrl></Pair></StyleMap>")),
+            1 => Just("<Schema id=\"t\"><SimpleField name=\"n\" type=\"int\"/></Schema>".to_string()),
+            1 => Just("<Folder><name>f</name>".to_string()),
+            1 => Just("</Folder>".to_string()),
+            1 => Just("<Placemark><LineString><coordinates>1,2 3,4 5,6,7</coordinates></LineString><atom:link/></Placemark>".to_string()),
+            1 => Just("<GroundOverlay><name>g</name></GroundOverlay>".to_string()),
+        ];
+        prop::collection::vec(piece, 0..40).prop_map(|pieces| {
+            // Folders closed as opened, so that most documents are well formed.
+            let mut depth = 0usize;
+            let mut body = String::new();
+            for p in pieces {
+                if p == "</Folder>" {
+                    if depth == 0 {
+                        continue;
+                    }
+                    depth -= 1;
+                } else if p.starts_with("<Folder>") {
+                    depth += 1;
+                }
+                body.push_str(&p);
+                body.push('\n');
+            }
+            body.push_str(&"</Folder>".repeat(depth));
+            format!("<kml xmlns=\"http://www.opengis.net/kml/2.2\" xmlns:atom=\"http://www.w3.org/2005/Atom\"><Document><name>d</name>\n{body}</Document></kml>")
+        })
+    }
+
+    fn gpx_doc() -> impl Strategy<Value = String> {
+        let point = |tag: &'static str| {
+            (-90i32..90, 0u8..4).prop_map(move |(v, k)| match k {
+                0 => format!("<{tag} lat=\"{v}.5\" lon=\"x\"/>"),
+                1 => format!("<{tag} lat=\"{v}.5\" lon=\"{v}\"><time>bad</time></{tag}>"),
+                _ => format!("<{tag} lat=\"{v}.5\" lon=\"{v}\"><ele>{v}</ele><time>2024-01-01T00:00:{:02}Z</time><extensions><hr>{}</hr></extensions></{tag}>", v.unsigned_abs() % 60, 100 + v),
+            })
+        };
+        let piece = prop_oneof![
+            2 => point("wpt"),
+            2 => prop::collection::vec(point("rtept"), 0..5).prop_map(|ps| format!("<rte><name>r</name>{}</rte>", ps.concat())),
+            3 => prop::collection::vec(prop::collection::vec(point("trkpt"), 0..6), 0..3).prop_map(|segs| {
+                let segs: String = segs.iter().map(|s| format!("<trkseg>{}</trkseg>", s.concat())).collect();
+                format!("<trk><name>t</name><wpt lat=\"1\" lon=\"2\"/>{segs}</trk>")
+            }),
+            1 => Just("<metadata><name>m</name><time></time></metadata>".to_string()),
+            1 => Just("<bogus>1</bogus>".to_string()),
+        ];
+        prop::collection::vec(piece, 0..30).prop_map(|pieces| {
+            format!(
+                "<gpx version=\"1.1\" xmlns=\"http://www.topografix.com/GPX/1/1\">\n{}\n</gpx>",
+                pieces.join("\n")
+            )
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        #[test]
+        fn random_kml_streams_the_same_however_it_is_cut(doc in kml_doc(), cut in 0usize..100) {
+            agree(doc.as_bytes(), Format::Kml, &doc);
+            // A file cut short fails the same way, however it is read.
+            let short = &doc.as_bytes()[..doc.len() * cut / 100];
+            agree(short, Format::Kml, "a cut KML");
+        }
+
+        #[test]
+        fn random_gpx_streams_the_same_however_it_is_cut(doc in gpx_doc(), cut in 0usize..100) {
+            agree(doc.as_bytes(), Format::Gpx, &doc);
+            let short = &doc.as_bytes()[..doc.len() * cut / 100];
+            agree(short, Format::Gpx, "a cut GPX");
+        }
+    }
+}

@@ -18,7 +18,7 @@ use serde_json::{Map, Number, Value};
 use crate::num::json_number;
 use crate::stream::{FeatureSink, Keep, Rest};
 use crate::xml::dom::{self, position, xml_error, Namespaces, Node};
-use crate::xml::stream::{fault_in_piece, map_in_order, piece_reader, BATCH};
+use crate::xml::stream::{batch, fault_in_piece, map_in_order, piece_reader};
 use crate::xml::{Inspect, TextFindings};
 use crate::{
     Code, Column, ColumnValues, Coords, Diagnostic, Document, Error, Feature, Format, Geometry,
@@ -1092,7 +1092,7 @@ where
         let pending = walk.units.as_ref().map_or(0, Vec::len);
         if pending == 0 {
             xml.get_mut().forget_recorded();
-        } else if xml.get_ref().recorded().0.len() >= BATCH {
+        } else if xml.get_ref().recorded().0.len() >= batch() {
             flush(walk, xml)?;
         }
         Ok(())

@@ -17,7 +17,7 @@ use super::placemark::{self, PendingStyle};
 use super::style::{Styles, Unresolved};
 use crate::stream::{FeatureSink, Keep, Rest};
 use crate::xml::dom::{self, position, xml_error, Namespaces, Node};
-use crate::xml::stream::{fault_in_piece, map_in_order, piece_reader, BATCH};
+use crate::xml::stream::{batch, fault_in_piece, map_in_order, piece_reader};
 use crate::xml::{Inspect, TextFindings};
 use crate::{
     Code, Diagnostic, Document, Error, Feature, Format, Group, GroupId, Metadata, Result, RootKind,
@@ -470,7 +470,7 @@ where
     loop {
         if p.units.is_empty() {
             xml.get_mut().forget_recorded();
-        } else if xml.get_ref().recorded().0.len() >= BATCH {
+        } else if xml.get_ref().recorded().0.len() >= batch() {
             flush(p, xml, threads, sink, emit)?;
         }
         let before = position(xml);

@@ -573,3 +573,27 @@ fn null_properties_survive_kml() {
     assert_eq!(p.keys().collect::<Vec<_>>(), ["a", "gone", "b"]);
     assert_eq!(back.features[1].properties["gone"], json!(5));
 }
+
+#[test]
+fn a_style_defined_after_its_placemarks_still_applies_and_the_nearest_earlier_one_wins() {
+    let red = r#"<Style id="s"><LineStyle><color>ff0000ff</color></LineStyle></Style>"#;
+    let blue = r#"<Style id="s"><LineStyle><color>ffff0000</color></LineStyle></Style>"#;
+    let line = "<LineString><coordinates>1,2 3,4</coordinates></LineString>";
+    let placemark = format!("<Placemark><styleUrl>#s</styleUrl>{line}</Placemark>");
+    // Defined only after: the placemarks wait for it (and those after them wait too,
+    // so that features stay in order).
+    let (doc, diags) = read(&kml(&format!(
+        "{placemark}<Placemark>{line}</Placemark>{red}"
+    )));
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(doc.features[0].style.stroke.as_deref(), Some("#ff0000"));
+    assert_eq!(doc.features[1].style.stroke, None);
+    // Defined before and again after: the definition before the placemark is the one
+    // it was written against.
+    let (doc, _) = read(&kml(&format!("{blue}{placemark}{red}{placemark}")));
+    assert_eq!(doc.features[0].style.stroke.as_deref(), Some("#0000ff"));
+    assert_eq!(doc.features[1].style.stroke.as_deref(), Some("#ff0000"));
+    // Never defined: said once the whole file is read.
+    let (_, diags) = read(&kml(&placemark));
+    assert_eq!(codes(&diags), ["kml/unresolved-style"]);
+}

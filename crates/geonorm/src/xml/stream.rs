@@ -9,7 +9,22 @@ use crate::{Error, Result};
 
 /// Bytes of input recorded before the pieces read so far are parsed: big enough that
 /// each thread gets real work, small enough that memory stays low.
-pub(crate) const BATCH: usize = 4 << 20;
+const BATCH: usize = 4 << 20;
+
+#[cfg(test)]
+thread_local! {
+    /// The batch size of the walks on this thread, for tests that cut small files
+    /// into many batches.
+    pub(crate) static TEST_BATCH: std::cell::Cell<usize> = const { std::cell::Cell::new(BATCH) };
+}
+
+/// The batch size ([`BATCH`]; in tests, what the test asks for).
+pub(crate) fn batch() -> usize {
+    #[cfg(test)]
+    return TEST_BATCH.with(std::cell::Cell::get);
+    #[cfg(not(test))]
+    BATCH
+}
 
 /// A reader over `bytes`, a piece of the input starting at offset `base`: positions
 /// count in the whole input, and text decodes as the whole input's does.
