@@ -4,6 +4,7 @@
 
 #[cfg(feature = "gpx")]
 mod interop;
+mod point;
 mod read;
 mod write;
 

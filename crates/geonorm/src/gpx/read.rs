@@ -13,16 +13,17 @@ use std::ops::Range;
 
 use quick_xml::events::Event;
 use quick_xml::name::QName;
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
 
+use super::point::{read_point, Line};
 use crate::num::json_number;
 use crate::stream::{FeatureSink, Keep, Rest};
 use crate::xml::dom::{self, position, xml_error, Namespaces, Node};
 use crate::xml::stream::{batch, fault_in_piece, map_in_order, piece_reader};
 use crate::xml::{Inspect, TextFindings};
 use crate::{
-    Code, Column, ColumnValues, Coords, Diagnostic, Document, Error, Feature, Format, Geometry,
-    Group, GroupId, Metadata, Position, Result, Span, TextColumn, Time,
+    Code, ColumnValues, Coords, Diagnostic, Document, Error, Feature, Format, Geometry, Group,
+    GroupId, Metadata, Position, Result, Span, Time,
 };
 
 /// How to read GPX.
@@ -149,17 +150,10 @@ fn text_of(n: &Node) -> &str {
     n.text.trim()
 }
 
-/// One point as read: position, time, and per-point values by column name.
-struct Point {
-    pos: Position,
-    time: Option<String>,
-    values: Vec<(String, Number)>,
-}
-
 /// Everything that reads points shares these.
 #[derive(Default)]
-struct Ctx {
-    diags: Vec<Diagnostic>,
+pub(super) struct Ctx {
+    pub(super) diags: Vec<Diagnostic>,
     /// Findings reported once per file with a count: (code, what) → (count, first
     /// offset).
     tally: BTreeMap<(Code, String), (usize, usize)>,
@@ -182,12 +176,18 @@ impl Ctx {
         e.0 += 1;
     }
 
-    fn ignore(&mut self, what: &str, offset: usize) {
+    pub(super) fn ignore(&mut self, what: &str, offset: usize) {
         self.count(Code::GpxIgnoredElement, format!("{what} skipped"), offset);
     }
 
     fn number(&mut self, n: &Node) -> Option<f64> {
-        let t = text_of(n);
+        self.number_text(&n.name, &n.text, span(n))
+    }
+
+    /// The number element `name` (at `span`) holds as `text`, or `None` (said when
+    /// the text is not a number).
+    pub(super) fn number_text(&mut self, name: &str, text: &str, span: Span) -> Option<f64> {
+        let t = text.trim();
         if t.is_empty() {
             return None;
         }
@@ -197,9 +197,9 @@ impl Ctx {
                 self.diags.push(
                     Diagnostic::new(
                         Code::GpxBadNumber,
-                        format!("<{}> is `{t}`, not a number; ignored", n.name),
+                        format!("<{name}> is `{t}`, not a number; ignored"),
                     )
-                    .at(span(n)),
+                    .at(span),
                 );
                 None
             }
@@ -207,10 +207,16 @@ impl Ctx {
     }
 
     fn time(&mut self, n: &Node) -> Option<String> {
-        let t = text_of(n);
+        self.time_text(&n.text, span(n))
+    }
+
+    /// The time a `<time>` element (at `span`) holds as `text`, or `None` (said when it
+    /// is empty or no date and time).
+    pub(super) fn time_text(&mut self, text: &str, span: Span) -> Option<String> {
+        let t = text.trim();
         if t.is_empty() {
             // OpenTracks writes empty times as pause markers: no time, nothing lost.
-            self.ignore("empty <time>", n.start);
+            self.ignore("empty <time>", span.start);
             return None;
         }
         if is_datetime(t) {
@@ -221,7 +227,7 @@ impl Ctx {
                     Code::GpxBadTime,
                     format!("time `{t}` is not an ISO 8601 date and time; this time is dropped"),
                 )
-                .at(span(n)),
+                .at(span),
             );
             None
         }
@@ -252,51 +258,6 @@ impl Ctx {
                 None
             }
         }
-    }
-
-    /// Numeric leaf values under a point's `<extensions>` (Garmin's
-    /// TrackPointExtension, `power`, any simple value), by togeojson's column names.
-    fn point_extensions(&mut self, ext: &Node, out: &mut Vec<(String, Number)>) {
-        for child in &ext.children {
-            if child.children.is_empty() {
-                match text_of(child)
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|v| v.is_finite())
-                    .and_then(json_number)
-                {
-                    Some(v) => out.push((column_name(&child.name), v)),
-                    None => self.ignore(
-                        &format!("non-numeric point extension <{}>", child.name),
-                        child.start,
-                    ),
-                }
-            } else if child.children.iter().all(|c| c.children.is_empty()) {
-                // A container of values (Garmin's TrackPointExtension, PowerExtension).
-                self.point_extensions(child, out);
-            } else {
-                self.ignore(&format!("point extension <{}>", child.name), child.start);
-            }
-        }
-    }
-
-    fn point(&mut self, n: &Node) -> Option<Point> {
-        let (x, y) = self.lat_lon(n)?;
-        let mut p = Point {
-            pos: Position::new(x, y),
-            time: None,
-            values: Vec::new(),
-        };
-        for c in &n.children {
-            match c.name.as_str() {
-                "ele" => p.pos.z = self.number(c),
-                "time" => p.time = self.time(c),
-                "extensions" => self.point_extensions(c, &mut p.values),
-                // Per-point details that have no place on a line.
-                other => self.ignore(&format!("<{other}> of a track or route point"), c.start),
-            }
-        }
-        Some(p)
     }
 
     fn links(n: &Node) -> Option<Value> {
@@ -535,57 +496,6 @@ fn links_into(n: &Node, f: &mut Feature) {
         if matches!(c.name.as_str(), "link" | "url" | "urlname") {
             push_link(c, f);
         }
-    }
-}
-
-/// The points of one route or track segment, with their columns.
-#[derive(Default)]
-struct Line {
-    coords: Coords,
-    times: Vec<Option<String>>,
-    columns: Vec<(String, Vec<Option<Number>>)>,
-}
-
-impl Line {
-    fn push(&mut self, p: Point) {
-        let i = self.coords.len();
-        self.coords.push(p.pos);
-        self.times.push(p.time);
-        for (name, v) in p.values {
-            let col = match self.columns.iter_mut().position(|(n, _)| *n == name) {
-                Some(at) => &mut self.columns[at].1,
-                None => {
-                    self.columns.push((name, vec![None; i]));
-                    let last = self.columns.len() - 1;
-                    &mut self.columns[last].1
-                }
-            };
-            col.resize(i, None);
-            col.push(Some(v));
-        }
-        for (_, col) in &mut self.columns {
-            col.resize(i + 1, None);
-        }
-    }
-
-    fn finish(self) -> Coords {
-        let mut c = self.coords;
-        let n = c.len();
-        if self.times.iter().any(Option::is_some) {
-            let times: TextColumn = self.times.iter().map(Option::as_deref).collect();
-            let _ = c.set_column(Column {
-                name: "times".into(),
-                values: ColumnValues::Texts(times),
-            });
-        }
-        for (name, mut values) in self.columns {
-            values.resize(n, None);
-            let _ = c.set_column(Column {
-                name,
-                values: ColumnValues::Numbers(values),
-            });
-        }
-        c
     }
 }
 
@@ -854,6 +764,19 @@ impl Walk {
                         };
                         continue;
                     }
+                    if let (State::Route { line, .. }, "rtept")
+                    | (State::Segment { line, .. }, "trkpt") = (&mut self.state, local.as_str())
+                    {
+                        read_point(
+                            xml,
+                            &e.into_owned(),
+                            before,
+                            &mut inner,
+                            &mut self.ctx,
+                            line,
+                        )?;
+                        continue;
+                    }
                     let e = e.into_owned();
                     let (node, too_deep) = dom::build(xml, &mut inner, &e, before, &mut self.ns)?;
                     self.element(node, too_deep, &local);
@@ -898,17 +821,7 @@ impl Walk {
                 );
                 self.nested.extend(ctx.waypoint(&node));
             }
-            (State::Route { line, .. }, "rtept") => {
-                if let Some(p) = ctx.point(&node) {
-                    line.push(p);
-                }
-            }
             (State::Route { f, .. } | State::Track { f, .. }, _) => ctx.line_field(&node, f),
-            (State::Segment { line, .. }, "trkpt") => {
-                if let Some(p) = ctx.point(&node) {
-                    line.push(p);
-                }
-            }
             (_, other) => ctx.ignore(&format!("<{other}>"), node.start),
         }
     }

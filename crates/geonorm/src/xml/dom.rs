@@ -169,7 +169,7 @@ fn attrs(
 /// Elements whose content is text for people (names, descriptions, values). Markup
 /// written inside them without CDATA (`Go <a href="…">here</a>`) is part of that text:
 /// it is kept as written, as if it were CDATA, rather than read as elements.
-const TEXT_ELEMENTS: [&str; 17] = [
+pub(crate) const TEXT_ELEMENTS: [&str; 17] = [
     "name",
     "description",
     "Snippet",
