@@ -166,11 +166,7 @@ fn skip<R: BufRead>(
                     *too_deep = true;
                 }
             }
-            Event::End(_) => {
-                if open.pop().is_none() {
-                    return Ok(any);
-                }
-            }
+            Event::End(_) if open.pop().is_none() => return Ok(any),
             Event::Eof => {
                 let inner = open.last().map_or(local, String::as_str);
                 return Err(ends_inside(xml, inner));
