@@ -22,19 +22,36 @@ pub(super) struct Line {
     coords: Coords,
     times: Vec<Option<String>>,
     columns: Vec<(String, Vec<Option<Number>>)>,
-    /// Extension element names met, with the column each fills (several names may
-    /// fill one: `hr` and `heartrate` are both `heart`), so that a point's values find
-    /// their column without building its name.
-    by_element: Vec<(Vec<u8>, usize)>,
+    /// Extension element names met, each with the column it fills once it held a
+    /// value (several names may fill one: `hr` and `heartrate` are both `heart`), so
+    /// that a point's elements are known by number, without building their names.
+    names: Vec<(Vec<u8>, Option<usize>)>,
+    /// A point's values by column, kept between points for its allocation.
+    values: Vec<(usize, Number)>,
 }
 
 impl Line {
-    /// The index of the column for extension element `local`.
-    fn column(&mut self, local: &[u8]) -> usize {
-        if let Some((_, at)) = self.by_element.iter().find(|(n, _)| n == local) {
+    /// The number of extension element name `local`.
+    fn intern(&mut self, local: &[u8]) -> usize {
+        if let Some(at) = self.names.iter().position(|(n, _)| n == local) {
+            return at;
+        }
+        self.names.push((local.to_vec(), None));
+        self.names.len() - 1
+    }
+
+    /// The name numbered `id`, for a message.
+    fn name(&self, id: usize) -> String {
+        let bytes = self.names.get(id).map_or(&[][..], |(n, _)| n);
+        String::from_utf8_lossy(bytes).into_owned()
+    }
+
+    /// The index of the column the element name numbered `id` fills.
+    fn column(&mut self, id: usize) -> usize {
+        if let Some((_, Some(at))) = self.names.get(id) {
             return *at;
         }
-        let name = column_name(&String::from_utf8_lossy(local));
+        let name = column_name(&self.name(id));
         let at = match self.columns.iter().position(|(n, _)| *n == name) {
             Some(at) => at,
             None => {
@@ -42,19 +59,22 @@ impl Line {
                 self.columns.len() - 1
             }
         };
-        self.by_element.push((local.to_vec(), at));
+        if let Some((_, slot)) = self.names.get_mut(id) {
+            *slot = Some(at);
+        }
         at
     }
 
-    fn push(&mut self, pos: Position, time: Option<String>, values: &[(usize, Number)]) {
+    /// Adds a point with the values gathered in `self.values`.
+    fn push(&mut self, pos: Position, time: Option<String>) {
         let i = self.coords.len();
         self.coords.push(pos);
         self.times.push(time);
-        for (at, v) in values {
-            if let Some((_, col)) = self.columns.get_mut(*at) {
+        for (at, v) in self.values.drain(..) {
+            if let Some((_, col)) = self.columns.get_mut(at) {
                 // A value given twice for one point: the last one counts.
                 col.resize(i, None);
-                col.push(Some(v.clone()));
+                col.push(Some(v));
             }
         }
     }
@@ -80,9 +100,14 @@ impl Line {
     }
 }
 
-/// The local name of an element, as text.
+/// The local name of an element, as text (for messages and the rare skipped element).
 fn local_name(e: &BytesStart) -> String {
     String::from_utf8_lossy(e.name().local_name().into_inner()).into_owned()
+}
+
+/// True when `local` names one of the tree reader's text elements.
+fn is_text_element(local: &[u8]) -> bool {
+    TEXT_ELEMENTS.iter().any(|t| t.as_bytes() == local)
 }
 
 /// An element's own text (not its children's), decoded as the tree reader decodes it,
@@ -103,14 +128,14 @@ struct Text {
 fn read_text<R: BufRead>(
     xml: &mut quick_xml::Reader<Inspect<R>>,
     buf: &mut Vec<u8>,
-    local: &str,
+    local: &[u8],
     depth: usize,
     too_deep: &mut bool,
 ) -> Result<Text> {
     let mut t = Text::default();
     // Markup inside a text element is part of its text (kept as written), as in the
     // tree reader: it makes no number either way.
-    let text_element = TEXT_ELEMENTS.contains(&local);
+    let text_element = is_text_element(local);
     loop {
         let before = position(xml);
         buf.clear();
@@ -135,7 +160,7 @@ fn read_text<R: BufRead>(
                 let findings = xml.get_mut().findings_mut();
                 crate::xml::text(&mut t.text, &raw, before, Decode::AsWritten, findings);
             }
-            Event::Eof => return Err(ends_inside(xml, local)),
+            Event::Eof => return Err(ends_inside(xml, &String::from_utf8_lossy(local))),
             _ => {}
         }
     }
@@ -194,17 +219,15 @@ fn value(text: &str) -> Option<Number> {
         .and_then(json_number)
 }
 
-/// A value read from a point's extensions: its element's name and the number.
-type Value = (Vec<u8>, Number);
-
 /// The numeric leaf values under a point's `<extensions>` (Garmin's
-/// TrackPointExtension, `power`, any simple value): leaves directly inside, and
-/// leaves of a container that holds only leaves; anything deeper is skipped and said.
+/// TrackPointExtension, `power`, any simple value), into `line.values`: leaves directly
+/// inside, and leaves of a container that holds only leaves; anything deeper is
+/// skipped and said.
 fn extensions<R: BufRead>(
     xml: &mut quick_xml::Reader<Inspect<R>>,
     buf: &mut Vec<u8>,
     ctx: &mut Ctx,
-    values: &mut Vec<Value>,
+    line: &mut Line,
     too_deep: &mut bool,
 ) -> Result<()> {
     loop {
@@ -212,9 +235,8 @@ fn extensions<R: BufRead>(
         buf.clear();
         match xml.read_event_into(buf).map_err(|e| xml_error(xml, &e))? {
             Event::Start(e) => {
-                let name = local_name(&e);
-                let raw = e.name().local_name().into_inner().to_vec();
-                child(xml, buf, ctx, values, too_deep, (name, raw, before))?;
+                let id = line.intern(e.name().local_name().into_inner());
+                child(xml, buf, ctx, line, too_deep, (id, before))?;
             }
             Event::End(_) => return Ok(()),
             Event::Eof => return Err(ends_inside(xml, "extensions")),
@@ -223,21 +245,24 @@ fn extensions<R: BufRead>(
     }
 }
 
-/// One element directly inside `<extensions>`: a leaf is a value, a container of
-/// leaves holds values, anything else is skipped as a whole.
+/// One element directly inside `<extensions>` (its name numbered `id`, at offset
+/// `at`): a leaf is a value, a container of leaves holds values, anything else is
+/// skipped as a whole.
 fn child<R: BufRead>(
     xml: &mut quick_xml::Reader<Inspect<R>>,
     buf: &mut Vec<u8>,
     ctx: &mut Ctx,
-    values: &mut Vec<Value>,
+    line: &mut Line,
     too_deep: &mut bool,
-    (name, raw, at): (String, Vec<u8>, usize),
+    (id, at): (usize, usize),
 ) -> Result<()> {
     // Depth below the point: extensions 1, this element 2, its children 3.
-    let text_element = TEXT_ELEMENTS.contains(&name.as_str());
-    let mut inner: Vec<Value> = Vec::new();
-    // What the container's leaves would report, said only if it is one.
-    let mut non_numeric: Vec<(String, usize)> = Vec::new();
+    let text_element = line.names.get(id).is_some_and(|(n, _)| is_text_element(n));
+    // The container's values (by element name: a column is made only for a value
+    // kept), and what its leaves would report: kept only if it is a container of
+    // leaves.
+    let mut inner: Vec<(usize, Number)> = Vec::new();
+    let mut non_numeric: Vec<(usize, usize)> = Vec::new();
     let mut leaf = true;
     let mut container_of_leaves = true;
     let mut text = String::new();
@@ -253,16 +278,22 @@ fn child<R: BufRead>(
             }
             Event::Start(e) => {
                 leaf = false;
-                let n = local_name(&e);
-                let r = e.name().local_name().into_inner().to_vec();
-                let t = read_text(xml, buf, &n, 3, too_deep)?;
-                if t.children && !TEXT_ELEMENTS.contains(&n.as_str()) {
+                let local = e.name().local_name().into_inner();
+                let inner_id = line.intern(local);
+                let inner_text = is_text_element(local);
+                let name = line
+                    .names
+                    .get(inner_id)
+                    .map(|(n, _)| n.clone())
+                    .unwrap_or_default();
+                let t = read_text(xml, buf, &name, 3, too_deep)?;
+                if t.children && !inner_text {
                     container_of_leaves = false;
                     continue;
                 }
                 match value(&t.text) {
-                    Some(v) if !t.children => inner.push((r, v)),
-                    _ => non_numeric.push((n, before)),
+                    Some(v) if !t.children => inner.push((inner_id, v)),
+                    _ => non_numeric.push((inner_id, before)),
                 }
             }
             Event::End(_) => break,
@@ -274,41 +305,58 @@ fn child<R: BufRead>(
                 let findings = xml.get_mut().findings_mut();
                 crate::xml::text(&mut text, &t, before, Decode::AsWritten, findings);
             }
-            Event::Eof => return Err(ends_inside(xml, &name)),
+            Event::Eof => return Err(ends_inside(xml, &line.name(id))),
             _ => {}
         }
     }
     if leaf {
         match value(&text) {
-            Some(v) => values.push((raw, v)),
-            None => ctx.ignore(&format!("non-numeric point extension <{name}>"), at),
+            Some(v) => {
+                let col = line.column(id);
+                line.values.push((col, v));
+            }
+            None => ctx.ignore(
+                &format!("non-numeric point extension <{}>", line.name(id)),
+                at,
+            ),
         }
     } else if container_of_leaves {
-        values.append(&mut inner);
+        for (id, v) in inner {
+            let col = line.column(id);
+            line.values.push((col, v));
+        }
         for (n, at) in non_numeric {
-            ctx.ignore(&format!("non-numeric point extension <{n}>"), at);
+            ctx.ignore(
+                &format!("non-numeric point extension <{}>", line.name(n)),
+                at,
+            );
         }
     } else {
-        ctx.ignore(&format!("point extension <{name}>"), at);
+        ctx.ignore(&format!("point extension <{}>", line.name(id)), at);
     }
     Ok(())
 }
 
 /// The value of attribute `key` of a start tag, decoded as the tree reader decodes
-/// attributes.
+/// attributes, into `value`; false when the tag has no such attribute.
 fn attribute<R: BufRead>(
     xml: &mut quick_xml::Reader<Inspect<R>>,
     start: &BytesStart,
     key: &[u8],
     at: usize,
-) -> Option<String> {
-    let a = start.attributes().flatten().find(|a| {
-        a.key.local_name().into_inner() == key && !a.key.as_ref().starts_with(b"xmlns")
-    })?;
-    let mut value = String::new();
+    value: &mut String,
+) -> bool {
+    value.clear();
+    let found = start
+        .attributes()
+        .flatten()
+        .find(|a| a.key.local_name().into_inner() == key && !a.key.as_ref().starts_with(b"xmlns"));
+    let Some(a) = found else {
+        return false;
+    };
     let findings = xml.get_mut().findings_mut();
-    crate::xml::text(&mut value, &a.value, at, Decode::Attribute, findings);
-    Some(value)
+    crate::xml::text(value, &a.value, at, Decode::Attribute, findings);
+    true
 }
 
 /// Reads the track or route point whose start tag `start` (at offset `at`) was just
@@ -322,17 +370,18 @@ pub(super) fn read_point<R: BufRead>(
     ctx: &mut Ctx,
     line: &mut Line,
 ) -> Result<()> {
-    let tag = local_name(start);
-    let lat = attribute(xml, start, b"lat", at);
-    let lon = attribute(xml, start, b"lon", at);
-    let number = |v: &Option<String>| {
-        v.as_deref()
-            .map(str::trim)
-            .and_then(|v| v.parse::<f64>().ok())
+    let (mut lat, mut lon) = (String::new(), String::new());
+    let has_lat = attribute(xml, start, b"lat", at, &mut lat);
+    let has_lon = attribute(xml, start, b"lon", at, &mut lon);
+    let number = |present: bool, v: &str| {
+        present
+            .then(|| v.trim().parse::<f64>().ok())
+            .flatten()
             .filter(|v| v.is_finite())
     };
     let mut too_deep = false;
-    let (Some(x), Some(y)) = (number(&lon), number(&lat)) else {
+    let (Some(x), Some(y)) = (number(has_lon, &lon), number(has_lat, &lat)) else {
+        let tag = local_name(start);
         skip(xml, buf, &tag, 0, &mut too_deep)?;
         if too_deep {
             ctx.ignore("elements nested too deep", at);
@@ -341,9 +390,7 @@ pub(super) fn read_point<R: BufRead>(
             Diagnostic::new(
                 Code::GpxMissingLatLon,
                 format!(
-                    "<{tag}> has no readable lat/lon (lat={:?}, lon={:?}); this point is dropped",
-                    lat.as_deref().unwrap_or(""),
-                    lon.as_deref().unwrap_or("")
+                    "<{tag}> has no readable lat/lon (lat={lat:?}, lon={lon:?}); this point is dropped"
                 ),
             )
             .at(Span::new(at, position(xml).max(at))),
@@ -352,46 +399,38 @@ pub(super) fn read_point<R: BufRead>(
     };
     let mut pos = Position::new(x, y);
     let mut time = None;
-    let mut values: Vec<Value> = Vec::new();
+    line.values.clear();
     loop {
         let before = position(xml);
         buf.clear();
         match xml.read_event_into(buf).map_err(|e| xml_error(xml, &e))? {
-            Event::Start(e) => {
-                let name = local_name(&e);
-                match name.as_str() {
-                    "ele" => {
-                        let t = read_text(xml, buf, &name, 1, &mut too_deep)?;
-                        let span = Span::new(before, t.end.max(before));
-                        pos.z = ctx.number_text(&name, &t.text, span);
-                    }
-                    "time" => {
-                        let t = read_text(xml, buf, &name, 1, &mut too_deep)?;
-                        let span = Span::new(before, t.end.max(before));
-                        time = ctx.time_text(&t.text, span);
-                    }
-                    "extensions" => {
-                        extensions(xml, buf, ctx, &mut values, &mut too_deep)?;
-                    }
-                    // Per-point details that have no place on a line.
-                    other => {
-                        ctx.ignore(&format!("<{other}> of a track or route point"), before);
-                        skip(xml, buf, &name, 1, &mut too_deep)?;
-                    }
+            Event::Start(e) => match e.name().local_name().into_inner() {
+                b"ele" => {
+                    let t = read_text(xml, buf, b"ele", 1, &mut too_deep)?;
+                    let span = Span::new(before, t.end.max(before));
+                    pos.z = ctx.number_text("ele", &t.text, span);
                 }
-            }
+                b"time" => {
+                    let t = read_text(xml, buf, b"time", 1, &mut too_deep)?;
+                    let span = Span::new(before, t.end.max(before));
+                    time = ctx.time_text(&t.text, span);
+                }
+                b"extensions" => extensions(xml, buf, ctx, line, &mut too_deep)?,
+                // Per-point details that have no place on a line.
+                _ => {
+                    let name = local_name(&e);
+                    ctx.ignore(&format!("<{name}> of a track or route point"), before);
+                    skip(xml, buf, &name, 1, &mut too_deep)?;
+                }
+            },
             Event::End(_) => break,
-            Event::Eof => return Err(ends_inside(xml, &tag)),
+            Event::Eof => return Err(ends_inside(xml, &local_name(start))),
             _ => {}
         }
     }
     if too_deep {
         ctx.ignore("elements nested too deep", at);
     }
-    let columns: Vec<(usize, Number)> = values
-        .into_iter()
-        .map(|(name, v)| (line.column(&name), v))
-        .collect();
-    line.push(pos, time, &columns);
+    line.push(pos, time);
     Ok(())
 }

@@ -532,3 +532,48 @@ fn text_is_kept_as_written_with_line_ends_normalised() {
     );
     assert!(diags.is_empty(), "{diags:?}");
 }
+
+#[test]
+fn point_extensions_keep_leaves_and_containers_of_leaves_only() {
+    let (doc, diags) = gpx(r#"<gpx><trk><trkseg>
+        <trkpt lat="1" lon="2"><extensions>
+          <tpx><hr>100</hr><atemp>11</atemp><atemp>20</atemp></tpx>
+          <power>75</power>
+          <deep><a><b>1</b></a></deep>
+          <note>windy</note>
+          <name>3<b>4</b></name>
+        </extensions></trkpt>
+        <trkpt lat="3" lon="4"><extensions><wrap><speed>2</speed><x><y>1</y></x></wrap></extensions></trkpt>
+      </trkseg></trk></gpx>"#);
+    let Some(Geometry::LineString(line)) = &doc.features[0].geometry else {
+        panic!("a line: {:?}", doc.features[0].geometry);
+    };
+    let numbers = |name: &str| match line.column(name).map(|c| &c.values) {
+        Some(ColumnValues::Numbers(n)) => n
+            .iter()
+            .map(|v| v.as_ref().map(|v| v.to_string()))
+            .collect::<Vec<_>>(),
+        other => panic!("{name}: {other:?}"),
+    };
+    assert_eq!(numbers("heart"), [Some("100".into()), None]);
+    // A value given twice for one point: the last counts.
+    assert_eq!(numbers("atemps"), [Some("20".into()), None]);
+    assert_eq!(numbers("powers"), [Some("75".into()), None]);
+    // A container holding more than leaves is skipped whole: its values make no column.
+    assert!(line.column("speeds").is_none());
+    assert!(line.column("bs").is_none());
+    let ignored: Vec<&str> = diags
+        .iter()
+        .filter(|d| d.code.as_str() == "gpx/ignored-element")
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(
+        ignored,
+        [
+            "non-numeric point extension <name> skipped",
+            "non-numeric point extension <note> skipped",
+            "point extension <deep> skipped",
+            "point extension <wrap> skipped",
+        ]
+    );
+}
