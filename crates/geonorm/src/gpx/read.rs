@@ -19,7 +19,7 @@ use super::point::{read_point, Line};
 use crate::num::json_number;
 use crate::stream::{FeatureSink, Keep, Rest};
 use crate::xml::dom::{self, position, xml_error, Namespaces, Node};
-use crate::xml::stream::{batch, fault_in_piece, map_in_order, piece_reader};
+use crate::xml::stream::{batch, fault_in_piece, map_in_order, overlap, overlapping, piece_reader};
 use crate::xml::{Inspect, TextFindings};
 use crate::{
     Code, ColumnValues, Coords, Diagnostic, Document, Error, Feature, Format, Geometry, Group,
@@ -658,6 +658,16 @@ struct Walk {
     nested: Vec<Feature>,
     /// Where the waypoints, routes and tracks are, when the walk only records them.
     units: Option<Vec<Range<usize>>>,
+    buf: Vec<u8>,
+    inner: Vec<u8>,
+}
+
+/// Why a walk stopped.
+enum Stop {
+    /// A batch of pieces is recorded.
+    Full,
+    /// The end of the input.
+    End,
 }
 
 impl Walk {
@@ -676,25 +686,37 @@ impl Walk {
             features: Vec::new(),
             nested: Vec::new(),
             units,
+            buf: Vec::new(),
+            inner: Vec::new(),
         }
     }
 
     /// Walks events up to the end of the input; `between` runs before each event (the
     /// streaming reader reads its batches there).
-    fn run<R: BufRead>(
+    fn run<R: BufRead>(&mut self, xml: &mut quick_xml::Reader<Inspect<R>>) -> Result<Stop> {
+        let mut buf = std::mem::take(&mut self.buf);
+        let mut inner = std::mem::take(&mut self.inner);
+        let stop = self.run_with(xml, &mut buf, &mut inner);
+        self.buf = buf;
+        self.inner = inner;
+        stop
+    }
+
+    fn run_with<R: BufRead>(
         &mut self,
         xml: &mut quick_xml::Reader<Inspect<R>>,
-        mut between: impl FnMut(&mut Walk, &mut quick_xml::Reader<Inspect<R>>) -> Result<()>,
-    ) -> Result<()> {
-        let mut buf = Vec::new();
-        let mut inner = Vec::new();
+        buf: &mut Vec<u8>,
+        inner: &mut Vec<u8>,
+    ) -> Result<Stop> {
         loop {
-            between(self, xml)?;
+            match self.units.as_ref().map(Vec::len) {
+                Some(0) => xml.get_mut().forget_recorded(),
+                Some(_) if xml.get_ref().recorded().0.len() >= batch() => return Ok(Stop::Full),
+                _ => {}
+            }
             let before = position(xml);
             buf.clear();
-            let event = xml
-                .read_event_into(&mut buf)
-                .map_err(|e| xml_error(xml, &e))?;
+            let event = xml.read_event_into(buf).map_err(|e| xml_error(xml, &e))?;
             match event {
                 Event::Start(e) => {
                     let local =
@@ -716,12 +738,12 @@ impl Walk {
                         // Only where it is, now; it is read with its batch.
                         let name = e.name().as_ref().to_vec();
                         inner.clear();
-                        if let Err(err) = xml.read_to_end_into(QName(&name), &mut inner) {
+                        if let Err(err) = xml.read_to_end_into(QName(&name), inner) {
                             let skipping = xml_error(xml, &err);
                             return Err(fault_in_piece(xml, before, skipping, |piece| {
                                 // The whole file's walk, which this piece ends, would
                                 // say it ends inside <gpx> if the piece itself is whole.
-                                Walk::new(State::Gpx, None).run(piece, no_batches)?;
+                                Walk::new(State::Gpx, None).run(piece)?;
                                 Err(Error::Syntax {
                                     message: crate::xml::syntax::ends_inside("gpx"),
                                     offset: position(piece),
@@ -767,26 +789,18 @@ impl Walk {
                     if let (State::Route { line, .. }, "rtept")
                     | (State::Segment { line, .. }, "trkpt") = (&mut self.state, local.as_str())
                     {
-                        read_point(
-                            xml,
-                            &e.into_owned(),
-                            before,
-                            &mut inner,
-                            &mut self.ctx,
-                            line,
-                        )?;
+                        read_point(xml, &e.into_owned(), before, inner, &mut self.ctx, line)?;
                         continue;
                     }
                     let e = e.into_owned();
-                    let (node, too_deep) = dom::build(xml, &mut inner, &e, before, &mut self.ns)?;
+                    let (node, too_deep) = dom::build(xml, inner, &e, before, &mut self.ns)?;
                     self.element(node, too_deep, &local);
                 }
                 Event::End(_) => self.end(position(xml)),
-                Event::Eof => break,
+                Event::Eof => return Ok(Stop::End),
                 _ => {}
             }
         }
-        Ok(())
     }
 
     /// An element built whole where it stands.
@@ -869,13 +883,6 @@ impl Walk {
     }
 }
 
-/// What a walk over a piece does between events: nothing (its own pieces are read
-/// where they stand). A function, not a closure, so that the walk over a piece is one
-/// instance of [`Walk::run`] whatever walk it is part of.
-fn no_batches(_: &mut Walk, _: &mut quick_xml::Reader<Inspect<&[u8]>>) -> Result<()> {
-    Ok(())
-}
-
 /// The groups of [`ReadOptions::groups_by_kind`]: title, id, and the `_gpxType` of
 /// their members.
 const KINDS: [(&str, u64, Option<&str>); 3] = [
@@ -908,10 +915,10 @@ fn read_piece<S: FeatureSink>(
     findings: &TextFindings,
     opts: &ReadOptions,
     sink: &S,
-) -> Result<(Vec<(S::Out, usize)>, Ctx, TextFindings)> {
+) -> Result<Piece<S::Out>> {
     let mut xml = piece_reader(bytes, base, findings.for_piece());
     let mut walk = Walk::new(State::Gpx, None);
-    walk.run(&mut xml, no_batches)?;
+    walk.run(&mut xml)?;
     let mut out = Vec::with_capacity(walk.features.len());
     for mut f in walk.features {
         let kind = settle(&mut f, opts);
@@ -919,6 +926,29 @@ fn read_piece<S: FeatureSink>(
     }
     let findings = std::mem::take(xml.get_mut().findings_mut());
     Ok((out, walk.ctx, findings))
+}
+
+/// A waypoint, route or track read: its features through the sink, each with its
+/// kind; what reading found; what decoding its text found.
+type Piece<O> = (Vec<(O, usize)>, Ctx, TextFindings);
+
+/// Reads the pieces `units` (in `recorded`, which starts at offset `from`) on up to
+/// `threads` threads.
+fn read_units<S: FeatureSink>(
+    units: &[Range<usize>],
+    recorded: &[u8],
+    from: usize,
+    findings: &TextFindings,
+    opts: &ReadOptions,
+    threads: usize,
+    sink: &S,
+) -> Vec<Result<Piece<S::Out>>> {
+    map_in_order(units, threads, |u| {
+        let bytes = recorded
+            .get(u.start - from..u.end - from)
+            .unwrap_or_default();
+        read_piece(bytes, u.start, findings, opts, sink)
+    })
 }
 
 /// Reads a whole GPX document.
@@ -970,23 +1000,10 @@ where
     let mut walk = Walk::new(State::Outside, Some(Vec::new()));
     // Which kinds of feature went by, for the groups by kind.
     let mut kinds = [false; 3];
-    let mut flush = |walk: &mut Walk, xml: &mut quick_xml::Reader<Inspect<_>>| -> Result<()> {
-        let units = walk.units.as_mut().map(std::mem::take).unwrap_or_default();
-        if units.is_empty() {
-            xml.get_mut().forget_recorded();
-            return Ok(());
-        }
-        let pieces = {
-            let inspect = xml.get_ref();
-            let (recorded, from) = inspect.recorded();
-            let findings = inspect.findings().for_piece();
-            map_in_order(&units, threads, |u| {
-                let bytes = recorded
-                    .get(u.start - from..u.end - from)
-                    .unwrap_or_default();
-                read_piece(bytes, u.start, &findings, opts, sink)
-            })
-        };
+    let mut deliver = |walk: &mut Walk,
+                       xml: &mut quick_xml::Reader<Inspect<_>>,
+                       pieces: Vec<Result<Piece<S::Out>>>|
+     -> Result<()> {
         for piece in pieces {
             let (outs, found, findings) = piece?;
             xml.get_mut().findings_mut().merge(&findings);
@@ -998,21 +1015,50 @@ where
                 emit(out, said)?;
             }
         }
-        xml.get_mut().forget_recorded();
         Ok(())
     };
-    let walked = walk.run(&mut xml, |walk, xml| {
-        let pending = walk.units.as_ref().map_or(0, Vec::len);
-        if pending == 0 {
-            xml.get_mut().forget_recorded();
-        } else if xml.get_ref().recorded().0.len() >= batch() {
-            flush(walk, xml)?;
-        }
-        Ok(())
-    });
-    // Pieces before a fault may hold an earlier one.
-    flush(&mut walk, &mut xml)?;
-    walked?;
+    // Reads the pieces recorded so far where they are.
+    let read_here = |walk: &mut Walk, xml: &mut quick_xml::Reader<Inspect<_>>| {
+        let units = walk.units.as_mut().map(std::mem::take).unwrap_or_default();
+        let inspect = xml.get_ref();
+        let (recorded, from) = inspect.recorded();
+        let findings = inspect.findings().for_piece();
+        let pieces = read_units(&units, recorded, from, &findings, opts, threads, sink);
+        xml.get_mut().forget_recorded();
+        pieces
+    };
+    let mut stop = walk.run(&mut xml);
+    loop {
+        stop = match stop {
+            Err(e) => {
+                // Pieces before a fault may hold an earlier one.
+                let pieces = read_here(&mut walk, &mut xml);
+                deliver(&mut walk, &mut xml, pieces)?;
+                return Err(e);
+            }
+            Ok(Stop::End) => break,
+            Ok(Stop::Full) if overlapping(threads) => {
+                // This batch is read on the pool while the walk records the next.
+                let units = walk.units.as_mut().map(std::mem::take).unwrap_or_default();
+                let (recorded, from) = xml.get_mut().take_recorded();
+                let findings = xml.get_ref().findings().for_piece();
+                let (pieces, next) = overlap(
+                    || read_units(&units, &recorded, from, &findings, opts, threads, sink),
+                    || walk.run(&mut xml),
+                );
+                xml.get_mut().give_back(recorded);
+                deliver(&mut walk, &mut xml, pieces)?;
+                next
+            }
+            Ok(Stop::Full) => {
+                let pieces = read_here(&mut walk, &mut xml);
+                deliver(&mut walk, &mut xml, pieces)?;
+                walk.run(&mut xml)
+            }
+        };
+    }
+    let pieces = read_here(&mut walk, &mut xml);
+    deliver(&mut walk, &mut xml, pieces)?;
     if !walk.saw_root {
         return Err(Error::NotFormat {
             format: Format::Gpx,

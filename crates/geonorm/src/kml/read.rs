@@ -17,7 +17,7 @@ use super::placemark::{self, PendingStyle};
 use super::style::{Styles, Unresolved};
 use crate::stream::{FeatureSink, Keep, Rest};
 use crate::xml::dom::{self, position, xml_error, Namespaces, Node};
-use crate::xml::stream::{batch, fault_in_piece, map_in_order, piece_reader};
+use crate::xml::stream::{batch, fault_in_piece, map_in_order, overlap, overlapping, piece_reader};
 use crate::xml::{Inspect, TextFindings};
 use crate::{
     Code, Diagnostic, Document, Error, Feature, Format, Group, GroupId, Metadata, Result, RootKind,
@@ -99,6 +99,24 @@ struct Parser<O> {
     /// From the first feature whose style is defined later on, every feature waits
     /// (with the diagnostics of its reading), so that features go on in order.
     held: Vec<(Outcome<O>, Vec<Diagnostic>)>,
+    /// The walk's own state, kept between the times it stops.
+    saw_root: bool,
+    /// The root's name, for a file that ends inside it.
+    root_name: String,
+    buf: Vec<u8>,
+    inner: Vec<u8>,
+}
+
+/// Why the walk stopped.
+enum Stop {
+    /// A batch of placemarks is recorded.
+    Full,
+    /// A shared style or schema: the placemarks before it are read without it.
+    Def(Box<Node>),
+    /// A bare geometry as the whole file, read already.
+    Built(Box<Feature>),
+    /// The end of the document.
+    End,
 }
 
 impl<O> Parser<O> {
@@ -338,7 +356,48 @@ fn too_deep_diagnostic(node: &Node) -> Diagnostic {
     .at(Span::new(node.start, node.end))
 }
 
-/// Reads the Placemarks recorded so far, on up to `threads` threads, and hands their
+/// Reads the placemarks `units` (in `recorded`, which starts at offset `from`) on up
+/// to `threads` threads.
+#[allow(clippy::too_many_arguments)]
+fn read_units<S: FeatureSink>(
+    units: &[Unit],
+    recorded: &[u8],
+    from: usize,
+    defs: &Arc<Defs>,
+    findings: &TextFindings,
+    threads: usize,
+    sink: &S,
+) -> Vec<Result<Piece<S::Out>>> {
+    map_in_order(units, threads, |u| {
+        let bytes = recorded
+            .get(u.range.start - from..u.range.end - from)
+            .unwrap_or_default();
+        read_piece(bytes, u, defs, findings, sink)
+    })
+}
+
+/// Hands on the features of placemarks read, in order, with what reading them found.
+fn deliver_pieces<R, O, E>(
+    p: &mut Parser<O>,
+    xml: &mut quick_xml::Reader<Inspect<R>>,
+    pieces: Vec<Result<Piece<O>>>,
+    emit: &mut E,
+) -> Result<()>
+where
+    R: BufRead,
+    E: FnMut(O, &[Diagnostic]) -> Result<()>,
+{
+    for piece in pieces {
+        let mut piece = piece?;
+        xml.get_mut().findings_mut().merge(&piece.findings);
+        let diags = std::mem::take(&mut piece.found.diags);
+        p.ctx.merge(piece.found);
+        p.deliver(piece.outcome, diags, emit)?;
+    }
+    Ok(())
+}
+
+/// Reads the placemarks recorded so far, on up to `threads` threads, and hands their
 /// features on in order.
 fn flush<R, S, E>(
     p: &mut Parser<S::Out>,
@@ -352,29 +411,23 @@ where
     S: FeatureSink,
     E: FnMut(S::Out, &[Diagnostic]) -> Result<()>,
 {
-    if p.units.is_empty() {
-        xml.get_mut().forget_recorded();
-        return Ok(());
-    }
-    let units = std::mem::take(&mut p.units);
-    let pieces = {
-        let inspect = xml.get_ref();
-        let (recorded, from) = inspect.recorded();
-        let findings = inspect.findings().for_piece();
-        let defs = &p.ctx.defs;
-        map_in_order(&units, threads, |u| {
-            let bytes = recorded
-                .get(u.range.start - from..u.range.end - from)
-                .unwrap_or_default();
-            read_piece(bytes, u, defs, &findings, sink)
-        })
-    };
-    for piece in pieces {
-        let mut piece = piece?;
-        xml.get_mut().findings_mut().merge(&piece.findings);
-        let diags = std::mem::take(&mut piece.found.diags);
-        p.ctx.merge(piece.found);
-        p.deliver(piece.outcome, diags, emit)?;
+    if !p.units.is_empty() {
+        let units = std::mem::take(&mut p.units);
+        let pieces = {
+            let inspect = xml.get_ref();
+            let (recorded, from) = inspect.recorded();
+            let findings = inspect.findings().for_piece();
+            read_units(
+                &units,
+                recorded,
+                from,
+                &p.ctx.defs,
+                &findings,
+                threads,
+                sink,
+            )
+        };
+        deliver_pieces(p, xml, pieces, emit)?;
     }
     xml.get_mut().forget_recorded();
     Ok(())
@@ -434,14 +487,52 @@ where
         innermost: Vec::new(),
         units: Vec::new(),
         held: Vec::new(),
+        saw_root: false,
+        root_name: String::new(),
+        buf: Vec::new(),
+        inner: Vec::new(),
     };
-    match walk(&mut p, &mut xml, threads, sink, &mut emit) {
-        Ok(()) => {}
-        Err(e) => {
-            // Placemarks before the fault may hold an earlier one.
-            flush(&mut p, &mut xml, threads, sink, &mut emit)?;
-            return Err(e);
-        }
+    let mut stop = walk(&mut p, &mut xml);
+    loop {
+        stop = match stop {
+            Err(e) => {
+                // Placemarks before the fault may hold an earlier one.
+                flush(&mut p, &mut xml, threads, sink, &mut emit)?;
+                return Err(e);
+            }
+            Ok(Stop::End) => break,
+            Ok(Stop::Def(node)) => {
+                // Placemarks before a definition are read without it.
+                flush(&mut p, &mut xml, threads, sink, &mut emit)?;
+                p.ctx.register(&node);
+                walk(&mut p, &mut xml)
+            }
+            Ok(Stop::Built(f)) => {
+                flush(&mut p, &mut xml, threads, sink, &mut emit)?;
+                let mut diags = Vec::new();
+                let out = sink.map(*f, &mut diags)?;
+                p.deliver(Outcome::Ready(out), diags, &mut emit)?;
+                walk(&mut p, &mut xml)
+            }
+            Ok(Stop::Full) if overlapping(threads) => {
+                // This batch is read on the pool while the walk records the next.
+                let units = std::mem::take(&mut p.units);
+                let (recorded, from) = xml.get_mut().take_recorded();
+                let findings = xml.get_ref().findings().for_piece();
+                let defs = Arc::clone(&p.ctx.defs);
+                let (pieces, next) = overlap(
+                    || read_units(&units, &recorded, from, &defs, &findings, threads, sink),
+                    || walk(&mut p, &mut xml),
+                );
+                xml.get_mut().give_back(recorded);
+                deliver_pieces(&mut p, &mut xml, pieces, &mut emit)?;
+                next
+            }
+            Ok(Stop::Full) => {
+                flush(&mut p, &mut xml, threads, sink, &mut emit)?;
+                walk(&mut p, &mut xml)
+            }
+        };
     }
     flush(&mut p, &mut xml, threads, sink, &mut emit)?;
     let (meta, groups, mut diags) = p.finish(sink, &mut emit)?;
@@ -449,35 +540,32 @@ where
     Ok((meta, groups, diags))
 }
 
-/// The walk over the document's events, recording Placemarks as units.
-fn walk<R, S, E>(
-    p: &mut Parser<S::Out>,
+/// The walk over the document's events, recording Placemarks as units, up to where
+/// it needs the driver ([`Stop`]).
+fn walk<R: BufRead, O>(p: &mut Parser<O>, xml: &mut quick_xml::Reader<Inspect<R>>) -> Result<Stop> {
+    let mut buf = std::mem::take(&mut p.buf);
+    let mut inner = std::mem::take(&mut p.inner);
+    let stop = walk_with(p, xml, &mut buf, &mut inner);
+    p.buf = buf;
+    p.inner = inner;
+    stop
+}
+
+fn walk_with<R: BufRead, O>(
+    p: &mut Parser<O>,
     xml: &mut quick_xml::Reader<Inspect<R>>,
-    threads: usize,
-    sink: &S,
-    emit: &mut E,
-) -> Result<()>
-where
-    R: BufRead,
-    S: FeatureSink,
-    E: FnMut(S::Out, &[Diagnostic]) -> Result<()>,
-{
-    let mut buf = Vec::new();
-    let mut inner = Vec::new();
-    let mut saw_root = false;
-    // The root's name, for a file that ends inside it.
-    let mut root_name = String::new();
+    buf: &mut Vec<u8>,
+    inner: &mut Vec<u8>,
+) -> Result<Stop> {
     loop {
         if p.units.is_empty() {
             xml.get_mut().forget_recorded();
         } else if xml.get_ref().recorded().0.len() >= batch() {
-            flush(p, xml, threads, sink, emit)?;
+            return Ok(Stop::Full);
         }
         let before = position(xml);
         buf.clear();
-        let event = xml
-            .read_event_into(&mut buf)
-            .map_err(|e| xml_error(xml, &e))?;
+        let event = xml.read_event_into(buf).map_err(|e| xml_error(xml, &e))?;
         match event {
             Event::Start(e) => {
                 if p.ns.declare(&e) {
@@ -488,20 +576,20 @@ where
                 }
                 let Some(local) = p.ns.kml_local(e.name()) else {
                     let name = e.name().as_ref().to_vec();
-                    if !saw_root {
+                    if !p.saw_root {
                         return Err(not_kml(&name));
                     }
                     // Foreign metadata (atom:author, xal:…) has no place in the model.
                     p.ctx.ignored(&String::from_utf8_lossy(&name), before);
                     inner.clear();
-                    xml.read_to_end_into(QName(&name), &mut inner)
+                    xml.read_to_end_into(QName(&name), inner)
                         .map_err(|err| xml_error(xml, &err))?;
                     continue;
                 };
                 let local = String::from_utf8_lossy(local).into_owned();
-                if !saw_root {
-                    saw_root = true;
-                    root_name.clone_from(&local);
+                if !p.saw_root {
+                    p.saw_root = true;
+                    p.root_name.clone_from(&local);
                     if local == "kml" {
                         p.frames.push(Frame::Kml);
                         continue;
@@ -518,18 +606,15 @@ where
                         g if placemark::GEOMETRIES.contains(&g) => {
                             // A bare geometry as the whole file (georust writes these).
                             let e = e.into_owned();
-                            let (node, _) = dom::build(xml, &mut inner, &e, before, &mut p.ns)?;
+                            let (node, _) = dom::build(xml, inner, &e, before, &mut p.ns)?;
                             let f = Feature {
                                 geometry: placemark::geometry(&node, &mut p.ctx),
                                 span: Span::new(node.start, node.end),
                                 ..Feature::default()
                             };
                             p.features += 1;
-                            let mut diags = Vec::new();
-                            let out = sink.map(f, &mut diags)?;
-                            p.deliver(Outcome::Ready(out), diags, emit)?;
                             p.meta.root = RootKind::Geometry;
-                            continue;
+                            return Ok(Stop::Built(Box::new(f)));
                         }
                         _ => {}
                     }
@@ -581,7 +666,7 @@ where
                         // Only where its bytes are, now; it is read with its batch.
                         let name = e.name().as_ref().to_vec();
                         inner.clear();
-                        if let Err(err) = xml.read_to_end_into(QName(&name), &mut inner) {
+                        if let Err(err) = xml.read_to_end_into(QName(&name), inner) {
                             let skipping = xml_error(xml, &err);
                             let mut ns = p.ns.clone();
                             return Err(fault_in_piece(xml, before, skipping, |piece| {
@@ -598,15 +683,13 @@ where
                     "Style" | "StyleMap" | "CascadingStyle" | "Schema" | "name" | "description"
                     | "visibility" | "open" | "address" | "phoneNumber" | "Snippet" => {
                         let e = e.into_owned();
-                        let (node, too_deep) = dom::build(xml, &mut inner, &e, before, &mut p.ns)?;
+                        let (node, too_deep) = dom::build(xml, inner, &e, before, &mut p.ns)?;
                         if too_deep {
                             p.ctx.diag(too_deep_diagnostic(&node));
                         }
                         match node.name.as_str() {
                             "Style" | "StyleMap" | "CascadingStyle" | "Schema" => {
-                                // Placemarks before a definition are read without it.
-                                flush(p, xml, threads, sink, emit)?;
-                                p.ctx.register(&node)
+                                return Ok(Stop::Def(Box::new(node)));
                             }
                             "open" => {}
                             _ => p.container_text(&node),
@@ -615,7 +698,7 @@ where
                     other => {
                         // Not data for the map, but still checked (boxes, views).
                         let e = e.into_owned();
-                        let (node, _) = dom::build(xml, &mut inner, &e, before, &mut p.ns)?;
+                        let (node, _) = dom::build(xml, inner, &e, before, &mut p.ns)?;
                         p.ctx.inspect(&node);
                         let span = Span::new(before, position(xml));
                         if NOT_REPRESENTABLE.contains(&other) {
@@ -659,14 +742,14 @@ where
                 // A truncated file (a download cut short) must not pass for a whole
                 // one: what follows the cut is lost. (A fragment's root frame stands
                 // for no element of its own: the fragment's element closes itself.)
-                let fragment = root_name != "kml";
+                let fragment = p.root_name != "kml";
                 let open = p
                     .frames
                     .last()
                     .filter(|f| !(fragment && matches!(f, Frame::Kml)));
                 if let Some(open) = open {
                     let name = match open {
-                        Frame::Kml => root_name.as_str(),
+                        Frame::Kml => p.root_name.as_str(),
                         Frame::TopDocument => "Document",
                         Frame::Flattened(name) | Frame::Group { element: name, .. } => name,
                     };
@@ -682,13 +765,13 @@ where
             _ => {}
         }
     }
-    if !saw_root {
+    if !p.saw_root {
         return Err(Error::NotFormat {
             format: Format::Kml,
             message: "no root element".into(),
         });
     }
-    Ok(())
+    Ok(Stop::End)
 }
 
 /// Elements a KML fragment may start with.

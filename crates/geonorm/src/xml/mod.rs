@@ -214,6 +214,8 @@ pub(crate) struct Inspect<R> {
     /// readers cut the input into pieces parsed elsewhere ([`stream`]).
     record: Option<Vec<u8>>,
     recorded_from: usize,
+    /// A buffer handed back for recording into next.
+    spare: Vec<u8>,
     /// False for a piece already scanned as part of its whole input.
     scan: bool,
 }
@@ -242,6 +244,7 @@ impl<R: BufRead> Inspect<R> {
             },
             record: None,
             recorded_from: skipped,
+            spare: Vec::new(),
             scan: true,
         }
     }
@@ -260,11 +263,30 @@ impl<R: BufRead> Inspect<R> {
         )
     }
 
+    /// Hands over what was recorded, and the offset of its first byte; recording goes
+    /// on into the buffer [`Self::give_back`] returned last, from the last few bytes
+    /// (as [`Self::forget_recorded`] keeps them).
+    pub(crate) fn take_recorded(&mut self) -> (Vec<u8>, usize) {
+        let from = self.recorded_from;
+        let Some(record) = &mut self.record else {
+            return (Vec::new(), from);
+        };
+        let mut next = std::mem::take(&mut self.spare);
+        next.clear();
+        let keep = record.len().min(KEEP);
+        next.extend_from_slice(&record[record.len() - keep..]);
+        self.recorded_from = self.pos - keep;
+        (std::mem::replace(record, next), from)
+    }
+
+    /// A buffer [`Self::take_recorded`] handed over, for the next one to reuse.
+    pub(crate) fn give_back(&mut self, buffer: Vec<u8>) {
+        self.spare = buffer;
+    }
+
     /// Drops what was recorded (its pieces have been parsed); recording goes on. The
-    /// last few bytes stay: the parser consumes the `<` of a tag before it reports the
-    /// tag's position.
+    /// last few bytes stay ([`KEEP`]).
     pub(crate) fn forget_recorded(&mut self) {
-        const KEEP: usize = 16;
         if let Some(r) = &mut self.record {
             if r.len() > KEEP {
                 r.drain(..r.len() - KEEP);
@@ -288,6 +310,10 @@ impl<R: BufRead> Inspect<R> {
         &mut self.scanner.findings
     }
 }
+
+/// Bytes kept from a recording that is dropped or handed over: the parser consumes the
+/// `<` of a tag before it reports the tag's position.
+const KEEP: usize = 16;
 
 impl<'a> Inspect<&'a [u8]> {
     /// A piece of an input that was scanned already, starting at offset `base` of it:

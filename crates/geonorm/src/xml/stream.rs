@@ -38,6 +38,37 @@ pub(crate) fn piece_reader(
     xml
 }
 
+/// Runs `parse` (a batch of pieces) on the thread pool while `walk` (recording the
+/// next batch) goes on on this thread, and gives back both results: the walk is the
+/// part of reading that cannot be shared, so it overlaps with the part that can.
+pub(crate) fn overlap<P: Send, W>(
+    parse: impl FnOnce() -> P + Send,
+    walk: impl FnOnce() -> W,
+) -> (P, W) {
+    #[cfg(feature = "parallel")]
+    {
+        let mut parsed = None;
+        let walked = rayon::in_place_scope(|s| {
+            s.spawn(|_| parsed = Some(parse()));
+            walk()
+        });
+        let Some(parsed) = parsed else {
+            unreachable!("a scope ends when its jobs have run");
+        };
+        (parsed, walked)
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        let parsed = parse();
+        (parsed, walk())
+    }
+}
+
+/// True when [`overlap`] runs its two parts at once for `threads` threads.
+pub(crate) fn overlapping(threads: usize) -> bool {
+    cfg!(feature = "parallel") && threads > 1
+}
+
 /// `f` of every unit, in the units' order, on up to `threads` threads (with the
 /// `parallel` feature); the same results whatever the number.
 pub(crate) fn map_in_order<U: Sync, D: Send>(
