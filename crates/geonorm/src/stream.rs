@@ -114,6 +114,74 @@ pub fn to_geojson<R: BufRead, W: Write>(
     Ok(diags)
 }
 
+/// Bytes of input gathered before the pieces read so far are parsed: big enough that
+/// each thread gets real work, small enough that memory stays low.
+const BATCH: usize = 4 << 20;
+
+#[cfg(test)]
+thread_local! {
+    /// The batch size of the walks on this thread, for tests that cut small files
+    /// into many batches.
+    pub(crate) static TEST_BATCH: std::cell::Cell<usize> = const { std::cell::Cell::new(BATCH) };
+}
+
+/// The batch size ([`BATCH`]; in tests, what the test asks for).
+pub(crate) fn batch() -> usize {
+    #[cfg(test)]
+    return TEST_BATCH.with(std::cell::Cell::get);
+    #[cfg(not(test))]
+    BATCH
+}
+
+/// Runs `parse` (a batch of pieces) on the thread pool while `walk` (recording the
+/// next batch) goes on on this thread, and gives back both results: the walk is the
+/// part of reading that cannot be shared, so it overlaps with the part that can.
+pub(crate) fn overlap<P: Send, W>(
+    parse: impl FnOnce() -> P + Send,
+    walk: impl FnOnce() -> W,
+) -> (P, W) {
+    #[cfg(feature = "parallel")]
+    {
+        let mut parsed = None;
+        let walked = rayon::in_place_scope(|s| {
+            s.spawn(|_| parsed = Some(parse()));
+            walk()
+        });
+        let Some(parsed) = parsed else {
+            unreachable!("a scope ends when its jobs have run");
+        };
+        (parsed, walked)
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        let parsed = parse();
+        (parsed, walk())
+    }
+}
+
+/// True when [`overlap`] runs its two parts at once for `threads` threads.
+pub(crate) fn overlapping(threads: usize) -> bool {
+    cfg!(feature = "parallel") && threads > 1
+}
+
+/// `f` of every unit, in the units' order, on up to `threads` threads (with the
+/// `parallel` feature); the same results whatever the number.
+pub(crate) fn map_in_order<U: Sync, D: Send>(
+    units: &[U],
+    threads: usize,
+    f: impl Fn(&U) -> D + Sync,
+) -> Vec<D> {
+    #[cfg(feature = "parallel")]
+    if threads > 1 && units.len() > 1 {
+        use rayon::prelude::*;
+        // A few slices per thread even out pieces of unequal size.
+        let per = units.len().div_ceil(threads * 4).max(1);
+        return units.par_iter().with_min_len(per).map(&f).collect();
+    }
+    let _ = threads;
+    units.iter().map(f).collect()
+}
+
 #[cfg(test)]
 mod tests {
     //! The stream gives the same bytes and the same diagnostics whatever the number of
@@ -125,14 +193,14 @@ mod tests {
     use proptest::prelude::*;
 
     use super::to_geojson;
-    use crate::xml::stream::TEST_BATCH;
+    use crate::stream::TEST_BATCH;
     use crate::{Format, ReadOptions};
 
     /// Output, or the error's text, and the diagnostics in a stable order.
     type Outcome = (std::result::Result<Vec<u8>, String>, Vec<String>);
 
     fn streamed(bytes: &[u8], format: Format, threads: usize, batch: usize) -> Outcome {
-        TEST_BATCH.with(|b| b.set(batch));
+        let before = TEST_BATCH.with(|b| b.replace(batch));
         let mut out = Vec::new();
         let result = to_geojson(
             bytes,
@@ -141,7 +209,7 @@ mod tests {
             &Default::default(),
             threads,
         );
-        TEST_BATCH.with(|b| b.set(usize::MAX));
+        TEST_BATCH.with(|b| b.set(before));
         match result {
             Ok(diags) => (Ok(out), sorted(&diags)),
             Err(e) => (Err(e.to_string()), Vec::new()),

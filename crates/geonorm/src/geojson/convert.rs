@@ -2,28 +2,24 @@
 //!
 //! The reader cuts the input into features without parsing them; batches of a few
 //! megabytes are then parsed and written on `threads` threads (with the `parallel`
-//! feature) and emitted in order, so the output is byte for byte what one thread
-//! writes. Memory holds one batch, whatever the file's size.
+//! feature) while the reader cuts the next, and emitted in order, so the output is
+//! byte for byte what one thread writes. Memory holds two batches, whatever the
+//! file's size.
 
 use std::io::{BufRead, Write};
 
 use super::read::{parse_unit_feature, GroupIndex, Origin, Raw, Reader};
 use super::write::{feature_bytes, WriteOptions, Writer};
-use crate::{Diagnostic, Feature, Result};
+use crate::stream::{map_in_order, overlap, overlapping};
+use crate::{Diagnostic, Feature, Group, Result};
 
-/// Bytes of input per batch: big enough that each thread gets real work, small enough
-/// that memory stays low.
-const BATCH: usize = 4 << 20;
+/// A feature's bytes in a batch, and where they start in the source.
+type Unit = (Origin, std::ops::Range<usize>);
 
 /// A slice of a batch parsed and written: its bytes, how many features, what was met.
 type Done = Result<(Vec<u8>, usize, Vec<Diagnostic>)>;
 
-fn work(
-    batch: &[u8],
-    units: &[(Origin, std::ops::Range<usize>)],
-    groups: &GroupIndex,
-    precision: Option<u8>,
-) -> Done {
+fn work(batch: &[u8], units: &[Unit], groups: &GroupIndex, precision: Option<u8>) -> Done {
     let mut out = Vec::with_capacity(batch.len() / 2);
     let mut diags = Vec::new();
     let mut count = 0;
@@ -40,48 +36,61 @@ fn work(
     Ok((out, count, diags))
 }
 
-fn flush<W: Write>(
-    w: &mut Writer<W>,
-    batch: &mut Vec<u8>,
-    units: &mut Vec<(Origin, std::ops::Range<usize>)>,
+/// Parses and writes a batch's features on up to `threads` threads, in slices whose
+/// results come back in order.
+fn parse_batch(
+    batch: &[u8],
+    units: &[Unit],
     groups: &GroupIndex,
-    opts: &WriteOptions,
+    precision: Option<u8>,
     threads: usize,
-    diags: &mut Vec<Diagnostic>,
-) -> Result<()> {
+) -> Vec<Done> {
     if units.is_empty() {
-        batch.clear();
-        return Ok(());
+        return Vec::new();
     }
     let slices = threads.max(1) * 4;
     let per = units.len().div_ceil(slices).max(1);
-    let parts: Vec<&[(Origin, std::ops::Range<usize>)]> = units.chunks(per).collect();
-    #[cfg(feature = "parallel")]
-    let done: Vec<Done> = if threads > 1 {
-        use rayon::prelude::*;
-        parts
-            .par_iter()
-            .map(|p| work(batch, p, groups, opts.precision))
-            .collect()
-    } else {
-        parts
-            .iter()
-            .map(|p| work(batch, p, groups, opts.precision))
-            .collect()
-    };
-    #[cfg(not(feature = "parallel"))]
-    let done: Vec<Done> = parts
-        .iter()
-        .map(|p| work(batch, p, groups, opts.precision))
-        .collect();
+    let parts: Vec<&[Unit]> = units.chunks(per).collect();
+    map_in_order(&parts, threads, |p| work(batch, p, groups, precision))
+}
+
+/// Writes what [`parse_batch`] made, in order.
+fn write_done<W: Write>(
+    w: &mut Writer<W>,
+    done: Vec<Done>,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<()> {
     for d in done {
         let (bytes, count, mut met) = d?;
         w.write_serialised(&bytes, count)?;
         diags.append(&mut met);
     }
-    batch.clear();
-    units.clear();
     Ok(())
+}
+
+/// Reads the next batch: features' bytes into `batch` (their places into `units`),
+/// groups and features that come whole aside. False once the input is read to its
+/// end.
+fn fill<R: BufRead>(
+    reader: &mut Reader<R>,
+    batch: &mut Vec<u8>,
+    units: &mut Vec<Unit>,
+    groups: &mut Vec<Group>,
+    singles: &mut Vec<Feature>,
+) -> Result<bool> {
+    while let Some(raw) = reader.next_raw(batch)? {
+        match raw {
+            Raw::Unit(origin, range) => {
+                units.push((origin, range));
+                if batch.len() >= crate::stream::batch() {
+                    return Ok(true);
+                }
+            }
+            Raw::Group(g) => groups.push(g),
+            Raw::Feature(f) => singles.push(*f),
+        }
+    }
+    Ok(false)
 }
 
 /// Converts GeoJSON from `input` to MapHub GeoJSON in `output` without holding the
@@ -109,28 +118,57 @@ pub fn convert<R: BufRead, W: Write>(
     let mut w = Writer::new(output, opts.clone());
     let mut diags = Vec::new();
     let mut groups = Vec::new();
-    let mut batch = Vec::with_capacity(BATCH + (1 << 20));
-    let mut units = Vec::new();
     let mut singles: Vec<Feature> = Vec::new();
-    while let Some(raw) = reader.next_raw(&mut batch)? {
-        match raw {
-            Raw::Unit(origin, range) => {
-                units.push((origin, range));
-                if batch.len() >= BATCH {
-                    let index = reader.group_index().clone();
-                    flush(
-                        &mut w, &mut batch, &mut units, &index, opts, threads, &mut diags,
-                    )?;
-                }
-            }
-            Raw::Group(g) => groups.push(g),
-            Raw::Feature(f) => singles.push(*f),
-        }
-    }
-    let index = reader.group_index().clone();
-    flush(
-        &mut w, &mut batch, &mut units, &index, opts, threads, &mut diags,
+    let mut batch = Vec::new();
+    let mut spare = Vec::new();
+    let mut units = Vec::new();
+    let mut more = fill(
+        &mut reader,
+        &mut batch,
+        &mut units,
+        &mut groups,
+        &mut singles,
     )?;
+    loop {
+        let index = reader.group_index().clone();
+        if more && overlapping(threads) {
+            // This batch is parsed on the pool while the next is cut from the input.
+            let mut next = std::mem::take(&mut spare);
+            next.clear();
+            let mut next_units = Vec::new();
+            let (done, filled) = overlap(
+                || parse_batch(&batch, &units, &index, opts.precision, threads),
+                || {
+                    fill(
+                        &mut reader,
+                        &mut next,
+                        &mut next_units,
+                        &mut groups,
+                        &mut singles,
+                    )
+                },
+            );
+            write_done(&mut w, done, &mut diags)?;
+            spare = std::mem::replace(&mut batch, next);
+            units = next_units;
+            more = filled?;
+            continue;
+        }
+        let done = parse_batch(&batch, &units, &index, opts.precision, threads);
+        write_done(&mut w, done, &mut diags)?;
+        batch.clear();
+        units.clear();
+        if !more {
+            break;
+        }
+        more = fill(
+            &mut reader,
+            &mut batch,
+            &mut units,
+            &mut groups,
+            &mut singles,
+        )?;
+    }
     for f in &singles {
         w.write_feature(f)?;
     }

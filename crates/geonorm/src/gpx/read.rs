@@ -17,9 +17,9 @@ use serde_json::{Map, Value};
 
 use super::point::{read_point, Line};
 use crate::num::json_number;
-use crate::stream::{FeatureSink, Keep, Rest};
+use crate::stream::{batch, map_in_order, overlap, overlapping, FeatureSink, Keep, Rest};
 use crate::xml::dom::{self, position, xml_error, Namespaces, Node};
-use crate::xml::stream::{batch, fault_in_piece, map_in_order, overlap, overlapping, piece_reader};
+use crate::xml::stream::{fault_in_piece, piece_reader};
 use crate::xml::{Inspect, TextFindings};
 use crate::{
     Code, ColumnValues, Coords, Diagnostic, Document, Error, Feature, Format, Geometry, Group,

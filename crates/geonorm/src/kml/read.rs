@@ -15,9 +15,9 @@ use serde_json::Value;
 use super::ctx::{Ctx, Defs};
 use super::placemark::{self, PendingStyle};
 use super::style::{Styles, Unresolved};
-use crate::stream::{FeatureSink, Keep, Rest};
+use crate::stream::{batch, map_in_order, overlap, overlapping, FeatureSink, Keep, Rest};
 use crate::xml::dom::{self, position, xml_error, Namespaces, Node};
-use crate::xml::stream::{batch, fault_in_piece, map_in_order, overlap, overlapping, piece_reader};
+use crate::xml::stream::{fault_in_piece, piece_reader};
 use crate::xml::{Inspect, TextFindings};
 use crate::{
     Code, Diagnostic, Document, Error, Feature, Format, Group, GroupId, Metadata, Result, RootKind,
