@@ -423,7 +423,7 @@ fn read_opened(
     }
 }
 
-/// GeoJSON, KML or GPX to GeoJSON into a file: streamed, in batches on every thread,
+/// GeoJSON, KML, KMZ or GPX to GeoJSON into a file: streamed, in batches on every thread,
 /// into a temporary file renamed into place only when the whole input was read.
 fn convert_streaming(
     args: &ConvertArgs,
@@ -453,15 +453,33 @@ fn convert_streaming(
         Ok(mut diags) => {
             out.commit()?;
             sort_by_position(&mut diags);
+            if diags.iter().any(|d| d.span.is_some()) {
+                show_kmz_entry(&mut input, &read)?;
+            }
             renderer.diagnostics(&input, &diags)?;
             Ok(exit_for(&diags))
         }
         Err(e @ (Error::Syntax { .. } | Error::NotFormat { .. } | Error::Invalid(_))) => {
+            show_kmz_entry(&mut input, &read)?;
             renderer.fatal(&input, format, &e)?;
             Ok(ExitCode::from(1))
         }
         Err(other) => Err(lib_err(other)),
     }
+}
+
+/// For a KMZ, points diagnostics at the KML inside, as written: decompressed again
+/// only when something is to be shown in it.
+fn show_kmz_entry(input: &mut Input, read: &geonorm::ReadOptions) -> anyhow::Result<()> {
+    if read.format != Some(Format::Kmz) {
+        return Ok(());
+    }
+    let mut bytes = Vec::new();
+    input.reader()?.read_to_end(&mut bytes)?;
+    if let Ok((name, kml)) = geonorm::kmz::main_kml(io::Cursor::new(&bytes), &read.kmz) {
+        input.show_as(&name, kml);
+    }
+    Ok(())
 }
 
 fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
@@ -478,14 +496,14 @@ fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     if let Dest::File(output) = &dest {
         output::check_target(Some(&args.input.input), output)?;
     }
-    // GeoJSON, KML and GPX to GeoJSON into a file need no document in memory.
+    // GeoJSON, KML, KMZ and GPX to GeoJSON into a file need no document in memory.
     if let Dest::File(output) = &dest {
         // Standard input can be read only once: only files take this path.
         let is_file = args.input.input != std::path::Path::new("-");
         if to == Format::GeoJson && is_file && !args.fix && !args.keep_root {
             let input = Input::open(&args.input.input)?;
             let from = args.input.from.map(Format::from).or_else(|| input.detect());
-            if let Some(from @ (Format::GeoJson | Format::Kml | Format::Gpx)) = from {
+            if let Some(from @ (Format::GeoJson | Format::Kml | Format::Kmz | Format::Gpx)) = from {
                 return convert_streaming(&args, input, from, output, &renderer);
             }
         }

@@ -6,7 +6,8 @@
 
 use std::io::{BufReader, Cursor, Read, Seek, Write};
 
-use crate::{kml, Diagnostic, Document, Error, Format, Result};
+use crate::stream::{FeatureSink, Keep, Rest};
+use crate::{kml, Diagnostic, Document, Error, Feature, Format, Result};
 
 /// Limits that refuse zip bombs.
 #[derive(Debug, Clone, Copy)]
@@ -125,6 +126,45 @@ pub fn read<R: Read + Seek>(
     input: R,
     limits: &Limits,
 ) -> Result<(Document, Vec<Diagnostic>, Contents)> {
+    let mut features = Vec::new();
+    let ((meta, groups, diags), contents) = stream(input, limits, 1, &Keep, |f, _| {
+        features.push(f);
+        Ok(())
+    })?;
+    let doc = Document {
+        meta,
+        groups,
+        features,
+    };
+    Ok((doc, diags, contents))
+}
+
+/// Each feature's icon beside what the caller's sink makes of it, to list the files
+/// the document refers to.
+struct WithIcon<'s, S>(&'s S);
+
+impl<S: FeatureSink> FeatureSink for WithIcon<'_, S> {
+    type Out = (Option<String>, S::Out);
+    fn map(&self, feature: Feature, diagnostics: &mut Vec<Diagnostic>) -> Result<Self::Out> {
+        let icon = feature.style.icon.clone();
+        Ok((icon, self.0.map(feature, diagnostics)?))
+    }
+}
+
+/// Reads the main KML of a KMZ archive as a stream ([`crate::stream::features`]): the
+/// entry is decompressed as it is read, never held whole.
+pub fn stream<R, S, E>(
+    input: R,
+    limits: &Limits,
+    threads: usize,
+    sink: &S,
+    mut emit: E,
+) -> Result<(Rest, Contents)>
+where
+    R: Read + Seek,
+    S: FeatureSink,
+    E: FnMut(S::Out, &[Diagnostic]) -> Result<()>,
+{
     let mut archive = zip::ZipArchive::new(input).map_err(zip_error)?;
     // The archive's own order decides which .kml is "first".
     let mut ordered = Vec::with_capacity(archive.len());
@@ -138,7 +178,9 @@ pub fn read<R: Read + Seek>(
             message: "the archive holds no .kml file".into(),
         });
     };
-    let (mut doc, diags) = {
+    // Relative references, in the order the document first uses them.
+    let mut hrefs: Vec<String> = Vec::new();
+    let (mut meta, groups, diags) = {
         let entry = archive.by_index(main).map_err(zip_error)?;
         let declared = entry.size();
         let compressed = entry.compressed_size();
@@ -158,9 +200,18 @@ pub fn read<R: Read + Seek>(
             compressed,
             max_ratio: limits.max_ratio,
         };
-        kml::read(BufReader::with_capacity(64 * 1024, limited))?
+        let input = BufReader::with_capacity(64 * 1024, limited);
+        kml::stream(input, threads, &WithIcon(sink), |(icon, out), said| {
+            if let Some(href) = icon {
+                let relative = !(href.contains("://") || href.starts_with('/'));
+                if relative && !hrefs.contains(&href) {
+                    hrefs.push(href);
+                }
+            }
+            emit(out, said)
+        })?
     };
-    doc.meta.source_format = Some(Format::Kmz);
+    meta.source_format = Some(Format::Kmz);
     let main_name = ordered[main].clone();
     let other_kml = ordered
         .iter()
@@ -170,29 +221,25 @@ pub fn read<R: Read + Seek>(
         .collect();
     // Relative references resolve against the main KML's folder.
     let base = main_name.rsplit_once('/').map_or("", |(dir, _)| dir);
-    let mut assets: Vec<(String, bool)> = Vec::new();
-    for href in doc.features.iter().filter_map(|f| f.style.icon.as_deref()) {
-        if href.contains("://") || href.starts_with('/') || assets.iter().any(|(h, _)| h == href) {
-            continue;
-        }
-        let rel = href.trim_start_matches("./");
-        let path = if base.is_empty() {
-            rel.to_string()
-        } else {
-            format!("{base}/{rel}")
-        };
-        let present = ordered.iter().any(|n| n == &path || n == rel);
-        assets.push((href.to_string(), present));
-    }
-    Ok((
-        doc,
-        diags,
-        Contents {
-            main: main_name,
-            other_kml,
-            assets,
-        },
-    ))
+    let assets = hrefs
+        .into_iter()
+        .map(|href| {
+            let rel = href.trim_start_matches("./");
+            let path = if base.is_empty() {
+                rel.to_string()
+            } else {
+                format!("{base}/{rel}")
+            };
+            let present = ordered.iter().any(|n| n == &path || n == rel);
+            (href, present)
+        })
+        .collect();
+    let contents = Contents {
+        main: main_name,
+        other_kml,
+        assets,
+    };
+    Ok(((meta, groups, diags), contents))
 }
 
 /// Writes `doc` as a KMZ: its KML as a deflated `doc.kml`.

@@ -46,7 +46,7 @@ impl FeatureSink for GeoJsonBytes {
 /// document's data, its groups, and every diagnostic.
 pub type Rest = (Metadata, Vec<Group>, Vec<Diagnostic>);
 
-/// Reads a KML or GPX document as a stream: each feature goes through `sink` (on the
+/// Reads a KML, KMZ or GPX document as a stream: each feature goes through `sink` (on the
 /// thread that read it) and then, in the file's order, to `emit`, with the diagnostics
 /// its reading raised (those are also in what is returned).
 pub fn features<R, S, E>(
@@ -65,11 +65,21 @@ where
     match format {
         Format::Kml => crate::kml::stream(input, threads, sink, emit),
         Format::Gpx => crate::gpx::stream(input, &opts.gpx, threads, sink, emit),
+        #[cfg(feature = "kmz")]
+        Format::Kmz => {
+            // A zip is read from its end: the archive (compressed, so small) is held;
+            // its KML is decompressed as it is read.
+            let mut input = input;
+            let mut bytes = Vec::new();
+            input.read_to_end(&mut bytes)?;
+            let cursor = std::io::Cursor::new(bytes);
+            Ok(crate::kmz::stream(cursor, &opts.kmz, threads, sink, emit)?.0)
+        }
         other => Err(crate::Error::UnsupportedRead(other)),
     }
 }
 
-/// Converts a GeoJSON, KML or GPX document to MapHub GeoJSON in `output` without
+/// Converts a GeoJSON, KML, KMZ or GPX document to MapHub GeoJSON in `output` without
 /// holding it: features are read and written in batches, on `threads` threads with the
 /// `parallel` feature, and the output is the same for any number of threads. Returns
 /// what reading and writing found.
