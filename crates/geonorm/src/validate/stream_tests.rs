@@ -109,7 +109,7 @@ fn a_missing_geometry_explained_by_a_finding_about_the_whole_document() {
         assert!(explained, "{:#?}", report.diagnostics);
         assert_eq!(
             report.diagnostics,
-            check_reader_threads(&kml[..], None, &CheckOptions::default(), 2)
+            check_reader_threads(kml, None, &CheckOptions::default(), 2)
                 .expect("read from memory")
                 .diagnostics
         );
