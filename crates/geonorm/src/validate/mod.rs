@@ -338,11 +338,12 @@ fn check_geojson<R: std::io::BufRead>(
     Ok(())
 }
 
-/// KML and GPX, read as a stream: the geometry rules and MapHub's rules run on each
-/// feature as it goes by, the rules on the whole document at the end. Memory holds one
-/// batch of the input, the groups, the findings, and what [`Tally`] keeps. The
-/// findings are those of [`check_document`] over the same file, in the same order.
-/// Fails only when `input` does.
+/// KML and GPX, read as a stream: the geometry rules (and the serialising that
+/// measures the conversion) run on the thread that read each feature ([`RulesSink`]),
+/// MapHub's rules on each feature as it goes by in order, the rules on the whole
+/// document at the end. Memory holds one batch of the input, the groups, the findings,
+/// and what [`Tally`] keeps. The findings are those of [`check_document`] over the same
+/// file, in the same order once sorted. Fails only when `input` does.
 fn check_stream<R: std::io::BufRead>(
     input: R,
     format: Format,
@@ -360,24 +361,26 @@ fn check_stream<R: std::io::BufRead>(
     // of their `geometry/missing` in `per_feature`, and their span.
     let mut unexplained: Vec<(usize, Span)> = Vec::new();
     let opts = crate::ReadOptions::format(format);
-    let read = crate::stream::features(
-        input,
-        format,
-        &opts,
-        threads,
-        &crate::stream::Keep,
-        |f, own| {
-            feature_geometry(&f, &mut rules);
-            // A feature's own findings are those its reading raised; findings about
-            // the whole document (text, schemas) are only known at the end, and are
-            // looked at there for the features they may explain.
-            let explained = explains(own, f.span);
-            if let Some(i) = tally.feature(&f, explained, &mut per_feature) {
-                unexplained.push((i, f.span));
-            }
-            Ok(())
-        },
-    );
+    let sink = RulesSink {
+        convert: tally.converted.is_some(),
+    };
+    let read = crate::stream::features(input, format, &opts, threads, &sink, |r, own| {
+        let Ruled {
+            feature: f,
+            geometry,
+            converted,
+        } = r;
+        rules.extend(geometry);
+        // A feature's own findings are those its reading raised; findings about the
+        // whole document (text, schemas) are only known at the end, and are looked
+        // at there for the features they may explain.
+        let explained = explains(own, f.span);
+        tally.converted(converted.as_deref());
+        if let Some(i) = tally.rules(&f, explained, &mut per_feature) {
+            unexplained.push((i, f.span));
+        }
+        Ok(())
+    });
     let (meta, groups, reader) = match read {
         Ok(r) => r,
         Err(Error::Io(e)) => return Err(e),
@@ -414,6 +417,46 @@ fn check_stream<R: std::io::BufRead>(
     out.extend(per_feature);
     tally.finish(&meta, &groups, out);
     Ok(())
+}
+
+/// What a feature of a stream becomes on the thread that read it: the geometry rules'
+/// findings on it and, when the converted size counts, its MapHub GeoJSON.
+struct RulesSink {
+    /// Whether to serialise each feature as MapHub GeoJSON (to measure the conversion).
+    convert: bool,
+}
+
+/// A feature with what [`RulesSink`] made of it.
+struct Ruled {
+    feature: crate::Feature,
+    /// The geometry rules' findings on it.
+    geometry: Vec<Diagnostic>,
+    /// Its MapHub GeoJSON; `None` when not asked for or when it cannot be written
+    /// (then the converted size is not known, as when the writer fails).
+    converted: Option<Vec<u8>>,
+}
+
+impl crate::stream::FeatureSink for RulesSink {
+    type Out = Ruled;
+    fn map(&self, feature: crate::Feature, _: &mut Vec<Diagnostic>) -> crate::Result<Ruled> {
+        // The rules and the serialising are most of a check's work beside the
+        // reading: done here, they run on the reading threads, not after them.
+        let mut geometry = Vec::new();
+        feature_geometry(&feature, &mut geometry);
+        let converted = self.convert.then(|| {
+            let mut buf = Vec::with_capacity(256);
+            // What writing could not keep is the writer's to say, not the check's.
+            let mut lost = Vec::new();
+            crate::geojson::write::feature_bytes(&mut buf, &feature, None, &mut lost)
+                .ok()
+                .map(|()| buf)
+        });
+        Ok(Ruled {
+            feature,
+            geometry,
+            converted: converted.flatten(),
+        })
+    }
 }
 
 /// Removes the items at `indices` (ascending) from `v`, keeping the others' order.
@@ -666,13 +709,35 @@ impl Tally {
         explained: bool,
         out: &mut Vec<Diagnostic>,
     ) -> Option<usize> {
-        self.features += 1;
-        self.vertices += f.geometry.as_ref().map_or(0, Geometry::vertex_count);
         if let Some(w) = self.converted.as_mut() {
             if w.write_feature(f).is_err() {
                 self.converted = None;
             }
         }
+        self.rules(f, explained, out)
+    }
+
+    /// One feature already written as MapHub GeoJSON (`None`: it could not be), to
+    /// count in the converted size.
+    fn converted(&mut self, bytes: Option<&[u8]>) {
+        let Some(w) = self.converted.as_mut() else {
+            return;
+        };
+        if bytes.is_none_or(|b| w.write_serialised(b, 1).is_err()) {
+            self.converted = None;
+        }
+    }
+
+    /// What [`Tally::feature`] does besides the conversion, which
+    /// [`Tally::converted`] counts.
+    fn rules(
+        &mut self,
+        f: &crate::Feature,
+        explained: bool,
+        out: &mut Vec<Diagnostic>,
+    ) -> Option<usize> {
+        self.features += 1;
+        self.vertices += f.geometry.as_ref().map_or(0, Geometry::vertex_count);
         if !self.profile.maphub() {
             return None;
         }
