@@ -22,8 +22,8 @@ pub struct Checked {
     pub decoded: Option<Vec<u8>>,
     /// For a KMZ, the main KML entry's name and text: the report's spans count in it.
     pub entry: Option<(String, Vec<u8>)>,
-    /// For a GeoJSON file, checked as it streamed past and not kept: where each
-    /// finding is, worked out in a second streaming pass.
+    /// For a file checked as it streamed past and not kept (GeoJSON; KML and GPX in
+    /// UTF-8): where each finding is, worked out in a second streaming pass.
     pub located: Option<geonorm::render::Located>,
     pub report: Report,
 }
@@ -94,6 +94,20 @@ pub fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
+/// Whether a file of `format` starting with `head` is checked as it streams past: a
+/// GeoJSON file, and a KML or GPX file whose findings count in its own bytes (UTF-8).
+/// One in UTF-16 or a declared single-byte encoding is held: its findings are shown
+/// in the text its reader decoded, which is made from the whole file.
+fn streams(format: Option<Format>, head: &[u8]) -> bool {
+    match format {
+        Some(Format::GeoJson) => true,
+        Some(f @ (Format::Kml | Format::Gpx)) => {
+            matches!(f.spans_text(head), std::borrow::Cow::Borrowed(_))
+        }
+        _ => false,
+    }
+}
+
 /// Checks every file, in parallel, keeping the given order. A file that cannot be
 /// read at all is an I/O error (exit 2), not a finding.
 pub fn run(files: &[PathBuf], opts: &CheckOptions) -> anyhow::Result<Vec<Checked>> {
@@ -111,14 +125,18 @@ pub fn run(files: &[PathBuf], opts: &CheckOptions) -> anyhow::Result<Vec<Checked
             let cannot = |e: io::Error| anyhow::anyhow!("cannot read {}: {e}", path.display());
             let mut file =
                 io::BufReader::with_capacity(1 << 20, std::fs::File::open(path).map_err(cannot)?);
-            let format = opts.format.or_else(|| {
-                Format::detect(io::BufRead::fill_buf(&mut file).unwrap_or(&[]), Some(path))
-            });
-            if format == Some(Format::GeoJson) {
-                // Streamed, never held: a GeoJSON of hundreds of megabytes is checked in
-                // the memory of one feature; a second pass finds where each finding is.
-                let report =
-                    geonorm::validate::check_reader(file, Some(path), opts).map_err(cannot)?;
+            let head = io::BufRead::fill_buf(&mut file).unwrap_or(&[]);
+            let format = opts.format.or_else(|| Format::detect(head, Some(path)));
+            if streams(format, head) {
+                // Streamed, never held: a file of hundreds of megabytes is checked in the
+                // memory of one batch of it; a second pass finds where each finding is.
+                let report = geonorm::validate::check_reader_threads(
+                    file,
+                    Some(path),
+                    opts,
+                    rayon::current_num_threads(),
+                )
+                .map_err(cannot)?;
                 let offsets = report
                     .diagnostics
                     .iter()
@@ -239,4 +257,76 @@ pub fn sarif(results: &[Checked]) -> Value {
         .map(|r| (r.source(), &r.report.diagnostics[..]))
         .collect();
     geonorm::render::sarif(&files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every KML and GPX file under testdata/.
+    fn files() -> Vec<PathBuf> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
+        let all = collect(&[root]).expect("testdata");
+        let xml: Vec<PathBuf> = all
+            .into_iter()
+            .filter(|p| {
+                p.extension()
+                    .and_then(|x| x.to_str())
+                    .is_some_and(|x| matches!(x.to_ascii_lowercase().as_str(), "kml" | "gpx"))
+            })
+            .collect();
+        // A missing testdata must not pass for a test that compared nothing.
+        assert!(xml.len() > 100, "found only {} files", xml.len());
+        xml
+    }
+
+    /// A file checked from its bytes held whole, as before KML and GPX streamed.
+    fn held(path: &std::path::Path, opts: &CheckOptions) -> Checked {
+        let bytes = std::fs::read(path).expect("read");
+        let report = check(&bytes, Some(path), opts);
+        let decoded = match report.format {
+            Some(f @ (Format::Kml | Format::Gpx)) => match f.spans_text(&bytes) {
+                std::borrow::Cow::Owned(d) => Some(d),
+                std::borrow::Cow::Borrowed(_) => None,
+            },
+            _ => None,
+        };
+        Checked {
+            name: path.display().to_string(),
+            entry: kmz_entry(&bytes, &report),
+            bytes,
+            decoded,
+            located: None,
+            report,
+        }
+    }
+
+    /// Streamed and located by a second pass, a KML or GPX file's report reads as it
+    /// did from the file held whole, in every rendering.
+    #[test]
+    fn streamed_reports_render_as_held_ones() {
+        let files = files();
+        let opts = CheckOptions::default();
+        let streamed = run(&files, &opts).expect("check");
+        let mut located = 0;
+        for (path, s) in files.iter().zip(&streamed) {
+            let h = held(path, &opts);
+            located += usize::from(s.located.is_some());
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            human(std::slice::from_ref(s), usize::MAX, &mut a).expect("render");
+            human(std::slice::from_ref(&h), usize::MAX, &mut b).expect("render");
+            assert_eq!(text(&a), text(&b), "{}", path.display());
+            let one = |c: &Checked| {
+                let c = std::slice::from_ref(c);
+                (json_report(c), sarif(c))
+            };
+            assert_eq!(one(s), one(&h), "{}", path.display());
+        }
+        // Most of them streamed (those in UTF-16 or a single-byte encoding are held).
+        assert!(located * 2 > files.len(), "only {located} streamed");
+    }
+
+    fn text(b: &[u8]) -> String {
+        String::from_utf8_lossy(b).into_owned()
+    }
 }

@@ -681,32 +681,43 @@ fn info(args: InfoArgs) -> anyhow::Result<ExitCode> {
     let json = args.format == OutputFormat::Json;
     let renderer = Renderer::new(json);
     let mut input = Input::open(&args.input.input)?;
-    let is_geojson =
-        args.input.from.map(Format::from).or_else(|| input.detect()) == Some(Format::GeoJson);
-    let (input, report, diags) = if is_geojson {
-        // Summarised as the features stream past: a file of any size in the memory of
-        // one feature.
-        input.read_as(Format::GeoJson);
-        let summarized = geonorm::geojson::summarize(input.reader()?);
-        match summarized {
-            Ok((doc, summary, diags)) => {
-                let report = render::InfoReport::of(&input, &doc.meta, summary, None);
-                (input, report, diags)
-            }
-            Err(Error::Io(e)) => return Err(e.into()),
-            Err(e) => {
-                renderer.fatal(&input, Format::GeoJson, &e)?;
-                return Ok(ExitCode::from(1));
+    let format = args.input.from.map(Format::from).or_else(|| input.detect());
+    let (input, report, diags) = match format {
+        Some(Format::GeoJson) => {
+            // Summarised as the features stream past: a file of any size in the memory
+            // of one feature.
+            input.read_as(Format::GeoJson);
+            let summarized = geonorm::geojson::summarize(input.reader()?);
+            match summarized {
+                Ok((doc, summary, diags)) => {
+                    let report = render::InfoReport::of(&input, &doc.meta, summary, None);
+                    (input, report, diags)
+                }
+                Err(Error::Io(e)) => return Err(e.into()),
+                Err(e) => {
+                    renderer.fatal(&input, Format::GeoJson, &e)?;
+                    return Ok(ExitCode::from(1));
+                }
             }
         }
-    } else {
-        let (input, doc, mut diags, contents) = match read_opened(input, &args.input, &renderer)? {
-            Ok(read) => read,
-            Err(code) => return Ok(code),
-        };
-        sort_by_position(&mut diags);
-        let report = render::InfoReport::new(&input, &doc, contents);
-        (input, report, diags)
+        Some(format @ (Format::Kml | Format::Gpx)) => {
+            match info_streamed(&args.input, &mut input, format, &renderer)? {
+                Ok((report, diags)) => (input, report, diags),
+                Err(code) => return Ok(code),
+            }
+        }
+        // A KMZ (its archive is read from its end, and its contents are reported), or
+        // a format not told, which reading says.
+        _ => {
+            let (input, doc, mut diags, contents) =
+                match read_opened(input, &args.input, &renderer)? {
+                    Ok(read) => read,
+                    Err(code) => return Ok(code),
+                };
+            sort_by_position(&mut diags);
+            let report = render::InfoReport::new(&input, &doc, contents);
+            (input, report, diags)
+        }
     };
     let stdout = io::stdout();
     let mut out = stdout.lock();
@@ -720,6 +731,55 @@ fn info(args: InfoArgs) -> anyhow::Result<ExitCode> {
         renderer.diagnostics(&input, &diags)?;
     }
     Ok(exit_for(&diags))
+}
+
+/// `info` of a KML or GPX file: summarised as its features stream past (read in batches
+/// on every thread), never held whole. The report and the diagnostics (sorted by
+/// position) are those of the document read whole; an input that cannot be read at
+/// all is reported as [`read_opened`] reports it, with its exit code.
+fn info_streamed(
+    args: &InputArgs,
+    input: &mut Input,
+    format: Format,
+    renderer: &Renderer,
+) -> anyhow::Result<Result<(render::InfoReport, Vec<Diagnostic>), ExitCode>> {
+    input.read_as(format);
+    let opts = geonorm::ReadOptions {
+        gpx: geonorm::gpx::ReadOptions {
+            groups_by_kind: args.gpx_groups == GpxGroups::Kind,
+        },
+        ..geonorm::ReadOptions::format(format)
+    };
+    let mut summary = geonorm::Summary::default();
+    let threads = rayon::current_num_threads();
+    let streamed = geonorm::stream::features(
+        input.reader()?,
+        format,
+        &opts,
+        threads,
+        &geonorm::stream::Keep,
+        |f, _| {
+            summary.add(&f);
+            Ok(())
+        },
+    );
+    match streamed {
+        Ok((meta, groups, mut diags)) => {
+            // As `Document::summary` counts them.
+            summary.groups = groups.len();
+            sort_by_position(&mut diags);
+            Ok(Ok((
+                render::InfoReport::of(input, &meta, summary, None),
+                diags,
+            )))
+        }
+        Err(e @ (Error::Syntax { .. } | Error::NotFormat { .. } | Error::Invalid(_))) => {
+            renderer.fatal(input, format, &e)?;
+            Ok(Err(ExitCode::from(1)))
+        }
+        Err(Error::Io(io)) => Err(io.into()),
+        Err(e) => Err(anyhow::Error::new(e).context(input.name().to_string())),
+    }
 }
 
 #[cfg(test)]

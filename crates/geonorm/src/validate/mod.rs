@@ -12,7 +12,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::{
-    Code, Diagnostic, Document, Error, Format, Geometry, Span, GROUP_SEPARATOR_LOOKALIKES,
+    Code, Diagnostic, Error, Format, Geometry, Span, GROUP_SEPARATOR_LOOKALIKES,
     MAPHUB_MAX_UPLOAD_BYTES,
 };
 
@@ -104,11 +104,21 @@ pub fn check(bytes: &[u8], path: Option<&Path>, opts: &CheckOptions) -> Report {
     };
     match format {
         // Held already: checked in place, not copied.
-        Some(f) if f != Format::GeoJson => finish_report(f, path, &opts, bytes.len() as u64, {
+        Some(Format::Kmz) => finish_report(Format::Kmz, path, &opts, bytes.len() as u64, {
             let mut found = Vec::new();
-            check_document(bytes, f, opts.profile, &mut found);
+            check_document(bytes, Format::Kmz, opts.profile, &mut found);
             found
         }),
+        // Streamed from memory, as a file would be (one path for both).
+        Some(f @ (Format::Kml | Format::Gpx)) => {
+            let mut found = Vec::new();
+            if let Err(e) = check_stream(bytes, f, opts.profile, 1, &mut found) {
+                // Reading from memory does not fail; were it to, it is said as the
+                // whole-document reader said it.
+                found.push(fatal_diagnostic(f, &Error::Io(e)));
+            }
+            finish_report(f, path, &opts, bytes.len() as u64, found)
+        }
         // Reading from memory cannot fail.
         _ => check_reader(bytes, path, &opts).unwrap_or_else(|e| Report {
             format: None,
@@ -117,14 +127,27 @@ pub fn check(bytes: &[u8], path: Option<&Path>, opts: &CheckOptions) -> Report {
     }
 }
 
-/// [`check`] over a reader: a GeoJSON file is checked as it streams past and never held
-/// whole (memory holds one feature at a time, the groups, and what the whole-document
-/// rules need of each feature); other formats are read whole first. Fails only when
-/// `input` does.
+/// [`check`] over a reader: a GeoJSON, KML or GPX file is checked as it streams past
+/// and never held whole (memory holds one batch of the input, the groups, and what the
+/// whole-document rules need of each feature); a KMZ is read whole first (a zip is
+/// read from its end). KML and GPX are read on one thread; see
+/// [`check_reader_threads`]. Fails only when `input` does.
 pub fn check_reader<R: std::io::BufRead>(
+    input: R,
+    path: Option<&Path>,
+    opts: &CheckOptions,
+) -> std::io::Result<Report> {
+    check_reader_threads(input, path, opts, 1)
+}
+
+/// [`check_reader`] reading the features of a KML or GPX file in batches on up to
+/// `threads` threads (with the `parallel` feature; otherwise on one). The report is the
+/// same for any number of threads.
+pub fn check_reader_threads<R: std::io::BufRead>(
     mut input: R,
     path: Option<&Path>,
     opts: &CheckOptions,
+    threads: usize,
 ) -> std::io::Result<Report> {
     let format = match opts.format {
         Some(f) => Some(f),
@@ -146,10 +169,18 @@ pub fn check_reader<R: std::io::BufRead>(
             check_geojson(&mut counted, opts.profile, &mut findings)?;
             counted.n
         }
-        other => {
+        Format::Kml | Format::Gpx => {
+            let mut counted = Counted { inner: input, n: 0 };
+            check_stream(&mut counted, format, opts.profile, threads, &mut findings)?;
+            // A file that stops the reader is still measured whole (its size is a
+            // finding of its own), as when it was read whole first.
+            std::io::copy(&mut counted, &mut std::io::sink())?;
+            counted.n
+        }
+        Format::Kmz => {
             let mut bytes = Vec::new();
             input.read_to_end(&mut bytes)?;
-            check_document(&bytes, other, opts.profile, &mut findings);
+            check_document(&bytes, format, opts.profile, &mut findings);
             bytes.len() as u64
         }
     };
@@ -307,7 +338,140 @@ fn check_geojson<R: std::io::BufRead>(
     Ok(())
 }
 
-/// KML, KMZ, GPX: the reader, then the rules on the document it read.
+/// KML and GPX, read as a stream: the geometry rules (and the serialising that
+/// measures the conversion) run on the thread that read each feature ([`RulesSink`]),
+/// MapHub's rules on each feature as it goes by in order, the rules on the whole
+/// document at the end. Memory holds one batch of the input, the groups, the findings,
+/// and what [`Tally`] keeps. The findings are those of [`check_document`] over the same
+/// file, in the same order once sorted. Fails only when `input` does.
+fn check_stream<R: std::io::BufRead>(
+    input: R,
+    format: Format,
+    profile: Profile,
+    threads: usize,
+    out: &mut Vec<Diagnostic>,
+) -> std::io::Result<()> {
+    let mut tally = Tally::new(profile);
+    // Kept apart until the end so that `out` is, as with the document read whole,
+    // the reader's findings, then the geometry rules', then MapHub's per feature:
+    // the report's sort is stable, and keeps that order among findings at one place.
+    let mut rules = Vec::new();
+    let mut per_feature = Vec::new();
+    // Features without geometry that their own reading did not explain: the index
+    // of their `geometry/missing` in `per_feature`, and their span.
+    let mut unexplained: Vec<(usize, Span)> = Vec::new();
+    let opts = crate::ReadOptions::format(format);
+    let sink = RulesSink {
+        convert: tally.converted.is_some(),
+    };
+    let read = crate::stream::features(input, format, &opts, threads, &sink, |r, own| {
+        let Ruled {
+            feature: f,
+            geometry,
+            converted,
+        } = r;
+        rules.extend(geometry);
+        // A feature's own findings are those its reading raised; findings about the
+        // whole document (text, schemas) are only known at the end, and are looked
+        // at there for the features they may explain.
+        let explained = explains(own, f.span);
+        tally.converted(converted.as_deref());
+        if let Some(i) = tally.rules(&f, explained, &mut per_feature) {
+            unexplained.push((i, f.span));
+        }
+        Ok(())
+    });
+    let (meta, groups, reader) = match read {
+        Ok(r) => r,
+        Err(Error::Io(e)) => return Err(e),
+        Err(e) => {
+            // As with the document read whole: what stops the reader is all that is
+            // said (features before the fault were checked, and are not reported).
+            out.push(fatal_diagnostic(format, &e));
+            return Ok(());
+        }
+    };
+    if !unexplained.is_empty() {
+        // Whether any warning or error of the reader or of the geometry rules starts
+        // inside the feature, as when the document was read whole: a missing geometry
+        // needs no second word. Sorted starts, each feature found by binary search.
+        let mut said: Vec<usize> = reader
+            .iter()
+            .chain(&rules)
+            .filter(|d| d.severity >= crate::Severity::Warning)
+            .filter_map(|d| d.span.map(|s| s.start))
+            .collect();
+        said.sort_unstable();
+        let explained: Vec<usize> = unexplained
+            .iter()
+            .filter(|(_, span)| {
+                let first = said.partition_point(|&s| s < span.start);
+                said.get(first).is_some_and(|&s| s < span.end)
+            })
+            .map(|(i, _)| *i)
+            .collect();
+        drop_indices(&mut per_feature, &explained);
+    }
+    out.extend(reader);
+    out.extend(rules);
+    out.extend(per_feature);
+    tally.finish(&meta, &groups, out);
+    Ok(())
+}
+
+/// What a feature of a stream becomes on the thread that read it: the geometry rules'
+/// findings on it and, when the converted size counts, its MapHub GeoJSON.
+struct RulesSink {
+    /// Whether to serialise each feature as MapHub GeoJSON (to measure the conversion).
+    convert: bool,
+}
+
+/// A feature with what [`RulesSink`] made of it.
+struct Ruled {
+    feature: crate::Feature,
+    /// The geometry rules' findings on it.
+    geometry: Vec<Diagnostic>,
+    /// Its MapHub GeoJSON; `None` when not asked for or when it cannot be written
+    /// (then the converted size is not known, as when the writer fails).
+    converted: Option<Vec<u8>>,
+}
+
+impl crate::stream::FeatureSink for RulesSink {
+    type Out = Ruled;
+    fn map(&self, feature: crate::Feature, _: &mut Vec<Diagnostic>) -> crate::Result<Ruled> {
+        // The rules and the serialising are most of a check's work beside the
+        // reading: done here, they run on the reading threads, not after them.
+        let mut geometry = Vec::new();
+        feature_geometry(&feature, &mut geometry);
+        let converted = self.convert.then(|| {
+            let mut buf = Vec::with_capacity(256);
+            // What writing could not keep is the writer's to say, not the check's.
+            let mut lost = Vec::new();
+            crate::geojson::write::feature_bytes(&mut buf, &feature, None, &mut lost)
+                .ok()
+                .map(|()| buf)
+        });
+        Ok(Ruled {
+            feature,
+            geometry,
+            converted: converted.flatten(),
+        })
+    }
+}
+
+/// Removes the items at `indices` (ascending) from `v`, keeping the others' order.
+fn drop_indices<T>(v: &mut Vec<T>, indices: &[usize]) {
+    let mut at = 0;
+    let mut next = indices.iter().peekable();
+    v.retain(|_| {
+        let drop = next.next_if(|&&i| i == at).is_some();
+        at += 1;
+        !drop
+    });
+}
+
+/// KMZ: the reader, then the rules on the document it read (a zip is read from its
+/// end, so its main entry is held anyway).
 fn check_document(bytes: &[u8], format: Format, profile: Profile, out: &mut Vec<Diagnostic>) {
     let (doc, reader_diags) = match crate::read(bytes, &crate::ReadOptions::format(format))
         .map(crate::Parsed::into_parts)
@@ -319,7 +483,9 @@ fn check_document(bytes: &[u8], format: Format, profile: Profile, out: &mut Vec<
         }
     };
     out.extend(reader_diags);
-    model_geometry(&doc, out);
+    for f in &doc.features {
+        feature_geometry(f, out);
+    }
     // Where each warning or error already said starts, sorted, so that each feature
     // finds its own by binary search (not by a pass over all of them).
     let mut said: Vec<usize> = out
@@ -459,8 +625,9 @@ pub fn fatal_diagnostic(format: Format, e: &Error) -> Diagnostic {
     }
 }
 
-/// Geometry rules on the model (KML, GPX), each finding at its feature.
-fn model_geometry(doc: &Document, out: &mut Vec<Diagnostic>) {
+/// Geometry rules on one feature of the model (KML, KMZ, GPX), each finding at the
+/// feature.
+fn feature_geometry(f: &crate::Feature, out: &mut Vec<Diagnostic>) {
     fn walk(g: &Geometry, span: Span, out: &mut Vec<Diagnostic>) {
         fn seq(c: &crate::Coords, span: Span) -> CoordsSeq<'_> {
             CoordsSeq { xy: c.xy(), span }
@@ -488,16 +655,13 @@ fn model_geometry(doc: &Document, out: &mut Vec<Diagnostic>) {
         let dyns: Vec<&dyn geometry::Seq> = seqs.iter().map(|s| s as &dyn geometry::Seq).collect();
         geometry::polygon(&dyns, out);
     }
-    for f in &doc.features {
-        if let Some(g) = &f.geometry {
-            if g.vertex_count() == 0 {
-                out.push(
-                    Diagnostic::new(Code::GeometryEmpty, "this geometry has no positions")
-                        .at(f.span),
-                );
-            } else {
-                walk(g, f.span, out);
-            }
+    if let Some(g) = &f.geometry {
+        if g.vertex_count() == 0 {
+            out.push(
+                Diagnostic::new(Code::GeometryEmpty, "this geometry has no positions").at(f.span),
+            );
+        } else {
+            walk(g, f.span, out);
         }
     }
 }
@@ -536,20 +700,51 @@ impl Tally {
     }
 
     /// One feature; `explained`: the reader or the rules already warned about it (so
-    /// a missing geometry needs no second word).
-    fn feature(&mut self, f: &crate::Feature, explained: bool, out: &mut Vec<Diagnostic>) {
-        self.features += 1;
-        self.vertices += f.geometry.as_ref().map_or(0, Geometry::vertex_count);
+    /// a missing geometry needs no second word). Returns where in `out` it said that
+    /// the geometry is missing, if it did (for a stream, to take that back when a
+    /// finding about the whole document turns out to explain it).
+    fn feature(
+        &mut self,
+        f: &crate::Feature,
+        explained: bool,
+        out: &mut Vec<Diagnostic>,
+    ) -> Option<usize> {
         if let Some(w) = self.converted.as_mut() {
             if w.write_feature(f).is_err() {
                 self.converted = None;
             }
         }
-        if !self.profile.maphub() {
+        self.rules(f, explained, out)
+    }
+
+    /// One feature already written as MapHub GeoJSON (`None`: it could not be), to
+    /// count in the converted size.
+    fn converted(&mut self, bytes: Option<&[u8]>) {
+        let Some(w) = self.converted.as_mut() else {
             return;
+        };
+        if bytes.is_none_or(|b| w.write_serialised(b, 1).is_err()) {
+            self.converted = None;
         }
+    }
+
+    /// What [`Tally::feature`] does besides the conversion, which
+    /// [`Tally::converted`] counts.
+    fn rules(
+        &mut self,
+        f: &crate::Feature,
+        explained: bool,
+        out: &mut Vec<Diagnostic>,
+    ) -> Option<usize> {
+        self.features += 1;
+        self.vertices += f.geometry.as_ref().map_or(0, Geometry::vertex_count);
+        if !self.profile.maphub() {
+            return None;
+        }
+        let mut missing = None;
         // Unless the reader already said why the geometry is missing.
         if f.geometry.is_none() && !explained {
+            missing = Some(out.len());
             out.push(
                 Diagnostic::new(
                     Code::GeometryMissing,
@@ -575,6 +770,7 @@ impl Tally {
                 );
             }
         }
+        missing
     }
 
     /// A feature's group: kept to see at the end that the file has it, or, when
@@ -704,3 +900,6 @@ impl std::io::Write for CountingWriter {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod stream_tests;
