@@ -39,6 +39,8 @@ mod geometry;
 mod json;
 mod model;
 mod num;
+#[cfg(test)]
+mod testdata;
 mod xml;
 
 pub mod fix;

@@ -42,6 +42,24 @@ impl FeatureSink for GeoJsonBytes {
     }
 }
 
+/// A stream collected into a document: `read` streams, handing each feature to the
+/// callback it is given.
+pub(crate) fn collect(
+    read: impl FnOnce(&mut dyn FnMut(Feature, &[Diagnostic]) -> Result<()>) -> Result<Rest>,
+) -> Result<(crate::Document, Vec<Diagnostic>)> {
+    let mut features = Vec::new();
+    let (meta, groups, diags) = read(&mut |f, _| {
+        features.push(f);
+        Ok(())
+    })?;
+    let doc = crate::Document {
+        meta,
+        groups,
+        features,
+    };
+    Ok((doc, diags))
+}
+
 /// What a streaming reader gives back once the features have gone by: the
 /// document's data, its groups, and every diagnostic.
 pub type Rest = (Metadata, Vec<Group>, Vec<Diagnostic>);
@@ -198,8 +216,6 @@ mod tests {
     //! threads and wherever the batches are cut, and the same as writing the document
     //! [`crate::read`] reads: on every testdata file and on random documents.
 
-    use std::path::{Path, PathBuf};
-
     use proptest::prelude::*;
 
     use super::to_geojson;
@@ -269,20 +285,6 @@ mod tests {
                 streamed(bytes, format, threads, batch),
                 "{what}: {threads} threads, batches of {batch} bytes"
             );
-        }
-    }
-
-    fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                files(&p, out);
-            } else {
-                out.push(p);
-            }
         }
     }
 

@@ -68,29 +68,32 @@ fn write_done<W: Write>(
     Ok(())
 }
 
-/// Reads the next batch: features' bytes into `batch` (their places into `units`),
-/// groups and features that come whole aside. False once the input is read to its
-/// end.
-fn fill<R: BufRead>(
-    reader: &mut Reader<R>,
-    batch: &mut Vec<u8>,
-    units: &mut Vec<Unit>,
-    groups: &mut Vec<Group>,
-    singles: &mut Vec<Feature>,
-) -> Result<bool> {
-    while let Some(raw) = reader.next_raw(batch)? {
-        match raw {
-            Raw::Unit(origin, range) => {
-                units.push((origin, range));
-                if batch.len() >= crate::stream::batch() {
-                    return Ok(true);
+/// The reader, with what it met that is not cut into batches: groups, and features
+/// it had to read whole.
+struct Cutter<R> {
+    reader: Reader<R>,
+    groups: Vec<Group>,
+    singles: Vec<Feature>,
+}
+
+impl<R: BufRead> Cutter<R> {
+    /// Reads the next batch: features' bytes into `batch`, their places into `units`.
+    /// False once the input is read to its end.
+    fn fill(&mut self, batch: &mut Vec<u8>, units: &mut Vec<Unit>) -> Result<bool> {
+        while let Some(raw) = self.reader.next_raw(batch)? {
+            match raw {
+                Raw::Unit(origin, range) => {
+                    units.push((origin, range));
+                    if batch.len() >= crate::stream::batch() {
+                        return Ok(true);
+                    }
                 }
+                Raw::Group(g) => self.groups.push(g),
+                Raw::Feature(f) => self.singles.push(*f),
             }
-            Raw::Group(g) => groups.push(g),
-            Raw::Feature(f) => singles.push(*f),
         }
+        Ok(false)
     }
-    Ok(false)
 }
 
 /// Converts GeoJSON from `input` to MapHub GeoJSON in `output` without holding the
@@ -114,23 +117,17 @@ pub fn convert<R: BufRead, W: Write>(
     opts: &WriteOptions,
     threads: usize,
 ) -> Result<Vec<Diagnostic>> {
-    let mut reader = Reader::new(input);
+    let mut cut = Cutter {
+        reader: Reader::new(input),
+        groups: Vec::new(),
+        singles: Vec::new(),
+    };
     let mut w = Writer::new(output, opts.clone());
     let mut diags = Vec::new();
-    let mut groups = Vec::new();
-    let mut singles: Vec<Feature> = Vec::new();
-    let mut batch = Vec::new();
-    let mut spare = Vec::new();
-    let mut units = Vec::new();
-    let mut more = fill(
-        &mut reader,
-        &mut batch,
-        &mut units,
-        &mut groups,
-        &mut singles,
-    )?;
+    let (mut batch, mut spare, mut units) = (Vec::new(), Vec::new(), Vec::new());
+    let mut more = cut.fill(&mut batch, &mut units)?;
     loop {
-        let index = reader.group_index().clone();
+        let index = cut.reader.group_index().clone();
         if more && overlapping(threads) {
             // This batch is parsed on the pool while the next is cut from the input.
             let mut next = std::mem::take(&mut spare);
@@ -138,15 +135,7 @@ pub fn convert<R: BufRead, W: Write>(
             let mut next_units = Vec::new();
             let (done, filled) = overlap(
                 || parse_batch(&batch, &units, &index, opts.precision, threads),
-                || {
-                    fill(
-                        &mut reader,
-                        &mut next,
-                        &mut next_units,
-                        &mut groups,
-                        &mut singles,
-                    )
-                },
+                || cut.fill(&mut next, &mut next_units),
             );
             write_done(&mut w, done, &mut diags)?;
             spare = std::mem::replace(&mut batch, next);
@@ -161,14 +150,13 @@ pub fn convert<R: BufRead, W: Write>(
         if !more {
             break;
         }
-        more = fill(
-            &mut reader,
-            &mut batch,
-            &mut units,
-            &mut groups,
-            &mut singles,
-        )?;
+        more = cut.fill(&mut batch, &mut units)?;
     }
+    let Cutter {
+        reader,
+        groups,
+        singles,
+    } = cut;
     for f in &singles {
         w.write_feature(f)?;
     }

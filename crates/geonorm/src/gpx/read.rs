@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 
 use super::point::{read_point, Line};
 use crate::num::json_number;
-use crate::stream::{batch, map_in_order, overlap, overlapping, FeatureSink, Keep, Rest};
+use crate::stream::{batch, collect, map_in_order, overlap, overlapping, FeatureSink, Keep, Rest};
 use crate::xml::dom::{self, position, xml_error, Namespaces, Node};
 use crate::xml::stream::{fault_in_piece, piece_reader};
 use crate::xml::{Inspect, TextFindings};
@@ -965,19 +965,7 @@ fn read_units<S: FeatureSink>(
 /// # Ok::<(), geonorm::Error>(())
 /// ```
 pub fn read<R: BufRead>(input: R, opts: &ReadOptions) -> Result<(Document, Vec<Diagnostic>)> {
-    let mut features = Vec::new();
-    let (meta, groups, diags) = stream(input, opts, 1, &Keep, |f, _| {
-        features.push(f);
-        Ok(())
-    })?;
-    Ok((
-        Document {
-            meta,
-            groups,
-            features,
-        },
-        diags,
-    ))
+    collect(|emit| stream(input, opts, 1, &Keep, emit))
 }
 
 /// Reads a GPX document as a stream ([`crate::stream::features`]).

@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::ctx::{Ctx, Defs};
 use super::placemark::{self, PendingStyle};
 use super::style::{Styles, Unresolved};
-use crate::stream::{batch, map_in_order, overlap, overlapping, FeatureSink, Keep, Rest};
+use crate::stream::{batch, collect, map_in_order, overlap, overlapping, FeatureSink, Keep, Rest};
 use crate::xml::dom::{self, position, xml_error, Namespaces, Node};
 use crate::xml::stream::{fault_in_piece, piece_reader};
 use crate::xml::{Inspect, TextFindings};
@@ -446,19 +446,7 @@ where
 /// # Ok::<(), geonorm::Error>(())
 /// ```
 pub fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
-    let mut features = Vec::new();
-    let (meta, groups, diags) = stream(input, 1, &Keep, |f, _| {
-        features.push(f);
-        Ok(())
-    })?;
-    Ok((
-        Document {
-            meta,
-            groups,
-            features,
-        },
-        diags,
-    ))
+    collect(|emit| stream(input, 1, &Keep, emit))
 }
 
 /// Reads a KML document as a stream ([`crate::stream::features`]).

@@ -1,41 +1,9 @@
 //! KML and GPX checked as a stream say what the document read whole says, in the same
 //! order, for any number of threads.
 
-use std::path::{Path, PathBuf};
-
 use super::*;
 
 const PROFILES: [Profile; 3] = [Profile::Maphub, Profile::Enterprise, Profile::Rfc7946];
-
-/// Every KML and GPX file under testdata/ (the corpora, crafted and hostile files).
-fn files() -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                walk(&p, out);
-            } else if p
-                .extension()
-                .and_then(|x| x.to_str())
-                .is_some_and(|x| x.eq_ignore_ascii_case("kml") || x.eq_ignore_ascii_case("gpx"))
-            {
-                out.push(p);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata"),
-        &mut out,
-    );
-    out.sort();
-    // A missing testdata must not pass for a test that compared nothing.
-    assert!(out.len() > 100, "found only {} files", out.len());
-    out
-}
 
 /// The stream's findings on `bytes`, in the report's order.
 fn streamed(bytes: &[u8], format: Format, profile: Profile, threads: usize) -> Vec<Diagnostic> {
@@ -56,7 +24,7 @@ fn whole(bytes: &[u8], format: Format, profile: Profile) -> Vec<Diagnostic> {
 #[test]
 fn a_stream_says_what_the_whole_document_says() {
     let mut compared = 0;
-    for path in files() {
+    for path in crate::testdata::files(&["kml", "gpx"]) {
         let bytes = std::fs::read(&path).expect("read");
         let Some(format @ (Format::Kml | Format::Gpx)) = Format::detect(&bytes, Some(&path)) else {
             continue;
