@@ -99,8 +99,9 @@ impl<R: BufRead> Cutter<R> {
 /// Converts GeoJSON from `input` to MapHub GeoJSON in `output` without holding the
 /// document: features are parsed and written in batches, on `threads` threads when the
 /// `parallel` feature is on. The output is the same for any number of threads. (A
-/// feature whose `group` is a title path or non-integer id declared only after it stays
-/// as written; [`crate::geojson::read`] links those.)
+/// feature whose `group` is a title path or non-integer id of a group declared after
+/// the batch of a few megabytes the feature is in stays as written, which MapHub
+/// resolves the same way; [`crate::geojson::read`] links those.)
 ///
 /// ```
 /// let input = br#"{"type":"FeatureCollection","features":[
