@@ -64,7 +64,7 @@ skip_reason() {
 }
 
 echo "machine: $cores cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); $(date -u +%Y-%m-%d)"
-echo "hyperfine: $runs runs after 1 warm-up; ratio = median / median of geonorm -j $cores"
+echo "hyperfine: $runs runs after 1 warm-up; ratio = median / median of geonorm -j $cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "| input | tool | median s | vs geonorm -j $cores | peak MiB |"
 echo "|---|---|---|---|---|"
@@ -117,3 +117,4 @@ for kind in kml gpx geojson; do
 done
 echo
 for s in "${speedups[@]}"; do echo "$s"; done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
