@@ -59,7 +59,7 @@ skip_reason() {
     [ "$all" = 1 ] && return 0
     [ "$size" -lt 100 ] && return 0
     case "$kind/$name" in
-        gpx/togeojson*) echo "skipped at $size MB (takes > 1.5 min and 4 GiB a run at 150 MB; ALL=1 runs it)" ;;
+        gpx/togeojson*) echo "skipped at $size MB (one run at 150 MB takes > 1.5 min and 4 GiB; ALL=1 runs it)" ;;
     esac
 }
 
