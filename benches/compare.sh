@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
 # Side by side: geonorm against GDAL's ogr2ogr, togeojson and GPSBabel, converting the
 # same generated KML, GPX and GeoJSON to GeoJSON. Whole process, median of hyperfine
-# runs, peak RSS from GNU time. Installs what is missing (apt, npm).
+# runs, peak RSS from GNU time. geonorm runs twice: on 1 thread (`-j 1`) and on every
+# core (`-j N`, N = nproc); the ratio column is each row's median over the `-j N` one.
+# After the table, one line per input gives the speed-up of -j N over -j 1.
+# Installs what is missing (apt, npm).
 #
 #   benches/compare.sh [SIZE_MB]        (default 15; run from anywhere)
+#
+# RUNS=n sets hyperfine's runs (default 5). From 100 MB on, the peers that take
+# minutes and gigabytes on one file are skipped (a row says so); ALL=1 runs them
+# anyway. ogr2ogr runs at every size, as the common yardstick.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 size=${1:-15}
 runs=${RUNS:-5}
+all=${ALL:-0}
+cores=$(nproc)
 
 missing=()
 command -v ogr2ogr >/dev/null || missing+=(gdal-bin)
@@ -40,15 +49,31 @@ data="$work/data"; out="$work/out"; mkdir -p "$data" "$out"
 
 median() { python3 -c "import json,sys;print('%.3f'%json.load(open(sys.argv[1]))['results'][0]['median'])" "$1"; }
 peak_mib() { /usr/bin/time -v sh -c "$1" 2>&1 >/dev/null | awk -F: '/Maximum resident/ {printf "%d", $2/1024}'; }
+ratio() { python3 -c "import sys;print('%.1f×' % (float(sys.argv[1]) / float(sys.argv[2])))" "$1" "$2"; }
 
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); $(date -u +%Y-%m-%d)"
+# Why a peer is not run at this size, or nothing. Measured once on the 150 MB inputs
+# (2 cores): togeojson took 101 s and 4.1 GiB on the GPX, which is 5 runs and 8 minutes
+# for one row, 40% of the whole script; the other peers took 8 to 43 s a run.
+skip_reason() {
+    local kind=$1 name=$2
+    [ "$all" = 1 ] && return 0
+    [ "$size" -lt 100 ] && return 0
+    case "$kind/$name" in
+        gpx/togeojson*) echo "skipped at $size MB (one run at 150 MB takes > 1.5 min and 4 GiB; ALL=1 runs it)" ;;
+    esac
+}
+
+echo "machine: $cores cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); $(date -u +%Y-%m-%d)"
+echo "hyperfine: $runs runs after 1 warm-up; ratio = median / median of geonorm -j $cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| input | tool | median s | vs geonorm | peak MiB |"
+echo "| input | tool | median s | vs geonorm -j $cores | peak MiB |"
 echo "|---|---|---|---|---|"
+speedups=()
 for kind in kml gpx geojson; do
     in="$data/big$size.$kind"
-    declare -a names=() cmds=()
-    names+=("geonorm convert"); cmds+=("$gn convert $in -o $out/geonorm.geojson")
+    names=() cmds=()
+    names+=("geonorm -j 1"); cmds+=("$gn convert $in -o $out/geonorm.geojson -j 1")
+    names+=("geonorm -j $cores"); cmds+=("$gn convert $in -o $out/geonorm.geojson -j $cores")
     case $kind in
         kml) names+=("ogr2ogr"); cmds+=("ogr2ogr -f GeoJSON $out/ogr.geojson $in -nln placemarks -addfields")
              names+=("togeojson 7.1.3"); cmds+=("node $work/tgj.mjs $in $out/tgj.json")
@@ -58,17 +83,38 @@ for kind in kml gpx geojson; do
              names+=("gpsbabel"); cmds+=("gpsbabel -i gpx -f $in -o geojson -F $out/gpsbabel.json") ;;
         geojson) names+=("ogr2ogr"); cmds+=("ogr2ogr -f GeoJSON $out/ogr.geojson $in") ;;
     esac
-    base=""
+    # Every row is measured before any is printed: the ratios need the -j N median.
+    medians=() peaks=() notes=()
     for i in "${!names[@]}"; do
+        medians[i]="" peaks[i]="" notes[i]=""
+        why=$(skip_reason "$kind" "${names[$i]}")
+        if [ -n "$why" ]; then notes[i]=$why; continue; fi
+        echo "$kind $size MB: ${names[$i]}" >&2
         rm -f "$out"/*
         if hyperfine -N --warmup 1 --runs "$runs" --prepare "rm -f $out/ogr.geojson" --export-json "$work/h.json" "${cmds[$i]}" >/dev/null 2>&1; then
-            m=$(median "$work/h.json")
-            [ -z "$base" ] && base=$m
-            ratio=$(python3 -c "print('%.1f×' % ($m / $base))")
+            medians[i]=$(median "$work/h.json")
             rm -f "$out"/*
-            echo "| $kind $size MB | ${names[$i]} | $m | $ratio | $(peak_mib "${cmds[$i]}") |"
+            peaks[i]=$(peak_mib "${cmds[$i]}")
         else
-            echo "| $kind $size MB | ${names[$i]} | failed | | |"
+            notes[i]="failed"
+        fi
+        rm -f "$out"/*
+    done
+    base=${medians[1]}
+    for i in "${!names[@]}"; do
+        if [ -n "${notes[i]}" ]; then
+            echo "| $kind $size MB | ${names[$i]} | ${notes[i]} | | |"
+        else
+            r=""; [ -n "$base" ] && r=$(ratio "${medians[i]}" "$base")
+            echo "| $kind $size MB | ${names[$i]} | ${medians[i]} | $r | ${peaks[i]} |"
         fi
     done
+    if [ -n "${medians[0]}" ] && [ -n "$base" ]; then
+        speedups+=("$kind $size MB: geonorm -j $cores is $(ratio "${medians[0]}" "$base") as fast as -j 1 (median ${medians[0]} s → $base s)")
+    else
+        speedups+=("$kind $size MB: no speed-up (a geonorm row failed)")
+    fi
 done
+echo
+for s in "${speedups[@]}"; do echo "$s"; done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,5 +1,17 @@
 //! GeoJSON read and write on real and generated inputs. Every iteration checks the
 //! feature count, so a parser that stops early cannot post a fast time.
+//!
+//! `geojson-convert` times the whole conversion to MapHub GeoJSON as `geonorm convert`
+//! does it (`geonorm::stream::to_geojson`, which streams GeoJSON through
+//! `geonorm::geojson::convert`), on 1 thread and on every core (`15mb/1-thread`,
+//! `15mb/2-threads`), on the inputs `bench-gen` writes (1,400 features a megabyte).
+//! The 150 MB input is generated and measured only with `GEONORM_BENCH_150=1` in the
+//! environment (it takes about a gigabyte of memory and minutes), so a plain
+//! `cargo bench` stays short:
+//!
+//! ```text
+//! GEONORM_BENCH_150=1 cargo bench -p geonorm-benches --bench geojson -- convert
+//! ```
 
 use std::hint::black_box;
 use std::path::Path;
@@ -7,6 +19,8 @@ use std::path::Path;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use geonorm::geojson::{self, WriteOptions};
 
+#[path = "convert.rs"]
+mod convert;
 #[path = "gen.rs"]
 mod gen;
 
@@ -60,5 +74,15 @@ fn bench(c: &mut Criterion) {
     write.finish();
 }
 
-criterion_group!(benches, bench);
+/// `geojson-convert`: 15 MB, and 150 MB with `GEONORM_BENCH_150=1`.
+fn bench_convert(c: &mut Criterion) {
+    let sizes: &[usize] = if convert::big() { &[15, 150] } else { &[15] };
+    let inputs = sizes.iter().map(|&mb| {
+        let n = mb * 1_400;
+        (format!("{mb}mb"), gen::geojson(n, 1), n)
+    });
+    convert::bench(c, "geojson-convert", geonorm::Format::GeoJson, inputs);
+}
+
+criterion_group!(benches, bench, bench_convert);
 criterion_main!(benches);

@@ -1,11 +1,23 @@
 //! GPX read and write on generated files of about 1 MB and 15 MB (MapHub's upload
 //! limit). Every iteration checks the feature and track point counts.
+//!
+//! `gpx-convert` times the whole conversion to MapHub GeoJSON as `geonorm convert`
+//! does it (`geonorm::stream::to_geojson`), on 1 thread and on every core
+//! (`15mb/1-thread`, `15mb/2-threads`). The 150 MB input is generated and measured only
+//! with `GEONORM_BENCH_150=1` in the environment (it takes about a gigabyte of memory
+//! and minutes), so a plain `cargo bench` stays short:
+//!
+//! ```text
+//! GEONORM_BENCH_150=1 cargo bench -p geonorm-benches --bench gpx -- convert
+//! ```
 
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use geonorm::Geometry;
 
+#[path = "convert.rs"]
+mod convert;
 #[path = "gen.rs"]
 mod gen;
 
@@ -64,5 +76,15 @@ fn bench(c: &mut Criterion) {
     write.finish();
 }
 
-criterion_group!(benches, bench);
+/// `gpx-convert`: 15 MB, and 150 MB with `GEONORM_BENCH_150=1`.
+fn bench_convert(c: &mut Criterion) {
+    let sizes: &[usize] = if convert::big() { &[15, 150] } else { &[15] };
+    let inputs = sizes.iter().map(|&mb| {
+        let (bytes, n) = gen::gpx(mb << 20, 11);
+        (format!("{mb}mb"), bytes, n.waypoints + n.routes + n.tracks)
+    });
+    convert::bench(c, "gpx-convert", geonorm::Format::Gpx, inputs);
+}
+
+criterion_group!(benches, bench, bench_convert);
 criterion_main!(benches);

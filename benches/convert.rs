@@ -1,0 +1,91 @@
+//! The `<format>-convert` groups shared by the per-format benches: the whole
+//! conversion to MapHub GeoJSON as `geonorm convert` does it
+//! ([`geonorm::stream::to_geojson`]), on 1 thread and on every core.
+
+use std::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion, Throughput};
+use geonorm::Format;
+
+/// The environment variable that adds the 150 MB inputs (`GEONORM_BENCH_150=1`).
+pub const BIG: &str = "GEONORM_BENCH_150";
+
+/// Whether the 150 MB inputs were asked for.
+pub fn big() -> bool {
+    std::env::var(BIG).is_ok_and(|v| v == "1")
+}
+
+/// The thread counts measured: 1, and every core when there is more than one.
+pub fn thread_counts() -> Vec<usize> {
+    let all = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if all > 1 {
+        vec![1, all]
+    } else {
+        vec![1]
+    }
+}
+
+fn convert(bytes: &[u8], format: Format, threads: usize, out: &mut Vec<u8>) -> usize {
+    out.clear();
+    let diags = geonorm::stream::to_geojson(
+        bytes,
+        &geonorm::ReadOptions::format(format),
+        &mut *out,
+        &Default::default(),
+        threads,
+    )
+    .expect("convertible");
+    diags.len()
+}
+
+/// Benchmarks converting `bytes` (labelled `label`, e.g. `15mb`) in `group`, once per
+/// thread count. Before timing, the output of each thread count is checked to hold
+/// `features` features and to be the same bytes for every thread count; every timed
+/// iteration then checks the output's length and the number of diagnostics.
+pub fn bench(
+    c: &mut Criterion,
+    group: &str,
+    format: Format,
+    inputs: impl IntoIterator<Item = (String, Vec<u8>, usize)>,
+) {
+    let mut g = c.benchmark_group(group);
+    g.sample_size(10);
+    for (label, bytes, features) in inputs {
+        g.throughput(Throughput::Bytes(bytes.len() as u64));
+        let mut first: Option<(Vec<u8>, usize)> = None;
+        for threads in thread_counts() {
+            let mut out = Vec::new();
+            let diags = convert(&bytes, format, threads, &mut out);
+            match &first {
+                None => {
+                    let (doc, _) = geonorm::geojson::read(&out[..]).expect("output readable");
+                    assert_eq!(doc.features.len(), features, "{group} {label}: features");
+                    first = Some((std::mem::take(&mut out), diags));
+                }
+                Some((expected, expected_diags)) => {
+                    assert!(
+                        out == *expected,
+                        "{group} {label}: {threads} threads wrote other bytes than 1 thread"
+                    );
+                    assert_eq!(diags, *expected_diags);
+                }
+            }
+            let (len, n_diags) = first.as_ref().map(|(o, d)| (o.len(), *d)).expect("set");
+            out.clear();
+            out.reserve(len);
+            let id = if threads == 1 {
+                "1-thread".to_string()
+            } else {
+                format!("{threads}-threads")
+            };
+            g.bench_with_input(BenchmarkId::new(&label, id), &bytes, |b, bytes| {
+                b.iter(|| {
+                    let diags = convert(black_box(bytes), format, threads, &mut out);
+                    assert_eq!(out.len(), len);
+                    assert_eq!(diags, n_diags);
+                })
+            });
+        }
+    }
+    g.finish();
+}
