@@ -103,14 +103,8 @@ pub fn check(bytes: &[u8], path: Option<&Path>, opts: &CheckOptions) -> Report {
         ..opts.clone()
     };
     match format {
-        // Held already: checked in place, not copied.
-        Some(Format::Kmz) => finish_report(Format::Kmz, path, &opts, bytes.len() as u64, {
-            let mut found = Vec::new();
-            check_document(bytes, Format::Kmz, opts.profile, &mut found);
-            found
-        }),
         // Streamed from memory, as a file would be (one path for both).
-        Some(f @ (Format::Kml | Format::Gpx)) => {
+        Some(f @ (Format::Kml | Format::Gpx | Format::Kmz)) => {
             let mut found = Vec::new();
             if let Err(e) = check_stream(bytes, f, opts.profile, 1, &mut found) {
                 // Reading from memory does not fail; were it to, it is said as the
@@ -129,9 +123,9 @@ pub fn check(bytes: &[u8], path: Option<&Path>, opts: &CheckOptions) -> Report {
 
 /// [`check`] over a reader: a GeoJSON, KML or GPX file is checked as it streams past
 /// and never held whole (memory holds one batch of the input, the groups, and what the
-/// whole-document rules need of each feature); a KMZ is read whole first (a zip is
-/// read from its end). KML and GPX are read on one thread; see
-/// [`check_reader_threads`]. Fails only when `input` does.
+/// whole-document rules need of each feature); of a KMZ the archive is held (a zip is
+/// read from its end) and its KML streams out of it. KML, KMZ and GPX are read on one
+/// thread; see [`check_reader_threads`]. Fails only when `input` does.
 pub fn check_reader<R: std::io::BufRead>(
     input: R,
     path: Option<&Path>,
@@ -140,7 +134,7 @@ pub fn check_reader<R: std::io::BufRead>(
     check_reader_threads(input, path, opts, 1)
 }
 
-/// [`check_reader`] reading the features of a KML or GPX file in batches on up to
+/// [`check_reader`] reading the features of a KML, KMZ or GPX file in batches on up to
 /// `threads` threads (with the `parallel` feature; otherwise on one). The report is the
 /// same for any number of threads.
 pub fn check_reader_threads<R: std::io::BufRead>(
@@ -169,19 +163,14 @@ pub fn check_reader_threads<R: std::io::BufRead>(
             check_geojson(&mut counted, opts.profile, &mut findings)?;
             counted.n
         }
-        Format::Kml | Format::Gpx => {
+        // A KMZ's archive is held (a zip is read from its end), its KML streamed.
+        Format::Kml | Format::Gpx | Format::Kmz => {
             let mut counted = Counted { inner: input, n: 0 };
             check_stream(&mut counted, format, opts.profile, threads, &mut findings)?;
             // A file that stops the reader is still measured whole (its size is a
             // finding of its own), as when it was read whole first.
             std::io::copy(&mut counted, &mut std::io::sink())?;
             counted.n
-        }
-        Format::Kmz => {
-            let mut bytes = Vec::new();
-            input.read_to_end(&mut bytes)?;
-            check_document(&bytes, format, opts.profile, &mut findings);
-            bytes.len() as u64
         }
     };
     Ok(finish_report(format, path, opts, size, findings))
@@ -338,7 +327,7 @@ fn check_geojson<R: std::io::BufRead>(
     Ok(())
 }
 
-/// KML and GPX, read as a stream: the geometry rules (and the serialising that
+/// KML, KMZ and GPX, read as a stream: the geometry rules (and the serialising that
 /// measures the conversion) run on the thread that read each feature ([`RulesSink`]),
 /// MapHub's rules on each feature as it goes by in order, the rules on the whole
 /// document at the end. Memory holds one batch of the input, the groups, the findings,
@@ -470,8 +459,9 @@ fn drop_indices<T>(v: &mut Vec<T>, indices: &[usize]) {
     });
 }
 
-/// KMZ: the reader, then the rules on the document it read (a zip is read from its
-/// end, so its main entry is held anyway).
+/// The reader, then the rules on the whole document it read: what the stream
+/// ([`check_stream`]) must say, for the tests that hold it to that.
+#[cfg(test)]
 fn check_document(bytes: &[u8], format: Format, profile: Profile, out: &mut Vec<Diagnostic>) {
     let (doc, reader_diags) = match crate::read(bytes, &crate::ReadOptions::format(format))
         .map(crate::Parsed::into_parts)

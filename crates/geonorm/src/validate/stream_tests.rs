@@ -1,4 +1,4 @@
-//! KML and GPX checked as a stream say what the document read whole says, in the same
+//! KML, KMZ and GPX checked as a stream say what the document read whole says, in the same
 //! order, for any number of threads.
 
 use super::*;
@@ -24,9 +24,11 @@ fn whole(bytes: &[u8], format: Format, profile: Profile) -> Vec<Diagnostic> {
 #[test]
 fn a_stream_says_what_the_whole_document_says() {
     let mut compared = 0;
-    for path in crate::testdata::files(&["kml", "gpx"]) {
+    for path in crate::testdata::files(&["kml", "gpx", "kmz"]) {
         let bytes = std::fs::read(&path).expect("read");
-        let Some(format @ (Format::Kml | Format::Gpx)) = Format::detect(&bytes, Some(&path)) else {
+        let Some(format @ (Format::Kml | Format::Gpx | Format::Kmz)) =
+            Format::detect(&bytes, Some(&path))
+        else {
             continue;
         };
         for profile in PROFILES {
