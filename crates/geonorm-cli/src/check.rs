@@ -94,20 +94,6 @@ pub fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// Whether a file of `format` starting with `head` is checked as it streams past: a
-/// GeoJSON file, and a KML or GPX file whose findings count in its own bytes (UTF-8).
-/// One in UTF-16 or a declared single-byte encoding is held: its findings are shown
-/// in the text its reader decoded, which is made from the whole file.
-fn streams(format: Option<Format>, head: &[u8]) -> bool {
-    match format {
-        Some(Format::GeoJson) => true,
-        Some(f @ (Format::Kml | Format::Gpx)) => {
-            matches!(f.spans_text(head), std::borrow::Cow::Borrowed(_))
-        }
-        _ => false,
-    }
-}
-
 /// Checks every file, in parallel, keeping the given order. A file that cannot be
 /// read at all is an I/O error (exit 2), not a finding.
 pub fn run(files: &[PathBuf], opts: &CheckOptions) -> anyhow::Result<Vec<Checked>> {
@@ -127,7 +113,9 @@ pub fn run(files: &[PathBuf], opts: &CheckOptions) -> anyhow::Result<Vec<Checked
                 io::BufReader::with_capacity(1 << 20, std::fs::File::open(path).map_err(cannot)?);
             let head = io::BufRead::fill_buf(&mut file).unwrap_or(&[]);
             let format = opts.format.or_else(|| Format::detect(head, Some(path)));
-            if streams(format, head) {
+            // Held when its findings count in decoded text (UTF-16, a single-byte
+            // encoding), which is made from the whole file.
+            if format.is_some_and(|f| crate::input::placed_in_own_bytes(f, head)) {
                 // Streamed, never held: a file of hundreds of megabytes is checked in the
                 // memory of one batch of it; a second pass finds where each finding is.
                 let report = geonorm::validate::check_reader_threads(

@@ -80,6 +80,15 @@ impl Input {
         self.entry = Some(entry.to_string());
     }
 
+    /// Points diagnostics at the main KML of `bytes`, this file's KMZ archive, where
+    /// their offsets count; left as it is when the archive cannot be opened (its
+    /// findings then have no place in it).
+    pub fn show_kmz_entry(&mut self, bytes: &[u8], limits: &geonorm::kmz::Limits) {
+        if let Ok((name, kml)) = geonorm::kmz::main_kml(io::Cursor::new(bytes), limits) {
+            self.show_as(&name, kml);
+        }
+    }
+
     /// What diagnostics point into, for the library's renderers; `text` is
     /// [`Input::shown_text`] (or nothing, when no diagnostic has a position).
     pub fn source<'a>(&'a self, text: &'a [u8]) -> geonorm::render::Source<'a> {
@@ -104,18 +113,16 @@ impl Input {
         let cannot =
             |e: io::Error| io::Error::new(e.kind(), format!("cannot read {}: {e}", self.name));
         let mut file = std::fs::File::open(p).map_err(cannot)?;
-        if format != Format::GeoJson {
-            // The encoding is told by the file's first bytes.
-            let mut head = Vec::with_capacity(1024);
-            (&mut file)
-                .take(1024)
-                .read_to_end(&mut head)
-                .map_err(cannot)?;
-            if matches!(format.spans_text(&head), Cow::Owned(_)) {
-                return Ok(None);
-            }
-            file.rewind().map_err(cannot)?;
+        // Where findings count is told by the file's first bytes (its encoding).
+        let mut head = Vec::with_capacity(1024);
+        (&mut file)
+            .take(1024)
+            .read_to_end(&mut head)
+            .map_err(cannot)?;
+        if !placed_in_own_bytes(format, &head) {
+            return Ok(None);
         }
+        file.rewind().map_err(cannot)?;
         geonorm::render::Located::scan(file, diags.iter().filter_map(|d| d.span.map(|s| s.start)))
             .map(Some)
     }
@@ -195,5 +202,17 @@ impl Read for Named<'_> {
         self.file
             .read(buf)
             .map_err(|e| io::Error::new(e.kind(), format!("cannot read {}: {e}", self.name)))
+    }
+}
+
+/// Whether findings on a file of `format` starting with `head` count in the file's own
+/// bytes, so that a streaming pass over it can place them: GeoJSON, and KML and GPX in
+/// UTF-8. Those in UTF-16 or a declared single-byte encoding count in the text their
+/// reader decoded; a KMZ's, in the KML inside.
+pub fn placed_in_own_bytes(format: Format, head: &[u8]) -> bool {
+    match format {
+        Format::GeoJson => true,
+        Format::Kml | Format::Gpx => matches!(format.spans_text(head), Cow::Borrowed(_)),
+        _ => false,
     }
 }

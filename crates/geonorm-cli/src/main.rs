@@ -404,9 +404,7 @@ fn read_opened(
         let mut bytes = Vec::new();
         input.reader()?.read_to_end(&mut bytes)?;
         // Diagnostics count offsets in the KML inside: show them against it.
-        if let Ok((name, kml)) = geonorm::kmz::main_kml(io::Cursor::new(&bytes), &opts.kmz) {
-            input.show_as(&name, kml);
-        }
+        input.show_kmz_entry(&bytes, &opts.kmz);
         geonorm::read(&bytes[..], &opts)
     } else {
         geonorm::read(input.reader()?, &opts)
@@ -476,9 +474,7 @@ fn show_kmz_entry(input: &mut Input, read: &geonorm::ReadOptions) -> anyhow::Res
     }
     let mut bytes = Vec::new();
     input.reader()?.read_to_end(&mut bytes)?;
-    if let Ok((name, kml)) = geonorm::kmz::main_kml(io::Cursor::new(&bytes), &read.kmz) {
-        input.show_as(&name, kml);
-    }
+    input.show_kmz_entry(&bytes, &read.kmz);
     Ok(())
 }
 

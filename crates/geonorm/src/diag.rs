@@ -348,6 +348,19 @@ impl Diagnostic {
     }
 }
 
+/// Findings counted once per file (what → count and first offset): adds those counted
+/// on a piece of the file read elsewhere.
+pub(crate) fn merge_counts<K: Ord>(
+    into: &mut std::collections::BTreeMap<K, (usize, usize)>,
+    from: std::collections::BTreeMap<K, (usize, usize)>,
+) {
+    for (key, (n, at)) in from {
+        let e = into.entry(key).or_insert((0, at));
+        e.0 += n;
+        e.1 = e.1.min(at);
+    }
+}
+
 /// ` (N times)` after a message counted once per file, nothing for a single time.
 pub(crate) fn times(n: usize) -> String {
     if n == 1 {

@@ -91,34 +91,56 @@ impl<R: Read> Read for Limited<R> {
 /// The name and bytes of the main KML of an archive, within the limits: for showing
 /// diagnostics, whose offsets count in that KML.
 pub fn main_kml<R: Read + Seek>(input: R, limits: &Limits) -> Result<(String, Vec<u8>)> {
+    let (mut archive, ordered, main) = open(input)?;
+    let mut bytes = Vec::new();
+    main_entry_reader(&mut archive, main, limits)?.read_to_end(&mut bytes)?;
+    Ok((ordered[main].clone(), bytes))
+}
+
+/// The archive, its entries' names in its own order (which decides which .kml is
+/// "first"), and the index of the main KML.
+#[allow(clippy::type_complexity)]
+fn open<R: Read + Seek>(input: R) -> Result<(zip::ZipArchive<R>, Vec<String>, usize)> {
     let mut archive = zip::ZipArchive::new(input).map_err(zip_error)?;
     let mut ordered = Vec::with_capacity(archive.len());
     for i in 0..archive.len() {
-        ordered.push(
-            archive
-                .by_index_raw(i)
-                .map_err(zip_error)?
-                .name()
-                .map_err(zip_error)?
-                .to_string(),
-        );
+        let entry = archive.by_index_raw(i).map_err(zip_error)?;
+        ordered.push(entry.name().map_err(zip_error)?.to_string());
     }
-    let main = main_entry(&ordered).ok_or_else(|| Error::NotFormat {
-        format: Format::Kmz,
-        message: "the archive holds no .kml file".into(),
-    })?;
+    let Some(main) = main_entry(&ordered) else {
+        return Err(Error::NotFormat {
+            format: Format::Kmz,
+            message: "the archive holds no .kml file".into(),
+        });
+    };
+    Ok((archive, ordered, main))
+}
+
+/// The main KML's bytes as they decompress, within `limits`.
+fn main_entry_reader<'a, R: Read + Seek>(
+    archive: &'a mut zip::ZipArchive<R>,
+    main: usize,
+    limits: &Limits,
+) -> Result<Limited<zip::read::ZipFile<'a, R>>> {
     let entry = archive.by_index(main).map_err(zip_error)?;
+    let declared = entry.size();
+    if declared > limits.max_uncompressed {
+        return Err(Error::NotFormat {
+            format: Format::Kmz,
+            message: format!(
+                "the KML in this KMZ would expand to {declared} bytes, over the limit of {}",
+                limits.max_uncompressed
+            ),
+        });
+    }
     let compressed = entry.compressed_size();
-    let mut limited = Limited {
+    Ok(Limited {
         inner: entry,
         read: 0,
         max: limits.max_uncompressed,
         compressed,
         max_ratio: limits.max_ratio,
-    };
-    let mut bytes = Vec::new();
-    limited.read_to_end(&mut bytes)?;
-    Ok((ordered[main].clone(), bytes))
+    })
 }
 
 /// Reads the main KML of a KMZ archive.
@@ -165,41 +187,11 @@ where
     S: FeatureSink,
     E: FnMut(S::Out, &[Diagnostic]) -> Result<()>,
 {
-    let mut archive = zip::ZipArchive::new(input).map_err(zip_error)?;
-    // The archive's own order decides which .kml is "first".
-    let mut ordered = Vec::with_capacity(archive.len());
-    for i in 0..archive.len() {
-        let entry = archive.by_index_raw(i).map_err(zip_error)?;
-        ordered.push(entry.name().map_err(zip_error)?.to_string());
-    }
-    let Some(main) = main_entry(&ordered) else {
-        return Err(Error::NotFormat {
-            format: Format::Kmz,
-            message: "the archive holds no .kml file".into(),
-        });
-    };
+    let (mut archive, ordered, main) = open(input)?;
     // Relative references, in the order the document first uses them.
     let mut hrefs: Vec<String> = Vec::new();
     let (mut meta, groups, diags) = {
-        let entry = archive.by_index(main).map_err(zip_error)?;
-        let declared = entry.size();
-        let compressed = entry.compressed_size();
-        if declared > limits.max_uncompressed {
-            return Err(Error::NotFormat {
-                format: Format::Kmz,
-                message: format!(
-                    "the KML in this KMZ would expand to {declared} bytes, over the limit of {}",
-                    limits.max_uncompressed
-                ),
-            });
-        }
-        let limited = Limited {
-            inner: entry,
-            read: 0,
-            max: limits.max_uncompressed,
-            compressed,
-            max_ratio: limits.max_ratio,
-        };
+        let limited = main_entry_reader(&mut archive, main, limits)?;
         let input = BufReader::with_capacity(64 * 1024, limited);
         kml::stream(input, threads, &WithIcon(sink), |(icon, out), said| {
             if let Some(href) = icon {

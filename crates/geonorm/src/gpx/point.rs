@@ -28,6 +28,8 @@ pub(super) struct Line {
     names: Vec<(Vec<u8>, Option<usize>)>,
     /// A point's values by column, kept between points for its allocation.
     values: Vec<(usize, Number)>,
+    /// A point's `lat` and `lon` as written, kept between points likewise.
+    lat_lon: (String, String),
 }
 
 impl Line {
@@ -281,12 +283,9 @@ fn child<R: BufRead>(
                 let local = e.name().local_name().into_inner();
                 let inner_id = line.intern(local);
                 let inner_text = is_text_element(local);
-                let name = line
-                    .names
-                    .get(inner_id)
-                    .map(|(n, _)| n.clone())
-                    .unwrap_or_default();
-                let t = read_text(xml, buf, &name, 3, too_deep)?;
+                // Borrowed from the names, not copied: this runs for every value.
+                let name = line.names.get(inner_id).map_or(&[][..], |(n, _)| n);
+                let t = read_text(xml, buf, name, 3, too_deep)?;
                 if t.children && !inner_text {
                     container_of_leaves = false;
                     continue;
@@ -337,26 +336,34 @@ fn child<R: BufRead>(
     Ok(())
 }
 
-/// The value of attribute `key` of a start tag, decoded as the tree reader decodes
-/// attributes, into `value`; false when the tag has no such attribute.
-fn attribute<R: BufRead>(
+/// The `lat` and `lon` attributes of a start tag (the first of each), decoded as the
+/// tree reader decodes attributes, in one pass over the tag; whether each was there.
+fn lat_lon<R: BufRead>(
     xml: &mut quick_xml::Reader<Inspect<R>>,
     start: &BytesStart,
-    key: &[u8],
     at: usize,
-    value: &mut String,
-) -> bool {
-    value.clear();
-    let found = start
-        .attributes()
-        .flatten()
-        .find(|a| a.key.local_name().into_inner() == key && !a.key.as_ref().starts_with(b"xmlns"));
-    let Some(a) = found else {
-        return false;
-    };
-    let findings = xml.get_mut().findings_mut();
-    crate::xml::text(value, &a.value, at, Decode::Attribute, findings);
-    true
+    (lat, lon): (&mut String, &mut String),
+) -> (bool, bool) {
+    let mut seen = (false, false);
+    for a in start.attributes().flatten() {
+        if a.key.as_ref().starts_with(b"xmlns") {
+            continue;
+        }
+        let (value, done) = match a.key.local_name().into_inner() {
+            b"lat" => (&mut *lat, &mut seen.0),
+            b"lon" => (&mut *lon, &mut seen.1),
+            _ => continue,
+        };
+        if !*done {
+            *done = true;
+            let findings = xml.get_mut().findings_mut();
+            crate::xml::text(value, &a.value, at, Decode::Attribute, findings);
+        }
+        if seen == (true, true) {
+            break;
+        }
+    }
+    seen
 }
 
 /// Reads the track or route point whose start tag `start` (at offset `at`) was just
@@ -370,9 +377,10 @@ pub(super) fn read_point<R: BufRead>(
     ctx: &mut Ctx,
     line: &mut Line,
 ) -> Result<()> {
-    let (mut lat, mut lon) = (String::new(), String::new());
-    let has_lat = attribute(xml, start, b"lat", at, &mut lat);
-    let has_lon = attribute(xml, start, b"lon", at, &mut lon);
+    let (mut lat, mut lon) = std::mem::take(&mut line.lat_lon);
+    lat.clear();
+    lon.clear();
+    let (has_lat, has_lon) = lat_lon(xml, start, at, (&mut lat, &mut lon));
     let number = |present: bool, v: &str| {
         present
             .then(|| v.trim().parse::<f64>().ok())
@@ -395,6 +403,7 @@ pub(super) fn read_point<R: BufRead>(
             )
             .at(Span::new(at, position(xml).max(at))),
         );
+        line.lat_lon = (lat, lon);
         return Ok(());
     };
     let mut pos = Position::new(x, y);
@@ -431,6 +440,7 @@ pub(super) fn read_point<R: BufRead>(
     if too_deep {
         ctx.ignore("elements nested too deep", at);
     }
+    line.lat_lon = (lat, lon);
     line.push(pos, time);
     Ok(())
 }

@@ -17,9 +17,11 @@ use serde_json::{Map, Value};
 
 use super::point::{read_point, Line};
 use crate::num::json_number;
-use crate::stream::{batch, collect, map_in_order, overlap, overlapping, FeatureSink, Keep, Rest};
+use crate::stream::{batch, collect, map_in_order, overlapping, FeatureSink, Keep, Rest};
 use crate::xml::dom::{self, position, xml_error, Namespaces, Node};
-use crate::xml::stream::{fault_in_piece, piece_reader};
+use crate::xml::stream::{
+    fault_in_piece, piece_bytes, piece_reader, read_here, read_while_walking,
+};
 use crate::xml::{Inspect, TextFindings};
 use crate::{
     Code, ColumnValues, Coords, Diagnostic, Document, Error, Feature, Format, Geometry, Group,
@@ -163,11 +165,7 @@ impl Ctx {
     /// Adds what reading a piece elsewhere found, after what this context found.
     fn merge(&mut self, other: Ctx) {
         self.diags.extend(other.diags);
-        for (key, (n, at)) in other.tally {
-            let e = self.tally.entry(key).or_insert((0, at));
-            e.0 += n;
-            e.1 = e.1.min(at);
-        }
+        crate::diag::merge_counts(&mut self.tally, other.tally);
     }
 
     /// Counts one more `what` (a full message without the count) under `code`.
@@ -944,10 +942,13 @@ fn read_units<S: FeatureSink>(
     sink: &S,
 ) -> Vec<Result<Piece<S::Out>>> {
     map_in_order(units, threads, |u| {
-        let bytes = recorded
-            .get(u.start - from..u.end - from)
-            .unwrap_or_default();
-        read_piece(bytes, u.start, findings, opts, sink)
+        read_piece(
+            piece_bytes(recorded, from, u),
+            u.start,
+            findings,
+            opts,
+            sink,
+        )
     })
 }
 
@@ -1006,21 +1007,18 @@ where
         Ok(())
     };
     // Reads the pieces recorded so far where they are.
-    let read_here = |walk: &mut Walk, xml: &mut quick_xml::Reader<Inspect<_>>| {
+    let read_all = |walk: &mut Walk, xml: &mut quick_xml::Reader<Inspect<_>>| {
         let units = walk.units.as_mut().map(std::mem::take).unwrap_or_default();
-        let inspect = xml.get_ref();
-        let (recorded, from) = inspect.recorded();
-        let findings = inspect.findings().for_piece();
-        let pieces = read_units(&units, recorded, from, &findings, opts, threads, sink);
-        xml.get_mut().forget_recorded();
-        pieces
+        read_here(xml, |recorded, from, findings| {
+            read_units(&units, recorded, from, &findings, opts, threads, sink)
+        })
     };
     let mut stop = walk.run(&mut xml);
     loop {
         stop = match stop {
             Err(e) => {
                 // Pieces before a fault may hold an earlier one.
-                let pieces = read_here(&mut walk, &mut xml);
+                let pieces = read_all(&mut walk, &mut xml);
                 deliver(&mut walk, &mut xml, pieces)?;
                 return Err(e);
             }
@@ -1028,24 +1026,24 @@ where
             Ok(Stop::Full) if overlapping(threads) => {
                 // This batch is read on the pool while the walk records the next.
                 let units = walk.units.as_mut().map(std::mem::take).unwrap_or_default();
-                let (recorded, from) = xml.get_mut().take_recorded();
-                let findings = xml.get_ref().findings().for_piece();
-                let (pieces, next) = overlap(
-                    || read_units(&units, &recorded, from, &findings, opts, threads, sink),
-                    || walk.run(&mut xml),
+                let (pieces, next) = read_while_walking(
+                    &mut xml,
+                    |recorded, from, findings| {
+                        read_units(&units, recorded, from, &findings, opts, threads, sink)
+                    },
+                    |xml| walk.run(xml),
                 );
-                xml.get_mut().give_back(recorded);
                 deliver(&mut walk, &mut xml, pieces)?;
                 next
             }
             Ok(Stop::Full) => {
-                let pieces = read_here(&mut walk, &mut xml);
+                let pieces = read_all(&mut walk, &mut xml);
                 deliver(&mut walk, &mut xml, pieces)?;
                 walk.run(&mut xml)
             }
         };
     }
-    let pieces = read_here(&mut walk, &mut xml);
+    let pieces = read_all(&mut walk, &mut xml);
     deliver(&mut walk, &mut xml, pieces)?;
     if !walk.saw_root {
         return Err(Error::NotFormat {

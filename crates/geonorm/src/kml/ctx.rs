@@ -51,11 +51,7 @@ impl Ctx {
         for (name, n) in other.unrepresented {
             *self.unrepresented.entry(name).or_default() += n;
         }
-        for (name, (n, at)) in other.ignored {
-            let e = self.ignored.entry(name).or_insert((0, at));
-            e.0 += n;
-            e.1 = e.1.min(at);
-        }
+        crate::diag::merge_counts(&mut self.ignored, other.ignored);
         self.schema_refs.extend(other.schema_refs);
     }
 

@@ -15,9 +15,11 @@ use serde_json::Value;
 use super::ctx::{Ctx, Defs};
 use super::placemark::{self, PendingStyle};
 use super::style::{Styles, Unresolved};
-use crate::stream::{batch, collect, map_in_order, overlap, overlapping, FeatureSink, Keep, Rest};
+use crate::stream::{batch, collect, map_in_order, overlapping, FeatureSink, Keep, Rest};
 use crate::xml::dom::{self, position, xml_error, Namespaces, Node};
-use crate::xml::stream::{fault_in_piece, piece_reader};
+use crate::xml::stream::{
+    fault_in_piece, piece_bytes, piece_reader, read_here, read_while_walking,
+};
 use crate::xml::{Inspect, TextFindings};
 use crate::{
     Code, Diagnostic, Document, Error, Feature, Format, Group, GroupId, Metadata, Result, RootKind,
@@ -369,10 +371,13 @@ fn read_units<S: FeatureSink>(
     sink: &S,
 ) -> Vec<Result<Piece<S::Out>>> {
     map_in_order(units, threads, |u| {
-        let bytes = recorded
-            .get(u.range.start - from..u.range.end - from)
-            .unwrap_or_default();
-        read_piece(bytes, u, defs, findings, sink)
+        read_piece(
+            piece_bytes(recorded, from, &u.range),
+            u,
+            defs,
+            findings,
+            sink,
+        )
     })
 }
 
@@ -411,25 +416,12 @@ where
     S: FeatureSink,
     E: FnMut(S::Out, &[Diagnostic]) -> Result<()>,
 {
-    if !p.units.is_empty() {
-        let units = std::mem::take(&mut p.units);
-        let pieces = {
-            let inspect = xml.get_ref();
-            let (recorded, from) = inspect.recorded();
-            let findings = inspect.findings().for_piece();
-            read_units(
-                &units,
-                recorded,
-                from,
-                &p.ctx.defs,
-                &findings,
-                threads,
-                sink,
-            )
-        };
-        deliver_pieces(p, xml, pieces, emit)?;
-    }
-    xml.get_mut().forget_recorded();
+    let units = std::mem::take(&mut p.units);
+    let defs = &p.ctx.defs;
+    let pieces = read_here(xml, |recorded, from, findings| {
+        read_units(&units, recorded, from, defs, &findings, threads, sink)
+    });
+    deliver_pieces(p, xml, pieces, emit)?;
     Ok(())
 }
 
@@ -505,14 +497,14 @@ where
             Ok(Stop::Full) if overlapping(threads) => {
                 // This batch is read on the pool while the walk records the next.
                 let units = std::mem::take(&mut p.units);
-                let (recorded, from) = xml.get_mut().take_recorded();
-                let findings = xml.get_ref().findings().for_piece();
                 let defs = Arc::clone(&p.ctx.defs);
-                let (pieces, next) = overlap(
-                    || read_units(&units, &recorded, from, &defs, &findings, threads, sink),
-                    || walk(&mut p, &mut xml),
+                let (pieces, next) = read_while_walking(
+                    &mut xml,
+                    |recorded, from, findings| {
+                        read_units(&units, recorded, from, &defs, &findings, threads, sink)
+                    },
+                    |xml| walk(&mut p, xml),
                 );
-                xml.get_mut().give_back(recorded);
                 deliver_pieces(&mut p, &mut xml, pieces, &mut emit)?;
                 next
             }
