@@ -287,6 +287,20 @@ codes! {
         "A property has the name of a field the writer fills from the model (title, description, group, a style key, timestamp, coordinateProperties); the model's value is written and the property is not.";
     WriteNonFinite = "write/non-finite-number", Error,
         "A coordinate is NaN or infinite, which no output format can hold; it is written as null.";
+    AssetMissing = "asset/missing", Warning,
+        "An icon or a photo (`<img src>` in a description) the document refers to is not in the KMZ, or not beside the KML; the features that use it go without it (MapHub's default pin, no image).";
+    AssetUnreadable = "asset/unreadable", Warning,
+        "An icon or a photo cannot be used: not an image geonorm can read (PNG, JPEG, GIF, BMP), damaged, or over MapHub's 15 MB limit; the features that use it go without it.";
+    AssetOutside = "asset/outside", Warning,
+        "An icon or a photo is given by an absolute path or one that leads out of the KMZ or the KML's folder (`..`, a symbolic link); it is not read, so a file from elsewhere cannot make geonorm send other files of yours.";
+    AssetRemote = "asset/remote", Info,
+        "An icon is a web address other than Google Earth's own icons; geonorm does not fetch it, so it does not become a MapHub marker (the `icon` property keeps the address).";
+    AssetConverted = "asset/converted", Info,
+        "An icon or a photo was converted for MapHub: to PNG (marker/upload takes PNG only; image/upload JPEG or PNG), or an icon larger than 128 px scaled down.";
+    AssetPhotoMoved = "asset/photo-moved", Info,
+        "A photo in a description was uploaded as the feature's MapHub image; its `<img>` tag is taken out of the description, whose text is kept.";
+    AssetExtraImage = "asset/extra-image", Warning,
+        "A description shows more than one local photo; MapHub keeps one image per feature, so only the first is uploaded and the other `<img>` tags stay, pointing at files MapHub does not have.";
 }
 
 impl fmt::Display for Code {

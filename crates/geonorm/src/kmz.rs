@@ -234,6 +234,73 @@ where
     Ok(((meta, groups, diags), contents))
 }
 
+/// The files of a KMZ archive, for the icons and photos its KML refers to
+/// ([`crate::assets::Files`]). Relative references resolve against the main KML's
+/// folder first, then the archive's root (both are seen in real files), and an entry
+/// whose name differs only in case is taken when no exact one exists (archives made
+/// on Windows).
+#[cfg(feature = "assets")]
+pub struct ArchiveFiles<R> {
+    archive: zip::ZipArchive<R>,
+    names: Vec<String>,
+    base: String,
+}
+
+/// The files of the KMZ `input`, and its main KML's name.
+#[cfg(feature = "assets")]
+pub fn files<R: Read + Seek>(input: R) -> Result<ArchiveFiles<R>> {
+    let (archive, names, main) = open(input)?;
+    let base = names[main]
+        .rsplit_once('/')
+        .map_or(String::new(), |(dir, _)| format!("{dir}/"));
+    Ok(ArchiveFiles {
+        archive,
+        names,
+        base,
+    })
+}
+
+#[cfg(feature = "assets")]
+impl<R: Read + Seek> crate::assets::Files for ArchiveFiles<R> {
+    fn fetch(&mut self, path: &str) -> crate::assets::Fetched {
+        use crate::assets::{Fetched, MAX_ASSET_BYTES};
+        if path.split('/').any(|part| part == "..") {
+            return Fetched::Outside;
+        }
+        let in_base = format!("{}{path}", self.base);
+        let index = [in_base.as_str(), path]
+            .iter()
+            .find_map(|want| self.names.iter().position(|n| n == want))
+            .or_else(|| {
+                [in_base.as_str(), path]
+                    .iter()
+                    .find_map(|want| self.names.iter().position(|n| n.eq_ignore_ascii_case(want)))
+            });
+        let Some(index) = index else {
+            return Fetched::Missing;
+        };
+        let entry = match self.archive.by_index(index) {
+            Ok(e) => e,
+            Err(e) => return Fetched::Failed(e.to_string()),
+        };
+        if entry.is_dir() {
+            return Fetched::Missing;
+        }
+        if entry.size() > MAX_ASSET_BYTES {
+            return Fetched::TooLarge(entry.size());
+        }
+        // The declared size may lie: the read stops past the limit whatever it says.
+        match crate::assets::read_capped(Ok(entry)) {
+            Ok(Some(bytes)) => Fetched::Found {
+                name: self.names[index].clone(),
+                bytes,
+            },
+            Ok(None) => Fetched::TooLarge(MAX_ASSET_BYTES + 1),
+            Err(e) => Fetched::Failed(e.to_string()),
+        }
+    }
+}
+
 /// Writes `doc` as a KMZ: its KML as a deflated `doc.kml`.
 pub fn write<W: Write>(
     doc: &Document,

@@ -43,6 +43,8 @@ mod num;
 mod testdata;
 mod xml;
 
+#[cfg(feature = "assets")]
+pub mod assets;
 pub mod fix;
 pub mod geojson;
 pub mod gpx;

@@ -1,0 +1,925 @@
+//! Icons and photos a KMZ carries (or a KML's folder holds), made ready for MapHub
+//! (feature `assets`).
+//!
+//! A KMZ zips its KML with the files it refers to: custom placemark icons
+//! (`IconStyle/Icon/href`) and photos shown in descriptions (`<img src>`). MapHub shows
+//! them only once they are uploaded: an icon with `marker/upload` (PNG only), whose
+//! `marker_id` the feature then carries, and a photo with `image/upload` (JPEG or PNG),
+//! whose answer becomes the feature's `image`. [`plan`] finds what a document uses and
+//! reads and prepares each distinct file once; [`apply_uploaded`] writes what MapHub
+//! answered into the features; [`apply_paths`] points the references at files written
+//! beside a converted document instead.
+//!
+//! Only local references are read: a relative path inside the archive, or inside the
+//! KML's own folder on disk. Web addresses are not fetched (Google Earth's own icons,
+//! `maps.google.com/mapfiles/kml/…`, keep the `marker-color` and `marker-symbol` the
+//! reader gives them), and a path that leads out of the folder is not followed, so a
+//! file received from someone else cannot make geonorm send the user's other files.
+
+use std::collections::HashMap;
+use std::io::Cursor;
+use std::ops::Range;
+use std::path::{Component, Path, PathBuf};
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::{Code, Diagnostic, Document, Feature, Geometry, Span};
+
+/// The largest file read as an icon or photo: MapHub's limit for one upload.
+pub const MAX_ASSET_BYTES: u64 = 15 * 1024 * 1024;
+
+/// Icons larger than this many pixels on their longer side are scaled down for
+/// `marker/upload`: MapHub draws a marker at pin size (about 32 px), so 128 px stays
+/// sharp on screens of four times the density while a photo used as an icon (thousands
+/// of pixels) does not travel whole to every viewer of the map.
+pub const MARKER_MAX_SIDE: u32 = 128;
+
+/// What an asset becomes on MapHub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AssetKind {
+    /// A custom point icon (`marker/upload`).
+    Marker,
+    /// A photo (`image/upload`).
+    Image,
+}
+
+impl AssetKind {
+    /// `marker` or `image`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AssetKind::Marker => "marker",
+            AssetKind::Image => "image",
+        }
+    }
+}
+
+/// What the assets are planned for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Uploading to MapHub: icons of points become markers (PNG, scaled down when
+    /// huge), the first local photo of each description becomes its feature's image
+    /// (JPEG or PNG).
+    Maphub,
+    /// Writing the files beside a converted document: every local icon and photo, as
+    /// the source holds it.
+    Files,
+}
+
+/// One distinct file, ready to send or write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Asset {
+    /// What it becomes.
+    pub kind: AssetKind,
+    /// The reference as the document first wrote it.
+    pub href: String,
+    /// Where it was read: the archive entry, or the path under the KML's folder.
+    pub source: String,
+    /// Its file type: `png` or `jpg` for MapHub; as found (`gif`, `bmp`…) for
+    /// [`Purpose::Files`].
+    pub file_type: &'static str,
+    /// The bytes to send or write.
+    pub bytes: Vec<u8>,
+    /// SHA-256 of `bytes`, in hex: one upload per distinct content.
+    pub hash: String,
+    /// Width in pixels (0 when not decoded).
+    pub width: u32,
+    /// Height in pixels (0 when not decoded).
+    pub height: u32,
+}
+
+/// How a feature uses an asset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UseKind {
+    /// As its icon (`style.icon`).
+    Icon,
+    /// As a photo in its description: the `<img>` tag's byte range and its `src`
+    /// value's, in the description.
+    Photo {
+        /// The whole tag, `<img …>`.
+        tag: Range<usize>,
+        /// The `src` value as written (without quotes).
+        src: Range<usize>,
+    },
+}
+
+/// A feature's use of an asset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Use {
+    /// The feature's index in the document.
+    pub feature: usize,
+    /// The asset's index in [`Plan::assets`].
+    pub asset: usize,
+    /// How.
+    pub kind: UseKind,
+}
+
+/// The assets a document uses, and what could not be used.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Plan {
+    /// Each distinct file once, in the order the document first uses it.
+    pub assets: Vec<Asset>,
+    /// Every use, in feature order.
+    pub uses: Vec<Use>,
+    /// What was changed, left out or could not be read.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Plan {
+    /// How many assets of `kind`.
+    pub fn count(&self, kind: AssetKind) -> usize {
+        self.assets.iter().filter(|a| a.kind == kind).count()
+    }
+
+    /// The features that use asset `asset`.
+    pub fn features_of(&self, asset: usize) -> impl Iterator<Item = usize> + '_ {
+        self.uses
+            .iter()
+            .filter(move |u| u.asset == asset)
+            .map(|u| u.feature)
+    }
+}
+
+/// What a [`Files`] found for a path.
+#[derive(Debug)]
+pub enum Fetched {
+    /// The file: its name as shown to the user, and its bytes.
+    Found {
+        /// The archive entry or path it was read from.
+        name: String,
+        /// Its bytes.
+        bytes: Vec<u8>,
+    },
+    /// No such file.
+    Missing,
+    /// The path leads out of the archive's or folder's tree: not read.
+    Outside,
+    /// Larger than [`MAX_ASSET_BYTES`] (its size).
+    TooLarge(u64),
+    /// It could not be read (why).
+    Failed(String),
+}
+
+/// Where a document's relative references are looked up: a KMZ archive
+/// (`kmz::ArchiveFiles`) or the folder of a KML file ([`DirFiles`]).
+pub trait Files {
+    /// The file at `path`, a relative path with `/` separators as the document wrote
+    /// it (already without `./` and HTML escapes).
+    fn fetch(&mut self, path: &str) -> Fetched;
+}
+
+/// The files of a folder on disk, for a KML that refers to its icons and photos by
+/// relative paths. Nothing outside the folder is read, through `..` or a symbolic link.
+#[derive(Debug, Clone)]
+pub struct DirFiles {
+    root: PathBuf,
+}
+
+impl DirFiles {
+    /// The files under `dir`.
+    pub fn new(dir: &Path) -> std::io::Result<DirFiles> {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        Ok(DirFiles {
+            root: std::fs::canonicalize(dir)?,
+        })
+    }
+}
+
+impl Files for DirFiles {
+    fn fetch(&mut self, path: &str) -> Fetched {
+        let rel = Path::new(path);
+        if !rel
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+        {
+            return Fetched::Outside;
+        }
+        let full = self.root.join(rel);
+        let real = match std::fs::canonicalize(&full) {
+            Ok(p) => p,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Fetched::Missing,
+            Err(e) => return Fetched::Failed(e.to_string()),
+        };
+        if !real.starts_with(&self.root) {
+            return Fetched::Outside;
+        }
+        match std::fs::metadata(&real) {
+            Ok(m) if !m.is_file() => return Fetched::Missing,
+            Ok(m) if m.len() > MAX_ASSET_BYTES => return Fetched::TooLarge(m.len()),
+            Ok(_) => {}
+            Err(e) => return Fetched::Failed(e.to_string()),
+        }
+        match read_capped(std::fs::File::open(&real)) {
+            Ok(Some(bytes)) => Fetched::Found {
+                name: path.to_string(),
+                bytes,
+            },
+            Ok(None) => Fetched::TooLarge(MAX_ASSET_BYTES + 1),
+            Err(e) => Fetched::Failed(e.to_string()),
+        }
+    }
+}
+
+/// Reads at most [`MAX_ASSET_BYTES`]; `None` when there is more (a file that grew).
+pub(crate) fn read_capped<R: std::io::Read>(
+    input: std::io::Result<R>,
+) -> std::io::Result<Option<Vec<u8>>> {
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut input?.take(MAX_ASSET_BYTES + 1), &mut bytes)?;
+    Ok((bytes.len() as u64 <= MAX_ASSET_BYTES).then_some(bytes))
+}
+
+/// A reference as the document wrote it.
+enum Href {
+    /// A path to look up.
+    Local(String),
+    /// One of Google Earth's own icons, which the reader already maps to MapHub's.
+    Google,
+    /// A web address (or `data:`), not fetched.
+    Remote,
+    /// An absolute path (or a drive letter): outside by definition.
+    Absolute,
+}
+
+fn classify(href: &str) -> Href {
+    let h = href.trim();
+    let lower = h.to_ascii_lowercase();
+    if lower.contains("://") || h.starts_with("//") || lower.starts_with("data:") {
+        let google = ["maps.google.com/", "maps.gstatic.com/", "earth.google.com/"]
+            .iter()
+            .any(|host| lower.contains(host));
+        return if google && lower.contains("/mapfiles/") {
+            Href::Google
+        } else {
+            Href::Remote
+        };
+    }
+    let h = h.replace('\\', "/");
+    let bytes = h.as_bytes();
+    if h.starts_with('/') || (bytes.len() > 1 && bytes[1] == b':') {
+        return Href::Absolute;
+    }
+    let mut rel = h.as_str();
+    while let Some(rest) = rel.strip_prefix("./") {
+        rel = rest;
+    }
+    Href::Local(rel.to_string())
+}
+
+/// `%XX` escapes decoded (paths written as URLs: `My%20Photo.jpg`); `None` when there
+/// are none or they do not decode to UTF-8.
+fn percent_decoded(s: &str) -> Option<String> {
+    if !s.contains('%') {
+        return None;
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok().filter(|d| d != s)
+}
+
+/// HTML's escapes in an attribute value, decoded (`&amp;` and the like).
+fn html_unescaped(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        let end = tail.find(';').filter(|&e| e <= 10);
+        let decoded = end.and_then(|e| {
+            let name = &tail[1..e];
+            let c = match name {
+                "amp" => Some('&'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                _ => name
+                    .strip_prefix("#x")
+                    .or_else(|| name.strip_prefix("#X"))
+                    .and_then(|h| u32::from_str_radix(h, 16).ok())
+                    .or_else(|| name.strip_prefix('#').and_then(|d| d.parse().ok()))
+                    .and_then(char::from_u32),
+            }?;
+            Some((c, e + 1))
+        });
+        match decoded {
+            Some((c, len)) => {
+                out.push(c);
+                rest = &tail[len..];
+            }
+            None => {
+                out.push('&');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Escapes a path for an HTML attribute in double quotes.
+fn html_escaped(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// The `<img>` tags of an HTML text: each tag's byte range and its `src` value's (as
+/// written, without quotes). Written by hand because only this one attribute matters
+/// and descriptions are fragments an HTML parser crate would rebuild, not keep.
+pub(crate) fn img_tags(html: &str) -> Vec<(Range<usize>, Range<usize>)> {
+    let b = html.as_bytes();
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(off) = memchr::memchr(b'<', &b[from..]) {
+        let start = from + off;
+        from = start + 1;
+        let is_img = b.len() >= start + 5
+            && b[start + 1..start + 4].eq_ignore_ascii_case(b"img")
+            && matches!(b[start + 4], b' ' | b'\t' | b'\n' | b'\r' | b'/' | b'>');
+        if !is_img {
+            continue;
+        }
+        let mut i = start + 4;
+        let mut src = None;
+        let end = loop {
+            while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r' | b'/') {
+                i += 1;
+            }
+            if i >= b.len() {
+                break None;
+            }
+            if b[i] == b'>' {
+                break Some(i + 1);
+            }
+            let name_start = i;
+            while i < b.len() && !matches!(b[i], b' ' | b'\t' | b'\n' | b'\r' | b'=' | b'>' | b'/')
+            {
+                i += 1;
+            }
+            let name = &b[name_start..i];
+            while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
+                i += 1;
+            }
+            if i >= b.len() || b[i] != b'=' {
+                continue;
+            }
+            i += 1;
+            while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
+                i += 1;
+            }
+            let value = match b.get(i) {
+                Some(&q @ (b'"' | b'\'')) => {
+                    let Some(close) = memchr::memchr(q, &b[i + 1..]) else {
+                        break None;
+                    };
+                    let v = i + 1..i + 1 + close;
+                    i = v.end + 1;
+                    v
+                }
+                _ => {
+                    let v0 = i;
+                    while i < b.len() && !matches!(b[i], b' ' | b'\t' | b'\n' | b'\r' | b'>') {
+                        i += 1;
+                    }
+                    v0..i
+                }
+            };
+            if name.eq_ignore_ascii_case(b"src") && src.is_none() {
+                src = Some(value);
+            }
+        };
+        if let (Some(end), Some(src)) = (end, src) {
+            found.push((start..end, src));
+            from = end;
+        }
+    }
+    found
+}
+
+fn is_point(f: &Feature) -> bool {
+    matches!(
+        f.geometry,
+        Some(Geometry::Point(_)) | Some(Geometry::MultiPoint(_))
+    )
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut s = String::with_capacity(64);
+    for b in digest {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+/// Limits on decoding: a crafted image must not make geonorm allocate gigabytes.
+fn reader(bytes: &[u8]) -> Result<image::ImageReader<Cursor<&[u8]>>, String> {
+    let mut r = image::ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| e.to_string())?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(20_000);
+    limits.max_image_height = Some(20_000);
+    limits.max_alloc = Some(512 << 20);
+    r.limits(limits);
+    Ok(r)
+}
+
+fn type_name(f: image::ImageFormat) -> &'static str {
+    match f {
+        image::ImageFormat::Png => "png",
+        image::ImageFormat::Jpeg => "jpg",
+        image::ImageFormat::Gif => "gif",
+        image::ImageFormat::Bmp => "bmp",
+        _ => "other",
+    }
+}
+
+/// Bytes ready for MapHub, their file type and size, and what was done to them.
+struct Prepared {
+    bytes: Vec<u8>,
+    file_type: &'static str,
+    width: u32,
+    height: u32,
+    done: Option<String>,
+}
+
+const READABLE: &str = "not an image geonorm can read (PNG, JPEG, GIF or BMP)";
+
+fn png_of(img: &image::DynamicImage) -> Result<Vec<u8>, String> {
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .map_err(|e| e.to_string())?;
+    Ok(out.into_inner())
+}
+
+/// An icon as `marker/upload` takes it: a PNG of at most [`MARKER_MAX_SIDE`] pixels.
+/// A PNG already small enough is sent as it is.
+fn prepare_marker(bytes: &[u8]) -> Result<Prepared, String> {
+    let format = reader(bytes)?.format().ok_or(READABLE)?;
+    let (w, h) = reader(bytes)?
+        .into_dimensions()
+        .map_err(|e| format!("{READABLE}: {e}"))?;
+    if format == image::ImageFormat::Png && w.max(h) <= MARKER_MAX_SIDE {
+        return Ok(Prepared {
+            bytes: bytes.to_vec(),
+            file_type: "png",
+            width: w,
+            height: h,
+            done: None,
+        });
+    }
+    let mut img = reader(bytes)?
+        .decode()
+        .map_err(|e| format!("{READABLE}: {e}"))?;
+    let mut done = Vec::new();
+    if format != image::ImageFormat::Png {
+        done.push(format!(
+            "converted from {} to PNG (MapHub's marker/upload takes PNG only)",
+            type_name(format).to_ascii_uppercase()
+        ));
+    }
+    if w.max(h) > MARKER_MAX_SIDE {
+        img = img.resize(
+            MARKER_MAX_SIDE,
+            MARKER_MAX_SIDE,
+            image::imageops::FilterType::Triangle,
+        );
+        done.push(format!(
+            "scaled from {w}×{h} to {}×{} px (markers show at pin size; {MARKER_MAX_SIDE} px keeps them sharp on dense screens)",
+            img.width(),
+            img.height()
+        ));
+    }
+    Ok(Prepared {
+        bytes: png_of(&img)?,
+        file_type: "png",
+        width: img.width(),
+        height: img.height(),
+        done: Some(done.join("; ")),
+    })
+}
+
+/// A photo as `image/upload` takes it: JPEG and PNG as they are, GIF and BMP converted
+/// to PNG.
+fn prepare_image(bytes: &[u8]) -> Result<Prepared, String> {
+    let format = reader(bytes)?.format().ok_or(READABLE)?;
+    let (w, h) = reader(bytes)?
+        .into_dimensions()
+        .map_err(|e| format!("{READABLE}: {e}"))?;
+    if matches!(format, image::ImageFormat::Png | image::ImageFormat::Jpeg) {
+        return Ok(Prepared {
+            bytes: bytes.to_vec(),
+            file_type: type_name(format),
+            width: w,
+            height: h,
+            done: None,
+        });
+    }
+    let img = reader(bytes)?
+        .decode()
+        .map_err(|e| format!("{READABLE}: {e}"))?;
+    let png = png_of(&img)?;
+    if png.len() as u64 > MAX_ASSET_BYTES {
+        return Err(format!(
+            "as PNG it would be {} bytes, over MapHub's limit of {MAX_ASSET_BYTES}",
+            png.len()
+        ));
+    }
+    Ok(Prepared {
+        bytes: png,
+        file_type: "png",
+        width: w,
+        height: h,
+        done: Some(format!(
+            "converted from {} to PNG (MapHub's image/upload takes JPEG or PNG)",
+            type_name(format).to_ascii_uppercase()
+        )),
+    })
+}
+
+/// A file kept as the source holds it (for [`Purpose::Files`]).
+fn keep_as_is(bytes: &[u8]) -> Prepared {
+    let format = reader(bytes).ok().and_then(|r| r.format());
+    Prepared {
+        bytes: bytes.to_vec(),
+        file_type: format.map_or("bin", type_name),
+        width: 0,
+        height: 0,
+        done: None,
+    }
+}
+
+/// A reference that could not be used, said once with how many features it touched.
+struct Failure {
+    code: Code,
+    href: String,
+    why: String,
+    features: usize,
+}
+
+struct Planner<'a> {
+    files: &'a mut dyn Files,
+    purpose: Purpose,
+    kml: Option<&'a [u8]>,
+    plan: Plan,
+    /// What each (kind, reference) resolved to: an asset, or a failure.
+    resolved: HashMap<(AssetKind, String), Result<usize, usize>>,
+    by_hash: HashMap<(AssetKind, String), usize>,
+    failures: Vec<Failure>,
+}
+
+impl Planner<'_> {
+    /// Where `href` is first written in the KML, to point the user at it.
+    fn span_of(&self, href: &str) -> Option<Span> {
+        let kml = self.kml?;
+        let at = memchr::memmem::find(kml, href.as_bytes())?;
+        Some(Span::new(at, at + href.len()))
+    }
+
+    fn fail(
+        &mut self,
+        key: (AssetKind, String),
+        code: Code,
+        href: &str,
+        why: String,
+    ) -> Option<usize> {
+        self.failures.push(Failure {
+            code,
+            href: href.to_string(),
+            why,
+            features: 1,
+        });
+        self.resolved.insert(key, Err(self.failures.len() - 1));
+        None
+    }
+
+    /// The asset `href` refers to, read and prepared the first time it is asked for.
+    fn resolve(&mut self, kind: AssetKind, href: &str) -> Option<usize> {
+        let key = (kind, href.to_string());
+        match self.resolved.get(&key) {
+            Some(Ok(i)) => return Some(*i),
+            Some(Err(f)) => {
+                self.failures[*f].features += 1;
+                return None;
+            }
+            None => {}
+        }
+        let what = match kind {
+            AssetKind::Marker => "icon",
+            AssetKind::Image => "photo",
+        };
+        let path = match classify(href) {
+            Href::Local(p) => p,
+            Href::Google => return None,
+            Href::Remote => {
+                return self.fail(
+                    key,
+                    Code::AssetRemote,
+                    href,
+                    format!("the {what} {href} is a web address; geonorm reads only files in the KMZ or beside the KML, so it is not fetched"),
+                )
+            }
+            Href::Absolute => {
+                return self.fail(
+                    key,
+                    Code::AssetOutside,
+                    href,
+                    format!("the {what} {href} is an absolute path, outside the KMZ or the KML's folder; it is not read"),
+                )
+            }
+        };
+        let mut fetched = self.files.fetch(&path);
+        if matches!(fetched, Fetched::Missing) {
+            if let Some(decoded) = percent_decoded(&path) {
+                fetched = self.files.fetch(&decoded);
+            }
+        }
+        let (name, bytes) = match fetched {
+            Fetched::Found { name, bytes } => (name, bytes),
+            Fetched::Missing => {
+                return self.fail(
+                    key,
+                    Code::AssetMissing,
+                    href,
+                    format!("the {what} {href} is not in the KMZ (or beside the KML)"),
+                )
+            }
+            Fetched::Outside => return self.fail(
+                key,
+                Code::AssetOutside,
+                href,
+                format!(
+                    "the {what} {href} leads out of the KMZ or the KML's folder; it is not read"
+                ),
+            ),
+            Fetched::TooLarge(n) => {
+                return self.fail(
+                    key,
+                    Code::AssetUnreadable,
+                    href,
+                    format!(
+                        "the {what} {href} is {n} bytes, over MapHub's limit of {MAX_ASSET_BYTES}"
+                    ),
+                )
+            }
+            Fetched::Failed(e) => {
+                return self.fail(
+                    key,
+                    Code::AssetUnreadable,
+                    href,
+                    format!("the {what} {href} cannot be read: {e}"),
+                )
+            }
+        };
+        let prepared = match (self.purpose, kind) {
+            (Purpose::Files, _) => Ok(keep_as_is(&bytes)),
+            (Purpose::Maphub, AssetKind::Marker) => prepare_marker(&bytes),
+            (Purpose::Maphub, AssetKind::Image) => prepare_image(&bytes),
+        };
+        let p = match prepared {
+            Ok(p) => p,
+            Err(e) => {
+                return self.fail(
+                    key,
+                    Code::AssetUnreadable,
+                    href,
+                    format!("the {what} {href} cannot be used: {e}"),
+                )
+            }
+        };
+        let hash = hex(&p.bytes);
+        if let Some(&i) = self.by_hash.get(&(kind, hash.clone())) {
+            self.resolved.insert(key, Ok(i));
+            return Some(i);
+        }
+        if let Some(done) = p.done {
+            let mut d =
+                Diagnostic::new(Code::AssetConverted, format!("the {what} {href} is {done}"));
+            d.span = self.span_of(href);
+            self.plan.diagnostics.push(d);
+        }
+        let i = self.plan.assets.len();
+        self.plan.assets.push(Asset {
+            kind,
+            href: href.to_string(),
+            source: name,
+            file_type: p.file_type,
+            bytes: p.bytes,
+            hash: hash.clone(),
+            width: p.width,
+            height: p.height,
+        });
+        self.by_hash.insert((kind, hash), i);
+        self.resolved.insert(key, Ok(i));
+        Some(i)
+    }
+
+    fn feature(&mut self, index: usize, f: &Feature) {
+        if let Some(icon) = &f.style.icon {
+            if self.purpose == Purpose::Files || is_point(f) {
+                if let Some(asset) = self.resolve(AssetKind::Marker, icon) {
+                    self.plan.uses.push(Use {
+                        feature: index,
+                        asset,
+                        kind: UseKind::Icon,
+                    });
+                }
+            }
+        }
+        let Some(desc) = &f.description else {
+            return;
+        };
+        let mut taken: Option<String> = None;
+        let mut extra = Vec::new();
+        for (tag, src) in img_tags(desc) {
+            let href = html_unescaped(&desc[src.clone()]);
+            if !matches!(classify(&href), Href::Local(_) | Href::Absolute) {
+                // A photo on the web shows on MapHub as it is.
+                continue;
+            }
+            if self.purpose == Purpose::Maphub && taken.is_some() {
+                extra.push(href);
+                continue;
+            }
+            if let Some(asset) = self.resolve(AssetKind::Image, &href) {
+                if self.purpose == Purpose::Maphub {
+                    let mut d = Diagnostic::new(
+                        Code::AssetPhotoMoved,
+                        format!(
+                            "the photo {href} becomes the MapHub image of {}; its <img> tag is taken out of the description, the text kept",
+                            title_of(index, f)
+                        ),
+                    );
+                    d.span = self.span_of(&href);
+                    self.plan.diagnostics.push(d);
+                }
+                self.plan.uses.push(Use {
+                    feature: index,
+                    asset,
+                    kind: UseKind::Photo { tag, src },
+                });
+                taken = Some(href);
+            }
+        }
+        if let (Some(first), false) = (taken, extra.is_empty()) {
+            let mut d = Diagnostic::new(
+                Code::AssetExtraImage,
+                format!(
+                    "{} shows {} more local photo{} ({}); MapHub keeps one image per feature: only {first} is uploaded, the other <img> tags stay and will not show on MapHub",
+                    title_of(index, f),
+                    extra.len(),
+                    if extra.len() == 1 { "" } else { "s" },
+                    extra.join(", ")
+                ),
+            );
+            d.span = extra.first().and_then(|h| self.span_of(h));
+            self.plan.diagnostics.push(d);
+        }
+    }
+}
+
+fn title_of(index: usize, f: &Feature) -> String {
+    match &f.title {
+        Some(t) => format!("feature {} ({t:?})", index + 1),
+        None => format!("feature {}", index + 1),
+    }
+}
+
+/// The assets `doc` uses for `purpose`, each distinct file read and prepared once.
+/// Relative references are looked up in `files`; `kml`, the main KML's text when at
+/// hand, gives each diagnostic the position of the reference it is about.
+pub fn plan(doc: &Document, files: &mut dyn Files, purpose: Purpose, kml: Option<&[u8]>) -> Plan {
+    let mut p = Planner {
+        files,
+        purpose,
+        kml,
+        plan: Plan::default(),
+        resolved: HashMap::new(),
+        by_hash: HashMap::new(),
+        failures: Vec::new(),
+    };
+    for (i, f) in doc.features.iter().enumerate() {
+        p.feature(i, f);
+    }
+    for fail in std::mem::take(&mut p.failures) {
+        let whom = match fail.features {
+            1 => "1 feature goes".to_string(),
+            n => format!("{n} features go"),
+        };
+        let mut d = Diagnostic::new(fail.code, format!("{}; {whom} without it", fail.why));
+        d.span = p.span_of(&fail.href);
+        p.plan.diagnostics.push(d);
+    }
+    let mut plan = p.plan;
+    plan.diagnostics.sort_by_key(|d| d.span.map(|s| s.start));
+    plan
+}
+
+/// Writes what MapHub answered for each asset into the features that use it:
+/// `answers[i]` is asset `i`'s `marker_id`, or the `image` object a feature carries
+/// (`{id, w, h, tip_color, avg_color}`); `None` leaves its features as they were. A
+/// feature whose icon became a marker loses its `icon` (a path in the archive that
+/// means nothing on MapHub); a photo's `<img>` tag is taken out of its description.
+pub fn apply_uploaded(doc: &mut Document, plan: &Plan, answers: &[Option<Value>]) {
+    let mut cuts: Vec<(usize, Range<usize>)> = Vec::new();
+    for u in &plan.uses {
+        let (Some(Some(answer)), Some(f)) = (answers.get(u.asset), doc.features.get_mut(u.feature))
+        else {
+            continue;
+        };
+        match &u.kind {
+            UseKind::Icon => {
+                f.properties.insert("marker_id".into(), answer.clone());
+                f.style.icon = None;
+            }
+            UseKind::Photo { tag, .. } => {
+                f.properties.insert("image".into(), answer.clone());
+                cuts.push((u.feature, tag.clone()));
+            }
+        }
+    }
+    edit_descriptions(doc, cuts.into_iter().map(|(f, r)| (f, r, String::new())));
+}
+
+/// Points the references at files written elsewhere: `paths[i]` is where asset `i`
+/// was written, relative to the converted document (`None` leaves its features as
+/// they were). Icons become that path; photos' `src` values too.
+pub fn apply_paths(doc: &mut Document, plan: &Plan, paths: &[Option<String>]) {
+    let mut edits = Vec::new();
+    for u in &plan.uses {
+        let (Some(Some(path)), Some(f)) = (paths.get(u.asset), doc.features.get_mut(u.feature))
+        else {
+            continue;
+        };
+        match &u.kind {
+            UseKind::Icon => f.style.icon = Some(path.clone()),
+            UseKind::Photo { src, .. } => edits.push((u.feature, src.clone(), html_escaped(path))),
+        }
+    }
+    edit_descriptions(doc, edits.into_iter());
+}
+
+/// Replaces ranges of descriptions, last first so the earlier ranges stay valid. A
+/// description left with nothing but white space is dropped.
+fn edit_descriptions(
+    doc: &mut Document,
+    edits: impl Iterator<Item = (usize, Range<usize>, String)>,
+) {
+    let mut edits: Vec<_> = edits.collect();
+    edits.sort_by(|a, b| (a.0, b.1.start).cmp(&(b.0, a.1.start)));
+    let mut touched = Vec::new();
+    for (feature, range, with) in edits {
+        let Some(desc) = doc
+            .features
+            .get_mut(feature)
+            .and_then(|f| f.description.as_mut())
+        else {
+            continue;
+        };
+        if desc.get(range.clone()).is_some() {
+            desc.replace_range(range, &with);
+            touched.push(feature);
+        }
+    }
+    for i in touched {
+        if let Some(f) = doc.features.get_mut(i) {
+            if f.description
+                .as_deref()
+                .is_some_and(|d| d.trim().is_empty())
+            {
+                f.description = None;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
