@@ -29,6 +29,34 @@ pub fn print(server: &str, endpoint: &str, body: &serde_json::Value) -> anyhow::
     Ok(())
 }
 
+/// Prints the uploads of a KMZ's icons and photos a real run would make first.
+pub fn print_assets(server: &str, plan: &geonorm::assets::Plan) -> anyhow::Result<()> {
+    let base = base(server)?;
+    let mut out = io::stdout().lock();
+    for (i, a) in plan.assets.iter().enumerate() {
+        let endpoint = format!("{}/upload", a.kind.as_str());
+        let users = plan.features_of(i).count();
+        writeln!(out, "POST {}", printable(&format!("{base}{endpoint}")))?;
+        writeln!(out, "  Authorization: Token ***")?;
+        writeln!(
+            out,
+            "  MapHub-API-Arg: {}",
+            serde_json::json!({ "file_type": a.file_type })
+        )?;
+        writeln!(
+            out,
+            "  body: {} bytes ({} {}, {}×{} px, for {users} feature{})",
+            a.bytes.len(),
+            a.kind.as_str(),
+            printable(&a.source),
+            a.width,
+            a.height,
+            if users == 1 { "" } else { "s" }
+        )?;
+    }
+    Ok(())
+}
+
 /// Prints the requests a send of `chunks` would make: for an upload, `map/upload`
 /// with the first and `map/append` to the new map with the rest; for an append,
 /// `map/append` with each (`new_group` only when there is one request).

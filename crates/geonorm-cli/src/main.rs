@@ -4,6 +4,7 @@
 //! library, render what it found. Exit codes: 0 ok, 1 the input has errors, 2 usage or
 //! I/O error.
 
+mod assets;
 mod check;
 mod dry_run;
 mod input;
@@ -237,6 +238,10 @@ struct ConvertArgs {
     /// Apply the safe fixes first (as `geonorm fix`).
     #[arg(long)]
     fix: bool,
+    /// Write the icons and photos of a KMZ (or beside a KML) into DIR, and point the
+    /// converted features at them by paths relative to the output.
+    #[arg(long, value_name = "DIR")]
+    assets: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -496,7 +501,8 @@ fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     if let Dest::File(output) = &dest {
         // Standard input can be read only once: only files take this path.
         let is_file = args.input.input != std::path::Path::new("-");
-        if to == Format::GeoJson && is_file && !args.fix && !args.keep_root {
+        if to == Format::GeoJson && is_file && !args.fix && !args.keep_root && args.assets.is_none()
+        {
             let input = Input::open(&args.input.input)?;
             let from = args.input.from.map(Format::from).or_else(|| input.detect());
             if let Some(from @ (Format::GeoJson | Format::Kml | Format::Kmz | Format::Gpx)) = from {
@@ -510,6 +516,25 @@ fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     };
     if args.fix {
         diags.extend(geonorm::fix::fix(&mut doc));
+    }
+    if let Some(dir) = &args.assets {
+        let from = doc.meta.source_format.unwrap_or(Format::GeoJson);
+        let mut bytes = Vec::new();
+        input.reader()?.read_to_end(&mut bytes)?;
+        let purpose = geonorm::assets::Purpose::Files;
+        let Some(plan) = assets::plan_for(&doc, from, &bytes, input.path(), purpose)? else {
+            anyhow::bail!(
+                "--assets: {} has no icons or photos of its own to write (only a KMZ, or a KML file on disk, refers to files beside it)",
+                input.name()
+            );
+        };
+        let output = match &dest {
+            Dest::File(path) => Some(path.as_path()),
+            Dest::Stdout => None,
+        };
+        let paths = assets::write_files(&plan, dir, output)?;
+        geonorm::assets::apply_paths(&mut doc, &plan, &paths);
+        diags.extend(plan.diagnostics);
     }
     let opts = geonorm::WriteOptions {
         geojson: geonorm::geojson::WriteOptions {
@@ -711,7 +736,18 @@ fn info(args: InfoArgs) -> anyhow::Result<ExitCode> {
                     Err(code) => return Ok(code),
                 };
             sort_by_position(&mut diags);
-            let report = render::InfoReport::new(&input, &doc, contents);
+            let mut report = render::InfoReport::new(&input, &doc, contents);
+            if doc.meta.source_format == Some(Format::Kmz) {
+                let mut bytes = Vec::new();
+                input.reader()?.read_to_end(&mut bytes)?;
+                let purpose = geonorm::assets::Purpose::Maphub;
+                if let Some(plan) = assets::plan_for(&doc, Format::Kmz, &bytes, None, purpose)? {
+                    report.set_uploads(render::Uploads {
+                        markers: plan.count(geonorm::assets::AssetKind::Marker),
+                        images: plan.count(geonorm::assets::AssetKind::Image),
+                    });
+                }
+            }
             (input, report, diags)
         }
     };

@@ -53,6 +53,10 @@ pub struct SendArgs {
     /// Send the original bytes with their own file_type, not the converted GeoJSON.
     #[arg(long)]
     pub raw: bool,
+    /// Do not upload a KMZ's (or a KML folder's) custom icons and photos as MapHub
+    /// markers and images: its placemarks get MapHub's default pin and no image.
+    #[arg(long)]
+    pub no_assets: bool,
     /// Send even when the check finds errors.
     #[arg(long)]
     pub force: bool,
@@ -144,6 +148,8 @@ struct Prepared {
     format: Format,
     doc: geonorm::Document,
     limit: Option<u64>,
+    /// The icons and photos to upload first (none with `--raw` or `--no-assets`).
+    assets: Option<geonorm::assets::Plan>,
 }
 
 fn read_input(file: &Path) -> anyhow::Result<Vec<u8>> {
@@ -197,34 +203,7 @@ fn payload(args: &SendArgs) -> anyhow::Result<Result<Prepared, ExitCode>> {
         });
     }
     let mut stderr = io::stderr().lock();
-    {
-        // Shown as `check` and `convert` show them: a KMZ's spans count in its KML.
-        let name = args.file.display().to_string();
-        let entry = (format == Format::Kmz)
-            .then(|| {
-                let limits = geonorm::kmz::Limits::default();
-                geonorm::kmz::main_kml(io::Cursor::new(&bytes[..]), &limits).ok()
-            })
-            .flatten();
-        // Transcoded text (UTF-16, Latin-1) is shown as read, so lines and columns are
-        // the original file's.
-        let text = format.spans_text(&bytes);
-        let kml_text = entry
-            .as_ref()
-            .map(|(_, kml)| Format::Kml.spans_text(kml).into_owned());
-        let source = geonorm::render::Source::new(&name, &text);
-        let source = match (&entry, &kml_text) {
-            (Some((entry, _)), Some(kml)) => source.in_entry(entry, kml),
-            _ => source,
-        };
-        let shown: Vec<geonorm::Diagnostic> = report
-            .diagnostics
-            .iter()
-            .filter(|d| d.severity >= Severity::Warning)
-            .cloned()
-            .collect();
-        geonorm::render::one_line(&mut stderr, &source, &shown, &Default::default())?;
-    }
+    show(&mut stderr, args, format, &bytes, &report.diagnostics)?;
     if report.has_errors() && !args.force {
         writeln!(
             stderr,
@@ -243,12 +222,84 @@ fn payload(args: &SendArgs) -> anyhow::Result<Result<Prepared, ExitCode>> {
         }
     }
     let doc = geonorm::read(&bytes[..], &geonorm::ReadOptions::format(format))?.document;
+    let assets = if args.raw || args.no_assets {
+        None
+    } else {
+        let plan =
+            crate::assets::plan_for(&doc, format, &bytes, path, geonorm::assets::Purpose::Maphub)?;
+        if let Some(p) = &plan {
+            show(&mut stderr, args, format, &bytes, &p.diagnostics)?;
+        }
+        plan
+    };
     Ok(Ok(Prepared {
         bytes,
         format,
         doc,
         limit,
+        assets,
     }))
+}
+
+/// Shows the warnings and errors among `diagnostics` as `check` and `convert` show
+/// them: a KMZ's spans count in its KML.
+fn show(
+    stderr: &mut impl Write,
+    args: &SendArgs,
+    format: Format,
+    bytes: &[u8],
+    diagnostics: &[geonorm::Diagnostic],
+) -> anyhow::Result<()> {
+    let shown: Vec<geonorm::Diagnostic> = diagnostics
+        .iter()
+        .filter(|d| d.severity >= Severity::Warning)
+        .cloned()
+        .collect();
+    if shown.is_empty() {
+        return Ok(());
+    }
+    {
+        let name = args.file.display().to_string();
+        let entry = (format == Format::Kmz)
+            .then(|| {
+                let limits = geonorm::kmz::Limits::default();
+                geonorm::kmz::main_kml(io::Cursor::new(bytes), &limits).ok()
+            })
+            .flatten();
+        // Transcoded text (UTF-16, Latin-1) is shown as read, so lines and columns are
+        // the original file's.
+        let text = format.spans_text(bytes);
+        let kml_text = entry
+            .as_ref()
+            .map(|(_, kml)| Format::Kml.spans_text(kml).into_owned());
+        let source = geonorm::render::Source::new(&name, &text);
+        let source = match (&entry, &kml_text) {
+            (Some((entry, _)), Some(kml)) => source.in_entry(entry, kml),
+            _ => source,
+        };
+        geonorm::render::one_line(stderr, &source, &shown, &Default::default())?;
+    }
+    Ok(())
+}
+
+/// How many icons and photos are uploaded, and how many not yet.
+fn assets_line(assets: &[geonorm_upload::AssetRecord]) -> String {
+    let count = |kind: &str, done: bool| {
+        assets
+            .iter()
+            .filter(|a| a.kind == kind && (a.state == ChunkState::Confirmed) == done)
+            .count()
+    };
+    let mut line = format!(
+        "assets: {} markers (icons) and {} images (photos) uploaded",
+        count("marker", true),
+        count("image", true)
+    );
+    let left = count("marker", false) + count("image", false);
+    if left > 0 {
+        line.push_str(&format!(", {left} not yet"));
+    }
+    line
 }
 
 fn chunk_line(c: &ChunkRecord, total: usize) -> String {
@@ -293,6 +344,7 @@ fn do_send(server: &ServerArgs, args: &SendArgs, mode: Mode) -> anyhow::Result<E
         format,
         mut doc,
         limit,
+        assets,
     } = match payload(args)? {
         Ok(p) => p,
         Err(code) => return Ok(code),
@@ -301,11 +353,23 @@ fn do_send(server: &ServerArgs, args: &SendArgs, mode: Mode) -> anyhow::Result<E
         Mode::Append { new_group, .. } => new_group.clone().unwrap_or_default(),
         Mode::Upload(_) => String::new(),
     };
+    // The assets are part of what is sent: a changed icon beside a KML is another send.
+    let asset_hashes: Vec<u8> = assets
+        .iter()
+        .flat_map(|p| &p.assets)
+        .flat_map(|a| a.hash.bytes())
+        .collect();
     let input = geonorm_upload::fingerprint(&[
         &bytes,
         if args.raw { b"raw" } else { b"geojson" },
         &limit.unwrap_or(0).to_le_bytes(),
         new_group.as_bytes(),
+        if args.no_assets {
+            b"no-assets"
+        } else {
+            b"assets"
+        },
+        &asset_hashes,
     ]);
     let file_type = if args.raw {
         FileType::from(format)
@@ -320,6 +384,24 @@ fn do_send(server: &ServerArgs, args: &SendArgs, mode: Mode) -> anyhow::Result<E
                 body: bytes,
             }]
         } else {
+            if let Some(plan) = &assets {
+                crate::dry_run::print_assets(&server.server, plan)?;
+                // Placeholders of an id's length, so the chunks are sized as sent.
+                let answers: Vec<Option<serde_json::Value>> = plan
+                    .assets
+                    .iter()
+                    .map(|a| {
+                        Some(match a.kind {
+                            geonorm::assets::AssetKind::Marker => json!("000000000000"),
+                            geonorm::assets::AssetKind::Image => json!({
+                                "id": "000000000000", "w": a.width, "h": a.height,
+                                "tip_color": "#000000", "avg_color": "#000000"
+                            }),
+                        })
+                    })
+                    .collect();
+                geonorm::assets::apply_uploaded(&mut doc, plan, &answers);
+            }
             plan_chunks(&mut doc, limit, &mode, DRY_RUN_SEND_ID)?.0
         };
         crate::dry_run::print_send(&server.server, &mode, file_type, &chunks)?;
@@ -341,6 +423,7 @@ fn do_send(server: &ServerArgs, args: &SendArgs, mode: Mode) -> anyhow::Result<E
         Payload::Document {
             doc: &mut doc,
             limit,
+            assets: assets.as_ref(),
         }
     };
     let bar = io::stderr().is_terminal().then(|| {
@@ -353,6 +436,11 @@ fn do_send(server: &ServerArgs, args: &SendArgs, mode: Mode) -> anyhow::Result<E
     });
     on_ctrl_c();
     let mut on_event = |e: Event<'_>| match e {
+        Event::AssetLanded(a) => {
+            if let Some(b) = &bar {
+                b.set_message(format!("{} {}", a.kind, printable(&a.name)));
+            }
+        }
         Event::Landed(c) => {
             if let Some(b) = &bar {
                 b.inc(c.count as u64);
@@ -414,6 +502,7 @@ fn do_send(server: &ServerArgs, args: &SendArgs, mode: Mode) -> anyhow::Result<E
         let v = json!({
             "map": outcome.map,
             "chunks": outcome.chunks,
+            "assets": outcome.assets,
             "verified": outcome.verified,
             "error": outcome.error.as_ref().map(ToString::to_string),
             "journal": outcome.journal_kept.then(|| journal.display().to_string()),
@@ -425,6 +514,9 @@ fn do_send(server: &ServerArgs, args: &SendArgs, mode: Mode) -> anyhow::Result<E
             for c in &outcome.chunks {
                 writeln!(out, "{}", chunk_line(c, total))?;
             }
+        }
+        if !outcome.assets.is_empty() {
+            writeln!(out, "{}", assets_line(&outcome.assets))?;
         }
         if let Some(m) = &outcome.map {
             writeln!(out, "map {}: {}", m.id, printable(&m.url))?;

@@ -130,6 +130,15 @@ pub struct KmzReport {
     main: String,
     other_kml: Vec<String>,
     assets: Vec<Asset>,
+    /// What `append` and `upload` would upload of them.
+    uploads: Uploads,
+}
+
+/// How many custom icons become MapHub markers and photos MapHub images on a send.
+#[derive(Serialize, Default)]
+pub struct Uploads {
+    pub markers: usize,
+    pub images: usize,
 }
 
 #[derive(Serialize)]
@@ -173,7 +182,15 @@ impl InfoReport {
                     .into_iter()
                     .map(|(href, present)| Asset { href, present })
                     .collect(),
+                uploads: Uploads::default(),
             }),
+        }
+    }
+
+    /// Records what a send would upload of a KMZ's icons and photos.
+    pub fn set_uploads(&mut self, uploads: Uploads) {
+        if let Some(k) = &mut self.kmz {
+            k.uploads = uploads;
         }
     }
 
@@ -227,6 +244,17 @@ impl InfoReport {
             for a in &k.assets {
                 let state = if a.present { "present" } else { "missing" };
                 writeln!(out, "           asset {} ({state})", printable(&a.href))?;
+            }
+            let u = &k.uploads;
+            if u.markers + u.images > 0 {
+                writeln!(
+                    out,
+                    "           append/upload sends {} icon{} as MapHub markers and {} photo{} as MapHub images",
+                    u.markers,
+                    if u.markers == 1 { "" } else { "s" },
+                    u.images,
+                    if u.images == 1 { "" } else { "s" }
+                )?;
             }
         }
         Ok(())

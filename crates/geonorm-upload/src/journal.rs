@@ -24,11 +24,13 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use geonorm::assets::{apply_uploaded, AssetKind, Plan};
 use geonorm::{Document, Group, GroupId};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::chunk::{body, split_range, MARK_PROPERTY};
-use crate::{AppendArgs, Client, Error, FileType, MapInfo, Result, UploadArgs};
+use crate::{AppendArgs, Client, Error, FileType, ImageType, MapInfo, Result, UploadArgs};
 
 /// The journal format this version writes and reads.
 const JOURNAL_VERSION: u32 = 2;
@@ -68,6 +70,9 @@ pub enum Payload<'a> {
         doc: &'a mut Document,
         /// The largest request body.
         limit: Option<u64>,
+        /// Its icons and photos ([`geonorm::assets::plan`] for MapHub), uploaded
+        /// before the first chunk; their ids go into the features that use them.
+        assets: Option<&'a Plan>,
     },
     /// A file sent as it is, in one request, unmarked.
     Raw {
@@ -132,6 +137,39 @@ impl ChunkRecord {
     }
 }
 
+/// One icon or photo in the journal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssetRecord {
+    /// `marker` or `image`.
+    pub kind: String,
+    /// Where it came from: the archive entry, or the path beside the KML.
+    pub name: String,
+    /// SHA-256 of what is uploaded, so a resume uploads exactly what was planned.
+    pub hash: String,
+    /// Its size.
+    pub bytes: u64,
+    /// What is known of it. One sent without an answer is uploaded again on resume:
+    /// it cannot be looked for, and MapHub deletes a marker or image no map uses.
+    pub state: ChunkState,
+    /// Once confirmed: the `marker_id`, or the `image` object features carry.
+    pub answer: Option<Value>,
+}
+
+impl AssetRecord {
+    /// The id MapHub gave it, once confirmed.
+    pub fn id(&self) -> Option<&Value> {
+        let a = self.answer.as_ref()?;
+        match a {
+            Value::Object(o) => o.get("id"),
+            other => Some(other),
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
 /// The journal of one send.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Journal {
@@ -164,6 +202,13 @@ pub struct Journal {
     /// Whether the document's groups were nested under the `new_group` title.
     #[serde(default)]
     pub nested: bool,
+    /// The icons and photos, uploaded before the first chunk.
+    #[serde(default)]
+    pub assets: Vec<AssetRecord>,
+    /// Whether the chunks are planned: they are once every asset has its id, since
+    /// their bodies carry the ids.
+    #[serde(default = "yes")]
+    pub planned: bool,
     /// The chunks.
     pub chunks: Vec<ChunkRecord>,
 }
@@ -201,9 +246,11 @@ impl Journal {
         Ok(())
     }
 
-    /// True when every chunk is confirmed.
+    /// True when every asset and every chunk is confirmed.
     pub fn complete(&self) -> bool {
-        self.chunks.iter().all(|c| c.state == ChunkState::Confirmed)
+        self.planned
+            && self.assets.iter().all(|a| a.state == ChunkState::Confirmed)
+            && self.chunks.iter().all(|c| c.state == ChunkState::Confirmed)
     }
 
     fn renumber(&mut self) {
@@ -293,6 +340,8 @@ impl Drop for Lock {
 /// Something worth telling the user while a send runs.
 #[derive(Debug)]
 pub enum Event<'a> {
+    /// An icon or photo was uploaded.
+    AssetLanded(&'a AssetRecord),
     /// A chunk was confirmed (sent now, or found on the map).
     Landed(&'a ChunkRecord),
     /// A chunk sent without an answer may still be landing; the send waits this many
@@ -338,6 +387,8 @@ pub struct SendOutcome {
     pub map: Option<MapInfo>,
     /// Every chunk and what is known of it.
     pub chunks: Vec<ChunkRecord>,
+    /// Every icon and photo and what is known of it.
+    pub assets: Vec<AssetRecord>,
     /// Why it stopped or what the final check found, if it did not end well.
     pub error: Option<Error>,
     /// Whether the journal was kept, so that `resume` can go on from it. When the send
@@ -415,6 +466,13 @@ struct Census {
     total: usize,
     /// The document indices of the features marked with this send's id, sorted.
     marked: Vec<usize>,
+    /// The ids of the markers and of the images the map lists, when it lists both.
+    listed: Option<(Vec<Value>, Vec<Value>)>,
+}
+
+/// An id as `map/get` lists it: the id itself, or an object with an `id`.
+fn listed_id(v: &Value) -> Value {
+    v.get("id").cloned().unwrap_or_else(|| v.clone())
 }
 
 impl Census {
@@ -432,9 +490,13 @@ impl Census {
             .filter_map(|m| m.strip_prefix(&prefix)?.parse().ok())
             .collect();
         marked.sort_unstable();
+        let ids = |key: &str| -> Option<Vec<Value>> {
+            Some(map.get(key)?.as_array()?.iter().map(listed_id).collect())
+        };
         Ok(Census {
             total: features.map_or(0, Vec::len),
             marked,
+            listed: ids("markers").zip(ids("images")),
         })
     }
 
@@ -498,6 +560,21 @@ pub fn send(
         }
         (Some(j), true) => {
             check_resumable(&j, &path, client, mode, &opts.input)?;
+            let planned_assets = match &payload {
+                Payload::Document { assets, .. } => assets.map(records_of).unwrap_or_default(),
+                Payload::Raw { .. } => Vec::new(),
+            };
+            let same = planned_assets.len() == j.assets.len()
+                && planned_assets
+                    .iter()
+                    .zip(&j.assets)
+                    .all(|(p, r)| p.hash == r.hash && p.kind == r.kind);
+            if !same {
+                return Err(journal_err(
+                    &path,
+                    "it records other icons or photos than this file now has (a file beside the KML changed, or --no-assets differs): it cannot be resumed with this one",
+                ));
+            }
             if j.nested {
                 if let (Payload::Document { doc, .. }, Mode::Append { new_group: Some(t), .. }) =
                     (&mut payload, mode)
@@ -590,8 +667,16 @@ fn plan(
         Mode::Upload(_) => (None, 0, client.list()?.owner.iter().map(|m| m.id).collect()),
     };
     let mut nested = false;
+    let mut assets = Vec::new();
     let (chunks, marked) = match payload {
-        Payload::Document { doc, limit } => {
+        // The chunks carry the assets' ids: they are planned once those are known.
+        Payload::Document {
+            assets: Some(plan), ..
+        } if !plan.assets.is_empty() => {
+            assets = records_of(plan);
+            (Vec::new(), true)
+        }
+        Payload::Document { doc, limit, .. } => {
             let (chunks, n) = plan_chunks(doc, *limit, mode, &send_id)?;
             nested = n;
             (chunks, true)
@@ -629,9 +714,26 @@ fn plan(
         maps_before,
         marked,
         nested,
+        planned: assets.is_empty(),
+        assets,
         chunks: records,
     };
     Ok((journal, bodies))
+}
+
+/// The journal's records of the assets `plan` holds, none sent.
+fn records_of(plan: &Plan) -> Vec<AssetRecord> {
+    plan.assets
+        .iter()
+        .map(|a| AssetRecord {
+            kind: a.kind.as_str().to_string(),
+            name: a.source.clone(),
+            hash: a.hash.clone(),
+            bytes: a.bytes.len() as u64,
+            state: ChunkState::Pending,
+            answer: None,
+        })
+        .collect()
 }
 
 /// The chunks a new send of `doc` makes (each feature marked with `send_id`), and
@@ -730,9 +832,9 @@ impl<'a> Run<'a, '_> {
             .iter()
             .rev()
             .find_map(|c| c.answer.clone());
-        let mut error = None;
+        let mut error = self.send_assets().err();
         let mut i = 0;
-        while i < self.journal.chunks.len() {
+        while error.is_none() && i < self.journal.chunks.len() {
             if self.journal.chunks[i].state == ChunkState::Confirmed {
                 i += 1;
                 continue;
@@ -804,11 +906,17 @@ impl<'a> Run<'a, '_> {
             }
         }
         // (An upload's map exists only once its first chunk was sent.)
+        // An uploaded asset counts: the journal lets a resume use it, not upload it again.
         let landed_any = self
             .journal
             .chunks
             .iter()
-            .any(|c| c.state != ChunkState::Pending);
+            .any(|c| c.state != ChunkState::Pending)
+            || self
+                .journal
+                .assets
+                .iter()
+                .any(|a| a.state != ChunkState::Pending);
         // A finished, checked send needs no journal; nor does one where nothing can
         // have landed (it can simply be run again), nor one where every chunk is
         // confirmed (a resume would have nothing to send).
@@ -826,10 +934,86 @@ impl<'a> Run<'a, '_> {
         Ok(SendOutcome {
             map,
             chunks: self.journal.chunks,
+            assets: self.journal.assets,
             error,
             journal_kept: keep,
             verified,
         })
+    }
+
+    /// Uploads the assets not yet confirmed, writes their ids into the document, and
+    /// plans the chunks if they are not yet (they carry the ids).
+    fn send_assets(&mut self) -> Result<()> {
+        let Payload::Document { doc, limit, assets } = &mut self.payload else {
+            return Ok(());
+        };
+        if let Some(plan) = *assets {
+            for i in 0..self.journal.assets.len() {
+                if self.journal.assets[i].state == ChunkState::Confirmed {
+                    continue;
+                }
+                if self.opts.stop.is_some_and(|s| s.load(Ordering::SeqCst)) {
+                    return Err(Error::Interrupted);
+                }
+                let Some(asset) = plan.assets.get(i) else {
+                    return Err(journal_err(
+                        &self.path,
+                        "it records more assets than the file has",
+                    ));
+                };
+                self.journal.assets[i].state = ChunkState::Sent;
+                self.journal.save(&self.path)?;
+                let answer = match asset.kind {
+                    AssetKind::Marker => self.client.upload_marker(&asset.bytes),
+                    AssetKind::Image => {
+                        let file_type = if asset.file_type == "jpg" {
+                            ImageType::Jpg
+                        } else {
+                            ImageType::Png
+                        };
+                        self.client
+                            .upload_image(&asset.bytes, file_type)
+                            .map(|info| info.feature_image())
+                    }
+                };
+                let record = &mut self.journal.assets[i];
+                match answer {
+                    Ok(v) => {
+                        record.state = ChunkState::Confirmed;
+                        record.answer = Some(v);
+                        self.journal.save(&self.path)?;
+                        (self.opts.on_event)(Event::AssetLanded(&self.journal.assets[i]));
+                    }
+                    Err(e) => {
+                        if not_applied(&e) {
+                            record.state = ChunkState::Pending;
+                        }
+                        self.journal.save(&self.path)?;
+                        return Err(e);
+                    }
+                }
+            }
+            let answers: Vec<Option<Value>> = self
+                .journal
+                .assets
+                .iter()
+                .map(|a| a.answer.clone())
+                .collect();
+            apply_uploaded(doc, plan, &answers);
+        }
+        if !self.journal.planned {
+            let (chunks, nested) = plan_chunks(doc, *limit, self.mode, &self.journal.send_id)?;
+            self.journal.chunks = chunks
+                .iter()
+                .enumerate()
+                .map(|(i, c)| ChunkRecord::planned(i, c))
+                .collect();
+            self.planned = chunks.into_iter().map(|c| Some(c.body)).collect();
+            self.journal.nested = nested;
+            self.journal.planned = true;
+            self.journal.save(&self.path)?;
+        }
+        Ok(())
     }
 
     fn request(&self, i: usize, body: &[u8]) -> Result<MapInfo> {
@@ -1010,6 +1194,48 @@ impl<'a> Run<'a, '_> {
         }
     }
 
+    /// After the last chunk: the map lists every marker and image this send uploaded
+    /// (MapHub deletes those no map uses, so one missing would show as a default pin or
+    /// no photo). Said as the end of the final check's sentence.
+    fn assets_listed(&self, census: &Census, map_id: u64) -> Result<String> {
+        let assets = &self.journal.assets;
+        if assets.is_empty() {
+            return Ok(String::new());
+        }
+        let count = |kind: AssetKind| assets.iter().filter(|a| a.kind == kind.as_str()).count();
+        let plural = |n: usize, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
+        let (markers, images) = (
+            plural(count(AssetKind::Marker), "marker"),
+            plural(count(AssetKind::Image), "image"),
+        );
+        let Some((listed_markers, listed_images)) = &census.listed else {
+            return Ok(format!(
+                " ({markers} and {images} uploaded; the server does not list a map's markers and images, so they were not checked)"
+            ));
+        };
+        let missing: Vec<&str> = assets
+            .iter()
+            .filter(|a| {
+                let listed = if a.kind == AssetKind::Marker.as_str() {
+                    listed_markers
+                } else {
+                    listed_images
+                };
+                !a.id().is_some_and(|id| listed.contains(id))
+            })
+            .map(|a| a.name.as_str())
+            .collect();
+        if missing.is_empty() {
+            Ok(format!(", with its {markers} and {images}"))
+        } else {
+            Err(Error::Verify(format!(
+                "the features of this send are on map {map_id}, but it does not list {} of the markers and images uploaded for them ({}); they may show as default pins or without photos",
+                missing.len(),
+                missing.join(", ")
+            )))
+        }
+    }
+
     /// After the last chunk: the map holds every feature sent, once.
     fn verify(&mut self) -> Result<String> {
         let Some(map_id) = self.journal.map_id else {
@@ -1029,9 +1255,9 @@ impl<'a> Run<'a, '_> {
                 .collect();
             let dups = census.duplicates();
             if missing.is_empty() && dups == 0 {
-                return Ok(format!(
-                    "map {map_id} holds all {sent} features of this send, each once"
-                ));
+                return self.assets_listed(&census, map_id).map(|also| {
+                    format!("map {map_id} holds all {sent} features of this send, each once{also}")
+                });
             }
             for &m in &missing {
                 if census.of(self.journal.chunks[m].first, self.journal.chunks[m].count) == 0 {
@@ -1062,9 +1288,9 @@ impl<'a> Run<'a, '_> {
             )));
         }
         if census.total == expected {
-            Ok(format!(
-                "map {map_id} has {expected} features, as expected ({sent} sent)"
-            ))
+            self.assets_listed(&census, map_id).map(|also| {
+                format!("map {map_id} has {expected} features, as expected ({sent} sent){also}")
+            })
         } else {
             self.save()?;
             Err(Error::Verify(format!(

@@ -31,7 +31,7 @@ pub use client::{
 };
 pub use error::{Error, Result};
 pub use journal::{
-    fingerprint, nest_under, plan_chunks, send, ChunkRecord, ChunkState, Event, Journal, Mode,
-    Payload, SendOptions, SendOutcome,
+    fingerprint, nest_under, plan_chunks, send, AssetRecord, ChunkRecord, ChunkState, Event,
+    Journal, Mode, Payload, SendOptions, SendOutcome,
 };
 pub use key::ApiKey;

@@ -672,14 +672,16 @@ impl Planner<'_> {
                     format!("the {what} {href} is not in the KMZ (or beside the KML)"),
                 )
             }
-            Fetched::Outside => return self.fail(
-                key,
-                Code::AssetOutside,
-                href,
-                format!(
+            Fetched::Outside => {
+                return self.fail(
+                    key,
+                    Code::AssetOutside,
+                    href,
+                    format!(
                     "the {what} {href} leads out of the KMZ or the KML's folder; it is not read"
                 ),
-            ),
+                )
+            }
             Fetched::TooLarge(n) => {
                 return self.fail(
                     key,
