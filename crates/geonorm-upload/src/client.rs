@@ -139,6 +139,65 @@ pub struct MapList {
     pub viewer: Vec<MapInfo>,
 }
 
+/// The file type of an image sent to `image/upload`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageType {
+    /// A JPEG, sent as `"jpg"`.
+    Jpg,
+    /// A PNG, sent as `"png"`.
+    Png,
+}
+
+impl ImageType {
+    /// The `file_type` MapHub takes for it.
+    fn file_type(self) -> &'static str {
+        match self {
+            ImageType::Jpg => "jpg",
+            ImageType::Png => "png",
+        }
+    }
+}
+
+/// MapHub's answer to `image/upload`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImageInfo {
+    /// The image's id, as MapHub gave it (its type is not documented: keep it as is).
+    pub image_id: Value,
+    /// Its width in pixels.
+    pub width: u64,
+    /// Its height in pixels.
+    pub height: u64,
+    /// A colour MapHub computed from it (`#rrggbb`), shown with the image.
+    #[serde(default)]
+    pub tip_color: Option<String>,
+    /// Its average colour (`#rrggbb`).
+    #[serde(default)]
+    pub avg_color: Option<String>,
+    /// Everything else MapHub answered (has_gps, geometry, date_str, date_iso, …).
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, Value>,
+}
+
+impl ImageInfo {
+    /// The `image` property a feature carries to show this image: `{id, w, h,
+    /// tip_color, avg_color}` (null members left out).
+    pub fn feature_image(&self) -> Value {
+        let mut m = serde_json::Map::new();
+        if !self.image_id.is_null() {
+            m.insert("id".into(), self.image_id.clone());
+        }
+        m.insert("w".into(), Value::from(self.width));
+        m.insert("h".into(), Value::from(self.height));
+        if let Some(c) = &self.tip_color {
+            m.insert("tip_color".into(), Value::String(c.clone()));
+        }
+        if let Some(c) = &self.avg_color {
+            m.insert("avg_color".into(), Value::String(c.clone()));
+        }
+        Value::Object(m)
+    }
+}
+
 /// Builds a [`Client`].
 ///
 /// Time limits (each adjustable):
@@ -565,6 +624,72 @@ impl Client {
         self.typed("map/upload", v)
     }
 
+    /// `marker/upload`: a PNG as a custom point icon; MapHub's `marker_id`, which
+    /// features then carry as their `marker_id` property. The id's type is not
+    /// documented, so it is given back as the JSON value MapHub answered (a string or
+    /// a number; anything else is an [`Error::Decode`]).
+    ///
+    /// Each call makes a new marker, so, like [`Client::append`], it is repeated after
+    /// a failure only when the request provably never reached MapHub. A file over
+    /// MapHub's upload limit ([`geonorm::MAPHUB_MAX_UPLOAD_BYTES`]) is refused
+    /// without sending, as [`Error::Transport`] with `maybe_sent: false`.
+    pub fn upload_marker(&self, png: &[u8]) -> Result<Value> {
+        const ENDPOINT: &str = "marker/upload";
+        self.check_upload_size(ENDPOINT, png)?;
+        let args = serde_json::json!({ "file_type": "png" });
+        let v = self.call(ENDPOINT, Body::File { args, bytes: png }, false)?;
+        match v.get("marker_id") {
+            Some(id @ (Value::String(_) | Value::Number(_))) => Ok(id.clone()),
+            _ => Err(self.missing_id(ENDPOINT, "marker_id", &v)),
+        }
+    }
+
+    /// `image/upload`: a JPEG or PNG to show with features; MapHub's description of
+    /// it, whose [`ImageInfo::feature_image`] is the `image` property a feature
+    /// carries. An answer without `image_id` (a string or a number), `width` or
+    /// `height` is an [`Error::Decode`].
+    ///
+    /// Not idempotent and limited in size as [`Client::upload_marker`].
+    pub fn upload_image(&self, image: &[u8], file_type: ImageType) -> Result<ImageInfo> {
+        const ENDPOINT: &str = "image/upload";
+        self.check_upload_size(ENDPOINT, image)?;
+        let args = serde_json::json!({ "file_type": file_type.file_type() });
+        let v = self.call(ENDPOINT, Body::File { args, bytes: image }, false)?;
+        if !matches!(v.get("image_id"), Some(Value::String(_) | Value::Number(_))) {
+            return Err(self.missing_id(ENDPOINT, "image_id", &v));
+        }
+        self.typed(ENDPOINT, v)
+    }
+
+    /// Refuses, before anything is sent, a file MapHub would refuse for its size.
+    fn check_upload_size(&self, endpoint: &str, file: &[u8]) -> Result<()> {
+        let limit = geonorm::MAPHUB_MAX_UPLOAD_BYTES;
+        let len = u64::try_from(file.len()).unwrap_or(u64::MAX);
+        if len > limit {
+            // Not through `call`: a retry could not make the file smaller.
+            return Err(Error::Transport {
+                url: format!("{}{endpoint}", self.base),
+                message: format!(
+                    "not sent: the file is {len} bytes, over MapHub's upload limit of {limit} bytes"
+                ),
+                maybe_sent: false,
+            });
+        }
+        Ok(())
+    }
+
+    /// An answer that lacks the id an upload answers with.
+    fn missing_id(&self, endpoint: &str, key: &str, v: &Value) -> Error {
+        let text = v.to_string();
+        Error::Decode {
+            url: format!("{}{endpoint}", self.base),
+            message: format!(
+                "no {key} (a string or number) in the answer: {}",
+                self.key.redact_excerpt(text.as_bytes(), 120)
+            ),
+        }
+    }
+
     /// `map/list`: the maps the key's account can see.
     pub fn list(&self) -> Result<MapList> {
         let v = self.call(
@@ -951,6 +1076,32 @@ mod tests {
         assert!(retryable(&refused, true) && retryable(&refused, false));
         assert!(retryable(&busy, true) && !retryable(&busy, false));
         assert!(!retryable(&Error::Api("no".into()), true));
+    }
+
+    #[test]
+    fn an_image_answer_keeps_what_it_does_not_name_and_gives_the_feature_property() {
+        let answer = serde_json::json!({"image_id": "abc123", "width": 4, "height": 3,
+            "tip_color": "#010203", "avg_color": null, "has_gps": false, "geometry": null});
+        let info: ImageInfo = serde_json::from_value(answer).expect("decoded");
+        assert_eq!(info.image_id, serde_json::json!("abc123"));
+        assert_eq!(info.avg_color, None);
+        assert_eq!(info.extra.get("has_gps"), Some(&serde_json::json!(false)));
+        assert!(info.extra.contains_key("geometry") && !info.extra.contains_key("width"));
+        assert_eq!(
+            info.feature_image(),
+            serde_json::json!({"id": "abc123", "w": 4, "h": 3, "tip_color": "#010203"})
+        );
+        let numbered: ImageInfo =
+            serde_json::from_value(serde_json::json!({"image_id": 7, "width": 1, "height": 2}))
+                .expect("decoded");
+        assert_eq!(
+            numbered.feature_image(),
+            serde_json::json!({"id": 7, "w": 1, "h": 2})
+        );
+        assert_eq!(
+            (ImageType::Jpg.file_type(), ImageType::Png.file_type()),
+            ("jpg", "png")
+        );
     }
 
     #[test]

@@ -26,8 +26,8 @@ mod key;
 
 pub use chunk::{mark, split, Chunk, MARK_PROPERTY};
 pub use client::{
-    AppendArgs, Client, ClientBuilder, FileType, MapInfo, MapList, UpdateArgs, UploadArgs,
-    Visibility, DEFAULT_SERVER,
+    AppendArgs, Client, ClientBuilder, FileType, ImageInfo, ImageType, MapInfo, MapList,
+    UpdateArgs, UploadArgs, Visibility, DEFAULT_SERVER,
 };
 pub use error::{Error, Result};
 pub use journal::{

@@ -6,8 +6,10 @@ mod common;
 
 use std::time::Duration;
 
-use geonorm_upload::{ApiKey, AppendArgs, Client, ClientBuilder, Error, FileType, UpdateArgs};
-use maphub_local::Faults;
+use geonorm_upload::{
+    ApiKey, AppendArgs, Client, ClientBuilder, Error, FileType, ImageType, UpdateArgs,
+};
+use maphub_local::{DropAfterBody, Faults};
 
 use common::{client, empty_map, features, server, testdata, KEY};
 
@@ -351,4 +353,284 @@ fn an_answer_over_the_cap_is_a_clear_error() {
         err.to_string().contains("larger than 2097152 bytes"),
         "{err}"
     );
+}
+
+// ---------------------------------------------------------------- markers and images
+
+/// A `w` × `h` PNG of one colour.
+fn png(w: u32, h: u32, rgb: [u8; 3]) -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(w, h, image::Rgb(rgb));
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut out, image::ImageFormat::Png)
+        .expect("PNG written");
+    out.into_inner()
+}
+
+/// A `w` × `h` JPEG of one colour.
+fn jpeg(w: u32, h: u32, rgb: [u8; 3]) -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(w, h, image::Rgb(rgb));
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 95)
+        .encode_image(&img)
+        .expect("JPEG written");
+    out
+}
+
+/// How many requests the server got for `endpoint`.
+fn requests_to(s: &maphub_local::Server, endpoint: &str) -> usize {
+    s.requests()
+        .iter()
+        .filter(|r| r.endpoint == endpoint)
+        .count()
+}
+
+#[test]
+fn markers_and_images_upload_and_features_use_them() {
+    let s = server();
+    let c = client(&s);
+    let icon = png(16, 16, [0, 128, 255]);
+    let marker = c.upload_marker(&icon).expect("marker uploaded");
+    let marker_str = marker.as_str().expect("maphub-local's ids are strings");
+    assert_eq!(s.marker(marker_str), Some(icon.clone()));
+    let log = s.requests();
+    assert_eq!(log[0].endpoint, "marker/upload");
+    assert_eq!(
+        log[0].api_arg,
+        Some(serde_json::json!({"file_type": "png"}))
+    );
+    assert_eq!(log[0].body_bytes, icon.len());
+
+    let photo = jpeg(40, 30, [250, 250, 250]);
+    let info = c
+        .upload_image(&photo, ImageType::Jpg)
+        .expect("image uploaded");
+    assert_eq!((info.width, info.height), (40, 30));
+    assert!(
+        info.avg_color
+            .as_deref()
+            .is_some_and(|c| c.starts_with("#f")),
+        "{info:?}"
+    );
+    assert!(info.tip_color.is_some());
+    assert_eq!(info.extra.get("has_gps"), Some(&serde_json::json!(false)));
+    assert_eq!(
+        s.requests()[1].api_arg,
+        Some(serde_json::json!({"file_type": "jpg"}))
+    );
+    let id = info.image_id.as_str().expect("a string");
+    assert_eq!(s.image(id), Some(photo));
+    let as_png = c
+        .upload_image(&icon, ImageType::Png)
+        .expect("PNG image uploaded");
+    assert_eq!((as_png.width, as_png.height), (16, 16));
+    assert_eq!(as_png.avg_color.as_deref(), Some("#0080ff"));
+    assert_ne!(as_png.image_id, info.image_id);
+    assert_eq!((s.marker_count(), s.image_count()), (1, 2));
+
+    let map = empty_map(&c);
+    let image = info.feature_image();
+    assert_eq!(image["id"], info.image_id);
+    assert_eq!(
+        (&image["w"], &image["h"]),
+        (&serde_json::json!(40), &serde_json::json!(30))
+    );
+    let geojson = serde_json::json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [1, 2]},
+         "properties": {"title": "icon", "marker_id": marker}},
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [3, 4]},
+         "properties": {"title": "photo", "image": image}}]});
+    c.append(&append_args(map, None), geojson.to_string().as_bytes())
+        .expect("append");
+    let got = c.get(map).expect("get");
+    assert_eq!(got["markers"], serde_json::json!([marker]));
+    assert_eq!(got["images"], serde_json::json!([info.image_id]));
+    assert_eq!(got["geojson"]["features"][1]["properties"]["image"], image);
+}
+
+#[test]
+fn a_refused_upload_is_an_api_error() {
+    let s = server();
+    let c = client(&s);
+    let icon = png(4, 4, [1, 2, 3]);
+    let err = c
+        .upload_image(&icon, ImageType::Jpg)
+        .expect_err("a PNG is not a JPEG");
+    assert!(
+        matches!(&err, Error::Api(m) if m.contains("JPEG")),
+        "{err:?}"
+    );
+    let err = c
+        .upload_marker(&jpeg(8, 8, [0, 0, 0]))
+        .expect_err("markers are PNG only");
+    assert!(
+        matches!(&err, Error::Api(m) if m.contains("PNG")),
+        "{err:?}"
+    );
+    assert_eq!((s.marker_count(), s.image_count()), (0, 0));
+}
+
+/// A server on 127.0.0.1 that reads each request and answers it with HTTP 200 and
+/// `body`.
+fn fixed_answer_server(body: &'static str) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut reader = BufReader::new(&conn);
+                let mut len = 0usize;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let line = line.trim_end();
+                    if line.is_empty() {
+                        break;
+                    }
+                    if let Some((k, v)) = line.split_once(':') {
+                        if k.eq_ignore_ascii_case("content-length") {
+                            len = v.trim().parse().unwrap_or(0);
+                        }
+                    }
+                }
+                let mut rest = vec![0; len];
+                let _ = reader.read_exact(&mut rest);
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = (&conn).write_all(answer.as_bytes());
+            });
+        }
+    });
+    format!("http://127.0.0.1:{port}")
+}
+
+fn client_of(url: &str) -> Client {
+    ClientBuilder::new()
+        .server(url)
+        .api_key(ApiKey::new(KEY).expect("key"))
+        .timeout(Duration::from_secs(10))
+        .send_timeout(Duration::from_secs(10))
+        .retries(0, Duration::from_millis(10))
+        .build()
+        .expect("client")
+}
+
+#[test]
+fn an_upload_answer_without_its_id_is_an_error() {
+    let icon = png(2, 2, [0, 0, 0]);
+    let c = client_of(&fixed_answer_server(r#"{"id": 5, "ok": true}"#));
+    let err = c.upload_marker(&icon).expect_err("no marker_id");
+    assert!(
+        matches!(&err, Error::Decode { message, .. } if message.contains("no marker_id")),
+        "{err:?}"
+    );
+    let err = c
+        .upload_image(&icon, ImageType::Png)
+        .expect_err("no image_id");
+    assert!(
+        matches!(&err, Error::Decode { message, .. } if message.contains("no image_id")),
+        "{err:?}"
+    );
+    let c = client_of(&fixed_answer_server(
+        r#"{"marker_id": null, "image_id": {}}"#,
+    ));
+    assert!(matches!(c.upload_marker(&icon), Err(Error::Decode { .. })));
+    assert!(matches!(
+        c.upload_image(&icon, ImageType::Png),
+        Err(Error::Decode { .. })
+    ));
+    // An id, but no size.
+    let c = client_of(&fixed_answer_server(r#"{"image_id": "a1", "width": 3}"#));
+    let err = c
+        .upload_image(&icon, ImageType::Png)
+        .expect_err("no height");
+    assert!(
+        matches!(&err, Error::Decode { message, .. } if message.contains("height")),
+        "{err:?}"
+    );
+    // Numbers are ids too.
+    let c = client_of(&fixed_answer_server(
+        r#"{"marker_id": 42, "image_id": 43, "width": 3, "height": 2}"#,
+    ));
+    assert_eq!(c.upload_marker(&icon).ok(), Some(serde_json::json!(42)));
+    let info = c.upload_image(&icon, ImageType::Png).expect("decoded");
+    assert_eq!(
+        (info.image_id, info.width, info.height),
+        (serde_json::json!(43), 3, 2)
+    );
+}
+
+#[test]
+fn a_dropped_upload_may_have_been_sent_and_is_not_retried() {
+    let s = server();
+    let c = client(&s);
+    let icon = png(8, 8, [9, 9, 9]);
+    for (endpoint, drop) in [
+        ("marker/upload", DropAfterBody::Apply),
+        ("image/upload", DropAfterBody::Discard),
+    ] {
+        s.set_faults(Faults {
+            drop_after_body: Some(drop),
+            drop_endpoint: Some(endpoint.into()),
+            ..Faults::default()
+        });
+        let err = if endpoint == "marker/upload" {
+            c.upload_marker(&icon).map(|_| ())
+        } else {
+            c.upload_image(&icon, ImageType::Png).map(|_| ())
+        }
+        .expect_err("no answer");
+        assert!(
+            matches!(
+                err,
+                Error::Transport {
+                    maybe_sent: true,
+                    ..
+                }
+            ),
+            "{endpoint}: {err:?}"
+        );
+        assert_eq!(requests_to(&s, endpoint), 1, "{endpoint}: not retried");
+    }
+    // The marker was carried out before the drop; the image was not.
+    assert_eq!((s.marker_count(), s.image_count()), (1, 0));
+    // A 503 is not retried either: the upload may be carried out on a second try.
+    s.set_faults(Faults {
+        status_503: 1,
+        ..Faults::default()
+    });
+    let err = c.upload_marker(&icon).expect_err("503");
+    assert!(matches!(err, Error::Http { status: 503, .. }), "{err:?}");
+    assert_eq!(requests_to(&s, "marker/upload"), 2);
+    assert_eq!(s.marker_count(), 1);
+}
+
+#[test]
+fn a_file_over_the_upload_limit_is_not_sent() {
+    let s = server();
+    let c = client(&s);
+    let big = vec![0u8; usize::try_from(geonorm::MAPHUB_MAX_UPLOAD_BYTES).expect("fits") + 1];
+    let err = c.upload_marker(&big).expect_err("too large");
+    assert!(
+        matches!(&err, Error::Transport { maybe_sent: false, message, .. } if message.contains("upload limit")),
+        "{err:?}"
+    );
+    let err = c.upload_image(&big, ImageType::Jpg).expect_err("too large");
+    assert!(
+        matches!(
+            err,
+            Error::Transport {
+                maybe_sent: false,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(s.requests().is_empty(), "nothing sent");
 }

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use geonorm::{Document, Format, Group, GroupId, GROUP_PATH_SEPARATOR};
 use serde_json::{json, Map, Value};
 
+use crate::assets::{self, Kind, StoredImage};
 use crate::http::{self, Body, Head, Response};
 use crate::store::{self, StoredMap};
 use crate::{DropAfterBody, Faults, RequestLog, Shared};
@@ -23,19 +24,48 @@ pub(crate) struct State {
     pub faults: Faults,
     pub maps: BTreeMap<u64, StoredMap>,
     pub log: Vec<RequestLog>,
+    /// Uploaded markers (PNG bytes) by id.
+    pub markers: BTreeMap<String, Vec<u8>>,
+    /// Uploaded images by id.
+    pub images: BTreeMap<String, StoredImage>,
     next_id: u64,
+    /// Where this run's marker and image ids start, and how many were handed out.
+    asset_seed: u64,
+    asset_seq: u64,
     last_refresh: HashMap<u64, Instant>,
 }
 
 impl State {
-    pub fn new(faults: Faults, maps: BTreeMap<u64, StoredMap>) -> State {
+    pub fn new(faults: Faults, maps: BTreeMap<u64, StoredMap>, assets: assets::Loaded) -> State {
         let next_id = maps.keys().next_back().map_or(1, |id| id.saturating_add(1));
+        let (markers, images) = assets;
+        // A different sequence each run, so that ids kept in a data directory from an
+        // earlier run are not handed out again in order (a clash is checked anyway).
+        let asset_seed = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64)
+            ^ u64::from(std::process::id());
         State {
             faults,
             maps,
             log: Vec::new(),
+            markers,
+            images,
             next_id,
+            asset_seed,
+            asset_seq: 0,
             last_refresh: HashMap::new(),
+        }
+    }
+
+    /// A marker or image id no marker or image has.
+    fn new_asset_id(&mut self) -> String {
+        loop {
+            let id = assets::id_from(self.asset_seed, self.asset_seq);
+            self.asset_seq = self.asset_seq.wrapping_add(1);
+            if !self.markers.contains_key(&id) && !self.images.contains_key(&id) {
+                return id;
+            }
         }
     }
 }
@@ -49,6 +79,8 @@ enum Endpoint {
     Append,
     Update,
     RefreshImage,
+    MarkerUpload,
+    ImageUpload,
 }
 
 impl Endpoint {
@@ -60,13 +92,18 @@ impl Endpoint {
             "map/append" => Endpoint::Append,
             "map/update" => Endpoint::Update,
             "map/refresh_image" => Endpoint::RefreshImage,
+            "marker/upload" => Endpoint::MarkerUpload,
+            "image/upload" => Endpoint::ImageUpload,
             _ => return None,
         })
     }
 
     /// Whether the arguments come in the `MapHub-API-Arg` header (the body being a file).
     fn args_in_header(self) -> bool {
-        matches!(self, Endpoint::Upload | Endpoint::Append)
+        matches!(
+            self,
+            Endpoint::Upload | Endpoint::Append | Endpoint::MarkerUpload | Endpoint::ImageUpload
+        )
     }
 }
 
@@ -239,6 +276,8 @@ fn execute(shared: &Shared, request: &ApiRequest<'_>) -> Result<Map<String, Valu
         Endpoint::Append => append(shared, args, bytes),
         Endpoint::Update => update(shared, args),
         Endpoint::RefreshImage => refresh_image(shared, args),
+        Endpoint::MarkerUpload => marker_upload(shared, args, bytes),
+        Endpoint::ImageUpload => image_upload(shared, args, bytes),
     }
 }
 
@@ -397,8 +436,95 @@ fn get(shared: &Shared, args: &Map<String, Value>) -> Result<Map<String, Value>,
     let mut out = map.object(&shared.settings.base_url);
     let geojson = map.geojson().or_else(fail)?;
     out.insert("geojson".into(), geojson);
-    out.insert("images".into(), json!([]));
-    out.insert("markers".into(), json!([]));
+    let (markers, images) = referenced(&map.doc, &state);
+    out.insert("images".into(), Value::Array(images));
+    out.insert("markers".into(), Value::Array(markers));
+    Ok(out)
+}
+
+/// The ids of the uploaded markers and images the features of `doc` use (a feature's
+/// `marker_id` property; the `id` of its `image` property), each once, in the order
+/// first used. Ids of nothing uploaded here are left out.
+fn referenced(doc: &Document, state: &State) -> (Vec<Value>, Vec<Value>) {
+    let mut markers: Vec<Value> = Vec::new();
+    let mut images: Vec<Value> = Vec::new();
+    let add = |list: &mut Vec<Value>, id: &String| {
+        let id = Value::String(id.clone());
+        if !list.contains(&id) {
+            list.push(id);
+        }
+    };
+    for f in &doc.features {
+        if let Some(Value::String(id)) = f.properties.get("marker_id") {
+            if state.markers.contains_key(id) {
+                add(&mut markers, id);
+            }
+        }
+        if let Some(Value::String(id)) = f.properties.get("image").and_then(|i| i.get("id")) {
+            if state.images.contains_key(id) {
+                add(&mut images, id);
+            }
+        }
+    }
+    (markers, images)
+}
+
+/// Saves with `save` if the server keeps a data directory.
+fn persist_with(
+    shared: &Shared,
+    save: impl FnOnce(&std::path::Path) -> Result<(), String>,
+) -> Result<(), ApiError> {
+    match &shared.settings.data_dir {
+        Some(dir) => save(dir).map_err(|message| ApiError {
+            status: 200,
+            message,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// `marker/upload`: a PNG (only, as MapHub) that decodes; answers `{marker_id}`.
+fn marker_upload(
+    shared: &Shared,
+    args: &Map<String, Value>,
+    bytes: &[u8],
+) -> Result<Map<String, Value>, ApiError> {
+    file_type(args, &["png"])?;
+    // Decoded only to check it is a PNG; outside the lock, as it may take a while.
+    assets::decode(bytes, Kind::Png).or_else(fail)?;
+    let mut state = shared.lock();
+    let id = state.new_asset_id();
+    persist_with(shared, |dir| assets::save_marker(dir, &id, bytes))?;
+    state.markers.insert(id.clone(), bytes.to_vec());
+    let mut out = Map::new();
+    out.insert("marker_id".into(), Value::String(id));
+    Ok(out)
+}
+
+/// `image/upload`: a JPEG or PNG that decodes as its `file_type`; answers its id, size
+/// and colours (see [`assets::image_info`]).
+fn image_upload(
+    shared: &Shared,
+    args: &Map<String, Value>,
+    bytes: &[u8],
+) -> Result<Map<String, Value>, ApiError> {
+    let t = file_type(args, Kind::FILE_TYPES)?;
+    let Some(kind) = Kind::from_file_type(&t) else {
+        return fail(format!("Invalid file_type \"{t}\""));
+    };
+    let info = assets::image_info(&assets::decode(bytes, kind).or_else(fail)?);
+    let image = StoredImage {
+        kind,
+        bytes: bytes.to_vec(),
+        info,
+    };
+    let mut state = shared.lock();
+    let id = state.new_asset_id();
+    persist_with(shared, |dir| assets::save_image(dir, &id, &image))?;
+    let mut out = Map::new();
+    out.insert("image_id".into(), Value::String(id.clone()));
+    out.extend(image.info.clone());
+    state.images.insert(id, image);
     Ok(out)
 }
 
@@ -664,12 +790,13 @@ fn merge(map: &mut Document, add: Document, new_group: Option<&str>) -> Result<(
 
 // ---------------------------------------------------------------- control
 
-/// Answers `POST /_control/faults` and `POST /_control/requests`: only with the key,
-/// never to a browser (any `Origin`), a body only as JSON.
+/// Answers `POST /_control/faults`, `/_control/requests`, `/_control/marker` and
+/// `/_control/image`: only with the key, never to a browser (any `Origin`), a body only
+/// as JSON.
 pub(crate) fn control(shared: &Shared, head: &Head, body: &Body) -> Response {
     let known = matches!(
         head.path.as_str(),
-        "/_control/faults" | "/_control/requests"
+        "/_control/faults" | "/_control/requests" | "/_control/marker" | "/_control/image"
     );
     if !known {
         return Response::error(404, "Unknown endpoint");
@@ -700,6 +827,9 @@ pub(crate) fn control(shared: &Shared, head: &Head, body: &Body) -> Response {
             "Control bodies must be sent as Content-Type: application/json",
         );
     }
+    if head.path == "/_control/marker" || head.path == "/_control/image" {
+        return uploaded_file(shared, &head.path, &body.bytes);
+    }
     if head.path == "/_control/requests" {
         let log = shared.lock().log.clone();
         return match serde_json::to_value(log) {
@@ -718,6 +848,39 @@ pub(crate) fn control(shared: &Shared, head: &Head, body: &Body) -> Response {
             Response::json(200, &json!({ "ok": true }))
         }
         Err(e) => Response::error(400, &format!("Invalid faults: {e}")),
+    }
+}
+
+/// Answers `POST /_control/marker` or `/_control/image` with body `{"id": ID}`: the
+/// file's bytes as uploaded (`Content-Type: image/png` or `image/jpeg`), HTTP 404 for
+/// an id not uploaded, 400 for a body without a string `id`.
+fn uploaded_file(shared: &Shared, path: &str, body: &[u8]) -> Response {
+    let id = match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) => match m.get("id") {
+            Some(Value::String(id)) => id.clone(),
+            _ => return Response::error(400, "The body must be {\"id\": \"<id>\"}"),
+        },
+        _ => return Response::error(400, "The body must be {\"id\": \"<id>\"}"),
+    };
+    let state = shared.lock();
+    let found = if path == "/_control/marker" {
+        state
+            .markers
+            .get(&id)
+            .map(|bytes| (Kind::Png.mime(), bytes.clone()))
+    } else {
+        state
+            .images
+            .get(&id)
+            .map(|image| (image.kind.mime(), image.bytes.clone()))
+    };
+    match found {
+        Some((mime, bytes)) => Response {
+            status: 200,
+            headers: vec![("Content-Type", mime.to_owned())],
+            body: bytes,
+        },
+        None => Response::error(404, "No such id"),
     }
 }
 

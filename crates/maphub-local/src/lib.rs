@@ -19,11 +19,13 @@
 //! | endpoint | arguments | answer |
 //! |---|---|---|
 //! | `map/list` | body `{}` (or empty) | `{"owner": [summaries], "editor": [], "viewer": []}` |
-//! | `map/get` | body `{map_id}` | the map object with `geojson`, `images: []`, `markers: []` |
+//! | `map/get` | body `{map_id}` | the map object with `geojson`, `images`, `markers` |
 //! | `map/upload` | header `MapHub-API-Arg: {file_type, visibility, title?, description?, short_name?}`, the file as body | the new map's summary |
 //! | `map/append` | header `MapHub-API-Arg: {map_id, file_type, new_group?}`, the file as body | the map's summary |
 //! | `map/update` | body `{map_id, title?, description?, short_name?, visibility?, geojson?}` | the map's summary |
 //! | `map/refresh_image` | body `{map_id}` | the map's summary (at most once per map per 5 minutes) |
+//! | `marker/upload` | header `MapHub-API-Arg: {file_type: "png"}`, a PNG as body | `{"marker_id": ID}` |
+//! | `image/upload` | header `MapHub-API-Arg: {file_type}` (`jpg`, `jpeg` or `png`), the image as body | `{"image_id": ID, width, height, tip_color, avg_color, has_gps: false, geometry: null, date_str: null, date_iso: null}` |
 //!
 //! A map summary is `{id, url, owner, short_name, title, visibility}`; the map object adds
 //! `description`, `created_date` and `modified_date`. `file_type` is `kml` (KML or KMZ),
@@ -31,6 +33,29 @@
 //! larger than [`Config::max_upload_bytes`] answers `{"error": "File too large (limit 15
 //! MB)"}` (the body is read and discarded first; a limit that is not whole MiB is
 //! given in bytes).
+//!
+//! ## Markers and images
+//!
+//! `marker/upload` takes only `file_type: "png"`, as MapHub; `image/upload` takes `jpg`
+//! (or `jpeg`) and `png`. The body must decode as that format (a JPEG sent as `png` is
+//! an error), within 20 000 × 20 000 pixels and 256 MiB of decoder memory. The image's
+//! `width` and `height` are read from the file; `avg_color` is the mean colour of its
+//! pixels and `tip_color` the mean colour of its bottom row (an assumption: MapHub does
+//! not document it; the popup's tip sits below the image), both `#rrggbb`, weighted by
+//! alpha; there is no EXIF reading, so `has_gps` is `false` and `geometry`, `date_str`,
+//! `date_iso` are `null`.
+//!
+//! Ids of markers and images are strings of 12 lowercase hex digits (MapHub does not
+//! document their type; clients should treat them as opaque JSON values). Every
+//! successful upload makes a new one, even for the same bytes. The server has one key,
+//! so markers and images are kept per server (MapHub keeps them per account), and
+//! never deleted (MapHub deletes those no map uses).
+//!
+//! `map/get` answers `markers` and `images` as arrays of ids (MapHub's `images [ids],
+//! markers [ids]`): the uploaded markers named by a feature's `marker_id` property and
+//! the uploaded images named by the `id` of a feature's `image` property
+//! (`{id, w, h, tip_color, avg_color}`), each once, in the order the features first use
+//! them; ids of nothing uploaded here are left out. The `geojson` is left as stored.
 //!
 //! Details this server fills in where the documentation is silent: an upload without
 //! `title` is titled `Untitled map`, without `short_name` gets a slug of its title, and
@@ -54,8 +79,13 @@
 //! [`Faults`] (set with [`Server::set_faults`] or `POST /_control/faults` with the
 //! faults as a JSON body) apply to API calls only: delays, dropped connections,
 //! connections never answered, redirects, requests echoed in errors, dripped answers,
-//! 503s, 500s. `POST /_control/requests` answers the [`RequestLog`] of every API
-//! request so far. Control endpoints are not logged and are never faulted. They need
+//! 503s, 500s; they aim at `marker/upload` and `image/upload` as at any endpoint
+//! (`drop_endpoint`), and their successes count for `fail_after`. `POST
+//! /_control/requests` answers the [`RequestLog`] of every API request so far. `POST
+//! /_control/marker` and `POST /_control/image` with the body `{"id": ID}` answer the
+//! uploaded file's bytes as sent (HTTP 404 for an unknown id); in-process,
+//! [`Server::marker`], [`Server::image`], [`Server::marker_count`] and
+//! [`Server::image_count`]. Control endpoints are not logged and are never faulted. They need
 //! the API key (`Authorization: Token <key>`, else HTTP 401), refuse any request with
 //! an `Origin` header (HTTP 403: a web page the user visits must not set faults or read
 //! the log), and take a body only as `Content-Type: application/json` (else HTTP 415).
@@ -83,6 +113,7 @@
 #![deny(missing_docs)]
 
 mod api;
+mod assets;
 mod http;
 mod store;
 
@@ -101,8 +132,9 @@ pub struct Config {
     /// client in. Defaults to `"test-key"`.
     pub api_key: String,
     /// Where maps are kept, one `map-<id>.json` per map, saved after every change and
-    /// loaded at start (the directory is created if missing). `None` keeps them in
-    /// memory only.
+    /// loaded at start (the directory is created if missing), with the uploaded
+    /// markers (`marker-<id>.png`) and images (`image-<id>.jpg` or `.png`). `None`
+    /// keeps them in memory only.
     pub data_dir: Option<PathBuf>,
     /// The largest request body accepted, in bytes; defaults to MapHub's 15 MiB.
     pub max_upload_bytes: u64,
@@ -187,9 +219,9 @@ pub struct RequestLog {
     /// The endpoint, e.g. `map/append` (the path after `/api/1/`; the whole path for a
     /// request outside `/api/1/`).
     pub endpoint: String,
-    /// The JSON arguments: the `MapHub-API-Arg` header for `map/upload` and
-    /// `map/append`, the body for other endpoints (`{}` for an empty body); `None` when
-    /// absent or not JSON.
+    /// The JSON arguments: the `MapHub-API-Arg` header for `map/upload`, `map/append`,
+    /// `marker/upload` and `image/upload`, the body for other endpoints (`{}` for an
+    /// empty body); `None` when absent or not JSON.
     pub api_arg: Option<serde_json::Value>,
     /// The length of the request body.
     pub body_bytes: usize,
@@ -234,8 +266,8 @@ impl Server {
     ///
     /// Fails if the port cannot be bound or a map file cannot be read.
     pub fn start(config: Config, port: u16) -> io::Result<Server> {
-        let maps = match &config.data_dir {
-            Some(dir) => store::load(dir)?,
+        let (maps, assets) = match &config.data_dir {
+            Some(dir) => (store::load(dir)?, assets::load(dir)?),
             None => Default::default(),
         };
         let listener = TcpListener::bind(("127.0.0.1", port))?;
@@ -247,7 +279,7 @@ impl Server {
                 max_upload_bytes: config.max_upload_bytes,
                 base_url: format!("http://127.0.0.1:{port}"),
             },
-            state: Mutex::new(api::State::new(config.faults, maps)),
+            state: Mutex::new(api::State::new(config.faults, maps, assets)),
         });
         let stop = Arc::new(AtomicBool::new(false));
         let accept = {
@@ -288,6 +320,26 @@ impl Server {
     /// How many maps the server holds.
     pub fn map_count(&self) -> usize {
         self.shared.lock().maps.len()
+    }
+
+    /// The PNG uploaded with `marker/upload` as marker `id`, byte for byte.
+    pub fn marker(&self, id: &str) -> Option<Vec<u8>> {
+        self.shared.lock().markers.get(id).cloned()
+    }
+
+    /// The file uploaded with `image/upload` as image `id`, byte for byte.
+    pub fn image(&self, id: &str) -> Option<Vec<u8>> {
+        self.shared.lock().images.get(id).map(|i| i.bytes.clone())
+    }
+
+    /// How many markers the server holds (one per successful `marker/upload`).
+    pub fn marker_count(&self) -> usize {
+        self.shared.lock().markers.len()
+    }
+
+    /// How many images the server holds (one per successful `image/upload`).
+    pub fn image_count(&self) -> usize {
+        self.shared.lock().images.len()
     }
 }
 

@@ -19,8 +19,8 @@ struct Args {
     /// line, where `ps` shows it to every user.
     #[arg(long, value_name = "FILE")]
     api_key_file: Option<PathBuf>,
-    /// A directory to keep the maps in (one map-<id>.json each); without it maps live
-    /// in memory only.
+    /// A directory to keep the maps in (one map-<id>.json each), with the uploaded
+    /// markers and images; without it they live in memory only.
     #[arg(long, value_name = "DIR")]
     data: Option<PathBuf>,
     /// The largest request body accepted, in bytes.
