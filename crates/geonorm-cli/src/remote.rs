@@ -290,10 +290,13 @@ fn assets_line(assets: &[geonorm_upload::AssetRecord]) -> String {
             .filter(|a| a.kind == kind && (a.state == ChunkState::Confirmed) == done)
             .count()
     };
+    let n = |n: usize, one: &str, what: &str| {
+        format!("{n} {one}{} ({what})", if n == 1 { "" } else { "s" })
+    };
     let mut line = format!(
-        "assets: {} markers (icons) and {} images (photos) uploaded",
-        count("marker", true),
-        count("image", true)
+        "assets: {} and {} uploaded",
+        n(count("marker", true), "marker", "icons"),
+        n(count("image", true), "image", "photos")
     );
     let left = count("marker", false) + count("image", false);
     if left > 0 {

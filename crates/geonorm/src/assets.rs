@@ -644,7 +644,7 @@ impl Planner<'_> {
                     key,
                     Code::AssetRemote,
                     href,
-                    format!("the {what} {href} is a web address; geonorm reads only files in the KMZ or beside the KML, so it is not fetched"),
+                    format!("the {what} {href} is a web address, which geonorm does not fetch (it reads only files in the KMZ or beside the KML)"),
                 )
             }
             Href::Absolute => {
@@ -652,7 +652,7 @@ impl Planner<'_> {
                     key,
                     Code::AssetOutside,
                     href,
-                    format!("the {what} {href} is an absolute path, outside the KMZ or the KML's folder; it is not read"),
+                    format!("the {what} {href} is an absolute path, outside the KMZ or the KML's folder, and is not read"),
                 )
             }
         };
@@ -678,7 +678,7 @@ impl Planner<'_> {
                     Code::AssetOutside,
                     href,
                     format!(
-                    "the {what} {href} leads out of the KMZ or the KML's folder; it is not read"
+                    "the {what} {href} leads out of the KMZ or the KML's folder and is not read"
                 ),
                 )
             }
