@@ -406,13 +406,9 @@ fn not_found() -> ApiError {
 
 /// Saves the map `id` if the server keeps a data directory.
 fn persist(shared: &Shared, map: &StoredMap) -> Result<(), ApiError> {
-    match &shared.settings.data_dir {
-        Some(dir) => store::save(dir, &shared.settings.base_url, map).map_err(|message| ApiError {
-            status: 200,
-            message,
-        }),
-        None => Ok(()),
-    }
+    persist_with(shared, |dir| {
+        store::save(dir, &shared.settings.base_url, map)
+    })
 }
 
 fn list(shared: &Shared) -> Result<Map<String, Value>, ApiError> {
