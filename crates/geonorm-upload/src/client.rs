@@ -207,15 +207,17 @@ impl ImageInfo {
 /// - **timeout**, 60 s: the most one attempt of `map/list`, `map/get`, `map/update` or
 ///   `map/refresh_image` may take, from connecting to the last byte of the answer, so
 ///   a server that never answers, or drips its answer, fails then;
-/// - **send timeout**, 180 s: the same for one attempt of `map/append` or `map/upload`
-///   (MapHub may work on a file for up to 2 minutes before it answers).
+/// - **send timeout**, 180 s: the same for one attempt of `map/append`, `map/upload`,
+///   `marker/upload` or `image/upload` (MapHub may work on a file for up to 2 minutes
+///   before it answers).
 ///
 /// With ureq 2 the overall limit also bounds each wait for a byte (a separate idle
 /// timeout would be overridden by it), so there is no separate read timeout.
 ///
 /// Retries: calls that read (and `map/update`, `map/refresh_image`) are tried again
-/// up to 3 times after a transient failure, waiting 0.5 s, 1 s, 2 s; `map/append` and
-/// `map/upload` are tried again only when the request provably never left. So with the
+/// up to 3 times after a transient failure, waiting 0.5 s, 1 s, 2 s; `map/append`,
+/// `map/upload`, `marker/upload` and `image/upload` are tried again only when the
+/// request provably never left. So with the
 /// defaults a call gives up after at most (3 + 1) × its limit + 3.5 s: 243.5 s for a
 /// read, 723.5 s for a send whose connection keeps failing (in practice a refused or
 /// unresolvable connection fails at once), plus any DNS time.
@@ -273,15 +275,16 @@ impl ClientBuilder {
         self
     }
 
-    /// The most one attempt of a call other than append and upload may take, start
-    /// to end (default 60 s).
+    /// The most one attempt of a call other than the uploads (`map/append`,
+    /// `map/upload`, `marker/upload`, `image/upload`) may take, start to end (default
+    /// 60 s).
     pub fn timeout(mut self, t: Duration) -> Self {
         self.timeout = t;
         self
     }
 
-    /// The most one attempt of `map/append` or `map/upload` may take, start to end
-    /// (default 180 s).
+    /// The most one attempt of `map/append`, `map/upload`, `marker/upload` or
+    /// `image/upload` may take, start to end (default 180 s).
     pub fn send_timeout(mut self, t: Duration) -> Self {
         self.send_timeout = t;
         self
@@ -300,8 +303,8 @@ impl ClientBuilder {
         self
     }
 
-    /// The largest answer read from `map/append`, `map/upload`, `map/update` and
-    /// `map/refresh_image` (default 1 MiB).
+    /// The largest answer read from `map/append`, `map/upload`, `map/update`,
+    /// `map/refresh_image`, `marker/upload` and `image/upload` (default 1 MiB).
     pub fn max_answer_bytes(mut self, n: u64) -> Self {
         self.max_answer_bytes = n;
         self

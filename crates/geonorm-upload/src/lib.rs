@@ -1,10 +1,11 @@
 //! A thin, careful client for the [MapHub API](https://docs.maphub.net/api/):
-//! `map/append`, `map/upload`, `map/list`, `map/get`, `map/update` and
-//! `map/refresh_image`, plus what it takes to send a large file exactly once.
+//! `map/append`, `map/upload`, `map/list`, `map/get`, `map/update`,
+//! `map/refresh_image`, `marker/upload` and `image/upload`, plus what it takes to send
+//! a large file exactly once.
 //!
 //! MapHub answers every call with HTTP 200, errors included (as an `error` field);
-//! the client turns those into [`Error::Api`]. Appends are not idempotent, so the
-//! client retries them only when the request provably never reached the server;
+//! the client turns those into [`Error::Api`]. Appends and uploads are not idempotent,
+//! so the client retries them only when the request provably never reached the server;
 //! reads retry transient failures with backoff. The API key never appears in `Debug`
 //! output, errors or logs.
 //!

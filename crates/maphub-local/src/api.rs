@@ -406,13 +406,9 @@ fn not_found() -> ApiError {
 
 /// Saves the map `id` if the server keeps a data directory.
 fn persist(shared: &Shared, map: &StoredMap) -> Result<(), ApiError> {
-    match &shared.settings.data_dir {
-        Some(dir) => store::save(dir, &shared.settings.base_url, map).map_err(|message| ApiError {
-            status: 200,
-            message,
-        }),
-        None => Ok(()),
-    }
+    persist_with(shared, |dir| {
+        store::save(dir, &shared.settings.base_url, map)
+    })
 }
 
 fn list(shared: &Shared) -> Result<Map<String, Value>, ApiError> {
@@ -446,27 +442,22 @@ fn get(shared: &Shared, args: &Map<String, Value>) -> Result<Map<String, Value>,
 /// `marker_id` property; the `id` of its `image` property), each once, in the order
 /// first used. Ids of nothing uploaded here are left out.
 fn referenced(doc: &Document, state: &State) -> (Vec<Value>, Vec<Value>) {
-    let mut markers: Vec<Value> = Vec::new();
-    let mut images: Vec<Value> = Vec::new();
-    let add = |list: &mut Vec<Value>, id: &String| {
-        let id = Value::String(id.clone());
-        if !list.contains(&id) {
-            list.push(id);
-        }
-    };
+    // Seen ids in sets, so that a map of many features stays linear.
+    let mut markers: (Vec<Value>, HashSet<&str>) = Default::default();
+    let mut images: (Vec<Value>, HashSet<&str>) = Default::default();
     for f in &doc.features {
         if let Some(Value::String(id)) = f.properties.get("marker_id") {
-            if state.markers.contains_key(id) {
-                add(&mut markers, id);
+            if state.markers.contains_key(id) && markers.1.insert(id) {
+                markers.0.push(Value::String(id.clone()));
             }
         }
         if let Some(Value::String(id)) = f.properties.get("image").and_then(|i| i.get("id")) {
-            if state.images.contains_key(id) {
-                add(&mut images, id);
+            if state.images.contains_key(id) && images.1.insert(id) {
+                images.0.push(Value::String(id.clone()));
             }
         }
     }
-    (markers, images)
+    (markers.0, images.0)
 }
 
 /// Saves with `save` if the server keeps a data directory.
