@@ -584,3 +584,36 @@ fn a_kml_on_disk_sends_the_icons_beside_it_and_nothing_outside_its_folder() {
         (1, 0)
     );
 }
+
+#[test]
+fn a_resume_after_an_icon_changed_is_refused_and_sends_nothing() {
+    let env = Env::new();
+    let map = env.new_map();
+    let folder = env.dir.path().join("walk");
+    std::fs::create_dir_all(&folder).expect("mkdir");
+    let icon = folder.join("bench.png");
+    std::fs::write(&icon, image(16, 16, [5, 5, 5], image::ImageFormat::Png)).expect("icon");
+    let kml = folder.join("walk.kml");
+    std::fs::write(
+        &kml,
+        r#"<kml><Document><Placemark><name>bench</name><Style><IconStyle><Icon><href>bench.png</href></Icon></IconStyle></Style><Point><coordinates>1,2</coordinates></Point></Placemark></Document></kml>"#,
+    )
+    .expect("kml");
+    let (k, m) = (kml.to_str().expect("utf8"), map.to_string());
+    // map/get, the marker, then the append fails.
+    env.server.set_faults(Faults {
+        fail_after: Some(2),
+        ..Faults::default()
+    });
+    let out = env.run(&["append", k, "--map", &m]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    env.server.set_faults(Faults::default());
+    std::fs::write(&icon, image(16, 16, [9, 9, 9], image::ImageFormat::Png)).expect("icon");
+    let before = env.server.requests().len();
+    let out = env.run(&["append", k, "--map", &m, "--resume"]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("cannot be resumed with this one"), "{said}");
+    assert_eq!(env.server.requests().len(), before, "nothing sent");
+    assert_eq!(env.calls("marker/upload"), 1);
+}

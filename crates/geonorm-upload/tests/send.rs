@@ -87,6 +87,7 @@ fn run(
         Payload::Document {
             doc: &mut doc,
             limit,
+            assets: None,
         },
         mode,
         SendOptions {
@@ -485,6 +486,7 @@ fn an_error_that_proves_nothing_landed_leaves_no_journal() {
         Payload::Document {
             doc: &mut d,
             limit: None,
+            assets: None,
         },
         &append(map),
         SendOptions {
