@@ -287,6 +287,8 @@ codes! {
         "A property has the name of a field the writer fills from the model (title, description, group, a style key, timestamp, coordinateProperties); the model's value is written and the property is not.";
     WriteNonFinite = "write/non-finite-number", Error,
         "A coordinate is NaN or infinite, which no output format can hold; it is written as null.";
+    KmlPhotoOverlay = "kml/photo-overlay", Info,
+        "A PhotoOverlay placed at a Point (a photo taken there, as Google Earth's \"Add Photo\" makes) is read as a point whose description shows the photo (`<img src>`); how Google Earth frames it (ViewVolume, shape, rotation) is not kept. Sent from a KMZ, the photo becomes the point's MapHub image.";
     AssetMissing = "asset/missing", Warning,
         "An icon or a photo (`<img src>` in a description) the document refers to is not in the KMZ, or not beside the KML; the features that use it go without it (MapHub's default pin, no image).";
     AssetUnreadable = "asset/unreadable", Warning,

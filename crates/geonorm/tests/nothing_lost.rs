@@ -33,6 +33,13 @@ fn source_count(format: Format, bytes: &[u8]) -> Option<usize> {
                 };
                 n += outside.matches("<Placemark").count()
                     + outside.matches("<kml:Placemark").count();
+                // A PhotoOverlay placed at a Point is a feature too.
+                for overlay in outside.split("<PhotoOverlay").skip(1) {
+                    let body = overlay.split("</PhotoOverlay>").next().unwrap_or("");
+                    if !body.starts_with(" targetId") && body.contains("<Point") {
+                        n += 1;
+                    }
+                }
             }
             // A bare geometry as the whole file is one feature.
             if n == 0 && text.contains("<coordinates") && !text.contains("Overlay") {

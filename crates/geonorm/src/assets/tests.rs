@@ -301,3 +301,66 @@ fn hostile_images_are_reported_not_fatal() {
     assert!(prepare_marker(b"").is_err());
     assert!(prepare_image(b"GIF89a").is_err());
 }
+
+#[test]
+fn a_photo_overlay_at_a_point_sends_its_photo_as_the_point_s_image() {
+    let kml = r#"<kml><Document>
+<PhotoOverlay><name>Waterfall</name><description>Loud.</description>
+  <Camera><longitude>1</longitude><latitude>2</latitude></Camera>
+  <Icon><href>files/fall.jpg</href></Icon>
+  <ViewVolume><leftFov>-20</leftFov><rightFov>20</rightFov><bottomFov>-15</bottomFov><topFov>15</topFov><near>10</near></ViewVolume>
+  <Point><coordinates>1,2</coordinates></Point>
+</PhotoOverlay>
+<PhotoOverlay><name>Pyramid</name><Icon><href>tiles/$[level]/$[x]_$[y].jpg</href></Icon><Point><coordinates>3,4</coordinates></Point></PhotoOverlay>
+<PhotoOverlay><name>View only</name><Icon><href>files/fall.jpg</href></Icon></PhotoOverlay>
+</Document></kml>"#;
+    let bytes = kmz_of(&[
+        ("doc.kml", kml.as_bytes()),
+        (
+            "files/fall.jpg",
+            &image_bytes(12, 9, [0, 90, 200], image::ImageFormat::Jpeg),
+        ),
+    ]);
+    let (mut doc, diags, _) =
+        kmz::read(Cursor::new(&bytes[..]), &kmz::Limits::default()).expect("kmz");
+    let titles: Vec<_> = doc.features.iter().map(|f| f.title.as_deref()).collect();
+    assert_eq!(titles, vec![Some("Waterfall"), Some("Pyramid")]);
+    assert_eq!(
+        doc.features[0].description.as_deref(),
+        Some(r#"Loud.<img src="files/fall.jpg">"#)
+    );
+    assert!(matches!(doc.features[0].geometry, Some(Geometry::Point(_))));
+    let said: Vec<(Code, &str)> = diags.iter().map(|d| (d.code, d.message.as_str())).collect();
+    assert!(
+        said.iter()
+            .any(|(c, m)| *c == Code::KmlPhotoOverlay && m.contains("files/fall.jpg")),
+        "{said:#?}"
+    );
+    assert!(
+        said.iter()
+            .any(|(c, m)| *c == Code::KmlNotRepresentable && m.contains("tiled image pyramid")),
+        "{said:#?}"
+    );
+    assert!(
+        said.iter()
+            .any(|(c, m)| *c == Code::KmlNotRepresentable
+                && m.starts_with("PhotoOverlay has no place")),
+        "{said:#?}"
+    );
+    assert!(
+        said.iter()
+            .any(|(c, m)| *c == Code::KmlIgnoredElement && m.contains("ViewVolume")),
+        "{said:#?}"
+    );
+    let mut files = kmz::files(Cursor::new(&bytes[..])).expect("files");
+    let plan = plan(&doc, &mut files, Purpose::Maphub, Some(kml.as_bytes()));
+    assert_eq!(plan.assets.len(), 1);
+    assert_eq!((plan.assets[0].width, plan.assets[0].height), (12, 9));
+    apply_uploaded(
+        &mut doc,
+        &plan,
+        &[Some(serde_json::json!({"id": "x", "w": 12, "h": 9}))],
+    );
+    assert_eq!(doc.features[0].description.as_deref(), Some("Loud."));
+    assert_eq!(doc.features[0].properties["image"]["id"], "x");
+}

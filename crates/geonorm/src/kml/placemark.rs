@@ -35,6 +35,16 @@ pub(crate) const GEOMETRIES: [&str; 7] = [
     "MultiTrack",
 ];
 
+/// True for a PhotoOverlay placed at a Point: a photo taken somewhere, which a map can
+/// show as a point with the photo (Google Earth Pro's "Add Photo" makes them). Without
+/// a Point it is only a view in Google Earth, with no place in a map.
+pub(crate) fn is_placed_photo(node: &Node) -> bool {
+    node.name == "PhotoOverlay" && node.child("Point").is_some()
+}
+
+/// Reads a Placemark, or a PhotoOverlay placed at a Point (see [`is_placed_photo`]):
+/// its photo is shown in the description as an `<img>`, which is where MapHub and
+/// other viewers show a point's photos (and where a KMZ's photos are sent from).
 pub(crate) fn read(node: &Node, group: Option<GroupId>, ctx: &mut Ctx) -> (Feature, PendingStyle) {
     let mut f = Feature {
         span: span(node),
@@ -45,6 +55,7 @@ pub(crate) fn read(node: &Node, group: Option<GroupId>, ctx: &mut Ctx) -> (Featu
     let mut pending = PendingStyle::default();
     let mut geometries = Vec::new();
     let mut loose_arrays = Vec::new();
+    let mut photo = None;
     if node.children.is_empty() && node.attr("id").is_none() {
         ctx.diag(
             Diagnostic::new(
@@ -113,8 +124,17 @@ pub(crate) fn read(node: &Node, group: Option<GroupId>, ctx: &mut Ctx) -> (Featu
                 ctx.inspect(child);
                 ctx.ignored(&child.name, child.start)
             }
+            "Icon" if node.name == "PhotoOverlay" => {
+                photo = child
+                    .child("href")
+                    .map(|h| h.text.trim().to_string())
+                    .filter(|h| !h.is_empty());
+            }
             other => ctx.ignored(other, child.start),
         }
+    }
+    if node.name == "PhotoOverlay" {
+        photo_in_description(&mut f, photo, node, ctx);
     }
     ctx.track_time = None;
     f.geometry = match geometries.as_slice() {
@@ -139,6 +159,43 @@ pub(crate) fn read(node: &Node, group: Option<GroupId>, ctx: &mut Ctx) -> (Featu
         attach_array(&mut f, name, values, at, ctx);
     }
     (f, pending)
+}
+
+/// A PhotoOverlay's photo, appended to its description as `<img src>`, and said.
+fn photo_in_description(f: &mut Feature, photo: Option<String>, node: &Node, ctx: &mut Ctx) {
+    match photo {
+        // `$[level]`, `$[x]`, `$[y]`: tiles of an image pyramid, no one file to show.
+        Some(href) if href.contains("$[") => ctx.diag(
+            Diagnostic::new(
+                Code::KmlNotRepresentable,
+                format!("a PhotoOverlay's photo is a tiled image pyramid ({href}), which has no place in a MapHub map; its point is kept"),
+            )
+            .at(span(node)),
+        ),
+        Some(href) => {
+            let src = href
+                .replace('&', "&amp;")
+                .replace('"', "&quot;")
+                .replace('<', "&lt;");
+            f.description
+                .get_or_insert_with(String::new)
+                .push_str(&format!("<img src=\"{src}\">"));
+            ctx.diag(
+                Diagnostic::new(
+                    Code::KmlPhotoOverlay,
+                    format!("a PhotoOverlay is read as a point at its position, its photo {href} shown in its description (<img>); how Google Earth frames the photo (ViewVolume, shape) is not kept"),
+                )
+                .at(span(node)),
+            );
+        }
+        None => ctx.diag(
+            Diagnostic::new(
+                Code::KmlPhotoOverlay,
+                "a PhotoOverlay without a photo (no Icon href) is read as a point at its position",
+            )
+            .at(span(node)),
+        ),
+    }
 }
 
 /// Per-point values written in the Placemark's ExtendedData rather than in its track

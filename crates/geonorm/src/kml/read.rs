@@ -679,6 +679,17 @@ fn walk_with<R: BufRead, O>(
                         // Not data for the map, but still checked (boxes, views).
                         let e = e.into_owned();
                         let (node, _) = dom::build(xml, inner, &e, before, &mut p.ns)?;
+                        if placemark::is_placed_photo(&node) {
+                            // A photo taken somewhere: read as a placemark (again, from
+                            // its bytes, with its batch; PhotoOverlays are few).
+                            p.features += 1;
+                            p.units.push(Unit {
+                                range: before..position(xml),
+                                group: p.current_group(),
+                                ns: Arc::clone(&p.ns_shared),
+                            });
+                            continue;
+                        }
                         p.ctx.inspect(&node);
                         let span = Span::new(before, position(xml));
                         if NOT_REPRESENTABLE.contains(&other) {
