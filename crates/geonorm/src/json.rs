@@ -128,6 +128,9 @@ struct Parser<'a> {
     i: usize,
     /// Duplicate member names met: (name, offset of the second).
     pub dups: Vec<(String, usize)>,
+    /// When set, only these members of the root object have their object, array or
+    /// string values parsed; the others stand for their kind (see [`parse_shallow`]).
+    keep: Option<&'static [&'static str]>,
 }
 
 impl<'a> Parser<'a> {
@@ -273,13 +276,88 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Whether the value about to be read is a root member's that [`parse_shallow`]
+    /// leaves unread.
+    fn skipped(&self, stack: &[Open]) -> bool {
+        match (self.keep, stack) {
+            (Some(keep), [Open::Obj(_, Some((key, _)), _)]) => !keep.contains(&key.as_str()),
+            _ => false,
+        }
+    }
+
+    /// Steps over a string (at its opening quote).
+    fn skip_string(&mut self) -> Result<(), SyntaxError> {
+        self.i += 1;
+        loop {
+            let rest = self.b.get(self.i..).unwrap_or_default();
+            let Some(j) = memchr::memchr2(b'"', b'\\', rest) else {
+                self.i = self.b.len();
+                return self.err("unterminated string");
+            };
+            self.i += j + 1;
+            if rest[j] == b'"' {
+                return Ok(());
+            }
+            // The escaped character, whatever it is.
+            self.i += 1;
+        }
+    }
+
+    /// Steps over an object, array or string without building it, giving an empty
+    /// one of its kind; `None` for the other values (read as usual, they are small).
+    fn skip(&mut self) -> Option<Result<Kind, SyntaxError>> {
+        let open = *self.b.get(self.i)?;
+        if open == b'"' {
+            return Some(self.skip_string().map(|()| Kind::Str(String::new())));
+        }
+        if open != b'{' && open != b'[' {
+            return None;
+        }
+        let mut depth = 0usize;
+        while let Some(&c) = self.b.get(self.i) {
+            match c {
+                b'"' => {
+                    if let Err(e) = self.skip_string() {
+                        return Some(Err(e));
+                    }
+                    continue;
+                }
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        self.i += 1;
+                        return Some(Ok(if open == b'{' {
+                            Kind::Obj(Vec::new())
+                        } else {
+                            Kind::Arr(Vec::new())
+                        }));
+                    }
+                }
+                _ => {}
+            }
+            self.i += 1;
+        }
+        Some(self.err("unexpected end of file"))
+    }
+
     fn parse(&mut self) -> Result<Val, SyntaxError> {
         let mut stack: Vec<Open> = Vec::new();
         loop {
             // Expect a value (or the end of an empty container).
             self.ws();
             let start = self.i;
+            let skipped = if self.skipped(&stack) {
+                self.skip()
+            } else {
+                None
+            };
             let value = match self.b.get(self.i) {
+                _ if skipped.is_some() => Val {
+                    kind: skipped.unwrap_or(Ok(Kind::Null))?,
+                    start,
+                    end: self.i,
+                },
                 Some(b'{') | Some(b'[') if stack.len() >= MAX_DEPTH => {
                     return self.err(format!("nested deeper than {MAX_DEPTH} levels"))
                 }
@@ -446,6 +524,33 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, SyntaxError> {
         b: bytes,
         i: skip,
         dups: Vec::new(),
+        keep: None,
+    };
+    let root = p.parse()?;
+    p.ws();
+    if p.i < bytes.len() {
+        return p.err("trailing characters after the root value");
+    }
+    Ok(Parsed {
+        root,
+        duplicates: p.dups,
+    })
+}
+
+/// Parses an object as [`parse`] does, except the values of its members not named in
+/// `keep`: an object, array or string there is stepped over and stands as an empty one
+/// (its kind and span are right, its content is not read). For text already known to
+/// be JSON (serde read it), when the rules look only at those members' kinds: most of
+/// a feature's bytes may be properties that the rules never read.
+pub(crate) fn parse_shallow(
+    bytes: &[u8],
+    keep: &'static [&'static str],
+) -> Result<Parsed, SyntaxError> {
+    let mut p = Parser {
+        b: bytes,
+        i: 0,
+        dups: Vec::new(),
+        keep: Some(keep),
     };
     let root = p.parse()?;
     p.ws();
@@ -461,6 +566,26 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, SyntaxError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shallow_parse_reads_only_the_members_kept() {
+        let text = br#"{"type":"Feature","properties":{"a":[1,"]}\"x"],"b":{}},"x":"s\"}","geometry":{"type":"Point","coordinates":[1,2]},"n":[]}"#;
+        let p = parse_shallow(text, &["type", "geometry"]).expect("json");
+        let full = parse(text).expect("json");
+        assert_eq!(p.root.get("geometry"), full.root.get("geometry"));
+        assert_eq!(p.root.get("type"), full.root.get("type"));
+        let props = p.root.get("properties").expect("properties");
+        assert_eq!(props.kind, Kind::Obj(Vec::new()));
+        let whole = full.root.get("properties").expect("properties");
+        assert_eq!((props.start, props.end), (whole.start, whole.end));
+        assert_eq!(
+            p.root.get("x").map(|v| &v.kind),
+            Some(&Kind::Str(String::new()))
+        );
+        assert_eq!(p.root.get("n").map(|v| v.kind_name()), Some("an array"));
+        assert_eq!(p.root.members().len(), 5);
+        assert!(parse_shallow(br#"{"a":{"b":"#, &[]).is_err());
+    }
 
     #[test]
     fn values_keep_their_spans() {

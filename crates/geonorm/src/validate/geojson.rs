@@ -400,10 +400,10 @@ impl Rules<'_> {
         match t {
             "Point" => self.point(c),
             "MultiPoint" => items.iter().for_each(|p| self.point(p)),
-            "LineString" => geometry::line(&ValSeq(c), self.out),
+            "LineString" => geometry::line(&ValSeq::new(c), self.out),
             "MultiLineString" => items
                 .iter()
-                .for_each(|l| geometry::line(&ValSeq(l), self.out)),
+                .for_each(|l| geometry::line(&ValSeq::new(l), self.out)),
             "Polygon" => self.polygon(v, c),
             _ => items.iter().for_each(|p| self.polygon(v, p)),
         }
@@ -419,7 +419,7 @@ impl Rules<'_> {
             .items()
             .unwrap_or_default()
             .iter()
-            .map(ValSeq)
+            .map(ValSeq::new)
             .collect();
         let dyns: Vec<&dyn Seq> = seqs.iter().map(|s| s as &dyn Seq).collect();
         geometry::polygon(&dyns, self.out);
@@ -576,10 +576,30 @@ impl Rules<'_> {
     }
 }
 
-/// A JSON array of positions (already checked to be 2 or 3 numbers each).
-struct ValSeq<'v>(&'v Val);
+/// A JSON array of positions (already checked to be 2 or 3 numbers each), with their
+/// longitudes and latitudes read once: a hole's test against its outer ring reads
+/// every position of the ring for each of its own.
+struct ValSeq<'v> {
+    val: &'v Val,
+    xy: Vec<[f64; 2]>,
+}
 
-impl ValSeq<'_> {
+impl<'v> ValSeq<'v> {
+    fn new(val: &'v Val) -> Self {
+        let xy = val
+            .items()
+            .unwrap_or_default()
+            .iter()
+            .map(ValSeq::pos)
+            .collect();
+        ValSeq { val, xy }
+    }
+
+    /// The sequence's positions.
+    fn items(&self) -> &'v [Val] {
+        self.val.items().unwrap_or_default()
+    }
+
     fn pos(p: &Val) -> [f64; 2] {
         let n = |i: usize| {
             p.items()
@@ -593,21 +613,15 @@ impl ValSeq<'_> {
 
 impl Seq for ValSeq<'_> {
     fn len(&self) -> usize {
-        self.0.items().map_or(0, <[Val]>::len)
+        self.xy.len()
     }
     fn xy(&self, i: usize) -> [f64; 2] {
-        self.0
-            .items()
-            .and_then(|a| a.get(i))
-            .map_or([f64::NAN, f64::NAN], ValSeq::pos)
+        self.xy.get(i).copied().unwrap_or([f64::NAN, f64::NAN])
     }
     fn span(&self) -> Span {
-        head(self.0)
+        head(self.val)
     }
     fn at(&self, i: usize) -> Span {
-        self.0
-            .items()
-            .and_then(|a| a.get(i))
-            .map_or(head(self.0), head)
+        self.items().get(i).map_or(head(self.val), head)
     }
 }

@@ -1,4 +1,5 @@
-//! KML, KMZ and GPX checked as a stream say what the document read whole says, in the same
+//! KML, KMZ and GPX checked as a stream say what the document read whole says, and GeoJSON
+//! checked in batches what reading it one feature at a time says, in the same
 //! order, for any number of threads.
 
 use super::*;
@@ -109,4 +110,113 @@ fn dropping_indices_keeps_the_others_in_order() {
     assert_eq!(v, [1, 2, 5, 6]);
     drop_indices(&mut v, &[]);
     assert_eq!(v, [1, 2, 5, 6]);
+}
+
+/// GeoJSON checked in batches of `batch` bytes on `threads` threads, in the report's
+/// order.
+fn geojson_batched(
+    bytes: &[u8],
+    profile: Profile,
+    threads: usize,
+    batch: usize,
+) -> Vec<Diagnostic> {
+    let before = crate::stream::TEST_BATCH.with(|b| b.replace(batch));
+    let mut out = Vec::new();
+    let read = geojson_stream::check_geojson_stream(bytes, profile, threads, &mut out);
+    crate::stream::TEST_BATCH.with(|b| b.set(before));
+    read.expect("read from memory");
+    sort(&mut out);
+    out
+}
+
+/// GeoJSON read one feature at a time on one thread, in the report's order.
+fn geojson_one_by_one(bytes: &[u8], profile: Profile) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    check_geojson(bytes, profile, &mut out).expect("read from memory");
+    sort(&mut out);
+    out
+}
+
+/// Files that stress what the batches must carry from one feature to the next: a
+/// `groups` member given twice (a feature looks its group up in the one in force when
+/// it was read), groups named by title before and after the features, more precise
+/// positions than are shown one by one, a feature that stops the reader after others
+/// and before `groups`, and a root Feature after `groups`.
+const GEOJSON_CASES: [&str; 6] = [
+    r#"{"type":"FeatureCollection","groups":[{"title":"A","id":1}],"features":[
+{"type":"Feature","properties":{"group":"A"},"geometry":{"type":"Point","coordinates":[1,2]}},
+{"type":"Feature","properties":{"group":"B"},"geometry":null}],
+"groups":[{"title":"B","id":1}],"features":[
+{"type":"Feature","properties":{"group":"A"},"geometry":{"type":"Point","coordinates":[1,2]}}]}"#,
+    r#"{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"group":"X／Y","marker-color":"red"},"geometry":{"type":"Point","coordinates":[1,2]}},
+{"type":"Feature","properties":{"group":"Z"},"geometry":{"type":"Point","coordinates":[1,200]}},
+{"type":"Feature","properties":{"group":7}}],
+"groups":[{"title":"X","id":3},{"title":"Z","id":"z"}]}"#,
+    r#"{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{},"geometry":{"type":"LineString","coordinates":[[1.1234567,2.1234567],[1.1234568,2.1234568],[1.1234569,2.1234569],[1.123457,2.123457,3,4]]}},
+{"type":"Feature","properties":{},"geometry":{"type":"MultiPoint","coordinates":[[1.1234567,2],[1.1234567,2],[1.1234567,2],[1.1234567,2],[1.1234567,2],[1.1234567,2]]}},
+{"type":"Feature","properties":{},"geometry":{"type":"LineString","coordinates":[[1.1234567,2,0,0],[1,2.12345678],[3,"4"]]}},
+{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[1.12345678,2]}}]}"#,
+    r#"{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"a":1},"geometry":{"type":"Point","coordinates":[1,2]}},
+{"type":"Feature","geometry":null},
+{"type":"Feature","properties":{"a":tru},"geometry":null},
+{"type":"Feature","properties":{},"geometry":null}],
+"groups":[{"title":"A","id":1},{"title":"A","id":1}],"properties":{"p":1},"bbox":[1]}"#,
+    r#"{"groups":[{"title":"A","id":1}],"properties":{"group":"A"},"type":"Feature","geometry":{"type":"Point","coordinates":[1.123456789,91]}}"#,
+    r#"{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[1,2]}}],"bbox":"x","features":7,"x":}"#,
+];
+
+#[test]
+fn geojson_checked_in_batches_says_what_one_feature_at_a_time_says() {
+    let mut compared = 0;
+    let files = crate::testdata::files(&["geojson", "json"]);
+    let cases = files
+        .iter()
+        .map(|p| (p.display().to_string(), std::fs::read(p).expect("read")))
+        .chain(
+            GEOJSON_CASES
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (format!("case {i}"), c.as_bytes().to_vec())),
+        );
+    for (what, bytes) in cases {
+        if Format::detect(&bytes, None) != Some(Format::GeoJson) && !what.starts_with("case") {
+            continue;
+        }
+        for profile in PROFILES {
+            let expected = geojson_one_by_one(&bytes, profile);
+            for (threads, batch) in [(1, usize::MAX), (3, usize::MAX), (1, 1), (3, 1), (2, 300)] {
+                assert_eq!(
+                    geojson_batched(&bytes, profile, threads, batch),
+                    expected,
+                    "{what} ({profile:?}, {threads} threads, batches of {batch} bytes)"
+                );
+            }
+        }
+        compared += 1;
+    }
+    assert!(compared > 100, "compared only {compared} files");
+}
+
+/// The whole report (the file's size and name included) is the same on one thread and
+/// on several, whatever the batches.
+#[test]
+fn a_geojson_report_is_the_same_on_any_number_of_threads() {
+    let path = std::path::Path::new("x.json");
+    for bytes in GEOJSON_CASES {
+        let opts = CheckOptions::default();
+        let one = check(bytes.as_bytes(), Some(path), &opts).diagnostics;
+        assert!(!one.is_empty(), "{bytes}");
+        for (threads, batch) in [(3, usize::MAX), (2, 1)] {
+            let before = crate::stream::TEST_BATCH.with(|b| b.replace(batch));
+            let many = check_reader_threads(bytes.as_bytes(), Some(path), &opts, threads)
+                .expect("read from memory")
+                .diagnostics;
+            crate::stream::TEST_BATCH.with(|b| b.set(before));
+            assert_eq!(many, one, "{bytes} ({threads} threads, batches of {batch})");
+        }
+    }
 }

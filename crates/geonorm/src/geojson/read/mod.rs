@@ -51,6 +51,18 @@ pub(crate) fn parse_unit_feature(
     read_feature(unit, origin, groups, diags, None)
 }
 
+/// Parses one feature's bytes as [`Reader`] does with `check`'s rules on (`mode`
+/// counts the precise positions it meets), for the batched check.
+pub(crate) fn check_unit_feature(
+    unit: &[u8],
+    origin: Origin,
+    groups: &GroupIndex,
+    diags: &mut Vec<Diagnostic>,
+    mode: &mut CheckMode,
+) -> Result<Option<Feature>> {
+    read_feature(unit, origin, groups, diags, Some(mode))
+}
+
 /// What a streaming reader yields.
 // Features are nearly every item, so boxing them would cost an allocation per feature to
 // shrink the rare group.
@@ -100,6 +112,9 @@ pub struct Reader<R> {
     unit: Vec<u8>,
     /// Group aliases and title paths, once `groups` has been read.
     groups: GroupIndex,
+    /// How many times `groups` has been read (a member may come twice): a batched
+    /// check gives each feature the index in force when the feature was cut.
+    groups_read: usize,
     /// `check`'s rules, when they run as the file is read.
     check: Option<CheckMode>,
     /// Where the root's `type` value and `features` array start (for the root rules).
@@ -131,6 +146,7 @@ impl<R: BufRead> Reader<R> {
             diagnostics: Vec::new(),
             unit: Vec::new(),
             groups: GroupIndex::default(),
+            groups_read: 0,
             check: None,
             type_at: None,
             features_at: None,
@@ -153,6 +169,12 @@ impl<R: BufRead> Reader<R> {
     /// How features may name groups, as far as `groups` has been read.
     pub(crate) fn group_index(&self) -> &GroupIndex {
         &self.groups
+    }
+
+    /// How many times `groups` has been read so far: when it changes, so may
+    /// [`Reader::group_index`].
+    pub(crate) fn groups_read(&self) -> usize {
+        self.groups_read
     }
 
     /// Diagnostics met so far.
@@ -294,6 +316,7 @@ impl<R: BufRead> Reader<R> {
                 };
                 let read = read_groups(entries, &mut self.diagnostics);
                 self.groups = read.index;
+                self.groups_read += 1;
                 self.pending
                     .extend(read.groups.into_iter().map(Item::Group));
             }
@@ -453,11 +476,12 @@ impl<R: BufRead> Reader<R> {
     /// converter parses batches of them on several threads.
     pub(crate) fn next_raw(&mut self, batch: &mut Vec<u8>) -> Result<Option<Raw>> {
         loop {
-            if let Some(Item::Group(g)) = self.pending.pop_front() {
-                return Ok(Some(Raw::Group(g)));
-            }
-            if let Some(Item::Feature(f)) = self.pending.pop_front() {
-                return Ok(Some(Raw::Feature(Box::new(f))));
+            // One item at a time, whichever it is (a root Feature may follow the
+            // groups it came after).
+            match self.pending.pop_front() {
+                Some(Item::Group(g)) => return Ok(Some(Raw::Group(g))),
+                Some(Item::Feature(f)) => return Ok(Some(Raw::Feature(Box::new(f)))),
+                None => {}
             }
             match self.state {
                 State::Done => return Ok(None),

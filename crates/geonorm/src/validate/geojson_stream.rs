@@ -1,0 +1,348 @@
+//! GeoJSON checked as `convert` reads it: the reader cuts the features out of the
+//! input without parsing them, batches of a few megabytes are parsed (once by serde
+//! into the model, once by the spanned parser for the RFC 7946 rules, which need each
+//! value's position) and serialised (to measure the conversion) on the thread pool
+//! while the reader cuts the next batch, and MapHub's per-feature rules see each
+//! feature in the file's order. The findings are those of reading the file feature by
+//! feature on one thread (`check_geojson`, the tests' reference), in the same order,
+//! for any number of threads and wherever the batches are cut.
+
+use std::io::BufRead;
+use std::sync::Arc;
+
+use super::{explains, fatal_diagnostic, geojson::PRECISION_SHOWN, Profile, Tally};
+use crate::geojson::read::{check_unit_feature, CheckMode, GroupIndex, Origin, Raw, Reader};
+use crate::stream::{map_in_order, overlap, overlapping};
+use crate::{Code, Diagnostic, Error, Feature, Format, Group, Span};
+
+/// A feature's bytes in a batch, with what reading it one by one would have known.
+struct Unit {
+    origin: Origin,
+    range: std::ops::Range<usize>,
+    /// The groups as far as they were read when the feature was cut (its `group` is
+    /// looked up in them, as the one-thread reader looks it up).
+    index: Arc<GroupIndex>,
+    /// How many of the reader's own findings precede the feature.
+    mark: usize,
+}
+
+/// What a feature became on the pool.
+struct Parsed {
+    /// What reading it and the RFC 7946 rules found, in the reader's order.
+    diags: Vec<Diagnostic>,
+    /// The feature (`None`: skipped), or what stopped the reader in it.
+    feature: crate::Result<Option<Feature>>,
+    /// Its positions with more than 6 decimals.
+    precise: usize,
+    /// Its MapHub GeoJSON, when the converted size counts and it could be written.
+    converted: Option<Vec<u8>>,
+}
+
+fn parse(batch: &[u8], units: &[Unit], maphub: bool, convert: bool) -> Vec<Parsed> {
+    units
+        .iter()
+        .map(|u| {
+            let bytes = batch.get(u.range.clone()).unwrap_or_default();
+            // Counted from zero: which of the precise positions are shown one by one
+            // depends on the features before, and is settled in order ([`Merge`]).
+            let mut mode = CheckMode {
+                maphub,
+                ..CheckMode::default()
+            };
+            let mut diags = Vec::new();
+            let feature = check_unit_feature(bytes, u.origin, &u.index, &mut diags, &mut mode);
+            let converted = match (&feature, convert) {
+                (Ok(Some(f)), true) => {
+                    let mut buf = Vec::with_capacity(bytes.len());
+                    // What writing could not keep is the writer's to say, not the check's.
+                    let mut lost = Vec::new();
+                    crate::geojson::write::feature_bytes(&mut buf, f, None, &mut lost)
+                        .ok()
+                        .map(|()| buf)
+                }
+                _ => None,
+            };
+            Parsed {
+                diags,
+                feature,
+                precise: mode.precision,
+                converted,
+            }
+        })
+        .collect()
+}
+
+/// Parses a batch on up to `threads` threads, in slices whose results come back in
+/// order.
+fn parse_batch(
+    batch: &[u8],
+    units: &[Unit],
+    maphub: bool,
+    convert: bool,
+    threads: usize,
+) -> Vec<Vec<Parsed>> {
+    if units.is_empty() {
+        return Vec::new();
+    }
+    // A few slices per thread even out features of unequal size.
+    let per = units.len().div_ceil(threads.max(1) * 4).max(1);
+    let parts: Vec<&[Unit]> = units.chunks(per).collect();
+    map_in_order(&parts, threads, |p| parse(batch, p, maphub, convert))
+}
+
+/// The reader, with what it met that is not cut into batches.
+struct Cutter<R> {
+    reader: Reader<R>,
+    groups: Vec<Group>,
+    /// A root Feature or geometry, read whole by the reader (it comes last).
+    singles: Vec<Feature>,
+    index: Arc<GroupIndex>,
+    groups_read: usize,
+}
+
+impl<R: BufRead> Cutter<R> {
+    /// Reads the next batch: features' bytes into `batch`, their places into `units`.
+    /// Ok(false) once the input is read to its end; on an error, `units` holds the
+    /// features cut before it.
+    fn fill(&mut self, batch: &mut Vec<u8>, units: &mut Vec<Unit>) -> crate::Result<bool> {
+        while let Some(raw) = self.reader.next_raw(batch)? {
+            if self.reader.groups_read() != self.groups_read {
+                self.groups_read = self.reader.groups_read();
+                self.index = Arc::new(self.reader.group_index().clone());
+            }
+            match raw {
+                Raw::Unit(origin, range) => {
+                    units.push(Unit {
+                        origin,
+                        range,
+                        index: Arc::clone(&self.index),
+                        mark: self.reader.diagnostics().len(),
+                    });
+                    if batch.len() >= crate::stream::batch() {
+                        return Ok(true);
+                    }
+                }
+                Raw::Group(g) => self.groups.push(g),
+                Raw::Feature(f) => self.singles.push(*f),
+            }
+        }
+        Ok(false)
+    }
+}
+
+/// The findings put together in the file's order, as reading it one feature at a
+/// time on one thread puts them.
+struct Merge {
+    tally: Tally,
+    /// MapHub's per-feature findings (said before the reader's, as one thread says them).
+    per_feature: Vec<Diagnostic>,
+    /// The reader's findings: its own (about the root and the groups) and each
+    /// feature's, in reading order.
+    read: Vec<Diagnostic>,
+    /// How many of the reader's own findings are in `read`.
+    taken: usize,
+    /// How many of the reader's own findings there were at the last feature.
+    seen: usize,
+    /// Precise positions so far (those shown one by one are the first few).
+    precise: usize,
+}
+
+impl Merge {
+    /// The reader's own findings up to `mark`.
+    fn take_own(&mut self, own: &[Diagnostic], mark: usize) {
+        if let Some(more) = own.get(self.taken..mark) {
+            self.read.extend_from_slice(more);
+            self.taken = mark;
+        }
+    }
+
+    /// One feature's results, in order; what stopped the reader in it, if anything.
+    fn feature(&mut self, unit: &Unit, parsed: Parsed, own: &[Diagnostic]) -> crate::Result<()> {
+        self.take_own(own, unit.mark);
+        let Parsed {
+            mut diags,
+            feature,
+            precise,
+            converted,
+        } = parsed;
+        // The first few precise positions of the file are shown, the rest counted.
+        let mut shown = self.precise.min(PRECISION_SHOWN);
+        diags.retain(|d| {
+            if d.code != Code::GeojsonPrecision || d.span.is_none() {
+                return true;
+            }
+            shown += 1;
+            shown <= PRECISION_SHOWN
+        });
+        self.precise += precise;
+        let f = match feature {
+            Ok(Some(f)) => f,
+            Ok(None) => {
+                self.read.append(&mut diags);
+                return Ok(());
+            }
+            Err(e) => {
+                self.read.append(&mut diags);
+                return Err(e);
+            }
+        };
+        let before = own.get(self.seen..unit.mark).unwrap_or_default();
+        let explained = explains(before, f.span) || explains(&diags, f.span);
+        self.seen = unit.mark;
+        self.read.append(&mut diags);
+        self.tally.converted(converted.as_deref());
+        self.tally.rules(&f, explained, &mut self.per_feature);
+        Ok(())
+    }
+
+    /// A batch's results, in order, up to the first that stopped the reader.
+    fn batch(&mut self, units: &[Unit], done: Vec<Vec<Parsed>>, own: &[Diagnostic]) -> Stop {
+        for (unit, parsed) in units.iter().zip(done.into_iter().flatten()) {
+            if let Err(e) = self.feature(unit, parsed, own) {
+                return Some(e);
+            }
+        }
+        None
+    }
+}
+
+/// What stopped the reader in a feature of a batch.
+type Stop = Option<Error>;
+
+/// The checking pipeline; see the module's doc. Fails only when `input` does.
+pub(super) fn check_geojson_stream<R: BufRead>(
+    input: R,
+    profile: Profile,
+    threads: usize,
+    out: &mut Vec<Diagnostic>,
+) -> std::io::Result<()> {
+    let maphub = profile.maphub();
+    let mut cut = Cutter {
+        reader: Reader::new(input).checking(CheckMode {
+            maphub,
+            ..CheckMode::default()
+        }),
+        groups: Vec::new(),
+        singles: Vec::new(),
+        index: Arc::new(GroupIndex::default()),
+        groups_read: 0,
+    };
+    let mut tally = Tally::new(profile);
+    tally.late = Some(crate::geojson::read::LateGroupNames::default());
+    let convert = tally.converted.is_some();
+    let mut m = Merge {
+        tally,
+        per_feature: Vec::new(),
+        read: Vec::new(),
+        taken: 0,
+        seen: 0,
+        precise: 0,
+    };
+    let (mut batch, mut spare, mut units) = (Vec::new(), Vec::new(), Vec::new());
+    let mut filled = cut.fill(&mut batch, &mut units);
+    // The first error in the file's order: in a feature of a batch, or met by the
+    // reader past every feature cut before it.
+    let stopped: Option<(Error, bool)> = loop {
+        if matches!(filled, Ok(true)) && overlapping(threads) {
+            // This batch is parsed on the pool while the next is cut from the input.
+            let mut next = std::mem::take(&mut spare);
+            next.clear();
+            let mut next_units = Vec::new();
+            let (done, next_filled) = overlap(
+                || parse_batch(&batch, &units, maphub, convert, threads),
+                || cut.fill(&mut next, &mut next_units),
+            );
+            if let Some(e) = m.batch(&units, done, cut.reader.diagnostics()) {
+                break Some((e, true));
+            }
+            spare = std::mem::replace(&mut batch, next);
+            units = next_units;
+            filled = next_filled;
+            continue;
+        }
+        let done = parse_batch(&batch, &units, maphub, convert, threads);
+        if let Some(e) = m.batch(&units, done, cut.reader.diagnostics()) {
+            break Some((e, true));
+        }
+        batch.clear();
+        units.clear();
+        match filled {
+            Ok(true) => filled = cut.fill(&mut batch, &mut units),
+            Ok(false) => break None,
+            Err(e) => break Some((e, false)),
+        }
+    };
+    let Cutter {
+        reader,
+        groups,
+        singles,
+        ..
+    } = cut;
+    if let Some((e, in_feature)) = stopped {
+        if let Error::Io(e) = e {
+            return Err(e);
+        }
+        let mut root = Vec::new();
+        if !in_feature {
+            // Every finding of the reader up to where it stopped, and what the rules
+            // found on the root: what reading one feature at a time says.
+            m.take_own(reader.diagnostics(), reader.diagnostics().len());
+            root = reader
+                .check_mode()
+                .map(|mode| mode.root.clone())
+                .unwrap_or_default();
+        }
+        // What stops the reader is said once, as `convert` says it; the rest of what
+        // the rules found on the root comes beside it.
+        let fatal = fatal_diagnostic(Format::GeoJson, &e);
+        let same = |d: &Diagnostic| d.code == fatal.code && d.span == fatal.span;
+        out.append(&mut m.per_feature);
+        out.append(&mut m.read);
+        out.extend(root.into_iter().filter(|d| !same(d)));
+        out.push(fatal);
+        return Ok(());
+    }
+    for f in &singles {
+        let said = reader.diagnostics().get(m.seen..).unwrap_or_default();
+        m.tally
+            .feature(f, explains(said, f.span), &mut m.per_feature);
+        m.seen = reader.diagnostics().len();
+    }
+    m.take_own(reader.diagnostics(), reader.diagnostics().len());
+    let mode = reader.check_mode().cloned().unwrap_or_default();
+    let index = reader.group_index().clone();
+    let (meta, _) = reader.into_parts();
+    let mut tally = m.tally;
+    out.append(&mut m.per_feature);
+    out.append(&mut m.read);
+    // Groups named by title or string id, resolved as `read` resolves them (and with
+    // its diagnostics): the groups it creates count as the file's.
+    let late = tally.late.take().unwrap_or_default();
+    let (groups, named) = late.resolve(groups, &index, out);
+    for f in &named {
+        tally.group_of(f, out);
+    }
+    out.extend(mode.root);
+    let precise = m.precise + mode.precision;
+    if precise > PRECISION_SHOWN {
+        out.push(Diagnostic::new(
+            Code::GeojsonPrecision,
+            format!(
+                "{} more positions have coordinates with more than 6 decimal places",
+                precise - PRECISION_SHOWN
+            ),
+        ));
+    }
+    if maphub && meta.root != crate::RootKind::Collection {
+        out.push(
+            Diagnostic::new(
+                Code::MaphubNotCollection,
+                "MapHub takes a FeatureCollection; this root is not one",
+            )
+            .at(Span::new(mode.root_at, mode.root_at + 1))
+            .with_help("`geonorm convert` wraps it in a FeatureCollection"),
+        );
+    }
+    tally.finish(&meta, &groups, out);
+    Ok(())
+}
