@@ -49,7 +49,8 @@ pub(crate) enum Src {
 }
 
 impl Src {
-    /// `bytes`, `bytearray` and `memoryview` are content; anything else must be a path.
+    /// `bytes`, `bytearray` and `memoryview` are content; `str` and `os.PathLike` are a
+    /// path; anything else is a `TypeError`.
     pub(crate) fn extract(obj: &Bound<'_, PyAny>) -> PyResult<Src> {
         if let Ok(b) = obj.cast::<PyBytes>() {
             return Ok(Src::Bytes(b.as_bytes().to_vec()));
@@ -60,15 +61,14 @@ impl Src {
         if let Ok(path) = obj.extract::<PathBuf>() {
             return Ok(Src::Path(path));
         }
-        // A memoryview or any other buffer: bytes(obj) copies it.
-        let builtins = obj.py().import("builtins")?;
-        let bytes = builtins.getattr("bytes")?.call1((obj,)).map_err(|_| {
-            pyo3::exceptions::PyTypeError::new_err(
-                "expected a path (str or os.PathLike) or the file's bytes",
-            )
-        })?;
-        let b = bytes.cast::<PyBytes>()?;
-        Ok(Src::Bytes(b.as_bytes().to_vec()))
+        if obj.cast::<pyo3::types::PyMemoryView>().is_ok() {
+            // bytes(view) copies what the view shows.
+            let bytes = obj.py().get_type::<PyBytes>().call1((obj,))?;
+            return Ok(Src::Bytes(bytes.cast::<PyBytes>()?.as_bytes().to_vec()));
+        }
+        Err(pyo3::exceptions::PyTypeError::new_err(
+            "expected a path (str or os.PathLike) or the file's bytes (bytes, bytearray, memoryview)",
+        ))
     }
 
     /// The name diagnostics give: the path as written, or `<bytes>`.

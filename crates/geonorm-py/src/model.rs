@@ -328,6 +328,7 @@ impl Document {
 
     /// The document as MapHub GeoJSON: a FeatureCollection with `groups`, the bytes
     /// `geonorm.convert(..., to="geojson")` gives.
+    #[pyo3(signature = (precision=None))]
     fn to_geojson<'py>(
         &self,
         py: Python<'py>,
