@@ -128,7 +128,9 @@ impl MapHub {
             report.diagnostics.retain(|d| {
                 !matches!(
                     d.code,
-                    Code::MaphubTooLarge | Code::MaphubConvertedTooLarge | Code::MaphubNotCollection
+                    Code::MaphubTooLarge
+                        | Code::MaphubConvertedTooLarge
+                        | Code::MaphubNotCollection
                 )
             });
         }
@@ -252,13 +254,9 @@ impl MapHub {
     ) -> PyResult<Self> {
         let key = match api_key {
             Some(k) => ApiKey::new(k).map_err(api_err)?,
-            None => ApiKey::from_env()
-                .map_err(api_err)?
-                .ok_or_else(|| {
-                    MapHubError::new_err(
-                        "no API key: pass api_key= or set MAPHUB_API_KEY",
-                    )
-                })?,
+            None => ApiKey::from_env().map_err(api_err)?.ok_or_else(|| {
+                MapHubError::new_err("no API key: pass api_key= or set MAPHUB_API_KEY")
+            })?,
         };
         let server = server.unwrap_or_else(|| DEFAULT_SERVER.to_string());
         let secs = |what: &str, v: f64| {

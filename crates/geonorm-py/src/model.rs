@@ -165,10 +165,7 @@ pub fn to_py<'py>(py: Python<'py>, v: &Value, depth: usize) -> PyResult<Bound<'p
             } else if let Some(u) = n.as_u64() {
                 u.into_pyobject(py)?.into_any()
             } else {
-                n.as_f64()
-                    .unwrap_or(f64::NAN)
-                    .into_pyobject(py)?
-                    .into_any()
+                n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any()
             }
         }
         Value::String(s) => s.into_pyobject(py)?.into_any(),
@@ -480,9 +477,9 @@ impl Feature {
         Ok(match &self.get()?.time {
             None => py.None().into_bound(py),
             Some(Time::Instant(t)) => t.into_pyobject(py)?.into_any(),
-            Some(Time::Span { begin, end }) => (begin.clone(), end.clone())
-                .into_pyobject(py)?
-                .into_any(),
+            Some(Time::Span { begin, end }) => {
+                (begin.clone(), end.clone()).into_pyobject(py)?.into_any()
+            }
         })
     }
 
