@@ -237,6 +237,15 @@ fn read_document(
 }
 
 /// Reads a KML, KMZ, GPX or GeoJSON file into a Document.
+///
+/// `source` is a path (str or os.PathLike) or the file's content (bytes, bytearray,
+/// memoryview). `format` ('geojson', 'kml', 'kmz', 'gpx') is detected from the content
+/// (and the path's extension) when not given. `gpx_groups='kind'` puts GPX waypoints,
+/// routes and tracks into three groups. `threads` is how many of geonorm's threads
+/// parse the file (default: every core). The GIL is released while reading.
+///
+/// Raises ReadError (with `.diagnostic`) when the content cannot be read, OSError when
+/// the file cannot.
 #[pyfunction]
 #[pyo3(signature = (source, format=None, *, gpx_groups="none", threads=None))]
 fn read(
@@ -271,7 +280,12 @@ fn read(
     result.map_err(|f| f.into_py(py))
 }
 
-/// Checks a file before it is sent to MapHub; returns every finding.
+/// Checks a file before it is sent to MapHub, as `geonorm check` does, and returns
+/// every finding (list of Diagnostic) with the CLI's codes, lines and columns.
+///
+/// `profile` is 'maphub' (every rule, MapHub's limits), 'enterprise' (no size limits)
+/// or 'rfc7946' (structure and geometry alone). Content that cannot be read at all is
+/// a finding here, not an exception. The GIL is released while checking.
 #[pyfunction]
 #[pyo3(signature = (source, profile="maphub", *, format=None))]
 fn check(
@@ -415,8 +429,14 @@ fn write_atomic(dst: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Converts a map file to another format (MapHub GeoJSON by default), as
-/// `geonorm convert` does.
+/// Converts a map file to another format, as `geonorm convert` does, byte for byte.
+///
+/// `to` is 'geojson' (MapHub's dialect), 'kml', 'kmz' or 'gpx'; by default `dst`'s
+/// extension, else 'geojson'. With `dst` None the output's bytes are returned;
+/// otherwise `dst` is written whole or not at all and the diagnostics are returned.
+/// `precision` (0 to 17 decimals), `keep_root`, `fix` and `gpx_groups` are the CLI's
+/// `--precision`, `--keep-root`, `--fix` and `--gpx-groups`. Raises ReadError when the
+/// input cannot be read. The GIL is released while converting.
 #[pyfunction]
 #[pyo3(signature = (source, dst=None, to=None, *, format=None, precision=None, keep_root=false, fix=false, gpx_groups="none", threads=None))]
 #[allow(clippy::too_many_arguments)]

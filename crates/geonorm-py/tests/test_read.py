@@ -181,3 +181,13 @@ def test_threads_read_many_files_at_once():
     with ThreadPoolExecutor(max_workers=8) as pool:
         together = list(pool.map(digest, files * 3))
     assert together == alone * 3
+
+
+def test_geopandas_takes_a_document():
+    # Not installed by CI (it brings pandas and pyproj); run where it is.
+    geopandas = pytest.importorskip("geopandas")
+    doc = geonorm.read(TESTDATA / "geojson/maphub/alps-trip.geojson")
+    df = geopandas.GeoDataFrame.from_features(doc)
+    assert list(df["title"]) == [f.title for f in doc.features]
+    kinds = [f.geometry["type"] if f.geometry else None for f in doc.features]
+    assert [k if isinstance(k, str) else None for k in df.geometry.geom_type] == kinds
