@@ -153,3 +153,26 @@ def test_a_missing_file_is_an_os_error(tmp_path):
         geonorm.read(tmp_path / "missing.kml")
     with pytest.raises(TypeError):
         geonorm.read(12)
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted((TESTDATA / "fuzz-regressions").iterdir()),
+    ids=lambda p: p.name,
+)
+def test_inputs_that_once_crashed_a_reader_are_read_or_refused(path):
+    # Each once crashed or exhausted a reader: now a Document or a ReadError, and
+    # every feature and the whole document can be turned into Python objects.
+    try:
+        doc = geonorm.read(path)
+    except geonorm.ReadError as e:
+        assert str(e)
+        return
+    for f in doc.features:
+        f.__geo_interface__, f.properties, f.vertex_values, f.group
+    try:
+        doc.__geo_interface__
+    except RecursionError:
+        # json.loads of nesting deeper than Python's recursion limit.
+        pass
+    assert isinstance(geonorm.check(path), list)
