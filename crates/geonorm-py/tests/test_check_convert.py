@@ -82,7 +82,9 @@ def _cli_convert(cli, path, to, out=None):
     return subprocess.run(cmd, capture_output=True, check=False)
 
 
-CONVERTED = sample_files()[::3]
+# Every third sample file under 300 KB: the suite runs a debug build, in which the few
+# files near a megabyte take seconds each (they are checked above).
+CONVERTED = [p for p in sample_files() if p.stat().st_size < 300_000][::3]
 
 
 @pytest.mark.parametrize("path", CONVERTED, ids=lambda p: p.name)

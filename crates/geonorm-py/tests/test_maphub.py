@@ -73,3 +73,43 @@ def test_a_file_with_errors_is_not_sent(maphub_local):
         hub.upload(bad, journal=None)
     assert e.value.diagnostic.code == "geometry/lat-out-of-range"
     assert hub.upload(bad, force=True)["map"]["id"] > 0
+
+
+def _faults(url, key, faults):
+    """Sets maphub-local's injected faults (its control endpoint, 127.0.0.1 only)."""
+    import json
+    import urllib.request
+
+    req = urllib.request.Request(
+        url + "/_control/faults",
+        data=json.dumps(faults).encode(),
+        headers={"Authorization": "Token " + key, "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(req) as answer:
+        assert json.loads(answer.read()) == {"ok": True}
+
+
+def test_a_send_that_stopped_resumes_from_its_journal(maphub_local, tmp_path):
+    url, key = maphub_local
+    hub = geonorm.MapHub(api_key=key, server=url, timeout=10)
+    path = TESTDATA / "geojson/georust-countries.geojson"
+    n = len(geonorm.read(path))
+    map_id = hub.upload(path, max_bytes=0, journal=tmp_path / "j0")["map"]["id"]
+    journal = tmp_path / "journal.json"
+    # Every API call after the next 3 fails with HTTP 500: the send stops midway.
+    _faults(url, key, {"fail_after": 3})
+    try:
+        with pytest.raises(geonorm.MapHubError) as e:
+            hub.append(path, map_id, max_bytes=60_000, journal=journal, unanswered_wait=0)
+    finally:
+        _faults(url, key, {})
+    outcome = e.value.outcome
+    states = [c["state"] for c in outcome["chunks"]]
+    assert "confirmed" in states and states.count("confirmed") < len(states), states
+    assert outcome["journal"] == str(journal) and journal.exists()
+    assert key not in str(e.value)
+    done = hub.append(path, map_id, max_bytes=60_000, journal=journal, resume=True, unanswered_wait=0)
+    assert all(c["state"] == "confirmed" for c in done["chunks"])
+    # Each feature landed once: what landed before the stop was not sent again.
+    assert len(hub.get(map_id)["features"]) == 2 * n

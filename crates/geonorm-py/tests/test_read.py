@@ -167,7 +167,7 @@ def test_read_diagnostics_are_the_clis(cli, path):
 
 
 def test_threads_read_many_files_at_once():
-    files = [p for p in sample_files() if p.stat().st_size < 2_000_000][:60]
+    files = [p for p in sample_files() if p.stat().st_size < 300_000][::3][:60]
     assert len(files) >= 30
 
     def digest(path):
