@@ -1,0 +1,525 @@
+//! Python bindings for geonorm: the `geonorm._geonorm` extension module behind the
+//! `geonorm` Python package (see `python/geonorm/__init__.py` and `__init__.pyi`).
+//!
+//! Every entry point copies what it needs out of Python objects, then releases the GIL
+//! (`Python::detach`) for the work itself, so several Python threads read, check and
+//! convert at once, and geonorm's own threads (rayon) parse the pieces of one file.
+//! Nothing here panics on input: library errors become Python exceptions, and pyo3
+//! turns a panic that would still happen into a Python exception rather than an abort.
+
+use std::path::{Path, PathBuf};
+
+use geonorm::{Format, Severity};
+use pyo3::exceptions::{PyException, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList};
+
+mod maphub;
+mod model;
+
+use model::{Diagnostic, Document};
+
+pyo3::create_exception!(
+    geonorm,
+    GeonormError,
+    PyException,
+    "The base of every error geonorm raises."
+);
+pyo3::create_exception!(
+    geonorm,
+    ReadError,
+    GeonormError,
+    "The input cannot be read as a map file. `.diagnostic` holds the finding that says \
+     why (code, position), or None when no format could be told; `.diagnostics` every \
+     finding that stopped it."
+);
+pyo3::create_exception!(
+    geonorm,
+    MapHubError,
+    GeonormError,
+    "MapHub refused a request or a send did not end well. `.outcome` holds what is known \
+     of a send (chunks, map, journal) when one was under way. The API key never appears in \
+     the message."
+);
+
+/// A source as Python gave it: a path (str or os.PathLike), or the bytes themselves.
+pub(crate) enum Src {
+    Path(PathBuf),
+    Bytes(Vec<u8>),
+}
+
+impl Src {
+    /// `bytes`, `bytearray` and `memoryview` are content; `str` and `os.PathLike` are a
+    /// path; anything else is a `TypeError`.
+    pub(crate) fn extract(obj: &Bound<'_, PyAny>) -> PyResult<Src> {
+        if let Ok(b) = obj.cast::<PyBytes>() {
+            return Ok(Src::Bytes(b.as_bytes().to_vec()));
+        }
+        if let Ok(b) = obj.cast::<pyo3::types::PyByteArray>() {
+            return Ok(Src::Bytes(b.to_vec()));
+        }
+        if let Ok(path) = obj.extract::<PathBuf>() {
+            return Ok(Src::Path(path));
+        }
+        if obj.cast::<pyo3::types::PyMemoryView>().is_ok() {
+            // bytes(view) copies what the view shows.
+            let bytes = obj.py().get_type::<PyBytes>().call1((obj,))?;
+            return Ok(Src::Bytes(bytes.cast::<PyBytes>()?.as_bytes().to_vec()));
+        }
+        Err(pyo3::exceptions::PyTypeError::new_err(
+            "expected a path (str or os.PathLike) or the file's bytes (bytes, bytearray, memoryview)",
+        ))
+    }
+
+    /// The name diagnostics give: the path as written, or `<bytes>`.
+    pub(crate) fn name(&self) -> String {
+        match self {
+            Src::Path(p) => p.display().to_string(),
+            Src::Bytes(_) => "<bytes>".to_string(),
+        }
+    }
+
+    /// The whole content (a file is read; the GIL must be released by the caller).
+    pub(crate) fn load(self) -> std::io::Result<(Vec<u8>, Option<PathBuf>)> {
+        match self {
+            Src::Bytes(b) => Ok((b, None)),
+            Src::Path(p) => {
+                let bytes = std::fs::read(&p).map_err(|e| {
+                    std::io::Error::new(e.kind(), format!("cannot read {}: {e}", p.display()))
+                })?;
+                Ok((bytes, Some(p)))
+            }
+        }
+    }
+}
+
+/// A format's name as Python spells it (`geojson`, `kml`, `kmz`, `gpx`).
+pub(crate) fn parse_format(name: &str) -> PyResult<Format> {
+    match name.to_ascii_lowercase().as_str() {
+        "geojson" | "json" => Ok(Format::GeoJson),
+        "kml" => Ok(Format::Kml),
+        "kmz" => Ok(Format::Kmz),
+        "gpx" => Ok(Format::Gpx),
+        other => Err(PyValueError::new_err(format!(
+            "unknown format {other:?}; expected 'geojson', 'kml', 'kmz' or 'gpx'"
+        ))),
+    }
+}
+
+/// `gpx_groups` as the CLI's `--gpx-groups` takes it.
+fn parse_gpx_groups(name: &str) -> PyResult<bool> {
+    match name {
+        "none" => Ok(false),
+        "kind" => Ok(true),
+        other => Err(PyValueError::new_err(format!(
+            "unknown gpx_groups {other:?}; expected 'none' or 'kind'"
+        ))),
+    }
+}
+
+/// How many of geonorm's threads parse one file: all cores unless told.
+fn thread_count(threads: Option<usize>) -> usize {
+    threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1)
+}
+
+/// Why reading stopped, before it becomes a Python exception (which needs the GIL).
+pub(crate) enum Failure {
+    /// The content cannot be read: the diagnostics (with positions) and the message.
+    Read {
+        message: String,
+        diagnostics: Vec<Diagnostic>,
+    },
+    /// The file could not be read or written.
+    Io(std::io::Error),
+    /// Anything else, as a plain message.
+    Other(String),
+}
+
+impl Failure {
+    pub(crate) fn into_py(self, py: Python<'_>) -> PyErr {
+        match self {
+            Failure::Read {
+                message,
+                diagnostics,
+            } => read_error(py, message, diagnostics),
+            Failure::Io(e) => e.into(),
+            Failure::Other(m) => GeonormError::new_err(m),
+        }
+    }
+
+    /// A library error met reading `bytes` (named `name`) as `format`.
+    pub(crate) fn of(e: geonorm::Error, name: &str, bytes: &[u8], format: Format) -> Failure {
+        match e {
+            geonorm::Error::Io(io) => Failure::Io(io),
+            e @ (geonorm::Error::Syntax { .. }
+            | geonorm::Error::NotFormat { .. }
+            | geonorm::Error::Invalid(_)) => {
+                let d = geonorm::validate::fatal_diagnostic(format, &e);
+                let diagnostics = model::located(name, bytes, Some(format), &[d]);
+                let message = match diagnostics.first() {
+                    Some(d) => d.one_line(),
+                    None => e.to_string(),
+                };
+                Failure::Read {
+                    message,
+                    diagnostics,
+                }
+            }
+            other => Failure::Read {
+                message: format!("{name}: {other}"),
+                diagnostics: Vec::new(),
+            },
+        }
+    }
+}
+
+/// A `ReadError` carrying its diagnostics.
+pub(crate) fn read_error(py: Python<'_>, message: String, diagnostics: Vec<Diagnostic>) -> PyErr {
+    let err = ReadError::new_err(message);
+    let attach = || -> PyResult<()> {
+        let value = err.value(py);
+        let first = diagnostics.first().cloned();
+        value.setattr("diagnostic", first)?;
+        value.setattr("diagnostics", diagnostics)?;
+        Ok(())
+    };
+    match attach() {
+        Ok(()) => err,
+        Err(e) => e,
+    }
+}
+
+/// Detects the format from the content and the name, as the CLI does.
+fn detect(bytes: &[u8], path: Option<&Path>, name: &str) -> Result<Format, Failure> {
+    Format::detect(bytes, path).ok_or_else(|| Failure::Read {
+        message: format!("{name}: not a KML, KMZ, GPX or GeoJSON file"),
+        diagnostics: Vec::new(),
+    })
+}
+
+/// Reads a whole document: KML, KMZ and GPX in batches on `threads` threads (the
+/// streaming readers, which give the document and diagnostics of a whole read),
+/// GeoJSON with its own reader.
+fn read_document(
+    bytes: &[u8],
+    opts: &geonorm::ReadOptions,
+    format: Format,
+    threads: usize,
+) -> geonorm::Result<(geonorm::Document, Vec<geonorm::Diagnostic>)> {
+    let (doc, mut diags) = match format {
+        Format::Kml | Format::Kmz | Format::Gpx => {
+            let mut features = Vec::new();
+            let (meta, groups, diags) = geonorm::stream::features(
+                bytes,
+                format,
+                opts,
+                threads,
+                &geonorm::stream::Keep,
+                |f, _| {
+                    features.push(f);
+                    Ok(())
+                },
+            )?;
+            let doc = geonorm::Document {
+                meta,
+                groups,
+                features,
+            };
+            (doc, diags)
+        }
+        _ => geonorm::read(bytes, opts)?.into_parts(),
+    };
+    // As `geonorm::read` orders them: by position, findings without one last.
+    diags.sort_by_key(|d| d.span.map_or(usize::MAX, |s| s.start));
+    Ok((doc, diags))
+}
+
+/// Reads a KML, KMZ, GPX or GeoJSON file into a Document.
+///
+/// `source` is a path (str or os.PathLike) or the file's content (bytes, bytearray,
+/// memoryview). `format` ('geojson', 'kml', 'kmz', 'gpx') is detected from the content
+/// (and the path's extension) when not given. `gpx_groups='kind'` puts GPX waypoints,
+/// routes and tracks into three groups. `threads` is how many of geonorm's threads
+/// parse the file (default: every core). The GIL is released while reading.
+///
+/// Raises ReadError (with `.diagnostic`) when the content cannot be read, OSError when
+/// the file cannot.
+#[pyfunction]
+#[pyo3(signature = (source, format=None, *, gpx_groups="none", threads=None))]
+fn read(
+    py: Python<'_>,
+    source: &Bound<'_, PyAny>,
+    format: Option<&str>,
+    gpx_groups: &str,
+    threads: Option<usize>,
+) -> PyResult<Document> {
+    let src = Src::extract(source)?;
+    let from = format.map(parse_format).transpose()?;
+    let by_kind = parse_gpx_groups(gpx_groups)?;
+    let threads = thread_count(threads);
+    let name = src.name();
+    let result = py.detach(move || -> Result<Document, Failure> {
+        let (bytes, path) = src.load().map_err(Failure::Io)?;
+        let format = match from {
+            Some(f) => f,
+            None => detect(&bytes, path.as_deref(), &name)?,
+        };
+        let opts = geonorm::ReadOptions {
+            gpx: geonorm::gpx::ReadOptions {
+                groups_by_kind: by_kind,
+            },
+            ..geonorm::ReadOptions::format(format)
+        };
+        let (doc, diags) = read_document(&bytes, &opts, format, threads)
+            .map_err(|e| Failure::of(e, &name, &bytes, format))?;
+        let diagnostics = model::located(&name, &bytes, Some(format), &diags);
+        Ok(Document::new(doc, format, diagnostics))
+    });
+    result.map_err(|f| f.into_py(py))
+}
+
+/// Checks a file before it is sent to MapHub, as `geonorm check` does, and returns
+/// every finding (list of Diagnostic) with the CLI's codes, lines and columns.
+///
+/// `profile` is 'maphub' (every rule, MapHub's limits), 'enterprise' (no size limits)
+/// or 'rfc7946' (structure and geometry alone). Content that cannot be read at all is
+/// a finding here, not an exception. The GIL is released while checking.
+#[pyfunction]
+#[pyo3(signature = (source, profile="maphub", *, format=None))]
+fn check(
+    py: Python<'_>,
+    source: &Bound<'_, PyAny>,
+    profile: &str,
+    format: Option<&str>,
+) -> PyResult<Vec<Diagnostic>> {
+    let src = Src::extract(source)?;
+    let profile = match profile {
+        "maphub" => geonorm::validate::Profile::Maphub,
+        "enterprise" => geonorm::validate::Profile::Enterprise,
+        "rfc7946" => geonorm::validate::Profile::Rfc7946,
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "unknown profile {other:?}; expected 'maphub', 'enterprise' or 'rfc7946'"
+            )))
+        }
+    };
+    let format = format.map(parse_format).transpose()?;
+    let name = src.name();
+    let result = py.detach(move || -> std::io::Result<Vec<Diagnostic>> {
+        let (bytes, path) = src.load()?;
+        let opts = geonorm::validate::CheckOptions {
+            profile,
+            format,
+            name: None,
+        };
+        // As `geonorm check` calls it: the path beside the options, for the extension.
+        let report = geonorm::validate::check(&bytes, path.as_deref(), &opts);
+        Ok(model::located(
+            &name,
+            &bytes,
+            report.format,
+            &report.diagnostics,
+        ))
+    });
+    Ok(result?)
+}
+
+/// Options of `convert`, as the CLI's flags of the same names.
+struct ConvertOptions {
+    from: Option<Format>,
+    to: Format,
+    precision: Option<u8>,
+    keep_root: bool,
+    fix: bool,
+    by_kind: bool,
+    threads: usize,
+}
+
+/// What `convert` wrote (when it kept the output) and what it found.
+type Converted = (Option<Vec<u8>>, Vec<Diagnostic>);
+
+/// The CLI's `convert`: read whole and written (standard output, or another format),
+/// or for GeoJSON into a file, streamed in batches. Both give the same bytes.
+fn convert_impl(src: Src, dst: Option<&Path>, o: &ConvertOptions) -> Result<Converted, Failure> {
+    let name = src.name();
+    let (bytes, path) = src.load().map_err(Failure::Io)?;
+    let format = match o.from {
+        Some(f) => f,
+        None => detect(&bytes, path.as_deref(), &name)?,
+    };
+    let read_opts = geonorm::ReadOptions {
+        gpx: geonorm::gpx::ReadOptions {
+            groups_by_kind: o.by_kind,
+        },
+        ..geonorm::ReadOptions::format(format)
+    };
+    let failure = |e| Failure::of(e, &name, &bytes, format);
+    let mut out = Vec::new();
+    let diags = if dst.is_some() && o.to == Format::GeoJson && !o.fix && !o.keep_root {
+        // The streamed conversion, as `geonorm convert -o FILE` runs it.
+        let write = geonorm::geojson::WriteOptions {
+            precision: o.precision,
+            keep_root: false,
+        };
+        geonorm::stream::to_geojson(&bytes[..], &read_opts, &mut out, &write, o.threads)
+            .map_err(failure)?
+    } else {
+        let parsed = geonorm::read(&bytes[..], &read_opts).map_err(failure)?;
+        let (mut doc, mut diags) = parsed.into_parts();
+        if o.fix {
+            diags.extend(geonorm::fix::fix(&mut doc));
+        }
+        let opts = geonorm::WriteOptions {
+            geojson: geonorm::geojson::WriteOptions {
+                precision: o.precision,
+                keep_root: o.keep_root,
+            },
+            kml: geonorm::kml::WriteOptions {
+                precision: o.precision,
+            },
+            gpx: geonorm::gpx::WriteOptions {
+                precision: o.precision,
+            },
+        };
+        diags.extend(geonorm::write(&doc, o.to, &mut out, &opts).map_err(failure)?);
+        diags
+    };
+    let mut diags = diags;
+    diags.sort_by_key(|d| d.span.map_or(usize::MAX, |s| s.start));
+    let diagnostics = model::located(&name, &bytes, Some(format), &diags);
+    match dst {
+        None => Ok((Some(out), diagnostics)),
+        Some(dst) => {
+            if path.as_deref().is_some_and(|p| same_file(p, dst)) {
+                return Err(Failure::Other(format!(
+                    "{} is the input; write the output elsewhere",
+                    dst.display()
+                )));
+            }
+            write_atomic(dst, &out).map_err(Failure::Io)?;
+            Ok((None, diagnostics))
+        }
+    }
+}
+
+/// True when both paths name one existing file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// Writes `bytes` to a temporary file beside `dst` and renames it over `dst`, so `dst`
+/// is whole or untouched, as the CLI writes its output.
+fn write_atomic(dst: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = dst
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let named = |e: std::io::Error| {
+        std::io::Error::new(e.kind(), format!("cannot write {}: {e}", dst.display()))
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(named)?;
+    tmp.write_all(bytes).map_err(named)?;
+    tmp.persist(dst).map_err(|e| named(e.error))?;
+    Ok(())
+}
+
+/// Converts a map file to another format, as `geonorm convert` does, byte for byte.
+///
+/// `to` is 'geojson' (MapHub's dialect), 'kml', 'kmz' or 'gpx'; by default `dst`'s
+/// extension, else 'geojson'. With `dst` None the output's bytes are returned;
+/// otherwise `dst` is written whole or not at all and the diagnostics are returned.
+/// `precision` (0 to 17 decimals), `keep_root`, `fix` and `gpx_groups` are the CLI's
+/// `--precision`, `--keep-root`, `--fix` and `--gpx-groups`. Raises ReadError when the
+/// input cannot be read. The GIL is released while converting.
+#[pyfunction]
+#[pyo3(signature = (source, dst=None, to=None, *, format=None, precision=None, keep_root=false, fix=false, gpx_groups="none", threads=None))]
+#[allow(clippy::too_many_arguments)]
+fn convert(
+    py: Python<'_>,
+    source: &Bound<'_, PyAny>,
+    dst: Option<PathBuf>,
+    to: Option<&str>,
+    format: Option<&str>,
+    precision: Option<u8>,
+    keep_root: bool,
+    fix: bool,
+    gpx_groups: &str,
+    threads: Option<usize>,
+) -> PyResult<Py<PyAny>> {
+    let src = Src::extract(source)?;
+    if precision.is_some_and(|p| p > 17) {
+        return Err(PyValueError::new_err("precision must be 0 to 17"));
+    }
+    // As the CLI: the output's extension tells the format when `to` does not.
+    let to = match to {
+        Some(t) => parse_format(t)?,
+        None => dst
+            .as_deref()
+            .and_then(Format::from_path)
+            .unwrap_or(Format::GeoJson),
+    };
+    let opts = ConvertOptions {
+        from: format.map(parse_format).transpose()?,
+        to,
+        precision,
+        keep_root,
+        fix,
+        by_kind: parse_gpx_groups(gpx_groups)?,
+        threads: thread_count(threads),
+    };
+    let result = py.detach(|| convert_impl(src, dst.as_deref(), &opts));
+    match result {
+        Ok((Some(bytes), _)) => Ok(PyBytes::new(py, &bytes).into_any().unbind()),
+        Ok((None, diagnostics)) => Ok(PyList::new(py, diagnostics)?.into_any().unbind()),
+        Err(f) => Err(f.into_py(py)),
+    }
+}
+
+/// The diagnostic codes geonorm knows, with their severity and explanation.
+#[pyfunction]
+fn codes(py: Python<'_>) -> PyResult<Vec<Bound<'_, PyDict>>> {
+    geonorm::Code::ALL
+        .iter()
+        .map(|c| {
+            let d = PyDict::new(py);
+            d.set_item("code", c.as_str())?;
+            d.set_item(
+                "severity",
+                match c.severity() {
+                    Severity::Error => "error",
+                    Severity::Warning => "warning",
+                    Severity::Info => "info",
+                },
+            )?;
+            d.set_item("explain", c.explain())?;
+            Ok(d)
+        })
+        .collect()
+}
+
+/// The extension module; the `geonorm` package re-exports it.
+#[pymodule]
+fn _geonorm(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add_function(wrap_pyfunction!(read, m)?)?;
+    m.add_function(wrap_pyfunction!(check, m)?)?;
+    m.add_function(wrap_pyfunction!(convert, m)?)?;
+    m.add_function(wrap_pyfunction!(codes, m)?)?;
+    m.add_class::<Document>()?;
+    m.add_class::<model::Feature>()?;
+    m.add_class::<model::Group>()?;
+    m.add_class::<Diagnostic>()?;
+    m.add_class::<maphub::MapHub>()?;
+    m.add("GeonormError", py.get_type::<GeonormError>())?;
+    m.add("ReadError", py.get_type::<ReadError>())?;
+    m.add("MapHubError", py.get_type::<MapHubError>())?;
+    m.add("MAPHUB_MAX_UPLOAD_BYTES", geonorm::MAPHUB_MAX_UPLOAD_BYTES)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

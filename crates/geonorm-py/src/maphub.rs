@@ -1,0 +1,412 @@
+//! `geonorm.MapHub`: the MapHub API client (`geonorm-upload`) for Python, sending
+//! files as `geonorm append` and `geonorm upload` send them: checked, converted to
+//! MapHub GeoJSON, split under the size limit, recorded in a journal, resumable.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use geonorm::validate::{CheckOptions, Profile};
+use geonorm::{Code, Format, Severity};
+use geonorm_upload::{
+    send, ApiKey, Client, ClientBuilder, FileType, Mode, Payload, SendOptions, UploadArgs,
+    Visibility, DEFAULT_SERVER,
+};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use serde_json::{json, Value};
+
+use crate::model::{located, to_py, Diagnostic};
+use crate::{read_error, MapHubError, Src};
+
+/// A client for the MapHub API. The API key is taken from `MAPHUB_API_KEY` when not
+/// given; it never appears in `repr()` or in an exception.
+#[pyclass(module = "geonorm", frozen)]
+pub struct MapHub {
+    client: Client,
+    server: String,
+    /// The per-request time limit, when given: sends wait for it plus MapHub's 2
+    /// minutes of processing before deciding an unanswered chunk did not land.
+    timeout: Option<f64>,
+}
+
+/// A MapHub client error as a Python exception (its text never holds the key).
+fn api_err(e: geonorm_upload::Error) -> PyErr {
+    MapHubError::new_err(e.to_string())
+}
+
+/// Options of a send, as the CLI's `append` and `upload` flags.
+struct SendArgs {
+    src: Src,
+    raw: bool,
+    force: bool,
+    resume: bool,
+    max_bytes: Option<u64>,
+    journal: Option<PathBuf>,
+    unanswered_wait: Option<u64>,
+}
+
+/// Why a send did not happen or did not end well.
+enum SendFailure {
+    /// The check found errors (and `force` was not given).
+    Check(String, Vec<Diagnostic>),
+    /// The input could not be read.
+    Io(std::io::Error),
+    /// Refused before anything was sent, or a plain message.
+    Message(String),
+    /// The send stopped: its message and what is known of it.
+    Stopped(String, Value),
+}
+
+/// The journal's default place, as the CLI chooses it: beside the file, or, when that
+/// folder cannot be written (or the input is bytes), in the per-user state directory
+/// under a name made from the file's path (or the input's fingerprint).
+fn journal_path(file: Option<&Path>, fingerprint: &str) -> PathBuf {
+    let mut name = file
+        .and_then(|f| f.file_name())
+        .map(|n| n.to_os_string())
+        .unwrap_or_else(|| "bytes".into());
+    name.push(".maphub-journal.json");
+    if let Some(file) = file {
+        let beside = file.with_file_name(&name);
+        let dir = beside
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        if beside.exists() || tempfile::tempfile_in(dir).is_ok() {
+            return beside;
+        }
+    }
+    let state = std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("geonorm");
+    let key = match file.map(std::fs::canonicalize) {
+        Some(Ok(p)) => geonorm_upload::fingerprint(&[p.as_os_str().as_encoded_bytes()]),
+        _ => fingerprint.to_string(),
+    };
+    let mut unique = PathBuf::from(&name).into_os_string();
+    unique.push(format!(".{key}"));
+    // If it cannot be created, the journal's own error names the path.
+    let _ = std::fs::create_dir_all(&state);
+    state.join(unique)
+}
+
+impl MapHub {
+    /// `geonorm append` / `geonorm upload` without the terminal: check, convert, split,
+    /// send with a journal. Runs without the GIL.
+    fn do_send(&self, args: SendArgs, mode: Mode) -> Result<Value, SendFailure> {
+        let name = args.src.name();
+        let (bytes, path) = args.src.load().map_err(SendFailure::Io)?;
+        let Some(format) = Format::detect(&bytes, path.as_deref()) else {
+            return Err(SendFailure::Message(format!(
+                "{name}: not a KML, KMZ, GPX or GeoJSON file"
+            )));
+        };
+        let limit = match args.max_bytes {
+            Some(0) => None,
+            Some(n) => Some(n),
+            None => Some(geonorm::MAPHUB_MAX_UPLOAD_BYTES),
+        };
+        let profile = if limit.is_some() {
+            Profile::Maphub
+        } else {
+            Profile::Enterprise
+        };
+        let mut report = geonorm::validate::check(
+            &bytes,
+            path.as_deref(),
+            &CheckOptions {
+                profile,
+                format: Some(format),
+                name: None,
+            },
+        );
+        // Size findings are for the whole file; a converted send is split.
+        if !args.raw {
+            report.diagnostics.retain(|d| {
+                !matches!(
+                    d.code,
+                    Code::MaphubTooLarge
+                        | Code::MaphubConvertedTooLarge
+                        | Code::MaphubNotCollection
+                )
+            });
+        }
+        if report.has_errors() && !args.force {
+            let errors: Vec<geonorm::Diagnostic> = report
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity >= Severity::Error)
+                .cloned()
+                .collect();
+            let diags = located(&name, &bytes, Some(format), &errors);
+            let first = diags.first().map(Diagnostic::one_line).unwrap_or_default();
+            return Err(SendFailure::Check(
+                format!("{name} has errors; nothing sent (fix them, or send anyway with force=True): {first}"),
+                diags,
+            ));
+        }
+        if args.raw {
+            if let Some(l) = limit.filter(|&l| bytes.len() as u64 > l) {
+                return Err(SendFailure::Message(format!(
+                    "{name} is {} bytes, over the limit of {l}: raw=True sends the file as it is, so it cannot be split; send it converted, in parts",
+                    bytes.len()
+                )));
+            }
+        }
+        let mut doc = geonorm::read(&bytes[..], &geonorm::ReadOptions::format(format))
+            .map_err(|e| SendFailure::Message(format!("{name}: {e}")))?
+            .document;
+        let new_group = match &mode {
+            Mode::Append { new_group, .. } => new_group.clone().unwrap_or_default(),
+            Mode::Upload(_) => String::new(),
+        };
+        let input = geonorm_upload::fingerprint(&[
+            &bytes,
+            if args.raw { b"raw" } else { b"geojson" },
+            &limit.unwrap_or(0).to_le_bytes(),
+            new_group.as_bytes(),
+        ]);
+        let journal = match &args.journal {
+            Some(p) => p.clone(),
+            None => journal_path(path.as_deref(), &input),
+        };
+        let features = doc.features.len();
+        let payload = if args.raw {
+            Payload::Raw {
+                bytes: &bytes,
+                file_type: FileType::from(format),
+                features,
+            }
+        } else {
+            Payload::Document {
+                doc: &mut doc,
+                limit,
+            }
+        };
+        let settle = args.unanswered_wait.unwrap_or_else(|| {
+            // MapHub may process a request for 2 minutes after it arrived.
+            self.timeout.map_or(180, |t| t.ceil() as u64) + 120
+        });
+        let mut on_event = |_: geonorm_upload::Event<'_>| {};
+        let outcome = send(
+            &self.client,
+            payload,
+            &mode,
+            SendOptions {
+                journal: journal.clone(),
+                resume: args.resume,
+                input,
+                settle: Duration::from_secs(settle),
+                stop: None,
+                on_event: &mut on_event,
+            },
+        )
+        .map_err(|e| SendFailure::Message(e.to_string()))?;
+        let v = json!({
+            "map": outcome.map,
+            "chunks": outcome.chunks,
+            "verified": outcome.verified,
+            "error": outcome.error.as_ref().map(ToString::to_string),
+            "journal": outcome.journal_kept.then(|| journal.display().to_string()),
+        });
+        match &outcome.error {
+            None => Ok(v),
+            Some(e) => {
+                let mut message = e.to_string();
+                if outcome.journal_kept {
+                    message.push_str(&format!(
+                        "; the journal {} records what landed: call again with resume=True to send the rest",
+                        journal.display()
+                    ));
+                }
+                Err(SendFailure::Stopped(message, v))
+            }
+        }
+    }
+
+    fn finish_send(py: Python<'_>, r: Result<Value, SendFailure>) -> PyResult<Py<PyAny>> {
+        match r {
+            Ok(v) => Ok(to_py(py, &v, 0)?.unbind()),
+            Err(SendFailure::Check(message, diags)) => Err(read_error(py, message, diags)),
+            Err(SendFailure::Io(e)) => Err(e.into()),
+            Err(SendFailure::Message(m)) => Err(MapHubError::new_err(m)),
+            Err(SendFailure::Stopped(m, outcome)) => {
+                let err = MapHubError::new_err(m);
+                err.value(py).setattr("outcome", to_py(py, &outcome, 0)?)?;
+                Err(err)
+            }
+        }
+    }
+}
+
+#[pymethods]
+impl MapHub {
+    #[new]
+    #[pyo3(signature = (api_key=None, server=None, *, timeout=None, connect_timeout=None))]
+    fn new(
+        api_key: Option<String>,
+        server: Option<String>,
+        timeout: Option<f64>,
+        connect_timeout: Option<f64>,
+    ) -> PyResult<Self> {
+        let key = match api_key {
+            Some(k) => ApiKey::new(k).map_err(api_err)?,
+            None => ApiKey::from_env().map_err(api_err)?.ok_or_else(|| {
+                MapHubError::new_err("no API key: pass api_key= or set MAPHUB_API_KEY")
+            })?,
+        };
+        let server = server.unwrap_or_else(|| DEFAULT_SERVER.to_string());
+        let secs = |what: &str, v: f64| {
+            Duration::try_from_secs_f64(v)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| {
+                    PyValueError::new_err(format!("{what} must be a positive number of seconds"))
+                })
+        };
+        let mut builder = ClientBuilder::new().server(server.clone()).api_key(key);
+        if let Some(v) = connect_timeout {
+            builder = builder.connect_timeout(secs("connect_timeout", v)?);
+        }
+        if let Some(v) = timeout {
+            let d = secs("timeout", v)?;
+            builder = builder.timeout(d).send_timeout(d);
+        }
+        let client = builder.build().map_err(api_err)?;
+        Ok(MapHub {
+            client,
+            server,
+            timeout,
+        })
+    }
+
+    fn __repr__(&self) -> String {
+        format!("MapHub(server={:?})", self.server)
+    }
+
+    /// The server's address as given.
+    #[getter]
+    fn server(&self) -> String {
+        self.server.clone()
+    }
+
+    /// Adds a file's features to map `map_id`: checked, converted to MapHub GeoJSON
+    /// and, when larger than `max_bytes` (default MapHub's 15 MiB; 0 for no limit),
+    /// split, with a journal so that `resume=True` finishes a send that stopped.
+    /// Returns what happened (`map`, `chunks`, `verified`, `journal`).
+    #[pyo3(signature = (source, map_id, new_group=None, *, raw=false, force=false, resume=false, max_bytes=None, journal=None, unanswered_wait=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn append(
+        &self,
+        py: Python<'_>,
+        source: &Bound<'_, PyAny>,
+        map_id: u64,
+        new_group: Option<String>,
+        raw: bool,
+        force: bool,
+        resume: bool,
+        max_bytes: Option<u64>,
+        journal: Option<PathBuf>,
+        unanswered_wait: Option<u64>,
+    ) -> PyResult<Py<PyAny>> {
+        let args = SendArgs {
+            src: Src::extract(source)?,
+            raw,
+            force,
+            resume,
+            max_bytes,
+            journal,
+            unanswered_wait,
+        };
+        let mode = Mode::Append { map_id, new_group };
+        let r = py.detach(|| self.do_send(args, mode));
+        Self::finish_send(py, r)
+    }
+
+    /// Creates a map from a file (checked, converted, split and journalled as
+    /// `append`). `visibility` is `public`, `unlisted` or `private`.
+    #[pyo3(signature = (source, visibility="private", title=None, description=None, short_name=None, *, raw=false, force=false, resume=false, max_bytes=None, journal=None, unanswered_wait=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn upload(
+        &self,
+        py: Python<'_>,
+        source: &Bound<'_, PyAny>,
+        visibility: &str,
+        title: Option<String>,
+        description: Option<String>,
+        short_name: Option<String>,
+        raw: bool,
+        force: bool,
+        resume: bool,
+        max_bytes: Option<u64>,
+        journal: Option<PathBuf>,
+        unanswered_wait: Option<u64>,
+    ) -> PyResult<Py<PyAny>> {
+        let visibility = match visibility {
+            "public" => Visibility::Public,
+            "unlisted" => Visibility::Unlisted,
+            "private" => Visibility::Private,
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "unknown visibility {other:?}; expected 'public', 'unlisted' or 'private'"
+                )))
+            }
+        };
+        let args = SendArgs {
+            src: Src::extract(source)?,
+            raw,
+            force,
+            resume,
+            max_bytes,
+            journal,
+            unanswered_wait,
+        };
+        let mode = Mode::Upload(UploadArgs {
+            file_type: FileType::Geojson,
+            visibility,
+            title,
+            description,
+            short_name,
+        });
+        let r = py.detach(|| self.do_send(args, mode));
+        Self::finish_send(py, r)
+    }
+
+    /// The maps the key can see: `{"owner": [...], "editor": [...], "viewer": [...]}`.
+    fn maps(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let list = py.detach(|| self.client.list()).map_err(api_err)?;
+        let v = serde_json::to_value(&list).map_err(|e| MapHubError::new_err(e.to_string()))?;
+        Ok(to_py(py, &v, 0)?.unbind())
+    }
+
+    /// A map's GeoJSON (a dict); MapHub's whole answer with `full=True`.
+    #[pyo3(signature = (map_id, *, full=false))]
+    fn get(&self, py: Python<'_>, map_id: u64, full: bool) -> PyResult<Py<PyAny>> {
+        let map = py.detach(|| self.client.get(map_id)).map_err(api_err)?;
+        let v = if full {
+            &map
+        } else {
+            match map.get("geojson") {
+                Some(g @ Value::Object(_)) => g,
+                _ => {
+                    return Err(MapHubError::new_err(format!(
+                        "MapHub's answer for map {map_id} holds no GeoJSON object"
+                    )))
+                }
+            }
+        };
+        Ok(to_py(py, v, 0)?.unbind())
+    }
+
+    /// Asks MapHub to redraw the map's preview image (allowed once per 5 minutes).
+    fn refresh_image(&self, py: Python<'_>, map_id: u64) -> PyResult<Py<PyAny>> {
+        let info = py
+            .detach(|| self.client.refresh_image(map_id))
+            .map_err(api_err)?;
+        let v = serde_json::to_value(&info).map_err(|e| MapHubError::new_err(e.to_string()))?;
+        Ok(to_py(py, &v, 0)?.unbind())
+    }
+}

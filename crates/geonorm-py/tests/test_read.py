@@ -1,0 +1,193 @@
+"""Reading: every format from a path and from bytes, the model's fields, and the
+`__geo_interface__` protocol (GeoJSON dicts Shapely and GeoPandas take as they are)."""
+
+import json
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import shapely.geometry
+
+import geonorm
+from conftest import TESTDATA, sample_files
+
+ONE_OF_EACH = {
+    "kml": TESTDATA / "kml/togeojson/multigeometry.kml",
+    "kmz": TESTDATA / "kml/openlayers/iceland.kmz",
+    "gpx": TESTDATA / "gpx/togeojson/run.gpx",
+    "geojson": TESTDATA / "geojson/georust-countries.geojson",
+}
+
+
+def _info(cli, path):
+    """What `geonorm info --format json` says of the file."""
+    run = subprocess.run(
+        [str(cli), "info", "--format", "json", str(path)], capture_output=True, check=False
+    )
+    return json.loads(run.stdout)
+
+
+def _lists(v):
+    """Tuples (Shapely's coordinates) as lists, for comparing with JSON."""
+    if isinstance(v, (list, tuple)):
+        return [_lists(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _lists(x) for k, x in v.items()}
+    return v
+
+
+def _closed(geom):
+    """The geometry with its polygon rings closed, as Shapely closes them."""
+
+    def ring(r):
+        return r + [r[0]] if r and r[0] != r[-1] else r
+
+    if geom["type"] == "Polygon":
+        return dict(geom, coordinates=[ring(r) for r in geom["coordinates"]])
+    if geom["type"] == "MultiPolygon":
+        return dict(geom, coordinates=[[ring(r) for r in p] for p in geom["coordinates"]])
+    return geom
+
+
+@pytest.mark.parametrize("fmt", sorted(ONE_OF_EACH))
+def test_each_format_reads_from_a_path_and_from_bytes(cli, fmt):
+    path = ONE_OF_EACH[fmt]
+    assert path.exists(), path
+    from_path = geonorm.read(path)
+    from_str = geonorm.read(str(path))
+    from_bytes = geonorm.read(path.read_bytes())
+    info = _info(cli, path)
+    assert from_path.format == fmt == info["format"]
+    assert len(from_path.features) == info["features"] > 0
+    assert len(from_path.groups) == info["groups"]
+    data = path.read_bytes()
+    from_view = geonorm.read(memoryview(data))
+    from_array = geonorm.read(bytearray(data))
+    for doc in (from_str, from_bytes, from_view, from_array):
+        assert doc.format == fmt
+        assert doc.__geo_interface__ == from_path.__geo_interface__
+        assert [f.title for f in doc.features] == [f.title for f in from_path.features]
+    # The format can be named, and a wrong one is not silently accepted.
+    assert len(geonorm.read(path.read_bytes(), format=fmt).features) == info["features"]
+
+
+def test_the_model_fields():
+    kml = b"""<?xml version="1.0"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document>
+  <Style id="s"><IconStyle><color>ff00ff00</color></IconStyle></Style>
+  <Folder><name>Alps</name><Folder><name>Huts</name>
+    <Placemark><name>Hut</name><description>Open <b>daily</b></description>
+      <styleUrl>#s</styleUrl><TimeStamp><when>2024-05-01T10:00:00Z</when></TimeStamp>
+      <ExtendedData><Data name="beds"><value>12</value></Data></ExtendedData>
+      <Point><coordinates>8.25,46.5,2100</coordinates></Point></Placemark>
+  </Folder></Folder></Document></kml>"""
+    doc = geonorm.read(kml)
+    assert doc.format == "kml"
+    [hut] = doc.features
+    assert hut.title == "Hut"
+    assert hut.description == "Open <b>daily</b>"
+    assert hut.time == "2024-05-01T10:00:00Z"
+    assert hut.properties["beds"] in ("12", 12)
+    assert hut.geometry == {"type": "Point", "coordinates": [8.25, 46.5, 2100]}
+    assert hut.group.title == "Huts"
+    assert hut.group.path == "Alps\uff0fHuts"
+    alps = [g for g in doc.groups if g.title == "Alps"][0]
+    assert hut.group.parent == alps.id
+    assert hut.style.get("marker-color", "").lower() == "#00ff00"
+    gi = hut.__geo_interface__
+    assert gi["type"] == "Feature"
+    assert gi["properties"]["title"] == "Hut"
+    assert gi["properties"]["group"] == hut.group.id
+
+
+def test_per_vertex_values_are_plain_lists():
+    doc = geonorm.read(ONE_OF_EACH["gpx"])
+    track = [f for f in doc.features if f.geometry and "Line" in f.geometry["type"]][0]
+    values = track.vertex_values
+    coords = track.geometry["coordinates"]
+    n = len(coords) if track.geometry["type"] == "LineString" else sum(map(len, coords))
+    assert values, "a GPX run has per-vertex times"
+    for name, column in values.items():
+        assert isinstance(column, list), name
+        assert len(column) == n, name
+    times = values.get("time") or values.get("times")
+    assert times and all(isinstance(t, str) for t in times if t is not None)
+
+
+@pytest.mark.parametrize("path", sample_files()[::7], ids=lambda p: p.name)
+def test_geo_interface_round_trips_through_shapely(path):
+    try:
+        doc = geonorm.read(path)
+    except geonorm.ReadError:
+        return
+    for f in doc.features:
+        if f.geometry is None:
+            continue
+        geom = f.__geo_interface__["geometry"]
+        if geom["type"] == "GeometryCollection":
+            continue
+        try:
+            shape = shapely.geometry.shape(f)
+        except ValueError:
+            # Shapely refuses what GEOS cannot build (a ring of fewer than 4 positions),
+            # which check reports; the dict must then be what geonorm read.
+            assert geom == f.geometry
+            continue
+        assert shape.geom_type == geom["type"]
+        back = _lists(shapely.geometry.mapping(shape))
+        assert back["coordinates"] == _closed(geom)["coordinates"], f.title
+
+
+def test_the_document_geo_interface_is_the_cli_geojson(cli):
+    path = ONE_OF_EACH["kml"]
+    run = subprocess.run([str(cli), "convert", str(path)], capture_output=True, check=True)
+    doc = geonorm.read(path)
+    assert doc.__geo_interface__ == json.loads(run.stdout)
+    assert doc.to_geojson() == run.stdout
+    fc = doc.__geo_interface__
+    assert fc["type"] == "FeatureCollection"
+    assert len(fc["features"]) == len(doc)
+
+
+@pytest.mark.parametrize("path", sample_files()[::5], ids=lambda p: p.name)
+def test_read_diagnostics_are_the_clis(cli, path):
+    run = subprocess.run(
+        [str(cli), "info", "--format", "json", str(path)], capture_output=True, check=False
+    )
+    if not run.stdout:
+        # The CLI could not read it: neither can the package, and it says why.
+        with pytest.raises(geonorm.ReadError) as e:
+            geonorm.read(path)
+        assert e.value.diagnostic is not None
+        return
+    info = json.loads(run.stdout)
+    doc = geonorm.read(path)
+    want = [(d["code"], d["line"], d["column"], d["entry"]) for d in info["diagnostics"]]
+    got = [(d.code, d.line, d.column, d.entry) for d in doc.diagnostics]
+    assert got == want
+
+
+def test_threads_read_many_files_at_once():
+    files = [p for p in sample_files() if p.stat().st_size < 300_000][::3][:60]
+    assert len(files) >= 30
+
+    def digest(path):
+        try:
+            doc = geonorm.read(path)
+        except geonorm.ReadError as e:
+            return ("error", e.diagnostic.code if e.diagnostic else None)
+        return (doc.format, len(doc), json.dumps(doc.__geo_interface__, sort_keys=True))
+
+    alone = [digest(p) for p in files]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        together = list(pool.map(digest, files * 3))
+    assert together == alone * 3
+
+
+def test_geopandas_takes_a_document():
+    # Not installed by CI (it brings pandas and pyproj); run where it is.
+    geopandas = pytest.importorskip("geopandas")
+    doc = geonorm.read(TESTDATA / "geojson/maphub/alps-trip.geojson")
+    df = geopandas.GeoDataFrame.from_features(doc)
+    assert list(df["title"]) == [f.title for f in doc.features]
+    kinds = [f.geometry["type"] if f.geometry else None for f in doc.features]
+    assert [k if isinstance(k, str) else None for k in df.geometry.geom_type] == kinds
