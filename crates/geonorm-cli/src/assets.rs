@@ -1,45 +1,11 @@
-//! A KMZ's (or a KML's folder's) icons and photos: planned for `append`/`upload`,
-//! listed by `--dry-run` and `info`, written out by `convert --assets DIR`.
+//! A KMZ's (or a KML's folder's) icons and photos written out by `convert --assets DIR`.
 
-use std::io::{Cursor, Write};
+use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
-use geonorm::assets::{plan, DirFiles, Plan, Purpose};
-use geonorm::{Document, Format};
+use geonorm::assets::Plan;
 
 use crate::output::AtomicFile;
-
-/// The assets of `doc`, read from `bytes` as `format`, for `purpose`: from the archive
-/// of a KMZ, or from the folder of a KML on disk (`path`); `None` for other inputs,
-/// whose references cannot be local files.
-pub fn plan_for(
-    doc: &Document,
-    format: Format,
-    bytes: &[u8],
-    path: Option<&Path>,
-    purpose: Purpose,
-) -> anyhow::Result<Option<Plan>> {
-    match format {
-        Format::Kmz => {
-            let limits = geonorm::kmz::Limits::default();
-            let mut files = geonorm::kmz::files(Cursor::new(bytes))?;
-            // Positions count in the KML inside, as every KMZ diagnostic's do.
-            let kml = geonorm::kmz::main_kml(Cursor::new(bytes), &limits)?.1;
-            Ok(Some(plan(doc, &mut files, purpose, Some(&kml))))
-        }
-        Format::Kml => {
-            let Some(path) = path else {
-                return Ok(None);
-            };
-            let dir = path.parent().unwrap_or(Path::new("."));
-            let mut files = DirFiles::new(dir).map_err(|e| {
-                anyhow::anyhow!("cannot read the folder of {}: {e}", path.display())
-            })?;
-            Ok(Some(plan(doc, &mut files, purpose, Some(bytes))))
-        }
-        _ => Ok(None),
-    }
-}
 
 /// Where an asset named `source` in the archive (or folder) goes under `dir`: the same
 /// relative path when it is a plain one, else a name made from its hash, so that no

@@ -522,7 +522,8 @@ fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
         let mut bytes = Vec::new();
         input.reader()?.read_to_end(&mut bytes)?;
         let purpose = geonorm::assets::Purpose::Files;
-        let Some(plan) = assets::plan_for(&doc, from, &bytes, input.path(), purpose)? else {
+        let Some(plan) = geonorm::assets::plan_source(&doc, from, &bytes, input.path(), purpose)?
+        else {
             anyhow::bail!(
                 "--assets: {} has no icons or photos of its own to write (only a KMZ, or a KML file on disk, refers to files beside it)",
                 input.name()
@@ -741,7 +742,9 @@ fn info(args: InfoArgs) -> anyhow::Result<ExitCode> {
                 let mut bytes = Vec::new();
                 input.reader()?.read_to_end(&mut bytes)?;
                 let purpose = geonorm::assets::Purpose::Maphub;
-                if let Some(plan) = assets::plan_for(&doc, Format::Kmz, &bytes, None, purpose)? {
+                if let Some(plan) =
+                    geonorm::assets::plan_source(&doc, Format::Kmz, &bytes, None, purpose)?
+                {
                     report.set_uploads(render::Uploads {
                         markers: plan.count(geonorm::assets::AssetKind::Marker),
                         images: plan.count(geonorm::assets::AssetKind::Image),

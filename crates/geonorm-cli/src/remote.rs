@@ -7,8 +7,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use geonorm::validate::{check, CheckOptions, Profile};
-use geonorm::{Code, Format, Severity};
+use geonorm::{Format, Severity};
 use geonorm_upload::{
     plan_chunks, send, ApiKey, Chunk, ChunkRecord, ChunkState, Client, ClientBuilder, Event,
     FileType, Mode, Payload, SendOptions, UploadArgs, DEFAULT_SERVER,
@@ -105,51 +104,14 @@ fn client(args: &ServerArgs) -> anyhow::Result<Client> {
     Ok(builder.build()?)
 }
 
-/// The journal's default place: beside the file, or, when that folder cannot be
-/// written (or the file is standard input), in the per-user state directory under a
-/// name made from the file's path.
-fn journal_path(file: &Path, fingerprint: &str) -> PathBuf {
-    let mut name = file
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_else(|| "stdin".into());
-    name.push(".maphub-journal.json");
-    if file != Path::new("-") {
-        let beside = file.with_file_name(&name);
-        let dir = beside
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        // Writable means a file can be created there: probe with a temporary one.
-        if beside.exists() || tempfile::tempfile_in(dir).is_ok() {
-            return beside;
-        }
-    }
-    let state = std::env::var_os("XDG_STATE_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
-        .unwrap_or_else(std::env::temp_dir)
-        .join("geonorm");
-    let key = match std::fs::canonicalize(file) {
-        Ok(p) => geonorm_upload::fingerprint(&[p.as_os_str().as_encoded_bytes()]),
-        Err(_) => fingerprint.to_string(),
-    };
-    let mut unique = PathBuf::from(&name).into_os_string();
-    unique.push(format!(".{key}"));
-    // If it cannot be created, the journal's own error names the path.
-    let _ = std::fs::create_dir_all(&state);
-    state.join(unique)
-}
-
 /// What `payload` found: the document (or raw bytes) to send.
 struct Prepared {
     bytes: Vec<u8>,
     format: Format,
-    doc: geonorm::Document,
     limit: Option<u64>,
-    /// The icons and photos to upload first (none with `--raw` or `--no-assets`).
-    assets: Option<geonorm::assets::Plan>,
+    /// The document, its icons and photos (none with `--raw` or `--no-assets`), the
+    /// send's fingerprint.
+    ready: geonorm_upload::Ready,
 }
 
 fn read_input(file: &Path) -> anyhow::Result<Vec<u8>> {
@@ -163,7 +125,7 @@ fn read_input(file: &Path) -> anyhow::Result<Vec<u8>> {
 }
 
 /// Reads and checks the file; `Err(code)` when it must not be sent.
-fn payload(args: &SendArgs) -> anyhow::Result<Result<Prepared, ExitCode>> {
+fn payload(args: &SendArgs, new_group: &str) -> anyhow::Result<Result<Prepared, ExitCode>> {
     let bytes = read_input(&args.file)?;
     let path = Some(args.file.as_path()).filter(|p| *p != Path::new("-"));
     let Some(format) = Format::detect(&bytes, path) else {
@@ -172,36 +134,8 @@ fn payload(args: &SendArgs) -> anyhow::Result<Result<Prepared, ExitCode>> {
             args.file.display()
         );
     };
-    // MapHub's limit applies unless lifted (Enterprise): a server that is not
-    // maphub.net may still enforce it, and a split costs nothing when it does not.
-    let limit = match args.max_bytes {
-        Some(0) => None,
-        Some(n) => Some(n),
-        None => Some(geonorm::MAPHUB_MAX_UPLOAD_BYTES),
-    };
-    // Check first. Size findings are for the whole file; a converted send is split.
-    let profile = if limit.is_some() {
-        Profile::Maphub
-    } else {
-        Profile::Enterprise
-    };
-    let mut report = check(
-        &bytes,
-        path,
-        &CheckOptions {
-            profile,
-            format: Some(format),
-            name: None,
-        },
-    );
-    if !args.raw {
-        report.diagnostics.retain(|d| {
-            !matches!(
-                d.code,
-                Code::MaphubTooLarge | Code::MaphubConvertedTooLarge | Code::MaphubNotCollection
-            )
-        });
-    }
+    let limit = geonorm_upload::body_limit(args.max_bytes);
+    let report = geonorm_upload::check_before_send(&bytes, path, format, args.raw, limit);
     let mut stderr = io::stderr().lock();
     show(&mut stderr, args, format, &bytes, &report.diagnostics)?;
     if report.has_errors() && !args.force {
@@ -221,23 +155,21 @@ fn payload(args: &SendArgs) -> anyhow::Result<Result<Prepared, ExitCode>> {
             );
         }
     }
-    let doc = geonorm::read(&bytes[..], &geonorm::ReadOptions::format(format))?.document;
-    let assets = if args.raw || args.no_assets {
-        None
-    } else {
-        let plan =
-            crate::assets::plan_for(&doc, format, &bytes, path, geonorm::assets::Purpose::Maphub)?;
-        if let Some(p) = &plan {
-            show(&mut stderr, args, format, &bytes, &p.diagnostics)?;
-        }
-        plan
+    let shape = geonorm_upload::SendShape {
+        raw: args.raw,
+        assets: !args.no_assets,
+        limit,
+        new_group,
     };
+    let ready = geonorm_upload::ready(&bytes, path, format, &shape)?;
+    if let Some(p) = &ready.assets {
+        show(&mut stderr, args, format, &bytes, &p.diagnostics)?;
+    }
     Ok(Ok(Prepared {
         bytes,
         format,
-        doc,
         limit,
-        assets,
+        ready,
     }))
 }
 
@@ -342,38 +274,24 @@ fn on_ctrl_c() {
 }
 
 fn do_send(server: &ServerArgs, args: &SendArgs, mode: Mode) -> anyhow::Result<ExitCode> {
-    let Prepared {
-        bytes,
-        format,
-        mut doc,
-        limit,
-        assets,
-    } = match payload(args)? {
-        Ok(p) => p,
-        Err(code) => return Ok(code),
-    };
     let new_group = match &mode {
         Mode::Append { new_group, .. } => new_group.clone().unwrap_or_default(),
         Mode::Upload(_) => String::new(),
     };
-    // The assets are part of what is sent: a changed icon beside a KML is another send.
-    let asset_hashes: Vec<u8> = assets
-        .iter()
-        .flat_map(|p| &p.assets)
-        .flat_map(|a| a.hash.bytes())
-        .collect();
-    let input = geonorm_upload::fingerprint(&[
-        &bytes,
-        if args.raw { b"raw" } else { b"geojson" },
-        &limit.unwrap_or(0).to_le_bytes(),
-        new_group.as_bytes(),
-        if args.no_assets {
-            b"no-assets"
-        } else {
-            b"assets"
-        },
-        &asset_hashes,
-    ]);
+    let Prepared {
+        bytes,
+        format,
+        limit,
+        ready,
+    } = match payload(args, &new_group)? {
+        Ok(p) => p,
+        Err(code) => return Ok(code),
+    };
+    let geonorm_upload::Ready {
+        document: mut doc,
+        assets,
+        input,
+    } = ready;
     let file_type = if args.raw {
         FileType::from(format)
     } else {
@@ -413,7 +331,11 @@ fn do_send(server: &ServerArgs, args: &SendArgs, mode: Mode) -> anyhow::Result<E
     let client = client(server)?;
     let journal = match &args.journal {
         Some(p) => p.clone(),
-        None => journal_path(&args.file, &input),
+        None => geonorm_upload::journal_path(
+            Some(args.file.as_path()).filter(|f| *f != Path::new("-")),
+            "stdin",
+            &input,
+        ),
     };
     let features = doc.features.len();
     let payload = if args.raw {

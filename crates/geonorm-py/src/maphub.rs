@@ -2,11 +2,10 @@
 //! files as `geonorm append` and `geonorm upload` send them: checked, converted to
 //! MapHub GeoJSON, split under the size limit, recorded in a journal, resumable.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use geonorm::validate::{CheckOptions, Profile};
-use geonorm::{Code, Format, Severity};
+use geonorm::{Format, Severity};
 use geonorm_upload::{
     send, ApiKey, Client, ClientBuilder, FileType, Mode, Payload, SendOptions, UploadArgs,
     Visibility, DEFAULT_SERVER,
@@ -38,6 +37,8 @@ fn api_err(e: geonorm_upload::Error) -> PyErr {
 struct SendArgs {
     src: Src,
     raw: bool,
+    /// Upload a KMZ's (or a KML folder's) icons and photos as markers and images.
+    assets: bool,
     force: bool,
     resume: bool,
     max_bytes: Option<u64>,
@@ -57,42 +58,6 @@ enum SendFailure {
     Stopped(String, Value),
 }
 
-/// The journal's default place, as the CLI chooses it: beside the file, or, when that
-/// folder cannot be written (or the input is bytes), in the per-user state directory
-/// under a name made from the file's path (or the input's fingerprint).
-fn journal_path(file: Option<&Path>, fingerprint: &str) -> PathBuf {
-    let mut name = file
-        .and_then(|f| f.file_name())
-        .map(|n| n.to_os_string())
-        .unwrap_or_else(|| "bytes".into());
-    name.push(".maphub-journal.json");
-    if let Some(file) = file {
-        let beside = file.with_file_name(&name);
-        let dir = beside
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        if beside.exists() || tempfile::tempfile_in(dir).is_ok() {
-            return beside;
-        }
-    }
-    let state = std::env::var_os("XDG_STATE_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
-        .unwrap_or_else(std::env::temp_dir)
-        .join("geonorm");
-    let key = match file.map(std::fs::canonicalize) {
-        Some(Ok(p)) => geonorm_upload::fingerprint(&[p.as_os_str().as_encoded_bytes()]),
-        _ => fingerprint.to_string(),
-    };
-    let mut unique = PathBuf::from(&name).into_os_string();
-    unique.push(format!(".{key}"));
-    // If it cannot be created, the journal's own error names the path.
-    let _ = std::fs::create_dir_all(&state);
-    state.join(unique)
-}
-
 impl MapHub {
     /// `geonorm append` / `geonorm upload` without the terminal: check, convert, split,
     /// send with a journal. Runs without the GIL.
@@ -104,36 +69,9 @@ impl MapHub {
                 "{name}: not a KML, KMZ, GPX or GeoJSON file"
             )));
         };
-        let limit = match args.max_bytes {
-            Some(0) => None,
-            Some(n) => Some(n),
-            None => Some(geonorm::MAPHUB_MAX_UPLOAD_BYTES),
-        };
-        let profile = if limit.is_some() {
-            Profile::Maphub
-        } else {
-            Profile::Enterprise
-        };
-        let mut report = geonorm::validate::check(
-            &bytes,
-            path.as_deref(),
-            &CheckOptions {
-                profile,
-                format: Some(format),
-                name: None,
-            },
-        );
-        // Size findings are for the whole file; a converted send is split.
-        if !args.raw {
-            report.diagnostics.retain(|d| {
-                !matches!(
-                    d.code,
-                    Code::MaphubTooLarge
-                        | Code::MaphubConvertedTooLarge
-                        | Code::MaphubNotCollection
-                )
-            });
-        }
+        let limit = geonorm_upload::body_limit(args.max_bytes);
+        let report =
+            geonorm_upload::check_before_send(&bytes, path.as_deref(), format, args.raw, limit);
         if report.has_errors() && !args.force {
             let errors: Vec<geonorm::Diagnostic> = report
                 .diagnostics
@@ -156,22 +94,25 @@ impl MapHub {
                 )));
             }
         }
-        let mut doc = geonorm::read(&bytes[..], &geonorm::ReadOptions::format(format))
-            .map_err(|e| SendFailure::Message(format!("{name}: {e}")))?
-            .document;
         let new_group = match &mode {
             Mode::Append { new_group, .. } => new_group.clone().unwrap_or_default(),
             Mode::Upload(_) => String::new(),
         };
-        let input = geonorm_upload::fingerprint(&[
-            &bytes,
-            if args.raw { b"raw" } else { b"geojson" },
-            &limit.unwrap_or(0).to_le_bytes(),
-            new_group.as_bytes(),
-        ]);
+        let shape = geonorm_upload::SendShape {
+            raw: args.raw,
+            assets: args.assets,
+            limit,
+            new_group: &new_group,
+        };
+        let geonorm_upload::Ready {
+            document: mut doc,
+            assets,
+            input,
+        } = geonorm_upload::ready(&bytes, path.as_deref(), format, &shape)
+            .map_err(|e| SendFailure::Message(format!("{name}: {e}")))?;
         let journal = match &args.journal {
             Some(p) => p.clone(),
-            None => journal_path(path.as_deref(), &input),
+            None => geonorm_upload::journal_path(path.as_deref(), "bytes", &input),
         };
         let features = doc.features.len();
         let payload = if args.raw {
@@ -184,6 +125,7 @@ impl MapHub {
             Payload::Document {
                 doc: &mut doc,
                 limit,
+                assets: assets.as_ref(),
             }
         };
         let settle = args.unanswered_wait.unwrap_or_else(|| {
@@ -208,6 +150,7 @@ impl MapHub {
         let v = json!({
             "map": outcome.map,
             "chunks": outcome.chunks,
+            "assets": outcome.assets,
             "verified": outcome.verified,
             "error": outcome.error.as_ref().map(ToString::to_string),
             "journal": outcome.journal_kept.then(|| journal.display().to_string()),
@@ -295,9 +238,11 @@ impl MapHub {
 
     /// Adds a file's features to map `map_id`: checked, converted to MapHub GeoJSON
     /// and, when larger than `max_bytes` (default MapHub's 15 MiB; 0 for no limit),
-    /// split, with a journal so that `resume=True` finishes a send that stopped.
-    /// Returns what happened (`map`, `chunks`, `verified`, `journal`).
-    #[pyo3(signature = (source, map_id, new_group=None, *, raw=false, force=false, resume=false, max_bytes=None, journal=None, unanswered_wait=None))]
+    /// split, with a journal so that `resume=True` finishes a send that stopped. A
+    /// KMZ's custom icons and photos (or a KML's, beside it) are uploaded first as
+    /// MapHub markers and images (`assets=False` sends the features alone).
+    /// Returns what happened (`map`, `chunks`, `assets`, `verified`, `journal`).
+    #[pyo3(signature = (source, map_id, new_group=None, *, raw=false, assets=true, force=false, resume=false, max_bytes=None, journal=None, unanswered_wait=None))]
     #[allow(clippy::too_many_arguments)]
     fn append(
         &self,
@@ -306,6 +251,7 @@ impl MapHub {
         map_id: u64,
         new_group: Option<String>,
         raw: bool,
+        assets: bool,
         force: bool,
         resume: bool,
         max_bytes: Option<u64>,
@@ -315,6 +261,7 @@ impl MapHub {
         let args = SendArgs {
             src: Src::extract(source)?,
             raw,
+            assets,
             force,
             resume,
             max_bytes,
@@ -328,7 +275,7 @@ impl MapHub {
 
     /// Creates a map from a file (checked, converted, split and journalled as
     /// `append`). `visibility` is `public`, `unlisted` or `private`.
-    #[pyo3(signature = (source, visibility="private", title=None, description=None, short_name=None, *, raw=false, force=false, resume=false, max_bytes=None, journal=None, unanswered_wait=None))]
+    #[pyo3(signature = (source, visibility="private", title=None, description=None, short_name=None, *, raw=false, assets=true, force=false, resume=false, max_bytes=None, journal=None, unanswered_wait=None))]
     #[allow(clippy::too_many_arguments)]
     fn upload(
         &self,
@@ -339,6 +286,7 @@ impl MapHub {
         description: Option<String>,
         short_name: Option<String>,
         raw: bool,
+        assets: bool,
         force: bool,
         resume: bool,
         max_bytes: Option<u64>,
@@ -358,6 +306,7 @@ impl MapHub {
         let args = SendArgs {
             src: Src::extract(source)?,
             raw,
+            assets,
             force,
             resume,
             max_bytes,

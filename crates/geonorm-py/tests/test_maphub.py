@@ -113,3 +113,20 @@ def test_a_send_that_stopped_resumes_from_its_journal(maphub_local, tmp_path):
     assert all(c["state"] == "confirmed" for c in done["chunks"])
     # Each feature landed once: what landed before the stop was not sent again.
     assert len(hub.get(map_id)["features"]) == 2 * n
+
+
+def test_a_kmz_s_icons_land_as_markers_once(maphub_local, tmp_path):
+    """A real KMZ (OpenLayers' iceland.kmz, BSD-2-Clause) with its icons in the archive."""
+    url, key = maphub_local
+    hub = geonorm.MapHub(api_key=key, server=url)
+    kmz = TESTDATA / "kml/openlayers/iceland.kmz"
+    up = hub.upload(kmz, title="icons", journal=tmp_path / "j")
+    markers = [a for a in up["assets"] if a["kind"] == "marker"]
+    assert markers and all(a["state"] == "confirmed" for a in markers)
+    got = hub.get(up["map"]["id"])
+    ids = {f["properties"]["marker_id"] for f in got["features"] if "marker_id" in f["properties"]}
+    assert ids == {a["answer"] for a in markers}
+    plain = hub.upload(kmz, title="no icons", assets=False, journal=tmp_path / "j2")
+    assert plain["assets"] == []
+    got = hub.get(plain["map"]["id"])
+    assert not any("marker_id" in f["properties"] for f in got["features"])

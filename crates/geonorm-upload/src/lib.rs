@@ -24,6 +24,7 @@ mod client;
 mod error;
 mod journal;
 mod key;
+mod prepare;
 
 pub use chunk::{mark, split, Chunk, MARK_PROPERTY};
 pub use client::{
@@ -36,3 +37,4 @@ pub use journal::{
     Journal, Mode, Payload, SendOptions, SendOutcome,
 };
 pub use key::ApiKey;
+pub use prepare::{body_limit, check_before_send, journal_path, ready, Ready, SendShape};

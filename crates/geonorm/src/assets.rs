@@ -845,6 +845,34 @@ pub fn plan(doc: &Document, files: &mut dyn Files, purpose: Purpose, kml: Option
     plan
 }
 
+/// The assets of `doc`, read from `bytes` as `format`, for `purpose`: from the archive
+/// of a KMZ, or from the folder of a KML on disk (`path`). `None` for other inputs,
+/// whose references cannot be local files. Diagnostics point into the main KML.
+pub fn plan_source(
+    doc: &Document,
+    format: crate::Format,
+    bytes: &[u8],
+    path: Option<&Path>,
+    purpose: Purpose,
+) -> crate::Result<Option<Plan>> {
+    match format {
+        crate::Format::Kmz => {
+            let mut files = crate::kmz::files(Cursor::new(bytes))?;
+            let limits = crate::kmz::Limits::default();
+            let kml = crate::kmz::main_kml(Cursor::new(bytes), &limits)?.1;
+            Ok(Some(plan(doc, &mut files, purpose, Some(&kml))))
+        }
+        crate::Format::Kml => {
+            let Some(path) = path else {
+                return Ok(None);
+            };
+            let mut files = DirFiles::new(path.parent().unwrap_or(Path::new(".")))?;
+            Ok(Some(plan(doc, &mut files, purpose, Some(bytes))))
+        }
+        _ => Ok(None),
+    }
+}
+
 /// Writes what MapHub answered for each asset into the features that use it:
 /// `answers[i]` is asset `i`'s `marker_id`, or the `image` object a feature carries
 /// (`{id, w, h, tip_color, avg_color}`); `None` leaves its features as they were. A

@@ -1,0 +1,156 @@
+//! A file made ready to send, the same way for every front end (the `geonorm` command
+//! line and the Python package): the check it must pass, the document and assets that
+//! go, the fingerprint its journal records, and where that journal lives.
+
+use std::path::{Path, PathBuf};
+
+use geonorm::assets::{plan_source, Plan, Purpose};
+use geonorm::validate::{check, CheckOptions, Profile, Report};
+use geonorm::{Code, Document, Format};
+
+/// The largest request body for `max_bytes`: MapHub's 15 MiB limit by default (a server
+/// that is not maphub.net may still enforce it, and a split costs nothing when it does
+/// not), none for `Some(0)` (Enterprise servers without one).
+pub fn body_limit(max_bytes: Option<u64>) -> Option<u64> {
+    match max_bytes {
+        Some(0) => None,
+        Some(n) => Some(n),
+        None => Some(geonorm::MAPHUB_MAX_UPLOAD_BYTES),
+    }
+}
+
+/// The check a file passes before it is sent. Sent converted, it is split under
+/// `limit`, so the whole file's size findings do not apply.
+pub fn check_before_send(
+    bytes: &[u8],
+    path: Option<&Path>,
+    format: Format,
+    raw: bool,
+    limit: Option<u64>,
+) -> Report {
+    let profile = if limit.is_some() {
+        Profile::Maphub
+    } else {
+        Profile::Enterprise
+    };
+    let mut report = check(
+        bytes,
+        path,
+        &CheckOptions {
+            profile,
+            format: Some(format),
+            name: None,
+        },
+    );
+    if !raw {
+        report.diagnostics.retain(|d| {
+            !matches!(
+                d.code,
+                Code::MaphubTooLarge | Code::MaphubConvertedTooLarge | Code::MaphubNotCollection
+            )
+        });
+    }
+    report
+}
+
+/// How a file is sent.
+#[derive(Debug, Clone, Default)]
+pub struct SendShape<'a> {
+    /// The original bytes, in one request (no document, no assets).
+    pub raw: bool,
+    /// Upload the icons and photos of a KMZ (or beside a KML) as markers and images.
+    pub assets: bool,
+    /// The largest request body ([`body_limit`]).
+    pub limit: Option<u64>,
+    /// `append`'s `new_group` title, or empty.
+    pub new_group: &'a str,
+}
+
+/// What a send of a file sends.
+#[derive(Debug)]
+pub struct Ready {
+    /// The document, read as `format`.
+    pub document: Document,
+    /// Its icons and photos, planned for MapHub (none when raw, not asked, or not a
+    /// KMZ or a KML on disk).
+    pub assets: Option<Plan>,
+    /// The fingerprint of the input and of how it is sent ([`crate::SendOptions::input`]):
+    /// another file, other options or a changed icon beside a KML make another send.
+    pub input: String,
+}
+
+/// Reads `bytes` as `format` and plans what goes with it.
+pub fn ready(
+    bytes: &[u8],
+    path: Option<&Path>,
+    format: Format,
+    shape: &SendShape<'_>,
+) -> geonorm::Result<Ready> {
+    let document = geonorm::read(bytes, &geonorm::ReadOptions::format(format))?.document;
+    let assets = if shape.raw || !shape.assets {
+        None
+    } else {
+        plan_source(&document, format, bytes, path, Purpose::Maphub)?
+    };
+    let hashes: Vec<u8> = assets
+        .iter()
+        .flat_map(|p| &p.assets)
+        .flat_map(|a| a.hash.bytes())
+        .collect();
+    let input = crate::fingerprint(&[
+        bytes,
+        if shape.raw { b"raw" } else { b"geojson" },
+        &shape.limit.unwrap_or(0).to_le_bytes(),
+        shape.new_group.as_bytes(),
+        if shape.assets {
+            b"assets"
+        } else {
+            b"no-assets"
+        },
+        &hashes,
+    ]);
+    Ok(Ready {
+        document,
+        assets,
+        input,
+    })
+}
+
+/// The journal's default place: beside the file, or, when that folder cannot be
+/// written (or there is no file: standard input, bytes), in the per-user state
+/// directory (`$XDG_STATE_HOME/geonorm`, else `~/.local/state/geonorm`) under a name
+/// made from the file's path, or from the input's fingerprint. `unnamed` names the
+/// input when there is no file (`stdin`, `bytes`).
+pub fn journal_path(file: Option<&Path>, unnamed: &str, fingerprint: &str) -> PathBuf {
+    let mut name = file
+        .and_then(Path::file_name)
+        .map(|n| n.to_os_string())
+        .unwrap_or_else(|| unnamed.into());
+    name.push(".maphub-journal.json");
+    if let Some(file) = file {
+        let beside = file.with_file_name(&name);
+        let dir = beside
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        // Writable means a file can be created there: probe with a temporary one.
+        if beside.exists() || tempfile::tempfile_in(dir).is_ok() {
+            return beside;
+        }
+    }
+    let state = std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("geonorm");
+    let key = match file.map(std::fs::canonicalize) {
+        Some(Ok(p)) => crate::fingerprint(&[p.as_os_str().as_encoded_bytes()]),
+        _ => fingerprint.to_string(),
+    };
+    let mut unique = PathBuf::from(&name).into_os_string();
+    unique.push(format!(".{key}"));
+    // If it cannot be created, the journal's own error names the path.
+    let _ = std::fs::create_dir_all(&state);
+    state.join(unique)
+}
