@@ -537,18 +537,7 @@ fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
         geonorm::assets::apply_paths(&mut doc, &plan, &paths);
         diags.extend(plan.diagnostics);
     }
-    let opts = geonorm::WriteOptions {
-        geojson: geonorm::geojson::WriteOptions {
-            precision: args.precision,
-            keep_root: args.keep_root,
-        },
-        kml: geonorm::kml::WriteOptions {
-            precision: args.precision,
-        },
-        gpx: geonorm::gpx::WriteOptions {
-            precision: args.precision,
-        },
-    };
+    let opts = geonorm::WriteOptions::with_precision(args.precision, args.keep_root);
     let write_diags = match &dest {
         Dest::File(path) => {
             let mut out = AtomicFile::create(path)?;

@@ -5,12 +5,11 @@ use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use geonorm::{Format, Severity};
 use geonorm_upload::{
     plan_chunks, send, ApiKey, Chunk, ChunkRecord, ChunkState, Client, ClientBuilder, Event,
-    FileType, Mode, Payload, SendOptions, UploadArgs, DEFAULT_SERVER,
+    FileType, Mode, SendOptions, UploadArgs, DEFAULT_SERVER,
 };
 use serde_json::json;
 
@@ -282,22 +281,18 @@ fn do_send(server: &ServerArgs, args: &SendArgs, mode: Mode) -> anyhow::Result<E
         bytes,
         format,
         limit,
-        ready,
+        mut ready,
     } = match payload(args, &new_group)? {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };
-    let geonorm_upload::Ready {
-        document: mut doc,
-        assets,
-        input,
-    } = ready;
     let file_type = if args.raw {
         FileType::from(format)
     } else {
         FileType::Geojson
     };
     if server.dry_run {
+        let doc = &mut ready.document;
         let chunks = if args.raw {
             vec![Chunk {
                 first: 0,
@@ -305,7 +300,7 @@ fn do_send(server: &ServerArgs, args: &SendArgs, mode: Mode) -> anyhow::Result<E
                 body: bytes,
             }]
         } else {
-            if let Some(plan) = &assets {
+            if let Some(plan) = &ready.assets {
                 crate::dry_run::print_assets(&server.server, plan)?;
                 // Placeholders of an id's length, so the chunks are sized as sent.
                 let answers: Vec<Option<serde_json::Value>> = plan
@@ -321,9 +316,9 @@ fn do_send(server: &ServerArgs, args: &SendArgs, mode: Mode) -> anyhow::Result<E
                         })
                     })
                     .collect();
-                geonorm::assets::apply_uploaded(&mut doc, plan, &answers);
+                geonorm::assets::apply_uploaded(doc, plan, &answers);
             }
-            plan_chunks(&mut doc, limit, &mode, DRY_RUN_SEND_ID)?.0
+            plan_chunks(doc, limit, &mode, DRY_RUN_SEND_ID)?.0
         };
         crate::dry_run::print_send(&server.server, &mode, file_type, &chunks)?;
         return Ok(ExitCode::SUCCESS);
@@ -334,23 +329,12 @@ fn do_send(server: &ServerArgs, args: &SendArgs, mode: Mode) -> anyhow::Result<E
         None => geonorm_upload::journal_path(
             Some(args.file.as_path()).filter(|f| *f != Path::new("-")),
             "stdin",
-            &input,
+            &ready.input,
         ),
     };
-    let features = doc.features.len();
-    let payload = if args.raw {
-        Payload::Raw {
-            bytes: &bytes,
-            file_type,
-            features,
-        }
-    } else {
-        Payload::Document {
-            doc: &mut doc,
-            limit,
-            assets: assets.as_ref(),
-        }
-    };
+    let features = ready.document.features.len();
+    let input = ready.input.clone();
+    let payload = ready.payload(&bytes, format, args.raw, limit);
     let bar = io::stderr().is_terminal().then(|| {
         let b = indicatif::ProgressBar::new(features as u64);
         b.set_style(
@@ -401,10 +385,7 @@ fn do_send(server: &ServerArgs, args: &SendArgs, mode: Mode) -> anyhow::Result<E
             journal: journal.clone(),
             resume: args.resume,
             input,
-            settle: Duration::from_secs(args.unanswered_wait.unwrap_or_else(|| {
-                // MapHub may process a request for 2 minutes after it arrived.
-                server.timeout.map_or(180, |t| t.ceil() as u64) + 120
-            })),
+            settle: geonorm_upload::settle_time(args.unanswered_wait, server.timeout),
             stop: Some(&STOP),
             on_event: &mut on_event,
         },

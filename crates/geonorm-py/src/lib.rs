@@ -371,18 +371,7 @@ fn convert_impl(src: Src, dst: Option<&Path>, o: &ConvertOptions) -> Result<Conv
         if o.fix {
             diags.extend(geonorm::fix::fix(&mut doc));
         }
-        let opts = geonorm::WriteOptions {
-            geojson: geonorm::geojson::WriteOptions {
-                precision: o.precision,
-                keep_root: o.keep_root,
-            },
-            kml: geonorm::kml::WriteOptions {
-                precision: o.precision,
-            },
-            gpx: geonorm::gpx::WriteOptions {
-                precision: o.precision,
-            },
-        };
+        let opts = geonorm::WriteOptions::with_precision(o.precision, o.keep_root);
         diags.extend(geonorm::write(&doc, o.to, &mut out, &opts).map_err(failure)?);
         diags
     };

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use geonorm::{Format, Severity};
 use geonorm_upload::{
-    send, ApiKey, Client, ClientBuilder, FileType, Mode, Payload, SendOptions, UploadArgs,
-    Visibility, DEFAULT_SERVER,
+    send, ApiKey, Client, ClientBuilder, FileType, Mode, SendOptions, UploadArgs, Visibility,
+    DEFAULT_SERVER,
 };
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -104,34 +104,14 @@ impl MapHub {
             limit,
             new_group: &new_group,
         };
-        let geonorm_upload::Ready {
-            document: mut doc,
-            assets,
-            input,
-        } = geonorm_upload::ready(&bytes, path.as_deref(), format, &shape)
+        let mut ready = geonorm_upload::ready(&bytes, path.as_deref(), format, &shape)
             .map_err(|e| SendFailure::Message(format!("{name}: {e}")))?;
         let journal = match &args.journal {
             Some(p) => p.clone(),
-            None => geonorm_upload::journal_path(path.as_deref(), "bytes", &input),
+            None => geonorm_upload::journal_path(path.as_deref(), "bytes", &ready.input),
         };
-        let features = doc.features.len();
-        let payload = if args.raw {
-            Payload::Raw {
-                bytes: &bytes,
-                file_type: FileType::from(format),
-                features,
-            }
-        } else {
-            Payload::Document {
-                doc: &mut doc,
-                limit,
-                assets: assets.as_ref(),
-            }
-        };
-        let settle = args.unanswered_wait.unwrap_or_else(|| {
-            // MapHub may process a request for 2 minutes after it arrived.
-            self.timeout.map_or(180, |t| t.ceil() as u64) + 120
-        });
+        let input = ready.input.clone();
+        let payload = ready.payload(&bytes, format, args.raw, limit);
         let mut on_event = |_: geonorm_upload::Event<'_>| {};
         let outcome = send(
             &self.client,
@@ -141,7 +121,7 @@ impl MapHub {
                 journal: journal.clone(),
                 resume: args.resume,
                 input,
-                settle: Duration::from_secs(settle),
+                settle: geonorm_upload::settle_time(args.unanswered_wait, self.timeout),
                 stop: None,
                 on_event: &mut on_event,
             },

@@ -37,4 +37,6 @@ pub use journal::{
     Journal, Mode, Payload, SendOptions, SendOutcome,
 };
 pub use key::ApiKey;
-pub use prepare::{body_limit, check_before_send, journal_path, ready, Ready, SendShape};
+pub use prepare::{
+    body_limit, check_before_send, journal_path, ready, settle_time, Ready, SendShape,
+};

@@ -79,6 +79,41 @@ pub struct Ready {
     pub input: String,
 }
 
+impl Ready {
+    /// What [`crate::send`] sends: `bytes` as they are when `raw` (as `format`'s MapHub
+    /// file type), else the document split under `limit`, with its assets.
+    pub fn payload<'a>(
+        &'a mut self,
+        bytes: &'a [u8],
+        format: Format,
+        raw: bool,
+        limit: Option<u64>,
+    ) -> crate::Payload<'a> {
+        if raw {
+            crate::Payload::Raw {
+                bytes,
+                file_type: crate::FileType::from(format),
+                features: self.document.features.len(),
+            }
+        } else {
+            crate::Payload::Document {
+                doc: &mut self.document,
+                limit,
+                assets: self.assets.as_ref(),
+            }
+        }
+    }
+}
+
+/// How long after a send went unanswered it may still land, for
+/// [`crate::SendOptions::settle`]: `unanswered_wait` seconds when given, else the send's
+/// timeout (`timeout` seconds, 180 by default) plus MapHub's 2 minutes of processing.
+pub fn settle_time(unanswered_wait: Option<u64>, timeout: Option<f64>) -> std::time::Duration {
+    std::time::Duration::from_secs(
+        unanswered_wait.unwrap_or_else(|| timeout.map_or(180, |t| t.ceil() as u64) + 120),
+    )
+}
+
 /// Reads `bytes` as `format` and plans what goes with it.
 pub fn ready(
     bytes: &[u8],

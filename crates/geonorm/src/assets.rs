@@ -123,12 +123,40 @@ pub struct Plan {
     pub uses: Vec<Use>,
     /// What was changed, left out or could not be read.
     pub diagnostics: Vec<Diagnostic>,
+    /// The reference each diagnostic is about, to place it ([`Plan::locate`]).
+    refs: Vec<String>,
 }
 
 impl Plan {
     /// How many assets of `kind`.
     pub fn count(&self, kind: AssetKind) -> usize {
         self.assets.iter().filter(|a| a.kind == kind).count()
+    }
+
+    /// Places each diagnostic at the first place the main KML (`kml`) writes the
+    /// reference it is about, and sorts them by position. Apart from planning, so a
+    /// KMZ's KML is decompressed again only when there is something to place.
+    pub fn locate(&mut self, kml: &[u8]) {
+        for (d, href) in self.diagnostics.iter_mut().zip(&self.refs) {
+            let found = (!href.is_empty())
+                .then(|| memchr::memmem::find(kml, href.as_bytes()))
+                .flatten();
+            if let Some(at) = found {
+                d.span = Some(Span::new(at, at + href.len()));
+            }
+        }
+        let mut placed: Vec<(Diagnostic, String)> = std::mem::take(&mut self.diagnostics)
+            .into_iter()
+            .zip(std::mem::take(&mut self.refs))
+            .collect();
+        placed.sort_by_key(|(d, _)| d.span.map(|s| s.start));
+        (self.diagnostics, self.refs) = placed.into_iter().unzip();
+    }
+
+    /// Says `d` about the reference `href`.
+    fn say(&mut self, d: Diagnostic, href: &str) {
+        self.diagnostics.push(d);
+        self.refs.push(href.to_string());
     }
 
     /// The features that use asset `asset`.
@@ -158,6 +186,29 @@ pub enum Fetched {
     TooLarge(u64),
     /// It could not be read (why).
     Failed(String),
+}
+
+impl Fetched {
+    /// The file's name and bytes, or the code and the end of a sentence saying why
+    /// there are none.
+    fn found(self) -> Result<(String, Vec<u8>), (Code, String)> {
+        match self {
+            Fetched::Found { name, bytes } => Ok((name, bytes)),
+            Fetched::Missing => Err((
+                Code::AssetMissing,
+                "is not in the KMZ (or beside the KML)".into(),
+            )),
+            Fetched::Outside => Err((
+                Code::AssetOutside,
+                "leads out of the KMZ or the KML's folder and is not read".into(),
+            )),
+            Fetched::TooLarge(n) => Err((
+                Code::AssetUnreadable,
+                format!("is {n} bytes, over MapHub's limit of {MAX_ASSET_BYTES}"),
+            )),
+            Fetched::Failed(e) => Err((Code::AssetUnreadable, format!("cannot be read: {e}"))),
+        }
+    }
 }
 
 /// Where a document's relative references are looked up: a KMZ archive
@@ -342,14 +393,6 @@ fn html_unescaped(s: &str) -> String {
     out
 }
 
-/// Escapes a path for an HTML attribute in double quotes.
-fn html_escaped(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('"', "&quot;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
 /// The `<img>` tags of an HTML text: each tag's byte range and its `src` value's (as
 /// written, without quotes). Written by hand because only this one attribute matters
 /// and descriptions are fragments an HTML parser crate would rebuild, not keep.
@@ -462,6 +505,16 @@ fn type_name(f: image::ImageFormat) -> &'static str {
     }
 }
 
+/// An image's format and size, from its header (nothing decoded).
+fn format_and_size(bytes: &[u8]) -> Result<(image::ImageFormat, u32, u32), String> {
+    let r = reader(bytes)?;
+    let format = r.format().ok_or(READABLE)?;
+    let (w, h) = r
+        .into_dimensions()
+        .map_err(|e| format!("{READABLE}: {e}"))?;
+    Ok((format, w, h))
+}
+
 /// Bytes ready for MapHub, their file type and size, and what was done to them.
 struct Prepared {
     bytes: Vec<u8>,
@@ -483,10 +536,7 @@ fn png_of(img: &image::DynamicImage) -> Result<Vec<u8>, String> {
 /// An icon as `marker/upload` takes it: a PNG of at most [`MARKER_MAX_SIDE`] pixels.
 /// A PNG already small enough is sent as it is.
 fn prepare_marker(bytes: &[u8]) -> Result<Prepared, String> {
-    let format = reader(bytes)?.format().ok_or(READABLE)?;
-    let (w, h) = reader(bytes)?
-        .into_dimensions()
-        .map_err(|e| format!("{READABLE}: {e}"))?;
+    let (format, w, h) = format_and_size(bytes)?;
     if format == image::ImageFormat::Png && w.max(h) <= MARKER_MAX_SIDE {
         return Ok(Prepared {
             bytes: bytes.to_vec(),
@@ -530,10 +580,7 @@ fn prepare_marker(bytes: &[u8]) -> Result<Prepared, String> {
 /// A photo as `image/upload` takes it: JPEG and PNG as they are, GIF and BMP converted
 /// to PNG.
 fn prepare_image(bytes: &[u8]) -> Result<Prepared, String> {
-    let format = reader(bytes)?.format().ok_or(READABLE)?;
-    let (w, h) = reader(bytes)?
-        .into_dimensions()
-        .map_err(|e| format!("{READABLE}: {e}"))?;
+    let (format, w, h) = format_and_size(bytes)?;
     if matches!(format, image::ImageFormat::Png | image::ImageFormat::Jpeg) {
         return Ok(Prepared {
             bytes: bytes.to_vec(),
@@ -588,7 +635,6 @@ struct Failure {
 struct Planner<'a> {
     files: &'a mut dyn Files,
     purpose: Purpose,
-    kml: Option<&'a [u8]>,
     plan: Plan,
     /// What each (kind, reference) resolved to: an asset, or a failure.
     resolved: HashMap<(AssetKind, String), Result<usize, usize>>,
@@ -597,13 +643,6 @@ struct Planner<'a> {
 }
 
 impl Planner<'_> {
-    /// Where `href` is first written in the KML, to point the user at it.
-    fn span_of(&self, href: &str) -> Option<Span> {
-        let kml = self.kml?;
-        let at = memchr::memmem::find(kml, href.as_bytes())?;
-        Some(Span::new(at, at + href.len()))
-    }
-
     fn fail(
         &mut self,
         key: (AssetKind, String),
@@ -662,43 +701,10 @@ impl Planner<'_> {
                 fetched = self.files.fetch(&decoded);
             }
         }
-        let (name, bytes) = match fetched {
-            Fetched::Found { name, bytes } => (name, bytes),
-            Fetched::Missing => {
-                return self.fail(
-                    key,
-                    Code::AssetMissing,
-                    href,
-                    format!("the {what} {href} is not in the KMZ (or beside the KML)"),
-                )
-            }
-            Fetched::Outside => {
-                return self.fail(
-                    key,
-                    Code::AssetOutside,
-                    href,
-                    format!(
-                    "the {what} {href} leads out of the KMZ or the KML's folder and is not read"
-                ),
-                )
-            }
-            Fetched::TooLarge(n) => {
-                return self.fail(
-                    key,
-                    Code::AssetUnreadable,
-                    href,
-                    format!(
-                        "the {what} {href} is {n} bytes, over MapHub's limit of {MAX_ASSET_BYTES}"
-                    ),
-                )
-            }
-            Fetched::Failed(e) => {
-                return self.fail(
-                    key,
-                    Code::AssetUnreadable,
-                    href,
-                    format!("the {what} {href} cannot be read: {e}"),
-                )
+        let (name, bytes) = match fetched.found() {
+            Ok(found) => found,
+            Err((code, why)) => {
+                return self.fail(key, code, href, format!("the {what} {href} {why}"))
             }
         };
         let prepared = match (self.purpose, kind) {
@@ -723,10 +729,8 @@ impl Planner<'_> {
             return Some(i);
         }
         if let Some(done) = p.done {
-            let mut d =
-                Diagnostic::new(Code::AssetConverted, format!("the {what} {href} is {done}"));
-            d.span = self.span_of(href);
-            self.plan.diagnostics.push(d);
+            let d = Diagnostic::new(Code::AssetConverted, format!("the {what} {href} is {done}"));
+            self.plan.say(d, href);
         }
         let i = self.plan.assets.len();
         self.plan.assets.push(Asset {
@@ -773,15 +777,14 @@ impl Planner<'_> {
             }
             if let Some(asset) = self.resolve(AssetKind::Image, &href) {
                 if self.purpose == Purpose::Maphub {
-                    let mut d = Diagnostic::new(
+                    let d = Diagnostic::new(
                         Code::AssetPhotoMoved,
                         format!(
                             "the photo {href} becomes the MapHub image of {}; its <img> tag is taken out of the description, the text kept",
                             title_of(index, f)
                         ),
                     );
-                    d.span = self.span_of(&href);
-                    self.plan.diagnostics.push(d);
+                    self.plan.say(d, &href);
                 }
                 self.plan.uses.push(Use {
                     feature: index,
@@ -792,7 +795,7 @@ impl Planner<'_> {
             }
         }
         if let (Some(first), false) = (taken, extra.is_empty()) {
-            let mut d = Diagnostic::new(
+            let d = Diagnostic::new(
                 Code::AssetExtraImage,
                 format!(
                     "{} shows {} more local photo{} ({}); MapHub keeps one image per feature: only {first} is uploaded, the other <img> tags stay and will not show on MapHub",
@@ -802,8 +805,8 @@ impl Planner<'_> {
                     extra.join(", ")
                 ),
             );
-            d.span = extra.first().and_then(|h| self.span_of(h));
-            self.plan.diagnostics.push(d);
+            let first_extra = extra.first().cloned().unwrap_or_default();
+            self.plan.say(d, &first_extra);
         }
     }
 }
@@ -822,7 +825,6 @@ pub fn plan(doc: &Document, files: &mut dyn Files, purpose: Purpose, kml: Option
     let mut p = Planner {
         files,
         purpose,
-        kml,
         plan: Plan::default(),
         resolved: HashMap::new(),
         by_hash: HashMap::new(),
@@ -836,12 +838,11 @@ pub fn plan(doc: &Document, files: &mut dyn Files, purpose: Purpose, kml: Option
             1 => "1 feature goes".to_string(),
             n => format!("{n} features go"),
         };
-        let mut d = Diagnostic::new(fail.code, format!("{}; {whom} without it", fail.why));
-        d.span = p.span_of(&fail.href);
-        p.plan.diagnostics.push(d);
+        let d = Diagnostic::new(fail.code, format!("{}; {whom} without it", fail.why));
+        p.plan.say(d, &fail.href);
     }
     let mut plan = p.plan;
-    plan.diagnostics.sort_by_key(|d| d.span.map(|s| s.start));
+    plan.locate(kml.unwrap_or_default());
     plan
 }
 
@@ -858,9 +859,12 @@ pub fn plan_source(
     match format {
         crate::Format::Kmz => {
             let mut files = crate::kmz::files(Cursor::new(bytes))?;
-            let limits = crate::kmz::Limits::default();
-            let kml = crate::kmz::main_kml(Cursor::new(bytes), &limits)?.1;
-            Ok(Some(plan(doc, &mut files, purpose, Some(&kml))))
+            let mut planned = plan(doc, &mut files, purpose, None);
+            if !planned.diagnostics.is_empty() {
+                let limits = crate::kmz::Limits::default();
+                planned.locate(&crate::kmz::main_kml(Cursor::new(bytes), &limits)?.1);
+            }
+            Ok(Some(planned))
         }
         crate::Format::Kml => {
             let Some(path) = path else {
@@ -911,7 +915,11 @@ pub fn apply_paths(doc: &mut Document, plan: &Plan, paths: &[Option<String>]) {
         };
         match &u.kind {
             UseKind::Icon => f.style.icon = Some(path.clone()),
-            UseKind::Photo { src, .. } => edits.push((u.feature, src.clone(), html_escaped(path))),
+            UseKind::Photo { src, .. } => edits.push((
+                u.feature,
+                src.clone(),
+                quick_xml::escape::escape(path).into_owned(),
+            )),
         }
     }
     edit_descriptions(doc, edits.into_iter());

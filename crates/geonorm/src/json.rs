@@ -520,21 +520,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, SyntaxError> {
     } else {
         0
     };
-    let mut p = Parser {
-        b: bytes,
-        i: skip,
-        dups: Vec::new(),
-        keep: None,
-    };
-    let root = p.parse()?;
-    p.ws();
-    if p.i < bytes.len() {
-        return p.err("trailing characters after the root value");
-    }
-    Ok(Parsed {
-        root,
-        duplicates: p.dups,
-    })
+    parse_from(bytes, skip, None)
 }
 
 /// Parses an object as [`parse`] does, except the values of its members not named in
@@ -546,11 +532,20 @@ pub(crate) fn parse_shallow(
     bytes: &[u8],
     keep: &'static [&'static str],
 ) -> Result<Parsed, SyntaxError> {
+    parse_from(bytes, 0, Some(keep))
+}
+
+/// The root value that starts at or after byte `start`, and nothing after it.
+fn parse_from(
+    bytes: &[u8],
+    start: usize,
+    keep: Option<&'static [&'static str]>,
+) -> Result<Parsed, SyntaxError> {
     let mut p = Parser {
         b: bytes,
-        i: 0,
+        i: start,
         dups: Vec::new(),
-        keep: Some(keep),
+        keep,
     };
     let root = p.parse()?;
     p.ws();

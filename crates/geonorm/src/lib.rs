@@ -90,6 +90,22 @@ pub struct WriteOptions {
     pub gpx: gpx::WriteOptions,
 }
 
+impl WriteOptions {
+    /// Every writer with `precision` decimal places for coordinates (`None`: as many as
+    /// it takes to read back exactly), and the GeoJSON writer keeping a single Feature
+    /// or Geometry root as such when `keep_root`.
+    pub fn with_precision(precision: Option<u8>, keep_root: bool) -> Self {
+        WriteOptions {
+            geojson: geojson::WriteOptions {
+                precision,
+                keep_root,
+            },
+            kml: kml::WriteOptions { precision },
+            gpx: gpx::WriteOptions { precision },
+        }
+    }
+}
+
 /// Options for [`read`], one member per format as [`WriteOptions`] has them.
 #[derive(Debug, Clone, Default)]
 pub struct ReadOptions {

@@ -173,10 +173,7 @@ fn photo_in_description(f: &mut Feature, photo: Option<String>, node: &Node, ctx
             .at(span(node)),
         ),
         Some(href) => {
-            let src = href
-                .replace('&', "&amp;")
-                .replace('"', "&quot;")
-                .replace('<', "&lt;");
+            let src = quick_xml::escape::escape(&href);
             f.description
                 .get_or_insert_with(String::new)
                 .push_str(&format!("<img src=\"{src}\">"));

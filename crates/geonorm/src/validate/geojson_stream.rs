@@ -292,14 +292,9 @@ pub(super) fn check_geojson_stream<R: BufRead>(
                 .map(|mode| mode.root.clone())
                 .unwrap_or_default();
         }
-        // What stops the reader is said once, as `convert` says it; the rest of what
-        // the rules found on the root comes beside it.
-        let fatal = fatal_diagnostic(Format::GeoJson, &e);
-        let same = |d: &Diagnostic| d.code == fatal.code && d.span == fatal.span;
         out.append(&mut m.per_feature);
         out.append(&mut m.read);
-        out.extend(root.into_iter().filter(|d| !same(d)));
-        out.push(fatal);
+        stopped_by(&e, root, out);
         return Ok(());
     }
     for f in &singles {
@@ -312,18 +307,44 @@ pub(super) fn check_geojson_stream<R: BufRead>(
     let mode = reader.check_mode().cloned().unwrap_or_default();
     let index = reader.group_index().clone();
     let (meta, _) = reader.into_parts();
-    let mut tally = m.tally;
     out.append(&mut m.per_feature);
     out.append(&mut m.read);
-    // Groups named by title or string id, resolved as `read` resolves them (and with
-    // its diagnostics): the groups it creates count as the file's.
+    let precise = m.precise + mode.precision;
+    document_end(m.tally, groups, &index, mode, precise, &meta, maphub, out);
+    Ok(())
+}
+
+/// What stops the reader (`e`), said once as `convert` says it, with the rest of what
+/// the rules found on the root (`root`) beside it.
+pub(super) fn stopped_by(e: &Error, root: Vec<Diagnostic>, out: &mut Vec<Diagnostic>) {
+    let fatal = fatal_diagnostic(Format::GeoJson, e);
+    let same = |d: &Diagnostic| d.code == fatal.code && d.span == fatal.span;
+    out.extend(root.into_iter().filter(|d| !same(d)));
+    out.push(fatal);
+}
+
+/// The rules on a whole GeoJSON document once its features are read: groups named by
+/// title or string id resolved as `read` resolves them (with its diagnostics; the
+/// groups it creates count as the file's), the root's findings, how many precise
+/// positions went unsaid (`precise` in all), the root's kind for MapHub, and the
+/// whole-document rules.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn document_end(
+    mut tally: Tally,
+    groups: Vec<Group>,
+    index: &GroupIndex,
+    mode: CheckMode,
+    precise: usize,
+    meta: &crate::Metadata,
+    maphub: bool,
+    out: &mut Vec<Diagnostic>,
+) {
     let late = tally.late.take().unwrap_or_default();
-    let (groups, named) = late.resolve(groups, &index, out);
+    let (groups, named) = late.resolve(groups, index, out);
     for f in &named {
         tally.group_of(f, out);
     }
     out.extend(mode.root);
-    let precise = m.precise + mode.precision;
     if precise > PRECISION_SHOWN {
         out.push(Diagnostic::new(
             Code::GeojsonPrecision,
@@ -343,6 +364,5 @@ pub(super) fn check_geojson_stream<R: BufRead>(
             .with_help("`geonorm convert` wraps it in a FeatureCollection"),
         );
     }
-    tally.finish(&meta, &groups, out);
-    Ok(())
+    tally.finish(meta, &groups, out);
 }

@@ -285,16 +285,11 @@ fn check_geojson<R: std::io::BufRead>(
             Some(Err(Error::Io(e))) => return Err(e),
             Some(Err(e)) => {
                 out.extend(reader.diagnostics().iter().cloned());
-                // What stops the reader is said once, as `convert` says it; the rest of
-                // what the rules found on the root comes beside it.
-                let fatal = fatal_diagnostic(Format::GeoJson, &e);
-                let same = |d: &Diagnostic| d.code == fatal.code && d.span == fatal.span;
                 let root = reader
                     .check_mode()
                     .map(|m| m.root.clone())
                     .unwrap_or_default();
-                out.extend(root.into_iter().filter(|d| !same(d)));
-                out.push(fatal);
+                geojson_stream::stopped_by(&e, root, out);
                 return Ok(());
             }
         }
@@ -303,34 +298,9 @@ fn check_geojson<R: std::io::BufRead>(
     let index = reader.group_index().clone();
     let (meta, diags) = reader.into_parts();
     out.extend(diags);
-    // Groups named by title or string id, resolved as `read` resolves them (and with
-    // its diagnostics): the groups it creates count as the file's.
-    let late = tally.late.take().unwrap_or_default();
-    let (groups, named) = late.resolve(groups, &index, out);
-    for f in &named {
-        tally.group_of(f, out);
-    }
-    out.extend(mode.root);
-    if mode.precision > geojson::PRECISION_SHOWN {
-        out.push(Diagnostic::new(
-            Code::GeojsonPrecision,
-            format!(
-                "{} more positions have coordinates with more than 6 decimal places",
-                mode.precision - geojson::PRECISION_SHOWN
-            ),
-        ));
-    }
-    if profile.maphub() && meta.root != crate::RootKind::Collection {
-        out.push(
-            Diagnostic::new(
-                Code::MaphubNotCollection,
-                "MapHub takes a FeatureCollection; this root is not one",
-            )
-            .at(Span::new(mode.root_at, mode.root_at + 1))
-            .with_help("`geonorm convert` wraps it in a FeatureCollection"),
-        );
-    }
-    tally.finish(&meta, &groups, out);
+    let precise = mode.precision;
+    let maphub = profile.maphub();
+    geojson_stream::document_end(tally, groups, &index, mode, precise, &meta, maphub, out);
     Ok(())
 }
 
