@@ -124,6 +124,16 @@ enum ProfileArg {
     Rfc7946,
 }
 
+impl From<ProfileArg> for geonorm::validate::Profile {
+    fn from(p: ProfileArg) -> Self {
+        match p {
+            ProfileArg::Maphub => geonorm::validate::Profile::Maphub,
+            ProfileArg::Enterprise => geonorm::validate::Profile::Enterprise,
+            ProfileArg::Rfc7946 => geonorm::validate::Profile::Rfc7946,
+        }
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum CheckFormat {
     Human,
@@ -235,6 +245,14 @@ struct ConvertArgs {
     /// How to print diagnostics on standard error.
     #[arg(long, value_enum, default_value = "human")]
     format: OutputFormat,
+    /// The rules whose findings on the input are said, as `geonorm check` says them
+    /// (with `--fix`: what reading met, and what was fixed).
+    #[arg(long, value_enum, default_value = "maphub")]
+    profile: ProfileArg,
+    /// Show at most N findings of each code (human output; 0 shows all); the rest are
+    /// counted in an `… and K more CODE` line.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    max_per_code: usize,
     /// Apply the safe fixes first (as `geonorm fix`).
     #[arg(long)]
     fix: bool,
@@ -376,12 +394,14 @@ type ReadInput = (
 
 /// Reads the input; an unreadable input is reported as a diagnostic (exit 1) when it
 /// is the content's fault, and as an error (exit 2) when it is I/O or an unsupported
-/// format.
+/// format. With `check`, the diagnostics are what `check --profile` says of the input
+/// (its reading problems among them) in place of the reader's.
 fn read_input(
     args: &InputArgs,
     renderer: &Renderer,
+    check: Option<geonorm::validate::Profile>,
 ) -> anyhow::Result<Result<ReadInput, ExitCode>> {
-    read_opened(Input::open(&args.input)?, args, renderer)
+    read_opened(Input::open(&args.input)?, args, renderer, check)
 }
 
 /// [`read_input`] of an input already opened (standard input can be opened once).
@@ -389,6 +409,7 @@ fn read_opened(
     input: Input,
     args: &InputArgs,
     renderer: &Renderer,
+    check: Option<geonorm::validate::Profile>,
 ) -> anyhow::Result<Result<ReadInput, ExitCode>> {
     let format = match args.from.map(Format::from).or_else(|| input.detect()) {
         Some(f) => f,
@@ -399,26 +420,50 @@ fn read_opened(
     };
     let mut input = input;
     input.read_as(format);
-    let opts = geonorm::ReadOptions {
+    let read_opts = geonorm::ReadOptions {
         gpx: geonorm::gpx::ReadOptions {
             groups_by_kind: args.gpx_groups == GpxGroups::Kind,
         },
         ..geonorm::ReadOptions::format(format)
     };
+    let opts = &read_opts;
     let read = if format == Format::Kmz {
         let mut bytes = Vec::new();
         input.reader()?.read_to_end(&mut bytes)?;
         // Diagnostics count offsets in the KML inside: show them against it.
         input.show_kmz_entry(&bytes, &opts.kmz);
-        geonorm::read(&bytes[..], &opts)
+        geonorm::read(&bytes[..], opts)
     } else {
-        geonorm::read(input.reader()?, &opts)
+        geonorm::read(input.reader()?, opts)
     }
     .map(|p| (p.document, p.diagnostics, p.kmz));
+    let report = match check {
+        Some(profile) => {
+            let opts = geonorm::validate::CheckOptions {
+                profile,
+                format: Some(format),
+                name: None,
+            };
+            let threads = rayon::current_num_threads();
+            let report = geonorm::validate::check_reader_with(
+                input.reader()?,
+                input.path(),
+                &opts,
+                &read_opts,
+                threads,
+            )?;
+            Some(report.diagnostics)
+        }
+        None => None,
+    };
     match read {
-        Ok((doc, diags, contents)) => Ok(Ok((input, doc, diags, contents))),
+        Ok((doc, diags, contents)) => Ok(Ok((input, doc, report.unwrap_or(diags), contents))),
         Err(e @ (Error::Syntax { .. } | Error::NotFormat { .. } | Error::Invalid(_))) => {
-            renderer.fatal(&input, format, &e)?;
+            match report {
+                // What stopped the reader is in it, with what the rules met before.
+                Some(report) => renderer.diagnostics(&input, &report)?,
+                None => renderer.fatal(&input, format, &e)?,
+            }
             Ok(Err(ExitCode::from(1)))
         }
         Err(Error::Io(io)) => Err(io.into()),
@@ -449,25 +494,37 @@ fn convert_streaming(
         ..geonorm::ReadOptions::format(format)
     };
     let threads = rayon::current_num_threads();
-    let result = geonorm::stream::to_geojson(input.reader()?, &read, &mut out, &write, threads);
-    // On an error `out` is dropped uncommitted: the temporary file goes, the old
-    // output stays.
-    match result {
-        Ok(mut diags) => {
-            out.commit()?;
-            sort_by_position(&mut diags);
-            if diags.iter().any(|d| d.span.is_some()) {
-                show_kmz_entry(&mut input, &read)?;
-            }
-            renderer.diagnostics(&input, &diags)?;
-            Ok(exit_for(&diags))
-        }
-        Err(e @ (Error::Syntax { .. } | Error::NotFormat { .. } | Error::Invalid(_))) => {
-            show_kmz_entry(&mut input, &read)?;
-            renderer.fatal(&input, format, &e)?;
-            Ok(ExitCode::from(1))
-        }
-        Err(other) => Err(lib_err(other)),
+    // Checked as it is converted, in the same read: it says what `check` says.
+    let check = check_options(args, format);
+    let done = geonorm::validate::check_convert(
+        input.reader()?,
+        input.path(),
+        &check,
+        &read,
+        &mut out,
+        &write,
+        threads,
+    )?;
+    // Unless the input was read to its end, `out` is dropped uncommitted: the
+    // temporary file goes, the old output stays.
+    if done.complete {
+        out.commit()?;
+    }
+    let diags = done.diagnostics();
+    if diags.iter().any(|d| d.span.is_some()) {
+        show_kmz_entry(&mut input, &read)?;
+    }
+    renderer.diagnostics(&input, &diags)?;
+    Ok(exit_for(&diags))
+}
+
+/// What `convert` checks the input for: what `check --profile P` checks, for the
+/// format it is read as.
+fn check_options(args: &ConvertArgs, format: Format) -> geonorm::validate::CheckOptions {
+    geonorm::validate::CheckOptions {
+        profile: args.profile.into(),
+        format: Some(format),
+        name: None,
     }
 }
 
@@ -484,7 +541,7 @@ fn show_kmz_entry(input: &mut Input, read: &geonorm::ReadOptions) -> anyhow::Res
 }
 
 fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
-    let renderer = Renderer::new(args.format == OutputFormat::Json);
+    let renderer = Renderer::new(args.format == OutputFormat::Json).capped(args.max_per_code);
     let dest = Dest::new(args.output.as_deref());
     let to = args
         .to
@@ -510,7 +567,11 @@ fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    let (input, mut doc, mut diags, _) = match read_input(&args.input, &renderer)? {
+    // What `check` says of the input, its reading problems among them (the reader's
+    // own, as tests/one_engine.rs holds them); with `--fix`, what reading met and what
+    // was fixed, not the findings on the input that the fixes mend.
+    let check = (!args.fix).then_some(args.profile.into());
+    let (input, mut doc, mut diags, _) = match read_input(&args.input, &renderer, check)? {
         Ok(read) => read,
         Err(code) => return Ok(code),
     };
@@ -645,11 +706,7 @@ fn check_cmd(args: CheckArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let opts = geonorm::validate::CheckOptions {
-        profile: match args.profile {
-            ProfileArg::Maphub => geonorm::validate::Profile::Maphub,
-            ProfileArg::Enterprise => geonorm::validate::Profile::Enterprise,
-            ProfileArg::Rfc7946 => geonorm::validate::Profile::Rfc7946,
-        },
+        profile: args.profile.into(),
         format: None,
         name: None,
     };
@@ -721,7 +778,7 @@ fn info(args: InfoArgs) -> anyhow::Result<ExitCode> {
         // a format not told, which reading says.
         _ => {
             let (input, doc, mut diags, contents) =
-                match read_opened(input, &args.input, &renderer)? {
+                match read_opened(input, &args.input, &renderer, None)? {
                     Ok(read) => read,
                     Err(code) => return Ok(code),
                 };

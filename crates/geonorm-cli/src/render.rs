@@ -17,11 +17,24 @@ use crate::term::printable;
 
 pub struct Renderer {
     json: bool,
+    /// Human output shows at most this many findings of one code (`None`: all).
+    max_per_code: Option<usize>,
 }
 
 impl Renderer {
     pub fn new(json: bool) -> Self {
-        Renderer { json }
+        Renderer {
+            json,
+            max_per_code: None,
+        }
+    }
+
+    /// Shows at most `n` findings of each code in human output (0: all), as `check` does.
+    pub fn capped(self, n: usize) -> Self {
+        Renderer {
+            max_per_code: (n > 0).then_some(n),
+            ..self
+        }
     }
 
     /// Writes diagnostics to standard error: one line each (plus help) for people, one
@@ -41,16 +54,11 @@ impl Renderer {
         }
         if let Some(located) = input.locate(diags)? {
             let source = geonorm::render::Source::streamed(input.name(), &located);
-            geonorm::render::one_line(&mut err, &source, diags, &HumanOptions::default())?;
+            geonorm::render::one_line(&mut err, &source, diags, &self.human())?;
             return Ok(());
         }
         let text = shown_text(input, diags)?;
-        geonorm::render::one_line(
-            &mut err,
-            &input.source(&text),
-            diags,
-            &HumanOptions::default(),
-        )?;
+        geonorm::render::one_line(&mut err, &input.source(&text), diags, &self.human())?;
         Ok(())
     }
 
@@ -82,6 +90,12 @@ impl Renderer {
                 v
             })
             .collect())
+    }
+
+    fn human(&self) -> HumanOptions {
+        HumanOptions {
+            max_per_code: self.max_per_code,
+        }
     }
 
     /// Reports input that could not be read at all, as a diagnostic.

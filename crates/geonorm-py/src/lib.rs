@@ -295,16 +295,7 @@ fn check(
     format: Option<&str>,
 ) -> PyResult<Vec<Diagnostic>> {
     let src = Src::extract(source)?;
-    let profile = match profile {
-        "maphub" => geonorm::validate::Profile::Maphub,
-        "enterprise" => geonorm::validate::Profile::Enterprise,
-        "rfc7946" => geonorm::validate::Profile::Rfc7946,
-        other => {
-            return Err(PyValueError::new_err(format!(
-                "unknown profile {other:?}; expected 'maphub', 'enterprise' or 'rfc7946'"
-            )))
-        }
-    };
+    let profile = parse_profile(profile)?;
     let format = format.map(parse_format).transpose()?;
     let name = src.name();
     let result = py.detach(move || -> std::io::Result<Vec<Diagnostic>> {
@@ -326,8 +317,21 @@ fn check(
     Ok(result?)
 }
 
+/// The check profile named `name`.
+fn parse_profile(name: &str) -> PyResult<geonorm::validate::Profile> {
+    match name {
+        "maphub" => Ok(geonorm::validate::Profile::Maphub),
+        "enterprise" => Ok(geonorm::validate::Profile::Enterprise),
+        "rfc7946" => Ok(geonorm::validate::Profile::Rfc7946),
+        other => Err(PyValueError::new_err(format!(
+            "unknown profile {other:?}; expected 'maphub', 'enterprise' or 'rfc7946'"
+        ))),
+    }
+}
+
 /// Options of `convert`, as the CLI's flags of the same names.
 struct ConvertOptions {
+    profile: geonorm::validate::Profile,
     from: Option<Format>,
     to: Format,
     precision: Option<u8>,
@@ -357,19 +361,54 @@ fn convert_impl(src: Src, dst: Option<&Path>, o: &ConvertOptions) -> Result<Conv
     };
     let failure = |e| Failure::of(e, &name, &bytes, format);
     let mut out = Vec::new();
+    // As the CLI: what `check` says of the input (with `fix`: what reading met, and
+    // what was fixed).
+    let check = geonorm::validate::CheckOptions {
+        profile: o.profile,
+        format: Some(format),
+        name: None,
+    };
     let diags = if dst.is_some() && o.to == Format::GeoJson && !o.fix && !o.keep_root {
-        // The streamed conversion, as `geonorm convert -o FILE` runs it.
+        // The streamed conversion, checked as it goes, as `geonorm convert -o FILE` runs it.
         let write = geonorm::geojson::WriteOptions {
             precision: o.precision,
             keep_root: false,
         };
-        geonorm::stream::to_geojson(&bytes[..], &read_opts, &mut out, &write, o.threads)
-            .map_err(failure)?
+        let path = path.as_deref();
+        let done = geonorm::validate::check_convert(
+            &bytes[..],
+            path,
+            &check,
+            &read_opts,
+            &mut out,
+            &write,
+            o.threads,
+        )
+        .map_err(Failure::Io)?;
+        if !done.complete {
+            // What stopped it, raised as reading it whole raises it.
+            let e = geonorm::read(&bytes[..], &read_opts).err();
+            return Err(e.map_or_else(
+                || Failure::Other(format!("{name}: could not be read to its end")),
+                failure,
+            ));
+        }
+        done.diagnostics()
     } else {
         let parsed = geonorm::read(&bytes[..], &read_opts).map_err(failure)?;
         let (mut doc, mut diags) = parsed.into_parts();
         if o.fix {
             diags.extend(geonorm::fix::fix(&mut doc));
+        } else {
+            let report = geonorm::validate::check_reader_with(
+                &bytes[..],
+                path.as_deref(),
+                &check,
+                &read_opts,
+                o.threads,
+            )
+            .map_err(Failure::Io)?;
+            diags = report.diagnostics;
         }
         let opts = geonorm::WriteOptions::with_precision(o.precision, o.keep_root);
         diags.extend(geonorm::write(&doc, o.to, &mut out, &opts).map_err(failure)?);
@@ -423,11 +462,13 @@ fn write_atomic(dst: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// `to` is 'geojson' (MapHub's dialect), 'kml', 'kmz' or 'gpx'; by default `dst`'s
 /// extension, else 'geojson'. With `dst` None the output's bytes are returned;
 /// otherwise `dst` is written whole or not at all and the diagnostics are returned.
-/// `precision` (0 to 17 decimals), `keep_root`, `fix` and `gpx_groups` are the CLI's
-/// `--precision`, `--keep-root`, `--fix` and `--gpx-groups`. Raises ReadError when the
-/// input cannot be read. The GIL is released while converting.
+/// `precision` (0 to 17 decimals), `keep_root`, `fix`, `gpx_groups` and `profile` are
+/// the CLI's `--precision`, `--keep-root`, `--fix`, `--gpx-groups` and `--profile`: the
+/// diagnostics are what `check(source, profile)` finds (plus what the output could not
+/// hold). Raises ReadError when the input cannot be read. The GIL is released while
+/// converting.
 #[pyfunction]
-#[pyo3(signature = (source, dst=None, to=None, *, format=None, precision=None, keep_root=false, fix=false, gpx_groups="none", threads=None))]
+#[pyo3(signature = (source, dst=None, to=None, *, format=None, precision=None, keep_root=false, fix=false, gpx_groups="none", threads=None, profile="maphub"))]
 #[allow(clippy::too_many_arguments)]
 fn convert(
     py: Python<'_>,
@@ -440,8 +481,10 @@ fn convert(
     fix: bool,
     gpx_groups: &str,
     threads: Option<usize>,
+    profile: &str,
 ) -> PyResult<Py<PyAny>> {
     let src = Src::extract(source)?;
+    let profile = parse_profile(profile)?;
     if precision.is_some_and(|p| p > 17) {
         return Err(PyValueError::new_err("precision must be 0 to 17"));
     }
@@ -454,6 +497,7 @@ fn convert(
             .unwrap_or(Format::GeoJson),
     };
     let opts = ConvertOptions {
+        profile,
         from: format.map(parse_format).transpose()?,
         to,
         precision,

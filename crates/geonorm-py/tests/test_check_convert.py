@@ -113,6 +113,21 @@ def test_convert_equals_the_clis_output_byte_for_byte(cli, path, tmp_path):
         assert not py_out.exists()
 
 
+@pytest.mark.parametrize("path", CONVERTED, ids=lambda p: p.name)
+def test_convert_says_what_check_says(path, tmp_path):
+    # Streamed into a file, and read whole into KML: the findings of `check`, plus
+    # what the output could not hold.
+    checked = {(d.code, d.severity, d.line, d.column) for d in geonorm.check(path)}
+    for dst in (tmp_path / "out.geojson", tmp_path / "out.kml"):
+        try:
+            said = geonorm.convert(path, dst)
+        except geonorm.ReadError:
+            continue
+        converted = {(d.code, d.severity, d.line, d.column) for d in said}
+        assert checked <= converted, (path, dst.suffix)
+        assert all(d[0].startswith("write/") for d in converted - checked), (path, dst.suffix)
+
+
 def test_convert_options_match_the_clis(cli):
     path = TESTDATA / "kml/togeojson/multigeometry.kml"
     run = subprocess.run(

@@ -146,10 +146,12 @@ def convert(
     fix: bool = False,
     gpx_groups: Literal["none", "kind"] = "none",
     threads: Optional[int] = None,
+    profile: Literal["maphub", "enterprise", "rfc7946"] = "maphub",
 ) -> Any:
     """Convert as ``geonorm convert`` does (MapHub GeoJSON unless ``to`` or ``dst``'s
     extension says otherwise). Returns the output's bytes when ``dst`` is None, else
-    writes ``dst`` (whole or not at all) and returns the diagnostics."""
+    writes ``dst`` (whole or not at all) and returns the diagnostics: what
+    ``check(source, profile)`` finds, plus what the output could not hold."""
 
 def codes() -> List[Dict[str, str]]:
     """Every diagnostic code with its severity and explanation."""

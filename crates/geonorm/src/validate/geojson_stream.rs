@@ -10,7 +10,7 @@
 use std::io::BufRead;
 use std::sync::Arc;
 
-use super::{explains, fatal_diagnostic, geojson::PRECISION_SHOWN, Profile, Tally};
+use super::{explains, fatal_diagnostic, geojson::PRECISION_SHOWN, Output, Profile, Tally};
 use crate::geojson::read::{check_unit_feature, CheckMode, GroupIndex, Origin, Raw, Reader};
 use crate::stream::{map_in_order, overlap, overlapping};
 use crate::{Code, Diagnostic, Error, Feature, Format, Group, Span};
@@ -34,11 +34,39 @@ struct Parsed {
     feature: crate::Result<Option<Feature>>,
     /// Its positions with more than 6 decimals.
     precise: usize,
-    /// Its MapHub GeoJSON, when the converted size counts and it could be written.
+    /// Its MapHub GeoJSON, when the converted size counts and it could be written
+    /// (`None` too when it is the `written` bytes).
     converted: Option<Vec<u8>>,
+    /// Its MapHub GeoJSON as written out, with what that could not hold.
+    written: Option<crate::Result<(Vec<u8>, Vec<Diagnostic>)>>,
 }
 
-fn parse(batch: &[u8], units: &[Unit], maphub: bool, convert: bool) -> Vec<Parsed> {
+/// How a batch's features are written out, when the conversion is written.
+#[derive(Clone, Copy)]
+struct Emit<'a> {
+    precision: Option<u8>,
+    /// The groups known once the batch was cut: a feature naming one of them by title
+    /// or string id is written linked to it, as [`crate::geojson::convert`] writes it
+    /// (the rules see it as the one-thread reader does, named, and resolve it at the
+    /// end).
+    groups: &'a GroupIndex,
+}
+
+/// What [`parse`] is asked to do beside reading and the rules.
+#[derive(Clone, Copy)]
+struct Work<'a> {
+    maphub: bool,
+    /// Whether the converted size counts.
+    convert: bool,
+    write: Option<Emit<'a>>,
+}
+
+fn parse(batch: &[u8], units: &[Unit], work: Work) -> Vec<Parsed> {
+    let Work {
+        maphub,
+        convert,
+        write,
+    } = work;
     units
         .iter()
         .map(|u| {
@@ -51,7 +79,20 @@ fn parse(batch: &[u8], units: &[Unit], maphub: bool, convert: bool) -> Vec<Parse
             };
             let mut diags = Vec::new();
             let feature = check_unit_feature(bytes, u.origin, &u.index, &mut diags, &mut mode);
-            let converted = match (&feature, convert) {
+            let (written, same) = match (&feature, write) {
+                (Ok(Some(f)), Some(w)) => {
+                    let linked = w.groups.linked(f);
+                    let out = linked.as_ref().unwrap_or(f);
+                    let mut buf = Vec::with_capacity(bytes.len());
+                    let mut lost = Vec::new();
+                    let done =
+                        crate::geojson::write::feature_bytes(&mut buf, out, w.precision, &mut lost);
+                    let same = linked.is_none() && w.precision.is_none();
+                    (Some(done.map(|()| (buf, lost))), same)
+                }
+                _ => (None, false),
+            };
+            let converted = match (&feature, convert && !same) {
                 (Ok(Some(f)), true) => {
                     let mut buf = Vec::with_capacity(bytes.len());
                     // What writing could not keep is the writer's to say, not the check's.
@@ -67,6 +108,7 @@ fn parse(batch: &[u8], units: &[Unit], maphub: bool, convert: bool) -> Vec<Parse
                 feature,
                 precise: mode.precision,
                 converted,
+                written,
             }
         })
         .collect()
@@ -74,20 +116,14 @@ fn parse(batch: &[u8], units: &[Unit], maphub: bool, convert: bool) -> Vec<Parse
 
 /// Parses a batch on up to `threads` threads, in slices whose results come back in
 /// order.
-fn parse_batch(
-    batch: &[u8],
-    units: &[Unit],
-    maphub: bool,
-    convert: bool,
-    threads: usize,
-) -> Vec<Vec<Parsed>> {
+fn parse_batch(batch: &[u8], units: &[Unit], work: Work, threads: usize) -> Vec<Vec<Parsed>> {
     if units.is_empty() {
         return Vec::new();
     }
     // A few slices per thread even out features of unequal size.
     let per = units.len().div_ceil(threads.max(1) * 4).max(1);
     let parts: Vec<&[Unit]> = units.chunks(per).collect();
-    map_in_order(&parts, threads, |p| parse(batch, p, maphub, convert))
+    map_in_order(&parts, threads, |p| parse(batch, p, work))
 }
 
 /// The reader, with what it met that is not cut into batches.
@@ -132,8 +168,12 @@ impl<R: BufRead> Cutter<R> {
 
 /// The findings put together in the file's order, as reading it one feature at a
 /// time on one thread puts them.
-struct Merge {
+struct Merge<'o, W: std::io::Write> {
     tally: Tally,
+    /// Where the conversion is written, if it is.
+    output: Option<&'o mut Output<W>>,
+    /// What writing out the conversion failed with (the output's fault, not the input's).
+    failed: Option<std::io::Error>,
     /// MapHub's per-feature findings (said before the reader's, as one thread says them).
     per_feature: Vec<Diagnostic>,
     /// The reader's findings: its own (about the root and the groups) and each
@@ -147,7 +187,7 @@ struct Merge {
     precise: usize,
 }
 
-impl Merge {
+impl<W: std::io::Write> Merge<'_, W> {
     /// The reader's own findings up to `mark`.
     fn take_own(&mut self, own: &[Diagnostic], mark: usize) {
         if let Some(more) = own.get(self.taken..mark) {
@@ -164,6 +204,7 @@ impl Merge {
             feature,
             precise,
             converted,
+            written,
         } = parsed;
         // The first few precise positions of the file are shown, the rest counted.
         let mut shown = self.precise.min(PRECISION_SHOWN);
@@ -190,8 +231,20 @@ impl Merge {
         let explained = explains(before, f.span) || explains(&diags, f.span);
         self.seen = unit.mark;
         self.read.append(&mut diags);
-        self.tally.converted(converted.as_deref());
+        match (converted, &written) {
+            (Some(c), _) => self.tally.converted(Some(&c)),
+            // Written at full precision and unchanged: the bytes the size counts.
+            (None, Some(Ok((bytes, _)))) => self.tally.converted(Some(bytes)),
+            _ => self.tally.converted(None),
+        }
         self.tally.rules(&f, explained, &mut self.per_feature);
+        if let (Some(o), Some(w)) = (self.output.as_deref_mut(), written) {
+            // As `geojson::convert`: a feature that cannot be written stops it.
+            let (bytes, lost) = w?;
+            if let Err(e) = o.feature(&bytes, lost) {
+                self.failed.get_or_insert(e);
+            }
+        }
         Ok(())
     }
 
@@ -210,11 +263,12 @@ impl Merge {
 type Stop = Option<Error>;
 
 /// The checking pipeline; see the module's doc. Fails only when `input` does.
-pub(super) fn check_geojson_stream<R: BufRead>(
+pub(super) fn check_geojson_stream<R: BufRead, W: std::io::Write>(
     input: R,
     profile: Profile,
     threads: usize,
     out: &mut Vec<Diagnostic>,
+    output: Option<&mut Output<W>>,
 ) -> std::io::Result<()> {
     let maphub = profile.maphub();
     let mut cut = Cutter {
@@ -230,8 +284,11 @@ pub(super) fn check_geojson_stream<R: BufRead>(
     let mut tally = Tally::new(profile);
     tally.late = Some(crate::geojson::read::LateGroupNames::default());
     let convert = tally.converted.is_some();
+    let precision = output.as_ref().map(|o| o.precision);
     let mut m = Merge {
         tally,
+        output,
+        failed: None,
         per_feature: Vec::new(),
         read: Vec::new(),
         taken: 0,
@@ -243,13 +300,25 @@ pub(super) fn check_geojson_stream<R: BufRead>(
     // The first error in the file's order: in a feature of a batch, or met by the
     // reader past every feature cut before it.
     let stopped: Option<(Error, bool)> = loop {
+        // The groups known once this batch was cut, for writing it out.
+        let index = precision.map(|_| cut.reader.group_index().clone());
+        let work = Work {
+            maphub,
+            convert,
+            write: precision
+                .zip(index.as_ref())
+                .map(|(precision, groups)| Emit { precision, groups }),
+        };
+        if let Some(e) = m.failed.take() {
+            return Err(e);
+        }
         if matches!(filled, Ok(true)) && overlapping(threads) {
             // This batch is parsed on the pool while the next is cut from the input.
             let mut next = std::mem::take(&mut spare);
             next.clear();
             let mut next_units = Vec::new();
             let (done, next_filled) = overlap(
-                || parse_batch(&batch, &units, maphub, convert, threads),
+                || parse_batch(&batch, &units, work, threads),
                 || cut.fill(&mut next, &mut next_units),
             );
             if let Some(e) = m.batch(&units, done, cut.reader.diagnostics()) {
@@ -260,7 +329,7 @@ pub(super) fn check_geojson_stream<R: BufRead>(
             filled = next_filled;
             continue;
         }
-        let done = parse_batch(&batch, &units, maphub, convert, threads);
+        let done = parse_batch(&batch, &units, work, threads);
         if let Some(e) = m.batch(&units, done, cut.reader.diagnostics()) {
             break Some((e, true));
         }
@@ -272,6 +341,9 @@ pub(super) fn check_geojson_stream<R: BufRead>(
             Err(e) => break Some((e, false)),
         }
     };
+    if let Some(e) = m.failed.take() {
+        return Err(e);
+    }
     let Cutter {
         reader,
         groups,
@@ -307,6 +379,12 @@ pub(super) fn check_geojson_stream<R: BufRead>(
     let mode = reader.check_mode().cloned().unwrap_or_default();
     let index = reader.group_index().clone();
     let (meta, _) = reader.into_parts();
+    if let Some(o) = m.output.as_deref_mut() {
+        for f in &singles {
+            o.whole(f)?;
+        }
+        o.finish(&meta, &groups)?;
+    }
     out.append(&mut m.per_feature);
     out.append(&mut m.read);
     let precise = m.precise + mode.precision;

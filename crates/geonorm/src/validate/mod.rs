@@ -107,7 +107,8 @@ pub fn check(bytes: &[u8], path: Option<&Path>, opts: &CheckOptions) -> Report {
         // Streamed from memory, as a file would be (one path for both).
         Some(f @ (Format::Kml | Format::Gpx | Format::Kmz)) => {
             let mut found = Vec::new();
-            if let Err(e) = check_stream(bytes, f, opts.profile, 1, &mut found) {
+            let read = crate::ReadOptions::format(f);
+            if let Err(e) = check_stream(bytes, &read, opts.profile, 1, &mut found, NO_OUTPUT) {
                 // Reading from memory does not fail; were it to, it is said as the
                 // whole-document reader said it.
                 found.push(fatal_diagnostic(f, &Error::Io(e)));
@@ -139,12 +140,163 @@ pub fn check_reader<R: std::io::BufRead>(
 /// threads (with the `parallel` feature; otherwise on one). The report is the same for
 /// any number of threads.
 pub fn check_reader_threads<R: std::io::BufRead>(
-    mut input: R,
+    input: R,
     path: Option<&Path>,
     opts: &CheckOptions,
     threads: usize,
 ) -> std::io::Result<Report> {
-    let format = match opts.format {
+    check_reader_with(input, path, opts, &crate::ReadOptions::default(), threads)
+}
+
+/// [`check_reader_threads`] reading with `read`'s options (GPX groups, KMZ limits):
+/// what is checked is the document `read` reads. `opts.format`, when given, is the
+/// format.
+pub fn check_reader_with<R: std::io::BufRead>(
+    input: R,
+    path: Option<&Path>,
+    opts: &CheckOptions,
+    read: &crate::ReadOptions,
+    threads: usize,
+) -> std::io::Result<Report> {
+    let read = crate::ReadOptions {
+        format: opts.format.or(read.format),
+        ..read.clone()
+    };
+    run(input, path, opts, &read, threads, NO_OUTPUT)
+}
+
+/// What [`check_convert`] did.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Converted {
+    /// What [`check_reader_threads`] says of the same input.
+    pub report: Report,
+    /// What the MapHub GeoJSON could not hold of what was read.
+    pub written: Vec<Diagnostic>,
+    /// False when the input could not be read to its end (what stopped it is in the
+    /// report): the output is then incomplete, and not to be kept.
+    pub complete: bool,
+}
+
+impl Converted {
+    /// The check's findings and the writer's, sorted by position.
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        let mut all = self.report.diagnostics.clone();
+        all.extend(self.written.iter().cloned());
+        sort(&mut all);
+        all
+    }
+}
+
+/// Converts a GeoJSON, KML, KMZ or GPX input to MapHub GeoJSON in `output` while
+/// checking it, in one read: the output is byte for byte what
+/// [`crate::stream::to_geojson`] writes, and the report what [`check_reader_threads`]
+/// says of the same input, so that `convert` says what `check` says (plus what the
+/// writer could not hold). Memory holds a batch of the input, as either does alone.
+/// Fails only when `input` or `output` does.
+///
+/// ```
+/// use geonorm::validate::{check_convert, CheckOptions};
+/// let text = br#"{"type":"FeatureCollection","features":[
+///   {"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[45.1, 120.5]}}]}"#;
+/// let mut out = Vec::new();
+/// let read = geonorm::ReadOptions::default();
+/// let done = check_convert(&text[..], None, &CheckOptions::default(), &read, &mut out, &Default::default(), 2)?;
+/// assert!(done.complete);
+/// assert_eq!(done.report.diagnostics[0].code.as_str(), "geometry/lat-out-of-range");
+/// assert!(String::from_utf8(out).unwrap().contains("[45.1,120.5]"));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn check_convert<R: std::io::BufRead, W: std::io::Write>(
+    input: R,
+    path: Option<&Path>,
+    opts: &CheckOptions,
+    read: &crate::ReadOptions,
+    output: W,
+    write: &crate::geojson::WriteOptions,
+    threads: usize,
+) -> std::io::Result<Converted> {
+    let mut out = Output {
+        writer: Some(crate::geojson::Writer::new(output, write.clone())),
+        precision: write.precision,
+        written: Vec::new(),
+        complete: false,
+    };
+    let read = crate::ReadOptions {
+        format: opts.format.or(read.format),
+        ..read.clone()
+    };
+    let report = run(input, path, opts, &read, threads, Some(&mut out))?;
+    Ok(Converted {
+        report,
+        written: out.written,
+        complete: out.complete,
+    })
+}
+
+/// Where a check writes the MapHub GeoJSON of what it reads, for [`check_convert`].
+struct Output<W: std::io::Write> {
+    /// Until the document is finished.
+    writer: Option<crate::geojson::Writer<W>>,
+    precision: Option<u8>,
+    /// What the writer could not hold.
+    written: Vec<Diagnostic>,
+    /// Whether the document was read to its end and finished.
+    complete: bool,
+}
+
+/// No output: a check alone.
+const NO_OUTPUT: Option<&mut Output<std::io::Sink>> = None;
+
+impl<W: std::io::Write> Output<W> {
+    /// Writes one feature serialised as [`crate::geojson::write::feature_bytes`] does.
+    fn feature(&mut self, bytes: &[u8], lost: Vec<Diagnostic>) -> std::io::Result<()> {
+        self.written.extend(lost);
+        match self.writer.as_mut() {
+            Some(w) => w.write_serialised(bytes, 1).map_err(into_io),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes a feature the reader read whole (a GeoJSON root Feature).
+    fn whole(&mut self, f: &crate::Feature) -> std::io::Result<()> {
+        match self.writer.as_mut() {
+            Some(w) => w.write_feature(f).map_err(into_io),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes the end of the document: the input was read to its end.
+    fn finish(&mut self, meta: &crate::Metadata, groups: &[crate::Group]) -> std::io::Result<()> {
+        if let Some(w) = self.writer.take() {
+            let (mut out, lost) = w.finish(meta, groups).map_err(into_io)?;
+            out.flush()?;
+            self.written.extend(lost);
+            self.complete = true;
+        }
+        Ok(())
+    }
+}
+
+/// A writer's error as the I/O error it is (serialising the model does not fail
+/// otherwise).
+fn into_io(e: Error) -> std::io::Error {
+    match e {
+        Error::Io(e) => e,
+        other => std::io::Error::other(other.to_string()),
+    }
+}
+
+/// A check, writing the conversion into `output` when there is one.
+fn run<R: std::io::BufRead, W: std::io::Write>(
+    mut input: R,
+    path: Option<&Path>,
+    opts: &CheckOptions,
+    read: &crate::ReadOptions,
+    threads: usize,
+    output: Option<&mut Output<W>>,
+) -> std::io::Result<Report> {
+    let format = match read.format {
         Some(f) => Some(f),
         None => Format::detect(input.fill_buf()?, path),
     };
@@ -166,13 +318,25 @@ pub fn check_reader_threads<R: std::io::BufRead>(
                 opts.profile,
                 threads,
                 &mut findings,
+                output,
             )?;
             counted.n
         }
         // A KMZ's archive is held (a zip is read from its end), its KML streamed.
         Format::Kml | Format::Gpx | Format::Kmz => {
             let mut counted = Counted { inner: input, n: 0 };
-            check_stream(&mut counted, format, opts.profile, threads, &mut findings)?;
+            let read = crate::ReadOptions {
+                format: Some(format),
+                ..read.clone()
+            };
+            check_stream(
+                &mut counted,
+                &read,
+                opts.profile,
+                threads,
+                &mut findings,
+                output,
+            )?;
             // A file that stops the reader is still measured whole (its size is a
             // finding of its own), as when it was read whole first.
             std::io::copy(&mut counted, &mut std::io::sink())?;
@@ -310,13 +474,17 @@ fn check_geojson<R: std::io::BufRead>(
 /// document at the end. Memory holds one batch of the input, the groups, the findings,
 /// and what [`Tally`] keeps. The findings are those of [`check_document`] over the same
 /// file, in the same order once sorted. Fails only when `input` does.
-fn check_stream<R: std::io::BufRead>(
+fn check_stream<R: std::io::BufRead, W: std::io::Write>(
     input: R,
-    format: Format,
+    read: &crate::ReadOptions,
     profile: Profile,
     threads: usize,
     out: &mut Vec<Diagnostic>,
+    mut output: Option<&mut Output<W>>,
 ) -> std::io::Result<()> {
+    let Some(format) = read.format else {
+        return Ok(());
+    };
     let mut tally = Tally::new(profile);
     // Kept apart until the end so that `out` is, as with the document read whole,
     // the reader's findings, then the geometry rules', then MapHub's per feature:
@@ -326,22 +494,31 @@ fn check_stream<R: std::io::BufRead>(
     // Features without geometry that their own reading did not explain: the index
     // of their `geometry/missing` in `per_feature`, and their span.
     let mut unexplained: Vec<(usize, Span)> = Vec::new();
-    let opts = crate::ReadOptions::format(format);
     let sink = RulesSink {
         convert: tally.converted.is_some(),
+        write: output.as_ref().map(|o| o.precision),
     };
-    let read = crate::stream::features(input, format, &opts, threads, &sink, |r, own| {
+    let read = crate::stream::features(input, format, read, threads, &sink, |r, own| {
         let Ruled {
             feature: f,
             geometry,
             converted,
+            written,
         } = r;
         rules.extend(geometry);
         // A feature's own findings are those its reading raised; findings about the
         // whole document (text, schemas) are only known at the end, and are looked
         // at there for the features they may explain.
         let explained = explains(own, f.span);
-        tally.converted(converted.as_deref());
+        match (converted, &written) {
+            (Some(c), _) => tally.converted(c.as_deref()),
+            // Written at the precision the size is measured at: the same bytes.
+            (None, Some((bytes, _))) => tally.converted(Some(bytes)),
+            (None, None) => tally.converted(None),
+        }
+        if let (Some(o), Some((bytes, lost))) = (output.as_deref_mut(), written) {
+            o.feature(&bytes, lost)?;
+        }
         if let Some(i) = tally.rules(&f, explained, &mut per_feature) {
             unexplained.push((i, f.span));
         }
@@ -381,6 +558,9 @@ fn check_stream<R: std::io::BufRead>(
     out.extend(reader);
     out.extend(rules);
     out.extend(per_feature);
+    if let Some(o) = output {
+        o.finish(&meta, &groups)?;
+    }
     tally.finish(&meta, &groups, out);
     Ok(())
 }
@@ -390,6 +570,8 @@ fn check_stream<R: std::io::BufRead>(
 struct RulesSink {
     /// Whether to serialise each feature as MapHub GeoJSON (to measure the conversion).
     convert: bool,
+    /// The precision to write each feature at, when the conversion is written.
+    write: Option<Option<u8>>,
 }
 
 /// A feature with what [`RulesSink`] made of it.
@@ -397,9 +579,12 @@ struct Ruled {
     feature: crate::Feature,
     /// The geometry rules' findings on it.
     geometry: Vec<Diagnostic>,
-    /// Its MapHub GeoJSON; `None` when not asked for or when it cannot be written
-    /// (then the converted size is not known, as when the writer fails).
-    converted: Option<Vec<u8>>,
+    /// Its MapHub GeoJSON as measured; `None` when not asked for, when it cannot be
+    /// written (then the converted size is not known, as when the writer fails), or
+    /// when it is the `written` bytes: `Some(None)` is the first case.
+    converted: Option<Option<Vec<u8>>>,
+    /// Its MapHub GeoJSON as written out, with what that could not hold.
+    written: Option<(Vec<u8>, Vec<Diagnostic>)>,
 }
 
 impl crate::stream::FeatureSink for RulesSink {
@@ -409,7 +594,19 @@ impl crate::stream::FeatureSink for RulesSink {
         // reading: done here, they run on the reading threads, not after them.
         let mut geometry = Vec::new();
         feature_geometry(&feature, &mut geometry);
-        let converted = self.convert.then(|| {
+        let written = match self.write {
+            Some(precision) => {
+                let mut buf = Vec::with_capacity(256);
+                let mut lost = Vec::new();
+                // As `stream::to_geojson`: a feature that cannot be written stops it.
+                crate::geojson::write::feature_bytes(&mut buf, &feature, precision, &mut lost)?;
+                Some((buf, lost))
+            }
+            None => None,
+        };
+        // The size is measured at full precision: the written bytes when they are.
+        let measure = self.convert && self.write != Some(None);
+        let converted = measure.then(|| {
             let mut buf = Vec::with_capacity(256);
             // What writing could not keep is the writer's to say, not the check's.
             let mut lost = Vec::new();
@@ -420,7 +617,8 @@ impl crate::stream::FeatureSink for RulesSink {
         Ok(Ruled {
             feature,
             geometry,
-            converted: converted.flatten(),
+            converted,
+            written,
         })
     }
 }

@@ -9,7 +9,8 @@ const PROFILES: [Profile; 3] = [Profile::Maphub, Profile::Enterprise, Profile::R
 /// The stream's findings on `bytes`, in the report's order.
 fn streamed(bytes: &[u8], format: Format, profile: Profile, threads: usize) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    check_stream(bytes, format, profile, threads, &mut out).expect("read from memory");
+    let read = crate::ReadOptions::format(format);
+    check_stream(bytes, &read, profile, threads, &mut out, NO_OUTPUT).expect("read from memory");
     sort(&mut out);
     out
 }
@@ -122,7 +123,7 @@ fn geojson_batched(
 ) -> Vec<Diagnostic> {
     let before = crate::stream::TEST_BATCH.with(|b| b.replace(batch));
     let mut out = Vec::new();
-    let read = geojson_stream::check_geojson_stream(bytes, profile, threads, &mut out);
+    let read = geojson_stream::check_geojson_stream(bytes, profile, threads, &mut out, NO_OUTPUT);
     crate::stream::TEST_BATCH.with(|b| b.set(before));
     read.expect("read from memory");
     sort(&mut out);
@@ -219,4 +220,91 @@ fn a_geojson_report_is_the_same_on_any_number_of_threads() {
             assert_eq!(many, one, "{bytes} ({threads} threads, batches of {batch})");
         }
     }
+}
+
+/// `(code, span)` of each finding, sorted, for comparing what two paths found where.
+fn placed(diags: &[Diagnostic]) -> Vec<(&'static str, Option<Span>)> {
+    let mut v: Vec<_> = diags.iter().map(|d| (d.code.as_str(), d.span)).collect();
+    v.sort_by_key(|(c, s)| (s.map(|s| (s.start, s.end)), *c));
+    v
+}
+
+/// Converting while checking writes what converting alone writes, and says what the
+/// check says plus what the writer could not hold: on every map file of testdata,
+/// for each profile, on 1 and 3 threads, in one batch and in small ones.
+#[test]
+fn converting_while_checking_writes_what_convert_writes_and_says_what_check_says() {
+    let mut seen = 0;
+    for path in crate::testdata::files(&["kml", "gpx", "kmz", "geojson", "json"]) {
+        let bytes = std::fs::read(&path).expect("read");
+        let Some(format) = Format::detect(&bytes, Some(&path)) else {
+            continue;
+        };
+        seen += 1;
+        let read = crate::ReadOptions::format(format);
+        let what = path.display();
+        for (threads, batch) in [(1, usize::MAX), (3, usize::MAX), (3, 700)] {
+            let before = crate::stream::TEST_BATCH.with(|b| b.replace(batch));
+            let mut alone = Vec::new();
+            let converted = crate::stream::to_geojson(
+                &bytes[..],
+                &read,
+                &mut alone,
+                &Default::default(),
+                threads,
+            );
+            for profile in PROFILES {
+                let opts = CheckOptions {
+                    profile,
+                    format: Some(format),
+                    name: None,
+                };
+                let mut out = Vec::new();
+                let both = check_convert(
+                    &bytes[..],
+                    Some(&path),
+                    &opts,
+                    &read,
+                    &mut out,
+                    &Default::default(),
+                    threads,
+                )
+                .expect("read from memory");
+                let checked =
+                    check_reader_threads(&bytes[..], Some(&path), &opts, threads).expect("memory");
+                assert_eq!(
+                    both.report.diagnostics, checked.diagnostics,
+                    "{what}: {profile:?}, {threads} threads, batches of {batch}: the report"
+                );
+                match &converted {
+                    Ok(diags) => {
+                        assert!(both.complete, "{what}: read to its end");
+                        assert!(
+                            out == alone,
+                            "{what}: {threads} threads, batches of {batch}: the output"
+                        );
+                        // Everything convert says is said, and the writer's part of it
+                        // is what it says beside the check.
+                        let all = placed(&both.diagnostics());
+                        for d in placed(diags) {
+                            assert!(all.contains(&d), "{what}: {d:?} said by convert alone");
+                        }
+                        for d in placed(&both.written) {
+                            assert!(placed(diags).contains(&d), "{what}: {d:?} written");
+                        }
+                    }
+                    Err(e) => {
+                        assert!(!both.complete, "{what}: {e} stops it");
+                        let fatal = fatal_diagnostic(format, e);
+                        assert!(
+                            both.report.diagnostics.iter().any(|d| d.code == fatal.code),
+                            "{what}: {e} is in the report"
+                        );
+                    }
+                }
+            }
+            crate::stream::TEST_BATCH.with(|b| b.set(before));
+        }
+    }
+    assert!(seen > 300, "map files seen: {seen}");
 }

@@ -266,6 +266,19 @@ impl GroupIndex {
             _ => None,
         }
     }
+
+    /// `f` linked to the group its `group` member names in this index, as reading
+    /// it with this index links it; `None` when that changes nothing.
+    pub(crate) fn linked(&self, f: &Feature) -> Option<Feature> {
+        if f.group.is_some() {
+            return None;
+        }
+        let id = self.lookup(f.properties.get("group")?)?;
+        let mut linked = f.clone();
+        linked.properties.shift_remove("group");
+        linked.group = Some(id);
+        Some(linked)
+    }
 }
 
 /// The levels of a group title path, at most [`MAX_GROUP_DEPTH`]: levels past the
