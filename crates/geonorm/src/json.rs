@@ -131,6 +131,9 @@ struct Parser<'a> {
     /// When set, only these members of the root object have their object, array or
     /// string values parsed; the others stand for their kind (see [`parse_shallow`]).
     keep: Option<&'static [&'static str]>,
+    /// Whether the root's `geometry`'s `coordinates` stand for their kind too (see
+    /// [`parse_outline`]).
+    outline: bool,
 }
 
 impl<'a> Parser<'a> {
@@ -281,6 +284,9 @@ impl<'a> Parser<'a> {
     fn skipped(&self, stack: &[Open]) -> bool {
         match (self.keep, stack) {
             (Some(keep), [Open::Obj(_, Some((key, _)), _)]) => !keep.contains(&key.as_str()),
+            (Some(_), [Open::Obj(_, Some((g, _)), _), Open::Obj(_, Some((c, _)), _)]) => {
+                self.outline && g == "geometry" && c == "coordinates"
+            }
             _ => false,
         }
     }
@@ -520,7 +526,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, SyntaxError> {
     } else {
         0
     };
-    parse_from(bytes, skip, None)
+    parse_from(bytes, skip, None, false)
 }
 
 /// Parses an object as [`parse`] does, except the values of its members not named in
@@ -532,7 +538,16 @@ pub(crate) fn parse_shallow(
     bytes: &[u8],
     keep: &'static [&'static str],
 ) -> Result<Parsed, SyntaxError> {
-    parse_from(bytes, 0, Some(keep))
+    parse_from(bytes, 0, Some(keep), false)
+}
+
+/// [`parse_shallow`], with the `coordinates` of the root's `geometry` stepped over too:
+/// the outline of a feature whose positions are looked at another way.
+pub(crate) fn parse_outline(
+    bytes: &[u8],
+    keep: &'static [&'static str],
+) -> Result<Parsed, SyntaxError> {
+    parse_from(bytes, 0, Some(keep), true)
 }
 
 /// The root value that starts at or after byte `start`, and nothing after it.
@@ -540,12 +555,14 @@ fn parse_from(
     bytes: &[u8],
     start: usize,
     keep: Option<&'static [&'static str]>,
+    outline: bool,
 ) -> Result<Parsed, SyntaxError> {
     let mut p = Parser {
         b: bytes,
         i: start,
         dups: Vec::new(),
         keep,
+        outline,
     };
     let root = p.parse()?;
     p.ws();

@@ -28,6 +28,9 @@ pub(crate) struct Rules<'o> {
     /// Positions with too many decimals so far: a file written with 15 digits has it
     /// on every position, and one finding per position would bury everything else.
     pub precision: usize,
+    /// Whether the positions were stepped over ([`crate::json::parse_outline`]):
+    /// they are judged on the model instead (`validate::positions_clean`).
+    pub outline: bool,
 }
 
 /// Precision findings reported one by one before they are only counted.
@@ -373,6 +376,9 @@ impl Rules<'_> {
                 ),
                 head(v),
             );
+            return;
+        }
+        if self.outline {
             return;
         }
         if t == "Point" && c.items().is_some_and(<[Val]>::is_empty) {

@@ -71,10 +71,12 @@ fn parse(batch: &[u8], units: &[Unit], work: Work) -> Vec<Parsed> {
         .iter()
         .map(|u| {
             let bytes = batch.get(u.range.clone()).unwrap_or_default();
-            // Counted from zero: which of the precise positions are shown one by one
-            // depends on the features before, and is settled in order ([`Merge`]).
+            // Counted as if the positions shown one by one were shown already: which
+            // are shown depends on the features before, and is settled in order
+            // ([`Merge::feature`] reads again a feature whose positions are shown).
             let mut mode = CheckMode {
                 maphub,
+                precision: PRECISION_SHOWN,
                 ..CheckMode::default()
             };
             let mut diags = Vec::new();
@@ -106,7 +108,7 @@ fn parse(batch: &[u8], units: &[Unit], work: Work) -> Vec<Parsed> {
             Parsed {
                 diags,
                 feature,
-                precise: mode.precision,
+                precise: mode.precision.saturating_sub(PRECISION_SHOWN),
                 converted,
                 written,
             }
@@ -185,6 +187,8 @@ struct Merge<'o, W: std::io::Write> {
     seen: usize,
     /// Precise positions so far (those shown one by one are the first few).
     precise: usize,
+    /// MapHub's dialect (for reading a feature again).
+    maphub: bool,
 }
 
 impl<W: std::io::Write> Merge<'_, W> {
@@ -197,7 +201,14 @@ impl<W: std::io::Write> Merge<'_, W> {
     }
 
     /// One feature's results, in order; what stopped the reader in it, if anything.
-    fn feature(&mut self, unit: &Unit, parsed: Parsed, own: &[Diagnostic]) -> crate::Result<()> {
+    /// `batch` holds its bytes.
+    fn feature(
+        &mut self,
+        batch: &[u8],
+        unit: &Unit,
+        parsed: Parsed,
+        own: &[Diagnostic],
+    ) -> crate::Result<()> {
         self.take_own(own, unit.mark);
         let Parsed {
             mut diags,
@@ -206,6 +217,17 @@ impl<W: std::io::Write> Merge<'_, W> {
             converted,
             written,
         } = parsed;
+        if precise > 0 && self.precise < PRECISION_SHOWN {
+            // Some of its precise positions are among the first few of the file, which
+            // are shown one by one: read again, for their places (a few features in all).
+            let bytes = batch.get(unit.range.clone()).unwrap_or_default();
+            let mut mode = CheckMode {
+                maphub: self.maphub,
+                ..CheckMode::default()
+            };
+            diags.clear();
+            let _ = check_unit_feature(bytes, unit.origin, &unit.index, &mut diags, &mut mode);
+        }
         // The first few precise positions of the file are shown, the rest counted.
         let mut shown = self.precise.min(PRECISION_SHOWN);
         diags.retain(|d| {
@@ -249,9 +271,15 @@ impl<W: std::io::Write> Merge<'_, W> {
     }
 
     /// A batch's results, in order, up to the first that stopped the reader.
-    fn batch(&mut self, units: &[Unit], done: Vec<Vec<Parsed>>, own: &[Diagnostic]) -> Stop {
+    fn batch(
+        &mut self,
+        batch: &[u8],
+        units: &[Unit],
+        done: Vec<Vec<Parsed>>,
+        own: &[Diagnostic],
+    ) -> Stop {
         for (unit, parsed) in units.iter().zip(done.into_iter().flatten()) {
-            if let Err(e) = self.feature(unit, parsed, own) {
+            if let Err(e) = self.feature(batch, unit, parsed, own) {
                 return Some(e);
             }
         }
@@ -294,6 +322,7 @@ pub(super) fn check_geojson_stream<R: BufRead, W: std::io::Write>(
         taken: 0,
         seen: 0,
         precise: 0,
+        maphub,
     };
     let (mut batch, mut spare, mut units) = (Vec::new(), Vec::new(), Vec::new());
     let mut filled = cut.fill(&mut batch, &mut units);
@@ -321,7 +350,7 @@ pub(super) fn check_geojson_stream<R: BufRead, W: std::io::Write>(
                 || parse_batch(&batch, &units, work, threads),
                 || cut.fill(&mut next, &mut next_units),
             );
-            if let Some(e) = m.batch(&units, done, cut.reader.diagnostics()) {
+            if let Some(e) = m.batch(&batch, &units, done, cut.reader.diagnostics()) {
                 break Some((e, true));
             }
             spare = std::mem::replace(&mut batch, next);
@@ -330,7 +359,7 @@ pub(super) fn check_geojson_stream<R: BufRead, W: std::io::Write>(
             continue;
         }
         let done = parse_batch(&batch, &units, work, threads);
-        if let Some(e) = m.batch(&units, done, cut.reader.diagnostics()) {
+        if let Some(e) = m.batch(&batch, &units, done, cut.reader.diagnostics()) {
             break Some((e, true));
         }
         batch.clear();

@@ -308,3 +308,128 @@ fn converting_while_checking_writes_what_convert_writes_and_says_what_check_says
     }
     assert!(seen > 300, "map files seen: {seen}");
 }
+
+/// The report on `bytes` with the positions of sound features judged on the model, and
+/// with every feature's JSON tree built whole: one thread one feature at a time, and
+/// batched on three threads in small batches.
+fn outline_and_whole(bytes: &[u8], profile: Profile) -> [(Vec<Diagnostic>, Vec<Diagnostic>); 2] {
+    use std::sync::atomic::Ordering;
+    let run = |whole: bool| {
+        WHOLE_RULES.store(whole, Ordering::Relaxed);
+        let one = geojson_one_by_one(bytes, profile);
+        let batched = geojson_batched(bytes, profile, 3, 500);
+        WHOLE_RULES.store(false, Ordering::Relaxed);
+        (one, batched)
+    };
+    [run(false), run(true)]
+}
+
+/// Judging a sound feature's positions on the model says what the rules on its whole
+/// JSON tree say, on every GeoJSON file of testdata and the stress cases.
+#[test]
+fn the_outline_says_what_the_whole_tree_says() {
+    let mut compared = 0;
+    let files = crate::testdata::files(&["geojson", "json"]);
+    let cases = files
+        .iter()
+        .map(|p| (p.display().to_string(), std::fs::read(p).expect("read")))
+        .chain(
+            GEOJSON_CASES
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (format!("case {i}"), c.as_bytes().to_vec())),
+        );
+    for (what, bytes) in cases {
+        if Format::detect(&bytes, None) != Some(Format::GeoJson) && !what.starts_with("case") {
+            continue;
+        }
+        for profile in [Profile::Maphub, Profile::Rfc7946] {
+            let [outline, whole] = outline_and_whole(&bytes, profile);
+            assert_eq!(outline, whole, "{what} ({profile:?})");
+        }
+        compared += 1;
+    }
+    assert!(compared > 100, "compared only {compared} files");
+}
+
+mod outline_props {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A number as a file may write it: integers, 0 to 9 decimals, exponents, near and
+    /// past the ranges of longitude and latitude.
+    fn number() -> impl Strategy<Value = String> {
+        prop_oneof![
+            (-200i32..200).prop_map(|n| n.to_string()),
+            (-200.0f64..200.0, 0usize..10).prop_map(|(v, d)| format!("{v:.d$}")),
+            (-9.0f64..9.0, -2i32..3).prop_map(|(v, e)| format!("{v:.7}e{e}")),
+            Just("90.0000001".to_string()),
+            Just("-0.0".to_string()),
+        ]
+    }
+
+    /// A position: mostly 2 or 3 numbers, sometimes 1, 4, a string or an empty array.
+    fn position() -> impl Strategy<Value = String> {
+        prop_oneof![
+            8 => proptest::collection::vec(number(), 2..=3).prop_map(|v| format!("[{}]", v.join(","))),
+            1 => proptest::collection::vec(number(), 0..=4).prop_map(|v| format!("[{}]", v.join(", "))),
+            1 => Just(r#"[1,"2"]"#.to_string()),
+        ]
+    }
+
+    /// A sequence of positions, closed (or closed but for its altitude) now and then,
+    /// as rings are.
+    fn sequence() -> impl Strategy<Value = String> {
+        (proptest::collection::vec(position(), 0..6), 0u8..4).prop_map(|(mut ps, close)| {
+            if let (Some(first), 1..=2) = (ps.first().cloned(), close) {
+                ps.push(first);
+            }
+            if close == 2 {
+                if let Some(last) = ps.last_mut() {
+                    *last = last.replace(']', ",7]");
+                }
+            }
+            format!("[{}]", ps.join(","))
+        })
+    }
+
+    fn nested(inner: impl Strategy<Value = String>, n: usize) -> impl Strategy<Value = String> {
+        proptest::collection::vec(inner, 0..n).prop_map(|v| format!("[{}]", v.join(",")))
+    }
+
+    fn geometry() -> impl Strategy<Value = String> {
+        let g = |t: &'static str, c: BoxedStrategy<String>| {
+            c.prop_map(move |c| format!(r#"{{"type":"{t}","coordinates":{c}}}"#))
+        };
+        prop_oneof![
+            g("Point", position().boxed()),
+            g("MultiPoint", sequence().boxed()),
+            g("LineString", sequence().boxed()),
+            g("MultiLineString", nested(sequence(), 3).boxed()),
+            g("Polygon", nested(sequence(), 3).boxed()),
+            g("MultiPolygon", nested(nested(sequence(), 3), 3).boxed()),
+            // Positions at the wrong depth.
+            g("LineString", position().boxed()),
+            g("Polygon", sequence().boxed()),
+            Just(r#"{"type":"Point","coordinates":[1,2],"bbox":[0,0,1]}"#.to_string()),
+            Just(r#"{"type":"point","coordinates":[1,2]}"#.to_string()),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn random_positions_say_the_same_on_the_outline(
+            geometries in proptest::collection::vec(geometry(), 1..8),
+        ) {
+            let features: Vec<String> = geometries
+                .iter()
+                .map(|g| format!(r#"{{"type":"Feature","properties":{{}},"geometry":{g}}}"#))
+                .collect();
+            let text = format!(r#"{{"type":"FeatureCollection","features":[{}]}}"#, features.join(",\n"));
+            let [outline, whole] = outline_and_whole(text.as_bytes(), Profile::Maphub);
+            prop_assert_eq!(outline, whole, "{}", text);
+        }
+    }
+}

@@ -286,7 +286,10 @@ pub(super) fn with_rules(
     let mut quiet = CheckMode::for_convert();
     let full = check.is_some();
     let mode = check.unwrap_or(&mut quiet);
-    let Some(mut found) = crate::validate::unit_rules(unit, base, mode, root) else {
+    // A feature the reader read without a word may have its positions judged on the
+    // model (much faster; the same findings).
+    let clean = read.filter(|_| !root && diags.len() == mark);
+    let Some(mut found) = crate::validate::unit_rules(unit, base, mode, root, clean) else {
         return;
     };
     if let Some(first) = found.iter().position(|d| EXPLAINING.contains(&d.code)) {
