@@ -1,11 +1,13 @@
 //! GeoJSON checked as `convert` reads it: the reader cuts the features out of the
-//! input without parsing them, batches of a few megabytes are parsed (once by serde
-//! into the model, once by the spanned parser for the RFC 7946 rules, which need each
-//! value's position) and serialised (to measure the conversion) on the thread pool
-//! while the reader cuts the next batch, and MapHub's per-feature rules see each
-//! feature in the file's order. The findings are those of reading the file feature by
-//! feature on one thread (`check_geojson`, the tests' reference), in the same order,
-//! for any number of threads and wherever the batches are cut.
+//! input without parsing them, batches of a few megabytes are parsed (by serde into
+//! the model; by the spanned parser for the RFC 7946 rules, which need each value's
+//! position, only the outline of a sound feature and the whole of one whose positions
+//! have something to say) and serialised (to measure the conversion, and with
+//! [`super::check_convert`] to write it) on the thread pool while the reader cuts the
+//! next batch, and MapHub's per-feature rules see each feature in the file's order.
+//! The findings are those of reading the file feature by feature on one thread
+//! (`check_geojson`, the tests' reference), in the same order, for any number of
+//! threads and wherever the batches are cut.
 
 use std::io::BufRead;
 use std::sync::Arc;

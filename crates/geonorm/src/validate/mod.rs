@@ -3,10 +3,19 @@
 //! A check reads the file as `convert` would (so every reader diagnostic counts), then
 //! runs the rules of its profile: RFC 7946 structure on a GeoJSON file's JSON text,
 //! geometry rules for every format, and MapHub's own limits and dialect.
+//! [`check_convert`] does it while writing the MapHub GeoJSON conversion, in the same
+//! read: what `geonorm convert` runs, so that it says what `check` says.
 
+mod convert;
 mod geojson;
 mod geojson_stream;
 mod geometry;
+mod outline;
+
+pub use convert::{check_convert, Converted};
+use convert::{Output, NO_OUTPUT};
+#[cfg(test)]
+use outline::WHOLE_RULES;
 
 use std::path::Path;
 
@@ -163,128 +172,6 @@ pub fn check_reader_with<R: std::io::BufRead>(
         ..read.clone()
     };
     run(input, path, opts, &read, threads, NO_OUTPUT)
-}
-
-/// What [`check_convert`] did.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct Converted {
-    /// What [`check_reader_threads`] says of the same input.
-    pub report: Report,
-    /// What the MapHub GeoJSON could not hold of what was read.
-    pub written: Vec<Diagnostic>,
-    /// False when the input could not be read to its end (what stopped it is in the
-    /// report): the output is then incomplete, and not to be kept.
-    pub complete: bool,
-}
-
-impl Converted {
-    /// The check's findings and the writer's, sorted by position.
-    pub fn diagnostics(&self) -> Vec<Diagnostic> {
-        let mut all = self.report.diagnostics.clone();
-        all.extend(self.written.iter().cloned());
-        sort(&mut all);
-        all
-    }
-}
-
-/// Converts a GeoJSON, KML, KMZ or GPX input to MapHub GeoJSON in `output` while
-/// checking it, in one read: the output is byte for byte what
-/// [`crate::stream::to_geojson`] writes, and the report what [`check_reader_threads`]
-/// says of the same input, so that `convert` says what `check` says (plus what the
-/// writer could not hold). Memory holds a batch of the input, as either does alone.
-/// Fails only when `input` or `output` does.
-///
-/// ```
-/// use geonorm::validate::{check_convert, CheckOptions};
-/// let text = br#"{"type":"FeatureCollection","features":[
-///   {"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[45.1, 120.5]}}]}"#;
-/// let mut out = Vec::new();
-/// let read = geonorm::ReadOptions::default();
-/// let done = check_convert(&text[..], None, &CheckOptions::default(), &read, &mut out, &Default::default(), 2)?;
-/// assert!(done.complete);
-/// assert_eq!(done.report.diagnostics[0].code.as_str(), "geometry/lat-out-of-range");
-/// assert!(String::from_utf8(out).unwrap().contains("[45.1,120.5]"));
-/// # Ok::<(), std::io::Error>(())
-/// ```
-pub fn check_convert<R: std::io::BufRead, W: std::io::Write>(
-    input: R,
-    path: Option<&Path>,
-    opts: &CheckOptions,
-    read: &crate::ReadOptions,
-    output: W,
-    write: &crate::geojson::WriteOptions,
-    threads: usize,
-) -> std::io::Result<Converted> {
-    let mut out = Output {
-        writer: Some(crate::geojson::Writer::new(output, write.clone())),
-        precision: write.precision,
-        written: Vec::new(),
-        complete: false,
-    };
-    let read = crate::ReadOptions {
-        format: opts.format.or(read.format),
-        ..read.clone()
-    };
-    let report = run(input, path, opts, &read, threads, Some(&mut out))?;
-    Ok(Converted {
-        report,
-        written: out.written,
-        complete: out.complete,
-    })
-}
-
-/// Where a check writes the MapHub GeoJSON of what it reads, for [`check_convert`].
-struct Output<W: std::io::Write> {
-    /// Until the document is finished.
-    writer: Option<crate::geojson::Writer<W>>,
-    precision: Option<u8>,
-    /// What the writer could not hold.
-    written: Vec<Diagnostic>,
-    /// Whether the document was read to its end and finished.
-    complete: bool,
-}
-
-/// No output: a check alone.
-const NO_OUTPUT: Option<&mut Output<std::io::Sink>> = None;
-
-impl<W: std::io::Write> Output<W> {
-    /// Writes one feature serialised as [`crate::geojson::write::feature_bytes`] does.
-    fn feature(&mut self, bytes: &[u8], lost: Vec<Diagnostic>) -> std::io::Result<()> {
-        self.written.extend(lost);
-        match self.writer.as_mut() {
-            Some(w) => w.write_serialised(bytes, 1).map_err(into_io),
-            None => Ok(()),
-        }
-    }
-
-    /// Writes a feature the reader read whole (a GeoJSON root Feature).
-    fn whole(&mut self, f: &crate::Feature) -> std::io::Result<()> {
-        match self.writer.as_mut() {
-            Some(w) => w.write_feature(f).map_err(into_io),
-            None => Ok(()),
-        }
-    }
-
-    /// Writes the end of the document: the input was read to its end.
-    fn finish(&mut self, meta: &crate::Metadata, groups: &[crate::Group]) -> std::io::Result<()> {
-        if let Some(w) = self.writer.take() {
-            let (mut out, lost) = w.finish(meta, groups).map_err(into_io)?;
-            out.flush()?;
-            self.written.extend(lost);
-            self.complete = true;
-        }
-        Ok(())
-    }
-}
-
-/// A writer's error as the I/O error it is (serialising the model does not fail
-/// otherwise).
-fn into_io(e: Error) -> std::io::Error {
-    match e {
-        Error::Io(e) => e,
-        other => std::io::Error::other(other.to_string()),
-    }
 }
 
 /// A check, writing the conversion into `output` when there is one.
@@ -678,7 +565,7 @@ pub(crate) fn unit_rules(
     root: bool,
     clean: Option<&crate::Feature>,
 ) -> Option<Vec<Diagnostic>> {
-    if let Some(found) = clean.and_then(|f| outline_rules(unit, base, mode, f)) {
+    if let Some(found) = clean.and_then(|f| outline::outline_rules(unit, base, mode, f)) {
         return Some(found);
     }
     let parsed = if root {
@@ -708,220 +595,6 @@ pub(crate) fn unit_rules(
 /// members only their names and kinds: their values (its properties, mostly) are
 /// stepped over, not built.
 const READ: &[&str] = &["type", "id", "bbox", "geometry"];
-
-/// The rules on a feature the reader read without a word (`read`), when its positions
-/// can be judged on the model: its JSON outline (everything but the positions) goes
-/// through the rules as the whole feature would, and its positions are looked at in
-/// the model and by a scan of their text. `None` when the whole feature must go
-/// through the rules (a finding among its positions needs their places; the positions
-/// are not what the model holds; a precision finding is still to be shown).
-///
-/// Written for speed: building the JSON tree of every position was most of a GeoJSON
-/// check's time, and in a sound file no position has anything to say.
-fn outline_rules(
-    unit: &[u8],
-    base: usize,
-    mode: &mut crate::geojson::read::CheckMode,
-    read: &crate::Feature,
-) -> Option<Vec<Diagnostic>> {
-    #[cfg(test)]
-    if WHOLE_RULES.load(std::sync::atomic::Ordering::Relaxed) {
-        return None;
-    }
-    let geometry = read.geometry.as_ref()?;
-    let depth = match geometry {
-        Geometry::Point(_) => 1,
-        Geometry::MultiPoint(_) | Geometry::LineString(_) => 2,
-        Geometry::MultiLineString(_) | Geometry::Polygon(_) => 3,
-        Geometry::MultiPolygon(_) => 4,
-        Geometry::GeometryCollection(_) => return None,
-    };
-    let mut parsed = crate::json::parse_outline(unit, READ).ok()?;
-    let coords = parsed.root.get("geometry")?.get("coordinates")?;
-    let scanned = scan_positions(unit.get(coords.start..coords.end)?, depth)?;
-    if scanned.arrays != arrays_of(geometry) || scanned.positions != geometry.vertex_count() {
-        return None;
-    }
-    if scanned.precise > 0 && mode.precision < geojson::PRECISION_SHOWN {
-        return None;
-    }
-    if !positions_clean(geometry) {
-        return None;
-    }
-    parsed.root.shift(base);
-    let mut found = Vec::new();
-    let mut rules = geojson::Rules {
-        out: &mut found,
-        maphub: mode.maphub,
-        precision: mode.precision,
-        outline: true,
-    };
-    rules.feature_unit(&parsed.root);
-    mode.precision = rules.precision + scanned.precise;
-    Some(found)
-}
-
-/// Forces every feature through the rules whole, for the tests that hold the outline
-/// to saying the same.
-#[cfg(test)]
-pub(crate) static WHOLE_RULES: std::sync::atomic::AtomicBool =
-    std::sync::atomic::AtomicBool::new(false);
-
-/// What [`scan_positions`] counted.
-#[derive(Debug, PartialEq)]
-struct Scanned {
-    /// Arrays, the outer one included.
-    arrays: usize,
-    positions: usize,
-    /// Positions whose longitude or latitude has more than 6 decimals.
-    precise: usize,
-}
-
-/// Counts the arrays and positions of a `coordinates` value (JSON already read by
-/// serde): positions `depth` arrays deep, each of 2 or 3 numbers. `None` for anything
-/// else (a string, a position elsewhere or of another length), which the rules on the
-/// whole feature then say.
-fn scan_positions(text: &[u8], depth: usize) -> Option<Scanned> {
-    let mut s = Scanned {
-        arrays: 0,
-        positions: 0,
-        precise: 0,
-    };
-    let (mut level, mut numbers, mut precise) = (0usize, 0usize, false);
-    let mut i = 0;
-    while let Some(&b) = text.get(i) {
-        match b {
-            b'[' => {
-                level += 1;
-                s.arrays += 1;
-                if level > depth {
-                    return None;
-                }
-                numbers = 0;
-                precise = false;
-                i += 1;
-            }
-            b']' => {
-                if level == depth {
-                    if !(2..=3).contains(&numbers) {
-                        return None;
-                    }
-                    s.positions += 1;
-                    s.precise += usize::from(precise);
-                }
-                level = level.checked_sub(1)?;
-                numbers = 0;
-                i += 1;
-            }
-            b',' | b' ' | b'\t' | b'\n' | b'\r' => i += 1,
-            b'-' | b'0'..=b'9' => {
-                if level != depth {
-                    return None;
-                }
-                // Decimals as the JSON tree counts them: digits after the point,
-                // before any exponent.
-                let start = i;
-                while text
-                    .get(i)
-                    .is_some_and(|c| c.is_ascii_digit() || *c == b'-')
-                {
-                    i += 1;
-                }
-                let mut decimals = 0;
-                if text.get(i) == Some(&b'.') {
-                    i += 1;
-                    while text.get(i).is_some_and(u8::is_ascii_digit) {
-                        i += 1;
-                        decimals += 1;
-                    }
-                }
-                while text
-                    .get(i)
-                    .is_some_and(|c| matches!(c, b'e' | b'E' | b'+' | b'-' | b'0'..=b'9'))
-                {
-                    i += 1;
-                }
-                if i == start {
-                    return None;
-                }
-                if numbers < 2 && decimals > 6 {
-                    precise = true;
-                }
-                numbers += 1;
-            }
-            _ => return None,
-        }
-    }
-    (level == 0).then_some(s)
-}
-
-/// The arrays a geometry's `coordinates` has when it holds exactly the model's
-/// positions: one per position and one per sequence and level above them.
-fn arrays_of(g: &Geometry) -> usize {
-    fn rings(rs: &[crate::Coords]) -> usize {
-        1 + rs.iter().map(|c| 1 + c.len()).sum::<usize>()
-    }
-    match g {
-        Geometry::Point(_) => 1,
-        Geometry::MultiPoint(c) | Geometry::LineString(c) => 1 + c.len(),
-        Geometry::MultiLineString(ls) | Geometry::Polygon(ls) => rings(ls),
-        Geometry::MultiPolygon(ps) => 1 + ps.iter().map(|p| rings(p)).sum::<usize>(),
-        Geometry::GeometryCollection(gs) => gs.iter().map(arrays_of).sum(),
-    }
-}
-
-/// True when the positions rules ([`geojson::Rules`] on `coordinates`) find nothing in
-/// `g`'s positions: the geometry rules, a ring's closing altitude, the right-hand rule.
-fn positions_clean(g: &Geometry) -> bool {
-    fn seq(c: &crate::Coords) -> CoordsSeq<'_> {
-        CoordsSeq {
-            xy: c.xy(),
-            span: Span::default(),
-        }
-    }
-    let mut out = Vec::new();
-    let polygon_clean = |rings: &[crate::Coords], out: &mut Vec<Diagnostic>| {
-        let seqs: Vec<CoordsSeq> = rings.iter().map(seq).collect();
-        let dyns: Vec<&dyn geometry::Seq> = seqs.iter().map(|s| s as &dyn geometry::Seq).collect();
-        geometry::polygon(&dyns, out);
-        let closed = rings.iter().all(|r| {
-            let (first, last) = (r.get(0), r.len().checked_sub(1).and_then(|i| r.get(i)));
-            match (first, last) {
-                (Some(a), Some(b)) if r.len() >= 2 && (a.x, a.y) == (b.x, b.y) => a.z == b.z,
-                _ => true,
-            }
-        });
-        let wound = seqs.iter().enumerate().all(|(i, r)| {
-            let a = geometry::signed_area(r);
-            !(r.xy.len() >= 4 && if i == 0 { a < 0.0 } else { a > 0.0 })
-        });
-        closed && wound
-    };
-    let shaped = match g {
-        Geometry::Point(p) => {
-            geometry::position(p.x, p.y, Span::default(), &mut out);
-            true
-        }
-        Geometry::MultiPoint(c) => {
-            c.xy()
-                .iter()
-                .for_each(|[x, y]| geometry::position(*x, *y, Span::default(), &mut out));
-            true
-        }
-        Geometry::LineString(c) => {
-            geometry::line(&seq(c), &mut out);
-            true
-        }
-        Geometry::MultiLineString(ls) => {
-            ls.iter().for_each(|c| geometry::line(&seq(c), &mut out));
-            true
-        }
-        Geometry::Polygon(rings) => polygon_clean(rings, &mut out),
-        Geometry::MultiPolygon(ps) => ps.iter().all(|p| polygon_clean(p, &mut out)),
-        Geometry::GeometryCollection(_) => false,
-    };
-    shaped && out.is_empty()
-}
 
 /// The root object of a FeatureCollection as the rules see it: its members other than
 /// `features` (whose items are checked one by one as they are read) and `groups`.

@@ -1,0 +1,133 @@
+//! Checking while converting: [`check_convert`] writes the MapHub GeoJSON of what the
+//! check reads, in the same read, so that `geonorm convert` says what `check` says.
+
+use std::path::Path;
+
+use super::{run, sort, CheckOptions, Report};
+use crate::{Diagnostic, Error};
+
+/// What [`check_convert`] did.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Converted {
+    /// What [`check_reader_threads`] says of the same input.
+    pub report: Report,
+    /// What the MapHub GeoJSON could not hold of what was read.
+    pub written: Vec<Diagnostic>,
+    /// False when the input could not be read to its end (what stopped it is in the
+    /// report): the output is then incomplete, and not to be kept.
+    pub complete: bool,
+}
+
+impl Converted {
+    /// The check's findings and the writer's, sorted by position.
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        let mut all = self.report.diagnostics.clone();
+        all.extend(self.written.iter().cloned());
+        sort(&mut all);
+        all
+    }
+}
+
+/// Converts a GeoJSON, KML, KMZ or GPX input to MapHub GeoJSON in `output` while
+/// checking it, in one read: the output is byte for byte what
+/// [`crate::stream::to_geojson`] writes, and the report what [`check_reader_threads`]
+/// says of the same input, so that `convert` says what `check` says (plus what the
+/// writer could not hold). Memory holds a batch of the input, as either does alone.
+/// Fails only when `input` or `output` does.
+///
+/// ```
+/// use geonorm::validate::{check_convert, CheckOptions};
+/// let text = br#"{"type":"FeatureCollection","features":[
+///   {"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[45.1, 120.5]}}]}"#;
+/// let mut out = Vec::new();
+/// let read = geonorm::ReadOptions::default();
+/// let done = check_convert(&text[..], None, &CheckOptions::default(), &read, &mut out, &Default::default(), 2)?;
+/// assert!(done.complete);
+/// assert_eq!(done.report.diagnostics[0].code.as_str(), "geometry/lat-out-of-range");
+/// assert!(String::from_utf8(out).unwrap().contains("[45.1,120.5]"));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn check_convert<R: std::io::BufRead, W: std::io::Write>(
+    input: R,
+    path: Option<&Path>,
+    opts: &CheckOptions,
+    read: &crate::ReadOptions,
+    output: W,
+    write: &crate::geojson::WriteOptions,
+    threads: usize,
+) -> std::io::Result<Converted> {
+    let mut out = Output {
+        writer: Some(crate::geojson::Writer::new(output, write.clone())),
+        precision: write.precision,
+        written: Vec::new(),
+        complete: false,
+    };
+    let read = crate::ReadOptions {
+        format: opts.format.or(read.format),
+        ..read.clone()
+    };
+    let report = run(input, path, opts, &read, threads, Some(&mut out))?;
+    Ok(Converted {
+        report,
+        written: out.written,
+        complete: out.complete,
+    })
+}
+
+/// Where a check writes the MapHub GeoJSON of what it reads, for [`check_convert`].
+pub(super) struct Output<W: std::io::Write> {
+    /// Until the document is finished.
+    writer: Option<crate::geojson::Writer<W>>,
+    pub(super) precision: Option<u8>,
+    /// What the writer could not hold.
+    written: Vec<Diagnostic>,
+    /// Whether the document was read to its end and finished.
+    complete: bool,
+}
+
+/// No output: a check alone.
+pub(super) const NO_OUTPUT: Option<&mut Output<std::io::Sink>> = None;
+
+impl<W: std::io::Write> Output<W> {
+    /// Writes one feature serialised as [`crate::geojson::write::feature_bytes`] does.
+    pub(super) fn feature(&mut self, bytes: &[u8], lost: Vec<Diagnostic>) -> std::io::Result<()> {
+        self.written.extend(lost);
+        match self.writer.as_mut() {
+            Some(w) => w.write_serialised(bytes, 1).map_err(into_io),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes a feature the reader read whole (a GeoJSON root Feature).
+    pub(super) fn whole(&mut self, f: &crate::Feature) -> std::io::Result<()> {
+        match self.writer.as_mut() {
+            Some(w) => w.write_feature(f).map_err(into_io),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes the end of the document: the input was read to its end.
+    pub(super) fn finish(
+        &mut self,
+        meta: &crate::Metadata,
+        groups: &[crate::Group],
+    ) -> std::io::Result<()> {
+        if let Some(w) = self.writer.take() {
+            let (mut out, lost) = w.finish(meta, groups).map_err(into_io)?;
+            out.flush()?;
+            self.written.extend(lost);
+            self.complete = true;
+        }
+        Ok(())
+    }
+}
+
+/// A writer's error as the I/O error it is (serialising the model does not fail
+/// otherwise).
+fn into_io(e: Error) -> std::io::Error {
+    match e {
+        Error::Io(e) => e,
+        other => std::io::Error::other(other.to_string()),
+    }
+}
