@@ -575,20 +575,32 @@ pub(crate) fn unit_rules(
     };
     let mut parsed = parsed.ok()?;
     parsed.root.shift(base);
+    Some(unit_rules_on(&parsed.root, mode, root, false))
+}
+
+/// The RFC 7946 rules on a parsed unit (the root value with `root`, else a feature;
+/// with `outline`, one whose positions were stepped over), counting precise positions
+/// on in `mode`.
+fn unit_rules_on(
+    unit: &crate::json::Val,
+    mode: &mut crate::geojson::read::CheckMode,
+    root: bool,
+    outline: bool,
+) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     let mut rules = geojson::Rules {
         out: &mut found,
         maphub: mode.maphub,
         precision: mode.precision,
-        outline: false,
+        outline,
     };
     if root {
-        rules.root(&parsed.root);
+        rules.root(unit);
     } else {
-        rules.feature_unit(&parsed.root);
+        rules.feature_unit(unit);
     }
     mode.precision = rules.precision;
-    Some(found)
+    found
 }
 
 /// A feature's rules read its `type`, `id`, `bbox` and `geometry`, and of its other

@@ -2,7 +2,7 @@
 //! outline, and its positions only when they have something to say.
 
 use super::geometry::{self, CoordsSeq};
-use super::{geojson, READ};
+use super::{geojson, unit_rules_on, READ};
 use crate::{Diagnostic, Geometry, Span};
 
 /// The rules on a feature the reader read without a word (`read`), when its positions
@@ -45,15 +45,8 @@ pub(super) fn outline_rules(
         return None;
     }
     parsed.root.shift(base);
-    let mut found = Vec::new();
-    let mut rules = geojson::Rules {
-        out: &mut found,
-        maphub: mode.maphub,
-        precision: mode.precision,
-        outline: true,
-    };
-    rules.feature_unit(&parsed.root);
-    mode.precision = rules.precision + scanned.precise;
+    let found = unit_rules_on(&parsed.root, mode, false, true);
+    mode.precision += scanned.precise;
     Some(found)
 }
 

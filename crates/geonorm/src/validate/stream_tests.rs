@@ -170,23 +170,26 @@ const GEOJSON_CASES: [&str; 6] = [
 {"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[1,2]}}],"bbox":"x","features":7,"x":}"#,
 ];
 
-#[test]
-fn geojson_checked_in_batches_says_what_one_feature_at_a_time_says() {
-    let mut compared = 0;
+/// Every GeoJSON file of testdata and the stress cases, named.
+fn geojson_cases() -> Vec<(String, Vec<u8>)> {
     let files = crate::testdata::files(&["geojson", "json"]);
-    let cases = files
+    files
         .iter()
         .map(|p| (p.display().to_string(), std::fs::read(p).expect("read")))
+        .filter(|(_, bytes)| Format::detect(bytes, None) == Some(Format::GeoJson))
         .chain(
             GEOJSON_CASES
                 .iter()
                 .enumerate()
                 .map(|(i, c)| (format!("case {i}"), c.as_bytes().to_vec())),
-        );
-    for (what, bytes) in cases {
-        if Format::detect(&bytes, None) != Some(Format::GeoJson) && !what.starts_with("case") {
-            continue;
-        }
+        )
+        .collect()
+}
+
+#[test]
+fn geojson_checked_in_batches_says_what_one_feature_at_a_time_says() {
+    let mut compared = 0;
+    for (what, bytes) in geojson_cases() {
         for profile in PROFILES {
             let expected = geojson_one_by_one(&bytes, profile);
             for (threads, batch) in [(1, usize::MAX), (3, usize::MAX), (1, 1), (3, 1), (2, 300)] {
@@ -329,20 +332,7 @@ fn outline_and_whole(bytes: &[u8], profile: Profile) -> [(Vec<Diagnostic>, Vec<D
 #[test]
 fn the_outline_says_what_the_whole_tree_says() {
     let mut compared = 0;
-    let files = crate::testdata::files(&["geojson", "json"]);
-    let cases = files
-        .iter()
-        .map(|p| (p.display().to_string(), std::fs::read(p).expect("read")))
-        .chain(
-            GEOJSON_CASES
-                .iter()
-                .enumerate()
-                .map(|(i, c)| (format!("case {i}"), c.as_bytes().to_vec())),
-        );
-    for (what, bytes) in cases {
-        if Format::detect(&bytes, None) != Some(Format::GeoJson) && !what.starts_with("case") {
-            continue;
-        }
+    for (what, bytes) in geojson_cases() {
         for profile in [Profile::Maphub, Profile::Rfc7946] {
             let [outline, whole] = outline_and_whole(&bytes, profile);
             assert_eq!(outline, whole, "{what} ({profile:?})");
