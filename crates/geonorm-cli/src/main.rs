@@ -217,6 +217,18 @@ struct InputArgs {
     gpx_groups: GpxGroups,
 }
 
+impl InputArgs {
+    /// How to read the input as `format`, with the reader options given.
+    fn read_options(&self, format: Format) -> geonorm::ReadOptions {
+        geonorm::ReadOptions {
+            gpx: geonorm::gpx::ReadOptions {
+                groups_by_kind: self.gpx_groups == GpxGroups::Kind,
+            },
+            ..geonorm::ReadOptions::format(format)
+        }
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum GpxGroups {
     /// No groups.
@@ -420,13 +432,7 @@ fn read_opened(
     };
     let mut input = input;
     input.read_as(format);
-    let read_opts = geonorm::ReadOptions {
-        gpx: geonorm::gpx::ReadOptions {
-            groups_by_kind: args.gpx_groups == GpxGroups::Kind,
-        },
-        ..geonorm::ReadOptions::format(format)
-    };
-    let opts = &read_opts;
+    let opts = &args.read_options(format);
     let read = if format == Format::Kmz {
         let mut bytes = Vec::new();
         input.reader()?.read_to_end(&mut bytes)?;
@@ -439,17 +445,12 @@ fn read_opened(
     .map(|p| (p.document, p.diagnostics, p.kmz));
     let report = match check {
         Some(profile) => {
-            let opts = geonorm::validate::CheckOptions {
-                profile,
-                format: Some(format),
-                name: None,
-            };
             let threads = rayon::current_num_threads();
             let report = geonorm::validate::check_reader_with(
                 input.reader()?,
                 input.path(),
-                &opts,
-                &read_opts,
+                &check_options(profile, format),
+                opts,
                 threads,
             )?;
             Some(report.diagnostics)
@@ -487,15 +488,10 @@ fn convert_streaming(
         precision: args.precision,
         keep_root: false,
     };
-    let read = geonorm::ReadOptions {
-        gpx: geonorm::gpx::ReadOptions {
-            groups_by_kind: args.input.gpx_groups == GpxGroups::Kind,
-        },
-        ..geonorm::ReadOptions::format(format)
-    };
+    let read = args.input.read_options(format);
     let threads = rayon::current_num_threads();
     // Checked as it is converted, in the same read: it says what `check` says.
-    let check = check_options(args, format);
+    let check = check_options(args.profile.into(), format);
     let done = geonorm::validate::check_convert(
         input.reader()?,
         input.path(),
@@ -520,9 +516,12 @@ fn convert_streaming(
 
 /// What `convert` checks the input for: what `check --profile P` checks, for the
 /// format it is read as.
-fn check_options(args: &ConvertArgs, format: Format) -> geonorm::validate::CheckOptions {
+fn check_options(
+    profile: geonorm::validate::Profile,
+    format: Format,
+) -> geonorm::validate::CheckOptions {
     geonorm::validate::CheckOptions {
-        profile: args.profile.into(),
+        profile,
         format: Some(format),
         name: None,
     }
@@ -825,12 +824,7 @@ fn info_streamed(
     renderer: &Renderer,
 ) -> anyhow::Result<Result<(render::InfoReport, Vec<Diagnostic>), ExitCode>> {
     input.read_as(format);
-    let opts = geonorm::ReadOptions {
-        gpx: geonorm::gpx::ReadOptions {
-            groups_by_kind: args.gpx_groups == GpxGroups::Kind,
-        },
-        ..geonorm::ReadOptions::format(format)
-    };
+    let opts = args.read_options(format);
     let mut summary = geonorm::Summary::default();
     let threads = rayon::current_num_threads();
     let streamed = geonorm::stream::features(

@@ -405,15 +405,7 @@ fn do_send(server: &ServerArgs, args: &SendArgs, mode: Mode) -> anyhow::Result<E
     let total = outcome.chunks.len();
     let mut out = io::stdout().lock();
     if server.format == crate::OutputFormat::Json {
-        let v = json!({
-            "map": outcome.map,
-            "chunks": outcome.chunks,
-            "assets": outcome.assets,
-            "verified": outcome.verified,
-            "error": outcome.error.as_ref().map(ToString::to_string),
-            "journal": outcome.journal_kept.then(|| journal.display().to_string()),
-        });
-        serde_json::to_writer_pretty(&mut out, &v)?;
+        serde_json::to_writer_pretty(&mut out, &outcome.to_json(&journal))?;
         writeln!(out)?;
     } else {
         if total > 1 || outcome.error.is_some() {

@@ -12,7 +12,7 @@ use geonorm_upload::{
 };
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::model::{located, to_py, Diagnostic};
 use crate::{read_error, MapHubError, Src};
@@ -127,14 +127,7 @@ impl MapHub {
             },
         )
         .map_err(|e| SendFailure::Message(e.to_string()))?;
-        let v = json!({
-            "map": outcome.map,
-            "chunks": outcome.chunks,
-            "assets": outcome.assets,
-            "verified": outcome.verified,
-            "error": outcome.error.as_ref().map(ToString::to_string),
-            "journal": outcome.journal_kept.then(|| journal.display().to_string()),
-        });
+        let v = outcome.to_json(&journal);
         match &outcome.error {
             None => Ok(v),
             Some(e) => {

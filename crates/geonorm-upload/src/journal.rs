@@ -399,6 +399,22 @@ pub struct SendOutcome {
     pub verified: Option<String>,
 }
 
+impl SendOutcome {
+    /// The outcome as the front ends print it for programs (the CLI's `--format json`,
+    /// Python's return value): map, chunks, assets, the final check, the error, and
+    /// the journal (`journal`) when it was kept.
+    pub fn to_json(&self, journal: &std::path::Path) -> serde_json::Value {
+        serde_json::json!({
+            "map": self.map,
+            "chunks": self.chunks,
+            "assets": self.assets,
+            "verified": self.verified,
+            "error": self.error.as_ref().map(ToString::to_string),
+            "journal": self.journal_kept.then(|| journal.display().to_string()),
+        })
+    }
+}
+
 /// A fingerprint (FNV-1a, 64 bits) of the given parts, each length-prefixed.
 pub fn fingerprint(parts: &[&[u8]]) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;

@@ -350,7 +350,9 @@ fn percent_decoded(s: &str) -> Option<String> {
     String::from_utf8(out).ok().filter(|d| d != s)
 }
 
-/// HTML's escapes in an attribute value, decoded (`&amp;` and the like).
+/// HTML's escapes in an attribute value, decoded (`&amp;` and the like). By hand:
+/// quick-xml's `unescape` refuses a whole value for one unknown entity or a bare `&`
+/// (`a.jpg?x=1&y=2`), which HTML keeps as written.
 fn html_unescaped(s: &str) -> String {
     if !s.contains('&') {
         return s.to_string();
@@ -474,10 +476,10 @@ fn is_point(f: &Feature) -> bool {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
+    use std::fmt::Write;
     let mut s = String::with_capacity(64);
-    for b in digest {
-        s.push_str(&format!("{b:02x}"));
+    for b in Sha256::digest(bytes) {
+        let _ = write!(s, "{b:02x}");
     }
     s
 }
