@@ -319,15 +319,21 @@ impl ClientBuilder {
     /// The client.
     pub fn build(self) -> Result<Client> {
         let key = self.key.ok_or(Error::MissingKey)?;
+        let base = api_base(&self.server)?;
+        let mut agent = ureq::AgentBuilder::new()
+            .timeout_connect(self.connect_timeout)
+            // Never follow: a 302 turns a POST into a GET, a 307 replays an append.
+            .redirects(0)
+            .user_agent(&format!("geonorm/{}", env!("CARGO_PKG_VERSION")));
+        if base.starts_with("http://") {
+            // The key goes in clear: connect only to addresses checked to be this
+            // machine, whatever a resolver answers for the name.
+            agent = agent.resolver(|netloc: &str| resolve_loopback(netloc, std_lookup));
+        }
         Ok(Client {
-            base: api_base(&self.server)?,
+            base,
             key,
-            agent: ureq::AgentBuilder::new()
-                .timeout_connect(self.connect_timeout)
-                // Never follow: a 302 turns a POST into a GET, a 307 replays an append.
-                .redirects(0)
-                .user_agent(&format!("geonorm/{}", env!("CARGO_PKG_VERSION")))
-                .build(),
+            agent: agent.build(),
             timeout: self.timeout,
             send_timeout: self.send_timeout,
             retries: self.retries,
@@ -388,6 +394,52 @@ pub(crate) fn api_base(server: &str) -> Result<String> {
         format!("{s}/api/1")
     };
     Ok(format!("{base}/"))
+}
+
+/// The system's resolver.
+fn std_lookup(netloc: &str) -> std::io::Result<Vec<std::net::SocketAddr>> {
+    std::net::ToSocketAddrs::to_socket_addrs(netloc).map(Iterator::collect)
+}
+
+/// The addresses a plain-http connection to `netloc` (`host:port`, as ureq gives it)
+/// may use: `localhost` in any spelling is 127.0.0.1 and ::1 without asking a
+/// resolver (one could answer anything for `localhost.`); any other name is looked up
+/// with `lookup`, and refused unless every address is loopback, so the key in the
+/// `Authorization` header never leaves this machine in clear.
+pub(crate) fn resolve_loopback(
+    netloc: &str,
+    lookup: impl Fn(&str) -> std::io::Result<Vec<std::net::SocketAddr>>,
+) -> std::io::Result<Vec<std::net::SocketAddr>> {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+    let refuse = |why: String| std::io::Error::new(std::io::ErrorKind::PermissionDenied, why);
+    let (host, port) = netloc
+        .rsplit_once(':')
+        .and_then(|(h, p)| Some((h, p.parse::<u16>().ok()?)))
+        .ok_or_else(|| refuse(format!("{netloc} is not host:port")))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.trim_end_matches('.').eq_ignore_ascii_case("localhost") {
+        return Ok(vec![
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port),
+            SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port),
+        ]);
+    }
+    let addrs = lookup(netloc)?;
+    let loopback = |a: &SocketAddr| match a.ip() {
+        IpAddr::V4(ip) => ip.is_loopback(),
+        IpAddr::V6(ip) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+    };
+    if let Some(bad) = addrs.iter().find(|a| !loopback(a)) {
+        return Err(refuse(format!(
+            "{host} resolves to {}, which is not this machine; plain http:// is only for a server on this machine (use https://)",
+            bad.ip()
+        )));
+    }
+    if addrs.is_empty() {
+        return Err(refuse(format!("{host} resolves to no address")));
+    }
+    Ok(addrs)
 }
 
 /// A MapHub API client. Cheap to share; safe to use from several threads.
@@ -965,6 +1017,47 @@ mod tests {
             let err = api_base(bad).expect_err(bad).to_string();
             assert!(err.contains(why), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn plain_http_connects_only_to_addresses_checked_to_be_loopback() {
+        use std::net::SocketAddr;
+        let lying = |_: &str| -> std::io::Result<Vec<SocketAddr>> {
+            Ok(vec!["10.0.0.1:8080".parse().expect("addr")])
+        };
+        // `localhost.` is never asked of a resolver, whatever it would answer.
+        for name in ["localhost.:8080", "LOCALHOST:8080", "localhost..:8080"] {
+            let addrs = resolve_loopback(name, lying).expect(name);
+            assert!(
+                !addrs.is_empty()
+                    && addrs
+                        .iter()
+                        .all(|a| a.ip().is_loopback() && a.port() == 8080),
+                "{name}: {addrs:?}"
+            );
+        }
+        // Any other name: every answer must be loopback.
+        let err = resolve_loopback("127.0.0.1:8080", lying).expect_err("refused");
+        assert!(
+            err.to_string()
+                .contains("10.0.0.1, which is not this machine"),
+            "{err}"
+        );
+        let mixed = |_: &str| -> std::io::Result<Vec<SocketAddr>> {
+            Ok(vec![
+                "127.0.0.1:9".parse().expect("addr"),
+                "[fe80::1]:9".parse().expect("addr"),
+            ])
+        };
+        assert!(resolve_loopback("[::1]:9", mixed).is_err());
+        let none = |_: &str| -> std::io::Result<Vec<SocketAddr>> { Ok(Vec::new()) };
+        assert!(resolve_loopback("127.0.0.1:9", none).is_err());
+        // The system resolver for literals and /etc/hosts' localhost.
+        assert_eq!(
+            resolve_loopback("127.0.0.2:9", std_lookup).expect("literal"),
+            vec!["127.0.0.2:9".parse::<SocketAddr>().expect("addr")]
+        );
+        assert!(resolve_loopback("[::ffff:127.0.0.1]:9", std_lookup).is_ok());
     }
 
     #[test]

@@ -634,3 +634,23 @@ fn a_file_over_the_upload_limit_is_not_sent() {
     );
     assert!(s.requests().is_empty(), "nothing sent");
 }
+
+#[test]
+fn localhost_with_a_trailing_dot_still_reaches_a_server_on_this_machine() {
+    // `localhost.` is taken as 127.0.0.1/::1 without DNS, so whatever a resolver would
+    // answer for it, the key in clear stays on this machine; the request still works.
+    let s = server();
+    let url = s.url().replace("127.0.0.1", "localhost.");
+    assert!(url.starts_with("http://localhost.:"), "{url}");
+    let c = ClientBuilder::new()
+        .server(&url)
+        .api_key(ApiKey::new(KEY).expect("key"))
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client");
+    assert!(c.list().is_ok());
+    assert!(s
+        .requests()
+        .iter()
+        .any(|r| r.endpoint == "map/list" && r.authorized));
+}
