@@ -474,6 +474,11 @@ enum Body<'a> {
 }
 
 impl Client {
+    /// The key that seals journals of sends by this client (see `Journal::seal`).
+    pub(crate) fn seal_key(&self) -> [u8; 32] {
+        self.key.seal_key()
+    }
+
     /// The API base URL in use (ends with `/api/1/`).
     pub fn base(&self) -> &str {
         &self.base

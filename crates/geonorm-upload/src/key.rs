@@ -73,6 +73,12 @@ impl ApiKey {
         text.replace(&self.0, "***")
     }
 
+    /// A key for the journal's seal, derived from the API key (which cannot be found
+    /// from it), so a journal cannot be resealed without the key.
+    pub(crate) fn seal_key(&self) -> [u8; 32] {
+        crate::seal::hmac_sha256(self.0.as_bytes(), &[b"geonorm journal seal 1"])
+    }
+
     /// The length of the key in bytes.
     pub(crate) fn len(&self) -> usize {
         self.0.len()

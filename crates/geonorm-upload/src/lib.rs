@@ -25,6 +25,7 @@ mod error;
 mod journal;
 mod key;
 mod prepare;
+mod seal;
 
 pub use chunk::{mark, split, Chunk, MARK_PROPERTY};
 pub use client::{

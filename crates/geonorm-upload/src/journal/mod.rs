@@ -7,6 +7,11 @@
 //! is never resumed against another file, server or map. It is removed once every
 //! chunk is confirmed and the map has been checked to hold them.
 //!
+//! The journal is sealed (format 3): an HMAC-SHA-256 over all it records, keyed by a
+//! key derived from the API key. A record edited, deleted or moved by hand no longer
+//! matches, and the resume is refused before anything is sent, since a journal that
+//! lies could send features twice or leave some out.
+//!
 //! How a chunk whose fate is unknown is settled: every feature sent as GeoJSON carries
 //! a mark ([`MARK_PROPERTY`] = `"<send id>:<feature index>"`), so the map can be
 //! searched for exactly that chunk's features, whatever else changed on the map. Marks
@@ -39,7 +44,7 @@ pub use record::{AssetRecord, ChunkRecord, ChunkState, Journal};
 use run::{Census, Run};
 
 /// The journal format this version writes and reads.
-const JOURNAL_VERSION: u32 = 2;
+const JOURNAL_VERSION: u32 = 3;
 
 /// Where the chunks go.
 #[derive(Debug, Clone)]
@@ -304,7 +309,9 @@ pub fn send(
         payload,
         opts,
         planned,
+        seal_key: client.seal_key(),
     };
+    let mut run = run;
     run.save()?;
     run.go()
 }
@@ -319,8 +326,19 @@ fn check_resumable(
     let refuse = |why: String| Err(journal_err(path, why));
     if j.version != JOURNAL_VERSION {
         return refuse(format!(
-            "it was written by another version of geonorm (format {}, this one reads {JOURNAL_VERSION}) and cannot be resumed; see which chunks it lists as confirmed, check the map, and send what is missing",
+            "it was written by another version of geonorm (format {}, this one reads {JOURNAL_VERSION}) and cannot be resumed; see which chunks it lists as confirmed, check the map, send what is missing, then delete the journal",
             j.version
+        ));
+    }
+    // Before anything it records is trusted (its server, its map, its states).
+    if !j.sealed(&client.seal_key()) {
+        let look = match j.map_id {
+            Some(id) => format!("what map {id} holds (`geonorm get {id}`)"),
+            None => "your maps (`geonorm maps`)".to_string(),
+        };
+        return refuse(format!(
+            "it is not as geonorm wrote it: a record was edited, deleted or moved (or it was written with another API key), and resuming from it could send features twice or leave some out, so nothing is sent. Check {look}, then delete {} and send what is missing",
+            path.display()
         ));
     }
     if j.input != input {
@@ -422,6 +440,7 @@ fn plan(
         planned: assets.is_empty(),
         assets,
         chunks: records,
+        seal: String::new(),
     };
     Ok((journal, bodies))
 }

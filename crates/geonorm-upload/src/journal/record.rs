@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::fingerprint;
+use crate::seal::{hex, hmac_sha256};
 use crate::{Error, MapInfo, Result};
 
 /// What is known of a chunk.
@@ -134,6 +135,12 @@ pub struct Journal {
     pub planned: bool,
     /// The chunks.
     pub chunks: Vec<ChunkRecord>,
+    /// HMAC-SHA-256 of the rest of the journal (its compact JSON without this
+    /// member) under a key derived from the API key: a record edited, deleted or
+    /// moved by hand no longer matches, and the resume is refused (see
+    /// [`Journal::sealed`]).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub seal: String,
 }
 
 impl Journal {
@@ -147,10 +154,30 @@ impl Journal {
         }
     }
 
-    /// Written to a fresh, exclusively created temporary file beside it and renamed
-    /// over it, so a crash leaves the old journal or the new one, never half of one,
-    /// and nothing planted at a predictable name is followed.
-    pub(super) fn save(&self, path: &Path) -> Result<()> {
+    /// The seal the journal should carry under `key`.
+    fn expected_seal(&self, key: &[u8; 32]) -> Result<String> {
+        let mut bare = self.clone();
+        bare.seal.clear();
+        let text = serde_json::to_vec(&bare).map_err(|e| Error::Journal {
+            path: String::new(),
+            message: format!("cannot encode it: {e}"),
+        })?;
+        Ok(hex(&hmac_sha256(key, &[&text])))
+    }
+
+    /// Whether the journal is as geonorm wrote it with this key: every record, their
+    /// order and number, the file's fingerprint, server and map.
+    pub(super) fn sealed(&self, key: &[u8; 32]) -> bool {
+        !self.seal.is_empty() && self.expected_seal(key).is_ok_and(|s| s == self.seal)
+    }
+
+    /// Sealed under `key`, written to a fresh, exclusively created temporary file
+    /// beside it and renamed over it, so a crash leaves the old journal or the new
+    /// one, never half of one, and nothing planted at a predictable name is followed.
+    pub(super) fn save(&mut self, path: &Path, key: &[u8; 32]) -> Result<()> {
+        self.seal = self
+            .expected_seal(key)
+            .map_err(|_| journal_err(path, "cannot encode it"))?;
         let dir = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())

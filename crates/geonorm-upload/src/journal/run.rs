@@ -78,6 +78,8 @@ pub(super) struct Run<'a, 'b> {
     pub(super) opts: SendOptions<'b>,
     /// Bodies written when the chunks were planned, taken by their first attempt.
     pub(super) planned: Vec<Option<Vec<u8>>>,
+    /// The key the journal is sealed with ([`crate::ApiKey::seal_key`]).
+    pub(super) seal_key: [u8; 32],
 }
 
 /// Whether MapHub refused a body for its size (nothing of it was applied).
@@ -114,8 +116,8 @@ enum Fate {
 }
 
 impl<'a> Run<'a, '_> {
-    pub(super) fn save(&self) -> Result<()> {
-        self.journal.save(&self.path)
+    pub(super) fn save(&mut self) -> Result<()> {
+        self.journal.save(&self.path, &self.seal_key)
     }
 
     /// Chunk `i`'s body: as planned on its first attempt, else written again from the
@@ -284,7 +286,7 @@ impl<'a> Run<'a, '_> {
                     ));
                 };
                 self.journal.assets[i].state = ChunkState::Sent;
-                self.journal.save(&self.path)?;
+                self.journal.save(&self.path, &self.seal_key)?;
                 let answer = match asset.kind {
                     AssetKind::Marker => self.client.upload_marker(&asset.bytes),
                     AssetKind::Image => {
@@ -303,14 +305,14 @@ impl<'a> Run<'a, '_> {
                     Ok(v) => {
                         record.state = ChunkState::Confirmed;
                         record.answer = Some(v);
-                        self.journal.save(&self.path)?;
+                        self.journal.save(&self.path, &self.seal_key)?;
                         (self.opts.on_event)(Event::AssetLanded(&self.journal.assets[i]));
                     }
                     Err(e) => {
                         if not_applied(&e) {
                             record.state = ChunkState::Pending;
                         }
-                        self.journal.save(&self.path)?;
+                        self.journal.save(&self.path, &self.seal_key)?;
                         return Err(e);
                     }
                 }
@@ -333,7 +335,7 @@ impl<'a> Run<'a, '_> {
             self.planned = chunks.into_iter().map(|c| Some(c.body)).collect();
             self.journal.nested = nested;
             self.journal.planned = true;
-            self.journal.save(&self.path)?;
+            self.journal.save(&self.path, &self.seal_key)?;
         }
         Ok(())
     }
