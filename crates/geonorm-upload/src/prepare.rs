@@ -151,6 +151,17 @@ pub fn ready(
     })
 }
 
+/// The per-user state directory: `$XDG_STATE_HOME/geonorm`, else
+/// `~/.local/state/geonorm`, else `geonorm` in the temporary folder.
+pub(crate) fn state_dir() -> PathBuf {
+    std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("geonorm")
+}
+
 /// The journal's default place: beside the file, or, when that folder cannot be
 /// written (or there is no file: standard input, bytes), in the per-user state
 /// directory (`$XDG_STATE_HOME/geonorm`, else `~/.local/state/geonorm`) under a name
@@ -173,12 +184,7 @@ pub fn journal_path(file: Option<&Path>, unnamed: &str, fingerprint: &str) -> Pa
             return beside;
         }
     }
-    let state = std::env::var_os("XDG_STATE_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
-        .unwrap_or_else(std::env::temp_dir)
-        .join("geonorm");
+    let state = state_dir();
     let key = match file.map(std::fs::canonicalize) {
         Some(Ok(p)) => crate::fingerprint(&[p.as_os_str().as_encoded_bytes()]),
         _ => fingerprint.to_string(),

@@ -34,6 +34,7 @@ use geonorm::{Document, Group, GroupId};
 use crate::chunk::split_range;
 use crate::{Client, Error, FileType, MapInfo, Result, UploadArgs};
 
+mod files;
 mod lock;
 mod record;
 mod run;
@@ -249,7 +250,20 @@ pub fn send(
     opts: SendOptions<'_>,
 ) -> Result<SendOutcome> {
     let path = opts.journal.clone();
-    let _lock = Lock::acquire(&path)?;
+    let _lock = Lock::journal(&path)?;
+    // Each path, link or stdin has its own journal: the content has one lock.
+    let map = match mode {
+        Mode::Append { map_id, .. } => map_id.to_le_bytes(),
+        Mode::Upload(_) => [0; 8],
+    };
+    let content = fingerprint(&[
+        b"content lock",
+        opts.input.as_bytes(),
+        client.base().as_bytes(),
+        mode.command().as_bytes(),
+        &map,
+    ]);
+    let _content_lock = Lock::content(&crate::prepare::state_dir().join("locks"), &content, &path)?;
     let file_type = match &payload {
         Payload::Document { .. } => FileType::Geojson,
         Payload::Raw { file_type, .. } => *file_type,

@@ -145,11 +145,11 @@ pub struct Journal {
 
 impl Journal {
     pub(super) fn load(path: &Path) -> Result<Option<Journal>> {
-        match std::fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
+        match super::files::read_journal(path) {
+            Ok(Some(bytes)) => serde_json::from_slice(&bytes)
                 .map(Some)
                 .map_err(|e| journal_err(path, format!("unreadable ({e}); it was not changed"))),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Ok(None) => Ok(None),
             Err(e) => Err(journal_err(path, format!("cannot read it: {e}"))),
         }
     }
@@ -192,6 +192,8 @@ impl Journal {
             .map_err(|e| journal_err(path, format!("cannot encode it: {e}")))?;
         std::io::Write::write_all(&mut tmp, &text).map_err(io)?;
         tmp.as_file().sync_all().map_err(io)?;
+        // Checked just before: a link or special file planted there is refused.
+        super::files::replaceable(path).map_err(io)?;
         tmp.persist(path).map_err(|e| io(e.error))?;
         Ok(())
     }
