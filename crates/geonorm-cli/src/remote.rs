@@ -53,8 +53,15 @@ pub struct SendArgs {
     pub raw: bool,
     /// Do not upload a KMZ's (or a KML folder's) custom icons and photos as MapHub
     /// markers and images: its placemarks get MapHub's default pin and no image.
+    /// With --resume: go on without the icons and photos not yet uploaded (e.g. after
+    /// MapHub refused one).
     #[arg(long)]
     pub no_assets: bool,
+    /// Do not upload this icon or photo (its name as geonorm gives it: the archive
+    /// entry, or the path beside the KML); its placemarks get MapHub's default pin or no
+    /// photo. Repeatable; also on --resume, for one MapHub refused.
+    #[arg(long, value_name = "NAME")]
+    pub skip_asset: Vec<String>,
     /// Send even when the check finds errors.
     #[arg(long)]
     pub force: bool,
@@ -156,7 +163,8 @@ fn payload(args: &SendArgs, new_group: &str) -> anyhow::Result<Result<Prepared, 
     }
     let shape = geonorm_upload::SendShape {
         raw: args.raw,
-        assets: !args.no_assets,
+        // On resume, --no-assets leaves out what the journal records, so they are read.
+        assets: !args.no_assets || args.resume,
         limit,
         new_group,
     };
@@ -387,6 +395,13 @@ fn do_send(server: &ServerArgs, args: &SendArgs, mode: Mode) -> anyhow::Result<E
             input,
             settle: geonorm_upload::settle_time(args.unanswered_wait, server.timeout),
             stop: Some(&STOP),
+            skip_assets: if args.no_assets && args.resume {
+                geonorm_upload::SkipAssets::All
+            } else if args.skip_asset.is_empty() {
+                geonorm_upload::SkipAssets::None
+            } else {
+                geonorm_upload::SkipAssets::Named(args.skip_asset.clone())
+            },
             on_event: &mut on_event,
         },
     );

@@ -123,6 +123,7 @@ impl MapHub {
                 input,
                 settle: geonorm_upload::settle_time(args.unanswered_wait, self.timeout),
                 stop: None,
+                skip_assets: Default::default(),
                 on_event: &mut on_event,
             },
         )

@@ -35,7 +35,7 @@ pub use client::{
 pub use error::{Error, Result};
 pub use journal::{
     fingerprint, nest_under, plan_chunks, send, AssetRecord, ChunkRecord, ChunkState, Event,
-    Journal, Mode, Payload, SendOptions, SendOutcome,
+    Journal, Mode, Payload, SendOptions, SendOutcome, SkipAssets,
 };
 pub use key::ApiKey;
 pub use prepare::{

@@ -75,7 +75,8 @@ pub struct Ready {
     /// KMZ or a KML on disk).
     pub assets: Option<Plan>,
     /// The fingerprint of the input and of how it is sent ([`crate::SendOptions::input`]):
-    /// another file, other options or a changed icon beside a KML make another send.
+    /// another file or other options make another send (a changed icon is caught by
+    /// the journal's asset records).
     pub input: String,
 }
 
@@ -127,22 +128,14 @@ pub fn ready(
     } else {
         plan_source(&document, format, bytes, path, Purpose::Maphub)?
     };
-    let hashes: Vec<u8> = assets
-        .iter()
-        .flat_map(|p| &p.assets)
-        .flat_map(|a| a.hash.bytes())
-        .collect();
+    // The icons and photos are not in it: the journal records them one by one and a
+    // resume compares them, so that `--resume --no-assets` (or `--skip-asset`) can go
+    // on from a send an asset blocked, and a changed one is still refused.
     let input = crate::fingerprint(&[
         bytes,
         if shape.raw { b"raw" } else { b"geojson" },
         &shape.limit.unwrap_or(0).to_le_bytes(),
         shape.new_group.as_bytes(),
-        if shape.assets {
-            b"assets"
-        } else {
-            b"no-assets"
-        },
-        &hashes,
     ]);
     Ok(Ready {
         document,

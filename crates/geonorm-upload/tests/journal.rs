@@ -76,6 +76,7 @@ fn go(
             input: "the-input".into(),
             settle: Duration::ZERO,
             stop: None,
+            skip_assets: Default::default(),
             on_event: &mut |_| {},
         },
     )

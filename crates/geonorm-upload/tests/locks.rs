@@ -49,6 +49,7 @@ fn go(c: &Client, map: u64, journal: &Path) -> geonorm_upload::Result<SendOutcom
             input: "lock-test-input".into(),
             settle: Duration::ZERO,
             stop: None,
+            skip_assets: Default::default(),
             on_event: &mut |_| {},
         },
     )

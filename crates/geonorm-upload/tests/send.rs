@@ -96,6 +96,7 @@ fn run(
             input: "the-input".into(),
             settle,
             stop: None,
+            skip_assets: Default::default(),
             on_event: &mut |e| each(&e),
         },
     )
@@ -465,6 +466,7 @@ fn an_error_that_proves_nothing_landed_leaves_no_journal() {
             input: "x".into(),
             settle: Duration::ZERO,
             stop: Some(&stop),
+            skip_assets: Default::default(),
             on_event: &mut |_| {},
         },
     )
@@ -539,6 +541,7 @@ fn a_raw_file_whose_answer_was_lost_is_settled_by_count() {
                 input: "raw".into(),
                 settle: Duration::ZERO,
                 stop: None,
+                skip_assets: Default::default(),
                 on_event: &mut |_| {},
             },
         )

@@ -73,6 +73,20 @@ impl Mode {
     }
 }
 
+/// Icons and photos left out of a send, so that one MapHub refuses cannot block it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum SkipAssets {
+    /// Every one is sent.
+    #[default]
+    None,
+    /// None is sent or used (`--no-assets` on a resume): only before the chunks are
+    /// planned, since after that they carry the ids.
+    All,
+    /// These, by name (the archive entry or the path beside the KML), unless already
+    /// uploaded.
+    Named(Vec<String>),
+}
+
 /// What is sent.
 pub enum Payload<'a> {
     /// A document, sent as MapHub GeoJSON, split under `limit` bytes per request (no
@@ -136,6 +150,8 @@ pub struct SendOptions<'a> {
     pub settle: Duration,
     /// Set (e.g. by Ctrl-C) to stop before the next chunk.
     pub stop: Option<&'a AtomicBool>,
+    /// Icons and photos not to send (see [`SkipAssets`]).
+    pub skip_assets: SkipAssets,
     /// Told what happens.
     pub on_event: &'a mut dyn FnMut(Event<'_>),
 }
@@ -284,6 +300,12 @@ pub fn send(
         }
         (Some(j), true) => {
             check_resumable(&j, &path, client, mode, &opts.input)?;
+            if opts.skip_assets == SkipAssets::All && j.assets.is_empty() {
+                // Sent with no assets from the start: nothing to leave out.
+                if let Payload::Document { assets, .. } = &mut payload {
+                    *assets = None;
+                }
+            }
             let planned_assets = match &payload {
                 Payload::Document { assets, .. } => assets.map(records_of).unwrap_or_default(),
                 Payload::Raw { .. } => Vec::new(),
@@ -326,8 +348,47 @@ pub fn send(
         seal_key: client.seal_key(),
     };
     let mut run = run;
+    skip_assets(&mut run.journal, &run.opts.skip_assets, &run.path)?;
     run.save()?;
     run.go()
+}
+
+/// Marks the assets left out: refused when one named is not in the send, or when
+/// `All` would take ids out of chunks already planned with them.
+fn skip_assets(j: &mut Journal, skip: &SkipAssets, path: &Path) -> Result<()> {
+    match skip {
+        SkipAssets::None => {}
+        SkipAssets::All => {
+            if j.planned && j.assets.iter().any(|a| !a.skipped) {
+                return Err(journal_err(
+                    path,
+                    "its icons and photos were all uploaded and the chunks carry their ids, so --no-assets cannot apply now; resume without it",
+                ));
+            }
+            for a in &mut j.assets {
+                a.skipped = true;
+            }
+        }
+        SkipAssets::Named(names) => {
+            for name in names {
+                let Some(a) = j.assets.iter_mut().find(|a| &a.name == name) else {
+                    let known: Vec<&str> = j.assets.iter().map(|a| a.name.as_str()).collect();
+                    return Err(journal_err(
+                        path,
+                        format!(
+                            "--skip-asset {name}: this send has no icon or photo of that name (it has: {})",
+                            if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                        ),
+                    ));
+                };
+                // One already uploaded is used as it is.
+                if a.state != ChunkState::Confirmed {
+                    a.skipped = true;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn check_resumable(
@@ -470,6 +531,7 @@ fn records_of(plan: &Plan) -> Vec<AssetRecord> {
             bytes: a.bytes.len() as u64,
             state: ChunkState::Pending,
             answer: None,
+            skipped: false,
         })
         .collect()
 }

@@ -77,6 +77,10 @@ pub struct AssetRecord {
     pub state: ChunkState,
     /// Once confirmed: the `marker_id`, or the `image` object features carry.
     pub answer: Option<Value>,
+    /// Left out on purpose (`--skip-asset`, or `--no-assets` on resume): not uploaded,
+    /// its features keep no icon or photo, and the final check does not look for it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub skipped: bool,
 }
 
 impl AssetRecord {
@@ -201,7 +205,10 @@ impl Journal {
     /// True when every asset and every chunk is confirmed.
     pub fn complete(&self) -> bool {
         self.planned
-            && self.assets.iter().all(|a| a.state == ChunkState::Confirmed)
+            && self
+                .assets
+                .iter()
+                .all(|a| a.skipped || a.state == ChunkState::Confirmed)
             && self.chunks.iter().all(|c| c.state == ChunkState::Confirmed)
     }
 

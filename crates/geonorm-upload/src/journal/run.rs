@@ -9,8 +9,8 @@ use serde_json::Value;
 
 use super::record::journal_err;
 use super::{
-    fingerprint, nest_under, now_secs, plan_chunks, ChunkRecord, ChunkState, Event, Journal, Mode,
-    Payload, SendOptions, SendOutcome,
+    fingerprint, nest_under, now_secs, plan_chunks, AssetRecord, ChunkRecord, ChunkState, Event,
+    Journal, Mode, Payload, SendOptions, SendOutcome,
 };
 use crate::chunk::{body, split_range, MARK_PROPERTY};
 use crate::{AppendArgs, Client, Error, FileType, ImageType, MapInfo, Result, UploadArgs};
@@ -80,6 +80,18 @@ pub(super) struct Run<'a, 'b> {
     pub(super) planned: Vec<Option<Vec<u8>>>,
     /// The key the journal is sealed with ([`crate::ApiKey::seal_key`]).
     pub(super) seal_key: [u8; 32],
+}
+
+/// `s` as one shell word: as it is when plain, else in single quotes.
+fn shell_word(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-/+:@%,".contains(c));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
 }
 
 /// Whether MapHub refused a body for its size (nothing of it was applied).
@@ -273,7 +285,9 @@ impl<'a> Run<'a, '_> {
         };
         if let Some(plan) = *assets {
             for i in 0..self.journal.assets.len() {
-                if self.journal.assets[i].state == ChunkState::Confirmed {
+                if self.journal.assets[i].state == ChunkState::Confirmed
+                    || self.journal.assets[i].skipped
+                {
                     continue;
                 }
                 if self.opts.stop.is_some_and(|s| s.load(Ordering::SeqCst)) {
@@ -312,7 +326,21 @@ impl<'a> Run<'a, '_> {
                         if not_applied(&e) {
                             record.state = ChunkState::Pending;
                         }
+                        let refused = answered(&e) && not_applied(&e);
+                        let (kind, name) = (record.kind.clone(), record.name.clone());
                         self.journal.save(&self.path, &self.seal_key)?;
+                        if refused {
+                            // Say the way out: the same refusal would come every time.
+                            return Err(Error::AssetRefused {
+                                quoted: shell_word(&name),
+                                kind,
+                                name,
+                                message: match e {
+                                    Error::Api(m) => m,
+                                    other => other.to_string(),
+                                },
+                            });
+                        }
                         return Err(e);
                     }
                 }
@@ -321,7 +349,7 @@ impl<'a> Run<'a, '_> {
                 .journal
                 .assets
                 .iter()
-                .map(|a| a.answer.clone())
+                .map(|a| a.answer.clone().filter(|_| !a.skipped))
                 .collect();
             apply_uploaded(doc, plan, &answers);
         }
@@ -522,7 +550,7 @@ impl<'a> Run<'a, '_> {
     /// (MapHub deletes those no map uses, so one missing would show as a default pin or
     /// no photo). Said as the end of the final check's sentence.
     fn assets_listed(&self, census: &Census, map_id: u64) -> Result<String> {
-        let assets = &self.journal.assets;
+        let assets: Vec<&AssetRecord> = self.journal.assets.iter().filter(|a| !a.skipped).collect();
         if assets.is_empty() {
             return Ok(String::new());
         }
