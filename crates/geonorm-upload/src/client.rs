@@ -598,7 +598,10 @@ impl Client {
         self.key.redact(&m)
     }
 
-    /// Reads and decodes an answer as it arrives, at most `limit` bytes.
+    /// Reads an answer into a buffer of at most `limit` bytes, then decodes it. Read
+    /// whole first: decoding as it arrives would build the values of an endless
+    /// answer (a JSON value takes many times the bytes it is written in) before the
+    /// limit on its bytes is reached.
     fn read_answer(&self, url: &str, response: ureq::Response, limit: u64) -> Result<Value> {
         let mut capped = Capped {
             inner: response.into_reader(),
@@ -606,37 +609,32 @@ impl Client {
             hit: false,
             head: Vec::new(),
         };
-        let parsed: std::result::Result<Value, serde_json::Error> =
-            serde_json::from_reader(std::io::BufReader::new(&mut capped));
-        let v = match parsed {
-            Ok(v) => v,
-            Err(_) if capped.hit => {
+        let mut bytes = Vec::new();
+        if let Err(e) = capped.read_to_end(&mut bytes) {
+            if capped.hit {
                 return Err(Error::AnswerTooLarge {
                     url: url.to_string(),
                     limit,
-                })
-            }
-            Err(e) if e.is_io() => {
-                let mut message = format!("the answer broke off: {e}");
-                if e.io_error_kind() == Some(std::io::ErrorKind::TimedOut) {
-                    message.push_str(" (the time limit for one request passed)");
-                }
-                return Err(Error::Transport {
-                    url: url.to_string(),
-                    message: self.key.redact(&message),
-                    maybe_sent: true,
                 });
             }
-            Err(e) => {
-                return Err(Error::Decode {
-                    url: url.to_string(),
-                    message: format!(
-                        "not JSON ({e}): {}",
-                        self.key.redact_excerpt(&capped.head, 120)
-                    ),
-                })
+            let mut message = format!("the answer broke off: {e}");
+            if e.kind() == std::io::ErrorKind::TimedOut {
+                message.push_str(" (the time limit for one request passed)");
             }
-        };
+            return Err(Error::Transport {
+                url: url.to_string(),
+                message: self.key.redact(&message),
+                maybe_sent: true,
+            });
+        }
+        let v: Value = serde_json::from_slice(&bytes).map_err(|e| Error::Decode {
+            url: url.to_string(),
+            message: format!(
+                "not JSON ({e}): {}",
+                self.key.redact_excerpt(&capped.head, 120)
+            ),
+        })?;
+        drop(bytes);
         self.api_error(v)
     }
 
