@@ -420,7 +420,7 @@ fn do_send(server: &ServerArgs, args: &SendArgs, mode: Mode) -> anyhow::Result<E
     let total = outcome.chunks.len();
     let mut out = io::stdout().lock();
     if server.format == crate::OutputFormat::Json {
-        serde_json::to_writer_pretty(&mut out, &outcome.to_json(&journal))?;
+        out.write_all(geonorm::render::json_text(&outcome.to_json(&journal), true)?.as_bytes())?;
         writeln!(out)?;
     } else {
         if total > 1 || outcome.error.is_some() {
@@ -487,7 +487,7 @@ fn answer(
 ) -> anyhow::Result<ExitCode> {
     let mut out = io::stdout().lock();
     if server.format == crate::OutputFormat::Json {
-        serde_json::to_writer_pretty(&mut out, v)?;
+        out.write_all(geonorm::render::json_text(v, true)?.as_bytes())?;
         writeln!(out)?;
     } else {
         human(&mut out)?;
@@ -557,13 +557,24 @@ pub fn get(server: &ServerArgs, map_id: u64, output: Option<&Path>) -> anyhow::R
         Ok(m) => m,
         Err(code) => return Ok(code),
     };
-    let mut bytes = if server.format == crate::OutputFormat::Json {
-        serde_json::to_vec_pretty(&map)?
+    let pretty = server.format == crate::OutputFormat::Json;
+    let value = if pretty {
+        &map
     } else {
         match map.get("geojson") {
-            Some(g @ serde_json::Value::Object(_)) => serde_json::to_vec(g)?,
+            Some(g @ serde_json::Value::Object(_)) => g,
             _ => anyhow::bail!("MapHub's answer for map {map_id} holds no GeoJSON object"),
         }
+    };
+    // To a terminal, the server's text cannot drive it (C1 controls and bidi overrides
+    // as `\u` escapes: the same JSON); to a file or pipe, the bytes as they are.
+    let to_terminal = matches!(dest, crate::output::Dest::Stdout) && io::stdout().is_terminal();
+    let mut bytes = if to_terminal {
+        geonorm::render::json_text(value, pretty)?.into_bytes()
+    } else if pretty {
+        serde_json::to_vec_pretty(value)?
+    } else {
+        serde_json::to_vec(value)?
     };
     bytes.push(b'\n');
     match dest {
