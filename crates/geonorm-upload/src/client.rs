@@ -222,8 +222,10 @@ impl ImageInfo {
 /// read, 723.5 s for a send whose connection keeps failing (in practice a refused or
 /// unresolvable connection fails at once), plus any DNS time.
 ///
-/// Answers are read as they arrive, up to 256 MiB for `map/get` and `map/list` and
-/// 1 MiB for the other calls; a larger answer is an [`Error::AnswerTooLarge`].
+/// Answers are read into a buffer of at most 256 MiB for `map/get` and `map/list` and
+/// 1 MiB for the other calls, and decoded only once whole; a larger answer is an
+/// [`Error::AnswerTooLarge`]. With `http://` (this machine only) connections go only to
+/// addresses checked to be loopback.
 /// Redirects are never followed (see [`Error::Redirected`]).
 #[derive(Debug, Clone)]
 pub struct ClientBuilder {
