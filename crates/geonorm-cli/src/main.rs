@@ -726,11 +726,13 @@ fn check_cmd(args: CheckArgs) -> anyhow::Result<ExitCode> {
             check::human(&results, cap, &mut out)?
         }
         CheckFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &check::json_report(&results))?;
+            out.write_all(
+                geonorm::render::json_text(&check::json_report(&results), true)?.as_bytes(),
+            )?;
             writeln!(out)?;
         }
         CheckFormat::Sarif => {
-            serde_json::to_writer_pretty(&mut out, &check::sarif(&results))?;
+            out.write_all(geonorm::render::json_text(&check::sarif(&results), true)?.as_bytes())?;
             writeln!(out)?;
         }
     }
@@ -804,7 +806,7 @@ fn info(args: InfoArgs) -> anyhow::Result<ExitCode> {
     if json {
         let mut v = serde_json::to_value(&report)?;
         v["diagnostics"] = serde_json::Value::Array(renderer.diagnostics_json(&input, &diags)?);
-        serde_json::to_writer_pretty(&mut out, &v)?;
+        out.write_all(geonorm::render::json_text(&v, true)?.as_bytes())?;
         writeln!(out)?;
     } else {
         report.write_human(&mut out)?;

@@ -53,8 +53,15 @@ pub struct SendArgs {
     pub raw: bool,
     /// Do not upload a KMZ's (or a KML folder's) custom icons and photos as MapHub
     /// markers and images: its placemarks get MapHub's default pin and no image.
+    /// With --resume: go on without the icons and photos not yet uploaded (e.g. after
+    /// MapHub refused one).
     #[arg(long)]
     pub no_assets: bool,
+    /// Do not upload this icon or photo (its name as geonorm gives it: the archive
+    /// entry, or the path beside the KML); its placemarks get MapHub's default pin or no
+    /// photo. Repeatable; also on --resume, for one MapHub refused.
+    #[arg(long, value_name = "NAME")]
+    pub skip_asset: Vec<String>,
     /// Send even when the check finds errors.
     #[arg(long)]
     pub force: bool,
@@ -156,7 +163,8 @@ fn payload(args: &SendArgs, new_group: &str) -> anyhow::Result<Result<Prepared, 
     }
     let shape = geonorm_upload::SendShape {
         raw: args.raw,
-        assets: !args.no_assets,
+        // On resume, --no-assets leaves out what the journal records, so they are read.
+        assets: !args.no_assets || args.resume,
         limit,
         new_group,
     };
@@ -387,6 +395,13 @@ fn do_send(server: &ServerArgs, args: &SendArgs, mode: Mode) -> anyhow::Result<E
             input,
             settle: geonorm_upload::settle_time(args.unanswered_wait, server.timeout),
             stop: Some(&STOP),
+            skip_assets: if args.no_assets && args.resume {
+                geonorm_upload::SkipAssets::All
+            } else if args.skip_asset.is_empty() {
+                geonorm_upload::SkipAssets::None
+            } else {
+                geonorm_upload::SkipAssets::Named(args.skip_asset.clone())
+            },
             on_event: &mut on_event,
         },
     );
@@ -405,7 +420,7 @@ fn do_send(server: &ServerArgs, args: &SendArgs, mode: Mode) -> anyhow::Result<E
     let total = outcome.chunks.len();
     let mut out = io::stdout().lock();
     if server.format == crate::OutputFormat::Json {
-        serde_json::to_writer_pretty(&mut out, &outcome.to_json(&journal))?;
+        out.write_all(geonorm::render::json_text(&outcome.to_json(&journal), true)?.as_bytes())?;
         writeln!(out)?;
     } else {
         if total > 1 || outcome.error.is_some() {
@@ -472,7 +487,7 @@ fn answer(
 ) -> anyhow::Result<ExitCode> {
     let mut out = io::stdout().lock();
     if server.format == crate::OutputFormat::Json {
-        serde_json::to_writer_pretty(&mut out, v)?;
+        out.write_all(geonorm::render::json_text(v, true)?.as_bytes())?;
         writeln!(out)?;
     } else {
         human(&mut out)?;
@@ -542,13 +557,24 @@ pub fn get(server: &ServerArgs, map_id: u64, output: Option<&Path>) -> anyhow::R
         Ok(m) => m,
         Err(code) => return Ok(code),
     };
-    let mut bytes = if server.format == crate::OutputFormat::Json {
-        serde_json::to_vec_pretty(&map)?
+    let pretty = server.format == crate::OutputFormat::Json;
+    let value = if pretty {
+        &map
     } else {
         match map.get("geojson") {
-            Some(g @ serde_json::Value::Object(_)) => serde_json::to_vec(g)?,
+            Some(g @ serde_json::Value::Object(_)) => g,
             _ => anyhow::bail!("MapHub's answer for map {map_id} holds no GeoJSON object"),
         }
+    };
+    // To a terminal, the server's text cannot drive it (C1 controls and bidi overrides
+    // as `\u` escapes: the same JSON); to a file or pipe, the bytes as they are.
+    let to_terminal = matches!(dest, crate::output::Dest::Stdout) && io::stdout().is_terminal();
+    let mut bytes = if to_terminal {
+        geonorm::render::json_text(value, pretty)?.into_bytes()
+    } else if pretty {
+        serde_json::to_vec_pretty(value)?
+    } else {
+        serde_json::to_vec(value)?
     };
     bytes.push(b'\n');
     match dest {

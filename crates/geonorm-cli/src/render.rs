@@ -47,7 +47,7 @@ impl Renderer {
         let mut err = stderr.lock();
         if self.json {
             for v in self.diagnostics_json(input, diags)? {
-                serde_json::to_writer(&mut err, &v)?;
+                err.write_all(geonorm::render::json_text(&v, false)?.as_bytes())?;
                 writeln!(err)?;
             }
             return Ok(());

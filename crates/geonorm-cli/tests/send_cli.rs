@@ -419,3 +419,83 @@ fn a_wrong_key_leaves_no_journal_and_the_next_run_just_works() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     env.assert_exactly_once(map, 30);
 }
+
+#[test]
+fn the_same_content_through_a_symlink_a_hard_link_or_stdin_is_not_sent_twice_at_once() {
+    let env = Env::new();
+    let map = env.new_map();
+    let file = points(env.dir.path(), 400);
+    let f = file.to_str().expect("utf8");
+    let m = map.to_string();
+    // Other folders, so each has its own journal beside it: only the content is shared.
+    let (a, b) = (env.dir.path().join("a"), env.dir.path().join("b"));
+    std::fs::create_dir_all(&a).expect("dir");
+    std::fs::create_dir_all(&b).expect("dir");
+    let link = a.join("link.geojson");
+    std::os::unix::fs::symlink(&file, &link).expect("symlink");
+    let hard = b.join("hard.geojson");
+    std::fs::hard_link(&file, &hard).expect("hard link");
+    env.server.set_faults(Faults {
+        delay_ms: 150,
+        ..Faults::default()
+    });
+    let first = env
+        .command(&["append", f, "--map", &m, "--max-bytes", "8000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let t = Instant::now();
+    while !env
+        .server
+        .requests()
+        .iter()
+        .any(|r| r.endpoint == "map/append")
+    {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "first run never sent"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let bytes = std::fs::read(&file).expect("read");
+    for (what, out) in [
+        (
+            "symlink",
+            env.run(&[
+                "append",
+                link.to_str().expect("utf8"),
+                "--map",
+                &m,
+                "--max-bytes",
+                "8000",
+            ]),
+        ),
+        (
+            "hard link",
+            env.run(&[
+                "append",
+                hard.to_str().expect("utf8"),
+                "--map",
+                &m,
+                "--max-bytes",
+                "8000",
+            ]),
+        ),
+        (
+            "stdin",
+            env.run_stdin(&["append", "-", "--map", &m, "--max-bytes", "8000"], &bytes),
+        ),
+    ] {
+        assert_eq!(out.status.code(), Some(1), "{what}: {}", text(&out));
+        assert!(
+            text(&out).contains("sending the same content to the same map"),
+            "{what}: {}",
+            text(&out)
+        );
+    }
+    let first = first.wait_with_output().expect("first");
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first));
+    env.server.set_faults(Faults::default());
+    env.assert_exactly_once(map, 400);
+}

@@ -3,6 +3,8 @@
 //! MapHub GeoJSON, split under the size limit, recorded in a journal, resumable.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use geonorm::{Format, Severity};
@@ -21,7 +23,8 @@ use crate::{read_error, MapHubError, Src};
 /// given; it never appears in `repr()` or in an exception.
 #[pyclass(module = "geonorm", frozen)]
 pub struct MapHub {
-    client: Client,
+    /// Shared with the thread a call runs on (see [`interruptible`]).
+    client: Arc<Client>,
     server: String,
     /// The per-request time limit, when given: sends wait for it plus MapHub's 2
     /// minutes of processing before deciding an unanswered chunk did not land.
@@ -31,6 +34,44 @@ pub struct MapHub {
 /// A MapHub client error as a Python exception (its text never holds the key).
 fn api_err(e: geonorm_upload::Error) -> PyErr {
     MapHubError::new_err(e.to_string())
+}
+
+/// Runs `work` on its own thread while this one waits with the GIL released, checking
+/// every 50 ms for a signal: Ctrl-C raises `KeyboardInterrupt` at once instead of when
+/// the call ends (a send may wait minutes for an answer). `stop` is set then, so a send
+/// stops before its next request; a request in flight is left to end on its thread,
+/// and the journal records it as sent without an answer, for `resume=True`.
+fn interruptible<T: Send + 'static>(
+    py: Python<'_>,
+    stop: &Arc<AtomicBool>,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> PyResult<T> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let rx = std::sync::Mutex::new(rx);
+    std::thread::Builder::new()
+        .name("geonorm-maphub".into())
+        .spawn(move || {
+            let _ = tx.send(work());
+        })
+        .map_err(|e| MapHubError::new_err(format!("cannot start the call: {e}")))?;
+    loop {
+        // `detach` takes a Send closure: a Receiver is not Sync, a Mutex of one is.
+        let wait = || match rx.lock() {
+            Ok(rx) => rx.recv_timeout(Duration::from_millis(50)),
+            Err(_) => Err(std::sync::mpsc::RecvTimeoutError::Disconnected),
+        };
+        match py.detach(wait) {
+            Ok(v) => return Ok(v),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(MapHubError::new_err("the call ended without an answer"))
+            }
+        }
+        if let Err(e) = py.check_signals() {
+            stop.store(true, Ordering::SeqCst);
+            return Err(e);
+        }
+    }
 }
 
 /// Options of a send, as the CLI's `append` and `upload` flags.
@@ -58,9 +99,47 @@ enum SendFailure {
     Stopped(String, Value),
 }
 
+/// What a send needs on its own thread.
+struct Sender {
+    client: Arc<Client>,
+    timeout: Option<f64>,
+    stop: Arc<AtomicBool>,
+}
+
 impl MapHub {
+    /// A send on its own thread, interrupted by Ctrl-C (see [`interruptible`]).
+    fn send_interruptibly(
+        &self,
+        py: Python<'_>,
+        args: SendArgs,
+        mode: Mode,
+    ) -> PyResult<Py<PyAny>> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let sender = Sender {
+            client: Arc::clone(&self.client),
+            timeout: self.timeout,
+            stop: Arc::clone(&stop),
+        };
+        let r = interruptible(py, &stop, move || sender.do_send(args, mode))?;
+        Self::finish_send(py, r)
+    }
+
+    /// A read on its own thread, interrupted by Ctrl-C.
+    fn read<T: Send + 'static>(
+        &self,
+        py: Python<'_>,
+        call: impl FnOnce(&Client) -> geonorm_upload::Result<T> + Send + 'static,
+    ) -> PyResult<T> {
+        let client = Arc::clone(&self.client);
+        let stop = Arc::new(AtomicBool::new(false));
+        interruptible(py, &stop, move || call(&client))?.map_err(api_err)
+    }
+}
+
+impl Sender {
     /// `geonorm append` / `geonorm upload` without the terminal: check, convert, split,
-    /// send with a journal. Runs without the GIL.
+    /// send with a journal. Runs without the GIL, stopping before the next request once
+    /// `stop` is set.
     fn do_send(&self, args: SendArgs, mode: Mode) -> Result<Value, SendFailure> {
         let name = args.src.name();
         let (bytes, path) = args.src.load().map_err(SendFailure::Io)?;
@@ -122,7 +201,8 @@ impl MapHub {
                 resume: args.resume,
                 input,
                 settle: geonorm_upload::settle_time(args.unanswered_wait, self.timeout),
-                stop: None,
+                stop: Some(&self.stop),
+                skip_assets: Default::default(),
                 on_event: &mut on_event,
             },
         )
@@ -142,7 +222,9 @@ impl MapHub {
             }
         }
     }
+}
 
+impl MapHub {
     fn finish_send(py: Python<'_>, r: Result<Value, SendFailure>) -> PyResult<Py<PyAny>> {
         match r {
             Ok(v) => Ok(to_py(py, &v, 0)?.unbind()),
@@ -193,7 +275,7 @@ impl MapHub {
         }
         let client = builder.build().map_err(api_err)?;
         Ok(MapHub {
-            client,
+            client: Arc::new(client),
             server,
             timeout,
         })
@@ -242,8 +324,7 @@ impl MapHub {
             unanswered_wait,
         };
         let mode = Mode::Append { map_id, new_group };
-        let r = py.detach(|| self.do_send(args, mode));
-        Self::finish_send(py, r)
+        self.send_interruptibly(py, args, mode)
     }
 
     /// Creates a map from a file (checked, converted, split and journalled as
@@ -293,13 +374,12 @@ impl MapHub {
             description,
             short_name,
         });
-        let r = py.detach(|| self.do_send(args, mode));
-        Self::finish_send(py, r)
+        self.send_interruptibly(py, args, mode)
     }
 
     /// The maps the key can see: `{"owner": [...], "editor": [...], "viewer": [...]}`.
     fn maps(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let list = py.detach(|| self.client.list()).map_err(api_err)?;
+        let list = self.read(py, |c| c.list())?;
         let v = serde_json::to_value(&list).map_err(|e| MapHubError::new_err(e.to_string()))?;
         Ok(to_py(py, &v, 0)?.unbind())
     }
@@ -307,7 +387,7 @@ impl MapHub {
     /// A map's GeoJSON (a dict); MapHub's whole answer with `full=True`.
     #[pyo3(signature = (map_id, *, full=false))]
     fn get(&self, py: Python<'_>, map_id: u64, full: bool) -> PyResult<Py<PyAny>> {
-        let map = py.detach(|| self.client.get(map_id)).map_err(api_err)?;
+        let map = self.read(py, move |c| c.get(map_id))?;
         let v = if full {
             &map
         } else {
@@ -325,9 +405,7 @@ impl MapHub {
 
     /// Asks MapHub to redraw the map's preview image (allowed once per 5 minutes).
     fn refresh_image(&self, py: Python<'_>, map_id: u64) -> PyResult<Py<PyAny>> {
-        let info = py
-            .detach(|| self.client.refresh_image(map_id))
-            .map_err(api_err)?;
+        let info = self.read(py, move |c| c.refresh_image(map_id))?;
         let v = serde_json::to_value(&info).map_err(|e| MapHubError::new_err(e.to_string()))?;
         Ok(to_py(py, &v, 0)?.unbind())
     }

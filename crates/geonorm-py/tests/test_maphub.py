@@ -130,3 +130,50 @@ def test_a_kmz_s_icons_land_as_markers_once(maphub_local, tmp_path):
     assert plain["assets"] == []
     got = hub.get(plain["map"]["id"])
     assert not any("marker_id" in f["properties"] for f in got["features"])
+
+
+def test_ctrl_c_interrupts_a_call_within_seconds(maphub_local, tmp_path):
+    """Ctrl-C during a call that waits on a slow server raises KeyboardInterrupt at
+    once, not when the call ends."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    url, key = maphub_local
+    hub = geonorm.MapHub(api_key=key, server=url)
+    map_id = hub.upload(GPX, journal=tmp_path / "j0")["map"]["id"]
+    script = (
+        "import sys, geonorm\n"
+        f"hub = geonorm.MapHub(api_key={key!r}, server={url!r}, timeout=120)\n"
+        "print('calling', flush=True)\n"
+        f"hub.append({str(GPX)!r}, {map_id}, journal={str(tmp_path / 'j1')!r})\n"
+        "print('returned', flush=True)\n"
+    )
+    # Every request now waits 30 s before it is answered.
+    _faults(url, key, {"delay_ms": 30_000})
+    try:
+        child = subprocess.Popen(
+            [sys.executable, "-c", script],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=dict(os.environ, MAPHUB_API_KEY=""),
+        )
+        assert child.stdout.readline().strip() == "calling"
+        time.sleep(1.0)  # inside the call, waiting on the server
+        sent = time.monotonic()
+        child.send_signal(signal.SIGINT)
+        try:
+            _, err = child.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.communicate()
+            pytest.fail("Ctrl-C did not interrupt the call within 10 s")
+        took = time.monotonic() - sent
+    finally:
+        _faults(url, key, {})
+    assert "KeyboardInterrupt" in err, err
+    assert took < 5, f"interrupted after {took:.1f} s"
+    assert key not in err

@@ -10,6 +10,9 @@ use serde_json::Value;
 
 use crate::{ApiKey, Error, Result};
 
+mod loopback;
+use loopback::{resolve_loopback, std_lookup};
+
 /// MapHub's public service. Enterprise servers are `https://<company>.maphub.net`.
 pub const DEFAULT_SERVER: &str = "https://maphub.net";
 
@@ -222,8 +225,10 @@ impl ImageInfo {
 /// read, 723.5 s for a send whose connection keeps failing (in practice a refused or
 /// unresolvable connection fails at once), plus any DNS time.
 ///
-/// Answers are read as they arrive, up to 256 MiB for `map/get` and `map/list` and
-/// 1 MiB for the other calls; a larger answer is an [`Error::AnswerTooLarge`].
+/// Answers are read into a buffer of at most 256 MiB for `map/get` and `map/list` and
+/// 1 MiB for the other calls, and decoded only once whole; a larger answer is an
+/// [`Error::AnswerTooLarge`]. With `http://` (this machine only) connections go only to
+/// addresses checked to be loopback.
 /// Redirects are never followed (see [`Error::Redirected`]).
 #[derive(Debug, Clone)]
 pub struct ClientBuilder {
@@ -319,15 +324,21 @@ impl ClientBuilder {
     /// The client.
     pub fn build(self) -> Result<Client> {
         let key = self.key.ok_or(Error::MissingKey)?;
+        let base = api_base(&self.server)?;
+        let mut agent = ureq::AgentBuilder::new()
+            .timeout_connect(self.connect_timeout)
+            // Never follow: a 302 turns a POST into a GET, a 307 replays an append.
+            .redirects(0)
+            .user_agent(&format!("geonorm/{}", env!("CARGO_PKG_VERSION")));
+        if base.starts_with("http://") {
+            // The key goes in clear: connect only to addresses checked to be this
+            // machine, whatever a resolver answers for the name.
+            agent = agent.resolver(|netloc: &str| resolve_loopback(netloc, std_lookup));
+        }
         Ok(Client {
-            base: api_base(&self.server)?,
+            base,
             key,
-            agent: ureq::AgentBuilder::new()
-                .timeout_connect(self.connect_timeout)
-                // Never follow: a 302 turns a POST into a GET, a 307 replays an append.
-                .redirects(0)
-                .user_agent(&format!("geonorm/{}", env!("CARGO_PKG_VERSION")))
-                .build(),
+            agent: agent.build(),
             timeout: self.timeout,
             send_timeout: self.send_timeout,
             retries: self.retries,
@@ -422,6 +433,11 @@ enum Body<'a> {
 }
 
 impl Client {
+    /// The key that seals journals of sends by this client (see `Journal::seal`).
+    pub(crate) fn seal_key(&self) -> [u8; 32] {
+        self.key.seal_key()
+    }
+
     /// The API base URL in use (ends with `/api/1/`).
     pub fn base(&self) -> &str {
         &self.base
@@ -541,7 +557,10 @@ impl Client {
         self.key.redact(&m)
     }
 
-    /// Reads and decodes an answer as it arrives, at most `limit` bytes.
+    /// Reads an answer into a buffer of at most `limit` bytes, then decodes it. Read
+    /// whole first: decoding as it arrives would build the values of an endless
+    /// answer (a JSON value takes many times the bytes it is written in) before the
+    /// limit on its bytes is reached.
     fn read_answer(&self, url: &str, response: ureq::Response, limit: u64) -> Result<Value> {
         let mut capped = Capped {
             inner: response.into_reader(),
@@ -549,37 +568,32 @@ impl Client {
             hit: false,
             head: Vec::new(),
         };
-        let parsed: std::result::Result<Value, serde_json::Error> =
-            serde_json::from_reader(std::io::BufReader::new(&mut capped));
-        let v = match parsed {
-            Ok(v) => v,
-            Err(_) if capped.hit => {
+        let mut bytes = Vec::new();
+        if let Err(e) = capped.read_to_end(&mut bytes) {
+            if capped.hit {
                 return Err(Error::AnswerTooLarge {
                     url: url.to_string(),
                     limit,
-                })
-            }
-            Err(e) if e.is_io() => {
-                let mut message = format!("the answer broke off: {e}");
-                if e.io_error_kind() == Some(std::io::ErrorKind::TimedOut) {
-                    message.push_str(" (the time limit for one request passed)");
-                }
-                return Err(Error::Transport {
-                    url: url.to_string(),
-                    message: self.key.redact(&message),
-                    maybe_sent: true,
                 });
             }
-            Err(e) => {
-                return Err(Error::Decode {
-                    url: url.to_string(),
-                    message: format!(
-                        "not JSON ({e}): {}",
-                        self.key.redact_excerpt(&capped.head, 120)
-                    ),
-                })
+            let mut message = format!("the answer broke off: {e}");
+            if e.kind() == std::io::ErrorKind::TimedOut {
+                message.push_str(" (the time limit for one request passed)");
             }
-        };
+            return Err(Error::Transport {
+                url: url.to_string(),
+                message: self.key.redact(&message),
+                maybe_sent: true,
+            });
+        }
+        let v: Value = serde_json::from_slice(&bytes).map_err(|e| Error::Decode {
+            url: url.to_string(),
+            message: format!(
+                "not JSON ({e}): {}",
+                self.key.redact_excerpt(&capped.head, 120)
+            ),
+        })?;
+        drop(bytes);
         self.api_error(v)
     }
 
@@ -878,241 +892,4 @@ fn retryable(e: &Error, safe: bool) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_time_out_is_told_by_its_kind_at_any_depth() {
-        use std::io::{Error as IoError, ErrorKind};
-        let direct = IoError::new(ErrorKind::TimedOut, "no words about time");
-        assert!(timed_out(&direct));
-        let wrapped = IoError::other(IoError::from(ErrorKind::TimedOut));
-        assert!(timed_out(&wrapped));
-        let worded = IoError::other("timed out, it says, but it is not a time-out");
-        assert!(!timed_out(&worded));
-    }
-
-    #[test]
-    fn server_urls() {
-        assert_eq!(
-            api_base("https://maphub.net").ok().as_deref(),
-            Some("https://maphub.net/api/1/")
-        );
-        assert_eq!(
-            api_base("https://acme.maphub.net/").ok().as_deref(),
-            Some("https://acme.maphub.net/api/1/")
-        );
-        assert_eq!(
-            api_base("https://acme.maphub.net/api/1/").ok().as_deref(),
-            Some("https://acme.maphub.net/api/1/")
-        );
-        assert_eq!(
-            api_base("http://127.0.0.1:8080").ok().as_deref(),
-            Some("http://127.0.0.1:8080/api/1/")
-        );
-        assert!(
-            api_base("http://maphub.net").is_err(),
-            "no plain http to the internet"
-        );
-        assert!(api_base("ftp://x").is_err());
-        assert!(api_base("maphub.net").is_err());
-    }
-
-    #[test]
-    fn plain_http_only_to_this_machine_judged_on_the_parsed_host() {
-        for ok in [
-            ("http://localhost:8080", "http://localhost:8080/api/1/"),
-            ("HTTP://LOCALHOST:8080/", "http://localhost:8080/api/1/"),
-            ("http://localhost.:8080", "http://localhost.:8080/api/1/"),
-            ("http://127.0.0.2:9", "http://127.0.0.2:9/api/1/"),
-            ("http://[::1]:9/api/1/", "http://[::1]:9/api/1/"),
-            (
-                "http://[::ffff:127.0.0.2]:9",
-                "http://[::ffff:7f00:2]:9/api/1/",
-            ),
-            ("http://[::ffff:7f00:1]", "http://[::ffff:7f00:1]/api/1/"),
-            ("HTTPS://Acme.MapHub.net", "https://acme.maphub.net/api/1/"),
-        ] {
-            assert_eq!(api_base(ok.0).ok().as_deref(), Some(ok.1), "{}", ok.0);
-        }
-        for (bad, why) in [
-            (
-                "http://127.0.0.1.evil.com",
-                "only for a server on this machine",
-            ),
-            (
-                "http://localhost.evil.com:80",
-                "only for a server on this machine",
-            ),
-            ("http://localhost@evil.com", "user name or password"),
-            ("http://localhost:1@127.0.0.2:9/", "user name or password"),
-            ("https://user@maphub.net", "user name or password"),
-            ("https://:pw@maphub.net", "user name or password"),
-            (
-                "http://[::ffff:10.0.0.1]",
-                "only for a server on this machine",
-            ),
-            ("http://[::ffff:7f00:1].evil.com", "not a URL"),
-            ("http://10.0.0.1", "only for a server on this machine"),
-            ("http://[fe80::1]", "only for a server on this machine"),
-            ("HTTP://EVIL.COM", "only for a server on this machine"),
-            ("https://maphub.net/?x=1", "query"),
-            ("https://maphub.net/#top", "fragment"),
-            ("ftp://127.0.0.1", "the scheme must be https://"),
-            ("maphub.net", "the scheme must be https://"),
-            ("https://", "not a URL"),
-        ] {
-            let err = api_base(bad).expect_err(bad).to_string();
-            assert!(err.contains(why), "{bad}: {err}");
-        }
-    }
-
-    #[test]
-    fn arguments_are_the_documented_json() {
-        let a = AppendArgs {
-            map_id: 12345,
-            file_type: FileType::Kml,
-            new_group: None,
-        };
-        assert_eq!(
-            serde_json::to_string(&a).ok().as_deref(),
-            Some(r#"{"map_id":12345,"file_type":"kml"}"#)
-        );
-        let u = UploadArgs {
-            file_type: FileType::Geojson,
-            visibility: Visibility::Unlisted,
-            title: Some("Trip".into()),
-            description: None,
-            short_name: None,
-        };
-        assert_eq!(
-            serde_json::to_string(&u).ok().as_deref(),
-            Some(r#"{"file_type":"geojson","visibility":"unlisted","title":"Trip"}"#)
-        );
-        assert_eq!(FileType::from(geonorm::Format::Kmz), FileType::Kml);
-    }
-
-    #[test]
-    fn errors_come_with_http_200_and_never_show_the_key() {
-        let c = ClientBuilder::new()
-            .api_key(ApiKey::new("hunter2").expect("key"))
-            .build()
-            .expect("client");
-        assert!(
-            matches!(c.api_error(serde_json::json!({"error": "Map not found"})), Err(Error::Api(m)) if m == "Map not found")
-        );
-        assert!(
-            matches!(c.api_error(serde_json::json!({"error": "bad key hunter2"})), Err(Error::Api(m)) if m == "bad key ***")
-        );
-        assert!(c
-            .api_error(serde_json::json!({"id": 1, "url": "x"}))
-            .is_ok());
-    }
-
-    #[test]
-    fn header_value_ok_is_the_rule_ureq_checks_before_connecting() {
-        // `never_left` counts on it: a header ureq would refuse, `once` refuses first.
-        let agent = ureq::AgentBuilder::new()
-            .timeout_connect(std::time::Duration::from_millis(500))
-            .build();
-        for c in (0u8..=0x7f).map(char::from).chain(['é']) {
-            let v = format!("a{c}b");
-            // Port 1 on loopback: a valid request gets as far as a refused connection.
-            let r = agent.post("http://127.0.0.1:1/").set("X-Test", &v).call();
-            let refused = matches!(&r, Err(ureq::Error::Transport(t)) if t.kind() == ureq::ErrorKind::BadHeader);
-            assert_eq!(refused, !header_value_ok(&v), "{c:?}: {r:?}");
-        }
-    }
-
-    #[test]
-    fn header_arguments_are_ascii_json() {
-        let v = serde_json::json!({"new_group": "Zürich 🏔", "q": "a\"b\\"});
-        let text = ascii_json(&v).expect("json");
-        assert_eq!(
-            text,
-            r#"{"new_group":"Z\u00fcrich \ud83c\udfd4","q":"a\"b\\"}"#
-        );
-        assert!(header_value_ok(&text));
-        assert_eq!(serde_json::from_str::<Value>(&text).ok(), Some(v));
-        assert!(!header_value_ok("Zürich") && !header_value_ok("a\nb"));
-    }
-
-    #[test]
-    fn an_answer_over_the_cap_is_refused_and_one_at_the_cap_is_read() {
-        let mut at = Capped {
-            inner: &b"12345"[..],
-            left: 5,
-            hit: false,
-            head: Vec::new(),
-        };
-        let mut out = Vec::new();
-        assert_eq!(at.read_to_end(&mut out).ok(), Some(5));
-        assert!(!at.hit);
-        let mut over = Capped {
-            inner: &b"123456"[..],
-            left: 5,
-            hit: false,
-            head: Vec::new(),
-        };
-        assert!(over.read_to_end(&mut Vec::new()).is_err());
-        assert!(over.hit);
-    }
-
-    #[test]
-    fn only_safe_calls_retry_what_may_have_arrived() {
-        let sent = Error::Transport {
-            url: "u".into(),
-            message: "reset".into(),
-            maybe_sent: true,
-        };
-        let refused = Error::Transport {
-            url: "u".into(),
-            message: "refused".into(),
-            maybe_sent: false,
-        };
-        let busy = Error::Http {
-            status: 503,
-            url: "u".into(),
-            excerpt: String::new(),
-        };
-        assert!(retryable(&sent, true) && !retryable(&sent, false));
-        assert!(retryable(&refused, true) && retryable(&refused, false));
-        assert!(retryable(&busy, true) && !retryable(&busy, false));
-        assert!(!retryable(&Error::Api("no".into()), true));
-    }
-
-    #[test]
-    fn an_image_answer_keeps_what_it_does_not_name_and_gives_the_feature_property() {
-        let answer = serde_json::json!({"image_id": "abc123", "width": 4, "height": 3,
-            "tip_color": "#010203", "avg_color": null, "has_gps": false, "geometry": null});
-        let info: ImageInfo = serde_json::from_value(answer).expect("decoded");
-        assert_eq!(info.image_id, serde_json::json!("abc123"));
-        assert_eq!(info.avg_color, None);
-        assert_eq!(info.extra.get("has_gps"), Some(&serde_json::json!(false)));
-        assert!(info.extra.contains_key("geometry") && !info.extra.contains_key("width"));
-        assert_eq!(
-            info.feature_image(),
-            serde_json::json!({"id": "abc123", "w": 4, "h": 3, "tip_color": "#010203"})
-        );
-        let numbered: ImageInfo =
-            serde_json::from_value(serde_json::json!({"image_id": 7, "width": 1, "height": 2}))
-                .expect("decoded");
-        assert_eq!(
-            numbered.feature_image(),
-            serde_json::json!({"id": 7, "w": 1, "h": 2})
-        );
-        assert_eq!(
-            (ImageType::Jpg.file_type(), ImageType::Png.file_type()),
-            ("jpg", "png")
-        );
-    }
-
-    #[test]
-    fn debug_output_hides_the_key() {
-        let c = ClientBuilder::new()
-            .api_key(ApiKey::new("hunter2").expect("key"))
-            .build()
-            .expect("client");
-        assert!(!format!("{c:?}").contains("hunter2"));
-    }
-}
+mod tests;

@@ -106,6 +106,19 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// MapHub refused an icon or photo (it answered, so nothing of it landed). The
+    /// send can go on without it: `--skip-asset NAME`, or `--no-assets` for none.
+    #[error("MapHub refused the {kind} {name}: {message}. To send without it, run the same command with --skip-asset {quoted} (its placemarks get MapHub's default pin, or no photo), or with --no-assets to send no icons or photos; add --resume if geonorm says it kept a journal")]
+    AssetRefused {
+        /// `marker` or `image`.
+        kind: String,
+        /// Its name (the archive entry, or the path beside the KML).
+        name: String,
+        /// The name as a shell word, for the command to copy.
+        quoted: String,
+        /// What MapHub said.
+        message: String,
+    },
     /// The send was stopped (Ctrl-C) before it finished.
     #[error("stopped before the send finished")]
     Interrupted,

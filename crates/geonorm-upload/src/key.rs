@@ -68,9 +68,51 @@ impl ApiKey {
     }
 
     /// `text` with every occurrence of the key replaced by `***`: for anything a server
-    /// sends back, which may echo the request.
+    /// sends back, which may echo the request — as it is, or as a JSON string or a URL
+    /// would spell it (a key with `"`, `\\` or `/` is written otherwise there).
     pub(crate) fn redact(&self, text: &str) -> String {
-        text.replace(&self.0, "***")
+        let mut out = text.to_string();
+        for s in self.spellings() {
+            out = out.replace(&s, "***");
+        }
+        out
+    }
+
+    /// The ways the key may be written back: as it is, JSON-escaped (with `/` as it
+    /// is or as `\/`), percent-encoded (upper- or lower-case hex, space as `+` too).
+    /// Longest first, so that one spelling never leaves part of another.
+    fn spellings(&self) -> Vec<String> {
+        let k = &self.0;
+        let json = k.replace('\\', "\\\\").replace('"', "\\\"");
+        let pct = |lower: bool| {
+            k.bytes()
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                        char::from(b).to_string()
+                    } else if lower {
+                        format!("%{b:02x}")
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
+                .collect::<String>()
+        };
+        let mut all = vec![
+            k.clone(),
+            json.replace('/', "\\/"),
+            json,
+            pct(false),
+            pct(true),
+        ];
+        all.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        all.dedup();
+        all
+    }
+
+    /// A key for the journal's seal, derived from the API key (which cannot be found
+    /// from it), so a journal cannot be resealed without the key.
+    pub(crate) fn seal_key(&self) -> [u8; 32] {
+        crate::seal::hmac_sha256(self.0.as_bytes(), &[b"geonorm journal seal 1"])
     }
 
     /// The length of the key in bytes.
@@ -82,12 +124,12 @@ impl ApiKey {
     /// redacted: also a start of the key cut off at the end of what was read.
     pub(crate) fn redact_excerpt(&self, bytes: &[u8], chars: usize) -> String {
         let mut text = self.redact(&String::from_utf8_lossy(bytes));
-        // The key is ASCII, so every prefix is a char boundary.
-        if let Some(k) = (1..self.0.len())
-            .rev()
-            .find(|&k| text.ends_with(&self.0[..k]))
-        {
-            text.truncate(text.len() - k);
+        // A spelling cut off at the end of what was read (all are ASCII, so every
+        // prefix is a char boundary).
+        for s in self.spellings() {
+            if let Some(k) = (1..s.len()).rev().find(|&k| text.ends_with(&s[..k])) {
+                text.truncate(text.len() - k);
+            }
         }
         text.chars().take(chars).collect()
     }
@@ -131,6 +173,33 @@ mod tests {
         assert_eq!(k.redact("x s3cr3t-key y s3cr3t-key"), "x *** y ***");
         assert_eq!(k.redact_excerpt(b"a s3cr3t-key b s3cr3", 100), "a *** b ");
         assert_eq!(k.redact_excerpt(b"abcdef", 3), "abc");
+    }
+
+    #[test]
+    fn the_key_is_redacted_in_its_json_and_url_spellings_too() {
+        let k = ApiKey::new(r#"ab"c\d/ef"#).expect("key");
+        let raw = r#"ab"c\d/ef"#;
+        for spelled in [
+            raw.to_string(),
+            r#"ab\"c\\d/ef"#.to_string(),
+            r#"ab\"c\\d\/ef"#.to_string(),
+            "ab%22c%5Cd%2Fef".to_string(),
+            "ab%22c%5cd%2fef".to_string(),
+        ] {
+            let echoed = format!("{{\"error\": \"bad Token {spelled} here\"}}");
+            let red = k.redact(&echoed);
+            assert!(red.contains("Token *** here"), "{spelled}: {red}");
+            for part in ["ab\"c", "ab\\\"c", "ab%22c"] {
+                assert!(!red.contains(part), "{spelled}: {red}");
+            }
+            // Cut off in the middle of the key: the start is not shown either.
+            let cut = &echoed[..echoed.find("here").expect("here") - 4];
+            let ex = k.redact_excerpt(cut.as_bytes(), 200);
+            assert!(
+                !ex.contains("ab\"") && !ex.contains("ab%22") && !ex.contains("ab\\\""),
+                "{ex}"
+            );
+        }
     }
 
     #[test]

@@ -25,6 +25,7 @@ mod error;
 mod journal;
 mod key;
 mod prepare;
+mod seal;
 
 pub use chunk::{mark, split, Chunk, MARK_PROPERTY};
 pub use client::{
@@ -34,7 +35,7 @@ pub use client::{
 pub use error::{Error, Result};
 pub use journal::{
     fingerprint, nest_under, plan_chunks, send, AssetRecord, ChunkRecord, ChunkState, Event,
-    Journal, Mode, Payload, SendOptions, SendOutcome,
+    Journal, Mode, Payload, SendOptions, SendOutcome, SkipAssets,
 };
 pub use key::ApiKey;
 pub use prepare::{

@@ -75,7 +75,8 @@ pub struct Ready {
     /// KMZ or a KML on disk).
     pub assets: Option<Plan>,
     /// The fingerprint of the input and of how it is sent ([`crate::SendOptions::input`]):
-    /// another file, other options or a changed icon beside a KML make another send.
+    /// another file or other options make another send (a changed icon is caught by
+    /// the journal's asset records).
     pub input: String,
 }
 
@@ -127,28 +128,31 @@ pub fn ready(
     } else {
         plan_source(&document, format, bytes, path, Purpose::Maphub)?
     };
-    let hashes: Vec<u8> = assets
-        .iter()
-        .flat_map(|p| &p.assets)
-        .flat_map(|a| a.hash.bytes())
-        .collect();
+    // The icons and photos are not in it: the journal records them one by one and a
+    // resume compares them, so that `--resume --no-assets` (or `--skip-asset`) can go
+    // on from a send an asset blocked, and a changed one is still refused.
     let input = crate::fingerprint(&[
         bytes,
         if shape.raw { b"raw" } else { b"geojson" },
         &shape.limit.unwrap_or(0).to_le_bytes(),
         shape.new_group.as_bytes(),
-        if shape.assets {
-            b"assets"
-        } else {
-            b"no-assets"
-        },
-        &hashes,
     ]);
     Ok(Ready {
         document,
         assets,
         input,
     })
+}
+
+/// The per-user state directory: `$XDG_STATE_HOME/geonorm`, else
+/// `~/.local/state/geonorm`, else `geonorm` in the temporary folder.
+pub(crate) fn state_dir() -> PathBuf {
+    std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("geonorm")
 }
 
 /// The journal's default place: beside the file, or, when that folder cannot be
@@ -173,12 +177,7 @@ pub fn journal_path(file: Option<&Path>, unnamed: &str, fingerprint: &str) -> Pa
             return beside;
         }
     }
-    let state = std::env::var_os("XDG_STATE_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
-        .unwrap_or_else(std::env::temp_dir)
-        .join("geonorm");
+    let state = state_dir();
     let key = match file.map(std::fs::canonicalize) {
         Some(Ok(p)) => crate::fingerprint(&[p.as_os_str().as_encoded_bytes()]),
         _ => fingerprint.to_string(),

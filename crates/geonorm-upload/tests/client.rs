@@ -634,3 +634,65 @@ fn a_file_over_the_upload_limit_is_not_sent() {
     );
     assert!(s.requests().is_empty(), "nothing sent");
 }
+
+#[test]
+fn localhost_with_a_trailing_dot_still_reaches_a_server_on_this_machine() {
+    // `localhost.` is taken as 127.0.0.1/::1 without DNS, so whatever a resolver would
+    // answer for it, the key in clear stays on this machine; the request still works.
+    let s = server();
+    let url = s.url().replace("127.0.0.1", "localhost.");
+    assert!(url.starts_with("http://localhost.:"), "{url}");
+    let c = ClientBuilder::new()
+        .server(&url)
+        .api_key(ApiKey::new(KEY).expect("key"))
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client");
+    assert!(c.list().is_ok());
+    assert!(s
+        .requests()
+        .iter()
+        .any(|r| r.endpoint == "map/list" && r.authorized));
+}
+
+#[test]
+fn a_key_with_quotes_or_backslashes_is_hidden_in_an_echoed_json_error() {
+    // A server that echoes the request head in a JSON `error` writes the key
+    // JSON-escaped: `"` as `\"`, `\` as `\\`. Neither spelling may show.
+    let key = r#"k3y"with\quote"#;
+    let s = maphub_local::Server::start(
+        maphub_local::Config {
+            api_key: key.into(),
+            ..maphub_local::Config::default()
+        },
+        0,
+    )
+    .expect("server");
+    let c = ClientBuilder::new()
+        .server(s.url())
+        .api_key(ApiKey::new(key).expect("key"))
+        .retries(0, Duration::from_millis(10))
+        .build()
+        .expect("client");
+    for status in [400, 200, 500] {
+        s.set_faults(Faults {
+            echo_request: Some(status),
+            ..Faults::default()
+        });
+        let err = c.list().expect_err("echoed");
+        let shown = format!("{err} {err:?}");
+        assert!(
+            shown.contains("Authorization"),
+            "{status}: the echo is shown: {shown}"
+        );
+        for spelled in [
+            key,
+            r#"k3y\"with\\quote"#,
+            "k3y%22with%5Cquote",
+            "k3y\"",
+            "k3y\\\"",
+        ] {
+            assert!(!shown.contains(spelled), "{status}: {spelled} in {shown}");
+        }
+    }
+}

@@ -1,8 +1,8 @@
 //! Sending exactly once, against a real local MapHub-compatible server (maphub-local)
 //! on 127.0.0.1: lost answers, a server still processing when the client gave up, a
-//! resume with nothing to resume, concurrent runs, journals edited or pointed at
-//! another map or server, a first upload whose answer was lost, and a server whose
-//! size limit is lower than the client's.
+//! resume with nothing to resume, concurrent runs, journals pointed at another map or
+//! server (edited journals: tests/journal.rs), a first upload whose answer was lost,
+//! and a server whose size limit is lower than the client's.
 
 mod common;
 
@@ -11,8 +11,8 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use geonorm_upload::{
-    send, ApiKey, ChunkState, Client, ClientBuilder, Error, Event, FileType, Journal, Mode,
-    Payload, SendOptions, SendOutcome, UploadArgs, Visibility, MARK_PROPERTY,
+    send, ApiKey, ChunkState, Client, ClientBuilder, Error, Event, FileType, Mode, Payload,
+    SendOptions, SendOutcome, UploadArgs, Visibility, MARK_PROPERTY,
 };
 use maphub_local::{DropAfterBody, Faults, Server};
 
@@ -96,6 +96,7 @@ fn run(
             input: "the-input".into(),
             settle,
             stop: None,
+            skip_assets: Default::default(),
             on_event: &mut |e| each(&e),
         },
     )
@@ -379,36 +380,6 @@ fn a_journal_is_resumed_only_against_its_own_map_and_server() {
 }
 
 #[test]
-fn a_hand_edited_journal_is_caught_by_the_final_check_and_resume_repairs_it() {
-    let s = server();
-    let c = client(&s);
-    let map = empty_map(&c);
-    let doc = big_doc(200);
-    let dir = Scratch::new("edited");
-    stopped_after_two(&s, &c, map, &doc, &dir.journal());
-    // Someone marks every chunk confirmed by hand.
-    let mut j: Journal =
-        serde_json::from_slice(&std::fs::read(dir.journal()).expect("journal")).expect("json");
-    for ch in &mut j.chunks {
-        ch.state = ChunkState::Confirmed;
-    }
-    std::fs::write(dir.journal(), serde_json::to_vec(&j).expect("json")).expect("write");
-    let outcome = resume(&c, &doc, Some(4_000), &append(map), &dir.journal()).expect("resume runs");
-    let said = outcome
-        .error
-        .as_ref()
-        .map(ToString::to_string)
-        .unwrap_or_default();
-    assert!(matches!(outcome.error, Some(Error::Verify(_))), "{said}");
-    assert!(said.contains("missing"), "{said}");
-    assert!(outcome.journal_kept);
-    // The missing chunks are pending again: a resume sends exactly them.
-    let outcome = resume(&c, &doc, Some(4_000), &append(map), &dir.journal()).expect("resume");
-    assert!(outcome.error.is_none(), "{:?}", outcome.error);
-    assert_exactly_once(&c, map, 200);
-}
-
-#[test]
 fn an_upload_whose_first_answer_was_lost_is_found_and_finished_once() {
     let s = server();
     let c = client(&s);
@@ -495,6 +466,7 @@ fn an_error_that_proves_nothing_landed_leaves_no_journal() {
             input: "x".into(),
             settle: Duration::ZERO,
             stop: Some(&stop),
+            skip_assets: Default::default(),
             on_event: &mut |_| {},
         },
     )
@@ -569,6 +541,7 @@ fn a_raw_file_whose_answer_was_lost_is_settled_by_count() {
                 input: "raw".into(),
                 settle: Duration::ZERO,
                 stop: None,
+                skip_assets: Default::default(),
                 on_event: &mut |_| {},
             },
         )

@@ -25,6 +25,9 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
+mod json_text;
+pub use json_text::json_text;
+
 use crate::diag::{bom_len, chars};
 use crate::{Code, Diagnostic, LineIndex, Severity};
 

@@ -1,0 +1,242 @@
+//! A journal edited by hand cannot make a resume lie: a chunk set back to pending, a
+//! record deleted or moved, an old format, another key — each refuses the resume
+//! before anything is sent, and the map never gets a feature twice. Against a real
+//! maphub-local on 127.0.0.1.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use geonorm_upload::{send, ApiKey, Client, ClientBuilder, Error, Mode, Payload, SendOptions};
+use maphub_local::{Faults, Server};
+use serde_json::Value;
+
+use common::{client, empty_map, features, server};
+
+fn doc(n: usize) -> geonorm::Document {
+    let features: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                r#"{{"type":"Feature","properties":{{"title":"point {i}"}},"geometry":{{"type":"Point","coordinates":[{}.5,45]}}}}"#,
+                i % 170
+            )
+        })
+        .collect();
+    let text = format!(
+        r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+        features.join(",")
+    );
+    geonorm::geojson::read(text.as_bytes()).expect("reads").0
+}
+
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("geonorm-jr-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        Scratch(dir)
+    }
+
+    fn journal(&self) -> PathBuf {
+        self.0.join("in.geojson.maphub-journal.json")
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn go(
+    c: &Client,
+    d: &geonorm::Document,
+    map: u64,
+    journal: &Path,
+    resume: bool,
+) -> geonorm_upload::Result<geonorm_upload::SendOutcome> {
+    let mut d = d.clone();
+    send(
+        c,
+        Payload::Document {
+            doc: &mut d,
+            limit: Some(4_000),
+            assets: None,
+        },
+        &Mode::Append {
+            map_id: map,
+            new_group: None,
+        },
+        SendOptions {
+            journal: journal.to_path_buf(),
+            resume,
+            input: "the-input".into(),
+            settle: Duration::ZERO,
+            stop: None,
+            skip_assets: Default::default(),
+            on_event: &mut |_| {},
+        },
+    )
+}
+
+/// A send of 200 features in several chunks that stops after two landed.
+fn stopped(s: &Server, c: &Client, map: u64, d: &geonorm::Document, journal: &Path) {
+    s.set_faults(Faults {
+        fail_after: Some(3),
+        ..Faults::default()
+    });
+    let outcome = go(c, d, map, journal, false).expect("send runs");
+    assert!(outcome.error.is_some() && outcome.journal_kept);
+    s.set_faults(Faults::default());
+}
+
+fn edit(journal: &Path, change: impl FnOnce(&mut Value)) {
+    let mut j: Value =
+        serde_json::from_slice(&std::fs::read(journal).expect("journal")).expect("json");
+    change(&mut j);
+    std::fs::write(journal, serde_json::to_vec_pretty(&j).expect("json")).expect("write");
+}
+
+fn chunks(j: &mut Value) -> &mut Vec<Value> {
+    j["chunks"].as_array_mut().expect("chunks")
+}
+
+/// No title twice on the map.
+fn at_most_once(c: &Client, map: u64) -> usize {
+    let mut titles: Vec<String> = features(c, map)
+        .iter()
+        .filter_map(|f| f["properties"]["title"].as_str().map(str::to_string))
+        .collect();
+    let n = titles.len();
+    titles.sort();
+    titles.dedup();
+    assert_eq!(titles.len(), n, "a feature is on the map twice");
+    n
+}
+
+/// Stops a send, applies `change` to its journal, resumes: refused with `says`,
+/// nothing sent, the map as it was.
+fn refused_after(name: &str, change: impl FnOnce(&mut Value), says: &str) {
+    let s = server();
+    let c = client(&s);
+    let map = empty_map(&c);
+    let d = doc(200);
+    let dir = Scratch::new(name);
+    stopped(&s, &c, map, &d, &dir.journal());
+    let before = at_most_once(&c, map);
+    assert!(before > 0 && before < 200, "{before}");
+    edit(&dir.journal(), change);
+    let calls = s.requests().len();
+    let r = go(&c, &d, map, &dir.journal(), true);
+    let Err(Error::Journal { message, .. }) = &r else {
+        panic!("{name}: not refused: {r:?}");
+    };
+    assert!(message.contains(says), "{name}: {message}");
+    assert_eq!(s.requests().len(), calls, "{name}: nothing sent");
+    assert_eq!(at_most_once(&c, map), before, "{name}");
+    assert!(dir.journal().exists(), "the journal is kept to look at");
+}
+
+const TAMPERED: &str = "is not as geonorm wrote it";
+
+#[test]
+fn a_confirmed_chunk_set_back_to_pending_is_refused_not_sent_again() {
+    refused_after(
+        "pending",
+        |j| chunks(j)[0]["state"] = "pending".into(),
+        TAMPERED,
+    );
+}
+
+#[test]
+fn a_deleted_chunk_record_is_refused_not_skipped() {
+    refused_after(
+        "deleted",
+        |j| {
+            let last = chunks(j).len() - 1;
+            chunks(j).remove(last);
+        },
+        TAMPERED,
+    );
+}
+
+#[test]
+fn reordered_or_renumbered_chunk_records_are_refused() {
+    refused_after("reordered", |j| chunks(j).swap(0, 2), TAMPERED);
+    refused_after("renumbered", |j| chunks(j)[2]["index"] = 6.into(), TAMPERED);
+}
+
+#[test]
+fn every_chunk_marked_confirmed_by_hand_is_refused() {
+    refused_after(
+        "confirmed",
+        |j| {
+            for ch in chunks(j) {
+                ch["state"] = "confirmed".into();
+            }
+        },
+        TAMPERED,
+    );
+}
+
+#[test]
+fn a_refusal_says_what_to_do() {
+    refused_after("advice", |j| j["baseline"] = 5.into(), "then delete");
+}
+
+#[test]
+fn a_journal_without_its_seal_or_of_the_old_format_is_refused() {
+    refused_after(
+        "unsealed",
+        |j| {
+            j.as_object_mut().expect("object").remove("seal");
+        },
+        TAMPERED,
+    );
+    refused_after(
+        "old",
+        |j| j["version"] = 2.into(),
+        "another version of geonorm",
+    );
+}
+
+#[test]
+fn a_journal_written_with_another_key_is_refused() {
+    let s = server();
+    let c = client(&s);
+    let map = empty_map(&c);
+    let d = doc(200);
+    let dir = Scratch::new("other-key");
+    stopped(&s, &c, map, &d, &dir.journal());
+    let other = ClientBuilder::new()
+        .server(s.url())
+        .api_key(ApiKey::new("another-key-1234").expect("key"))
+        .build()
+        .expect("client");
+    let r = go(&other, &d, map, &dir.journal(), true);
+    assert!(
+        matches!(&r, Err(Error::Journal { message, .. }) if message.contains("another API key")),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn a_journal_only_reformatted_still_resumes_and_lands_every_feature_once() {
+    // The seal is over what the journal says, not its layout: the edits above are
+    // refused for what they change.
+    let s = server();
+    let c = client(&s);
+    let map = empty_map(&c);
+    let d = doc(200);
+    let dir = Scratch::new("reformatted");
+    stopped(&s, &c, map, &d, &dir.journal());
+    edit(&dir.journal(), |_| {});
+    let text = std::fs::read_to_string(dir.journal()).expect("journal");
+    assert!(text.contains("\"seal\"") && !text.contains(common::KEY));
+    let outcome = go(&c, &d, map, &dir.journal(), true).expect("resumes");
+    assert!(outcome.error.is_none(), "{:?}", outcome.error);
+    assert_eq!(at_most_once(&c, map), 200);
+}
