@@ -93,7 +93,7 @@ pub fn write_files(
         })?;
         if notes && rel != a.source {
             eprintln!(
-                "note: --assets: {} written as {rel} (not a plain relative name)",
+                "note: --assets: {} written as {rel} (hidden, or not a plain relative name)",
                 crate::term::printable(&a.source)
             );
         }
