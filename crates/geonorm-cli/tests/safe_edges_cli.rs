@@ -289,10 +289,8 @@ fn an_asset_named_like_the_input_never_replaces_it() {
     // The entry is a PNG named like the archive itself, written into the input's folder.
     kmz(&work.join("a.kmz"), &[("a.kmz", png([7, 7, 7]))]);
     let input = std::fs::read(work.join("a.kmz")).expect("read");
-    for (extra, says) in [
-        (&[][..], "--overwrite"),
-        (&["--overwrite"][..], "it is the input"),
-    ] {
+    // Refused as the input, with or without --overwrite.
+    for extra in [&[][..], &["--overwrite"][..]] {
         let out = geonorm(work)
             .args(["convert", "a.kmz", "-o", "a.geojson", "--assets", "."])
             .args(extra)
@@ -392,6 +390,44 @@ fn output_onto_dev_stdout_or_dev_fd_1_goes_to_the_pipe_the_caller_owns() {
         assert_eq!(before.file_type(), after.file_type(), "{target} replaced");
         assert_eq!(listing(tmp.path()), ["in.geojson"]);
     }
+}
+
+#[test]
+fn output_onto_dev_stdout_sent_to_a_file_or_through_a_link_lands_there_and_replaces_nothing() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    std::fs::write(dir.join("in.geojson"), GEOJSON).expect("write");
+    // `>> log`: standard output a file opened for appending, holding a line already.
+    std::fs::write(dir.join("log"), "before\n").expect("write");
+    let log = std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.join("log"))
+        .expect("open log");
+    let out = geonorm(dir)
+        .args(["convert", "in.geojson", "-o", "/dev/stdout"])
+        .stdout(log)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let got = std::fs::read_to_string(dir.join("log")).expect("log");
+    let rest = got
+        .strip_prefix("before\n")
+        .expect("the line before is kept");
+    let v: Value = serde_json::from_str(rest).expect("GeoJSON after it");
+    assert_eq!(v["features"][0]["properties"]["title"], "Berlin");
+    assert_eq!(listing(dir), ["in.geojson", "log"]);
+    // A link of the user's to /proc/self/fd/1: the pipe gets it, the link stays.
+    symlink("/proc/self/fd/1", dir.join("out.geojson"));
+    let out = run_within(
+        geonorm(dir).args(["convert", "in.geojson", "-o", "out.geojson"]),
+        30,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("GeoJSON on the pipe");
+    assert_eq!(v["features"][0]["properties"]["title"], "Berlin");
+    let link = std::fs::symlink_metadata(dir.join("out.geojson")).expect("link");
+    assert!(link.file_type().is_symlink());
+    assert_eq!(listing(dir), ["in.geojson", "log", "out.geojson"]);
 }
 
 // ---------------------------------------------------------------- check DIR

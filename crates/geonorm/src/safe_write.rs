@@ -59,11 +59,28 @@ pub struct Output {
     target: PathBuf,
 }
 
-/// Whether `path` names an open file of this process or a terminal (`/dev/stdout`,
-/// `/dev/fd/N`, `/proc/self/fd/N`…): written in place whatever it points to, for a
-/// rename there would replace the link, not the file behind it.
-fn is_system_path(path: &Path) -> bool {
-    path.starts_with("/dev") || path.starts_with("/proc")
+/// Whether `path`, or a link on the way to what it names, is one of this process's
+/// open files (`/dev/stdout`, `/dev/fd/N`, `/proc/self/fd/N`): written in place
+/// whatever it stands for, since a rename there would replace a link, and the file
+/// behind it (a shell's redirection) may have no other name.
+fn is_open_file_link(path: &Path) -> bool {
+    let fd_path =
+        |p: &Path| p.starts_with("/proc") || p.starts_with("/dev/fd") || p.starts_with("/dev/std");
+    let mut p = match std::path::absolute(path) {
+        Ok(p) => p,
+        Err(_) => return false,
+    };
+    // As many links as the kernel follows (ELOOP past 40).
+    for _ in 0..40 {
+        if fd_path(&p) {
+            return true;
+        }
+        match fs::read_link(&p) {
+            Ok(to) => p = p.parent().map_or(to.clone(), |dir| dir.join(&to)),
+            Err(_) => return false,
+        }
+    }
+    false
 }
 
 impl Output {
@@ -87,12 +104,10 @@ impl Output {
                     target: path.to_path_buf(),
                 });
             }
-            Ok(_) if is_system_path(&std::path::absolute(path)?) => {
-                // `/dev/stdout` redirected to a file: that file, as `cat > FILE` does.
-                let file = fs::OpenOptions::new()
-                    .write(true)
-                    .truncate(true)
-                    .open(path)?;
+            Ok(_) if is_open_file_link(path) => {
+                // `-o /dev/stdout` with standard output sent to a file: appended to,
+                // as the shell's `>` (emptied already) or `>>` (kept) asked.
+                let file = fs::OpenOptions::new().append(true).open(path)?;
                 return Ok(Output {
                     out: buffered(file),
                     tmp: None,
