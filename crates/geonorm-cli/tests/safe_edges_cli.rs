@@ -373,6 +373,88 @@ fn output_onto_a_fifo_or_a_link_to_it_is_written_into_it_not_replaced() {
 }
 
 #[test]
+fn output_onto_a_device_node_or_a_link_to_it_writes_into_it_and_keeps_it() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    std::fs::write(dir.join("in.geojson"), GEOJSON).expect("write");
+    // A device node of the test's own, in its temp dir: character device 1,3 (the
+    // null device, so what is written vanishes). As root, -o used to replace such a
+    // node with a regular file.
+    let made = Command::new("mknod")
+        .arg(dir.join("dev"))
+        .args(["c", "1", "3"])
+        .status()
+        .expect("mknod");
+    assert!(made.success(), "mknod needs root (the tests run as root)");
+    symlink(dir.join("dev"), dir.join("link.geojson"));
+    for target in ["dev", "link.geojson"] {
+        for to in ["geojson", "kmz"] {
+            let out = run_within(
+                geonorm(dir).args(["convert", "in.geojson", "--to", to, "-o", target]),
+                30,
+            );
+            assert_eq!(out.status.code(), Some(0), "{target} {to}: {}", text(&out));
+            let meta = std::fs::symlink_metadata(dir.join("dev")).expect("dev");
+            assert!(meta.file_type().is_char_device(), "{target} {to}: replaced");
+            assert_eq!(listing(dir), ["dev", "in.geojson", "link.geojson"]);
+        }
+    }
+}
+
+#[test]
+fn get_onto_a_link_to_a_fifo_writes_into_the_fifo() {
+    let server = maphub_local::Server::start(
+        maphub_local::Config {
+            api_key: "safe-edges-key".into(),
+            ..maphub_local::Config::default()
+        },
+        0,
+    )
+    .expect("server");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    std::fs::write(dir.join("in.geojson"), GEOJSON).expect("write");
+    let with_key = |cmd: &mut Command| {
+        cmd.env("MAPHUB_API_KEY", "safe-edges-key")
+            .env("XDG_STATE_HOME", dir.join("state"));
+    };
+    let mut upload = geonorm(dir);
+    upload.args([
+        "upload",
+        "in.geojson",
+        "--visibility",
+        "private",
+        "--format",
+        "json",
+        "--server",
+        &server.url(),
+    ]);
+    with_key(&mut upload);
+    let out = run_within(&mut upload, 30);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let id = v["map"]["id"].as_u64().expect("id").to_string();
+    let fifo = dir.join("pipe");
+    mkfifo(&fifo);
+    symlink(&fifo, dir.join("map.geojson"));
+    let got = reader(&fifo);
+    let mut get = geonorm(dir);
+    get.args(["get", &id, "-o", "map.geojson", "--server", &server.url()]);
+    with_key(&mut get);
+    let out = run_within(&mut get, 30);
+    let got = drain(&fifo, got);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let v: Value = serde_json::from_slice(&got).expect("GeoJSON through the FIFO");
+    assert_eq!(v["features"][0]["properties"]["title"], "Berlin");
+    let meta = std::fs::symlink_metadata(&fifo).expect("fifo");
+    assert!(meta.file_type().is_fifo(), "the FIFO was replaced");
+    assert!(std::fs::symlink_metadata(dir.join("map.geojson"))
+        .expect("link")
+        .file_type()
+        .is_symlink());
+}
+
+#[test]
 fn output_onto_dev_stdout_or_dev_fd_1_goes_to_the_pipe_the_caller_owns() {
     let tmp = tempfile::tempdir().expect("tempdir");
     std::fs::write(tmp.path().join("in.geojson"), GEOJSON).expect("write");
