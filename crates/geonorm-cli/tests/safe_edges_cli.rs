@@ -322,14 +322,22 @@ fn reader(path: &Path) -> std::thread::JoinHandle<Vec<u8>> {
 }
 
 /// What the reader of the FIFO at `path` got. If the writer never opened it, the
-/// reader is released by opening it here, so a failure cannot hang the test.
+/// reader is released by opening it here; if it still waits, the FIFO it opened is
+/// no longer at `path` (replaced): a failure, not a hang.
 fn drain(path: &Path, reader: std::thread::JoinHandle<Vec<u8>>) -> Vec<u8> {
-    if !reader.is_finished() {
-        std::thread::sleep(Duration::from_millis(200));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !reader.is_finished() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        let fifo = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_fifo());
+        if fifo {
+            drop(std::fs::OpenOptions::new().write(true).open(path));
+        }
     }
-    if !reader.is_finished() {
-        drop(std::fs::OpenOptions::new().write(true).open(path));
-    }
+    assert!(
+        reader.is_finished(),
+        "the FIFO's reader still waits: {} was replaced",
+        path.display()
+    );
     reader.join().expect("reader")
 }
 

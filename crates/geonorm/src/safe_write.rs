@@ -38,10 +38,11 @@ fn temp_name(name: &str) -> String {
 
 /// Whether `rel` is a name [`FilesIn`] writes as it is: relative, made only of normal
 /// components (no `..`, no `.`, no root, nothing empty), none of them hidden (starting
-/// with `.`, like `.git` or `.bashrc`) and no backslash (a separator on Windows).
+/// with `.`, like `.git` or `.bashrc`), no backslash (a separator on Windows) and no
+/// NUL (which no file name holds).
 pub fn plain_name(rel: &str) -> bool {
     !rel.is_empty()
-        && !rel.contains('\\')
+        && !rel.contains(['\\', '\0'])
         && !rel.split('/').any(|c| c.is_empty() || c.starts_with('.'))
         && Path::new(rel)
             .components()
@@ -519,6 +520,7 @@ mod tests {
             ".bashrc",
             "files/.hidden.png",
             "a\\b",
+            "a\0.png",
             "..",
         ] {
             assert!(!plain_name(bad), "{bad}");
