@@ -5,6 +5,8 @@ use std::path::{Component, Path, PathBuf};
 use geonorm::assets::Plan;
 use geonorm::safe_write::{plain_name, FilesIn};
 
+use crate::input::Input;
+
 /// `--assets DIR` and `--overwrite`, as `convert` and `fix` take them.
 #[derive(clap::Args)]
 pub struct AssetArgs {
@@ -55,6 +57,31 @@ fn relative(from: &Path, to: &Path) -> String {
             .map(|c| c.as_os_str().to_string_lossy().into_owned()),
     );
     parts.join("/")
+}
+
+/// `--assets DIR`: the icons and photos of the document read from `input` written
+/// into DIR ([`write_files`]) and the features pointed at them; answers what planning
+/// them met (a missing icon, one leading out of the archive…).
+pub fn write_for(
+    args: &AssetArgs,
+    doc: &mut geonorm::Document,
+    input: &Input,
+    output: Option<&Path>,
+    notes: bool,
+) -> anyhow::Result<Vec<geonorm::Diagnostic>> {
+    let from = doc.meta.source_format.unwrap_or(geonorm::Format::GeoJson);
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut input.reader()?, &mut bytes)?;
+    let purpose = geonorm::assets::Purpose::Files;
+    let Some(plan) = geonorm::assets::plan_source(doc, from, &bytes, input.path(), purpose)? else {
+        anyhow::bail!(
+            "--assets: {} has no icons or photos of its own to write (only a KMZ, or a KML file on disk, refers to files beside it)",
+            input.name()
+        );
+    };
+    let paths = write_files(&plan, args, input.path(), output, notes)?;
+    geonorm::assets::apply_paths(doc, &plan, &paths);
+    Ok(plan.diagnostics)
 }
 
 /// Writes every asset of `plan` into `args.dir` ([`FilesIn`]: new files only, unless

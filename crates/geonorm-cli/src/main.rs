@@ -579,25 +579,9 @@ fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
         diags.extend(geonorm::fix::fix(&mut doc));
     }
     if args.assets.dir.is_some() {
-        let from = doc.meta.source_format.unwrap_or(Format::GeoJson);
-        let mut bytes = Vec::new();
-        input.reader()?.read_to_end(&mut bytes)?;
-        let purpose = geonorm::assets::Purpose::Files;
-        let Some(plan) = geonorm::assets::plan_source(&doc, from, &bytes, input.path(), purpose)?
-        else {
-            anyhow::bail!(
-                "--assets: {} has no icons or photos of its own to write (only a KMZ, or a KML file on disk, refers to files beside it)",
-                input.name()
-            );
-        };
-        let output = match &dest {
-            Dest::File(path) => Some(path.as_path()),
-            Dest::Stdout => None,
-        };
         let human = args.format == OutputFormat::Human;
-        let paths = assets::write_files(&plan, &args.assets, input.path(), output, human)?;
-        geonorm::assets::apply_paths(&mut doc, &plan, &paths);
-        diags.extend(plan.diagnostics);
+        let planned = assets::write_for(&args.assets, &mut doc, &input, dest.path(), human)?;
+        diags.extend(planned);
     }
     let opts = geonorm::WriteOptions::with_precision(args.precision, args.keep_root);
     let write_diags = match &dest {

@@ -24,6 +24,14 @@ impl Dest {
             _ => Dest::Stdout,
         }
     }
+
+    /// The file, when it is one.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Dest::File(p) => Some(p),
+            Dest::Stdout => None,
+        }
+    }
 }
 
 /// Whether `a` and `b` name the same file (through symlinks, hard links, `./`…).
