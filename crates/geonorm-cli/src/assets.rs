@@ -1,22 +1,37 @@
 //! A KMZ's (or a KML's folder's) icons and photos written out by `convert --assets DIR`.
 
-use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
 use geonorm::assets::Plan;
+use geonorm::safe_write::{plain_name, FilesIn};
 
-use crate::output::AtomicFile;
+use crate::input::Input;
 
-/// Where an asset named `source` in the archive (or folder) goes under `dir`: the same
-/// relative path when it is a plain one, else a name made from its hash, so that no
-/// name in a file from elsewhere can write outside `dir`.
-fn target(dir: &Path, source: &str, hash: &str, file_type: &str) -> PathBuf {
-    let rel = Path::new(source);
-    let plain = !source.is_empty() && rel.components().all(|c| matches!(c, Component::Normal(_)));
-    if plain {
-        dir.join(rel)
+/// `--assets DIR` and `--overwrite`, as `convert` and `fix` take them.
+#[derive(clap::Args)]
+pub struct AssetArgs {
+    /// Write the icons and photos of a KMZ (or beside a KML) into DIR, and point the
+    /// converted features at them by paths relative to the output. Only inside DIR:
+    /// a name that is not a plain relative one (`..`, absolute, hidden like `.git`)
+    /// gets one made from its hash, and no link below DIR is followed. An existing
+    /// file with other bytes is refused (see --overwrite); the input never replaced.
+    #[arg(long = "assets", value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// With --assets: replace existing files in DIR that have other bytes (by a
+    /// rename; never through a link, never the input).
+    #[arg(long, requires = "dir")]
+    pub overwrite: bool,
+}
+
+/// Where an asset named `source` in the archive (or folder) goes under the folder:
+/// the same relative path when it is a plain one ([`plain_name`]), else a name made
+/// from its hash, so that no name in a file from elsewhere can write outside the
+/// folder or a hidden file (`.git/config`, `.bashrc`) in it.
+fn target(source: &str, hash: &str, file_type: &str) -> String {
+    if plain_name(source) {
+        source.to_string()
     } else {
-        dir.join(format!("{}.{file_type}", &hash[..hash.len().min(16)]))
+        format!("{}.{file_type}", &hash[..hash.len().min(16)])
     }
 }
 
@@ -44,29 +59,72 @@ fn relative(from: &Path, to: &Path) -> String {
     parts.join("/")
 }
 
-/// Writes every asset of `plan` under `dir` (each to a temporary file renamed into
-/// place) and answers, for each, its path relative to `output`'s folder (the current
-/// folder when the output is standard output), for [`geonorm::assets::apply_paths`].
+/// `--assets DIR`: the icons and photos of the document read from `input` written
+/// into DIR ([`write_files`]) and the features pointed at them; answers what planning
+/// them met (a missing icon, one leading out of the archive…).
+pub fn write_for(
+    args: &AssetArgs,
+    doc: &mut geonorm::Document,
+    input: &Input,
+    output: Option<&Path>,
+    notes: bool,
+) -> anyhow::Result<Vec<geonorm::Diagnostic>> {
+    let from = doc.meta.source_format.unwrap_or(geonorm::Format::GeoJson);
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut input.reader()?, &mut bytes)?;
+    let purpose = geonorm::assets::Purpose::Files;
+    let Some(plan) = geonorm::assets::plan_source(doc, from, &bytes, input.path(), purpose)? else {
+        anyhow::bail!(
+            "--assets: {} has no icons or photos of its own to write (only a KMZ, or a KML file on disk, refers to files beside it)",
+            input.name()
+        );
+    };
+    let paths = write_files(&plan, args, input.path(), output, notes)?;
+    geonorm::assets::apply_paths(doc, &plan, &paths);
+    Ok(plan.diagnostics)
+}
+
+/// Writes every asset of `plan` into `args.dir` ([`FilesIn`]: new files only, unless
+/// `--overwrite`; never `input`) and answers, for each, its path relative to
+/// `output`'s folder (the current folder when the output is standard output), for
+/// [`geonorm::assets::apply_paths`]. With `notes`, says on standard error which
+/// assets were given a hash name.
 pub fn write_files(
     plan: &Plan,
-    dir: &Path,
+    args: &AssetArgs,
+    input: Option<&Path>,
     output: Option<&Path>,
+    notes: bool,
 ) -> anyhow::Result<Vec<Option<String>>> {
+    let Some(dir) = &args.dir else {
+        return Ok(Vec::new());
+    };
     let base = output
         .and_then(Path::parent)
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    let mut files = FilesIn::open(dir, args.overwrite)
+        .map_err(|e| anyhow::anyhow!("--assets: cannot create {e}"))?;
+    if let Some(input) = input {
+        files.protect(input);
+    }
     let mut paths = Vec::with_capacity(plan.assets.len());
     for a in &plan.assets {
-        let path = target(dir, &a.source, &a.hash, a.file_type);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", parent.display()))?;
+        let rel = target(&a.source, &a.hash, a.file_type);
+        files.write(&rel, &a.bytes).map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => anyhow::anyhow!(
+                "--assets: {e} with other bytes than {}: not replaced (pass --overwrite to replace it)",
+                crate::term::printable(&a.source)
+            ),
+            _ => anyhow::anyhow!("--assets: cannot write {e}"),
+        })?;
+        if notes && rel != a.source {
+            eprintln!(
+                "note: --assets: {} written as {rel} (hidden, or not a plain relative name)",
+                crate::term::printable(&a.source)
+            );
         }
-        let mut out = AtomicFile::create(&path)?;
-        out.write_all(&a.bytes)?;
-        out.commit()?;
-        paths.push(Some(relative(base, &path)));
+        paths.push(Some(relative(base, &dir.join(&rel))));
     }
     Ok(paths)
 }
@@ -93,22 +151,11 @@ mod tests {
 
     #[test]
     fn names_from_elsewhere_stay_in_the_folder() {
-        let dir = Path::new("/out");
-        assert_eq!(
-            target(dir, "files/a.png", "ab", "png"),
-            Path::new("/out/files/a.png")
-        );
-        assert_eq!(
-            target(dir, "../../etc/x", "abcdef", "png"),
-            Path::new("/out/abcdef.png")
-        );
-        assert_eq!(
-            target(dir, "/etc/x", "abcdef", "jpg"),
-            Path::new("/out/abcdef.jpg")
-        );
-        assert_eq!(
-            target(dir, "./a/./b.gif", "ab", "gif"),
-            Path::new("/out/ab.gif")
-        );
+        assert_eq!(target("files/a.png", "ab", "png"), "files/a.png");
+        assert_eq!(target("../../etc/x", "abcdef", "png"), "abcdef.png");
+        assert_eq!(target("/etc/x", "abcdef", "jpg"), "abcdef.jpg");
+        assert_eq!(target("./a/./b.gif", "ab", "gif"), "ab.gif");
+        assert_eq!(target(".git/config", "ab", "png"), "ab.png");
+        assert_eq!(target("x/.bashrc", "ab", "png"), "ab.png");
     }
 }

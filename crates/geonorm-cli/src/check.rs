@@ -3,8 +3,9 @@
 //! message`, the line, a caret, help); JSON and SARIF 2.1.0 for programs and CI
 //! annotations. A KMZ's findings point into its KML entry, not the zip's bytes.
 
+use std::collections::HashSet;
 use std::io::{self, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use geonorm::render::{HumanOptions, Source};
 use geonorm::validate::{check, CheckOptions, Report};
@@ -61,37 +62,108 @@ fn kmz_entry(bytes: &[u8], report: &Report) -> Option<(String, Vec<u8>)> {
 
 const EXTENSIONS: [&str; 5] = ["kml", "kmz", "gpx", "geojson", "json"];
 
-/// The files to check: named files as they are, directories walked for map files.
-pub fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+/// The paths `check` is given, and how the folders among them are walked.
+#[derive(clap::Args)]
+pub struct WalkArgs {
+    /// Files or directories. A directory is walked for .kml, .kmz, .gpx, .geojson and
+    /// .json files, as ripgrep walks: hidden files and folders and what .gitignore or
+    /// .ignore files exclude are skipped, links are not followed, and only regular
+    /// files are checked. A file named here is checked whatever it is.
+    #[arg(required_unless_present_any = ["explain", "list_codes"])]
+    pub paths: Vec<PathBuf>,
+    /// Follow symbolic links in a walked directory: never out of it, each file once.
+    #[arg(long)]
+    pub follow: bool,
+}
+
+/// The files to check: named files as they are, directories walked for map files
+/// ([`walk`]).
+pub fn collect(args: &WalkArgs) -> anyhow::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
-    for p in paths {
+    for p in &args.paths {
         let meta = std::fs::metadata(p)
             .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", p.display()))?;
         if meta.is_dir() {
-            let mut stack = vec![p.clone()];
-            let mut found = Vec::new();
-            while let Some(dir) = stack.pop() {
-                let cannot = |e: io::Error| anyhow::anyhow!("cannot read {}: {e}", dir.display());
-                for entry in std::fs::read_dir(&dir).map_err(cannot)? {
-                    let path = entry.map_err(cannot)?.path();
-                    if path.is_dir() {
-                        stack.push(path);
-                    } else if path
-                        .extension()
-                        .and_then(|e| e.to_str())
-                        .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-                    {
-                        found.push(path);
-                    }
-                }
-            }
-            found.sort();
-            out.extend(found);
+            out.extend(walk(p, args.follow)?);
         } else {
             out.push(p.clone());
         }
     }
     Ok(out)
+}
+
+/// Whether a walk's error is a link loop, met only when following links: the files
+/// in the loop were found by their first path.
+fn is_loop(e: &ignore::Error) -> bool {
+    match e {
+        ignore::Error::Loop { .. } => true,
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. } => is_loop(err),
+        _ => false,
+    }
+}
+
+/// The map files under `root`, sorted: regular files only (a FIFO, socket or device is
+/// never opened: it could block the walk or never end); links followed only with
+/// `follow`, and then only to what lies under `root` once both are made canonical (a
+/// link to `/`, `~/.aws` or `/proc/self/environ` is not read), each file once by device
+/// and inode (a link loop, or two links to one file).
+fn walk(root: &Path, follow: bool) -> anyhow::Result<Vec<PathBuf>> {
+    let cannot = |e: &dyn std::fmt::Display| anyhow::anyhow!("cannot read {}: {e}", root.display());
+    let inside = root.canonicalize().map_err(|e| cannot(&e))?;
+    let mut builder = ignore::WalkBuilder::new(root);
+    // .gitignore rules apply outside a git repository too (a folder of exports).
+    builder.follow_links(follow).require_git(false);
+    if follow {
+        builder.filter_entry(move |e| {
+            !e.path_is_symlink()
+                || e.path()
+                    .canonicalize()
+                    .is_ok_and(|c| c.starts_with(&inside))
+        });
+    }
+    let mut seen = HashSet::new();
+    let mut found = Vec::new();
+    for entry in builder.build() {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) if is_loop(&e) => continue,
+            // A broken .gitignore line is no reason to stop; an unreadable folder is.
+            Err(e) if e.io_error().is_none() => continue,
+            Err(e) => return Err(cannot(&e)),
+        };
+        let is_map = entry
+            .path()
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
+        // Without `follow`, a link's type is "link": skipped.
+        if !is_map || !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        if follow && !seen.insert(file_id(entry.path()).map_err(|e| cannot(&e))?) {
+            continue;
+        }
+        found.push(entry.into_path());
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// What tells one file from another whatever its path: device and inode on Unix,
+/// the canonical path elsewhere.
+fn file_id(path: &Path) -> io::Result<(u64, u64, Option<PathBuf>)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(path)?;
+        Ok((m.dev(), m.ino(), None))
+    }
+    #[cfg(not(unix))]
+    {
+        Ok((0, 0, Some(path.canonicalize()?)))
+    }
 }
 
 /// Checks every file, in parallel, keeping the given order. A file that cannot be
@@ -254,7 +326,11 @@ mod tests {
     /// Every KML and GPX file under testdata/.
     fn files() -> Vec<PathBuf> {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
-        let all = collect(&[root]).expect("testdata");
+        let walk = WalkArgs {
+            paths: vec![root],
+            follow: false,
+        };
+        let all = collect(&walk).expect("testdata");
         let xml: Vec<PathBuf> = all
             .into_iter()
             .filter(|p| {

@@ -21,7 +21,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use geonorm::{Diagnostic, Error, Format, Severity};
 
 use crate::input::Input;
-use crate::output::{AtomicFile, Dest};
+use crate::output::{Dest, OutFile};
 use crate::render::Renderer;
 
 #[derive(Parser)]
@@ -149,9 +149,8 @@ enum Deny {
 
 #[derive(clap::Args)]
 struct CheckArgs {
-    /// Files or directories (walked for .kml, .kmz, .gpx, .geojson and .json files).
-    #[arg(required_unless_present_any = ["explain", "list_codes"])]
-    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    walk: check::WalkArgs,
     /// Which rules to apply.
     #[arg(long, value_enum, default_value = "maphub")]
     profile: ProfileArg,
@@ -268,10 +267,8 @@ struct ConvertArgs {
     /// Apply the safe fixes first (as `geonorm fix`).
     #[arg(long)]
     fix: bool,
-    /// Write the icons and photos of a KMZ (or beside a KML) into DIR, and point the
-    /// converted features at them by paths relative to the output.
-    #[arg(long, value_name = "DIR")]
-    assets: Option<PathBuf>,
+    #[command(flatten)]
+    assets: assets::AssetArgs,
 }
 
 #[derive(clap::Args)]
@@ -365,7 +362,7 @@ fn error_line(e: &anyhow::Error) -> String {
 }
 
 /// A library error for the CLI's message: an I/O error as it is (it already names its
-/// file, see `Input::reader` and `AtomicFile`), not behind the library's `i/o error:`.
+/// file, see `Input::reader` and `OutFile`), not behind the library's `i/o error:`.
 fn lib_err(e: Error) -> anyhow::Error {
     match e {
         Error::Io(io) => io.into(),
@@ -483,7 +480,7 @@ fn convert_streaming(
 ) -> anyhow::Result<ExitCode> {
     let mut input = input;
     input.read_as(format);
-    let mut out = AtomicFile::create(output)?;
+    let mut out = OutFile::create(output)?;
     let write = geonorm::geojson::WriteOptions {
         precision: args.precision,
         keep_root: false,
@@ -557,7 +554,11 @@ fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     if let Dest::File(output) = &dest {
         // Standard input can be read only once: only files take this path.
         let is_file = args.input.input != std::path::Path::new("-");
-        if to == Format::GeoJson && is_file && !args.fix && !args.keep_root && args.assets.is_none()
+        if to == Format::GeoJson
+            && is_file
+            && !args.fix
+            && !args.keep_root
+            && args.assets.dir.is_none()
         {
             let input = Input::open(&args.input.input)?;
             let from = args.input.from.map(Format::from).or_else(|| input.detect());
@@ -577,30 +578,15 @@ fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     if args.fix {
         diags.extend(geonorm::fix::fix(&mut doc));
     }
-    if let Some(dir) = &args.assets {
-        let from = doc.meta.source_format.unwrap_or(Format::GeoJson);
-        let mut bytes = Vec::new();
-        input.reader()?.read_to_end(&mut bytes)?;
-        let purpose = geonorm::assets::Purpose::Files;
-        let Some(plan) = geonorm::assets::plan_source(&doc, from, &bytes, input.path(), purpose)?
-        else {
-            anyhow::bail!(
-                "--assets: {} has no icons or photos of its own to write (only a KMZ, or a KML file on disk, refers to files beside it)",
-                input.name()
-            );
-        };
-        let output = match &dest {
-            Dest::File(path) => Some(path.as_path()),
-            Dest::Stdout => None,
-        };
-        let paths = assets::write_files(&plan, dir, output)?;
-        geonorm::assets::apply_paths(&mut doc, &plan, &paths);
-        diags.extend(plan.diagnostics);
+    if args.assets.dir.is_some() {
+        let human = args.format == OutputFormat::Human;
+        let planned = assets::write_for(&args.assets, &mut doc, &input, dest.path(), human)?;
+        diags.extend(planned);
     }
     let opts = geonorm::WriteOptions::with_precision(args.precision, args.keep_root);
     let write_diags = match &dest {
         Dest::File(path) => {
-            let mut out = AtomicFile::create(path)?;
+            let mut out = OutFile::create(path)?;
             let d = geonorm::write(&doc, to, &mut out, &opts).map_err(lib_err)?;
             out.commit()?;
             d
@@ -709,11 +695,16 @@ fn check_cmd(args: CheckArgs) -> anyhow::Result<ExitCode> {
         format: None,
         name: None,
     };
-    let files = check::collect(&args.paths)?;
+    let files = check::collect(&args.walk)?;
     if files.is_empty() {
         // Only directories get here (a named file is checked whatever its name): an
         // empty run would pass a CI job that checks nothing.
-        let dirs: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
+        let dirs: Vec<String> = args
+            .walk
+            .paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
         anyhow::bail!("no KML, KMZ, GPX or GeoJSON files in {}", dirs.join(", "));
     }
     let results = check::run(&files, &opts)?;

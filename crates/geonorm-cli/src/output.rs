@@ -1,17 +1,18 @@
 //! Where a command's output goes, and writing it so that no file is destroyed: a
-//! temporary file beside the target, renamed over it only once it is complete.
+//! regular file through a temporary file beside the target, renamed over it only once
+//! it is complete; a special file (device, FIFO, `/dev/fd/N`) written in place, never
+//! replaced (`geonorm::safe_write`, the one way geonorm writes files).
 
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use tempfile::TempPath;
+use geonorm::safe_write::Output;
 
 /// The destination of `-o`: standard output (no `-o`, or `-o -`) or a file.
 pub enum Dest {
     /// Standard output.
     Stdout,
-    /// A file, written with [`AtomicFile`].
+    /// A file, written with [`OutFile`].
     File(PathBuf),
 }
 
@@ -21,6 +22,14 @@ impl Dest {
         match output {
             Some(p) if p != Path::new("-") => Dest::File(p.to_path_buf()),
             _ => Dest::Stdout,
+        }
+    }
+
+    /// The file, when it is one.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Dest::File(p) => Some(p),
+            Dest::Stdout => None,
         }
     }
 }
@@ -61,70 +70,36 @@ pub fn check_target(input: Option<&Path>, output: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A file being written: a uniquely named temporary file, created exclusively in the
-/// target's directory (so a planted symlink or an unrelated file is never touched,
-/// and the rename stays on one file system). [`AtomicFile::commit`] renames it over
-/// the target; dropped uncommitted, it is removed and the target left as it was.
-pub struct AtomicFile {
-    out: BufWriter<File>,
-    /// Removes the temporary file when dropped.
-    tmp: TempPath,
+/// A file named by `-o` being written, through [`geonorm::safe_write::Output`]: a
+/// regular file to a temporary file beside it, renamed over it by
+/// [`OutFile::commit`] (dropped uncommitted, the target is left as it was); a
+/// device, FIFO or `/dev/fd/N` written in place, never replaced. Its errors name the
+/// file.
+pub struct OutFile {
+    out: Output,
     path: PathBuf,
 }
 
-impl AtomicFile {
+impl OutFile {
     /// Starts writing `path`.
-    pub fn create(path: &Path) -> anyhow::Result<AtomicFile> {
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let prefix = format!(".{name}.");
-        // Opened here rather than by `tempfile_in`, whose errors carry the temporary
-        // name, which means nothing to the user. Mode 0666 as File::create asks, so
-        // the umask applies as usual (tempfile's default would be 0600).
-        let open = |p: &Path| {
-            let mut o = std::fs::OpenOptions::new();
-            o.write(true).create_new(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o666);
-            o.open(p)
-        };
-        let (file, tmp) = tempfile::Builder::new()
-            .prefix(&prefix)
-            .suffix(".geonorm-tmp")
-            .make_in(dir, open)
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?
-            .into_parts();
-        Ok(AtomicFile {
-            out: BufWriter::with_capacity(1 << 20, file),
-            tmp,
+    pub fn create(path: &Path) -> anyhow::Result<OutFile> {
+        let out = Output::create(path)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+        Ok(OutFile {
+            out,
             path: path.to_path_buf(),
         })
     }
 
-    /// Flushes the file to disk and renames it over the target. A replaced file's
-    /// permissions are kept; a new file has the usual ones (0666 less the umask).
+    /// Finishes the file: see [`geonorm::safe_write::Output::commit`].
     pub fn commit(self) -> anyhow::Result<()> {
-        let AtomicFile { out, tmp, path } = self;
-        let fail = |e: io::Error| anyhow::anyhow!("cannot write {}: {e}", path.display());
-        let file = out.into_inner().map_err(|e| fail(e.into_error()))?;
-        if let Ok(meta) = std::fs::metadata(&path) {
-            file.set_permissions(meta.permissions()).map_err(fail)?;
-        }
-        // On disk before the rename, so a crash cannot leave an empty file in place
-        // of the old one.
-        file.sync_all().map_err(fail)?;
-        tmp.persist(&path).map_err(|e| fail(e.error))?;
-        Ok(())
+        let OutFile { out, path } = self;
+        out.commit()
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
     }
 }
 
-impl Write for AtomicFile {
+impl Write for OutFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.out.write(buf).map_err(|e| named(&self.path, e))
     }

@@ -579,7 +579,7 @@ pub fn get(server: &ServerArgs, map_id: u64, output: Option<&Path>) -> anyhow::R
     bytes.push(b'\n');
     match dest {
         crate::output::Dest::File(path) => {
-            let mut out = crate::output::AtomicFile::create(&path)?;
+            let mut out = crate::output::OutFile::create(&path)?;
             out.write_all(&bytes)?;
             out.commit()?;
         }

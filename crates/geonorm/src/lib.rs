@@ -55,6 +55,7 @@ pub mod kml;
 pub mod kmz;
 #[cfg(feature = "render")]
 pub mod render;
+pub mod safe_write;
 pub mod stream;
 pub mod validate;
 
