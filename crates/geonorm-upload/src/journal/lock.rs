@@ -3,9 +3,9 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use super::files::{open_lock, private_dir};
 use super::record::journal_err;
 use crate::Result;
+use geonorm::safe_write::state::{open_lock, private_dir};
 
 /// An advisory lock on a file, held for the whole of a send and released by the
 /// system if the process dies; the file is removed when the send ends. Opened without

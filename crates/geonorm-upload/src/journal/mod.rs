@@ -34,7 +34,6 @@ use geonorm::{Document, Group, GroupId};
 use crate::chunk::split_range;
 use crate::{Client, Error, FileType, MapInfo, Result, UploadArgs};
 
-mod files;
 mod lock;
 mod record;
 mod run;

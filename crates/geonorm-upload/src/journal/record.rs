@@ -149,7 +149,7 @@ pub struct Journal {
 
 impl Journal {
     pub(super) fn load(path: &Path) -> Result<Option<Journal>> {
-        match super::files::read_journal(path) {
+        match geonorm::safe_write::state::read_state(path) {
             Ok(Some(bytes)) => serde_json::from_slice(&bytes)
                 .map(Some)
                 .map_err(|e| journal_err(path, format!("unreadable ({e}); it was not changed"))),
@@ -182,23 +182,10 @@ impl Journal {
         self.seal = self
             .expected_seal(key)
             .map_err(|_| journal_err(path, "cannot encode it"))?;
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let io = |e: std::io::Error| journal_err(path, format!("cannot write it: {e}"));
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".geonorm-journal.")
-            .suffix(".tmp")
-            .tempfile_in(dir)
-            .map_err(io)?;
         let text = serde_json::to_vec_pretty(self)
             .map_err(|e| journal_err(path, format!("cannot encode it: {e}")))?;
-        std::io::Write::write_all(&mut tmp, &text).map_err(io)?;
-        tmp.as_file().sync_all().map_err(io)?;
-        // Checked just before: a link or special file planted there is refused.
-        super::files::replaceable(path).map_err(io)?;
-        tmp.persist(path).map_err(|e| io(e.error))?;
+        geonorm::safe_write::state::replace(path, &text)
+            .map_err(|e| journal_err(path, format!("cannot write it: {e}")))?;
         Ok(())
     }
 

@@ -1,14 +1,14 @@
-//! Opening the journal and lock files without following links, and never writing over
-//! a special file: a symlink planted at a predictable name (`FILE.maphub-journal.json.lock`)
-//! must not make geonorm create or truncate its target, and a FIFO or device there
-//! must not hang or be replaced.
+//! geonorm's own files at predictable names (a send's journal and its locks): opened
+//! without following links and never written over a special file, so a symlink
+//! planted at `FILE.maphub-journal.json.lock` cannot make geonorm create or truncate
+//! its target, and a FIFO or device there cannot hang it or be replaced.
 
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
-/// The largest journal read (a send of millions of features stays far below).
-const MAX_JOURNAL_BYTES: u64 = 256 << 20;
+/// The largest state file read (a journal of millions of features stays far below).
+pub const MAX_STATE_BYTES: u64 = 256 << 20;
 
 fn is_link() -> io::Error {
     io::Error::other(
@@ -70,7 +70,7 @@ mod imp {
         }
     }
 
-    pub(super) fn open_lock(path: &Path) -> io::Result<File> {
+    pub fn open_lock(path: &Path) -> io::Result<File> {
         let (dir, name) = parent_and_name(path)?;
         match kind(&dir, name)? {
             None | Some(FileType::RegularFile) => {}
@@ -95,7 +95,7 @@ mod imp {
         }
     }
 
-    pub(super) fn replaceable(path: &Path) -> io::Result<()> {
+    pub fn replaceable(path: &Path) -> io::Result<()> {
         let (dir, name) = parent_and_name(path)?;
         match kind(&dir, name)? {
             None | Some(FileType::RegularFile) => Ok(()),
@@ -104,7 +104,7 @@ mod imp {
         }
     }
 
-    pub(super) fn private_dir(path: &Path) -> io::Result<()> {
+    pub fn private_dir(path: &Path) -> io::Result<()> {
         use std::os::unix::fs::DirBuilderExt;
         std::fs::DirBuilder::new()
             .recursive(true)
@@ -127,7 +127,7 @@ mod imp {
 mod imp {
     use super::*;
 
-    pub(super) fn open_lock(path: &Path) -> io::Result<File> {
+    pub fn open_lock(path: &Path) -> io::Result<File> {
         replaceable(path)?;
         std::fs::OpenOptions::new()
             .create(true)
@@ -146,7 +146,7 @@ mod imp {
         }
     }
 
-    pub(super) fn replaceable(path: &Path) -> io::Result<()> {
+    pub fn replaceable(path: &Path) -> io::Result<()> {
         match std::fs::symlink_metadata(path) {
             Ok(m) if m.file_type().is_symlink() => Err(is_link()),
             Ok(m) if !m.is_file() => Err(not_regular()),
@@ -154,29 +154,29 @@ mod imp {
         }
     }
 
-    pub(super) fn private_dir(path: &Path) -> io::Result<()> {
+    pub fn private_dir(path: &Path) -> io::Result<()> {
         std::fs::create_dir_all(path)
     }
 }
 
 /// Opens (creating it, mode 0600) a lock file: never through a link, only a regular
 /// file.
-pub(super) fn open_lock(path: &Path) -> io::Result<File> {
+pub fn open_lock(path: &Path) -> io::Result<File> {
     imp::open_lock(path)
 }
 
-/// The journal's bytes, `None` when there is none: never through a link, only a
-/// regular file, at most [`MAX_JOURNAL_BYTES`].
-pub(super) fn read_journal(path: &Path) -> io::Result<Option<Vec<u8>>> {
+/// A state file's bytes (a journal), `None` when there is none: never through a link, only a
+/// regular file, at most [`MAX_STATE_BYTES`].
+pub fn read_state(path: &Path) -> io::Result<Option<Vec<u8>>> {
     let Some(file) = imp::open_read(path)? else {
         return Ok(None);
     };
     let mut bytes = Vec::new();
-    file.take(MAX_JOURNAL_BYTES + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_JOURNAL_BYTES {
+    file.take(MAX_STATE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_STATE_BYTES {
         return Err(io::Error::other(format!(
-            "it is over {} MiB, more than any journal geonorm writes",
-            MAX_JOURNAL_BYTES >> 20
+            "it is over {} MiB, more than any journal or state file geonorm writes",
+            MAX_STATE_BYTES >> 20
         )));
     }
     Ok(Some(bytes))
@@ -184,13 +184,57 @@ pub(super) fn read_journal(path: &Path) -> io::Result<Option<Vec<u8>>> {
 
 /// Whether a new journal may be renamed over `path`: nothing there, or a regular file
 /// (a link or a special file is refused, not replaced).
-pub(super) fn replaceable(path: &Path) -> io::Result<()> {
+pub fn replaceable(path: &Path) -> io::Result<()> {
     imp::replaceable(path)
+}
+
+/// Replaces the state file at `path` with `bytes`: written to a fresh, exclusively
+/// created temporary file beside it (mode 0600: a journal says which maps a key
+/// writes to), synced, then renamed over it, so a crash leaves the old file or the
+/// new one, never half of one. A link or special file at `path` is refused, not
+/// replaced.
+pub fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut tries = 0;
+    let (tmp, mut file) = loop {
+        let tmp = dir.join(super::temp_name(&name));
+        let mut o = std::fs::OpenOptions::new();
+        // create_new is O_EXCL: a link planted at the temporary name is not followed.
+        o.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+        match o.open(&tmp) {
+            Ok(f) => break (tmp, f),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && tries < super::TEMP_TRIES => {
+                tries += 1
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    let done = (|| {
+        std::io::Write::write_all(&mut file, bytes)?;
+        file.sync_all()?;
+        // Checked just before the rename: a link or special file planted there is
+        // refused.
+        replaceable(path)?;
+        std::fs::rename(&tmp, path)
+    })();
+    if done.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    done
 }
 
 /// Creates a folder only this user can enter (0700) if missing, and checks it is a
 /// folder of this user, not a link: locks in a shared temporary folder cannot be
 /// planted or held by another user.
-pub(super) fn private_dir(path: &Path) -> io::Result<()> {
+pub fn private_dir(path: &Path) -> io::Result<()> {
     imp::private_dir(path)
 }

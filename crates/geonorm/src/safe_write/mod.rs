@@ -12,8 +12,13 @@
 //!   then by a rename, never through a link, and never a file marked
 //!   [`FilesIn::protect`] (the input).
 //!
+//! - [`state`] opens geonorm's own files at predictable names (a send's journal and
+//!   locks): never through a link, only regular files, at most [`state::MAX_STATE_BYTES`].
+//!
 //! On Unix the folder walk is `openat` on open folders (`rustix`), so a link planted
 //! in a folder, or swapped in while writing, is refused rather than followed.
+
+pub mod state;
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
