@@ -1,5 +1,5 @@
-//! An icon MapHub refuses (a valid PNG header over corrupt image data, which `check`
-//! passes) no longer blocks a send for good: the error names the way out, and
+//! An icon MapHub refuses (a valid PNG that `check` passes, refused by maphub-local's
+//! `refuse_endpoint` fault) no longer blocks a send for good: the error names the way out, and
 //! `--resume --skip-asset NAME` or `--resume --no-assets` finish the send, each feature
 //! once, nothing uploaded twice. Against maphub-local on 127.0.0.1.
 
@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use geonorm_upload::{ApiKey, Client, ClientBuilder, FileType, UploadArgs, Visibility};
-use maphub_local::{Config, Server};
+use maphub_local::{Config, Faults, Server};
 use serde_json::Value;
 
 const KEY: &str = "asset-refused-secret-5c2e";
@@ -109,26 +109,12 @@ fn png(w: u32, h: u32, rgb: [u8; 3]) -> Vec<u8> {
     out.into_inner()
 }
 
-/// A PNG whose header is valid and whose image data is not.
-fn corrupt_png() -> Vec<u8> {
-    let mut bytes = png(16, 16, [1, 2, 3]);
-    let at = bytes
-        .windows(4)
-        .position(|w| w == b"IDAT")
-        .expect("an IDAT chunk");
-    let len = u32::from_be_bytes(bytes[at - 4..at].try_into().expect("4 bytes")) as usize;
-    for b in &mut bytes[at + 4..at + 4 + len] {
-        *b = 0xAA;
-    }
-    bytes
-}
-
 /// A KML beside two icons: `good.png` (first used) and `bad.png`, which MapHub refuses.
 fn walk(dir: &Path) -> PathBuf {
     let folder = dir.join("walk");
     std::fs::create_dir_all(&folder).expect("mkdir");
     std::fs::write(folder.join("good.png"), png(16, 16, [5, 5, 5])).expect("icon");
-    std::fs::write(folder.join("bad.png"), corrupt_png()).expect("icon");
+    std::fs::write(folder.join("bad.png"), png(16, 16, [1, 2, 3])).expect("icon");
     let kml = folder.join("walk.kml");
     let place = |name: &str, icon: &str, x: u32| {
         format!("<Placemark><name>{name}</name><Style><IconStyle><Icon><href>{icon}</href></Icon></IconStyle></Style><Point><coordinates>{x},2</coordinates></Point></Placemark>")
@@ -145,8 +131,15 @@ fn walk(dir: &Path) -> PathBuf {
     kml
 }
 
-/// Sends `walk` and sees it fail on `bad.png`, twice: the way out is said each time.
+/// Sends `walk` while the server takes one icon and refuses the next, and sees it fail
+/// on `bad.png`, twice: the way out is said each time. The server takes icons again
+/// afterwards.
 fn blocked(env: &Env, k: &str, m: &str) {
+    env.server.set_faults(Faults {
+        refuse_endpoint: Some("marker/upload".into()),
+        refuse_after: 1,
+        ..Faults::default()
+    });
     let out = env.run(&["append", k, "--map", m]);
     let said = text(&out);
     assert_eq!(out.status.code(), Some(1), "{said}");
@@ -160,6 +153,7 @@ fn blocked(env: &Env, k: &str, m: &str) {
     assert_eq!(out.status.code(), Some(1), "{said}");
     assert!(said.contains("--skip-asset bad.png"), "{said}");
     assert_eq!(env.calls("map/append"), 0, "no feature sent yet");
+    env.server.set_faults(Faults::default());
 }
 
 #[test]

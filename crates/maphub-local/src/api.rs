@@ -139,6 +139,7 @@ enum Action {
     NeverAnswer,
     Redirect(String),
     Echo(u16),
+    Refuse,
     Drip(u64),
 }
 
@@ -175,6 +176,14 @@ pub(crate) fn serve(shared: &Shared, head: &Head, body: &Body, stream: &mut TcpS
             .drop_endpoint
             .as_deref()
             .is_none_or(|e| Some(e) == head.path.strip_prefix("/api/1/"));
+        let refusing = faults
+            .refuse_endpoint
+            .as_deref()
+            .is_some_and(|e| Some(e) == head.path.strip_prefix("/api/1/"));
+        let refuse_now = refusing && faults.refuse_after == 0;
+        if refusing && !refuse_now {
+            faults.refuse_after -= 1;
+        }
         let action = if let Some(drop) = faults.drop_after_body.take_if(|_| aimed) {
             Action::Drop(drop)
         } else if faults.never_answer {
@@ -183,6 +192,8 @@ pub(crate) fn serve(shared: &Shared, head: &Head, body: &Body, stream: &mut TcpS
             Action::Redirect(location.clone())
         } else if let Some(status) = faults.echo_request {
             Action::Echo(status)
+        } else if refuse_now {
+            Action::Refuse
         } else if faults.drip_ms > 0 {
             Action::Drip(faults.drip_ms)
         } else if faults.status_503 > 0 {
@@ -218,6 +229,11 @@ pub(crate) fn serve(shared: &Shared, head: &Head, body: &Body, stream: &mut TcpS
             .with_header("Location", &location)
             .send(stream),
         Action::Echo(status) => Response::error(status, &echo(head)).send(stream),
+        Action::Refuse => Response::error(
+            400,
+            "the server refused this file (maphub-local's refuse_endpoint fault)",
+        )
+        .send(stream),
         Action::Drip(ms) => http::drip(stream, Duration::from_millis(ms), HOLD_AT_MOST),
     }
 }

@@ -166,10 +166,13 @@ impl Default for Config {
 /// 3. `redirect`: HTTP 302 to that `Location`;
 /// 4. `echo_request`: that HTTP status with `{"error": "<the request head>"}`, the
 ///    head including the `Authorization` header as received;
-/// 5. `drip_ms > 0`: HTTP 200 whose body is spaces, one every `drip_ms` ms, until the
+/// 5. `refuse_endpoint` names the request's endpoint (e.g. `marker/upload`) and
+///    `refuse_after` is 0 (else it is decremented and the request goes on): HTTP 400
+///    with an `error`, as MapHub refuses a file it cannot take, nothing carried out;
+/// 6. `drip_ms > 0`: HTTP 200 whose body is spaces, one every `drip_ms` ms, until the
 ///    client hangs up (at most 10 minutes) — a valid start of JSON that never ends;
-/// 6. `status_503 > 0` (then decremented): an empty HTTP 503;
-/// 7. `fail_after` is `Some(0)`: an empty HTTP 500.
+/// 7. `status_503 > 0` (then decremented): an empty HTTP 503;
+/// 8. `fail_after` is `Some(0)`: an empty HTTP 500.
 ///
 /// Only `drop_after_body` with [`DropAfterBody::Apply`] and a normal answer carry the
 /// request out.
@@ -192,6 +195,11 @@ pub struct Faults {
     /// Answer every API request with this HTTP status and the request head as the
     /// `error` (as a server that echoes requests in its errors does).
     pub echo_request: Option<u16>,
+    /// Refuse every request to this endpoint (e.g. `marker/upload`) with HTTP 400 and
+    /// an `error`, without carrying it out, until the faults are replaced.
+    pub refuse_endpoint: Option<String>,
+    /// With `refuse_endpoint`: let this many requests to it pass first.
+    pub refuse_after: u32,
     /// Answer every API request with HTTP 200 and a body dripped one space every this
     /// many milliseconds, never finished.
     pub drip_ms: u64,
