@@ -26,8 +26,134 @@ use sha2::{Digest, Sha256};
 
 use crate::{Code, Diagnostic, Document, Feature, Geometry, Span};
 
+mod picture;
+
+use self::picture::{keep_as_is, prepare_image, prepare_marker, Pixels};
+
 /// The largest file read as an icon or photo: MapHub's limit for one upload.
 pub const MAX_ASSET_BYTES: u64 = 15 * 1024 * 1024;
+
+/// What one input's icons and photos may cost to read: the same budget for a KMZ's
+/// entries and for files beside a KML, so a small hostile file cannot make geonorm
+/// hold gigabytes or decode for minutes. Every field is a default a service may lower.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest file read as one icon or photo, in bytes. Default [`MAX_ASSET_BYTES`]
+    /// (15 MiB, MapHub's limit for one upload).
+    pub max_bytes: u64,
+    /// Largest total of bytes read for all the icons and photos of one input (a KMZ's
+    /// entries decompressed, or files beside a KML). Default 1 GiB.
+    pub max_total_bytes: u64,
+    /// In a KMZ, the largest ratio of all the asset entries' bytes, decompressed, to the
+    /// archive's size (an archive may always decompress [`ASSET_RATIO_FLOOR`]).
+    /// Default 10: images are compressed already (PNG, JPEG), so a real KMZ holds
+    /// them at about their own size; a bomb of zeros expands a thousand times.
+    pub max_ratio: u64,
+    /// Most pixels an icon may have to be decoded (width × height from its header,
+    /// checked before decoding). Default 16 Mpx (4096 × 4096): icons are scaled to
+    /// [`MARKER_MAX_SIDE`] anyway.
+    pub max_marker_pixels: u64,
+    /// Most pixels a photo may have to be decoded. Default 40 Mpx (a 7680 × 5200
+    /// camera's frame); decoding one takes at most 4 bytes a pixel (160 MiB).
+    pub max_image_pixels: u64,
+    /// Most pixels all the images of one input may decode to, together. Default
+    /// 256 Mpx: many distinct images each under the limit cannot add up to minutes.
+    pub max_total_pixels: u64,
+}
+
+/// What a KMZ may always decompress for its icons and photos, whatever its size.
+pub const ASSET_RATIO_FLOOR: u64 = 16 << 20;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_bytes: MAX_ASSET_BYTES,
+            max_total_bytes: 1 << 30,
+            max_ratio: 10,
+            max_marker_pixels: 16_000_000,
+            max_image_pixels: 40_000_000,
+            max_total_pixels: 256_000_000,
+        }
+    }
+}
+
+/// The bytes a [`Files`] may still read for one input, under [`Limits`].
+#[derive(Debug, Clone)]
+pub struct Budget {
+    limits: Limits,
+    /// All the bytes it may read.
+    total: u64,
+    /// What is left of them.
+    left: u64,
+    /// The archive's size, when the total is a ratio of it.
+    archive: Option<u64>,
+}
+
+impl Budget {
+    /// For the files beside a KML: [`Limits::max_total_bytes`].
+    pub fn new(limits: &Limits) -> Budget {
+        Budget {
+            limits: *limits,
+            total: limits.max_total_bytes,
+            left: limits.max_total_bytes,
+            archive: None,
+        }
+    }
+
+    /// For the entries of an archive of `archive_len` bytes: also at most
+    /// [`Limits::max_ratio`] times its size (or [`ASSET_RATIO_FLOOR`]).
+    pub fn for_archive(limits: &Limits, archive_len: u64) -> Budget {
+        let total = limits.max_total_bytes.min(
+            archive_len
+                .saturating_mul(limits.max_ratio)
+                .max(ASSET_RATIO_FLOOR),
+        );
+        Budget {
+            limits: *limits,
+            total,
+            left: total,
+            archive: Some(archive_len),
+        }
+    }
+
+    /// The limits it was made with.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Reads `input`, the file `name`, within the limit of one file and what is left
+    /// of the budget: never more than one byte past either, whatever its header said.
+    pub(crate) fn read<R: std::io::Read>(
+        &mut self,
+        name: &str,
+        input: std::io::Result<R>,
+    ) -> Fetched {
+        let cap = self.limits.max_bytes.min(self.left);
+        let mut bytes = Vec::new();
+        let read = input.and_then(|r| std::io::Read::read_to_end(&mut r.take(cap + 1), &mut bytes));
+        self.left -= (bytes.len() as u64).min(self.left);
+        if let Err(e) = read {
+            return Fetched::Failed(e.to_string());
+        }
+        if bytes.len() as u64 <= cap {
+            return Fetched::Found {
+                name: name.to_string(),
+                bytes,
+            };
+        }
+        if cap == self.limits.max_bytes {
+            return Fetched::TooLarge(cap + 1);
+        }
+        let from = match self.archive {
+            Some(n) => format!(" (from a {n}-byte archive)"),
+            None => String::new(),
+        };
+        Fetched::Failed(format!(
+            "it takes the icons and photos of this input past {} bytes{from}: refused as a possible zip bomb",
+            self.total
+        ))
+    }
+}
 
 /// Icons larger than this many pixels on their longer side are scaled down for
 /// `marker/upload`: MapHub draws a marker at pin size (about 32 px), so 128 px stays
@@ -182,7 +308,8 @@ pub enum Fetched {
     Missing,
     /// The path leads out of the archive's or folder's tree: not read.
     Outside,
-    /// Larger than [`MAX_ASSET_BYTES`] (its size).
+    /// Larger than [`Limits::max_bytes`] (its size, or that limit plus one when
+    /// its size is not known).
     TooLarge(u64),
     /// It could not be read (why).
     Failed(String),
@@ -191,7 +318,7 @@ pub enum Fetched {
 impl Fetched {
     /// The file's name and bytes, or the code and the end of a sentence saying why
     /// there are none.
-    fn found(self) -> Result<(String, Vec<u8>), (Code, String)> {
+    fn found(self, limits: &Limits) -> Result<(String, Vec<u8>), (Code, String)> {
         match self {
             Fetched::Found { name, bytes } => Ok((name, bytes)),
             Fetched::Missing => Err((
@@ -204,7 +331,7 @@ impl Fetched {
             )),
             Fetched::TooLarge(n) => Err((
                 Code::AssetUnreadable,
-                format!("is {n} bytes, over MapHub's limit of {MAX_ASSET_BYTES}"),
+                format!("is {n} bytes, over the limit of {}", limits.max_bytes),
             )),
             Fetched::Failed(e) => Err((Code::AssetUnreadable, format!("cannot be read: {e}"))),
         }
@@ -217,6 +344,11 @@ pub trait Files {
     /// The file at `path`, a relative path with `/` separators as the document wrote
     /// it (already without `./` and HTML escapes).
     fn fetch(&mut self, path: &str) -> Fetched;
+
+    /// The limits its files are read within (the decoding limits among them).
+    fn limits(&self) -> Limits {
+        Limits::default()
+    }
 }
 
 /// The files of a folder on disk, for a KML that refers to its icons and photos by
@@ -224,11 +356,17 @@ pub trait Files {
 #[derive(Debug, Clone)]
 pub struct DirFiles {
     root: PathBuf,
+    budget: Budget,
 }
 
 impl DirFiles {
-    /// The files under `dir`.
+    /// The files under `dir`, within the default [`Limits`].
     pub fn new(dir: &Path) -> std::io::Result<DirFiles> {
+        DirFiles::with_limits(dir, &Limits::default())
+    }
+
+    /// The files under `dir`, read within `limits`.
+    pub fn with_limits(dir: &Path, limits: &Limits) -> std::io::Result<DirFiles> {
         let dir = if dir.as_os_str().is_empty() {
             Path::new(".")
         } else {
@@ -236,6 +374,7 @@ impl DirFiles {
         };
         Ok(DirFiles {
             root: std::fs::canonicalize(dir)?,
+            budget: Budget::new(limits),
         })
     }
 }
@@ -260,28 +399,17 @@ impl Files for DirFiles {
         }
         match std::fs::metadata(&real) {
             Ok(m) if !m.is_file() => return Fetched::Missing,
-            Ok(m) if m.len() > MAX_ASSET_BYTES => return Fetched::TooLarge(m.len()),
+            Ok(m) if m.len() > self.budget.limits.max_bytes => return Fetched::TooLarge(m.len()),
             Ok(_) => {}
             Err(e) => return Fetched::Failed(e.to_string()),
         }
-        match read_capped(std::fs::File::open(&real)) {
-            Ok(Some(bytes)) => Fetched::Found {
-                name: path.to_string(),
-                bytes,
-            },
-            Ok(None) => Fetched::TooLarge(MAX_ASSET_BYTES + 1),
-            Err(e) => Fetched::Failed(e.to_string()),
-        }
+        // A file that grew since is cut at the limit all the same.
+        self.budget.read(path, std::fs::File::open(&real))
     }
-}
 
-/// Reads at most [`MAX_ASSET_BYTES`]; `None` when there is more (a file that grew).
-pub(crate) fn read_capped<R: std::io::Read>(
-    input: std::io::Result<R>,
-) -> std::io::Result<Option<Vec<u8>>> {
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(&mut input?.take(MAX_ASSET_BYTES + 1), &mut bytes)?;
-    Ok((bytes.len() as u64 <= MAX_ASSET_BYTES).then_some(bytes))
+    fn limits(&self) -> Limits {
+        self.budget.limits
+    }
 }
 
 /// A reference as the document wrote it.
@@ -484,148 +612,6 @@ fn hex(bytes: &[u8]) -> String {
     s
 }
 
-/// Limits on decoding: a crafted image must not make geonorm allocate gigabytes.
-fn reader(bytes: &[u8]) -> Result<image::ImageReader<Cursor<&[u8]>>, String> {
-    let mut r = image::ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| e.to_string())?;
-    let mut limits = image::Limits::default();
-    limits.max_image_width = Some(20_000);
-    limits.max_image_height = Some(20_000);
-    limits.max_alloc = Some(512 << 20);
-    r.limits(limits);
-    Ok(r)
-}
-
-fn type_name(f: image::ImageFormat) -> &'static str {
-    match f {
-        image::ImageFormat::Png => "png",
-        image::ImageFormat::Jpeg => "jpg",
-        image::ImageFormat::Gif => "gif",
-        image::ImageFormat::Bmp => "bmp",
-        _ => "other",
-    }
-}
-
-/// An image's format and size, from its header (nothing decoded).
-fn format_and_size(bytes: &[u8]) -> Result<(image::ImageFormat, u32, u32), String> {
-    let r = reader(bytes)?;
-    let format = r.format().ok_or(READABLE)?;
-    let (w, h) = r
-        .into_dimensions()
-        .map_err(|e| format!("{READABLE}: {e}"))?;
-    Ok((format, w, h))
-}
-
-/// Bytes ready for MapHub, their file type and size, and what was done to them.
-struct Prepared {
-    bytes: Vec<u8>,
-    file_type: &'static str,
-    width: u32,
-    height: u32,
-    done: Option<String>,
-}
-
-const READABLE: &str = "not an image geonorm can read (PNG, JPEG, GIF or BMP)";
-
-fn png_of(img: &image::DynamicImage) -> Result<Vec<u8>, String> {
-    let mut out = Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png)
-        .map_err(|e| e.to_string())?;
-    Ok(out.into_inner())
-}
-
-/// An icon as `marker/upload` takes it: a PNG of at most [`MARKER_MAX_SIDE`] pixels.
-/// A PNG already small enough is sent as it is.
-fn prepare_marker(bytes: &[u8]) -> Result<Prepared, String> {
-    let (format, w, h) = format_and_size(bytes)?;
-    if format == image::ImageFormat::Png && w.max(h) <= MARKER_MAX_SIDE {
-        return Ok(Prepared {
-            bytes: bytes.to_vec(),
-            file_type: "png",
-            width: w,
-            height: h,
-            done: None,
-        });
-    }
-    let mut img = reader(bytes)?
-        .decode()
-        .map_err(|e| format!("{READABLE}: {e}"))?;
-    let mut done = Vec::new();
-    if format != image::ImageFormat::Png {
-        done.push(format!(
-            "converted from {} to PNG (MapHub's marker/upload takes PNG only)",
-            type_name(format).to_ascii_uppercase()
-        ));
-    }
-    if w.max(h) > MARKER_MAX_SIDE {
-        img = img.resize(
-            MARKER_MAX_SIDE,
-            MARKER_MAX_SIDE,
-            image::imageops::FilterType::Triangle,
-        );
-        done.push(format!(
-            "scaled from {w}×{h} to {}×{} px (markers show at pin size; {MARKER_MAX_SIDE} px keeps them sharp on dense screens)",
-            img.width(),
-            img.height()
-        ));
-    }
-    Ok(Prepared {
-        bytes: png_of(&img)?,
-        file_type: "png",
-        width: img.width(),
-        height: img.height(),
-        done: Some(done.join("; ")),
-    })
-}
-
-/// A photo as `image/upload` takes it: JPEG and PNG as they are, GIF and BMP converted
-/// to PNG.
-fn prepare_image(bytes: &[u8]) -> Result<Prepared, String> {
-    let (format, w, h) = format_and_size(bytes)?;
-    if matches!(format, image::ImageFormat::Png | image::ImageFormat::Jpeg) {
-        return Ok(Prepared {
-            bytes: bytes.to_vec(),
-            file_type: type_name(format),
-            width: w,
-            height: h,
-            done: None,
-        });
-    }
-    let img = reader(bytes)?
-        .decode()
-        .map_err(|e| format!("{READABLE}: {e}"))?;
-    let png = png_of(&img)?;
-    if png.len() as u64 > MAX_ASSET_BYTES {
-        return Err(format!(
-            "as PNG it would be {} bytes, over MapHub's limit of {MAX_ASSET_BYTES}",
-            png.len()
-        ));
-    }
-    Ok(Prepared {
-        bytes: png,
-        file_type: "png",
-        width: w,
-        height: h,
-        done: Some(format!(
-            "converted from {} to PNG (MapHub's image/upload takes JPEG or PNG)",
-            type_name(format).to_ascii_uppercase()
-        )),
-    })
-}
-
-/// A file kept as the source holds it (for [`Purpose::Files`]).
-fn keep_as_is(bytes: &[u8]) -> Prepared {
-    let format = reader(bytes).ok().and_then(|r| r.format());
-    Prepared {
-        bytes: bytes.to_vec(),
-        file_type: format.map_or("bin", type_name),
-        width: 0,
-        height: 0,
-        done: None,
-    }
-}
-
 /// A reference that could not be used, said once with how many features it touched.
 struct Failure {
     code: Code,
@@ -642,6 +628,9 @@ struct Planner<'a> {
     resolved: HashMap<(AssetKind, String), Result<usize, usize>>,
     by_hash: HashMap<(AssetKind, String), usize>,
     failures: Vec<Failure>,
+    limits: Limits,
+    /// What is left of the input's decoded pixels.
+    pixels: Pixels,
 }
 
 impl Planner<'_> {
@@ -703,16 +692,20 @@ impl Planner<'_> {
                 fetched = self.files.fetch(&decoded);
             }
         }
-        let (name, bytes) = match fetched.found() {
+        let (name, bytes) = match fetched.found(&self.limits) {
             Ok(found) => found,
             Err((code, why)) => {
                 return self.fail(key, code, href, format!("the {what} {href} {why}"))
             }
         };
         let prepared = match (self.purpose, kind) {
-            (Purpose::Files, _) => Ok(keep_as_is(&bytes)),
-            (Purpose::Maphub, AssetKind::Marker) => prepare_marker(&bytes),
-            (Purpose::Maphub, AssetKind::Image) => prepare_image(&bytes),
+            (Purpose::Files, _) => Ok(keep_as_is(bytes)),
+            (Purpose::Maphub, AssetKind::Marker) => {
+                prepare_marker(&bytes, &self.limits, &mut self.pixels)
+            }
+            (Purpose::Maphub, AssetKind::Image) => {
+                prepare_image(&bytes, &self.limits, &mut self.pixels)
+            }
         };
         let p = match prepared {
             Ok(p) => p,
@@ -820,10 +813,12 @@ fn title_of(index: usize, f: &Feature) -> String {
     }
 }
 
-/// The assets `doc` uses for `purpose`, each distinct file read and prepared once.
-/// Relative references are looked up in `files`; `kml`, the main KML's text when at
-/// hand, gives each diagnostic the position of the reference it is about.
+/// The assets `doc` uses for `purpose`, each distinct file read and prepared once,
+/// within the [`Limits`] of `files`. Relative references are looked up in `files`;
+/// `kml`, the main KML's text when at hand, gives each diagnostic the position of the
+/// reference it is about.
 pub fn plan(doc: &Document, files: &mut dyn Files, purpose: Purpose, kml: Option<&[u8]>) -> Plan {
+    let limits = files.limits();
     let mut p = Planner {
         files,
         purpose,
@@ -831,6 +826,8 @@ pub fn plan(doc: &Document, files: &mut dyn Files, purpose: Purpose, kml: Option
         resolved: HashMap::new(),
         by_hash: HashMap::new(),
         failures: Vec::new(),
+        pixels: Pixels::new(&limits),
+        limits,
     };
     for (i, f) in doc.features.iter().enumerate() {
         p.feature(i, f);
@@ -850,7 +847,8 @@ pub fn plan(doc: &Document, files: &mut dyn Files, purpose: Purpose, kml: Option
 
 /// The assets of `doc`, read from `bytes` as `format`, for `purpose`: from the archive
 /// of a KMZ, or from the folder of a KML on disk (`path`). `None` for other inputs,
-/// whose references cannot be local files. Diagnostics point into the main KML.
+/// whose references cannot be local files. Diagnostics point into the main KML. Read
+/// within the default [`Limits`].
 pub fn plan_source(
     doc: &Document,
     format: crate::Format,
@@ -858,9 +856,21 @@ pub fn plan_source(
     path: Option<&Path>,
     purpose: Purpose,
 ) -> crate::Result<Option<Plan>> {
+    plan_source_with(doc, format, bytes, path, purpose, &Limits::default())
+}
+
+/// [`plan_source`] within `limits`.
+pub fn plan_source_with(
+    doc: &Document,
+    format: crate::Format,
+    bytes: &[u8],
+    path: Option<&Path>,
+    purpose: Purpose,
+    limits: &Limits,
+) -> crate::Result<Option<Plan>> {
     match format {
         crate::Format::Kmz => {
-            let mut files = crate::kmz::files(Cursor::new(bytes))?;
+            let mut files = crate::kmz::files_with(Cursor::new(bytes), limits)?;
             let mut planned = plan(doc, &mut files, purpose, None);
             if !planned.diagnostics.is_empty() {
                 let limits = crate::kmz::Limits::default();
@@ -872,7 +882,7 @@ pub fn plan_source(
             let Some(path) = path else {
                 return Ok(None);
             };
-            let mut files = DirFiles::new(path.parent().unwrap_or(Path::new(".")))?;
+            let mut files = DirFiles::with_limits(path.parent().unwrap_or(Path::new(".")), limits)?;
             Ok(Some(plan(doc, &mut files, purpose, Some(bytes))))
         }
         _ => Ok(None),

@@ -244,11 +244,26 @@ pub struct ArchiveFiles<R> {
     archive: zip::ZipArchive<R>,
     names: Vec<String>,
     base: String,
+    /// What its entries may still decompress to, all together.
+    budget: crate::assets::Budget,
 }
 
-/// The files of the KMZ `input`, and its main KML's name.
+/// The files of the KMZ `input`, read within the default [`crate::assets::Limits`].
 #[cfg(feature = "assets")]
 pub fn files<R: Read + Seek>(input: R) -> Result<ArchiveFiles<R>> {
+    files_with(input, &crate::assets::Limits::default())
+}
+
+/// The files of the KMZ `input`, read within `limits`: each entry within the limit of
+/// one file, and all of them together within a ratio of the archive's size.
+#[cfg(feature = "assets")]
+pub fn files_with<R: Read + Seek>(
+    mut input: R,
+    limits: &crate::assets::Limits,
+) -> Result<ArchiveFiles<R>> {
+    let len = input.seek(std::io::SeekFrom::End(0))?;
+    input.rewind()?;
+    let budget = crate::assets::Budget::for_archive(limits, len);
     let (archive, names, main) = open(input)?;
     let base = names[main]
         .rsplit_once('/')
@@ -257,13 +272,14 @@ pub fn files<R: Read + Seek>(input: R) -> Result<ArchiveFiles<R>> {
         archive,
         names,
         base,
+        budget,
     })
 }
 
 #[cfg(feature = "assets")]
 impl<R: Read + Seek> crate::assets::Files for ArchiveFiles<R> {
     fn fetch(&mut self, path: &str) -> crate::assets::Fetched {
-        use crate::assets::{Fetched, MAX_ASSET_BYTES};
+        use crate::assets::Fetched;
         if path.split('/').any(|part| part == "..") {
             return Fetched::Outside;
         }
@@ -286,18 +302,16 @@ impl<R: Read + Seek> crate::assets::Files for ArchiveFiles<R> {
         if entry.is_dir() {
             return Fetched::Missing;
         }
-        if entry.size() > MAX_ASSET_BYTES {
+        if entry.size() > self.budget.limits().max_bytes {
             return Fetched::TooLarge(entry.size());
         }
-        // The declared size may lie: the read stops past the limit whatever it says.
-        match crate::assets::read_capped(Ok(entry)) {
-            Ok(Some(bytes)) => Fetched::Found {
-                name: self.names[index].clone(),
-                bytes,
-            },
-            Ok(None) => Fetched::TooLarge(MAX_ASSET_BYTES + 1),
-            Err(e) => Fetched::Failed(e.to_string()),
-        }
+        // The declared size may lie: the read stops past the limits whatever it says.
+        let name = self.names[index].clone();
+        self.budget.read(&name, Ok(entry))
+    }
+
+    fn limits(&self) -> crate::assets::Limits {
+        *self.budget.limits()
     }
 }
 
