@@ -11,6 +11,7 @@ use std::io::Cursor;
 use super::{Limits, MARKER_MAX_SIDE};
 
 /// Bytes ready for MapHub, their file type and size, and what was done to them.
+#[derive(Debug)]
 pub(super) struct Prepared {
     pub bytes: Vec<u8>,
     pub file_type: &'static str,

@@ -344,9 +344,7 @@ fn an_icon_over_the_pixel_limit_is_refused_from_its_header() {
     let png = png_header(20_000, 20_000);
     let limits = Limits::default();
     let mut pixels = Pixels::new(&limits);
-    let err = prepare_marker(&png, &limits, &mut pixels)
-        .err()
-        .expect("refused");
+    let err = prepare_marker(&png, &limits, &mut pixels).expect_err("refused");
     assert!(
         err.contains("over the limit of 16000000 pixels for an icon"),
         "{err}"
@@ -368,9 +366,7 @@ fn the_pixels_of_one_input_are_budgeted_together() {
         );
     }
     let fourth = image_bytes(64, 64, [9, 0, 0], image::ImageFormat::Png);
-    let err = prepare_marker(&fourth, &limits, &mut pixels)
-        .err()
-        .expect("over");
+    let err = prepare_marker(&fourth, &limits, &mut pixels).expect_err("over");
     assert!(err.contains("decompression bomb"), "{err}");
 }
 
@@ -387,18 +383,12 @@ fn every_uploaded_image_is_encoded_afresh() {
     let limits = Limits::default();
     let mut pixels = Pixels::new(&limits);
     let has_html = |b: &[u8]| memchr::memmem::find(b, b"<script>").is_some();
-    let marker = prepare_marker(&png, &limits, &mut pixels)
-        .ok()
-        .expect("marker");
+    let marker = prepare_marker(&png, &limits, &mut pixels).expect("marker");
     assert!(!has_html(&marker.bytes) && marker.bytes.starts_with(b"\x89PNG"));
     assert!(marker.done.is_none(), "{:?}", marker.done);
-    let photo = prepare_image(&png, &limits, &mut pixels)
-        .ok()
-        .expect("photo");
+    let photo = prepare_image(&png, &limits, &mut pixels).expect("photo");
     assert!(!has_html(&photo.bytes) && photo.file_type == "png");
-    let photo = prepare_image(&jpg, &limits, &mut pixels)
-        .ok()
-        .expect("jpeg");
+    let photo = prepare_image(&jpg, &limits, &mut pixels).expect("jpeg");
     assert!(!has_html(&photo.bytes) && photo.file_type == "jpg");
     assert!(photo.bytes.starts_with(b"\xff\xd8"));
 }

@@ -107,6 +107,9 @@ pub const PROCESSING_FEATURE_THRESHOLD: usize = 100_000;
 /// assert!(report.has_errors());
 /// ```
 pub fn check(bytes: &[u8], path: Option<&Path>, opts: &CheckOptions) -> Report {
+    if Format::is_binary(bytes) {
+        return binary_report();
+    }
     let format = opts.format.or_else(|| Format::detect(bytes, path));
     let opts = CheckOptions {
         format,
@@ -174,6 +177,21 @@ pub fn check_reader_with<R: std::io::BufRead>(
     run(input, path, opts, &read, threads, NO_OUTPUT)
 }
 
+/// What a check says of binary data ([`Format::is_binary`]), read no further than
+/// its first bytes, whatever format was asked for.
+fn binary_report() -> Report {
+    Report {
+        format: None,
+        diagnostics: vec![Diagnostic::new(
+            Code::MaphubFileType,
+            format!(
+                "this is not a KML, KMZ, GPX or GeoJSON file: {}",
+                crate::BINARY
+            ),
+        )],
+    }
+}
+
 /// A check, writing the conversion into `output` when there is one.
 fn run<R: std::io::BufRead, W: std::io::Write>(
     mut input: R,
@@ -183,9 +201,13 @@ fn run<R: std::io::BufRead, W: std::io::Write>(
     threads: usize,
     output: Option<&mut Output<W>>,
 ) -> std::io::Result<Report> {
+    let head = input.fill_buf()?;
+    if Format::is_binary(head) {
+        return Ok(binary_report());
+    }
     let format = match read.format {
         Some(f) => Some(f),
-        None => Format::detect(input.fill_buf()?, path),
+        None => Format::detect(head, path),
     };
     let Some(format) = format else {
         return Ok(Report {

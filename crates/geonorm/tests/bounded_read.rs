@@ -1,0 +1,121 @@
+//! Reading is bounded (issue 29): binary data is refused from its first bytes whatever
+//! format is asked for, and a feature with a million properties converts whole. How
+//! long that takes is measured with the release binary (see the issue's report), not
+//! asserted here: each step per property is a hash look-up, not a search of a list.
+
+use std::io::Write;
+
+use geonorm::{Error, Format, ReadOptions};
+
+/// A reader that panics past its first `limit` bytes: proves a refusal reads no more.
+struct Tripwire {
+    left: usize,
+}
+
+impl std::io::Read for Tripwire {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        assert!(self.left > 0, "read past the first bytes");
+        let n = buf.len().min(self.left);
+        buf[..n].fill(0);
+        self.left -= n;
+        Ok(n)
+    }
+}
+
+/// Zeros as `/dev/zero` gives them: 64 KiB, then a panic if read further.
+fn zeros() -> std::io::BufReader<Tripwire> {
+    std::io::BufReader::with_capacity(64 * 1024, Tripwire { left: 64 * 1024 })
+}
+
+#[test]
+fn binary_data_is_refused_from_its_first_bytes_whatever_the_format() {
+    for format in [Format::Kml, Format::Gpx, Format::GeoJson, Format::Kmz] {
+        let err = geonorm::read(zeros(), &ReadOptions::format(format)).expect_err("refused");
+        assert!(
+            matches!(&err, Error::NotFormat { message, .. } if message.contains("binary data")),
+            "{format}: {err}"
+        );
+        let report = geonorm::validate::check_reader_with(
+            zeros(),
+            None,
+            &geonorm::validate::CheckOptions::default(),
+            &ReadOptions::format(format),
+            1,
+        )
+        .expect("report");
+        assert_eq!(report.diagnostics.len(), 1, "{format}");
+        assert!(
+            report.diagnostics[0].message.contains("binary data"),
+            "{format}: {:?}",
+            report.diagnostics
+        );
+    }
+}
+
+#[test]
+fn utf16_text_is_not_taken_for_binary_data() {
+    // UTF-16 KML (NUL bytes between ASCII letters) is text, not binary data.
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(
+            "<kml><Placemark><Point><coordinates>1,2</coordinates></Point></Placemark></kml>"
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes),
+        )
+        .collect();
+    assert!(!Format::is_binary(&utf16));
+    let parsed = geonorm::read(&utf16[..], &ReadOptions::format(Format::Kml)).expect("utf-16 kml");
+    assert_eq!(parsed.document.features.len(), 1);
+}
+
+/// One GeoJSON feature with `n` properties `k0`…, each its own index.
+fn feature_with_keys(n: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(n * 16);
+    out.extend_from_slice(
+        br#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"#,
+    );
+    for i in 0..n {
+        if i > 0 {
+            out.push(b',');
+        }
+        write!(out, "\"k{i}\":{i}").expect("write");
+    }
+    out.extend_from_slice(br#"},"geometry":{"type":"Point","coordinates":[1,2]}}]}"#);
+    out
+}
+
+#[test]
+fn a_feature_with_a_million_properties_converts_whole() {
+    let n = 1_000_000;
+    let parsed = geonorm::read(
+        &feature_with_keys(n)[..],
+        &ReadOptions::format(Format::GeoJson),
+    )
+    .expect("read");
+    let doc = parsed.document;
+    assert_eq!(doc.features[0].properties.len(), n);
+    let mut out = Vec::new();
+    let opts = geonorm::WriteOptions::default();
+    geonorm::write(&doc, Format::GeoJson, &mut out, &opts).expect("geojson");
+    let back = geonorm::read(&out[..], &ReadOptions::format(Format::GeoJson)).expect("back");
+    let f = &back.document.features[0];
+    assert_eq!(f.properties.len(), n);
+    assert_eq!(
+        f.properties.get("k999999"),
+        Some(&serde_json::json!(999_999))
+    );
+    // KML: one SimpleField in the schema and one SimpleData per property.
+    let mut kml = Vec::new();
+    geonorm::write(&doc, Format::Kml, &mut kml, &opts).expect("kml");
+    let count = |what: &[u8]| memchr_count(&kml, what);
+    assert_eq!(count(b"<SimpleField "), n);
+    assert_eq!(
+        count(b"<SimpleData name=\"k999999\">999999</SimpleData>"),
+        1
+    );
+    assert_eq!(count(b"<SimpleData "), n);
+}
+
+fn memchr_count(hay: &[u8], needle: &[u8]) -> usize {
+    hay.windows(needle.len()).filter(|w| *w == needle).count()
+}
