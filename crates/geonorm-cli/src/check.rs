@@ -142,12 +142,12 @@ pub fn run(files: &[PathBuf], opts: &CheckOptions) -> anyhow::Result<Vec<Checked
             }
             let mut file = io::BufReader::with_capacity(1 << 20, opened);
             let head = io::BufRead::fill_buf(&mut file).unwrap_or(&[]);
-            if Format::is_binary(head) {
+            let format = opts.format.or_else(|| Format::detect(head, Some(path)));
+            if format != Some(Format::Kmz) && Format::is_binary(head) {
                 // Refused from its first bytes: the rest is not read.
                 let head = head[..head.len().min(Format::BINARY_HEAD)].to_vec();
                 return Ok(checked_bytes(name, head, path, opts));
             }
-            let format = opts.format.or_else(|| Format::detect(head, Some(path)));
             // Held when its findings count in decoded text (UTF-16, a single-byte
             // encoding), which is made from the whole file.
             if format.is_some_and(|f| crate::input::placed_in_own_bytes(f, head)) {

@@ -250,3 +250,162 @@ fn a_3_mb_kmz_asset_bomb_stays_under_the_memory_limit() {
     assert!(written <= 64 << 20, "{written} bytes of assets written");
 }
 
+/// A 20000×20000 1-bit PNG (50 MB of rows, 48 KB compressed), made distinct by a text
+/// chunk holding `tag`; `idat` is its image data, the same for all.
+fn huge_png(tag: usize, idat: &[u8]) -> Vec<u8> {
+    fn chunk(png: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
+        png.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(kind);
+        crc.update(data);
+        png.extend_from_slice(kind);
+        png.extend_from_slice(data);
+        png.extend_from_slice(&crc.finalize().to_be_bytes());
+    }
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let side = 20_000u32.to_be_bytes();
+    chunk(
+        &mut png,
+        b"IHDR",
+        &[&side[..], &side, &[1, 0, 0, 0, 0]].concat(),
+    );
+    chunk(&mut png, b"tEXt", format!("n\0{tag}").as_bytes());
+    chunk(&mut png, b"IDAT", idat);
+    chunk(&mut png, b"IEND", &[]);
+    png
+}
+
+/// The zlib stream of a 20000×20000 1-bit image, all black: each row a filter byte
+/// and 2500 bytes, all zero.
+fn huge_idat() -> Vec<u8> {
+    let n = 20_000 * 2_501;
+    let mut z = vec![0x78, 0x01];
+    z.extend_from_slice(&deflated_zeros(n));
+    // Adler-32 of n zeros: a stays 1, b adds 1 per byte.
+    let b = (n % 65_521) as u32;
+    z.extend_from_slice(&((b << 16) | 1).to_be_bytes());
+    z
+}
+
+/// Finding 6: 30 distinct 20000×20000 icons in a KMZ of about 1.5 MB each decoded to
+/// 438 MB (51 s for `info`). They are refused from their headers, said as such.
+#[test]
+fn png_bomb_icons_are_refused_from_their_header() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let idat = huge_idat();
+    let mut entries = vec![("doc.kml".to_string(), kml_with_icons(30), false)];
+    for i in 0..30 {
+        entries.push((format!("files/{i}.png"), huge_png(i, &idat), false));
+    }
+    let kmz = write(dir.path(), "icons.kmz", &zip_of(&entries, 0, &[]));
+    let kmz = kmz.to_str().expect("utf-8");
+    let out = run_limited(&["info", kmz], None);
+    assert!(out.status.success(), "{}", said(&out));
+    assert!(
+        !said(&out).contains("append/upload sends"),
+        "{}",
+        said(&out)
+    );
+    let out = run_limited(&["append", "--dry-run", kmz, "--map", "1"], None);
+    let text = said(&out);
+    assert!(
+        text.contains("20000×20000 px, over the limit of 16000000 pixels for an icon"),
+        "{text}"
+    );
+}
+
+/// Runs `args` (a path last) and says what it said, after checking it ended with a
+/// finding or an error (exit 1 or 2), never a success or a crash.
+fn refused(args: &[&str], stdin: Option<&Path>) -> String {
+    let out = run_limited(args, stdin);
+    let text = said(&out);
+    assert!(
+        matches!(out.status.code(), Some(1 | 2)),
+        "{args:?}: {:?} {text}",
+        out.status
+    );
+    text
+}
+
+/// Finding 7: `/dev/zero` (named, or as standard input) and a 2 GB sparse file are
+/// refused from their first bytes as binary data, whatever format is asked for.
+#[test]
+fn endless_and_sparse_zeros_are_refused_as_binary_data() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sparse = dir.path().join("sparse.kml");
+    std::fs::File::create(&sparse)
+        .and_then(|f| f.set_len(2 << 30))
+        .expect("sparse file");
+    let sparse = sparse.to_str().expect("utf-8");
+    let out = dir.path().join("out.geojson");
+    let out = out.to_str().expect("utf-8");
+    for args in [
+        &["check", "/dev/zero"][..],
+        &["convert", "--from", "kml", "/dev/zero"],
+        &["convert", "--from", "geojson", "/dev/zero", "-o", out],
+        &["info", "--from", "gpx", "/dev/zero"],
+        &["check", sparse],
+        &["convert", sparse],
+        &["convert", sparse, "-o", out],
+    ] {
+        let text = refused(args, None);
+        assert!(text.contains("binary data"), "{args:?}: {text}");
+    }
+    let zero = Path::new("/dev/zero");
+    let text = refused(&["convert", "--from", "kml", "-"], Some(zero));
+    assert!(text.contains("binary data"), "{text}");
+    let text = refused(&["convert", "-"], Some(zero));
+    assert!(text.contains("cannot tell the format"), "{text}");
+}
+
+/// Finding 7: a FIFO nothing writes to is an error after a few seconds, not a wait for
+/// ever.
+#[cfg(unix)]
+#[test]
+fn a_fifo_with_no_writer_is_an_error_not_a_hang() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("fifo.geojson");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    let fifo = fifo.to_str().expect("utf-8");
+    for args in [&["check", fifo][..], &["convert", fifo]] {
+        let text = refused(args, None);
+        assert!(
+            text.contains("no program opened for writing"),
+            "{args:?}: {text}"
+        );
+    }
+}
+
+/// A FIFO with a writer is read as a stream, once: its whole content, not what is
+/// left after a first look at its head.
+#[cfg(unix)]
+#[test]
+fn a_fifo_with_a_writer_is_read_once_whole() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("in.geojson");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    let mut text = String::from(r#"{"type":"FeatureCollection","features":["#);
+    for i in 0..2000 {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(&format!(
+            r#"{{"type":"Feature","properties":{{"n":{i}}},"geometry":{{"type":"Point","coordinates":[1,2]}}}}"#
+        ));
+    }
+    text.push_str("]}");
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::write(fifo, text))
+    };
+    let out = run_limited(
+        &["info", "--format", "json", fifo.to_str().expect("utf-8")],
+        None,
+    );
+    writer.join().expect("writer").expect("written");
+    assert!(out.status.success(), "{}", said(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["features"], 2000, "{v}");
+}

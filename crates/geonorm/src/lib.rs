@@ -202,9 +202,10 @@ pub fn read<R: std::io::BufRead>(mut input: R, opts: &ReadOptions) -> Result<Par
 }
 
 /// An error when `head`, the first bytes of an input read as `format`, is binary data
-/// ([`Format::is_binary`]): refused before a reader holds any of it.
+/// ([`Format::is_binary`]): refused before a reader holds any of it. Not for a KMZ,
+/// binary by nature (a zip is read from its end, and may start with anything).
 pub(crate) fn refuse_binary(head: &[u8], format: Format) -> Result<()> {
-    if Format::is_binary(head) {
+    if format != Format::Kmz && Format::is_binary(head) {
         return Err(Error::NotFormat {
             format,
             message: BINARY.into(),

@@ -29,7 +29,8 @@ fn zeros() -> std::io::BufReader<Tripwire> {
 
 #[test]
 fn binary_data_is_refused_from_its_first_bytes_whatever_the_format() {
-    for format in [Format::Kml, Format::Gpx, Format::GeoJson, Format::Kmz] {
+    // Not KMZ: a zip is binary data, read from its end.
+    for format in [Format::Kml, Format::Gpx, Format::GeoJson] {
         let err = geonorm::read(zeros(), &ReadOptions::format(format)).expect_err("refused");
         assert!(
             matches!(&err, Error::NotFormat { message, .. } if message.contains("binary data")),
@@ -118,4 +119,47 @@ fn a_feature_with_a_million_properties_converts_whole() {
 
 fn memchr_count(hay: &[u8], needle: &[u8]) -> usize {
     hay.windows(needle.len()).filter(|w| *w == needle).count()
+}
+
+/// One GeoJSON feature whose properties are `body`.
+fn feature_with_properties(body: &str) -> Vec<u8> {
+    format!(
+        r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","properties":{{{body}}},"geometry":{{"type":"Point","coordinates":[1,2]}}}}]}}"#
+    )
+    .into_bytes()
+}
+
+fn duplicate_findings(bytes: &[u8]) -> Vec<geonorm::Diagnostic> {
+    let report = geonorm::check(bytes, &geonorm::validate::CheckOptions::default());
+    report
+        .diagnostics
+        .into_iter()
+        .filter(|d| d.code == geonorm::Code::GeojsonDuplicateMember)
+        .collect()
+}
+
+#[test]
+fn a_million_distinct_keys_and_one_twice_say_one_duplicate() {
+    let mut body: Vec<String> = (0..1_000_000).map(|i| format!("\"k{i}\":{i}")).collect();
+    body.push("\"k0\":-1".into());
+    let found = duplicate_findings(&feature_with_properties(&body.join(",")));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].message.contains("\"k0\""), "{}", found[0].message);
+}
+
+#[test]
+fn a_million_duplicate_keys_are_counted_not_each_stored() {
+    let n = 1_000_000;
+    let body = vec!["\"a\":1"; n].join(",");
+    let found = duplicate_findings(&feature_with_properties(&body));
+    // The first hundred one by one, then one finding with the exact count of the rest.
+    assert_eq!(found.len(), 101, "{}", found.len());
+    let rest = n - 1 - 100;
+    assert!(
+        found[100]
+            .message
+            .starts_with(&format!("{rest} more members appear twice")),
+        "{}",
+        found[100].message
+    );
 }

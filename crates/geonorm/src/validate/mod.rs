@@ -107,10 +107,10 @@ pub const PROCESSING_FEATURE_THRESHOLD: usize = 100_000;
 /// assert!(report.has_errors());
 /// ```
 pub fn check(bytes: &[u8], path: Option<&Path>, opts: &CheckOptions) -> Report {
-    if Format::is_binary(bytes) {
+    let format = opts.format.or_else(|| Format::detect(bytes, path));
+    if format != Some(Format::Kmz) && Format::is_binary(bytes) {
         return binary_report();
     }
-    let format = opts.format.or_else(|| Format::detect(bytes, path));
     let opts = CheckOptions {
         format,
         ..opts.clone()
@@ -178,7 +178,8 @@ pub fn check_reader_with<R: std::io::BufRead>(
 }
 
 /// What a check says of binary data ([`Format::is_binary`]), read no further than
-/// its first bytes, whatever format was asked for.
+/// its first bytes, whatever format was asked for but KMZ (a zip is binary data, read
+/// from its end).
 fn binary_report() -> Report {
     Report {
         format: None,
@@ -202,13 +203,13 @@ fn run<R: std::io::BufRead, W: std::io::Write>(
     output: Option<&mut Output<W>>,
 ) -> std::io::Result<Report> {
     let head = input.fill_buf()?;
-    if Format::is_binary(head) {
-        return Ok(binary_report());
-    }
     let format = match read.format {
         Some(f) => Some(f),
         None => Format::detect(head, path),
     };
+    if format != Some(Format::Kmz) && Format::is_binary(head) {
+        return Ok(binary_report());
+    }
     let Some(format) = format else {
         return Ok(Report {
             format: None,
