@@ -148,8 +148,8 @@ fn zip_of(entries: &[(String, Vec<u8>, bool)], zeros: usize, tail: &[u8]) -> Vec
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(&data);
         central.extend_from_slice(&fixed(0x0201_4b50, true));
-        central.extend_from_slice(&[0; 8]);
-        central.extend_from_slice(&0u32.to_le_bytes());
+        // Comment length, disk, internal and external attributes.
+        central.extend_from_slice(&[0; 10]);
         central.extend_from_slice(&offset.to_le_bytes());
         central.extend_from_slice(name.as_bytes());
     }
@@ -171,7 +171,8 @@ fn kml_with_icons(n: usize) -> Vec<u8> {
     let mut kml = String::from("<kml><Document>");
     for i in 0..n {
         kml.push_str(&format!(
-            "<Placemark><name>P{i}</name><Style><IconStyle><Icon><href>files/{i}.png</href></Icon></IconStyle></Style><Point><coordinates>{i},1</coordinates></Point></Placemark>"
+            "<Placemark><name>P{i}</name><Style><IconStyle><Icon><href>files/{i}.png</href></Icon></IconStyle></Style><Point><coordinates>{},1</coordinates></Point></Placemark>",
+            i % 170
         ));
     }
     kml.push_str("</Document></kml>");
