@@ -188,15 +188,17 @@ where
     E: FnMut(S::Out, &[Diagnostic]) -> Result<()>,
 {
     let (mut archive, ordered, main) = open(input)?;
-    // Relative references, in the order the document first uses them.
+    // Relative references, in the order the document first uses them (and as a set:
+    // a document may have a hundred thousand icons).
     let mut hrefs: Vec<String> = Vec::new();
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     let (mut meta, groups, diags) = {
         let limited = main_entry_reader(&mut archive, main, limits)?;
         let input = BufReader::with_capacity(64 * 1024, limited);
         kml::stream(input, threads, &WithIcon(sink), |(icon, out), said| {
             if let Some(href) = icon {
                 let relative = !(href.contains("://") || href.starts_with('/'));
-                if relative && !hrefs.contains(&href) {
+                if relative && seen.insert(href.clone()) {
                     hrefs.push(href);
                 }
             }
@@ -213,6 +215,7 @@ where
         .collect();
     // Relative references resolve against the main KML's folder.
     let base = main_name.rsplit_once('/').map_or("", |(dir, _)| dir);
+    let names: std::collections::HashSet<&str> = ordered.iter().map(String::as_str).collect();
     let assets = hrefs
         .into_iter()
         .map(|href| {
@@ -222,7 +225,7 @@ where
             } else {
                 format!("{base}/{rel}")
             };
-            let present = ordered.iter().any(|n| n == &path || n == rel);
+            let present = names.contains(path.as_str()) || names.contains(rel);
             (href, present)
         })
         .collect();
@@ -243,6 +246,10 @@ where
 pub struct ArchiveFiles<R> {
     archive: zip::ZipArchive<R>,
     names: Vec<String>,
+    /// Each name's first index, and each lower-cased name's: a look-up per reference
+    /// instead of a search of the archive's list.
+    index: std::collections::HashMap<String, usize>,
+    folded: std::collections::HashMap<String, usize>,
     base: String,
     /// What its entries may still decompress to, all together.
     budget: crate::assets::Budget,
@@ -268,9 +275,17 @@ pub fn files_with<R: Read + Seek>(
     let base = names[main]
         .rsplit_once('/')
         .map_or(String::new(), |(dir, _)| format!("{dir}/"));
+    let mut index = std::collections::HashMap::new();
+    let mut folded = std::collections::HashMap::new();
+    for (i, n) in names.iter().enumerate() {
+        index.entry(n.clone()).or_insert(i);
+        folded.entry(n.to_ascii_lowercase()).or_insert(i);
+    }
     Ok(ArchiveFiles {
         archive,
         names,
+        index,
+        folded,
         base,
         budget,
     })
@@ -286,11 +301,11 @@ impl<R: Read + Seek> crate::assets::Files for ArchiveFiles<R> {
         let in_base = format!("{}{path}", self.base);
         let index = [in_base.as_str(), path]
             .iter()
-            .find_map(|want| self.names.iter().position(|n| n == want))
+            .find_map(|want| self.index.get(*want).copied())
             .or_else(|| {
                 [in_base.as_str(), path]
                     .iter()
-                    .find_map(|want| self.names.iter().position(|n| n.eq_ignore_ascii_case(want)))
+                    .find_map(|want| self.folded.get(&want.to_ascii_lowercase()).copied())
             });
         let Some(index) = index else {
             return Fetched::Missing;
