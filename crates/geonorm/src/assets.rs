@@ -263,11 +263,25 @@ impl Plan {
     /// reference it is about, and sorts them by position. Apart from planning, so a
     /// KMZ's KML is decompressed again only when there is something to place.
     pub fn locate(&mut self, kml: &[u8]) {
+        // Each reference's first place, all found in one pass over the KML: a search
+        // per finding would be quadratic for a document of a hundred thousand icons.
+        let mut wanted: Vec<&str> = self.refs.iter().map(String::as_str).collect();
+        wanted.retain(|h| !h.is_empty());
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut first: HashMap<&str, usize> = HashMap::new();
+        if let Ok(searcher) = aho_corasick::AhoCorasick::new(&wanted) {
+            for m in searcher.find_overlapping_iter(kml) {
+                first
+                    .entry(wanted[m.pattern().as_usize()])
+                    .or_insert(m.start());
+                if first.len() == wanted.len() {
+                    break;
+                }
+            }
+        }
         for (d, href) in self.diagnostics.iter_mut().zip(&self.refs) {
-            let found = (!href.is_empty())
-                .then(|| memchr::memmem::find(kml, href.as_bytes()))
-                .flatten();
-            if let Some(at) = found {
+            if let Some(&at) = first.get(href.as_str()) {
                 d.span = Some(Span::new(at, at + href.len()));
             }
         }

@@ -490,3 +490,31 @@ fn a_photo_overlay_at_a_point_sends_its_photo_as_the_point_s_image() {
     assert_eq!(doc.features[0].description.as_deref(), Some("Loud."));
     assert_eq!(doc.features[0].properties["image"]["id"], "x");
 }
+
+#[test]
+fn every_finding_is_placed_at_its_own_reference() {
+    // Twenty thousand distinct missing icons: each finding at its own `<href>`.
+    let n = 20_000;
+    let mut kml = String::from("<kml><Document>");
+    for i in 0..n {
+        kml.push_str(&format!(
+            "<Placemark><Style><IconStyle><Icon><href>files/m-{i}.png</href></Icon></IconStyle></Style><Point><coordinates>1,1</coordinates></Point></Placemark>"
+        ));
+    }
+    kml.push_str("</Document></kml>");
+    let bytes = kmz_of(&[("doc.kml", kml.as_bytes())]);
+    let (doc, _, _) = kmz::read(Cursor::new(&bytes[..]), &kmz::Limits::default()).expect("kmz");
+    let plan = plan_source(&doc, crate::Format::Kmz, &bytes, None, Purpose::Maphub)
+        .expect("plan")
+        .expect("a kmz");
+    assert_eq!(plan.diagnostics.len(), n);
+    for d in &plan.diagnostics {
+        let s = d.span.expect("placed");
+        let href = &kml[s.start..s.end];
+        assert!(
+            d.message.contains(&format!("the icon {href} is not")),
+            "{href}: {}",
+            d.message
+        );
+    }
+}
