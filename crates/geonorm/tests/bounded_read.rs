@@ -163,3 +163,18 @@ fn a_million_duplicate_keys_are_counted_not_each_stored() {
         found[100].message
     );
 }
+
+#[test]
+fn xml_that_turns_into_binary_data_is_refused_as_it_is_read() {
+    // A KML whose name is followed by 8 MiB of NUL bytes: stopped after the first
+    // mebibyte of them, as an error, instead of one text node held whole.
+    let mut kml = b"<kml><Document><name>".to_vec();
+    kml.resize(kml.len() + (8 << 20), 0);
+    kml.extend_from_slice(b"</name></Document></kml>");
+    let err = geonorm::read(&kml[..], &ReadOptions::format(Format::Kml)).expect_err("refused");
+    assert!(err.to_string().contains("binary data"), "{err}");
+    // A few control characters are removed from the text with a warning, as before.
+    let kml = b"<kml><Placemark><name>a\0b</name><Point><coordinates>1,2</coordinates></Point></Placemark></kml>";
+    let parsed = geonorm::read(&kml[..], &ReadOptions::format(Format::Kml)).expect("read");
+    assert_eq!(parsed.document.features[0].title.as_deref(), Some("ab"));
+}
