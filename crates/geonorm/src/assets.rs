@@ -26,134 +26,17 @@ use sha2::{Digest, Sha256};
 
 use crate::{Code, Diagnostic, Document, Feature, Geometry, Span};
 
+mod budget;
+mod href;
 mod picture;
 
+pub use self::budget::{Budget, Limits, ASSET_RATIO_FLOOR};
+pub(crate) use self::href::img_tags;
+use self::href::{classify, html_unescaped, percent_decoded, Href};
 use self::picture::{keep_as_is, prepare_image, prepare_marker, Pixels};
 
 /// The largest file read as an icon or photo: MapHub's limit for one upload.
 pub const MAX_ASSET_BYTES: u64 = 15 * 1024 * 1024;
-
-/// What one input's icons and photos may cost to read: the same budget for a KMZ's
-/// entries and for files beside a KML, so a small hostile file cannot make geonorm
-/// hold gigabytes or decode for minutes. Every field is a default a service may lower.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Largest file read as one icon or photo, in bytes. Default [`MAX_ASSET_BYTES`]
-    /// (15 MiB, MapHub's limit for one upload).
-    pub max_bytes: u64,
-    /// Largest total of bytes read for all the icons and photos of one input (a KMZ's
-    /// entries decompressed, or files beside a KML). Default 1 GiB.
-    pub max_total_bytes: u64,
-    /// In a KMZ, the largest ratio of all the asset entries' bytes, decompressed, to the
-    /// archive's size (an archive may always decompress [`ASSET_RATIO_FLOOR`]).
-    /// Default 10: images are compressed already (PNG, JPEG), so a real KMZ holds
-    /// them at about their own size; a bomb of zeros expands a thousand times.
-    pub max_ratio: u64,
-    /// Most pixels an icon may have to be decoded (width × height from its header,
-    /// checked before decoding). Default 16 Mpx (4096 × 4096): icons are scaled to
-    /// [`MARKER_MAX_SIDE`] anyway.
-    pub max_marker_pixels: u64,
-    /// Most pixels a photo may have to be decoded. Default 40 Mpx (a 7680 × 5200
-    /// camera's frame); decoding one takes at most 4 bytes a pixel (160 MiB).
-    pub max_image_pixels: u64,
-    /// Most pixels all the images of one input may decode to, together. Default
-    /// 256 Mpx: many distinct images each under the limit cannot add up to minutes.
-    pub max_total_pixels: u64,
-}
-
-/// What a KMZ may always decompress for its icons and photos, whatever its size.
-pub const ASSET_RATIO_FLOOR: u64 = 16 << 20;
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_bytes: MAX_ASSET_BYTES,
-            max_total_bytes: 1 << 30,
-            max_ratio: 10,
-            max_marker_pixels: 16_000_000,
-            max_image_pixels: 40_000_000,
-            max_total_pixels: 256_000_000,
-        }
-    }
-}
-
-/// The bytes a [`Files`] may still read for one input, under [`Limits`].
-#[derive(Debug, Clone)]
-pub struct Budget {
-    limits: Limits,
-    /// All the bytes it may read.
-    total: u64,
-    /// What is left of them.
-    left: u64,
-    /// The archive's size, when the total is a ratio of it.
-    archive: Option<u64>,
-}
-
-impl Budget {
-    /// For the files beside a KML: [`Limits::max_total_bytes`].
-    pub fn new(limits: &Limits) -> Budget {
-        Budget {
-            limits: *limits,
-            total: limits.max_total_bytes,
-            left: limits.max_total_bytes,
-            archive: None,
-        }
-    }
-
-    /// For the entries of an archive of `archive_len` bytes: also at most
-    /// [`Limits::max_ratio`] times its size (or [`ASSET_RATIO_FLOOR`]).
-    pub fn for_archive(limits: &Limits, archive_len: u64) -> Budget {
-        let total = limits.max_total_bytes.min(
-            archive_len
-                .saturating_mul(limits.max_ratio)
-                .max(ASSET_RATIO_FLOOR),
-        );
-        Budget {
-            limits: *limits,
-            total,
-            left: total,
-            archive: Some(archive_len),
-        }
-    }
-
-    /// The limits it was made with.
-    pub fn limits(&self) -> &Limits {
-        &self.limits
-    }
-
-    /// Reads `input`, the file `name`, within the limit of one file and what is left
-    /// of the budget: never more than one byte past either, whatever its header said.
-    pub(crate) fn read<R: std::io::Read>(
-        &mut self,
-        name: &str,
-        input: std::io::Result<R>,
-    ) -> Fetched {
-        let cap = self.limits.max_bytes.min(self.left);
-        let mut bytes = Vec::new();
-        let read = input.and_then(|r| std::io::Read::read_to_end(&mut r.take(cap + 1), &mut bytes));
-        self.left -= (bytes.len() as u64).min(self.left);
-        if let Err(e) = read {
-            return Fetched::Failed(e.to_string());
-        }
-        if bytes.len() as u64 <= cap {
-            return Fetched::Found {
-                name: name.to_string(),
-                bytes,
-            };
-        }
-        if cap == self.limits.max_bytes {
-            return Fetched::TooLarge(cap + 1);
-        }
-        let from = match self.archive {
-            Some(n) => format!(" (from a {n}-byte archive)"),
-            None => String::new(),
-        };
-        Fetched::Failed(format!(
-            "it takes the icons and photos of this input past {} bytes{from}: refused as a possible zip bomb",
-            self.total
-        ))
-    }
-}
 
 /// Icons larger than this many pixels on their longer side are scaled down for
 /// `marker/upload`: MapHub draws a marker at pin size (about 32 px), so 128 px stays
@@ -413,7 +296,7 @@ impl Files for DirFiles {
         }
         match std::fs::metadata(&real) {
             Ok(m) if !m.is_file() => return Fetched::Missing,
-            Ok(m) if m.len() > self.budget.limits.max_bytes => return Fetched::TooLarge(m.len()),
+            Ok(m) if m.len() > self.budget.limits().max_bytes => return Fetched::TooLarge(m.len()),
             Ok(_) => {}
             Err(e) => return Fetched::Failed(e.to_string()),
         }
@@ -422,192 +305,8 @@ impl Files for DirFiles {
     }
 
     fn limits(&self) -> Limits {
-        self.budget.limits
+        *self.budget.limits()
     }
-}
-
-/// A reference as the document wrote it.
-enum Href {
-    /// A path to look up.
-    Local(String),
-    /// One of Google Earth's own icons, which the reader already maps to MapHub's.
-    Google,
-    /// A web address (or `data:`), not fetched.
-    Remote,
-    /// An absolute path (or a drive letter): outside by definition.
-    Absolute,
-}
-
-fn classify(href: &str) -> Href {
-    let h = href.trim();
-    let lower = h.to_ascii_lowercase();
-    if lower.contains("://") || h.starts_with("//") || lower.starts_with("data:") {
-        let google = ["maps.google.com/", "maps.gstatic.com/", "earth.google.com/"]
-            .iter()
-            .any(|host| lower.contains(host));
-        return if google && lower.contains("/mapfiles/") {
-            Href::Google
-        } else {
-            Href::Remote
-        };
-    }
-    let h = h.replace('\\', "/");
-    let bytes = h.as_bytes();
-    if h.starts_with('/') || (bytes.len() > 1 && bytes[1] == b':') {
-        return Href::Absolute;
-    }
-    let mut rel = h.as_str();
-    while let Some(rest) = rel.strip_prefix("./") {
-        rel = rest;
-    }
-    Href::Local(rel.to_string())
-}
-
-/// `%XX` escapes decoded (paths written as URLs: `My%20Photo.jpg`); `None` when there
-/// are none or they do not decode to UTF-8.
-fn percent_decoded(s: &str) -> Option<String> {
-    if !s.contains('%') {
-        return None;
-    }
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        match (
-            b[i],
-            b.get(i + 1).copied().and_then(hex),
-            b.get(i + 2).copied().and_then(hex),
-        ) {
-            (b'%', Some(hi), Some(lo)) => {
-                out.push((hi * 16 + lo) as u8);
-                i += 3;
-            }
-            (c, _, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).ok().filter(|d| d != s)
-}
-
-/// HTML's escapes in an attribute value, decoded (`&amp;` and the like). By hand:
-/// quick-xml's `unescape` refuses a whole value for one unknown entity or a bare `&`
-/// (`a.jpg?x=1&y=2`), which HTML keeps as written.
-fn html_unescaped(s: &str) -> String {
-    if !s.contains('&') {
-        return s.to_string();
-    }
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(at) = rest.find('&') {
-        out.push_str(&rest[..at]);
-        let tail = &rest[at..];
-        let end = tail.find(';').filter(|&e| e <= 10);
-        let decoded = end.and_then(|e| {
-            let name = &tail[1..e];
-            let c = match name {
-                "amp" => Some('&'),
-                "quot" => Some('"'),
-                "apos" => Some('\''),
-                "lt" => Some('<'),
-                "gt" => Some('>'),
-                _ => name
-                    .strip_prefix("#x")
-                    .or_else(|| name.strip_prefix("#X"))
-                    .and_then(|h| u32::from_str_radix(h, 16).ok())
-                    .or_else(|| name.strip_prefix('#').and_then(|d| d.parse().ok()))
-                    .and_then(char::from_u32),
-            }?;
-            Some((c, e + 1))
-        });
-        match decoded {
-            Some((c, len)) => {
-                out.push(c);
-                rest = &tail[len..];
-            }
-            None => {
-                out.push('&');
-                rest = &tail[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// The `<img>` tags of an HTML text: each tag's byte range and its `src` value's (as
-/// written, without quotes). Written by hand because only this one attribute matters
-/// and descriptions are fragments an HTML parser crate would rebuild, not keep.
-pub(crate) fn img_tags(html: &str) -> Vec<(Range<usize>, Range<usize>)> {
-    let b = html.as_bytes();
-    let mut found = Vec::new();
-    let mut from = 0;
-    while let Some(off) = memchr::memchr(b'<', &b[from..]) {
-        let start = from + off;
-        from = start + 1;
-        let is_img = b.len() >= start + 5
-            && b[start + 1..start + 4].eq_ignore_ascii_case(b"img")
-            && matches!(b[start + 4], b' ' | b'\t' | b'\n' | b'\r' | b'/' | b'>');
-        if !is_img {
-            continue;
-        }
-        let mut i = start + 4;
-        let mut src = None;
-        let end = loop {
-            while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r' | b'/') {
-                i += 1;
-            }
-            if i >= b.len() {
-                break None;
-            }
-            if b[i] == b'>' {
-                break Some(i + 1);
-            }
-            let name_start = i;
-            while i < b.len() && !matches!(b[i], b' ' | b'\t' | b'\n' | b'\r' | b'=' | b'>' | b'/')
-            {
-                i += 1;
-            }
-            let name = &b[name_start..i];
-            while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
-                i += 1;
-            }
-            if i >= b.len() || b[i] != b'=' {
-                continue;
-            }
-            i += 1;
-            while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
-                i += 1;
-            }
-            let value = match b.get(i) {
-                Some(&q @ (b'"' | b'\'')) => {
-                    let Some(close) = memchr::memchr(q, &b[i + 1..]) else {
-                        break None;
-                    };
-                    let v = i + 1..i + 1 + close;
-                    i = v.end + 1;
-                    v
-                }
-                _ => {
-                    let v0 = i;
-                    while i < b.len() && !matches!(b[i], b' ' | b'\t' | b'\n' | b'\r' | b'>') {
-                        i += 1;
-                    }
-                    v0..i
-                }
-            };
-            if name.eq_ignore_ascii_case(b"src") && src.is_none() {
-                src = Some(value);
-            }
-        };
-        if let (Some(end), Some(src)) = (end, src) {
-            found.push((start..end, src));
-            from = end;
-        }
-    }
-    found
 }
 
 fn is_point(f: &Feature) -> bool {
