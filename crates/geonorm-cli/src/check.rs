@@ -166,6 +166,27 @@ fn file_id(path: &Path) -> io::Result<(u64, u64, Option<PathBuf>)> {
     }
 }
 
+/// The check of a file held in memory, `bytes`.
+fn checked_bytes(name: String, bytes: Vec<u8>, path: &Path, opts: &CheckOptions) -> Checked {
+    let report = check(&bytes, Some(path), opts);
+    let entry = kmz_entry(&bytes, &report);
+    let decoded = match report.format {
+        Some(f @ (Format::Kml | Format::Gpx)) => match f.spans_text(&bytes) {
+            std::borrow::Cow::Owned(d) => Some(d),
+            std::borrow::Cow::Borrowed(_) => None,
+        },
+        _ => None,
+    };
+    Checked {
+        name,
+        bytes,
+        decoded,
+        entry,
+        located: None,
+        report,
+    }
+}
+
 /// Checks every file, in parallel, keeping the given order. A file that cannot be
 /// read at all is an I/O error (exit 2), not a finding.
 pub fn run(files: &[PathBuf], opts: &CheckOptions) -> anyhow::Result<Vec<Checked>> {
@@ -181,10 +202,24 @@ pub fn run(files: &[PathBuf], opts: &CheckOptions) -> anyhow::Result<Vec<Checked
         .par_iter()
         .map(|path| {
             let cannot = |e: io::Error| anyhow::anyhow!("cannot read {}: {e}", path.display());
-            let mut file =
-                io::BufReader::with_capacity(1 << 20, std::fs::File::open(path).map_err(cannot)?);
+            let name = path.display().to_string();
+            let (opened, regular) = crate::input::open_path(path, &name)?;
+            if !regular {
+                // A FIFO or a device: read once, within a byte budget.
+                let bytes = crate::input::read_stream(opened, &name)?;
+                if let Some(bar) = &progress {
+                    bar.inc(1);
+                }
+                return Ok(checked_bytes(name, bytes, path, opts));
+            }
+            let mut file = io::BufReader::with_capacity(1 << 20, opened);
             let head = io::BufRead::fill_buf(&mut file).unwrap_or(&[]);
             let format = opts.format.or_else(|| Format::detect(head, Some(path)));
+            if format != Some(Format::Kmz) && Format::is_binary(head) {
+                // Refused from its first bytes: the rest is not read.
+                let head = head[..head.len().min(Format::BINARY_HEAD)].to_vec();
+                return Ok(checked_bytes(name, head, path, opts));
+            }
             // Held when its findings count in decoded text (UTF-16, a single-byte
             // encoding), which is made from the whole file.
             if format.is_some_and(|f| crate::input::placed_in_own_bytes(f, head)) {
@@ -220,26 +255,10 @@ pub fn run(files: &[PathBuf], opts: &CheckOptions) -> anyhow::Result<Vec<Checked
             }
             drop(file);
             let bytes = std::fs::read(path).map_err(cannot)?;
-            let report = check(&bytes, Some(path), opts);
-            let entry = kmz_entry(&bytes, &report);
-            let decoded = match report.format {
-                Some(f @ (Format::Kml | Format::Gpx)) => match f.spans_text(&bytes) {
-                    std::borrow::Cow::Owned(d) => Some(d),
-                    std::borrow::Cow::Borrowed(_) => None,
-                },
-                _ => None,
-            };
             if let Some(bar) = &progress {
                 bar.inc(1);
             }
-            Ok(Checked {
-                name: path.display().to_string(),
-                bytes,
-                decoded,
-                entry,
-                located: None,
-                report,
-            })
+            Ok(checked_bytes(name, bytes, path, opts))
         })
         .collect();
     if let Some(bar) = progress {

@@ -33,9 +33,15 @@ pub fn print(server: &str, endpoint: &str, body: &serde_json::Value) -> anyhow::
 pub fn print_assets(server: &str, plan: &geonorm::assets::Plan) -> anyhow::Result<()> {
     let base = base(server)?;
     let mut out = io::stdout().lock();
-    for (i, a) in plan.assets.iter().enumerate() {
+    // Counted in one pass over the uses: one pass per asset would be quadratic.
+    let mut users_of = vec![0usize; plan.assets.len()];
+    for u in &plan.uses {
+        if let Some(n) = users_of.get_mut(u.asset) {
+            *n += 1;
+        }
+    }
+    for (a, &users) in plan.assets.iter().zip(&users_of) {
         let endpoint = format!("{}/upload", a.kind.as_str());
-        let users = plan.features_of(i).count();
         writeln!(out, "POST {}", printable(&format!("{base}{endpoint}")))?;
         writeln!(out, "  Authorization: Token ***")?;
         writeln!(

@@ -10,8 +10,67 @@ use geonorm::Format;
 
 pub enum Source {
     File(PathBuf),
-    /// Standard input cannot be read twice, so it is kept.
-    Stdin(Vec<u8>),
+    /// Standard input, a pipe or a device cannot be read twice, so it is kept (within
+    /// [`MAX_STREAM_BYTES`]); the path it was named by, if any.
+    Held(Option<PathBuf>, Vec<u8>),
+}
+
+/// The most bytes read from an input that is not a regular file (standard input, a
+/// FIFO, a device): it has no size to trust and may never end (`/dev/zero`, `yes`).
+pub const MAX_STREAM_BYTES: u64 = 1 << 30;
+
+/// How long a FIFO is waited for a program to open it for writing.
+const FIFO_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Opens `path` for reading; a FIFO that no program opens for writing within
+/// [`FIFO_WAIT`] is an error instead of a wait for ever. Also whether it is a regular
+/// file (whose size can be trusted and which can be read again).
+pub fn open_path(path: &Path, name: &str) -> anyhow::Result<(File, bool)> {
+    let cannot = |e: io::Error| anyhow::anyhow!("cannot open {name}: {e}");
+    let meta = std::fs::metadata(path).map_err(cannot)?;
+    #[cfg(unix)]
+    if std::os::unix::fs::FileTypeExt::is_fifo(&meta.file_type()) {
+        // Opening a FIFO blocks until a writer comes: opened aside, and left there
+        // (blocked, and ended with the process) if none comes.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let owned = path.to_path_buf();
+        std::thread::spawn(move || tx.send(File::open(owned)));
+        return match rx.recv_timeout(FIFO_WAIT) {
+            Ok(opened) => Ok((opened.map_err(cannot)?, false)),
+            Err(_) => anyhow::bail!(
+                "{name}: a FIFO that no program opened for writing in {} s; nothing to read",
+                FIFO_WAIT.as_secs()
+            ),
+        };
+    }
+    Ok((File::open(path).map_err(cannot)?, meta.is_file()))
+}
+
+/// Reads a stream that cannot be read twice (standard input, a FIFO, a device) into
+/// memory, at most [`MAX_STREAM_BYTES`]. Binary data ([`Format::is_binary`]) is not
+/// read past its first bytes: they are enough for the readers to refuse it.
+pub fn read_stream(input: impl Read, name: &str) -> anyhow::Result<Vec<u8>> {
+    let cannot = |e: io::Error| anyhow::anyhow!("cannot read {name}: {e}");
+    let mut input = input;
+    let mut bytes = Vec::with_capacity(HEAD_LEN);
+    input
+        .by_ref()
+        .take(HEAD_LEN as u64)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if Format::is_binary(&bytes) {
+        return Ok(bytes);
+    }
+    input
+        .take(MAX_STREAM_BYTES + 1 - bytes.len() as u64)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_STREAM_BYTES {
+        anyhow::bail!(
+            "{name}: over the {MAX_STREAM_BYTES}-byte limit for an input that is not a regular file (standard input, a pipe or a device)"
+        );
+    }
+    Ok(bytes)
 }
 
 pub struct Input {
@@ -33,21 +92,15 @@ const HEAD_LEN: usize = 8 * 1024;
 impl Input {
     pub fn open(path: &Path) -> anyhow::Result<Input> {
         if path == Path::new("-") {
-            let mut bytes = Vec::new();
-            io::stdin().lock().read_to_end(&mut bytes)?;
-            let head = bytes[..bytes.len().min(HEAD_LEN)].to_vec();
-            return Ok(Input {
-                len: bytes.len() as u64,
-                source: Source::Stdin(bytes),
-                name: "<stdin>".into(),
-                head,
-                shown: None,
-                entry: None,
-                format: None,
-            });
+            let bytes = read_stream(io::stdin().lock(), "<stdin>")?;
+            return Ok(Input::held(None, "<stdin>".into(), bytes));
         }
         let name = path.display().to_string();
-        let mut file = File::open(path).map_err(|e| anyhow::anyhow!("cannot open {name}: {e}"))?;
+        let (mut file, regular) = open_path(path, &name)?;
+        if !regular {
+            let bytes = read_stream(file, &name)?;
+            return Ok(Input::held(Some(path.to_path_buf()), name, bytes));
+        }
         let len = file
             .metadata()
             .map_err(|e| anyhow::anyhow!("cannot read {name}: {e}"))?
@@ -66,6 +119,19 @@ impl Input {
             entry: None,
             format: None,
         })
+    }
+
+    /// An input kept in memory.
+    fn held(path: Option<PathBuf>, name: String, bytes: Vec<u8>) -> Input {
+        Input {
+            len: bytes.len() as u64,
+            head: bytes[..bytes.len().min(HEAD_LEN)].to_vec(),
+            source: Source::Held(path, bytes),
+            name,
+            shown: None,
+            entry: None,
+            format: None,
+        }
     }
 
     /// Says which format the input is read as: the text diagnostics point into is
@@ -102,7 +168,8 @@ impl Input {
     /// For a file (which convert streams and never holds), where each of `diags` is,
     /// found by a streaming pass over the file instead of reading it whole; `None` when
     /// the text is held anyway (standard input, a KMZ entry) or must be decoded first
-    /// (KML and GPX in UTF-16 or a single-byte encoding).
+    /// (KML and GPX in UTF-16 or a single-byte encoding), or when no diagnostic has a
+    /// position.
     pub fn locate(
         &self,
         diags: &[geonorm::Diagnostic],
@@ -110,6 +177,11 @@ impl Input {
         let (None, Source::File(p), Some(format)) = (&self.shown, &self.source, self.format) else {
             return Ok(None);
         };
+        if diags.iter().all(|d| d.span.is_none()) {
+            // Nothing to place: the file is not read again (it may be gigabytes of
+            // zeros refused from its first bytes).
+            return Ok(None);
+        }
         let cannot =
             |e: io::Error| io::Error::new(e.kind(), format!("cannot read {}: {e}", self.name));
         let mut file = std::fs::File::open(p).map_err(cannot)?;
@@ -138,7 +210,7 @@ impl Input {
     pub fn path(&self) -> Option<&Path> {
         match &self.source {
             Source::File(p) => Some(p),
-            Source::Stdin(_) => None,
+            Source::Held(p, _) => p.as_deref(),
         }
     }
 
@@ -160,7 +232,7 @@ impl Input {
                     },
                 ))
             }
-            Source::Stdin(bytes) => Box::new(&bytes[..]),
+            Source::Held(_, bytes) => Box::new(&bytes[..]),
         })
     }
 
@@ -178,7 +250,7 @@ impl Input {
                 })?,
                 self.format,
             ),
-            (None, Source::Stdin(b)) => (Cow::Borrowed(&b[..]), self.format),
+            (None, Source::Held(_, b)) => (Cow::Borrowed(&b[..]), self.format),
         };
         let Some(format) = format else {
             return Ok(text);

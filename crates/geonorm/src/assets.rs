@@ -26,6 +26,15 @@ use sha2::{Digest, Sha256};
 
 use crate::{Code, Diagnostic, Document, Feature, Geometry, Span};
 
+mod budget;
+mod href;
+mod picture;
+
+pub use self::budget::{Budget, Limits, ASSET_RATIO_FLOOR};
+pub(crate) use self::href::img_tags;
+use self::href::{classify, html_unescaped, percent_decoded, Href};
+use self::picture::{keep_as_is, prepare_image, prepare_marker, Pixels};
+
 /// The largest file read as an icon or photo: MapHub's limit for one upload.
 pub const MAX_ASSET_BYTES: u64 = 15 * 1024 * 1024;
 
@@ -137,11 +146,25 @@ impl Plan {
     /// reference it is about, and sorts them by position. Apart from planning, so a
     /// KMZ's KML is decompressed again only when there is something to place.
     pub fn locate(&mut self, kml: &[u8]) {
+        // Each reference's first place, all found in one pass over the KML: a search
+        // per finding would be quadratic for a document of a hundred thousand icons.
+        let mut wanted: Vec<&str> = self.refs.iter().map(String::as_str).collect();
+        wanted.retain(|h| !h.is_empty());
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut first: HashMap<&str, usize> = HashMap::new();
+        if let Ok(searcher) = aho_corasick::AhoCorasick::new(&wanted) {
+            for m in searcher.find_overlapping_iter(kml) {
+                first
+                    .entry(wanted[m.pattern().as_usize()])
+                    .or_insert(m.start());
+                if first.len() == wanted.len() {
+                    break;
+                }
+            }
+        }
         for (d, href) in self.diagnostics.iter_mut().zip(&self.refs) {
-            let found = (!href.is_empty())
-                .then(|| memchr::memmem::find(kml, href.as_bytes()))
-                .flatten();
-            if let Some(at) = found {
+            if let Some(&at) = first.get(href.as_str()) {
                 d.span = Some(Span::new(at, at + href.len()));
             }
         }
@@ -182,7 +205,8 @@ pub enum Fetched {
     Missing,
     /// The path leads out of the archive's or folder's tree: not read.
     Outside,
-    /// Larger than [`MAX_ASSET_BYTES`] (its size).
+    /// Larger than [`Limits::max_bytes`] (its size, or that limit plus one when
+    /// its size is not known).
     TooLarge(u64),
     /// It could not be read (why).
     Failed(String),
@@ -191,7 +215,7 @@ pub enum Fetched {
 impl Fetched {
     /// The file's name and bytes, or the code and the end of a sentence saying why
     /// there are none.
-    fn found(self) -> Result<(String, Vec<u8>), (Code, String)> {
+    fn found(self, limits: &Limits) -> Result<(String, Vec<u8>), (Code, String)> {
         match self {
             Fetched::Found { name, bytes } => Ok((name, bytes)),
             Fetched::Missing => Err((
@@ -204,7 +228,7 @@ impl Fetched {
             )),
             Fetched::TooLarge(n) => Err((
                 Code::AssetUnreadable,
-                format!("is {n} bytes, over MapHub's limit of {MAX_ASSET_BYTES}"),
+                format!("is {n} bytes, over the limit of {}", limits.max_bytes),
             )),
             Fetched::Failed(e) => Err((Code::AssetUnreadable, format!("cannot be read: {e}"))),
         }
@@ -217,6 +241,11 @@ pub trait Files {
     /// The file at `path`, a relative path with `/` separators as the document wrote
     /// it (already without `./` and HTML escapes).
     fn fetch(&mut self, path: &str) -> Fetched;
+
+    /// The limits its files are read within (the decoding limits among them).
+    fn limits(&self) -> Limits {
+        Limits::default()
+    }
 }
 
 /// The files of a folder on disk, for a KML that refers to its icons and photos by
@@ -224,11 +253,17 @@ pub trait Files {
 #[derive(Debug, Clone)]
 pub struct DirFiles {
     root: PathBuf,
+    budget: Budget,
 }
 
 impl DirFiles {
-    /// The files under `dir`.
+    /// The files under `dir`, within the default [`Limits`].
     pub fn new(dir: &Path) -> std::io::Result<DirFiles> {
+        DirFiles::with_limits(dir, &Limits::default())
+    }
+
+    /// The files under `dir`, read within `limits`.
+    pub fn with_limits(dir: &Path, limits: &Limits) -> std::io::Result<DirFiles> {
         let dir = if dir.as_os_str().is_empty() {
             Path::new(".")
         } else {
@@ -236,6 +271,7 @@ impl DirFiles {
         };
         Ok(DirFiles {
             root: std::fs::canonicalize(dir)?,
+            budget: Budget::new(limits),
         })
     }
 }
@@ -260,212 +296,17 @@ impl Files for DirFiles {
         }
         match std::fs::metadata(&real) {
             Ok(m) if !m.is_file() => return Fetched::Missing,
-            Ok(m) if m.len() > MAX_ASSET_BYTES => return Fetched::TooLarge(m.len()),
+            Ok(m) if m.len() > self.budget.limits().max_bytes => return Fetched::TooLarge(m.len()),
             Ok(_) => {}
             Err(e) => return Fetched::Failed(e.to_string()),
         }
-        match read_capped(std::fs::File::open(&real)) {
-            Ok(Some(bytes)) => Fetched::Found {
-                name: path.to_string(),
-                bytes,
-            },
-            Ok(None) => Fetched::TooLarge(MAX_ASSET_BYTES + 1),
-            Err(e) => Fetched::Failed(e.to_string()),
-        }
+        // A file that grew since is cut at the limit all the same.
+        self.budget.read(path, std::fs::File::open(&real))
     }
-}
 
-/// Reads at most [`MAX_ASSET_BYTES`]; `None` when there is more (a file that grew).
-pub(crate) fn read_capped<R: std::io::Read>(
-    input: std::io::Result<R>,
-) -> std::io::Result<Option<Vec<u8>>> {
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(&mut input?.take(MAX_ASSET_BYTES + 1), &mut bytes)?;
-    Ok((bytes.len() as u64 <= MAX_ASSET_BYTES).then_some(bytes))
-}
-
-/// A reference as the document wrote it.
-enum Href {
-    /// A path to look up.
-    Local(String),
-    /// One of Google Earth's own icons, which the reader already maps to MapHub's.
-    Google,
-    /// A web address (or `data:`), not fetched.
-    Remote,
-    /// An absolute path (or a drive letter): outside by definition.
-    Absolute,
-}
-
-fn classify(href: &str) -> Href {
-    let h = href.trim();
-    let lower = h.to_ascii_lowercase();
-    if lower.contains("://") || h.starts_with("//") || lower.starts_with("data:") {
-        let google = ["maps.google.com/", "maps.gstatic.com/", "earth.google.com/"]
-            .iter()
-            .any(|host| lower.contains(host));
-        return if google && lower.contains("/mapfiles/") {
-            Href::Google
-        } else {
-            Href::Remote
-        };
+    fn limits(&self) -> Limits {
+        *self.budget.limits()
     }
-    let h = h.replace('\\', "/");
-    let bytes = h.as_bytes();
-    if h.starts_with('/') || (bytes.len() > 1 && bytes[1] == b':') {
-        return Href::Absolute;
-    }
-    let mut rel = h.as_str();
-    while let Some(rest) = rel.strip_prefix("./") {
-        rel = rest;
-    }
-    Href::Local(rel.to_string())
-}
-
-/// `%XX` escapes decoded (paths written as URLs: `My%20Photo.jpg`); `None` when there
-/// are none or they do not decode to UTF-8.
-fn percent_decoded(s: &str) -> Option<String> {
-    if !s.contains('%') {
-        return None;
-    }
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        match (
-            b[i],
-            b.get(i + 1).copied().and_then(hex),
-            b.get(i + 2).copied().and_then(hex),
-        ) {
-            (b'%', Some(hi), Some(lo)) => {
-                out.push((hi * 16 + lo) as u8);
-                i += 3;
-            }
-            (c, _, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).ok().filter(|d| d != s)
-}
-
-/// HTML's escapes in an attribute value, decoded (`&amp;` and the like). By hand:
-/// quick-xml's `unescape` refuses a whole value for one unknown entity or a bare `&`
-/// (`a.jpg?x=1&y=2`), which HTML keeps as written.
-fn html_unescaped(s: &str) -> String {
-    if !s.contains('&') {
-        return s.to_string();
-    }
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(at) = rest.find('&') {
-        out.push_str(&rest[..at]);
-        let tail = &rest[at..];
-        let end = tail.find(';').filter(|&e| e <= 10);
-        let decoded = end.and_then(|e| {
-            let name = &tail[1..e];
-            let c = match name {
-                "amp" => Some('&'),
-                "quot" => Some('"'),
-                "apos" => Some('\''),
-                "lt" => Some('<'),
-                "gt" => Some('>'),
-                _ => name
-                    .strip_prefix("#x")
-                    .or_else(|| name.strip_prefix("#X"))
-                    .and_then(|h| u32::from_str_radix(h, 16).ok())
-                    .or_else(|| name.strip_prefix('#').and_then(|d| d.parse().ok()))
-                    .and_then(char::from_u32),
-            }?;
-            Some((c, e + 1))
-        });
-        match decoded {
-            Some((c, len)) => {
-                out.push(c);
-                rest = &tail[len..];
-            }
-            None => {
-                out.push('&');
-                rest = &tail[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// The `<img>` tags of an HTML text: each tag's byte range and its `src` value's (as
-/// written, without quotes). Written by hand because only this one attribute matters
-/// and descriptions are fragments an HTML parser crate would rebuild, not keep.
-pub(crate) fn img_tags(html: &str) -> Vec<(Range<usize>, Range<usize>)> {
-    let b = html.as_bytes();
-    let mut found = Vec::new();
-    let mut from = 0;
-    while let Some(off) = memchr::memchr(b'<', &b[from..]) {
-        let start = from + off;
-        from = start + 1;
-        let is_img = b.len() >= start + 5
-            && b[start + 1..start + 4].eq_ignore_ascii_case(b"img")
-            && matches!(b[start + 4], b' ' | b'\t' | b'\n' | b'\r' | b'/' | b'>');
-        if !is_img {
-            continue;
-        }
-        let mut i = start + 4;
-        let mut src = None;
-        let end = loop {
-            while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r' | b'/') {
-                i += 1;
-            }
-            if i >= b.len() {
-                break None;
-            }
-            if b[i] == b'>' {
-                break Some(i + 1);
-            }
-            let name_start = i;
-            while i < b.len() && !matches!(b[i], b' ' | b'\t' | b'\n' | b'\r' | b'=' | b'>' | b'/')
-            {
-                i += 1;
-            }
-            let name = &b[name_start..i];
-            while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
-                i += 1;
-            }
-            if i >= b.len() || b[i] != b'=' {
-                continue;
-            }
-            i += 1;
-            while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
-                i += 1;
-            }
-            let value = match b.get(i) {
-                Some(&q @ (b'"' | b'\'')) => {
-                    let Some(close) = memchr::memchr(q, &b[i + 1..]) else {
-                        break None;
-                    };
-                    let v = i + 1..i + 1 + close;
-                    i = v.end + 1;
-                    v
-                }
-                _ => {
-                    let v0 = i;
-                    while i < b.len() && !matches!(b[i], b' ' | b'\t' | b'\n' | b'\r' | b'>') {
-                        i += 1;
-                    }
-                    v0..i
-                }
-            };
-            if name.eq_ignore_ascii_case(b"src") && src.is_none() {
-                src = Some(value);
-            }
-        };
-        if let (Some(end), Some(src)) = (end, src) {
-            found.push((start..end, src));
-            from = end;
-        }
-    }
-    found
 }
 
 fn is_point(f: &Feature) -> bool {
@@ -484,148 +325,6 @@ fn hex(bytes: &[u8]) -> String {
     s
 }
 
-/// Limits on decoding: a crafted image must not make geonorm allocate gigabytes.
-fn reader(bytes: &[u8]) -> Result<image::ImageReader<Cursor<&[u8]>>, String> {
-    let mut r = image::ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| e.to_string())?;
-    let mut limits = image::Limits::default();
-    limits.max_image_width = Some(20_000);
-    limits.max_image_height = Some(20_000);
-    limits.max_alloc = Some(512 << 20);
-    r.limits(limits);
-    Ok(r)
-}
-
-fn type_name(f: image::ImageFormat) -> &'static str {
-    match f {
-        image::ImageFormat::Png => "png",
-        image::ImageFormat::Jpeg => "jpg",
-        image::ImageFormat::Gif => "gif",
-        image::ImageFormat::Bmp => "bmp",
-        _ => "other",
-    }
-}
-
-/// An image's format and size, from its header (nothing decoded).
-fn format_and_size(bytes: &[u8]) -> Result<(image::ImageFormat, u32, u32), String> {
-    let r = reader(bytes)?;
-    let format = r.format().ok_or(READABLE)?;
-    let (w, h) = r
-        .into_dimensions()
-        .map_err(|e| format!("{READABLE}: {e}"))?;
-    Ok((format, w, h))
-}
-
-/// Bytes ready for MapHub, their file type and size, and what was done to them.
-struct Prepared {
-    bytes: Vec<u8>,
-    file_type: &'static str,
-    width: u32,
-    height: u32,
-    done: Option<String>,
-}
-
-const READABLE: &str = "not an image geonorm can read (PNG, JPEG, GIF or BMP)";
-
-fn png_of(img: &image::DynamicImage) -> Result<Vec<u8>, String> {
-    let mut out = Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png)
-        .map_err(|e| e.to_string())?;
-    Ok(out.into_inner())
-}
-
-/// An icon as `marker/upload` takes it: a PNG of at most [`MARKER_MAX_SIDE`] pixels.
-/// A PNG already small enough is sent as it is.
-fn prepare_marker(bytes: &[u8]) -> Result<Prepared, String> {
-    let (format, w, h) = format_and_size(bytes)?;
-    if format == image::ImageFormat::Png && w.max(h) <= MARKER_MAX_SIDE {
-        return Ok(Prepared {
-            bytes: bytes.to_vec(),
-            file_type: "png",
-            width: w,
-            height: h,
-            done: None,
-        });
-    }
-    let mut img = reader(bytes)?
-        .decode()
-        .map_err(|e| format!("{READABLE}: {e}"))?;
-    let mut done = Vec::new();
-    if format != image::ImageFormat::Png {
-        done.push(format!(
-            "converted from {} to PNG (MapHub's marker/upload takes PNG only)",
-            type_name(format).to_ascii_uppercase()
-        ));
-    }
-    if w.max(h) > MARKER_MAX_SIDE {
-        img = img.resize(
-            MARKER_MAX_SIDE,
-            MARKER_MAX_SIDE,
-            image::imageops::FilterType::Triangle,
-        );
-        done.push(format!(
-            "scaled from {w}×{h} to {}×{} px (markers show at pin size; {MARKER_MAX_SIDE} px keeps them sharp on dense screens)",
-            img.width(),
-            img.height()
-        ));
-    }
-    Ok(Prepared {
-        bytes: png_of(&img)?,
-        file_type: "png",
-        width: img.width(),
-        height: img.height(),
-        done: Some(done.join("; ")),
-    })
-}
-
-/// A photo as `image/upload` takes it: JPEG and PNG as they are, GIF and BMP converted
-/// to PNG.
-fn prepare_image(bytes: &[u8]) -> Result<Prepared, String> {
-    let (format, w, h) = format_and_size(bytes)?;
-    if matches!(format, image::ImageFormat::Png | image::ImageFormat::Jpeg) {
-        return Ok(Prepared {
-            bytes: bytes.to_vec(),
-            file_type: type_name(format),
-            width: w,
-            height: h,
-            done: None,
-        });
-    }
-    let img = reader(bytes)?
-        .decode()
-        .map_err(|e| format!("{READABLE}: {e}"))?;
-    let png = png_of(&img)?;
-    if png.len() as u64 > MAX_ASSET_BYTES {
-        return Err(format!(
-            "as PNG it would be {} bytes, over MapHub's limit of {MAX_ASSET_BYTES}",
-            png.len()
-        ));
-    }
-    Ok(Prepared {
-        bytes: png,
-        file_type: "png",
-        width: w,
-        height: h,
-        done: Some(format!(
-            "converted from {} to PNG (MapHub's image/upload takes JPEG or PNG)",
-            type_name(format).to_ascii_uppercase()
-        )),
-    })
-}
-
-/// A file kept as the source holds it (for [`Purpose::Files`]).
-fn keep_as_is(bytes: &[u8]) -> Prepared {
-    let format = reader(bytes).ok().and_then(|r| r.format());
-    Prepared {
-        bytes: bytes.to_vec(),
-        file_type: format.map_or("bin", type_name),
-        width: 0,
-        height: 0,
-        done: None,
-    }
-}
-
 /// A reference that could not be used, said once with how many features it touched.
 struct Failure {
     code: Code,
@@ -642,6 +341,9 @@ struct Planner<'a> {
     resolved: HashMap<(AssetKind, String), Result<usize, usize>>,
     by_hash: HashMap<(AssetKind, String), usize>,
     failures: Vec<Failure>,
+    limits: Limits,
+    /// What is left of the input's decoded pixels.
+    pixels: Pixels,
 }
 
 impl Planner<'_> {
@@ -703,16 +405,20 @@ impl Planner<'_> {
                 fetched = self.files.fetch(&decoded);
             }
         }
-        let (name, bytes) = match fetched.found() {
+        let (name, bytes) = match fetched.found(&self.limits) {
             Ok(found) => found,
             Err((code, why)) => {
                 return self.fail(key, code, href, format!("the {what} {href} {why}"))
             }
         };
         let prepared = match (self.purpose, kind) {
-            (Purpose::Files, _) => Ok(keep_as_is(&bytes)),
-            (Purpose::Maphub, AssetKind::Marker) => prepare_marker(&bytes),
-            (Purpose::Maphub, AssetKind::Image) => prepare_image(&bytes),
+            (Purpose::Files, _) => Ok(keep_as_is(bytes)),
+            (Purpose::Maphub, AssetKind::Marker) => {
+                prepare_marker(&bytes, &self.limits, &mut self.pixels)
+            }
+            (Purpose::Maphub, AssetKind::Image) => {
+                prepare_image(&bytes, &self.limits, &mut self.pixels)
+            }
         };
         let p = match prepared {
             Ok(p) => p,
@@ -820,10 +526,12 @@ fn title_of(index: usize, f: &Feature) -> String {
     }
 }
 
-/// The assets `doc` uses for `purpose`, each distinct file read and prepared once.
-/// Relative references are looked up in `files`; `kml`, the main KML's text when at
-/// hand, gives each diagnostic the position of the reference it is about.
+/// The assets `doc` uses for `purpose`, each distinct file read and prepared once,
+/// within the [`Limits`] of `files`. Relative references are looked up in `files`;
+/// `kml`, the main KML's text when at hand, gives each diagnostic the position of the
+/// reference it is about.
 pub fn plan(doc: &Document, files: &mut dyn Files, purpose: Purpose, kml: Option<&[u8]>) -> Plan {
+    let limits = files.limits();
     let mut p = Planner {
         files,
         purpose,
@@ -831,6 +539,8 @@ pub fn plan(doc: &Document, files: &mut dyn Files, purpose: Purpose, kml: Option
         resolved: HashMap::new(),
         by_hash: HashMap::new(),
         failures: Vec::new(),
+        pixels: Pixels::new(&limits),
+        limits,
     };
     for (i, f) in doc.features.iter().enumerate() {
         p.feature(i, f);
@@ -850,7 +560,8 @@ pub fn plan(doc: &Document, files: &mut dyn Files, purpose: Purpose, kml: Option
 
 /// The assets of `doc`, read from `bytes` as `format`, for `purpose`: from the archive
 /// of a KMZ, or from the folder of a KML on disk (`path`). `None` for other inputs,
-/// whose references cannot be local files. Diagnostics point into the main KML.
+/// whose references cannot be local files. Diagnostics point into the main KML. Read
+/// within the default [`Limits`].
 pub fn plan_source(
     doc: &Document,
     format: crate::Format,
@@ -858,9 +569,21 @@ pub fn plan_source(
     path: Option<&Path>,
     purpose: Purpose,
 ) -> crate::Result<Option<Plan>> {
+    plan_source_with(doc, format, bytes, path, purpose, &Limits::default())
+}
+
+/// [`plan_source`] within `limits`.
+pub fn plan_source_with(
+    doc: &Document,
+    format: crate::Format,
+    bytes: &[u8],
+    path: Option<&Path>,
+    purpose: Purpose,
+    limits: &Limits,
+) -> crate::Result<Option<Plan>> {
     match format {
         crate::Format::Kmz => {
-            let mut files = crate::kmz::files(Cursor::new(bytes))?;
+            let mut files = crate::kmz::files_with(Cursor::new(bytes), limits)?;
             let mut planned = plan(doc, &mut files, purpose, None);
             if !planned.diagnostics.is_empty() {
                 let limits = crate::kmz::Limits::default();
@@ -872,7 +595,7 @@ pub fn plan_source(
             let Some(path) = path else {
                 return Ok(None);
             };
-            let mut files = DirFiles::new(path.parent().unwrap_or(Path::new(".")))?;
+            let mut files = DirFiles::with_limits(path.parent().unwrap_or(Path::new(".")), limits)?;
             Ok(Some(plan(doc, &mut files, purpose, Some(bytes))))
         }
         _ => Ok(None),

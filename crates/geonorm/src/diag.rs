@@ -100,7 +100,7 @@ codes! {
     XmlInvalidUtf8 = "xml/invalid-utf8", Warning,
         "Bytes that are not UTF-8 in a file that is UTF-8 (by declaration or by default); each bad sequence is read as U+FFFD, so the text there is changed. Re-save the file as UTF-8, or declare its real encoding in the prolog.";
     XmlForbiddenChar = "xml/forbidden-char", Warning,
-        "A NUL or another control character that XML 1.0 forbids; it is dropped. Such bytes usually come from a truncated or padded file.";
+        "A NUL or another control character that XML 1.0 forbids; it is dropped. Such bytes usually come from a truncated or padded file. Past 1 MiB of them the input is refused as binary data.";
     XmlEntityNotExpanded = "xml/entity-not-expanded", Info,
         "A reference to an entity XML does not define itself (`&nbsp;`, or one declared in the file's DTD); geonorm never expands entities (a DTD can make them explode or fetch files), so the reference is kept in the text as written.";
     KmzUnreadable = "kmz/unreadable", Error,
@@ -240,7 +240,7 @@ codes! {
     GeometryAntimeridian = "geometry/antimeridian", Warning,
         "A line jumps more than 180 degrees of longitude between two positions: it probably crosses the antimeridian and will be drawn the long way round the world (RFC 7946 §3.1.9 asks to cut it).";
     MaphubFileType = "maphub/file-type", Error,
-        "The file is not KML, KMZ, GPX or GeoJSON, the only types MapHub's map/append takes.";
+        "The file is not KML, KMZ, GPX or GeoJSON, the only types MapHub's map/append takes. Binary data (a NUL byte in its first bytes, as in an image or /dev/zero) is refused from its first bytes, whatever format is asked for.";
     MaphubMisnamed = "maphub/misnamed", Warning,
         "The file's extension names another format than its content; MapHub's `file_type` must match the content.";
     MaphubTooLarge = "maphub/too-large", Info,
@@ -292,7 +292,7 @@ codes! {
     AssetMissing = "asset/missing", Warning,
         "An icon or a photo (`<img src>` in a description) the document refers to is not in the KMZ, or not beside the KML; the features that use it go without it (MapHub's default pin, no image).";
     AssetUnreadable = "asset/unreadable", Warning,
-        "An icon or a photo cannot be used: not an image geonorm can read (PNG, JPEG, GIF, BMP), damaged, or over MapHub's 15 MB limit; the features that use it go without it.";
+        "An icon or a photo cannot be used: not an image geonorm can read (PNG, JPEG, GIF, BMP), damaged, or over a limit; the features that use it go without it. The limits: MapHub's 15 MB per file; 16 Mpx for an icon, 40 Mpx for a photo and 256 Mpx for all the images of one input, read from the header before decoding; and a KMZ's icons and photos decompress to at most 10 times the archive's size together (at least 16 MiB), past which the rest is refused as a possible zip bomb.";
     AssetOutside = "asset/outside", Warning,
         "An icon or a photo is given by an absolute path or one that leads out of the KMZ or the KML's folder (`..`, a symbolic link); it is not read, so a file from elsewhere cannot make geonorm send other files of yours.";
     AssetRemote = "asset/remote", Info,

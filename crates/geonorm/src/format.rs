@@ -76,6 +76,36 @@ impl Format {
         sniff(head).or_else(|| path.and_then(Format::from_path))
     }
 
+    /// Whether `head`, an input's first bytes, is binary data none of the formats can
+    /// be: a NUL byte among its first [`Format::BINARY_HEAD`] bytes, in what is neither a
+    /// zip nor text whose start the content already tells (`<kml`, `{`), nor UTF-16.
+    /// Such an input (`/dev/zero`, an image, a sparse file) is refused from its first
+    /// bytes, before a reader would take megabytes of it for one text node.
+    ///
+    /// ```
+    /// use geonorm::Format;
+    /// assert!(Format::is_binary(&[0; 64]));
+    /// assert!(Format::is_binary(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"));
+    /// assert!(!Format::is_binary(b"PK\x03\x04\0\0"));
+    /// assert!(!Format::is_binary(b"\xFF\xFE<\0k\0m\0l\0>\0"));
+    /// assert!(!Format::is_binary(b"  {\"type\": \"Feature\"}"));
+    /// ```
+    pub fn is_binary(head: &[u8]) -> bool {
+        let head = &head[..head.len().min(Format::BINARY_HEAD)];
+        if memchr::memchr(0, head).is_none() || sniff(head).is_some() {
+            return false;
+        }
+        // UTF-16 with a byte order mark, or without one: `<` beside a NUL.
+        let utf16 = head.starts_with(b"\xFF\xFE")
+            || head.starts_with(b"\xFE\xFF")
+            || head.starts_with(b"<\0")
+            || head.starts_with(b"\0<");
+        !utf16
+    }
+
+    /// How many first bytes [`Format::is_binary`] looks at.
+    pub const BINARY_HEAD: usize = 1024;
+
     /// The text that diagnostics' spans count in, for a whole input `bytes` read as
     /// this format: `bytes` themselves, except for KML and GPX in UTF-16 or in an
     /// encoding declared in the prolog (ISO-8859-1, Windows-1252…), which are read as

@@ -6,6 +6,12 @@
 //! Written by hand because no maintained crate gives byte spans for every value; it is
 //! iterative (an explicit stack), so deep nesting cannot overflow the call stack.
 
+use std::collections::HashSet;
+
+/// Duplicate members listed one by one in one parse; the rest are counted: a feature
+/// of millions of the same key must not become millions of stored findings.
+pub(crate) const MAX_DUPLICATES: usize = 100;
+
 /// A JSON value with the byte range it came from.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Val {
@@ -119,15 +125,24 @@ const MAX_DEPTH: usize = 512;
 
 enum Open {
     Arr(Vec<Val>, usize),
-    /// Members so far, the pending key and its offset, start offset.
-    Obj(Vec<Member>, Option<(String, usize)>, usize),
+    /// Members so far, the pending key and its offset, start offset, and the members'
+    /// names once there are many (a search of the list for each would be quadratic).
+    Obj(
+        Vec<Member>,
+        Option<(String, usize)>,
+        usize,
+        Option<HashSet<String>>,
+    ),
 }
 
 struct Parser<'a> {
     b: &'a [u8],
     i: usize,
-    /// Duplicate member names met: (name, offset of the second).
+    /// Duplicate member names met: (name, offset of the second), the first
+    /// [`MAX_DUPLICATES`] of them.
     pub dups: Vec<(String, usize)>,
+    /// How many more were met.
+    pub more_dups: usize,
     /// When set, only these members of the root object have their object, array or
     /// string values parsed; the others stand for their kind (see [`parse_shallow`]).
     keep: Option<&'static [&'static str]>,
@@ -283,8 +298,8 @@ impl<'a> Parser<'a> {
     /// leaves unread.
     fn skipped(&self, stack: &[Open]) -> bool {
         match (self.keep, stack) {
-            (Some(keep), [Open::Obj(_, Some((key, _)), _)]) => !keep.contains(&key.as_str()),
-            (Some(_), [Open::Obj(_, Some((g, _)), _), Open::Obj(_, Some((c, _)), _)]) => {
+            (Some(keep), [Open::Obj(_, Some((key, _)), ..)]) => !keep.contains(&key.as_str()),
+            (Some(_), [Open::Obj(_, Some((g, _)), ..), Open::Obj(_, Some((c, _)), ..)]) => {
                 self.outline && g == "geometry" && c == "coordinates"
             }
             _ => false,
@@ -379,7 +394,7 @@ impl<'a> Parser<'a> {
                         }
                     } else {
                         let key = self.key()?;
-                        stack.push(Open::Obj(Vec::new(), Some(key), start));
+                        stack.push(Open::Obj(Vec::new(), Some(key), start, None));
                         continue;
                     }
                 }
@@ -456,10 +471,20 @@ impl<'a> Parser<'a> {
                             _ => return self.err("expected `,` or `]`"),
                         }
                     }
-                    Some(Open::Obj(members, pending, _)) => {
+                    Some(Open::Obj(members, pending, _, names)) => {
                         let (key, key_start) = pending.take().unwrap_or_default();
-                        if members.iter().any(|m| m.key == key) {
+                        let seen = if members.len() < 16 && names.is_none() {
+                            members.iter().any(|m| m.key == key)
+                        } else {
+                            let names = names.get_or_insert_with(|| {
+                                members.iter().map(|m| m.key.clone()).collect()
+                            });
+                            !names.insert(key.clone())
+                        };
+                        if seen && self.dups.len() < MAX_DUPLICATES {
                             self.dups.push((key.clone(), key_start));
+                        } else if seen {
+                            self.more_dups += 1;
                         }
                         members.push(Member {
                             key,
@@ -471,14 +496,14 @@ impl<'a> Parser<'a> {
                             Some(b',') => {
                                 self.i += 1;
                                 let key = self.key()?;
-                                if let Some(Open::Obj(_, pending, _)) = stack.last_mut() {
+                                if let Some(Open::Obj(_, pending, ..)) = stack.last_mut() {
                                     *pending = Some(key);
                                 }
                                 break;
                             }
                             Some(b'}') => {
                                 self.i += 1;
-                                let Some(Open::Obj(members, _, s)) = stack.pop() else {
+                                let Some(Open::Obj(members, _, s, _)) = stack.pop() else {
                                     unreachable!()
                                 };
                                 value = Val {
@@ -517,6 +542,8 @@ impl<'a> Parser<'a> {
 pub(crate) struct Parsed {
     pub root: Val,
     pub duplicates: Vec<(String, usize)>,
+    /// How many duplicates were met past the first [`MAX_DUPLICATES`], not listed.
+    pub more_duplicates: usize,
 }
 
 /// Parses a whole JSON text (a UTF-8 byte order mark is skipped).
@@ -561,6 +588,7 @@ fn parse_from(
         b: bytes,
         i: start,
         dups: Vec::new(),
+        more_dups: 0,
         keep,
         outline,
     };
@@ -572,6 +600,7 @@ fn parse_from(
     Ok(Parsed {
         root,
         duplicates: p.dups,
+        more_duplicates: p.more_dups,
     })
 }
 

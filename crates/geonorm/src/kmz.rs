@@ -188,15 +188,17 @@ where
     E: FnMut(S::Out, &[Diagnostic]) -> Result<()>,
 {
     let (mut archive, ordered, main) = open(input)?;
-    // Relative references, in the order the document first uses them.
+    // Relative references, in the order the document first uses them (and as a set:
+    // a document may have a hundred thousand icons).
     let mut hrefs: Vec<String> = Vec::new();
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     let (mut meta, groups, diags) = {
         let limited = main_entry_reader(&mut archive, main, limits)?;
         let input = BufReader::with_capacity(64 * 1024, limited);
         kml::stream(input, threads, &WithIcon(sink), |(icon, out), said| {
             if let Some(href) = icon {
                 let relative = !(href.contains("://") || href.starts_with('/'));
-                if relative && !hrefs.contains(&href) {
+                if relative && seen.insert(href.clone()) {
                     hrefs.push(href);
                 }
             }
@@ -213,6 +215,7 @@ where
         .collect();
     // Relative references resolve against the main KML's folder.
     let base = main_name.rsplit_once('/').map_or("", |(dir, _)| dir);
+    let names: std::collections::HashSet<&str> = ordered.iter().map(String::as_str).collect();
     let assets = hrefs
         .into_iter()
         .map(|href| {
@@ -222,7 +225,7 @@ where
             } else {
                 format!("{base}/{rel}")
             };
-            let present = ordered.iter().any(|n| n == &path || n == rel);
+            let present = names.contains(path.as_str()) || names.contains(rel);
             (href, present)
         })
         .collect();
@@ -243,38 +246,66 @@ where
 pub struct ArchiveFiles<R> {
     archive: zip::ZipArchive<R>,
     names: Vec<String>,
+    /// Each name's first index, and each lower-cased name's: a look-up per reference
+    /// instead of a search of the archive's list.
+    index: std::collections::HashMap<String, usize>,
+    folded: std::collections::HashMap<String, usize>,
     base: String,
+    /// What its entries may still decompress to, all together.
+    budget: crate::assets::Budget,
 }
 
-/// The files of the KMZ `input`, and its main KML's name.
+/// The files of the KMZ `input`, read within the default [`crate::assets::Limits`].
 #[cfg(feature = "assets")]
 pub fn files<R: Read + Seek>(input: R) -> Result<ArchiveFiles<R>> {
+    files_with(input, &crate::assets::Limits::default())
+}
+
+/// The files of the KMZ `input`, read within `limits`: each entry within the limit of
+/// one file, and all of them together within a ratio of the archive's size.
+#[cfg(feature = "assets")]
+pub fn files_with<R: Read + Seek>(
+    mut input: R,
+    limits: &crate::assets::Limits,
+) -> Result<ArchiveFiles<R>> {
+    let len = input.seek(std::io::SeekFrom::End(0))?;
+    input.rewind()?;
+    let budget = crate::assets::Budget::for_archive(limits, len);
     let (archive, names, main) = open(input)?;
     let base = names[main]
         .rsplit_once('/')
         .map_or(String::new(), |(dir, _)| format!("{dir}/"));
+    let mut index = std::collections::HashMap::new();
+    let mut folded = std::collections::HashMap::new();
+    for (i, n) in names.iter().enumerate() {
+        index.entry(n.clone()).or_insert(i);
+        folded.entry(n.to_ascii_lowercase()).or_insert(i);
+    }
     Ok(ArchiveFiles {
         archive,
         names,
+        index,
+        folded,
         base,
+        budget,
     })
 }
 
 #[cfg(feature = "assets")]
 impl<R: Read + Seek> crate::assets::Files for ArchiveFiles<R> {
     fn fetch(&mut self, path: &str) -> crate::assets::Fetched {
-        use crate::assets::{Fetched, MAX_ASSET_BYTES};
+        use crate::assets::Fetched;
         if path.split('/').any(|part| part == "..") {
             return Fetched::Outside;
         }
         let in_base = format!("{}{path}", self.base);
         let index = [in_base.as_str(), path]
             .iter()
-            .find_map(|want| self.names.iter().position(|n| n == want))
+            .find_map(|want| self.index.get(*want).copied())
             .or_else(|| {
                 [in_base.as_str(), path]
                     .iter()
-                    .find_map(|want| self.names.iter().position(|n| n.eq_ignore_ascii_case(want)))
+                    .find_map(|want| self.folded.get(&want.to_ascii_lowercase()).copied())
             });
         let Some(index) = index else {
             return Fetched::Missing;
@@ -286,18 +317,16 @@ impl<R: Read + Seek> crate::assets::Files for ArchiveFiles<R> {
         if entry.is_dir() {
             return Fetched::Missing;
         }
-        if entry.size() > MAX_ASSET_BYTES {
+        if entry.size() > self.budget.limits().max_bytes {
             return Fetched::TooLarge(entry.size());
         }
-        // The declared size may lie: the read stops past the limit whatever it says.
-        match crate::assets::read_capped(Ok(entry)) {
-            Ok(Some(bytes)) => Fetched::Found {
-                name: self.names[index].clone(),
-                bytes,
-            },
-            Ok(None) => Fetched::TooLarge(MAX_ASSET_BYTES + 1),
-            Err(e) => Fetched::Failed(e.to_string()),
-        }
+        // The declared size may lie: the read stops past the limits whatever it says.
+        let name = self.names[index].clone();
+        self.budget.read(&name, Ok(entry))
+    }
+
+    fn limits(&self) -> crate::assets::Limits {
+        *self.budget.limits()
     }
 }
 

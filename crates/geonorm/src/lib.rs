@@ -167,13 +167,12 @@ impl Parsed {
 /// # Ok::<(), geonorm::Error>(())
 /// ```
 pub fn read<R: std::io::BufRead>(mut input: R, opts: &ReadOptions) -> Result<Parsed> {
+    let head = input.fill_buf()?;
     let format = match opts.format {
         Some(f) => f,
-        None => {
-            let head = input.fill_buf()?;
-            Format::detect(head, opts.name.as_deref()).ok_or(Error::Undetected)?
-        }
+        None => Format::detect(head, opts.name.as_deref()).ok_or(Error::Undetected)?,
     };
+    refuse_binary(head, format)?;
     #[cfg(feature = "kmz")]
     let mut contents = None;
     let (document, mut diagnostics) = match format {
@@ -202,6 +201,22 @@ pub fn read<R: std::io::BufRead>(mut input: R, opts: &ReadOptions) -> Result<Par
         kmz: contents,
     })
 }
+
+/// An error when `head`, the first bytes of an input read as `format`, is binary data
+/// ([`Format::is_binary`]): refused before a reader holds any of it. Not for a KMZ,
+/// binary by nature (a zip is read from its end, and may start with anything).
+pub(crate) fn refuse_binary(head: &[u8], format: Format) -> Result<()> {
+    if format != Format::Kmz && Format::is_binary(head) {
+        return Err(Error::NotFormat {
+            format,
+            message: BINARY.into(),
+        });
+    }
+    Ok(())
+}
+
+/// What an input of binary data is told.
+pub(crate) const BINARY: &str = "not a map file (binary data: a NUL byte in its first bytes)";
 
 /// Checks a file's bytes before it is sent to MapHub: everything [`read`] reports,
 /// plus the rules of the profile (RFC 7946 structure, geometry, MapHub's limits and

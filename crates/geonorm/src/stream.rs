@@ -80,6 +80,8 @@ where
     S: FeatureSink,
     E: FnMut(S::Out, &[Diagnostic]) -> Result<()>,
 {
+    let mut input = input;
+    crate::refuse_binary(input.fill_buf()?, format)?;
     match format {
         Format::Kml => crate::kml::stream(input, threads, sink, emit),
         Format::Gpx => crate::gpx::stream(input, &opts.gpx, threads, sink, emit),
@@ -87,7 +89,6 @@ where
         Format::Kmz => {
             // A zip is read from its end: the archive (compressed, so small) is held;
             // its KML is decompressed as it is read.
-            let mut input = input;
             let mut bytes = Vec::new();
             input.read_to_end(&mut bytes)?;
             let cursor = std::io::Cursor::new(bytes);

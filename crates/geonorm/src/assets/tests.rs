@@ -13,6 +13,38 @@ pub(crate) fn image_bytes(w: u32, h: u32, rgb: [u8; 3], format: image::ImageForm
     out.into_inner()
 }
 
+/// A 1-bit greyscale PNG of `w`×`h` pixels whose image data is an empty zlib stream:
+/// its header reads as a PNG's (CRCs right), decoding it would fail on missing rows.
+pub(crate) fn png_header(w: u32, h: u32) -> Vec<u8> {
+    fn chunk(png: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
+        png.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let body = [kind, data].concat();
+        let mut crc = !0u32;
+        for &b in &body {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        png.extend_from_slice(&body);
+        png.extend_from_slice(&(!crc).to_be_bytes());
+    }
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let ihdr = [&w.to_be_bytes()[..], &h.to_be_bytes(), &[1, 0, 0, 0, 0]].concat();
+    chunk(&mut png, b"IHDR", &ihdr);
+    chunk(
+        &mut png,
+        b"IDAT",
+        &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+    );
+    chunk(&mut png, b"IEND", &[]);
+    png
+}
+
 fn kmz_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
     let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default();
@@ -296,10 +328,104 @@ fn hostile_images_are_reported_not_fatal() {
     let mut png = image_bytes(1, 1, [0, 0, 0], image::ImageFormat::Png);
     png[16..20].copy_from_slice(&100_000u32.to_be_bytes());
     png[20..24].copy_from_slice(&100_000u32.to_be_bytes());
-    assert!(prepare_marker(&png).is_err());
-    assert!(prepare_image(&png).is_err());
-    assert!(prepare_marker(b"").is_err());
-    assert!(prepare_image(b"GIF89a").is_err());
+    let limits = Limits::default();
+    let mut pixels = Pixels::new(&limits);
+    assert!(prepare_marker(&png, &limits, &mut pixels).is_err());
+    assert!(prepare_image(&png, &limits, &mut pixels).is_err());
+    assert!(prepare_marker(b"", &limits, &mut pixels).is_err());
+    assert!(prepare_image(b"GIF89a", &limits, &mut pixels).is_err());
+}
+
+#[test]
+fn an_icon_over_the_pixel_limit_is_refused_from_its_header() {
+    // A 1-bit PNG header claiming 20000×20000 pixels, with no pixel data at all: the
+    // refusal comes from the header alone, or decoding would fail on the missing data
+    // with another message.
+    let png = png_header(20_000, 20_000);
+    let limits = Limits::default();
+    let mut pixels = Pixels::new(&limits);
+    let err = prepare_marker(&png, &limits, &mut pixels).expect_err("refused");
+    assert!(
+        err.contains("over the limit of 16000000 pixels for an icon"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_pixels_of_one_input_are_budgeted_together() {
+    let limits = Limits {
+        max_total_pixels: 3 * 64 * 64,
+        ..Limits::default()
+    };
+    let mut pixels = Pixels::new(&limits);
+    for i in 0..3u8 {
+        let icon = image_bytes(64, 64, [i, 0, 0], image::ImageFormat::Png);
+        assert!(
+            prepare_marker(&icon, &limits, &mut pixels).is_ok(),
+            "icon {i}"
+        );
+    }
+    let fourth = image_bytes(64, 64, [9, 0, 0], image::ImageFormat::Png);
+    let err = prepare_marker(&fourth, &limits, &mut pixels).expect_err("over");
+    assert!(err.contains("decompression bomb"), "{err}");
+}
+
+#[test]
+fn every_uploaded_image_is_encoded_afresh() {
+    // A small PNG with an HTML page after its end: a polyglot a browser may render.
+    let mut png = image_bytes(16, 16, [1, 2, 3], image::ImageFormat::Png);
+    png.extend_from_slice(b"<html><script>alert(1)</script></html>");
+    let jpg = {
+        let mut j = image_bytes(16, 16, [1, 2, 3], image::ImageFormat::Jpeg);
+        j.extend_from_slice(b"<html><script>alert(1)</script></html>");
+        j
+    };
+    let limits = Limits::default();
+    let mut pixels = Pixels::new(&limits);
+    let has_html = |b: &[u8]| memchr::memmem::find(b, b"<script>").is_some();
+    let marker = prepare_marker(&png, &limits, &mut pixels).expect("marker");
+    assert!(!has_html(&marker.bytes) && marker.bytes.starts_with(b"\x89PNG"));
+    assert!(marker.done.is_none(), "{:?}", marker.done);
+    let photo = prepare_image(&png, &limits, &mut pixels).expect("photo");
+    assert!(!has_html(&photo.bytes) && photo.file_type == "png");
+    let photo = prepare_image(&jpg, &limits, &mut pixels).expect("jpeg");
+    assert!(!has_html(&photo.bytes) && photo.file_type == "jpg");
+    assert!(photo.bytes.starts_with(b"\xff\xd8"));
+}
+
+#[test]
+fn an_archive_s_entries_decompress_within_a_ratio_of_its_size() {
+    // 40 entries of 1 MiB of zeros each: a few kilobytes zipped, 40 MiB unzipped.
+    let zeros = vec![0u8; 1 << 20];
+    let names: Vec<String> = (0..40).map(|i| format!("files/{i}.png")).collect();
+    let mut entries: Vec<(&str, &[u8])> = vec![("doc.kml", b"<kml/>")];
+    entries.extend(names.iter().map(|n| (n.as_str(), &zeros[..])));
+    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let deflated = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, data) in &entries {
+        zip.start_file(*name, deflated).expect("entry");
+        zip.write_all(data).expect("write");
+    }
+    let bytes = zip.finish().expect("finish").into_inner();
+    assert!(bytes.len() < 200_000, "{}", bytes.len());
+    let mut files = kmz::files(Cursor::new(&bytes[..])).expect("kmz");
+    let mut found = 0;
+    let mut refused = None;
+    for n in &names {
+        match files.fetch(n) {
+            Fetched::Found { bytes, .. } => found += bytes.len(),
+            Fetched::Failed(why) => {
+                refused = Some(why);
+                break;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // The floor of 16 MiB, as the archive is small.
+    assert_eq!(found, ASSET_RATIO_FLOOR as usize);
+    let why = refused.expect("refused past the budget");
+    assert!(why.contains("zip bomb"), "{why}");
 }
 
 #[test]
@@ -363,4 +489,32 @@ fn a_photo_overlay_at_a_point_sends_its_photo_as_the_point_s_image() {
     );
     assert_eq!(doc.features[0].description.as_deref(), Some("Loud."));
     assert_eq!(doc.features[0].properties["image"]["id"], "x");
+}
+
+#[test]
+fn every_finding_is_placed_at_its_own_reference() {
+    // Twenty thousand distinct missing icons: each finding at its own `<href>`.
+    let n = 20_000;
+    let mut kml = String::from("<kml><Document>");
+    for i in 0..n {
+        kml.push_str(&format!(
+            "<Placemark><Style><IconStyle><Icon><href>files/m-{i}.png</href></Icon></IconStyle></Style><Point><coordinates>1,1</coordinates></Point></Placemark>"
+        ));
+    }
+    kml.push_str("</Document></kml>");
+    let bytes = kmz_of(&[("doc.kml", kml.as_bytes())]);
+    let (doc, _, _) = kmz::read(Cursor::new(&bytes[..]), &kmz::Limits::default()).expect("kmz");
+    let plan = plan_source(&doc, crate::Format::Kmz, &bytes, None, Purpose::Maphub)
+        .expect("plan")
+        .expect("a kmz");
+    assert_eq!(plan.diagnostics.len(), n);
+    for d in &plan.diagnostics {
+        let s = d.span.expect("placed");
+        let href = &kml[s.start..s.end];
+        assert!(
+            d.message.contains(&format!("the icon {href} is not")),
+            "{href}: {}",
+            d.message
+        );
+    }
 }

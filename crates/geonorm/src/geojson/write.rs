@@ -330,14 +330,24 @@ fn geometry(
 /// Properties object writer that refuses a second value for a key.
 struct Props<'b> {
     buf: &'b mut Vec<u8>,
+    /// The feature's own members written (a few at most): what a property of the same
+    /// name clashes with. The feature's properties are not kept here, as they are
+    /// distinct keys already and a list of them would make each check linear.
     written: Vec<&'static str>,
+    /// Whether any member was written (a comma comes before the next).
+    any: bool,
 }
 
 impl Props<'_> {
-    fn key(&mut self, k: &'static str) -> Result<()> {
-        if !self.written.is_empty() {
+    fn comma(&mut self) {
+        if self.any {
             self.buf.push(b',');
         }
+        self.any = true;
+    }
+
+    fn key(&mut self, k: &'static str) -> Result<()> {
+        self.comma();
         self.written.push(k);
         json(self.buf, k)?;
         self.buf.push(b':');
@@ -428,6 +438,7 @@ fn feature(
     let mut p = Props {
         buf: &mut *buf,
         written: Vec::new(),
+        any: false,
     };
     let s = &f.style;
     p.put("title", f.title.as_ref())?;
@@ -470,10 +481,7 @@ fn feature(
             );
             continue;
         }
-        if !p.written.is_empty() {
-            p.buf.push(b',');
-        }
-        p.written.push("");
+        p.comma();
         json(p.buf, k)?;
         p.buf.push(b':');
         json(p.buf, v)?;

@@ -176,14 +176,21 @@ impl<'d> Writer<'d> {
 
     fn collect(&mut self) {
         let mut fields: Vec<(String, FieldType)> = Vec::new();
+        // Where each name is in `fields`: a feature may have a million properties, and
+        // a search of the list for each would be quadratic.
+        let mut field_at: HashMap<&str, usize> = HashMap::new();
         let mut track: Vec<(String, &'static str)> = Vec::new();
-        for f in &self.doc.features {
+        let doc = self.doc;
+        for f in &doc.features {
             self.style_id(&f.style);
             for (k, v) in properties_to_write(f).filter(|(_, v)| !v.is_null()) {
                 let t = FieldType::of(v);
-                match fields.iter_mut().find(|(n, _)| n == k) {
-                    Some((_, ft)) => *ft = ft.merge(t),
-                    None => fields.push((k.clone(), t)),
+                match field_at.get(k.as_str()) {
+                    Some(&i) => fields[i].1 = fields[i].1.merge(t),
+                    None => {
+                        field_at.insert(k, fields.len());
+                        fields.push((k.clone(), t));
+                    }
                 }
             }
             if let Some(g) = &f.geometry {

@@ -108,6 +108,9 @@ pub const PROCESSING_FEATURE_THRESHOLD: usize = 100_000;
 /// ```
 pub fn check(bytes: &[u8], path: Option<&Path>, opts: &CheckOptions) -> Report {
     let format = opts.format.or_else(|| Format::detect(bytes, path));
+    if format != Some(Format::Kmz) && Format::is_binary(bytes) {
+        return binary_report();
+    }
     let opts = CheckOptions {
         format,
         ..opts.clone()
@@ -174,6 +177,22 @@ pub fn check_reader_with<R: std::io::BufRead>(
     run(input, path, opts, &read, threads, NO_OUTPUT)
 }
 
+/// What a check says of binary data ([`Format::is_binary`]), read no further than
+/// its first bytes, whatever format was asked for but KMZ (a zip is binary data, read
+/// from its end).
+fn binary_report() -> Report {
+    Report {
+        format: None,
+        diagnostics: vec![Diagnostic::new(
+            Code::MaphubFileType,
+            format!(
+                "this is not a KML, KMZ, GPX or GeoJSON file: {}",
+                crate::BINARY
+            ),
+        )],
+    }
+}
+
 /// A check, writing the conversion into `output` when there is one.
 fn run<R: std::io::BufRead, W: std::io::Write>(
     mut input: R,
@@ -183,10 +202,14 @@ fn run<R: std::io::BufRead, W: std::io::Write>(
     threads: usize,
     output: Option<&mut Output<W>>,
 ) -> std::io::Result<Report> {
+    let head = input.fill_buf()?;
     let format = match read.format {
         Some(f) => Some(f),
-        None => Format::detect(input.fill_buf()?, path),
+        None => Format::detect(head, path),
     };
+    if format != Some(Format::Kmz) && Format::is_binary(head) {
+        return Ok(binary_report());
+    }
     let Some(format) = format else {
         return Ok(Report {
             format: None,

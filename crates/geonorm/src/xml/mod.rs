@@ -185,6 +185,10 @@ impl TextFindings {
     }
 }
 
+/// The most NUL and other control bytes an XML input may hold (each removed from the
+/// text, with a warning): past this it is binary data, and refused as it is read.
+pub(crate) const MAX_FORBIDDEN_CHARS: usize = 1 << 20;
+
 /// True for the characters XML 1.0 forbids in a document (§2.2): C0 controls other
 /// than tab, line feed and carriage return.
 fn forbidden(b: u8) -> bool {
@@ -420,6 +424,18 @@ impl<R: BufRead> BufRead for Inspect<R> {
             let fresh = self.scanned.saturating_sub(self.pos);
             self.scanner.scan(&buf[fresh..], self.scanned);
             self.scanned = self.pos + buf.len();
+            let forbidden = self.scanner.findings.forbidden_chars.count;
+            if forbidden > MAX_FORBIDDEN_CHARS {
+                // Binary data after a start that looked like XML: stopped here, before a
+                // text node of it is held whole.
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!(
+                        "not a map file (binary data: {forbidden} NUL or other control bytes, which XML forbids, in its first {} bytes)",
+                        self.scanned
+                    ),
+                ));
+            }
         }
         Ok(buf)
     }

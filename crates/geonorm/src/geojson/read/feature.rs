@@ -377,8 +377,21 @@ fn read_feature_fast(
     if raw.duplicate {
         // Rare: find where, with the spanned parser `check` uses, for the same positions.
         if let Ok(parsed) = crate::json::parse(unit) {
+            let last = parsed.duplicates.last().map(|(_, at)| base + at);
             for (key, at) in parsed.duplicates {
                 diags.push(duplicate_member(&key, base + at));
+            }
+            if let (Some(at), more @ 1..) = (last, parsed.more_duplicates) {
+                diags.push(
+                    Diagnostic::new(
+                        Code::GeojsonDuplicateMember,
+                        format!(
+                            "{more} more members appear twice in this feature; only the first {} are listed",
+                            crate::json::MAX_DUPLICATES
+                        ),
+                    )
+                    .at(Span::new(at, at + 1)),
+                );
             }
         }
     }

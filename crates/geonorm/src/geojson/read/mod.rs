@@ -121,7 +121,7 @@ pub struct Reader<R> {
     type_at: Option<usize>,
     features_at: Option<usize>,
     /// Root member names met, to tell a member given twice.
-    root_keys: Vec<(String, usize)>,
+    root_keys: std::collections::HashSet<String>,
 }
 
 impl<R: BufRead> Reader<R> {
@@ -150,7 +150,7 @@ impl<R: BufRead> Reader<R> {
             check: None,
             type_at: None,
             features_at: None,
-            root_keys: Vec::new(),
+            root_keys: std::collections::HashSet::new(),
         }
     }
 
@@ -256,12 +256,9 @@ impl<R: BufRead> Reader<R> {
         let mut raw = Vec::new();
         self.cur.read_value(&mut raw)?;
         let key: String = parse_unit(&raw, key_start)?;
-        if self.check.is_some() {
-            if self.root_keys.iter().any(|(k, _)| *k == key) {
-                self.diagnostics
-                    .push(duplicate_member(&key, key_start.offset));
-            }
-            self.root_keys.push((key.clone(), key_start.offset));
+        if self.check.is_some() && !self.root_keys.insert(key.clone()) {
+            self.diagnostics
+                .push(duplicate_member(&key, key_start.offset));
         }
         self.cur.expect(b':', "`:` after a member name")?;
         self.cur.skip_ws()?;
