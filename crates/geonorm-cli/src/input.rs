@@ -288,3 +288,20 @@ pub fn placed_in_own_bytes(format: Format, head: &[u8]) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn docs_security_states_the_stream_limits_in_use() {
+        let doc = include_str!("../../../docs/security.md");
+        for phrase in [
+            format!(
+                "read once, at most {} GiB held",
+                super::MAX_STREAM_BYTES >> 30
+            ),
+            format!("an error after {} s", super::FIFO_WAIT.as_secs()),
+        ] {
+            assert!(doc.contains(&phrase), "docs/security.md: `{phrase}`");
+        }
+    }
+}

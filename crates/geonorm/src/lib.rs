@@ -40,6 +40,8 @@ mod json;
 mod model;
 mod num;
 #[cfg(test)]
+mod security_doc_tests;
+#[cfg(test)]
 mod testdata;
 mod xml;
 

@@ -278,3 +278,21 @@ fn debug_output_hides_the_key() {
         .expect("client");
     assert!(!format!("{c:?}").contains("hunter2"));
 }
+
+#[test]
+fn docs_security_states_the_answer_caps_and_times_in_use() {
+    let doc = include_str!("../../../../docs/security.md");
+    let b = ClientBuilder::default();
+    let says = |phrase: String| assert!(doc.contains(&phrase), "docs/security.md: `{phrase}`");
+    says(format!(
+        "capped at {} MiB for `map/get` and `map/list`, {} MiB for every other call",
+        b.max_map_bytes >> 20,
+        b.max_answer_bytes >> 20
+    ));
+    says(format!(
+        "{} s to connect, {} s for one attempt of a read, {} s for one attempt of\n  a send",
+        b.connect_timeout.as_secs(),
+        b.timeout.as_secs(),
+        b.send_timeout.as_secs()
+    ));
+}
