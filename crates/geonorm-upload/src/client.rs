@@ -10,7 +10,10 @@ use serde_json::Value;
 
 use crate::{ApiKey, Error, Result};
 
+mod answer;
 mod loopback;
+pub use answer::ANSWER_BYTES_PER_VALUE;
+use answer::{EXCERPT_BYTES, EXCERPT_CHARS};
 use loopback::{resolve_loopback, std_lookup};
 
 /// MapHub's public service. Enterprise servers are `https://<company>.maphub.net`.
@@ -227,7 +230,10 @@ impl ImageInfo {
 ///
 /// Answers are read into a buffer of at most 256 MiB for `map/get` and `map/list` and
 /// 1 MiB for the other calls, and decoded only once whole; a larger answer is an
-/// [`Error::AnswerTooLarge`]. With `http://` (this machine only) connections go only to
+/// [`Error::AnswerTooLarge`]. An answer may also hold at most one JSON value per
+/// [`ANSWER_BYTES_PER_VALUE`] (16) bytes of its limit (16 Mi values for `map/get` and
+/// `map/list`), counted as it is read, or it is an [`Error::AnswerTooManyValues`]:
+/// decoded, a short value takes some 40 times its bytes. With `http://` (this machine only) connections go only to
 /// addresses checked to be loopback.
 /// Redirects are never followed (see [`Error::Redirected`]).
 #[derive(Debug, Clone)]
@@ -309,13 +315,17 @@ impl ClientBuilder {
     }
 
     /// The largest answer read from `map/append`, `map/upload`, `map/update`,
-    /// `map/refresh_image`, `marker/upload` and `image/upload` (default 1 MiB).
+    /// `map/refresh_image`, `marker/upload` and `image/upload` (default 1 MiB), and
+    /// with it the JSON values such an answer may hold (one per
+    /// [`ANSWER_BYTES_PER_VALUE`] bytes of it).
     pub fn max_answer_bytes(mut self, n: u64) -> Self {
         self.max_answer_bytes = n;
         self
     }
 
-    /// The largest answer read from `map/get` and `map/list` (default 256 MiB).
+    /// The largest answer read from `map/get` and `map/list` (default 256 MiB). It
+    /// also sets how many JSON values such an answer may hold: one per
+    /// [`ANSWER_BYTES_PER_VALUE`] bytes of it (16 Mi by default).
     pub fn max_map_bytes(mut self, n: u64) -> Self {
         self.max_map_bytes = n;
         self
@@ -452,7 +462,7 @@ impl Client {
             maybe_sent: false,
         };
         let auth = self.key.header();
-        let (req, bytes, limit) = match body {
+        let (req, bytes, (limit, setting)) = match body {
             Body::Json(v) => {
                 let bytes = serde_json::to_vec(v)
                     .map_err(|e| never_sent(format!("cannot write the arguments: {e}")))?;
@@ -462,9 +472,9 @@ impl Client {
                     .timeout(self.timeout)
                     .set("Content-Type", "application/json");
                 let limit = if matches!(endpoint, "map/get" | "map/list") {
-                    self.max_map_bytes
+                    (self.max_map_bytes, "max_map_bytes")
                 } else {
-                    self.max_answer_bytes
+                    (self.max_answer_bytes, "max_answer_bytes")
                 };
                 (req, std::borrow::Cow::Owned(bytes), limit)
             }
@@ -485,7 +495,7 @@ impl Client {
                 (
                     req,
                     std::borrow::Cow::Borrowed(*bytes),
-                    self.max_answer_bytes,
+                    (self.max_answer_bytes, "max_answer_bytes"),
                 )
             }
         };
@@ -529,7 +539,7 @@ impl Client {
                 });
             }
         };
-        self.read_answer(&url, response, limit)
+        self.read_answer(&url, response, limit, setting)
     }
 
     /// What a transport error says, without the URL (the error names it once) and
@@ -555,46 +565,6 @@ impl Client {
             );
         }
         self.key.redact(&m)
-    }
-
-    /// Reads an answer into a buffer of at most `limit` bytes, then decodes it. Read
-    /// whole first: decoding as it arrives would build the values of an endless
-    /// answer (a JSON value takes many times the bytes it is written in) before the
-    /// limit on its bytes is reached.
-    fn read_answer(&self, url: &str, response: ureq::Response, limit: u64) -> Result<Value> {
-        let mut capped = Capped {
-            inner: response.into_reader(),
-            left: limit,
-            hit: false,
-            head: Vec::new(),
-        };
-        let mut bytes = Vec::new();
-        if let Err(e) = capped.read_to_end(&mut bytes) {
-            if capped.hit {
-                return Err(Error::AnswerTooLarge {
-                    url: url.to_string(),
-                    limit,
-                });
-            }
-            let mut message = format!("the answer broke off: {e}");
-            if e.kind() == std::io::ErrorKind::TimedOut {
-                message.push_str(" (the time limit for one request passed)");
-            }
-            return Err(Error::Transport {
-                url: url.to_string(),
-                message: self.key.redact(&message),
-                maybe_sent: true,
-            });
-        }
-        let v: Value = serde_json::from_slice(&bytes).map_err(|e| Error::Decode {
-            url: url.to_string(),
-            message: format!(
-                "not JSON ({e}): {}",
-                self.key.redact_excerpt(&capped.head, 120)
-            ),
-        })?;
-        drop(bytes);
-        self.api_error(v)
     }
 
     /// MapHub's answer: an error when it has an `error` member.
@@ -771,48 +741,6 @@ impl Client {
 
     fn typed<T: serde::de::DeserializeOwned>(&self, endpoint: &str, v: Value) -> Result<T> {
         serde_json::from_value(v).map_err(|e| self.decode_err(endpoint, e))
-    }
-}
-
-/// How much of an HTTP error's body is read, and shown.
-const EXCERPT_BYTES: u64 = 300;
-const EXCERPT_CHARS: usize = 200;
-
-/// Reads at most `left` bytes and fails, setting `hit`, if there is more; keeps the
-/// first bytes for an excerpt.
-struct Capped<R> {
-    inner: R,
-    left: u64,
-    hit: bool,
-    head: Vec<u8>,
-}
-
-impl<R: Read> Read for Capped<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if buf.is_empty() {
-            return Ok(0);
-        }
-        if self.left == 0 {
-            // One byte more tells a body of exactly the limit from a larger one.
-            let mut probe = [0u8; 1];
-            return match self.inner.read(&mut probe)? {
-                0 => Ok(0),
-                _ => {
-                    self.hit = true;
-                    Err(std::io::Error::other("the answer is larger than the limit"))
-                }
-            };
-        }
-        let max = usize::try_from(self.left)
-            .unwrap_or(usize::MAX)
-            .min(buf.len());
-        let n = self.inner.read(&mut buf[..max])?;
-        self.left -= n as u64;
-        let keep = (EXCERPT_BYTES as usize)
-            .saturating_sub(self.head.len())
-            .min(n);
-        self.head.extend_from_slice(&buf[..keep]);
-        Ok(n)
     }
 }
 
