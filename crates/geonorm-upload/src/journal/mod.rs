@@ -7,10 +7,12 @@
 //! is never resumed against another file, server or map. It is removed once every
 //! chunk is confirmed and the map has been checked to hold them.
 //!
-//! The journal is sealed (format 3): an HMAC-SHA-256 over all it records, keyed by a
+//! The journal is sealed (format 4): an HMAC-SHA-256 over all it records, keyed by a
 //! key derived from the API key. A record edited, deleted or moved by hand no longer
 //! matches, and the resume is refused before anything is sent, since a journal that
-//! lies could send features twice or leave some out.
+//! lies could send features twice or leave some out. An older copy of a journal, put
+//! back after the send went on or ended, is refused too: each save counts up its
+//! generation, which the per-user state folder records per send (see `ledger.rs`).
 //!
 //! How a chunk whose fate is unknown is settled: every feature sent as GeoJSON carries
 //! a mark ([`MARK_PROPERTY`] = `"<send id>:<feature index>"`), so the map can be
@@ -34,17 +36,19 @@ use geonorm::{Document, Group, GroupId};
 use crate::chunk::split_range;
 use crate::{Client, Error, FileType, MapInfo, Result, UploadArgs};
 
+mod ledger;
 mod lock;
 mod record;
 mod run;
 
+use ledger::Ledger;
 use lock::Lock;
 use record::journal_err;
 pub use record::{AssetRecord, ChunkRecord, ChunkState, Journal};
 use run::{Census, Run};
 
 /// The journal format this version writes and reads.
-const JOURNAL_VERSION: u32 = 3;
+const JOURNAL_VERSION: u32 = 4;
 
 /// Where the chunks go.
 #[derive(Debug, Clone)]
@@ -278,7 +282,9 @@ pub fn send(
         mode.command().as_bytes(),
         &map,
     ]);
-    let _content_lock = Lock::content(&crate::prepare::state_dir().join("locks"), &content, &path)?;
+    let state = crate::prepare::state_dir();
+    let _content_lock = Lock::content(&state.join("locks"), &content, &path)?;
+    let ledger = Ledger::new(&state);
     let file_type = match &payload {
         Payload::Document { .. } => FileType::Geojson,
         Payload::Raw { file_type, .. } => *file_type,
@@ -298,7 +304,7 @@ pub fn send(
             ))
         }
         (Some(j), true) => {
-            check_resumable(&j, &path, client, mode, &opts.input)?;
+            check_resumable(&j, &path, client, mode, &opts.input, &ledger)?;
             if opts.skip_assets == SkipAssets::All && j.assets.is_empty() {
                 // Sent with no assets from the start: nothing to leave out.
                 if let Payload::Document { assets, .. } = &mut payload {
@@ -345,6 +351,7 @@ pub fn send(
         opts,
         planned,
         seal_key: client.seal_key(),
+        ledger,
     };
     let mut run = run;
     skip_assets(&mut run.journal, &run.opts.skip_assets, &run.path)?;
@@ -396,6 +403,7 @@ fn check_resumable(
     client: &Client,
     mode: &Mode,
     input: &str,
+    ledger: &Ledger,
 ) -> Result<()> {
     let refuse = |why: String| Err(journal_err(path, why));
     if j.version != JOURNAL_VERSION {
@@ -404,17 +412,19 @@ fn check_resumable(
             j.version
         ));
     }
+    let look = match j.map_id {
+        Some(id) => format!("what map {id} holds (`geonorm get {id}`)"),
+        None => "your maps (`geonorm maps`)".to_string(),
+    };
     // Before anything it records is trusted (its server, its map, its states).
     if !j.sealed(&client.seal_key()) {
-        let look = match j.map_id {
-            Some(id) => format!("what map {id} holds (`geonorm get {id}`)"),
-            None => "your maps (`geonorm maps`)".to_string(),
-        };
         return refuse(format!(
             "it is not as geonorm wrote it: a record was edited, deleted or moved (or it was written with another API key), and resuming from it could send features twice or leave some out, so nothing is sent. Check {look}, then delete {} and send what is missing",
             path.display()
         ));
     }
+    // Sealed, but maybe an older copy of the send's journal.
+    ledger.check(j, path, &look)?;
     if j.input != input {
         return refuse(
             "it records a different file (or the same file sent with other options): it cannot be resumed with this one".into(),
@@ -514,6 +524,7 @@ fn plan(
         planned: assets.is_empty(),
         assets,
         chunks: records,
+        generation: 0,
         seal: String::new(),
     };
     Ok((journal, bodies))
