@@ -14,7 +14,8 @@ mod answer;
 mod loopback;
 pub use answer::ANSWER_BYTES_PER_VALUE;
 use answer::{EXCERPT_BYTES, EXCERPT_CHARS};
-use loopback::{resolve_loopback, std_lookup};
+pub(crate) use loopback::canonical_server;
+use loopback::{is_loopback_host, resolve_loopback, std_lookup};
 
 /// MapHub's public service. Enterprise servers are `https://<company>.maphub.net`.
 pub const DEFAULT_SERVER: &str = "https://maphub.net";
@@ -386,11 +387,7 @@ pub(crate) fn api_base(server: &str) -> Result<String> {
     }
     let local = match url.host() {
         None => return Err(bad("it has no host")),
-        Some(url::Host::Domain(d)) => d.trim_end_matches('.').eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => {
-            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-        }
+        Some(h) => is_loopback_host(&h),
     };
     match url.scheme() {
         "https" => {}

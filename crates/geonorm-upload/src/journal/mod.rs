@@ -275,13 +275,7 @@ pub fn send(
         Mode::Append { map_id, .. } => map_id.to_le_bytes(),
         Mode::Upload(_) => [0; 8],
     };
-    let content = fingerprint(&[
-        b"content lock",
-        opts.input.as_bytes(),
-        client.base().as_bytes(),
-        mode.command().as_bytes(),
-        &map,
-    ]);
+    let content = content_key(&opts.input, client.base(), mode.command(), map);
     let state = crate::prepare::state_dir();
     let _content_lock = Lock::content(&state.join("locks"), &content, &path)?;
     let ledger = Ledger::new(&state);
@@ -357,6 +351,19 @@ pub fn send(
     skip_assets(&mut run.journal, &run.opts.skip_assets, &run.path)?;
     run.save()?;
     run.go()
+}
+
+/// The name of the lock on what is sent: the input's fingerprint, the server in one
+/// spelling (`http://localhost:P` and `http://127.0.0.1:P` are one server, see
+/// [`crate::client::canonical_server`]), the command and the map.
+fn content_key(input: &str, base: &str, command: &str, map: [u8; 8]) -> String {
+    fingerprint(&[
+        b"content lock",
+        input.as_bytes(),
+        crate::client::canonical_server(base).as_bytes(),
+        command.as_bytes(),
+        &map,
+    ])
 }
 
 /// Marks the assets left out: refused when one named is not in the send, or when
@@ -565,5 +572,56 @@ pub fn plan_chunks(
             Ok((split_range(doc, 0, n, limit, Some(send_id))?, true))
         }
         _ => Ok((chunks, false)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_content_lock_is_the_same_for_every_spelling_of_one_server() {
+        let key = |server: &str| {
+            let base = crate::client::api_base(server).expect("a server");
+            content_key("in", &base, "append", 7u64.to_le_bytes())
+        };
+        let local = key("http://127.0.0.1:8080");
+        for same in [
+            "http://localhost:8080",
+            "HTTP://LocalHost.:8080/",
+            "http://127.0.0.2:8080",
+            "http://[::1]:8080",
+            "http://[::ffff:127.0.0.1]:8080",
+            "http://2130706433:8080",
+            "http://127.0.0.1:8080/api/1/",
+        ] {
+            assert_eq!(key(same), local, "{same}");
+        }
+        for other in [
+            "http://127.0.0.1:8081",
+            "https://localhost:8080",
+            "http://localhost:8080/other/",
+        ] {
+            assert_ne!(key(other), local, "{other}");
+        }
+        let public = key("https://maphub.net");
+        for same in [
+            "https://MapHub.NET",
+            "https://maphub.net.:443/",
+            "https://maphub.net/api/1",
+        ] {
+            assert_eq!(key(same), public, "{same}");
+        }
+        assert_ne!(key("https://maphub.net:8443"), public);
+        assert_ne!(key("https://company.maphub.net"), public);
+        assert_ne!(
+            content_key(
+                "other",
+                &crate::client::api_base("http://localhost:8080").expect("a server"),
+                "append",
+                7u64.to_le_bytes()
+            ),
+            local
+        );
     }
 }
