@@ -5,201 +5,27 @@ use std::io::Read;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::{ApiKey, Error, Result};
 
+mod answer;
 mod loopback;
-use loopback::{resolve_loopback, std_lookup};
+mod types;
+pub use answer::ANSWER_BYTES_PER_VALUE;
+use answer::{EXCERPT_BYTES, EXCERPT_CHARS};
+pub(crate) use loopback::canonical_server;
+use loopback::{is_loopback_host, resolve_loopback, std_lookup};
+pub use types::{
+    AppendArgs, FileType, ImageInfo, ImageType, MapInfo, MapList, UpdateArgs, UploadArgs,
+    Visibility,
+};
 
 /// MapHub's public service. Enterprise servers are `https://<company>.maphub.net`.
 pub const DEFAULT_SERVER: &str = "https://maphub.net";
 
 /// `map/refresh_image` may be called once per map every 5 minutes.
 const REFRESH_INTERVAL: Duration = Duration::from_secs(300);
-
-/// What kind of file a body is, in MapHub's terms (a KMZ is sent as `kml`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FileType {
-    /// No file: `map/upload` creates an empty map.
-    Empty,
-    /// KML or KMZ.
-    Kml,
-    /// GPX.
-    Gpx,
-    /// GeoJSON.
-    Geojson,
-}
-
-impl From<geonorm::Format> for FileType {
-    fn from(f: geonorm::Format) -> Self {
-        match f {
-            geonorm::Format::Kml | geonorm::Format::Kmz => FileType::Kml,
-            geonorm::Format::Gpx => FileType::Gpx,
-            geonorm::Format::GeoJson => FileType::Geojson,
-        }
-    }
-}
-
-/// Who may see a map.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Visibility {
-    /// Anyone, listed.
-    Public,
-    /// Anyone with the link.
-    Unlisted,
-    /// Only the owner and collaborators.
-    Private,
-}
-
-/// Arguments of `map/append` (sent in the `MapHub-API-Arg` header).
-#[derive(Debug, Clone, Serialize)]
-pub struct AppendArgs {
-    /// The map to add to.
-    pub map_id: u64,
-    /// What the body is.
-    pub file_type: FileType,
-    /// Put everything appended into a new group with this title.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub new_group: Option<String>,
-}
-
-/// Arguments of `map/upload` (sent in the `MapHub-API-Arg` header).
-#[derive(Debug, Clone, Serialize)]
-pub struct UploadArgs {
-    /// What the body is (`Empty` for no body).
-    pub file_type: FileType,
-    /// Who may see the map.
-    pub visibility: Visibility,
-    /// The map's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// Its description.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The URL name asked for (MapHub may choose another; see the answer).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub short_name: Option<String>,
-}
-
-/// Arguments of `map/update`: only what is set changes.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct UpdateArgs {
-    /// The map.
-    pub map_id: u64,
-    /// New title.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// New description.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// New URL name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub short_name: Option<String>,
-    /// New visibility.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub visibility: Option<Visibility>,
-    /// New content, replacing the whole map.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub geojson: Option<Value>,
-}
-
-/// A map as MapHub describes it in answers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MapInfo {
-    /// Its id.
-    pub id: u64,
-    /// Its address.
-    pub url: String,
-    /// Its owner.
-    #[serde(default)]
-    pub owner: Option<String>,
-    /// Its URL name.
-    #[serde(default)]
-    pub short_name: Option<String>,
-    /// Its title.
-    #[serde(default)]
-    pub title: Option<String>,
-    /// Who may see it.
-    #[serde(default)]
-    pub visibility: Option<String>,
-}
-
-/// The answer of `map/list`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct MapList {
-    /// Maps the key's account owns.
-    #[serde(default)]
-    pub owner: Vec<MapInfo>,
-    /// Maps it may edit.
-    #[serde(default)]
-    pub editor: Vec<MapInfo>,
-    /// Maps it may view.
-    #[serde(default)]
-    pub viewer: Vec<MapInfo>,
-}
-
-/// The file type of an image sent to `image/upload`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ImageType {
-    /// A JPEG, sent as `"jpg"`.
-    Jpg,
-    /// A PNG, sent as `"png"`.
-    Png,
-}
-
-impl ImageType {
-    /// The `file_type` MapHub takes for it.
-    fn file_type(self) -> &'static str {
-        match self {
-            ImageType::Jpg => "jpg",
-            ImageType::Png => "png",
-        }
-    }
-}
-
-/// MapHub's answer to `image/upload`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ImageInfo {
-    /// The image's id, as MapHub gave it (its type is not documented: keep it as is).
-    pub image_id: Value,
-    /// Its width in pixels.
-    pub width: u64,
-    /// Its height in pixels.
-    pub height: u64,
-    /// A colour MapHub computed from it (`#rrggbb`), shown with the image.
-    #[serde(default)]
-    pub tip_color: Option<String>,
-    /// Its average colour (`#rrggbb`).
-    #[serde(default)]
-    pub avg_color: Option<String>,
-    /// Everything else MapHub answered (has_gps, geometry, date_str, date_iso, …).
-    #[serde(flatten)]
-    pub extra: serde_json::Map<String, Value>,
-}
-
-impl ImageInfo {
-    /// The `image` property a feature carries to show this image: `{id, w, h,
-    /// tip_color, avg_color}` (null members left out).
-    pub fn feature_image(&self) -> Value {
-        let mut m = serde_json::Map::new();
-        if !self.image_id.is_null() {
-            m.insert("id".into(), self.image_id.clone());
-        }
-        m.insert("w".into(), Value::from(self.width));
-        m.insert("h".into(), Value::from(self.height));
-        if let Some(c) = &self.tip_color {
-            m.insert("tip_color".into(), Value::String(c.clone()));
-        }
-        if let Some(c) = &self.avg_color {
-            m.insert("avg_color".into(), Value::String(c.clone()));
-        }
-        Value::Object(m)
-    }
-}
 
 /// Builds a [`Client`].
 ///
@@ -227,7 +53,10 @@ impl ImageInfo {
 ///
 /// Answers are read into a buffer of at most 256 MiB for `map/get` and `map/list` and
 /// 1 MiB for the other calls, and decoded only once whole; a larger answer is an
-/// [`Error::AnswerTooLarge`]. With `http://` (this machine only) connections go only to
+/// [`Error::AnswerTooLarge`]. An answer may also hold at most one JSON value per
+/// [`ANSWER_BYTES_PER_VALUE`] (16) bytes of its limit (16 Mi values for `map/get` and
+/// `map/list`), counted as it is read, or it is an [`Error::AnswerTooManyValues`]:
+/// decoded, a short value takes some 40 times its bytes. With `http://` (this machine only) connections go only to
 /// addresses checked to be loopback.
 /// Redirects are never followed (see [`Error::Redirected`]).
 #[derive(Debug, Clone)]
@@ -309,13 +138,17 @@ impl ClientBuilder {
     }
 
     /// The largest answer read from `map/append`, `map/upload`, `map/update`,
-    /// `map/refresh_image`, `marker/upload` and `image/upload` (default 1 MiB).
+    /// `map/refresh_image`, `marker/upload` and `image/upload` (default 1 MiB), and
+    /// with it the JSON values such an answer may hold (one per
+    /// [`ANSWER_BYTES_PER_VALUE`] bytes of it).
     pub fn max_answer_bytes(mut self, n: u64) -> Self {
         self.max_answer_bytes = n;
         self
     }
 
-    /// The largest answer read from `map/get` and `map/list` (default 256 MiB).
+    /// The largest answer read from `map/get` and `map/list` (default 256 MiB). It
+    /// also sets how many JSON values such an answer may hold: one per
+    /// [`ANSWER_BYTES_PER_VALUE`] bytes of it (16 Mi by default).
     pub fn max_map_bytes(mut self, n: u64) -> Self {
         self.max_map_bytes = n;
         self
@@ -376,11 +209,7 @@ pub(crate) fn api_base(server: &str) -> Result<String> {
     }
     let local = match url.host() {
         None => return Err(bad("it has no host")),
-        Some(url::Host::Domain(d)) => d.trim_end_matches('.').eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => {
-            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-        }
+        Some(h) => is_loopback_host(&h),
     };
     match url.scheme() {
         "https" => {}
@@ -452,7 +281,7 @@ impl Client {
             maybe_sent: false,
         };
         let auth = self.key.header();
-        let (req, bytes, limit) = match body {
+        let (req, bytes, (limit, setting)) = match body {
             Body::Json(v) => {
                 let bytes = serde_json::to_vec(v)
                     .map_err(|e| never_sent(format!("cannot write the arguments: {e}")))?;
@@ -462,9 +291,9 @@ impl Client {
                     .timeout(self.timeout)
                     .set("Content-Type", "application/json");
                 let limit = if matches!(endpoint, "map/get" | "map/list") {
-                    self.max_map_bytes
+                    (self.max_map_bytes, "max_map_bytes")
                 } else {
-                    self.max_answer_bytes
+                    (self.max_answer_bytes, "max_answer_bytes")
                 };
                 (req, std::borrow::Cow::Owned(bytes), limit)
             }
@@ -485,7 +314,7 @@ impl Client {
                 (
                     req,
                     std::borrow::Cow::Borrowed(*bytes),
-                    self.max_answer_bytes,
+                    (self.max_answer_bytes, "max_answer_bytes"),
                 )
             }
         };
@@ -529,7 +358,7 @@ impl Client {
                 });
             }
         };
-        self.read_answer(&url, response, limit)
+        self.read_answer(&url, response, limit, setting)
     }
 
     /// What a transport error says, without the URL (the error names it once) and
@@ -555,46 +384,6 @@ impl Client {
             );
         }
         self.key.redact(&m)
-    }
-
-    /// Reads an answer into a buffer of at most `limit` bytes, then decodes it. Read
-    /// whole first: decoding as it arrives would build the values of an endless
-    /// answer (a JSON value takes many times the bytes it is written in) before the
-    /// limit on its bytes is reached.
-    fn read_answer(&self, url: &str, response: ureq::Response, limit: u64) -> Result<Value> {
-        let mut capped = Capped {
-            inner: response.into_reader(),
-            left: limit,
-            hit: false,
-            head: Vec::new(),
-        };
-        let mut bytes = Vec::new();
-        if let Err(e) = capped.read_to_end(&mut bytes) {
-            if capped.hit {
-                return Err(Error::AnswerTooLarge {
-                    url: url.to_string(),
-                    limit,
-                });
-            }
-            let mut message = format!("the answer broke off: {e}");
-            if e.kind() == std::io::ErrorKind::TimedOut {
-                message.push_str(" (the time limit for one request passed)");
-            }
-            return Err(Error::Transport {
-                url: url.to_string(),
-                message: self.key.redact(&message),
-                maybe_sent: true,
-            });
-        }
-        let v: Value = serde_json::from_slice(&bytes).map_err(|e| Error::Decode {
-            url: url.to_string(),
-            message: format!(
-                "not JSON ({e}): {}",
-                self.key.redact_excerpt(&capped.head, 120)
-            ),
-        })?;
-        drop(bytes);
-        self.api_error(v)
     }
 
     /// MapHub's answer: an error when it has an `error` member.
@@ -771,48 +560,6 @@ impl Client {
 
     fn typed<T: serde::de::DeserializeOwned>(&self, endpoint: &str, v: Value) -> Result<T> {
         serde_json::from_value(v).map_err(|e| self.decode_err(endpoint, e))
-    }
-}
-
-/// How much of an HTTP error's body is read, and shown.
-const EXCERPT_BYTES: u64 = 300;
-const EXCERPT_CHARS: usize = 200;
-
-/// Reads at most `left` bytes and fails, setting `hit`, if there is more; keeps the
-/// first bytes for an excerpt.
-struct Capped<R> {
-    inner: R,
-    left: u64,
-    hit: bool,
-    head: Vec<u8>,
-}
-
-impl<R: Read> Read for Capped<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if buf.is_empty() {
-            return Ok(0);
-        }
-        if self.left == 0 {
-            // One byte more tells a body of exactly the limit from a larger one.
-            let mut probe = [0u8; 1];
-            return match self.inner.read(&mut probe)? {
-                0 => Ok(0),
-                _ => {
-                    self.hit = true;
-                    Err(std::io::Error::other("the answer is larger than the limit"))
-                }
-            };
-        }
-        let max = usize::try_from(self.left)
-            .unwrap_or(usize::MAX)
-            .min(buf.len());
-        let n = self.inner.read(&mut buf[..max])?;
-        self.left -= n as u64;
-        let keep = (EXCERPT_BYTES as usize)
-            .saturating_sub(self.head.len())
-            .min(n);
-        self.head.extend_from_slice(&buf[..keep]);
-        Ok(n)
     }
 }
 

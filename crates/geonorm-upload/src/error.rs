@@ -69,6 +69,21 @@ pub enum Error {
         /// The limit.
         limit: u64,
     },
+    /// The answer holds more JSON values than are decoded for this call: one per
+    /// [`ANSWER_BYTES_PER_VALUE`](crate::ANSWER_BYTES_PER_VALUE) bytes of its size
+    /// limit, since a decoded value takes up to some 40 times the bytes it is written
+    /// in. The rest was not read.
+    #[error("the answer from {url} holds more than {values} JSON values, the most decoded for this call (one per {} bytes of its size limit of {limit} bytes: decoded, each takes up to 80 bytes of memory); a program can raise the limit with ClientBuilder::{setting}", crate::ANSWER_BYTES_PER_VALUE)]
+    AnswerTooManyValues {
+        /// The endpoint's URL.
+        url: String,
+        /// The most values accepted.
+        values: u64,
+        /// The size limit they are derived from.
+        limit: u64,
+        /// The `ClientBuilder` method that sets that limit.
+        setting: &'static str,
+    },
     /// MapHub answered with an `error` (HTTP 200, as it does for every error).
     #[error("MapHub: {0}")]
     Api(String),

@@ -30,7 +30,7 @@ mod seal;
 pub use chunk::{mark, split, Chunk, MARK_PROPERTY};
 pub use client::{
     AppendArgs, Client, ClientBuilder, FileType, ImageInfo, ImageType, MapInfo, MapList,
-    UpdateArgs, UploadArgs, Visibility, DEFAULT_SERVER,
+    UpdateArgs, UploadArgs, Visibility, ANSWER_BYTES_PER_VALUE, DEFAULT_SERVER,
 };
 pub use error::{Error, Result};
 pub use journal::{

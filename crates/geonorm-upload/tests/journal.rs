@@ -240,3 +240,114 @@ fn a_journal_only_reformatted_still_resumes_and_lands_every_feature_once() {
     assert!(outcome.error.is_none(), "{:?}", outcome.error);
     assert_eq!(at_most_once(&c, map), 200);
 }
+
+/// Where geonorm records the latest generation of a send's journal (as the library
+/// finds its per-user state folder).
+fn send_record(journal: &Path) -> PathBuf {
+    let j: Value = serde_json::from_slice(&std::fs::read(journal).expect("journal")).expect("json");
+    let id = j["send_id"].as_str().expect("send id").to_string();
+    std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("geonorm/sends")
+        .join(format!("{id}.json"))
+}
+
+const OLDER: &str = "older copy";
+
+#[test]
+fn an_older_copy_of_a_journal_put_back_after_the_send_finished_is_refused() {
+    let s = server();
+    let c = client(&s);
+    let map = empty_map(&c);
+    let d = doc(200);
+    let dir = Scratch::new("restored");
+    stopped(&s, &c, map, &d, &dir.journal());
+    // `cp J snap` mid-send; the send goes on to the end and removes its journal.
+    let snap = dir.0.join("snap.json");
+    std::fs::copy(dir.journal(), &snap).expect("copy");
+    let done = go(&c, &d, map, &dir.journal(), true).expect("resumes");
+    assert!(done.error.is_none(), "{:?}", done.error);
+    assert!(!dir.journal().exists());
+    assert_eq!(at_most_once(&c, map), 200);
+    // Put back, still sealed: refused, nothing sent, every feature still once.
+    std::fs::copy(&snap, dir.journal()).expect("copy back");
+    let calls = s.requests().len();
+    let r = go(&c, &d, map, &dir.journal(), true);
+    let Err(Error::Journal { message, .. }) = &r else {
+        panic!("not refused: {r:?}");
+    };
+    assert!(
+        message.contains(OLDER) && message.contains("already ended"),
+        "{message}"
+    );
+    assert!(message.contains(&format!("geonorm get {map}")) && message.contains("delete"));
+    assert_eq!(s.requests().len(), calls, "nothing sent");
+    assert_eq!(at_most_once(&c, map), 200);
+    // A copy of the whole folder (the journal beside the file) is refused the same way.
+    let copy = Scratch::new("restored-copy");
+    std::fs::copy(&snap, copy.journal()).expect("copy");
+    let r = go(&c, &d, map, &copy.journal(), true);
+    assert!(
+        matches!(&r, Err(Error::Journal { message, .. }) if message.contains(OLDER)),
+        "{r:?}"
+    );
+    assert_eq!(at_most_once(&c, map), 200);
+}
+
+#[test]
+fn an_older_copy_of_a_journal_put_back_while_the_send_is_unfinished_is_refused() {
+    let s = server();
+    let c = client(&s);
+    let map = empty_map(&c);
+    let d = doc(200);
+    let dir = Scratch::new("rolled-back");
+    stopped(&s, &c, map, &d, &dir.journal());
+    let snap = dir.0.join("snap.json");
+    std::fs::copy(dir.journal(), &snap).expect("copy");
+    // The resume goes on a little and stops again: its journal is newer.
+    s.set_faults(Faults {
+        fail_after: Some(2),
+        ..Faults::default()
+    });
+    let again = go(&c, &d, map, &dir.journal(), true).expect("resumes");
+    assert!(
+        again.error.is_some() && again.journal_kept,
+        "{:?}",
+        again.error
+    );
+    s.set_faults(Faults::default());
+    let newer = std::fs::read(dir.journal()).expect("journal");
+    std::fs::copy(&snap, dir.journal()).expect("roll back");
+    let before = at_most_once(&c, map);
+    let r = go(&c, &d, map, &dir.journal(), true);
+    assert!(
+        matches!(&r, Err(Error::Journal { message, .. }) if message.contains(OLDER) && message.contains("step")),
+        "{r:?}"
+    );
+    assert_eq!(at_most_once(&c, map), before, "nothing sent");
+    // The latest journal resumes and lands every feature once.
+    std::fs::write(dir.journal(), newer).expect("put the latest back");
+    let done = go(&c, &d, map, &dir.journal(), true).expect("resumes");
+    assert!(done.error.is_none(), "{:?}", done.error);
+    assert_eq!(at_most_once(&c, map), 200);
+}
+
+#[test]
+fn a_journal_whose_send_has_no_record_here_still_resumes() {
+    // Another machine, or a cleared state folder: the journal is all there is.
+    let s = server();
+    let c = client(&s);
+    let map = empty_map(&c);
+    let d = doc(200);
+    let dir = Scratch::new("no-record");
+    stopped(&s, &c, map, &d, &dir.journal());
+    let record = send_record(&dir.journal());
+    assert!(record.exists(), "{} is recorded", record.display());
+    std::fs::remove_file(&record).expect("rm record");
+    let done = go(&c, &d, map, &dir.journal(), true).expect("resumes");
+    assert!(done.error.is_none(), "{:?}", done.error);
+    assert_eq!(at_most_once(&c, map), 200);
+}

@@ -184,3 +184,47 @@ fn the_same_content_through_two_journals_at_once_is_sent_once() {
     let again = go(&c, other, &journal_in(two.path())).expect("runs");
     assert!(again.error.is_none(), "{:?}", again.error);
 }
+
+#[test]
+fn the_same_content_to_one_server_spelled_two_ways_at_once_is_sent_once() {
+    let s = server();
+    let c = client(&s);
+    let map = empty_map(&c);
+    // The same server as `localhost`: another API base, the same lock.
+    let url = s.url();
+    let port = url
+        .rsplit(':')
+        .next()
+        .expect("a port")
+        .trim_end_matches('/');
+    let spelled = geonorm_upload::ClientBuilder::new()
+        .server(format!("http://LocalHost.:{port}"))
+        .api_key(geonorm_upload::ApiKey::new(common::KEY).expect("key"))
+        .build()
+        .expect("client");
+    assert_ne!(spelled.base(), c.base());
+    let (one, two) = (
+        tempfile::tempdir().expect("dir"),
+        tempfile::tempdir().expect("dir"),
+    );
+    s.set_faults(Faults {
+        delay_ms: 200,
+        ..Faults::default()
+    });
+    std::thread::scope(|scope| {
+        let first = scope.spawn(|| go(&c, map, &journal_in(one.path())));
+        let t = Instant::now();
+        while !journal_in(one.path()).exists() {
+            assert!(t.elapsed() < Duration::from_secs(30), "first never began");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        refused(
+            &go(&spelled, map, &journal_in(two.path())),
+            "the same content to the same map",
+        );
+        let first = first.join().expect("thread").expect("first send");
+        assert!(first.error.is_none(), "{:?}", first.error);
+    });
+    s.set_faults(Faults::default());
+    assert_eq!(features(&c, map).len(), 100);
+}

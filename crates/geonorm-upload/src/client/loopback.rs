@@ -45,3 +45,40 @@ pub(crate) fn resolve_loopback(
     }
     Ok(addrs)
 }
+
+/// Whether a URL's host is this machine: `localhost` in any spelling (any case, a
+/// trailing dot), 127.0.0.0/8, `::1` or `::ffff:127.…`.
+pub(crate) fn is_loopback_host(host: &url::Host<&str>) -> bool {
+    match host {
+        url::Host::Domain(d) => d.trim_end_matches('.').eq_ignore_ascii_case("localhost"),
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+    }
+}
+
+/// One spelling of the server of an API base, for what must not tell spellings apart
+/// (the key of a send's content lock): the scheme and host in lower case, the port
+/// always written (443 or 80 when it was left out), a name's trailing dot dropped, and
+/// every name of this machine (see [`is_loopback_host`]) as `loopback`, since
+/// `localhost` reaches 127.0.0.1 and `::1` alike; the path as it is.
+pub(crate) fn canonical_server(base: &str) -> String {
+    let Ok(url) = url::Url::parse(base) else {
+        return base.to_string();
+    };
+    let host = match url.host() {
+        None => String::new(),
+        Some(h) if is_loopback_host(&h) => "loopback".to_string(),
+        Some(url::Host::Domain(d)) => d.trim_end_matches('.').to_ascii_lowercase(),
+        Some(h) => h.to_string(),
+    };
+    let port = url
+        .port_or_known_default()
+        .map_or_else(String::new, |p| p.to_string());
+    format!(
+        "{}://{host}:{port}{}",
+        url.scheme().to_ascii_lowercase(),
+        url.path()
+    )
+}

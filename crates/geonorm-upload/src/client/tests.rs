@@ -202,23 +202,51 @@ fn header_arguments_are_ascii_json() {
 
 #[test]
 fn an_answer_over_the_cap_is_refused_and_one_at_the_cap_is_read() {
-    let mut at = Capped {
-        inner: &b"12345"[..],
-        left: 5,
-        hit: false,
-        head: Vec::new(),
-    };
+    let mut at = answer::Capped::new(&b"12345"[..], 5, 1);
     let mut out = Vec::new();
     assert_eq!(at.read_to_end(&mut out).ok(), Some(5));
     assert!(!at.hit);
-    let mut over = Capped {
-        inner: &b"123456"[..],
-        left: 5,
-        hit: false,
-        head: Vec::new(),
-    };
+    let mut over = answer::Capped::new(&b"123456"[..], 5, 1);
     assert!(over.read_to_end(&mut Vec::new()).is_err());
     assert!(over.hit);
+}
+
+#[test]
+fn values_are_counted_outside_strings_whatever_the_pieces_they_arrive_in() {
+    let text = br#"{"a,b[{":[0,1,{"c":"d\",e"}],"f":"\\","g":[]}"#;
+    // Outside strings: { [ , , { ] , , [ ] }: 2 commas before the inner object, one
+    // after, one more; opening brackets and braces: 4.
+    let whole = {
+        let mut c = answer::ValueCount::default();
+        c.feed(text);
+        c.at_most()
+    };
+    assert_eq!(whole, 1 + 4 + 4);
+    let v: Value = serde_json::from_slice(text).expect("valid JSON");
+    assert!(v["a,b[{"][2]["c"] == "d\",e");
+    // Byte by byte: an escape or a string cut anywhere counts the same.
+    let mut c = answer::ValueCount::default();
+    for b in text {
+        c.feed(std::slice::from_ref(b));
+    }
+    assert_eq!(c.at_most(), whole);
+    let mut zeros = answer::ValueCount::default();
+    zeros.feed(b"[0,0,0,0]");
+    assert_eq!(zeros.at_most(), 5);
+}
+
+#[test]
+fn an_answer_of_more_values_than_its_budget_is_refused_as_it_is_read() {
+    let mut ok = answer::Capped::new(&b"[0,0,0]"[..], 100, 4);
+    assert!(ok.read_to_end(&mut Vec::new()).is_ok() && !ok.too_many);
+    let mut many = answer::Capped::new(&b"[0,0,0,0]"[..], 100, 4);
+    assert!(many.read_to_end(&mut Vec::new()).is_err());
+    assert!(many.too_many && !many.hit);
+    // Commas inside strings are not values.
+    let mut text = answer::Capped::new(&br#"["a,b,c,d,e,f"]"#[..], 100, 2);
+    assert!(text.read_to_end(&mut Vec::new()).is_ok() && !text.too_many);
+    assert_eq!(answer::max_values(256 << 20), 16 << 20);
+    assert_eq!(answer::max_values(5), 1);
 }
 
 #[test]
@@ -288,6 +316,10 @@ fn docs_security_states_the_answer_caps_and_times_in_use() {
         "capped at {} MiB for `map/get` and `map/list`, {} MiB for every other call",
         b.max_map_bytes >> 20,
         b.max_answer_bytes >> 20
+    ));
+    says(format!(
+        "at most one JSON value per {ANSWER_BYTES_PER_VALUE} bytes of that cap ({} Mi values for `map/get` and `map/list`)",
+        answer::max_values(b.max_map_bytes) >> 20
     ));
     says(format!(
         "{} s to connect, {} s for one attempt of a read, {} s for one attempt of\n  a send",

@@ -7,10 +7,12 @@
 //! is never resumed against another file, server or map. It is removed once every
 //! chunk is confirmed and the map has been checked to hold them.
 //!
-//! The journal is sealed (format 3): an HMAC-SHA-256 over all it records, keyed by a
+//! The journal is sealed (format 4): an HMAC-SHA-256 over all it records, keyed by a
 //! key derived from the API key. A record edited, deleted or moved by hand no longer
 //! matches, and the resume is refused before anything is sent, since a journal that
-//! lies could send features twice or leave some out.
+//! lies could send features twice or leave some out. An older copy of a journal, put
+//! back after the send went on or ended, is refused too: each save counts up its
+//! generation, which the per-user state folder records per send (see `ledger.rs`).
 //!
 //! How a chunk whose fate is unknown is settled: every feature sent as GeoJSON carries
 //! a mark ([`MARK_PROPERTY`] = `"<send id>:<feature index>"`), so the map can be
@@ -34,17 +36,19 @@ use geonorm::{Document, Group, GroupId};
 use crate::chunk::split_range;
 use crate::{Client, Error, FileType, MapInfo, Result, UploadArgs};
 
+mod ledger;
 mod lock;
 mod record;
 mod run;
 
+use ledger::Ledger;
 use lock::Lock;
 use record::journal_err;
 pub use record::{AssetRecord, ChunkRecord, ChunkState, Journal};
 use run::{Census, Run};
 
 /// The journal format this version writes and reads.
-const JOURNAL_VERSION: u32 = 3;
+const JOURNAL_VERSION: u32 = 4;
 
 /// Where the chunks go.
 #[derive(Debug, Clone)]
@@ -271,14 +275,10 @@ pub fn send(
         Mode::Append { map_id, .. } => map_id.to_le_bytes(),
         Mode::Upload(_) => [0; 8],
     };
-    let content = fingerprint(&[
-        b"content lock",
-        opts.input.as_bytes(),
-        client.base().as_bytes(),
-        mode.command().as_bytes(),
-        &map,
-    ]);
-    let _content_lock = Lock::content(&crate::prepare::state_dir().join("locks"), &content, &path)?;
+    let content = content_key(&opts.input, client.base(), mode.command(), map);
+    let state = crate::prepare::state_dir();
+    let _content_lock = Lock::content(&state.join("locks"), &content, &path)?;
+    let ledger = Ledger::new(&state);
     let file_type = match &payload {
         Payload::Document { .. } => FileType::Geojson,
         Payload::Raw { file_type, .. } => *file_type,
@@ -298,7 +298,7 @@ pub fn send(
             ))
         }
         (Some(j), true) => {
-            check_resumable(&j, &path, client, mode, &opts.input)?;
+            check_resumable(&j, &path, client, mode, &opts.input, &ledger)?;
             if opts.skip_assets == SkipAssets::All && j.assets.is_empty() {
                 // Sent with no assets from the start: nothing to leave out.
                 if let Payload::Document { assets, .. } = &mut payload {
@@ -345,11 +345,25 @@ pub fn send(
         opts,
         planned,
         seal_key: client.seal_key(),
+        ledger,
     };
     let mut run = run;
     skip_assets(&mut run.journal, &run.opts.skip_assets, &run.path)?;
     run.save()?;
     run.go()
+}
+
+/// The name of the lock on what is sent: the input's fingerprint, the server in one
+/// spelling (`http://localhost:P` and `http://127.0.0.1:P` are one server, see
+/// [`crate::client::canonical_server`]), the command and the map.
+fn content_key(input: &str, base: &str, command: &str, map: [u8; 8]) -> String {
+    fingerprint(&[
+        b"content lock",
+        input.as_bytes(),
+        crate::client::canonical_server(base).as_bytes(),
+        command.as_bytes(),
+        &map,
+    ])
 }
 
 /// Marks the assets left out: refused when one named is not in the send, or when
@@ -396,6 +410,7 @@ fn check_resumable(
     client: &Client,
     mode: &Mode,
     input: &str,
+    ledger: &Ledger,
 ) -> Result<()> {
     let refuse = |why: String| Err(journal_err(path, why));
     if j.version != JOURNAL_VERSION {
@@ -404,17 +419,19 @@ fn check_resumable(
             j.version
         ));
     }
+    let look = match j.map_id {
+        Some(id) => format!("what map {id} holds (`geonorm get {id}`)"),
+        None => "your maps (`geonorm maps`)".to_string(),
+    };
     // Before anything it records is trusted (its server, its map, its states).
     if !j.sealed(&client.seal_key()) {
-        let look = match j.map_id {
-            Some(id) => format!("what map {id} holds (`geonorm get {id}`)"),
-            None => "your maps (`geonorm maps`)".to_string(),
-        };
         return refuse(format!(
             "it is not as geonorm wrote it: a record was edited, deleted or moved (or it was written with another API key), and resuming from it could send features twice or leave some out, so nothing is sent. Check {look}, then delete {} and send what is missing",
             path.display()
         ));
     }
+    // Sealed, but maybe an older copy of the send's journal.
+    ledger.check(j, path, &look)?;
     if j.input != input {
         return refuse(
             "it records a different file (or the same file sent with other options): it cannot be resumed with this one".into(),
@@ -514,6 +531,7 @@ fn plan(
         planned: assets.is_empty(),
         assets,
         chunks: records,
+        generation: 0,
         seal: String::new(),
     };
     Ok((journal, bodies))
@@ -554,5 +572,56 @@ pub fn plan_chunks(
             Ok((split_range(doc, 0, n, limit, Some(send_id))?, true))
         }
         _ => Ok((chunks, false)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_content_lock_is_the_same_for_every_spelling_of_one_server() {
+        let key = |server: &str| {
+            let base = crate::client::api_base(server).expect("a server");
+            content_key("in", &base, "append", 7u64.to_le_bytes())
+        };
+        let local = key("http://127.0.0.1:8080");
+        for same in [
+            "http://localhost:8080",
+            "HTTP://LocalHost.:8080/",
+            "http://127.0.0.2:8080",
+            "http://[::1]:8080",
+            "http://[::ffff:127.0.0.1]:8080",
+            "http://2130706433:8080",
+            "http://127.0.0.1:8080/api/1/",
+        ] {
+            assert_eq!(key(same), local, "{same}");
+        }
+        for other in [
+            "http://127.0.0.1:8081",
+            "https://localhost:8080",
+            "http://localhost:8080/other/",
+        ] {
+            assert_ne!(key(other), local, "{other}");
+        }
+        let public = key("https://maphub.net");
+        for same in [
+            "https://MapHub.NET",
+            "https://maphub.net.:443/",
+            "https://maphub.net/api/1",
+        ] {
+            assert_eq!(key(same), public, "{same}");
+        }
+        assert_ne!(key("https://maphub.net:8443"), public);
+        assert_ne!(key("https://company.maphub.net"), public);
+        assert_ne!(
+            content_key(
+                "other",
+                &crate::client::api_base("http://localhost:8080").expect("a server"),
+                "append",
+                7u64.to_le_bytes()
+            ),
+            local
+        );
     }
 }

@@ -139,6 +139,11 @@ pub struct Journal {
     pub planned: bool,
     /// The chunks.
     pub chunks: Vec<ChunkRecord>,
+    /// How many times it was saved: counted up on each save, covered by the seal, and
+    /// recorded outside the journal too, so that an older copy of it put back is
+    /// refused (format 4).
+    #[serde(default)]
+    pub generation: u64,
     /// HMAC-SHA-256 of the rest of the journal (its compact JSON without this
     /// member) under a key derived from the API key: a record edited, deleted or
     /// moved by hand no longer matches, and the resume is refused (see
@@ -175,10 +180,11 @@ impl Journal {
         !self.seal.is_empty() && self.expected_seal(key).is_ok_and(|s| s == self.seal)
     }
 
-    /// Sealed under `key`, written to a fresh, exclusively created temporary file
+    /// Its next generation, sealed under `key`, written to a fresh, exclusively created temporary file
     /// beside it and renamed over it, so a crash leaves the old journal or the new
     /// one, never half of one, and nothing planted at a predictable name is followed.
     pub(super) fn save(&mut self, path: &Path, key: &[u8; 32]) -> Result<()> {
+        self.generation = self.generation.saturating_add(1);
         self.seal = self
             .expected_seal(key)
             .map_err(|_| journal_err(path, "cannot encode it"))?;

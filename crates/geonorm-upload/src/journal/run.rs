@@ -7,6 +7,7 @@ use std::time::Duration;
 use geonorm::assets::{apply_uploaded, AssetKind};
 use serde_json::Value;
 
+use super::ledger::Ledger;
 use super::record::journal_err;
 use super::{
     fingerprint, nest_under, now_secs, plan_chunks, AssetRecord, ChunkRecord, ChunkState, Event,
@@ -80,6 +81,8 @@ pub(super) struct Run<'a, 'b> {
     pub(super) planned: Vec<Option<Vec<u8>>>,
     /// The key the journal is sealed with ([`crate::ApiKey::seal_key`]).
     pub(super) seal_key: [u8; 32],
+    /// Where the latest generation of each journal is recorded.
+    pub(super) ledger: Ledger,
 }
 
 /// `s` as one shell word: as it is when plain, else in single quotes.
@@ -128,8 +131,13 @@ enum Fate {
 }
 
 impl<'a> Run<'a, '_> {
+    /// Writes the journal (its next generation), then records that generation
+    /// outside it: in this order, a crash between the two leaves a journal newer than
+    /// the record, which resumes.
     pub(super) fn save(&mut self) -> Result<()> {
-        self.journal.save(&self.path, &self.seal_key)
+        self.journal.save(&self.path, &self.seal_key)?;
+        self.ledger
+            .saved(&self.journal.send_id, &self.path, self.journal.generation)
     }
 
     /// Chunk `i`'s body: as planned on its first attempt, else written again from the
@@ -265,6 +273,13 @@ impl<'a> Run<'a, '_> {
                         format!("cannot remove it after the send: {e}"),
                     ));
                 }
+            }
+            // Any copy of the journal is now older than the send: none may resume.
+            if let Err(e) =
+                self.ledger
+                    .ended(&self.journal.send_id, &self.path, self.journal.generation)
+            {
+                error.get_or_insert(e);
             }
         }
         Ok(SendOutcome {
