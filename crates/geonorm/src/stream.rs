@@ -89,9 +89,7 @@ where
         Format::Kmz => {
             // A zip is read from its end: the archive (compressed, so small) is held;
             // its KML is decompressed as it is read.
-            let mut bytes = Vec::new();
-            input.read_to_end(&mut bytes)?;
-            let cursor = std::io::Cursor::new(bytes);
+            let cursor = std::io::Cursor::new(crate::kmz::hold(input, &opts.kmz)?);
             Ok(crate::kmz::stream(cursor, &opts.kmz, threads, sink, emit)?.0)
         }
         other => Err(crate::Error::UnsupportedRead(other)),
