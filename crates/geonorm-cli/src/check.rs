@@ -267,8 +267,12 @@ fn check_file(
             return Ok(streamed(report, None, None));
         }
         let threads = rayon::current_num_threads();
-        let report = geonorm::validate::check_reader_threads(file, Some(path), opts, threads)
-            .map_err(cannot)?;
+        let read = geonorm::ReadOptions::default();
+        // Read where the archive is, never held.
+        let mut archive = file.into_inner();
+        let report =
+            geonorm::validate::check_archive_with(&mut archive, Some(path), opts, &read, threads)
+                .map_err(cannot)?;
         let entry = if report.diagnostics.iter().any(|d| d.span.is_some()) {
             kmz_entry(reopen().map_err(cannot)?, &report)
         } else {

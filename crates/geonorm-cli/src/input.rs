@@ -125,9 +125,7 @@ impl Seek for At<'_> {
     }
 }
 
-/// What a KMZ is read through: a reader that can also seek.
-pub trait ReadSeek: Read + Seek {}
-impl<T: Read + Seek> ReadSeek for T {}
+pub use geonorm::stream::ReadSeek;
 
 pub struct Input {
     source: Source,

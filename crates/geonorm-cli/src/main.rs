@@ -448,13 +448,19 @@ fn read_opened(
     let report = match check {
         Some(profile) => {
             let threads = rayon::current_num_threads();
-            let report = geonorm::validate::check_reader_with(
-                input.reader()?,
-                input.path(),
-                &check_options(profile, format),
-                opts,
-                threads,
-            )?;
+            let check = check_options(profile, format);
+            let report = if format == Format::Kmz {
+                let archive = &mut *input.seekable()?;
+                geonorm::validate::check_archive_with(archive, input.path(), &check, opts, threads)?
+            } else {
+                geonorm::validate::check_reader_with(
+                    input.reader()?,
+                    input.path(),
+                    &check,
+                    opts,
+                    threads,
+                )?
+            };
             Some(report.diagnostics)
         }
         None => None,
@@ -498,15 +504,28 @@ fn convert_streaming(
     let threads = rayon::current_num_threads();
     // Checked as it is converted, in the same read: it says what `check` says.
     let check = check_options(args.profile.into(), format);
-    let done = geonorm::validate::check_convert(
-        input.reader()?,
-        input.path(),
-        &check,
-        &read,
-        &mut out,
-        &write,
-        threads,
-    )?;
+    let done = if format == Format::Kmz {
+        // Read where the archive is, never held.
+        geonorm::validate::check_convert_archive(
+            &mut *input.seekable()?,
+            input.path(),
+            &check,
+            &read,
+            &mut out,
+            &write,
+            threads,
+        )?
+    } else {
+        geonorm::validate::check_convert(
+            input.reader()?,
+            input.path(),
+            &check,
+            &read,
+            &mut out,
+            &write,
+            threads,
+        )?
+    };
     // Unless the input was read to its end, `out` is dropped uncommitted: the
     // temporary file goes, the old output stays.
     if done.complete {
