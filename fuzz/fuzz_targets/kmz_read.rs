@@ -11,6 +11,7 @@ fuzz_target!(|data: &[u8]| {
     let limits = geonorm::kmz::Limits {
         max_uncompressed: 1 << 22,
         max_ratio: 200,
+        ..geonorm::kmz::Limits::default()
     };
     let Ok((doc, _, _)) = geonorm::kmz::read(std::io::Cursor::new(data), &limits) else {
         return;

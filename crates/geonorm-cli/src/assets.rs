@@ -70,10 +70,22 @@ pub fn write_for(
     notes: bool,
 ) -> anyhow::Result<Vec<geonorm::Diagnostic>> {
     let from = doc.meta.source_format.unwrap_or(geonorm::Format::GeoJson);
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(&mut input.reader()?, &mut bytes)?;
     let purpose = geonorm::assets::Purpose::Files;
-    let Some(plan) = geonorm::assets::plan_source(doc, from, &bytes, input.path(), purpose)? else {
+    let plan = if from == geonorm::Format::Kmz {
+        // Read where the archive is, never held.
+        let limits = geonorm::assets::Limits::default();
+        Some(geonorm::assets::plan_archive(
+            doc,
+            input.seekable()?,
+            purpose,
+            &limits,
+        )?)
+    } else {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut input.reader()?, &mut bytes)?;
+        geonorm::assets::plan_source(doc, from, &bytes, input.path(), purpose)?
+    };
+    let Some(plan) = plan else {
         anyhow::bail!(
             "--assets: {} has no icons or photos of its own to write (only a KMZ, or a KML file on disk, refers to files beside it)",
             input.name()

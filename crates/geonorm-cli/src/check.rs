@@ -46,12 +46,11 @@ impl Checked {
 /// The main KML entry of a KMZ, found as `check` and `convert` find it (the same
 /// limits), when the file was read as a KMZ; `None` when it is not one or cannot be
 /// opened (then its findings have no position in it anyway).
-fn kmz_entry(bytes: &[u8], report: &Report) -> Option<(String, Vec<u8>)> {
+fn kmz_entry(archive: impl io::Read + io::Seek, report: &Report) -> Option<(String, Vec<u8>)> {
     if report.format != Some(Format::Kmz) {
         return None;
     }
-    let (name, kml) =
-        geonorm::kmz::main_kml(io::Cursor::new(bytes), &geonorm::kmz::Limits::default()).ok()?;
+    let (name, kml) = geonorm::kmz::main_kml(archive, &geonorm::kmz::Limits::default()).ok()?;
     // A KML entry in UTF-16 was read as the UTF-8 it decodes to.
     let kml = match Format::Kml.spans_text(&kml) {
         std::borrow::Cow::Owned(decoded) => decoded,
@@ -93,10 +92,12 @@ pub fn collect(args: &WalkArgs) -> anyhow::Result<Vec<PathBuf>> {
 }
 
 /// Whether a walk's error is a link loop, met only when following links: the files
-/// in the loop were found by their first path.
+/// in the loop were found by their first path, and a link that leads back to itself
+/// (`a -> b -> a`, ELOOP) names no file.
 fn is_loop(e: &ignore::Error) -> bool {
     match e {
         ignore::Error::Loop { .. } => true,
+        ignore::Error::Io(io) => is_eloop(io),
         ignore::Error::WithPath { err, .. }
         | ignore::Error::WithDepth { err, .. }
         | ignore::Error::WithLineNumber { err, .. } => is_loop(err),
@@ -142,13 +143,47 @@ fn walk(root: &Path, follow: bool) -> anyhow::Result<Vec<PathBuf>> {
         if !is_map || !entry.file_type().is_some_and(|t| t.is_file()) {
             continue;
         }
-        if follow && !seen.insert(file_id(entry.path()).map_err(|e| cannot(&e))?) {
-            continue;
+        if follow {
+            let id = match file_id(entry.path()) {
+                Ok(id) => id,
+                // A link loop met here (a link changed during the walk): no file.
+                Err(e) if is_eloop(&e) => continue,
+                Err(e) => return Err(cannot(&e)),
+            };
+            if !seen.insert(id) {
+                continue;
+            }
         }
         found.push(entry.into_path());
     }
     found.sort();
     Ok(found)
+}
+
+/// Whether an I/O error is "too many levels of symbolic links" (ELOOP), itself or
+/// one it wraps (the walk's errors wrap the system's).
+fn is_eloop(e: &io::Error) -> bool {
+    #[cfg(unix)]
+    {
+        let eloop =
+            |e: &io::Error| e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error());
+        if eloop(e) {
+            return true;
+        }
+        let mut next: Option<&(dyn std::error::Error + 'static)> = e.get_ref().map(|i| i as _);
+        while let Some(err) = next {
+            if err.downcast_ref::<io::Error>().is_some_and(eloop) {
+                return true;
+            }
+            next = err.source();
+        }
+        false
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = e;
+        false
+    }
 }
 
 /// What tells one file from another whatever its path: device and inode on Unix,
@@ -169,7 +204,7 @@ fn file_id(path: &Path) -> io::Result<(u64, u64, Option<PathBuf>)> {
 /// The check of a file held in memory, `bytes`.
 fn checked_bytes(name: String, bytes: Vec<u8>, path: &Path, opts: &CheckOptions) -> Checked {
     let report = check(&bytes, Some(path), opts);
-    let entry = kmz_entry(&bytes, &report);
+    let entry = kmz_entry(io::Cursor::new(&bytes[..]), &report);
     let decoded = match report.format {
         Some(f @ (Format::Kml | Format::Gpx)) => match f.spans_text(&bytes) {
             std::borrow::Cow::Owned(d) => Some(d),
@@ -187,6 +222,90 @@ fn checked_bytes(name: String, bytes: Vec<u8>, path: &Path, opts: &CheckOptions)
     }
 }
 
+/// Checks one file, `opened` at its start; `reopen` gives it again from its start
+/// (a second pass to place findings, a KMZ's entry).
+fn check_file(
+    name: &str,
+    path: &Path,
+    opened: std::fs::File,
+    reopen: &dyn Fn() -> io::Result<std::fs::File>,
+    opts: &CheckOptions,
+) -> anyhow::Result<Checked> {
+    let cannot = |e: io::Error| anyhow::anyhow!("cannot read {name}: {e}");
+    let len = opened.metadata().map_err(cannot)?.len();
+    let mut file = io::BufReader::with_capacity(1 << 20, opened);
+    let head = io::BufRead::fill_buf(&mut file).unwrap_or(&[]);
+    let format = opts.format.or_else(|| Format::detect(head, Some(path)));
+    if format != Some(Format::Kmz) && Format::is_binary(head) {
+        // Refused from its first bytes: the rest is not read.
+        let head = head[..head.len().min(Format::BINARY_HEAD)].to_vec();
+        return Ok(checked_bytes(name.to_string(), head, path, opts));
+    }
+    let streamed = |report: Report, entry, located| Checked {
+        name: name.to_string(),
+        bytes: Vec::new(),
+        decoded: None,
+        entry,
+        located,
+        report,
+    };
+    if format == Some(Format::Kmz) {
+        let limits = geonorm::kmz::Limits::default();
+        if len > limits.max_archive_bytes {
+            // Refused from its size: not read.
+            let e = geonorm::Error::NotFormat {
+                format: Format::Kmz,
+                message: format!(
+                    "the archive is {len} bytes, over the limit of {} for a KMZ",
+                    limits.max_archive_bytes
+                ),
+            };
+            let report = Report {
+                format: Some(Format::Kmz),
+                diagnostics: vec![geonorm::validate::fatal_diagnostic(Format::Kmz, &e)],
+            };
+            return Ok(streamed(report, None, None));
+        }
+        let threads = rayon::current_num_threads();
+        let read = geonorm::ReadOptions::default();
+        // Read where the archive is, never held.
+        let mut archive = file.into_inner();
+        let report =
+            geonorm::validate::check_archive_with(&mut archive, Some(path), opts, &read, threads)
+                .map_err(cannot)?;
+        let entry = if report.diagnostics.iter().any(|d| d.span.is_some()) {
+            kmz_entry(reopen().map_err(cannot)?, &report)
+        } else {
+            None
+        };
+        return Ok(streamed(report, entry, None));
+    }
+    // Held when its findings count in decoded text (UTF-16, a single-byte
+    // encoding), which is made from the whole file.
+    if format.is_some_and(|f| crate::input::placed_in_own_bytes(f, head)) {
+        // Streamed, never held: a file of hundreds of megabytes is checked in the
+        // memory of one batch of it; a second pass finds where each finding is.
+        let report = geonorm::validate::check_reader_threads(
+            file,
+            Some(path),
+            opts,
+            rayon::current_num_threads(),
+        )
+        .map_err(cannot)?;
+        let offsets = report
+            .diagnostics
+            .iter()
+            .filter_map(|d| d.span.map(|s| s.start));
+        let located =
+            geonorm::render::Located::scan(reopen().map_err(cannot)?, offsets).map_err(cannot)?;
+        return Ok(streamed(report, None, Some(located)));
+    }
+    drop(file);
+    let mut bytes = Vec::new();
+    io::Read::read_to_end(&mut reopen().map_err(cannot)?, &mut bytes).map_err(cannot)?;
+    Ok(checked_bytes(name.to_string(), bytes, path, opts))
+}
+
 /// Checks every file, in parallel, keeping the given order. A file that cannot be
 /// read at all is an I/O error (exit 2), not a finding.
 pub fn run(files: &[PathBuf], opts: &CheckOptions) -> anyhow::Result<Vec<Checked>> {
@@ -201,64 +320,28 @@ pub fn run(files: &[PathBuf], opts: &CheckOptions) -> anyhow::Result<Vec<Checked
     let results: Vec<anyhow::Result<Checked>> = files
         .par_iter()
         .map(|path| {
-            let cannot = |e: io::Error| anyhow::anyhow!("cannot read {}: {e}", path.display());
             let name = path.display().to_string();
             let (opened, regular) = crate::input::open_path(path, &name)?;
-            if !regular {
-                // A FIFO or a device: read once, within a byte budget.
-                let bytes = crate::input::read_stream(opened, &name)?;
-                if let Some(bar) = &progress {
-                    bar.inc(1);
-                }
-                return Ok(checked_bytes(name, bytes, path, opts));
-            }
-            let mut file = io::BufReader::with_capacity(1 << 20, opened);
-            let head = io::BufRead::fill_buf(&mut file).unwrap_or(&[]);
-            let format = opts.format.or_else(|| Format::detect(head, Some(path)));
-            if format != Some(Format::Kmz) && Format::is_binary(head) {
-                // Refused from its first bytes: the rest is not read.
-                let head = head[..head.len().min(Format::BINARY_HEAD)].to_vec();
-                return Ok(checked_bytes(name, head, path, opts));
-            }
-            // Held when its findings count in decoded text (UTF-16, a single-byte
-            // encoding), which is made from the whole file.
-            if format.is_some_and(|f| crate::input::placed_in_own_bytes(f, head)) {
-                // Streamed, never held: a file of hundreds of megabytes is checked in the
-                // memory of one batch of it; a second pass finds where each finding is.
-                let report = geonorm::validate::check_reader_threads(
-                    file,
-                    Some(path),
-                    opts,
-                    rayon::current_num_threads(),
-                )
-                .map_err(cannot)?;
-                let offsets = report
-                    .diagnostics
-                    .iter()
-                    .filter_map(|d| d.span.map(|s| s.start));
-                let located = geonorm::render::Located::scan(
-                    std::fs::File::open(path).map_err(cannot)?,
-                    offsets,
-                )
-                .map_err(cannot)?;
-                if let Some(bar) = &progress {
-                    bar.inc(1);
-                }
-                return Ok(Checked {
-                    name: path.display().to_string(),
-                    bytes: Vec::new(),
-                    decoded: None,
-                    entry: None,
-                    located: Some(located),
-                    report,
-                });
-            }
-            drop(file);
-            let bytes = std::fs::read(path).map_err(cannot)?;
+            let checked = if regular {
+                check_file(&name, path, opened, &|| std::fs::File::open(path), opts)
+            } else {
+                // A FIFO or a device: copied once into a temporary file, within a byte
+                // budget, and checked from there like a file.
+                let spool = crate::input::spool(opened, &name)?;
+                let first = spool
+                    .try_clone()
+                    .map_err(|e| anyhow::anyhow!("cannot read {name}: {e}"))?;
+                let again = || {
+                    let mut f = spool.try_clone()?;
+                    io::Seek::rewind(&mut f)?;
+                    Ok(f)
+                };
+                check_file(&name, path, first, &again, opts)
+            }?;
             if let Some(bar) = &progress {
                 bar.inc(1);
             }
-            Ok(checked_bytes(name, bytes, path, opts))
+            Ok(checked)
         })
         .collect();
     if let Some(bar) = progress {
@@ -376,7 +459,7 @@ mod tests {
         };
         Checked {
             name: path.display().to_string(),
-            entry: kmz_entry(&bytes, &report),
+            entry: kmz_entry(io::Cursor::new(&bytes[..]), &report),
             bytes,
             decoded,
             located: None,

@@ -10,13 +10,15 @@ use geonorm::Format;
 
 pub enum Source {
     File(PathBuf),
-    /// Standard input, a pipe or a device cannot be read twice, so it is kept (within
-    /// [`MAX_STREAM_BYTES`]); the path it was named by, if any.
-    Held(Option<PathBuf>, Vec<u8>),
+    /// Standard input, a pipe or a device cannot be read twice, so it is copied once
+    /// into an anonymous temporary file (within [`MAX_STREAM_BYTES`]) and read from
+    /// there, like a file; the path it was named by, if any.
+    Spooled(Option<PathBuf>, File),
 }
 
 /// The most bytes read from an input that is not a regular file (standard input, a
 /// FIFO, a device): it has no size to trust and may never end (`/dev/zero`, `yes`).
+/// They go to a temporary file, not to memory.
 pub const MAX_STREAM_BYTES: u64 = 1 << 30;
 
 /// How long a FIFO is waited for a program to open it for writing.
@@ -46,32 +48,84 @@ pub fn open_path(path: &Path, name: &str) -> anyhow::Result<(File, bool)> {
     Ok((File::open(path).map_err(cannot)?, meta.is_file()))
 }
 
-/// Reads a stream that cannot be read twice (standard input, a FIFO, a device) into
-/// memory, at most [`MAX_STREAM_BYTES`]. Binary data ([`Format::is_binary`]) is not
-/// read past its first bytes: they are enough for the readers to refuse it.
-pub fn read_stream(input: impl Read, name: &str) -> anyhow::Result<Vec<u8>> {
+/// Copies a stream that cannot be read twice (standard input, a FIFO, a device) into
+/// an anonymous temporary file (gone when it is closed), at most
+/// [`MAX_STREAM_BYTES`]: memory stays that of a copy buffer whatever it holds. Binary
+/// data ([`Format::is_binary`]) is not read past its first bytes: they are enough for
+/// the readers to refuse it. The file is answered at its start.
+pub fn spool(input: impl Read, name: &str) -> anyhow::Result<File> {
     let cannot = |e: io::Error| anyhow::anyhow!("cannot read {name}: {e}");
     let mut input = input;
-    let mut bytes = Vec::with_capacity(HEAD_LEN);
+    let mut head = Vec::with_capacity(HEAD_LEN);
     input
         .by_ref()
         .take(HEAD_LEN as u64)
-        .read_to_end(&mut bytes)
+        .read_to_end(&mut head)
         .map_err(cannot)?;
-    if Format::is_binary(&bytes) {
-        return Ok(bytes);
+    let mut file = tempfile::tempfile()
+        .map_err(|e| anyhow::anyhow!("{name}: cannot make a temporary file to read it: {e}"))?;
+    let spooled = |e: io::Error| anyhow::anyhow!("{name}: cannot copy to a temporary file: {e}");
+    io::Write::write_all(&mut file, &head).map_err(spooled)?;
+    if !Format::is_binary(&head) {
+        let copied = io::copy(
+            &mut input.take(MAX_STREAM_BYTES + 1 - head.len() as u64),
+            &mut file,
+        )
+        .map_err(|e| match e.kind() {
+            // Which side failed: the temporary file's errors are said as such.
+            io::ErrorKind::StorageFull | io::ErrorKind::FileTooLarge => spooled(e),
+            _ => cannot(e),
+        })?;
+        if copied + head.len() as u64 > MAX_STREAM_BYTES {
+            anyhow::bail!(
+                "{name}: over the {MAX_STREAM_BYTES}-byte limit for an input that is not a regular file (standard input, a pipe or a device)"
+            );
+        }
     }
-    input
-        .take(MAX_STREAM_BYTES + 1 - bytes.len() as u64)
-        .read_to_end(&mut bytes)
-        .map_err(cannot)?;
-    if bytes.len() as u64 > MAX_STREAM_BYTES {
-        anyhow::bail!(
-            "{name}: over the {MAX_STREAM_BYTES}-byte limit for an input that is not a regular file (standard input, a pipe or a device)"
-        );
-    }
-    Ok(bytes)
+    file.rewind().map_err(spooled)?;
+    Ok(file)
 }
+
+/// A reader of a shared file from its own position (`pread`), so that two readers of
+/// one spooled input never move each other.
+pub struct At<'a> {
+    file: &'a File,
+    pos: u64,
+}
+
+impl<'a> At<'a> {
+    /// A reader of `file` from its first byte.
+    pub fn new(file: &'a File) -> Self {
+        At { file, pos: 0 }
+    }
+}
+
+impl Read for At<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        #[cfg(unix)]
+        let n = std::os::unix::fs::FileExt::read_at(self.file, buf, self.pos)?;
+        #[cfg(windows)]
+        let n = std::os::windows::fs::FileExt::seek_read(self.file, buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for At<'_> {
+    fn seek(&mut self, to: io::SeekFrom) -> io::Result<u64> {
+        let len = self.file.metadata()?.len();
+        let pos = match to {
+            io::SeekFrom::Start(p) => Some(p),
+            io::SeekFrom::End(d) => len.checked_add_signed(d),
+            io::SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        self.pos = pos
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"))?;
+        Ok(self.pos)
+    }
+}
+
+pub use geonorm::stream::ReadSeek;
 
 pub struct Input {
     source: Source,
@@ -92,14 +146,14 @@ const HEAD_LEN: usize = 8 * 1024;
 impl Input {
     pub fn open(path: &Path) -> anyhow::Result<Input> {
         if path == Path::new("-") {
-            let bytes = read_stream(io::stdin().lock(), "<stdin>")?;
-            return Ok(Input::held(None, "<stdin>".into(), bytes));
+            let file = spool(io::stdin().lock(), "<stdin>")?;
+            return Input::spooled(None, "<stdin>".into(), file);
         }
         let name = path.display().to_string();
         let (mut file, regular) = open_path(path, &name)?;
         if !regular {
-            let bytes = read_stream(file, &name)?;
-            return Ok(Input::held(Some(path.to_path_buf()), name, bytes));
+            let file = spool(file, &name)?;
+            return Input::spooled(Some(path.to_path_buf()), name, file);
         }
         let len = file
             .metadata()
@@ -121,17 +175,35 @@ impl Input {
         })
     }
 
-    /// An input kept in memory.
-    fn held(path: Option<PathBuf>, name: String, bytes: Vec<u8>) -> Input {
-        Input {
-            len: bytes.len() as u64,
-            head: bytes[..bytes.len().min(HEAD_LEN)].to_vec(),
-            source: Source::Held(path, bytes),
+    /// An input copied into a temporary file ([`spool`]).
+    fn spooled(path: Option<PathBuf>, name: String, file: File) -> anyhow::Result<Input> {
+        let cannot = |e: io::Error| anyhow::anyhow!("cannot read {name}: {e}");
+        let len = file.metadata().map_err(cannot)?.len();
+        let mut head = Vec::with_capacity(HEAD_LEN);
+        At::new(&file)
+            .take(HEAD_LEN as u64)
+            .read_to_end(&mut head)
+            .map_err(cannot)?;
+        Ok(Input {
+            len,
+            head,
+            source: Source::Spooled(path, file),
             name,
             shown: None,
             entry: None,
             format: None,
-        }
+        })
+    }
+
+    /// A fresh reader from the first byte that can also seek, for a KMZ (a zip is read
+    /// from its end): the file itself, never its bytes held in memory.
+    pub fn seekable(&self) -> anyhow::Result<Box<dyn ReadSeek + '_>> {
+        Ok(match &self.source {
+            Source::File(p) => Box::new(
+                File::open(p).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", self.name))?,
+            ),
+            Source::Spooled(_, file) => Box::new(At::new(file)),
+        })
     }
 
     /// Says which format the input is read as: the text diagnostics point into is
@@ -146,13 +218,15 @@ impl Input {
         self.entry = Some(entry.to_string());
     }
 
-    /// Points diagnostics at the main KML of `bytes`, this file's KMZ archive, where
-    /// their offsets count; left as it is when the archive cannot be opened (its
-    /// findings then have no place in it).
-    pub fn show_kmz_entry(&mut self, bytes: &[u8], limits: &geonorm::kmz::Limits) {
-        if let Ok((name, kml)) = geonorm::kmz::main_kml(io::Cursor::new(bytes), limits) {
+    /// Points diagnostics at the main KML of this file, a KMZ archive, where their
+    /// offsets count; left as it is when the archive cannot be opened (its findings
+    /// then have no place in it).
+    pub fn show_kmz_entry(&mut self, limits: &geonorm::kmz::Limits) -> anyhow::Result<()> {
+        let found = geonorm::kmz::main_kml(self.seekable()?, limits);
+        if let Ok((name, kml)) = found {
             self.show_as(&name, kml);
         }
+        Ok(())
     }
 
     /// What diagnostics point into, for the library's renderers; `text` is
@@ -165,16 +239,16 @@ impl Input {
         }
     }
 
-    /// For a file (which convert streams and never holds), where each of `diags` is,
-    /// found by a streaming pass over the file instead of reading it whole; `None` when
-    /// the text is held anyway (standard input, a KMZ entry) or must be decoded first
+    /// For a file or a spooled stream (which convert streams and never holds), where
+    /// each of `diags` is, found by a streaming pass over it instead of reading it
+    /// whole; `None` when the text is held anyway (a KMZ entry) or must be decoded first
     /// (KML and GPX in UTF-16 or a single-byte encoding), or when no diagnostic has a
     /// position.
     pub fn locate(
         &self,
         diags: &[geonorm::Diagnostic],
     ) -> io::Result<Option<geonorm::render::Located>> {
-        let (None, Source::File(p), Some(format)) = (&self.shown, &self.source, self.format) else {
+        let (None, Some(format)) = (&self.shown, self.format) else {
             return Ok(None);
         };
         if diags.iter().all(|d| d.span.is_none()) {
@@ -184,7 +258,9 @@ impl Input {
         }
         let cannot =
             |e: io::Error| io::Error::new(e.kind(), format!("cannot read {}: {e}", self.name));
-        let mut file = std::fs::File::open(p).map_err(cannot)?;
+        let mut file = self
+            .seekable()
+            .map_err(|e| io::Error::other(e.to_string()))?;
         // Where findings count is told by the file's first bytes (its encoding).
         let mut head = Vec::with_capacity(1024);
         (&mut file)
@@ -210,7 +286,7 @@ impl Input {
     pub fn path(&self) -> Option<&Path> {
         match &self.source {
             Source::File(p) => Some(p),
-            Source::Held(p, _) => p.as_deref(),
+            Source::Spooled(p, _) => p.as_deref(),
         }
     }
 
@@ -232,7 +308,9 @@ impl Input {
                     },
                 ))
             }
-            Source::Held(_, bytes) => Box::new(&bytes[..]),
+            Source::Spooled(_, file) => {
+                Box::new(BufReader::with_capacity(256 * 1024, At::new(file)))
+            }
         })
     }
 
@@ -250,7 +328,13 @@ impl Input {
                 })?,
                 self.format,
             ),
-            (None, Source::Held(_, b)) => (Cow::Borrowed(&b[..]), self.format),
+            (None, Source::Spooled(_, file)) => {
+                let mut bytes = Vec::new();
+                At::new(file).read_to_end(&mut bytes).map_err(|e| {
+                    io::Error::new(e.kind(), format!("cannot read {}: {e}", self.name))
+                })?;
+                (Cow::Owned(bytes), self.format)
+            }
         };
         let Some(format) = format else {
             return Ok(text);
@@ -296,7 +380,7 @@ mod tests {
         let doc = include_str!("../../../docs/security.md");
         for phrase in [
             format!(
-                "read once, at most {} GiB held",
+                "read once into an anonymous temporary file, at most {} GiB",
                 super::MAX_STREAM_BYTES >> 30
             ),
             format!("an error after {} s", super::FIFO_WAIT.as_secs()),

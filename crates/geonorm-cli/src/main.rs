@@ -13,7 +13,7 @@ mod remote;
 mod render;
 mod term;
 
-use std::io::{self, BufWriter, IsTerminal, Read, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -430,26 +430,37 @@ fn read_opened(
     let mut input = input;
     input.read_as(format);
     let opts = &args.read_options(format);
-    let read = if format == Format::Kmz {
-        let mut bytes = Vec::new();
-        input.reader()?.read_to_end(&mut bytes)?;
-        // Diagnostics count offsets in the KML inside: show them against it.
-        input.show_kmz_entry(&bytes, &opts.kmz);
-        geonorm::read(&bytes[..], opts)
-    } else {
-        geonorm::read(input.reader()?, opts)
+    if let Some(e) = kmz_too_large(&input, format, &opts.kmz) {
+        renderer.fatal(&input, format, &e)?;
+        return Ok(Err(ExitCode::from(1)));
     }
-    .map(|p| (p.document, p.diagnostics, p.kmz));
+    let read = if format == Format::Kmz {
+        // Diagnostics count offsets in the KML inside: show them against it. The
+        // archive is read where it is, never held.
+        input.show_kmz_entry(&opts.kmz)?;
+        geonorm::kmz::read(input.seekable()?, &opts.kmz).map(|(doc, mut diags, contents)| {
+            diags.sort_by_key(|d| d.span.map_or(usize::MAX, |s| s.start));
+            (doc, diags, Some(contents))
+        })
+    } else {
+        geonorm::read(input.reader()?, opts).map(|p| (p.document, p.diagnostics, p.kmz))
+    };
     let report = match check {
         Some(profile) => {
             let threads = rayon::current_num_threads();
-            let report = geonorm::validate::check_reader_with(
-                input.reader()?,
-                input.path(),
-                &check_options(profile, format),
-                opts,
-                threads,
-            )?;
+            let check = check_options(profile, format);
+            let report = if format == Format::Kmz {
+                let archive = &mut *input.seekable()?;
+                geonorm::validate::check_archive_with(archive, input.path(), &check, opts, threads)?
+            } else {
+                geonorm::validate::check_reader_with(
+                    input.reader()?,
+                    input.path(),
+                    &check,
+                    opts,
+                    threads,
+                )?
+            };
             Some(report.diagnostics)
         }
         None => None,
@@ -486,18 +497,35 @@ fn convert_streaming(
         keep_root: false,
     };
     let read = args.input.read_options(format);
+    if let Some(e) = kmz_too_large(&input, format, &read.kmz) {
+        renderer.fatal(&input, format, &e)?;
+        return Ok(ExitCode::from(1));
+    }
     let threads = rayon::current_num_threads();
     // Checked as it is converted, in the same read: it says what `check` says.
     let check = check_options(args.profile.into(), format);
-    let done = geonorm::validate::check_convert(
-        input.reader()?,
-        input.path(),
-        &check,
-        &read,
-        &mut out,
-        &write,
-        threads,
-    )?;
+    let done = if format == Format::Kmz {
+        // Read where the archive is, never held.
+        geonorm::validate::check_convert_archive(
+            &mut *input.seekable()?,
+            input.path(),
+            &check,
+            &read,
+            &mut out,
+            &write,
+            threads,
+        )?
+    } else {
+        geonorm::validate::check_convert(
+            input.reader()?,
+            input.path(),
+            &check,
+            &read,
+            &mut out,
+            &write,
+            threads,
+        )?
+    };
     // Unless the input was read to its end, `out` is dropped uncommitted: the
     // temporary file goes, the old output stays.
     if done.complete {
@@ -530,10 +558,20 @@ fn show_kmz_entry(input: &mut Input, read: &geonorm::ReadOptions) -> anyhow::Res
     if read.format != Some(Format::Kmz) {
         return Ok(());
     }
-    let mut bytes = Vec::new();
-    input.reader()?.read_to_end(&mut bytes)?;
-    input.show_kmz_entry(&bytes, &read.kmz);
-    Ok(())
+    input.show_kmz_entry(&read.kmz)
+}
+
+/// Refuses a KMZ larger than its archive limit from its size, before any reader
+/// (some of which hold what they read) starts on it.
+fn kmz_too_large(input: &Input, format: Format, limits: &geonorm::kmz::Limits) -> Option<Error> {
+    (format == Format::Kmz && input.len() > limits.max_archive_bytes).then(|| Error::NotFormat {
+        format,
+        message: format!(
+            "the archive is {} bytes, over the limit of {} for a KMZ",
+            input.len(),
+            limits.max_archive_bytes
+        ),
+    })
 }
 
 fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
@@ -777,17 +815,14 @@ fn info(args: InfoArgs) -> anyhow::Result<ExitCode> {
             sort_by_position(&mut diags);
             let mut report = render::InfoReport::new(&input, &doc, contents);
             if doc.meta.source_format == Some(Format::Kmz) {
-                let mut bytes = Vec::new();
-                input.reader()?.read_to_end(&mut bytes)?;
                 let purpose = geonorm::assets::Purpose::Maphub;
-                if let Some(plan) =
-                    geonorm::assets::plan_source(&doc, Format::Kmz, &bytes, None, purpose)?
-                {
-                    report.set_uploads(render::Uploads {
-                        markers: plan.count(geonorm::assets::AssetKind::Marker),
-                        images: plan.count(geonorm::assets::AssetKind::Image),
-                    });
-                }
+                let limits = geonorm::assets::Limits::default();
+                let plan =
+                    geonorm::assets::plan_archive(&doc, input.seekable()?, purpose, &limits)?;
+                report.set_uploads(render::Uploads {
+                    markers: plan.count(geonorm::assets::AssetKind::Marker),
+                    images: plan.count(geonorm::assets::AssetKind::Image),
+                });
             }
             (input, report, diags)
         }

@@ -410,3 +410,131 @@ fn a_fifo_with_a_writer_is_read_once_whole() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["features"], 2000, "{v}");
 }
+
+/// A small valid KMZ: one placemark.
+fn small_kmz() -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("doc.kml", options).expect("entry");
+    zip.write_all(
+        br#"<kml xmlns="http://www.opengis.net/kml/2.2"><Document><Placemark><name>a</name><Point><coordinates>1,2</coordinates></Point></Placemark></Document></kml>"#,
+    )
+    .expect("write");
+    zip.finish().expect("finish").into_inner()
+}
+
+/// A `.kmz` is read through the file, never whole: a 2 GB sparse one is refused from
+/// its size, and a valid small zip after a 300 MB sparse prefix (its central
+/// directory says the archive starts far into the file) from its first bytes.
+#[test]
+fn a_huge_sparse_kmz_and_a_kmz_after_a_huge_prefix_are_refused_without_reading_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let huge = dir.path().join("huge.kmz");
+    std::fs::File::create(&huge)
+        .and_then(|f| f.set_len(2 << 30))
+        .expect("sparse file");
+    let prefixed = dir.path().join("prefixed.kmz");
+    {
+        let mut f = std::fs::File::create(&prefixed).expect("create");
+        f.set_len(300 << 20).expect("sparse prefix");
+        std::io::Seek::seek(&mut f, std::io::SeekFrom::End(0)).expect("seek");
+        f.write_all(&small_kmz()).expect("zip");
+    }
+    let ok = write(dir.path(), "ok.kmz", &small_kmz());
+    let out = dir.path().join("out.geojson");
+    let out = out.to_str().expect("utf-8");
+    for (path, said_) in [(&huge, "over the limit of"), (&prefixed, "at byte 0")] {
+        let path = path.to_str().expect("utf-8");
+        for args in [
+            &["info", path][..],
+            &["convert", path],
+            &["convert", path, "-o", out],
+            &["check", path],
+        ] {
+            let text = refused(args, None);
+            assert!(text.contains(said_), "{args:?}: {text}");
+        }
+    }
+    // A real KMZ still reads, through the same path.
+    let out = run_limited(&["info", ok.to_str().expect("utf-8")], None);
+    assert!(out.status.success(), "{}", said(&out));
+}
+
+/// Runs `geonorm args…` under [`VMEM_KIB`] with `chunk` written to its standard input
+/// again and again by a thread until the child closes it, killed if it outlives
+/// [`WATCHDOG`].
+fn run_fed(args: &[&str], chunk: &'static [u8]) -> Output {
+    let mut script = format!("ulimit -v {VMEM_KIB}; exec \"$0\"");
+    for i in 1..=args.len() {
+        script.push_str(&format!(" \"${i}\""));
+    }
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .arg(bin())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let feeder = std::thread::spawn(move || {
+        let block = chunk.repeat((64 * 1024) / chunk.len());
+        // Until the child stops reading (a broken pipe).
+        while stdin.write_all(&block).is_ok() {}
+    });
+    let started = Instant::now();
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            break;
+        }
+        if started.elapsed() > WATCHDOG {
+            let _ = child.kill();
+            panic!("geonorm {args:?} still running after {WATCHDOG:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("output");
+    feeder.join().expect("feeder");
+    out
+}
+
+/// An endless stream on standard input (`yes ' '`) or through a FIFO (`yes '<a>'`)
+/// ends with the over-limit message, in bounded memory: it is copied to a temporary
+/// file, not held.
+#[test]
+fn endless_standard_input_or_fifo_is_refused_over_the_limit_in_bounded_memory() {
+    for (args, chunk) in [
+        (&["convert", "-", "--from", "geojson"][..], &b" \n"[..]),
+        (&["info", "--from", "kml", "-"], b"<a>\n"),
+    ] {
+        let out = run_fed(args, chunk);
+        let text = said(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {text}");
+        assert!(text.contains("-byte limit"), "{args:?}: {text}");
+    }
+    #[cfg(unix)]
+    {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fifo = dir.path().join("endless.kml");
+        let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+        assert!(made.success());
+        let writer = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || {
+                let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(fifo) else {
+                    return;
+                };
+                let block = b"<a>\n".repeat(16 * 1024);
+                while f.write_all(&block).is_ok() {}
+            })
+        };
+        let out = run_limited(&["check", fifo.to_str().expect("utf-8")], None);
+        writer.join().expect("writer");
+        let text = said(&out);
+        assert_eq!(out.status.code(), Some(2), "{text}");
+        assert!(text.contains("-byte limit"), "{text}");
+    }
+}

@@ -154,6 +154,9 @@ fn assets_with_hidden_or_escaping_names_get_hash_names_inside_the_folder() {
             ("../x.png", png([3, 0, 0])),
             ("icons/.hidden/b.png", png([4, 0, 0])),
             ("icons/ok.png", png([5, 0, 0])),
+            // A newline and a right-to-left override: a listing would lie.
+            ("n\nl\u{202E}gnp.exe", png([6, 0, 0])),
+            ("icons/\u{9B}31m\u{2066}.png", png([7, 0, 0])),
         ],
     );
     let out = geonorm(&work)
@@ -169,9 +172,16 @@ fn assets_with_hidden_or_escaping_names_get_hash_names_inside_the_folder() {
         .expect("run");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let files = listing(&work.join("out"));
-    // Three hash names and the one plain name; nothing hidden, nothing beside `out`
-    // (`../x.png` is not even read: it leads out of the archive).
-    assert_eq!(files.len(), 4, "{files:?}");
+    // Five hash names and the one plain name; nothing hidden, nothing beside `out`
+    // (`../x.png` is not even read: it leads out of the archive), no control or
+    // bidirectional character in any name.
+    assert_eq!(files.len(), 6, "{files:?}");
+    assert!(
+        files.iter().all(|f| f
+            .chars()
+            .all(|c| !c.is_control() && !('\u{2000}'..='\u{206F}').contains(&c))),
+        "{files:?}"
+    );
     assert!(files.contains(&"icons/ok.png".to_string()), "{files:?}");
     assert!(
         files
@@ -181,7 +191,7 @@ fn assets_with_hidden_or_escaping_names_get_hash_names_inside_the_folder() {
     );
     assert_eq!(
         listing(tmp.path()).len(),
-        2 + 4,
+        2 + 6,
         "{:?}",
         listing(tmp.path())
     );
@@ -622,6 +632,41 @@ fn a_fifo_in_a_walk_is_never_opened_and_a_link_loop_counts_each_file_once() {
         .expect("fifo")
         .file_type()
         .is_fifo());
+}
+
+#[test]
+fn a_two_link_loop_in_a_followed_walk_is_skipped_and_the_other_files_are_checked() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let tree = tmp.path().join("tree");
+    std::fs::create_dir_all(tree.join("sub")).expect("mkdir");
+    std::fs::write(tree.join("ok.geojson"), GEOJSON).expect("write");
+    std::fs::write(
+        tree.join("sub/bad.geojson"),
+        "{\"type\":\"FeatureCollection\",",
+    )
+    .expect("write");
+    // loop1 -> loop2 -> loop1: every stat of either is ELOOP.
+    symlink("loop2", tree.join("loop1"));
+    symlink("loop1", tree.join("loop2"));
+    symlink("loop2.geojson", tree.join("loop1.geojson"));
+    symlink("loop1.geojson", tree.join("loop2.geojson"));
+    symlink("../loop1", tree.join("sub/into-loop"));
+    for follow in [&["--follow"][..], &[][..]] {
+        let out = run_within(
+            geonorm(tmp.path())
+                .args(["check", "tree", "--format", "json"])
+                .args(follow),
+            30,
+        );
+        // The exit code of the findings (one file that fails to parse), not of an
+        // I/O error.
+        assert_eq!(out.status.code(), Some(1), "{follow:?}: {}", text(&out));
+        assert_eq!(
+            checked(&out),
+            ["tree/ok.geojson", "tree/sub/bad.geojson"],
+            "{follow:?}"
+        );
+    }
 }
 
 #[test]

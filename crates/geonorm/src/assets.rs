@@ -582,15 +582,7 @@ pub fn plan_source_with(
     limits: &Limits,
 ) -> crate::Result<Option<Plan>> {
     match format {
-        crate::Format::Kmz => {
-            let mut files = crate::kmz::files_with(Cursor::new(bytes), limits)?;
-            let mut planned = plan(doc, &mut files, purpose, None);
-            if !planned.diagnostics.is_empty() {
-                let limits = crate::kmz::Limits::default();
-                planned.locate(&crate::kmz::main_kml(Cursor::new(bytes), &limits)?.1);
-            }
-            Ok(Some(planned))
-        }
+        crate::Format::Kmz => plan_archive(doc, Cursor::new(bytes), purpose, limits).map(Some),
         crate::Format::Kml => {
             let Some(path) = path else {
                 return Ok(None);
@@ -600,6 +592,25 @@ pub fn plan_source_with(
         }
         _ => Ok(None),
     }
+}
+
+/// The assets of `doc` read from its KMZ `archive`, for `purpose`, within `limits`:
+/// like [`plan_source_with`] of a KMZ, but read where the archive is (a
+/// `std::fs::File`) instead of from bytes held in memory.
+pub fn plan_archive<R: std::io::Read + std::io::Seek>(
+    doc: &Document,
+    mut archive: R,
+    purpose: Purpose,
+    limits: &Limits,
+) -> crate::Result<Plan> {
+    let mut files = crate::kmz::files_with(&mut archive, limits)?;
+    let mut planned = plan(doc, &mut files, purpose, None);
+    drop(files);
+    if !planned.diagnostics.is_empty() {
+        let limits = crate::kmz::Limits::default();
+        planned.locate(&crate::kmz::main_kml(&mut archive, &limits)?.1);
+    }
+    Ok(planned)
 }
 
 /// Writes what MapHub answered for each asset into the features that use it:

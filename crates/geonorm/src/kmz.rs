@@ -17,17 +17,88 @@ pub struct Limits {
     /// Largest ratio of uncompressed to compressed size of the main KML. Real KML
     /// compresses 4 to 30 times; zip bombs, thousands of times.
     pub max_ratio: u64,
+    /// Largest archive, in bytes. An archive is also refused unless its first entry
+    /// starts at its first byte (`PK\x03\x04`): a zip whose central directory says it
+    /// starts far into the file (a sparse gigabyte, then a small zip) is no KMZ.
+    pub max_archive_bytes: u64,
 }
 
 impl Default for Limits {
     /// 1 GiB at most, and at most 100 times the compressed size (real KML compresses
     /// 4 to 30 times): memory for a bomb stays under 100 times the archive's size.
+    /// Archives of 1 GiB at most.
     fn default() -> Self {
         Limits {
             max_uncompressed: 1 << 30,
             max_ratio: 100,
+            max_archive_bytes: MAX_ARCHIVE_BYTES,
         }
     }
+}
+
+/// The default [`Limits::max_archive_bytes`]: 1 GiB.
+pub const MAX_ARCHIVE_BYTES: u64 = 1 << 30;
+
+/// The bytes every KMZ starts with: the signature of its first entry's local header.
+const LOCAL_HEADER: &[u8; 4] = b"PK\x03\x04";
+
+fn not_kmz(message: String) -> Error {
+    Error::NotFormat {
+        format: Format::Kmz,
+        message,
+    }
+}
+
+/// Refuses an archive over `max_bytes` or whose first bytes are not a local header
+/// (checked before the zip reader looks for its central directory), and leaves
+/// `input` at its start.
+fn check_archive<R: Read + Seek>(input: &mut R, max_bytes: u64) -> Result<()> {
+    let len = input.seek(std::io::SeekFrom::End(0))?;
+    input.rewind()?;
+    if len > max_bytes {
+        return Err(not_kmz(format!(
+            "the archive is {len} bytes, over the limit of {max_bytes} for a KMZ"
+        )));
+    }
+    let mut head = [0u8; 4];
+    let mut got = 0;
+    while got < head.len() {
+        match input.read(&mut head[got..])? {
+            0 => break,
+            n => got += n,
+        }
+    }
+    input.rewind()?;
+    if &head[..got] != LOCAL_HEADER {
+        return Err(not_kmz(
+            "not a zip archive starting with its first entry (no `PK\\x03\\x04` at byte 0)".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// A KMZ that cannot be read where it is (a reader without `Seek`: standard input, a
+/// pipe) held in memory: refused from its first bytes unless they start a zip entry,
+/// and past `limits.max_archive_bytes`. A file should rather be given to [`read`] or
+/// [`stream`] as it is (`std::fs::File` is `Read + Seek`): it is then never held.
+pub fn hold<R: std::io::BufRead>(mut input: R, limits: &Limits) -> Result<Vec<u8>> {
+    let head = input.fill_buf()?;
+    if !LOCAL_HEADER.starts_with(&head[..head.len().min(4)]) || head.is_empty() {
+        return Err(not_kmz(
+            "not a zip archive starting with its first entry (no `PK\\x03\\x04` at byte 0)".into(),
+        ));
+    }
+    let mut bytes = Vec::new();
+    input
+        .take(limits.max_archive_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limits.max_archive_bytes {
+        return Err(not_kmz(format!(
+            "the archive is over the limit of {} bytes for a KMZ",
+            limits.max_archive_bytes
+        )));
+    }
+    Ok(bytes)
 }
 
 /// What else a KMZ holds besides its main KML.
@@ -91,16 +162,21 @@ impl<R: Read> Read for Limited<R> {
 /// The name and bytes of the main KML of an archive, within the limits: for showing
 /// diagnostics, whose offsets count in that KML.
 pub fn main_kml<R: Read + Seek>(input: R, limits: &Limits) -> Result<(String, Vec<u8>)> {
-    let (mut archive, ordered, main) = open(input)?;
+    let (mut archive, ordered, main) = open(input, limits)?;
     let mut bytes = Vec::new();
     main_entry_reader(&mut archive, main, limits)?.read_to_end(&mut bytes)?;
     Ok((ordered[main].clone(), bytes))
 }
 
 /// The archive, its entries' names in its own order (which decides which .kml is
-/// "first"), and the index of the main KML.
+/// "first"), and the index of the main KML; refused past the archive limits of
+/// `limits` ([`Limits::max_archive_bytes`]).
 #[allow(clippy::type_complexity)]
-fn open<R: Read + Seek>(input: R) -> Result<(zip::ZipArchive<R>, Vec<String>, usize)> {
+fn open<R: Read + Seek>(
+    mut input: R,
+    limits: &Limits,
+) -> Result<(zip::ZipArchive<R>, Vec<String>, usize)> {
+    check_archive(&mut input, limits.max_archive_bytes)?;
     let mut archive = zip::ZipArchive::new(input).map_err(zip_error)?;
     let mut ordered = Vec::with_capacity(archive.len());
     for i in 0..archive.len() {
@@ -187,7 +263,7 @@ where
     S: FeatureSink,
     E: FnMut(S::Out, &[Diagnostic]) -> Result<()>,
 {
-    let (mut archive, ordered, main) = open(input)?;
+    let (mut archive, ordered, main) = open(input, limits)?;
     // Relative references, in the order the document first uses them (and as a set:
     // a document may have a hundred thousand icons).
     let mut hrefs: Vec<String> = Vec::new();
@@ -271,7 +347,7 @@ pub fn files_with<R: Read + Seek>(
     let len = input.seek(std::io::SeekFrom::End(0))?;
     input.rewind()?;
     let budget = crate::assets::Budget::for_archive(limits, len);
-    let (archive, names, main) = open(input)?;
+    let (archive, names, main) = open(input, &Limits::default())?;
     let base = names[main]
         .rsplit_once('/')
         .map_or(String::new(), |(dir, _)| format!("{dir}/"));
@@ -411,6 +487,7 @@ mod tests {
         let small = Limits {
             max_uncompressed: 100,
             max_ratio: 200,
+            ..Limits::default()
         };
         let err =
             read(Cursor::new(kmz(&[("doc.kml", KML)])), &small).expect_err("over the size limit");
@@ -426,6 +503,26 @@ mod tests {
             ),
             Err(Error::NotFormat { .. })
         ));
+    }
+
+    #[test]
+    fn an_archive_after_a_prefix_or_over_the_size_limit_is_refused() {
+        let mut prefixed = vec![0u8; 4096];
+        prefixed.extend(kmz(&[("doc.kml", KML)]));
+        let err = read(Cursor::new(&prefixed[..]), &Limits::default()).expect_err("prefixed");
+        assert!(err.to_string().contains("at byte 0"), "{err}");
+        let err = hold(&prefixed[..], &Limits::default()).expect_err("prefixed");
+        assert!(err.to_string().contains("at byte 0"), "{err}");
+        let small = Limits {
+            max_archive_bytes: 100,
+            ..Limits::default()
+        };
+        let bytes = kmz(&[("doc.kml", KML)]);
+        let err = read(Cursor::new(&bytes[..]), &small).expect_err("too big");
+        assert!(err.to_string().contains("over the limit of 100"), "{err}");
+        let err = hold(&bytes[..], &small).expect_err("too big");
+        assert!(err.to_string().contains("over the limit of 100"), "{err}");
+        assert_eq!(hold(&bytes[..], &Limits::default()).expect("held"), bytes);
     }
 
     #[test]

@@ -183,9 +183,9 @@ pub fn read<R: std::io::BufRead>(mut input: R, opts: &ReadOptions) -> Result<Par
         Format::Gpx => gpx::read(input, &opts.gpx)?,
         #[cfg(feature = "kmz")]
         Format::Kmz => {
-            // A zip is read from its end: the archive (compressed, so small) is held.
-            let mut bytes = Vec::new();
-            input.read_to_end(&mut bytes)?;
+            // A zip is read from its end: from a reader that cannot seek, the archive
+            // is held within its limit (give `kmz::read` a file to avoid it).
+            let bytes = kmz::hold(input, &opts.kmz)?;
             let (d, diags, c) = kmz::read(std::io::Cursor::new(bytes), &opts.kmz)?;
             contents = Some(c);
             (d, diags)

@@ -64,6 +64,11 @@ pub(crate) fn collect(
 /// document's data, its groups, and every diagnostic.
 pub type Rest = (Metadata, Vec<Group>, Vec<Diagnostic>);
 
+/// A reader that can also seek: a KMZ read where it is (a `std::fs::File`), never
+/// held in memory.
+pub trait ReadSeek: std::io::Read + std::io::Seek {}
+impl<T: std::io::Read + std::io::Seek> ReadSeek for T {}
+
 /// Reads a KML, KMZ or GPX document as a stream: each feature goes through `sink` (on the
 /// thread that read it) and then, in the file's order, to `emit`, with the diagnostics
 /// its reading raised (those are also in what is returned).
@@ -80,6 +85,31 @@ where
     S: FeatureSink,
     E: FnMut(S::Out, &[Diagnostic]) -> Result<()>,
 {
+    features_in(input, None, format, opts, threads, sink, emit)
+}
+
+/// [`features`]; a KMZ is read from `archive` when there is one (never held), else
+/// from `input`.
+pub(crate) fn features_in<R, S, E>(
+    input: R,
+    archive: Option<&mut dyn ReadSeek>,
+    format: Format,
+    opts: &crate::ReadOptions,
+    threads: usize,
+    sink: &S,
+    emit: E,
+) -> Result<Rest>
+where
+    R: BufRead,
+    S: FeatureSink,
+    E: FnMut(S::Out, &[Diagnostic]) -> Result<()>,
+{
+    #[cfg(feature = "kmz")]
+    if let (Format::Kmz, Some(archive)) = (format, archive) {
+        return Ok(crate::kmz::stream(archive, &opts.kmz, threads, sink, emit)?.0);
+    }
+    #[cfg(not(feature = "kmz"))]
+    let _ = archive;
     let mut input = input;
     crate::refuse_binary(input.fill_buf()?, format)?;
     match format {
@@ -89,9 +119,7 @@ where
         Format::Kmz => {
             // A zip is read from its end: the archive (compressed, so small) is held;
             // its KML is decompressed as it is read.
-            let mut bytes = Vec::new();
-            input.read_to_end(&mut bytes)?;
-            let cursor = std::io::Cursor::new(bytes);
+            let cursor = std::io::Cursor::new(crate::kmz::hold(input, &opts.kmz)?);
             Ok(crate::kmz::stream(cursor, &opts.kmz, threads, sink, emit)?.0)
         }
         other => Err(crate::Error::UnsupportedRead(other)),

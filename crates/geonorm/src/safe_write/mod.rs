@@ -43,15 +43,27 @@ fn temp_name(name: &str) -> String {
 
 /// Whether `rel` is a name [`FilesIn`] writes as it is: relative, made only of normal
 /// components (no `..`, no `.`, no root, nothing empty), none of them hidden (starting
-/// with `.`, like `.git` or `.bashrc`), no backslash (a separator on Windows) and no
-/// NUL (which no file name holds).
+/// with `.`, like `.git` or `.bashrc`), no backslash (a separator on Windows), no
+/// control character (C0 with NUL and newline, DEL, C1) and no bidirectional or
+/// format mark (U+061C, U+200E/F, U+202A–U+202E, U+2066–U+2069) that would make a
+/// listing show another name than the file has.
 pub fn plain_name(rel: &str) -> bool {
     !rel.is_empty()
-        && !rel.contains(['\\', '\0'])
+        && !rel.contains('\\')
+        && !rel.chars().any(hostile_char)
         && !rel.split('/').any(|c| c.is_empty() || c.starts_with('.'))
         && Path::new(rel)
             .components()
             .all(|c| matches!(c, Component::Normal(_)))
+}
+
+/// A control character, or a mark that reorders or hides text when shown.
+fn hostile_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        )
 }
 
 /// A file named by the user being written: see the [module](self) for where the
@@ -527,6 +539,16 @@ mod tests {
             "a\\b",
             "a\0.png",
             "..",
+            "n\nl.png",
+            "tab\t.png",
+            "del\u{7F}.png",
+            "csi\u{9B}.png",
+            "n\nl\u{202E}.png",
+            "gnp\u{202E}.exe",
+            "files/\u{2066}x\u{2069}.png",
+            "lrm\u{200E}.png",
+            "rlm\u{200F}.png",
+            "alm\u{061C}.png",
         ] {
             assert!(!plain_name(bad), "{bad}");
         }

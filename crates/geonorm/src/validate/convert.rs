@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::{run, sort, CheckOptions, Report};
-use crate::{Diagnostic, Error};
+use crate::{Diagnostic, Error, Format};
 
 /// What [`check_convert`] did.
 #[derive(Debug, Clone)]
@@ -67,12 +67,67 @@ pub fn check_convert<R: std::io::BufRead, W: std::io::Write>(
         format: opts.format.or(read.format),
         ..read.clone()
     };
-    let report = run(input, path, opts, &read, threads, Some(&mut out))?;
+    let report = run(input, None, path, opts, &read, threads, Some(&mut out))?;
     Ok(Converted {
         report,
         written: out.written,
         complete: out.complete,
     })
+}
+
+/// [`check_convert`] of a KMZ read where it is (`archive`, a `std::fs::File`): never
+/// held in memory, as a KMZ given as a `BufRead` is (a zip is read from its end).
+pub fn check_convert_archive<W: std::io::Write>(
+    archive: &mut dyn crate::stream::ReadSeek,
+    path: Option<&Path>,
+    opts: &CheckOptions,
+    read: &crate::ReadOptions,
+    output: W,
+    write: &crate::geojson::WriteOptions,
+    threads: usize,
+) -> std::io::Result<Converted> {
+    let mut out = Output {
+        writer: Some(crate::geojson::Writer::new(output, write.clone())),
+        precision: write.precision,
+        written: Vec::new(),
+        complete: false,
+    };
+    let read = crate::ReadOptions {
+        format: Some(Format::Kmz),
+        ..read.clone()
+    };
+    let empty: &[u8] = &[];
+    let report = run(
+        empty,
+        Some(archive),
+        path,
+        opts,
+        &read,
+        threads,
+        Some(&mut out),
+    )?;
+    Ok(Converted {
+        report,
+        written: out.written,
+        complete: out.complete,
+    })
+}
+
+/// [`super::check_reader_with`] of a KMZ read where it is (`archive`, a
+/// `std::fs::File`): never held in memory.
+pub fn check_archive_with(
+    archive: &mut dyn crate::stream::ReadSeek,
+    path: Option<&Path>,
+    opts: &CheckOptions,
+    read: &crate::ReadOptions,
+    threads: usize,
+) -> std::io::Result<Report> {
+    let read = crate::ReadOptions {
+        format: Some(Format::Kmz),
+        ..read.clone()
+    };
+    let empty: &[u8] = &[];
+    run(empty, Some(archive), path, opts, &read, threads, NO_OUTPUT)
 }
 
 /// Where a check writes the MapHub GeoJSON of what it reads, for [`check_convert`].

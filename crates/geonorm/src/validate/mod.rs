@@ -12,7 +12,7 @@ mod geojson_stream;
 mod geometry;
 mod outline;
 
-pub use convert::{check_convert, Converted};
+pub use convert::{check_archive_with, check_convert, check_convert_archive, Converted};
 use convert::{Output, NO_OUTPUT};
 #[cfg(test)]
 use outline::WHOLE_RULES;
@@ -120,7 +120,8 @@ pub fn check(bytes: &[u8], path: Option<&Path>, opts: &CheckOptions) -> Report {
         Some(f @ (Format::Kml | Format::Gpx | Format::Kmz)) => {
             let mut found = Vec::new();
             let read = crate::ReadOptions::format(f);
-            if let Err(e) = check_stream(bytes, &read, opts.profile, 1, &mut found, NO_OUTPUT) {
+            let done = check_stream(bytes, None, &read, opts.profile, 1, &mut found, NO_OUTPUT);
+            if let Err(e) = done {
                 // Reading from memory does not fail; were it to, it is said as the
                 // whole-document reader said it.
                 found.push(fatal_diagnostic(f, &Error::Io(e)));
@@ -174,7 +175,7 @@ pub fn check_reader_with<R: std::io::BufRead>(
         format: opts.format.or(read.format),
         ..read.clone()
     };
-    run(input, path, opts, &read, threads, NO_OUTPUT)
+    run(input, None, path, opts, &read, threads, NO_OUTPUT)
 }
 
 /// What a check says of binary data ([`Format::is_binary`]), read no further than
@@ -196,6 +197,7 @@ fn binary_report() -> Report {
 /// A check, writing the conversion into `output` when there is one.
 fn run<R: std::io::BufRead, W: std::io::Write>(
     mut input: R,
+    archive: Option<&mut dyn crate::stream::ReadSeek>,
     path: Option<&Path>,
     opts: &CheckOptions,
     read: &crate::ReadOptions,
@@ -234,6 +236,16 @@ fn run<R: std::io::BufRead, W: std::io::Write>(
         }
         // A KMZ's archive is held (a zip is read from its end), its KML streamed.
         Format::Kml | Format::Gpx | Format::Kmz => {
+            let mut archive = archive;
+            // A KMZ read where it is: its size is the file's.
+            let held = match archive.as_deref_mut() {
+                Some(a) => {
+                    let n = a.seek(std::io::SeekFrom::End(0))?;
+                    a.rewind()?;
+                    n
+                }
+                None => 0,
+            };
             let mut counted = Counted { inner: input, n: 0 };
             let read = crate::ReadOptions {
                 format: Some(format),
@@ -241,6 +253,7 @@ fn run<R: std::io::BufRead, W: std::io::Write>(
             };
             check_stream(
                 &mut counted,
+                archive,
                 &read,
                 opts.profile,
                 threads,
@@ -250,7 +263,7 @@ fn run<R: std::io::BufRead, W: std::io::Write>(
             // A file that stops the reader is still measured whole (its size is a
             // finding of its own), as when it was read whole first.
             std::io::copy(&mut counted, &mut std::io::sink())?;
-            counted.n
+            counted.n + held
         }
     };
     Ok(finish_report(format, path, opts, size, findings))
@@ -386,6 +399,7 @@ fn check_geojson<R: std::io::BufRead>(
 /// file, in the same order once sorted. Fails only when `input` does.
 fn check_stream<R: std::io::BufRead, W: std::io::Write>(
     input: R,
+    archive: Option<&mut dyn crate::stream::ReadSeek>,
     read: &crate::ReadOptions,
     profile: Profile,
     threads: usize,
@@ -408,32 +422,33 @@ fn check_stream<R: std::io::BufRead, W: std::io::Write>(
         convert: tally.converted.is_some(),
         write: output.as_ref().map(|o| o.precision),
     };
-    let read = crate::stream::features(input, format, read, threads, &sink, |r, own| {
-        let Ruled {
-            feature: f,
-            geometry,
-            converted,
-            written,
-        } = r;
-        rules.extend(geometry);
-        // A feature's own findings are those its reading raised; findings about the
-        // whole document (text, schemas) are only known at the end, and are looked
-        // at there for the features they may explain.
-        let explained = explains(own, f.span);
-        match (converted, &written) {
-            (Some(c), _) => tally.converted(c.as_deref()),
-            // Written at the precision the size is measured at: the same bytes.
-            (None, Some((bytes, _))) => tally.converted(Some(bytes)),
-            (None, None) => tally.converted(None),
-        }
-        if let (Some(o), Some((bytes, lost))) = (output.as_deref_mut(), written) {
-            o.feature(&bytes, lost)?;
-        }
-        if let Some(i) = tally.rules(&f, explained, &mut per_feature) {
-            unexplained.push((i, f.span));
-        }
-        Ok(())
-    });
+    let read =
+        crate::stream::features_in(input, archive, format, read, threads, &sink, |r, own| {
+            let Ruled {
+                feature: f,
+                geometry,
+                converted,
+                written,
+            } = r;
+            rules.extend(geometry);
+            // A feature's own findings are those its reading raised; findings about the
+            // whole document (text, schemas) are only known at the end, and are looked
+            // at there for the features they may explain.
+            let explained = explains(own, f.span);
+            match (converted, &written) {
+                (Some(c), _) => tally.converted(c.as_deref()),
+                // Written at the precision the size is measured at: the same bytes.
+                (None, Some((bytes, _))) => tally.converted(Some(bytes)),
+                (None, None) => tally.converted(None),
+            }
+            if let (Some(o), Some((bytes, lost))) = (output.as_deref_mut(), written) {
+                o.feature(&bytes, lost)?;
+            }
+            if let Some(i) = tally.rules(&f, explained, &mut per_feature) {
+                unexplained.push((i, f.span));
+            }
+            Ok(())
+        });
     let (meta, groups, reader) = match read {
         Ok(r) => r,
         Err(Error::Io(e)) => return Err(e),

@@ -10,7 +10,8 @@ const PROFILES: [Profile; 3] = [Profile::Maphub, Profile::Enterprise, Profile::R
 fn streamed(bytes: &[u8], format: Format, profile: Profile, threads: usize) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let read = crate::ReadOptions::format(format);
-    check_stream(bytes, &read, profile, threads, &mut out, NO_OUTPUT).expect("read from memory");
+    check_stream(bytes, None, &read, profile, threads, &mut out, NO_OUTPUT)
+        .expect("read from memory");
     sort(&mut out);
     out
 }
