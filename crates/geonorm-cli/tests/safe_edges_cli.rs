@@ -391,6 +391,33 @@ fn output_onto_a_fifo_or_a_link_to_it_is_written_into_it_not_replaced() {
 }
 
 #[test]
+fn output_onto_a_fifo_nobody_reads_is_refused_after_a_wait_not_a_hang() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    std::fs::write(dir.join("in.geojson"), GEOJSON).expect("write");
+    let fifo = dir.join("pipe");
+    mkfifo(&fifo);
+    for args in [
+        &["convert", "in.geojson", "-o", "pipe"][..],
+        &["fix", "in.geojson", "-o", "pipe"][..],
+    ] {
+        let out = run_within(geonorm(dir).args(args), 60);
+        let said = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {said}");
+        assert!(
+            said.contains("a FIFO that no program opened for reading"),
+            "{args:?}: {said}"
+        );
+        let meta = std::fs::symlink_metadata(&fifo).expect("fifo");
+        assert!(
+            meta.file_type().is_fifo(),
+            "{args:?}: the FIFO was replaced"
+        );
+        assert_eq!(listing(dir), ["in.geojson", "pipe"]);
+    }
+}
+
+#[test]
 fn output_onto_a_device_node_or_a_link_to_it_writes_into_it_and_keeps_it() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();

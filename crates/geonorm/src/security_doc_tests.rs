@@ -75,3 +75,11 @@ fn the_state_file_limit_is_the_default() {
         mib(crate::safe_write::state::MAX_STATE_BYTES)
     ));
 }
+
+#[test]
+fn the_fifo_wait_for_outputs_is_the_default() {
+    says(&format!(
+        "(a FIFO no program opens for reading is refused after {} s",
+        crate::safe_write::FIFO_READER_WAIT.as_secs()
+    ));
+}

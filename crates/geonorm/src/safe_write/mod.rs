@@ -101,6 +101,52 @@ fn is_open_file_link(path: &Path) -> bool {
     false
 }
 
+/// How long a FIFO named by `-o` is waited for a program to open it for reading.
+pub const FIFO_READER_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Opens a device, FIFO or socket for writing as it is. A FIFO nobody reads would
+/// block the open for ever: it is opened without blocking, tried again until
+/// [`FIFO_READER_WAIT`] has passed, then refused with a message.
+fn open_special(path: &Path, meta: &fs::Metadata) -> io::Result<File> {
+    #[cfg(unix)]
+    {
+        use rustix::fs::{fcntl_getfl, fcntl_setfl, OFlags};
+        use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+        if meta.file_type().is_fifo() {
+            let deadline = std::time::Instant::now() + FIFO_READER_WAIT;
+            loop {
+                let opened = fs::OpenOptions::new()
+                    .write(true)
+                    .custom_flags(OFlags::NONBLOCK.bits() as i32)
+                    .open(path);
+                match opened {
+                    Ok(file) => {
+                        // Writes block again as a pipe's should (a slow reader is no
+                        // error).
+                        let flags = fcntl_getfl(&file)?;
+                        fcntl_setfl(&file, flags - OFlags::NONBLOCK)?;
+                        return Ok(file);
+                    }
+                    // ENXIO: no reader yet.
+                    Err(e) if e.raw_os_error() == Some(rustix::io::Errno::NXIO.raw_os_error()) => {
+                        if std::time::Instant::now() >= deadline {
+                            return Err(io::Error::other(format!(
+                                "cannot write {}: a FIFO that no program opened for reading in {} s",
+                                path.display(),
+                                FIFO_READER_WAIT.as_secs()
+                            )));
+                        }
+                        std::thread::sleep(std::time::Duration::from_millis(50));
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+    }
+    let _ = meta;
+    fs::OpenOptions::new().write(true).open(path)
+}
+
 impl Output {
     /// Starts writing `path`. Fails on a folder, or when the temporary file cannot be
     /// made beside the target.
@@ -115,7 +161,7 @@ impl Output {
             }
             // A device, FIFO or socket: opened as it is, never created or truncated.
             Ok(m) if !m.is_file() => {
-                let file = fs::OpenOptions::new().write(true).open(path)?;
+                let file = open_special(path, &m)?;
                 return Ok(Output {
                     out: buffered(file),
                     tmp: None,
