@@ -631,8 +631,17 @@ fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
         }
         Dest::Stdout => {
             let stdout = io::stdout();
+            let terminal = stdout.is_terminal();
             let mut out = BufWriter::new(stdout.lock());
-            let d = geonorm::write(&doc, to, &mut out, &opts).map_err(lib_err)?;
+            let d = if terminal {
+                // The data cannot drive the terminal it is shown on.
+                let mut safe = output::TerminalSafe::new(&mut out, to != Format::GeoJson);
+                let d = geonorm::write(&doc, to, &mut safe, &opts).map_err(lib_err)?;
+                safe.flush()?;
+                d
+            } else {
+                geonorm::write(&doc, to, &mut out, &opts).map_err(lib_err)?
+            };
             out.flush()?;
             d
         }

@@ -1,6 +1,8 @@
 //! C1 controls (U+009B is a one-byte CSI) and bidirectional overrides (U+202E) never
-//! reach a terminal raw: not in `check`'s JSON or SARIF, nor in `get`'s map written to
-//! a terminal (as `\u` escapes: the same JSON). To a pipe, `get` keeps the bytes.
+//! reach a terminal raw: not in `check`'s JSON or SARIF, nor in `get`'s map or
+//! `convert`'s and `fix`'s output written to a terminal (as `\u` escapes in JSON,
+//! character references in KML and GPX: the same document). To a pipe, they keep the
+//! bytes.
 //! MapHub is maphub-local on 127.0.0.1; the terminal is a pseudo-terminal from
 //! `script`, whose log goes to a file in the test's own folder.
 
@@ -122,5 +124,61 @@ fn get_escapes_for_a_terminal_and_keeps_the_bytes_for_a_pipe() {
         let text = String::from_utf8_lossy(&shown);
         assert!(text.contains("\\u009b31m\\u202egnp.exe\\u2066"), "{text}");
         assert!(!unsafe_bytes(&shown), "{text:?}");
+    }
+}
+
+/// `geonorm ARGS` run in `dir` with standard output a pseudo-terminal: what it showed.
+fn on_a_terminal(dir: &Path, args: &str) -> String {
+    let log = dir.join("typescript");
+    let cmd = format!("{} {args}", env!("CARGO_BIN_EXE_geonorm"));
+    let out = Command::new("script")
+        .args(["-q", "-e", "-c", &cmd])
+        .arg(&log)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("script runs");
+    assert_eq!(out.status.code(), Some(0), "{args}: {out:?}");
+    let shown = std::fs::read(&log).expect("log");
+    assert!(
+        !unsafe_bytes(&shown),
+        "{args}: {:?}",
+        String::from_utf8_lossy(&shown)
+    );
+    String::from_utf8_lossy(&shown).into_owned()
+}
+
+#[test]
+fn convert_and_fix_escape_for_a_terminal_and_keep_the_bytes_for_a_pipe() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let geojson = serde_json::json!({"type": "FeatureCollection", "features": [{"type": "Feature",
+        "properties": {"title": HOSTILE}, "geometry": {"type": "Point", "coordinates": [1, 2]}}]});
+    std::fs::write(dir.path().join("t.geojson"), geojson.to_string()).expect("write");
+    // A pipe: the bytes as the file holds them.
+    for args in [
+        &["convert", "t.geojson"][..],
+        &["convert", "t.geojson", "--to", "kml"],
+    ] {
+        let out = run(dir.path(), args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains(HOSTILE),
+            "{args:?}"
+        );
+    }
+    // A terminal: escaped in the output's own language.
+    for args in ["convert t.geojson", "fix t.geojson"] {
+        let shown = on_a_terminal(dir.path(), args);
+        assert!(
+            shown.contains("x\\u009b31m\\u202egnp.exe\\u2066"),
+            "{args}: {shown}"
+        );
+    }
+    for to in ["kml", "gpx"] {
+        let shown = on_a_terminal(dir.path(), &format!("convert t.geojson --to {to}"));
+        assert!(
+            shown.contains("x&#x9B;31m&#x202E;gnp.exe&#x2066;"),
+            "{to}: {shown}"
+        );
     }
 }
