@@ -86,6 +86,43 @@ pub fn spool(input: impl Read, name: &str) -> anyhow::Result<File> {
     Ok(file)
 }
 
+/// Reads a whole input into memory (a send checks, splits and fingerprints it there):
+/// standard input for `-`, else the file, a FIFO waited for as [`open_path`] does. At
+/// most [`MAX_STREAM_BYTES`] whatever it is (a regular file's size can change as it is
+/// read), and binary data ([`Format::is_binary`]) refused from its first bytes, so
+/// `/dev/zero` or a sparse file cannot fill the memory.
+pub fn read_whole(path: &Path) -> anyhow::Result<Vec<u8>> {
+    let stdin = path == Path::new("-");
+    let name = if stdin {
+        "<stdin>".to_string()
+    } else {
+        path.display().to_string()
+    };
+    let mut input: Box<dyn Read> = if stdin {
+        Box::new(io::stdin().lock())
+    } else {
+        Box::new(open_path(path, &name)?.0)
+    };
+    let cannot = |e: io::Error| anyhow::anyhow!("cannot read {name}: {e}");
+    let mut bytes = Vec::new();
+    input
+        .by_ref()
+        .take(Format::BINARY_HEAD as u64)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if Format::is_binary(&bytes) {
+        anyhow::bail!("{name}: not a map file (binary data: a NUL byte in its first bytes)");
+    }
+    input
+        .take(MAX_STREAM_BYTES + 1 - bytes.len() as u64)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_STREAM_BYTES {
+        anyhow::bail!("{name}: over the {MAX_STREAM_BYTES}-byte limit for a file to send");
+    }
+    Ok(bytes)
+}
+
 /// A reader of a shared file from its own position (`pread`), so that two readers of
 /// one spooled input never move each other.
 pub struct At<'a> {

@@ -121,13 +121,7 @@ struct Prepared {
 }
 
 fn read_input(file: &Path) -> anyhow::Result<Vec<u8>> {
-    if file == Path::new("-") {
-        let mut bytes = Vec::new();
-        io::Read::read_to_end(&mut io::stdin().lock(), &mut bytes)
-            .map_err(|e| anyhow::anyhow!("cannot read standard input: {e}"))?;
-        return Ok(bytes);
-    }
-    std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))
+    crate::input::read_whole(file)
 }
 
 /// Reads and checks the file; `Err(code)` when it must not be sent.

@@ -34,7 +34,9 @@ fn run_limited(args: &[&str], stdin: Option<&Path>) -> Output {
     if let Some(p) = stdin {
         cmd.env("GEONORM_TEST_STDIN", p);
     }
-    cmd.stdin(Stdio::null())
+    // A key, for the sends (the other commands do not read it).
+    cmd.env("MAPHUB_API_KEY", "bounded-read-key")
+        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("spawn");
@@ -537,4 +539,44 @@ fn endless_standard_input_or_fifo_is_refused_over_the_limit_in_bounded_memory() 
         assert_eq!(out.status.code(), Some(2), "{text}");
         assert!(text.contains("-byte limit"), "{text}");
     }
+}
+
+/// The input of a send is read whole, but within the same bounds: `/dev/zero` (named or
+/// as standard input) and a 2 GB sparse file refused from their first bytes, a FIFO
+/// nothing writes to an error after a few seconds; nothing is sent (no server listens
+/// at the address given, and the refusals come before any request).
+#[cfg(unix)]
+#[test]
+fn the_input_of_a_send_is_bounded_as_any_other() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sparse = dir.path().join("sparse.geojson");
+    std::fs::File::create(&sparse)
+        .and_then(|f| f.set_len(2 << 30))
+        .expect("sparse file");
+    let fifo = dir.path().join("fifo.geojson");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    let (sparse, fifo) = (
+        sparse.to_str().expect("utf-8"),
+        fifo.to_str().expect("utf-8"),
+    );
+    let server = ["--server", "http://127.0.0.1:9"];
+    let send = |what: &[&str], stdin: Option<&Path>| {
+        let mut args: Vec<&str> = what.to_vec();
+        args.extend(server);
+        let out = run_limited(&args, stdin);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", said(&out));
+        said(&out)
+    };
+    for file in ["/dev/zero", sparse] {
+        let text = send(&["append", file, "--map", "1"], None);
+        assert!(text.contains("binary data"), "{file}: {text}");
+    }
+    let text = send(
+        &["upload", "-", "--visibility", "private"],
+        Some(Path::new("/dev/zero")),
+    );
+    assert!(text.contains("binary data"), "{text}");
+    let text = send(&["append", fifo, "--map", "1"], None);
+    assert!(text.contains("no program opened for writing"), "{text}");
 }
