@@ -6,6 +6,7 @@
 
 mod assets;
 mod check;
+mod convert;
 mod dry_run;
 mod input;
 mod output;
@@ -13,7 +14,7 @@ mod remote;
 mod render;
 mod term;
 
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -21,7 +22,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use geonorm::{Diagnostic, Error, Format, Severity};
 
 use crate::input::Input;
-use crate::output::{Dest, OutFile};
+
 use crate::render::Renderer;
 
 #[derive(Parser)]
@@ -291,12 +292,12 @@ fn main() -> ExitCode {
         .num_threads(threads)
         .build_global();
     let result = match cli.command {
-        Command::Convert(args) => convert(args),
+        Command::Convert(args) => convert::convert(args),
         Command::Info(args) => info(args),
         Command::Check(args) => check_cmd(args),
         Command::Fix(mut args) => {
             args.fix = true;
-            convert(args)
+            convert::convert(args)
         }
         Command::Append {
             send,
@@ -430,7 +431,7 @@ fn read_opened(
     let mut input = input;
     input.read_as(format);
     let opts = &args.read_options(format);
-    if let Some(e) = kmz_too_large(&input, format, &opts.kmz) {
+    if let Some(e) = convert::kmz_too_large(&input, format, &opts.kmz) {
         renderer.fatal(&input, format, &e)?;
         return Ok(Err(ExitCode::from(1)));
     }
@@ -448,7 +449,7 @@ fn read_opened(
     let report = match check {
         Some(profile) => {
             let threads = rayon::current_num_threads();
-            let check = check_options(profile, format);
+            let check = convert::check_options(profile, format);
             let report = if format == Format::Kmz {
                 let archive = &mut *input.seekable()?;
                 geonorm::validate::check_archive_with(archive, input.path(), &check, opts, threads)?
@@ -478,190 +479,6 @@ fn read_opened(
         Err(Error::Io(io)) => Err(io.into()),
         Err(e) => Err(anyhow::Error::new(e).context(input.name().to_string())),
     }
-}
-
-/// GeoJSON, KML, KMZ or GPX to GeoJSON into a file: streamed, in batches on every thread,
-/// into a temporary file renamed into place only when the whole input was read.
-fn convert_streaming(
-    args: &ConvertArgs,
-    input: Input,
-    format: Format,
-    output: &std::path::Path,
-    renderer: &Renderer,
-) -> anyhow::Result<ExitCode> {
-    let mut input = input;
-    input.read_as(format);
-    let mut out = OutFile::create(output)?;
-    let write = geonorm::geojson::WriteOptions {
-        precision: args.precision,
-        keep_root: false,
-    };
-    let read = args.input.read_options(format);
-    if let Some(e) = kmz_too_large(&input, format, &read.kmz) {
-        renderer.fatal(&input, format, &e)?;
-        return Ok(ExitCode::from(1));
-    }
-    let threads = rayon::current_num_threads();
-    // Checked as it is converted, in the same read: it says what `check` says.
-    let check = check_options(args.profile.into(), format);
-    let done = if format == Format::Kmz {
-        // Read where the archive is, never held.
-        geonorm::validate::check_convert_archive(
-            &mut *input.seekable()?,
-            input.path(),
-            &check,
-            &read,
-            &mut out,
-            &write,
-            threads,
-        )?
-    } else {
-        geonorm::validate::check_convert(
-            input.reader()?,
-            input.path(),
-            &check,
-            &read,
-            &mut out,
-            &write,
-            threads,
-        )?
-    };
-    // Unless the input was read to its end, `out` is dropped uncommitted: the
-    // temporary file goes, the old output stays.
-    if done.complete {
-        out.commit()?;
-    }
-    let diags = done.diagnostics();
-    if diags.iter().any(|d| d.span.is_some()) {
-        show_kmz_entry(&mut input, &read)?;
-    }
-    renderer.diagnostics(&input, &diags)?;
-    Ok(exit_for(&diags))
-}
-
-/// What `convert` checks the input for: what `check --profile P` checks, for the
-/// format it is read as.
-fn check_options(
-    profile: geonorm::validate::Profile,
-    format: Format,
-) -> geonorm::validate::CheckOptions {
-    geonorm::validate::CheckOptions {
-        profile,
-        format: Some(format),
-        name: None,
-    }
-}
-
-/// For a KMZ, points diagnostics at the KML inside, as written: decompressed again
-/// only when something is to be shown in it.
-fn show_kmz_entry(input: &mut Input, read: &geonorm::ReadOptions) -> anyhow::Result<()> {
-    if read.format != Some(Format::Kmz) {
-        return Ok(());
-    }
-    input.show_kmz_entry(&read.kmz)
-}
-
-/// Refuses a KMZ larger than its archive limit from its size, before any reader
-/// (some of which hold what they read) starts on it.
-fn kmz_too_large(input: &Input, format: Format, limits: &geonorm::kmz::Limits) -> Option<Error> {
-    (format == Format::Kmz && input.len() > limits.max_archive_bytes).then(|| Error::NotFormat {
-        format,
-        message: format!(
-            "the archive is {} bytes, over the limit of {} for a KMZ",
-            input.len(),
-            limits.max_archive_bytes
-        ),
-    })
-}
-
-fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
-    let renderer = Renderer::new(args.format == OutputFormat::Json).capped(args.max_per_code);
-    let dest = Dest::new(args.output.as_deref());
-    let to = args
-        .to
-        .map(Format::from)
-        .or_else(|| args.output.as_deref().and_then(Format::from_path))
-        .unwrap_or(Format::GeoJson);
-    if let Some(why) = refuse_binary_to_terminal(to, &dest, io::stdout().is_terminal()) {
-        anyhow::bail!(why);
-    }
-    if let Dest::File(output) = &dest {
-        output::check_target(Some(&args.input.input), output)?;
-    }
-    // GeoJSON, KML, KMZ and GPX to GeoJSON into a file need no document in memory.
-    if let Dest::File(output) = &dest {
-        // Standard input can be read only once: only files take this path.
-        let is_file = args.input.input != std::path::Path::new("-");
-        if to == Format::GeoJson
-            && is_file
-            && !args.fix
-            && !args.keep_root
-            && args.assets.dir.is_none()
-        {
-            let input = Input::open(&args.input.input)?;
-            let from = args.input.from.map(Format::from).or_else(|| input.detect());
-            if let Some(from @ (Format::GeoJson | Format::Kml | Format::Kmz | Format::Gpx)) = from {
-                return convert_streaming(&args, input, from, output, &renderer);
-            }
-        }
-    }
-    // What `check` says of the input, its reading problems among them (the reader's
-    // own, as tests/one_engine.rs holds them); with `--fix`, what reading met and what
-    // was fixed, not the findings on the input that the fixes mend.
-    let check = (!args.fix).then_some(args.profile.into());
-    let (input, mut doc, mut diags, _) = match read_input(&args.input, &renderer, check)? {
-        Ok(read) => read,
-        Err(code) => return Ok(code),
-    };
-    if args.fix {
-        diags.extend(geonorm::fix::fix(&mut doc));
-    }
-    if args.assets.dir.is_some() {
-        let human = args.format == OutputFormat::Human;
-        let planned = assets::write_for(&args.assets, &mut doc, &input, dest.path(), human)?;
-        diags.extend(planned);
-    }
-    let opts = geonorm::WriteOptions::with_precision(args.precision, args.keep_root);
-    let write_diags = match &dest {
-        Dest::File(path) => {
-            let mut out = OutFile::create(path)?;
-            let d = geonorm::write(&doc, to, &mut out, &opts).map_err(lib_err)?;
-            out.commit()?;
-            d
-        }
-        Dest::Stdout => {
-            let stdout = io::stdout();
-            let terminal = stdout.is_terminal();
-            let mut out = BufWriter::new(stdout.lock());
-            let d = if terminal {
-                // The data cannot drive the terminal it is shown on.
-                let mut safe = output::TerminalSafe::new(&mut out, to != Format::GeoJson);
-                let d = geonorm::write(&doc, to, &mut safe, &opts).map_err(lib_err)?;
-                safe.flush()?;
-                d
-            } else {
-                geonorm::write(&doc, to, &mut out, &opts).map_err(lib_err)?
-            };
-            out.flush()?;
-            d
-        }
-    };
-    diags.extend(write_diags);
-    sort_by_position(&mut diags);
-    renderer.diagnostics(&input, &diags)?;
-    Ok(exit_for(&diags))
-}
-
-/// Why writing `to` to `dest` is refused, if it is: binary output (KMZ) sent to a
-/// terminal garbles it and leaves nothing usable.
-fn refuse_binary_to_terminal(to: Format, dest: &Dest, stdout_is_terminal: bool) -> Option<String> {
-    let binary = to == Format::Kmz;
-    (binary && stdout_is_terminal && matches!(dest, Dest::Stdout)).then(|| {
-        format!(
-            "refusing to write {} (binary) to a terminal; use -o FILE or redirect",
-            to.as_str().to_ascii_uppercase()
-        )
-    })
 }
 
 /// The code `name` means: a whole code, or the part after the `/` when only one code
@@ -897,6 +714,7 @@ fn info_streamed(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::Dest;
 
     #[test]
     fn an_error_line_says_each_cause_once() {
@@ -924,15 +742,24 @@ mod tests {
         let refusal = "refusing to write KMZ (binary) to a terminal; use -o FILE or redirect";
         for dest in [&stdout, &dash] {
             assert_eq!(
-                refuse_binary_to_terminal(Format::Kmz, dest, true).as_deref(),
+                convert::refuse_binary_to_terminal(Format::Kmz, dest, true).as_deref(),
                 Some(refusal)
             );
             // Redirected or piped: written.
-            assert_eq!(refuse_binary_to_terminal(Format::Kmz, dest, false), None);
+            assert_eq!(
+                convert::refuse_binary_to_terminal(Format::Kmz, dest, false),
+                None
+            );
         }
-        assert_eq!(refuse_binary_to_terminal(Format::Kmz, &file, true), None);
+        assert_eq!(
+            convert::refuse_binary_to_terminal(Format::Kmz, &file, true),
+            None
+        );
         for text in [Format::GeoJson, Format::Kml, Format::Gpx] {
-            assert_eq!(refuse_binary_to_terminal(text, &stdout, true), None);
+            assert_eq!(
+                convert::refuse_binary_to_terminal(text, &stdout, true),
+                None
+            );
         }
     }
 
