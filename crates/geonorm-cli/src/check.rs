@@ -449,22 +449,7 @@ mod tests {
     /// A file checked from its bytes held whole, as before KML and GPX streamed.
     fn held(path: &std::path::Path, opts: &CheckOptions) -> Checked {
         let bytes = std::fs::read(path).expect("read");
-        let report = check(&bytes, Some(path), opts);
-        let decoded = match report.format {
-            Some(f @ (Format::Kml | Format::Gpx)) => match f.spans_text(&bytes) {
-                std::borrow::Cow::Owned(d) => Some(d),
-                std::borrow::Cow::Borrowed(_) => None,
-            },
-            _ => None,
-        };
-        Checked {
-            name: path.display().to_string(),
-            entry: kmz_entry(io::Cursor::new(&bytes[..]), &report),
-            bytes,
-            decoded,
-            located: None,
-            report,
-        }
+        checked_bytes(path.display().to_string(), bytes, path, opts)
     }
 
     /// Streamed and located by a second pass, a KML or GPX file's report reads as it

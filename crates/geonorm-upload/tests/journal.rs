@@ -12,44 +12,7 @@ use geonorm_upload::{send, ApiKey, Client, ClientBuilder, Error, Mode, Payload, 
 use maphub_local::{Faults, Server};
 use serde_json::Value;
 
-use common::{client, empty_map, features, server};
-
-fn doc(n: usize) -> geonorm::Document {
-    let features: Vec<String> = (0..n)
-        .map(|i| {
-            format!(
-                r#"{{"type":"Feature","properties":{{"title":"point {i}"}},"geometry":{{"type":"Point","coordinates":[{}.5,45]}}}}"#,
-                i % 170
-            )
-        })
-        .collect();
-    let text = format!(
-        r#"{{"type":"FeatureCollection","features":[{}]}}"#,
-        features.join(",")
-    );
-    geonorm::geojson::read(text.as_bytes()).expect("reads").0
-}
-
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("geonorm-jr-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("dir");
-        Scratch(dir)
-    }
-
-    fn journal(&self) -> PathBuf {
-        self.0.join("in.geojson.maphub-journal.json")
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use common::{client, empty_map, features, points, server, Scratch};
 
 fn go(
     c: &Client,
@@ -123,7 +86,7 @@ fn refused_after(name: &str, change: impl FnOnce(&mut Value), says: &str) {
     let s = server();
     let c = client(&s);
     let map = empty_map(&c);
-    let d = doc(200);
+    let d = points(200);
     let dir = Scratch::new(name);
     stopped(&s, &c, map, &d, &dir.journal());
     let before = at_most_once(&c, map);
@@ -208,7 +171,7 @@ fn a_journal_written_with_another_key_is_refused() {
     let s = server();
     let c = client(&s);
     let map = empty_map(&c);
-    let d = doc(200);
+    let d = points(200);
     let dir = Scratch::new("other-key");
     stopped(&s, &c, map, &d, &dir.journal());
     let other = ClientBuilder::new()
@@ -230,7 +193,7 @@ fn a_journal_only_reformatted_still_resumes_and_lands_every_feature_once() {
     let s = server();
     let c = client(&s);
     let map = empty_map(&c);
-    let d = doc(200);
+    let d = points(200);
     let dir = Scratch::new("reformatted");
     stopped(&s, &c, map, &d, &dir.journal());
     edit(&dir.journal(), |_| {});
@@ -262,7 +225,7 @@ fn an_older_copy_of_a_journal_put_back_after_the_send_finished_is_refused() {
     let s = server();
     let c = client(&s);
     let map = empty_map(&c);
-    let d = doc(200);
+    let d = points(200);
     let dir = Scratch::new("restored");
     stopped(&s, &c, map, &d, &dir.journal());
     // `cp J snap` mid-send; the send goes on to the end and removes its journal.
@@ -302,7 +265,7 @@ fn an_older_copy_of_a_journal_put_back_while_the_send_is_unfinished_is_refused()
     let s = server();
     let c = client(&s);
     let map = empty_map(&c);
-    let d = doc(200);
+    let d = points(200);
     let dir = Scratch::new("rolled-back");
     stopped(&s, &c, map, &d, &dir.journal());
     let snap = dir.0.join("snap.json");
@@ -341,7 +304,7 @@ fn a_journal_whose_send_has_no_record_here_still_resumes() {
     let s = server();
     let c = client(&s);
     let map = empty_map(&c);
-    let d = doc(200);
+    let d = points(200);
     let dir = Scratch::new("no-record");
     stopped(&s, &c, map, &d, &dir.journal());
     let record = send_record(&dir.journal());

@@ -12,26 +12,10 @@ use std::time::{Duration, Instant};
 use geonorm_upload::{send, Client, Error, Mode, Payload, SendOptions, SendOutcome};
 use maphub_local::Faults;
 
-use common::{client, empty_map, features, server};
-
-fn doc(n: usize) -> geonorm::Document {
-    let features: Vec<String> = (0..n)
-        .map(|i| {
-            format!(
-                r#"{{"type":"Feature","properties":{{"title":"point {i}"}},"geometry":{{"type":"Point","coordinates":[{}.5,45]}}}}"#,
-                i % 170
-            )
-        })
-        .collect();
-    let text = format!(
-        r#"{{"type":"FeatureCollection","features":[{}]}}"#,
-        features.join(",")
-    );
-    geonorm::geojson::read(text.as_bytes()).expect("reads").0
-}
+use common::{client, empty_map, features, points, server};
 
 fn go(c: &Client, map: u64, journal: &Path) -> geonorm_upload::Result<SendOutcome> {
-    let mut d = doc(100);
+    let mut d = points(100);
     send(
         c,
         Payload::Document {

@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
@@ -16,7 +16,7 @@ use geonorm_upload::{
 };
 use maphub_local::{DropAfterBody, Faults, Server};
 
-use common::{client, client_with, empty_map, features, server, server_with};
+use common::{client, client_with, empty_map, features, server, server_with, Scratch};
 
 /// Every feature of a `big_doc(n)` on the map exactly once (by title), and nothing else.
 fn assert_exactly_once(c: &Client, map: u64, n: usize) {
@@ -46,27 +46,6 @@ fn big_doc(n: usize) -> geonorm::Document {
         features.join(",")
     );
     geonorm::geojson::read(text.as_bytes()).expect("reads").0
-}
-
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("geonorm-send-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("dir");
-        Scratch(dir)
-    }
-
-    fn journal(&self) -> PathBuf {
-        self.0.join("in.geojson.maphub-journal.json")
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// One send of `doc` with the given limit; `each` is told of every event.

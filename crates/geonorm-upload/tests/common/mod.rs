@@ -74,3 +74,44 @@ pub fn testdata(sub: &str) -> PathBuf {
         .join("../../testdata")
         .join(sub)
 }
+
+/// A document of `n` points titled `point 0`, `point 1`…
+pub fn points(n: usize) -> geonorm::Document {
+    let features: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                r#"{{"type":"Feature","properties":{{"title":"point {i}"}},"geometry":{{"type":"Point","coordinates":[{}.5,45]}}}}"#,
+                i % 170
+            )
+        })
+        .collect();
+    let text = format!(
+        r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+        features.join(",")
+    );
+    geonorm::geojson::read(text.as_bytes()).expect("reads").0
+}
+
+/// A folder of one test's own under the temporary folder, removed when dropped.
+pub struct Scratch(pub PathBuf);
+
+impl Scratch {
+    /// A new empty folder for the test `name`.
+    pub fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("geonorm-up-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        Scratch(dir)
+    }
+
+    /// Where the journal of `in.geojson` in it goes.
+    pub fn journal(&self) -> PathBuf {
+        self.0.join("in.geojson.maphub-journal.json")
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

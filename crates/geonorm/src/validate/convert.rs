@@ -57,17 +57,33 @@ pub fn check_convert<R: std::io::BufRead, W: std::io::Write>(
     write: &crate::geojson::WriteOptions,
     threads: usize,
 ) -> std::io::Result<Converted> {
+    let read = crate::ReadOptions {
+        format: opts.format.or(read.format),
+        ..read.clone()
+    };
+    converted(input, None, path, opts, &read, output, write, threads)
+}
+
+/// Converts and checks `input` (or `archive`, a KMZ read where it is) in one read: the
+/// one road of [`check_convert`] and [`check_convert_archive`].
+#[allow(clippy::too_many_arguments)]
+fn converted<R: std::io::BufRead, W: std::io::Write>(
+    input: R,
+    archive: Option<&mut dyn crate::stream::ReadSeek>,
+    path: Option<&Path>,
+    opts: &CheckOptions,
+    read: &crate::ReadOptions,
+    output: W,
+    write: &crate::geojson::WriteOptions,
+    threads: usize,
+) -> std::io::Result<Converted> {
     let mut out = Output {
         writer: Some(crate::geojson::Writer::new(output, write.clone())),
         precision: write.precision,
         written: Vec::new(),
         complete: false,
     };
-    let read = crate::ReadOptions {
-        format: opts.format.or(read.format),
-        ..read.clone()
-    };
-    let report = run(input, None, path, opts, &read, threads, Some(&mut out))?;
+    let report = run(input, archive, path, opts, read, threads, Some(&mut out))?;
     Ok(Converted {
         report,
         written: out.written,
@@ -86,31 +102,21 @@ pub fn check_convert_archive<W: std::io::Write>(
     write: &crate::geojson::WriteOptions,
     threads: usize,
 ) -> std::io::Result<Converted> {
-    let mut out = Output {
-        writer: Some(crate::geojson::Writer::new(output, write.clone())),
-        precision: write.precision,
-        written: Vec::new(),
-        complete: false,
-    };
     let read = crate::ReadOptions {
         format: Some(Format::Kmz),
         ..read.clone()
     };
     let empty: &[u8] = &[];
-    let report = run(
+    converted(
         empty,
         Some(archive),
         path,
         opts,
         &read,
+        output,
+        write,
         threads,
-        Some(&mut out),
-    )?;
-    Ok(Converted {
-        report,
-        written: out.written,
-        complete: out.complete,
-    })
+    )
 }
 
 /// [`super::check_reader_with`] of a KMZ read where it is (`archive`, a
