@@ -1,0 +1,244 @@
+//! MapHub's own rules (groups, colours, missing geometry, size after conversion,
+//! processing time), fed one feature at a time and finished on the whole document.
+
+use super::*;
+
+pub(super) fn is_hex_color(c: &str) -> bool {
+    c.len() == 7 && c.starts_with('#') && c[1..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// MapHub's own rules, fed one feature at a time (groups, colours, missing geometry),
+/// then finished on the whole document (dangling groups, size after conversion,
+/// processing time). Keeps only what the end needs: each grouped feature's group and
+/// position, counts, and the converted size so far.
+pub(super) struct Tally {
+    pub(super) profile: Profile,
+    pub(super) grouped: Vec<(crate::GroupId, Span)>,
+    /// For GeoJSON: features whose `group` names a group by title or string id,
+    /// resolved at the end as the reader resolves them (groups may follow features).
+    pub(super) late: Option<crate::geojson::read::LateGroupNames>,
+    pub(super) features: usize,
+    pub(super) vertices: usize,
+    pub(super) converted: Option<crate::geojson::Writer<CountingWriter>>,
+}
+
+impl Tally {
+    pub(super) fn new(profile: Profile) -> Tally {
+        Tally {
+            profile,
+            grouped: Vec::new(),
+            late: None,
+            features: 0,
+            vertices: 0,
+            converted: profile
+                .limits()
+                .then(|| crate::geojson::Writer::new(CountingWriter(0), Default::default())),
+        }
+    }
+
+    /// One feature; `explained`: the reader or the rules already warned about it (so
+    /// a missing geometry needs no second word). Returns where in `out` it said that
+    /// the geometry is missing, if it did (for a stream, to take that back when a
+    /// finding about the whole document turns out to explain it).
+    pub(super) fn feature(
+        &mut self,
+        f: &crate::Feature,
+        explained: bool,
+        out: &mut Vec<Diagnostic>,
+    ) -> Option<usize> {
+        if let Some(w) = self.converted.as_mut() {
+            if w.write_feature(f).is_err() {
+                self.converted = None;
+            }
+        }
+        self.rules(f, explained, out)
+    }
+
+    /// One feature already written as MapHub GeoJSON (`None`: it could not be), to
+    /// count in the converted size.
+    pub(super) fn converted(&mut self, bytes: Option<&[u8]>) {
+        let Some(w) = self.converted.as_mut() else {
+            return;
+        };
+        if bytes.is_none_or(|b| w.write_serialised(b, 1).is_err()) {
+            self.converted = None;
+        }
+    }
+
+    /// What [`Tally::feature`] does besides the conversion, which
+    /// [`Tally::converted`] counts.
+    pub(super) fn rules(
+        &mut self,
+        f: &crate::Feature,
+        explained: bool,
+        out: &mut Vec<Diagnostic>,
+    ) -> Option<usize> {
+        self.features += 1;
+        self.vertices += f.geometry.as_ref().map_or(0, Geometry::vertex_count);
+        if !self.profile.maphub() {
+            return None;
+        }
+        let mut missing = None;
+        // Unless the reader already said why the geometry is missing.
+        if f.geometry.is_none() && !explained {
+            missing = Some(out.len());
+            out.push(
+                Diagnostic::new(
+                    Code::GeometryMissing,
+                    "this feature has no geometry and will not appear on the map",
+                )
+                .at(f.span),
+            );
+        }
+        match self.late.as_mut() {
+            Some(late) if f.group.is_none() => late.note(f),
+            _ => self.group_of(f, out),
+        }
+        let s = &f.style;
+        for (key, value) in [
+            ("marker-color", &s.marker_color),
+            ("stroke", &s.stroke),
+            ("fill", &s.fill),
+        ] {
+            if let Some(c) = value.as_deref().filter(|c| !is_hex_color(c)) {
+                out.push(
+                    Diagnostic::new(Code::MaphubColor, format!("{key} \"{c}\" is not #rrggbb"))
+                        .at(f.span),
+                );
+            }
+        }
+        missing
+    }
+
+    /// A feature's group: kept to see at the end that the file has it, or, when
+    /// `group` names none, said now.
+    pub(super) fn group_of(&mut self, f: &crate::Feature, out: &mut Vec<Diagnostic>) {
+        if let Some(g) = f.group {
+            self.grouped.push((g, f.span));
+        } else if let Some(g) = f.properties.get("group") {
+            out.push(names_no_group(g, f.span));
+        }
+    }
+
+    /// The rules on the whole document.
+    pub(super) fn finish(
+        self,
+        meta: &crate::Metadata,
+        groups: &[crate::Group],
+        out: &mut Vec<Diagnostic>,
+    ) {
+        if !self.profile.maphub() {
+            return;
+        }
+        let ids: std::collections::HashSet<_> = groups.iter().map(|g| g.id).collect();
+        for (g, span) in self.grouped.iter().filter(|(g, _)| !ids.contains(g)) {
+            out.push(
+                Diagnostic::new(
+                    Code::MaphubDanglingGroup,
+                    format!("group {g} is not in the file's groups"),
+                )
+                .at(*span)
+                .with_help("add it to \"groups\", or let `geonorm fix` create it"),
+            );
+        }
+        for g in groups {
+            if let Some(c) = g
+                .title
+                .chars()
+                .find(|c| GROUP_SEPARATOR_LOOKALIKES.contains(c))
+            {
+                out.push(
+                    Diagnostic::new(
+                        Code::MaphubSeparatorLookalike,
+                        format!("group title \"{}\" contains `{c}` (U+{:04X}), which does not nest groups in MapHub", g.title, c as u32),
+                    )
+                    .with_help("use U+FF0F FULLWIDTH SOLIDUS `／` between levels, or another character"),
+                );
+            }
+        }
+        if !self.profile.limits() {
+            return;
+        }
+        if self.vertices > PROCESSING_VERTEX_THRESHOLD
+            || self.features > PROCESSING_FEATURE_THRESHOLD
+        {
+            out.push(Diagnostic::new(
+                Code::MaphubProcessingTime,
+                format!(
+                    "{} features with {} vertices may take MapHub longer than its 2-minute processing limit",
+                    self.features, self.vertices
+                ),
+            ));
+        }
+        if let Some(w) = self.converted {
+            if let Ok((counter, _)) = w.finish(meta, groups) {
+                if counter.0 > MAPHUB_MAX_UPLOAD_BYTES {
+                    out.push(Diagnostic::new(
+                        Code::MaphubConvertedTooLarge,
+                        format!("as MapHub GeoJSON it would be {}", over_limit(counter.0)),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// `N bytes, over … in K parts` for a size over MapHub's limit. K is the fewest parts
+/// the size fits in; the real split can take more (each part also carries its groups
+/// and the send's marks), hence "at least".
+pub(super) fn over_limit(bytes: u64) -> String {
+    let parts = bytes.div_ceil(MAPHUB_MAX_UPLOAD_BYTES);
+    format!(
+        "{} bytes, over MapHub's 15 MiB limit per request: `geonorm append`/`upload` will send it in at least {parts} parts",
+        grouped(bytes)
+    )
+}
+
+/// `1234567` as `1,234,567`: sizes near the limit are read at a glance.
+pub(super) fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Whether `said` warns (or worse) about something inside `span`.
+pub(super) fn explains(said: &[Diagnostic], span: Span) -> bool {
+    said.iter().any(|d| {
+        d.severity >= crate::Severity::Warning
+            && d.span
+                .is_some_and(|s| s.start >= span.start && s.start < span.end)
+    })
+}
+
+/// A feature's `group` that names no group.
+pub(super) fn names_no_group(g: &Value, span: Span) -> Diagnostic {
+    let shown = match g {
+        Value::String(s) => format!("\"{s}\""),
+        other => other.to_string(),
+    };
+    Diagnostic::new(
+        Code::MaphubDanglingGroup,
+        format!("group {shown} names no group"),
+    )
+    .at(span)
+    .with_help("a group is a positive integer id from \"groups\"")
+}
+
+/// Counts bytes without keeping them.
+pub(super) struct CountingWriter(pub(super) u64);
+
+impl std::io::Write for CountingWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len() as u64;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
