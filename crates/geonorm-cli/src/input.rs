@@ -54,36 +54,53 @@ pub fn open_path(path: &Path, name: &str) -> anyhow::Result<(File, bool)> {
 /// data ([`Format::is_binary`]) is not read past its first bytes: they are enough for
 /// the readers to refuse it. The file is answered at its start.
 pub fn spool(input: impl Read, name: &str) -> anyhow::Result<File> {
+    let mut file = tempfile::tempfile()
+        .map_err(|e| anyhow::anyhow!("{name}: cannot make a temporary file to read it: {e}"))?;
+    copy_bounded(
+        input,
+        &mut file,
+        name,
+        "an input that is not a regular file (standard input, a pipe or a device)",
+    )?;
+    file.rewind()
+        .map_err(|e| anyhow::anyhow!("{name}: cannot copy to a temporary file: {e}"))?;
+    Ok(file)
+}
+
+/// Copies `input` to `out`, at most [`MAX_STREAM_BYTES`] (over it, an error saying the
+/// limit is for `what`); binary data ([`Format::is_binary`]) only as far as its first
+/// bytes, enough for the readers to refuse it.
+fn copy_bounded(
+    mut input: impl Read,
+    out: &mut impl io::Write,
+    name: &str,
+    what: &str,
+) -> anyhow::Result<()> {
     let cannot = |e: io::Error| anyhow::anyhow!("cannot read {name}: {e}");
-    let mut input = input;
     let mut head = Vec::with_capacity(HEAD_LEN);
     input
         .by_ref()
         .take(HEAD_LEN as u64)
         .read_to_end(&mut head)
         .map_err(cannot)?;
-    let mut file = tempfile::tempfile()
-        .map_err(|e| anyhow::anyhow!("{name}: cannot make a temporary file to read it: {e}"))?;
     let spooled = |e: io::Error| anyhow::anyhow!("{name}: cannot copy to a temporary file: {e}");
-    io::Write::write_all(&mut file, &head).map_err(spooled)?;
-    if !Format::is_binary(&head) {
-        let copied = io::copy(
-            &mut input.take(MAX_STREAM_BYTES + 1 - head.len() as u64),
-            &mut file,
-        )
-        .map_err(|e| match e.kind() {
-            // Which side failed: the temporary file's errors are said as such.
-            io::ErrorKind::StorageFull | io::ErrorKind::FileTooLarge => spooled(e),
-            _ => cannot(e),
-        })?;
-        if copied + head.len() as u64 > MAX_STREAM_BYTES {
-            anyhow::bail!(
-                "{name}: over the {MAX_STREAM_BYTES}-byte limit for an input that is not a regular file (standard input, a pipe or a device)"
-            );
-        }
+    out.write_all(&head).map_err(spooled)?;
+    if Format::is_binary(&head) {
+        return Ok(());
     }
-    file.rewind().map_err(spooled)?;
-    Ok(file)
+    let copied = io::copy(
+        &mut input.take(MAX_STREAM_BYTES + 1 - head.len() as u64),
+        out,
+    )
+    .map_err(|e| match e.kind() {
+        // Which side failed: the temporary file's errors are said as such.
+        io::ErrorKind::StorageFull | io::ErrorKind::FileTooLarge => spooled(e),
+        _ => cannot(e),
+    })?;
+    if copied + head.len() as u64 > MAX_STREAM_BYTES {
+        anyhow::bail!("{name}: over the {MAX_STREAM_BYTES}-byte limit for {what}");
+    }
+    Ok(())
 }
 
 /// Reads a whole input into memory (a send checks, splits and fingerprints it there):
@@ -98,27 +115,15 @@ pub fn read_whole(path: &Path) -> anyhow::Result<Vec<u8>> {
     } else {
         path.display().to_string()
     };
-    let mut input: Box<dyn Read> = if stdin {
+    let input: Box<dyn Read> = if stdin {
         Box::new(io::stdin().lock())
     } else {
         Box::new(open_path(path, &name)?.0)
     };
-    let cannot = |e: io::Error| anyhow::anyhow!("cannot read {name}: {e}");
     let mut bytes = Vec::new();
-    input
-        .by_ref()
-        .take(Format::BINARY_HEAD as u64)
-        .read_to_end(&mut bytes)
-        .map_err(cannot)?;
+    copy_bounded(input, &mut bytes, &name, "a file to send")?;
     if Format::is_binary(&bytes) {
         anyhow::bail!("{name}: not a map file (binary data: a NUL byte in its first bytes)");
-    }
-    input
-        .take(MAX_STREAM_BYTES + 1 - bytes.len() as u64)
-        .read_to_end(&mut bytes)
-        .map_err(cannot)?;
-    if bytes.len() as u64 > MAX_STREAM_BYTES {
-        anyhow::bail!("{name}: over the {MAX_STREAM_BYTES}-byte limit for a file to send");
     }
     Ok(bytes)
 }
