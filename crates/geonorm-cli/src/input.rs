@@ -19,7 +19,7 @@ pub enum Source {
 /// The most bytes read from an input that is not a regular file (standard input, a
 /// FIFO, a device): it has no size to trust and may never end (`/dev/zero`, `yes`).
 /// They go to a temporary file, not to memory.
-pub const MAX_STREAM_BYTES: u64 = 1 << 30;
+pub const MAX_STREAM_BYTES: u64 = geonorm::MAX_HELD_BYTES;
 
 /// How long a FIFO is waited for a program to open it for writing.
 const FIFO_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
@@ -67,37 +67,24 @@ pub fn spool(input: impl Read, name: &str) -> anyhow::Result<File> {
     Ok(file)
 }
 
-/// Copies `input` to `out`, at most [`MAX_STREAM_BYTES`] (over it, an error saying the
-/// limit is for `what`); binary data ([`Format::is_binary`]) only as far as its first
-/// bytes, enough for the readers to refuse it.
+/// Copies `input` to `out` within [`geonorm::copy_bounded`]'s bounds, at most
+/// [`MAX_STREAM_BYTES`] (over it, an error saying the limit is for `what`); binary data
+/// only as far as its first bytes, enough for the readers to refuse it.
 fn copy_bounded(
-    mut input: impl Read,
+    input: impl Read,
     out: &mut impl io::Write,
     name: &str,
     what: &str,
 ) -> anyhow::Result<()> {
-    let cannot = |e: io::Error| anyhow::anyhow!("cannot read {name}: {e}");
-    let mut head = Vec::with_capacity(HEAD_LEN);
-    input
-        .by_ref()
-        .take(HEAD_LEN as u64)
-        .read_to_end(&mut head)
-        .map_err(cannot)?;
-    let spooled = |e: io::Error| anyhow::anyhow!("{name}: cannot copy to a temporary file: {e}");
-    out.write_all(&head).map_err(spooled)?;
-    if Format::is_binary(&head) {
-        return Ok(());
-    }
-    let copied = io::copy(
-        &mut input.take(MAX_STREAM_BYTES + 1 - head.len() as u64),
-        out,
-    )
-    .map_err(|e| match e.kind() {
-        // Which side failed: the temporary file's errors are said as such.
-        io::ErrorKind::StorageFull | io::ErrorKind::FileTooLarge => spooled(e),
-        _ => cannot(e),
-    })?;
-    if copied + head.len() as u64 > MAX_STREAM_BYTES {
+    let copied =
+        geonorm::copy_bounded(input, out, MAX_STREAM_BYTES).map_err(|e| match e.kind() {
+            // Which side failed: the temporary file's errors are said as such.
+            io::ErrorKind::StorageFull | io::ErrorKind::FileTooLarge => {
+                anyhow::anyhow!("{name}: cannot copy to a temporary file: {e}")
+            }
+            _ => anyhow::anyhow!("cannot read {name}: {e}"),
+        })?;
+    if copied == geonorm::Copied::OverLimit {
         anyhow::bail!("{name}: over the {MAX_STREAM_BYTES}-byte limit for {what}");
     }
     Ok(())
@@ -120,12 +107,10 @@ pub fn read_whole(path: &Path) -> anyhow::Result<Vec<u8>> {
     } else {
         Box::new(open_path(path, &name)?.0)
     };
-    let mut bytes = Vec::new();
-    copy_bounded(input, &mut bytes, &name, "a file to send")?;
-    if Format::is_binary(&bytes) {
-        anyhow::bail!("{name}: not a map file (binary data: a NUL byte in its first bytes)");
-    }
-    Ok(bytes)
+    geonorm::read_bounded(input, &name, MAX_STREAM_BYTES).map_err(|e| match e.kind() {
+        io::ErrorKind::InvalidData => anyhow::Error::msg(e.to_string()),
+        _ => anyhow::anyhow!("cannot read {name}: {e}"),
+    })
 }
 
 /// A reader of a shared file from its own position (`pread`), so that two readers of

@@ -84,9 +84,14 @@ impl Src {
         match self {
             Src::Bytes(b) => Ok((b, None)),
             Src::Path(p) => {
-                let bytes = std::fs::read(&p).map_err(|e| {
-                    std::io::Error::new(e.kind(), format!("cannot read {}: {e}", p.display()))
-                })?;
+                let name = p.display().to_string();
+                let cannot = |e: std::io::Error| {
+                    std::io::Error::new(e.kind(), format!("cannot read {name}: {e}"))
+                };
+                // Bounded as the CLI's inputs are: `/dev/zero` or a sparse file is
+                // refused from its first bytes, an endless stream at the limit.
+                let file = std::fs::File::open(&p).map_err(cannot)?;
+                let bytes = geonorm::read_bounded(file, &name, geonorm::MAX_HELD_BYTES)?;
                 Ok((bytes, Some(p)))
             }
         }

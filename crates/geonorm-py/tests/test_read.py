@@ -191,3 +191,14 @@ def test_geopandas_takes_a_document():
     assert list(df["title"]) == [f.title for f in doc.features]
     kinds = [f.geometry["type"] if f.geometry else None for f in doc.features]
     assert [k if isinstance(k, str) else None for k in df.geometry.geom_type] == kinds
+
+
+def test_a_path_is_read_within_the_same_bounds_as_the_cli(tmp_path):
+    """`/dev/zero` and a 2 GB sparse file given by name are refused from their first
+    bytes as binary data, not read into memory (every input bounded)."""
+    sparse = tmp_path / "sparse.geojson"
+    with open(sparse, "wb") as f:
+        f.truncate(2 << 30)
+    for path in ["/dev/zero", str(sparse)]:
+        with pytest.raises(OSError, match="binary data"):
+            geonorm.read(path)

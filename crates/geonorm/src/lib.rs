@@ -220,6 +220,64 @@ pub(crate) fn refuse_binary(head: &[u8], format: Format) -> Result<()> {
 /// What an input of binary data is told.
 pub(crate) const BINARY: &str = "not a map file (binary data: a NUL byte in its first bytes)";
 
+/// The most bytes of one input geonorm holds in memory, or copies aside, when it
+/// cannot stream it from a file: standard input, a pipe or device read twice, a file
+/// read whole to be sent, an input given to the Python package by name.
+pub const MAX_HELD_BYTES: u64 = 1 << 30;
+
+/// How [`copy_bounded`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Copied {
+    /// Everything was copied.
+    Whole,
+    /// Binary data ([`Format::is_binary`]): only its first bytes were copied, enough
+    /// for a reader to refuse it.
+    Binary,
+    /// More than the limit: what was copied is its first bytes and one more.
+    OverLimit,
+}
+
+/// Copies `input` to `out`, at most `max` bytes, and binary data only as far as its
+/// first bytes: the one bounded way to take an input that has no size to trust
+/// (`/dev/zero`, `yes`, a sparse file) before reading it.
+pub fn copy_bounded(
+    mut input: impl std::io::Read,
+    out: &mut impl std::io::Write,
+    max: u64,
+) -> std::io::Result<Copied> {
+    use std::io::Read as _;
+    let mut head = Vec::with_capacity(Format::BINARY_HEAD);
+    input
+        .by_ref()
+        .take(Format::BINARY_HEAD as u64)
+        .read_to_end(&mut head)?;
+    out.write_all(&head)?;
+    if Format::is_binary(&head) {
+        return Ok(Copied::Binary);
+    }
+    let rest = std::io::copy(
+        &mut input.take((max + 1).saturating_sub(head.len() as u64)),
+        out,
+    )?;
+    Ok(if head.len() as u64 + rest > max {
+        Copied::OverLimit
+    } else {
+        Copied::Whole
+    })
+}
+
+/// An input read whole into memory within [`copy_bounded`]'s bounds: binary data and
+/// more than `max` bytes are errors (`InvalidData`) saying so, after `name`.
+pub fn read_bounded(input: impl std::io::Read, name: &str, max: u64) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    let refused = |why: String| std::io::Error::new(std::io::ErrorKind::InvalidData, why);
+    match copy_bounded(input, &mut bytes, max)? {
+        Copied::Whole => Ok(bytes),
+        Copied::Binary => Err(refused(format!("{name}: {BINARY}"))),
+        Copied::OverLimit => Err(refused(format!("{name}: over the {max}-byte limit"))),
+    }
+}
+
 /// Checks a file's bytes before it is sent to MapHub: everything [`read`] reports,
 /// plus the rules of the profile (RFC 7946 structure, geometry, MapHub's limits and
 /// dialect), each finding with one code and one position. See [`validate`].
