@@ -88,10 +88,19 @@ impl Src {
                 let cannot = |e: std::io::Error| {
                     std::io::Error::new(e.kind(), format!("cannot read {name}: {e}"))
                 };
-                // Bounded as the CLI's inputs are: `/dev/zero` or a sparse file is
-                // refused from its first bytes, an endless stream at the limit.
+                // Bounded as the CLI's inputs are: binary data (`/dev/zero`, a sparse
+                // file) is read only as far as its first bytes, which the readers
+                // refuse; an endless stream is an error at the limit.
                 let file = std::fs::File::open(&p).map_err(cannot)?;
-                let bytes = geonorm::read_bounded(file, &name, geonorm::MAX_HELD_BYTES)?;
+                let mut bytes = Vec::new();
+                let copied = geonorm::copy_bounded(file, &mut bytes, geonorm::MAX_HELD_BYTES)
+                    .map_err(cannot)?;
+                if copied == geonorm::Copied::OverLimit {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!("{name}: over the {}-byte limit", geonorm::MAX_HELD_BYTES),
+                    ));
+                }
                 Ok((bytes, Some(p)))
             }
         }

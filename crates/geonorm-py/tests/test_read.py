@@ -195,10 +195,12 @@ def test_geopandas_takes_a_document():
 
 def test_a_path_is_read_within_the_same_bounds_as_the_cli(tmp_path):
     """`/dev/zero` and a 2 GB sparse file given by name are refused from their first
-    bytes as binary data, not read into memory (every input bounded)."""
+    bytes as binary data by the reader, not read into memory (every input bounded)."""
     sparse = tmp_path / "sparse.geojson"
     with open(sparse, "wb") as f:
         f.truncate(2 << 30)
-    for path in ["/dev/zero", str(sparse)]:
-        with pytest.raises(OSError, match="binary data"):
-            geonorm.read(path)
+    with pytest.raises(geonorm.ReadError, match="binary data"):
+        geonorm.read(str(sparse))
+    # No name to tell the format by, and zeros for content: refused, not read on.
+    with pytest.raises(geonorm.ReadError, match="not a KML, KMZ, GPX or GeoJSON file"):
+        geonorm.read("/dev/zero")
