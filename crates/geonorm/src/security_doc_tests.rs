@@ -83,3 +83,11 @@ fn the_fifo_wait_for_outputs_is_the_default() {
         crate::safe_write::FIFO_READER_WAIT.as_secs()
     ));
 }
+
+#[test]
+fn the_held_input_limit_is_the_default() {
+    says(&format!(
+        "| an input held whole (a file to send, a path given to the Python package) | at most {} in memory",
+        gib(crate::MAX_HELD_BYTES)
+    ));
+}
