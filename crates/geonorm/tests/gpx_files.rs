@@ -166,41 +166,37 @@ fn gpx_to_model_to_gpx_and_through_geojson_keep_points_times_and_heart_rate() {
     let (docs, unreadable) = readable_gpx(&GPX_DIRS);
     assert_eq!((docs.len(), unreadable), (READABLE, UNREADABLE.len()));
     for (p, first) in docs {
-        {
-            let mut gpx = Vec::new();
-            geonorm::gpx::write(&first, &mut gpx, &Default::default()).expect("gpx");
-            let (second, _) =
-                geonorm::gpx::read(&gpx[..], &Default::default()).expect("reads back");
-            assert_eq!(
-                essentials(&first),
-                essentials(&second),
-                "{}: GPX → GPX",
-                p.display()
-            );
-            // Waypoint times survive too.
-            let times = |d: &Document| {
-                d.features
-                    .iter()
-                    .filter(|f| kind(f) == "wpt")
-                    .map(|f| f.time.clone())
-                    .collect::<Vec<_>>()
-            };
-            assert_eq!(times(&first), times(&second), "{}", p.display());
+        let mut gpx = Vec::new();
+        geonorm::gpx::write(&first, &mut gpx, &Default::default()).expect("gpx");
+        let (second, _) = geonorm::gpx::read(&gpx[..], &Default::default()).expect("reads back");
+        assert_eq!(
+            essentials(&first),
+            essentials(&second),
+            "{}: GPX → GPX",
+            p.display()
+        );
+        // Waypoint times survive too.
+        let times = |d: &Document| {
+            d.features
+                .iter()
+                .filter(|f| kind(f) == "wpt")
+                .map(|f| f.time.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(times(&first), times(&second), "{}", p.display());
 
-            let mut json = Vec::new();
-            geonorm::geojson::write(&first, &mut json, &Default::default()).expect("geojson");
-            let (via_json, _) = geonorm::geojson::read(&json[..]).expect("geojson reads");
-            let mut gpx2 = Vec::new();
-            geonorm::gpx::write(&via_json, &mut gpx2, &Default::default()).expect("gpx");
-            let (third, _) =
-                geonorm::gpx::read(&gpx2[..], &Default::default()).expect("reads back");
-            assert_eq!(
-                essentials(&first),
-                essentials(&third),
-                "{}: GPX → GeoJSON → GPX",
-                p.display()
-            );
-        }
+        let mut json = Vec::new();
+        geonorm::geojson::write(&first, &mut json, &Default::default()).expect("geojson");
+        let (via_json, _) = geonorm::geojson::read(&json[..]).expect("geojson reads");
+        let mut gpx2 = Vec::new();
+        geonorm::gpx::write(&via_json, &mut gpx2, &Default::default()).expect("gpx");
+        let (third, _) = geonorm::gpx::read(&gpx2[..], &Default::default()).expect("reads back");
+        assert_eq!(
+            essentials(&first),
+            essentials(&third),
+            "{}: GPX → GeoJSON → GPX",
+            p.display()
+        );
     }
 }
 
@@ -249,32 +245,30 @@ fn converted_gpx_passes_check_with_no_line_shorter_than_two_positions() {
     let (docs, unreadable) = readable_gpx(&GPX_DIRS);
     assert_eq!((docs.len(), unreadable), (READABLE, UNREADABLE.len()));
     for (p, doc) in docs {
-        {
-            let mut json = Vec::new();
-            geonorm::geojson::write(&doc, &mut json, &Default::default()).expect("geojson");
-            let mut gpx = Vec::new();
-            geonorm::gpx::write(&doc, &mut gpx, &Default::default()).expect("gpx");
-            for (format, bytes) in [(Format::GeoJson, &json), (Format::Gpx, &gpx)] {
-                let report = geonorm::validate::check(
-                    bytes,
-                    None,
-                    &geonorm::validate::CheckOptions {
-                        profile: geonorm::validate::Profile::Rfc7946,
-                        format: Some(format),
-                        ..Default::default()
-                    },
-                );
-                let short: Vec<_> = report
-                    .diagnostics
-                    .iter()
-                    .filter(|d| {
-                        d.code == Code::GeometryShortLine
-                            || d.code == Code::GeometryEmpty
-                            || d.code == Code::GpxBadTime
-                    })
-                    .collect();
-                assert!(short.is_empty(), "{} as {format}: {short:?}", p.display());
-            }
+        let mut json = Vec::new();
+        geonorm::geojson::write(&doc, &mut json, &Default::default()).expect("geojson");
+        let mut gpx = Vec::new();
+        geonorm::gpx::write(&doc, &mut gpx, &Default::default()).expect("gpx");
+        for (format, bytes) in [(Format::GeoJson, &json), (Format::Gpx, &gpx)] {
+            let report = geonorm::validate::check(
+                bytes,
+                None,
+                &geonorm::validate::CheckOptions {
+                    profile: geonorm::validate::Profile::Rfc7946,
+                    format: Some(format),
+                    ..Default::default()
+                },
+            );
+            let short: Vec<_> = report
+                .diagnostics
+                .iter()
+                .filter(|d| {
+                    d.code == Code::GeometryShortLine
+                        || d.code == Code::GeometryEmpty
+                        || d.code == Code::GpxBadTime
+                })
+                .collect();
+            assert!(short.is_empty(), "{} as {format}: {short:?}", p.display());
         }
     }
 }

@@ -235,7 +235,7 @@ fn classify(key: &str, ours: Option<&Value>, theirs: Option<&Value>) -> Option<S
         }
         "stroke-opacity" | "fill-opacity" => match (num(ours), num(theirs)) {
             (Some(o), Some(t)) if o == round2(t) => "opacity rounded to two places",
-            (None, Some(t)) if t == 1.0 => "opacity 1 (the default) not written",
+            (None, Some(1.0)) => "opacity 1 (the default) not written",
             (Some(o), Some(_)) if o == 0.0 && key == "stroke-opacity" => {
                 "outline 0 as stroke-opacity 0"
             }
