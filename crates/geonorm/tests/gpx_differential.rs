@@ -23,6 +23,17 @@ fn instant(s: &str) -> Option<OffsetDateTime> {
         .ok()
 }
 
+/// Name, description, comment, source, symbol, type and hdop.
+type Fields = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<f64>,
+);
+
 fn theirs(w: &gpx::Waypoint) -> Pt {
     let p = w.point();
     (p.x(), p.y(), w.elevation, w.time.map(OffsetDateTime::from))
@@ -116,6 +127,78 @@ fn both_readers_agree_on_points_elevations_and_times() {
                 })
                 .collect();
             assert_eq!(of_kind("trk"), trks, "{}: tracks", p.display());
+            // The fields the crate reads that geonorm keeps: name, description, and a
+            // waypoint's comment, source, symbol, type and hdop.
+            let text = |f: &Feature, k: &str| {
+                f.properties
+                    .get(k)
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            };
+            let our_fields = |k: &str| -> Vec<Fields> {
+                doc.features
+                    .iter()
+                    .filter(|f| kind(f) == k)
+                    .map(|f| {
+                        let wpt = k == "wpt";
+                        (
+                            f.title.clone(),
+                            f.description.clone(),
+                            wpt.then(|| text(f, "cmt")).flatten(),
+                            wpt.then(|| text(f, "src")).flatten(),
+                            wpt.then(|| text(f, "sym")).flatten(),
+                            wpt.then(|| text(f, "type")).flatten(),
+                            f.properties.get("hdop").and_then(Value::as_f64),
+                        )
+                    })
+                    .collect()
+            };
+            let wpt_fields: Vec<Fields> = reference
+                .waypoints
+                .iter()
+                .map(|w| {
+                    (
+                        w.name.clone(),
+                        w.description.clone(),
+                        w.comment.clone(),
+                        w.source.clone(),
+                        w.symbol.clone(),
+                        w.type_.clone(),
+                        w.hdop,
+                    )
+                })
+                .collect();
+            assert_eq!(
+                our_fields("wpt"),
+                wpt_fields,
+                "{}: waypoint fields",
+                p.display()
+            );
+            let line = |name: &Option<String>, desc: &Option<String>| -> Fields {
+                (name.clone(), desc.clone(), None, None, None, None, None)
+            };
+            let rte_fields: Vec<Fields> = reference
+                .routes
+                .iter()
+                .map(|r| line(&r.name, &r.description))
+                .collect();
+            assert_eq!(
+                our_fields("rte"),
+                rte_fields,
+                "{}: route fields",
+                p.display()
+            );
+            let trk_fields: Vec<Fields> = reference
+                .tracks
+                .iter()
+                .map(|t| line(&t.name, &t.description))
+                .collect();
+            assert_eq!(
+                our_fields("trk"),
+                trk_fields,
+                "{}: track fields",
+                p.display()
+            );
             compared += 1;
         }
     }
@@ -123,5 +206,19 @@ fn both_readers_agree_on_points_elevations_and_times() {
         "compared {compared} files; the gpx crate refused {}: {refused:?}",
         refused.len()
     );
-    assert!(compared >= 40, "only {compared} files compared");
+    assert_eq!(compared, 59, "files compared");
+    // The files the gpx crate refuses (geonorm reads them all).
+    assert_eq!(
+        refused,
+        [
+            "bad.gpx",
+            "blue_hills.gpx",
+            "osm.gpx",
+            "zero_elevation.gpx",
+            "gpx1.0_with_all_fields.gpx",
+            "gpx1.1_with_all_fields.gpx",
+            "track_with_speed.gpx",
+            "unicode_with_bom.gpx",
+        ]
+    );
 }
