@@ -441,13 +441,26 @@ impl<R: BufRead> Reader<R> {
             RootKind::Feature | RootKind::Geometry => {
                 let bytes = self.cur.record.take().unwrap_or_default();
                 let feature = if kind == RootKind::Feature {
-                    read_feature(
+                    let mark = self.diagnostics.len();
+                    let f = read_feature(
                         &bytes,
                         self.root,
                         &self.groups,
                         &mut self.diagnostics,
                         self.check.as_mut(),
-                    )?
+                    )?;
+                    // The feature reader finds duplicates at every depth, the root's
+                    // members too, which `member` has already said: one position, once.
+                    for d in self.diagnostics.split_off(mark) {
+                        let said = d.code == Code::GeojsonDuplicateMember
+                            && self.diagnostics[..mark]
+                                .iter()
+                                .any(|b| b.code == d.code && b.span == d.span);
+                        if !said {
+                            self.diagnostics.push(d);
+                        }
+                    }
+                    f
                 } else {
                     let mark = self.diagnostics.len();
                     let f = read_bare_geometry(&bytes, self.root, &mut self.diagnostics)?;
