@@ -303,6 +303,15 @@ fn garmin_waypoint_extensions_from_real_files_are_properties() {
         .filter(|f| f.properties.contains_key("gpxx_PhoneNumber"))
         .count();
     assert_eq!(phones, 30);
+    // Every waypoint has a Garmin address, 75 of them with a street.
+    let with = |key: &str| {
+        doc.features
+            .iter()
+            .filter(|f| f.properties.contains_key(key))
+            .count()
+    };
+    assert_eq!(with("gpxx_City"), 78);
+    assert_eq!(with("gpxx_StreetAddress"), 75);
 
     let (doc, diags) = read(&testdata("gpx/gpsbabel/basecamp.gpx")).expect("reads");
     let skipped: Vec<&str> = diags
