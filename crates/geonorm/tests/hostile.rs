@@ -1,6 +1,7 @@
 //! Hostile input: each ends in a clear error or a diagnostic, never a panic, a hang or
-//! memory that grows without bound. (Peak memory is measured on the CLI, see the
-//! README; here the inputs must merely finish, and quickly.)
+//! memory that grows without bound. Each case asserts its outcome: the error (which
+//! kind, message and position) or what is read (features, values, diagnostics with
+//! their code and span). (Peak memory is measured on the CLI, see the README.)
 
 use std::io::{Cursor, Write};
 use std::path::Path;
