@@ -1,8 +1,9 @@
 //! Positions point at the user's file: a UTF-8 byte order mark is counted and is no
 //! column, and a UTF-16 or Latin-1 file is shown with its own lines and columns (and
 //! a readable code frame), in `check` (human and JSON) and `convert`. Each case breaks
-//! a real file at a known place; the expected line and column are counted here from
-//! the text, not by geonorm.
+//! a sample file at a known place (a real file; for Latin-1 a crafted one, as no public
+//! test suite found holds a Latin-1 file with bytes above 0x7F); the expected line and
+//! column are counted here from the text, not by geonorm.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -96,11 +97,70 @@ fn utf16_kml_keeps_its_lines_and_columns() {
 
 #[test]
 fn latin1_gpx_keeps_its_lines_and_columns() {
-    let real =
-        std::fs::read(root().join("testdata/corpus/gpxgo/iso8859-1encoded.gpx")).expect("sample");
+    let path = root().join("testdata/gpx/crafted/latin1-zurich.gpx");
+    let real = std::fs::read(&path).expect("sample");
+    // Really Latin-1: bytes above 0x7F (ü, ß, é, ·) that are no UTF-8.
+    assert_eq!(real.iter().filter(|&&b| b > 0x7F).count(), 17);
+    assert!(std::str::from_utf8(&real).is_err());
     // Latin-1 is one byte a character: the file's text is its bytes as chars.
     let text: String = real.iter().map(|&b| char::from(b)).collect();
+
+    // Decoded right: every name and description as written.
+    let p = path.to_str().expect("utf-8 path");
+    let (json, _) = run(&["convert", p]);
+    let v: serde_json::Value = serde_json::from_str(&json).expect("geojson");
+    let props = |key: &str| -> Vec<Option<&str>> {
+        v["features"]
+            .as_array()
+            .expect("features")
+            .iter()
+            .map(|f| f["properties"][key].as_str())
+            .collect()
+    };
+    assert_eq!(
+        props("title"),
+        [
+            Some("Café Müller"),
+            Some("Straße am Bürkliplatz"),
+            Some("Zürich HB"),
+            Some("Über die Quaibrücke")
+        ]
+    );
+    assert_eq!(
+        props("description"),
+        [
+            Some("Frühstück ab 7 Uhr, Straße zum Römerhof"),
+            None,
+            Some("Größter Bahnhof der Schweiz · Gleis 3"),
+            None
+        ]
+    );
+
+    // A finding of the file as it is, after `ß` and `ü` on its line: its column counts
+    // characters (docs/diagnostics.md: "in characters"), not UTF-8 bytes (2 more).
+    let (_, line, col) = break_at(&text, "<time>gestern", "<time>gestern");
+    assert_eq!((line, col), (5, 71));
+    let (report, _) = run(&["check", "--format", "json", p]);
+    let r: serde_json::Value = serde_json::from_str(&report).expect("json");
+    let d = &r["files"][0]["diagnostics"];
+    assert_eq!(d.as_array().map(Vec::len), Some(1), "{report}");
+    assert_eq!(
+        (
+            d[0]["code"].as_str(),
+            d[0]["line"].as_u64(),
+            d[0]["column"].as_u64()
+        ),
+        (Some("gpx/bad-time"), Some(5), Some(71)),
+        "{report}"
+    );
+
+    // Broken after `ü` (line 3), in human and JSON check and in convert.
     let (text, line, col) = break_at(&text, "</name>", "</nam>");
+    assert!(text
+        .lines()
+        .nth(line - 1)
+        .expect("line")
+        .contains("Zürich</nam>"));
     let bytes: Vec<u8> = text
         .chars()
         .map(|c| u8::try_from(u32::from(c)).expect("latin-1"))

@@ -453,8 +453,12 @@ pub(crate) fn json_syntax_message(e: &serde_json::Error) -> String {
         }
         (Category::Syntax, "invalid number") => "not a number as JSON writes numbers",
         (Category::Syntax, "number out of range") => "a number too large to be read",
-        (Category::Syntax, "invalid unicode code point")
-        | (Category::Syntax, "lone leading surrogate in hex escape") => {
+        // serde_json says this both of a bad `\u` escape and of raw bytes that are not
+        // UTF-8 inside a string.
+        (Category::Syntax, "invalid unicode code point") => {
+            "bytes that are not UTF-8 (JSON must be UTF-8), or a `\\u` escape that is no Unicode character"
+        }
+        (Category::Syntax, "lone leading surrogate in hex escape") => {
             "a `\\u` escape that is no Unicode character"
         }
         (Category::Syntax, "unexpected end of hex escape") => {

@@ -1,20 +1,84 @@
 //! Hostile input: each ends in a clear error or a diagnostic, never a panic, a hang or
-//! memory that grows without bound. (Peak memory is measured on the CLI, see the
-//! README; here the inputs must merely finish, and quickly.)
+//! memory that grows without bound. Each case asserts its outcome: the error (which
+//! kind, message and position) or what is read (features, values, diagnostics with
+//! their code and span). (Peak memory is measured on the CLI, see the README.)
 
 use std::io::{Cursor, Write};
 use std::path::Path;
 
-use geonorm::{Error, Format};
+use geonorm::{Error, Format, Geometry};
 
 mod common;
 use common::testdata;
 
-/// Reads `bytes` as `format`; a panic fails the test, anything else is fine.
+/// Reads `bytes` as `format` and gives the number of features read.
 fn survives(format: Format, bytes: &[u8]) -> geonorm::Result<usize> {
     geonorm::read(bytes, &geonorm::ReadOptions::format(format))
         .map(geonorm::Parsed::into_parts)
         .map(|(doc, _)| doc.features.len())
+}
+
+/// Reads `bytes` as `format`, which must succeed: the document and each diagnostic
+/// as `(code, span start, span end)`.
+fn read_ok(format: Format, bytes: &[u8]) -> (geonorm::Document, Vec<(&'static str, usize, usize)>) {
+    let (doc, diags) = geonorm::read(bytes, &geonorm::ReadOptions::format(format))
+        .map(geonorm::Parsed::into_parts)
+        .unwrap_or_else(|e| panic!("reads: {e}"));
+    (doc, places(&diags))
+}
+
+/// Each diagnostic as `(code, span start, span end)`; no span is `(code, MAX, MAX)`.
+fn places(diags: &[geonorm::Diagnostic]) -> Vec<(&'static str, usize, usize)> {
+    diags
+        .iter()
+        .map(|d| {
+            let s = d
+                .span
+                .map_or((usize::MAX, usize::MAX), |s| (s.start, s.end));
+            (d.code.as_str(), s.0, s.1)
+        })
+        .collect()
+}
+
+/// The syntax error reading `bytes` as `format` must end in: `(message, offset, line,
+/// column)`.
+fn syntax_error(format: Format, bytes: &[u8]) -> (String, usize, usize, usize) {
+    match geonorm::read(bytes, &geonorm::ReadOptions::format(format))
+        .map(geonorm::Parsed::into_parts)
+    {
+        Err(Error::Syntax {
+            message,
+            offset,
+            line,
+            column,
+        }) => (message, offset, line, column),
+        other => panic!(
+            "a syntax error, not {:?}",
+            other.map(|(d, _)| d.features.len())
+        ),
+    }
+}
+
+/// The message of the `NotFormat` error reading `bytes` as `format` must end in.
+fn not_format(format: Format, bytes: &[u8]) -> String {
+    match geonorm::read(bytes, &geonorm::ReadOptions::format(format))
+        .map(geonorm::Parsed::into_parts)
+    {
+        Err(Error::NotFormat { format: f, message }) if f == format => message,
+        other => panic!(
+            "not a {format} file, not {:?}",
+            other.map(|(d, _)| d.features.len())
+        ),
+    }
+}
+
+/// `check`'s findings on `bytes` (read as `format`, or detected when `None`).
+fn check(bytes: &[u8], format: Option<Format>) -> Vec<(&'static str, usize, usize)> {
+    let opts = geonorm::validate::CheckOptions {
+        format,
+        ..Default::default()
+    };
+    places(&geonorm::validate::check(bytes, None, &opts).diagnostics)
 }
 
 #[test]
@@ -78,28 +142,52 @@ fn deep_nesting_never_overflows_the_stack() {
         "</MultiGeometry>".repeat(n)
     );
     assert!(survives(Format::Kml, multi.as_bytes()).is_ok());
-    // GeoJSON collections and arrays.
+    // GeoJSON collections and arrays: refused past 128 levels, at the level that is
+    // one too deep, by `read` and by `check` alike.
     let gc = format!(
         r#"{{"type":"Feature","properties":{{}},"geometry":{}{{"type":"Point","coordinates":[1,2]}}{}}}"#,
         r#"{"type":"GeometryCollection","geometries":["#.repeat(n),
         "]}".repeat(n)
     );
-    let _ = survives(Format::GeoJson, gc.as_bytes());
     let arrays = format!(
         r#"{{"type":"Point","coordinates":{}1{}}}"#,
         "[".repeat(n),
         "]".repeat(n)
     );
-    let _ = survives(Format::GeoJson, arrays.as_bytes());
     let props = format!(
         r#"{{"type":"Feature","geometry":null,"properties":{{"a":{}1{}}}}}"#,
         "[".repeat(n),
         "]".repeat(n)
     );
-    let _ = survives(Format::GeoJson, props.as_bytes());
-    // check parses the JSON text itself too.
-    let _ = geonorm::validate::check(arrays.as_bytes(), None, &Default::default());
-    let _ = geonorm::validate::check(gc.as_bytes(), None, &Default::default());
+    // The depth of the bracket at each `[` or `{` (the root object is depth 1). No
+    // strings here hold brackets.
+    let depth_at = |text: &str, at: usize| {
+        let mut depth = 0;
+        for (i, c) in text.char_indices() {
+            match c {
+                '[' | '{' => depth += 1,
+                ']' | '}' => depth -= 1,
+                _ => {}
+            }
+            if i == at {
+                return (c, depth);
+            }
+        }
+        (' ', 0)
+    };
+    // serde_json stops at the bracket that passes its limit of 128 (which bracket
+    // depends on how the value is read: as a geometry collection or a plain array).
+    for (text, at) in [(&gc, 2796), (&arrays, 156), (&props, 177)] {
+        let (message, offset, line, column) = syntax_error(Format::GeoJson, text.as_bytes());
+        assert_eq!(message, "nested more than 128 levels deep: not read");
+        assert_eq!((offset, line, column), (at, 1, at + 1));
+        let (c, depth) = depth_at(text, at);
+        assert!(
+            matches!(c, '[' | '{') && (128..=129).contains(&depth),
+            "{c} {depth}"
+        );
+        assert_eq!(check(text.as_bytes(), None), [("json/syntax", at, at + 1)]);
+    }
     // GPX.
     let gpx = format!(
         "<gpx><wpt lat=\"1\" lon=\"2\"><extensions>{}x{}</extensions></wpt></gpx>",
@@ -146,10 +234,17 @@ fn kmz_bombs_and_escaping_paths_are_harmless() {
         .map(geonorm::Parsed::into_parts),
         Err(Error::NotFormat { .. })
     ));
+    // Every truncation of a KMZ is refused as unreadable: no partial document.
     let good = zip(&[("doc.kml", kml)]);
     for cut in 0..good.len() {
-        let _ = survives(Format::Kmz, &good[..cut]);
+        match geonorm::read(&good[..cut], &geonorm::ReadOptions::format(Format::Kmz))
+            .map(geonorm::Parsed::into_parts)
+        {
+            Err(Error::NotFormat { format, .. }) => assert_eq!(format, Format::Kmz),
+            other => panic!("cut {cut}: {:?}", other.map(|(d, _)| d.features.len())),
+        }
     }
+    assert_eq!(survives(Format::Kmz, &good).expect("reads"), 1);
 }
 
 #[test]
@@ -184,22 +279,78 @@ fn ten_megabytes_of_coordinates_on_one_line() {
 
 #[test]
 fn odd_numbers_end_in_an_error_or_a_diagnostic() {
-    for text in [
-        r#"{"type":"Point","coordinates":[1e400,2]}"#,
-        r#"{"type":"Point","coordinates":[-0,-0.0]}"#,
-        r#"{"type":"Point","coordinates":[NaN,2]}"#,
-        r#"{"type":"Point","coordinates":[1e-400,2]}"#,
-    ] {
-        let _ = survives(Format::GeoJson, text.as_bytes());
-        let _ = geonorm::validate::check(text.as_bytes(), None, &Default::default());
-    }
+    let json = |text: &str| text.as_bytes().to_vec();
+    // A number too large for a double: a syntax error at the number's last digit (where
+    // serde_json stops reading it), by `read` and by `check`.
+    let big = json(r#"{"type":"Point","coordinates":[1e400,2]}"#);
+    let (message, offset, line, column) = syntax_error(Format::GeoJson, &big);
+    assert_eq!(message, "a number too large to be read");
+    assert_eq!(&big[31..36], b"1e400");
+    assert_eq!((offset, line, column), (35, 1, 36));
+    assert_eq!(check(&big, None), [("json/syntax", 35, 36)]);
+    // NaN is no JSON: a value is missing where it starts.
+    let nan = json(r#"{"type":"Point","coordinates":[NaN,2]}"#);
+    let (message, offset, line, column) = syntax_error(Format::GeoJson, &nan);
+    assert_eq!(
+        message,
+        "a value is missing here (a string, number, object, array, `true`, `false` or `null`)"
+    );
+    assert_eq!((offset, line, column), (31, 1, 32));
+    assert_eq!(check(&nan, None), [("json/syntax", 31, 32)]);
+    // -0 is read as -0.0 (the sign kept), and written as `0`: the same position, in
+    // the shortest text that reads back to an equal number.
+    let zero = json(r#"{"type":"Point","coordinates":[-0,-0.0]}"#);
+    let (doc, diags) = read_ok(Format::GeoJson, &zero);
+    assert_eq!(diags, []);
+    let Some(Geometry::Point(p)) = &doc.features[0].geometry else {
+        panic!("{:?}", doc.features[0].geometry)
+    };
+    assert!(p.x == 0.0 && p.x.is_sign_negative() && p.y == 0.0 && p.y.is_sign_negative());
+    let mut out = Vec::new();
+    geonorm::write(&doc, Format::GeoJson, &mut out, &Default::default()).expect("writes");
+    assert!(
+        String::from_utf8_lossy(&out).contains(r#""coordinates":[0,0]"#),
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
+    // Only that the root is no FeatureCollection, as for any bare geometry.
+    assert_eq!(check(&zero, None), [("maphub/not-collection", 0, 1)]);
+    // A number too small for a double is 0, as every JSON reader reads it.
+    let tiny = json(r#"{"type":"Point","coordinates":[1e-400,2]}"#);
+    let (doc, diags) = read_ok(Format::GeoJson, &tiny);
+    assert_eq!(diags, []);
+    assert_eq!(
+        doc.features[0].geometry,
+        Some(Geometry::Point(geonorm::Position::new(0.0, 2.0)))
+    );
+    assert_eq!(check(&tiny, None), [("maphub/not-collection", 0, 1)]);
+
+    // KML: each tuple that is no finite number is dropped with an error at that tuple;
+    // `-0,-0` is kept, its sign too.
     let kml = "<kml><Placemark><Point><coordinates>1e400,2 nan,inf -0,-0</coordinates></Point></Placemark></kml>";
-    let (_, diags) = geonorm::read(kml.as_bytes(), &geonorm::ReadOptions::format(Format::Kml))
+    let (doc, diags) = geonorm::read(kml.as_bytes(), &geonorm::ReadOptions::format(Format::Kml))
         .map(geonorm::Parsed::into_parts)
         .expect("reads");
-    assert!(diags
-        .iter()
-        .any(|d| d.code.as_str() == "kml/bad-coordinates"));
+    assert_eq!(&kml[36..43], "1e400,2");
+    assert_eq!(&kml[44..51], "nan,inf");
+    assert_eq!(
+        places(&diags),
+        [
+            ("kml/bad-coordinates", 36, 43),
+            ("kml/bad-coordinates", 44, 51)
+        ]
+    );
+    assert_eq!(
+        diags.iter().map(|d| d.message.as_str()).collect::<Vec<_>>(),
+        [
+            "coordinate tuple `1e400,2` dropped: `1e400` is too large to be a coordinate",
+            "coordinate tuple `nan,inf` dropped: `nan` is not a number",
+        ]
+    );
+    let Some(Geometry::Point(p)) = &doc.features[0].geometry else {
+        panic!("{:?}", doc.features[0].geometry)
+    };
+    assert!(p.x == 0.0 && p.x.is_sign_negative() && p.y == 0.0 && p.y.is_sign_negative());
 }
 
 #[test]
@@ -207,48 +358,114 @@ fn bytes_that_are_not_text() {
     let garbage: Vec<u8> = (0..4096u32)
         .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
         .collect();
-    for format in [Format::GeoJson, Format::Kml, Format::Gpx, Format::Kmz] {
-        let _ = survives(format, &garbage);
-        let _ = survives(format, b"");
-        let _ = survives(format, b"\0\0\0\0");
-        let _ = geonorm::validate::check(
-            &garbage,
-            None,
-            &geonorm::validate::CheckOptions {
-                format: Some(format),
-                ..Default::default()
-            },
+    assert!(garbage[..1024].contains(&0));
+    let binary = "not a map file (binary data: a NUL byte in its first bytes)";
+    let not_zip = "not a zip archive starting with its first entry (no `PK\\x03\\x04` at byte 0)";
+    // (format, what garbage and NULs are refused as, what empty input is refused as,
+    // check's code for garbage)
+    for (format, refused, empty, code) in [
+        (
+            Format::GeoJson,
+            binary,
+            "the input is empty",
+            "maphub/file-type",
+        ),
+        (Format::Kml, binary, "no root element", "maphub/file-type"),
+        (Format::Gpx, binary, "no <gpx> element", "maphub/file-type"),
+        (Format::Kmz, not_zip, not_zip, "kmz/unreadable"),
+    ] {
+        assert_eq!(not_format(format, &garbage), refused, "{format}");
+        assert_eq!(not_format(format, b"\0\0\0\0"), refused, "{format}");
+        assert_eq!(not_format(format, b""), empty, "{format}");
+        // The whole file is refused: a finding with no position.
+        assert_eq!(
+            check(&garbage, Some(format)),
+            [(code, usize::MAX, usize::MAX)],
+            "{format}"
         );
     }
+    // GeoJSON must be UTF-8: a syntax error at the first byte that is not.
     let invalid_utf8 =
         b"{\"type\":\"Feature\",\"geometry\":null,\"properties\":{\"name\":\"\xff\xfe\"}}";
-    let _ = survives(Format::GeoJson, invalid_utf8);
+    let (message, offset, line, column) = syntax_error(Format::GeoJson, invalid_utf8);
+    assert_eq!(invalid_utf8[offset], 0xFF);
+    assert_eq!((offset, line, column), (56, 1, 57));
+    assert!(message.starts_with("bytes that are not UTF-8"), "{message}");
+    // XML in UTF-8 (by default): each bad byte is U+FFFD, the NUL dropped, both said
+    // where they are; the placemark is kept.
     let kml = b"<kml><Placemark><name>\xff\xfe\0</name></Placemark></kml>";
-    let _ = survives(Format::Kml, kml);
+    let (doc, diags) = read_ok(Format::Kml, kml);
+    assert_eq!(
+        diags,
+        [("xml/invalid-utf8", 22, 23), ("xml/forbidden-char", 24, 25)]
+    );
+    assert_eq!(doc.features.len(), 1);
+    assert_eq!(doc.features[0].title.as_deref(), Some("\u{FFFD}\u{FFFD}"));
 }
 
 #[test]
 fn every_truncation_of_small_fixtures() {
-    for (file, format) in [
-        ("geojson/maphub/alps-trip.geojson", Format::GeoJson),
-        ("kml/togeojson/inline_style.kml", Format::Kml),
-        ("gpx/togeojson/run_gpxtpx.gpx", Format::Gpx),
+    // (file, format, its root's opening, features in the whole file)
+    for (file, format, root, whole) in [
+        ("geojson/maphub/alps-trip.geojson", Format::GeoJson, "{", 6),
+        ("kml/togeojson/inline_style.kml", Format::Kml, "<kml", 3),
+        ("gpx/togeojson/run_gpxtpx.gpx", Format::Gpx, "<gpx", 1),
     ] {
-        let bytes = std::fs::read(testdata(file)).expect("fixture");
-        let bytes = &bytes[..bytes.len().min(6_000)];
+        let full = std::fs::read(testdata(file)).expect("fixture");
+        assert_eq!(survives(format, &full).expect("reads"), whole, "{file}");
+        let bytes = &full[..full.len().min(6_000)];
+        // Where the content ends: a cut past it leaves only white space off.
+        let end = full.trim_ascii_end().len();
+        let root_at = bytes
+            .windows(root.len())
+            .position(|w| w == root.as_bytes())
+            .expect("root");
+        let (mut read, mut refused, mut broken) = (0, 0, 0);
         for cut in 0..=bytes.len() {
-            let _ = survives(format, &bytes[..cut]);
-            if cut % 7 == 0 {
-                let _ = geonorm::validate::check(
-                    &bytes[..cut],
-                    None,
-                    &geonorm::validate::CheckOptions {
-                        format: Some(format),
-                        ..Default::default()
-                    },
-                );
+            let part = &bytes[..cut];
+            let findings = check(part, Some(format));
+            match geonorm::read(part, &geonorm::ReadOptions::format(format))
+                .map(geonorm::Parsed::into_parts)
+            {
+                // Only the whole content reads, with every feature.
+                Ok((doc, _)) => {
+                    assert!(cut >= end, "{file}: cut {cut} of {end} read");
+                    assert_eq!(doc.features.len(), whole, "{file}: cut {cut}");
+                    read += 1;
+                }
+                // Before the root's name, the input is no such file at all; `check`
+                // says so of the whole file.
+                Err(Error::NotFormat { format: f, .. }) => {
+                    assert_eq!(f, format);
+                    assert!(cut <= root_at + 1, "{file}: cut {cut} not {format}");
+                    assert_eq!(findings.len(), 1, "{file}: cut {cut}: {findings:?}");
+                    assert_eq!(findings[0].1, usize::MAX, "{file}: cut {cut}");
+                    refused += 1;
+                }
+                // Anywhere else, a syntax error within the cut (at its end when the
+                // text stops short), found by `check` at the same place.
+                Err(Error::Syntax { offset, .. }) => {
+                    assert!(cut < end && offset <= cut, "{file}: cut {cut} at {offset}");
+                    let code = if format == Format::GeoJson {
+                        "json/syntax"
+                    } else {
+                        "xml/syntax"
+                    };
+                    assert!(
+                        findings.contains(&(code, offset, offset + 1)),
+                        "{file}: cut {cut} at {offset}: {findings:?}"
+                    );
+                    broken += 1;
+                }
+                Err(e) => panic!("{file}: cut {cut}: {e}"),
+            }
+            // No finding points past the text.
+            for f in &findings {
+                assert!(f.1 == usize::MAX || f.1 <= cut, "{file}: cut {cut}: {f:?}");
             }
         }
+        assert_eq!(read + refused + broken, bytes.len() + 1);
+        assert!(refused >= 1 && broken > 0, "{file}");
     }
 }
 

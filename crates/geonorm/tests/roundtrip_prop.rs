@@ -1,5 +1,7 @@
-//! Property tests: random documents written to each format and read back keep what
-//! that format can hold; what it cannot is reported.
+//! Property tests: random documents, with every geometry kind (Point, MultiPoint,
+//! LineString, MultiLineString, Polygon and MultiPolygon with holes, GeometryCollection
+//! nested one level), written to each format and read back keep what that format can
+//! hold; what it cannot is reported.
 
 use geonorm::{
     Column, ColumnValues, Coords, Document, Feature, Geometry, Group, GroupId, Position, Style,
@@ -57,38 +59,111 @@ fn line(z: bool, timed: bool) -> impl Strategy<Value = Coords> {
     })
 }
 
-fn ring(z: bool) -> impl Strategy<Value = Coords> {
-    (coord(), lat(), 1u32..100).prop_map(move |(x, y, r)| {
-        let d = f64::from(r) / 1000.0;
-        let pts = [(x, y), (x + d, y), (x + d, y + d), (x, y + d), (x, y)];
-        pts.iter()
-            .map(|&(a, b)| {
-                if z {
-                    Position::with_z(a, b, 10.0)
-                } else {
-                    Position::new(a, b)
-                }
-            })
-            .collect()
+/// A polygon: a square outer ring (counterclockwise) with 0 to 2 square holes inside
+/// it (clockwise), on whole micro-degrees.
+fn polygon(z: bool) -> impl Strategy<Value = Vec<Coords>> {
+    (coord(), lat(), 10i64..100, 0usize..=2).prop_map(move |(x, y, r, holes)| {
+        let (x, y) = ((x * 1e6).round() as i64, (y * 1e6).round() as i64);
+        let d = r * 1000;
+        let at = |a: i64, b: i64| {
+            let (a, b) = (a as f64 / 1e6, b as f64 / 1e6);
+            if z {
+                Position::with_z(a, b, 10.0)
+            } else {
+                Position::new(a, b)
+            }
+        };
+        let square = |x: i64, y: i64, s: i64, ccw: bool| -> Coords {
+            let mut c = [(x, y), (x + s, y), (x + s, y + s), (x, y + s), (x, y)];
+            if !ccw {
+                c.reverse();
+            }
+            c.iter().map(|&(a, b)| at(a, b)).collect()
+        };
+        let mut rings = vec![square(x, y, d, true)];
+        for k in 0..holes as i64 {
+            rings.push(square(x + d / 10 + k * d / 2, y + d / 10, d / 5, false));
+        }
+        rings
     })
 }
 
-fn geometry() -> impl Strategy<Value = Option<Geometry>> {
+/// One geometry that is not a collection; lines carry per-vertex times and heart
+/// rate when `timed`.
+fn simple(timed: bool) -> BoxedStrategy<Geometry> {
     prop_oneof![
-        Just(None),
-        (coord(), lat(), any::<bool>()).prop_map(|(x, y, z)| Some(Geometry::Point(if z {
+        (coord(), lat(), any::<bool>()).prop_map(|(x, y, z)| Geometry::Point(if z {
             Position::with_z(x, y, 5.0)
         } else {
             Position::new(x, y)
-        }))),
-        (any::<bool>(), any::<bool>())
-            .prop_flat_map(|(z, t)| line(z, t))
-            .prop_map(|c| Some(Geometry::LineString(c))),
+        })),
         any::<bool>()
-            .prop_flat_map(ring)
-            .prop_map(|r| Some(Geometry::Polygon(vec![r]))),
-        positions(2, 4, false).prop_map(|ps| Some(Geometry::MultiPoint(ps.into_iter().collect()))),
+            .prop_flat_map(move |z| line(z, timed))
+            .prop_map(Geometry::LineString),
+        any::<bool>()
+            .prop_flat_map(polygon)
+            .prop_map(Geometry::Polygon),
+        (positions(2, 4, false)).prop_map(|ps| Geometry::MultiPoint(ps.into_iter().collect())),
+        any::<bool>()
+            .prop_flat_map(move |z| prop::collection::vec(line(z, timed), 1..=3))
+            .prop_map(Geometry::MultiLineString),
+        any::<bool>()
+            .prop_flat_map(|z| prop::collection::vec(polygon(z), 1..=3))
+            .prop_map(Geometry::MultiPolygon),
     ]
+    .boxed()
+}
+
+/// Every geometry kind, or none: collections hold any kind, another collection too
+/// (one level deep). Lines in collections have no per-vertex values (GeoJSON's
+/// `coordinateProperties` and KML's tracks are per feature line, not per member).
+fn geometry() -> impl Strategy<Value = Option<Geometry>> {
+    let member = prop_oneof![
+        3 => simple(false),
+        1 => prop::collection::vec(simple(false), 1..=3).prop_map(Geometry::GeometryCollection),
+    ];
+    let timed = any::<bool>().prop_flat_map(simple);
+    prop_oneof![
+        1 => Just(None),
+        6 => timed.prop_map(Some),
+        2 => prop::collection::vec(member, 1..=3)
+            .prop_map(|gs| Some(Geometry::GeometryCollection(gs))),
+    ]
+}
+
+/// The shapes of a geometry with every collection opened and every Multi* split into
+/// its members, in order: what KML's MultiGeometry keeps (it reads nested ones flat, a
+/// MultiGeometry of one kind as that Multi* kind).
+fn flat(g: &Geometry) -> Vec<Geometry> {
+    match g {
+        Geometry::MultiPoint(c) => c.iter().map(Geometry::Point).collect(),
+        Geometry::MultiLineString(ls) => ls.iter().cloned().map(Geometry::LineString).collect(),
+        Geometry::MultiPolygon(ps) => ps.iter().cloned().map(Geometry::Polygon).collect(),
+        Geometry::GeometryCollection(gs) => gs.iter().flat_map(flat).collect(),
+        single => vec![single.clone()],
+    }
+}
+
+/// Whether a geometry is (or holds) a collection or a Multi* kind.
+fn is_multi(g: &Geometry) -> bool {
+    !matches!(
+        g,
+        Geometry::Point(_) | Geometry::LineString(_) | Geometry::Polygon(_)
+    )
+}
+
+/// Polygons and holes anywhere in a geometry.
+fn polygons_and_holes(g: &Geometry) -> (usize, usize) {
+    let holes = |r: &Vec<Coords>| r.len().saturating_sub(1);
+    match g {
+        Geometry::Polygon(r) => (1, holes(r)),
+        Geometry::MultiPolygon(ps) => (ps.len(), ps.iter().map(holes).sum()),
+        Geometry::GeometryCollection(gs) => gs
+            .iter()
+            .map(polygons_and_holes)
+            .fold((0, 0), |(a, b), (c, d)| (a + c, b + d)),
+        _ => (0, 0),
+    }
 }
 
 fn text() -> impl Strategy<Value = String> {
@@ -242,8 +317,20 @@ proptest! {
         let (back, diags) = geonorm::kml::read(&out[..]).expect("reads");
         prop_assert!(diags.iter().all(|d| d.severity < geonorm::Severity::Warning || d.code.as_str() == "kml/empty-folder"), "{:?}", diags);
         prop_assert_eq!(back.features.len(), doc.features.len());
-        // KML writes each folder's placemarks together: compare folder by folder.
-        let key = |d: &Document, f: &Feature| format!("{:?}|{:?}", path(d, f), essence(f));
+        // KML writes each folder's placemarks together: compare folder by folder. The
+        // geometry is compared by its shapes in order: KML reads a MultiGeometry flat,
+        // of one kind as that Multi* kind, and a gx:MultiTrack of one track as a line.
+        let key = |d: &Document, f: &Feature| {
+            let mut e = essence(f);
+            let shapes = e.0.take().map(|g| flat(&g));
+            format!("{:?}|{:?}|{:?}", path(d, f), shapes, e)
+        };
+        // Each feature's geometry comes back of a kind that holds those shapes.
+        for f in &back.features {
+            if let Some(g) = &f.geometry {
+                prop_assert!(!matches!(g, Geometry::GeometryCollection(gs) if gs.iter().any(is_multi)), "{:?}", g);
+            }
+        }
         let mut a: Vec<String> = doc.features.iter().map(|f| key(&doc, f)).collect();
         let mut b: Vec<String> = back.features.iter().map(|f| key(&back, f)).collect();
         a.sort();
@@ -256,23 +343,35 @@ proptest! {
         let mut out = Vec::new();
         let lost = geonorm::gpx::write(&doc, &mut out, &Default::default()).expect("writes");
         let (back, _) = geonorm::gpx::read(&out[..], &Default::default()).expect("reads");
-        // Each polygon, feature without geometry and group is reported, by kind.
-        let polygons = doc.features.iter().filter(|f| matches!(f.geometry, Some(Geometry::Polygon(_)))).count();
-        let empty = doc.features.iter().filter(|f| f.geometry.is_none()).count();
+        // What GPX cannot hold is reported, by kind: each feature with polygons (and
+        // the number of holes dropped), each MultiPoint, each collection, each feature
+        // without geometry, the groups.
+        let geoms = || doc.features.iter().filter_map(|f| f.geometry.as_ref());
+        let with_polygons = geoms().filter(|g| polygons_and_holes(g).0 > 0).count();
+        let holes: usize = geoms().map(|g| polygons_and_holes(g).1).sum();
+        let kind = |k: fn(&Geometry) -> bool| geoms().filter(|g| k(g)).count();
         let said = |what: &str| lost.iter().filter(|d| d.message.contains(what)).count();
-        prop_assert_eq!(said("written as a track"), polygons);
-        prop_assert_eq!(said("has no geometry"), empty);
+        prop_assert_eq!(said("written as a track along the outer ring"), with_polygons);
+        let dropped: usize = lost.iter().filter_map(|d| {
+            let i = d.message.find(" hole(s) dropped")?;
+            d.message[..i].rsplit(' ').next()?.parse::<usize>().ok()
+        }).sum();
+        prop_assert_eq!(dropped, holes);
+        prop_assert_eq!(said("a MultiPoint is written as"), kind(|g| matches!(g, Geometry::MultiPoint(_))));
+        prop_assert_eq!(said("a GeometryCollection is written as separate waypoints and tracks"), kind(|g| matches!(g, Geometry::GeometryCollection(_))));
+        prop_assert_eq!(said("has no geometry"), doc.features.len() - geoms().count());
         prop_assert_eq!(said("GPX has no groups"), usize::from(!doc.groups.is_empty()));
-        // Points and lines come back with their names, positions, times and heart rate.
+        // Every point comes back as a waypoint with its name and time; every line,
+        // line part and polygon's outer ring as a track segment with its name, positions,
+        // times and heart rate.
         let kept = |d: &Document| -> Vec<String> {
-            let mut v: Vec<String> = d.features.iter().flat_map(|f| match &f.geometry {
-                Some(Geometry::Point(p)) => vec![format!("{:?} {:?} {:?}", f.title, p, f.time)],
-                // A MultiPoint goes to GPX as one waypoint per point.
-                Some(Geometry::MultiPoint(c)) => c.iter().map(|p| format!("{:?} {:?} {:?}", f.title, p, f.time)).collect(),
-                Some(Geometry::LineString(c)) => vec![format!("{:?} {:?}", f.title, c)],
-                // A polygon goes to GPX as a track along its outer ring.
-                Some(Geometry::Polygon(r)) => r.first().map(|c| format!("{:?} {:?}", f.title, c)).into_iter().collect(),
-                _ => Vec::new(),
+            let mut v: Vec<String> = d.features.iter().flat_map(|f| {
+                f.geometry.iter().flat_map(flat).flat_map(|g| match g {
+                    Geometry::Point(p) => vec![format!("{:?} {:?} {:?}", f.title, p, f.time)],
+                    Geometry::LineString(c) => vec![format!("{:?} {:?}", f.title, c)],
+                    Geometry::Polygon(r) => r.first().map(|c| format!("{:?} {:?}", f.title, c)).into_iter().collect(),
+                    _ => Vec::new(),
+                }).collect::<Vec<_>>()
             }).collect();
             v.sort();
             v

@@ -386,10 +386,13 @@ pub fn write<W: Write>(doc: &Document, mut out: W, opts: &WriteOptions) -> Resul
                     w.waypoint(f, p);
                 }
             }
+            // Its points, in nested collections and MultiPoints too, are waypoints.
             Some(Geometry::GeometryCollection(gs)) => {
-                for g in gs {
-                    if let Geometry::Point(p) = g {
-                        w.waypoint(f, *p);
+                for g in leaves(gs) {
+                    match g {
+                        Geometry::Point(p) => w.waypoint(f, *p),
+                        Geometry::MultiPoint(c) => c.iter().for_each(|p| w.waypoint(f, p)),
+                        _ => {}
                     }
                 }
             }
@@ -440,7 +443,25 @@ pub fn write<W: Write>(doc: &Document, mut out: W, opts: &WriteOptions) -> Resul
                     )
                     .at(f.span),
                 );
-                let lines: Vec<&Coords> = gs
+                let leaves = leaves(gs);
+                let (mut polygons, mut holes) = (0, 0);
+                for g in &leaves {
+                    match g {
+                        Geometry::Polygon(r) => {
+                            polygons += 1;
+                            holes += r.len().saturating_sub(1);
+                        }
+                        Geometry::MultiPolygon(ps) => {
+                            polygons += ps.len();
+                            holes += ps.iter().map(|r| r.len().saturating_sub(1)).sum::<usize>();
+                        }
+                        _ => {}
+                    }
+                }
+                if polygons > 0 {
+                    polygon_note(&mut w, f, polygons, holes);
+                }
+                let lines: Vec<&Coords> = leaves
                     .iter()
                     .flat_map(|g| match g {
                         Geometry::LineString(c) => vec![c],
@@ -476,6 +497,23 @@ pub fn write<W: Write>(doc: &Document, mut out: W, opts: &WriteOptions) -> Resul
     let lost = std::mem::take(&mut w.lost);
     w.diags.extend(lost.into_diagnostics("GPX"));
     Ok(w.diags)
+}
+
+/// The geometries of a collection, with nested collections opened (GPX has no
+/// nesting), in order. Iterative: a collection may nest deep.
+fn leaves(gs: &[Geometry]) -> Vec<&Geometry> {
+    let mut out = Vec::new();
+    let mut stack: Vec<std::slice::Iter<'_, Geometry>> = vec![gs.iter()];
+    while let Some(top) = stack.last_mut() {
+        match top.next() {
+            Some(Geometry::GeometryCollection(inner)) => stack.push(inner.iter()),
+            Some(g) => out.push(g),
+            None => {
+                stack.pop();
+            }
+        }
+    }
+    out
 }
 
 fn polygon_note(w: &mut Writer, f: &Feature, polygons: usize, holes: usize) {

@@ -146,6 +146,17 @@ fn parse_any(text: &str) -> (Coords, Vec<Problem>) {
                 {
                     d.numbers.push(v)
                 }
+                // `1e400` is a number, but too large for any coordinate: say which.
+                Ok(v)
+                    if v.is_infinite()
+                        && !token.contains(|c: char| {
+                            c.is_ascii_alphabetic() && c != 'e' && c != 'E'
+                        }) =>
+                {
+                    d.bad.get_or_insert_with(|| {
+                        format!("`{token}` is too large to be a coordinate")
+                    });
+                }
                 _ => {
                     d.bad
                         .get_or_insert_with(|| format!("`{token}` is not a number"));
