@@ -457,7 +457,7 @@ fn a_folder_that_cannot_be_written_puts_the_journal_in_the_state_directory() {
     );
     assert_eq!(
         files_under(&ro.path),
-        [file.clone()],
+        std::slice::from_ref(&file),
         "nothing written beside the file"
     );
     // The journal records what landed: the resume sends the rest, each feature once.
