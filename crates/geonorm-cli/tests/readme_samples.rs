@@ -6,22 +6,29 @@
 //! what it prints (standard output, then standard error). A line that is exactly `…`
 //! stands for lines left out. `$ echo $?` followed by a number is the exit code of the
 //! command before. Blocks without `$ ` lines are synopses and are not run.
+//!
+//! The sending samples (`append`, `upload`, `maps`, `get`, `refresh-image`) run too, in
+//! order, against a maphub-local this test starts: the README's own example of one, on
+//! `http://127.0.0.1:8080` with the key `try-me`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use maphub_local::{Config, Server};
 
 fn root() -> PathBuf {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).to_path_buf()
 }
 
-/// Commands that talk to a MapHub server: their samples cannot run here.
-const NETWORK: [(&str, &str); 5] = [
-    ("append", "sends to a MapHub server"),
-    ("upload", "sends to a MapHub server"),
-    ("maps", "reads from a MapHub server"),
-    ("get", "reads from a MapHub server"),
-    ("refresh-image", "asks a MapHub server"),
-];
+/// Commands that talk to a MapHub server: each has at least one sample, run against
+/// the maphub-local this test starts.
+const NETWORK: [&str; 5] = ["append", "upload", "maps", "get", "refresh-image"];
+
+/// The server the README's sending samples name: its maphub-local example's port.
+const README_SERVER: &str = "http://127.0.0.1:8080";
+
+/// The key of the README's maphub-local example, in `MAPHUB_API_KEY`.
+const README_KEY: &str = "try-me";
 
 /// Folders of the repository the samples name, reachable from where they run.
 const LINKED: [&str; 2] = ["testdata", "docs"];
@@ -106,6 +113,27 @@ fn samples(section: &str, first_line: usize) -> Vec<Sample> {
     out
 }
 
+/// `text` with each send id (12 hex digits, new for every send) in a `geonorm_send`
+/// property written `<send id>`, as the README writes it.
+fn mask_send_ids(text: &str) -> String {
+    const KEY: &str = "\"geonorm_send\":\"";
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(KEY) {
+        let (before, after) = rest.split_at(at + KEY.len());
+        out.push_str(before);
+        match after.get(..13) {
+            Some(id) if id.ends_with(':') && id[..12].bytes().all(|b| b.is_ascii_hexdigit()) => {
+                out.push_str("<send id>:");
+                rest = &after[13..];
+            }
+            _ => rest = after,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Whether `actual` is what `shown` shows: equal, except that each `…` line of
 /// `shown` stands for any number of lines.
 fn matches(shown: &[String], actual: &[&str]) -> bool {
@@ -163,27 +191,69 @@ fn readme_command_line_samples_are_what_the_binary_prints() {
         std::fs::copy(root.join(from), dir.path().join(name)).expect("fixture");
     }
     let temp = format!("{}/", dir.path().display());
+    // A send writes its journal beside the file: the sending samples run in a folder
+    // of their own, with copies of the files they name, so the repository is never
+    // written.
+    let net = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(
+        Config {
+            api_key: README_KEY.into(),
+            ..Config::default()
+        },
+        0,
+    )
+    .expect("maphub-local");
 
     let mut ran = 0;
+    let mut sent = Vec::new();
     let mut failures = Vec::new();
     for s in &samples {
         let command = s.args.first().map(String::as_str).unwrap_or_default();
-        if let Some((_, why)) = NETWORK.iter().find(|(c, _)| *c == command) {
-            eprintln!("README line {}: skipped `{command}`: {why}", s.line);
-            continue;
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_geonorm"));
+        cmd.current_dir(dir.path())
+            .env_remove("MAPHUB_API_KEY")
+            .env("XDG_STATE_HOME", dir.path().join(".state"));
+        if NETWORK.contains(&command) {
+            let Some(at) = s
+                .args
+                .windows(2)
+                .position(|w| w == ["--server", README_SERVER])
+            else {
+                failures.push(format!(
+                    "README line {}: a sending sample names `--server {README_SERVER}`, the README's maphub-local",
+                    s.line
+                ));
+                continue;
+            };
+            let mut args = s.args.clone();
+            args[at + 1] = server.url();
+            for a in args.iter().filter(|a| a.starts_with("testdata/")) {
+                let to = net.path().join(a);
+                std::fs::create_dir_all(to.parent().expect("parent")).expect("dir");
+                std::fs::copy(root.join(a), to).expect("copy a file a sample sends");
+            }
+            cmd.args(args)
+                .current_dir(net.path())
+                .env("MAPHUB_API_KEY", README_KEY);
+            sent.push(command);
+        } else {
+            cmd.args(&s.args);
         }
-        let out = Command::new(env!("CARGO_BIN_EXE_geonorm"))
-            .args(&s.args)
-            .current_dir(dir.path())
-            .output()
-            .expect("run geonorm");
-        // Only the directory the samples run in varies from run to run.
+        let out = cmd.output().expect("run geonorm");
+        // Only the directory the samples run in and maphub-local's port vary from run
+        // to run; map ids do not (a new server numbers its maps from 1).
         let actual = format!(
             "{}{}",
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         )
-        .replace(&temp, "");
+        .replace(&temp, "")
+        .replace(&server.url(), README_SERVER);
+        // And each send's id, drawn anew for every send: the README writes `<send id>`.
+        let actual = mask_send_ids(&actual);
+        if actual.contains(README_KEY) {
+            failures.push(format!("README line {}: the API key was printed", s.line));
+        }
         let lines: Vec<&str> = actual.lines().collect();
         if !matches(&s.output, &lines) {
             failures.push(format!(
@@ -207,7 +277,13 @@ fn readme_command_line_samples_are_what_the_binary_prints() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
     // The README has this many samples that run; fewer means the parser lost some.
-    assert!(ran >= 11, "only {ran} samples found: {samples:?}");
+    assert!(ran >= 17, "only {ran} samples found: {samples:?}");
+    for command in NETWORK {
+        assert!(
+            sent.contains(&command),
+            "README has no `geonorm {command}` sample"
+        );
+    }
 }
 
 #[test]
@@ -222,6 +298,22 @@ fn each_readme_section_is_there_once() {
         if !in_code && line.starts_with('#') {
             assert!(seen.insert(line), "README repeats the heading `{line}`");
         }
+    }
+}
+
+#[test]
+fn only_send_ids_are_masked() {
+    assert_eq!(
+        mask_send_ids(r#"{"geonorm_send":"e09f56438d1e:0"},{"geonorm_send":"8affe97c567f:12"}"#),
+        r#"{"geonorm_send":"<send id>:0"},{"geonorm_send":"<send id>:12"}"#
+    );
+    for kept in [
+        r#"{"geonorm_send":"e09f5643:0"}"#,
+        r#"{"geonorm_send":"e09f56438d1x:0"}"#,
+        r#"{"other":"e09f56438d1e:0"}"#,
+        r#"{"geonorm_send":"e09f"#,
+    ] {
+        assert_eq!(mask_send_ids(kept), kept);
     }
 }
 

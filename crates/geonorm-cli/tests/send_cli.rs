@@ -1,7 +1,8 @@
 //! `geonorm append`/`upload` under the faults that used to put features on a map twice
 //! or leave them out: a resume with nothing to resume, two runs at once, Ctrl-C, a
-//! journal that cannot be written beside the file, standard input, and a server whose
-//! size limit the client did not know. Against maphub-local on 127.0.0.1.
+//! journal that cannot be written beside the file (a read-only folder, for root too) or
+//! at all, standard input, and a server whose size limit the client did not know.
+//! Against maphub-local on 127.0.0.1.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -331,38 +332,218 @@ fn the_journal_goes_where_it_can_be_written_and_is_named() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(!journal.exists());
     env.assert_exactly_once(map, 300);
+}
 
-    // A folder that cannot be written: the state directory, named in the message.
-    let ro = env.dir.path().join("ro");
-    std::fs::create_dir(&ro).expect("dir");
-    let in_ro = ro.join("points.geojson");
-    std::fs::copy(&file, &in_ro).expect("copy");
-    let mut perms = std::fs::metadata(&ro).expect("meta").permissions();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o555);
-    std::fs::set_permissions(&ro, perms).expect("chmod");
-    if tempfile::tempfile_in(&ro).is_ok() {
-        eprintln!("skipped the read-only folder case: this user can write anywhere (root)");
-        return;
+/// A folder nobody can write to, this test's user included: for root, whom
+/// permissions do not stop, a read-only tmpfs mounted on it (unmounted on drop).
+struct ReadOnlyDir {
+    path: PathBuf,
+    mounted: bool,
+}
+
+impl ReadOnlyDir {
+    /// Makes `path` hold `files` and then refuse new files.
+    fn new(path: PathBuf, files: &[(&str, &[u8])]) -> ReadOnlyDir {
+        std::fs::create_dir(&path).expect("dir");
+        let mount = |args: &[&str]| {
+            let out = Command::new("mount")
+                .args(args)
+                .arg(&path)
+                .output()
+                .unwrap_or_else(|e| panic!("cannot run mount: {e}"));
+            assert!(
+                out.status.success(),
+                "root writes through permissions, so the read-only folder is a read-only \
+                 tmpfs, and `mount {args:?}` failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        let mut perms = std::fs::metadata(&path).expect("meta").permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o555);
+        std::fs::set_permissions(&path, perms).expect("chmod");
+        let root = tempfile::tempfile_in(&path).is_ok();
+        if root {
+            mount(&["-t", "tmpfs", "-o", "size=1m,mode=0755", "tmpfs"]);
+        }
+        let dir = ReadOnlyDir {
+            path: path.clone(),
+            mounted: root,
+        };
+        if !root {
+            // Permissions stop this user: write the files with the folder open again.
+            let mut perms = std::fs::metadata(&path).expect("meta").permissions();
+            std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+            std::fs::set_permissions(&path, perms.clone()).expect("chmod");
+        }
+        for (name, bytes) in files {
+            std::fs::write(path.join(name), bytes).expect("write");
+        }
+        if root {
+            mount(&["-o", "remount,ro"]);
+        } else {
+            let mut perms = std::fs::metadata(&path).expect("meta").permissions();
+            std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o555);
+            std::fs::set_permissions(&path, perms).expect("chmod");
+        }
+        let refused = tempfile::tempfile_in(&path).expect_err("the folder refuses new files");
+        eprintln!("{}: {refused}", path.display());
+        dir
     }
+}
+
+impl Drop for ReadOnlyDir {
+    fn drop(&mut self) {
+        if self.mounted {
+            let _ = Command::new("umount").arg(&self.path).status();
+        }
+    }
+}
+
+/// The files anywhere under `dir`, sorted.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).expect("read_dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn a_folder_that_cannot_be_written_puts_the_journal_in_the_state_directory() {
+    let env = Env::new();
     let map = env.new_map();
+    let m = map.to_string();
+    let bytes = std::fs::read(points(env.dir.path(), 300)).expect("read");
+    let ro = ReadOnlyDir::new(
+        env.dir.path().join("ro"),
+        &[("points.geojson", bytes.as_slice())],
+    );
+    let file = ro.path.join("points.geojson");
+    let f = file.to_str().expect("utf8");
     env.server.set_faults(Faults {
         fail_after: Some(2),
         ..Faults::default()
     });
+    let args = ["append", f, "--map", &m, "--max-bytes", "8000"];
+    let out = env.run(&args);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    let state = env.dir.path().join("state").join("geonorm");
+    let journals: Vec<PathBuf> = files_under(&state)
+        .into_iter()
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("points.geojson.maphub-journal.json."))
+        })
+        .collect();
+    assert_eq!(
+        journals.len(),
+        1,
+        "one journal in the state directory: {said}"
+    );
+    assert!(
+        said.contains(&journals[0].display().to_string()),
+        "the message names the journal: {said}"
+    );
+    assert_eq!(
+        files_under(&ro.path),
+        std::slice::from_ref(&file),
+        "nothing written beside the file"
+    );
+    // The journal records what landed: the resume sends the rest, each feature once.
+    env.server.set_faults(Faults::default());
+    let out = env.run(&[&args[..], &["--resume"]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    env.assert_exactly_once(map, 300);
+    assert!(
+        !journals[0].exists(),
+        "the finished send's journal is removed"
+    );
+}
+
+#[test]
+fn a_journal_that_cannot_be_created_stops_the_send_before_anything_is_sent() {
+    let env = Env::new();
+    let map = env.new_map();
+    let m = map.to_string();
+    let file = points(env.dir.path(), 300);
+    let bytes = std::fs::read(&file).expect("read");
+    let f = file.to_str().expect("utf8");
+    // A regular file where a folder should be: creating anything under it fails with
+    // ENOTDIR, for root too.
+    let plain = env.dir.path().join("plain");
+    std::fs::write(&plain, b"not a folder").expect("write");
+    let before = env.server.requests().len();
+    let journal = plain.join("j.json");
+    let j = journal.to_str().expect("utf8");
+    let state = plain.join("state");
+
+    // --journal under the file.
     let out = env.run(&[
         "append",
-        in_ro.to_str().expect("utf8"),
+        f,
         "--map",
-        &map.to_string(),
+        &m,
         "--max-bytes",
         "8000",
+        "--journal",
+        j,
     ]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out).contains(&state.display().to_string()),
-        "{}",
-        text(&out)
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(
+        text(&out),
+        format!(
+            "geonorm: journal {j}.lock: cannot open the lock file: Not a directory (os error 20)\n"
+        )
     );
+
+    // Standard input, its journal in a state directory under the file.
+    let out = env
+        .command(&["append", "-", "--map", &m, "--max-bytes", "8000"])
+        .env("XDG_STATE_HOME", &state)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            std::io::Write::write_all(&mut c.stdin.take().expect("stdin"), &bytes)?;
+            c.wait_with_output()
+        })
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    // The journal's name ends with the input's fingerprint: 16 hex digits.
+    let said = text(&out);
+    let fingerprint = said
+        .strip_prefix(&format!(
+            "geonorm: journal {}/geonorm/stdin.maphub-journal.json.",
+            state.display()
+        ))
+        .and_then(|rest| {
+            rest.strip_suffix(".lock: cannot open the lock file: Not a directory (os error 20)\n")
+        });
+    assert!(
+        fingerprint.is_some_and(|f| f.len() == 16 && f.bytes().all(|b| b.is_ascii_hexdigit())),
+        "{said}"
+    );
+
+    let sent: Vec<String> = env.server.requests()[before..]
+        .iter()
+        .map(|r| r.endpoint.clone())
+        .collect();
+    assert!(sent.is_empty(), "no request at all: {sent:?}");
+    env.assert_exactly_once(map, 0);
+    // No journal anywhere to claim a send that did not happen.
+    assert_eq!(files_under(env.dir.path()), [plain.clone(), file.clone()]);
 }
 
 #[test]
