@@ -1,5 +1,5 @@
 //! `geonorm check --format sarif` prints SARIF 2.1.0, as the README says: every output
-//! is valid against the OASIS SARIF 2.1.0 JSON schema (testdata/sarif/, from the
+//! is valid against the OASIS SARIF 2.1.0 JSON schema (crates/geonorm-cli/tests/sarif/, from the
 //! serde-sarif crate; see testdata/NOTICE.md), for a clean file, files with errors or
 //! warnings, a KMZ, several files at once and a folder. The validator is shown to
 //! refuse the same output with a required property taken out or a value out of range.
@@ -23,8 +23,10 @@ fn geonorm(args: &[&str]) -> Output {
 
 /// The SARIF 2.1.0 schema (draft-07), format checks on: `uri` fields must be URIs.
 fn validator() -> jsonschema::Validator {
-    let text = std::fs::read_to_string(root().join("testdata/sarif/sarif-schema-2.1.0.json"))
-        .expect("the vendored SARIF schema");
+    let text = std::fs::read_to_string(
+        root().join("crates/geonorm-cli/tests/sarif/sarif-schema-2.1.0.json"),
+    )
+    .expect("the vendored SARIF schema");
     let mut schema: Value = serde_json::from_str(&text).expect("schema is JSON");
     assert_eq!(
         schema["title"],
