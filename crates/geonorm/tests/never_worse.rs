@@ -20,27 +20,111 @@ mod common;
 /// formats share a class (the first member), so that a problem the output names in its
 /// own format is compared with the input's.
 const BROKEN: &[(Code, &str, &str)] = &[
-    (Code::GeometryRingNotClosed, "ring-not-closed", "an error: a ring that does not end where it starts"),
-    (Code::KmlRingNotClosed, "ring-not-closed", "the same, as the KML reader says it (and closes the ring)"),
-    (Code::GeojsonRightHandRule, "right-hand-rule", "a ring wound against RFC 7946 §3.1.6: a writer that reverses rings"),
-    (Code::GeometryDegenerateLine, "geometry/degenerate-line", "a line whose positions are all one: it does not show"),
-    (Code::GeometryEmpty, "empty-geometry", "a geometry without positions"),
-    (Code::KmlEmptyGeometry, "empty-geometry", "the same, as the KML reader says it"),
-    (Code::GeojsonEmptyPoint, "empty-geometry", "the same, for a GeoJSON Point"),
-    (Code::GpxEmptyTrack, "empty-geometry", "the same, for a GPX route or track"),
-    (Code::GeometryMissing, "geometry/missing", "a feature without geometry: it is not on the map"),
-    (Code::GeometryRepeatedPosition, "geometry/repeated-position", "a position given twice in a row (info): a writer that duplicates positions"),
-    (Code::GeometryAntimeridian, "geometry/antimeridian", "a jump over 180° of longitude: a writer that moved a longitude"),
-    (Code::KmlPointExtraCoordinates, "kml/point-extra-coordinates", "a Point with several positions: all but one are lost"),
-    (Code::KmlExtraOrdinates, "extra-ordinates", "a position with more than three numbers"),
-    (Code::GeojsonExtraOrdinates, "extra-ordinates", "the same, in GeoJSON"),
-    (Code::KmlMultipleGeometries, "kml/multiple-geometries", "a Placemark with several geometries, which KML does not allow"),
-    (Code::KmlTrackMismatch, "kml/track-mismatch", "a track whose times or values do not match its positions: they are dropped"),
-    (Code::GeojsonNestedCollection, "geojson/nested-collection", "a GeometryCollection inside another"),
-    (Code::GeojsonSingleCollection, "geojson/single-collection", "a GeometryCollection of one geometry"),
-    (Code::GpxEmptySegment, "gpx/empty-segment", "a track segment without points"),
-    (Code::GeometryShortLine, "short-line", "an error: a line of fewer than two positions"),
-    (Code::GpxSinglePointTrack, "short-line", "the same, as the GPX reader says it (a route, track or segment of one point)"),
+    (
+        Code::GeometryRingNotClosed,
+        "ring-not-closed",
+        "an error: a ring that does not end where it starts",
+    ),
+    (
+        Code::KmlRingNotClosed,
+        "ring-not-closed",
+        "the same, as the KML reader says it (and closes the ring)",
+    ),
+    (
+        Code::GeojsonRightHandRule,
+        "right-hand-rule",
+        "a ring wound against RFC 7946 §3.1.6: a writer that reverses rings",
+    ),
+    (
+        Code::GeometryDegenerateLine,
+        "geometry/degenerate-line",
+        "a line whose positions are all one: it does not show",
+    ),
+    (
+        Code::GeometryEmpty,
+        "empty-geometry",
+        "a geometry without positions",
+    ),
+    (
+        Code::KmlEmptyGeometry,
+        "empty-geometry",
+        "the same, as the KML reader says it",
+    ),
+    (
+        Code::GeojsonEmptyPoint,
+        "empty-geometry",
+        "the same, for a GeoJSON Point",
+    ),
+    (
+        Code::GpxEmptyTrack,
+        "empty-geometry",
+        "the same, for a GPX route or track",
+    ),
+    (
+        Code::GeometryMissing,
+        "geometry/missing",
+        "a feature without geometry: it is not on the map",
+    ),
+    (
+        Code::GeometryRepeatedPosition,
+        "geometry/repeated-position",
+        "a position given twice in a row (info): a writer that duplicates positions",
+    ),
+    (
+        Code::GeometryAntimeridian,
+        "geometry/antimeridian",
+        "a jump over 180° of longitude: a writer that moved a longitude",
+    ),
+    (
+        Code::KmlPointExtraCoordinates,
+        "kml/point-extra-coordinates",
+        "a Point with several positions: all but one are lost",
+    ),
+    (
+        Code::KmlExtraOrdinates,
+        "extra-ordinates",
+        "a position with more than three numbers",
+    ),
+    (
+        Code::GeojsonExtraOrdinates,
+        "extra-ordinates",
+        "the same, in GeoJSON",
+    ),
+    (
+        Code::KmlMultipleGeometries,
+        "kml/multiple-geometries",
+        "a Placemark with several geometries, which KML does not allow",
+    ),
+    (
+        Code::KmlTrackMismatch,
+        "kml/track-mismatch",
+        "a track whose times or values do not match its positions: they are dropped",
+    ),
+    (
+        Code::GeojsonNestedCollection,
+        "geojson/nested-collection",
+        "a GeometryCollection inside another",
+    ),
+    (
+        Code::GeojsonSingleCollection,
+        "geojson/single-collection",
+        "a GeometryCollection of one geometry",
+    ),
+    (
+        Code::GpxEmptySegment,
+        "gpx/empty-segment",
+        "a track segment without points",
+    ),
+    (
+        Code::GeometryShortLine,
+        "short-line",
+        "an error: a line of fewer than two positions",
+    ),
+    (
+        Code::GpxSinglePointTrack,
+        "short-line",
+        "the same, as the GPX reader says it (a route, track or segment of one point)",
+    ),
 ];
 
 /// The class a finding is counted in, or `None` when it is not counted: every error
@@ -149,11 +233,13 @@ fn worse(
     let by_feature = pairs.is_some();
     let identity = |i: usize| i;
     let paired = |i: usize| pairs.as_ref().map_or(i, |p| p[i]);
-    let (in_map, out_map): (Option<&dyn Fn(usize) -> usize>, Option<&dyn Fn(usize) -> usize>) =
-        match pairs {
-            Some(_) => (Some(&identity), Some(&paired)),
-            None => (None, None),
-        };
+    let (in_map, out_map): (
+        Option<&dyn Fn(usize) -> usize>,
+        Option<&dyn Fn(usize) -> usize>,
+    ) = match pairs {
+        Some(_) => (Some(&identity), Some(&paired)),
+        None => (None, None),
+    };
     let before = tally(in_diags, in_features, in_map, input.1);
     let after = tally(&out_diags, &out_features, out_map, input.1);
     let more = after
@@ -197,8 +283,18 @@ fn output_has_no_finding_the_input_did_not_have() {
     // A file no reader takes whole is not converted; check says why, with an error.
     for p in &unreadable {
         let bytes = fs::read(p).expect("read");
-        let report = geonorm::check(&bytes, &CheckOptions { name: Some(p.clone()), ..Default::default() });
-        assert!(report.has_errors(), "{}: not read, yet check finds no error", p.display());
+        let report = geonorm::check(
+            &bytes,
+            &CheckOptions {
+                name: Some(p.clone()),
+                ..Default::default()
+            },
+        );
+        assert!(
+            report.has_errors(),
+            "{}: not read, yet check finds no error",
+            p.display()
+        );
     }
     let mut worse_ones = Vec::new();
     let (mut conversions, mut compared, mut by_feature) = (0, 0, 0);
@@ -239,7 +335,10 @@ fn output_has_no_finding_the_input_did_not_have() {
     // 2,694 of the 3,024 outputs paired feature by feature, 13,301 findings compared.
     assert!(files.len() >= 432, "only {} files read", files.len());
     assert_eq!(conversions, files.len() * TARGETS.len());
-    assert!(by_feature >= 2694, "only {by_feature} outputs compared by feature");
+    assert!(
+        by_feature >= 2694,
+        "only {by_feature} outputs compared by feature"
+    );
     assert!(compared >= 13301, "only {compared} findings compared");
     assert!(
         worse_ones.is_empty(),
@@ -288,10 +387,118 @@ fn an_output_with_one_more_unclosed_ring_is_worse() {
     assert_eq!(more, ["ring-not-closed in feature 0: 0 → 1"]);
 
     // An error is counted by code: a second out-of-range latitude is caught.
-    let far = |lat| format!("<Placemark><Point><coordinates>8,{lat}</coordinates></Point></Placemark>");
+    let far =
+        |lat| format!("<Placemark><Point><coordinates>8,{lat}</coordinates></Point></Placemark>");
     let input = kml(&[far(95), far(46)]);
     let baseline = checked(&input, Format::Kml);
     let output = kml(&[far(95), far(96)]);
     let (more, _, _) = worse((&input, Format::Kml), (&output, Format::Kml), &baseline);
     assert_eq!(more, ["geometry/lat-out-of-range in feature 1: 0 → 1"]);
+}
+
+/// Whether the writer named the feature (by its span) in a `write/` diagnostic.
+fn named(diags: &[Diagnostic], f: &Feature) -> bool {
+    diags
+        .iter()
+        .any(|d| d.code == Code::WriteNotRepresentable && d.span == Some(f.span))
+}
+
+/// How many GPX elements (waypoints, routes, tracks) the GPX writer makes of a feature,
+/// as its diagnostics say: none for a feature without geometry, a waypoint for each
+/// point of a MultiPoint, and a collection's points as waypoints and its lines as one
+/// track; one for anything else (areas go as a track along their outer ring).
+fn gpx_elements(f: &Feature) -> usize {
+    match &f.geometry {
+        None => 0,
+        Some(Geometry::MultiPoint(c)) => c.len(),
+        Some(Geometry::GeometryCollection(gs)) => {
+            // Collections inside it count as their members.
+            fn leaves<'a>(gs: &'a [Geometry], out: &mut Vec<&'a Geometry>) {
+                for g in gs {
+                    match g {
+                        Geometry::GeometryCollection(inner) => leaves(inner, out),
+                        g => out.push(g),
+                    }
+                }
+            }
+            let mut all = Vec::new();
+            leaves(gs, &mut all);
+            let points: usize = all
+                .iter()
+                .map(|g| match g {
+                    Geometry::Point(_) => 1,
+                    Geometry::MultiPoint(c) => c.len(),
+                    _ => 0,
+                })
+                .sum();
+            let lines = all
+                .iter()
+                .any(|g| !matches!(g, Geometry::Point(_) | Geometry::MultiPoint(_)));
+            points + usize::from(lines)
+        }
+        Some(_) => 1,
+    }
+}
+
+/// Nothing goes missing between writing and reading back: the output of each writer
+/// holds as many features and groups as the document it was given, but for what the
+/// writer's diagnostics report (GPX has no groups and no feature without geometry, and
+/// splits MultiPoints and collections; each such feature is named by a diagnostic).
+#[test]
+fn output_holds_what_the_writer_says_it_wrote() {
+    let (files, _) = corpus();
+    let mut lost = Vec::new();
+    let (mut outputs, mut features, mut groups) = (0, 0, 0);
+    for (p, _, _, doc) in &files {
+        for target in TARGETS {
+            let mut out = Vec::new();
+            let diags = geonorm::write(doc, target, &mut out, &Default::default())
+                .unwrap_or_else(|e| panic!("{}: {target} not written: {e}", p.display()));
+            let back = geonorm::read(&out[..], &geonorm::ReadOptions::format(target))
+                .unwrap_or_else(|e| panic!("{} → {target}: output unreadable: {e}", p.display()))
+                .document;
+            let (want_features, want_groups) = if target == Format::Gpx {
+                for f in doc.features.iter().filter(|f| gpx_elements(f) != 1) {
+                    if !named(&diags, f) {
+                        lost.push(format!(
+                            "{} → gpx: feature at {:?} unnamed",
+                            p.display(),
+                            f.span
+                        ));
+                    }
+                }
+                let says = format!(
+                    "GPX has no groups: {} group(s) not written",
+                    doc.groups.len()
+                );
+                if !doc.groups.is_empty() && !diags.iter().any(|d| d.message.starts_with(&says)) {
+                    lost.push(format!("{} → gpx: groups lost unsaid", p.display()));
+                }
+                (doc.features.iter().map(gpx_elements).sum(), 0)
+            } else {
+                (doc.features.len(), doc.groups.len())
+            };
+            if (back.features.len(), back.groups.len()) != (want_features, want_groups) {
+                lost.push(format!(
+                    "{} → {target}: {} features and {} groups read back, {want_features} and {want_groups} written",
+                    p.display(),
+                    back.features.len(),
+                    back.groups.len()
+                ));
+            }
+            outputs += 1;
+            features += want_features;
+            groups += want_groups;
+        }
+    }
+    eprintln!("{outputs} outputs, {features} features and {groups} groups read back");
+    assert!(outputs >= 1728, "only {outputs} outputs");
+    assert!(features >= 1, "only {features} features");
+    assert!(groups >= 1, "only {groups} groups");
+    assert!(
+        lost.is_empty(),
+        "{} outputs lost something:\n{}",
+        lost.len(),
+        lost.join("\n")
+    );
 }

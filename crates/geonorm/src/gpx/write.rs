@@ -371,8 +371,9 @@ pub fn write<W: Write>(doc: &Document, mut out: W, opts: &WriteOptions) -> Resul
     };
     for f in &doc.features {
         match &f.geometry {
-            // A one-point route or track read from GPX goes back as one.
-            Some(Geometry::Point(_)) if kind(f).is_some() => {}
+            // A one-point route or track read from GPX goes back as one (any other
+            // `_gpxType` is no route or track: the point is a waypoint).
+            Some(Geometry::Point(_)) if matches!(kind(f).as_deref(), Some("rte" | "trk")) => {}
             Some(Geometry::Point(p)) => w.waypoint(f, *p),
             Some(Geometry::MultiPoint(c)) => {
                 w.diags.push(
@@ -387,9 +388,11 @@ pub fn write<W: Write>(doc: &Document, mut out: W, opts: &WriteOptions) -> Resul
                 }
             }
             Some(Geometry::GeometryCollection(gs)) => {
-                for g in gs {
-                    if let Geometry::Point(p) = g {
-                        w.waypoint(f, *p);
+                for g in members(gs) {
+                    match g {
+                        Geometry::Point(p) => w.waypoint(f, *p),
+                        Geometry::MultiPoint(c) => c.iter().for_each(|p| w.waypoint(f, p)),
+                        _ => {}
                     }
                 }
             }
@@ -440,8 +443,8 @@ pub fn write<W: Write>(doc: &Document, mut out: W, opts: &WriteOptions) -> Resul
                     )
                     .at(f.span),
                 );
-                let lines: Vec<&Coords> = gs
-                    .iter()
+                let lines: Vec<&Coords> = members(gs)
+                    .into_iter()
                     .flat_map(|g| match g {
                         Geometry::LineString(c) => vec![c],
                         Geometry::MultiLineString(ls) => ls.iter().collect(),
@@ -476,6 +479,23 @@ pub fn write<W: Write>(doc: &Document, mut out: W, opts: &WriteOptions) -> Resul
     let lost = std::mem::take(&mut w.lost);
     w.diags.extend(lost.into_diagnostics("GPX"));
     Ok(w.diags)
+}
+
+/// The members of a GeometryCollection, those of collections inside it in their place
+/// (a nested collection's points and lines are written like the others).
+fn members(gs: &[Geometry]) -> Vec<&Geometry> {
+    let mut out = Vec::new();
+    let mut stack: Vec<std::slice::Iter<Geometry>> = vec![gs.iter()];
+    while let Some(top) = stack.last_mut() {
+        match top.next() {
+            Some(Geometry::GeometryCollection(inner)) => stack.push(inner.iter()),
+            Some(g) => out.push(g),
+            None => {
+                stack.pop();
+            }
+        }
+    }
+    out
 }
 
 fn polygon_note(w: &mut Writer, f: &Feature, polygons: usize, holes: usize) {
