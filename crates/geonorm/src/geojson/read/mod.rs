@@ -441,13 +441,26 @@ impl<R: BufRead> Reader<R> {
             RootKind::Feature | RootKind::Geometry => {
                 let bytes = self.cur.record.take().unwrap_or_default();
                 let feature = if kind == RootKind::Feature {
-                    read_feature(
+                    let mark = self.diagnostics.len();
+                    let f = read_feature(
                         &bytes,
                         self.root,
                         &self.groups,
                         &mut self.diagnostics,
                         self.check.as_mut(),
-                    )?
+                    )?;
+                    // A member given twice in the root was said as the root streamed
+                    // past (when checking): the feature's reading says it once more.
+                    let said: Vec<_> = self.diagnostics[..mark]
+                        .iter()
+                        .filter(|d| d.code == Code::GeojsonDuplicateMember)
+                        .map(|d| d.span)
+                        .collect();
+                    let read = self.diagnostics.split_off(mark);
+                    self.diagnostics.extend(read.into_iter().filter(|d| {
+                        d.code != Code::GeojsonDuplicateMember || !said.contains(&d.span)
+                    }));
+                    f
                 } else {
                     let mark = self.diagnostics.len();
                     let f = read_bare_geometry(&bytes, self.root, &mut self.diagnostics)?;
