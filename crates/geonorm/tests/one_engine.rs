@@ -48,7 +48,7 @@ fn rules_only(code: Code) -> bool {
 }
 
 /// What each list has that the other has not, every repetition counted.
-fn multiset_differences<'a, T: Ord + Clone>(a: &[T], b: &[T]) -> (Vec<T>, Vec<T>) {
+fn multiset_differences<T: Ord + Clone>(a: &[T], b: &[T]) -> (Vec<T>, Vec<T>) {
     let (mut a, mut b) = (a.to_vec(), b.to_vec());
     a.sort();
     b.sort();
