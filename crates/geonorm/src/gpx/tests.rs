@@ -577,3 +577,33 @@ fn point_extensions_keep_leaves_and_containers_of_leaves_only() {
         ]
     );
 }
+
+#[test]
+fn a_nested_collection_is_written_whole() {
+    let (doc, _) = crate::geojson::read(
+        &br#"{"type":"GeometryCollection","geometries":[{"type":"Point","coordinates":[1,2]},
+          {"type":"GeometryCollection","geometries":[{"type":"Point","coordinates":[3,4]},
+            {"type":"MultiPoint","coordinates":[[5,6]]},
+            {"type":"LineString","coordinates":[[7,8],[9,10]]}]}]}"#[..],
+    )
+    .expect("readable");
+    let (text, _) = write_gpx(&doc);
+    let (back, _) = gpx(&text);
+    let kinds: Vec<_> = back.features.iter().map(|f| f.geometry.clone()).collect();
+    assert_eq!(kinds.len(), 4, "{text}");
+    assert!(text.contains(r#"<wpt lat="4" lon="3">"#), "{text}");
+    assert!(text.contains(r#"<wpt lat="6" lon="5">"#), "{text}");
+    assert!(text.contains(r#"<trkpt lat="10" lon="9">"#), "{text}");
+}
+
+#[test]
+fn a_point_of_another_gpx_type_is_still_written() {
+    let (doc, _) = crate::geojson::read(
+        &br#"{"type":"FeatureCollection","features":[
+          {"type":"Feature","properties":{"_gpxType":"wpt"},"geometry":{"type":"Point","coordinates":[1,2]}},
+          {"type":"Feature","properties":{"_gpxType":7},"geometry":{"type":"Point","coordinates":[3,4]}}]}"#[..],
+    )
+    .expect("readable");
+    let (text, _) = write_gpx(&doc);
+    assert_eq!(gpx(&text).0.features.len(), 2, "{text}");
+}

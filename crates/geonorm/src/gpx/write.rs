@@ -371,8 +371,9 @@ pub fn write<W: Write>(doc: &Document, mut out: W, opts: &WriteOptions) -> Resul
     };
     for f in &doc.features {
         match &f.geometry {
-            // A one-point route or track read from GPX goes back as one.
-            Some(Geometry::Point(_)) if kind(f).is_some() => {}
+            // A one-point route or track read from GPX goes back as one (any other
+            // `_gpxType` is no route or track: the point is a waypoint).
+            Some(Geometry::Point(_)) if matches!(kind(f).as_deref(), Some("rte" | "trk")) => {}
             Some(Geometry::Point(p)) => w.waypoint(f, *p),
             Some(Geometry::MultiPoint(c)) => {
                 w.diags.push(
