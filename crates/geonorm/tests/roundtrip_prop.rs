@@ -10,6 +10,8 @@ use geonorm::{
 use proptest::prelude::*;
 use serde_json::{Number, Value};
 
+mod common;
+
 fn coord() -> impl Strategy<Value = f64> {
     // Six decimals at most, as real files have them.
     (-179_000_000i64..179_000_000).prop_map(|v| v as f64 / 1e6)
@@ -379,30 +381,28 @@ proptest! {
         prop_assert_eq!(kept(&doc), kept(&back));
     }
 
+    /// As `never_worse.rs` judges a real file: every error by its code and every
+    /// warning of broken geometry, counted per feature, no more in any format's output
+    /// (and in that output read back and written as GeoJSON) than in the GeoJSON of
+    /// the same document.
     #[test]
     fn no_format_makes_a_random_document_worse(doc in document()) {
-        use geonorm::validate::{check, CheckOptions, Profile};
+        use common::worse::{checked, worse};
         use geonorm::Format;
-        let opts = CheckOptions { profile: Profile::Rfc7946, format: None, name: None };
-        let errors = |bytes: &[u8], format: Format| -> std::collections::BTreeSet<&'static str> {
-            let opts = CheckOptions { format: Some(format), ..opts.clone() };
-            check(bytes, None, &opts).diagnostics.iter()
-                .filter(|d| d.severity == geonorm::Severity::Error)
-                .map(|d| d.code.as_str()).collect()
-        };
         let mut direct = Vec::new();
         geonorm::write(&doc, Format::GeoJson, &mut direct, &Default::default()).expect("writes");
-        let before = errors(&direct, Format::GeoJson);
+        let baseline = checked(&direct, Format::GeoJson);
+        let input = (&direct[..], Format::GeoJson);
         for target in [Format::Kml, Format::Gpx, Format::Kmz] {
             let mut out = Vec::new();
             geonorm::write(&doc, target, &mut out, &Default::default()).expect("writes");
-            let new: Vec<_> = errors(&out, target).difference(&before).copied().collect();
-            prop_assert!(new.is_empty(), "{}: {:?}", target, new);
+            let (more, _, _) = worse(input, (&out, target), &baseline);
+            prop_assert!(more.is_empty(), "{}: {:?}", target, more);
             let (back, _) = geonorm::read(&out[..], &geonorm::ReadOptions::format(target)).map(geonorm::Parsed::into_parts).expect("reads back");
             let mut json = Vec::new();
             geonorm::write(&back, Format::GeoJson, &mut json, &Default::default()).expect("writes");
-            let new: Vec<_> = errors(&json, Format::GeoJson).difference(&before).copied().collect();
-            prop_assert!(new.is_empty(), "{} → geojson: {:?}", target, new);
+            let (more, _, _) = worse(input, (&json, Format::GeoJson), &baseline);
+            prop_assert!(more.is_empty(), "{} → geojson: {:?}", target, more);
         }
     }
 }

@@ -6,6 +6,8 @@
 // Each test binary includes this module and uses only part of it.
 #![allow(dead_code)]
 
+pub mod worse;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
