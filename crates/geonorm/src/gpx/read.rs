@@ -290,7 +290,9 @@ impl Ctx {
                                     .map(|mm| mm * 96.0 / 25.4)
                                     .and_then(json_number)
                             }
-                            _ => {}
+                            // Pattern, caps, dashes, a vendor's extensions: kept
+                            // as properties like any extension value.
+                            _ => self.extension_values(l, f),
                         }
                     }
                 }
