@@ -181,12 +181,14 @@ const TALLIED: [Code; 2] = [Code::KmlIgnoredElement, Code::GpxIgnoredElement];
 
 /// Whether a diagnostic names the element holding `leaf` (or the enclosing element,
 /// below the feature, that it was part of): positioned inside that element and about
-/// it (overlapping the leaf, or starting where the element starts). `at_name` says
-/// which element name starts at an offset of the source.
+/// it (overlapping the leaf, or starting where the element starts). A tallied
+/// diagnostic ("`<x>` skipped (3 times)") also names other elements of the name it
+/// stands at: as many as its count, the one it stands at first among them. `at_elem`
+/// says which element (name, end) starts at an offset of the source.
 pub fn diagnosed(
     leaf: &Leaf,
     diags: &[Diagnostic],
-    at_name: &dyn Fn(usize) -> Option<String>,
+    at_elem: &dyn Fn(usize) -> Option<(String, usize)>,
     tallies: &mut std::collections::HashMap<usize, HashSet<(usize, usize)>>,
 ) -> bool {
     for (i, d) in diags.iter().enumerate() {
@@ -197,13 +199,14 @@ pub fn diagnosed(
             if inside && (overlaps || s.start == *a_start) {
                 return true;
             }
-            // A tallied diagnostic names every element of its name: it must stand at one
-            // of them, and excuse no more of them than its count.
-            if TALLIED.contains(&d.code)
-                && named(d).contains(&a_name.as_str())
-                && at_name(s.start).as_deref() == Some(a_name.as_str())
-            {
-                let excused = tallies.entry(i).or_default();
+            let Some((name, end)) = at_elem(s.start) else {
+                continue;
+            };
+            if TALLIED.contains(&d.code) && named(d).contains(&a_name.as_str()) && name == *a_name {
+                // The element it stands at is always one of those it counts.
+                let excused = tallies
+                    .entry(i)
+                    .or_insert_with(|| HashSet::from([(s.start, end)]));
                 excused.insert((*a_start, *a_end));
                 let count = d
                     .message
