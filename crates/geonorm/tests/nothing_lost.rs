@@ -1,6 +1,8 @@
 //! Nothing lost: for every map file in testdata/, every element text and attribute
 //! value of every feature (every property, for GeoJSON) is at that feature in the
-//! GeoJSON that `convert` writes, or named by a diagnostic positioned at its element.
+//! GeoJSON that `convert` writes, or named by a diagnostic positioned at its element
+//! (at its member, for GeoJSON). No loss is allowed; values held in another form are
+//! listed, each with why.
 //!
 //! The source is read here with quick-xml (serde_json for GeoJSON), not with geonorm's
 //! readers; features are matched one to one in order, each checked by its title.
@@ -126,46 +128,6 @@ const CONVERTED: &[(&str, &str)] = &[
     ("BalloonStyle/textColor", "Google Earth's popup colour"),
 ];
 
-/// Values known to be lost without a word, by file and element path, each with why:
-/// open findings of issue 30. Each must still be lost (a fix removes its entry).
-const KNOWN_LOSSES: &[(&str, &str, &str)] = &[
-    (
-        "gpxgo/gpx1.1_with_extensions.gpx",
-        "trkpt/extensions",
-        "text directly in a point's <extensions>",
-    ),
-    (
-        "togeojson/strava.gpx",
-        "TrackPointExtension/atemp",
-        "a per-point value on only some points",
-    ),
-    (
-        "togeojson/unique_trkpt.gpx",
-        "trkpt/extensions/speed",
-        "a per-point value of a one-point track",
-    ),
-    (
-        "-bad/badfeatureid.geojson",
-        "id \"{}\"",
-        "an object id: said, but not inside the item",
-    ),
-    (
-        "kml/Document-clean.kml",
-        "Data/displayName",
-        "said, but positioned at its <Data>",
-    ),
-    (
-        "kml/Document-clean.kml",
-        "Pair/Style/IconStyle/scale",
-        "a StyleMap's highlight style",
-    ),
-    (
-        "fuzz-regressions/overflow-group-id.geojson",
-        "",
-        "its one feature is not in the output",
-    ),
-];
-
 /// What checking one file found.
 #[derive(Default, Debug)]
 struct Tally {
@@ -284,6 +246,14 @@ fn source_features(
 /// KML), the diagnostics and the output; `Err` when geonorm does not read it.
 fn convert(p: &Path) -> Result<(Format, Vec<u8>, Vec<Diagnostic>, Value), String> {
     let bytes = fs::read(p).map_err(|e| e.to_string())?;
+    convert_bytes(bytes, p)
+}
+
+/// [`convert`] for the content `bytes` of a file named `p`.
+fn convert_bytes(
+    bytes: Vec<u8>,
+    p: &Path,
+) -> Result<(Format, Vec<u8>, Vec<Diagnostic>, Value), String> {
     let format = Format::detect(&bytes, Some(p)).ok_or("no format detected")?;
     let parsed = geonorm::read(&bytes[..], &geonorm::ReadOptions::format(format))
         .map_err(|e| e.to_string())?;
@@ -308,15 +278,14 @@ fn check_file(p: &Path) -> Result<Tally, String> {
 }
 
 /// The files checked and the leaves seen, at least: figures README.md states.
-const MIN_FILES: usize = 430;
-const MIN_LEAVES: usize = 96_000;
+const MIN_FILES: usize = 432;
+const MIN_LEAVES: usize = 96_600;
 
 #[test]
 fn every_value_of_every_feature_is_at_its_feature_or_diagnosed_there() {
     let files = common::testdata_files(&MAP_FILES, 489);
     let (mut checked, mut total) = (0, Tally::default());
     let mut failures = Vec::new();
-    let mut known_used = vec![0; KNOWN_LOSSES.len()];
     let mut unreadable_used = vec![0; UNREADABLE.len()];
     for p in &files {
         let name = p.to_string_lossy();
@@ -328,26 +297,11 @@ fn every_value_of_every_feature_is_at_its_feature_or_diagnosed_there() {
                 total.at_feature += t.at_feature;
                 total.diagnosed += t.diagnosed;
                 total.converted += t.converted;
-                for l in t.lost {
-                    let known = KNOWN_LOSSES
-                        .iter()
-                        .position(|(f, path, _)| name.ends_with(f) && l.contains(path));
-                    match known {
-                        Some(k) => known_used[k] += 1,
-                        None => failures.push(format!("{name}: {l}")),
-                    }
-                }
+                failures.extend(t.lost.iter().map(|l| format!("{name}: {l}")));
             }
             (Ok(_), Some(_)) => failures.push(format!("{name}: listed as unreadable, but reads")),
             (Err(e), None) => failures.push(format!("{name}: does not read: {e}")),
             (Err(_), Some(u)) => unreadable_used[u] += 1,
-        }
-    }
-    for (k, n) in KNOWN_LOSSES.iter().zip(&known_used) {
-        if *n == 0 {
-            failures.push(format!(
-                "{k:?} is no longer lost: remove it from KNOWN_LOSSES"
-            ));
         }
     }
     for (u, n) in UNREADABLE.iter().zip(&unreadable_used) {
@@ -373,8 +327,14 @@ fn every_value_of_every_feature_is_at_its_feature_or_diagnosed_there() {
 /// The checker of a real file, with one value taken out of its output: exactly that
 /// value is reported lost.
 fn lost_after(file: &str, edit: impl Fn(&mut Value)) -> Vec<String> {
-    let p = common::testdata(file);
-    let (format, text, diags, mut out) = convert(&p).expect("reads");
+    lost_after_in(convert(&common::testdata(file)).expect("reads"), edit)
+}
+
+/// [`lost_after`] for a file converted.
+fn lost_after_in(
+    (format, text, diags, mut out): (Format, Vec<u8>, Vec<Diagnostic>, Value),
+    edit: impl Fn(&mut Value),
+) -> Vec<String> {
     let (src, elems) = source_features(format, &text).expect("parses");
     let before = losses(&src, &elems, &diags, &out).lost;
     edit(&mut out);
@@ -431,6 +391,41 @@ fn the_checker_sees_a_description_with_markup_lost() {
     assert!(
         lost[0].starts_with("feature 0, Placemark/description \"Go <a href="),
         "{lost:?}"
+    );
+}
+
+/// A GeoJSON property is excused only by a diagnostic inside its own member: one about
+/// another member of the feature (a key written twice) excuses no other.
+#[test]
+fn the_checker_sees_a_property_lost_beside_a_diagnosed_one() {
+    let text = br#"{"type":"FeatureCollection","features":[{"type":"Feature",
+      "geometry":{"type":"Point","coordinates":[1,2]},
+      "properties":{"a":1,"a":2,"note":"kept"}}]}"#;
+    let converted = convert_bytes(text.to_vec(), Path::new("crafted.geojson")).expect("reads");
+    assert!(
+        converted
+            .2
+            .iter()
+            .any(|d| d.code == Code::GeojsonDuplicateMember),
+        "{:?}",
+        converted.2
+    );
+    let lost = lost_after_in(converted, |out| {
+        let props = out["features"][0]["properties"]
+            .as_object_mut()
+            .expect("properties");
+        assert_eq!(props.remove("note"), Some(Value::from("kept")));
+    });
+    // Placed at its own member, from its key on.
+    let at = text
+        .windows(6)
+        .position(|w| w == br#""note""#)
+        .expect("the key");
+    assert_eq!(
+        lost,
+        [format!(
+            "feature 0, properties/note \"kept\" (at {at}, wanted as Anywhere)"
+        )]
     );
 }
 

@@ -141,7 +141,9 @@ impl<'a> Found<'a> {
             Want::Id => match self.feature.get("id") {
                 Some(Value::String(s)) => s == t,
                 Some(Value::Number(n)) => number.is_some_and(|f| n.as_f64() == Some(f)),
-                _ => false,
+                // An id of another kind (`{}`, invalid GeoJSON) is kept as written.
+                Some(other) => serde_json::from_str::<Value>(t).is_ok_and(|v| v == *other),
+                None => false,
             },
             Want::Key(k) => self.prop(k).into_iter().any(|v| {
                 let (mut s, mut n) = Default::default();

@@ -324,11 +324,23 @@ pub fn geojson_features(v: &Value, bytes: &[u8]) -> Vec<Option<SrcFeature>> {
             .and_then(|p| p.get("title"))
             .and_then(Value::as_str)
             .map(norm);
-        // Without a JSON reader that gives spans, a value's place is its feature's: a
-        // diagnostic positioned inside the feature names it.
+        // A value's place is its member of the feature (`id`, `geometry`) or of its
+        // `properties`, from its key to the end of its value: a diagnostic positioned
+        // there names it.
+        let members = object_members(bytes, span.0);
+        let props = members
+            .iter()
+            .find(|(k, _)| k == "properties")
+            .map_or_else(Vec::new, |(_, (at, _))| object_members(bytes, *at));
         for l in &mut leaves {
-            l.span = span;
-            l.ancestors = vec![(span.0, span.1, "Feature".into())];
+            let key = l.path.split('/').nth(1).map(|k| k.trim_end_matches("[]"));
+            let member = match (l.path.split('/').next(), key) {
+                (Some("properties"), Some(k)) => props.iter().rev().find(|(n, _)| n == k),
+                (Some(top), _) => members.iter().rev().find(|(n, _)| n == top),
+                _ => None,
+            };
+            l.span = member.map_or(span, |(_, (_, end))| (member_start(bytes, member), *end));
+            l.ancestors = vec![(l.span.0, l.span.1, "member".into())];
         }
         Some(SrcFeature {
             span,
@@ -337,24 +349,34 @@ pub fn geojson_features(v: &Value, bytes: &[u8]) -> Vec<Option<SrcFeature>> {
         })
     };
     let whole = (0, bytes.len());
+    // An object without `type` that has `features` is read as a collection.
+    let untyped_collection = v.get("type").is_none() && v.get("features").is_some();
     match v.get("type").and_then(Value::as_str) {
-        Some("FeatureCollection") => {
-            let spans = item_spans(bytes);
-            v.get("features")
-                .and_then(Value::as_array)
-                .map_or_else(Vec::new, |a| {
-                    a.iter()
-                        .enumerate()
-                        .map(|(i, f)| one(f, spans.get(i).copied().unwrap_or(whole)))
-                        .collect()
-                })
-        }
+        _ if untyped_collection => collection(v, bytes, &one),
+        Some("FeatureCollection") => collection(v, bytes, &one),
         Some("Feature") => vec![one(v, whole)],
         _ => vec![one(
             &serde_json::json!({"type": "Feature", "geometry": v}),
             whole,
         )],
     }
+}
+
+/// Reads one item of a collection, with its span.
+type ReadOne<'a> = dyn Fn(&Value, (usize, usize)) -> Option<SrcFeature> + 'a;
+
+/// The features of collection `v` (whose text is `bytes`), each read by `one` with its
+/// span.
+fn collection(v: &Value, bytes: &[u8], one: &ReadOne) -> Vec<Option<SrcFeature>> {
+    let spans = item_spans(bytes);
+    v.get("features")
+        .and_then(Value::as_array)
+        .map_or_else(Vec::new, |a| {
+            a.iter()
+                .enumerate()
+                .map(|(i, f)| one(f, spans.get(i).copied().unwrap_or((0, bytes.len()))))
+                .collect()
+        })
 }
 
 fn json_leaf(path: String, text: String, want: Want) -> Leaf {
@@ -365,6 +387,101 @@ fn json_leaf(path: String, text: String, want: Want) -> Leaf {
         ancestors: Vec::new(),
         want,
     }
+}
+
+/// Where the member `m` (found by [`object_members`]) starts: its key's opening quote.
+fn member_start(bytes: &[u8], m: Option<&(String, (usize, usize))>) -> usize {
+    let Some((_, (value, _))) = m else { return 0 };
+    // Back from the value over `"key" :` to the key's opening quote.
+    let before = &bytes[..*value];
+    let colon = before.iter().rposition(|&b| b == b':').unwrap_or(0);
+    let close = before[..colon]
+        .iter()
+        .rposition(|&b| b == b'"')
+        .unwrap_or(0);
+    let mut i = close;
+    while i > 0 {
+        i -= 1;
+        if bytes[i] == b'"' && !escaped(bytes, i) {
+            return i;
+        }
+    }
+    0
+}
+
+/// Whether the byte at `i` is escaped by backslashes before it.
+fn escaped(bytes: &[u8], i: usize) -> bool {
+    bytes[..i].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 1
+}
+
+/// The members of the JSON object that starts (after whitespace) at `at`: each key
+/// with its value's span, in order.
+fn object_members(bytes: &[u8], at: usize) -> Vec<(String, (usize, usize))> {
+    let mut out = Vec::new();
+    let mut i = skip_ws(bytes, at);
+    if bytes.get(i) != Some(&b'{') {
+        return out;
+    }
+    i += 1;
+    loop {
+        i = skip_ws(bytes, i);
+        match bytes.get(i) {
+            Some(b'"') => {}
+            _ => return out,
+        }
+        let key_end = value_end(bytes, i);
+        let key: String = serde_json::from_slice(&bytes[i..key_end]).unwrap_or_default();
+        i = skip_ws(bytes, key_end);
+        if bytes.get(i) != Some(&b':') {
+            return out;
+        }
+        let start = skip_ws(bytes, i + 1);
+        let end = value_end(bytes, start);
+        out.push((key, (start, end)));
+        i = skip_ws(bytes, end);
+        if bytes.get(i) != Some(&b',') {
+            return out;
+        }
+        i += 1;
+    }
+}
+
+fn skip_ws(bytes: &[u8], mut i: usize) -> usize {
+    while bytes.get(i).is_some_and(|b| b.is_ascii_whitespace()) {
+        i += 1;
+    }
+    i
+}
+
+/// The end of the JSON value starting at `i`.
+fn value_end(bytes: &[u8], mut i: usize) -> usize {
+    let mut depth = 0usize;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                if depth == 0 {
+                    return (i + 1).min(bytes.len());
+                }
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' if depth == 0 => return i,
+            b'}' | b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            b',' | b':' if depth == 0 => return i,
+            b if depth == 0 && b.is_ascii_whitespace() => return i,
+            _ => {}
+        }
+        i += 1;
+    }
+    bytes.len()
 }
 
 /// The byte spans of the items of the root's `features` array.
