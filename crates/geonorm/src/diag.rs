@@ -174,7 +174,7 @@ codes! {
     KmlNotRepresentable = "kml/not-representable", Warning,
         "An element with no place in a MapHub map (NetworkLink, GroundOverlay, ScreenOverlay, PhotoOverlay, Model, Tour, Region…) is skipped; `geonorm info` counts them.";
     KmlIgnoredElement = "kml/ignored-element", Info,
-        "Elements that only affect the view in Google Earth (LookAt, Camera, open…) or are unknown are skipped; reported once per name with a count.";
+        "Elements that only affect the view in Google Earth (LookAt, Camera, open…) or are unknown, and a Data's `displayName`, are skipped; reported once per name with a count, at the first. The `highlight` pair of a Placemark's inline StyleMap (a map draws the normal style) is reported where it is.";
     KmlTooDeep = "kml/too-deep", Warning,
         "Elements nested deeper than geonorm reads (64 levels inside a Placemark) are skipped.";
     GpxRoot = "gpx/root", Error,
@@ -192,7 +192,7 @@ codes! {
     GpxSinglePointTrack = "gpx/single-point-track", Warning,
         "A route, track or track segment has a single point, which is no line. A route or track made of it is kept as a point, with the point's time; a one-point segment beside longer ones is dropped, and the message gives its position, elevation, time and values.";
     GpxIgnoredElement = "gpx/ignored-element", Info,
-        "Unknown or misplaced elements, empty `<time>`s (OpenTracks writes them to mark pauses; read as no time), per-point details of track points (`hdop`, `sat`…) and complex point extensions are skipped; reported once per kind with a count.";
+        "Unknown or misplaced elements, empty `<time>`s (OpenTracks writes them to mark pauses; read as no time), a track or route point's links and unknown elements, the earlier of a per-point value given twice in one point, attributes and text directly in a point's `<extensions>`, and complex point extensions are skipped; reported once per kind with a count, at the first.";
     GpxMisplacedWaypoint = "gpx/misplaced-waypoint", Info,
         "A `<wpt>` inside a `<trk>`, `<trkseg>` or `<rte>` (OpenRouteService exports put them there), where GPX does not allow it; it is read as a waypoint like those under `<gpx>`, after its track or route. Reported once per file with a count.";
     GeojsonDuplicateMember = "geojson/duplicate-member", Error,

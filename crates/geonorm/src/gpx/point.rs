@@ -21,15 +21,29 @@ use crate::{Code, Column, ColumnValues, Coords, Diagnostic, Position, Result, Sp
 pub(super) struct Line {
     coords: Coords,
     times: Vec<Option<String>>,
-    columns: Vec<(String, Vec<Option<Number>>)>,
+    columns: Vec<(String, Values)>,
     /// Extension element names met, each with the column it fills once it held a
     /// value (several names may fill one: `hr` and `heartrate` are both `heart`), so
     /// that a point's elements are known by number, without building their names.
     names: Vec<(Vec<u8>, Option<usize>)>,
     /// A point's values by column, kept between points for its allocation.
-    values: Vec<(usize, Number)>,
+    values: Vec<(usize, Value)>,
+    /// The element name (numbered) and offset each of `values` came from.
+    origins: Vec<(usize, usize)>,
     /// A point's `lat` and `lon` as written, kept between points likewise.
     lat_lon: (String, String),
+}
+
+/// One per-point value: a number, or a text (a name, a symbol, a mode).
+enum Value {
+    Number(Number),
+    Text(String),
+}
+
+/// A column's values so far; its first value says which kind it is.
+enum Values {
+    Numbers(Vec<Option<Number>>),
+    Texts(Vec<Option<String>>),
 }
 
 impl Line {
@@ -48,8 +62,9 @@ impl Line {
         String::from_utf8_lossy(bytes).into_owned()
     }
 
-    /// The index of the column the element name numbered `id` fills.
-    fn column(&mut self, id: usize) -> usize {
+    /// The index of the column the element name numbered `id` fills, made for a value
+    /// like `v` when there is none yet.
+    fn column(&mut self, id: usize, v: &Value) -> usize {
         if let Some((_, Some(at))) = self.names.get(id) {
             return *at;
         }
@@ -57,7 +72,11 @@ impl Line {
         let at = match self.columns.iter().position(|(n, _)| *n == name) {
             Some(at) => at,
             None => {
-                self.columns.push((name, Vec::new()));
+                let values = match v {
+                    Value::Number(_) => Values::Numbers(Vec::new()),
+                    Value::Text(_) => Values::Texts(Vec::new()),
+                };
+                self.columns.push((name, values));
                 self.columns.len() - 1
             }
         };
@@ -67,16 +86,42 @@ impl Line {
         at
     }
 
+    /// Gives the point being read value `v` of the element name numbered `id` (whose
+    /// element is at `at`). A text in a column of numbers has no place there: skipped,
+    /// and said. A value given twice for one point: the last one counts, the earlier
+    /// one is skipped and said.
+    fn value(&mut self, ctx: &mut Ctx, id: usize, v: Value, at: usize) {
+        let col = self.column(id, &v);
+        let v = match (self.columns.get(col), v) {
+            (Some((_, Values::Numbers(_))), Value::Text(_)) => {
+                let what = format!("non-numeric point extension <{}>", self.name(id));
+                ctx.ignore(&what, at);
+                return;
+            }
+            (Some((_, Values::Texts(_))), Value::Number(n)) => Value::Text(n.to_string()),
+            (_, v) => v,
+        };
+        if let Some(k) = self.values.iter().position(|(c, _)| *c == col) {
+            self.values.remove(k);
+            let (earlier, offset) = self.origins.remove(k);
+            let what = format!("<{}> given again in one point", self.name(earlier));
+            ctx.ignore(&what, offset);
+        }
+        self.values.push((col, v));
+        self.origins.push((id, at));
+    }
+
     /// Adds a point with the values gathered in `self.values`.
     fn push(&mut self, pos: Position, time: Option<String>) {
         let i = self.coords.len();
         self.coords.push(pos);
         self.times.push(time);
+        self.origins.clear();
         for (at, v) in self.values.drain(..) {
-            if let Some((_, col)) = self.columns.get_mut(at) {
-                // A value given twice for one point: the last one counts.
-                col.resize(i, None);
-                col.push(Some(v));
+            match (self.columns.get_mut(at), v) {
+                (Some((_, Values::Numbers(col))), Value::Number(n)) => set(col, i, n),
+                (Some((_, Values::Texts(col))), Value::Text(t)) => set(col, i, t),
+                _ => {}
             }
         }
     }
@@ -91,20 +136,63 @@ impl Line {
                 values: ColumnValues::Texts(times),
             });
         }
-        for (name, mut values) in self.columns {
-            values.resize(n, None);
-            let _ = c.set_column(Column {
-                name,
-                values: ColumnValues::Numbers(values),
-            });
+        for (name, values) in self.columns {
+            let values = match values {
+                Values::Numbers(mut v) => {
+                    v.resize(n, None);
+                    ColumnValues::Numbers(v)
+                }
+                Values::Texts(mut v) => {
+                    v.resize(n, None);
+                    ColumnValues::Texts(v.iter().map(Option::as_deref).collect())
+                }
+            };
+            let _ = c.set_column(Column { name, values });
         }
         c
     }
 }
 
+/// Sets the value of point `i` of `col`, gaps before it left empty.
+fn set<T>(col: &mut Vec<Option<T>>, i: usize, v: T) {
+    col.resize_with(i, || None);
+    col.push(Some(v));
+}
+
+/// A track or route point's own fields kept as per-point values, with whether they
+/// are numbers: a waypoint's fields (`WPT_FIELDS`), its name and description, and GPX
+/// 1.0's course.
+const POINT_FIELDS: [(&str, bool); 17] = [
+    ("name", false),
+    ("cmt", false),
+    ("desc", false),
+    ("src", false),
+    ("sym", false),
+    ("type", false),
+    ("fix", false),
+    ("sat", true),
+    ("hdop", true),
+    ("vdop", true),
+    ("pdop", true),
+    ("magvar", true),
+    ("geoidheight", true),
+    ("ageofdgpsdata", true),
+    ("dgpsid", true),
+    ("speed", true),
+    ("course", true),
+];
+
 /// The local name of an element, as text (for messages and the rare skipped element).
 fn local_name(e: &BytesStart) -> String {
     String::from_utf8_lossy(e.name().local_name().into_inner()).into_owned()
+}
+
+/// True when the start tag `e` has attributes other than namespace declarations: a
+/// point's extension keeps its values, not its attributes.
+fn has_attributes(e: &BytesStart) -> bool {
+    e.attributes()
+        .flatten()
+        .any(|a| !a.key.as_ref().starts_with(b"xmlns"))
 }
 
 /// True when `local` names one of the tree reader's text elements.
@@ -221,16 +309,28 @@ fn value(text: &str) -> Option<Number> {
         .and_then(json_number)
 }
 
-/// The numeric leaf values under a point's `<extensions>` (Garmin's
-/// TrackPointExtension, `power`, any simple value), into `line.values`: leaves directly
-/// inside, and leaves of a container that holds only leaves; anything deeper is
-/// skipped and said.
+/// The value of a leaf whose text is `text`: a number, else the text; `None` when it
+/// is empty or held markup (which the point reader does not keep).
+fn leaf_value(text: &str, markup: bool) -> Option<Value> {
+    let t = text.trim();
+    if markup || t.is_empty() {
+        return None;
+    }
+    Some(value(t).map_or_else(|| Value::Text(t.to_string()), Value::Number))
+}
+
+/// The leaf values under a point's `<extensions>` (Garmin's TrackPointExtension,
+/// `power`, any simple value; numbers, else texts), into `line.values`: leaves directly
+/// inside, and leaves of a container that holds only leaves. Anything deeper, text
+/// directly inside `<extensions>` (`start` is its offset) and attributes are skipped
+/// and said.
 fn extensions<R: BufRead>(
     xml: &mut quick_xml::Reader<Inspect<R>>,
     buf: &mut Vec<u8>,
     ctx: &mut Ctx,
     line: &mut Line,
     too_deep: &mut bool,
+    start: usize,
 ) -> Result<()> {
     loop {
         let before = position(xml);
@@ -238,10 +338,20 @@ fn extensions<R: BufRead>(
         match xml.read_event_into(buf).map_err(|e| xml_error(xml, &e))? {
             Event::Start(e) => {
                 let id = line.intern(e.name().local_name().into_inner());
+                if has_attributes(&e) {
+                    let what = format!("attributes of point extension <{}>", line.name(id));
+                    ctx.ignore(&what, before);
+                }
                 child(xml, buf, ctx, line, too_deep, (id, before))?;
             }
             Event::End(_) => return Ok(()),
             Event::Eof => return Err(ends_inside(xml, "extensions")),
+            Event::Text(t) if !t.iter().all(u8::is_ascii_whitespace) => {
+                ctx.ignore("text directly in a point's <extensions>", start);
+            }
+            Event::CData(t) if !t.iter().all(u8::is_ascii_whitespace) => {
+                ctx.ignore("text directly in a point's <extensions>", start);
+            }
             _ => {}
         }
     }
@@ -263,10 +373,11 @@ fn child<R: BufRead>(
     // The container's values (by element name: a column is made only for a value
     // kept), and what its leaves would report: kept only if it is a container of
     // leaves.
-    let mut inner: Vec<(usize, Number)> = Vec::new();
-    let mut non_numeric: Vec<(usize, usize)> = Vec::new();
+    let mut inner: Vec<(usize, Value, usize)> = Vec::new();
+    let mut unreadable: Vec<(usize, usize)> = Vec::new();
     let mut leaf = true;
     let mut container_of_leaves = true;
+    let mut markup = false;
     let mut text = String::new();
     loop {
         let before = position(xml);
@@ -276,12 +387,16 @@ fn child<R: BufRead>(
                 // Markup in a text element: no number.
                 let n = local_name(&e);
                 skip(xml, buf, &n, 3, too_deep)?;
-                text.push('<');
+                markup = true;
             }
             Event::Start(e) => {
                 leaf = false;
                 let local = e.name().local_name().into_inner();
                 let inner_id = line.intern(local);
+                if has_attributes(&e) {
+                    let what = format!("attributes of point extension <{}>", line.name(inner_id));
+                    ctx.ignore(&what, before);
+                }
                 let inner_text = is_text_element(local);
                 // Borrowed from the names, not copied: this runs for every value.
                 let name = line.names.get(inner_id).map_or(&[][..], |(n, _)| n);
@@ -290,9 +405,9 @@ fn child<R: BufRead>(
                     container_of_leaves = false;
                     continue;
                 }
-                match value(&t.text) {
-                    Some(v) if !t.children => inner.push((inner_id, v)),
-                    _ => non_numeric.push((inner_id, before)),
+                match leaf_value(&t.text, t.children) {
+                    Some(v) => inner.push((inner_id, v, before)),
+                    None => unreadable.push((inner_id, before)),
                 }
             }
             Event::End(_) => break,
@@ -309,24 +424,20 @@ fn child<R: BufRead>(
         }
     }
     if leaf {
-        match value(&text) {
-            Some(v) => {
-                let col = line.column(id);
-                line.values.push((col, v));
-            }
+        match leaf_value(&text, markup) {
+            Some(v) => line.value(ctx, id, v, at),
             None => ctx.ignore(
-                &format!("non-numeric point extension <{}>", line.name(id)),
+                &format!("empty or marked-up point extension <{}>", line.name(id)),
                 at,
             ),
         }
     } else if container_of_leaves {
-        for (id, v) in inner {
-            let col = line.column(id);
-            line.values.push((col, v));
+        for (id, v, at) in inner {
+            line.value(ctx, id, v, at);
         }
-        for (n, at) in non_numeric {
+        for (n, at) in unreadable {
             ctx.ignore(
-                &format!("non-numeric point extension <{}>", line.name(n)),
+                &format!("empty or marked-up point extension <{}>", line.name(n)),
                 at,
             );
         }
@@ -409,6 +520,7 @@ pub(super) fn read_point<R: BufRead>(
     let mut pos = Position::new(x, y);
     let mut time = None;
     line.values.clear();
+    line.origins.clear();
     loop {
         let before = position(xml);
         buf.clear();
@@ -424,7 +536,37 @@ pub(super) fn read_point<R: BufRead>(
                     let span = Span::new(before, t.end.max(before));
                     time = ctx.time_text(&t.text, span);
                 }
-                b"extensions" => extensions(xml, buf, ctx, line, &mut too_deep)?,
+                b"extensions" => extensions(xml, buf, ctx, line, &mut too_deep, before)?,
+                // A point's own fields (a route point's name and symbol, a fix's
+                // precision) are per-point values of the line, as its times are.
+                local if POINT_FIELDS.iter().any(|(f, _)| f.as_bytes() == local) => {
+                    let number = POINT_FIELDS
+                        .iter()
+                        .any(|(f, n)| *n && f.as_bytes() == local);
+                    let id = line.intern(local);
+                    let name = line.name(id);
+                    let t = read_text(xml, buf, name.as_bytes(), 1, &mut too_deep)?;
+                    let span = Span::new(before, t.end.max(before));
+                    let v = if t.children {
+                        // Markup in a name or a comment: not kept on a point.
+                        ctx.ignore(
+                            &format!("<{name}> with markup of a track or route point"),
+                            before,
+                        );
+                        None
+                    } else if number {
+                        ctx.number_text(&name, &t.text, span)
+                            .and_then(json_number)
+                            .map(Value::Number)
+                    } else {
+                        Some(t.text.trim())
+                            .filter(|t| !t.is_empty())
+                            .map(|t| Value::Text(t.into()))
+                    };
+                    if let Some(v) = v {
+                        line.value(ctx, id, v, before);
+                    }
+                }
                 // Per-point details that have no place on a line.
                 _ => {
                     let name = local_name(&e);

@@ -269,6 +269,9 @@ impl Ctx {
     /// Simple extension values of a waypoint, route or track, as `prefix_name`
     /// properties (togeojson's names); GPX style and Garmin colours become the stroke.
     fn feature_extensions(&mut self, ext: &Node, f: &mut Feature) {
+        if !text_of(ext).is_empty() {
+            self.ignore("text directly in <extensions>", ext.start);
+        }
         for c in &ext.children {
             match c.name.as_str() {
                 "line" => {
@@ -290,7 +293,9 @@ impl Ctx {
                                     .map(|mm| mm * 96.0 / 25.4)
                                     .and_then(json_number)
                             }
-                            _ => {}
+                            // Pattern, caps, dashes, a vendor's extensions: kept
+                            // as properties like any extension value.
+                            _ => self.extension_values(l, f),
                         }
                     }
                 }
@@ -618,6 +623,29 @@ fn finish_line(f: &mut Feature, parts: Vec<(Coords, Span)>, kind: &str, ctx: &mu
         // `_gpxType` stays: the writer gives it back as a one-point track.
         if let Some(ColumnValues::Texts(t)) = only.column("times").map(|c| &c.values) {
             f.time = t.get(0).map(|t| Time::Instant(t.to_string()));
+        }
+        // The point's other values (its speed, a fix's precision) are the feature's.
+        for col in only.columns().iter().filter(|c| c.name != "times") {
+            let v = match &col.values {
+                ColumnValues::Texts(t) => t.get(0).map(Value::from),
+                ColumnValues::Numbers(n) => n.first().cloned().flatten().map(Value::Number),
+            };
+            match v {
+                Some(v) if !f.properties.contains_key(&col.name) => {
+                    f.properties.insert(col.name.clone(), v);
+                }
+                Some(v) => ctx.diags.push(
+                    Diagnostic::new(
+                        Code::GpxSinglePointTrack,
+                        format!(
+                            "the single point's `{}` {v} is skipped: the {kind} has a property of that name",
+                            col.name
+                        ),
+                    )
+                    .at(f.span),
+                ),
+                None => {}
+            }
         }
         f.geometry = only.get(0).map(Geometry::Point);
     } else {

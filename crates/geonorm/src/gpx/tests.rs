@@ -535,7 +535,7 @@ fn text_is_kept_as_written_with_line_ends_normalised() {
 
 #[test]
 fn point_extensions_keep_leaves_and_containers_of_leaves_only() {
-    let (doc, diags) = gpx(r#"<gpx><trk><trkseg>
+    let text = r#"<gpx><trk><trkseg>
         <trkpt lat="1" lon="2"><extensions>
           <tpx><hr>100</hr><atemp>11</atemp><atemp>20</atemp></tpx>
           <power>75</power>
@@ -544,7 +544,8 @@ fn point_extensions_keep_leaves_and_containers_of_leaves_only() {
           <name>3<b>4</b></name>
         </extensions></trkpt>
         <trkpt lat="3" lon="4"><extensions><wrap><speed>2</speed><x><y>1</y></x></wrap></extensions></trkpt>
-      </trkseg></trk></gpx>"#);
+      </trkseg></trk></gpx>"#;
+    let (doc, diags) = gpx(text);
     let Some(Geometry::LineString(line)) = &doc.features[0].geometry else {
         panic!("a line: {:?}", doc.features[0].geometry);
     };
@@ -556,9 +557,11 @@ fn point_extensions_keep_leaves_and_containers_of_leaves_only() {
         other => panic!("{name}: {other:?}"),
     };
     assert_eq!(numbers("heart"), [Some("100".into()), None]);
-    // A value given twice for one point: the last counts.
+    // A value given twice for one point: the last counts, the earlier is said.
     assert_eq!(numbers("atemps"), [Some("20".into()), None]);
     assert_eq!(numbers("powers"), [Some("75".into()), None]);
+    // A text is a value too.
+    assert_eq!(texts(line, "notes"), [Some("windy".into()), None]);
     // A container holding more than leaves is skipped whole: its values make no column.
     assert!(line.column("speeds").is_none());
     assert!(line.column("bs").is_none());
@@ -570,12 +573,118 @@ fn point_extensions_keep_leaves_and_containers_of_leaves_only() {
     assert_eq!(
         ignored,
         [
-            "non-numeric point extension <name> skipped",
-            "non-numeric point extension <note> skipped",
+            "<atemp> given again in one point skipped",
+            "empty or marked-up point extension <name> skipped",
             "point extension <deep> skipped",
             "point extension <wrap> skipped",
         ]
     );
+    // Each where it is: the earlier `atemp`, not the one kept.
+    let atemp = diags.iter().find(|d| d.message.starts_with("<atemp>"));
+    let at = atemp.and_then(|d| d.span).map(|s| s.start);
+    assert_eq!(at, text.find("<atemp>11"), "{diags:?}");
+}
+
+/// The texts of column `name` of `line`.
+fn texts(line: &crate::Coords, name: &str) -> Vec<Option<String>> {
+    match line.column(name).map(|c| &c.values) {
+        Some(ColumnValues::Texts(t)) => {
+            (0..t.len()).map(|i| t.get(i).map(str::to_string)).collect()
+        }
+        other => panic!("{name}: {other:?}"),
+    }
+}
+
+#[test]
+fn a_route_points_own_fields_and_text_extensions_are_per_point_values() {
+    let (doc, diags) = gpx(r#"<gpx><rte><name>R</name>
+        <rtept lat="1" lon="2"><name>Start</name><sym>Flag, Blue</sym><hdop>1.5</hdop>
+          <extensions><ViaPoint><CalculationMode>FasterTime</CalculationMode></ViaPoint></extensions></rtept>
+        <rtept lat="3" lon="4"><sym>Pin</sym><hdop>x</hdop></rtept>
+        <rtept lat="5" lon="6"><name>End</name></rtept>
+      </rte></gpx>"#);
+    let Some(Geometry::LineString(line)) = &doc.features[0].geometry else {
+        panic!("a line: {:?}", doc.features[0].geometry);
+    };
+    // A value present on only some points: gaps where the others have none.
+    assert_eq!(
+        texts(line, "names"),
+        [Some("Start".into()), None, Some("End".into())]
+    );
+    assert_eq!(
+        texts(line, "syms"),
+        [Some("Flag, Blue".into()), Some("Pin".into()), None]
+    );
+    assert_eq!(
+        texts(line, "CalculationModes"),
+        [Some("FasterTime".into()), None, None]
+    );
+    let Some(ColumnValues::Numbers(hdop)) = line.column("hdops").map(|c| &c.values) else {
+        panic!("hdops: {:?}", line.columns());
+    };
+    assert_eq!(hdop.len(), 3);
+    assert_eq!(
+        hdop[0].as_ref().map(ToString::to_string).as_deref(),
+        Some("1.5")
+    );
+    assert!(hdop[1].is_none() && hdop[2].is_none());
+    // The one value that is no number is said, where it is.
+    assert_eq!(codes(&diags), ["gpx/bad-number"], "{diags:?}");
+}
+
+#[test]
+fn a_one_point_tracks_values_are_the_points() {
+    let (doc, diags) = gpx(
+        r#"<gpx><trk><trkseg><trkpt lat="1" lon="2"><ele>3</ele><hdop>8.0</hdop>
+        <time>2014-06-17T15:47:32Z</time><extensions><speed>0.5</speed></extensions></trkpt>
+      </trkseg></trk></gpx>"#,
+    );
+    let f = &doc.features[0];
+    assert!(
+        matches!(f.geometry, Some(Geometry::Point(_))),
+        "{:?}",
+        f.geometry
+    );
+    assert_eq!(f.properties.get("hdops"), Some(&json!(8)));
+    assert_eq!(f.properties.get("speeds"), Some(&json!(0.5)));
+    assert_eq!(codes(&diags), ["gpx/single-point-track"], "{diags:?}");
+}
+
+#[test]
+fn text_and_attributes_a_point_extension_cannot_keep_are_said() {
+    let (doc, diags) = gpx(r#"<gpx><trk><trkseg>
+        <trkpt lat="1" lon="2"><extensions><aaa jjj="kkk">bbb</aaa>hhh</extensions></trkpt>
+        <trkpt lat="3" lon="4"/>
+      </trkseg></trk></gpx>"#);
+    let Some(Geometry::LineString(line)) = &doc.features[0].geometry else {
+        panic!("a line: {:?}", doc.features[0].geometry);
+    };
+    assert_eq!(texts(line, "aaas"), [Some("bbb".into()), None]);
+    let ignored: Vec<&str> = diags.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        ignored,
+        [
+            "attributes of point extension <aaa> skipped",
+            "text directly in a point's <extensions> skipped",
+        ]
+    );
+}
+
+/// GPX style's `<line>` holds more than a colour, an opacity and a width: its other
+/// children (a pattern, a cap, a vendor's extensions) are kept as properties.
+#[test]
+fn gpx_style_line_children_beyond_the_stroke_are_kept() {
+    let (doc, diags) = gpx(r#"<gpx><trk><name>T</name><extensions>
+        <line xmlns="http://www.topografix.com/GPX/gpx_style/0/2"><color>893380</color>
+          <opacity>0.5</opacity><width>1</width><pattern>Solid</pattern><linecap>round</linecap>
+          <extensions><cased>true</cased></extensions></line>
+      </extensions><trkseg><trkpt lat="1" lon="2"/><trkpt lat="3" lon="4"/></trkseg></trk></gpx>"#);
+    assert!(diags.is_empty(), "{diags:?}");
+    let f = &doc.features[0];
+    assert_eq!(f.style.stroke.as_deref(), Some("#893380"));
+    assert_eq!(f.properties.get("pattern"), Some(&json!("Solid")));
+    assert_eq!(f.properties.get("linecap"), Some(&json!("round")));
+    assert_eq!(f.properties.get("cased"), Some(&json!("true")));
 }
 
 #[test]

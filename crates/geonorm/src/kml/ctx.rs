@@ -216,7 +216,28 @@ impl Ctx {
     }
 
     /// A StyleMap inside a Placemark: its normal pair, resolved now if it is a reference.
+    /// Its other pairs (the `highlight` style Google Earth shows under the pointer) have
+    /// no place on a map's feature: each is said to be skipped, where it is.
     pub(super) fn inline_style_map(&mut self, node: &Node) -> Option<StyleDef> {
+        let normal = node
+            .children_named("Pair")
+            .find(|p| p.child_text("key") == Some("normal"))
+            .or_else(|| node.child("Pair"))
+            .map(|p| p.start);
+        for pair in node.children_named("Pair") {
+            if Some(pair.start) != normal {
+                let key = pair.child_text("key").unwrap_or("");
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::KmlIgnoredElement,
+                        format!(
+                            "the `{key}` <Pair> of a Placemark's StyleMap is skipped: a map draws the normal style"
+                        ),
+                    )
+                    .at(Span::new(pair.start, pair.end.max(pair.start))),
+                );
+            }
+        }
         match self.normal_pair(node)? {
             Pair::Inline(s) => Some(s),
             Pair::Url(u) => self.defs.styles.resolve(&u).ok(),

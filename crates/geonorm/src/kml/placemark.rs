@@ -280,8 +280,8 @@ fn extended_data(node: &Node, f: &mut Feature, ctx: &mut Ctx, arrays: &mut Vec<L
                     None if child.text.trim().is_empty() => Value::Null,
                     None => Value::String(child.text.trim().to_string()),
                 };
-                if child.child("displayName").is_some() {
-                    ctx.ignored("displayName", child.start);
+                if let Some(d) = child.child("displayName") {
+                    ctx.ignored("displayName", d.start);
                 }
                 insert(f, ctx, name, value, span(child));
             }

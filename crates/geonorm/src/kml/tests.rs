@@ -597,3 +597,32 @@ fn a_style_defined_after_its_placemarks_still_applies_and_the_nearest_earlier_on
     let (_, diags) = read(&kml(&placemark));
     assert_eq!(codes(&diags), ["kml/unresolved-style"]);
 }
+
+/// What a Placemark carries that a map does not show is said where it is: a Data's
+/// `displayName` at that element, an inline StyleMap's `highlight` pair at that pair.
+#[test]
+fn a_display_name_and_a_highlight_style_are_said_where_they_are() {
+    let text = kml(&format!(
+        r#"<Placemark><ExtendedData><Data name="h"><displayName>Helipad?</displayName><value>1</value></Data></ExtendedData>
+        <StyleMap><Pair><key>normal</key><Style><IconStyle><scale>1</scale></IconStyle></Style></Pair>
+          <Pair><key>highlight</key><Style><IconStyle><scale>1.3</scale></IconStyle></Style></Pair></StyleMap>{POINT}</Placemark>"#
+    ));
+    let (_, diags) = read(&text);
+    let at = |what: &str| text.find(what).expect("in the text");
+    let placed: Vec<(usize, &str)> = diags
+        .iter()
+        .filter(|d| d.code == Code::KmlIgnoredElement)
+        .map(|d| (d.span.map_or(0, |s| s.start), d.message.as_str()))
+        .collect();
+    assert_eq!(
+        placed,
+        [
+            (
+                at("<Pair><key>highlight"),
+                "the `highlight` <Pair> of a Placemark's StyleMap is skipped: a map draws the normal style"
+            ),
+            (at("<displayName>"), "<displayName> skipped"),
+        ],
+        "{diags:?}"
+    );
+}
