@@ -190,12 +190,13 @@ fn convert_says_what_check_says() {
         files.len()
     );
     // Every file is compared, of no format (refused by both), or listed with its reason.
-    // Measured when this was written: 446 files compared, 10,775 findings in the lists
-    // (check's once per run, and convert's of each run).
+    // Measured when this was written: 446 files compared, 10,390 findings in the lists
+    // (check's once per run, and convert's of each run; 10,775 before a GPX route or
+    // track point's own fields were kept rather than reported as skipped).
     assert_eq!(compared + undetected + listed, files.len());
     assert_eq!(listed, NOT_JSON.len(), "a listed file is no longer refused");
     assert!(compared >= 446, "only {compared} map files compared");
-    assert!(findings >= 10775, "only {findings} findings compared");
+    assert!(findings >= 10390, "only {findings} findings compared");
     assert!(
         problems.is_empty(),
         "{} differences:\n{}",

@@ -151,13 +151,21 @@ fn an_output_with_one_more_unclosed_ring_is_worse() {
     assert_eq!(more, ["ring-not-closed in feature 0: 0 → 1"]);
 
     // An error is counted by code: a second out-of-range latitude is caught.
-    let far =
-        |lat| format!("<Placemark><Point><coordinates>8,{lat}</coordinates></Point></Placemark>");
-    let input = kml(&[far(95), far(46)]);
+    let far = |name, lat| {
+        format!("<Placemark><name>{name}</name><Point><coordinates>8,{lat}</coordinates></Point></Placemark>")
+    };
+    let input = kml(&[far("a", 95), far("b", 46)]);
     let baseline = checked(&input, Format::Kml);
-    let output = kml(&[far(95), far(96)]);
+    let output = kml(&[far("a", 95), far("b", 96)]);
     let (more, _, _) = worse((&input, Format::Kml), (&output, Format::Kml), &baseline);
     assert_eq!(more, ["geometry/lat-out-of-range in feature 1: 0 → 1"]);
+
+    // Features that share title and kind cannot be told apart: theirs count for the file.
+    let input = kml(&[far("a", 95), far("a", 46)]);
+    let baseline = checked(&input, Format::Kml);
+    let output = kml(&[far("a", 95), far("a", 96)]);
+    let (more, _, _) = worse((&input, Format::Kml), (&output, Format::Kml), &baseline);
+    assert_eq!(more, ["geometry/lat-out-of-range in the file: 1 → 2"]);
 }
 
 /// Whether the writer named the feature (by its span) in a `write/` diagnostic.

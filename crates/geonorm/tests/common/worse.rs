@@ -158,10 +158,15 @@ pub fn feature_key(f: &Feature) -> FeatureKey {
     (f.title.clone(), f.geometry.as_ref().map(Geometry::kind))
 }
 
-/// For each output feature, the input feature it was written from, when every output
-/// feature pairs with a distinct input one and none is left over (a writer may reorder:
-/// KML writes features folder by folder, GPX waypoints before tracks).
-pub fn pair(input: &[Feature], output: &[Feature]) -> Option<Vec<usize>> {
+/// For each output feature, the input feature it was written from, when the output's
+/// features are the input's (the same keys, as many of each; a writer may reorder: KML
+/// writes features folder by folder, GPX waypoints before tracks). A key that several
+/// features share cannot tell them apart, so those features pair with none (`None`: their
+/// findings are counted for the file), on both sides; `.0` maps the input's own features.
+pub fn pair(
+    input: &[Feature],
+    output: &[Feature],
+) -> Option<(Vec<Option<usize>>, Vec<Option<usize>>)> {
     if input.len() != output.len() {
         return None;
     }
@@ -169,10 +174,23 @@ pub fn pair(input: &[Feature], output: &[Feature]) -> Option<Vec<usize>> {
     for (i, f) in input.iter().enumerate() {
         free.entry(feature_key(f)).or_default().push_back(i);
     }
-    output
+    let unique = |k: &FeatureKey| free.get(k).is_some_and(|v| v.len() == 1);
+    let in_map = input
         .iter()
-        .map(|f| free.get_mut(&feature_key(f))?.pop_front())
-        .collect()
+        .enumerate()
+        .map(|(i, f)| unique(&feature_key(f)).then_some(i))
+        .collect();
+    let mut taken: HashMap<FeatureKey, usize> = HashMap::new();
+    let mut out_map = Vec::with_capacity(output.len());
+    for f in output {
+        let key = feature_key(f);
+        let candidates = free.get(&key)?;
+        let n = taken.entry(key).or_default();
+        let i = *candidates.get(*n)?;
+        *n += 1;
+        out_map.push((candidates.len() == 1).then_some(i));
+    }
+    Some((in_map, out_map))
 }
 
 /// The feature whose source holds the finding, if any.
@@ -190,13 +208,13 @@ pub type Tally = BTreeMap<(Option<usize>, &'static str), usize>;
 pub fn tally(
     diags: &[Diagnostic],
     features: &[Feature],
-    to_input: Option<&[usize]>,
+    to_input: Option<&[Option<usize>]>,
     input: Format,
 ) -> Tally {
     let mut t = Tally::new();
     for d in diags {
         let Some(c) = class(d, input) else { continue };
-        let feature = to_input.and_then(|map| feature_of(d, features).map(|i| map[i]));
+        let feature = to_input.and_then(|map| feature_of(d, features).and_then(|i| map[i]));
         *t.entry((feature, c)).or_default() += 1;
     }
     t
@@ -226,10 +244,18 @@ pub fn worse(
     let (out_diags, out_features) = checked(output.0, output.1);
     let pairs = pair(in_features, &out_features);
     let by_feature = pairs.is_some();
-    let identity: Vec<usize> = (0..in_features.len()).collect();
-    let in_map = pairs.as_ref().map(|_| &identity[..]);
-    let before = tally(in_diags, in_features, in_map, input.1);
-    let after = tally(&out_diags, &out_features, pairs.as_deref(), input.1);
+    let before = tally(
+        in_diags,
+        in_features,
+        pairs.as_ref().map(|p| &p.0[..]),
+        input.1,
+    );
+    let after = tally(
+        &out_diags,
+        &out_features,
+        pairs.as_ref().map(|p| &p.1[..]),
+        input.1,
+    );
     let more = after
         .iter()
         .filter(|(k, n)| **n > allowed(&before, k))
@@ -242,4 +268,3 @@ pub fn worse(
     let compared = before.values().sum::<usize>() + after.values().sum::<usize>();
     (more, compared, by_feature)
 }
-

@@ -45,7 +45,23 @@ const TEXT_ELEMENTS: [&str; 17] = [
 
 /// Every element of `bytes` in document order (parents before children), or why not.
 /// A text element that holds markup has that markup, as written, as its text.
+/// A file in another encoding (ISO-8859-1 files exist) is read as the UTF-8 it decodes
+/// to, whose byte offsets geonorm's spans count in (docs/diagnostics.md).
 pub fn parse(bytes: &[u8]) -> Result<Vec<Elem>, String> {
+    let transcoded;
+    let bytes = match declared_encoding(bytes) {
+        enc if enc == encoding_rs::UTF_8 => bytes,
+        enc => {
+            transcoded = enc.decode_without_bom_handling(bytes).0.into_owned();
+            transcoded.as_bytes()
+        }
+    };
+    let text = |raw: &[u8]| String::from_utf8_lossy(raw).into_owned();
+    // Entities resolved on the decoded text; HTML's (`&nbsp;`) are no XML: kept as written.
+    let unescaped = |raw: &[u8]| {
+        let s = text(raw);
+        quick_xml::escape::unescape(&s).map_or_else(|_| s.clone(), |u| u.into_owned())
+    };
     let mut xml = quick_xml::Reader::from_reader(bytes);
     xml.config_mut().check_end_names = false;
     // quick-xml skips a UTF-8 byte order mark and counts from after it.
@@ -71,7 +87,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Elem>, String> {
                 Event::End(_) if *depth > 0 => *depth -= 1,
                 Event::End(_) => {
                     let raw = bytes.get(*from..at).unwrap_or_default();
-                    elems[*id].text = String::from_utf8_lossy(raw).into_owned();
+                    elems[*id].text = text(raw);
                     elems[*id].end = after;
                     open.pop();
                     mixed = None;
@@ -102,10 +118,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Elem>, String> {
                         continue;
                     }
                     let k = String::from_utf8_lossy(key.local_name().as_ref()).into_owned();
-                    let v = a.unescape_value().map_or_else(
-                        |_| String::from_utf8_lossy(&a.value).into_owned(),
-                        |v| v.into_owned(),
-                    );
+                    let v = unescaped(&a.value);
                     attrs.push((k, v));
                 }
                 let id = elems.len();
@@ -132,17 +145,12 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Elem>, String> {
             }
             Event::Text(t) => {
                 if let Some(&id) = open.last() {
-                    // HTML entities (`&nbsp;`) are no XML: kept as written.
-                    let s = t.unescape().map_or_else(
-                        |_| String::from_utf8_lossy(&t).into_owned(),
-                        |s| s.into_owned(),
-                    );
-                    elems[id].text.push_str(&s);
+                    elems[id].text.push_str(&unescaped(&t));
                 }
             }
             Event::CData(c) => {
                 if let Some(&id) = open.last() {
-                    elems[id].text.push_str(&String::from_utf8_lossy(&c));
+                    elems[id].text.push_str(&text(&c));
                 }
             }
             Event::Eof => break,
@@ -156,6 +164,18 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Elem>, String> {
         ));
     }
     Ok(elems)
+}
+
+/// The encoding the XML declaration names, UTF-8 without one.
+fn declared_encoding(bytes: &[u8]) -> &'static encoding_rs::Encoding {
+    let head = &bytes[..bytes.len().min(200)];
+    let head = String::from_utf8_lossy(head);
+    head.strip_prefix("<?xml")
+        .and_then(|decl| decl.split("?>").next())
+        .and_then(|decl| decl.split("encoding=").nth(1))
+        .and_then(|v| v.get(1..)?.split(['"', '\'']).next())
+        .and_then(|label| encoding_rs::Encoding::for_label(label.as_bytes()))
+        .unwrap_or(encoding_rs::UTF_8)
 }
 
 /// Where the content of the element whose start tag begins at `start` begins: after
