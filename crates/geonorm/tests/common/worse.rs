@@ -158,6 +158,9 @@ pub fn feature_key(f: &Feature) -> FeatureKey {
     (f.title.clone(), f.geometry.as_ref().map(Geometry::kind))
 }
 
+/// For each feature of one side, the input feature it is (`None`: told apart from none).
+pub type Pairing = Vec<Option<usize>>;
+
 /// For each output feature, the input feature it was written from, when the output's
 /// features are the input's (the same keys, as many of each; a writer may reorder: KML
 /// writes features folder by folder, GPX waypoints before tracks). A key that several
