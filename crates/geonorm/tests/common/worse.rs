@@ -166,10 +166,7 @@ pub type Pairing = Vec<Option<usize>>;
 /// writes features folder by folder, GPX waypoints before tracks). A key that several
 /// features share cannot tell them apart, so those features pair with none (`None`: their
 /// findings are counted for the file), on both sides; `.0` maps the input's own features.
-pub fn pair(
-    input: &[Feature],
-    output: &[Feature],
-) -> Option<(Vec<Option<usize>>, Vec<Option<usize>>)> {
+pub fn pair(input: &[Feature], output: &[Feature]) -> Option<(Pairing, Pairing)> {
     if input.len() != output.len() {
         return None;
     }
