@@ -119,10 +119,15 @@ struct Writer<'d> {
     empty_ids: usize,
 }
 
+/// Properties written as ExtendedData: all but those written as Placemark elements. A
+/// `styleUrl` is written as one only when the feature has no style of its own (which
+/// takes the element); else it goes with the data, not lost.
 fn properties_to_write(f: &Feature) -> impl Iterator<Item = (&String, &Value)> {
+    let own_style = !only_data_keys(&f.style);
     f.properties.iter().filter(move |(k, v)| {
         !(PLACEMARK_ELEMENTS.contains(&k.as_str())
-            && (v.is_string() || (k.as_str() == "visibility" && v.is_boolean())))
+            && (v.is_string() || (k.as_str() == "visibility" && v.is_boolean()))
+            && !(own_style && k.as_str() == "styleUrl"))
     })
 }
 
