@@ -158,15 +158,15 @@ pub fn feature_key(f: &Feature) -> FeatureKey {
     (f.title.clone(), f.geometry.as_ref().map(Geometry::kind))
 }
 
+/// For each feature, the feature it pairs with on the other side, if any.
+pub type Pairing = Vec<Option<usize>>;
+
 /// For each output feature, the input feature it was written from, when the output's
 /// features are the input's (the same keys, as many of each; a writer may reorder: KML
 /// writes features folder by folder, GPX waypoints before tracks). A key that several
 /// features share cannot tell them apart, so those features pair with none (`None`: their
 /// findings are counted for the file), on both sides; `.0` maps the input's own features.
-pub fn pair(
-    input: &[Feature],
-    output: &[Feature],
-) -> Option<(Vec<Option<usize>>, Vec<Option<usize>>)> {
+pub fn pair(input: &[Feature], output: &[Feature]) -> Option<(Pairing, Pairing)> {
     if input.len() != output.len() {
         return None;
     }
