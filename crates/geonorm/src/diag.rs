@@ -387,23 +387,41 @@ pub(crate) fn times(n: usize) -> String {
 }
 
 /// What a writer could not put in its target format, counted by description, so
-/// that a thousand lost `extensions` make one diagnostic, not a thousand.
+/// that a thousand lost `extensions` make one diagnostic, not a thousand. A loss at a
+/// feature counts once per feature, and the diagnostic stands at the first feature
+/// that had it: "(3 times)" then means three features, that one and two after it in
+/// the order they were written.
 #[derive(Debug, Default)]
-pub(crate) struct Losses(std::collections::BTreeMap<String, usize>);
+pub(crate) struct Losses(std::collections::BTreeMap<String, Loss>);
+
+#[derive(Debug, Default)]
+struct Loss {
+    count: usize,
+    first: Option<Span>,
+    last: Option<Span>,
+}
 
 impl Losses {
-    /// Counts one more loss of `what`.
-    pub(crate) fn add(&mut self, what: String) {
-        *self.0.entry(what).or_default() += 1;
+    /// Counts one more loss of `what`, at the feature read from `at` if known.
+    pub(crate) fn add(&mut self, what: String, at: Option<Span>) {
+        let l = self.0.entry(what).or_default();
+        if at.is_some() && at == l.last {
+            return;
+        }
+        l.count += 1;
+        l.first = l.first.or(at);
+        l.last = at;
     }
 
     /// One `write/not-representable` diagnostic per description, in sorted order.
     pub(crate) fn into_diagnostics(self, target: &str) -> impl Iterator<Item = Diagnostic> + '_ {
-        self.0.into_iter().map(move |(what, n)| {
-            Diagnostic::new(
+        self.0.into_iter().map(move |(what, l)| {
+            let mut d = Diagnostic::new(
                 Code::WriteNotRepresentable,
-                format!("{what} has no {target} form; not written{}", times(n)),
-            )
+                format!("{what} has no {target} form; not written{}", times(l.count)),
+            );
+            d.span = l.first;
+            d
         })
     }
 }

@@ -10,6 +10,8 @@ mod write;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod write_tests;
 
 pub(crate) use read::stream;
 pub use read::{read, ReadOptions, GPX_TYPE};

@@ -1,10 +1,12 @@
 //! The GPX 1.1 writer: points become waypoints, routes `<rte>`, other lines tracks with
 //! one `<trkseg>` per part; per-vertex times, elevation, heart rate, cadence and
-//! temperature go back to `<time>`, `<ele>` and Garmin's TrackPointExtension.
+//! temperature go back to `<time>`, `<ele>` and Garmin's TrackPointExtension, and a
+//! point's own fields (`names`, `syms`, `hdops`…) to its `<name>`, `<sym>`, `<hdop>`.
 //!
 //! GPX has no areas: a polygon is written as a track along its outer ring (the holes
 //! are lost), and each one is reported. Groups, styles other than a line's colour,
-//! and properties GPX has no field for are reported too.
+//! and properties GPX has no field for are reported too, by name, at the first feature
+//! that had them.
 
 use std::io::Write;
 
@@ -47,6 +49,32 @@ fn numeric_field(key: &str) -> bool {
     key == "number" || WPT_FIELDS.iter().any(|&(k, numeric)| numeric && k == key)
 }
 
+/// Per-vertex columns a route or track point has an element for, in the order GPX
+/// 1.1's schema wants them after `ele` and `time` (`wptType`), with whether the element
+/// is a number. The reader names each column after its element (`<sym>` → `syms`).
+const POINT_FIELDS: [(&str, &str, bool); 15] = [
+    ("magvars", "magvar", true),
+    ("geoidheights", "geoidheight", true),
+    ("names", "name", false),
+    ("cmts", "cmt", false),
+    ("descs", "desc", false),
+    ("srcs", "src", false),
+    ("syms", "sym", false),
+    ("types", "type", false),
+    ("fixs", "fix", false),
+    ("sats", "sat", true),
+    ("hdops", "hdop", true),
+    ("vdops", "vdop", true),
+    ("pdops", "pdop", true),
+    ("ageofdgpsdatas", "ageofdgpsdata", true),
+    ("dgpsids", "dgpsid", true),
+];
+
+/// True for a text that GPX reads as a number.
+fn is_number(s: &str) -> bool {
+    s.trim().parse::<f64>().is_ok_and(f64::is_finite)
+}
+
 /// Per-vertex columns and the Garmin TrackPointExtension (v2) element each goes to.
 const TPX: [(&str, &str); 8] = [
     ("heart", "hr"),
@@ -68,11 +96,13 @@ struct Writer<'a> {
     buf: String,
     diags: Vec<Diagnostic>,
     lost: Losses,
+    /// The span of the feature being written, where its losses are reported.
+    at: Option<Span>,
 }
 
 impl Writer<'_> {
     fn lose(&mut self, what: String) {
-        self.lost.add(what);
+        self.lost.add(what, self.at);
     }
 
     fn element(&mut self, name: &str, text: &str) {
@@ -100,12 +130,17 @@ impl Writer<'_> {
         }
     }
 
+    /// `links`: an array of `{href, text, type}` objects, as the reader makes them;
+    /// anything else in it is reported.
     fn links(&mut self, f: &Feature) {
-        let Some(Value::Array(links)) = f.properties.get("links") else {
-            return;
+        let links = match f.properties.get("links") {
+            None | Some(Value::Null) => return,
+            Some(Value::Array(links)) => links,
+            Some(_) => return self.lose("property `links` that is not a list of links".into()),
         };
         for l in links {
             let Some(href) = l.get("href").and_then(Value::as_str) else {
+                self.lose("property `links` with an entry that has no `href` text".into());
                 continue;
             };
             self.buf
@@ -116,19 +151,27 @@ impl Writer<'_> {
                 }
             }
             self.buf.push_str("</link>");
+            let other = l.as_object().into_iter().flatten().any(|(k, v)| {
+                !(k == "href" || (k == "text" || k == "type") && (v.is_string() || v.is_null()))
+            });
+            if other {
+                self.lose(
+                    "property `links` with members other than `href`, `text` and `type`".into(),
+                );
+            }
         }
     }
 
     fn field(&mut self, f: &Feature, key: &str) {
         match f.properties.get(key) {
-            Some(Value::String(s))
-                if numeric_field(key) && !s.trim().parse::<f64>().is_ok_and(f64::is_finite) =>
-            {
+            Some(Value::String(s)) if numeric_field(key) && !is_number(s) => {
                 self.lose(format!("property `{key}` that is not a number"));
             }
             Some(Value::String(s)) => self.element(key, s),
             Some(Value::Number(n)) => self.element(key, &n.to_string()),
-            _ => {}
+            // GPX has no null: an absent element says as much.
+            None | Some(Value::Null) => {}
+            Some(_) => self.lose(format!("property `{key}` that is not text or a number")),
         }
     }
 
@@ -156,6 +199,7 @@ impl Writer<'_> {
     }
 
     fn waypoint(&mut self, f: &Feature, p: Position) {
+        self.at = Some(f.span);
         self.point_open("wpt", p);
         match &f.time {
             Some(Time::Instant(t)) if is_datetime(t) => self.element("time", t),
@@ -184,6 +228,7 @@ impl Writer<'_> {
         {
             self.lose("a waypoint's marker style".into());
         }
+        self.at = None;
     }
 
     /// `name`, `cmt`, `desc`, `src`, `link`: the order GPX 1.1 gives them in
@@ -249,7 +294,13 @@ impl Writer<'_> {
         };
         let mut tpx: Vec<(&str, &[Option<serde_json::Number>])> = Vec::new();
         let mut power: Option<&[Option<serde_json::Number>]> = None;
+        let mut fields: Vec<(usize, &crate::Column)> = Vec::new();
         for col in c.columns() {
+            // Sorted below into the schema's order, whatever the columns' order.
+            if let Some(at) = POINT_FIELDS.iter().position(|(n, _, _)| *n == col.name) {
+                fields.push((at, col));
+                continue;
+            }
             match (&col.values, col.name.as_str()) {
                 (ColumnValues::Texts(_), "times") => {}
                 (ColumnValues::Numbers(ns), "powers") => power = Some(ns),
@@ -260,6 +311,7 @@ impl Writer<'_> {
                 (ColumnValues::Texts(_), name) => self.lose(format!("per-vertex `{name}`")),
             }
         }
+        fields.sort_by_key(|(at, _)| *at);
         // Times that cannot be written: how many, and the first.
         let mut bad: (usize, &str) = (0, "");
         for (i, p) in c.iter().enumerate() {
@@ -273,6 +325,24 @@ impl Writer<'_> {
                     bad.0 += 1;
                 }
                 None => {}
+            }
+            for &(at, col) in &fields {
+                let (_, el, numeric) = POINT_FIELDS[at];
+                match &col.values {
+                    ColumnValues::Numbers(ns) => {
+                        if let Some(n) = ns.get(i).cloned().flatten() {
+                            self.element(el, &n.to_string());
+                        }
+                    }
+                    ColumnValues::Texts(ts) => match ts.get(i) {
+                        Some(t) if numeric && !is_number(t) => self.lose(format!(
+                            "per-vertex `{}` value that is not a number",
+                            col.name
+                        )),
+                        Some(t) => self.element(el, t),
+                        None => {}
+                    },
+                }
             }
             let values: Vec<(&str, String)> = tpx
                 .iter()
@@ -301,6 +371,7 @@ impl Writer<'_> {
     }
 
     fn track(&mut self, f: &Feature, parts: &[&Coords]) {
+        self.at = Some(f.span);
         self.buf.push_str("<trk>");
         self.line_head(f);
         for p in parts {
@@ -309,13 +380,16 @@ impl Writer<'_> {
             self.buf.push_str("</trkseg>");
         }
         self.buf.push_str("</trk>\n");
+        self.at = None;
     }
 
     fn route(&mut self, f: &Feature, c: &Coords) {
+        self.at = Some(f.span);
         self.buf.push_str("<rte>");
         self.line_head(f);
         self.points("rtept", c, f.span);
         self.buf.push_str("</rte>\n");
+        self.at = None;
     }
 }
 
@@ -354,6 +428,7 @@ pub fn write<W: Write>(doc: &Document, mut out: W, opts: &WriteOptions) -> Resul
         buf: String::with_capacity(64 * 1024),
         diags: Vec::new(),
         lost: Losses::default(),
+        at: None,
     };
     w.buf.push_str(concat!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n",

@@ -626,3 +626,27 @@ fn a_display_name_and_a_highlight_style_are_said_where_they_are() {
         "{diags:?}"
     );
 }
+
+/// A `styleUrl` kept as a property (it pointed outside the file) beside a style of the
+/// feature's own: the style takes the element, the property goes with the data and
+/// reads back as it was.
+#[test]
+fn a_styleurl_property_beside_an_own_style_is_written_as_data() {
+    let (doc, _) = crate::geojson::read(
+        &br##"{"type":"Feature","geometry":{"type":"Point","coordinates":[1,2]},
+        "properties":{"marker-color":"#ff0000","styleUrl":"other.kml#s"}}"##[..],
+    )
+    .expect("geojson");
+    let mut out = Vec::new();
+    let diags = super::write(&doc, &mut out, &Default::default()).expect("kml");
+    assert!(diags.is_empty(), "{diags:?}");
+    let (back, _) = super::read(&out[..]).expect("kml");
+    assert_eq!(
+        back.features[0].properties["styleUrl"],
+        json!("other.kml#s")
+    );
+    assert_eq!(
+        back.features[0].style.marker_color.as_deref(),
+        Some("#ff0000")
+    );
+}

@@ -11,7 +11,7 @@ use super::style::kml_color;
 use crate::diag::Losses;
 use crate::{
     Code, Column, ColumnValues, Coords, Diagnostic, Document, Feature, Geometry, GroupId, Position,
-    Result, Style, Time,
+    Result, Span, Style, Time,
 };
 
 /// How to write KML.
@@ -113,20 +113,27 @@ struct Writer<'d> {
     track_fields: Vec<(String, &'static str)>,
     /// What could not be written, by description, with a count.
     lost: Losses,
+    /// The span of the feature being written, where its losses are reported.
+    at: Option<Span>,
     /// Empty features given an id so far.
     empty_ids: usize,
 }
 
+/// Properties written as ExtendedData: all but those written as Placemark elements. A
+/// `styleUrl` is written as one only when the feature has no style of its own (which
+/// takes the element); else it goes with the data, not lost.
 fn properties_to_write(f: &Feature) -> impl Iterator<Item = (&String, &Value)> {
+    let own_style = !only_data_keys(&f.style);
     f.properties.iter().filter(move |(k, v)| {
         !(PLACEMARK_ELEMENTS.contains(&k.as_str())
-            && (v.is_string() || (k.as_str() == "visibility" && v.is_boolean())))
+            && (v.is_string() || (k.as_str() == "visibility" && v.is_boolean()))
+            && !(own_style && k.as_str() == "styleUrl"))
     })
 }
 
 impl<'d> Writer<'d> {
     fn lose(&mut self, what: String) {
-        self.lost.add(what);
+        self.lost.add(what, self.at);
     }
 
     fn number(&mut self, v: f64) {
@@ -313,6 +320,7 @@ impl<'d> Writer<'d> {
     }
 
     fn placemark(&mut self, f: &Feature) {
+        self.at = Some(f.span);
         self.buf.push_str("<Placemark");
         match &f.id {
             Some(Value::String(s)) => self.buf.push_str(&format!(" id=\"{}\"", escape(s))),
@@ -395,6 +403,7 @@ impl<'d> Writer<'d> {
             );
         }
         self.buf.push_str("</Placemark>\n");
+        self.at = None;
     }
 
     fn extended_data(&mut self, f: &Feature) {
@@ -512,7 +521,9 @@ impl<'d> Writer<'d> {
             self.coordinates(r);
             self.buf.push_str(&format!("</LinearRing></{b}>"));
             if !r.columns().is_empty() {
-                self.lose("per-vertex values on a polygon ring".into());
+                for col in r.columns() {
+                    self.lose(format!("per-vertex `{}` on a polygon ring", col.name));
+                }
             }
         }
         self.buf.push_str("</Polygon>");
@@ -625,6 +636,7 @@ pub fn write<W: Write>(doc: &Document, mut out: W, opts: &WriteOptions) -> Resul
         fields: Vec::new(),
         track_fields: Vec::new(),
         lost: Losses::default(),
+        at: None,
         empty_ids: 0,
     };
     w.collect();
