@@ -1,0 +1,29 @@
+//! The GPX reader (`gpx/read.rs`): where each feature is placed.
+
+/// `Ctx::waypoint`, `Walk::run_with`: "delete field span from struct Feature
+/// expression". A waypoint, a route and a track are each placed at their own element,
+/// which every diagnostic about them points to.
+#[test]
+fn gpx_features_are_placed_at_their_elements() {
+    let text = r#"<?xml version="1.0"?><gpx version="1.1" creator="t" xmlns="http://www.topografix.com/GPX/1/1"><wpt lat="1" lon="2"><name>W</name></wpt><rte><name>R</name><rtept lat="1" lon="2"/><rtept lat="3" lon="4"/></rte><trk><name>T</name><trkseg><trkpt lat="1" lon="2"/><trkpt lat="3" lon="4"/></trkseg></trk></gpx>"#;
+    let (doc, _) = geonorm::gpx::read(text.as_bytes(), &Default::default()).expect("readable");
+    let placed: Vec<(&str, &str)> = doc
+        .features
+        .iter()
+        .map(|f| {
+            let title = f.title.as_deref().unwrap_or_default();
+            (title, &text[f.span.start..f.span.end])
+        })
+        .collect();
+    assert_eq!(placed.len(), 3, "{placed:?}");
+    for (title, at) in placed {
+        let open = match title {
+            "W" => "<wpt ",
+            "R" => "<rte>",
+            "T" => "<trk>",
+            other => panic!("unexpected feature {other}"),
+        };
+        assert!(at.starts_with(open), "{title}: {at}");
+        assert!(at.contains(&format!("<name>{title}</name>")), "{title}: {at}");
+    }
+}
