@@ -27,3 +27,21 @@ fn gpx_features_are_placed_at_their_elements() {
         assert!(at.contains(&format!("<name>{title}</name>")), "{title}: {at}");
     }
 }
+
+/// `gpx/point.rs` `child`: "delete match arm Event::CData(t)". A track point's
+/// extension written as CDATA is a per-point value like one written as text.
+#[test]
+fn a_point_extension_in_cdata_is_kept() {
+    let text = r#"<?xml version="1.0"?><gpx version="1.1" creator="t" xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg><trkpt lat="1" lon="2"><extensions><note><![CDATA[a & b]]></note></extensions></trkpt><trkpt lat="3" lon="4"><extensions><note>c</note></extensions></trkpt></trkseg></trk></gpx>"#;
+    let (doc, _) = geonorm::gpx::read(text.as_bytes(), &Default::default()).expect("readable");
+    assert_eq!(doc.features.len(), 1);
+    let Some(geonorm::Geometry::LineString(line)) = &doc.features[0].geometry else {
+        panic!("a line: {:?}", doc.features[0].geometry);
+    };
+    let names: Vec<&str> = line.columns().iter().map(|c| c.name.as_str()).collect();
+    let note = line.column("notes").map(|c| &c.values);
+    let Some(geonorm::ColumnValues::Texts(note)) = note else {
+        panic!("text values under `notes` (the column of `<note>`): {names:?} {note:?}");
+    };
+    assert_eq!(note.iter().collect::<Vec<_>>(), [Some("a & b"), Some("c")]);
+}
