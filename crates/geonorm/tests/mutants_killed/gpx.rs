@@ -45,3 +45,23 @@ fn a_point_extension_in_cdata_is_kept() {
     };
     assert_eq!(note.iter().collect::<Vec<_>>(), [Some("a & b"), Some("c")]);
 }
+
+/// `gpx/point.rs` `extensions`: the CDATA guard `!t.iter().all(u8::is_ascii_whitespace)`
+/// replaced by `true` / `false`, "delete !". Text written as CDATA directly in a
+/// point's `<extensions>` (outside any element) is said skipped; blank CDATA is not.
+#[test]
+fn cdata_directly_in_point_extensions_is_said_skipped_unless_blank() {
+    let said = |cdata: &str| {
+        let text = format!(
+            r#"<?xml version="1.0"?><gpx version="1.1" creator="t" xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg><trkpt lat="1" lon="2"><extensions><![CDATA[{cdata}]]></extensions></trkpt><trkpt lat="3" lon="4"/></trkseg></trk></gpx>"#
+        );
+        let (_, diags) =
+            geonorm::gpx::read(text.as_bytes(), &Default::default()).expect("readable");
+        diags
+            .iter()
+            .filter(|d| d.message.contains("text directly in a point's <extensions>"))
+            .count()
+    };
+    assert_eq!(said("stray"), 1);
+    assert_eq!(said(" \n "), 0);
+}
