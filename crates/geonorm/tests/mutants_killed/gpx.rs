@@ -24,7 +24,10 @@ fn gpx_features_are_placed_at_their_elements() {
             other => panic!("unexpected feature {other}"),
         };
         assert!(at.starts_with(open), "{title}: {at}");
-        assert!(at.contains(&format!("<name>{title}</name>")), "{title}: {at}");
+        assert!(
+            at.contains(&format!("<name>{title}</name>")),
+            "{title}: {at}"
+        );
     }
 }
 
@@ -59,7 +62,10 @@ fn cdata_directly_in_point_extensions_is_said_skipped_unless_blank() {
             geonorm::gpx::read(text.as_bytes(), &Default::default()).expect("readable");
         diags
             .iter()
-            .filter(|d| d.message.contains("text directly in a point's <extensions>"))
+            .filter(|d| {
+                d.message
+                    .contains("text directly in a point's <extensions>")
+            })
             .count()
     };
     assert_eq!(said("stray"), 1);

@@ -93,7 +93,10 @@ fn kml_closes_a_ring_open_in_any_coordinate_and_only_those() {
             format!("{:?}", ring.last()),
             "{coordinates}"
         );
-        let said = diags.iter().filter(|(c, _)| *c == Code::KmlRingNotClosed).count();
+        let said = diags
+            .iter()
+            .filter(|(c, _)| *c == Code::KmlRingNotClosed)
+            .count();
         assert_eq!(said, 1, "{coordinates}: {diags:?}");
     };
     closes("0,0,5 1,0,5 1,1,5 2,0,5", 5); // open in longitude only
@@ -103,7 +106,10 @@ fn kml_closes_a_ring_open_in_any_coordinate_and_only_those() {
 
     let (ring, diags) = ring_read("0,0,5 1,0,5 1,1,5 0,0,5");
     assert_eq!(ring.len(), 4);
-    assert!(!diags.iter().any(|(c, _)| *c == Code::KmlRingNotClosed), "{diags:?}");
+    assert!(
+        !diags.iter().any(|(c, _)| *c == Code::KmlRingNotClosed),
+        "{diags:?}"
+    );
 }
 
 /// `track_parts`: "replace += with *=" (the count of pauses). A track's pauses (empty

@@ -88,7 +88,9 @@ fn placemark_elements_and_their_keys_of_other_types_round_trip() {
     };
     let doc = Document {
         features: vec![
-            props(json!({"visibility": false, "address": "1 Main St", "phoneNumber": "+1 555", "Snippet": "short"})),
+            props(
+                json!({"visibility": false, "address": "1 Main St", "phoneNumber": "+1 555", "Snippet": "short"}),
+            ),
             props(json!({"address": true, "phoneNumber": 5, "Snippet": false})),
         ],
         ..Document::default()
@@ -102,7 +104,10 @@ fn placemark_elements_and_their_keys_of_other_types_round_trip() {
     assert_eq!(again.features.len(), 2);
     for (want, got) in doc.features.iter().zip(&again.features) {
         let sorted = |f: &Feature| -> std::collections::BTreeMap<String, serde_json::Value> {
-            f.properties.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+            f.properties
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
         };
         assert_eq!(sorted(got), sorted(want), "{text}");
     }
@@ -127,8 +132,8 @@ fn feature_or_geometry_members_outside_properties_are_reported_lost() {
             features: vec![f],
             ..Document::default()
         };
-        let diags = geonorm::kml::write(&doc, &mut Vec::new(), &Default::default())
-            .expect("writes");
+        let diags =
+            geonorm::kml::write(&doc, &mut Vec::new(), &Default::default()).expect("writes");
         let lost: Vec<&str> = diags
             .iter()
             .filter(|d| d.code == geonorm::Code::WriteNotRepresentable)
@@ -176,11 +181,17 @@ fn a_line_with_a_vertex_without_time_is_no_track() {
     };
     let t = Some("2020-01-01T00:00:00Z");
     let (text, lost) = write(&line([t, t, t]));
-    assert!(text.contains("<gx:Track>") && !text.contains("<LineString>"), "{text}");
+    assert!(
+        text.contains("<gx:Track>") && !text.contains("<LineString>"),
+        "{text}"
+    );
     assert_eq!(lost, Vec::<String>::new());
 
     let (text, lost) = write(&line([t, None, t]));
-    assert!(!text.contains("<gx:Track>") && text.contains("<LineString>"), "{text}");
+    assert!(
+        !text.contains("<gx:Track>") && text.contains("<LineString>"),
+        "{text}"
+    );
     assert_eq!(lost.len(), 1, "{lost:?}");
     assert!(lost[0].contains("per-vertex `times`"), "{lost:?}");
 }
