@@ -6,6 +6,14 @@ use serde_json::{json, Value};
 
 use geonorm::{Code, Column, ColumnValues, Coords, Document, Feature, Geometry, Position, Style};
 
+// The kills of the widened run, by area.
+#[path = "mutants_killed/gpx.rs"]
+mod gpx;
+#[path = "mutants_killed/kml_read.rs"]
+mod kml_read;
+#[path = "mutants_killed/kml_write.rs"]
+mod kml_write;
+
 fn kml(body: &str) -> String {
     format!(
         r#"<?xml version="1.0"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document>{body}</Document></kml>"#
