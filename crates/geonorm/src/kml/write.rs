@@ -126,9 +126,23 @@ fn properties_to_write(f: &Feature) -> impl Iterator<Item = (&String, &Value)> {
     let own_style = !only_data_keys(&f.style);
     f.properties.iter().filter(move |(k, v)| {
         !(PLACEMARK_ELEMENTS.contains(&k.as_str())
-            && (v.is_string() || (k.as_str() == "visibility" && v.is_boolean()))
+            && element_text(k, v).is_some()
             && !(own_style && k.as_str() == "styleUrl"))
     })
+}
+
+/// The text of a property written as the Placemark element of its name, if its value
+/// fits that element: `visibility` is a boolean, which the KML reader gives back as one
+/// (a string there, even `"no"`, goes with the data and comes back as written), the
+/// others text.
+fn element_text<'v>(key: &str, v: &'v Value) -> Option<&'v str> {
+    match (key, v) {
+        ("visibility", Value::Bool(true)) => Some("1"),
+        ("visibility", Value::Bool(false)) => Some("0"),
+        ("visibility", _) => None,
+        (_, Value::String(s)) => Some(s),
+        _ => None,
+    }
 }
 
 impl<'d> Writer<'d> {
@@ -347,12 +361,8 @@ impl<'d> Writer<'d> {
             element(&mut self.buf, "name", t);
         }
         for key in ["visibility", "address", "phoneNumber", "Snippet"] {
-            match f.properties.get(key) {
-                Some(Value::Bool(b)) if key == "visibility" => {
-                    element(&mut self.buf, key, if *b { "1" } else { "0" })
-                }
-                Some(Value::String(s)) => element(&mut self.buf, key, s),
-                _ => {}
+            if let Some(text) = f.properties.get(key).and_then(|v| element_text(key, v)) {
+                element(&mut self.buf, key, text);
             }
         }
         if let Some(d) = &f.description {

@@ -92,6 +92,10 @@ fn placemark_elements_and_their_keys_of_other_types_round_trip() {
                 json!({"visibility": false, "address": "1 Main St", "phoneNumber": "+1 555", "Snippet": "short"}),
             ),
             props(json!({"address": true, "phoneNumber": 5, "Snippet": false})),
+            // A string `visibility` is no KML boolean: `<visibility>no` would read back
+            // as visible, so it goes with the data, as written.
+            props(json!({"visibility": "no"})),
+            props(json!({"visibility": "1"})),
         ],
         ..Document::default()
     };
@@ -100,8 +104,9 @@ fn placemark_elements_and_their_keys_of_other_types_round_trip() {
     let text = String::from_utf8(out).expect("UTF-8");
     assert!(text.contains("<address>1 Main St</address>"), "{text}");
     assert!(text.contains("<visibility>0</visibility>"), "{text}");
+    assert_eq!(text.matches("<visibility>").count(), 1, "{text}");
     let (again, _) = geonorm::kml::read(text.as_bytes()).expect("readable");
-    assert_eq!(again.features.len(), 2);
+    assert_eq!(again.features.len(), 4);
     for (want, got) in doc.features.iter().zip(&again.features) {
         let sorted = |f: &Feature| -> std::collections::BTreeMap<String, serde_json::Value> {
             f.properties
