@@ -2,6 +2,7 @@
 //! extension values (heart rate, cadence, power…), metadata, and the GPX style and
 //! Garmin colour extensions.
 
+mod fields;
 #[cfg(feature = "gpx")]
 mod interop;
 mod point;
