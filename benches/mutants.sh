@@ -29,6 +29,7 @@ files=(
     crates/geonorm/src/kml/write.rs
     crates/geonorm/src/gpx/point.rs
     crates/geonorm/src/gpx/read.rs
+    crates/geonorm/src/gpx/fields.rs
     crates/geonorm/src/fix.rs
     crates/geonorm/src/geojson/write.rs
     crates/geonorm/src/validate/geometry.rs
@@ -37,9 +38,9 @@ files=(
 # `--list` shows: file:line:column: change in function).
 functions="("
 functions+="placemark\\.rs:.* in (read|extended_data|typed|closed|track_parts|column_values|attach_array)"
-functions+="|kml/write\\.rs:.* in (Writer<'d>::(placemark|polygon|line|extended_data)|only_data_keys|has_full_times)"
+functions+="|kml/write\\.rs:.* in (Writer<'d>::(placemark|polygon|line|extended_data)|only_data_keys|has_full_times|element_text)"
 functions+="|gpx/point\\.rs:.* in (extensions|child|read_point)"
-functions+="|gpx/read\\.rs:.* in Ctx::(waypoint|line_field)"
+functions+="|gpx/(read|fields)\\.rs:.* in Ctx::(waypoint|line_field)"
 functions+="|fix\\.rs:.* in close"
 functions+="|geojson/write\\.rs:.* in (feature|coordinate_properties|Props<'_>::(put|key|comma))"
 functions+="|geometry\\.rs:.* (in (polygon|position)|replace contains -> bool .*)"
