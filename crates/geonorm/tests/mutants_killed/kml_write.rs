@@ -69,10 +69,11 @@ fn only_an_empty_feature_is_given_an_id_and_each_its_own() {
     );
 }
 
-/// `Writer::placemark`: "delete match arm Some(Value::String(s))" and "replace match
-/// guard key == \"visibility\" with true". A Placemark's own text elements (`address`,
-/// `phoneNumber`, `Snippet`) and `visibility` are written as those elements and read
-/// back as they were; the same keys with a value of another type travel as
+/// `Writer::placemark` (first run: "delete match arm Some(Value::String(s))", "replace
+/// match guard key == \"visibility\" with true"), now `element_text`'s arms. A
+/// Placemark's own text elements (`address`, `phoneNumber`, `Snippet`) and a boolean
+/// `visibility` are written as those elements and read back as they were; the same keys
+/// with a value of another type (a string `visibility` among them) travel as
 /// ExtendedData and come back with their type.
 #[test]
 fn placemark_elements_and_their_keys_of_other_types_round_trip() {
@@ -95,6 +96,7 @@ fn placemark_elements_and_their_keys_of_other_types_round_trip() {
             // A string `visibility` is no KML boolean: `<visibility>no` would read back
             // as visible, so it goes with the data, as written.
             props(json!({"visibility": "no"})),
+            props(json!({"visibility": true})),
             props(json!({"visibility": "1"})),
         ],
         ..Document::default()
@@ -104,9 +106,11 @@ fn placemark_elements_and_their_keys_of_other_types_round_trip() {
     let text = String::from_utf8(out).expect("UTF-8");
     assert!(text.contains("<address>1 Main St</address>"), "{text}");
     assert!(text.contains("<visibility>0</visibility>"), "{text}");
-    assert_eq!(text.matches("<visibility>").count(), 1, "{text}");
+    // A boolean is the element, either way (`element_text`'s two arms).
+    assert!(text.contains("<visibility>1</visibility>"), "{text}");
+    assert_eq!(text.matches("<visibility>").count(), 2, "{text}");
     let (again, _) = geonorm::kml::read(text.as_bytes()).expect("readable");
-    assert_eq!(again.features.len(), 4);
+    assert_eq!(again.features.len(), 5);
     for (want, got) in doc.features.iter().zip(&again.features) {
         let sorted = |f: &Feature| -> std::collections::BTreeMap<String, serde_json::Value> {
             f.properties
