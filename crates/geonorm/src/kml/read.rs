@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use super::ctx::{Ctx, Defs};
 use super::placemark::{self, PendingStyle};
-use super::style::{Styles, Unresolved};
+use super::style::apply_style;
 use crate::stream::{batch, collect, map_in_order, overlapping, FeatureSink, Keep, Rest};
 use crate::xml::dom::{self, position, xml_error, Namespaces, Node};
 use crate::xml::stream::{
@@ -230,61 +230,6 @@ impl<O> Parser<O> {
         self.meta.unrepresented = std::mem::take(&mut self.ctx.unrepresented);
         Ok((self.meta, self.groups, self.ctx.diags))
     }
-}
-
-/// Gives `f` its style: the shared style its `styleUrl` names under its inline one.
-/// When the shared style is not defined (yet) and this is not the `last` chance, the
-/// feature is left as it is and `pending` given back, to try again at the end.
-fn apply_style(
-    f: &mut Feature,
-    pending: PendingStyle,
-    styles: &Styles,
-    last: bool,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<PendingStyle> {
-    let shared = match &pending.url {
-        Some((url, span)) => match styles.resolve(url) {
-            Ok(def) => Some(def),
-            Err(Unresolved::External) => {
-                diags.push(
-                    Diagnostic::new(
-                        Code::KmlExternalStyle,
-                        format!("styleUrl `{url}` points outside this file; kept as the `styleUrl` property"),
-                    )
-                    .at(*span),
-                );
-                f.properties
-                    .insert("styleUrl".into(), Value::String(url.clone()));
-                None
-            }
-            Err(Unresolved::Missing) if !last => return Some(pending),
-            Err(Unresolved::Missing) => {
-                diags.push(
-                    Diagnostic::new(
-                        Code::KmlUnresolvedStyle,
-                        format!("styleUrl `{url}` names no Style or StyleMap in this file"),
-                    )
-                    .at(*span),
-                );
-                None
-            }
-        },
-        None => None,
-    };
-    let def = match (shared, pending.inline) {
-        (Some(s), Some(i)) => s.overridden_by(&i),
-        (Some(s), None) => s,
-        (None, Some(i)) => i,
-        (None, None) => return None,
-    };
-    let st = def.to_style();
-    // marker-symbol and marker-size come from ExtendedData, not from styles.
-    f.style = crate::Style {
-        marker_symbol: f.style.marker_symbol.take(),
-        marker_size: f.style.marker_size.take(),
-        ..st
-    };
-    None
 }
 
 /// Reads one recorded Placemark (`bytes` are its own) and hands its feature to `sink`,

@@ -9,9 +9,12 @@ use std::collections::HashMap;
 
 use serde_json::Number;
 
+use serde_json::Value;
+
+use super::placemark::PendingStyle;
 use crate::num::json_number;
 use crate::xml::dom::Node;
-use crate::Style;
+use crate::{Code, Diagnostic, Feature, Style};
 
 /// What a KML `<Style>` says, field by field, so that an inline style can override
 /// just the parts it sets.
@@ -198,6 +201,61 @@ impl Styles {
             _ => Err(Unresolved::Missing),
         }
     }
+}
+
+/// Gives `f` its style: the shared style its `styleUrl` names under its inline one.
+/// When the shared style is not defined (yet) and this is not the `last` chance, the
+/// feature is left as it is and `pending` given back, to try again at the end.
+pub(super) fn apply_style(
+    f: &mut Feature,
+    pending: PendingStyle,
+    styles: &Styles,
+    last: bool,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<PendingStyle> {
+    let shared = match &pending.url {
+        Some((url, span)) => match styles.resolve(url) {
+            Ok(def) => Some(def),
+            Err(Unresolved::External) => {
+                diags.push(
+                    Diagnostic::new(
+                        Code::KmlExternalStyle,
+                        format!("styleUrl `{url}` points outside this file; kept as the `styleUrl` property"),
+                    )
+                    .at(*span),
+                );
+                f.properties
+                    .insert("styleUrl".into(), Value::String(url.clone()));
+                None
+            }
+            Err(Unresolved::Missing) if !last => return Some(pending),
+            Err(Unresolved::Missing) => {
+                diags.push(
+                    Diagnostic::new(
+                        Code::KmlUnresolvedStyle,
+                        format!("styleUrl `{url}` names no Style or StyleMap in this file"),
+                    )
+                    .at(*span),
+                );
+                None
+            }
+        },
+        None => None,
+    };
+    let def = match (shared, pending.inline) {
+        (Some(s), Some(i)) => s.overridden_by(&i),
+        (Some(s), None) => s,
+        (None, Some(i)) => i,
+        (None, None) => return None,
+    };
+    let st = def.to_style();
+    // marker-symbol and marker-size come from ExtendedData, not from styles.
+    f.style = crate::Style {
+        marker_symbol: f.style.marker_symbol.take(),
+        marker_size: f.style.marker_size.take(),
+        ..st
+    };
+    None
 }
 
 #[cfg(test)]
