@@ -14,6 +14,28 @@ mod tests;
 #[cfg(test)]
 mod write_tests;
 
+/// The fields of GPX 1.1's `wptType` after `ele` and `time` (`link` aside), in the
+/// schema's order, with whether each is a number. The reader keeps a route or track
+/// point's as per-point values named after them (`<sym>` → `syms`); the writer writes
+/// them back in this order.
+const WPT_TYPE_FIELDS: [(&str, bool); 15] = [
+    ("magvar", true),
+    ("geoidheight", true),
+    ("name", false),
+    ("cmt", false),
+    ("desc", false),
+    ("src", false),
+    ("sym", false),
+    ("type", false),
+    ("fix", false),
+    ("sat", true),
+    ("hdop", true),
+    ("vdop", true),
+    ("pdop", true),
+    ("ageofdgpsdata", true),
+    ("dgpsid", true),
+];
+
 pub(crate) use read::stream;
 pub use read::{read, ReadOptions, GPX_TYPE};
 pub use write::{write, WriteOptions};

@@ -159,28 +159,15 @@ fn set<T>(col: &mut Vec<Option<T>>, i: usize, v: T) {
     col.push(Some(v));
 }
 
-/// A track or route point's own fields kept as per-point values, with whether they
-/// are numbers: a waypoint's fields (`WPT_FIELDS`), its name and description, and GPX
-/// 1.0's course.
-const POINT_FIELDS: [(&str, bool); 17] = [
-    ("name", false),
-    ("cmt", false),
-    ("desc", false),
-    ("src", false),
-    ("sym", false),
-    ("type", false),
-    ("fix", false),
-    ("sat", true),
-    ("hdop", true),
-    ("vdop", true),
-    ("pdop", true),
-    ("magvar", true),
-    ("geoidheight", true),
-    ("ageofdgpsdata", true),
-    ("dgpsid", true),
-    ("speed", true),
-    ("course", true),
-];
+/// Whether `local` is a track or route point's own field, kept as a per-point value,
+/// and a number: GPX 1.1's `wptType` fields, and GPX 1.0's speed and course.
+fn point_field(local: &[u8]) -> Option<bool> {
+    super::WPT_TYPE_FIELDS
+        .iter()
+        .find(|(f, _)| f.as_bytes() == local)
+        .map(|&(_, number)| number)
+        .or_else(|| matches!(local, b"speed" | b"course").then_some(true))
+}
 
 /// The local name of an element, as text (for messages and the rare skipped element).
 fn local_name(e: &BytesStart) -> String {
@@ -539,10 +526,8 @@ pub(super) fn read_point<R: BufRead>(
                 b"extensions" => extensions(xml, buf, ctx, line, &mut too_deep, before)?,
                 // A point's own fields (a route point's name and symbol, a fix's
                 // precision) are per-point values of the line, as its times are.
-                local if POINT_FIELDS.iter().any(|(f, _)| f.as_bytes() == local) => {
-                    let number = POINT_FIELDS
-                        .iter()
-                        .any(|(f, n)| *n && f.as_bytes() == local);
+                local if point_field(local).is_some() => {
+                    let number = point_field(local) == Some(true);
                     let id = line.intern(local);
                     let name = line.name(id);
                     let t = read_text(xml, buf, name.as_bytes(), 1, &mut too_deep)?;

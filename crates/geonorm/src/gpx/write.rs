@@ -13,6 +13,7 @@ use std::io::Write;
 use serde_json::Value;
 
 use super::read::{is_datetime, GPX_TYPE, WPT_FIELDS};
+use super::WPT_TYPE_FIELDS;
 use crate::diag::Losses;
 use crate::{
     Code, ColumnValues, Coords, Diagnostic, Document, Feature, Geometry, Position, Result, Span,
@@ -48,27 +49,6 @@ const WPT_AFTER_LINKS: [&str; 10] = [
 fn numeric_field(key: &str) -> bool {
     key == "number" || WPT_FIELDS.iter().any(|&(k, numeric)| numeric && k == key)
 }
-
-/// Per-vertex columns a route or track point has an element for, in the order GPX
-/// 1.1's schema wants them after `ele` and `time` (`wptType`), with whether the element
-/// is a number. The reader names each column after its element (`<sym>` → `syms`).
-const POINT_FIELDS: [(&str, &str, bool); 15] = [
-    ("magvars", "magvar", true),
-    ("geoidheights", "geoidheight", true),
-    ("names", "name", false),
-    ("cmts", "cmt", false),
-    ("descs", "desc", false),
-    ("srcs", "src", false),
-    ("syms", "sym", false),
-    ("types", "type", false),
-    ("fixs", "fix", false),
-    ("sats", "sat", true),
-    ("hdops", "hdop", true),
-    ("vdops", "vdop", true),
-    ("pdops", "pdop", true),
-    ("ageofdgpsdatas", "ageofdgpsdata", true),
-    ("dgpsids", "dgpsid", true),
-];
 
 /// True for a text that GPX reads as a number.
 fn is_number(s: &str) -> bool {
@@ -297,7 +277,12 @@ impl Writer<'_> {
         let mut fields: Vec<(usize, &crate::Column)> = Vec::new();
         for col in c.columns() {
             // Sorted below into the schema's order, whatever the columns' order.
-            if let Some(at) = POINT_FIELDS.iter().position(|(n, _, _)| *n == col.name) {
+            // The reader names each column after its element (`<sym>` → `syms`).
+            let element = col.name.strip_suffix('s');
+            if let Some(at) = WPT_TYPE_FIELDS
+                .iter()
+                .position(|(n, _)| Some(*n) == element)
+            {
                 fields.push((at, col));
                 continue;
             }
@@ -327,7 +312,7 @@ impl Writer<'_> {
                 None => {}
             }
             for &(at, col) in &fields {
-                let (_, el, numeric) = POINT_FIELDS[at];
+                let (el, numeric) = WPT_TYPE_FIELDS[at];
                 match &col.values {
                     ColumnValues::Numbers(ns) => {
                         if let Some(n) = ns.get(i).cloned().flatten() {
