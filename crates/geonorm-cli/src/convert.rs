@@ -10,63 +10,87 @@ use crate::output::{self, Dest, OutFile};
 use crate::render::Renderer;
 use crate::*;
 
-/// GeoJSON, KML, KMZ or GPX to GeoJSON into a file: streamed, in batches on every thread,
-/// into a temporary file renamed into place only when the whole input was read.
+/// GeoJSON, KML, KMZ or GPX to any of them, into a file or standard output: streamed,
+/// in batches on every thread, checked as it is read. A file is written into a
+/// temporary file renamed into place only when the whole input was read; standard
+/// output gets a KML, KMZ or GPX document only once it is whole (those writers write
+/// at the end).
 fn convert_streaming(
     args: &ConvertArgs,
     input: Input,
     format: Format,
-    output: &std::path::Path,
+    to: Format,
+    dest: &Dest,
     renderer: &Renderer,
 ) -> anyhow::Result<ExitCode> {
     let mut input = input;
     input.read_as(format);
-    let mut out = OutFile::create(output)?;
-    let write = geonorm::geojson::WriteOptions {
-        precision: args.precision,
-        keep_root: false,
-    };
     let read = args.input.read_options(format);
     if let Some(e) = kmz_too_large(&input, format, &read.kmz) {
         renderer.fatal(&input, format, &e)?;
         return Ok(ExitCode::from(1));
     }
-    let threads = rayon::current_num_threads();
-    // Checked as it is converted, in the same read: it says what `check` says.
-    let check = check_options(args.profile.into(), format);
-    let done = if format == Format::Kmz {
-        // Read where the archive is, never held.
-        geonorm::validate::check_convert_archive(
-            &mut *input.seekable()?,
-            input.path(),
-            &check,
-            &read,
-            &mut out,
-            &write,
-            threads,
-        )?
-    } else {
-        geonorm::validate::check_convert(
-            input.reader()?,
-            input.path(),
-            &check,
-            &read,
-            &mut out,
-            &write,
-            threads,
-        )?
+    let opts = geonorm::ConvertOptions {
+        to,
+        write: geonorm::WriteOptions::with_precision(args.precision, false),
+        read,
+        // Checked as it is converted, in the same read: it says what `check` says.
+        check: check_options(args.profile.into(), format),
+        threads: rayon::current_num_threads(),
     };
-    // Unless the input was read to its end, `out` is dropped uncommitted: the
-    // temporary file goes, the old output stays.
-    if done.complete {
-        out.commit()?;
-    }
+    let done = {
+        // A KMZ is read where it is, never held.
+        let mut seekable;
+        let source = if format == Format::Kmz {
+            seekable = input.seekable()?;
+            geonorm::Input::Seekable(&mut *seekable)
+        } else {
+            geonorm::Input::Reader(input.reader()?)
+        };
+        write_to(dest, to, |out| geonorm::convert(source, out, &opts))?
+    };
     let diags = done.diagnostics();
     if diags.iter().any(|d| d.span.is_some()) {
-        show_kmz_entry(&mut input, &read)?;
+        show_kmz_entry(&mut input, &opts.read)?;
     }
     renderer.diagnostics(&input, &diags)?;
     Ok(exit_for(&diags))
+}
+
+/// Runs `convert` into `dest`: a file is committed only when the conversion is
+/// complete (else the temporary file goes and the old output stays); a terminal is
+/// written through [`output::TerminalSafe`].
+fn write_to(
+    dest: &Dest,
+    to: Format,
+    convert: impl FnOnce(&mut dyn Write) -> io::Result<geonorm::validate::Converted>,
+) -> anyhow::Result<geonorm::validate::Converted> {
+    match dest {
+        Dest::File(path) => {
+            let mut out = OutFile::create(path)?;
+            let done = convert(&mut out)?;
+            if done.complete {
+                out.commit()?;
+            }
+            Ok(done)
+        }
+        Dest::Stdout => {
+            let stdout = io::stdout();
+            let terminal = stdout.is_terminal();
+            let mut out = BufWriter::new(stdout.lock());
+            let done = if terminal {
+                // The data cannot drive the terminal it is shown on.
+                let mut safe = output::TerminalSafe::new(&mut out, to != Format::GeoJson);
+                let done = convert(&mut safe)?;
+                safe.flush()?;
+                done
+            } else {
+                convert(&mut out)?
+            };
+            out.flush()?;
+            Ok(done)
+        }
+    }
 }
 
 /// What `convert` checks the input for: what `check --profile P` checks, for the
@@ -122,22 +146,21 @@ pub(crate) fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     if let Dest::File(output) = &dest {
         output::check_target(Some(&args.input.input), output)?;
     }
-    // GeoJSON, KML, KMZ and GPX to GeoJSON into a file need no document in memory.
-    if let Dest::File(output) = &dest {
-        // Standard input can be read only once: only files take this path.
-        let is_file = args.input.input != std::path::Path::new("-");
-        if to == Format::GeoJson
-            && is_file
-            && !args.fix
-            && !args.keep_root
-            && args.assets.dir.is_none()
-        {
-            let input = Input::open(&args.input.input)?;
-            let from = args.input.from.map(Format::from).or_else(|| input.detect());
-            if let Some(from @ (Format::GeoJson | Format::Kml | Format::Kmz | Format::Gpx)) = from {
-                return convert_streaming(&args, input, from, output, &renderer);
-            }
-        }
+    // Converted as a stream, in one read, unless the document is to be changed as a
+    // whole first (fixes, assets) or kept as its root. GeoJSON is written as it is
+    // read, so to standard output only whole documents go (a file is renamed into
+    // place only once complete); the other writers write at the end.
+    let streams = !args.fix && !args.keep_root && args.assets.dir.is_none();
+    if streams && (to != Format::GeoJson || matches!(dest, Dest::File(_))) {
+        let input = Input::open(&args.input.input)?;
+        let from = args.input.from.map(Format::from).or_else(|| input.detect());
+        let Some(from) = from else {
+            anyhow::bail!(
+                "{}: cannot tell the format from the content or the name; use --from",
+                input.name()
+            );
+        };
+        return convert_streaming(&args, input, from, to, &dest, &renderer);
     }
     // What `check` says of the input, its reading problems among them (the reader's
     // own, as tests/one_engine.rs holds them); with `--fix`, what reading met and what

@@ -394,11 +394,14 @@ pub(crate) fn times(n: usize) -> String {
 #[derive(Debug, Default)]
 pub(crate) struct Losses(std::collections::BTreeMap<String, Loss>);
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Loss {
     count: usize,
     first: Option<Span>,
     last: Option<Span>,
+    /// Where the first loss counted was (`None` inside: at no feature), so that
+    /// [`Losses::append`] knows whether it repeats the last one before it.
+    head: Option<Option<Span>>,
 }
 
 impl Losses {
@@ -411,6 +414,29 @@ impl Losses {
         l.count += 1;
         l.first = l.first.or(at);
         l.last = at;
+        l.head.get_or_insert(at);
+    }
+
+    /// Counts the losses of `later`, met after these, as [`Losses::add`] would have
+    /// counted them one by one: writers that serialise features apart (on several
+    /// threads) put their losses together in the output's order.
+    pub(crate) fn append(&mut self, later: Losses) {
+        for (what, l) in later.0 {
+            let Some(head) = l.head else {
+                continue;
+            };
+            let e = self.0.entry(what).or_default();
+            let repeat = head.is_some() && head == e.last;
+            e.count += l.count - usize::from(repeat);
+            e.first = e.first.or(l.first);
+            e.last = l.last;
+            e.head.get_or_insert(head);
+        }
+    }
+
+    /// Whether nothing was lost.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 
     /// One `write/not-representable` diagnostic per description, in sorted order.

@@ -4,7 +4,7 @@
 //! through limits on its uncompressed size and compression ratio, so a zip bomb ends
 //! in a clear error instead of filling memory.
 
-use std::io::{BufReader, Cursor, Read, Seek, Write};
+use std::io::{BufReader, Read, Seek, Write};
 
 use crate::stream::{FeatureSink, Keep, Rest};
 use crate::{kml, Diagnostic, Document, Error, Feature, Format, Result};
@@ -409,25 +409,22 @@ impl<R: Read + Seek> crate::assets::Files for ArchiveFiles<R> {
 /// Writes `doc` as a KMZ: its KML as a deflated `doc.kml`.
 pub fn write<W: Write>(
     doc: &Document,
-    mut out: W,
+    out: W,
     opts: &kml::WriteOptions,
 ) -> Result<Vec<Diagnostic>> {
-    let mut text = Vec::new();
+    // The KML goes through a spool (memory, then an unnamed temporary file), as the
+    // streaming writer's does: one road to the archive.
+    let mut text = tempfile::SpooledTempFile::new(8 << 20);
     let diags = kml::write(doc, &mut text, opts)?;
-    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    zip.start_file("doc.kml", options).map_err(zip_error)?;
-    zip.write_all(&text)?;
-    let bytes = zip.finish().map_err(zip_error)?.into_inner();
-    out.write_all(&bytes)?;
-    out.flush()?;
+    text.rewind()?;
+    crate::writer::zip_kml(text, out)?;
     Ok(diags)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Cursor;
 
     fn kmz(entries: &[(&str, &[u8])]) -> Vec<u8> {
         let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));

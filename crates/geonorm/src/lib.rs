@@ -32,6 +32,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod convert;
 mod diag;
 mod error;
 mod format;
@@ -41,8 +42,10 @@ mod model;
 mod num;
 #[cfg(test)]
 mod security_doc_tests;
+mod spool;
 #[cfg(test)]
 mod testdata;
+mod writer;
 mod xml;
 
 #[cfg(feature = "assets")]
@@ -61,6 +64,7 @@ pub mod safe_write;
 pub mod stream;
 pub mod validate;
 
+pub use convert::{convert, ConvertOptions, Input};
 pub use diag::{Code, Diagnostic, LineIndex, Severity, Span};
 pub use error::{Error, Result};
 pub use format::Format;

@@ -2,6 +2,7 @@
 //! extension values (heart rate, cadence, power…), metadata, and the GPX style and
 //! Garmin colour extensions.
 
+mod document;
 mod fields;
 #[cfg(feature = "gpx")]
 mod interop;
@@ -36,6 +37,9 @@ const WPT_TYPE_FIELDS: [(&str, bool); 15] = [
     ("dgpsid", true),
 ];
 
+pub use document::write;
+pub(crate) use document::DocWriter;
 pub(crate) use read::stream;
 pub use read::{read, ReadOptions, GPX_TYPE};
-pub use write::{write, WriteOptions};
+pub use write::WriteOptions;
+pub(crate) use write::{piece, Piece};

@@ -8,17 +8,12 @@
 //! and properties GPX has no field for are reported too, by name, at the first feature
 //! that had them.
 
-use std::io::Write;
-
 use serde_json::Value;
 
 use super::read::{is_datetime, GPX_TYPE, WPT_FIELDS};
 use super::WPT_TYPE_FIELDS;
 use crate::diag::Losses;
-use crate::{
-    Code, ColumnValues, Coords, Diagnostic, Document, Feature, Geometry, Position, Result, Span,
-    Time,
-};
+use crate::{Code, ColumnValues, Coords, Diagnostic, Feature, Geometry, Position, Span, Time};
 
 /// How to write GPX.
 #[derive(Debug, Clone, Default)]
@@ -67,25 +62,36 @@ const TPX: [(&str, &str); 8] = [
     ("courses", "course"),
 ];
 
-fn escape(s: &str) -> std::borrow::Cow<'_, str> {
+pub(super) fn escape(s: &str) -> std::borrow::Cow<'_, str> {
     quick_xml::escape::escape(s)
 }
 
-struct Writer<'a> {
+/// Serialises GPX: one part of one feature, or the document's metadata.
+pub(super) struct Writer<'a> {
     opts: &'a WriteOptions,
-    buf: String,
-    diags: Vec<Diagnostic>,
-    lost: Losses,
+    pub(super) buf: String,
+    pub(super) diags: Vec<Diagnostic>,
+    pub(super) lost: Losses,
     /// The span of the feature being written, where its losses are reported.
     at: Option<Span>,
 }
 
-impl Writer<'_> {
-    fn lose(&mut self, what: String) {
+impl<'a> Writer<'a> {
+    pub(super) fn new(opts: &'a WriteOptions) -> Self {
+        Writer {
+            opts,
+            buf: String::new(),
+            diags: Vec::new(),
+            lost: Losses::default(),
+            at: None,
+        }
+    }
+
+    pub(super) fn lose(&mut self, what: String) {
         self.lost.add(what, self.at);
     }
 
-    fn element(&mut self, name: &str, text: &str) {
+    pub(super) fn element(&mut self, name: &str, text: &str) {
         self.buf
             .push_str(&format!("<{name}>{}</{name}>", escape(text)));
     }
@@ -166,7 +172,7 @@ impl Writer<'_> {
 
     /// A time GPX cannot hold (empty, or not a date and time: KML's `2024-05`, say) is
     /// not written, and said so where the feature was read.
-    fn bad_time(&mut self, span: Option<Span>, what: &str, t: &str, count: usize) {
+    pub(super) fn bad_time(&mut self, span: Option<Span>, what: &str, t: &str, count: usize) {
         let mut d = Diagnostic::new(
             Code::WriteNotRepresentable,
             format!(
@@ -394,170 +400,162 @@ fn is_route(f: &Feature) -> bool {
     f.properties.get(GPX_TYPE).and_then(Value::as_str) == Some("rte")
 }
 
-/// Writes `doc` as GPX 1.1 and returns what could not be written as it was.
-///
-/// ```
-/// let (doc, _) = geonorm::geojson::read(&br#"{"type":"Feature","geometry":{"type":"LineString",
-///   "coordinates":[[7.74,46.02,1608],[7.73,46.01,1625]]},"properties":{"title":"Run",
-///   "coordinateProperties":{"times":["2024-07-14T06:30:00Z","2024-07-14T06:31:10Z"],"heart":[121,134]}}}"#[..])?;
-/// let mut gpx = Vec::new();
-/// geonorm::gpx::write(&doc, &mut gpx, &Default::default())?;
-/// let text = String::from_utf8(gpx).unwrap();
-/// assert!(text.contains("<trkpt lat=\"46.02\" lon=\"7.74\"><ele>1608</ele><time>2024-07-14T06:30:00Z</time>"));
-/// assert!(text.contains("<gpxtpx:hr>121</gpxtpx:hr>"));
-/// # Ok::<(), geonorm::Error>(())
-/// ```
-pub fn write<W: Write>(doc: &Document, mut out: W, opts: &WriteOptions) -> Result<Vec<Diagnostic>> {
-    let mut w = Writer {
-        opts,
-        buf: String::with_capacity(64 * 1024),
-        diags: Vec::new(),
-        lost: Losses::default(),
-        at: None,
-    };
-    w.buf.push_str(concat!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n",
-        "<gpx version=\"1.1\" creator=\"geonorm\" xmlns=\"http://www.topografix.com/GPX/1/1\"",
-        " xmlns:gpxtpx=\"http://www.garmin.com/xmlschemas/TrackPointExtension/v2\"",
-        " xmlns:gpx_style=\"http://www.topografix.com/GPX/gpx_style/0/2\">\n"
-    ));
-    metadata(&mut w, doc);
-    // GPX wants every waypoint, then every route, then every track.
-    let kind = |f: &Feature| {
-        f.properties
-            .get(GPX_TYPE)
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    };
-    for f in &doc.features {
-        match &f.geometry {
-            // A one-point route or track read from GPX goes back as one (any other
-            // `_gpxType` is no route or track: the point is a waypoint).
-            Some(Geometry::Point(_)) if matches!(kind(f).as_deref(), Some("rte" | "trk")) => {}
-            Some(Geometry::Point(p)) => w.waypoint(f, *p),
-            Some(Geometry::MultiPoint(c)) => {
-                w.diags.push(
-                    Diagnostic::new(
-                        Code::WriteNotRepresentable,
-                        format!("a MultiPoint is written as {} waypoints", c.len()),
-                    )
-                    .at(f.span),
-                );
-                for p in c.iter() {
-                    w.waypoint(f, p);
-                }
-            }
-            // Its points, in nested collections and MultiPoints too, are waypoints.
-            Some(Geometry::GeometryCollection(gs)) => {
-                for g in leaves(gs) {
-                    match g {
-                        Geometry::Point(p) => w.waypoint(f, *p),
-                        Geometry::MultiPoint(c) => c.iter().for_each(|p| w.waypoint(f, p)),
-                        _ => {}
-                    }
-                }
-            }
-            None => w.diags.push(
+/// The `_gpxType` a GPX reader gave the feature (`wpt`, `rte`, `trk`), if any.
+fn gpx_type(f: &Feature) -> Option<&str> {
+    f.properties.get(GPX_TYPE).and_then(Value::as_str)
+}
+
+/// A feature serialised apart from the document (on any thread): GPX wants every
+/// waypoint, then every route, then every track, so what it becomes in each part is
+/// kept apart, with what writing that part met and lost.
+pub(crate) struct Piece {
+    /// Its waypoints, routes and tracks.
+    pub(super) parts: [String; 3],
+    pub(super) diags: [Vec<Diagnostic>; 3],
+    pub(super) lost: [Losses; 3],
+    /// Where its feature was read.
+    pub(super) span: Span,
+}
+
+impl Piece {
+    /// Where its feature was read.
+    pub(crate) fn span(&self) -> Span {
+        self.span
+    }
+}
+
+/// Serialises `f` for a GPX document written with `opts`.
+pub(crate) fn piece(f: &Feature, opts: &WriteOptions) -> Piece {
+    let passes: [fn(&mut Writer, &Feature); 3] = [waypoints, routes, tracks];
+    let done = passes.map(|pass| {
+        let mut w = Writer::new(opts);
+        pass(&mut w, f);
+        (w.buf, w.diags, w.lost)
+    });
+    let [(w0, d0, l0), (w1, d1, l1), (w2, d2, l2)] = done;
+    Piece {
+        parts: [w0, w1, w2],
+        diags: [d0, d1, d2],
+        lost: [l0, l1, l2],
+        span: f.span,
+    }
+}
+
+/// What of `f` is written as waypoints.
+fn waypoints(w: &mut Writer, f: &Feature) {
+    match &f.geometry {
+        // A one-point route or track read from GPX goes back as one (any other
+        // `_gpxType` is no route or track: the point is a waypoint).
+        Some(Geometry::Point(_)) if matches!(gpx_type(f), Some("rte" | "trk")) => {}
+        Some(Geometry::Point(p)) => w.waypoint(f, *p),
+        Some(Geometry::MultiPoint(c)) => {
+            w.diags.push(
                 Diagnostic::new(
                     Code::WriteNotRepresentable,
-                    format!(
-                        "feature {:?} has no geometry, which GPX cannot hold; not written",
-                        f.title.as_deref().unwrap_or("")
-                    ),
+                    format!("a MultiPoint is written as {} waypoints", c.len()),
                 )
                 .at(f.span),
-            ),
-            _ => {}
+            );
+            for p in c.iter() {
+                w.waypoint(f, p);
+            }
         }
-    }
-    for f in doc.features.iter().filter(|f| is_route(f)) {
-        match &f.geometry {
-            Some(Geometry::LineString(c)) => w.route(f, c),
-            Some(Geometry::Point(p)) => w.route(f, &one_point(f, *p)),
-            _ => {}
+        // Its points, in nested collections and MultiPoints too, are waypoints.
+        Some(Geometry::GeometryCollection(gs)) => {
+            for g in leaves(gs) {
+                match g {
+                    Geometry::Point(p) => w.waypoint(f, *p),
+                    Geometry::MultiPoint(c) => c.iter().for_each(|p| w.waypoint(f, p)),
+                    _ => {}
+                }
+            }
         }
+        None => w.diags.push(
+            Diagnostic::new(
+                Code::WriteNotRepresentable,
+                format!(
+                    "feature {:?} has no geometry, which GPX cannot hold; not written",
+                    f.title.as_deref().unwrap_or("")
+                ),
+            )
+            .at(f.span),
+        ),
+        _ => {}
     }
-    for f in &doc.features {
-        match &f.geometry {
-            Some(Geometry::LineString(c)) if !is_route(f) => w.track(f, &[c]),
-            Some(Geometry::Point(p)) if kind(f).as_deref() == Some("trk") => {
-                w.track(f, &[&one_point(f, *p)])
-            }
-            Some(Geometry::MultiLineString(parts)) => w.track(f, &parts.iter().collect::<Vec<_>>()),
-            Some(Geometry::Polygon(rings)) => {
-                polygon_note(&mut w, f, 1, rings.len().saturating_sub(1));
-                w.track(f, &rings.iter().take(1).collect::<Vec<_>>());
-            }
-            Some(Geometry::MultiPolygon(polys)) => {
-                let holes = polys.iter().map(|r| r.len().saturating_sub(1)).sum();
-                polygon_note(&mut w, f, polys.len(), holes);
-                w.track(
-                    f,
-                    &polys.iter().filter_map(|r| r.first()).collect::<Vec<_>>(),
-                );
-            }
-            Some(Geometry::GeometryCollection(gs)) => {
-                w.diags.push(
-                    Diagnostic::new(
-                        Code::WriteNotRepresentable,
-                        "a GeometryCollection is written as separate waypoints and tracks with the same name",
-                    )
-                    .at(f.span),
-                );
-                let leaves = leaves(gs);
-                let (mut polygons, mut holes) = (0, 0);
-                for g in &leaves {
-                    match g {
-                        Geometry::Polygon(r) => {
-                            polygons += 1;
-                            holes += r.len().saturating_sub(1);
-                        }
-                        Geometry::MultiPolygon(ps) => {
-                            polygons += ps.len();
-                            holes += ps.iter().map(|r| r.len().saturating_sub(1)).sum::<usize>();
-                        }
-                        _ => {}
+}
+
+/// What of `f` is written as a route.
+fn routes(w: &mut Writer, f: &Feature) {
+    if !is_route(f) {
+        return;
+    }
+    match &f.geometry {
+        Some(Geometry::LineString(c)) => w.route(f, c),
+        Some(Geometry::Point(p)) => w.route(f, &one_point(f, *p)),
+        _ => {}
+    }
+}
+
+/// What of `f` is written as tracks.
+fn tracks(w: &mut Writer, f: &Feature) {
+    match &f.geometry {
+        Some(Geometry::LineString(c)) if !is_route(f) => w.track(f, &[c]),
+        Some(Geometry::Point(p)) if gpx_type(f) == Some("trk") => w.track(f, &[&one_point(f, *p)]),
+        Some(Geometry::MultiLineString(parts)) => w.track(f, &parts.iter().collect::<Vec<_>>()),
+        Some(Geometry::Polygon(rings)) => {
+            polygon_note(w, f, 1, rings.len().saturating_sub(1));
+            w.track(f, &rings.iter().take(1).collect::<Vec<_>>());
+        }
+        Some(Geometry::MultiPolygon(polys)) => {
+            let holes = polys.iter().map(|r| r.len().saturating_sub(1)).sum();
+            polygon_note(w, f, polys.len(), holes);
+            w.track(
+                f,
+                &polys.iter().filter_map(|r| r.first()).collect::<Vec<_>>(),
+            );
+        }
+        Some(Geometry::GeometryCollection(gs)) => {
+            w.diags.push(
+                Diagnostic::new(
+                    Code::WriteNotRepresentable,
+                    "a GeometryCollection is written as separate waypoints and tracks with the same name",
+                )
+                .at(f.span),
+            );
+            let leaves = leaves(gs);
+            let (mut polygons, mut holes) = (0, 0);
+            for g in &leaves {
+                match g {
+                    Geometry::Polygon(r) => {
+                        polygons += 1;
+                        holes += r.len().saturating_sub(1);
                     }
-                }
-                if polygons > 0 {
-                    polygon_note(&mut w, f, polygons, holes);
-                }
-                let lines: Vec<&Coords> = leaves
-                    .iter()
-                    .flat_map(|g| match g {
-                        Geometry::LineString(c) => vec![c],
-                        Geometry::MultiLineString(ls) => ls.iter().collect(),
-                        Geometry::Polygon(r) => r.iter().take(1).collect(),
-                        Geometry::MultiPolygon(ps) => ps.iter().filter_map(|r| r.first()).collect(),
-                        _ => Vec::new(),
-                    })
-                    .collect();
-                if !lines.is_empty() {
-                    w.track(f, &lines);
+                    Geometry::MultiPolygon(ps) => {
+                        polygons += ps.len();
+                        holes += ps.iter().map(|r| r.len().saturating_sub(1)).sum::<usize>();
+                    }
+                    _ => {}
                 }
             }
-            _ => {}
+            if polygons > 0 {
+                polygon_note(w, f, polygons, holes);
+            }
+            let lines: Vec<&Coords> = leaves
+                .iter()
+                .flat_map(|g| match g {
+                    Geometry::LineString(c) => vec![c],
+                    Geometry::MultiLineString(ls) => ls.iter().collect(),
+                    Geometry::Polygon(r) => r.iter().take(1).collect(),
+                    Geometry::MultiPolygon(ps) => ps.iter().filter_map(|r| r.first()).collect(),
+                    _ => Vec::new(),
+                })
+                .collect();
+            if !lines.is_empty() {
+                w.track(f, &lines);
+            }
         }
-        if w.buf.len() > 1 << 20 {
-            out.write_all(w.buf.as_bytes())?;
-            w.buf.clear();
-        }
+        _ => {}
     }
-    w.buf.push_str("</gpx>\n");
-    out.write_all(w.buf.as_bytes())?;
-    out.flush()?;
-    if !doc.groups.is_empty() {
-        w.diags.push(Diagnostic::new(
-            Code::WriteNotRepresentable,
-            format!(
-                "GPX has no groups: {} group(s) not written, their features are",
-                doc.groups.len()
-            ),
-        ));
-    }
-    let lost = std::mem::take(&mut w.lost);
-    w.diags.extend(lost.into_diagnostics("GPX"));
-    Ok(w.diags)
 }
 
 /// The geometries of a collection, with nested collections opened (GPX has no
@@ -590,92 +588,4 @@ fn polygon_note(w: &mut Writer, f: &Feature, polygons: usize, holes: usize) {
         )
         .at(f.span),
     );
-}
-
-fn metadata(w: &mut Writer, doc: &Document) {
-    let m = &doc.meta;
-    let known = ["author", "copyright", "links", "time", "keywords", "bounds"];
-    if m.name.is_none()
-        && m.description.is_none()
-        && !m.extra.keys().any(|k| known.contains(&k.as_str()))
-    {
-        for k in m.extra.keys() {
-            w.lose(format!("document member `{k}`"));
-        }
-        return;
-    }
-    w.buf.push_str("<metadata>");
-    if let Some(n) = &m.name {
-        w.element("name", n);
-    }
-    if let Some(d) = &m.description {
-        w.element("desc", d);
-    }
-    if let Some(Value::Object(a)) = m.extra.get("author") {
-        w.buf.push_str("<author>");
-        if let Some(n) = a.get("name").and_then(Value::as_str) {
-            w.element("name", n);
-        }
-        if let Some(Value::Object(e)) = a.get("email") {
-            if let (Some(id), Some(domain)) = (
-                e.get("id").and_then(Value::as_str),
-                e.get("domain").and_then(Value::as_str),
-            ) {
-                w.buf.push_str(&format!(
-                    "<email id=\"{}\" domain=\"{}\"/>",
-                    escape(id),
-                    escape(domain)
-                ));
-            }
-        }
-        w.buf.push_str("</author>");
-    }
-    if let Some(Value::Object(c)) = m.extra.get("copyright") {
-        let author = c.get("author").and_then(Value::as_str).unwrap_or("");
-        w.buf
-            .push_str(&format!("<copyright author=\"{}\">", escape(author)));
-        for k in ["year", "license"] {
-            if let Some(v) = c.get(k).and_then(Value::as_str) {
-                w.element(k, v);
-            }
-        }
-        w.buf.push_str("</copyright>");
-    }
-    if let Some(Value::Array(links)) = m.extra.get("links") {
-        for l in links {
-            if let Some(href) = l.get("href").and_then(Value::as_str) {
-                w.buf.push_str(&format!("<link href=\"{}\">", escape(href)));
-                if let Some(t) = l.get("text").and_then(Value::as_str) {
-                    w.element("text", t);
-                }
-                w.buf.push_str("</link>");
-            }
-        }
-    }
-    match m.extra.get("time") {
-        Some(Value::String(t)) if is_datetime(t) => w.element("time", t),
-        // The document has no place in the source to point at.
-        Some(Value::String(t)) => w.bad_time(None, "the document's time", t, 1),
-        Some(_) => w.lose("a document time that is not text".into()),
-        None => {}
-    }
-    if let Some(Value::String(v)) = m.extra.get("keywords") {
-        w.element("keywords", v);
-    }
-    if let Some(Value::Object(b)) = m.extra.get("bounds") {
-        let get = |k: &str| b.get(k).and_then(Value::as_str).unwrap_or("0").to_string();
-        w.buf.push_str(&format!(
-            "<bounds minlat=\"{}\" minlon=\"{}\" maxlat=\"{}\" maxlon=\"{}\"/>",
-            escape(&get("minlat")),
-            escape(&get("minlon")),
-            escape(&get("maxlat")),
-            escape(&get("maxlon"))
-        ));
-    }
-    w.buf.push_str("</metadata>\n");
-    for k in m.extra.keys() {
-        if !known.contains(&k.as_str()) {
-            w.lose(format!("document member `{k}`"));
-        }
-    }
 }

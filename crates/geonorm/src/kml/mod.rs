@@ -4,6 +4,7 @@
 
 mod coords;
 mod ctx;
+mod document;
 mod placemark;
 mod read;
 mod style;
@@ -12,6 +13,9 @@ mod write;
 #[cfg(test)]
 mod tests;
 
+pub use document::write;
+pub(crate) use document::DocWriter;
 pub use read::read;
 pub(crate) use read::stream;
-pub use write::{write, WriteOptions};
+pub use write::WriteOptions;
+pub(crate) use write::{placemark, Placemark};

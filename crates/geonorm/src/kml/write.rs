@@ -2,16 +2,13 @@
 //! (one per distinct style), other properties typed `ExtendedData`, lines with
 //! per-vertex times `gx:Track`s. What KML cannot hold is reported.
 
-use std::collections::{HashMap, HashSet};
-use std::io::Write;
-
 use serde_json::Value;
 
 use super::style::kml_color;
 use crate::diag::Losses;
 use crate::{
-    Code, Column, ColumnValues, Coords, Diagnostic, Document, Feature, Geometry, GroupId, Position,
-    Result, Span, Style, Time,
+    Code, Column, ColumnValues, Coords, Diagnostic, Feature, Geometry, GroupId, Position, Span,
+    Style, Time,
 };
 
 /// How to write KML.
@@ -39,7 +36,7 @@ fn escape(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Text that may hold markup (HTML descriptions) goes into CDATA, verbatim.
-fn text_or_cdata(buf: &mut String, s: &str) {
+pub(super) fn text_or_cdata(buf: &mut String, s: &str) {
     if s.contains(['<', '&']) {
         buf.push_str("<![CDATA[");
         // `]]>` cannot appear inside CDATA: close and reopen around it.
@@ -50,7 +47,7 @@ fn text_or_cdata(buf: &mut String, s: &str) {
     }
 }
 
-fn element(buf: &mut String, name: &str, text: &str) {
+pub(super) fn element(buf: &mut String, name: &str, text: &str) {
     buf.push('<');
     buf.push_str(name);
     buf.push('>');
@@ -62,7 +59,7 @@ fn element(buf: &mut String, name: &str, text: &str) {
 
 /// The JSON type of a property across the document, as a KML Schema type.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum FieldType {
+pub(super) enum FieldType {
     Int,
     Double,
     Bool,
@@ -83,7 +80,7 @@ impl FieldType {
         }
     }
 
-    fn merge(self, other: FieldType) -> FieldType {
+    pub(super) fn merge(self, other: FieldType) -> FieldType {
         match (self, other) {
             (a, b) if a == b => a,
             (FieldType::Int, FieldType::Double) | (FieldType::Double, FieldType::Int) => {
@@ -103,20 +100,99 @@ impl FieldType {
     }
 }
 
-struct Writer<'d> {
-    doc: &'d Document,
-    opts: &'d WriteOptions,
-    buf: String,
-    diags: Vec<Diagnostic>,
-    styles: Vec<(Style, String)>,
-    fields: Vec<(String, FieldType)>,
-    track_fields: Vec<(String, &'static str)>,
+/// Serialises KML: one placemark apart from the others (on any thread), or the parts
+/// of the document around the placemarks.
+pub(super) struct Writer<'o> {
+    opts: &'o WriteOptions,
+    pub(super) buf: String,
+    pub(super) diags: Vec<Diagnostic>,
     /// What could not be written, by description, with a count.
-    lost: Losses,
+    pub(super) lost: Losses,
     /// The span of the feature being written, where its losses are reported.
     at: Option<Span>,
-    /// Empty features given an id so far.
-    empty_ids: usize,
+    /// In a placemark: where the id of an empty one goes (the document numbers them).
+    empty_id_at: Option<usize>,
+    /// In a placemark: where the `<styleUrl>` of its shared style goes (the document
+    /// names the styles in the order they are first used).
+    style_at: Option<usize>,
+}
+
+/// One placemark serialised apart from the document, with what only the document's
+/// order settles left open: its shared style's id, an empty placemark's id.
+pub(crate) struct Placemark {
+    /// The `<Placemark>` element, a line of its own.
+    pub(super) text: String,
+    /// Where ` id="geonorm-empty-N"` goes, for an empty placemark.
+    pub(super) empty_id_at: Option<usize>,
+    /// Where `<styleUrl>#styleN</styleUrl>` goes, and the style it names.
+    pub(super) style: Option<(usize, Style)>,
+    /// The feature's group and place in the source.
+    pub(super) group: Option<GroupId>,
+    pub(super) span: Span,
+    /// The types of the properties written as ExtendedData (for the document's Schema).
+    pub(super) fields: Vec<(String, FieldType)>,
+    /// The per-vertex arrays written (for the track Schema).
+    pub(super) track: Vec<(String, &'static str)>,
+    /// What writing it met, and what could not be written.
+    pub(super) diags: Vec<Diagnostic>,
+    pub(super) lost: Losses,
+}
+
+impl Placemark {
+    /// Where its feature was read.
+    pub(crate) fn span(&self) -> Span {
+        self.span
+    }
+}
+
+/// Serialises `f` as a placemark of a document written with `opts`.
+pub(crate) fn placemark(f: &Feature, opts: &WriteOptions) -> Placemark {
+    let mut w = Writer::new(opts);
+    w.placemark(f);
+    let style = w.style_at.map(|at| (at, f.style.clone()));
+    Placemark {
+        text: w.buf,
+        empty_id_at: w.empty_id_at,
+        style,
+        group: f.group,
+        span: f.span,
+        fields: properties_to_write(f)
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| (k.clone(), FieldType::of(v)))
+            .collect(),
+        track: track_columns(f),
+        diags: w.diags,
+        lost: w.lost,
+    }
+}
+
+/// The per-vertex arrays of `f`'s lines written as `gx:SimpleArrayData`, with their
+/// Schema types, in order.
+fn track_columns(f: &Feature) -> Vec<(String, &'static str)> {
+    let mut track: Vec<(String, &'static str)> = Vec::new();
+    if let Some(g) = &f.geometry {
+        g.for_each_coords(&mut |c| {
+            for col in c.columns() {
+                if col.name == "times" {
+                    continue;
+                }
+                let ty = match col.values {
+                    ColumnValues::Numbers(_) => "float",
+                    ColumnValues::Texts(_) => "string",
+                };
+                if !track.iter().any(|(n, _)| n == &col.name) {
+                    track.push((col.name.clone(), ty));
+                }
+            }
+        });
+    }
+    track
+}
+
+/// Whether `s` is written as a shared `<Style>`: not when it is empty, nor when it
+/// holds only the keys that travel as data.
+pub(super) fn shared_style(s: &Style) -> bool {
+    !(s.is_empty() || (s.marker_symbol.is_some() || s.marker_size.is_some()) && only_data_keys(s))
 }
 
 /// Properties written as ExtendedData: all but those written as Placemark elements. A
@@ -145,8 +221,20 @@ fn element_text<'v>(key: &str, v: &'v Value) -> Option<&'v str> {
     }
 }
 
-impl<'d> Writer<'d> {
-    fn lose(&mut self, what: String) {
+impl<'o> Writer<'o> {
+    pub(super) fn new(opts: &'o WriteOptions) -> Self {
+        Writer {
+            opts,
+            buf: String::with_capacity(1024),
+            diags: Vec::new(),
+            lost: Losses::default(),
+            at: None,
+            empty_id_at: None,
+            style_at: None,
+        }
+    }
+
+    pub(super) fn lose(&mut self, what: String) {
         self.lost.add(what, self.at);
     }
 
@@ -181,71 +269,9 @@ impl<'d> Writer<'d> {
         self.buf.push_str("</coordinates>");
     }
 
-    fn style_id(&mut self, s: &Style) -> Option<String> {
-        if s.is_empty()
-            || (s.marker_symbol.is_some() || s.marker_size.is_some()) && only_data_keys(s)
-        {
-            return None;
-        }
-        if let Some((_, id)) = self.styles.iter().find(|(st, _)| st == s) {
-            return Some(id.clone());
-        }
-        let id = format!("style{}", self.styles.len() + 1);
-        self.styles.push((s.clone(), id.clone()));
-        Some(id)
-    }
-
-    fn collect(&mut self) {
-        let mut fields: Vec<(String, FieldType)> = Vec::new();
-        // Where each name is in `fields`: a feature may have a million properties, and
-        // a search of the list for each would be quadratic.
-        let mut field_at: HashMap<&str, usize> = HashMap::new();
-        let mut track: Vec<(String, &'static str)> = Vec::new();
-        let doc = self.doc;
-        for f in &doc.features {
-            self.style_id(&f.style);
-            for (k, v) in properties_to_write(f).filter(|(_, v)| !v.is_null()) {
-                let t = FieldType::of(v);
-                match field_at.get(k.as_str()) {
-                    Some(&i) => fields[i].1 = fields[i].1.merge(t),
-                    None => {
-                        field_at.insert(k, fields.len());
-                        fields.push((k.clone(), t));
-                    }
-                }
-            }
-            if let Some(g) = &f.geometry {
-                g.for_each_coords(&mut |c| {
-                    for col in c.columns() {
-                        if col.name == "times" {
-                            continue;
-                        }
-                        let ty = match col.values {
-                            ColumnValues::Numbers(_) => "float",
-                            ColumnValues::Texts(_) => "string",
-                        };
-                        if !track.iter().any(|(n, _)| n == &col.name) {
-                            track.push((col.name.clone(), ty));
-                        }
-                    }
-                });
-            }
-        }
-        for (k, t) in &fields {
-            if *t == FieldType::Text {
-                self.diags.push(Diagnostic::new(
-                    Code::WriteNotRepresentable,
-                    format!("property `{k}` has mixed types, objects or arrays; written as text, it reads back as text"),
-                ));
-            }
-        }
-        self.fields = fields;
-        self.track_fields = track;
-    }
-
-    fn write_styles(&mut self) {
-        let styles = std::mem::take(&mut self.styles);
-        for (s, id) in &styles {
+    /// The shared styles, each with its id.
+    pub(super) fn write_styles(&mut self, styles: &[(Style, String)]) {
+        for (s, id) in styles {
             self.buf.push_str(&format!("<Style id=\"{id}\">"));
             if s.marker_color.is_some() || s.icon.is_some() {
                 self.buf.push_str("<IconStyle>");
@@ -303,14 +329,18 @@ impl<'d> Writer<'d> {
             }
             self.buf.push_str("</Style>");
         }
-        self.styles = styles;
     }
 
-    fn write_schemas(&mut self) {
-        if !self.fields.is_empty() {
+    /// The Schemas of the properties and of the per-vertex arrays.
+    pub(super) fn write_schemas(
+        &mut self,
+        fields: &[(String, FieldType)],
+        track_fields: &[(String, &'static str)],
+    ) {
+        if !fields.is_empty() {
             self.buf
                 .push_str(&format!("<Schema name=\"{SCHEMA}\" id=\"{SCHEMA}\">"));
-            for (name, t) in &self.fields {
+            for (name, t) in fields {
                 self.buf.push_str(&format!(
                     "<SimpleField name=\"{}\" type=\"{}\"/>",
                     escape(name),
@@ -319,11 +349,11 @@ impl<'d> Writer<'d> {
             }
             self.buf.push_str("</Schema>");
         }
-        if !self.track_fields.is_empty() {
+        if !track_fields.is_empty() {
             self.buf.push_str(&format!(
                 "<Schema name=\"{TRACK_SCHEMA}\" id=\"{TRACK_SCHEMA}\">"
             ));
-            for (name, t) in &self.track_fields {
+            for (name, t) in track_fields {
                 self.buf.push_str(&format!(
                     "<gx:SimpleArrayField name=\"{}\" type=\"{t}\"/>",
                     escape(name)
@@ -350,9 +380,7 @@ impl<'d> Writer<'d> {
                     && f.style.is_empty()
                     && f.properties.is_empty();
                 if empty {
-                    self.empty_ids += 1;
-                    self.buf
-                        .push_str(&format!(" id=\"geonorm-empty-{}\"", self.empty_ids));
+                    self.empty_id_at = Some(self.buf.len());
                 }
             }
         }
@@ -388,8 +416,8 @@ impl<'d> Writer<'d> {
             }
             None => {}
         }
-        if let Some(id) = self.style_id(&f.style) {
-            element(&mut self.buf, "styleUrl", &format!("#{id}"));
+        if shared_style(&f.style) {
+            self.style_at = Some(self.buf.len());
         } else if let Some(Value::String(url)) = f.properties.get("styleUrl") {
             element(&mut self.buf, "styleUrl", url);
         }
@@ -621,160 +649,4 @@ fn only_data_keys(s: &Style) -> bool {
         ..s.clone()
     }
     .is_empty()
-}
-
-/// Writes `doc` as KML 2.2 and returns what could not be written as it was.
-///
-/// ```
-/// let (doc, _) = geonorm::geojson::read(&br#"{"type":"FeatureCollection","features":[
-///   {"type":"Feature","geometry":{"type":"Point","coordinates":[7.6586,45.9763,4478]},
-///    "properties":{"title":"Matterhorn","group":1}}],"groups":[{"title":"Peaks","id":1}]}"#[..])?;
-/// let mut kml = Vec::new();
-/// geonorm::kml::write(&doc, &mut kml, &Default::default())?;
-/// let (back, _) = geonorm::kml::read(&kml[..])?;
-/// assert_eq!(back.features[0].title.as_deref(), Some("Matterhorn"));
-/// assert_eq!(back.groups[0].title, "Peaks");
-/// # Ok::<(), geonorm::Error>(())
-/// ```
-pub fn write<W: Write>(doc: &Document, mut out: W, opts: &WriteOptions) -> Result<Vec<Diagnostic>> {
-    let mut w = Writer {
-        doc,
-        opts,
-        buf: String::with_capacity(64 * 1024),
-        diags: Vec::new(),
-        styles: Vec::new(),
-        fields: Vec::new(),
-        track_fields: Vec::new(),
-        lost: Losses::default(),
-        at: None,
-        empty_ids: 0,
-    };
-    w.collect();
-    w.buf.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<kml xmlns=\"http://www.opengis.net/kml/2.2\" xmlns:gx=\"http://www.google.com/kml/ext/2.2\">\n<Document>\n");
-    if let Some(n) = &doc.meta.name {
-        element(&mut w.buf, "name", n);
-    }
-    if let Some(d) = &doc.meta.description {
-        w.buf.push_str("<description>");
-        text_or_cdata(&mut w.buf, d);
-        w.buf.push_str("</description>");
-    }
-    for k in doc.meta.extra.keys() {
-        w.diags.push(Diagnostic::new(
-            Code::WriteNotRepresentable,
-            format!("document member `{k}` has no KML form; not written"),
-        ));
-    }
-    w.write_styles();
-    w.write_schemas();
-    w.buf.push('\n');
-    out.write_all(w.buf.as_bytes())?;
-    w.buf.clear();
-
-    // Features by group, in document order; groups by parent, in group order.
-    let known: HashSet<GroupId> = doc.groups.iter().map(|g| g.id).collect();
-    let mut by_group: HashMap<Option<GroupId>, Vec<&Feature>> = HashMap::new();
-    for f in &doc.features {
-        let g = f.group.filter(|g| known.contains(g));
-        if f.group.is_some() && g.is_none() {
-            w.diags.push(
-                Diagnostic::new(
-                    Code::WriteNotRepresentable,
-                    format!(
-                        "feature's group {} is not declared; written outside any folder",
-                        f.group.map_or(0, GroupId::get)
-                    ),
-                )
-                .at(f.span),
-            );
-        }
-        by_group.entry(g).or_default().push(f);
-    }
-    let mut children: HashMap<Option<GroupId>, Vec<usize>> = HashMap::new();
-    for (i, g) in doc.groups.iter().enumerate() {
-        let parent = g.parent.filter(|p| known.contains(p) && *p != g.id);
-        children.entry(parent).or_default().push(i);
-    }
-    // Placemarks, then folders, depth first; an explicit stack, so a deep tree cannot
-    // exhaust the call stack, and a visited set, so a parent cycle cannot loop.
-    enum Step {
-        Open(usize),
-        Close,
-    }
-    let mut visited = HashSet::new();
-    for f in by_group.get(&None).into_iter().flatten() {
-        w.placemark(f);
-    }
-    let mut stack: Vec<Step> = children
-        .get(&None)
-        .into_iter()
-        .flatten()
-        .rev()
-        .map(|&i| Step::Open(i))
-        .collect();
-    while let Some(step) = stack.pop() {
-        match step {
-            Step::Close => w.buf.push_str("</Folder>\n"),
-            Step::Open(i) => {
-                let g = &doc.groups[i];
-                if !visited.insert(g.id) {
-                    continue;
-                }
-                w.buf.push_str("<Folder>");
-                element(&mut w.buf, "name", &g.title);
-                for (k, v) in &g.extra {
-                    match (k.as_str(), v) {
-                        (
-                            "description" | "visibility" | "address" | "phoneNumber" | "Snippet",
-                            Value::String(s),
-                        ) => element(&mut w.buf, k, s),
-                        _ => w.lose(format!("group member `{k}`")),
-                    }
-                }
-                w.buf.push('\n');
-                for f in by_group.get(&Some(g.id)).into_iter().flatten() {
-                    w.placemark(f);
-                }
-                stack.push(Step::Close);
-                stack.extend(
-                    children
-                        .get(&Some(g.id))
-                        .into_iter()
-                        .flatten()
-                        .rev()
-                        .map(|&c| Step::Open(c)),
-                );
-            }
-        }
-        if w.buf.len() > 1 << 20 {
-            out.write_all(w.buf.as_bytes())?;
-            w.buf.clear();
-        }
-    }
-    // Groups whose parents form a cycle were never reached from the top: write them
-    // at the top rather than lose their features.
-    for (i, g) in doc.groups.iter().enumerate() {
-        if !visited.contains(&g.id) {
-            visited.insert(g.id);
-            w.diags.push(Diagnostic::new(
-                Code::WriteNotRepresentable,
-                format!(
-                    "group \"{}\" is its own ancestor; written at the top level",
-                    g.title
-                ),
-            ));
-            w.buf.push_str("<Folder>");
-            element(&mut w.buf, "name", &doc.groups[i].title);
-            for f in by_group.get(&Some(g.id)).into_iter().flatten() {
-                w.placemark(f);
-            }
-            w.buf.push_str("</Folder>\n");
-        }
-    }
-    w.buf.push_str("</Document>\n</kml>\n");
-    out.write_all(w.buf.as_bytes())?;
-    out.flush()?;
-    let lost = std::mem::take(&mut w.lost);
-    w.diags.extend(lost.into_diagnostics("KML"));
-    Ok(w.diags)
 }

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use super::{run, sort, CheckOptions, Report};
+use crate::writer::{DocWriter, Part, PartMaker};
 use crate::{Diagnostic, Error, Format};
 
 /// What [`check_convert`] did.
@@ -61,28 +62,41 @@ pub fn check_convert<R: std::io::BufRead, W: std::io::Write>(
         format: opts.format.or(read.format),
         ..read.clone()
     };
-    converted(input, None, path, opts, &read, output, write, threads)
+    let write = geojson_options(write);
+    converted(
+        input,
+        None,
+        path,
+        opts,
+        &read,
+        (Format::GeoJson, &write),
+        output,
+        threads,
+    )
 }
 
-/// Converts and checks `input` (or `archive`, a KMZ read where it is) in one read: the
-/// one road of [`check_convert`] and [`check_convert_archive`].
+/// Every writer's options, the GeoJSON writer's being `write`.
+fn geojson_options(write: &crate::geojson::WriteOptions) -> crate::WriteOptions {
+    crate::WriteOptions {
+        geojson: write.clone(),
+        ..crate::WriteOptions::default()
+    }
+}
+
+/// Converts `input` (or `archive`, a KMZ read where it is) to `to.0` written with
+/// `to.1` and checks it, in one read: the one road of every conversion.
 #[allow(clippy::too_many_arguments)]
-fn converted<R: std::io::BufRead, W: std::io::Write>(
+pub(crate) fn converted<R: std::io::BufRead, W: std::io::Write>(
     input: R,
     archive: Option<&mut dyn crate::stream::ReadSeek>,
     path: Option<&Path>,
     opts: &CheckOptions,
     read: &crate::ReadOptions,
+    to: (Format, &crate::WriteOptions),
     output: W,
-    write: &crate::geojson::WriteOptions,
     threads: usize,
 ) -> std::io::Result<Converted> {
-    let mut out = Output {
-        writer: Some(crate::geojson::Writer::new(output, write.clone())),
-        precision: write.precision,
-        written: Vec::new(),
-        complete: false,
-    };
+    let mut out = Output::new(to.0, output, to.1).map_err(into_io)?;
     let report = run(input, archive, path, opts, read, threads, Some(&mut out))?;
     Ok(Converted {
         report,
@@ -107,16 +121,9 @@ pub fn check_convert_archive<W: std::io::Write>(
         ..read.clone()
     };
     let empty: &[u8] = &[];
-    converted(
-        empty,
-        Some(archive),
-        path,
-        opts,
-        &read,
-        output,
-        write,
-        threads,
-    )
+    let write = geojson_options(write);
+    let to = (Format::GeoJson, &write);
+    converted(empty, Some(archive), path, opts, &read, to, output, threads)
 }
 
 /// [`super::check_reader_with`] of a KMZ read where it is (`archive`, a
@@ -136,11 +143,12 @@ pub fn check_archive_with(
     run(empty, Some(archive), path, opts, &read, threads, NO_OUTPUT)
 }
 
-/// Where a check writes the MapHub GeoJSON of what it reads, for [`check_convert`].
+/// Where a check writes the conversion of what it reads, for [`check_convert`].
 pub(super) struct Output<W: std::io::Write> {
     /// Until the document is finished.
-    writer: Option<crate::geojson::Writer<W>>,
-    pub(super) precision: Option<u8>,
+    writer: Option<DocWriter<W>>,
+    /// How each feature is serialised for it (on the thread that read it).
+    pub(super) maker: PartMaker,
     /// What the writer could not hold.
     written: Vec<Diagnostic>,
     /// Whether the document was read to its end and finished.
@@ -151,31 +159,45 @@ pub(super) struct Output<W: std::io::Write> {
 pub(super) const NO_OUTPUT: Option<&mut Output<std::io::Sink>> = None;
 
 impl<W: std::io::Write> Output<W> {
-    /// Writes one feature serialised as [`crate::geojson::write::feature_bytes`] does.
-    pub(super) fn feature(&mut self, bytes: &[u8], lost: Vec<Diagnostic>) -> std::io::Result<()> {
-        self.written.extend(lost);
-        match self.writer.as_mut() {
-            Some(w) => w.write_serialised(bytes, 1).map_err(into_io),
-            None => Ok(()),
+    /// A document of `format` written into `output` with `opts`.
+    pub(super) fn new(
+        format: Format,
+        output: W,
+        opts: &crate::WriteOptions,
+    ) -> crate::Result<Self> {
+        Ok(Output {
+            writer: Some(DocWriter::new(format, output, opts)?),
+            maker: crate::writer::maker(format, opts),
+            written: Vec::new(),
+            complete: false,
+        })
+    }
+
+    /// Writes one feature serialised by [`Output::maker`].
+    pub(super) fn feature(&mut self, part: Part) -> std::io::Result<()> {
+        if let Some(w) = self.writer.as_mut() {
+            let lost = w.put(part).map_err(into_io)?;
+            self.written.extend(lost);
         }
+        Ok(())
     }
 
     /// Writes a feature the reader read whole (a GeoJSON root Feature).
     pub(super) fn whole(&mut self, f: &crate::Feature) -> std::io::Result<()> {
-        match self.writer.as_mut() {
-            Some(w) => w.write_feature(f).map_err(into_io),
-            None => Ok(()),
-        }
+        let part = self.maker.part_named(f).map_err(into_io)?;
+        self.feature(part)
     }
 
     /// Writes the end of the document: the input was read to its end.
+    /// `index`: the GeoJSON reader's groups by name, for the groups features name.
     pub(super) fn finish(
         &mut self,
         meta: &crate::Metadata,
         groups: &[crate::Group],
+        index: Option<&crate::geojson::read::GroupIndex>,
     ) -> std::io::Result<()> {
         if let Some(w) = self.writer.take() {
-            let (mut out, lost) = w.finish(meta, groups).map_err(into_io)?;
+            let (mut out, lost) = w.finish(meta, groups, index).map_err(into_io)?;
             out.flush()?;
             self.written.extend(lost);
             self.complete = true;

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use super::{explains, fatal_diagnostic, geojson::PRECISION_SHOWN, Output, Profile, Tally};
 use crate::geojson::read::{check_unit_feature, CheckMode, GroupIndex, Origin, Raw, Reader};
 use crate::stream::{map_in_order, overlap, overlapping};
+use crate::writer::{Part, PartMaker};
 use crate::{Code, Diagnostic, Error, Feature, Format, Group, Span};
 
 /// A feature's bytes in a batch, with what reading it one by one would have known.
@@ -39,14 +40,14 @@ struct Parsed {
     /// Its MapHub GeoJSON, when the converted size counts and it could be written
     /// (`None` too when it is the `written` bytes).
     converted: Option<Vec<u8>>,
-    /// Its MapHub GeoJSON as written out, with what that could not hold.
-    written: Option<crate::Result<(Vec<u8>, Vec<Diagnostic>)>>,
+    /// What it is written as, when the conversion is written.
+    written: Option<crate::Result<Part>>,
 }
 
 /// How a batch's features are written out, when the conversion is written.
 #[derive(Clone, Copy)]
 struct Emit<'a> {
-    precision: Option<u8>,
+    maker: &'a PartMaker,
     /// The groups known once the batch was cut: a feature naming one of them by title
     /// or string id is written linked to it, as [`crate::geojson::convert`] writes it
     /// (the rules see it as the one-thread reader does, named, and resolve it at the
@@ -87,12 +88,8 @@ fn parse(batch: &[u8], units: &[Unit], work: Work) -> Vec<Parsed> {
                 (Ok(Some(f)), Some(w)) => {
                     let linked = w.groups.linked(f);
                     let out = linked.as_ref().unwrap_or(f);
-                    let mut buf = Vec::with_capacity(bytes.len());
-                    let mut lost = Vec::new();
-                    let done =
-                        crate::geojson::write::feature_bytes(&mut buf, out, w.precision, &mut lost);
-                    let same = linked.is_none() && w.precision.is_none();
-                    (Some(done.map(|()| (buf, lost))), same)
+                    let same = linked.is_none() && w.maker.is_full_geojson();
+                    (Some(w.maker.part_named(out)), same)
                 }
                 _ => (None, false),
             };
@@ -258,14 +255,13 @@ impl<W: std::io::Write> Merge<'_, W> {
         match (converted, &written) {
             (Some(c), _) => self.tally.converted(Some(&c)),
             // Written at full precision and unchanged: the bytes the size counts.
-            (None, Some(Ok((bytes, _)))) => self.tally.converted(Some(bytes)),
+            (None, Some(Ok(Part::GeoJson(bytes, _)))) => self.tally.converted(Some(bytes)),
             _ => self.tally.converted(None),
         }
         self.tally.rules(&f, explained, &mut self.per_feature);
         if let (Some(o), Some(w)) = (self.output.as_deref_mut(), written) {
             // As `geojson::convert`: a feature that cannot be written stops it.
-            let (bytes, lost) = w?;
-            if let Err(e) = o.feature(&bytes, lost) {
+            if let Err(e) = o.feature(w?) {
                 self.failed.get_or_insert(e);
             }
         }
@@ -314,7 +310,7 @@ pub(super) fn check_geojson_stream<R: BufRead, W: std::io::Write>(
     let mut tally = Tally::new(profile);
     tally.late = Some(crate::geojson::read::LateGroupNames::default());
     let convert = tally.converted.is_some();
-    let precision = output.as_ref().map(|o| o.precision);
+    let maker = output.as_ref().map(|o| o.maker.clone());
     let mut m = Merge {
         tally,
         output,
@@ -332,13 +328,14 @@ pub(super) fn check_geojson_stream<R: BufRead, W: std::io::Write>(
     // reader past every feature cut before it.
     let stopped: Option<(Error, bool)> = loop {
         // The groups known once this batch was cut, for writing it out.
-        let index = precision.map(|_| cut.reader.group_index().clone());
+        let index = maker.as_ref().map(|_| cut.reader.group_index().clone());
         let work = Work {
             maphub,
             convert,
-            write: precision
+            write: maker
+                .as_ref()
                 .zip(index.as_ref())
-                .map(|(precision, groups)| Emit { precision, groups }),
+                .map(|(maker, groups)| Emit { maker, groups }),
         };
         if let Some(e) = m.failed.take() {
             return Err(e);
@@ -414,7 +411,7 @@ pub(super) fn check_geojson_stream<R: BufRead, W: std::io::Write>(
         for f in &singles {
             o.whole(f)?;
         }
-        o.finish(&meta, &groups)?;
+        o.finish(&meta, &groups, Some(&index))?;
     }
     out.append(&mut m.per_feature);
     out.append(&mut m.read);

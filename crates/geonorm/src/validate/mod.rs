@@ -13,6 +13,8 @@ mod geometry;
 mod maphub;
 mod outline;
 
+use crate::writer::{Part, PartMaker};
+pub(crate) use convert::converted;
 pub use convert::{check_archive_with, check_convert, check_convert_archive, Converted};
 use convert::{Output, NO_OUTPUT};
 use maphub::*;
@@ -422,7 +424,7 @@ fn check_stream<R: std::io::BufRead, W: std::io::Write>(
     let mut unexplained: Vec<(usize, Span)> = Vec::new();
     let sink = RulesSink {
         convert: tally.converted.is_some(),
-        write: output.as_ref().map(|o| o.precision),
+        write: output.as_ref().map(|o| o.maker.clone()),
     };
     let read =
         crate::stream::features_in(input, archive, format, read, threads, &sink, |r, own| {
@@ -440,11 +442,11 @@ fn check_stream<R: std::io::BufRead, W: std::io::Write>(
             match (converted, &written) {
                 (Some(c), _) => tally.converted(c.as_deref()),
                 // Written at the precision the size is measured at: the same bytes.
-                (None, Some((bytes, _))) => tally.converted(Some(bytes)),
-                (None, None) => tally.converted(None),
+                (None, Some(Part::GeoJson(bytes, _))) => tally.converted(Some(bytes)),
+                (None, _) => tally.converted(None),
             }
-            if let (Some(o), Some((bytes, lost))) = (output.as_deref_mut(), written) {
-                o.feature(&bytes, lost)?;
+            if let (Some(o), Some(part)) = (output.as_deref_mut(), written) {
+                o.feature(part)?;
             }
             if let Some(i) = tally.rules(&f, explained, &mut per_feature) {
                 unexplained.push((i, f.span));
@@ -486,19 +488,20 @@ fn check_stream<R: std::io::BufRead, W: std::io::Write>(
     out.extend(rules);
     out.extend(per_feature);
     if let Some(o) = output {
-        o.finish(&meta, &groups)?;
+        o.finish(&meta, &groups, None)?;
     }
     tally.finish(&meta, &groups, out);
     Ok(())
 }
 
 /// What a feature of a stream becomes on the thread that read it: the geometry rules'
-/// findings on it and, when the converted size counts, its MapHub GeoJSON.
+/// findings on it, when the converted size counts its MapHub GeoJSON, and what it is
+/// written as when the check writes a conversion.
 struct RulesSink {
     /// Whether to serialise each feature as MapHub GeoJSON (to measure the conversion).
     convert: bool,
-    /// The precision to write each feature at, when the conversion is written.
-    write: Option<Option<u8>>,
+    /// How each feature is written, when the conversion is written.
+    write: Option<PartMaker>,
 }
 
 /// A feature with what [`RulesSink`] made of it.
@@ -510,8 +513,8 @@ struct Ruled {
     /// written (then the converted size is not known, as when the writer fails), or
     /// when it is the `written` bytes: `Some(None)` is the first case.
     converted: Option<Option<Vec<u8>>>,
-    /// Its MapHub GeoJSON as written out, with what that could not hold.
-    written: Option<(Vec<u8>, Vec<Diagnostic>)>,
+    /// What it is written as, when a conversion is written.
+    written: Option<Part>,
 }
 
 impl crate::stream::FeatureSink for RulesSink {
@@ -521,18 +524,11 @@ impl crate::stream::FeatureSink for RulesSink {
         // reading: done here, they run on the reading threads, not after them.
         let mut geometry = Vec::new();
         feature_geometry(&feature, &mut geometry);
-        let written = match self.write {
-            Some(precision) => {
-                let mut buf = Vec::with_capacity(256);
-                let mut lost = Vec::new();
-                // As `stream::to_geojson`: a feature that cannot be written stops it.
-                crate::geojson::write::feature_bytes(&mut buf, &feature, precision, &mut lost)?;
-                Some((buf, lost))
-            }
-            None => None,
-        };
+        // As `stream::to_geojson`: a feature that cannot be written stops it.
+        let written = self.write.as_ref().map(|m| m.part(&feature)).transpose()?;
         // The size is measured at full precision: the written bytes when they are.
-        let measure = self.convert && self.write != Some(None);
+        let full = self.write.as_ref().is_some_and(PartMaker::is_full_geojson);
+        let measure = self.convert && !full;
         let converted = measure.then(|| {
             let mut buf = Vec::with_capacity(256);
             // What writing could not keep is the writer's to say, not the check's.

@@ -1,0 +1,324 @@
+//! The KML document around its placemarks, written as they come: each placemark is
+//! serialised apart ([`super::write::placemark`], on any thread) and kept in a
+//! [`Spool`]; the end writes the head (the document's name, the shared styles and
+//! the Schemas, all known only then), the placemarks of each group inside its Folder
+//! (groups by parent, in group order), and the end. Memory holds the styles, the
+//! fields and a few words per placemark, not the document.
+
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+
+use serde_json::Value;
+
+use super::write::{element, placemark, text_or_cdata, FieldType, Placemark, Writer};
+use super::WriteOptions;
+use crate::diag::Losses;
+use crate::spool::Spool;
+use crate::{Code, Diagnostic, Document, Group, GroupId, Metadata, Result, Span, Style};
+
+/// Where a placemark is in the spool, and what the document needs of it at the end.
+struct Entry {
+    group: Option<GroupId>,
+    span: Span,
+    start: u64,
+    end: u64,
+    /// What writing it met and lost (most placemarks have none).
+    said: Option<Box<(Vec<Diagnostic>, Losses)>>,
+}
+
+/// A KML document written placemark by placemark, in the order they come.
+pub(crate) struct DocWriter<W: Write> {
+    out: W,
+    opts: WriteOptions,
+    spool: Spool,
+    entries: Vec<Entry>,
+    /// Shared styles, in the order first used, with their ids.
+    styles: Vec<(Style, String)>,
+    /// The properties' types across the document, in the order first met.
+    fields: Vec<(String, FieldType)>,
+    /// Where each name is in `fields`: a search of the list for each would be quadratic.
+    field_at: HashMap<String, usize>,
+    track: Vec<(String, &'static str)>,
+    /// Empty placemarks given an id so far.
+    empty_ids: usize,
+}
+
+impl<W: Write> DocWriter<W> {
+    /// A document to be written into `out`.
+    pub(crate) fn new(out: W, opts: WriteOptions) -> Self {
+        DocWriter {
+            out,
+            opts,
+            spool: Spool::new(),
+            entries: Vec::new(),
+            styles: Vec::new(),
+            fields: Vec::new(),
+            field_at: HashMap::new(),
+            track: Vec::new(),
+            empty_ids: 0,
+        }
+    }
+
+    /// Takes the next placemark of the document.
+    pub(crate) fn put(&mut self, p: Placemark) -> Result<()> {
+        let Placemark {
+            text,
+            empty_id_at,
+            style,
+            group,
+            span,
+            fields,
+            track,
+            diags,
+            lost,
+        } = p;
+        let start = self.spool.len();
+        // The id of an empty placemark and the id of a shared style are the
+        // document's to give, in order; the rest was written apart.
+        let mut cuts: Vec<(usize, String)> = Vec::with_capacity(2);
+        if let Some(at) = empty_id_at {
+            self.empty_ids += 1;
+            cuts.push((at, format!(" id=\"geonorm-empty-{}\"", self.empty_ids)));
+        }
+        if let Some((at, s)) = style {
+            let id = self.style_id(s);
+            let mut url = String::new();
+            element(&mut url, "styleUrl", &format!("#{id}"));
+            cuts.push((at, url));
+        }
+        let mut from = 0;
+        for (at, insert) in cuts {
+            self.spool
+                .push(text.as_bytes().get(from..at).unwrap_or_default())?;
+            self.spool.push(insert.as_bytes())?;
+            from = at;
+        }
+        self.spool
+            .push(text.as_bytes().get(from..).unwrap_or_default())?;
+        for (k, t) in fields {
+            match self.field_at.get(&k) {
+                Some(&i) => self.fields[i].1 = self.fields[i].1.merge(t),
+                None => {
+                    self.field_at.insert(k.clone(), self.fields.len());
+                    self.fields.push((k, t));
+                }
+            }
+        }
+        for (name, ty) in track {
+            if !self.track.iter().any(|(n, _)| *n == name) {
+                self.track.push((name, ty));
+            }
+        }
+        let said = (!diags.is_empty() || !lost.is_empty()).then(|| Box::new((diags, lost)));
+        self.entries.push(Entry {
+            group,
+            span,
+            start,
+            end: self.spool.len(),
+            said,
+        });
+        Ok(())
+    }
+
+    /// Puts the `at`-th placemark in group `id` (a group it named, known at the end).
+    pub(crate) fn set_group(&mut self, at: usize, id: GroupId) {
+        if let Some(e) = self.entries.get_mut(at) {
+            e.group = Some(id);
+        }
+    }
+
+    fn style_id(&mut self, s: Style) -> String {
+        if let Some((_, id)) = self.styles.iter().find(|(st, _)| *st == s) {
+            return id.clone();
+        }
+        let id = format!("style{}", self.styles.len() + 1);
+        self.styles.push((s, id.clone()));
+        id
+    }
+
+    /// Writes the document: its head, the placemarks in their folders, its end.
+    /// Returns the output and what could not be written as it was.
+    pub(crate) fn finish(
+        mut self,
+        meta: &Metadata,
+        groups: &[Group],
+    ) -> Result<(W, Vec<Diagnostic>)> {
+        let opts = self.opts.clone();
+        let mut w = Writer::new(&opts);
+        for (k, t) in &self.fields {
+            if *t == FieldType::Text {
+                w.diags.push(Diagnostic::new(
+                    Code::WriteNotRepresentable,
+                    format!("property `{k}` has mixed types, objects or arrays; written as text, it reads back as text"),
+                ));
+            }
+        }
+        w.buf.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<kml xmlns=\"http://www.opengis.net/kml/2.2\" xmlns:gx=\"http://www.google.com/kml/ext/2.2\">\n<Document>\n");
+        if let Some(n) = &meta.name {
+            element(&mut w.buf, "name", n);
+        }
+        if let Some(d) = &meta.description {
+            w.buf.push_str("<description>");
+            text_or_cdata(&mut w.buf, d);
+            w.buf.push_str("</description>");
+        }
+        for k in meta.extra.keys() {
+            w.diags.push(Diagnostic::new(
+                Code::WriteNotRepresentable,
+                format!("document member `{k}` has no KML form; not written"),
+            ));
+        }
+        w.write_styles(&self.styles);
+        w.write_schemas(&self.fields, &self.track);
+        w.buf.push('\n');
+
+        // Placemarks by group, in document order; groups by parent, in group order.
+        let known: HashSet<GroupId> = groups.iter().map(|g| g.id).collect();
+        let mut by_group: HashMap<Option<GroupId>, Vec<usize>> = HashMap::new();
+        for (i, e) in self.entries.iter().enumerate() {
+            let g = e.group.filter(|g| known.contains(g));
+            if e.group.is_some() && g.is_none() {
+                w.diags.push(
+                    Diagnostic::new(
+                        Code::WriteNotRepresentable,
+                        format!(
+                            "feature's group {} is not declared; written outside any folder",
+                            e.group.map_or(0, GroupId::get)
+                        ),
+                    )
+                    .at(e.span),
+                );
+            }
+            by_group.entry(g).or_default().push(i);
+        }
+        let mut children: HashMap<Option<GroupId>, Vec<usize>> = HashMap::new();
+        for (i, g) in groups.iter().enumerate() {
+            let parent = g.parent.filter(|p| known.contains(p) && *p != g.id);
+            children.entry(parent).or_default().push(i);
+        }
+        // Placemarks, then folders, depth first; an explicit stack, so a deep tree cannot
+        // exhaust the call stack, and a visited set, so a parent cycle cannot loop.
+        enum Step {
+            Open(usize),
+            Close,
+        }
+        let mut visited = HashSet::new();
+        self.placemarks(&mut w, by_group.get(&None))?;
+        let mut stack: Vec<Step> = children
+            .get(&None)
+            .into_iter()
+            .flatten()
+            .rev()
+            .map(|&i| Step::Open(i))
+            .collect();
+        while let Some(step) = stack.pop() {
+            match step {
+                Step::Close => w.buf.push_str("</Folder>\n"),
+                Step::Open(i) => {
+                    let Some(g) = groups.get(i) else { continue };
+                    if !visited.insert(g.id) {
+                        continue;
+                    }
+                    w.buf.push_str("<Folder>");
+                    element(&mut w.buf, "name", &g.title);
+                    for (k, v) in &g.extra {
+                        match (k.as_str(), v) {
+                            (
+                                "description" | "visibility" | "address" | "phoneNumber"
+                                | "Snippet",
+                                Value::String(s),
+                            ) => element(&mut w.buf, k, s),
+                            _ => w.lose(format!("group member `{k}`")),
+                        }
+                    }
+                    w.buf.push('\n');
+                    self.placemarks(&mut w, by_group.get(&Some(g.id)))?;
+                    stack.push(Step::Close);
+                    stack.extend(
+                        children
+                            .get(&Some(g.id))
+                            .into_iter()
+                            .flatten()
+                            .rev()
+                            .map(|&c| Step::Open(c)),
+                    );
+                }
+            }
+        }
+        // Groups whose parents form a cycle were never reached from the top: write them
+        // at the top rather than lose their features.
+        for g in groups {
+            if !visited.contains(&g.id) {
+                visited.insert(g.id);
+                w.diags.push(Diagnostic::new(
+                    Code::WriteNotRepresentable,
+                    format!(
+                        "group \"{}\" is its own ancestor; written at the top level",
+                        g.title
+                    ),
+                ));
+                w.buf.push_str("<Folder>");
+                element(&mut w.buf, "name", &g.title);
+                self.placemarks(&mut w, by_group.get(&Some(g.id)))?;
+                w.buf.push_str("</Folder>\n");
+            }
+        }
+        w.buf.push_str("</Document>\n</kml>\n");
+        self.out.write_all(w.buf.as_bytes())?;
+        self.out.flush()?;
+        let lost = std::mem::take(&mut w.lost);
+        w.diags.extend(lost.into_diagnostics("KML"));
+        Ok((self.out, w.diags))
+    }
+
+    /// Writes what `w` holds, then the placemarks `at` (in the spool's order, so runs
+    /// of them are one copy), taking what each met.
+    fn placemarks(&mut self, w: &mut Writer, at: Option<&Vec<usize>>) -> Result<()> {
+        self.out.write_all(w.buf.as_bytes())?;
+        w.buf.clear();
+        let mut run: Option<(u64, u64)> = None;
+        for &i in at.into_iter().flatten() {
+            let Some(e) = self.entries.get_mut(i) else {
+                continue;
+            };
+            if let Some(said) = e.said.take() {
+                let (diags, lost) = *said;
+                w.diags.extend(diags);
+                w.lost.append(lost);
+            }
+            run = match run {
+                Some((start, end)) if end == e.start => Some((start, e.end)),
+                Some((start, end)) => {
+                    self.spool.copy_range(start, end, &mut self.out)?;
+                    Some((e.start, e.end))
+                }
+                None => Some((e.start, e.end)),
+            };
+        }
+        if let Some((start, end)) = run {
+            self.spool.copy_range(start, end, &mut self.out)?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes `doc` as KML 2.2 and returns what could not be written as it was.
+///
+/// ```
+/// let (doc, _) = geonorm::geojson::read(&br#"{"type":"FeatureCollection","features":[
+///   {"type":"Feature","geometry":{"type":"Point","coordinates":[7.6586,45.9763,4478]},
+///    "properties":{"title":"Matterhorn","group":1}}],"groups":[{"title":"Peaks","id":1}]}"#[..])?;
+/// let mut kml = Vec::new();
+/// geonorm::kml::write(&doc, &mut kml, &Default::default())?;
+/// let (back, _) = geonorm::kml::read(&kml[..])?;
+/// assert_eq!(back.features[0].title.as_deref(), Some("Matterhorn"));
+/// assert_eq!(back.groups[0].title, "Peaks");
+/// # Ok::<(), geonorm::Error>(())
+/// ```
+pub fn write<W: Write>(doc: &Document, out: W, opts: &WriteOptions) -> Result<Vec<Diagnostic>> {
+    let mut w = DocWriter::new(out, opts.clone());
+    for f in &doc.features {
+        w.put(placemark(f, opts))?;
+    }
+    Ok(w.finish(&doc.meta, &doc.groups)?.1)
+}

@@ -1,0 +1,242 @@
+//! Every writer as a sink of the stream: each feature is serialised on the thread
+//! that read it ([`PartMaker::part`]), and the parts are put together in the file's
+//! order ([`DocWriter::put`]) into a document finished once the input is read
+//! ([`DocWriter::finish`]). GeoJSON is written as it comes; KML, KMZ and GPX keep their
+//! parts in a spool until the end (their order is not the file's), so no writer holds
+//! the document.
+
+use std::io::{Read, Seek, Write};
+
+use serde_json::Value;
+
+use crate::{Diagnostic, Error, Feature, Format, Group, Metadata, Result, WriteOptions};
+
+/// One feature serialised for a document.
+pub(crate) enum Part {
+    /// Its MapHub GeoJSON, with what that could not hold.
+    GeoJson(Vec<u8>, Vec<Diagnostic>),
+    /// Its placemark (KML and KMZ), and the group it names ([`PartMaker::part_named`]).
+    Kml(crate::kml::Placemark, Option<Value>),
+    /// Its waypoints, routes and tracks, and the group it names.
+    Gpx(crate::gpx::Piece, Option<Value>),
+}
+
+/// How each feature is serialised for a document of one format.
+#[derive(Debug, Clone)]
+pub(crate) struct PartMaker {
+    format: Format,
+    opts: WriteOptions,
+}
+
+impl PartMaker {
+    /// Serialises `f`; fails only when the GeoJSON writer does.
+    pub(crate) fn part(&self, f: &Feature) -> Result<Part> {
+        Ok(match self.format {
+            Format::Kml | Format::Kmz => Part::Kml(crate::kml::placemark(f, &self.opts.kml), None),
+            Format::Gpx => Part::Gpx(crate::gpx::piece(f, &self.opts.gpx), None),
+            Format::GeoJson => {
+                let mut buf = Vec::with_capacity(256);
+                let mut lost = Vec::new();
+                let precision = self.opts.geojson.precision;
+                crate::geojson::write::feature_bytes(&mut buf, f, precision, &mut lost)?;
+                Part::GeoJson(buf, lost)
+            }
+        })
+    }
+
+    /// [`PartMaker::part`] of a feature read from GeoJSON, whose `group` may name a
+    /// group by title path or string id declared later in the file (or nowhere: then
+    /// it is created). The GeoJSON writer keeps the name, which MapHub resolves; the
+    /// others need the group, known at the end ([`DocWriter::finish`]): the feature
+    /// is written without the member, as the document read whole has it.
+    pub(crate) fn part_named(&self, f: &Feature) -> Result<Part> {
+        let named = match f.properties.get("group") {
+            Some(Value::String(s)) if f.group.is_none() && !s.trim().is_empty() => {
+                Value::String(s.clone())
+            }
+            _ => return self.part(f),
+        };
+        if self.format == Format::GeoJson {
+            return self.part(f);
+        }
+        let mut unnamed = f.clone();
+        unnamed.properties.shift_remove("group");
+        Ok(match self.part(&unnamed)? {
+            Part::Kml(p, _) => Part::Kml(p, Some(named)),
+            Part::Gpx(p, _) => Part::Gpx(p, Some(named)),
+            other => other,
+        })
+    }
+
+    /// Whether a part is the feature's MapHub GeoJSON at full precision: the bytes
+    /// MapHub is sent, whose size a check measures.
+    pub(crate) fn is_full_geojson(&self) -> bool {
+        self.format == Format::GeoJson && self.opts.geojson.precision.is_none()
+    }
+}
+
+/// A document of any format written feature by feature, in order.
+pub(crate) struct DocWriter<W: Write> {
+    doc: Doc<W>,
+    /// Features whose `group` names a group not yet known ([`PartMaker::part_named`]),
+    /// resolved at the end as the GeoJSON reader resolves them, with their places
+    /// among the features put.
+    named: crate::geojson::read::LateGroupNames,
+    named_at: Vec<usize>,
+    /// Features put so far.
+    put: usize,
+}
+
+/// The writer of each format.
+enum Doc<W: Write> {
+    /// MapHub GeoJSON, written as it comes.
+    GeoJson(crate::geojson::Writer<W>),
+    /// KML, its placemarks spooled until their folders are written.
+    Kml(crate::kml::DocWriter<W>),
+    /// GPX, its waypoints, routes and tracks spooled until they are written in order.
+    Gpx(crate::gpx::DocWriter<W>),
+    /// KMZ: its KML written into a spool, zipped at the end.
+    #[cfg(feature = "kmz")]
+    Kmz(crate::kml::DocWriter<tempfile::SpooledTempFile>, W),
+}
+
+/// Bytes of a KMZ's KML kept in memory before it goes to an unnamed temporary file.
+#[cfg(feature = "kmz")]
+const KML_IN_MEMORY: usize = 8 << 20;
+
+impl<W: Write> DocWriter<W> {
+    /// A document of `format` written into `out` with `opts`.
+    pub(crate) fn new(format: Format, out: W, opts: &WriteOptions) -> Result<Self> {
+        Ok(DocWriter {
+            doc: Doc::new(format, out, opts)?,
+            named: Default::default(),
+            named_at: Vec::new(),
+            put: 0,
+        })
+    }
+
+    /// Takes the next feature, serialised by a [`PartMaker`] of this document's
+    /// format. Returns what the part could not hold when that is said at once
+    /// (GeoJSON); the other writers say it when they finish.
+    pub(crate) fn put(&mut self, part: Part) -> Result<Vec<Diagnostic>> {
+        if let Part::Kml(p, Some(named)) = &part {
+            self.note(p.span(), named);
+        } else if let Part::Gpx(p, Some(named)) = &part {
+            self.note(p.span(), named);
+        }
+        self.put += 1;
+        self.doc.put(part)
+    }
+
+    fn note(&mut self, span: crate::Span, named: &Value) {
+        let mut lite = Feature {
+            span,
+            ..Feature::default()
+        };
+        lite.properties.insert("group".into(), named.clone());
+        self.named.note(&lite);
+        self.named_at.push(self.put);
+    }
+
+    /// Finishes the document; returns the output and what writing could not hold that
+    /// it had not said with each part (all of it, for KML, KMZ and GPX). `index`: the
+    /// GeoJSON reader's groups by name, which resolve the groups features named.
+    pub(crate) fn finish(
+        mut self,
+        meta: &Metadata,
+        groups: &[Group],
+        index: Option<&crate::geojson::read::GroupIndex>,
+    ) -> Result<(W, Vec<Diagnostic>)> {
+        let (Some(index), false) = (index, self.named_at.is_empty()) else {
+            return self.doc.finish(meta, groups);
+        };
+        // What resolving says (groups created) the check says already.
+        let (all, named) = self.named.resolve(groups.to_vec(), index, &mut Vec::new());
+        for (at, f) in self.named_at.iter().zip(named) {
+            if let (Some(id), Doc::Kml(w)) = (f.group, &mut self.doc) {
+                w.set_group(*at, id);
+            }
+            #[cfg(feature = "kmz")]
+            if let (Some(id), Doc::Kmz(w, _)) = (f.group, &mut self.doc) {
+                w.set_group(*at, id);
+            }
+        }
+        self.doc.finish(meta, &all)
+    }
+}
+
+impl<W: Write> Doc<W> {
+    fn new(format: Format, out: W, opts: &WriteOptions) -> Result<Self> {
+        Ok(match format {
+            Format::GeoJson => Doc::GeoJson(crate::geojson::Writer::new(out, opts.geojson.clone())),
+            Format::Kml => Doc::Kml(crate::kml::DocWriter::new(out, opts.kml.clone())),
+            Format::Gpx => Doc::Gpx(crate::gpx::DocWriter::new(out, opts.gpx.clone())),
+            #[cfg(feature = "kmz")]
+            Format::Kmz => Doc::Kmz(
+                crate::kml::DocWriter::new(
+                    tempfile::SpooledTempFile::new(KML_IN_MEMORY),
+                    opts.kml.clone(),
+                ),
+                out,
+            ),
+            #[allow(unreachable_patterns)]
+            other => return Err(Error::UnsupportedWrite(other)),
+        })
+    }
+
+    fn put(&mut self, part: Part) -> Result<Vec<Diagnostic>> {
+        match (self, part) {
+            (Doc::GeoJson(w), Part::GeoJson(bytes, lost)) => {
+                w.write_serialised(&bytes, 1)?;
+                Ok(lost)
+            }
+            (Doc::Kml(w), Part::Kml(p, _)) => w.put(p).map(|()| Vec::new()),
+            #[cfg(feature = "kmz")]
+            (Doc::Kmz(w, _), Part::Kml(p, _)) => w.put(p).map(|()| Vec::new()),
+            (Doc::Gpx(w), Part::Gpx(p, _)) => w.put(p).map(|()| Vec::new()),
+            _ => Err(Error::Invalid(Box::new(Diagnostic::new(
+                crate::Code::WriteNotRepresentable,
+                "a feature serialised for another format",
+            )))),
+        }
+    }
+
+    fn finish(self, meta: &Metadata, groups: &[Group]) -> Result<(W, Vec<Diagnostic>)> {
+        match self {
+            Doc::GeoJson(w) => w.finish(meta, groups),
+            Doc::Kml(w) => w.finish(meta, groups),
+            Doc::Gpx(w) => w.finish(meta, groups),
+            #[cfg(feature = "kmz")]
+            Doc::Kmz(w, out) => {
+                let (mut kml, diags) = w.finish(meta, groups)?;
+                kml.rewind()?;
+                Ok((zip_kml(kml, out)?, diags))
+            }
+        }
+    }
+}
+
+/// A KMZ of one KML, `doc.kml`, deflated. The archive is made in a spool (a zip is
+/// finished from its end) and copied to `out`.
+#[cfg(feature = "kmz")]
+pub(crate) fn zip_kml<W: Write>(mut kml: impl Read, mut out: W) -> Result<W> {
+    let mut zip = zip::ZipWriter::new(tempfile::SpooledTempFile::new(KML_IN_MEMORY));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let failed = |e: zip::result::ZipError| Error::Io(std::io::Error::other(e));
+    zip.start_file("doc.kml", options).map_err(failed)?;
+    std::io::copy(&mut kml, &mut zip)?;
+    let mut archive = zip.finish().map_err(failed)?;
+    archive.rewind()?;
+    std::io::copy(&mut archive, &mut out)?;
+    out.flush()?;
+    Ok(out)
+}
+
+/// The maker of parts for documents of `format` written with `opts`.
+pub(crate) fn maker(format: Format, opts: &WriteOptions) -> PartMaker {
+    PartMaker {
+        format,
+        opts: opts.clone(),
+    }
+}
