@@ -4,7 +4,11 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use geonorm::validate::{check, CheckOptions};
+use geonorm::validate::{CheckOptions, Report};
+
+fn check(bytes: &[u8], opts: &CheckOptions) -> Report {
+    geonorm::check(bytes.into(), opts).expect("read from memory")
+}
 
 #[path = "gen.rs"]
 mod gen;
@@ -20,11 +24,11 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10);
     for (name, bytes) in &inputs {
         let opts = CheckOptions::default();
-        let first = check(bytes, None, &opts).diagnostics.len();
+        let first = check(bytes, &opts).diagnostics.len();
         group.throughput(Throughput::Bytes(bytes.len() as u64));
         group.bench_with_input(BenchmarkId::from_parameter(name), bytes, |b, bytes| {
             b.iter(|| {
-                let report = check(black_box(bytes), None, &opts);
+                let report = check(black_box(bytes), &opts);
                 assert_eq!(report.diagnostics.len(), first);
                 assert!(report.format.is_some());
             })

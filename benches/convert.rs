@@ -1,6 +1,6 @@
 //! The `<format>-convert` groups shared by the per-format benches: the whole
-//! conversion to MapHub GeoJSON as `geonorm convert` does it
-//! ([`geonorm::stream::to_geojson`]), on 1 thread and on every core.
+//! conversion to MapHub GeoJSON as `geonorm convert` does it ([`geonorm::convert`],
+//! which checks as it converts), on 1 thread and on every core.
 
 use std::hint::black_box;
 
@@ -27,15 +27,14 @@ pub fn thread_counts() -> Vec<usize> {
 
 fn convert(bytes: &[u8], format: Format, threads: usize, out: &mut Vec<u8>) -> usize {
     out.clear();
-    let diags = geonorm::stream::to_geojson(
-        bytes,
-        &geonorm::ReadOptions::format(format),
-        &mut *out,
-        &Default::default(),
+    let mut opts = geonorm::ConvertOptions::to(Format::GeoJson);
+    opts.check.read = geonorm::ReadOptions {
         threads,
-    )
-    .expect("convertible");
-    diags.len()
+        ..geonorm::ReadOptions::format(format)
+    };
+    let done = geonorm::convert(bytes.into(), &mut *out, &opts).expect("convertible");
+    assert!(done.complete, "read to its end");
+    done.diagnostics().len()
 }
 
 /// Benchmarks converting `bytes` (labelled `label`, e.g. `15mb`) in `group`, once per

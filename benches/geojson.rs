@@ -2,8 +2,7 @@
 //! feature count, so a parser that stops early cannot post a fast time.
 //!
 //! `geojson-convert` times the whole conversion to MapHub GeoJSON as `geonorm convert`
-//! does it (`geonorm::stream::to_geojson`, which streams GeoJSON through
-//! `geonorm::geojson::convert`), on 1 thread and on every core (`15mb/1-thread`,
+//! does it (`geonorm::convert`), on 1 thread and on every core (`15mb/1-thread`,
 //! `15mb/2-threads`), on the inputs `bench-gen` writes (1,400 features a megabyte).
 //! The 150 MB input is generated and measured only with `GEONORM_BENCH_150=1` in the
 //! environment (it takes about a gigabyte of memory and minutes), so a plain

@@ -2,7 +2,7 @@
 //! MapHub's upload limit). Every iteration checks the placemark count.
 //!
 //! `kml-convert` times the whole conversion to MapHub GeoJSON as `geonorm convert`
-//! does it (`geonorm::stream::to_geojson`), on 1 thread and on every core
+//! does it (`geonorm::convert`), on 1 thread and on every core
 //! (`15mb/1-thread`, `15mb/2-threads`). The 150 MB input is generated and measured only
 //! with `GEONORM_BENCH_150=1` in the environment (it takes about a gigabyte of memory
 //! and minutes), so a plain `cargo bench` stays short:

@@ -1,36 +1,33 @@
 //! The whole validation (`geonorm check`): any bytes, any format; must not panic. And
-//! checking while converting (`geonorm convert`) says what the check says, and writes
-//! what converting alone writes.
+//! checking while converting (`geonorm convert`) says what the check says, to every
+//! output format, and writes the same bytes on one thread and on two.
 #![no_main]
 
-use geonorm::validate::{check, check_convert, CheckOptions};
+use geonorm::validate::CheckOptions;
+use geonorm::{ConvertOptions, Format};
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    let report = check(data, None, &CheckOptions::default());
-    let Some(format) = report.format else {
-        return;
-    };
-    let read = geonorm::ReadOptions::format(format);
+fn converted(data: &[u8], to: Format, threads: usize) -> (geonorm::validate::Converted, Vec<u8>) {
+    let mut opts = ConvertOptions::to(to);
+    opts.check.read.threads = threads;
     let mut out = Vec::new();
-    let Ok(done) = check_convert(
-        data,
-        None,
-        &CheckOptions::default(),
-        &read,
-        &mut out,
-        &Default::default(),
-        2,
-    ) else {
+    let done = geonorm::convert(data.into(), &mut out, &opts).expect("read from memory");
+    (done, out)
+}
+
+fuzz_target!(|data: &[u8]| {
+    let report = geonorm::check(data.into(), &CheckOptions::default()).expect("read from memory");
+    if report.format.is_none() {
         return;
-    };
-    assert_eq!(
-        done.report.diagnostics, report.diagnostics,
-        "convert and check disagree"
-    );
-    let mut alone = Vec::new();
-    if geonorm::stream::to_geojson(data, &read, &mut alone, &Default::default(), 1).is_ok() {
-        assert!(done.complete, "convert alone read it to its end");
-        assert!(out == alone, "converting while checking wrote other bytes");
+    }
+    for to in [Format::GeoJson, Format::Kml, Format::Gpx] {
+        let (two, out) = converted(data, to, 2);
+        assert_eq!(
+            two.report.diagnostics, report.diagnostics,
+            "convert and check disagree"
+        );
+        let (one, alone) = converted(data, to, 1);
+        assert_eq!(one.complete, two.complete, "read to its end on one thread, not two");
+        assert!(out == alone, "one thread and two wrote other bytes");
     }
 });

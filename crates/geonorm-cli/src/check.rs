@@ -8,7 +8,7 @@ use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use geonorm::render::{HumanOptions, Source};
-use geonorm::validate::{check, CheckOptions, Report};
+use geonorm::validate::{CheckOptions, Report};
 use geonorm::{Format, Severity};
 use rayon::prelude::*;
 use serde_json::{json, Value};
@@ -203,7 +203,15 @@ fn file_id(path: &Path) -> io::Result<(u64, u64, Option<PathBuf>)> {
 
 /// The check of a file held in memory, `bytes`.
 fn checked_bytes(name: String, bytes: Vec<u8>, path: &Path, opts: &CheckOptions) -> Checked {
-    let report = check(&bytes, Some(path), opts);
+    let opts = named(opts, path, 1);
+    // Reading from memory cannot fail; were it to, it is said as a finding.
+    let report = geonorm::check(bytes[..].into(), &opts).unwrap_or_else(|e| Report {
+        format: None,
+        diagnostics: vec![geonorm::Diagnostic::new(
+            geonorm::Code::MaphubFileType,
+            e.to_string(),
+        )],
+    });
     let entry = kmz_entry(io::Cursor::new(&bytes[..]), &report);
     let decoded = match report.format {
         Some(f @ (Format::Kml | Format::Gpx)) => match f.spans_text(&bytes) {
@@ -222,6 +230,14 @@ fn checked_bytes(name: String, bytes: Vec<u8>, path: &Path, opts: &CheckOptions)
     }
 }
 
+/// `opts` for the file at `path` (its extension says the format too), on `threads`.
+fn named(opts: &CheckOptions, path: &Path, threads: usize) -> CheckOptions {
+    let mut opts = opts.clone();
+    opts.read.name = Some(path.to_path_buf());
+    opts.read.threads = threads;
+    opts
+}
+
 /// Checks one file, `opened` at its start; `reopen` gives it again from its start
 /// (a second pass to place findings, a KMZ's entry).
 fn check_file(
@@ -235,7 +251,10 @@ fn check_file(
     let len = opened.metadata().map_err(cannot)?.len();
     let mut file = io::BufReader::with_capacity(1 << 20, opened);
     let head = io::BufRead::fill_buf(&mut file).unwrap_or(&[]);
-    let format = opts.format.or_else(|| Format::detect(head, Some(path)));
+    let format = opts
+        .read
+        .format
+        .or_else(|| Format::detect(head, Some(path)));
     if format != Some(Format::Kmz) && Format::is_binary(head) {
         // Refused from its first bytes: the rest is not read.
         let head = head[..head.len().min(Format::BINARY_HEAD)].to_vec();
@@ -266,13 +285,11 @@ fn check_file(
             };
             return Ok(streamed(report, None, None));
         }
-        let threads = rayon::current_num_threads();
-        let read = geonorm::ReadOptions::default();
+        let opts = named(opts, path, rayon::current_num_threads());
         // Read where the archive is, never held.
         let mut archive = file.into_inner();
         let report =
-            geonorm::validate::check_archive_with(&mut archive, Some(path), opts, &read, threads)
-                .map_err(cannot)?;
+            geonorm::check(geonorm::Input::Seekable(&mut archive), &opts).map_err(cannot)?;
         let entry = if report.diagnostics.iter().any(|d| d.span.is_some()) {
             kmz_entry(reopen().map_err(cannot)?, &report)
         } else {
@@ -285,13 +302,8 @@ fn check_file(
     if format.is_some_and(|f| crate::input::placed_in_own_bytes(f, head)) {
         // Streamed, never held: a file of hundreds of megabytes is checked in the
         // memory of one batch of it; a second pass finds where each finding is.
-        let report = geonorm::validate::check_reader_threads(
-            file,
-            Some(path),
-            opts,
-            rayon::current_num_threads(),
-        )
-        .map_err(cannot)?;
+        let opts = named(opts, path, rayon::current_num_threads());
+        let report = geonorm::check(geonorm::Input::reader(file), &opts).map_err(cannot)?;
         let offsets = report
             .diagnostics
             .iter()

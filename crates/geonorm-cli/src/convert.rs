@@ -33,10 +33,8 @@ fn convert_streaming(
     let opts = geonorm::ConvertOptions {
         to,
         write: geonorm::WriteOptions::with_precision(args.precision, false),
-        read,
         // Checked as it is converted, in the same read: it says what `check` says.
-        check: check_options(args.profile.into(), format),
-        threads: rayon::current_num_threads(),
+        check: check_options(args.profile.into(), read, &input),
     };
     let done = {
         // A KMZ is read where it is, never held.
@@ -51,7 +49,7 @@ fn convert_streaming(
     };
     let diags = done.diagnostics();
     if diags.iter().any(|d| d.span.is_some()) {
-        show_kmz_entry(&mut input, &opts.read)?;
+        show_kmz_entry(&mut input, &opts.check.read)?;
     }
     renderer.diagnostics(&input, &diags)?;
     Ok(exit_for(&diags))
@@ -93,16 +91,21 @@ fn write_to(
     }
 }
 
-/// What `convert` checks the input for: what `check --profile P` checks, for the
-/// format it is read as.
+/// What `convert` checks the input for: what `check --profile P` checks of `input`,
+/// read with `read` (its format among them), on every thread.
 pub(crate) fn check_options(
     profile: geonorm::validate::Profile,
-    format: Format,
+    read: geonorm::ReadOptions,
+    input: &Input,
 ) -> geonorm::validate::CheckOptions {
     geonorm::validate::CheckOptions {
         profile,
-        format: Some(format),
-        name: None,
+        read: geonorm::ReadOptions {
+            // Its extension is looked at, as `check` looks at it.
+            name: input.path().map(std::path::Path::to_path_buf),
+            threads: rayon::current_num_threads(),
+            ..read
+        },
     }
 }
 

@@ -448,19 +448,12 @@ fn read_opened(
     };
     let report = match check {
         Some(profile) => {
-            let threads = rayon::current_num_threads();
-            let check = convert::check_options(profile, format);
+            let check = convert::check_options(profile, opts.clone(), &input);
             let report = if format == Format::Kmz {
                 let archive = &mut *input.seekable()?;
-                geonorm::validate::check_archive_with(archive, input.path(), &check, opts, threads)?
+                geonorm::check(geonorm::Input::Seekable(archive), &check)?
             } else {
-                geonorm::validate::check_reader_with(
-                    input.reader()?,
-                    input.path(),
-                    &check,
-                    opts,
-                    threads,
-                )?
+                geonorm::check(geonorm::Input::Reader(input.reader()?), &check)?
             };
             Some(report.diagnostics)
         }
@@ -554,11 +547,7 @@ fn check_cmd(args: CheckArgs) -> anyhow::Result<ExitCode> {
         out.flush()?;
         return Ok(ExitCode::SUCCESS);
     }
-    let opts = geonorm::validate::CheckOptions {
-        profile: args.profile.into(),
-        format: None,
-        name: None,
-    };
+    let opts = geonorm::validate::CheckOptions::new(args.profile.into(), None);
     let files = check::collect(&args.walk)?;
     if files.is_empty() {
         // Only directories get here (a named file is checked whatever its name): an
@@ -607,24 +596,7 @@ fn info(args: InfoArgs) -> anyhow::Result<ExitCode> {
     let mut input = Input::open(&args.input.input)?;
     let format = args.input.from.map(Format::from).or_else(|| input.detect());
     let (input, report, diags) = match format {
-        Some(Format::GeoJson) => {
-            // Summarised as the features stream past: a file of any size in the memory
-            // of one feature.
-            input.read_as(Format::GeoJson);
-            let summarized = geonorm::geojson::summarize(input.reader()?);
-            match summarized {
-                Ok((doc, summary, diags)) => {
-                    let report = render::InfoReport::of(&input, &doc.meta, summary, None);
-                    (input, report, diags)
-                }
-                Err(Error::Io(e)) => return Err(e.into()),
-                Err(e) => {
-                    renderer.fatal(&input, Format::GeoJson, &e)?;
-                    return Ok(ExitCode::from(1));
-                }
-            }
-        }
-        Some(format @ (Format::Kml | Format::Gpx)) => {
+        Some(format @ (Format::GeoJson | Format::Kml | Format::Gpx)) => {
             match info_streamed(&args.input, &mut input, format, &renderer)? {
                 Ok((report, diags)) => (input, report, diags),
                 Err(code) => return Ok(code),
@@ -667,8 +639,8 @@ fn info(args: InfoArgs) -> anyhow::Result<ExitCode> {
     Ok(exit_for(&diags))
 }
 
-/// `info` of a KML or GPX file: summarised as its features stream past (read in batches
-/// on every thread), never held whole. The report and the diagnostics (sorted by
+/// `info` of a GeoJSON, KML or GPX file: summarised as its features stream past (KML
+/// and GPX read in batches on every thread), never held whole. The report and the diagnostics (sorted by
 /// position) are those of the document read whole; an input that cannot be read at
 /// all is reported as [`read_opened`] reports it, with its exit code.
 fn info_streamed(
@@ -680,12 +652,13 @@ fn info_streamed(
     input.read_as(format);
     let opts = args.read_options(format);
     let mut summary = geonorm::Summary::default();
-    let threads = rayon::current_num_threads();
-    let streamed = geonorm::stream::features(
-        input.reader()?,
-        format,
+    let opts = geonorm::ReadOptions {
+        threads: rayon::current_num_threads(),
+        ..opts
+    };
+    let streamed = geonorm::stream(
+        geonorm::Input::Reader(input.reader()?),
         &opts,
-        threads,
         &geonorm::stream::Keep,
         |f, _| {
             summary.add(&f);

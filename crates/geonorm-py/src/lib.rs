@@ -213,43 +213,6 @@ fn detect(bytes: &[u8], path: Option<&Path>, name: &str) -> Result<Format, Failu
     })
 }
 
-/// Reads a whole document: KML, KMZ and GPX in batches on `threads` threads (the
-/// streaming readers, which give the document and diagnostics of a whole read),
-/// GeoJSON with its own reader.
-fn read_document(
-    bytes: &[u8],
-    opts: &geonorm::ReadOptions,
-    format: Format,
-    threads: usize,
-) -> geonorm::Result<(geonorm::Document, Vec<geonorm::Diagnostic>)> {
-    let (doc, mut diags) = match format {
-        Format::Kml | Format::Kmz | Format::Gpx => {
-            let mut features = Vec::new();
-            let (meta, groups, diags) = geonorm::stream::features(
-                bytes,
-                format,
-                opts,
-                threads,
-                &geonorm::stream::Keep,
-                |f, _| {
-                    features.push(f);
-                    Ok(())
-                },
-            )?;
-            let doc = geonorm::Document {
-                meta,
-                groups,
-                features,
-            };
-            (doc, diags)
-        }
-        _ => geonorm::read(bytes, opts)?.into_parts(),
-    };
-    // As `geonorm::read` orders them: by position, findings without one last.
-    diags.sort_by_key(|d| d.span.map_or(usize::MAX, |s| s.start));
-    Ok((doc, diags))
-}
-
 /// Reads a KML, KMZ, GPX or GeoJSON file into a Document.
 ///
 /// `source` is a path (str or os.PathLike) or the file's content (bytes, bytearray,
@@ -284,10 +247,12 @@ fn read(
             gpx: geonorm::gpx::ReadOptions {
                 groups_by_kind: by_kind,
             },
+            threads,
             ..geonorm::ReadOptions::format(format)
         };
-        let (doc, diags) = read_document(&bytes, &opts, format, threads)
-            .map_err(|e| Failure::of(e, &name, &bytes, format))?;
+        let (doc, diags) = geonorm::read(&bytes[..], &opts)
+            .map_err(|e| Failure::of(e, &name, &bytes, format))?
+            .into_parts();
         let diagnostics = model::located(&name, &bytes, Some(format), &diags);
         Ok(Document::new(doc, format, diagnostics))
     });
@@ -314,13 +279,10 @@ fn check(
     let name = src.name();
     let result = py.detach(move || -> std::io::Result<Vec<Diagnostic>> {
         let (bytes, path) = src.load()?;
-        let opts = geonorm::validate::CheckOptions {
-            profile,
-            format,
-            name: None,
-        };
-        // As `geonorm check` calls it: the path beside the options, for the extension.
-        let report = geonorm::validate::check(&bytes, path.as_deref(), &opts);
+        let mut opts = geonorm::validate::CheckOptions::new(profile, format);
+        // As `geonorm check` calls it: the path's extension says the format too.
+        opts.read.name = path;
+        let report = geonorm::check(bytes[..].into(), &opts)?;
         Ok(model::located(
             &name,
             &bytes,
@@ -358,8 +320,10 @@ struct ConvertOptions {
 /// What `convert` wrote (when it kept the output) and what it found.
 type Converted = (Option<Vec<u8>>, Vec<Diagnostic>);
 
-/// The CLI's `convert`: read whole and written (standard output, or another format),
-/// or for GeoJSON into a file, streamed in batches. Both give the same bytes.
+/// The CLI's `convert`: streamed in batches, checked as it goes, unless the document
+/// is fixed or keeps its root (read whole, then written), or is GeoJSON returned as
+/// bytes (read whole, as the CLI writes it to standard output). All give the same
+/// bytes.
 fn convert_impl(src: Src, dst: Option<&Path>, o: &ConvertOptions) -> Result<Converted, Failure> {
     let name = src.name();
     let (bytes, path) = src.load().map_err(Failure::Io)?;
@@ -371,6 +335,8 @@ fn convert_impl(src: Src, dst: Option<&Path>, o: &ConvertOptions) -> Result<Conv
         gpx: geonorm::gpx::ReadOptions {
             groups_by_kind: o.by_kind,
         },
+        name: path.clone(),
+        threads: o.threads,
         ..geonorm::ReadOptions::format(format)
     };
     let failure = |e| Failure::of(e, &name, &bytes, format);
@@ -379,26 +345,17 @@ fn convert_impl(src: Src, dst: Option<&Path>, o: &ConvertOptions) -> Result<Conv
     // what was fixed).
     let check = geonorm::validate::CheckOptions {
         profile: o.profile,
-        format: Some(format),
-        name: None,
+        read: read_opts.clone(),
     };
-    let diags = if dst.is_some() && o.to == Format::GeoJson && !o.fix && !o.keep_root {
-        // The streamed conversion, checked as it goes, as `geonorm convert -o FILE` runs it.
-        let write = geonorm::geojson::WriteOptions {
-            precision: o.precision,
-            keep_root: false,
+    let streams = !o.fix && !o.keep_root && (dst.is_some() || o.to != Format::GeoJson);
+    let diags = if streams {
+        // The streamed conversion, checked as it goes, as `geonorm convert` runs it.
+        let opts = geonorm::ConvertOptions {
+            to: o.to,
+            write: geonorm::WriteOptions::with_precision(o.precision, false),
+            check,
         };
-        let path = path.as_deref();
-        let done = geonorm::validate::check_convert(
-            &bytes[..],
-            path,
-            &check,
-            &read_opts,
-            &mut out,
-            &write,
-            o.threads,
-        )
-        .map_err(Failure::Io)?;
+        let done = geonorm::convert(bytes[..].into(), &mut out, &opts).map_err(Failure::Io)?;
         if !done.complete {
             // What stopped it, raised as reading it whole raises it.
             let e = geonorm::read(&bytes[..], &read_opts).err();
@@ -414,14 +371,7 @@ fn convert_impl(src: Src, dst: Option<&Path>, o: &ConvertOptions) -> Result<Conv
         if o.fix {
             diags.extend(geonorm::fix::fix(&mut doc));
         } else {
-            let report = geonorm::validate::check_reader_with(
-                &bytes[..],
-                path.as_deref(),
-                &check,
-                &read_opts,
-                o.threads,
-            )
-            .map_err(Failure::Io)?;
+            let report = geonorm::check(bytes[..].into(), &check).map_err(Failure::Io)?;
             diags = report.diagnostics;
         }
         let opts = geonorm::WriteOptions::with_precision(o.precision, o.keep_root);

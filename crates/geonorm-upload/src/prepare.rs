@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use geonorm::assets::{plan_source, Plan, Purpose};
-use geonorm::validate::{check, CheckOptions, Profile, Report};
+use geonorm::validate::{CheckOptions, Profile, Report};
 use geonorm::{Code, Document, Format};
 
 /// The largest request body for `max_bytes`: MapHub's 15 MiB limit by default (a server
@@ -33,15 +33,16 @@ pub fn check_before_send(
     } else {
         Profile::Enterprise
     };
-    let mut report = check(
-        bytes,
-        path,
-        &CheckOptions {
-            profile,
-            format: Some(format),
-            name: None,
-        },
-    );
+    let mut opts = CheckOptions::new(profile, Some(format));
+    opts.read.name = path.map(Path::to_path_buf);
+    // Reading from memory cannot fail; were it to, it is said as a finding.
+    let mut report = geonorm::check(bytes.into(), &opts).unwrap_or_else(|e| Report {
+        format: Some(format),
+        diagnostics: vec![geonorm::Diagnostic::new(
+            Code::MaphubFileType,
+            e.to_string(),
+        )],
+    });
     if !raw {
         report.diagnostics.retain(|d| {
             !matches!(

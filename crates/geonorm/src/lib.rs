@@ -32,8 +32,8 @@
 //! ```
 #![deny(missing_docs)]
 
-mod convert;
 mod diag;
+mod engine;
 mod error;
 mod format;
 mod geometry;
@@ -42,6 +42,7 @@ mod model;
 mod num;
 #[cfg(test)]
 mod security_doc_tests;
+mod source;
 mod spool;
 #[cfg(test)]
 mod testdata;
@@ -64,8 +65,8 @@ pub mod safe_write;
 pub mod stream;
 pub mod validate;
 
-pub use convert::{convert, ConvertOptions, Input};
 pub use diag::{Code, Diagnostic, LineIndex, Severity, Span};
+pub use engine::{check, convert, stream, ConvertOptions};
 pub use error::{Error, Result};
 pub use format::Format;
 pub use geometry::{
@@ -76,6 +77,7 @@ pub use model::{
     Document, Feature, Group, GroupId, Metadata, Properties, RootKind, Style, Summary, Time,
     GROUP_PATH_SEPARATOR, GROUP_SEPARATOR_LOOKALIKES, MAX_GROUP_DEPTH,
 };
+pub use source::Input;
 
 // The README's examples are compiled and run as doctests.
 #[doc = include_str!("../../../README.md")]
@@ -125,6 +127,10 @@ pub struct ReadOptions {
     /// Limits of the KMZ reader (zip bombs).
     #[cfg(feature = "kmz")]
     pub kmz: kmz::Limits,
+    /// Threads to read on (with the `parallel` feature): pieces of a batch of the
+    /// input are parsed on each. 0 and 1 read on the calling thread alone; the result
+    /// is the same for any number.
+    pub threads: usize,
 }
 
 impl ReadOptions {
@@ -181,10 +187,14 @@ pub fn read<R: std::io::BufRead>(mut input: R, opts: &ReadOptions) -> Result<Par
     refuse_binary(head, format)?;
     #[cfg(feature = "kmz")]
     let mut contents = None;
+    let threads = opts.threads.max(1);
     let (document, mut diagnostics) = match format {
         Format::GeoJson => geojson::read(input)?,
-        Format::Kml => kml::read(input)?,
-        Format::Gpx => gpx::read(input, &opts.gpx)?,
+        // Pieces of each batch parsed on `threads` threads: the same document.
+        Format::Kml => stream::collect(|emit| kml::stream(input, threads, &stream::Keep, emit))?,
+        Format::Gpx => {
+            stream::collect(|emit| gpx::stream(input, &opts.gpx, threads, &stream::Keep, emit))?
+        }
         #[cfg(feature = "kmz")]
         Format::Kmz => {
             // A zip is read from its end: from a reader that cannot seek, the archive
@@ -280,22 +290,6 @@ pub fn read_bounded(input: impl std::io::Read, name: &str, max: u64) -> std::io:
         Copied::Binary => Err(refused(format!("{name}: {BINARY}"))),
         Copied::OverLimit => Err(refused(format!("{name}: over the {max}-byte limit"))),
     }
-}
-
-/// Checks a file's bytes before it is sent to MapHub: everything [`read`] reports,
-/// plus the rules of the profile (RFC 7946 structure, geometry, MapHub's limits and
-/// dialect), each finding with one code and one position. See [`validate`].
-///
-/// ```
-/// use geonorm::validate::CheckOptions;
-/// let text = br#"{"type":"FeatureCollection","features":[
-///   {"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[45.1, 120.5]}}]}"#;
-/// let report = geonorm::check(text, &CheckOptions::default());
-/// assert_eq!(report.diagnostics[0].code.as_str(), "geometry/lat-out-of-range");
-/// assert!(report.has_errors());
-/// ```
-pub fn check(input: &[u8], opts: &validate::CheckOptions) -> validate::Report {
-    validate::check(input, opts.name.as_deref(), opts)
 }
 
 /// Writes `doc` as `format` into `out`; returns what could not be written as it was.

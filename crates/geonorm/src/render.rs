@@ -7,10 +7,10 @@
 //!
 //! ```
 //! use geonorm::render::{human, HumanOptions, Source};
-//! use geonorm::validate::{check, CheckOptions};
+//! use geonorm::validate::CheckOptions;
 //!
 //! let bytes = br#"{"type":"Point","coordinates":[200,10]}"#;
-//! let report = check(bytes, None, &CheckOptions::default());
+//! let report = geonorm::check(bytes[..].into(), &CheckOptions::default())?;
 //! let mut out = Vec::new();
 //! human(&mut out, &Source::new("p.geojson", bytes), &report.diagnostics, &HumanOptions::default())?;
 //! let text = String::from_utf8(out).unwrap();

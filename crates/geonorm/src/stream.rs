@@ -5,7 +5,7 @@
 //! feature ([`FeatureSink::map`]) runs on the thread that read it; the results come
 //! back in the file's order, the same for any number of threads.
 
-use std::io::{BufRead, Write};
+use std::io::BufRead;
 
 use crate::{Diagnostic, Feature, Format, Group, Metadata, Result};
 
@@ -25,20 +25,6 @@ impl FeatureSink for Keep {
     type Out = Feature;
     fn map(&self, feature: Feature, _: &mut Vec<Diagnostic>) -> Result<Feature> {
         Ok(feature)
-    }
-}
-
-/// Serialises each feature as the MapHub GeoJSON writer writes it.
-pub(crate) struct GeoJsonBytes {
-    pub precision: Option<u8>,
-}
-
-impl FeatureSink for GeoJsonBytes {
-    type Out = Vec<u8>;
-    fn map(&self, feature: Feature, diagnostics: &mut Vec<Diagnostic>) -> Result<Vec<u8>> {
-        let mut out = Vec::with_capacity(256);
-        crate::geojson::write::feature_bytes(&mut out, &feature, self.precision, diagnostics)?;
-        Ok(out)
     }
 }
 
@@ -69,33 +55,12 @@ pub type Rest = (Metadata, Vec<Group>, Vec<Diagnostic>);
 pub trait ReadSeek: std::io::Read + std::io::Seek {}
 impl<T: std::io::Read + std::io::Seek> ReadSeek for T {}
 
-/// Reads a KML, KMZ or GPX document as a stream: each feature goes through `sink` (on the
-/// thread that read it) and then, in the file's order, to `emit`, with the diagnostics
-/// its reading raised (those are also in what is returned).
-pub fn features<R, S, E>(
-    input: R,
-    format: Format,
-    opts: &crate::ReadOptions,
-    threads: usize,
-    sink: &S,
-    emit: E,
-) -> Result<Rest>
-where
-    R: BufRead,
-    S: FeatureSink,
-    E: FnMut(S::Out, &[Diagnostic]) -> Result<()>,
-{
-    features_in(input, None, format, opts, threads, sink, emit)
-}
-
-/// [`features`]; a KMZ is read from `archive` when there is one (never held), else
-/// from `input`.
+/// Reads a document of `opts.format` as a stream ([`crate::stream()`]); a KMZ is read
+/// from `archive` when there is one (never held), else from `input`.
 pub(crate) fn features_in<R, S, E>(
     input: R,
     archive: Option<&mut dyn ReadSeek>,
-    format: Format,
     opts: &crate::ReadOptions,
-    threads: usize,
     sink: &S,
     emit: E,
 ) -> Result<Rest>
@@ -104,6 +69,10 @@ where
     S: FeatureSink,
     E: FnMut(S::Out, &[Diagnostic]) -> Result<()>,
 {
+    let Some(format) = opts.format else {
+        return Err(crate::Error::Undetected);
+    };
+    let threads = opts.threads.max(1);
     #[cfg(feature = "kmz")]
     if let (Format::Kmz, Some(archive)) = (format, archive) {
         return Ok(crate::kmz::stream(archive, &opts.kmz, threads, sink, emit)?.0);
@@ -113,6 +82,7 @@ where
     let mut input = input;
     crate::refuse_binary(input.fill_buf()?, format)?;
     match format {
+        Format::GeoJson => crate::geojson::stream(input, sink, emit),
         Format::Kml => crate::kml::stream(input, threads, sink, emit),
         Format::Gpx => crate::gpx::stream(input, &opts.gpx, threads, sink, emit),
         #[cfg(feature = "kmz")]
@@ -122,53 +92,9 @@ where
             let cursor = std::io::Cursor::new(crate::kmz::hold(input, &opts.kmz)?);
             Ok(crate::kmz::stream(cursor, &opts.kmz, threads, sink, emit)?.0)
         }
+        #[allow(unreachable_patterns)]
         other => Err(crate::Error::UnsupportedRead(other)),
     }
-}
-
-/// Converts a GeoJSON, KML, KMZ or GPX document to MapHub GeoJSON in `output` without
-/// holding it: features are read and written in batches, on `threads` threads with the
-/// `parallel` feature, and the output is the same for any number of threads. Returns
-/// what reading and writing found.
-///
-/// ```
-/// let kml = br#"<kml xmlns="http://www.opengis.net/kml/2.2"><Document>
-///   <Placemark><name>Hut</name><Point><coordinates>8.25,46.5</coordinates></Point></Placemark>
-/// </Document></kml>"#;
-/// let mut out = Vec::new();
-/// let opts = geonorm::ReadOptions::format(geonorm::Format::Kml);
-/// let diags = geonorm::stream::to_geojson(&kml[..], &opts, &mut out, &Default::default(), 2)?;
-/// assert!(diags.is_empty());
-/// assert!(String::from_utf8(out).unwrap().contains(r#""title":"Hut""#));
-/// # Ok::<(), geonorm::Error>(())
-/// ```
-pub fn to_geojson<R: BufRead, W: Write>(
-    mut input: R,
-    opts: &crate::ReadOptions,
-    output: W,
-    write: &crate::geojson::WriteOptions,
-    threads: usize,
-) -> Result<Vec<Diagnostic>> {
-    let format = match opts.format {
-        Some(f) => f,
-        None => {
-            let head = input.fill_buf()?;
-            Format::detect(head, opts.name.as_deref()).ok_or(crate::Error::Undetected)?
-        }
-    };
-    if format == Format::GeoJson {
-        return crate::geojson::convert(input, output, write, threads);
-    }
-    let mut w = crate::geojson::Writer::new(output, write.clone());
-    let sink = GeoJsonBytes {
-        precision: write.precision,
-    };
-    let (meta, groups, mut diags) = features(input, format, opts, threads, &sink, |bytes, _| {
-        w.write_serialised(&bytes, 1)
-    })?;
-    let (_, mut written) = w.finish(&meta, &groups)?;
-    diags.append(&mut written);
-    Ok(diags)
 }
 
 /// Bytes of input gathered before the pieces read so far are parsed: big enough that
@@ -240,16 +166,68 @@ pub(crate) fn map_in_order<U: Sync, D: Send>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     //! The stream gives the same bytes and the same diagnostics whatever the number of
     //! threads and wherever the batches are cut, and the same as writing the document
     //! [`crate::read`] reads: on every testdata file and on random documents.
 
+    use std::io::{BufRead, Write};
+
     use proptest::prelude::*;
 
-    use super::to_geojson;
+    use super::{features_in, FeatureSink};
     use crate::stream::TEST_BATCH;
-    use crate::{Format, ReadOptions};
+    use crate::{Diagnostic, Feature, Format, ReadOptions, Result};
+
+    /// Serialises each feature as the MapHub GeoJSON writer writes it.
+    struct GeoJsonBytes {
+        precision: Option<u8>,
+    }
+
+    impl FeatureSink for GeoJsonBytes {
+        type Out = Vec<u8>;
+        fn map(&self, feature: Feature, diagnostics: &mut Vec<Diagnostic>) -> Result<Vec<u8>> {
+            let mut out = Vec::with_capacity(256);
+            crate::geojson::write::feature_bytes(&mut out, &feature, self.precision, diagnostics)?;
+            Ok(out)
+        }
+    }
+
+    /// Converts a GeoJSON, KML, KMZ or GPX document to MapHub GeoJSON in `output` without
+    /// holding it, and without checking it (the tests' reference for the stream): features
+    /// are read and written in batches, on `threads` threads with the `parallel` feature,
+    /// and the output is the same for any number of threads. Returns what reading and
+    /// writing found.
+    pub(crate) fn to_geojson<R: BufRead, W: Write>(
+        mut input: R,
+        opts: &crate::ReadOptions,
+        output: W,
+        write: &crate::geojson::WriteOptions,
+        threads: usize,
+    ) -> Result<Vec<Diagnostic>> {
+        let format = match opts.format {
+            Some(f) => f,
+            None => {
+                let head = input.fill_buf()?;
+                Format::detect(head, opts.name.as_deref()).ok_or(crate::Error::Undetected)?
+            }
+        };
+        let mut w = crate::geojson::Writer::new(output, write.clone());
+        let sink = GeoJsonBytes {
+            precision: write.precision,
+        };
+        let read = crate::ReadOptions {
+            format: Some(format),
+            threads,
+            ..opts.clone()
+        };
+        let (meta, groups, mut diags) = features_in(input, None, &read, &sink, |bytes, _| {
+            w.write_serialised(&bytes, 1)
+        })?;
+        let (_, mut written) = w.finish(&meta, &groups)?;
+        diags.append(&mut written);
+        Ok(diags)
+    }
 
     /// Output, or the error's text, and the diagnostics in a stable order.
     type Outcome = (std::result::Result<Vec<u8>, String>, Vec<String>);

@@ -36,14 +36,11 @@ fn binary_data_is_refused_from_its_first_bytes_whatever_the_format() {
             matches!(&err, Error::NotFormat { message, .. } if message.contains("binary data")),
             "{format}: {err}"
         );
-        let report = geonorm::validate::check_reader_with(
-            zeros(),
-            None,
-            &geonorm::validate::CheckOptions::default(),
-            &ReadOptions::format(format),
-            1,
-        )
-        .expect("report");
+        let opts = geonorm::validate::CheckOptions {
+            read: ReadOptions::format(format),
+            ..Default::default()
+        };
+        let report = geonorm::check(geonorm::Input::reader(zeros()), &opts).expect("report");
         assert_eq!(report.diagnostics.len(), 1, "{format}");
         assert!(
             report.diagnostics[0].message.contains("binary data"),
@@ -130,7 +127,8 @@ fn feature_with_properties(body: &str) -> Vec<u8> {
 }
 
 fn duplicate_findings(bytes: &[u8]) -> Vec<geonorm::Diagnostic> {
-    let report = geonorm::check(bytes, &geonorm::validate::CheckOptions::default());
+    let report = geonorm::check(bytes.into(), &geonorm::validate::CheckOptions::default())
+        .expect("read from memory");
     report
         .diagnostics
         .into_iter()

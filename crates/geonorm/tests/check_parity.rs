@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
-use geonorm::validate::{check, CheckOptions, Profile, Report};
+use geonorm::validate::{CheckOptions, Profile, Report};
 use geonorm::{LineIndex, Severity};
 
 mod common;
@@ -35,11 +35,9 @@ fn name(p: &Path) -> String {
 
 fn run(path: &Path, profile: Profile) -> (Vec<u8>, Report) {
     let bytes = fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let opts = CheckOptions {
-        profile,
-        ..CheckOptions::default()
-    };
-    let report = check(&bytes, Some(path), &opts);
+    let mut opts = CheckOptions::new(profile, None);
+    opts.read.name = Some(path.to_path_buf());
+    let report = geonorm::check(bytes[..].into(), &opts).expect("read from memory");
     (bytes, report)
 }
 

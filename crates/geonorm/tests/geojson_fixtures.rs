@@ -302,8 +302,10 @@ fn streaming_convert_matches_read_then_write_on_any_thread_count() {
         geojson::write(&doc, &mut want, &WriteOptions::default()).expect("writes");
         for threads in [1, 2, 4] {
             let mut got = Vec::new();
-            geojson::convert(&bytes[..], &mut got, &WriteOptions::default(), threads)
-                .expect("converts");
+            let mut opts = geonorm::ConvertOptions::to(geonorm::Format::GeoJson);
+            opts.check.read.threads = threads;
+            let done = geonorm::convert(bytes[..].into(), &mut got, &opts).expect("converts");
+            assert!(done.complete, "{f}: read to its end");
             assert!(
                 got == want,
                 "{f} with {threads} threads differs from read + write"

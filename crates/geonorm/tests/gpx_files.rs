@@ -250,15 +250,11 @@ fn converted_gpx_passes_check_with_no_line_shorter_than_two_positions() {
         let mut gpx = Vec::new();
         geonorm::gpx::write(&doc, &mut gpx, &Default::default()).expect("gpx");
         for (format, bytes) in [(Format::GeoJson, &json), (Format::Gpx, &gpx)] {
-            let report = geonorm::validate::check(
-                bytes,
-                None,
-                &geonorm::validate::CheckOptions {
-                    profile: geonorm::validate::Profile::Rfc7946,
-                    format: Some(format),
-                    ..Default::default()
-                },
+            let opts = geonorm::validate::CheckOptions::new(
+                geonorm::validate::Profile::Rfc7946,
+                Some(format),
             );
+            let report = geonorm::check(bytes[..].into(), &opts).expect("read from memory");
             let short: Vec<_> = report
                 .diagnostics
                 .iter()

@@ -74,11 +74,9 @@ fn not_format(format: Format, bytes: &[u8]) -> String {
 
 /// `check`'s findings on `bytes` (read as `format`, or detected when `None`).
 fn check(bytes: &[u8], format: Option<Format>) -> Vec<(&'static str, usize, usize)> {
-    let opts = geonorm::validate::CheckOptions {
-        format,
-        ..Default::default()
-    };
-    places(&geonorm::validate::check(bytes, None, &opts).diagnostics)
+    let opts = geonorm::validate::CheckOptions::new(Default::default(), format);
+    let report = geonorm::check(bytes.into(), &opts).expect("read from memory");
+    places(&report.diagnostics)
 }
 
 #[test]
@@ -273,7 +271,7 @@ fn ten_megabytes_of_coordinates_on_one_line() {
         profile: geonorm::validate::Profile::Rfc7946,
         ..Default::default()
     };
-    let report = geonorm::validate::check(json.as_bytes(), None, &opts);
+    let report = geonorm::check(json.as_bytes().into(), &opts).expect("read from memory");
     assert!(!report.has_errors(), "{:?}", report.diagnostics.first());
 }
 
@@ -473,8 +471,9 @@ fn every_truncation_of_small_fixtures() {
 fn a_file_that_is_not_what_its_name_says() {
     let kml = std::fs::read(testdata("kml/togeojson/point.kml")).expect("fixture");
     // Named .geojson, detected as KML, checked as KML with a warning about the name.
-    let report =
-        geonorm::validate::check(&kml, Some(Path::new("points.geojson")), &Default::default());
+    let mut opts = geonorm::validate::CheckOptions::default();
+    opts.read.name = Some(Path::new("points.geojson").to_path_buf());
+    let report = geonorm::check(kml[..].into(), &opts).expect("read from memory");
     assert_eq!(report.format, Some(Format::Kml));
     assert!(report
         .diagnostics

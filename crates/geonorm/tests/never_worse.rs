@@ -47,13 +47,9 @@ fn output_has_no_finding_the_input_did_not_have() {
     // A file no reader takes whole is not converted; check says why, with an error.
     for p in &unreadable {
         let bytes = fs::read(p).expect("read");
-        let report = geonorm::check(
-            &bytes,
-            &CheckOptions {
-                name: Some(p.clone()),
-                ..Default::default()
-            },
-        );
+        let mut opts = CheckOptions::default();
+        opts.read.name = Some(p.clone());
+        let report = geonorm::check(bytes[..].into(), &opts).expect("read from memory");
         assert!(
             report.has_errors(),
             "{}: not read, yet check finds no error",

@@ -73,14 +73,9 @@ fn convert_and_check_give_the_same_reading_problems() {
     let mut differences = Vec::new();
     for p in &files {
         let bytes = fs::read(p).expect("read");
-        let checked = geonorm::check(
-            &bytes,
-            &CheckOptions {
-                profile: Profile::Maphub,
-                format: None,
-                name: Some(p.clone()),
-            },
-        );
+        let mut opts = CheckOptions::new(Profile::Maphub, None);
+        opts.read.name = Some(p.clone());
+        let checked = geonorm::check(bytes[..].into(), &opts).expect("read from memory");
         let Some(format) = Format::detect(&bytes, Some(p)) else {
             // Neither command can tell what it is: check says so with an error, and
             // convert refuses it before reading.
@@ -127,32 +122,52 @@ fn convert_and_check_give_the_same_reading_problems() {
     );
 }
 
-/// `info` summarises a GeoJSON file as it streams past: the same summary, metadata and
-/// diagnostics as reading it whole.
+/// `info` summarises a GeoJSON, KML or GPX file as it streams past ([`geonorm::stream`]
+/// on two threads): the same summary, metadata, groups and diagnostics (in the order
+/// `info` sorts them) as reading it whole.
 #[test]
 fn a_streamed_summary_is_the_summary_of_the_whole_document() {
-    let files = common::testdata_files(&["geojson", "json"], 150);
-    let mut compared = 0;
+    let files = common::testdata_files(&["geojson", "json", "kml", "gpx"], 300);
+    let mut compared = [0usize; 3];
     for p in &files {
         let bytes = fs::read(p).expect("read");
-        if Format::detect(&bytes, Some(p)) != Some(Format::GeoJson) {
+        let Some(format) = Format::detect(&bytes, Some(p)) else {
             continue;
-        }
-        let whole = geonorm::read(&bytes[..], &ReadOptions::format(Format::GeoJson));
-        let streamed = geonorm::geojson::summarize(&bytes[..]);
+        };
+        let slot = match format {
+            Format::GeoJson => 0,
+            Format::Kml => 1,
+            Format::Gpx => 2,
+            Format::Kmz => continue,
+        };
+        let whole = geonorm::read(&bytes[..], &ReadOptions::format(format));
+        let mut summary = geonorm::Summary::default();
+        let opts = ReadOptions {
+            threads: 2,
+            ..ReadOptions::format(format)
+        };
+        let streamed = geonorm::stream(bytes[..].into(), &opts, &geonorm::stream::Keep, |f, _| {
+            summary.add(&f);
+            Ok(())
+        });
         match (whole, streamed) {
-            (Ok(w), Ok((doc, summary, diags))) => {
+            (Ok(w), Ok((meta, groups, mut diags))) => {
+                summary.groups = groups.len();
+                diags.sort_by_key(|d| d.span.map_or(usize::MAX, |s| s.start));
                 assert_eq!(summary, w.document.summary(), "{}", p.display());
-                assert_eq!(doc.meta, w.document.meta, "{}", p.display());
-                assert_eq!(doc.groups, w.document.groups, "{}", p.display());
+                assert_eq!(meta, w.document.meta, "{}", p.display());
+                assert_eq!(groups, w.document.groups, "{}", p.display());
                 assert_eq!(diags, w.diagnostics, "{}", p.display());
             }
             (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{}", p.display()),
             (a, b) => panic!("{}: {:?} against {:?}", p.display(), a.is_ok(), b.is_ok()),
         }
-        compared += 1;
+        compared[slot] += 1;
     }
-    assert!(compared >= 150, "only {compared} GeoJSON files");
+    assert!(
+        compared[0] >= 247 && compared[1] >= 78 && compared[2] >= 112,
+        "GeoJSON, KML, GPX files compared: {compared:?}"
+    );
 }
 
 /// A member given twice in a root Feature is one finding for both commands (`check`
@@ -162,7 +177,9 @@ fn a_member_twice_in_a_root_feature_is_said_once() {
     let text = br#"{"type":"FeatureCollection","type":"Feature","properties":{},"geometry":null}"#;
     let dup = |d: &&Diagnostic| d.code == Code::GeojsonDuplicateMember;
     let (converted, _) = convert_says(text, Format::GeoJson);
-    let checked = geonorm::check(text, &CheckOptions::default()).diagnostics;
+    let checked = geonorm::check(text[..].into(), &CheckOptions::default())
+        .expect("read from memory")
+        .diagnostics;
     let c: Vec<_> = converted.iter().filter(dup).map(key).collect();
     let k: Vec<_> = checked.iter().filter(dup).map(key).collect();
     assert_eq!(c.len(), 1, "{c:?}");

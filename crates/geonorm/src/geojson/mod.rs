@@ -2,13 +2,11 @@
 //! `description`, `group` (an id into the top-level `groups` array of `{title, id}`),
 //! simplestyle keys, and togeojson's `coordinateProperties` for per-vertex values.
 
-mod convert;
 mod origin;
 pub(crate) mod read;
 mod scan;
 pub(crate) mod write;
 
-pub use convert::convert;
-
-pub use read::{read, summarize, Item, Reader};
+pub(crate) use read::stream;
+pub use read::{read, Item, Reader};
 pub use write::{write, WriteOptions, Writer};

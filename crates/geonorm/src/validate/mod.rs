@@ -3,8 +3,8 @@
 //! A check reads the file as `convert` would (so every reader diagnostic counts), then
 //! runs the rules of its profile: RFC 7946 structure on a GeoJSON file's JSON text,
 //! geometry rules for every format, and MapHub's own limits and dialect.
-//! [`check_convert`] does it while writing the MapHub GeoJSON conversion, in the same
-//! read: what `geonorm convert` runs, so that it says what `check` says.
+//! [`crate::convert`] does it while writing the conversion, in the same read, so that
+//! `geonorm convert` says what `check` says.
 
 mod convert;
 mod geojson;
@@ -15,8 +15,8 @@ mod outline;
 
 use crate::writer::{Part, PartMaker};
 pub(crate) use convert::converted;
-pub use convert::{check_archive_with, check_convert, check_convert_archive, Converted};
-use convert::{Output, NO_OUTPUT};
+pub use convert::Converted;
+pub(crate) use convert::{Output, NO_OUTPUT};
 use maphub::*;
 #[cfg(test)]
 use outline::WHOLE_RULES;
@@ -67,11 +67,24 @@ impl Profile {
 pub struct CheckOptions {
     /// The rules to apply.
     pub profile: Profile,
-    /// The format, when the content and the name do not tell.
-    pub format: Option<Format>,
-    /// The file's name, to detect the format by its extension and to see that the
-    /// extension matches the content (used by [`crate::check`]).
-    pub name: Option<std::path::PathBuf>,
+    /// How the file is read: its format (when the content and the name do not tell),
+    /// its name (to detect the format by its extension, and to see that the extension
+    /// matches the content), the readers' limits and the threads.
+    pub read: crate::ReadOptions,
+}
+
+impl CheckOptions {
+    /// The rules of `profile`, the file read as `format` (`None`: as its content and
+    /// name say), every other option at its default.
+    pub fn new(profile: Profile, format: Option<Format>) -> Self {
+        CheckOptions {
+            profile,
+            read: crate::ReadOptions {
+                format,
+                ..crate::ReadOptions::default()
+            },
+        }
+    }
 }
 
 /// What a check found in one file.
@@ -99,89 +112,6 @@ pub const PROCESSING_VERTEX_THRESHOLD: usize = 1_000_000;
 /// Features past which the same applies.
 pub const PROCESSING_FEATURE_THRESHOLD: usize = 100_000;
 
-/// Checks one file's bytes; `path` (if any) is used to detect the format and to see
-/// that its extension matches its content.
-///
-/// ```
-/// use geonorm::validate::{check, CheckOptions};
-/// let text = br#"{"type":"FeatureCollection","features":[
-///   {"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[45.1, 120.5]}}]}"#;
-/// let report = check(text, None, &CheckOptions::default());
-/// assert_eq!(report.diagnostics[0].code.as_str(), "geometry/lat-out-of-range");
-/// assert!(report.has_errors());
-/// ```
-pub fn check(bytes: &[u8], path: Option<&Path>, opts: &CheckOptions) -> Report {
-    let format = opts.format.or_else(|| Format::detect(bytes, path));
-    if format != Some(Format::Kmz) && Format::is_binary(bytes) {
-        return binary_report();
-    }
-    let opts = CheckOptions {
-        format,
-        ..opts.clone()
-    };
-    match format {
-        // Streamed from memory, as a file would be (one path for both).
-        Some(f @ (Format::Kml | Format::Gpx | Format::Kmz)) => {
-            let mut found = Vec::new();
-            let read = crate::ReadOptions::format(f);
-            let done = check_stream(bytes, None, &read, opts.profile, 1, &mut found, NO_OUTPUT);
-            if let Err(e) = done {
-                // Reading from memory does not fail; were it to, it is said as the
-                // whole-document reader said it.
-                found.push(fatal_diagnostic(f, &Error::Io(e)));
-            }
-            finish_report(f, path, &opts, bytes.len() as u64, found)
-        }
-        // Reading from memory cannot fail.
-        _ => check_reader(bytes, path, &opts).unwrap_or_else(|e| Report {
-            format: None,
-            diagnostics: vec![Diagnostic::new(Code::MaphubFileType, e.to_string())],
-        }),
-    }
-}
-
-/// [`check`] over a reader: a GeoJSON, KML or GPX file is checked as it streams past
-/// and never held whole (memory holds one batch of the input, the groups, and what the
-/// whole-document rules need of each feature); of a KMZ the archive is held (a zip is
-/// read from its end) and its KML streams out of it. Read on one thread; see
-/// [`check_reader_threads`]. Fails only when `input` does.
-pub fn check_reader<R: std::io::BufRead>(
-    input: R,
-    path: Option<&Path>,
-    opts: &CheckOptions,
-) -> std::io::Result<Report> {
-    check_reader_threads(input, path, opts, 1)
-}
-
-/// [`check_reader`] reading the features of a file in batches on up to `threads`
-/// threads (with the `parallel` feature; otherwise on one). The report is the same for
-/// any number of threads.
-pub fn check_reader_threads<R: std::io::BufRead>(
-    input: R,
-    path: Option<&Path>,
-    opts: &CheckOptions,
-    threads: usize,
-) -> std::io::Result<Report> {
-    check_reader_with(input, path, opts, &crate::ReadOptions::default(), threads)
-}
-
-/// [`check_reader_threads`] reading with `read`'s options (GPX groups, KMZ limits):
-/// what is checked is the document `read` reads. `opts.format`, when given, is the
-/// format.
-pub fn check_reader_with<R: std::io::BufRead>(
-    input: R,
-    path: Option<&Path>,
-    opts: &CheckOptions,
-    read: &crate::ReadOptions,
-    threads: usize,
-) -> std::io::Result<Report> {
-    let read = crate::ReadOptions {
-        format: opts.format.or(read.format),
-        ..read.clone()
-    };
-    run(input, None, path, opts, &read, threads, NO_OUTPUT)
-}
-
 /// What a check says of binary data ([`Format::is_binary`]), read no further than
 /// its first bytes, whatever format was asked for but KMZ (a zip is binary data, read
 /// from its end).
@@ -198,16 +128,18 @@ fn binary_report() -> Report {
     }
 }
 
-/// A check, writing the conversion into `output` when there is one.
-fn run<R: std::io::BufRead, W: std::io::Write>(
+/// A check of `input` (or `archive`, a KMZ read where it is), writing the conversion
+/// into `output` when there is one: the one road of [`crate::check`] and
+/// [`crate::convert`]. Fails only when `input` or `output` does.
+pub(crate) fn run<R: std::io::BufRead, W: std::io::Write>(
     mut input: R,
     archive: Option<&mut dyn crate::stream::ReadSeek>,
-    path: Option<&Path>,
     opts: &CheckOptions,
-    read: &crate::ReadOptions,
-    threads: usize,
     output: Option<&mut Output<W>>,
 ) -> std::io::Result<Report> {
+    let read = &opts.read;
+    let path = read.name.as_deref();
+    let threads = read.threads.max(1);
     let head = input.fill_buf()?;
     let format = match read.format {
         Some(f) => Some(f),
@@ -426,33 +358,36 @@ fn check_stream<R: std::io::BufRead, W: std::io::Write>(
         convert: tally.converted.is_some(),
         write: output.as_ref().map(|o| o.maker.clone()),
     };
-    let read =
-        crate::stream::features_in(input, archive, format, read, threads, &sink, |r, own| {
-            let Ruled {
-                feature: f,
-                geometry,
-                converted,
-                written,
-            } = r;
-            rules.extend(geometry);
-            // A feature's own findings are those its reading raised; findings about the
-            // whole document (text, schemas) are only known at the end, and are looked
-            // at there for the features they may explain.
-            let explained = explains(own, f.span);
-            match (converted, &written) {
-                (Some(c), _) => tally.converted(c.as_deref()),
-                // Written at the precision the size is measured at: the same bytes.
-                (None, Some(Part::GeoJson(bytes, _))) => tally.converted(Some(bytes)),
-                (None, _) => tally.converted(None),
-            }
-            if let (Some(o), Some(part)) = (output.as_deref_mut(), written) {
-                o.feature(part)?;
-            }
-            if let Some(i) = tally.rules(&f, explained, &mut per_feature) {
-                unexplained.push((i, f.span));
-            }
-            Ok(())
-        });
+    let read = crate::ReadOptions {
+        threads,
+        ..read.clone()
+    };
+    let read = crate::stream::features_in(input, archive, &read, &sink, |r, own| {
+        let Ruled {
+            feature: f,
+            geometry,
+            converted,
+            written,
+        } = r;
+        rules.extend(geometry);
+        // A feature's own findings are those its reading raised; findings about the
+        // whole document (text, schemas) are only known at the end, and are looked
+        // at there for the features they may explain.
+        let explained = explains(own, f.span);
+        match (converted, &written) {
+            (Some(c), _) => tally.converted(c.as_deref()),
+            // Written at the precision the size is measured at: the same bytes.
+            (None, Some(Part::GeoJson(bytes, _))) => tally.converted(Some(bytes)),
+            (None, _) => tally.converted(None),
+        }
+        if let (Some(o), Some(part)) = (output.as_deref_mut(), written) {
+            o.feature(part)?;
+        }
+        if let Some(i) = tally.rules(&f, explained, &mut per_feature) {
+            unexplained.push((i, f.span));
+        }
+        Ok(())
+    });
     let (meta, groups, reader) = match read {
         Ok(r) => r,
         Err(Error::Io(e)) => return Err(e),

@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use geonorm::validate::{check, CheckOptions, Profile};
+use geonorm::validate::{CheckOptions, Profile};
 use geonorm::Severity;
 
 use crate::common::testdata;
@@ -146,11 +146,9 @@ fn ogc_kml_verdicts_match_for_the_suites_reasons() {
             continue;
         }
         let bytes = fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-        let opts = CheckOptions {
-            profile: Profile::Rfc7946,
-            ..Default::default()
-        };
-        let r = check(&bytes, Some(&p), &opts);
+        let mut opts = CheckOptions::new(Profile::Rfc7946, None);
+        opts.read.name = Some(p.clone());
+        let r = geonorm::check(bytes[..].into(), &opts).expect("read from memory");
         let ok = match expect {
             Valid => {
                 assert_eq!(*verdict, "valid");

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
-use geonorm::validate::{check, CheckOptions, Profile};
+use geonorm::validate::{CheckOptions, Profile};
 use geonorm::{Code, Diagnostic, Feature, Format, Geometry, Severity};
 
 /// Warnings (and one info) that mean broken geometry: a writer must not add them, though
@@ -138,12 +138,10 @@ pub fn class(d: &Diagnostic, input: Format) -> Option<&'static str> {
 /// What `check --profile rfc7946` finds in `bytes`, and the features geonorm reads
 /// there (whose spans place each finding in a feature).
 pub fn checked(bytes: &[u8], format: Format) -> (Vec<Diagnostic>, Vec<Feature>) {
-    let opts = CheckOptions {
-        profile: Profile::Rfc7946,
-        format: Some(format),
-        name: None,
-    };
-    let diags = check(bytes, None, &opts).diagnostics;
+    let opts = CheckOptions::new(Profile::Rfc7946, Some(format));
+    let diags = geonorm::check(bytes.into(), &opts)
+        .expect("read from memory")
+        .diagnostics;
     let features = geonorm::read(bytes, &geonorm::ReadOptions::format(format))
         .map(|p| p.document.features)
         .unwrap_or_default();

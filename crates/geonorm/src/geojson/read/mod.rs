@@ -41,16 +41,6 @@ pub(crate) enum Raw {
     Unit(Origin, std::ops::Range<usize>),
 }
 
-/// Parses one feature's bytes (as [`Reader`] does) for the parallel converter.
-pub(crate) fn parse_unit_feature(
-    unit: &[u8],
-    origin: Origin,
-    groups: &GroupIndex,
-    diags: &mut Vec<Diagnostic>,
-) -> Result<Option<Feature>> {
-    read_feature(unit, origin, groups, diags, None)
-}
-
 /// Parses one feature's bytes as [`Reader`] does with `check`'s rules on (`mode`
 /// counts the precise positions it meets), for the batched check.
 pub(crate) fn check_unit_feature(
@@ -586,44 +576,47 @@ pub fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
     Ok((doc, diags))
 }
 
-/// Reads a GeoJSON document as it streams past and keeps its summary, not its features:
-/// the document returned has the metadata and groups but no features, and the
-/// diagnostics are those [`read`] gives. Memory holds one feature at a time (and, for
-/// features that name their group by title, that name until the groups are known).
-///
-/// ```
-/// let text = br#"{"type":"FeatureCollection","features":[
-///   {"type":"Feature","properties":{},"geometry":{"type":"LineString","coordinates":[[1,2],[3,4]]}}]}"#;
-/// let (doc, summary, diags) = geonorm::geojson::summarize(&text[..])?;
-/// assert_eq!((summary.features, summary.vertices), (1, 2));
-/// assert!(doc.features.is_empty() && diags.is_empty());
-/// # Ok::<(), geonorm::Error>(())
-/// ```
-pub fn summarize<R: BufRead>(input: R) -> Result<(Document, crate::Summary, Vec<Diagnostic>)> {
+/// Reads a GeoJSON document as a stream ([`crate::stream()`]), one feature at a time on
+/// this thread: each feature goes through `sink` and then to `emit`, with what reading
+/// it raised. Features that name their group by title or string id are linked as far
+/// as the groups are known when they are read (the rest keep the name); the groups
+/// returned are those [`read`] gives, created ones included, and the diagnostics
+/// those [`read`] gives and what `sink` said.
+pub(crate) fn stream<R, S, E>(input: R, sink: &S, mut emit: E) -> Result<crate::stream::Rest>
+where
+    R: BufRead,
+    S: crate::stream::FeatureSink,
+    E: FnMut(S::Out, &[Diagnostic]) -> Result<()>,
+{
     let mut reader = Reader::new(input);
     let mut groups = Vec::new();
     let mut late = LateGroupNames::default();
-    let mut summary = crate::Summary::default();
-    for item in reader.by_ref() {
+    let mut mapped = Vec::new();
+    let mut seen = 0;
+    while let Some(item) = reader.next() {
         match item? {
             Item::Group(g) => groups.push(g),
             Item::Feature(f) => {
-                summary.add(&f);
                 late.note(&f);
+                let mut said = Vec::new();
+                let out = sink.map(f, &mut said)?;
+                let mut own = reader
+                    .diagnostics()
+                    .get(seen..)
+                    .unwrap_or_default()
+                    .to_vec();
+                seen = reader.diagnostics().len();
+                own.extend(said.iter().cloned());
+                mapped.append(&mut said);
+                emit(out, &own)?;
             }
         }
     }
     let index = std::mem::take(&mut reader.groups);
     let (meta, mut diags) = reader.into_parts();
     let (groups, _) = late.resolve(groups, &index, &mut diags);
-    summary.groups = groups.len();
-    let doc = Document {
-        meta,
-        groups,
-        features: Vec::new(),
-    };
-    diags.sort_by_key(|d| d.span.map_or(usize::MAX, |s| s.start));
-    Ok((doc, summary, diags))
+    diags.append(&mut mapped);
+    Ok((meta, groups, diags))
 }
 
 /// Helpers the reader's tests share.

@@ -1,0 +1,143 @@
+//! The verbs over a stream: [`check`], [`convert`] and, for embedders with a sink of
+//! their own, [`stream`]. Each reads its input once: the features stream from the
+//! reader (in batches, on the options' threads) through the rules into the sink — the
+//! check report, a writer — so that `convert` says what `check` says. Memory holds a
+//! batch of the input and the sink's bounded buffers, whatever the formats.
+
+use std::io::Write;
+
+use crate::source::{Input, Opened};
+use crate::stream::{FeatureSink, Rest};
+use crate::validate::{CheckOptions, Converted, Report};
+use crate::{Diagnostic, Format, ReadOptions, Result, WriteOptions};
+
+/// How to convert.
+#[derive(Debug, Clone)]
+pub struct ConvertOptions {
+    /// The format written.
+    pub to: Format,
+    /// How each writer writes.
+    pub write: WriteOptions,
+    /// The rules the input is checked with as it is converted, and how it is read
+    /// (its format and name, the readers' limits, the threads).
+    pub check: CheckOptions,
+}
+
+impl ConvertOptions {
+    /// Options that write `to`, every other option at its default (one thread).
+    pub fn to(to: Format) -> Self {
+        ConvertOptions {
+            to,
+            write: WriteOptions::default(),
+            check: CheckOptions::default(),
+        }
+    }
+}
+
+/// The input opened as `read` says, and `read` with the format a seekable KMZ was
+/// found to be.
+fn opened<'a>(input: Input<'a>, read: &ReadOptions) -> std::io::Result<(Opened<'a>, ReadOptions)> {
+    let opened = input.open(read.format, read.name.as_deref())?;
+    let mut read = read.clone();
+    if opened.archive.is_some() {
+        read.format = Some(Format::Kmz);
+    }
+    Ok((opened, read))
+}
+
+/// Checks a file before it is sent to MapHub: everything reading it reports, plus the
+/// rules of the profile (RFC 7946 structure, geometry, MapHub's limits and dialect),
+/// each finding with one code and one position. The file streams past, never held
+/// whole (of a KMZ given as bytes in order, the archive is held: a zip is read from its
+/// end); the report is the same for any number of threads. Fails only when `input`
+/// does. See [`crate::validate`] for the rules.
+///
+/// ```
+/// use geonorm::validate::CheckOptions;
+/// let text = br#"{"type":"FeatureCollection","features":[
+///   {"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[45.1, 120.5]}}]}"#;
+/// let report = geonorm::check(text[..].into(), &CheckOptions::default())?;
+/// assert_eq!(report.diagnostics[0].code.as_str(), "geometry/lat-out-of-range");
+/// assert!(report.has_errors());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn check(input: Input<'_>, opts: &CheckOptions) -> std::io::Result<Report> {
+    let (opened, read) = opened(input, &opts.read)?;
+    let opts = CheckOptions {
+        read,
+        ..opts.clone()
+    };
+    let check_alone = crate::validate::NO_OUTPUT;
+    crate::validate::run(opened.reader, opened.archive, &opts, check_alone)
+}
+
+/// Converts `input` into `output`, in `opts.to`, checking it as it is read: one read
+/// of the input, the output the same for any number of threads. No writer holds the
+/// document (KML, KMZ and GPX keep their parts in a spool, in memory and then in an
+/// unnamed temporary file, until the end). Fails only when `input` or `output` does:
+/// what the input holds that cannot be read is in the report, and then
+/// [`Converted::complete`] is false and the output is not to be kept.
+///
+/// ```
+/// use geonorm::{convert, ConvertOptions, Format};
+/// let gpx = br#"<gpx version="1.1" creator="x" xmlns="http://www.topografix.com/GPX/1/1">
+///   <wpt lat="46.5" lon="8.25"><name>Hut</name></wpt></gpx>"#;
+/// let mut kml = Vec::new();
+/// let done = convert(gpx[..].into(), &mut kml, &ConvertOptions::to(Format::Kml))?;
+/// assert!(done.complete);
+/// assert!(done.diagnostics().is_empty());
+/// assert!(String::from_utf8(kml).unwrap().contains("<name>Hut</name>"));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn convert<W: Write>(
+    input: Input<'_>,
+    output: W,
+    opts: &ConvertOptions,
+) -> std::io::Result<Converted> {
+    let (opened, read) = opened(input, &opts.check.read)?;
+    let check = CheckOptions {
+        read,
+        ..opts.check.clone()
+    };
+    let to = (opts.to, &opts.write);
+    crate::validate::converted(opened.reader, opened.archive, &check, to, output)
+}
+
+/// Reads a document as a stream, for embedders with a sink of their own: each feature
+/// goes through `sink` (on the thread that read it, in batches on `opts.threads`
+/// threads with the `parallel` feature) and then, in the file's order, to `emit`, with
+/// the diagnostics its reading raised. Returns the document's data, its groups and
+/// every diagnostic. Memory holds a batch of the input (a GeoJSON file is read one
+/// feature at a time).
+///
+/// ```
+/// use geonorm::{stream, stream::Keep, ReadOptions};
+/// let kml = br#"<kml xmlns="http://www.opengis.net/kml/2.2"><Document>
+///   <Placemark><name>Hut</name><Point><coordinates>8.25,46.5</coordinates></Point></Placemark>
+/// </Document></kml>"#;
+/// let mut titles = Vec::new();
+/// let (_, groups, diagnostics) = stream(kml[..].into(), &ReadOptions::default(), &Keep, |f, _| {
+///     titles.push(f.title);
+///     Ok(())
+/// })?;
+/// assert_eq!(titles, [Some("Hut".to_string())]);
+/// assert!(groups.is_empty() && diagnostics.is_empty());
+/// # Ok::<(), geonorm::Error>(())
+/// ```
+pub fn stream<S, E>(input: Input<'_>, opts: &ReadOptions, sink: &S, emit: E) -> Result<Rest>
+where
+    S: FeatureSink,
+    E: FnMut(S::Out, &[Diagnostic]) -> Result<()>,
+{
+    let (opened, mut read) = opened(input, opts)?;
+    let Opened {
+        mut reader,
+        archive,
+    } = opened;
+    if read.format.is_none() {
+        let head = reader.fill_buf()?;
+        read.format =
+            Some(Format::detect(head, read.name.as_deref()).ok_or(crate::Error::Undetected)?);
+    }
+    crate::stream::features_in(reader, archive, &read, sink, emit)
+}

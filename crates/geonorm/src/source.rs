@@ -1,0 +1,82 @@
+//! Where a document is read from: bytes in order (a file, standard input, memory) or a
+//! file that can seek (a KMZ is read where it is, from its end).
+
+use std::io::{BufRead, Read};
+use std::path::Path;
+
+use crate::stream::ReadSeek;
+use crate::Format;
+
+/// What a document is read from.
+pub enum Input<'a> {
+    /// Bytes read in order: a file, standard input, memory. A KMZ given so is held
+    /// within its archive limit (a zip is read from its end).
+    Reader(Box<dyn BufRead + 'a>),
+    /// A file that can seek: a KMZ is read where it is, never held; another format is
+    /// read in order from where it stands.
+    Seekable(&'a mut dyn ReadSeek),
+}
+
+impl<'a> Input<'a> {
+    /// Bytes read in order.
+    pub fn reader(r: impl BufRead + 'a) -> Self {
+        Input::Reader(Box::new(r))
+    }
+}
+
+impl<'a> From<&'a [u8]> for Input<'a> {
+    fn from(bytes: &'a [u8]) -> Self {
+        Input::reader(bytes)
+    }
+}
+
+/// Bytes the format of a seekable input is detected from: what a `BufReader` shows a
+/// reader at first.
+const HEAD: usize = 8 << 10;
+
+/// An input opened for reading: bytes in order, and the archive when it is a KMZ that
+/// can be read where it is.
+pub(crate) struct Opened<'a> {
+    pub(crate) reader: Box<dyn BufRead + 'a>,
+    pub(crate) archive: Option<&'a mut dyn ReadSeek>,
+}
+
+impl<'a> Input<'a> {
+    /// Opens the input, read as `format` (`None`: detected from its first bytes and
+    /// `name`, as a reader detects it).
+    pub(crate) fn open(
+        self,
+        format: Option<Format>,
+        name: Option<&Path>,
+    ) -> std::io::Result<Opened<'a>> {
+        match self {
+            Input::Reader(reader) => Ok(Opened {
+                reader,
+                archive: None,
+            }),
+            Input::Seekable(file) => {
+                let format = match format {
+                    Some(f) => Some(f),
+                    None => {
+                        let mut head = Vec::with_capacity(HEAD);
+                        (&mut *file).take(HEAD as u64).read_to_end(&mut head)?;
+                        file.rewind()?;
+                        Format::detect(&head, name)
+                    }
+                };
+                if format == Some(Format::Kmz) {
+                    let empty: &[u8] = &[];
+                    Ok(Opened {
+                        reader: Box::new(empty),
+                        archive: Some(file),
+                    })
+                } else {
+                    Ok(Opened {
+                        reader: Box::new(std::io::BufReader::new(file)),
+                        archive: None,
+                    })
+                }
+            }
+        }
+    }
+}
