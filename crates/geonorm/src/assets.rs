@@ -30,16 +30,10 @@ mod budget;
 mod href;
 mod picture;
 
-pub use self::budget::{Budget, Fetched, Files, Limits, ASSET_RATIO_FLOOR, MAX_ASSET_BYTES};
+pub use self::budget::{Budget, Fetched, Files, Limits, ASSET_RATIO_FLOOR, MARKER_MAX_SIDE, MAX_ASSET_BYTES};
 pub(crate) use self::href::img_tags;
 use self::href::{classify, html_unescaped, percent_decoded, Href};
 use self::picture::{keep_as_is, prepare_image, prepare_marker, Pixels};
-
-/// Icons larger than this many pixels on their longer side are scaled down for
-/// `marker/upload`: MapHub draws a marker at pin size (about 32 px), so 128 px stays
-/// sharp on screens of four times the density while a photo used as an icon (thousands
-/// of pixels) does not travel whole to every viewer of the map.
-pub const MARKER_MAX_SIDE: u32 = 128;
 
 /// What an asset becomes on MapHub.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -9,6 +9,12 @@ use crate::Code;
 /// The largest file read as an icon or photo: MapHub's limit for one upload.
 pub const MAX_ASSET_BYTES: u64 = 15 * 1024 * 1024;
 
+/// Icons larger than this many pixels on their longer side are scaled down for
+/// `marker/upload`: MapHub draws a marker at pin size (about 32 px), so 128 px stays
+/// sharp on screens of four times the density while a photo used as an icon (thousands
+/// of pixels) does not travel whole to every viewer of the map.
+pub const MARKER_MAX_SIDE: u32 = 128;
+
 /// Where a document's relative references are looked up: a KMZ archive
 /// (`kmz::ArchiveFiles`) or the folder of a KML file ([`DirFiles`](super::DirFiles)).
 pub trait Files {
@@ -84,7 +90,7 @@ pub struct Limits {
     pub max_ratio: u64,
     /// Most pixels an icon may have to be decoded (width × height from its header,
     /// checked before decoding). Default 16 Mpx (4096 × 4096): icons are scaled to
-    /// [`MARKER_MAX_SIDE`](super::MARKER_MAX_SIDE) anyway.
+    /// [`MARKER_MAX_SIDE`] anyway.
     pub max_marker_pixels: u64,
     /// Most pixels a photo may have to be decoded. Default 40 Mpx (a 7680 × 5200
     /// camera's frame); decoding one takes at most 4 bytes a pixel (160 MiB).
