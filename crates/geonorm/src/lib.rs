@@ -74,13 +74,13 @@ pub use geometry::{
     BBox, Column, ColumnValues, Coords, Geometry, GeometryKind, Position, TextColumn,
     UnknownGeometryKind,
 };
-pub use options::{ReadOptions, WriteOptions, MAPHUB_MAX_UPLOAD_BYTES};
-pub use read::{read, Parsed};
-pub(crate) use read::{refuse_binary, BINARY};
 pub use model::{
     Document, Feature, Group, GroupId, Metadata, Properties, RootKind, Style, Summary, Time,
     GROUP_PATH_SEPARATOR, GROUP_SEPARATOR_LOOKALIKES, MAX_GROUP_DEPTH,
 };
+pub use options::{ReadOptions, WriteOptions, MAPHUB_MAX_UPLOAD_BYTES};
+pub use read::{read, Parsed};
+pub(crate) use read::{refuse_binary, BINARY};
 
 // The README's examples are compiled and run as doctests.
 #[doc = include_str!("../../../README.md")]

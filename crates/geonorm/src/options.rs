@@ -3,10 +3,10 @@
 //! the crate's root, which calls `check`, so that the readers, writers and rules that
 //! take these depend on no more than the formats' own options.
 
-use crate::{geojson, gpx, kml};
 #[cfg(feature = "kmz")]
 use crate::kmz;
 use crate::Format;
+use crate::{geojson, gpx, kml};
 
 /// MapHub's upload limit for `map/upload` and `map/append`: 15 MB (Enterprise servers
 /// have none). MapHub means 15 × 1024 × 1024 bytes, as its upload form reports sizes.

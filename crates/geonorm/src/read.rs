@@ -1,9 +1,9 @@
 //! Reading a whole document, whatever its format: what [`read`] gives back, and the
 //! refusal of binary data every reader shares.
 
-use crate::{geojson, gpx, kml};
 #[cfg(feature = "kmz")]
 use crate::kmz;
+use crate::{geojson, gpx, kml};
 use crate::{Diagnostic, Document, Error, Format, ReadOptions, Result};
 
 /// What [`read`] found.

@@ -176,8 +176,7 @@ impl Rules<'_> {
         .iter()
         .any(|k| v.get(k).is_some());
         if v.get("type").is_none() && inferable {
-            self.out
-                .push(missing_root_type(v.start));
+            self.out.push(missing_root_type(v.start));
             return;
         }
         let Some(t) = self.type_of(v, "the root object") else {
@@ -246,9 +245,7 @@ impl Rules<'_> {
             return;
         }
         match v.get("type").map(|t| t.as_str()) {
-            None => self
-                .out
-                .push(missing_feature_type(v.start)),
+            None => self.out.push(missing_feature_type(v.start)),
             Some(Some("Feature")) => {}
             Some(Some(other)) => self.push(
                 Code::GeojsonWrongType,

@@ -1,8 +1,8 @@
 //! A sound GeoJSON feature's positions judged on the model: the rules see its JSON
 //! outline, and its positions only when they have something to say.
 
-use super::geometry::{self, CoordsSeq};
 use super::geojson;
+use super::geometry::{self, CoordsSeq};
 use super::rules::{unit_rules_on, CheckMode, READ};
 use crate::{Diagnostic, Geometry, Span};
 

@@ -110,10 +110,7 @@ pub(crate) fn root_of_collection(
 }
 
 /// The rules on the root object built by [`root_of_collection`].
-pub(crate) fn root_rules(
-    root: &crate::json::Val,
-    mode: &mut CheckMode,
-) -> Vec<Diagnostic> {
+pub(crate) fn root_rules(root: &crate::json::Val, mode: &mut CheckMode) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     let mut rules = geojson::Rules {
         out: &mut found,

@@ -28,8 +28,8 @@ use feature::{read_bare_geometry, read_feature, with_rules};
 use groups::{read_groups, split_array};
 
 pub(crate) use super::origin::Origin;
-pub(crate) use crate::validate::CheckMode;
 use crate::validate::missing_root_type;
+pub(crate) use crate::validate::CheckMode;
 pub(crate) use feature::duplicate_member;
 use groups::resolve_group_names;
 pub(crate) use groups::{GroupIndex, LateGroupNames};
