@@ -30,19 +30,12 @@ mod budget;
 mod href;
 mod picture;
 
-pub use self::budget::{Budget, Limits, ASSET_RATIO_FLOOR};
+pub use self::budget::{
+    Budget, Fetched, Files, Limits, ASSET_RATIO_FLOOR, MARKER_MAX_SIDE, MAX_ASSET_BYTES,
+};
 pub(crate) use self::href::img_tags;
 use self::href::{classify, html_unescaped, percent_decoded, Href};
 use self::picture::{keep_as_is, prepare_image, prepare_marker, Pixels};
-
-/// The largest file read as an icon or photo: MapHub's limit for one upload.
-pub const MAX_ASSET_BYTES: u64 = 15 * 1024 * 1024;
-
-/// Icons larger than this many pixels on their longer side are scaled down for
-/// `marker/upload`: MapHub draws a marker at pin size (about 32 px), so 128 px stays
-/// sharp on screens of four times the density while a photo used as an icon (thousands
-/// of pixels) does not travel whole to every viewer of the map.
-pub const MARKER_MAX_SIDE: u32 = 128;
 
 /// What an asset becomes on MapHub.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -188,63 +181,6 @@ impl Plan {
             .iter()
             .filter(move |u| u.asset == asset)
             .map(|u| u.feature)
-    }
-}
-
-/// What a [`Files`] found for a path.
-#[derive(Debug)]
-pub enum Fetched {
-    /// The file: its name as shown to the user, and its bytes.
-    Found {
-        /// The archive entry or path it was read from.
-        name: String,
-        /// Its bytes.
-        bytes: Vec<u8>,
-    },
-    /// No such file.
-    Missing,
-    /// The path leads out of the archive's or folder's tree: not read.
-    Outside,
-    /// Larger than [`Limits::max_bytes`] (its size, or that limit plus one when
-    /// its size is not known).
-    TooLarge(u64),
-    /// It could not be read (why).
-    Failed(String),
-}
-
-impl Fetched {
-    /// The file's name and bytes, or the code and the end of a sentence saying why
-    /// there are none.
-    fn found(self, limits: &Limits) -> Result<(String, Vec<u8>), (Code, String)> {
-        match self {
-            Fetched::Found { name, bytes } => Ok((name, bytes)),
-            Fetched::Missing => Err((
-                Code::AssetMissing,
-                "is not in the KMZ (or beside the KML)".into(),
-            )),
-            Fetched::Outside => Err((
-                Code::AssetOutside,
-                "leads out of the KMZ or the KML's folder and is not read".into(),
-            )),
-            Fetched::TooLarge(n) => Err((
-                Code::AssetUnreadable,
-                format!("is {n} bytes, over the limit of {}", limits.max_bytes),
-            )),
-            Fetched::Failed(e) => Err((Code::AssetUnreadable, format!("cannot be read: {e}"))),
-        }
-    }
-}
-
-/// Where a document's relative references are looked up: a KMZ archive
-/// (`kmz::ArchiveFiles`) or the folder of a KML file ([`DirFiles`]).
-pub trait Files {
-    /// The file at `path`, a relative path with `/` separators as the document wrote
-    /// it (already without `./` and HTML escapes).
-    fn fetch(&mut self, path: &str) -> Fetched;
-
-    /// The limits its files are read within (the decoding limits among them).
-    fn limits(&self) -> Limits {
-        Limits::default()
     }
 }
 

@@ -1,6 +1,5 @@
 //! Formats, and telling them apart from the first bytes and the file name.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::path::Path;
 
@@ -105,30 +104,6 @@ impl Format {
 
     /// How many first bytes [`Format::is_binary`] looks at.
     pub const BINARY_HEAD: usize = 1024;
-
-    /// The text that diagnostics' spans count in, for a whole input `bytes` read as
-    /// this format: `bytes` themselves, except for KML and GPX in UTF-16 or in an
-    /// encoding declared in the prolog (ISO-8859-1, Windows-1252…), which are read as
-    /// the UTF-8 they transcode to. That text has the same lines and characters as the
-    /// file, so line and column found in it are the file's. Give it to a renderer as
-    /// the source text. (For a KMZ, the spans count in the KML entry: ask
-    /// `Format::Kml` with the entry's bytes.)
-    ///
-    /// ```
-    /// use geonorm::Format;
-    /// let utf16: Vec<u8> = [0xFF, 0xFE].into_iter()
-    ///     .chain("<kml>é</kml>".encode_utf16().flat_map(u16::to_le_bytes))
-    ///     .collect();
-    /// assert_eq!(&*Format::Kml.spans_text(&utf16), "<kml>é</kml>".as_bytes());
-    /// assert_eq!(&*Format::Kml.spans_text(b"<kml/>"), b"<kml/>");
-    /// ```
-    pub fn spans_text(self, bytes: &[u8]) -> Cow<'_, [u8]> {
-        let decoded = match self {
-            Format::Kml | Format::Gpx => crate::xml::decoded_text(bytes),
-            Format::GeoJson | Format::Kmz => None,
-        };
-        decoded.map_or(Cow::Borrowed(bytes), Cow::Owned)
-    }
 }
 
 impl fmt::Display for Format {

@@ -417,8 +417,27 @@ pub fn write<W: Write>(
     let mut text = tempfile::SpooledTempFile::new(8 << 20);
     let diags = kml::write(doc, &mut text, opts)?;
     text.rewind()?;
-    crate::writer::zip_kml(text, out)?;
+    zip_kml(text, out)?;
     Ok(diags)
+}
+
+/// Bytes of a KMZ's KML kept in memory before it goes to an unnamed temporary file.
+pub(crate) const KML_IN_MEMORY: usize = 8 << 20;
+
+/// A KMZ of one KML, `doc.kml`, deflated. The archive is made in a spool (a zip is
+/// finished from its end) and copied to `out`.
+pub(crate) fn zip_kml<W: Write>(mut kml: impl Read, mut out: W) -> Result<W> {
+    let mut zip = zip::ZipWriter::new(tempfile::SpooledTempFile::new(KML_IN_MEMORY));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let failed = |e: zip::result::ZipError| Error::Io(std::io::Error::other(e));
+    zip.start_file("doc.kml", options).map_err(failed)?;
+    std::io::copy(&mut kml, &mut zip)?;
+    let mut archive = zip.finish().map_err(failed)?;
+    archive.rewind()?;
+    std::io::copy(&mut archive, &mut out)?;
+    out.flush()?;
+    Ok(out)
 }
 
 #[cfg(test)]

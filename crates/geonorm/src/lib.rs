@@ -40,6 +40,8 @@ mod geometry;
 mod json;
 mod model;
 mod num;
+mod options;
+mod read;
 #[cfg(test)]
 mod security_doc_tests;
 mod source;
@@ -77,162 +79,15 @@ pub use model::{
     Document, Feature, Group, GroupId, Metadata, Properties, RootKind, Style, Summary, Time,
     GROUP_PATH_SEPARATOR, GROUP_SEPARATOR_LOOKALIKES, MAX_GROUP_DEPTH,
 };
+pub use options::{ReadOptions, WriteOptions, MAPHUB_MAX_UPLOAD_BYTES};
+pub use read::{read, Parsed};
+pub(crate) use read::{refuse_binary, BINARY};
 pub use source::Input;
 
 // The README's examples are compiled and run as doctests.
 #[doc = include_str!("../../../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
-
-/// MapHub's upload limit for `map/upload` and `map/append`: 15 MB (Enterprise servers
-/// have none). MapHub means 15 × 1024 × 1024 bytes, as its upload form reports sizes.
-pub const MAPHUB_MAX_UPLOAD_BYTES: u64 = 15 * 1024 * 1024;
-
-/// Options for [`write`].
-#[derive(Debug, Clone, Default)]
-pub struct WriteOptions {
-    /// Options of the GeoJSON writer.
-    pub geojson: geojson::WriteOptions,
-    /// Options of the KML (and KMZ) writer.
-    pub kml: kml::WriteOptions,
-    /// Options of the GPX writer.
-    pub gpx: gpx::WriteOptions,
-}
-
-impl WriteOptions {
-    /// Every writer with `precision` decimal places for coordinates (`None`: as many as
-    /// it takes to read back exactly), and the GeoJSON writer keeping a single Feature
-    /// or Geometry root as such when `keep_root`.
-    pub fn with_precision(precision: Option<u8>, keep_root: bool) -> Self {
-        WriteOptions {
-            geojson: geojson::WriteOptions {
-                precision,
-                keep_root,
-            },
-            kml: kml::WriteOptions { precision },
-            gpx: gpx::WriteOptions { precision },
-        }
-    }
-}
-
-/// Options for [`read`], one member per format as [`WriteOptions`] has them.
-#[derive(Debug, Clone, Default)]
-pub struct ReadOptions {
-    /// The format; `None` detects it from the content (and [`ReadOptions::name`]).
-    pub format: Option<Format>,
-    /// The input's file name, used to detect the format when the content does not tell.
-    pub name: Option<std::path::PathBuf>,
-    /// Options of the GPX reader.
-    pub gpx: gpx::ReadOptions,
-    /// Limits of the KMZ reader (zip bombs).
-    #[cfg(feature = "kmz")]
-    pub kmz: kmz::Limits,
-    /// Threads to read on (with the `parallel` feature): pieces of a batch of the
-    /// input are parsed on each. 0 and 1 read on the calling thread alone; the result
-    /// is the same for any number.
-    pub threads: usize,
-}
-
-impl ReadOptions {
-    /// Options that read `format`, with every other option at its default.
-    pub fn format(format: Format) -> Self {
-        ReadOptions {
-            format: Some(format),
-            ..ReadOptions::default()
-        }
-    }
-}
-
-/// What [`read`] found.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct Parsed {
-    /// The format read.
-    pub format: Format,
-    /// The document.
-    pub document: Document,
-    /// What the reader skipped, repaired or could not represent, sorted by position
-    /// (findings without a position last).
-    pub diagnostics: Vec<Diagnostic>,
-    /// For a KMZ: which entry was read (the positions point into it), and the others.
-    #[cfg(feature = "kmz")]
-    pub kmz: Option<kmz::Contents>,
-}
-
-impl Parsed {
-    /// The document and its diagnostics.
-    pub fn into_parts(self) -> (Document, Vec<Diagnostic>) {
-        (self.document, self.diagnostics)
-    }
-}
-
-/// Reads a whole document from `input`, detecting its format unless `opts` names one.
-///
-/// ```
-/// use geonorm::{read, ReadOptions};
-/// let gpx = br#"<gpx version="1.1" creator="x" xmlns="http://www.topografix.com/GPX/1/1">
-///   <wpt lat="46.5" lon="8.25"><name>Hut</name></wpt></gpx>"#;
-/// let parsed = read(&gpx[..], &ReadOptions::default())?;
-/// assert_eq!(parsed.format, geonorm::Format::Gpx);
-/// assert_eq!(parsed.document.features[0].title.as_deref(), Some("Hut"));
-/// assert!(parsed.diagnostics.is_empty());
-/// # Ok::<(), geonorm::Error>(())
-/// ```
-pub fn read<R: std::io::BufRead>(mut input: R, opts: &ReadOptions) -> Result<Parsed> {
-    let head = input.fill_buf()?;
-    let format = match opts.format {
-        Some(f) => f,
-        None => Format::detect(head, opts.name.as_deref()).ok_or(Error::Undetected)?,
-    };
-    refuse_binary(head, format)?;
-    #[cfg(feature = "kmz")]
-    let mut contents = None;
-    let threads = opts.threads.max(1);
-    let (document, mut diagnostics) = match format {
-        Format::GeoJson => geojson::read(input)?,
-        // Pieces of each batch parsed on `threads` threads: the same document.
-        Format::Kml => stream::collect(|emit| kml::stream(input, threads, &stream::Keep, emit))?,
-        Format::Gpx => {
-            stream::collect(|emit| gpx::stream(input, &opts.gpx, threads, &stream::Keep, emit))?
-        }
-        #[cfg(feature = "kmz")]
-        Format::Kmz => {
-            // A zip is read from its end: from a reader that cannot seek, the archive
-            // is held within its limit (give `kmz::read` a file to avoid it).
-            let bytes = kmz::hold(input, &opts.kmz)?;
-            let (d, diags, c) = kmz::read(std::io::Cursor::new(bytes), &opts.kmz)?;
-            contents = Some(c);
-            (d, diags)
-        }
-        // Reached when the `kmz` feature is off.
-        #[allow(unreachable_patterns)]
-        other => return Err(Error::UnsupportedRead(other)),
-    };
-    diagnostics.sort_by_key(|d| d.span.map_or(usize::MAX, |s| s.start));
-    Ok(Parsed {
-        format,
-        document,
-        diagnostics,
-        #[cfg(feature = "kmz")]
-        kmz: contents,
-    })
-}
-
-/// An error when `head`, the first bytes of an input read as `format`, is binary data
-/// ([`Format::is_binary`]): refused before a reader holds any of it. Not for a KMZ,
-/// binary by nature (a zip is read from its end, and may start with anything).
-pub(crate) fn refuse_binary(head: &[u8], format: Format) -> Result<()> {
-    if format != Format::Kmz && Format::is_binary(head) {
-        return Err(Error::NotFormat {
-            format,
-            message: BINARY.into(),
-        });
-    }
-    Ok(())
-}
-
-/// What an input of binary data is told.
-pub(crate) const BINARY: &str = "not a map file (binary data: a NUL byte in its first bytes)";
 
 /// The most bytes of one input geonorm holds in memory, or copies aside, when it
 /// cannot stream it from a file: standard input, a pipe or device read twice, a file

@@ -7,53 +7,14 @@
 
 use std::io::BufRead;
 
-use crate::{Diagnostic, Feature, Format, Group, Metadata, Result};
+mod sink;
 
-/// What becomes of each feature a streaming reader reads.
-pub trait FeatureSink: Sync {
-    /// What a feature becomes.
-    type Out: Send;
-    /// Turns one feature into what the caller keeps, saying in `diagnostics` what was
-    /// lost on the way. Runs on the thread that read the feature.
-    fn map(&self, feature: Feature, diagnostics: &mut Vec<Diagnostic>) -> Result<Self::Out>;
-}
+#[cfg(test)]
+pub(crate) use sink::TEST_BATCH;
+pub(crate) use sink::{batch, collect, map_in_order, overlap, overlapping};
+pub use sink::{FeatureSink, Keep, ReadSeek, Rest};
 
-/// Keeps each feature as read.
-pub struct Keep;
-
-impl FeatureSink for Keep {
-    type Out = Feature;
-    fn map(&self, feature: Feature, _: &mut Vec<Diagnostic>) -> Result<Feature> {
-        Ok(feature)
-    }
-}
-
-/// A stream collected into a document: `read` streams, handing each feature to the
-/// callback it is given.
-pub(crate) fn collect(
-    read: impl FnOnce(&mut dyn FnMut(Feature, &[Diagnostic]) -> Result<()>) -> Result<Rest>,
-) -> Result<(crate::Document, Vec<Diagnostic>)> {
-    let mut features = Vec::new();
-    let (meta, groups, diags) = read(&mut |f, _| {
-        features.push(f);
-        Ok(())
-    })?;
-    let doc = crate::Document {
-        meta,
-        groups,
-        features,
-    };
-    Ok((doc, diags))
-}
-
-/// What a streaming reader gives back once the features have gone by: the
-/// document's data, its groups, and every diagnostic.
-pub type Rest = (Metadata, Vec<Group>, Vec<Diagnostic>);
-
-/// A reader that can also seek: a KMZ read where it is (a `std::fs::File`), never
-/// held in memory.
-pub trait ReadSeek: std::io::Read + std::io::Seek {}
-impl<T: std::io::Read + std::io::Seek> ReadSeek for T {}
+use crate::{Diagnostic, Format, Result};
 
 /// Reads a document of `opts.format` as a stream ([`crate::stream()`]); a KMZ is read
 /// from `archive` when there is one (never held), else from `input`.
@@ -95,74 +56,6 @@ where
         #[allow(unreachable_patterns)]
         other => Err(crate::Error::UnsupportedRead(other)),
     }
-}
-
-/// Bytes of input gathered before the pieces read so far are parsed: big enough that
-/// each thread gets real work, small enough that memory stays low.
-const BATCH: usize = 4 << 20;
-
-#[cfg(test)]
-thread_local! {
-    /// The batch size of the walks on this thread, for tests that cut small files
-    /// into many batches.
-    pub(crate) static TEST_BATCH: std::cell::Cell<usize> = const { std::cell::Cell::new(BATCH) };
-}
-
-/// The batch size ([`BATCH`]; in tests, what the test asks for).
-pub(crate) fn batch() -> usize {
-    #[cfg(test)]
-    return TEST_BATCH.with(std::cell::Cell::get);
-    #[cfg(not(test))]
-    BATCH
-}
-
-/// Runs `parse` (a batch of pieces) on the thread pool while `walk` (recording the
-/// next batch) goes on on this thread, and gives back both results: the walk is the
-/// part of reading that cannot be shared, so it overlaps with the part that can.
-pub(crate) fn overlap<P: Send, W>(
-    parse: impl FnOnce() -> P + Send,
-    walk: impl FnOnce() -> W,
-) -> (P, W) {
-    #[cfg(feature = "parallel")]
-    {
-        let mut parsed = None;
-        let walked = rayon::in_place_scope(|s| {
-            s.spawn(|_| parsed = Some(parse()));
-            walk()
-        });
-        let Some(parsed) = parsed else {
-            unreachable!("a scope ends when its jobs have run");
-        };
-        (parsed, walked)
-    }
-    #[cfg(not(feature = "parallel"))]
-    {
-        let parsed = parse();
-        (parsed, walk())
-    }
-}
-
-/// True when [`overlap`] runs its two parts at once for `threads` threads.
-pub(crate) fn overlapping(threads: usize) -> bool {
-    cfg!(feature = "parallel") && threads > 1
-}
-
-/// `f` of every unit, in the units' order, on up to `threads` threads (with the
-/// `parallel` feature); the same results whatever the number.
-pub(crate) fn map_in_order<U: Sync, D: Send>(
-    units: &[U],
-    threads: usize,
-    f: impl Fn(&U) -> D + Sync,
-) -> Vec<D> {
-    #[cfg(feature = "parallel")]
-    if threads > 1 && units.len() > 1 {
-        use rayon::prelude::*;
-        // A few slices per thread even out pieces of unequal size.
-        let per = units.len().div_ceil(threads * 4).max(1);
-        return units.par_iter().with_min_len(per).map(&f).collect();
-    }
-    let _ = threads;
-    units.iter().map(f).collect()
 }
 
 #[cfg(test)]

@@ -5,7 +5,9 @@
 //! parts in a spool until the end (their order is not the file's), so no writer holds
 //! the document.
 
-use std::io::{Read, Seek, Write};
+#[cfg(feature = "kmz")]
+use std::io::Seek;
+use std::io::Write;
 
 use serde_json::Value;
 
@@ -100,10 +102,6 @@ enum Doc<W: Write> {
     Kmz(crate::kml::DocWriter<tempfile::SpooledTempFile>, W),
 }
 
-/// Bytes of a KMZ's KML kept in memory before it goes to an unnamed temporary file.
-#[cfg(feature = "kmz")]
-const KML_IN_MEMORY: usize = 8 << 20;
-
 impl<W: Write> DocWriter<W> {
     /// A document of `format` written into `out` with `opts`.
     pub(crate) fn new(format: Format, out: W, opts: &WriteOptions) -> Result<Self> {
@@ -174,7 +172,7 @@ impl<W: Write> Doc<W> {
             #[cfg(feature = "kmz")]
             Format::Kmz => Doc::Kmz(
                 crate::kml::DocWriter::new(
-                    tempfile::SpooledTempFile::new(KML_IN_MEMORY),
+                    tempfile::SpooledTempFile::new(crate::kmz::KML_IN_MEMORY),
                     opts.kml.clone(),
                 ),
                 out,
@@ -210,27 +208,10 @@ impl<W: Write> Doc<W> {
             Doc::Kmz(w, out) => {
                 let (mut kml, diags) = w.finish(meta, groups)?;
                 kml.rewind()?;
-                Ok((zip_kml(kml, out)?, diags))
+                Ok((crate::kmz::zip_kml(kml, out)?, diags))
             }
         }
     }
-}
-
-/// A KMZ of one KML, `doc.kml`, deflated. The archive is made in a spool (a zip is
-/// finished from its end) and copied to `out`.
-#[cfg(feature = "kmz")]
-pub(crate) fn zip_kml<W: Write>(mut kml: impl Read, mut out: W) -> Result<W> {
-    let mut zip = zip::ZipWriter::new(tempfile::SpooledTempFile::new(KML_IN_MEMORY));
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    let failed = |e: zip::result::ZipError| Error::Io(std::io::Error::other(e));
-    zip.start_file("doc.kml", options).map_err(failed)?;
-    std::io::copy(&mut kml, &mut zip)?;
-    let mut archive = zip.finish().map_err(failed)?;
-    archive.rewind()?;
-    std::io::copy(&mut archive, &mut out)?;
-    out.flush()?;
-    Ok(out)
 }
 
 /// The maker of parts for documents of `format` written with `opts`.

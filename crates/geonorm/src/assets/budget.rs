@@ -1,7 +1,76 @@
-//! What reading one input's icons and photos may cost: bytes per file and in all,
-//! a ratio of a KMZ's size, and pixels (the limits [`super::picture`] decodes within).
+//! Where an input's icons and photos are read from ([`Files`]: a KMZ's entries, a KML's
+//! folder) and what reading them may cost: bytes per file and in all, a ratio of a
+//! KMZ's size, and pixels (the limits [`super::picture`] decodes within). Apart from
+//! the rest of `assets`, which reads KMZ archives, so that `kmz` can provide its
+//! entries as [`Files`] without the two depending on each other.
 
-use super::{Fetched, MAX_ASSET_BYTES};
+use crate::Code;
+
+/// The largest file read as an icon or photo: MapHub's limit for one upload.
+pub const MAX_ASSET_BYTES: u64 = 15 * 1024 * 1024;
+
+/// Icons larger than this many pixels on their longer side are scaled down for
+/// `marker/upload`: MapHub draws a marker at pin size (about 32 px), so 128 px stays
+/// sharp on screens of four times the density while a photo used as an icon (thousands
+/// of pixels) does not travel whole to every viewer of the map.
+pub const MARKER_MAX_SIDE: u32 = 128;
+
+/// Where a document's relative references are looked up: a KMZ archive
+/// (`kmz::ArchiveFiles`) or the folder of a KML file ([`DirFiles`](super::DirFiles)).
+pub trait Files {
+    /// The file at `path`, a relative path with `/` separators as the document wrote
+    /// it (already without `./` and HTML escapes).
+    fn fetch(&mut self, path: &str) -> Fetched;
+
+    /// The limits its files are read within (the decoding limits among them).
+    fn limits(&self) -> Limits {
+        Limits::default()
+    }
+}
+
+/// What a [`Files`] found for a path.
+#[derive(Debug)]
+pub enum Fetched {
+    /// The file: its name as shown to the user, and its bytes.
+    Found {
+        /// The archive entry or path it was read from.
+        name: String,
+        /// Its bytes.
+        bytes: Vec<u8>,
+    },
+    /// No such file.
+    Missing,
+    /// The path leads out of the archive's or folder's tree: not read.
+    Outside,
+    /// Larger than [`Limits::max_bytes`] (its size, or that limit plus one when
+    /// its size is not known).
+    TooLarge(u64),
+    /// It could not be read (why).
+    Failed(String),
+}
+
+impl Fetched {
+    /// The file's name and bytes, or the code and the end of a sentence saying why
+    /// there are none.
+    pub(super) fn found(self, limits: &Limits) -> Result<(String, Vec<u8>), (Code, String)> {
+        match self {
+            Fetched::Found { name, bytes } => Ok((name, bytes)),
+            Fetched::Missing => Err((
+                Code::AssetMissing,
+                "is not in the KMZ (or beside the KML)".into(),
+            )),
+            Fetched::Outside => Err((
+                Code::AssetOutside,
+                "leads out of the KMZ or the KML's folder and is not read".into(),
+            )),
+            Fetched::TooLarge(n) => Err((
+                Code::AssetUnreadable,
+                format!("is {n} bytes, over the limit of {}", limits.max_bytes),
+            )),
+            Fetched::Failed(e) => Err((Code::AssetUnreadable, format!("cannot be read: {e}"))),
+        }
+    }
+}
 
 /// What one input's icons and photos may cost to read: the same budget for a KMZ's
 /// entries and for files beside a KML, so a small hostile file cannot make geonorm
@@ -21,7 +90,7 @@ pub struct Limits {
     pub max_ratio: u64,
     /// Most pixels an icon may have to be decoded (width × height from its header,
     /// checked before decoding). Default 16 Mpx (4096 × 4096): icons are scaled to
-    /// [`MARKER_MAX_SIDE`](super::MARKER_MAX_SIDE) anyway.
+    /// [`MARKER_MAX_SIDE`] anyway.
     pub max_marker_pixels: u64,
     /// Most pixels a photo may have to be decoded. Default 40 Mpx (a 7680 × 5200
     /// camera's frame); decoding one takes at most 4 bytes a pixel (160 MiB).

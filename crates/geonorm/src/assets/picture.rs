@@ -8,7 +8,7 @@
 
 use std::io::Cursor;
 
-use super::{Limits, MARKER_MAX_SIDE};
+use super::budget::{Limits, MARKER_MAX_SIDE};
 
 /// Bytes ready for MapHub, their file type and size, and what was done to them.
 #[derive(Debug)]

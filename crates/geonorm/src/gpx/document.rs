@@ -9,7 +9,7 @@ use std::io::Write;
 
 use serde_json::Value;
 
-use super::read::is_datetime;
+use super::ctx::is_datetime;
 use super::write::{escape, piece, Piece, Writer};
 use super::WriteOptions;
 use crate::diag::Losses;

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use super::read::{garmin_color, span, text_of, Ctx, GPX_TYPE, LINE_FIELDS, WPT_FIELDS};
+use super::ctx::{garmin_color, span, text_of, Ctx, GPX_TYPE, LINE_FIELDS, WPT_FIELDS};
 use crate::num::json_number;
 use crate::xml::dom::Node;
 use crate::{ColumnValues, Coords, Feature, Geometry, Metadata, Position, Time};

@@ -2,6 +2,7 @@
 //! extension values (heart rate, cadence, power…), metadata, and the GPX style and
 //! Garmin colour extensions.
 
+mod ctx;
 mod document;
 mod fields;
 #[cfg(feature = "gpx")]
@@ -37,9 +38,10 @@ const WPT_TYPE_FIELDS: [(&str, bool); 15] = [
     ("dgpsid", true),
 ];
 
+pub use ctx::GPX_TYPE;
 pub use document::write;
 pub(crate) use document::DocWriter;
 pub(crate) use read::stream;
-pub use read::{read, ReadOptions, GPX_TYPE};
+pub use read::{read, ReadOptions};
 pub use write::WriteOptions;
 pub(crate) use write::{piece, Piece};

@@ -10,7 +10,7 @@ use std::io::BufRead;
 use quick_xml::events::{BytesStart, Event};
 use serde_json::Number;
 
-use super::read::{column_name, Ctx};
+use super::ctx::{column_name, Ctx};
 use crate::num::json_number;
 use crate::xml::dom::{position, xml_error, MAX_DEPTH, TEXT_ELEMENTS};
 use crate::xml::{Decode, Inspect};

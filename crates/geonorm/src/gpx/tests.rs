@@ -176,7 +176,7 @@ fn lenient_about_what_real_files_get_wrong() {
 
 #[test]
 fn times_are_checked_leniently() {
-    use super::read::is_datetime;
+    use super::ctx::is_datetime;
     for ok in [
         "2024-01-01T00:00:00Z",
         "2024-01-01T00:00:00.123Z",

@@ -10,7 +10,7 @@
 
 use serde_json::Value;
 
-use super::read::{is_datetime, GPX_TYPE, WPT_FIELDS};
+use super::ctx::{is_datetime, GPX_TYPE, WPT_FIELDS};
 use super::WPT_TYPE_FIELDS;
 use crate::diag::Losses;
 use crate::{Code, ColumnValues, Coords, Diagnostic, Feature, Geometry, Position, Span, Time};

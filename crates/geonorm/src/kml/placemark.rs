@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::coords;
 use super::ctx::Ctx;
-use super::style::StyleDef;
+use super::style::PendingStyle;
 use crate::diag::times;
 use crate::num::json_number;
 use crate::xml::dom::Node;
@@ -13,13 +13,6 @@ use crate::{
     Code, Column, ColumnValues, Coords, Diagnostic, Feature, Geometry, GroupId, Position, Span,
     TextColumn, Time,
 };
-
-/// Style references of a placemark, resolved once the whole document is read.
-#[derive(Debug, Default)]
-pub(crate) struct PendingStyle {
-    pub url: Option<(String, Span)>,
-    pub inline: Option<StyleDef>,
-}
 
 fn span(n: &Node) -> Span {
     Span::new(n.start, n.end.max(n.start))

@@ -13,8 +13,8 @@ use quick_xml::name::QName;
 use serde_json::Value;
 
 use super::ctx::{Ctx, Defs};
-use super::placemark::{self, PendingStyle};
-use super::style::apply_style;
+use super::placemark;
+use super::style::{apply_style, PendingStyle};
 use crate::stream::{batch, collect, map_in_order, overlapping, FeatureSink, Keep, Rest};
 use crate::xml::dom::{self, position, xml_error, Namespaces, Node};
 use crate::xml::stream::{

@@ -11,10 +11,9 @@ use serde_json::Number;
 
 use serde_json::Value;
 
-use super::placemark::PendingStyle;
 use crate::num::json_number;
 use crate::xml::dom::Node;
-use crate::{Code, Diagnostic, Feature, Style};
+use crate::{Code, Diagnostic, Feature, Span, Style};
 
 /// What a KML `<Style>` says, field by field, so that an inline style can override
 /// just the parts it sets.
@@ -27,6 +26,13 @@ pub(crate) struct StyleDef {
     pub poly_color: Option<(String, f64)>,
     pub poly_fill: Option<bool>,
     pub poly_outline: Option<bool>,
+}
+
+/// Style references of a placemark, resolved once the whole document is read.
+#[derive(Debug, Default)]
+pub(crate) struct PendingStyle {
+    pub url: Option<(String, Span)>,
+    pub inline: Option<StyleDef>,
 }
 
 impl StyleDef {

@@ -6,6 +6,25 @@ use super::geometry::{self, Seq};
 use crate::json::{Kind, Val};
 use crate::{Code, Diagnostic, Span};
 
+/// A root object without `type` (read as what its members say): the one diagnostic
+/// `check` and `convert` both give.
+pub(crate) fn missing_root_type(at: usize) -> Diagnostic {
+    Diagnostic::new(Code::GeojsonMissingType, "the root object has no `type`")
+        .at(Span::new(at, at + 1))
+        .with_help("add \"type\": \"FeatureCollection\" (or Feature, or the geometry type)")
+}
+
+/// A feature without `type` (read as a Feature): the one diagnostic `check` and
+/// `convert` both give.
+pub(crate) fn missing_feature_type(at: usize) -> Diagnostic {
+    Diagnostic::new(
+        Code::GeojsonMissingType,
+        "feature has no `type`; read as a Feature",
+    )
+    .at(Span::new(at, at + 1))
+    .with_help("add \"type\": \"Feature\"")
+}
+
 const GEOMETRY_TYPES: [&str; 7] = [
     "Point",
     "MultiPoint",
@@ -157,8 +176,7 @@ impl Rules<'_> {
         .iter()
         .any(|k| v.get(k).is_some());
         if v.get("type").is_none() && inferable {
-            self.out
-                .push(crate::geojson::read::missing_root_type(v.start));
+            self.out.push(missing_root_type(v.start));
             return;
         }
         let Some(t) = self.type_of(v, "the root object") else {
@@ -227,9 +245,7 @@ impl Rules<'_> {
             return;
         }
         match v.get("type").map(|t| t.as_str()) {
-            None => self
-                .out
-                .push(crate::geojson::read::missing_feature_type(v.start)),
+            None => self.out.push(missing_feature_type(v.start)),
             Some(Some("Feature")) => {}
             Some(Some(other)) => self.push(
                 Code::GeojsonWrongType,

@@ -12,6 +12,13 @@ mod geojson_stream;
 mod geometry;
 mod maphub;
 mod outline;
+mod rules;
+
+// What the GeoJSON reader runs of the rules, as it reads: the rules depend on no
+// reader, so that the reader can use them.
+pub(crate) use geojson::{missing_feature_type, missing_root_type};
+pub(crate) use outline::unit_rules;
+pub(crate) use rules::{root_of_collection, root_rules, CheckMode};
 
 use crate::writer::{Part, PartMaker};
 pub(crate) use convert::converted;
@@ -524,125 +531,6 @@ fn check_document(bytes: &[u8], format: Format, profile: Profile, out: &mut Vec<
         tally.feature(f, explained, out);
     }
     tally.finish(&doc.meta, &doc.groups, out);
-}
-
-/// The RFC 7946 rules on one feature's bytes (`root`: the file's root value, a bare
-/// geometry or feature), which start at `base` in the source; `None` when the bytes
-/// are not JSON (the reader reports that).
-pub(crate) fn unit_rules(
-    unit: &[u8],
-    base: usize,
-    mode: &mut crate::geojson::read::CheckMode,
-    root: bool,
-    clean: Option<&crate::Feature>,
-) -> Option<Vec<Diagnostic>> {
-    if let Some(found) = clean.and_then(|f| outline::outline_rules(unit, base, mode, f)) {
-        return Some(found);
-    }
-    let parsed = if root {
-        crate::json::parse(unit)
-    } else {
-        crate::json::parse_shallow(unit, READ)
-    };
-    let mut parsed = parsed.ok()?;
-    parsed.root.shift(base);
-    Some(unit_rules_on(&parsed.root, mode, root, false))
-}
-
-/// The RFC 7946 rules on a parsed unit (the root value with `root`, else a feature;
-/// with `outline`, one whose positions were stepped over), counting precise positions
-/// on in `mode`.
-fn unit_rules_on(
-    unit: &crate::json::Val,
-    mode: &mut crate::geojson::read::CheckMode,
-    root: bool,
-    outline: bool,
-) -> Vec<Diagnostic> {
-    let mut found = Vec::new();
-    let mut rules = geojson::Rules {
-        out: &mut found,
-        maphub: mode.maphub,
-        precision: mode.precision,
-        outline,
-    };
-    if root {
-        rules.root(unit);
-    } else {
-        rules.feature_unit(unit);
-    }
-    mode.precision = rules.precision;
-    found
-}
-
-/// A feature's rules read its `type`, `id`, `bbox` and `geometry`, and of its other
-/// members only their names and kinds: their values (its properties, mostly) are
-/// stepped over, not built.
-const READ: &[&str] = &["type", "id", "bbox", "geometry"];
-
-/// The root object of a FeatureCollection as the rules see it: its members other than
-/// `features` (whose items are checked one by one as they are read) and `groups`.
-pub(crate) fn root_of_collection(
-    at: usize,
-    ty: Option<(&str, usize)>,
-    features_at: Option<usize>,
-    members: &[(String, Vec<u8>, crate::geojson::read::Origin)],
-) -> crate::json::Val {
-    use crate::json::{Kind, Member, Val};
-    let mut list = Vec::new();
-    if let Some((t, start)) = ty {
-        list.push(Member {
-            key: "type".into(),
-            key_start: start,
-            value: Val {
-                kind: Kind::Str(t.to_string()),
-                start,
-                end: start + t.len() + 2,
-            },
-        });
-    }
-    if let Some(start) = features_at {
-        list.push(Member {
-            key: "features".into(),
-            key_start: start,
-            value: Val {
-                kind: Kind::Arr(Vec::new()),
-                start,
-                end: start + 1,
-            },
-        });
-    }
-    for (key, raw, origin) in members {
-        if let Ok(mut parsed) = crate::json::parse(raw) {
-            parsed.root.shift(origin.offset);
-            list.push(Member {
-                key: key.clone(),
-                key_start: origin.offset,
-                value: parsed.root,
-            });
-        }
-    }
-    Val {
-        kind: Kind::Obj(list),
-        start: at,
-        end: at + 1,
-    }
-}
-
-/// The rules on the root object built by [`root_of_collection`].
-pub(crate) fn root_rules(
-    root: &crate::json::Val,
-    mode: &mut crate::geojson::read::CheckMode,
-) -> Vec<Diagnostic> {
-    let mut found = Vec::new();
-    let mut rules = geojson::Rules {
-        out: &mut found,
-        maphub: mode.maphub,
-        precision: mode.precision,
-        outline: false,
-    };
-    rules.root(root);
-    mode.precision = rules.precision;
-    found
 }
 
 fn sort(out: &mut [Diagnostic]) {

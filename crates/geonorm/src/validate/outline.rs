@@ -1,9 +1,33 @@
 //! A sound GeoJSON feature's positions judged on the model: the rules see its JSON
 //! outline, and its positions only when they have something to say.
 
+use super::geojson;
 use super::geometry::{self, CoordsSeq};
-use super::{geojson, unit_rules_on, READ};
+use super::rules::{unit_rules_on, CheckMode, READ};
 use crate::{Diagnostic, Geometry, Span};
+
+/// The RFC 7946 rules on one feature's bytes (`root`: the file's root value, a bare
+/// geometry or feature), which start at `base` in the source; `None` when the bytes
+/// are not JSON (the reader reports that).
+pub(crate) fn unit_rules(
+    unit: &[u8],
+    base: usize,
+    mode: &mut CheckMode,
+    root: bool,
+    clean: Option<&crate::Feature>,
+) -> Option<Vec<Diagnostic>> {
+    if let Some(found) = clean.and_then(|f| outline_rules(unit, base, mode, f)) {
+        return Some(found);
+    }
+    let parsed = if root {
+        crate::json::parse(unit)
+    } else {
+        crate::json::parse_shallow(unit, READ)
+    };
+    let mut parsed = parsed.ok()?;
+    parsed.root.shift(base);
+    Some(unit_rules_on(&parsed.root, mode, root, false))
+}
 
 /// The rules on a feature the reader read without a word (`read`), when its positions
 /// can be judged on the model: its JSON outline (everything but the positions) goes
@@ -17,7 +41,7 @@ use crate::{Diagnostic, Geometry, Span};
 pub(super) fn outline_rules(
     unit: &[u8],
     base: usize,
-    mode: &mut crate::geojson::read::CheckMode,
+    mode: &mut CheckMode,
     read: &crate::Feature,
 ) -> Option<Vec<Diagnostic>> {
     #[cfg(test)]

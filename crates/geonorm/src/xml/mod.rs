@@ -6,12 +6,13 @@ pub(crate) mod dom;
 pub(crate) mod stream;
 pub(crate) mod syntax;
 
+use std::borrow::Cow;
 use std::io::{BufRead, BufReader};
 
 use encoding_rs::Encoding;
 
 use crate::diag::times;
-use crate::{Code, Diagnostic, Result, Span};
+use crate::{Code, Diagnostic, Format, Result, Span};
 
 /// The input as UTF-8, inspected on the way ([`Inspect`]). UTF-16 (by byte order mark
 /// or by the shape of `<?xml`) and single-byte encodings declared in the prolog
@@ -61,6 +62,34 @@ pub(crate) fn decoded_text(bytes: &[u8]) -> Option<Vec<u8>> {
     // malformed input with U+FFFD instead, so this is not expected to fail.
     utf8_input(bytes).ok()?.read_to_end(&mut out).ok()?;
     Some(out)
+}
+
+// Here rather than in `format`, beside the decoding it exposes: the XML layer reports
+// errors (`crate::Error`), which name formats, so `format` cannot depend on it.
+impl Format {
+    /// The text that diagnostics' spans count in, for a whole input `bytes` read as
+    /// this format: `bytes` themselves, except for KML and GPX in UTF-16 or in an
+    /// encoding declared in the prolog (ISO-8859-1, Windows-1252…), which are read as
+    /// the UTF-8 they transcode to. That text has the same lines and characters as the
+    /// file, so line and column found in it are the file's. Give it to a renderer as
+    /// the source text. (For a KMZ, the spans count in the KML entry: ask
+    /// `Format::Kml` with the entry's bytes.)
+    ///
+    /// ```
+    /// use geonorm::Format;
+    /// let utf16: Vec<u8> = [0xFF, 0xFE].into_iter()
+    ///     .chain("<kml>é</kml>".encode_utf16().flat_map(u16::to_le_bytes))
+    ///     .collect();
+    /// assert_eq!(&*Format::Kml.spans_text(&utf16), "<kml>é</kml>".as_bytes());
+    /// assert_eq!(&*Format::Kml.spans_text(b"<kml/>"), b"<kml/>");
+    /// ```
+    pub fn spans_text(self, bytes: &[u8]) -> Cow<'_, [u8]> {
+        let decoded = match self {
+            Format::Kml | Format::Gpx => decoded_text(bytes),
+            Format::GeoJson | Format::Kmz => None,
+        };
+        decoded.map_or(Cow::Borrowed(bytes), Cow::Owned)
+    }
 }
 
 /// The encoding of an XML text that is not UTF-8, `None` for UTF-8.

@@ -12,6 +12,7 @@ use serde_json::{Map, Number, Value};
 use super::geometry::read_geometry;
 use super::groups::GroupIndex;
 use crate::geojson::origin::{is_data_error, json_kind, strip_position, syntax_error, Origin};
+use crate::validate::{missing_feature_type, unit_rules, CheckMode};
 use crate::{
     Code, Column, ColumnValues, Diagnostic, Feature, Geometry, GroupId, Properties, Result, Span,
     Style, TextColumn, Time,
@@ -169,25 +170,6 @@ pub(crate) fn duplicate_member(key: &str, at: usize) -> Diagnostic {
     .at(Span::new(at, at + 1))
 }
 
-/// A root object without `type` (read as what its members say): the one diagnostic
-/// `check` and `convert` both give.
-pub(crate) fn missing_root_type(at: usize) -> Diagnostic {
-    Diagnostic::new(Code::GeojsonMissingType, "the root object has no `type`")
-        .at(Span::new(at, at + 1))
-        .with_help("add \"type\": \"FeatureCollection\" (or Feature, or the geometry type)")
-}
-
-/// A feature without `type` (read as a Feature): the one diagnostic `check` and
-/// `convert` both give.
-pub(crate) fn missing_feature_type(at: usize) -> Diagnostic {
-    Diagnostic::new(
-        Code::GeojsonMissingType,
-        "feature has no `type`; read as a Feature",
-    )
-    .at(Span::new(at, at + 1))
-    .with_help("add \"type\": \"Feature\"")
-}
-
 /// What the reader says about a feature it could not read (whole or in part), in its
 /// own words. The RFC 7946 rules say the same with the position of the value at
 /// fault, so when they run on the feature, their findings replace these.
@@ -212,30 +194,6 @@ pub(super) const EXPLAINING: [Code; 8] = [
     Code::GeojsonEmptyPoint,
     Code::GeojsonExtraOrdinates,
 ];
-
-/// `check`'s rules, run by the reader on every feature as it is read.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct CheckMode {
-    /// MapHub's dialect (a FeatureCollection may carry `properties`).
-    pub maphub: bool,
-    /// Positions with too many decimals so far (see the rules).
-    pub precision: usize,
-    /// Findings about the root object.
-    pub root: Vec<Diagnostic>,
-    /// Where the root value starts.
-    pub root_at: usize,
-}
-
-impl CheckMode {
-    /// The rules as `convert` runs them, to explain what it could not read (MapHub's
-    /// dialect, nothing counted across features).
-    pub(crate) fn for_convert() -> Self {
-        CheckMode {
-            maphub: true,
-            ..CheckMode::default()
-        }
-    }
-}
 
 /// Reads one feature; with `check`, every RFC 7946 rule runs on it too, and without,
 /// the rules run only when the reader met a problem, so that both commands give one
@@ -289,7 +247,7 @@ pub(super) fn with_rules(
     // A feature the reader read without a word may have its positions judged on the
     // model (much faster; the same findings).
     let clean = read.filter(|_| !root && diags.len() == mark);
-    let Some(mut found) = crate::validate::unit_rules(unit, base, mode, root, clean) else {
+    let Some(mut found) = unit_rules(unit, base, mode, root, clean) else {
         return;
     };
     if let Some(first) = found.iter().position(|d| EXPLAINING.contains(&d.code)) {

@@ -28,7 +28,9 @@ use feature::{read_bare_geometry, read_feature, with_rules};
 use groups::{read_groups, split_array};
 
 pub(crate) use super::origin::Origin;
-pub(crate) use feature::{duplicate_member, missing_feature_type, missing_root_type, CheckMode};
+use crate::validate::missing_root_type;
+pub(crate) use crate::validate::CheckMode;
+pub(crate) use feature::duplicate_member;
 use groups::resolve_group_names;
 pub(crate) use groups::{GroupIndex, LateGroupNames};
 

@@ -1,0 +1,97 @@
+//! Reading a whole document, whatever its format: what [`read`] gives back, and the
+//! refusal of binary data every reader shares.
+
+#[cfg(feature = "kmz")]
+use crate::kmz;
+use crate::stream::{collect, Keep};
+use crate::{geojson, gpx, kml};
+use crate::{Diagnostic, Document, Error, Format, ReadOptions, Result};
+
+/// What [`read`] found.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Parsed {
+    /// The format read.
+    pub format: Format,
+    /// The document.
+    pub document: Document,
+    /// What the reader skipped, repaired or could not represent, sorted by position
+    /// (findings without a position last).
+    pub diagnostics: Vec<Diagnostic>,
+    /// For a KMZ: which entry was read (the positions point into it), and the others.
+    #[cfg(feature = "kmz")]
+    pub kmz: Option<kmz::Contents>,
+}
+
+impl Parsed {
+    /// The document and its diagnostics.
+    pub fn into_parts(self) -> (Document, Vec<Diagnostic>) {
+        (self.document, self.diagnostics)
+    }
+}
+
+/// Reads a whole document from `input`, detecting its format unless `opts` names one.
+///
+/// ```
+/// use geonorm::{read, ReadOptions};
+/// let gpx = br#"<gpx version="1.1" creator="x" xmlns="http://www.topografix.com/GPX/1/1">
+///   <wpt lat="46.5" lon="8.25"><name>Hut</name></wpt></gpx>"#;
+/// let parsed = read(&gpx[..], &ReadOptions::default())?;
+/// assert_eq!(parsed.format, geonorm::Format::Gpx);
+/// assert_eq!(parsed.document.features[0].title.as_deref(), Some("Hut"));
+/// assert!(parsed.diagnostics.is_empty());
+/// # Ok::<(), geonorm::Error>(())
+/// ```
+pub fn read<R: std::io::BufRead>(mut input: R, opts: &ReadOptions) -> Result<Parsed> {
+    let head = input.fill_buf()?;
+    let format = match opts.format {
+        Some(f) => f,
+        None => Format::detect(head, opts.name.as_deref()).ok_or(Error::Undetected)?,
+    };
+    refuse_binary(head, format)?;
+    #[cfg(feature = "kmz")]
+    let mut contents = None;
+    let threads = opts.threads.max(1);
+    let (document, mut diagnostics) = match format {
+        Format::GeoJson => geojson::read(input)?,
+        // Pieces of each batch parsed on `threads` threads: the same document.
+        Format::Kml => collect(|emit| kml::stream(input, threads, &Keep, emit))?,
+        Format::Gpx => collect(|emit| gpx::stream(input, &opts.gpx, threads, &Keep, emit))?,
+        #[cfg(feature = "kmz")]
+        Format::Kmz => {
+            // A zip is read from its end: from a reader that cannot seek, the archive
+            // is held within its limit (give `kmz::read` a file to avoid it).
+            let bytes = kmz::hold(input, &opts.kmz)?;
+            let (d, diags, c) = kmz::read(std::io::Cursor::new(bytes), &opts.kmz)?;
+            contents = Some(c);
+            (d, diags)
+        }
+        // Reached when the `kmz` feature is off.
+        #[allow(unreachable_patterns)]
+        other => return Err(Error::UnsupportedRead(other)),
+    };
+    diagnostics.sort_by_key(|d| d.span.map_or(usize::MAX, |s| s.start));
+    Ok(Parsed {
+        format,
+        document,
+        diagnostics,
+        #[cfg(feature = "kmz")]
+        kmz: contents,
+    })
+}
+
+/// An error when `head`, the first bytes of an input read as `format`, is binary data
+/// ([`Format::is_binary`]): refused before a reader holds any of it. Not for a KMZ,
+/// binary by nature (a zip is read from its end, and may start with anything).
+pub(crate) fn refuse_binary(head: &[u8], format: Format) -> Result<()> {
+    if format != Format::Kmz && Format::is_binary(head) {
+        return Err(Error::NotFormat {
+            format,
+            message: BINARY.into(),
+        });
+    }
+    Ok(())
+}
+
+/// What an input of binary data is told.
+pub(crate) const BINARY: &str = "not a map file (binary data: a NUL byte in its first bytes)";

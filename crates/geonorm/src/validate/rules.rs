@@ -1,0 +1,124 @@
+//! The RFC 7946 rules as the GeoJSON reader runs them on what it reads (one feature's
+//! bytes, the root object of a collection), with what they count across features
+//! ([`CheckMode`]). They depend on no reader: the reader runs them, `check` sets them.
+
+use super::geojson;
+use crate::geojson::read::Origin;
+use crate::Diagnostic;
+
+/// `check`'s rules, run by the reader on every feature as it is read.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CheckMode {
+    /// MapHub's dialect (a FeatureCollection may carry `properties`).
+    pub maphub: bool,
+    /// Positions with too many decimals so far (see the rules).
+    pub precision: usize,
+    /// Findings about the root object.
+    pub root: Vec<Diagnostic>,
+    /// Where the root value starts.
+    pub root_at: usize,
+}
+
+impl CheckMode {
+    /// The rules as `convert` runs them, to explain what it could not read (MapHub's
+    /// dialect, nothing counted across features).
+    pub(crate) fn for_convert() -> Self {
+        CheckMode {
+            maphub: true,
+            ..CheckMode::default()
+        }
+    }
+}
+
+/// The RFC 7946 rules on a parsed unit (the root value with `root`, else a feature;
+/// with `outline`, one whose positions were stepped over), counting precise positions
+/// on in `mode`.
+pub(super) fn unit_rules_on(
+    unit: &crate::json::Val,
+    mode: &mut CheckMode,
+    root: bool,
+    outline: bool,
+) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    let mut rules = geojson::Rules {
+        out: &mut found,
+        maphub: mode.maphub,
+        precision: mode.precision,
+        outline,
+    };
+    if root {
+        rules.root(unit);
+    } else {
+        rules.feature_unit(unit);
+    }
+    mode.precision = rules.precision;
+    found
+}
+
+/// A feature's rules read its `type`, `id`, `bbox` and `geometry`, and of its other
+/// members only their names and kinds: their values (its properties, mostly) are
+/// stepped over, not built.
+pub(super) const READ: &[&str] = &["type", "id", "bbox", "geometry"];
+
+/// The root object of a FeatureCollection as the rules see it: its members other than
+/// `features` (whose items are checked one by one as they are read) and `groups`.
+pub(crate) fn root_of_collection(
+    at: usize,
+    ty: Option<(&str, usize)>,
+    features_at: Option<usize>,
+    members: &[(String, Vec<u8>, Origin)],
+) -> crate::json::Val {
+    use crate::json::{Kind, Member, Val};
+    let mut list = Vec::new();
+    if let Some((t, start)) = ty {
+        list.push(Member {
+            key: "type".into(),
+            key_start: start,
+            value: Val {
+                kind: Kind::Str(t.to_string()),
+                start,
+                end: start + t.len() + 2,
+            },
+        });
+    }
+    if let Some(start) = features_at {
+        list.push(Member {
+            key: "features".into(),
+            key_start: start,
+            value: Val {
+                kind: Kind::Arr(Vec::new()),
+                start,
+                end: start + 1,
+            },
+        });
+    }
+    for (key, raw, origin) in members {
+        if let Ok(mut parsed) = crate::json::parse(raw) {
+            parsed.root.shift(origin.offset);
+            list.push(Member {
+                key: key.clone(),
+                key_start: origin.offset,
+                value: parsed.root,
+            });
+        }
+    }
+    Val {
+        kind: Kind::Obj(list),
+        start: at,
+        end: at + 1,
+    }
+}
+
+/// The rules on the root object built by [`root_of_collection`].
+pub(crate) fn root_rules(root: &crate::json::Val, mode: &mut CheckMode) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    let mut rules = geojson::Rules {
+        out: &mut found,
+        maphub: mode.maphub,
+        precision: mode.precision,
+        outline: false,
+    };
+    rules.root(root);
+    mode.precision = rules.precision;
+    found
+}
