@@ -105,9 +105,9 @@ impl<W: Write> DocWriter<W> {
 /// Writes `doc` as GPX 1.1 and returns what could not be written as it was.
 ///
 /// ```
-/// let (doc, _) = geonorm::geojson::read(&br#"{"type":"Feature","geometry":{"type":"LineString",
+/// let (doc, _) = geonorm::read(&br#"{"type":"Feature","geometry":{"type":"LineString",
 ///   "coordinates":[[7.74,46.02,1608],[7.73,46.01,1625]]},"properties":{"title":"Run",
-///   "coordinateProperties":{"times":["2024-07-14T06:30:00Z","2024-07-14T06:31:10Z"],"heart":[121,134]}}}"#[..])?;
+///   "coordinateProperties":{"times":["2024-07-14T06:30:00Z","2024-07-14T06:31:10Z"],"heart":[121,134]}}}"#[..], &Default::default())?.into_parts();
 /// let mut gpx = Vec::new();
 /// geonorm::gpx::write(&doc, &mut gpx, &Default::default())?;
 /// let text = String::from_utf8(gpx).unwrap();

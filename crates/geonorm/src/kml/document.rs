@@ -305,12 +305,12 @@ impl<W: Write> DocWriter<W> {
 /// Writes `doc` as KML 2.2 and returns what could not be written as it was.
 ///
 /// ```
-/// let (doc, _) = geonorm::geojson::read(&br#"{"type":"FeatureCollection","features":[
+/// let (doc, _) = geonorm::read(&br#"{"type":"FeatureCollection","features":[
 ///   {"type":"Feature","geometry":{"type":"Point","coordinates":[7.6586,45.9763,4478]},
-///    "properties":{"title":"Matterhorn","group":1}}],"groups":[{"title":"Peaks","id":1}]}"#[..])?;
+///    "properties":{"title":"Matterhorn","group":1}}],"groups":[{"title":"Peaks","id":1}]}"#[..], &Default::default())?.into_parts();
 /// let mut kml = Vec::new();
 /// geonorm::kml::write(&doc, &mut kml, &Default::default())?;
-/// let (back, _) = geonorm::kml::read(&kml[..])?;
+/// let (back, _) = geonorm::read(&kml[..], &Default::default())?.into_parts();
 /// assert_eq!(back.features[0].title.as_deref(), Some("Matterhorn"));
 /// assert_eq!(back.groups[0].title, "Peaks");
 /// # Ok::<(), geonorm::Error>(())
