@@ -414,15 +414,16 @@ pub fn write<W: Write>(
 ) -> Result<Vec<Diagnostic>> {
     // The KML goes through a spool (memory, then an unnamed temporary file), as the
     // streaming writer's does: one road to the archive.
-    let mut text = tempfile::SpooledTempFile::new(8 << 20);
+    let mut text = tempfile::SpooledTempFile::new(KML_IN_MEMORY);
     let diags = kml::write(doc, &mut text, opts)?;
     text.rewind()?;
     zip_kml(text, out)?;
     Ok(diags)
 }
 
-/// Bytes of a KMZ's KML kept in memory before it goes to an unnamed temporary file.
-pub(crate) const KML_IN_MEMORY: usize = 8 << 20;
+/// Bytes of a KMZ's KML (and of the archive) kept in memory before they go to an
+/// unnamed temporary file.
+pub(crate) const KML_IN_MEMORY: usize = 1 << 20;
 
 /// A KMZ of one KML, `doc.kml`, deflated. The archive is made in a spool (a zip is
 /// finished from its end) and copied to `out`.

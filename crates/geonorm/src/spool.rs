@@ -1,14 +1,15 @@
 //! Where a streaming writer keeps what it cannot write yet: GPX wants every waypoint
 //! before any route or track, KML a placemark inside its group's folder and the
-//! shared styles first. Parts are kept in memory up to a few megabytes, then in an
+//! shared styles first. Parts are kept in memory up to a megabyte, then in an
 //! unnamed temporary file (nothing is left behind, whatever happens), and copied out
 //! in the document's order at the end: memory holds a bounded buffer, not the
 //! document.
 
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
-/// Bytes kept in memory before the spool moves to a temporary file.
-const IN_MEMORY: usize = 8 << 20;
+/// Bytes kept in memory before the spool moves to a temporary file: a small document
+/// never touches the disk, a large one holds this much (a GPX writer has three).
+const IN_MEMORY: usize = 1 << 20;
 
 /// Bytes gathered before they are written to the spool (one write, not one per part).
 const PENDING: usize = 256 << 10;
@@ -92,11 +93,12 @@ mod tests {
         let mut s = Spool::new();
         let part: Vec<u8> = (0..=255u8).cycle().take(3 << 20).collect();
         // More than IN_MEMORY in all: the spool moves to a file on the way.
-        for _ in 0..4 {
+        for _ in 0..(IN_MEMORY >> 20) + 2 {
             s.push(&part)?;
         }
         s.push(b"end")?;
-        assert_eq!(s.len(), 4 * part.len() as u64 + 3);
+        let parts = (IN_MEMORY >> 20) as u64 + 2;
+        assert_eq!(s.len(), parts * part.len() as u64 + 3);
         let mut out = Vec::new();
         s.copy_range(part.len() as u64 + 5, part.len() as u64 + 10, &mut out)?;
         assert_eq!(out, part[5..10]);

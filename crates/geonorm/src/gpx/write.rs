@@ -74,6 +74,8 @@ pub(super) struct Writer<'a> {
     pub(super) lost: Losses,
     /// The span of the feature being written, where its losses are reported.
     at: Option<Span>,
+    /// A number's text before it joins `buf`.
+    scratch: Vec<u8>,
 }
 
 impl<'a> Writer<'a> {
@@ -84,6 +86,7 @@ impl<'a> Writer<'a> {
             diags: Vec::new(),
             lost: Losses::default(),
             at: None,
+            scratch: Vec::new(),
         }
     }
 
@@ -91,9 +94,32 @@ impl<'a> Writer<'a> {
         self.lost.add(what, self.at);
     }
 
+    // Pieces pushed one by one, not `format!`ed: a track writes millions of them.
     pub(super) fn element(&mut self, name: &str, text: &str) {
-        self.buf
-            .push_str(&format!("<{name}>{}</{name}>", escape(text)));
+        self.open(name);
+        self.buf.push_str(&escape(text));
+        self.close(name);
+    }
+
+    fn open(&mut self, name: &str) {
+        self.buf.push('<');
+        self.buf.push_str(name);
+        self.buf.push('>');
+    }
+
+    fn close(&mut self, name: &str) {
+        self.buf.push_str("</");
+        self.buf.push_str(name);
+        self.buf.push('>');
+    }
+
+    /// An element holding a number (whose text needs no escaping).
+    fn number_element(&mut self, name: &str, n: &serde_json::Number) {
+        use std::fmt::Write as _;
+        self.open(name);
+        // Writing into a String cannot fail.
+        let _ = write!(self.buf, "{n}");
+        self.close(name);
     }
 
     fn num(&mut self, v: f64) -> String {
@@ -106,13 +132,32 @@ impl<'a> Writer<'a> {
         }
     }
 
+    /// [`Writer::num`] written into the buffer.
+    fn push_num(&mut self, v: f64) {
+        self.scratch.clear();
+        if crate::num::write(&mut self.scratch, v, self.opts.precision) {
+            match std::str::from_utf8(&self.scratch) {
+                Ok(text) => self.buf.push_str(text),
+                Err(_) => self.buf.push_str(&String::from_utf8_lossy(&self.scratch)),
+            }
+        } else {
+            self.lose("a NaN or infinite coordinate".into());
+            self.buf.push('0');
+        }
+    }
+
     fn point_open(&mut self, tag: &str, p: Position) {
-        let (lat, lon) = (self.num(p.y), self.num(p.x));
-        self.buf
-            .push_str(&format!("<{tag} lat=\"{lat}\" lon=\"{lon}\">"));
+        self.buf.push('<');
+        self.buf.push_str(tag);
+        self.buf.push_str(" lat=\"");
+        self.push_num(p.y);
+        self.buf.push_str("\" lon=\"");
+        self.push_num(p.x);
+        self.buf.push_str("\">");
         if let Some(z) = p.z {
-            let ele = self.num(z);
-            self.element("ele", &ele);
+            self.open("ele");
+            self.push_num(z);
+            self.close("ele");
         }
     }
 
@@ -321,8 +366,8 @@ impl<'a> Writer<'a> {
                 let (el, numeric) = WPT_TYPE_FIELDS[at];
                 match &col.values {
                     ColumnValues::Numbers(ns) => {
-                        if let Some(n) = ns.get(i).cloned().flatten() {
-                            self.element(el, &n.to_string());
+                        if let Some(Some(n)) = ns.get(i) {
+                            self.number_element(el, n);
                         }
                     }
                     ColumnValues::Texts(ts) => match ts.get(i) {
@@ -335,26 +380,30 @@ impl<'a> Writer<'a> {
                     },
                 }
             }
-            let values: Vec<(&str, String)> = tpx
-                .iter()
-                .filter_map(|(el, ns)| ns.get(i).cloned().flatten().map(|n| (*el, n.to_string())))
-                .collect();
-            let pw = power.and_then(|ns| ns.get(i).cloned().flatten());
-            if !values.is_empty() || pw.is_some() {
+            fn at(ns: &[Option<serde_json::Number>], i: usize) -> Option<&serde_json::Number> {
+                ns.get(i).and_then(Option::as_ref)
+            }
+            let any_tpx = tpx.iter().any(|(_, ns)| at(ns, i).is_some());
+            let pw = power.and_then(|ns| at(ns, i));
+            if any_tpx || pw.is_some() {
                 self.buf.push_str("<extensions>");
                 if let Some(pw) = pw {
-                    self.element("power", &pw.to_string());
+                    self.number_element("power", pw);
                 }
-                if !values.is_empty() {
+                if any_tpx {
                     self.buf.push_str("<gpxtpx:TrackPointExtension>");
-                    for (el, v) in values {
-                        self.element(&format!("gpxtpx:{el}"), &v);
+                    for (el, ns) in &tpx {
+                        if let Some(n) = at(ns, i) {
+                            use std::fmt::Write as _;
+                            // Writing into a String cannot fail.
+                            let _ = write!(self.buf, "<gpxtpx:{el}>{n}</gpxtpx:{el}>");
+                        }
                     }
                     self.buf.push_str("</gpxtpx:TrackPointExtension>");
                 }
                 self.buf.push_str("</extensions>");
             }
-            self.buf.push_str(&format!("</{tag}>"));
+            self.close(tag);
         }
         if bad.0 > 0 {
             self.bad_time(Some(span), "a per-vertex time", bad.1, bad.0);

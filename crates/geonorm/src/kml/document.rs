@@ -16,14 +16,13 @@ use crate::diag::Losses;
 use crate::spool::Spool;
 use crate::{Code, Diagnostic, Document, Group, GroupId, Metadata, Result, Span, Style};
 
-/// Where a placemark is in the spool, and what the document needs of it at the end.
+/// What the document needs of a placemark at the end: 32 bytes each, the only memory
+/// that grows with the document. It starts in the spool where the one before ended.
 struct Entry {
     group: Option<GroupId>,
     span: Span,
-    start: u64,
+    /// Where it ends in the spool.
     end: u64,
-    /// What writing it met and lost (most placemarks have none).
-    said: Option<Box<(Vec<Diagnostic>, Losses)>>,
 }
 
 /// A KML document written placemark by placemark, in the order they come.
@@ -32,6 +31,9 @@ pub(crate) struct DocWriter<W: Write> {
     opts: WriteOptions,
     spool: Spool,
     entries: Vec<Entry>,
+    /// What writing a placemark met and lost, by its place in `entries` (most
+    /// placemarks have nothing to say).
+    said: Vec<(usize, Box<(Vec<Diagnostic>, Losses)>)>,
     /// Shared styles, in the order first used, with their ids.
     styles: Vec<(Style, String)>,
     /// The properties' types across the document, in the order first met.
@@ -51,6 +53,7 @@ impl<W: Write> DocWriter<W> {
             opts,
             spool: Spool::new(),
             entries: Vec::new(),
+            said: Vec::new(),
             styles: Vec::new(),
             fields: Vec::new(),
             field_at: HashMap::new(),
@@ -72,7 +75,6 @@ impl<W: Write> DocWriter<W> {
             diags,
             lost,
         } = p;
-        let start = self.spool.len();
         // The id of an empty placemark and the id of a shared style are the
         // document's to give, in order; the rest was written apart.
         let mut cuts: Vec<(usize, String)> = Vec::with_capacity(2);
@@ -109,13 +111,14 @@ impl<W: Write> DocWriter<W> {
                 self.track.push((name, ty));
             }
         }
-        let said = (!diags.is_empty() || !lost.is_empty()).then(|| Box::new((diags, lost)));
+        if !diags.is_empty() || !lost.is_empty() {
+            self.said
+                .push((self.entries.len(), Box::new((diags, lost))));
+        }
         self.entries.push(Entry {
             group,
             span,
-            start,
             end: self.spool.len(),
-            said,
         });
         Ok(())
     }
@@ -278,25 +281,31 @@ impl<W: Write> DocWriter<W> {
         w.buf.clear();
         let mut run: Option<(u64, u64)> = None;
         for &i in at.into_iter().flatten() {
-            let Some(e) = self.entries.get_mut(i) else {
+            let start = match i.checked_sub(1) {
+                Some(before) => self.entries.get(before).map_or(0, |e| e.end),
+                None => 0,
+            };
+            let Some(end) = self.entries.get(i).map(|e| e.end) else {
                 continue;
             };
-            if let Some(said) = e.said.take() {
-                let (diags, lost) = *said;
+            // `said` is in placemark order: its own, if any, is found by a search.
+            if let Ok(k) = self.said.binary_search_by_key(&i, |(at, _)| *at) {
+                let (_, said) = &mut self.said[k];
+                let (diags, lost) = std::mem::take(&mut **said);
                 w.diags.extend(diags);
                 w.lost.append(lost);
             }
             run = match run {
-                Some((start, end)) if end == e.start => Some((start, e.end)),
-                Some((start, end)) => {
-                    self.spool.copy_range(start, end, &mut self.out)?;
-                    Some((e.start, e.end))
+                Some((from, to)) if to == start => Some((from, end)),
+                Some((from, to)) => {
+                    self.spool.copy_range(from, to, &mut self.out)?;
+                    Some((start, end))
                 }
-                None => Some((e.start, e.end)),
+                None => Some((start, end)),
             };
         }
-        if let Some((start, end)) = run {
-            self.spool.copy_range(start, end, &mut self.out)?;
+        if let Some((from, to)) = run {
+            self.spool.copy_range(from, to, &mut self.out)?;
         }
         Ok(())
     }

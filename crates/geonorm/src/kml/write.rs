@@ -115,6 +115,8 @@ pub(super) struct Writer<'o> {
     /// In a placemark: where the `<styleUrl>` of its shared style goes (the document
     /// names the styles in the order they are first used).
     style_at: Option<usize>,
+    /// A number's text before it joins `buf`.
+    scratch: Vec<u8>,
 }
 
 /// One placemark serialised apart from the document, with what only the document's
@@ -231,6 +233,7 @@ impl<'o> Writer<'o> {
             at: None,
             empty_id_at: None,
             style_at: None,
+            scratch: Vec::new(),
         }
     }
 
@@ -239,9 +242,13 @@ impl<'o> Writer<'o> {
     }
 
     fn number(&mut self, v: f64) {
-        let mut b = Vec::new();
-        if crate::num::write(&mut b, v, self.opts.precision) {
-            self.buf.push_str(&String::from_utf8_lossy(&b));
+        // Through a reused buffer: a line writes millions of numbers.
+        self.scratch.clear();
+        if crate::num::write(&mut self.scratch, v, self.opts.precision) {
+            match std::str::from_utf8(&self.scratch) {
+                Ok(text) => self.buf.push_str(text),
+                Err(_) => self.buf.push_str(&String::from_utf8_lossy(&self.scratch)),
+            }
         } else {
             self.lose("a NaN or infinite coordinate, written as 0".into());
             self.buf.push('0');

@@ -53,7 +53,7 @@ impl<T: std::io::Read + std::io::Seek> ReadSeek for T {}
 
 /// Bytes of input gathered before the pieces read so far are parsed: big enough that
 /// each thread gets real work, small enough that memory stays low.
-const BATCH: usize = 4 << 20;
+const BATCH: usize = 2 << 20;
 
 #[cfg(test)]
 thread_local! {
