@@ -25,15 +25,23 @@ struct Entry {
     end: u64,
 }
 
+/// What writing one placemark met and lost.
+struct Said {
+    /// The placemark's place in [`DocWriter::entries`].
+    at: usize,
+    diags: Vec<Diagnostic>,
+    lost: Losses,
+}
+
 /// A KML document written placemark by placemark, in the order they come.
 pub(crate) struct DocWriter<W: Write> {
     out: W,
     opts: WriteOptions,
     spool: Spool,
     entries: Vec<Entry>,
-    /// What writing a placemark met and lost, by its place in `entries` (most
-    /// placemarks have nothing to say).
-    said: Vec<(usize, Box<(Vec<Diagnostic>, Losses)>)>,
+    /// What writing placemarks met and lost, in placemark order (most placemarks have
+    /// nothing to say).
+    said: Vec<Said>,
     /// Shared styles, in the order first used, with their ids.
     styles: Vec<(Style, String)>,
     /// The properties' types across the document, in the order first met.
@@ -112,8 +120,11 @@ impl<W: Write> DocWriter<W> {
             }
         }
         if !diags.is_empty() || !lost.is_empty() {
-            self.said
-                .push((self.entries.len(), Box::new((diags, lost))));
+            self.said.push(Said {
+                at: self.entries.len(),
+                diags,
+                lost,
+            });
         }
         self.entries.push(Entry {
             group,
@@ -289,11 +300,11 @@ impl<W: Write> DocWriter<W> {
                 continue;
             };
             // `said` is in placemark order: its own, if any, is found by a search.
-            if let Ok(k) = self.said.binary_search_by_key(&i, |(at, _)| *at) {
-                let (_, said) = &mut self.said[k];
-                let (diags, lost) = std::mem::take(&mut **said);
-                w.diags.extend(diags);
-                w.lost.append(lost);
+            if let Ok(k) = self.said.binary_search_by_key(&i, |s| s.at) {
+                if let Some(said) = self.said.get_mut(k) {
+                    w.diags.append(&mut said.diags);
+                    w.lost.append(std::mem::take(&mut said.lost));
+                }
             }
             run = match run {
                 Some((from, to)) if to == start => Some((from, end)),
