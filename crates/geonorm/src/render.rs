@@ -432,6 +432,32 @@ pub struct Located {
 
 /// Keeps the last [`SNIPPET_SIDE`] bytes of `tail`, starting at a character (so a
 /// snippet's characters are its line's); true when some were dropped.
+/// Counts the lines and characters of `bytes`, none of which is wanted or taken by a
+/// snippet, keeping the current line's last bytes: what taking them one by one does.
+fn bulk(
+    bytes: &[u8],
+    line: &mut usize,
+    col: &mut usize,
+    tail: &mut std::collections::VecDeque<u8>,
+    tail_cut: &mut bool,
+) {
+    match memchr::memrchr(b'\n', bytes) {
+        Some(last) => {
+            *line += memchr::memchr_iter(b'\n', bytes).count();
+            let rest = &bytes[last + 1..];
+            *col = crate::diag::chars(rest) + 1;
+            tail.clear();
+            *tail_cut = false;
+            tail.extend(rest.iter().copied());
+        }
+        None => {
+            *col += crate::diag::chars(bytes);
+            tail.extend(bytes.iter().copied());
+        }
+    }
+    *tail_cut |= keep_last(tail);
+}
+
 fn keep_last(tail: &mut std::collections::VecDeque<u8>) -> bool {
     if tail.len() <= SNIPPET_SIDE {
         return false;
@@ -511,27 +537,29 @@ impl Located {
             let busy =
                 !open.is_empty() || wanted.get(next).is_some_and(|&w| w < pos + n) || pos < 3;
             if !busy {
-                match memchr::memrchr(b'\n', buf) {
-                    Some(last) => {
-                        line += memchr::memchr_iter(b'\n', buf).count();
-                        let rest = &buf[last + 1..];
-                        col = crate::diag::chars(rest) + 1;
-                        tail.clear();
-                        tail_cut = false;
-                        tail.extend(rest.iter().copied());
-                    }
-                    None => {
-                        col += crate::diag::chars(buf);
-                        tail.extend(buf.iter().copied());
-                    }
-                }
-                tail_cut |= keep_last(&mut tail);
+                bulk(buf, &mut line, &mut col, &mut tail, &mut tail_cut);
                 pos += n;
                 io::BufRead::consume(&mut reader, n);
                 continue;
             }
-            for (k, &b) in buf.iter().enumerate() {
+            let mut k = 0;
+            while let Some(&b) = buf.get(k) {
                 let offset = pos + k;
+                // Up to the next offset wanted, with no snippet taking bytes: counted
+                // in bulk too (a file with findings every few kilobytes is mostly
+                // bytes between them).
+                if open.is_empty() && offset >= 3 {
+                    let stop = match wanted.get(next) {
+                        Some(&w) if w < pos + n => w - pos,
+                        _ => n,
+                    };
+                    if stop > k {
+                        bulk(&buf[k..stop], &mut line, &mut col, &mut tail, &mut tail_cut);
+                        k = stop;
+                        continue;
+                    }
+                }
+                k += 1;
                 if offset < 3 && bom == offset && b == b"\xEF\xBB\xBF"[offset] {
                     bom += 1;
                 }
