@@ -2,8 +2,18 @@
 //! into one normalised model of features and groups, and writes them back out, in
 //! MapHub's GeoJSON dialect among others.
 //!
-//! The pipeline runs one way: bytes → [`Format::detect`] → a reader → [`Document`] →
-//! a writer. Readers never stop at the first problem: what they skip, repair or cannot
+//! One road, one way: **source** ([`Input`]: bytes in order, or a file that can seek;
+//! the format from [`Format::detect`]) → **reader stream** (one per format, in
+//! [`geojson`], [`kml`], [`kmz`], [`gpx`]: features handed on in file order, pieces of
+//! each batch parsed on the options' threads) → **rules** ([`validate`]: geometry on
+//! the thread that read the feature, MapHub's rules in order, the whole document's at
+//! the end) → **sink**: a writer (each format streams), the check's
+//! [`validate::Report`], `info`'s [`Summary`], the send planner of `geonorm-upload`,
+//! the Python `Document`. One entry per verb: [`read`] (a whole [`Document`]),
+//! [`check`], [`convert`], [`write`], and [`stream()`] for a sink of your own.
+//! `docs/architecture.md` says where a new format, rule or sink goes.
+//!
+//! Readers never stop at the first problem: what they skip, repair or cannot
 //! represent comes back as [`Diagnostic`]s beside the model. Only input that cannot be
 //! read at all is an [`Error`].
 //!
