@@ -719,7 +719,10 @@ fn modules_of_the_core_crate_refer_to_each_other_without_circles() {
     assert!(edges >= 270, "only {edges} edges found");
     for (from, to) in [
         (&["kml", "read"][..], &["xml", "dom"][..]),
-        (&["validate", "geojson_stream"][..], &["geojson", "read"][..]),
+        (
+            &["validate", "geojson_stream"][..],
+            &["geojson", "read"][..],
+        ),
         (&["gpx", "point"][..], &["diag"][..]),
     ] {
         let key = (

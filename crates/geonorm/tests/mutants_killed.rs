@@ -25,9 +25,8 @@ fn read_kml(text: &str) -> Document {
         text.as_bytes(),
         &geonorm::ReadOptions::format(geonorm::Format::Kml),
     )
-    .map(geonorm::Parsed::into_parts)
     .expect("readable")
-    .0
+    .document
 }
 
 fn only(doc: &Document) -> &Feature {
