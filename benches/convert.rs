@@ -57,7 +57,12 @@ pub fn bench(
             let diags = convert(&bytes, format, threads, &mut out);
             match &first {
                 None => {
-                    let (doc, _) = geonorm::geojson::read(&out[..]).expect("output readable");
+                    let (doc, _) = geonorm::read(
+                        &out[..],
+                        &geonorm::ReadOptions::format(geonorm::Format::GeoJson),
+                    )
+                    .map(geonorm::Parsed::into_parts)
+                    .expect("output readable");
                     assert_eq!(doc.features.len(), features, "{group} {label}: features");
                     first = Some((std::mem::take(&mut out), diags));
                 }

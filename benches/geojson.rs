@@ -43,7 +43,12 @@ fn bench(c: &mut Criterion) {
         read.throughput(Throughput::Bytes(bytes.len() as u64));
         read.bench_with_input(BenchmarkId::from_parameter(name), bytes, |b, bytes| {
             b.iter(|| {
-                let (doc, _) = geojson::read(black_box(&bytes[..])).expect("readable");
+                let (doc, _) = geonorm::read(
+                    black_box(&bytes[..]),
+                    &geonorm::ReadOptions::format(geonorm::Format::GeoJson),
+                )
+                .map(geonorm::Parsed::into_parts)
+                .expect("readable");
                 assert_eq!(doc.features.len(), *n);
                 doc
             })
@@ -54,7 +59,12 @@ fn bench(c: &mut Criterion) {
     let mut write = c.benchmark_group("geojson-write");
     write.sample_size(10);
     for (name, bytes, n) in &inputs {
-        let (doc, _) = geojson::read(&bytes[..]).expect("readable");
+        let (doc, _) = geonorm::read(
+            &bytes[..],
+            &geonorm::ReadOptions::format(geonorm::Format::GeoJson),
+        )
+        .map(geonorm::Parsed::into_parts)
+        .expect("readable");
         assert_eq!(doc.features.len(), *n);
         write.throughput(Throughput::Bytes(bytes.len() as u64));
         // The writer is deterministic: every iteration must give the same length.

@@ -46,8 +46,12 @@ fn bench(c: &mut Criterion) {
         read.throughput(Throughput::Bytes(bytes.len() as u64));
         read.bench_with_input(BenchmarkId::from_parameter(name), bytes, |b, bytes| {
             b.iter(|| {
-                let (doc, _) = geonorm::gpx::read(black_box(&bytes[..]), &Default::default())
-                    .expect("readable");
+                let (doc, _) = geonorm::read(
+                    black_box(&bytes[..]),
+                    &geonorm::ReadOptions::format(geonorm::Format::Gpx),
+                )
+                .map(geonorm::Parsed::into_parts)
+                .expect("readable");
                 assert_eq!(doc.features.len(), n.waypoints + n.routes + n.tracks);
                 assert_eq!(track_points(&doc), n.track_points);
                 doc
@@ -59,7 +63,12 @@ fn bench(c: &mut Criterion) {
     let mut write = c.benchmark_group("gpx-write");
     write.sample_size(10);
     for (name, bytes, _) in &inputs {
-        let (doc, _) = geonorm::gpx::read(&bytes[..], &Default::default()).expect("readable");
+        let (doc, _) = geonorm::read(
+            &bytes[..],
+            &geonorm::ReadOptions::format(geonorm::Format::Gpx),
+        )
+        .map(geonorm::Parsed::into_parts)
+        .expect("readable");
         let mut first = Vec::new();
         geonorm::gpx::write(&doc, &mut first, &Default::default()).expect("writable");
         write.throughput(Throughput::Bytes(bytes.len() as u64));

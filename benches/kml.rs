@@ -36,7 +36,12 @@ fn bench(c: &mut Criterion) {
         read.throughput(Throughput::Bytes(bytes.len() as u64));
         read.bench_with_input(BenchmarkId::from_parameter(name), bytes, |b, bytes| {
             b.iter(|| {
-                let (doc, _) = geonorm::kml::read(black_box(&bytes[..])).expect("readable");
+                let (doc, _) = geonorm::read(
+                    black_box(&bytes[..]),
+                    &geonorm::ReadOptions::format(geonorm::Format::Kml),
+                )
+                .map(geonorm::Parsed::into_parts)
+                .expect("readable");
                 assert_eq!(doc.features.len(), n.placemarks);
                 assert_eq!(doc.groups.len(), n.folders);
                 doc
@@ -48,7 +53,12 @@ fn bench(c: &mut Criterion) {
     let mut write = c.benchmark_group("kml-write");
     write.sample_size(10);
     for (name, bytes, n) in &inputs {
-        let (doc, _) = geonorm::kml::read(&bytes[..]).expect("readable");
+        let (doc, _) = geonorm::read(
+            &bytes[..],
+            &geonorm::ReadOptions::format(geonorm::Format::Kml),
+        )
+        .map(geonorm::Parsed::into_parts)
+        .expect("readable");
         assert_eq!(doc.features.len(), n.placemarks);
         let mut first = Vec::new();
         geonorm::kml::write(&doc, &mut first, &Default::default()).expect("writable");

@@ -27,7 +27,10 @@ fuzz_target!(|data: &[u8]| {
             "convert and check disagree"
         );
         let (one, alone) = converted(data, to, 1);
-        assert_eq!(one.complete, two.complete, "read to its end on one thread, not two");
+        assert_eq!(
+            one.complete, two.complete,
+            "read to its end on one thread, not two"
+        );
         assert!(out == alone, "one thread and two wrote other bytes");
     }
 });

@@ -120,7 +120,12 @@ fn get_writes_the_maps_geojson() {
     assert_eq!(v["type"], "FeatureCollection", "{v}");
     assert_eq!(v["features"].as_array().map(Vec::len), Some(2));
     assert!(v.get("geojson").is_none() && v.get("url").is_none());
-    let (doc, _) = geonorm::geojson::read(&out.stdout[..]).expect("GeoJSON");
+    let (doc, _) = geonorm::read(
+        &out.stdout[..],
+        &geonorm::ReadOptions::format(geonorm::Format::GeoJson),
+    )
+    .map(geonorm::Parsed::into_parts)
+    .expect("GeoJSON");
     assert_eq!(doc.features.len(), 2);
 
     // The same bytes to a file, with `-o FILE`; `-o -` is standard output.

@@ -178,8 +178,12 @@ fn kmz_gpx_and_geojson_land_once_each() {
         .code(),
         Some(0)
     );
-    let (doc, _) = geonorm::geojson::read(&std::fs::read(&out_file).expect("written")[..])
-        .expect("valid GeoJSON");
+    let (doc, _) = geonorm::read(
+        &std::fs::read(&out_file).expect("written")[..],
+        &geonorm::ReadOptions::format(geonorm::Format::GeoJson),
+    )
+    .map(geonorm::Parsed::into_parts)
+    .expect("valid GeoJSON");
     assert_eq!(doc.features.len(), 90);
 }
 

@@ -101,9 +101,10 @@ fn body_with(
 /// carries the groups (and parent groups) its features use.
 ///
 /// ```
-/// let (doc, _) = geonorm::geojson::read(&br#"{"type":"FeatureCollection","features":[
+/// let text = br#"{"type":"FeatureCollection","features":[
 ///   {"type":"Feature","properties":{"title":"a"},"geometry":{"type":"Point","coordinates":[1,2]}},
-///   {"type":"Feature","properties":{"title":"b"},"geometry":{"type":"Point","coordinates":[3,4]}}]}"#[..])?;
+///   {"type":"Feature","properties":{"title":"b"},"geometry":{"type":"Point","coordinates":[3,4]}}]}"#;
+/// let doc = geonorm::read(&text[..], &geonorm::ReadOptions::default())?.document;
 /// let chunks = geonorm_upload::split(&doc, Some(200))?;
 /// assert_eq!(chunks.len(), 2);
 /// assert!(chunks.iter().all(|c| c.body.len() <= 200));
@@ -212,7 +213,12 @@ mod tests {
             r#"{{"type":"FeatureCollection","features":[{}],"groups":[{{"title":"A","id":1}},{{"title":"A／B","id":2}},{{"title":"C","id":3}}],"properties":{{}}}}"#,
             features.join(",")
         );
-        geonorm::geojson::read(text.as_bytes()).expect("reads").0
+        geonorm::read(
+            text.as_bytes(),
+            &geonorm::ReadOptions::format(geonorm::Format::GeoJson),
+        )
+        .expect("reads")
+        .document
     }
 
     #[test]
@@ -234,7 +240,12 @@ mod tests {
             assert!(c.body.len() <= 2_000, "{} bytes", c.body.len());
             assert_eq!(c.first, next);
             next += c.count;
-            let (part, diags) = geonorm::geojson::read(&c.body[..]).expect("chunk reads");
+            let (part, diags) = geonorm::read(
+                &c.body[..],
+                &geonorm::ReadOptions::format(geonorm::Format::GeoJson),
+            )
+            .map(geonorm::Parsed::into_parts)
+            .expect("chunk reads");
             assert!(diags.is_empty(), "{diags:?}");
             // Every group a feature names is in the chunk, with its parents.
             for f in &part.features {

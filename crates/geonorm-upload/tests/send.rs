@@ -45,7 +45,12 @@ fn big_doc(n: usize) -> geonorm::Document {
         r#"{{"type":"FeatureCollection","features":[{}],"groups":[{{"title":"A","id":1}},{{"title":"A／B","id":2}},{{"title":"C","id":3}}]}}"#,
         features.join(",")
     );
-    geonorm::geojson::read(text.as_bytes()).expect("reads").0
+    geonorm::read(
+        text.as_bytes(),
+        &geonorm::ReadOptions::format(geonorm::Format::GeoJson),
+    )
+    .expect("reads")
+    .document
 }
 
 /// One send of `doc` with the given limit; `each` is told of every event.
@@ -495,11 +500,14 @@ fn a_raw_file_whose_answer_was_lost_is_settled_by_count() {
             .join("../../testdata/geojson/maphub/alps-trip.geojson"),
     )
     .expect("fixture");
-    let n = geonorm::geojson::read(&bytes[..])
-        .expect("reads")
-        .0
-        .features
-        .len();
+    let n = geonorm::read(
+        &bytes[..],
+        &geonorm::ReadOptions::format(geonorm::Format::GeoJson),
+    )
+    .expect("reads")
+    .document
+    .features
+    .len();
     for (resume, fault) in [(false, Some(DropAfterBody::Apply)), (true, None)] {
         s.set_faults(Faults {
             drop_after_body: fault,

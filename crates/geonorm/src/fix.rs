@@ -71,9 +71,9 @@ fn geometry(g: &mut Geometry, at: Span, out: &mut Vec<Diagnostic>) {
 /// the writers' `precision` option.)
 ///
 /// ```
-/// let (mut doc, _) = geonorm::geojson::read(&br#"{"type":"FeatureCollection","features":[
+/// let (mut doc, _) = geonorm::read(&br#"{"type":"FeatureCollection","features":[
 ///   {"type":"Feature","properties":{"group":7},"geometry":{"type":"Polygon",
-///    "coordinates":[[[0,0],[0,1],[1,1],[1,0]]]}}]}"#[..])?;
+///    "coordinates":[[[0,0],[0,1],[1,1],[1,0]]]}}]}"#[..], &Default::default())?.into_parts();
 /// let fixes = geonorm::fix::fix(&mut doc);
 /// let codes: Vec<&str> = fixes.iter().map(|d| d.code.as_str()).collect();
 /// assert_eq!(codes, ["fix/closed-ring", "fix/rewound", "fix/created-group"]);

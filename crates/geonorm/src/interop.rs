@@ -106,7 +106,7 @@ impl TryFrom<&FeatureCollection> for Document {
     type Error = Error;
 
     /// Reads a collection as if from a file: MapHub properties and `groups` are lifted
-    /// into the model. Diagnostics are dropped; use [`crate::geojson::read`] to see them.
+    /// into the model. Diagnostics are dropped; use [`crate::read`] to see them.
     fn try_from(fc: &FeatureCollection) -> Result<Self> {
         let text = serde_json::to_vec(fc).map_err(|e| Error::Io(e.into()))?;
         read(&text[..]).map(|(doc, _)| doc)

@@ -81,7 +81,7 @@ fn check_archive<R: Read + Seek>(input: &mut R, max_bytes: u64) -> Result<()> {
 /// pipe) held in memory: refused from its first bytes unless they start a zip entry,
 /// and past `limits.max_archive_bytes`. A file should rather be given to [`read`] or
 /// [`stream`] as it is (`std::fs::File` is `Read + Seek`): it is then never held.
-pub fn hold<R: std::io::BufRead>(mut input: R, limits: &Limits) -> Result<Vec<u8>> {
+pub(crate) fn hold<R: std::io::BufRead>(mut input: R, limits: &Limits) -> Result<Vec<u8>> {
     let head = input.fill_buf()?;
     if !LOCAL_HEADER.starts_with(&head[..head.len().min(4)]) || head.is_empty() {
         return Err(not_kmz(
@@ -219,7 +219,10 @@ fn main_entry_reader<'a, R: Read + Seek>(
     })
 }
 
-/// Reads the main KML of a KMZ archive.
+/// Reads the main KML of a KMZ archive where it is (a file is never held), with what
+/// else the archive holds. [`crate::read`] is the way to read a document: it takes
+/// bytes in order, and holds a KMZ so given within its limit; this is for a file a
+/// program has open and must not hold (`geonorm info` on a KMZ).
 pub fn read<R: Read + Seek>(
     input: R,
     limits: &Limits,
@@ -251,7 +254,7 @@ impl<S: FeatureSink> FeatureSink for WithIcon<'_, S> {
 
 /// Reads the main KML of a KMZ archive as a stream ([`crate::stream::features`]): the
 /// entry is decompressed as it is read, never held whole.
-pub fn stream<R, S, E>(
+pub(crate) fn stream<R, S, E>(
     input: R,
     limits: &Limits,
     threads: usize,

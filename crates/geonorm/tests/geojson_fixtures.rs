@@ -27,7 +27,12 @@ fn same_json(a: &Value, b: &Value) -> bool {
 }
 
 fn round_trip(bytes: &[u8], opts: &WriteOptions) -> (Vec<u8>, Vec<geonorm::Diagnostic>) {
-    let (doc, mut diags) = geojson::read(bytes).expect("readable");
+    let (doc, mut diags) = geonorm::read(
+        bytes,
+        &geonorm::ReadOptions::format(geonorm::Format::GeoJson),
+    )
+    .map(geonorm::Parsed::into_parts)
+    .expect("readable");
     let mut out = Vec::new();
     diags.extend(geojson::write(&doc, &mut out, opts).expect("writable"));
     (out, diags)
@@ -58,8 +63,12 @@ fn good_files_of_geojsonhint_and_check_geojson_read_without_errors() {
     for dir in ["geojson/geojsonhint-good", "geojson/check-geojson-good"] {
         for path in files_in(dir, &["geojson"], 15) {
             let bytes = fs::read(&path).expect("read fixture");
-            let (doc, diags) =
-                geojson::read(&bytes[..]).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let (doc, diags) = geonorm::read(
+                &bytes[..],
+                &geonorm::ReadOptions::format(geonorm::Format::GeoJson),
+            )
+            .map(geonorm::Parsed::into_parts)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             let errors: Vec<_> = diags
                 .iter()
                 .filter(|d| d.severity >= Severity::Error)
@@ -75,13 +84,22 @@ fn bad_files_end_in_a_diagnostic_or_an_error_never_a_panic() {
     for dir in ["geojson/geojsonhint-bad", "geojson/check-geojson-bad"] {
         for path in files_in(dir, &["geojson"], 40) {
             let bytes = fs::read(&path).expect("read fixture");
-            match geojson::read(&bytes[..]) {
+            match geonorm::read(
+                &bytes[..],
+                &geonorm::ReadOptions::format(geonorm::Format::GeoJson),
+            )
+            .map(geonorm::Parsed::into_parts)
+            {
                 Ok((doc, _)) => {
                     // Whatever was read can be written and read again.
                     let mut out = Vec::new();
                     geojson::write(&doc, &mut out, &WriteOptions::default()).expect("writable");
-                    geojson::read(&out[..])
-                        .unwrap_or_else(|e| panic!("{}: output unreadable: {e}", path.display()));
+                    geonorm::read(
+                        &out[..],
+                        &geonorm::ReadOptions::format(geonorm::Format::GeoJson),
+                    )
+                    .map(geonorm::Parsed::into_parts)
+                    .unwrap_or_else(|e| panic!("{}: output unreadable: {e}", path.display()));
                 }
                 Err(Error::Syntax { .. } | Error::NotFormat { .. } | Error::Invalid(_)) => {}
                 Err(e) => panic!("{}: unexpected error kind {e:?}", path.display()),
@@ -117,7 +135,12 @@ fn known_defects_give_their_codes() {
     ];
     for (file, code) in cases {
         let bytes = fs::read(testdata(file)).expect("read fixture");
-        let codes: Vec<&str> = match geojson::read(&bytes[..]) {
+        let codes: Vec<&str> = match geonorm::read(
+            &bytes[..],
+            &geonorm::ReadOptions::format(geonorm::Format::GeoJson),
+        )
+        .map(geonorm::Parsed::into_parts)
+        {
             Ok((_, diags)) => diags.iter().map(|d| d.code.as_str()).collect(),
             Err(e) => vec![Box::leak(e.to_string().into_boxed_str())],
         };
@@ -132,7 +155,12 @@ fn known_defects_give_their_codes() {
 fn malformed_json_reports_line_and_column() {
     // The member after "type" lacks its comma: the error is at `"coordinates"`.
     let bytes = fs::read(testdata("geojson/geojsonhint-bad/bad-json.geojson")).expect("read");
-    match geojson::read(&bytes[..]) {
+    match geonorm::read(
+        &bytes[..],
+        &geonorm::ReadOptions::format(geonorm::Format::GeoJson),
+    )
+    .map(geonorm::Parsed::into_parts)
+    {
         Err(Error::Syntax {
             line,
             column,
@@ -146,7 +174,12 @@ fn malformed_json_reports_line_and_column() {
     }
     // Inside a feature, several lines into the file.
     let text = "{\"type\":\"FeatureCollection\",\"features\":[\n{\"type\":\"Feature\",\n\"geometry\":null,\n  \"properties\":{\"a\":1,,}}]}";
-    match geojson::read(text.as_bytes()) {
+    match geonorm::read(
+        text.as_bytes(),
+        &geonorm::ReadOptions::format(geonorm::Format::GeoJson),
+    )
+    .map(geonorm::Parsed::into_parts)
+    {
         Err(Error::Syntax { line, column, .. }) => assert_eq!((line, column), (4, 23)),
         other => panic!("expected a syntax error, got {other:?}"),
     }
@@ -166,7 +199,12 @@ fn maphub_file_round_trips_byte_for_byte() {
 #[test]
 fn maphub_file_reads_into_the_model() {
     let bytes = fs::read(testdata("geojson/maphub/alps-trip.geojson")).expect("read");
-    let (doc, _) = geojson::read(&bytes[..]).expect("readable");
+    let (doc, _) = geonorm::read(
+        &bytes[..],
+        &geonorm::ReadOptions::format(geonorm::Format::GeoJson),
+    )
+    .map(geonorm::Parsed::into_parts)
+    .expect("readable");
     assert_eq!(doc.features.len(), 6);
     assert_eq!(doc.groups.len(), 4);
     let zermatt = GroupId::new(3).expect("nonzero");
@@ -240,7 +278,12 @@ fn precision_rounds_coordinates_only() {
 #[test]
 fn a_large_real_file_keeps_every_feature_and_vertex() {
     let bytes = fs::read(testdata("geojson/georust-countries.geojson")).expect("read");
-    let (doc, diags) = geojson::read(&bytes[..]).expect("readable");
+    let (doc, diags) = geonorm::read(
+        &bytes[..],
+        &geonorm::ReadOptions::format(geonorm::Format::GeoJson),
+    )
+    .map(geonorm::Parsed::into_parts)
+    .expect("readable");
     assert!(diags.is_empty(), "{diags:?}");
     let before: Value = serde_json::from_slice(&bytes).expect("json");
     let features = before["features"].as_array().expect("features");
@@ -297,7 +340,12 @@ fn streaming_convert_matches_read_then_write_on_any_thread_count() {
         "geojson/crafted/messy.geojson",
     ] {
         let bytes = fs::read(testdata(f)).expect("read");
-        let (doc, _) = geojson::read(&bytes[..]).expect("reads");
+        let (doc, _) = geonorm::read(
+            &bytes[..],
+            &geonorm::ReadOptions::format(geonorm::Format::GeoJson),
+        )
+        .map(geonorm::Parsed::into_parts)
+        .expect("reads");
         let mut want = Vec::new();
         geojson::write(&doc, &mut want, &WriteOptions::default()).expect("writes");
         for threads in [1, 2, 4] {

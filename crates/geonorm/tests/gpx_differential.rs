@@ -91,8 +91,12 @@ fn both_readers_agree_on_points_elevations_and_times() {
                 );
                 continue;
             };
-            let (doc, _) = geonorm::gpx::read(&bytes[..], &Default::default())
-                .expect("geonorm reads what gpx reads");
+            let (doc, _) = geonorm::read(
+                &bytes[..],
+                &geonorm::ReadOptions::format(geonorm::Format::Gpx),
+            )
+            .map(geonorm::Parsed::into_parts)
+            .expect("geonorm reads what gpx reads");
             let of_kind = |k: &str| -> Vec<Vec<Pt>> {
                 doc.features
                     .iter()

@@ -18,7 +18,11 @@ fn gpx_files(sub: &str, min: usize) -> Vec<PathBuf> {
 }
 
 fn read(p: &Path) -> geonorm::Result<(Document, Vec<Diagnostic>)> {
-    geonorm::gpx::read(&fs::read(p).expect("read")[..], &Default::default())
+    geonorm::read(
+        &fs::read(p).expect("read")[..],
+        &geonorm::ReadOptions::format(geonorm::Format::Gpx),
+    )
+    .map(geonorm::Parsed::into_parts)
 }
 
 fn kind(f: &Feature) -> &str {
@@ -127,8 +131,12 @@ fn every_peer_gpx_reads_without_an_error_but_the_broken_ones() {
                     // Whatever was read writes as GPX and GeoJSON and reads back.
                     let mut out = Vec::new();
                     geonorm::gpx::write(&doc, &mut out, &Default::default()).expect("gpx");
-                    geonorm::gpx::read(&out[..], &Default::default())
-                        .unwrap_or_else(|e| panic!("{name}: {e}"));
+                    geonorm::read(
+                        &out[..],
+                        &geonorm::ReadOptions::format(geonorm::Format::Gpx),
+                    )
+                    .map(geonorm::Parsed::into_parts)
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
                     read_ok += 1;
                 }
                 (Ok((_, diags)), Some((_, code))) => {
@@ -168,7 +176,12 @@ fn gpx_to_model_to_gpx_and_through_geojson_keep_points_times_and_heart_rate() {
     for (p, first) in docs {
         let mut gpx = Vec::new();
         geonorm::gpx::write(&first, &mut gpx, &Default::default()).expect("gpx");
-        let (second, _) = geonorm::gpx::read(&gpx[..], &Default::default()).expect("reads back");
+        let (second, _) = geonorm::read(
+            &gpx[..],
+            &geonorm::ReadOptions::format(geonorm::Format::Gpx),
+        )
+        .map(geonorm::Parsed::into_parts)
+        .expect("reads back");
         assert_eq!(
             essentials(&first),
             essentials(&second),
@@ -187,10 +200,20 @@ fn gpx_to_model_to_gpx_and_through_geojson_keep_points_times_and_heart_rate() {
 
         let mut json = Vec::new();
         geonorm::geojson::write(&first, &mut json, &Default::default()).expect("geojson");
-        let (via_json, _) = geonorm::geojson::read(&json[..]).expect("geojson reads");
+        let (via_json, _) = geonorm::read(
+            &json[..],
+            &geonorm::ReadOptions::format(geonorm::Format::GeoJson),
+        )
+        .map(geonorm::Parsed::into_parts)
+        .expect("geojson reads");
         let mut gpx2 = Vec::new();
         geonorm::gpx::write(&via_json, &mut gpx2, &Default::default()).expect("gpx");
-        let (third, _) = geonorm::gpx::read(&gpx2[..], &Default::default()).expect("reads back");
+        let (third, _) = geonorm::read(
+            &gpx2[..],
+            &geonorm::ReadOptions::format(geonorm::Format::Gpx),
+        )
+        .map(geonorm::Parsed::into_parts)
+        .expect("reads back");
         assert_eq!(
             essentials(&first),
             essentials(&third),
@@ -202,9 +225,11 @@ fn gpx_to_model_to_gpx_and_through_geojson_keep_points_times_and_heart_rate() {
 
 #[test]
 fn polygons_and_groups_have_no_gpx_form_and_are_reported() {
-    let (doc, _) = geonorm::geojson::read(
+    let (doc, _) = geonorm::read(
         &fs::read(testdata("geojson/maphub/alps-trip.geojson")).expect("read")[..],
+        &geonorm::ReadOptions::format(geonorm::Format::GeoJson),
     )
+    .map(geonorm::Parsed::into_parts)
     .expect("reads");
     let mut out = Vec::new();
     let lost = geonorm::gpx::write(&doc, &mut out, &Default::default()).expect("gpx");
@@ -218,7 +243,12 @@ fn polygons_and_groups_have_no_gpx_form_and_are_reported() {
     ] {
         assert!(text.iter().any(|m| m.contains(what)), "{what}: {text:#?}");
     }
-    let (back, _) = geonorm::gpx::read(&out[..], &Default::default()).expect("reads back");
+    let (back, _) = geonorm::read(
+        &out[..],
+        &geonorm::ReadOptions::format(geonorm::Format::Gpx),
+    )
+    .map(geonorm::Parsed::into_parts)
+    .expect("reads back");
     // 2 waypoints from the MultiPoint, 1 point, 3 tracks (line, multi-line, polygon).
     assert_eq!(back.features.len(), 6);
     let _ = Format::Gpx;
@@ -394,7 +424,12 @@ fn waypoints_inside_a_track_are_read() {
     // Written back where GPX wants them: before the track.
     let mut out = Vec::new();
     geonorm::gpx::write(&doc, &mut out, &Default::default()).expect("gpx");
-    let (back, again) = geonorm::gpx::read(&out[..], &Default::default()).expect("reads");
+    let (back, again) = geonorm::read(
+        &out[..],
+        &geonorm::ReadOptions::format(geonorm::Format::Gpx),
+    )
+    .map(geonorm::Parsed::into_parts)
+    .expect("reads");
     assert!(again.is_empty(), "{again:?}");
     assert_eq!(back.features.len(), 3);
 }

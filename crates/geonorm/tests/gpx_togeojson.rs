@@ -295,8 +295,12 @@ fn togeojson_fixtures_agree_or_deviate_as_documented() {
                 .expect("expected"),
         )
         .expect("json");
-        let (doc, diags) = geonorm::gpx::read(&bytes[..], &Default::default())
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (doc, diags) = geonorm::read(
+            &bytes[..],
+            &geonorm::ReadOptions::format(geonorm::Format::Gpx),
+        )
+        .map(geonorm::Parsed::into_parts)
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
         let has = |code| diags.iter().any(|d| d.code == code);
         if has(Code::GpxSinglePointTrack) {
             single_point.insert(name.clone());

@@ -159,7 +159,12 @@ fn kml_to_model_to_kml_to_model_is_equal() {
         let (first, _) = read_path(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
         let mut kml = Vec::new();
         geonorm::kml::write(&first, &mut kml, &Default::default()).expect("writes");
-        let (second, _) = geonorm::kml::read(&kml[..]).expect("reads back");
+        let (second, _) = geonorm::read(
+            &kml[..],
+            &geonorm::ReadOptions::format(geonorm::Format::Kml),
+        )
+        .map(geonorm::Parsed::into_parts)
+        .expect("reads back");
         let (a, b) = (by_path(&first), by_path(&second));
         assert_eq!(a.len(), b.len(), "{}: groups", p.display());
         for ((pa, fa), (pb, fb)) in a.iter().zip(&b) {
@@ -180,10 +185,20 @@ fn kml_to_model_to_kml_to_model_is_equal() {
 #[test]
 fn geojson_to_kml_to_geojson_keeps_what_kml_holds() {
     let bytes = fs::read(testdata("geojson/maphub/alps-trip.geojson")).expect("fixture");
-    let (original, _) = geonorm::geojson::read(&bytes[..]).expect("reads");
+    let (original, _) = geonorm::read(
+        &bytes[..],
+        &geonorm::ReadOptions::format(geonorm::Format::GeoJson),
+    )
+    .map(geonorm::Parsed::into_parts)
+    .expect("reads");
     let mut kml = Vec::new();
     let lost = geonorm::kml::write(&original, &mut kml, &Default::default()).expect("writes");
-    let (back, diags) = geonorm::kml::read(&kml[..]).expect("reads back");
+    let (back, diags) = geonorm::read(
+        &kml[..],
+        &geonorm::ReadOptions::format(geonorm::Format::Kml),
+    )
+    .map(geonorm::Parsed::into_parts)
+    .expect("reads back");
     assert!(
         diags.iter().all(|d| d.severity < Severity::Warning),
         "{diags:?}"

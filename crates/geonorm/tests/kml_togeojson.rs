@@ -383,8 +383,12 @@ fn togeojson_fixtures_agree_or_deviate_as_documented() {
             .unwrap_or_default()
             .to_string();
         let expected = json(&testdata("kml/togeojson-expected").join(format!("{name}.geojson")));
-        let (doc, diags) = geonorm::kml::read(&fs::read(path).expect("fixture")[..])
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (doc, diags) = geonorm::read(
+            &fs::read(path).expect("fixture")[..],
+            &geonorm::ReadOptions::format(geonorm::Format::Kml),
+        )
+        .map(geonorm::Parsed::into_parts)
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
         let theirs = expected["features"].as_array().cloned().unwrap_or_default();
 
         if let Some((_, element)) = DEVIATIONS.iter().find(|(f, _)| *f == name) {

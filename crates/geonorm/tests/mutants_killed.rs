@@ -21,7 +21,12 @@ fn kml(body: &str) -> String {
 }
 
 fn read_kml(text: &str) -> Document {
-    geonorm::kml::read(text.as_bytes()).expect("readable").0
+    geonorm::read(
+        text.as_bytes(),
+        &geonorm::ReadOptions::format(geonorm::Format::Kml),
+    )
+    .expect("readable")
+    .document
 }
 
 fn only(doc: &Document) -> &Feature {
@@ -151,8 +156,12 @@ fn fix_closes_a_ring_open_in_any_coordinate_and_only_those() {
 #[test]
 fn a_gpx_cut_inside_extensions_is_an_error_that_says_so() {
     let gpx = r#"<?xml version="1.0"?><gpx version="1.1" creator="t" xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg><trkpt lat="1" lon="2"><extensions><power>80</power>"#;
-    let err = geonorm::gpx::read(gpx.as_bytes(), &Default::default())
-        .expect_err("a cut file is an error");
+    let err = geonorm::read(
+        gpx.as_bytes(),
+        &geonorm::ReadOptions::format(geonorm::Format::Gpx),
+    )
+    .map(geonorm::Parsed::into_parts)
+    .expect_err("a cut file is an error");
     assert!(
         err.to_string().contains("ends inside <extensions>"),
         "{err}"

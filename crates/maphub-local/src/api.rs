@@ -615,7 +615,12 @@ fn update(shared: &Shared, args: &Map<String, Value>) -> Result<Map<String, Valu
                 Value::Object(_) => serde_json::to_vec(value).unwrap_or_default(),
                 _ => return fail("Invalid geojson: it must be a GeoJSON object"),
             };
-            match geonorm::geojson::read(&bytes[..]) {
+            match geonorm::read(
+                &bytes[..],
+                &geonorm::ReadOptions::format(geonorm::Format::GeoJson),
+            )
+            .map(geonorm::Parsed::into_parts)
+            {
                 Ok((doc, _)) => Some(doc),
                 Err(e) => return fail(format!("Could not read the geojson: {e}")),
             }

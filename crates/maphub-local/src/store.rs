@@ -116,9 +116,12 @@ fn parse(id: u64, bytes: &[u8]) -> Result<StoredMap, String> {
     let doc = match object.get("geojson") {
         Some(geojson) => {
             let bytes = serde_json::to_vec(geojson).map_err(|e| e.to_string())?;
-            geonorm::geojson::read(&bytes[..])
-                .map_err(|e| format!("its geojson cannot be read: {e}"))?
-                .0
+            geonorm::read(
+                &bytes[..],
+                &geonorm::ReadOptions::format(geonorm::Format::GeoJson),
+            )
+            .map_err(|e| format!("its geojson cannot be read: {e}"))?
+            .document
         }
         None => Document::default(),
     };

@@ -89,7 +89,12 @@ pub fn points(n: usize) -> geonorm::Document {
         r#"{{"type":"FeatureCollection","features":[{}]}}"#,
         features.join(",")
     );
-    geonorm::geojson::read(text.as_bytes()).expect("reads").0
+    geonorm::read(
+        text.as_bytes(),
+        &geonorm::ReadOptions::format(geonorm::Format::GeoJson),
+    )
+    .expect("reads")
+    .document
 }
 
 /// A folder of one test's own under the temporary folder, removed when dropped.

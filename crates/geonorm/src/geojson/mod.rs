@@ -7,6 +7,6 @@ pub(crate) mod read;
 mod scan;
 pub(crate) mod write;
 
+pub(crate) use read::read;
 pub(crate) use read::stream;
-pub use read::{read, Item, Reader};
 pub use write::{write, WriteOptions, Writer};

@@ -157,7 +157,8 @@ fn title_path(by_id: &HashMap<GroupId, &Group>, g: &Group) -> String {
 /// Writes a whole document and returns what could not be written as it was.
 ///
 /// ```
-/// let (doc, _) = geonorm::geojson::read(&br#"{"type":"Point","coordinates":[1,2]}"#[..])?;
+/// let text = br#"{"type":"Point","coordinates":[1,2]}"#;
+/// let doc = geonorm::read(&text[..], &geonorm::ReadOptions::default())?.document;
 /// let mut out = Vec::new();
 /// let opts = geonorm::geojson::WriteOptions { keep_root: true, ..Default::default() };
 /// geonorm::geojson::write(&doc, &mut out, &opts)?;

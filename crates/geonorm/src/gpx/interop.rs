@@ -34,7 +34,7 @@ impl TryFrom<&gpx::Gpx> for Document {
     fn try_from(value: &gpx::Gpx) -> Result<Self> {
         let mut text = Vec::new();
         gpx::write(value, &mut text).map_err(gpx_error)?;
-        super::read(&text[..], &Default::default()).map(|(doc, _)| doc)
+        crate::read(&text[..], &crate::ReadOptions::format(Format::Gpx)).map(|p| p.document)
     }
 }
 

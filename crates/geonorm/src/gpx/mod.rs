@@ -1,6 +1,21 @@
 //! GPX 1.0 and 1.1: waypoints, routes and tracks with elevation, per-point times and
 //! extension values (heart rate, cadence, power…), metadata, and the GPX style and
 //! Garmin colour extensions.
+//!
+//! Read with [`crate::read`] (its options in [`ReadOptions`]), write with [`write`]:
+//!
+//! ```
+//! let gpx = br#"<gpx version="1.1" xmlns="http://www.topografix.com/GPX/1/1"><trk><name>Run</name><trkseg>
+//!   <trkpt lat="46.02" lon="7.74"><ele>1608</ele><time>2024-07-14T06:30:00Z</time></trkpt>
+//!   <trkpt lat="46.01" lon="7.73"><ele>1625</ele><time>2024-07-14T06:31:10Z</time></trkpt>
+//! </trkseg></trk></gpx>"#;
+//! let opts = geonorm::ReadOptions::format(geonorm::Format::Gpx);
+//! let (doc, diagnostics) = geonorm::read(&gpx[..], &opts)?.into_parts();
+//! assert!(diagnostics.is_empty());
+//! let Some(geonorm::Geometry::LineString(line)) = &doc.features[0].geometry else { panic!() };
+//! assert!(line.column("times").is_some());
+//! # Ok::<(), geonorm::Error>(())
+//! ```
 
 mod ctx;
 mod document;
@@ -41,7 +56,9 @@ const WPT_TYPE_FIELDS: [(&str, bool); 15] = [
 pub use ctx::GPX_TYPE;
 pub use document::write;
 pub(crate) use document::DocWriter;
+#[cfg(test)]
+pub(crate) use read::read;
 pub(crate) use read::stream;
-pub use read::{read, ReadOptions};
+pub use read::ReadOptions;
 pub use write::WriteOptions;
 pub(crate) use write::{piece, Piece};

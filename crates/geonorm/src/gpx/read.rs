@@ -17,15 +17,15 @@ use serde_json::{Map, Value};
 use super::ctx::{Ctx, GPX_TYPE};
 use super::fields::{describe_point, metadata, GPX10_METADATA};
 use super::point::{read_point, Line};
-use crate::stream::{batch, collect, map_in_order, overlapping, FeatureSink, Keep, Rest};
+use crate::stream::{batch, map_in_order, overlapping, FeatureSink, Rest};
 use crate::xml::dom::{self, position, xml_error, Namespaces, Node};
 use crate::xml::stream::{
     fault_in_piece, piece_bytes, piece_reader, read_here, read_while_walking,
 };
 use crate::xml::{Inspect, TextFindings};
 use crate::{
-    Code, ColumnValues, Coords, Diagnostic, Document, Error, Feature, Format, Geometry, Group,
-    GroupId, Metadata, Result, Span, Time,
+    Code, ColumnValues, Coords, Diagnostic, Error, Feature, Format, Geometry, Group, GroupId,
+    Metadata, Result, Span, Time,
 };
 
 /// How to read GPX.
@@ -444,21 +444,14 @@ fn read_units<S: FeatureSink>(
     })
 }
 
-/// Reads a whole GPX document.
-///
-/// ```
-/// let gpx = br#"<gpx version="1.1" xmlns="http://www.topografix.com/GPX/1/1"><trk><name>Run</name><trkseg>
-///   <trkpt lat="46.02" lon="7.74"><ele>1608</ele><time>2024-07-14T06:30:00Z</time></trkpt>
-///   <trkpt lat="46.01" lon="7.73"><ele>1625</ele><time>2024-07-14T06:31:10Z</time></trkpt>
-/// </trkseg></trk></gpx>"#;
-/// let (doc, diagnostics) = geonorm::gpx::read(&gpx[..], &Default::default())?;
-/// assert!(diagnostics.is_empty());
-/// let Some(geonorm::Geometry::LineString(line)) = &doc.features[0].geometry else { panic!() };
-/// assert!(line.column("times").is_some());
-/// # Ok::<(), geonorm::Error>(())
-/// ```
-pub fn read<R: BufRead>(input: R, opts: &ReadOptions) -> Result<(Document, Vec<Diagnostic>)> {
-    collect(|emit| stream(input, opts, 1, &Keep, emit))
+/// Reads a whole GPX document, its diagnostics in the reader's order, as the unit
+/// tests see them ([`crate::read`] is the public way: it sorts them by position).
+#[cfg(test)]
+pub(crate) fn read<R: BufRead>(
+    input: R,
+    opts: &ReadOptions,
+) -> Result<(crate::Document, Vec<Diagnostic>)> {
+    crate::stream::collect(|emit| stream(input, opts, 1, &crate::stream::Keep, emit))
 }
 
 /// Reads a GPX document as a stream ([`crate::stream::features`]).

@@ -15,15 +15,15 @@ use serde_json::Value;
 use super::ctx::{Ctx, Defs};
 use super::placemark;
 use super::style::{apply_style, PendingStyle};
-use crate::stream::{batch, collect, map_in_order, overlapping, FeatureSink, Keep, Rest};
+use crate::stream::{batch, map_in_order, overlapping, FeatureSink, Rest};
 use crate::xml::dom::{self, position, xml_error, Namespaces, Node};
 use crate::xml::stream::{
     fault_in_piece, piece_bytes, piece_reader, read_here, read_while_walking,
 };
 use crate::xml::{Inspect, TextFindings};
 use crate::{
-    Code, Diagnostic, Document, Error, Feature, Format, Group, GroupId, Metadata, Result, RootKind,
-    Span, MAX_GROUP_DEPTH,
+    Code, Diagnostic, Error, Feature, Format, Group, GroupId, Metadata, Result, RootKind, Span,
+    MAX_GROUP_DEPTH,
 };
 
 /// Elements that have no place in a MapHub map, reported one by one.
@@ -370,20 +370,11 @@ where
     Ok(())
 }
 
-/// Reads a whole KML document.
-///
-/// ```
-/// let kml = br#"<kml xmlns="http://www.opengis.net/kml/2.2"><Document><Folder><name>Peaks</name>
-///   <Placemark><name>Matterhorn</name><Point><coordinates>7.6586, 45.9763,4478</coordinates></Point></Placemark>
-/// </Folder></Document></kml>"#;
-/// let (doc, diagnostics) = geonorm::kml::read(&kml[..])?;
-/// assert!(diagnostics.is_empty());
-/// assert_eq!(doc.groups[0].title, "Peaks");
-/// assert_eq!(doc.features[0].group, Some(doc.groups[0].id));
-/// # Ok::<(), geonorm::Error>(())
-/// ```
-pub fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
-    collect(|emit| stream(input, 1, &Keep, emit))
+/// Reads a whole KML document, its diagnostics in the reader's order, as the unit
+/// tests see them ([`crate::read`] is the public way: it sorts them by position).
+#[cfg(test)]
+pub(crate) fn read<R: BufRead>(input: R) -> Result<(crate::Document, Vec<Diagnostic>)> {
+    crate::stream::collect(|emit| stream(input, 1, &crate::stream::Keep, emit))
 }
 
 /// Reads a KML document as a stream ([`crate::stream::features`]).

@@ -12,7 +12,10 @@
 use std::io::BufRead;
 use std::sync::Arc;
 
-use super::{explains, fatal_diagnostic, geojson::PRECISION_SHOWN, Output, Profile, Tally};
+use super::convert::Output;
+use super::geojson::PRECISION_SHOWN;
+use super::maphub::{explains, Tally};
+use super::report::{fatal_diagnostic, Profile};
 use crate::geojson::read::{check_unit_feature, CheckMode, GroupIndex, Origin, Raw, Reader};
 use crate::stream::{map_in_order, overlap, overlapping};
 use crate::writer::{Part, PartMaker};

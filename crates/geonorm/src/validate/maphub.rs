@@ -1,7 +1,12 @@
 //! MapHub's own rules (groups, colours, missing geometry, size after conversion,
 //! processing time), fed one feature at a time and finished on the whole document.
 
-use super::*;
+use serde_json::Value;
+
+use super::report::{Profile, PROCESSING_FEATURE_THRESHOLD, PROCESSING_VERTEX_THRESHOLD};
+use crate::{
+    Code, Diagnostic, Geometry, Span, GROUP_SEPARATOR_LOOKALIKES, MAPHUB_MAX_UPLOAD_BYTES,
+};
 
 pub(super) fn is_hex_color(c: &str) -> bool {
     c.len() == 7 && c.starts_with('#') && c[1..].bytes().all(|b| b.is_ascii_hexdigit())

@@ -2,7 +2,14 @@
 //! checked in batches what reading it one feature at a time says, in the same
 //! order, for any number of threads.
 
-use super::*;
+use std::path::Path;
+
+use super::check::{check_document, check_geojson, check_stream, drop_indices};
+use super::geojson_stream;
+use super::outline::WHOLE_RULES;
+use super::report::{fatal_diagnostic, sort, CheckOptions, Profile, Report};
+use super::NO_OUTPUT;
+use crate::{Code, Diagnostic, Format, Span, MAPHUB_MAX_UPLOAD_BYTES};
 
 /// [`crate::check`] of `bytes` named `path`, on `threads` threads.
 fn check_on(bytes: &[u8], path: Option<&Path>, opts: &CheckOptions, threads: usize) -> Report {

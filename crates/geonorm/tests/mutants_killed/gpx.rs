@@ -6,7 +6,12 @@
 #[test]
 fn gpx_features_are_placed_at_their_elements() {
     let text = r#"<?xml version="1.0"?><gpx version="1.1" creator="t" xmlns="http://www.topografix.com/GPX/1/1"><wpt lat="1" lon="2"><name>W</name></wpt><rte><name>R</name><rtept lat="1" lon="2"/><rtept lat="3" lon="4"/></rte><trk><name>T</name><trkseg><trkpt lat="1" lon="2"/><trkpt lat="3" lon="4"/></trkseg></trk></gpx>"#;
-    let (doc, _) = geonorm::gpx::read(text.as_bytes(), &Default::default()).expect("readable");
+    let (doc, _) = geonorm::read(
+        text.as_bytes(),
+        &geonorm::ReadOptions::format(geonorm::Format::Gpx),
+    )
+    .map(geonorm::Parsed::into_parts)
+    .expect("readable");
     let placed: Vec<(&str, &str)> = doc
         .features
         .iter()
@@ -36,7 +41,12 @@ fn gpx_features_are_placed_at_their_elements() {
 #[test]
 fn a_point_extension_in_cdata_is_kept() {
     let text = r#"<?xml version="1.0"?><gpx version="1.1" creator="t" xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg><trkpt lat="1" lon="2"><extensions><note><![CDATA[a & b]]></note></extensions></trkpt><trkpt lat="3" lon="4"><extensions><note>c</note></extensions></trkpt></trkseg></trk></gpx>"#;
-    let (doc, _) = geonorm::gpx::read(text.as_bytes(), &Default::default()).expect("readable");
+    let (doc, _) = geonorm::read(
+        text.as_bytes(),
+        &geonorm::ReadOptions::format(geonorm::Format::Gpx),
+    )
+    .map(geonorm::Parsed::into_parts)
+    .expect("readable");
     assert_eq!(doc.features.len(), 1);
     let Some(geonorm::Geometry::LineString(line)) = &doc.features[0].geometry else {
         panic!("a line: {:?}", doc.features[0].geometry);
@@ -58,8 +68,12 @@ fn cdata_directly_in_point_extensions_is_said_skipped_unless_blank() {
         let text = format!(
             r#"<?xml version="1.0"?><gpx version="1.1" creator="t" xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg><trkpt lat="1" lon="2"><extensions><![CDATA[{cdata}]]></extensions></trkpt><trkpt lat="3" lon="4"/></trkseg></trk></gpx>"#
         );
-        let (_, diags) =
-            geonorm::gpx::read(text.as_bytes(), &Default::default()).expect("readable");
+        let (_, diags) = geonorm::read(
+            text.as_bytes(),
+            &geonorm::ReadOptions::format(geonorm::Format::Gpx),
+        )
+        .map(geonorm::Parsed::into_parts)
+        .expect("readable");
         diags
             .iter()
             .filter(|d| {

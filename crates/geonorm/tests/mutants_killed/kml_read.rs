@@ -9,7 +9,12 @@ use super::{kml, only, read_kml};
 
 /// The reader's diagnostics for a KML body.
 fn diagnostics(body: &str) -> Vec<(Code, String)> {
-    let (_, diags) = geonorm::kml::read(kml(body).as_bytes()).expect("readable");
+    let (_, diags) = geonorm::read(
+        kml(body).as_bytes(),
+        &geonorm::ReadOptions::format(geonorm::Format::Kml),
+    )
+    .map(geonorm::Parsed::into_parts)
+    .expect("readable");
     diags.into_iter().map(|d| (d.code, d.message)).collect()
 }
 

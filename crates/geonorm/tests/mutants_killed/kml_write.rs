@@ -109,7 +109,12 @@ fn placemark_elements_and_their_keys_of_other_types_round_trip() {
     // A boolean is the element, either way (`element_text`'s two arms).
     assert!(text.contains("<visibility>1</visibility>"), "{text}");
     assert_eq!(text.matches("<visibility>").count(), 2, "{text}");
-    let (again, _) = geonorm::kml::read(text.as_bytes()).expect("readable");
+    let (again, _) = geonorm::read(
+        text.as_bytes(),
+        &geonorm::ReadOptions::format(geonorm::Format::Kml),
+    )
+    .map(geonorm::Parsed::into_parts)
+    .expect("readable");
     assert_eq!(again.features.len(), 5);
     for (want, got) in doc.features.iter().zip(&again.features) {
         let sorted = |f: &Feature| -> std::collections::BTreeMap<String, serde_json::Value> {

@@ -75,21 +75,8 @@ enum State {
     Done,
 }
 
-/// A streaming GeoJSON reader: an iterator of groups and features.
-///
-/// ```
-/// use geonorm::geojson::{Item, Reader};
-/// let text = r#"{"type":"FeatureCollection","features":[
-///   {"type":"Feature","geometry":{"type":"Point","coordinates":[13.4,52.5]},
-///    "properties":{"title":"Berlin","group":1}}],
-///   "groups":[{"title":"Capitals","id":1}]}"#;
-/// let mut reader = Reader::new(text.as_bytes());
-/// let items: Vec<Item> = reader.by_ref().collect::<Result<_, _>>()?;
-/// assert!(matches!(&items[0], Item::Feature(f) if f.title.as_deref() == Some("Berlin")));
-/// assert!(matches!(&items[1], Item::Group(g) if g.title == "Capitals"));
-/// assert!(reader.diagnostics().is_empty());
-/// # Ok::<(), geonorm::Error>(())
-/// ```
+/// A streaming GeoJSON reader: an iterator of groups and features (embedders stream
+/// with [`crate::stream()`]).
 pub struct Reader<R> {
     cur: Cursor<R>,
     state: State,
@@ -172,12 +159,6 @@ impl<R: BufRead> Reader<R> {
     /// Diagnostics met so far.
     pub fn diagnostics(&self) -> &[Diagnostic] {
         &self.diagnostics
-    }
-
-    /// Document metadata; complete once the iterator has ended (members may follow
-    /// `features`).
-    pub fn metadata(&self) -> &Metadata {
-        &self.meta
     }
 
     /// Metadata and diagnostics, once reading is over.
@@ -553,16 +534,18 @@ impl<R: BufRead> Iterator for Reader<R> {
     }
 }
 
-/// Reads a whole GeoJSON document, with the diagnostics met on the way.
+/// Reads a whole GeoJSON document, with the diagnostics met on the way in the reader's
+/// order ([`crate::read`] is the public way, sorting them by position).
 ///
 /// ```
 /// let text = br#"{"type":"Point","coordinates":[1.5,2.5,100]}"#;
-/// let (doc, diags) = geonorm::geojson::read(&text[..])?;
+/// let opts = geonorm::ReadOptions::format(geonorm::Format::GeoJson);
+/// let (doc, diags) = geonorm::read(&text[..], &opts)?.into_parts();
 /// assert_eq!(doc.features.len(), 1);
 /// assert!(diags.is_empty());
 /// # Ok::<(), geonorm::Error>(())
 /// ```
-pub fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
+pub(crate) fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
     let mut reader = Reader::new(input);
     let mut doc = Document::default();
     for item in reader.by_ref() {

@@ -1,0 +1,491 @@
+//! The one road of [`crate::check`] and [`crate::convert`]: [`run`] reads the input
+//! once, as a stream, through the rules (and the writer, when converting) into a
+//! [`Report`].
+
+use std::path::Path;
+
+use super::convert::{into_io, Output};
+use super::geojson_stream;
+use super::geometry::{self, CoordsSeq};
+use super::maphub::{explains, grouped, over_limit, Tally};
+use super::report::{fatal_diagnostic, sort, CheckOptions, Converted, Profile, Report};
+use crate::writer::{Part, PartMaker};
+use crate::{Code, Diagnostic, Error, Format, Geometry, Span, MAPHUB_MAX_UPLOAD_BYTES};
+
+/// What a check says of binary data ([`Format::is_binary`]), read no further than
+/// its first bytes, whatever format was asked for but KMZ (a zip is binary data, read
+/// from its end).
+fn binary_report() -> Report {
+    Report {
+        format: None,
+        diagnostics: vec![Diagnostic::new(
+            Code::MaphubFileType,
+            format!(
+                "this is not a KML, KMZ, GPX or GeoJSON file: {}",
+                crate::BINARY
+            ),
+        )],
+    }
+}
+
+/// A check of `input` (or `archive`, a KMZ read where it is), writing the conversion
+/// into `output` when there is one: the one road of [`crate::check`] and
+/// [`crate::convert`]. Fails only when `input` or `output` does.
+pub(crate) fn run<R: std::io::BufRead, W: std::io::Write>(
+    mut input: R,
+    archive: Option<&mut dyn crate::stream::ReadSeek>,
+    opts: &CheckOptions,
+    output: Option<&mut Output<W>>,
+) -> std::io::Result<Report> {
+    let read = &opts.read;
+    let path = read.name.as_deref();
+    let threads = read.threads.max(1);
+    let head = input.fill_buf()?;
+    let format = match read.format {
+        Some(f) => Some(f),
+        None => Format::detect(head, path),
+    };
+    if format != Some(Format::Kmz) && Format::is_binary(head) {
+        return Ok(binary_report());
+    }
+    let Some(format) = format else {
+        return Ok(Report {
+            format: None,
+            diagnostics: vec![Diagnostic::new(
+                Code::MaphubFileType,
+                "this is not a KML, KMZ, GPX or GeoJSON file",
+            )],
+        });
+    };
+    let mut findings = Vec::new();
+    let size = match format {
+        Format::GeoJson => {
+            let mut counted = Counted { inner: input, n: 0 };
+            geojson_stream::check_geojson_stream(
+                &mut counted,
+                opts.profile,
+                threads,
+                &mut findings,
+                output,
+            )?;
+            counted.n
+        }
+        // A KMZ's archive is held (a zip is read from its end), its KML streamed.
+        Format::Kml | Format::Gpx | Format::Kmz => {
+            let mut archive = archive;
+            // A KMZ read where it is: its size is the file's.
+            let held = match archive.as_deref_mut() {
+                Some(a) => {
+                    let n = a.seek(std::io::SeekFrom::End(0))?;
+                    a.rewind()?;
+                    n
+                }
+                None => 0,
+            };
+            let mut counted = Counted { inner: input, n: 0 };
+            let read = crate::ReadOptions {
+                format: Some(format),
+                ..read.clone()
+            };
+            check_stream(
+                &mut counted,
+                archive,
+                &read,
+                opts.profile,
+                threads,
+                &mut findings,
+                output,
+            )?;
+            // A file that stops the reader is still measured whole (its size is a
+            // finding of its own), as when it was read whole first.
+            std::io::copy(&mut counted, &mut std::io::sink())?;
+            counted.n + held
+        }
+    };
+    Ok(finish_report(format, path, opts, size, findings))
+}
+
+/// The findings about the file as a whole (its name, its size) beside what reading
+/// and the rules found, sorted by position.
+fn finish_report(
+    format: Format,
+    path: Option<&Path>,
+    opts: &CheckOptions,
+    size: u64,
+    findings: Vec<Diagnostic>,
+) -> Report {
+    let mut out = Vec::new();
+    if opts.profile.maphub() {
+        if let Some(named) = path.and_then(Format::from_path) {
+            if named.maphub_file_type() != format.maphub_file_type() {
+                out.push(
+                    Diagnostic::new(
+                        Code::MaphubMisnamed,
+                        format!("the file is {format} but its name says {named}"),
+                    )
+                    .with_help(format!(
+                        "rename it, or send it with file_type \"{}\"",
+                        format.maphub_file_type()
+                    )),
+                );
+            }
+        }
+    }
+    if opts.profile.limits() && size > MAPHUB_MAX_UPLOAD_BYTES {
+        out.push(
+            Diagnostic::new(
+                Code::MaphubTooLarge,
+                if format == Format::GeoJson {
+                    format!("the file is {}", over_limit(size))
+                } else {
+                    // What is sent is the GeoJSON conversion, whose size decides the parts.
+                    format!("the file is {} bytes, over MapHub's 15 MiB limit per request: `geonorm append`/`upload` send it converted to GeoJSON, in parts when that is over the limit too", grouped(size))
+                },
+            )
+            .with_help("`--raw` sends the file as it is and cannot split it; Enterprise servers have no limit"),
+        );
+    }
+    out.extend(findings);
+    sort(&mut out);
+    Report {
+        format: Some(format),
+        diagnostics: out,
+    }
+}
+
+/// Counts the bytes read through it (the size of a file that is never held whole).
+struct Counted<R> {
+    inner: R,
+    n: u64,
+}
+
+impl<R: std::io::Read> std::io::Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let k = self.inner.read(buf)?;
+        self.n += k as u64;
+        Ok(k)
+    }
+}
+
+impl<R: std::io::BufRead> std::io::BufRead for Counted<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, amt: usize) {
+        self.n += amt as u64;
+        self.inner.consume(amt);
+    }
+}
+
+/// GeoJSON read one feature at a time on one thread, with the RFC 7946 rules running
+/// on every feature as it is read, then the rules on the whole document: what the
+/// batched check ([`geojson_stream`]) must say, for the tests that hold it to that.
+#[cfg(test)]
+pub(super) fn check_geojson<R: std::io::BufRead>(
+    input: R,
+    profile: Profile,
+    out: &mut Vec<Diagnostic>,
+) -> std::io::Result<()> {
+    use crate::geojson::read::{CheckMode, Item, Reader};
+    let mut reader = Reader::new(input).checking(CheckMode {
+        maphub: profile.maphub(),
+        ..CheckMode::default()
+    });
+    let mut tally = Tally::new(profile);
+    tally.late = Some(crate::geojson::read::LateGroupNames::default());
+    let mut groups = Vec::new();
+    let mut seen = 0;
+    loop {
+        match reader.next() {
+            None => break,
+            Some(Ok(Item::Group(g))) => groups.push(g),
+            Some(Ok(Item::Feature(f))) => {
+                let said = reader.diagnostics().get(seen..).unwrap_or_default();
+                tally.feature(&f, explains(said, f.span), out);
+                seen = reader.diagnostics().len();
+            }
+            Some(Err(Error::Io(e))) => return Err(e),
+            Some(Err(e)) => {
+                out.extend(reader.diagnostics().iter().cloned());
+                let root = reader
+                    .check_mode()
+                    .map(|m| m.root.clone())
+                    .unwrap_or_default();
+                geojson_stream::stopped_by(&e, root, out);
+                return Ok(());
+            }
+        }
+    }
+    let mode = reader.check_mode().cloned().unwrap_or_default();
+    let index = reader.group_index().clone();
+    let (meta, diags) = reader.into_parts();
+    out.extend(diags);
+    let precise = mode.precision;
+    let maphub = profile.maphub();
+    geojson_stream::document_end(tally, groups, &index, mode, precise, &meta, maphub, out);
+    Ok(())
+}
+
+/// KML, KMZ and GPX, read as a stream: the geometry rules (and the serialising that
+/// measures the conversion) run on the thread that read each feature ([`RulesSink`]),
+/// MapHub's rules on each feature as it goes by in order, the rules on the whole
+/// document at the end. Memory holds one batch of the input, the groups, the findings,
+/// and what [`Tally`] keeps. The findings are those of [`check_document`] over the same
+/// file, in the same order once sorted. Fails only when `input` does.
+pub(super) fn check_stream<R: std::io::BufRead, W: std::io::Write>(
+    input: R,
+    archive: Option<&mut dyn crate::stream::ReadSeek>,
+    read: &crate::ReadOptions,
+    profile: Profile,
+    threads: usize,
+    out: &mut Vec<Diagnostic>,
+    mut output: Option<&mut Output<W>>,
+) -> std::io::Result<()> {
+    let Some(format) = read.format else {
+        return Ok(());
+    };
+    let mut tally = Tally::new(profile);
+    // Kept apart until the end so that `out` is, as with the document read whole,
+    // the reader's findings, then the geometry rules', then MapHub's per feature:
+    // the report's sort is stable, and keeps that order among findings at one place.
+    let mut rules = Vec::new();
+    let mut per_feature = Vec::new();
+    // Features without geometry that their own reading did not explain: the index
+    // of their `geometry/missing` in `per_feature`, and their span.
+    let mut unexplained: Vec<(usize, Span)> = Vec::new();
+    let sink = RulesSink {
+        convert: tally.converted.is_some(),
+        write: output.as_ref().map(|o| o.maker.clone()),
+    };
+    let read = crate::ReadOptions {
+        threads,
+        ..read.clone()
+    };
+    let read = crate::stream::features_in(input, archive, &read, &sink, |r, own| {
+        let Ruled {
+            feature: f,
+            geometry,
+            converted,
+            written,
+        } = r;
+        rules.extend(geometry);
+        // A feature's own findings are those its reading raised; findings about the
+        // whole document (text, schemas) are only known at the end, and are looked
+        // at there for the features they may explain.
+        let explained = explains(own, f.span);
+        match (converted, &written) {
+            (Some(c), _) => tally.converted(c.as_deref()),
+            // Written at the precision the size is measured at: the same bytes.
+            (None, Some(Part::GeoJson(bytes, _))) => tally.converted(Some(bytes)),
+            (None, _) => tally.converted(None),
+        }
+        if let (Some(o), Some(part)) = (output.as_deref_mut(), written) {
+            o.feature(part)?;
+        }
+        if let Some(i) = tally.rules(&f, explained, &mut per_feature) {
+            unexplained.push((i, f.span));
+        }
+        Ok(())
+    });
+    let (meta, groups, reader) = match read {
+        Ok(r) => r,
+        Err(Error::Io(e)) => return Err(e),
+        Err(e) => {
+            // As with the document read whole: what stops the reader is all that is
+            // said (features before the fault were checked, and are not reported).
+            out.push(fatal_diagnostic(format, &e));
+            return Ok(());
+        }
+    };
+    if !unexplained.is_empty() {
+        // Whether any warning or error of the reader or of the geometry rules starts
+        // inside the feature, as when the document was read whole: a missing geometry
+        // needs no second word. Sorted starts, each feature found by binary search.
+        let mut said: Vec<usize> = reader
+            .iter()
+            .chain(&rules)
+            .filter(|d| d.severity >= crate::Severity::Warning)
+            .filter_map(|d| d.span.map(|s| s.start))
+            .collect();
+        said.sort_unstable();
+        let explained: Vec<usize> = unexplained
+            .iter()
+            .filter(|(_, span)| {
+                let first = said.partition_point(|&s| s < span.start);
+                said.get(first).is_some_and(|&s| s < span.end)
+            })
+            .map(|(i, _)| *i)
+            .collect();
+        drop_indices(&mut per_feature, &explained);
+    }
+    out.extend(reader);
+    out.extend(rules);
+    out.extend(per_feature);
+    if let Some(o) = output {
+        o.finish(&meta, &groups, None)?;
+    }
+    tally.finish(&meta, &groups, out);
+    Ok(())
+}
+
+/// What a feature of a stream becomes on the thread that read it: the geometry rules'
+/// findings on it, when the converted size counts its MapHub GeoJSON, and what it is
+/// written as when the check writes a conversion.
+struct RulesSink {
+    /// Whether to serialise each feature as MapHub GeoJSON (to measure the conversion).
+    convert: bool,
+    /// How each feature is written, when the conversion is written.
+    write: Option<PartMaker>,
+}
+
+/// A feature with what [`RulesSink`] made of it.
+struct Ruled {
+    feature: crate::Feature,
+    /// The geometry rules' findings on it.
+    geometry: Vec<Diagnostic>,
+    /// Its MapHub GeoJSON as measured; `None` when not asked for, when it cannot be
+    /// written (then the converted size is not known, as when the writer fails), or
+    /// when it is the `written` bytes: `Some(None)` is the first case.
+    converted: Option<Option<Vec<u8>>>,
+    /// What it is written as, when a conversion is written.
+    written: Option<Part>,
+}
+
+impl crate::stream::FeatureSink for RulesSink {
+    type Out = Ruled;
+    fn map(&self, feature: crate::Feature, _: &mut Vec<Diagnostic>) -> crate::Result<Ruled> {
+        // The rules and the serialising are most of a check's work beside the
+        // reading: done here, they run on the reading threads, not after them.
+        let mut geometry = Vec::new();
+        feature_geometry(&feature, &mut geometry);
+        // As `stream::to_geojson`: a feature that cannot be written stops it.
+        let written = self.write.as_ref().map(|m| m.part(&feature)).transpose()?;
+        // The size is measured at full precision: the written bytes when they are.
+        let full = self.write.as_ref().is_some_and(PartMaker::is_full_geojson);
+        let measure = self.convert && !full;
+        let converted = measure.then(|| {
+            let mut buf = Vec::with_capacity(256);
+            // What writing could not keep is the writer's to say, not the check's.
+            let mut lost = Vec::new();
+            crate::geojson::write::feature_bytes(&mut buf, &feature, None, &mut lost)
+                .ok()
+                .map(|()| buf)
+        });
+        Ok(Ruled {
+            feature,
+            geometry,
+            converted,
+            written,
+        })
+    }
+}
+
+/// Removes the items at `indices` (ascending) from `v`, keeping the others' order.
+pub(super) fn drop_indices<T>(v: &mut Vec<T>, indices: &[usize]) {
+    let mut at = 0;
+    let mut next = indices.iter().peekable();
+    v.retain(|_| {
+        let drop = next.next_if(|&&i| i == at).is_some();
+        at += 1;
+        !drop
+    });
+}
+
+/// The reader, then the rules on the whole document it read: what the stream
+/// ([`check_stream`]) must say, for the tests that hold it to that.
+#[cfg(test)]
+pub(super) fn check_document(
+    bytes: &[u8],
+    format: Format,
+    profile: Profile,
+    out: &mut Vec<Diagnostic>,
+) {
+    let (doc, reader_diags) = match crate::read(bytes, &crate::ReadOptions::format(format))
+        .map(crate::Parsed::into_parts)
+    {
+        Ok(r) => r,
+        Err(e) => {
+            out.push(fatal_diagnostic(format, &e));
+            return;
+        }
+    };
+    out.extend(reader_diags);
+    for f in &doc.features {
+        feature_geometry(f, out);
+    }
+    // Where each warning or error already said starts, sorted, so that each feature
+    // finds its own by binary search (not by a pass over all of them).
+    let mut said: Vec<usize> = out
+        .iter()
+        .filter(|d| d.severity >= crate::Severity::Warning)
+        .filter_map(|d| d.span.map(|s| s.start))
+        .collect();
+    said.sort_unstable();
+    let mut tally = Tally::new(profile);
+    for f in &doc.features {
+        let first = said.partition_point(|&s| s < f.span.start);
+        let explained = said.get(first).is_some_and(|&s| s < f.span.end);
+        tally.feature(f, explained, out);
+    }
+    tally.finish(&doc.meta, &doc.groups, out);
+}
+
+/// Geometry rules on one feature of the model (KML, KMZ, GPX), each finding at the
+/// feature.
+fn feature_geometry(f: &crate::Feature, out: &mut Vec<Diagnostic>) {
+    fn walk(g: &Geometry, span: Span, out: &mut Vec<Diagnostic>) {
+        fn seq(c: &crate::Coords, span: Span) -> CoordsSeq<'_> {
+            CoordsSeq { xy: c.xy(), span }
+        }
+        match g {
+            Geometry::Point(p) => geometry::position(p.x, p.y, span, out),
+            Geometry::MultiPoint(c) => c
+                .xy()
+                .iter()
+                .for_each(|[x, y]| geometry::position(*x, *y, span, out)),
+            Geometry::LineString(c) => geometry::line(&seq(c, span), out),
+            Geometry::MultiLineString(ls) => {
+                ls.iter().for_each(|c| geometry::line(&seq(c, span), out))
+            }
+            Geometry::Polygon(rings) => polygon(rings, span, out),
+            Geometry::MultiPolygon(ps) => ps.iter().for_each(|r| polygon(r, span, out)),
+            Geometry::GeometryCollection(gs) => gs.iter().for_each(|g| walk(g, span, out)),
+        }
+    }
+    fn polygon(rings: &[crate::Coords], span: Span, out: &mut Vec<Diagnostic>) {
+        let seqs: Vec<CoordsSeq> = rings
+            .iter()
+            .map(|c| CoordsSeq { xy: c.xy(), span })
+            .collect();
+        let dyns: Vec<&dyn geometry::Seq> = seqs.iter().map(|s| s as &dyn geometry::Seq).collect();
+        geometry::polygon(&dyns, out);
+    }
+    if let Some(g) = &f.geometry {
+        if g.vertex_count() == 0 {
+            out.push(
+                Diagnostic::new(Code::GeometryEmpty, "this geometry has no positions").at(f.span),
+            );
+        } else {
+            walk(g, f.span, out);
+        }
+    }
+}
+
+/// Converts `input` (or `archive`, a KMZ read where it is) to `to.0` written with
+/// `to.1` and checks it with `opts`, in one read: the one road of every conversion
+/// ([`crate::convert`]).
+pub(crate) fn converted<R: std::io::BufRead, W: std::io::Write>(
+    input: R,
+    archive: Option<&mut dyn crate::stream::ReadSeek>,
+    opts: &CheckOptions,
+    to: (Format, &crate::WriteOptions),
+    output: W,
+) -> std::io::Result<Converted> {
+    let mut out = Output::new(to.0, output, to.1).map_err(into_io)?;
+    let report = run(input, archive, opts, Some(&mut out))?;
+    Ok(Converted {
+        report,
+        written: out.written,
+        complete: out.complete,
+    })
+}

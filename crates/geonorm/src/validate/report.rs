@@ -1,0 +1,134 @@
+//! What a check is asked and what it answers: its options and profile, its report,
+//! and the order and wording of its findings. Depends on no other part of the check.
+
+use crate::{Code, Diagnostic, Error, Format, Span};
+
+/// Which rules a check applies.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Profile {
+    /// MapHub's public service: every rule, its 15 MB and 2-minute limits, its dialect.
+    #[default]
+    Maphub,
+    /// A MapHub Enterprise server: as `Maphub`, without the size and time limits.
+    Enterprise,
+    /// RFC 7946 and the geometry rules alone.
+    Rfc7946,
+}
+
+impl Profile {
+    /// Whether MapHub's own rules apply.
+    pub(super) fn maphub(self) -> bool {
+        self != Profile::Rfc7946
+    }
+
+    /// Whether MapHub's size and time limits apply.
+    pub(super) fn limits(self) -> bool {
+        self == Profile::Maphub
+    }
+}
+
+/// How to check.
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    /// The rules to apply.
+    pub profile: Profile,
+    /// How the file is read: its format (when the content and the name do not tell),
+    /// its name (to detect the format by its extension, and to see that the extension
+    /// matches the content), the readers' limits and the threads.
+    pub read: crate::ReadOptions,
+}
+
+impl CheckOptions {
+    /// The rules of `profile`, the file read as `format` (`None`: as its content and
+    /// name say), every other option at its default.
+    pub fn new(profile: Profile, format: Option<Format>) -> Self {
+        CheckOptions {
+            profile,
+            read: crate::ReadOptions {
+                format,
+                ..crate::ReadOptions::default()
+            },
+        }
+    }
+}
+
+/// What a check found in one file.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The format the file was read as, if it could be told.
+    pub format: Option<Format>,
+    /// Every finding, in source order (findings without a position last).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Report {
+    /// True when some finding is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == crate::Severity::Error)
+    }
+}
+
+/// Vertices past which MapHub's 2-minute processing limit becomes likely. MapHub does
+/// not publish a figure; this is a deliberately cautious estimate (a 15 MB GeoJSON
+/// holds about 450,000 vertices), to be calibrated against the service.
+pub const PROCESSING_VERTEX_THRESHOLD: usize = 1_000_000;
+/// Features past which the same applies.
+pub const PROCESSING_FEATURE_THRESHOLD: usize = 100_000;
+
+/// What [`crate::convert`] did.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Converted {
+    /// What [`crate::check`] says of the same input.
+    pub report: Report,
+    /// What the output format could not hold of what was read.
+    pub written: Vec<Diagnostic>,
+    /// False when the input could not be read to its end (what stopped it is in the
+    /// report): the output is then incomplete, and not to be kept.
+    pub complete: bool,
+}
+
+impl Converted {
+    /// The check's findings and the writer's, sorted by position.
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        let mut all = self.report.diagnostics.clone();
+        all.extend(self.written.iter().cloned());
+        sort(&mut all);
+        all
+    }
+}
+
+/// Sorts findings by where they start, findings without a position last (stable:
+/// findings at one place keep their order).
+pub(super) fn sort(out: &mut [Diagnostic]) {
+    out.sort_by_key(|d| d.span.map_or(usize::MAX, |s| s.start));
+}
+
+/// A reader's fatal error (input of `format` that cannot be read at all) as a
+/// finding, with the code for its format.
+pub fn fatal_diagnostic(format: Format, e: &Error) -> Diagnostic {
+    match e {
+        Error::Invalid(d) => (**d).clone(),
+        Error::Syntax {
+            message, offset, ..
+        } => {
+            let code = if format == Format::GeoJson {
+                Code::JsonSyntax
+            } else {
+                Code::XmlSyntax
+            };
+            Diagnostic::new(code, message.clone()).at(Span::new(*offset, offset + 1))
+        }
+        other => {
+            let code = match format {
+                Format::GeoJson => Code::GeojsonRoot,
+                Format::Kml => Code::KmlRoot,
+                Format::Kmz => Code::KmzUnreadable,
+                Format::Gpx => Code::GpxRoot,
+            };
+            Diagnostic::new(code, other.to_string())
+        }
+    }
+}
