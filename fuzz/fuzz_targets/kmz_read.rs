@@ -1,4 +1,4 @@
-//! KMZ reader, with small limits so a zip bomb cannot run out of memory; then the
+//! KMZ reader (`read` of a seekable input), with small limits so a zip bomb cannot run out of memory; then the
 //! icons and photos it refers to, read from the archive within small asset budgets
 //! (bytes per file and per archive, a ratio of the archive's size, pixels per image
 //! and per input), decoded as a send would and kept as `convert --assets` would.
@@ -13,9 +13,16 @@ fuzz_target!(|data: &[u8]| {
         max_ratio: 200,
         ..geonorm::kmz::Limits::default()
     };
-    let Ok((doc, _, _)) = geonorm::kmz::read(std::io::Cursor::new(data), &limits) else {
+    let opts = geonorm::ReadOptions {
+        kmz: limits,
+        ..geonorm::ReadOptions::format(geonorm::Format::Kmz)
+    };
+    // Read where it is, as a file is.
+    let mut archive = std::io::Cursor::new(data);
+    let Ok(parsed) = geonorm::read(geonorm::Input::Seekable(&mut archive), &opts) else {
         return;
     };
+    let doc = parsed.document;
     let budget = Limits {
         max_bytes: 1 << 20,
         max_total_bytes: 1 << 22,

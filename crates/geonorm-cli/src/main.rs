@@ -439,10 +439,9 @@ fn read_opened(
         // Diagnostics count offsets in the KML inside: show them against it. The
         // archive is read where it is, never held.
         input.show_kmz_entry(&opts.kmz)?;
-        geonorm::kmz::read(input.seekable()?, &opts.kmz).map(|(doc, mut diags, contents)| {
-            diags.sort_by_key(|d| d.span.map_or(usize::MAX, |s| s.start));
-            (doc, diags, Some(contents))
-        })
+        let mut archive = input.seekable()?;
+        geonorm::read(geonorm::Input::Seekable(&mut *archive), opts)
+            .map(|p| (p.document, p.diagnostics, p.kmz))
     } else {
         geonorm::read(input.reader()?, opts).map(|p| (p.document, p.diagnostics, p.kmz))
     };

@@ -220,10 +220,8 @@ fn main_entry_reader<'a, R: Read + Seek>(
 }
 
 /// Reads the main KML of a KMZ archive where it is (a file is never held), with what
-/// else the archive holds. [`crate::read`] is the way to read a document: it takes
-/// bytes in order, and holds a KMZ so given within its limit; this is for a file a
-/// program has open and must not hold (`geonorm info` on a KMZ).
-pub fn read<R: Read + Seek>(
+/// else the archive holds: [`crate::read`] of a seekable [`crate::Input`].
+pub(crate) fn read<R: Read + Seek>(
     input: R,
     limits: &Limits,
 ) -> Result<(Document, Vec<Diagnostic>, Contents)> {

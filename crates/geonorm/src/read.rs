@@ -5,7 +5,7 @@
 use crate::kmz;
 use crate::stream::{collect, Keep};
 use crate::{geojson, gpx, kml};
-use crate::{Diagnostic, Document, Error, Format, ReadOptions, Result};
+use crate::{Diagnostic, Document, Error, Format, Input, ReadOptions, Result};
 
 /// What [`read`] found.
 #[derive(Debug, Clone)]
@@ -30,7 +30,9 @@ impl Parsed {
     }
 }
 
-/// Reads a whole document from `input`, detecting its format unless `opts` names one.
+/// Reads a whole document from `input` (bytes in order, or a seekable file from which
+/// a KMZ is read where it is: [`crate::Input`]), detecting its format unless `opts`
+/// names one. KML and GPX are read in batches on `opts.threads` threads.
 ///
 /// ```
 /// use geonorm::{read, ReadOptions};
@@ -42,7 +44,21 @@ impl Parsed {
 /// assert!(parsed.diagnostics.is_empty());
 /// # Ok::<(), geonorm::Error>(())
 /// ```
-pub fn read<R: std::io::BufRead>(mut input: R, opts: &ReadOptions) -> Result<Parsed> {
+pub fn read<'a>(input: impl Into<Input<'a>>, opts: &ReadOptions) -> Result<Parsed> {
+    let opened = input.into().open(opts.format, opts.name.as_deref())?;
+    #[cfg(feature = "kmz")]
+    if let Some(archive) = opened.archive {
+        // Read where it is, never held.
+        let (document, mut diagnostics, contents) = kmz::read(archive, &opts.kmz)?;
+        diagnostics.sort_by_key(|d| d.span.map_or(usize::MAX, |s| s.start));
+        return Ok(Parsed {
+            format: Format::Kmz,
+            document,
+            diagnostics,
+            kmz: Some(contents),
+        });
+    }
+    let mut input = opened.reader;
     let head = input.fill_buf()?;
     let format = match opts.format {
         Some(f) => f,
@@ -60,7 +76,7 @@ pub fn read<R: std::io::BufRead>(mut input: R, opts: &ReadOptions) -> Result<Par
         #[cfg(feature = "kmz")]
         Format::Kmz => {
             // A zip is read from its end: from a reader that cannot seek, the archive
-            // is held within its limit (give `kmz::read` a file to avoid it).
+            // is held within its limit (give a seekable `Input` to avoid it).
             let bytes = kmz::hold(input, &opts.kmz)?;
             let (d, diags, c) = kmz::read(std::io::Cursor::new(bytes), &opts.kmz)?;
             contents = Some(c);

@@ -24,9 +24,9 @@ impl<'a> Input<'a> {
     }
 }
 
-impl<'a> From<&'a [u8]> for Input<'a> {
-    fn from(bytes: &'a [u8]) -> Self {
-        Input::reader(bytes)
+impl<'a, R: BufRead + 'a> From<R> for Input<'a> {
+    fn from(r: R) -> Self {
+        Input::reader(r)
     }
 }
 
