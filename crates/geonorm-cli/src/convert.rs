@@ -207,7 +207,7 @@ pub(crate) fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
         }
     };
     diags.extend(write_diags);
-    sort_by_position(&mut diags);
+    geonorm::Diagnostic::sort_by_position(&mut diags);
     renderer.diagnostics(&input, &diags)?;
     Ok(exit_for(&diags))
 }

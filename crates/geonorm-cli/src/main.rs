@@ -379,11 +379,6 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-/// Source order reads best; diagnostics without a position go last.
-fn sort_by_position(diags: &mut [Diagnostic]) {
-    diags.sort_by_key(|d| d.span.map_or(usize::MAX, |s| s.start));
-}
-
 /// Exit code for a finished run: 1 when any diagnostic is an error.
 fn exit_for(diags: &[Diagnostic]) -> ExitCode {
     if diags.iter().any(|d| d.severity >= Severity::Error) {
@@ -609,7 +604,7 @@ fn info(args: InfoArgs) -> anyhow::Result<ExitCode> {
                     Ok(read) => read,
                     Err(code) => return Ok(code),
                 };
-            sort_by_position(&mut diags);
+            Diagnostic::sort_by_position(&mut diags);
             let mut report = render::InfoReport::new(&input, &doc, contents);
             if doc.meta.source_format == Some(Format::Kmz) {
                 let purpose = geonorm::assets::Purpose::Maphub;
@@ -668,7 +663,7 @@ fn info_streamed(
         Ok((meta, groups, mut diags)) => {
             // As `Document::summary` counts them.
             summary.groups = groups.len();
-            sort_by_position(&mut diags);
+            Diagnostic::sort_by_position(&mut diags);
             Ok(Ok((
                 render::InfoReport::of(input, &meta, summary, None),
                 diags,

@@ -379,7 +379,7 @@ fn convert_impl(src: Src, dst: Option<&Path>, o: &ConvertOptions) -> Result<Conv
         diags
     };
     let mut diags = diags;
-    diags.sort_by_key(|d| d.span.map_or(usize::MAX, |s| s.start));
+    geonorm::Diagnostic::sort_by_position(&mut diags);
     let diagnostics = model::located(&name, &bytes, Some(format), &diags);
     match dst {
         None => Ok((Some(out), diagnostics)),

@@ -337,6 +337,13 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// Sorts `diags` by where each starts in the source, those without a position
+    /// last: the one order every report, reader and command gives. Stable, so
+    /// findings at one place keep the order they were said in.
+    pub fn sort_by_position(diags: &mut [Diagnostic]) {
+        diags.sort_by_key(|d| d.span.map_or(usize::MAX, |s| s.start));
+    }
+
     /// A diagnostic with the code's own severity.
     #[must_use]
     pub fn new(code: Code, message: impl Into<String>) -> Self {

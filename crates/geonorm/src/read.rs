@@ -50,7 +50,7 @@ pub fn read<'a>(input: impl Into<Input<'a>>, opts: &ReadOptions) -> Result<Parse
     if let Some(archive) = opened.archive {
         // Read where it is, never held.
         let (document, mut diagnostics, contents) = kmz::read(archive, &opts.kmz)?;
-        diagnostics.sort_by_key(|d| d.span.map_or(usize::MAX, |s| s.start));
+        Diagnostic::sort_by_position(&mut diagnostics);
         return Ok(Parsed {
             format: Format::Kmz,
             document,
@@ -86,7 +86,7 @@ pub fn read<'a>(input: impl Into<Input<'a>>, opts: &ReadOptions) -> Result<Parse
         #[allow(unreachable_patterns)]
         other => return Err(Error::UnsupportedRead(other)),
     };
-    diagnostics.sort_by_key(|d| d.span.map_or(usize::MAX, |s| s.start));
+    Diagnostic::sort_by_position(&mut diagnostics);
     Ok(Parsed {
         format,
         document,

@@ -153,7 +153,7 @@ fn a_streamed_summary_is_the_summary_of_the_whole_document() {
         match (whole, streamed) {
             (Ok(w), Ok((meta, groups, mut diags))) => {
                 summary.groups = groups.len();
-                diags.sort_by_key(|d| d.span.map_or(usize::MAX, |s| s.start));
+                geonorm::Diagnostic::sort_by_position(&mut diags);
                 assert_eq!(summary, w.document.summary(), "{}", p.display());
                 assert_eq!(meta, w.document.meta, "{}", p.display());
                 assert_eq!(groups, w.document.groups, "{}", p.display());

@@ -8,7 +8,7 @@ use super::convert::{into_io, Output};
 use super::geojson_stream;
 use super::geometry::{self, CoordsSeq};
 use super::maphub::{explains, grouped, over_limit, Tally};
-use super::report::{fatal_diagnostic, sort, CheckOptions, Converted, Profile, Report};
+use super::report::{fatal_diagnostic, CheckOptions, Converted, Profile, Report};
 use crate::writer::{Part, PartMaker};
 use crate::{Code, Diagnostic, Error, Format, Geometry, Span, MAPHUB_MAX_UPLOAD_BYTES};
 
@@ -146,7 +146,7 @@ fn finish_report(
         );
     }
     out.extend(findings);
-    sort(&mut out);
+    Diagnostic::sort_by_position(&mut out);
     Report {
         format: Some(format),
         diagnostics: out,
@@ -177,60 +177,11 @@ impl<R: std::io::BufRead> std::io::BufRead for Counted<R> {
     }
 }
 
-/// GeoJSON read one feature at a time on one thread, with the RFC 7946 rules running
-/// on every feature as it is read, then the rules on the whole document: what the
-/// batched check ([`geojson_stream`]) must say, for the tests that hold it to that.
-#[cfg(test)]
-pub(super) fn check_geojson<R: std::io::BufRead>(
-    input: R,
-    profile: Profile,
-    out: &mut Vec<Diagnostic>,
-) -> std::io::Result<()> {
-    use crate::geojson::read::{CheckMode, Item, Reader};
-    let mut reader = Reader::new(input).checking(CheckMode {
-        maphub: profile.maphub(),
-        ..CheckMode::default()
-    });
-    let mut tally = Tally::new(profile);
-    tally.late = Some(crate::geojson::read::LateGroupNames::default());
-    let mut groups = Vec::new();
-    let mut seen = 0;
-    loop {
-        match reader.next() {
-            None => break,
-            Some(Ok(Item::Group(g))) => groups.push(g),
-            Some(Ok(Item::Feature(f))) => {
-                let said = reader.diagnostics().get(seen..).unwrap_or_default();
-                tally.feature(&f, explains(said, f.span), out);
-                seen = reader.diagnostics().len();
-            }
-            Some(Err(Error::Io(e))) => return Err(e),
-            Some(Err(e)) => {
-                out.extend(reader.diagnostics().iter().cloned());
-                let root = reader
-                    .check_mode()
-                    .map(|m| m.root.clone())
-                    .unwrap_or_default();
-                geojson_stream::stopped_by(&e, root, out);
-                return Ok(());
-            }
-        }
-    }
-    let mode = reader.check_mode().cloned().unwrap_or_default();
-    let index = reader.group_index().clone();
-    let (meta, diags) = reader.into_parts();
-    out.extend(diags);
-    let precise = mode.precision;
-    let maphub = profile.maphub();
-    geojson_stream::document_end(tally, groups, &index, mode, precise, &meta, maphub, out);
-    Ok(())
-}
-
 /// KML, KMZ and GPX, read as a stream: the geometry rules (and the serialising that
 /// measures the conversion) run on the thread that read each feature ([`RulesSink`]),
 /// MapHub's rules on each feature as it goes by in order, the rules on the whole
 /// document at the end. Memory holds one batch of the input, the groups, the findings,
-/// and what [`Tally`] keeps. The findings are those of [`check_document`] over the same
+/// and what [`Tally`] keeps. The findings are those of `reference::check_document` over the same
 /// file, in the same order once sorted. Fails only when `input` does.
 pub(super) fn check_stream<R: std::io::BufRead, W: std::io::Write>(
     input: R,
@@ -391,48 +342,9 @@ pub(super) fn drop_indices<T>(v: &mut Vec<T>, indices: &[usize]) {
     });
 }
 
-/// The reader, then the rules on the whole document it read: what the stream
-/// ([`check_stream`]) must say, for the tests that hold it to that.
-#[cfg(test)]
-pub(super) fn check_document(
-    bytes: &[u8],
-    format: Format,
-    profile: Profile,
-    out: &mut Vec<Diagnostic>,
-) {
-    let (doc, reader_diags) = match crate::read(bytes, &crate::ReadOptions::format(format))
-        .map(crate::Parsed::into_parts)
-    {
-        Ok(r) => r,
-        Err(e) => {
-            out.push(fatal_diagnostic(format, &e));
-            return;
-        }
-    };
-    out.extend(reader_diags);
-    for f in &doc.features {
-        feature_geometry(f, out);
-    }
-    // Where each warning or error already said starts, sorted, so that each feature
-    // finds its own by binary search (not by a pass over all of them).
-    let mut said: Vec<usize> = out
-        .iter()
-        .filter(|d| d.severity >= crate::Severity::Warning)
-        .filter_map(|d| d.span.map(|s| s.start))
-        .collect();
-    said.sort_unstable();
-    let mut tally = Tally::new(profile);
-    for f in &doc.features {
-        let first = said.partition_point(|&s| s < f.span.start);
-        let explained = said.get(first).is_some_and(|&s| s < f.span.end);
-        tally.feature(f, explained, out);
-    }
-    tally.finish(&doc.meta, &doc.groups, out);
-}
-
 /// Geometry rules on one feature of the model (KML, KMZ, GPX), each finding at the
 /// feature.
-fn feature_geometry(f: &crate::Feature, out: &mut Vec<Diagnostic>) {
+pub(super) fn feature_geometry(f: &crate::Feature, out: &mut Vec<Diagnostic>) {
     fn walk(g: &Geometry, span: Span, out: &mut Vec<Diagnostic>) {
         fn seq(c: &crate::Coords, span: Span) -> CoordsSeq<'_> {
             CoordsSeq { xy: c.xy(), span }

@@ -44,4 +44,6 @@ pub(crate) fn signed_area_xy(xy: &[[f64; 2]]) -> f64 {
 }
 
 #[cfg(test)]
+mod reference;
+#[cfg(test)]
 mod stream_tests;

@@ -95,15 +95,9 @@ impl Converted {
     pub fn diagnostics(&self) -> Vec<Diagnostic> {
         let mut all = self.report.diagnostics.clone();
         all.extend(self.written.iter().cloned());
-        sort(&mut all);
+        Diagnostic::sort_by_position(&mut all);
         all
     }
-}
-
-/// Sorts findings by where they start, findings without a position last (stable:
-/// findings at one place keep their order).
-pub(super) fn sort(out: &mut [Diagnostic]) {
-    out.sort_by_key(|d| d.span.map_or(usize::MAX, |s| s.start));
 }
 
 /// A reader's fatal error (input of `format` that cannot be read at all) as a

@@ -4,10 +4,11 @@
 
 use std::path::Path;
 
-use super::check::{check_document, check_geojson, check_stream, drop_indices};
+use super::check::{check_stream, drop_indices};
 use super::geojson_stream;
 use super::outline::WHOLE_RULES;
-use super::report::{fatal_diagnostic, sort, CheckOptions, Profile, Report};
+use super::reference::{check_document, check_geojson};
+use super::report::{fatal_diagnostic, CheckOptions, Profile, Report};
 use super::NO_OUTPUT;
 use crate::{Code, Diagnostic, Format, Span, MAPHUB_MAX_UPLOAD_BYTES};
 
@@ -27,7 +28,7 @@ fn streamed(bytes: &[u8], format: Format, profile: Profile, threads: usize) -> V
     let read = crate::ReadOptions::format(format);
     check_stream(bytes, None, &read, profile, threads, &mut out, NO_OUTPUT)
         .expect("read from memory");
-    sort(&mut out);
+    Diagnostic::sort_by_position(&mut out);
     out
 }
 
@@ -35,7 +36,7 @@ fn streamed(bytes: &[u8], format: Format, profile: Profile, threads: usize) -> V
 fn whole(bytes: &[u8], format: Format, profile: Profile) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     check_document(bytes, format, profile, &mut out);
-    sort(&mut out);
+    Diagnostic::sort_by_position(&mut out);
     out
 }
 
@@ -140,7 +141,7 @@ fn geojson_batched(
     let read = geojson_stream::check_geojson_stream(bytes, profile, threads, &mut out, NO_OUTPUT);
     crate::stream::TEST_BATCH.with(|b| b.set(before));
     read.expect("read from memory");
-    sort(&mut out);
+    Diagnostic::sort_by_position(&mut out);
     out
 }
 
@@ -148,7 +149,7 @@ fn geojson_batched(
 fn geojson_one_by_one(bytes: &[u8], profile: Profile) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     check_geojson(bytes, profile, &mut out).expect("read from memory");
-    sort(&mut out);
+    Diagnostic::sort_by_position(&mut out);
     out
 }
 
