@@ -660,7 +660,11 @@ fn info_streamed(
         },
     );
     match streamed {
-        Ok((meta, groups, mut diags)) => {
+        Ok(geonorm::stream::Rest {
+            meta,
+            groups,
+            diagnostics: mut diags,
+        }) => {
             // As `Document::summary` counts them.
             summary.groups = groups.len();
             Diagnostic::sort_by_position(&mut diags);

@@ -116,12 +116,12 @@ pub fn convert<W: Write>(
 ///   <Placemark><name>Hut</name><Point><coordinates>8.25,46.5</coordinates></Point></Placemark>
 /// </Document></kml>"#;
 /// let mut titles = Vec::new();
-/// let (_, groups, diagnostics) = stream(kml[..].into(), &ReadOptions::default(), &Keep, |f, _| {
+/// let rest = stream(kml[..].into(), &ReadOptions::default(), &Keep, |f, _| {
 ///     titles.push(f.title);
 ///     Ok(())
 /// })?;
 /// assert_eq!(titles, [Some("Hut".to_string())]);
-/// assert!(groups.is_empty() && diagnostics.is_empty());
+/// assert!(rest.groups.is_empty() && rest.diagnostics.is_empty());
 /// # Ok::<(), geonorm::Error>(())
 /// ```
 pub fn stream<S, E>(input: Input<'_>, opts: &ReadOptions, sink: &S, emit: E) -> Result<Rest>

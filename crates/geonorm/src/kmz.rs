@@ -226,7 +226,14 @@ pub(crate) fn read<R: Read + Seek>(
     limits: &Limits,
 ) -> Result<(Document, Vec<Diagnostic>, Contents)> {
     let mut features = Vec::new();
-    let ((meta, groups, diags), contents) = stream(input, limits, 1, &Keep, |f, _| {
+    let (
+        Rest {
+            meta,
+            groups,
+            diagnostics: diags,
+        },
+        contents,
+    ) = stream(input, limits, 1, &Keep, |f, _| {
         features.push(f);
         Ok(())
     })?;
@@ -269,7 +276,11 @@ where
     // a document may have a hundred thousand icons).
     let mut hrefs: Vec<String> = Vec::new();
     let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
-    let (mut meta, groups, diags) = {
+    let Rest {
+        mut meta,
+        groups,
+        diagnostics: diags,
+    } = {
         let limited = main_entry_reader(&mut archive, main, limits)?;
         let input = BufReader::with_capacity(64 * 1024, limited);
         kml::stream(input, threads, &WithIcon(sink), |(icon, out), said| {
@@ -311,7 +322,14 @@ where
         other_kml,
         assets,
     };
-    Ok(((meta, groups, diags), contents))
+    Ok((
+        Rest {
+            meta,
+            groups,
+            diagnostics: diags,
+        },
+        contents,
+    ))
 }
 
 /// The files of a KMZ archive, for the icons and photos its KML refers to

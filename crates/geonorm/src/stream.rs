@@ -114,7 +114,11 @@ pub(crate) mod tests {
             threads,
             ..opts.clone()
         };
-        let (meta, groups, mut diags) = features_in(input, None, &read, &sink, |bytes, _| {
+        let super::Rest {
+            meta,
+            groups,
+            diagnostics: mut diags,
+        } = features_in(input, None, &read, &sink, |bytes, _| {
             w.write_serialised(&bytes, 1)
         })?;
         let (_, mut written) = w.finish(&meta, &groups)?;

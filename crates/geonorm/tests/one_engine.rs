@@ -151,7 +151,14 @@ fn a_streamed_summary_is_the_summary_of_the_whole_document() {
             Ok(())
         });
         match (whole, streamed) {
-            (Ok(w), Ok((meta, groups, mut diags))) => {
+            (
+                Ok(w),
+                Ok(geonorm::stream::Rest {
+                    meta,
+                    groups,
+                    diagnostics: mut diags,
+                }),
+            ) => {
                 summary.groups = groups.len();
                 geonorm::Diagnostic::sort_by_position(&mut diags);
                 assert_eq!(summary, w.document.summary(), "{}", p.display());

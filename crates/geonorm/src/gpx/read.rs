@@ -565,5 +565,9 @@ where
         );
     }
     ctx.diags.extend(xml.get_mut().findings_mut().diagnostics());
-    Ok((walk.meta, groups, ctx.diags))
+    Ok(Rest {
+        meta: walk.meta,
+        groups,
+        diagnostics: ctx.diags,
+    })
 }

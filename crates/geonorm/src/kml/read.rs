@@ -228,7 +228,11 @@ impl<O> Parser<O> {
             }
         }
         self.meta.unrepresented = std::mem::take(&mut self.ctx.unrepresented);
-        Ok((self.meta, self.groups, self.ctx.diags))
+        Ok(Rest {
+            meta: self.meta,
+            groups: self.groups,
+            diagnostics: self.ctx.diags,
+        })
     }
 }
 
@@ -451,9 +455,17 @@ where
         };
     }
     flush(&mut p, &mut xml, threads, sink, &mut emit)?;
-    let (meta, groups, mut diags) = p.finish(sink, &mut emit)?;
+    let Rest {
+        meta,
+        groups,
+        diagnostics: mut diags,
+    } = p.finish(sink, &mut emit)?;
     diags.extend(xml.get_mut().findings_mut().diagnostics());
-    Ok((meta, groups, diags))
+    Ok(Rest {
+        meta,
+        groups,
+        diagnostics: diags,
+    })
 }
 
 /// The walk over the document's events, recording Placemarks as units, up to where

@@ -30,7 +30,11 @@ pub(crate) fn collect(
     read: impl FnOnce(&mut dyn FnMut(Feature, &[Diagnostic]) -> Result<()>) -> Result<Rest>,
 ) -> Result<(crate::Document, Vec<Diagnostic>)> {
     let mut features = Vec::new();
-    let (meta, groups, diags) = read(&mut |f, _| {
+    let Rest {
+        meta,
+        groups,
+        diagnostics: diags,
+    } = read(&mut |f, _| {
         features.push(f);
         Ok(())
     })?;
@@ -44,7 +48,15 @@ pub(crate) fn collect(
 
 /// What a streaming reader gives back once the features have gone by: the
 /// document's data, its groups, and every diagnostic.
-pub type Rest = (Metadata, Vec<Group>, Vec<Diagnostic>);
+#[derive(Debug, Clone, Default)]
+pub struct Rest {
+    /// The document's own data (name, description, members other than features).
+    pub meta: Metadata,
+    /// Its groups, created ones included.
+    pub groups: Vec<Group>,
+    /// Everything reading said (each feature's findings were also handed on with it).
+    pub diagnostics: Vec<Diagnostic>,
+}
 
 /// A reader that can also seek: a KMZ read where it is (a `std::fs::File`), never
 /// held in memory.

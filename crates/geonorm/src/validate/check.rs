@@ -225,10 +225,11 @@ pub(super) fn check_stream<R: std::io::BufRead, W: std::io::Write>(
         // at there for the features they may explain.
         let explained = explains(own, f.span);
         match (converted, &written) {
-            (Some(c), _) => tally.converted(c.as_deref()),
+            (Measured::Bytes(c), _) => tally.converted(Some(&c)),
+            (Measured::Unwritable, _) => tally.converted(None),
             // Written at the precision the size is measured at: the same bytes.
-            (None, Some(Part::GeoJson(bytes, _))) => tally.converted(Some(bytes)),
-            (None, _) => tally.converted(None),
+            (Measured::NotAsked, Some(Part::GeoJson(bytes, _))) => tally.converted(Some(bytes)),
+            (Measured::NotAsked, _) => tally.converted(None),
         }
         if let (Some(o), Some(part)) = (output.as_deref_mut(), written) {
             o.feature(part)?;
@@ -238,7 +239,11 @@ pub(super) fn check_stream<R: std::io::BufRead, W: std::io::Write>(
         }
         Ok(())
     });
-    let (meta, groups, reader) = match read {
+    let crate::stream::Rest {
+        meta,
+        groups,
+        diagnostics: reader,
+    } = match read {
         Ok(r) => r,
         Err(Error::Io(e)) => return Err(e),
         Err(e) => {
@@ -290,14 +295,22 @@ struct RulesSink {
 }
 
 /// A feature with what [`RulesSink`] made of it.
+/// A feature's MapHub GeoJSON as the converted size measures it.
+enum Measured {
+    /// The size does not count, or the bytes are the ones written out.
+    NotAsked,
+    /// It cannot be written: the converted size is not known, as when the writer fails.
+    Unwritable,
+    /// Its bytes.
+    Bytes(Vec<u8>),
+}
+
 struct Ruled {
     feature: crate::Feature,
     /// The geometry rules' findings on it.
     geometry: Vec<Diagnostic>,
-    /// Its MapHub GeoJSON as measured; `None` when not asked for, when it cannot be
-    /// written (then the converted size is not known, as when the writer fails), or
-    /// when it is the `written` bytes: `Some(None)` is the first case.
-    converted: Option<Option<Vec<u8>>>,
+    /// Its MapHub GeoJSON, as the converted size measures it.
+    converted: Measured,
     /// What it is written as, when a conversion is written.
     written: Option<Part>,
 }
@@ -314,14 +327,17 @@ impl crate::stream::FeatureSink for RulesSink {
         // The size is measured at full precision: the written bytes when they are.
         let full = self.write.as_ref().is_some_and(PartMaker::is_full_geojson);
         let measure = self.convert && !full;
-        let converted = measure.then(|| {
+        let converted = if measure {
             let mut buf = Vec::with_capacity(256);
             // What writing could not keep is the writer's to say, not the check's.
             let mut lost = Vec::new();
-            crate::geojson::write::feature_bytes(&mut buf, &feature, None, &mut lost)
-                .ok()
-                .map(|()| buf)
-        });
+            match crate::geojson::write::feature_bytes(&mut buf, &feature, None, &mut lost) {
+                Ok(()) => Measured::Bytes(buf),
+                Err(_) => Measured::Unwritable,
+            }
+        } else {
+            Measured::NotAsked
+        };
         Ok(Ruled {
             feature,
             geometry,

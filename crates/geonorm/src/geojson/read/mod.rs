@@ -601,7 +601,11 @@ where
     let (meta, mut diags) = reader.into_parts();
     let (groups, _) = late.resolve(groups, &index, &mut diags);
     diags.append(&mut mapped);
-    Ok((meta, groups, diags))
+    Ok(crate::stream::Rest {
+        meta,
+        groups,
+        diagnostics: diags,
+    })
 }
 
 /// Helpers the reader's tests share.
