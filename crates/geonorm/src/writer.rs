@@ -20,7 +20,7 @@ pub(crate) enum Part {
     /// Its placemark (KML and KMZ), and the group it names ([`PartMaker::part_named`]).
     Kml(crate::kml::Placemark, Option<Value>),
     /// Its waypoints, routes and tracks, and the group it names.
-    Gpx(crate::gpx::Piece, Option<Value>),
+    Gpx(crate::gpx::GpxParts, Option<Value>),
 }
 
 /// How each feature is serialised for a document of one format.
@@ -35,7 +35,7 @@ impl PartMaker {
     pub(crate) fn part(&self, f: &Feature) -> Result<Part> {
         Ok(match self.format {
             Format::Kml | Format::Kmz => Part::Kml(crate::kml::placemark(f, &self.opts.kml), None),
-            Format::Gpx => Part::Gpx(crate::gpx::piece(f, &self.opts.gpx), None),
+            Format::Gpx => Part::Gpx(crate::gpx::gpx_parts(f, &self.opts.gpx), None),
             Format::GeoJson => {
                 let mut buf = Vec::with_capacity(256);
                 let mut lost = Vec::new();

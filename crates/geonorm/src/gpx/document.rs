@@ -1,5 +1,5 @@
 //! The GPX document around its features, written as they come: each feature is
-//! serialised apart ([`super::write::piece`], on any thread) into its waypoints,
+//! serialised apart ([`super::write::gpx_parts`], on any thread) into its waypoints,
 //! routes and tracks, which GPX wants in that order: the waypoints and routes wait in
 //! [`Spool`]s, the tracks too (the metadata, which comes first, is known only at the
 //! end), and the end writes the head, then each part in turn. Memory holds a bounded
@@ -10,7 +10,7 @@ use std::io::Write;
 use serde_json::Value;
 
 use super::ctx::is_datetime;
-use super::write::{escape, piece, Piece, Writer};
+use super::write::{escape, gpx_parts, GpxParts, Writer};
 use super::WriteOptions;
 use crate::diag::Losses;
 use crate::spool::Spool;
@@ -40,8 +40,8 @@ impl<W: Write> DocWriter<W> {
     }
 
     /// Takes the next feature of the document.
-    pub(crate) fn put(&mut self, p: Piece) -> Result<()> {
-        let Piece {
+    pub(crate) fn put(&mut self, p: GpxParts) -> Result<()> {
+        let GpxParts {
             parts, diags, lost, ..
         } = p;
         for (i, ((text, diags), lost)) in parts.into_iter().zip(diags).zip(lost).enumerate() {
@@ -118,7 +118,7 @@ impl<W: Write> DocWriter<W> {
 pub fn write<W: Write>(doc: &Document, out: W, opts: &WriteOptions) -> Result<Vec<Diagnostic>> {
     let mut w = DocWriter::new(out, opts.clone());
     for f in &doc.features {
-        w.put(piece(f, opts))?;
+        w.put(gpx_parts(f, opts))?;
     }
     Ok(w.finish(&doc.meta, &doc.groups)?.1)
 }

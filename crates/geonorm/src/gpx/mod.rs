@@ -61,4 +61,4 @@ pub(crate) use read::read;
 pub(crate) use read::stream;
 pub use read::ReadOptions;
 pub use write::WriteOptions;
-pub(crate) use write::{piece, Piece};
+pub(crate) use write::{gpx_parts, GpxParts};

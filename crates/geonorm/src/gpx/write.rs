@@ -457,7 +457,7 @@ fn gpx_type(f: &Feature) -> Option<&str> {
 /// A feature serialised apart from the document (on any thread): GPX wants every
 /// waypoint, then every route, then every track, so what it becomes in each part is
 /// kept apart, with what writing that part met and lost.
-pub(crate) struct Piece {
+pub(crate) struct GpxParts {
     /// Its waypoints, routes and tracks.
     pub(super) parts: [String; 3],
     pub(super) diags: [Vec<Diagnostic>; 3],
@@ -466,7 +466,7 @@ pub(crate) struct Piece {
     pub(super) span: Span,
 }
 
-impl Piece {
+impl GpxParts {
     /// Where its feature was read.
     pub(crate) fn span(&self) -> Span {
         self.span
@@ -474,7 +474,7 @@ impl Piece {
 }
 
 /// Serialises `f` for a GPX document written with `opts`.
-pub(crate) fn piece(f: &Feature, opts: &WriteOptions) -> Piece {
+pub(crate) fn gpx_parts(f: &Feature, opts: &WriteOptions) -> GpxParts {
     let passes: [fn(&mut Writer, &Feature); 3] = [waypoints, routes, tracks];
     let done = passes.map(|pass| {
         let mut w = Writer::new(opts);
@@ -482,7 +482,7 @@ pub(crate) fn piece(f: &Feature, opts: &WriteOptions) -> Piece {
         (w.buf, w.diags, w.lost)
     });
     let [(w0, d0, l0), (w1, d1, l1), (w2, d2, l2)] = done;
-    Piece {
+    GpxParts {
         parts: [w0, w1, w2],
         diags: [d0, d1, d2],
         lost: [l0, l1, l2],
