@@ -491,3 +491,44 @@ fn a_file_that_is_not_what_its_name_says() {
         Err(Error::NotFormat { .. })
     ));
 }
+
+/// Positions with a fourth number in two geometries of one collection: each geometry's
+/// are said once, at its first, and folding the second's never touches the first's
+/// (it once did, and panicked on an index past the end: found by fuzzing).
+#[test]
+fn extra_ordinates_in_two_geometries_of_a_collection_are_said_once_each() {
+    let line = r#"{"type":"LineString","coordinates":[[1,2,3,4],[5,6,7,8],[9,10,11,12]]}"#;
+    let text = format!(
+        r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","properties":{{}},"geometry":{{"type":"GeometryCollection","geometries":[{line},{line}]}}}}]}}"#
+    );
+    let opts = geonorm::validate::CheckOptions::default();
+    let report = geonorm::check(text.as_bytes().into(), &opts).expect("read from memory");
+    let extra: Vec<&geonorm::Diagnostic> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == geonorm::Code::GeojsonExtraOrdinates)
+        .collect();
+    assert_eq!(extra.len(), 2, "{:#?}", report.diagnostics);
+    let firsts: Vec<usize> = [0, 1]
+        .iter()
+        .filter_map(|&k| memchr_nth(text.as_bytes(), b"[1,2,3,4]", k))
+        .collect();
+    for (d, at) in extra.iter().zip(&firsts) {
+        assert!(
+            d.message
+                .starts_with("3 positions have more than 3 numbers"),
+            "{}",
+            d.message
+        );
+        assert_eq!(d.span.map(|s| s.start), Some(*at), "{d:?}");
+    }
+}
+
+/// Where the `k`-th (from 0) occurrence of `needle` starts in `hay`.
+fn memchr_nth(hay: &[u8], needle: &[u8], k: usize) -> Option<usize> {
+    hay.windows(needle.len())
+        .enumerate()
+        .filter(|(_, w)| *w == needle)
+        .map(|(i, _)| i)
+        .nth(k)
+}

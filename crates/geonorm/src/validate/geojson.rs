@@ -492,10 +492,13 @@ impl Rules<'_> {
             return;
         };
         let at = self.out[mark + first].span;
-        let mut i = mark;
+        // Only this geometry's findings (from `mark` on) are folded: an earlier
+        // geometry's (of the same collection) stay as they were said.
+        let mut i = 0;
         self.out.retain(|d| {
+            let keep = i < mark || !extra(d);
             i += 1;
-            i <= mark || !extra(d)
+            keep
         });
         let mut d = Diagnostic::new(
             Code::GeojsonExtraOrdinates,
