@@ -68,7 +68,8 @@ pub fn check(input: Input<'_>, opts: &CheckOptions) -> std::io::Result<Report> {
         ..opts.clone()
     };
     let check_alone = crate::validate::NO_OUTPUT;
-    crate::validate::run(opened.reader, opened.archive, &opts, check_alone)
+    let bytes = opened.in_memory;
+    crate::validate::run(opened.reader, opened.archive, &opts, check_alone, bytes)
 }
 
 /// Converts `input` into `output`, in `opts.to`, checking it as it is read: one read
@@ -133,6 +134,7 @@ where
     let Opened {
         mut reader,
         archive,
+        ..
     } = opened;
     if read.format.is_none() {
         let head = reader.fill_buf()?;

@@ -9,8 +9,11 @@ use crate::Format;
 
 /// What a document is read from.
 pub enum Input<'a> {
-    /// Bytes read in order: a file, standard input, memory. A KMZ given so is held
-    /// within its archive limit (a zip is read from its end).
+    /// Bytes in memory. Reading them cannot fail: what would is the content's fault,
+    /// and a check says it as a finding.
+    Bytes(&'a [u8]),
+    /// Bytes read in order: a file, standard input. A KMZ given so is held within its
+    /// archive limit (a zip is read from its end).
     Reader(Box<dyn BufRead + 'a>),
     /// A file that can seek: a KMZ is read where it is, never held; another format is
     /// read in order from where it stands.
@@ -24,9 +27,15 @@ impl<'a> Input<'a> {
     }
 }
 
-impl<'a, R: BufRead + 'a> From<R> for Input<'a> {
-    fn from(r: R) -> Self {
-        Input::reader(r)
+impl<'a> From<&'a [u8]> for Input<'a> {
+    fn from(bytes: &'a [u8]) -> Self {
+        Input::Bytes(bytes)
+    }
+}
+
+impl<'a> From<Box<dyn BufRead + 'a>> for Input<'a> {
+    fn from(reader: Box<dyn BufRead + 'a>) -> Self {
+        Input::Reader(reader)
     }
 }
 
@@ -39,6 +48,8 @@ const HEAD: usize = 8 << 10;
 pub(crate) struct Opened<'a> {
     pub(crate) reader: Box<dyn BufRead + 'a>,
     pub(crate) archive: Option<&'a mut dyn ReadSeek>,
+    /// Whether the input is in memory (reading it cannot fail).
+    pub(crate) in_memory: bool,
 }
 
 impl<'a> Input<'a> {
@@ -50,9 +61,15 @@ impl<'a> Input<'a> {
         name: Option<&Path>,
     ) -> std::io::Result<Opened<'a>> {
         match self {
+            Input::Bytes(bytes) => Ok(Opened {
+                reader: Box::new(bytes),
+                archive: None,
+                in_memory: true,
+            }),
             Input::Reader(reader) => Ok(Opened {
                 reader,
                 archive: None,
+                in_memory: false,
             }),
             Input::Seekable(file) => {
                 let format = match format {
@@ -69,11 +86,13 @@ impl<'a> Input<'a> {
                     Ok(Opened {
                         reader: Box::new(empty),
                         archive: Some(file),
+                        in_memory: false,
                     })
                 } else {
                     Ok(Opened {
                         reader: Box::new(std::io::BufReader::new(file)),
                         archive: None,
+                        in_memory: false,
                     })
                 }
             }

@@ -31,7 +31,11 @@ fn zeros() -> std::io::BufReader<Tripwire> {
 fn binary_data_is_refused_from_its_first_bytes_whatever_the_format() {
     // Not KMZ: a zip is binary data, read from its end.
     for format in [Format::Kml, Format::Gpx, Format::GeoJson] {
-        let err = geonorm::read(zeros(), &ReadOptions::format(format)).expect_err("refused");
+        let err = geonorm::read(
+            geonorm::Input::reader(zeros()),
+            &ReadOptions::format(format),
+        )
+        .expect_err("refused");
         assert!(
             matches!(&err, Error::NotFormat { message, .. } if message.contains("binary data")),
             "{format}: {err}"

@@ -532,3 +532,27 @@ fn memchr_nth(hay: &[u8], needle: &[u8], k: usize) -> Option<usize> {
         .map(|(i, _)| i)
         .nth(k)
 }
+
+/// A KMZ whose entry fails its checksum, checked from memory: the content's fault, so
+/// a finding of the report (as `check` of bytes always said it), not an I/O error.
+#[test]
+fn a_corrupt_archive_in_memory_is_a_finding_not_an_io_error() {
+    use std::io::Write as _;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    zip.start_file("doc.kml", stored).expect("entry");
+    zip.write_all(br#"<kml xmlns="http://www.opengis.net/kml/2.2"><Document><Placemark><name>Hut</name></Placemark></Document></kml>"#)
+        .expect("write");
+    let mut bytes = zip.finish().expect("zip").into_inner();
+    // The stored KML's "Hut" becomes "Hat": its CRC no longer matches.
+    let at = memchr_nth(&bytes, b"Hut", 0).expect("stored name");
+    bytes[at + 1] = b'a';
+    let opts = geonorm::validate::CheckOptions::default();
+    let report = geonorm::check(bytes[..].into(), &opts).expect("a finding, not an error");
+    assert_eq!(report.format, Some(Format::Kmz));
+    assert!(report.has_errors(), "{:#?}", report.diagnostics);
+    // From a reader it is the reader's failure, as on a file.
+    let from_reader = geonorm::check(geonorm::Input::reader(&bytes[..]), &opts);
+    assert!(from_reader.is_err());
+}

@@ -30,12 +30,14 @@ fn binary_report() -> Report {
 
 /// A check of `input` (or `archive`, a KMZ read where it is), writing the conversion
 /// into `output` when there is one: the one road of [`crate::check`] and
-/// [`crate::convert`]. Fails only when `input` or `output` does.
+/// [`crate::convert`]. Fails only when `input` or `output` does; input `in_memory`
+/// cannot fail, and what fails reading it (a corrupt archive's checksum) is a finding.
 pub(crate) fn run<R: std::io::BufRead, W: std::io::Write>(
     mut input: R,
     archive: Option<&mut dyn crate::stream::ReadSeek>,
     opts: &CheckOptions,
     output: Option<&mut Output<W>>,
+    in_memory: bool,
 ) -> std::io::Result<Report> {
     let read = &opts.read;
     let path = read.name.as_deref();
@@ -61,13 +63,14 @@ pub(crate) fn run<R: std::io::BufRead, W: std::io::Write>(
     let size = match format {
         Format::GeoJson => {
             let mut counted = Counted { inner: input, n: 0 };
-            geojson_stream::check_geojson_stream(
+            let read = geojson_stream::check_geojson_stream(
                 &mut counted,
                 opts.profile,
                 threads,
                 &mut findings,
                 output,
-            )?;
+            );
+            said_of(read, in_memory, format, &mut findings)?;
             counted.n
         }
         // A KMZ's archive is held (a zip is read from its end), its KML streamed.
@@ -87,7 +90,7 @@ pub(crate) fn run<R: std::io::BufRead, W: std::io::Write>(
                 format: Some(format),
                 ..read.clone()
             };
-            check_stream(
+            let read = check_stream(
                 &mut counted,
                 archive,
                 &read,
@@ -95,7 +98,8 @@ pub(crate) fn run<R: std::io::BufRead, W: std::io::Write>(
                 threads,
                 &mut findings,
                 output,
-            )?;
+            );
+            said_of(read, in_memory, format, &mut findings)?;
             // A file that stops the reader is still measured whole (its size is a
             // finding of its own), as when it was read whole first.
             std::io::copy(&mut counted, &mut std::io::sink())?;
@@ -103,6 +107,23 @@ pub(crate) fn run<R: std::io::BufRead, W: std::io::Write>(
         }
     };
     Ok(finish_report(format, path, opts, size, findings))
+}
+
+/// What reading failed with: an error, unless the input is in memory, where it is
+/// the content's fault and said as the reader would say it.
+fn said_of(
+    read: std::io::Result<()>,
+    in_memory: bool,
+    format: Format,
+    findings: &mut Vec<Diagnostic>,
+) -> std::io::Result<()> {
+    match read {
+        Err(e) if in_memory => {
+            findings.push(fatal_diagnostic(format, &Error::Io(e)));
+            Ok(())
+        }
+        other => other,
+    }
 }
 
 /// The findings about the file as a whole (its name, its size) beside what reading
@@ -410,7 +431,7 @@ pub(crate) fn converted<R: std::io::BufRead, W: std::io::Write>(
     output: W,
 ) -> std::io::Result<Converted> {
     let mut out = Output::new(to.0, output, to.1).map_err(into_io)?;
-    let report = run(input, archive, opts, Some(&mut out))?;
+    let report = run(input, archive, opts, Some(&mut out), false)?;
     Ok(Converted {
         report,
         written: out.written,
