@@ -45,7 +45,8 @@ fn convert_streaming(
         } else {
             geonorm::Input::Reader(input.reader()?)
         };
-        write_to(dest, to, |out| geonorm::convert(source, out, &opts))?
+        let convert = |out: &mut dyn Write| Ok(geonorm::convert(source, out, &opts)?);
+        write_to(dest, to, convert, |done| done.complete)?
     };
     let diags = done.diagnostics();
     if diags.iter().any(|d| d.span.is_some()) {
@@ -55,19 +56,20 @@ fn convert_streaming(
     Ok(exit_for(&diags))
 }
 
-/// Runs `convert` into `dest`: a file is committed only when the conversion is
-/// complete (else the temporary file goes and the old output stays); a terminal is
-/// written through [`output::TerminalSafe`].
-fn write_to(
+/// Runs `write` into `dest`, the one place output goes: a file is committed only when
+/// what was written is `complete` (else the temporary file goes and the old output
+/// stays); a terminal is written through [`output::TerminalSafe`].
+fn write_to<T>(
     dest: &Dest,
     to: Format,
-    convert: impl FnOnce(&mut dyn Write) -> io::Result<geonorm::validate::Converted>,
-) -> anyhow::Result<geonorm::validate::Converted> {
+    write: impl FnOnce(&mut dyn Write) -> anyhow::Result<T>,
+    complete: impl FnOnce(&T) -> bool,
+) -> anyhow::Result<T> {
     match dest {
         Dest::File(path) => {
             let mut out = OutFile::create(path)?;
-            let done = convert(&mut out)?;
-            if done.complete {
+            let done = write(&mut out)?;
+            if complete(&done) {
                 out.commit()?;
             }
             Ok(done)
@@ -79,11 +81,11 @@ fn write_to(
             let done = if terminal {
                 // The data cannot drive the terminal it is shown on.
                 let mut safe = output::TerminalSafe::new(&mut out, to != Format::GeoJson);
-                let done = convert(&mut safe)?;
+                let done = write(&mut safe)?;
                 safe.flush()?;
                 done
             } else {
-                convert(&mut out)?
+                write(&mut out)?
             };
             out.flush()?;
             Ok(done)
@@ -182,30 +184,8 @@ pub(crate) fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
         diags.extend(planned);
     }
     let opts = geonorm::WriteOptions::with_precision(args.precision, args.keep_root);
-    let write_diags = match &dest {
-        Dest::File(path) => {
-            let mut out = OutFile::create(path)?;
-            let d = geonorm::write(&doc, to, &mut out, &opts).map_err(lib_err)?;
-            out.commit()?;
-            d
-        }
-        Dest::Stdout => {
-            let stdout = io::stdout();
-            let terminal = stdout.is_terminal();
-            let mut out = BufWriter::new(stdout.lock());
-            let d = if terminal {
-                // The data cannot drive the terminal it is shown on.
-                let mut safe = output::TerminalSafe::new(&mut out, to != Format::GeoJson);
-                let d = geonorm::write(&doc, to, &mut safe, &opts).map_err(lib_err)?;
-                safe.flush()?;
-                d
-            } else {
-                geonorm::write(&doc, to, &mut out, &opts).map_err(lib_err)?
-            };
-            out.flush()?;
-            d
-        }
-    };
+    let write = |out: &mut dyn Write| geonorm::write(&doc, to, out, &opts).map_err(lib_err);
+    let write_diags = write_to(&dest, to, write, |_| true)?;
     diags.extend(write_diags);
     geonorm::Diagnostic::sort_by_position(&mut diags);
     renderer.diagnostics(&input, &diags)?;

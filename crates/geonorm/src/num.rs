@@ -29,6 +29,23 @@ pub(crate) fn write(buf: &mut Vec<u8>, v: f64, precision: Option<u8>) -> bool {
     true
 }
 
+/// [`write`] onto text, through `scratch` (reused: a writer writes millions of
+/// numbers, and each would otherwise be a String of its own).
+pub(crate) fn push(
+    text: &mut String,
+    scratch: &mut Vec<u8>,
+    v: f64,
+    precision: Option<u8>,
+) -> bool {
+    scratch.clear();
+    if !write(scratch, v, precision) {
+        return false;
+    }
+    // The digits, sign, point and exponent written are ASCII.
+    text.push_str(&String::from_utf8_lossy(scratch));
+    true
+}
+
 /// Most coordinates have at most 7 decimals as written; for those, integer arithmetic
 /// prints the same text as the shortest round trip (ryu) at a fraction of the cost:
 /// writing numbers is most of a converter's time. Below 1e6 in magnitude, doubles are

@@ -134,13 +134,7 @@ impl<'a> Writer<'a> {
 
     /// [`Writer::num`] written into the buffer.
     fn push_num(&mut self, v: f64) {
-        self.scratch.clear();
-        if crate::num::write(&mut self.scratch, v, self.opts.precision) {
-            match std::str::from_utf8(&self.scratch) {
-                Ok(text) => self.buf.push_str(text),
-                Err(_) => self.buf.push_str(&String::from_utf8_lossy(&self.scratch)),
-            }
-        } else {
+        if !crate::num::push(&mut self.buf, &mut self.scratch, v, self.opts.precision) {
             self.lose("a NaN or infinite coordinate".into());
             self.buf.push('0');
         }

@@ -83,28 +83,30 @@ impl<W: Write> DocWriter<W> {
             diags,
             lost,
         } = p;
-        // The id of an empty placemark and the id of a shared style are the
-        // document's to give, in order; the rest was written apart.
-        let mut cuts: Vec<(usize, String)> = Vec::with_capacity(2);
+        // The id of an empty placemark (in its start tag) and the id of its shared
+        // style (further on) are the document's to give, in order; the rest was
+        // written apart, and goes to the spool around them.
+        let bytes = text.as_bytes();
+        let mut from = 0;
         if let Some(at) = empty_id_at {
             self.empty_ids += 1;
-            cuts.push((at, format!(" id=\"geonorm-empty-{}\"", self.empty_ids)));
-        }
-        if let Some((at, s)) = style {
-            let id = self.style_id(s);
-            let mut url = String::new();
-            element(&mut url, "styleUrl", &format!("#{id}"));
-            cuts.push((at, url));
-        }
-        let mut from = 0;
-        for (at, insert) in cuts {
+            self.spool.push(bytes.get(from..at).unwrap_or_default())?;
+            self.spool.push(b" id=\"geonorm-empty-")?;
             self.spool
-                .push(text.as_bytes().get(from..at).unwrap_or_default())?;
-            self.spool.push(insert.as_bytes())?;
+                .push(itoa::Buffer::new().format(self.empty_ids).as_bytes())?;
+            self.spool.push(b"\"")?;
             from = at;
         }
-        self.spool
-            .push(text.as_bytes().get(from..).unwrap_or_default())?;
+        if let Some((at, s)) = style {
+            let n = self.style_number(s);
+            self.spool.push(bytes.get(from..at).unwrap_or_default())?;
+            // `#styleN` needs no escaping.
+            self.spool.push(b"<styleUrl>#style")?;
+            self.spool.push(itoa::Buffer::new().format(n).as_bytes())?;
+            self.spool.push(b"</styleUrl>")?;
+            from = at;
+        }
+        self.spool.push(bytes.get(from..).unwrap_or_default())?;
         for (k, t) in fields {
             match self.field_at.get(&k) {
                 Some(&i) => self.fields[i].1 = self.fields[i].1.merge(t),
@@ -141,13 +143,15 @@ impl<W: Write> DocWriter<W> {
         }
     }
 
-    fn style_id(&mut self, s: Style) -> String {
-        if let Some((_, id)) = self.styles.iter().find(|(st, _)| *st == s) {
-            return id.clone();
+    /// The number of `s` among the shared styles (`styleN`), given in the order first
+    /// used.
+    fn style_number(&mut self, s: Style) -> usize {
+        if let Some(i) = self.styles.iter().position(|(st, _)| *st == s) {
+            return i + 1;
         }
-        let id = format!("style{}", self.styles.len() + 1);
-        self.styles.push((s, id.clone()));
-        id
+        let n = self.styles.len() + 1;
+        self.styles.push((s, format!("style{n}")));
+        n
     }
 
     /// Writes the document: its head, the placemarks in their folders, its end.

@@ -242,14 +242,7 @@ impl<'o> Writer<'o> {
     }
 
     fn number(&mut self, v: f64) {
-        // Through a reused buffer: a line writes millions of numbers.
-        self.scratch.clear();
-        if crate::num::write(&mut self.scratch, v, self.opts.precision) {
-            match std::str::from_utf8(&self.scratch) {
-                Ok(text) => self.buf.push_str(text),
-                Err(_) => self.buf.push_str(&String::from_utf8_lossy(&self.scratch)),
-            }
-        } else {
+        if !crate::num::push(&mut self.buf, &mut self.scratch, v, self.opts.precision) {
             self.lose("a NaN or infinite coordinate, written as 0".into());
             self.buf.push('0');
         }
