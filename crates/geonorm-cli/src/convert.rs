@@ -178,6 +178,7 @@ pub(crate) fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     if args.fix {
         diags.extend(geonorm::fix::fix(&mut doc));
     }
+    geonorm::validate::mended_by_writing(&mut diags, to, args.keep_root);
     if args.assets.dir.is_some() {
         let human = args.format == OutputFormat::Human;
         let planned = assets::write_for(&args.assets, &mut doc, &input, dest.path(), human)?;

@@ -168,7 +168,18 @@ fn convert_says_what_check_says() {
                 .filter(|d| !d.0.starts_with("write/"))
                 .cloned()
                 .collect();
-            let (only_check, only_convert) = differences(&checked, &read);
+            // A root convert wraps: check's error is, in convert, said as done.
+            let mended: Vec<Placed> = checked
+                .iter()
+                .map(|d| match d.0.as_str() {
+                    "maphub/not-collection" => {
+                        let done = "the root is not the FeatureCollection MapHub takes; written as a collection";
+                        (d.0.clone(), "info".into(), d.2, d.3, d.4.clone(), done.into())
+                    }
+                    _ => d.clone(),
+                })
+                .collect();
+            let (only_check, only_convert) = differences(&mended, &read);
             if !only_check.is_empty() || !only_convert.is_empty() {
                 problems.push(format!(
                     "{path} ({how}):\n  only check says {only_check:?}\n  only convert says {only_convert:?}"

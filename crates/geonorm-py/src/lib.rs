@@ -374,6 +374,7 @@ fn convert_impl(src: Src, dst: Option<&Path>, o: &ConvertOptions) -> Result<Conv
             let report = geonorm::check(bytes[..].into(), &check).map_err(Failure::Io)?;
             diags = report.diagnostics;
         }
+        geonorm::validate::mended_by_writing(&mut diags, o.to, o.keep_root);
         let opts = geonorm::WriteOptions::with_precision(o.precision, o.keep_root);
         diags.extend(geonorm::write(&doc, o.to, &mut out, &opts).map_err(failure)?);
         diags

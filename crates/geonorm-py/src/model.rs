@@ -334,13 +334,7 @@ impl Document {
         let shared = Arc::clone(&self.shared);
         let out = py.detach(move || -> geonorm::Result<Vec<u8>> {
             let mut out = Vec::new();
-            let opts = geonorm::WriteOptions {
-                geojson: geonorm::geojson::WriteOptions {
-                    precision,
-                    keep_root: false,
-                },
-                ..Default::default()
-            };
+            let opts = geonorm::WriteOptions::with_precision(precision, false);
             geonorm::write(&shared.doc, Format::GeoJson, &mut out, &opts)?;
             Ok(out)
         });

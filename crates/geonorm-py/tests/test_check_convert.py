@@ -117,7 +117,11 @@ def test_convert_equals_the_clis_output_byte_for_byte(cli, path, tmp_path):
 def test_convert_says_what_check_says(path, tmp_path):
     # Streamed into a file, and read whole into KML: the findings of `check`, plus
     # what the output could not hold.
-    checked = {(d.code, d.severity, d.line, d.column) for d in geonorm.check(path)}
+    # A root that convert wraps in a collection it says as done: an info, not an error.
+    def severity(d):
+        return "info" if d.code == "maphub/not-collection" else d.severity
+
+    checked = {(d.code, severity(d), d.line, d.column) for d in geonorm.check(path)}
     for dst in (tmp_path / "out.geojson", tmp_path / "out.kml"):
         try:
             said = geonorm.convert(path, dst)

@@ -283,6 +283,10 @@ codes! {
         "`fix` created a group for an id features named but the file did not declare.";
     WriteNotRepresentable = "write/not-representable", Warning,
         "Something the target format cannot hold (a polygon in GPX, a per-vertex array without times in KML…); the message says what happened to it.";
+    WriteRewound = "write/rewound", Info,
+        "A polygon ring was wound against what the output format expects (RFC 7946 GeoJSON: exterior counterclockwise, holes clockwise; KML: outer boundary counterclockwise); the writer wrote its positions, and their per-vertex values, the other way round. What the polygon covers does not change.";
+    KmlClockwiseRing = "kml/clockwise-ring", Info,
+        "A Polygon's outer boundary is clockwise; the KML reference wants polygon coordinates counterclockwise (some renderers fill or extrude it inside out). `geonorm convert` writes it counterclockwise.";
     WritePropertyClash = "write/property-clash", Warning,
         "A property has the name of a field the writer fills from the model (title, description, group, a style key, timestamp, coordinateProperties); the model's value is written and the property is not.";
     WriteNonFinite = "write/non-finite-number", Error,

@@ -176,6 +176,11 @@ impl Coords {
         }
     }
 
+    /// Twice the signed area of the ring (positive when counterclockwise).
+    pub fn signed_area(&self) -> f64 {
+        signed_area_xy(&self.xy)
+    }
+
     /// Removes every per-vertex column and returns them.
     pub fn take_columns(&mut self) -> Vec<Column> {
         std::mem::take(&mut self.columns)
@@ -592,6 +597,85 @@ mod tests {
         assert!(GeometryKind::ALL.windows(2).all(|w| w[0] < w[1]));
         for bad in ["", "point", "Feature", "MultiGeometry", "Point "] {
             assert!(bad.parse::<GeometryKind>().is_err(), "{bad:?}");
+        }
+    }
+}
+
+/// Twice the signed area of a ring given by its positions (positive when
+/// counterclockwise): the shoelace sum over consecutive positions.
+pub(crate) fn signed_area_xy(xy: &[[f64; 2]]) -> f64 {
+    xy.windows(2)
+        .map(|w| w[0][0] * w[1][1] - w[1][0] * w[0][1])
+        .sum()
+}
+
+/// How a format wants polygon rings wound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Winding {
+    /// RFC 7946 GeoJSON: exterior rings counterclockwise, holes clockwise.
+    RightHand,
+    /// KML: outer boundaries counterclockwise (the reference says nothing of holes,
+    /// which are left as they are).
+    OuterCounterclockwise,
+}
+
+impl Winding {
+    /// Whether ring `i` of a polygon (0: the exterior) is wound against the rule. A
+    /// ring too short to have an area has no winding.
+    fn against(self, i: usize, ring: &Coords) -> bool {
+        if ring.len() < 4 {
+            return false;
+        }
+        let a = ring.signed_area();
+        match (self, i) {
+            (_, 0) => a < 0.0,
+            (Winding::RightHand, _) => a > 0.0,
+            (Winding::OuterCounterclockwise, _) => false,
+        }
+    }
+
+    /// How many of `g`'s polygon rings are wound against the rule.
+    pub(crate) fn count_against(self, g: &Geometry) -> usize {
+        let rings = |rs: &[Coords]| {
+            rs.iter()
+                .enumerate()
+                .filter(|(i, r)| self.against(*i, r))
+                .count()
+        };
+        match g {
+            Geometry::Polygon(rs) => rings(rs),
+            Geometry::MultiPolygon(ps) => ps.iter().map(|rs| rings(rs)).sum(),
+            Geometry::GeometryCollection(gs) => gs.iter().map(|g| self.count_against(g)).sum(),
+            _ => 0,
+        }
+    }
+
+    /// `g` with every polygon ring wound as the rule wants (each turned ring's
+    /// per-vertex values turned with it), and how many rings were turned: borrowed
+    /// when none was.
+    pub(crate) fn apply(self, g: &Geometry) -> (std::borrow::Cow<'_, Geometry>, usize) {
+        let n = self.count_against(g);
+        if n == 0 {
+            return (std::borrow::Cow::Borrowed(g), 0);
+        }
+        let mut owned = g.clone();
+        self.turn(&mut owned);
+        (std::borrow::Cow::Owned(owned), n)
+    }
+
+    fn turn(self, g: &mut Geometry) {
+        let rings = |rs: &mut [Coords]| {
+            for (i, r) in rs.iter_mut().enumerate() {
+                if self.against(i, r) {
+                    r.reverse();
+                }
+            }
+        };
+        match g {
+            Geometry::Polygon(rs) => rings(rs),
+            Geometry::MultiPolygon(ps) => ps.iter_mut().for_each(|rs| rings(rs)),
+            Geometry::GeometryCollection(gs) => gs.iter_mut().for_each(|g| self.turn(g)),
+            _ => {}
         }
     }
 }

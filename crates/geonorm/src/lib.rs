@@ -164,6 +164,7 @@ pub fn write<W: std::io::Write>(
     out: W,
     opts: &WriteOptions,
 ) -> Result<Vec<Diagnostic>> {
+    let opts = &opts.for_conversion(doc.meta.source_format, format);
     match format {
         Format::GeoJson => geojson::write(doc, out, &opts.geojson),
         Format::Kml => kml::write(doc, out, &opts.kml),

@@ -115,8 +115,13 @@ pub struct Feature {
     pub id: Option<Value>,
     /// Where the feature is; `None` for a feature without location.
     pub geometry: Option<Geometry>,
-    /// Title (KML/GPX `name`, MapHub `title`).
+    /// Title (KML/GPX `name`, MapHub `title`; in GeoJSON without a `title`, its `name`).
     pub title: Option<String>,
+    /// The title was read from the GeoJSON `name` property (what geojson.io, QGIS, GDAL
+    /// and overpass-turbo write), which stays in `properties`: writers that keep
+    /// properties write it there once and not again as a title. See
+    /// [`Feature::title_is_name_property`].
+    pub title_is_name: bool,
     /// Description, kept verbatim (HTML or Markdown).
     pub description: Option<String>,
     /// The group the feature belongs to.
@@ -136,6 +141,16 @@ pub struct Feature {
     pub span: Span,
 }
 
+impl Feature {
+    /// Whether the title is carried by the `name` property: it was read from it and both
+    /// still say the same (an edit to either makes them two values again).
+    pub fn title_is_name_property(&self) -> bool {
+        self.title_is_name
+            && self.title.is_some()
+            && self.properties.get("name").and_then(Value::as_str) == self.title.as_deref()
+    }
+}
+
 /// What the root of the source was: most files are collections, but a GeoJSON file may
 /// hold one Feature or one bare Geometry, and a writer may want to give back the same.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -152,9 +167,10 @@ pub enum RootKind {
 /// Document-level data.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Metadata {
-    /// Document name (KML Document name, GPX metadata name).
+    /// Document name (KML Document name, GPX metadata name, GeoJSON top-level `name`).
     pub name: Option<String>,
-    /// Document description.
+    /// Document description (KML Document description, GPX metadata desc, GeoJSON
+    /// top-level `description`).
     pub description: Option<String>,
     /// The format the document was read from.
     pub source_format: Option<Format>,
@@ -166,6 +182,22 @@ pub struct Metadata {
     /// Elements the source held that the model cannot (KML overlays, network links…),
     /// by name, with how many there were. Each was also reported as a diagnostic.
     pub unrepresented: std::collections::BTreeMap<String, usize>,
+}
+
+impl Metadata {
+    /// The map's title: its name, or else the text of a top-level GeoJSON `title`
+    /// (which stays among the other members, as GeoJSON keeps it).
+    pub fn title(&self) -> Option<&str> {
+        self.name
+            .as_deref()
+            .or_else(|| self.extra.get("title").and_then(Value::as_str))
+    }
+
+    /// Whether the member `key` of [`Metadata::extra`] is the map's title, which a KML or
+    /// GPX writer writes as the document's name rather than report as having no form.
+    pub fn member_is_title(&self, key: &str) -> bool {
+        key == "title" && self.name.is_none() && self.title().is_some()
+    }
 }
 
 /// A whole map file in normalised form.

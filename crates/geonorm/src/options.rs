@@ -32,10 +32,26 @@ impl WriteOptions {
             geojson: geojson::WriteOptions {
                 precision,
                 keep_root,
+                ..Default::default()
             },
-            kml: kml::WriteOptions { precision },
+            kml: kml::WriteOptions {
+                precision,
+                ..Default::default()
+            },
             gpx: gpx::WriteOptions { precision },
         }
+    }
+
+    /// These options for a document read from `source` and written as `to`: rings are
+    /// wound as `to` wants when it is another format than the source (KML and KMZ are
+    /// one), kept as they were when it is the same.
+    pub fn for_conversion(&self, source: Option<Format>, to: Format) -> Self {
+        let family = |f: Format| if f == Format::Kmz { Format::Kml } else { f };
+        let other = source.is_none_or(|s| family(s) != family(to));
+        let mut opts = self.clone();
+        opts.geojson.wind |= other;
+        opts.kml.wind |= other;
+        opts
     }
 }
 

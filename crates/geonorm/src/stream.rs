@@ -74,14 +74,14 @@ pub(crate) mod tests {
 
     /// Serialises each feature as the MapHub GeoJSON writer writes it.
     struct GeoJsonBytes {
-        precision: Option<u8>,
+        opts: crate::geojson::WriteOptions,
     }
 
     impl FeatureSink for GeoJsonBytes {
         type Out = Vec<u8>;
         fn map(&self, feature: Feature, diagnostics: &mut Vec<Diagnostic>) -> Result<Vec<u8>> {
             let mut out = Vec::with_capacity(256);
-            crate::geojson::write::feature_bytes(&mut out, &feature, self.precision, diagnostics)?;
+            crate::geojson::write::feature_bytes(&mut out, &feature, &self.opts, diagnostics)?;
             Ok(out)
         }
     }
@@ -106,8 +106,13 @@ pub(crate) mod tests {
             }
         };
         let mut w = crate::geojson::Writer::new(output, write.clone());
+        // As `convert` writes it: rings wound as GeoJSON wants from another format.
+        let all = crate::WriteOptions {
+            geojson: write.clone(),
+            ..Default::default()
+        };
         let sink = GeoJsonBytes {
-            precision: write.precision,
+            opts: all.for_conversion(Some(format), Format::GeoJson).geojson,
         };
         let read = crate::ReadOptions {
             format: Some(format),

@@ -39,8 +39,7 @@ impl PartMaker {
             Format::GeoJson => {
                 let mut buf = Vec::with_capacity(256);
                 let mut lost = Vec::new();
-                let precision = self.opts.geojson.precision;
-                crate::geojson::write::feature_bytes(&mut buf, f, precision, &mut lost)?;
+                crate::geojson::write::feature_bytes(&mut buf, f, &self.opts.geojson, &mut lost)?;
                 Part::GeoJson(buf, lost)
             }
         })
@@ -68,6 +67,11 @@ impl PartMaker {
             Part::Gpx(p, _) => Part::Gpx(p, Some(named)),
             other => other,
         })
+    }
+
+    /// Makes parts of a document read from `source` ([`WriteOptions::for_conversion`]).
+    pub(crate) fn read_from(&mut self, source: Format) {
+        self.opts = self.opts.for_conversion(Some(source), self.format);
     }
 
     /// Whether a part is the feature's MapHub GeoJSON at full precision: the bytes

@@ -91,15 +91,17 @@ fn output_has_no_finding_the_input_did_not_have() {
         files.len(),
         unreadable.len()
     );
-    // Measured when this was written: 432 files read (and the unreadable ones above),
-    // 2,694 of the 3,024 outputs paired feature by feature, 13,287 findings compared.
+    // Measured when this was written: 433 files read (and the unreadable ones above),
+    // 2,695 outputs paired feature by feature, 13,259 findings compared (fewer than
+    // the 13,287 before rings were written wound as the target wants: an output's
+    // right-hand-rule warnings are gone).
     assert!(files.len() >= 432, "only {} files read", files.len());
     assert_eq!(conversions, files.len() * TARGETS.len());
     assert!(
         by_feature >= 2694,
         "only {by_feature} outputs compared by feature"
     );
-    assert!(compared >= 13287, "only {compared} findings compared");
+    assert!(compared >= 13259, "only {compared} findings compared");
     assert!(
         worse_ones.is_empty(),
         "{} conversions made the file worse:\n{}",

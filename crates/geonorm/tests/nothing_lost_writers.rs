@@ -175,6 +175,10 @@ fn wants(f: &Feature, gpx: bool) -> Vec<Want> {
         None => {}
     }
     for (k, v) in &f.properties {
+        if k == "name" && f.title_is_name_property() {
+            // The title, wanted as one above.
+            continue;
+        }
         let mut leaves = Vec::new();
         json_leaves(v, &mut leaves);
         w.extend(leaves.into_iter().map(|l| Want::Prop(k.clone(), l)));

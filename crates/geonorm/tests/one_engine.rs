@@ -36,6 +36,7 @@ fn rules_only(code: Code) -> bool {
             code,
             Code::GeojsonPrecision
                 | Code::GeojsonRightHandRule
+                | Code::KmlClockwiseRing
                 | Code::GeojsonForbiddenMember
                 | Code::GeojsonBadBbox
                 | Code::GeojsonSingleCollection

@@ -3,6 +3,7 @@
 //! togeojson's `coordinateProperties`, and `groups` as a foreign member after `features`
 //! so that features can be streamed out as they come.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Write;
 
@@ -11,7 +12,7 @@ use serde_json::{Number, Value};
 
 use crate::{
     Code, ColumnValues, Coords, Diagnostic, Document, Feature, Geometry, Group, GroupId, Metadata,
-    Position, Result, RootKind, Time, GROUP_PATH_SEPARATOR,
+    Position, Result, RootKind, Span, Time, GROUP_PATH_SEPARATOR,
 };
 
 /// How to write.
@@ -23,6 +24,11 @@ pub struct WriteOptions {
     /// Give back a single Feature or bare Geometry when that is what was read, instead of
     /// wrapping it in a FeatureCollection (MapHub wants a FeatureCollection).
     pub keep_root: bool,
+    /// Write polygon rings wound as RFC 7946 wants (exterior counterclockwise, holes clockwise), turning those wound
+    /// the other way (each said as `write/rewound`). [`crate::convert`] and
+    /// [`crate::write`] set it for a document read from another format; a file written
+    /// back in its own format keeps its rings as they were (`geonorm fix` rewinds them).
+    pub wind: bool,
 }
 
 #[derive(Debug, PartialEq)]
@@ -81,7 +87,8 @@ impl<W: Write> Writer<W> {
             self.buf.extend_from_slice(b",\n");
         }
         let mut buf = std::mem::take(&mut self.buf);
-        feature(&mut buf, f, self.opts.precision, &mut self.diagnostics)?;
+        let (precision, wind) = (self.opts.precision, self.opts.wind);
+        feature(&mut buf, f, precision, wind, &mut self.diagnostics)?;
         self.out.write_all(&buf)?;
         self.buf = buf;
         Ok(())
@@ -115,7 +122,19 @@ impl<W: Write> Writer<W> {
             buf.push(b'\n');
         }
         buf.push(b']');
-        members(&mut buf, &meta.extra, &["type", "features", "groups"])?;
+        for (key, text) in [("name", &meta.name), ("description", &meta.description)] {
+            if let Some(text) = text {
+                buf.push(b',');
+                json(&mut buf, key)?;
+                buf.push(b':');
+                json(&mut buf, text)?;
+            }
+        }
+        members(
+            &mut buf,
+            &meta.extra,
+            &["type", "features", "groups", "name", "description"],
+        )?;
         if !groups.is_empty() {
             buf.extend_from_slice(b",\"groups\":[");
             let by_id: HashMap<GroupId, &Group> = groups.iter().map(|g| (g.id, g)).collect();
@@ -166,17 +185,25 @@ fn title_path(by_id: &HashMap<GroupId, &Group>, g: &Group) -> String {
 /// # Ok::<(), geonorm::Error>(())
 /// ```
 pub fn write<W: Write>(doc: &Document, mut out: W, opts: &WriteOptions) -> Result<Vec<Diagnostic>> {
-    if opts.keep_root && doc.groups.is_empty() && doc.meta.extra.is_empty() {
+    if opts.keep_root
+        && doc.groups.is_empty()
+        && doc.meta.extra.is_empty()
+        && doc.meta.name.is_none()
+        && doc.meta.description.is_none()
+    {
         if let [only] = doc.features.as_slice() {
             let mut diags = Vec::new();
             let mut buf = Vec::new();
             match doc.meta.root {
-                RootKind::Feature => feature(&mut buf, only, opts.precision, &mut diags)?,
+                RootKind::Feature => {
+                    feature(&mut buf, only, opts.precision, opts.wind, &mut diags)?
+                }
                 RootKind::Geometry if is_bare(only) => {
                     if let Some(g) = &only.geometry {
+                        let g = rewound(g, opts.wind, only.span, &mut diags);
                         geometry(
                             &mut buf,
-                            g,
+                            &g,
                             &only.geometry_extra,
                             opts.precision,
                             &mut diags,
@@ -409,20 +436,55 @@ fn coordinate_properties(g: Option<&Geometry>) -> Option<Value> {
     Some(Value::Object(obj))
 }
 
-/// One feature as the writer writes it.
+/// One feature as the writer writes it with `opts` (its root member aside).
 pub(crate) fn feature_bytes(
     buf: &mut Vec<u8>,
     f: &Feature,
-    precision: Option<u8>,
+    opts: &WriteOptions,
     diags: &mut Vec<Diagnostic>,
 ) -> Result<()> {
-    feature(buf, f, precision, diags)
+    feature(buf, f, opts.precision, opts.wind, diags)
+}
+
+/// `g` with its rings wound as RFC 7946 wants (exterior counterclockwise, holes
+/// clockwise), said when any was turned.
+fn rewound<'g>(
+    g: &'g Geometry,
+    wind: bool,
+    at: Span,
+    diags: &mut Vec<Diagnostic>,
+) -> Cow<'g, Geometry> {
+    if !wind {
+        return Cow::Borrowed(g);
+    }
+    let (g, turned) = crate::geometry::Winding::RightHand.apply(g);
+    if turned > 0 {
+        diags.push(rewound_finding(
+            turned,
+            "exterior counterclockwise, holes clockwise, as RFC 7946 wants",
+            at,
+        ));
+    }
+    g
+}
+
+/// The info a writer gives for `turned` rings it wound the other way.
+pub(crate) fn rewound_finding(turned: usize, how: &str, at: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::WriteRewound,
+        match turned {
+            1 => format!("a polygon ring written the other way round: {how}"),
+            n => format!("{n} polygon rings written the other way round: {how}"),
+        },
+    )
+    .at(at)
 }
 
 fn feature(
     buf: &mut Vec<u8>,
     f: &Feature,
     precision: Option<u8>,
+    wind: bool,
     diags: &mut Vec<Diagnostic>,
 ) -> Result<()> {
     buf.extend_from_slice(b"{\"type\":\"Feature\"");
@@ -431,7 +493,8 @@ fn feature(
         json(buf, id)?;
     }
     buf.extend_from_slice(b",\"geometry\":");
-    match &f.geometry {
+    let wound = f.geometry.as_ref().map(|g| rewound(g, wind, f.span, diags));
+    match &wound {
         Some(g) => geometry(buf, g, &f.geometry_extra, precision, diags)?,
         None => buf.extend_from_slice(b"null"),
     }
@@ -442,7 +505,9 @@ fn feature(
         any: false,
     };
     let s = &f.style;
-    p.put("title", f.title.as_ref())?;
+    if !f.title_is_name_property() {
+        p.put("title", f.title.as_ref())?;
+    }
     p.put("description", f.description.as_ref())?;
     p.put("group", f.group.map(GroupId::get).as_ref())?;
     p.put("marker-color", s.marker_color.as_ref())?;
@@ -468,7 +533,7 @@ fn feature(
         }
         None => {}
     }
-    let coordinate_props = coordinate_properties(f.geometry.as_ref());
+    let coordinate_props = coordinate_properties(wound.as_deref());
     for (k, v) in &f.properties {
         let clashes = p.written.contains(&k.as_str())
             || (k == "coordinateProperties" && coordinate_props.is_some());
@@ -524,7 +589,7 @@ mod tests {
         f.properties.insert("title".into(), Value::from(5));
         let mut buf = Vec::new();
         let mut diags = Vec::new();
-        feature(&mut buf, &f, None, &mut diags).expect("write");
+        feature(&mut buf, &f, None, false, &mut diags).expect("write");
         let v: Value = serde_json::from_slice(&buf).expect("valid json");
         assert_eq!(v["properties"]["title"], "model");
         assert_eq!(diags.len(), 1);

@@ -89,7 +89,7 @@ pub(crate) fn is_datetime(s: &str) -> bool {
 pub(crate) fn column_name(local: &str) -> String {
     match local {
         "hr" | "heartrate" | "HeartRateBpm" => "heart".into(),
-        "PowerInWatts" | "power" => "powers".into(),
+        "PowerInWatts" | "power" | "Watts" => "powers".into(),
         other => format!("{other}s"),
     }
 }

@@ -126,7 +126,7 @@ pub fn write<W: Write>(doc: &Document, out: W, opts: &WriteOptions) -> Result<Ve
 /// The document's `<metadata>`, when it has any GPX holds.
 fn metadata(w: &mut Writer, m: &Metadata) {
     let known = ["author", "copyright", "links", "time", "keywords", "bounds"];
-    if m.name.is_none()
+    if m.title().is_none()
         && m.description.is_none()
         && !m.extra.keys().any(|k| known.contains(&k.as_str()))
     {
@@ -136,7 +136,7 @@ fn metadata(w: &mut Writer, m: &Metadata) {
         return;
     }
     w.buf.push_str("<metadata>");
-    if let Some(n) = &m.name {
+    if let Some(n) = m.title() {
         w.element("name", n);
     }
     if let Some(d) = &m.description {
@@ -205,7 +205,7 @@ fn metadata(w: &mut Writer, m: &Metadata) {
     }
     w.buf.push_str("</metadata>\n");
     for k in m.extra.keys() {
-        if !known.contains(&k.as_str()) {
+        if !known.contains(&k.as_str()) && !m.member_is_title(k) {
             w.lose(format!("document member `{k}`"));
         }
     }

@@ -50,17 +50,37 @@ fn is_number(s: &str) -> bool {
     s.trim().parse::<f64>().is_ok_and(f64::is_finite)
 }
 
-/// Per-vertex columns and the Garmin TrackPointExtension (v2) element each goes to.
-const TPX: [(&str, &str); 8] = [
-    ("heart", "hr"),
-    ("heartrate", "hr"),
-    ("cads", "cad"),
-    ("atemps", "atemp"),
-    ("wtemps", "wtemp"),
-    ("depths", "depth"),
-    ("speeds", "speed"),
-    ("courses", "course"),
+/// Where a per-vertex value goes in GPX, whatever extension it was read from: its home
+/// (an element of Garmin's TrackPointExtension v2, in that schema's order, or the
+/// `power` extension) and the column names the reader gives it (an element's local
+/// name and `s`, as togeojson names them: `gpxtpx:cad` → `cads`, `gpxdata:cadence`
+/// (Suunto, Strava) → `cadences`, `gpxx:Temperature` → `Temperatures`). The first
+/// column of a home is written; a second one for the same home is reported.
+pub(crate) const SENSORS: [(&str, &[&str]); 9] = [
+    (
+        "atemp",
+        &["atemps", "temps", "Temperatures", "temperatures"],
+    ),
+    ("wtemp", &["wtemps", "WaterTemperatures"]),
+    ("depth", &["depths", "Depths"]),
+    ("hr", &["heart", "heartrate", "heartRates"]),
+    ("cad", &["cads", "cadences", "Cadences", "RunCadences"]),
+    ("speed", &["speeds", "Speeds"]),
+    ("course", &["courses"]),
+    ("bearing", &["bearings"]),
+    ("power", &["powers"]),
 ];
+
+/// A per-vertex column of sensor values: its name and values.
+type SensorColumn<'c> = (&'c str, &'c [Option<serde_json::Number>]);
+
+/// The GPX home of a per-vertex column, by [`SENSORS`].
+fn sensor_home(column: &str) -> Option<&'static str> {
+    SENSORS
+        .iter()
+        .find(|(_, names)| names.contains(&column))
+        .map(|(home, _)| *home)
+}
 
 pub(super) fn escape(s: &str) -> std::borrow::Cow<'_, str> {
     quick_xml::escape::escape(s)
@@ -200,10 +220,16 @@ impl<'a> Writer<'a> {
         }
     }
 
-    /// Properties this kind of element has no field for, reported by name.
+    /// Properties this kind of element has no field for, reported by name (a `name`
+    /// that is the title is written as `<name>`).
     fn report_other_properties(&mut self, f: &Feature, known: &[&str]) {
+        let name_is_title = f.title_is_name_property();
         for k in f.properties.keys() {
-            if !known.contains(&k.as_str()) && k != "links" && k != GPX_TYPE {
+            if !known.contains(&k.as_str())
+                && k != "links"
+                && k != GPX_TYPE
+                && !(name_is_title && k == "name")
+            {
                 self.lose(format!("property `{k}`"));
             }
         }
@@ -313,12 +339,15 @@ impl<'a> Writer<'a> {
     }
 
     fn points(&mut self, tag: &str, c: &Coords, span: Span) {
+        fn at_vertex(ns: &[Option<serde_json::Number>], i: usize) -> Option<&serde_json::Number> {
+            ns.get(i).and_then(Option::as_ref)
+        }
         let times = match c.column("times").map(|col| &col.values) {
             Some(ColumnValues::Texts(t)) => Some(t),
             _ => None,
         };
-        let mut tpx: Vec<(&str, &[Option<serde_json::Number>])> = Vec::new();
-        let mut power: Option<&[Option<serde_json::Number>]> = None;
+        // By home, in the schema's order.
+        let mut sensors: [Vec<SensorColumn>; SENSORS.len()] = Default::default();
         let mut fields: Vec<(usize, &crate::Column)> = Vec::new();
         for col in c.columns() {
             // Sorted below into the schema's order, whatever the columns' order.
@@ -331,17 +360,16 @@ impl<'a> Writer<'a> {
                 fields.push((at, col));
                 continue;
             }
-            match (&col.values, col.name.as_str()) {
-                (ColumnValues::Texts(_), "times") => {}
-                (ColumnValues::Numbers(ns), "powers") => power = Some(ns),
-                (ColumnValues::Numbers(ns), name) => match TPX.iter().find(|(n, _)| *n == name) {
-                    Some((_, el)) => tpx.push((el, ns)),
-                    None => self.lose(format!("per-vertex `{name}`")),
-                },
-                (ColumnValues::Texts(_), name) => self.lose(format!("per-vertex `{name}`")),
+            let home = sensor_home(&col.name)
+                .and_then(|h| SENSORS.iter().position(|(home, _)| *home == h));
+            match (&col.values, col.name.as_str(), home) {
+                (ColumnValues::Texts(_), "times", _) => {}
+                (ColumnValues::Numbers(ns), name, Some(at)) => sensors[at].push((name, ns)),
+                (_, name, _) => self.lose(format!("per-vertex `{name}`")),
             }
         }
         fields.sort_by_key(|(at, _)| *at);
+        let mut clashes: Vec<(&str, &str)> = Vec::new();
         // Times that cannot be written: how many, and the first.
         let mut bad: (usize, &str) = (0, "");
         for (i, p) in c.iter().enumerate() {
@@ -374,11 +402,21 @@ impl<'a> Writer<'a> {
                     },
                 }
             }
-            fn at(ns: &[Option<serde_json::Number>], i: usize) -> Option<&serde_json::Number> {
-                ns.get(i).and_then(Option::as_ref)
+            let power_at = SENSORS.len() - 1;
+            // Two columns for one home (`temps` and `Temperatures` from two
+            // extensions): the first value there is written, a different second lost.
+            let value = |at: usize| sensors[at].iter().find_map(|(_, ns)| at_vertex(ns, i));
+            for (at, cols) in sensors.iter().enumerate() {
+                if let Some(kept) = value(at) {
+                    for (name, ns) in cols {
+                        if at_vertex(ns, i).is_some_and(|n| n != kept) {
+                            clashes.push((*name, SENSORS[at].0));
+                        }
+                    }
+                }
             }
-            let any_tpx = tpx.iter().any(|(_, ns)| at(ns, i).is_some());
-            let pw = power.and_then(|ns| at(ns, i));
+            let any_tpx = (0..power_at).any(|at| value(at).is_some());
+            let pw = value(power_at);
             if any_tpx || pw.is_some() {
                 self.buf.push_str("<extensions>");
                 if let Some(pw) = pw {
@@ -386,8 +424,8 @@ impl<'a> Writer<'a> {
                 }
                 if any_tpx {
                     self.buf.push_str("<gpxtpx:TrackPointExtension>");
-                    for (el, ns) in &tpx {
-                        if let Some(n) = at(ns, i) {
+                    for (at, (el, _)) in SENSORS[..power_at].iter().enumerate() {
+                        if let Some(n) = value(at) {
                             use std::fmt::Write as _;
                             // Writing into a String cannot fail.
                             let _ = write!(self.buf, "<gpxtpx:{el}>{n}</gpxtpx:{el}>");
@@ -401,6 +439,19 @@ impl<'a> Writer<'a> {
         }
         if bad.0 > 0 {
             self.bad_time(Some(span), "a per-vertex time", bad.1, bad.0);
+        }
+        clashes.sort_unstable();
+        for group in clashes.chunk_by(|a, b| a == b) {
+            let (name, home) = group[0];
+            let mut d = Diagnostic::new(
+                Code::WriteNotRepresentable,
+                format!(
+                    "per-vertex `{name}` differs from another column GPX writes as `{home}`; the first is written{}",
+                    crate::diag::times(group.len())
+                ),
+            );
+            d.span = Some(span);
+            self.diags.push(d);
         }
     }
 

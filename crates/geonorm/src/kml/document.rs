@@ -172,7 +172,7 @@ impl<W: Write> DocWriter<W> {
             }
         }
         w.buf.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<kml xmlns=\"http://www.opengis.net/kml/2.2\" xmlns:gx=\"http://www.google.com/kml/ext/2.2\">\n<Document>\n");
-        if let Some(n) = &meta.name {
+        if let Some(n) = meta.title() {
             element(&mut w.buf, "name", n);
         }
         if let Some(d) = &meta.description {
@@ -180,7 +180,7 @@ impl<W: Write> DocWriter<W> {
             text_or_cdata(&mut w.buf, d);
             w.buf.push_str("</description>");
         }
-        for k in meta.extra.keys() {
+        for k in meta.extra.keys().filter(|k| !meta.member_is_title(k)) {
             w.diags.push(Diagnostic::new(
                 Code::WriteNotRepresentable,
                 format!("document member `{k}` has no KML form; not written"),

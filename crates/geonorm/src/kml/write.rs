@@ -16,6 +16,11 @@ use crate::{
 pub struct WriteOptions {
     /// Decimal places for coordinates; `None` writes the shortest exact text.
     pub precision: Option<u8>,
+    /// Write polygon rings wound as KML wants (outer boundaries counterclockwise), turning those wound
+    /// the other way (each said as `write/rewound`). [`crate::convert`] and
+    /// [`crate::write`] set it for a document read from another format; a file written
+    /// back in its own format keeps its rings as they were (`geonorm fix` rewinds them).
+    pub wind: bool,
 }
 
 /// Element names KML gives to placemark data that other formats keep as properties.
@@ -197,15 +202,18 @@ pub(super) fn shared_style(s: &Style) -> bool {
     !(s.is_empty() || (s.marker_symbol.is_some() || s.marker_size.is_some()) && only_data_keys(s))
 }
 
-/// Properties written as ExtendedData: all but those written as Placemark elements. A
+/// Properties written as ExtendedData: all but those written as Placemark elements (and
+/// a `name` that is the title, written as `<name>`). A
 /// `styleUrl` is written as one only when the feature has no style of its own (which
 /// takes the element); else it goes with the data, not lost.
 fn properties_to_write(f: &Feature) -> impl Iterator<Item = (&String, &Value)> {
     let own_style = !only_data_keys(&f.style);
+    let name_is_title = f.title_is_name_property();
     f.properties.iter().filter(move |(k, v)| {
-        !(PLACEMARK_ELEMENTS.contains(&k.as_str())
-            && element_text(k, v).is_some()
-            && !(own_style && k.as_str() == "styleUrl"))
+        !(name_is_title && k.as_str() == "name")
+            && !(PLACEMARK_ELEMENTS.contains(&k.as_str())
+                && element_text(k, v).is_some()
+                && !(own_style && k.as_str() == "styleUrl"))
     })
 }
 
@@ -423,7 +431,17 @@ impl<'o> Writer<'o> {
         }
         self.extended_data(f);
         if let Some(g) = &f.geometry {
-            self.geometry(g);
+            let (g, turned) = if self.opts.wind {
+                crate::geometry::Winding::OuterCounterclockwise.apply(g)
+            } else {
+                (std::borrow::Cow::Borrowed(g), 0)
+            };
+            if turned > 0 {
+                let how = "outer boundaries counterclockwise, as KML wants";
+                self.diags
+                    .push(crate::geojson::write::rewound_finding(turned, how, f.span));
+            }
+            self.geometry(&g);
         }
         if !f.extra.is_empty() || !f.geometry_extra.is_empty() {
             let keys: Vec<&str> = f

@@ -59,6 +59,10 @@ pub(crate) fn run<R: std::io::BufRead, W: std::io::Write>(
             )],
         });
     };
+    let mut output = output;
+    if let Some(o) = output.as_deref_mut() {
+        o.maker.read_from(format);
+    }
     let mut findings = Vec::new();
     let size = match format {
         Format::GeoJson => {
@@ -352,7 +356,12 @@ impl crate::stream::FeatureSink for RulesSink {
             let mut buf = Vec::with_capacity(256);
             // What writing could not keep is the writer's to say, not the check's.
             let mut lost = Vec::new();
-            match crate::geojson::write::feature_bytes(&mut buf, &feature, None, &mut lost) {
+            match crate::geojson::write::feature_bytes(
+                &mut buf,
+                &feature,
+                &Default::default(),
+                &mut lost,
+            ) {
                 Ok(()) => Measured::Bytes(buf),
                 Err(_) => Measured::Unwritable,
             }
@@ -408,6 +417,18 @@ pub(super) fn feature_geometry(f: &crate::Feature, out: &mut Vec<Diagnostic>) {
             .collect();
         let dyns: Vec<&dyn geometry::Seq> = seqs.iter().map(|s| s as &dyn geometry::Seq).collect();
         geometry::polygon(&dyns, out);
+        if rings
+            .first()
+            .is_some_and(|r| r.len() >= 4 && r.signed_area() < 0.0)
+        {
+            out.push(
+                Diagnostic::new(
+                    Code::KmlClockwiseRing,
+                    "a polygon's outer boundary is clockwise; KML wants it counterclockwise",
+                )
+                .at(span),
+            );
+        }
     }
     if let Some(g) = &f.geometry {
         if g.vertex_count() == 0 {
@@ -431,7 +452,8 @@ pub(crate) fn converted<R: std::io::BufRead, W: std::io::Write>(
     output: W,
 ) -> std::io::Result<Converted> {
     let mut out = Output::new(to.0, output, to.1).map_err(into_io)?;
-    let report = run(input, archive, opts, Some(&mut out), false)?;
+    let mut report = run(input, archive, opts, Some(&mut out), false)?;
+    super::mended_by_writing(&mut report.diagnostics, to.0, to.1.geojson.keep_root);
     Ok(Converted {
         report,
         written: out.written,

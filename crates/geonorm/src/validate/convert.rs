@@ -16,6 +16,23 @@ pub(crate) struct Output<W: std::io::Write> {
     pub(super) complete: bool,
 }
 
+/// Turns the findings that writing `to` mends into what was done about them, so a
+/// conversion whose output is clean does not fail on them: a root that is not a
+/// FeatureCollection is written as one (unless `keep_root` keeps a GeoJSON root as it
+/// was), said as an info.
+pub fn mended_by_writing(diags: &mut [Diagnostic], to: Format, keep_root: bool) {
+    let wraps = !(keep_root && to == Format::GeoJson);
+    for d in diags {
+        if d.code == crate::Code::MaphubNotCollection && wraps {
+            d.severity = crate::Severity::Info;
+            d.message =
+                "the root is not the FeatureCollection MapHub takes; written as a collection"
+                    .into();
+            d.help = None;
+        }
+    }
+}
+
 /// No output: a check alone.
 pub(crate) const NO_OUTPUT: Option<&mut Output<std::io::Sink>> = None;
 

@@ -101,9 +101,14 @@ fn parse(batch: &[u8], units: &[Unit], work: Work) -> Vec<Parsed> {
                     let mut buf = Vec::with_capacity(bytes.len());
                     // What writing could not keep is the writer's to say, not the check's.
                     let mut lost = Vec::new();
-                    crate::geojson::write::feature_bytes(&mut buf, f, None, &mut lost)
-                        .ok()
-                        .map(|()| buf)
+                    crate::geojson::write::feature_bytes(
+                        &mut buf,
+                        f,
+                        &Default::default(),
+                        &mut lost,
+                    )
+                    .ok()
+                    .map(|()| buf)
                 }
                 _ => None,
             };

@@ -29,19 +29,14 @@ pub(crate) use outline::unit_rules;
 pub(crate) use rules::{root_of_collection, root_rules, CheckMode};
 
 pub(crate) use check::{converted, run};
+pub use convert::mended_by_writing;
 pub(crate) use convert::NO_OUTPUT;
 pub use report::{
     fatal_diagnostic, CheckOptions, Converted, Profile, Report, PROCESSING_FEATURE_THRESHOLD,
     PROCESSING_VERTEX_THRESHOLD,
 };
 
-/// Twice the signed area of a ring (positive when counterclockwise).
-pub(crate) fn signed_area_xy(xy: &[[f64; 2]]) -> f64 {
-    geometry::signed_area(&geometry::CoordsSeq {
-        xy,
-        span: crate::Span::default(),
-    })
-}
+pub(crate) use crate::geometry::signed_area_xy;
 
 #[cfg(test)]
 mod reference;

@@ -431,6 +431,12 @@ fn lift_properties(
     diags: &mut Vec<Diagnostic>,
 ) {
     f.title = take_string(&mut props, "title");
+    if f.title.is_none() {
+        if let Some(Value::String(name)) = props.get("name") {
+            f.title = Some(name.clone());
+            f.title_is_name = true;
+        }
+    }
     f.description = take_string(&mut props, "description");
     let group = props.get("group").and_then(|g| {
         g.as_u64()

@@ -408,7 +408,15 @@ impl<R: BufRead> Reader<R> {
                 }
                 for (key, raw, start) in members {
                     let v: Value = parse_unit(&raw, start)?;
-                    self.meta.extra.insert(key, v);
+                    // The map's own name and description (GDAL writes `name`) are the
+                    // model's, so every writer can give them to its format.
+                    match (key.as_str(), v) {
+                        ("name", Value::String(n)) => self.meta.name = Some(n),
+                        ("description", Value::String(d)) => self.meta.description = Some(d),
+                        (_, v) => {
+                            self.meta.extra.insert(key, v);
+                        }
+                    }
                 }
             }
             RootKind::Feature | RootKind::Geometry => {
