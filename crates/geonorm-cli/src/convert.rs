@@ -155,7 +155,8 @@ pub(crate) fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     // whole first (fixes, assets) or kept as its root. GeoJSON is written as it is
     // read, so to standard output only whole documents go (a file is renamed into
     // place only once complete); the other writers write at the end.
-    let streams = !args.fix && !args.keep_root && args.assets.dir.is_none();
+    let streams =
+        !args.fix && !args.keep_root && !args.split_long_lines && args.assets.dir.is_none();
     if streams && (to != Format::GeoJson || matches!(dest, Dest::File(_))) {
         let input = Input::open(&args.input.input)?;
         let from = args.input.from.map(Format::from).or_else(|| input.detect());
@@ -179,6 +180,14 @@ pub(crate) fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
         diags.extend(geonorm::fix::fix(&mut doc));
     }
     geonorm::validate::mended_by_writing(&mut diags, to, args.keep_root);
+    if args.split_long_lines {
+        let cut = geonorm::split_long_lines(&mut doc, geonorm::MAPHUB_MAX_UPLOAD_BYTES);
+        // A line cut is no longer too large; what could not be cut still is.
+        diags.retain(|d| {
+            d.code != geonorm::Code::MaphubFeatureTooLarge || !cut.iter().any(|c| c.span == d.span)
+        });
+        diags.extend(cut);
+    }
     if args.assets.dir.is_some() {
         let human = args.format == OutputFormat::Human;
         let planned = assets::write_for(&args.assets, &mut doc, &input, dest.path(), human)?;

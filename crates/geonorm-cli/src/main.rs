@@ -254,6 +254,11 @@ struct ConvertArgs {
     /// Write a single Feature or bare Geometry back as such instead of a FeatureCollection.
     #[arg(long)]
     keep_root: bool,
+    /// Cut a line over MapHub's limit per request as one feature into consecutive
+    /// features under it (each with a `geonorm_part` number; pieces share the vertex
+    /// where they join), as `append --split-long-lines` sends it.
+    #[arg(long)]
+    split_long_lines: bool,
     /// How to print diagnostics on standard error.
     #[arg(long, value_enum, default_value = "human")]
     format: OutputFormat,

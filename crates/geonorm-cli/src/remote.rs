@@ -62,6 +62,11 @@ pub struct SendArgs {
     /// photo. Repeatable; also on --resume, for one MapHub refused.
     #[arg(long, value_name = "NAME")]
     pub skip_asset: Vec<String>,
+    /// Cut a line (a long track) that is over the limit per request as one feature
+    /// into consecutive features under it, each with the line's properties and a
+    /// `geonorm_part` number; consecutive pieces share the vertex where they join.
+    #[arg(long)]
+    pub split_long_lines: bool,
     /// Send even when the check finds errors.
     #[arg(long)]
     pub force: bool,
@@ -135,7 +140,8 @@ fn payload(args: &SendArgs, new_group: &str) -> anyhow::Result<Result<Prepared, 
         );
     };
     let limit = geonorm_upload::body_limit(args.max_bytes);
-    let report = geonorm_upload::check_before_send(&bytes, path, format, args.raw, limit);
+    let split = args.split_long_lines;
+    let report = geonorm_upload::check_before_send(&bytes, path, format, args.raw, limit, split);
     let mut stderr = io::stderr().lock();
     show(&mut stderr, args, format, &bytes, &report.diagnostics)?;
     if report.has_errors() && !args.force {
@@ -161,8 +167,20 @@ fn payload(args: &SendArgs, new_group: &str) -> anyhow::Result<Result<Prepared, 
         assets: !args.no_assets || args.resume,
         limit,
         new_group,
+        split_long_lines: split,
     };
     let ready = geonorm_upload::ready(&bytes, path, format, &shape)?;
+    if !ready.cut.is_empty() {
+        let pieces = ready.document.features.len();
+        let lines = match ready.cut.len() {
+            1 => "1 line".to_string(),
+            n => format!("{n} lines"),
+        };
+        writeln!(
+            stderr,
+            "geonorm: cut {lines} over the limit per request; {pieces} features to send (--split-long-lines)"
+        )?;
+    }
     if let Some(p) = &ready.assets {
         show(&mut stderr, args, format, &bytes, &p.diagnostics)?;
     }

@@ -149,8 +149,14 @@ impl Sender {
             )));
         };
         let limit = geonorm_upload::body_limit(args.max_bytes);
-        let report =
-            geonorm_upload::check_before_send(&bytes, path.as_deref(), format, args.raw, limit);
+        let report = geonorm_upload::check_before_send(
+            &bytes,
+            path.as_deref(),
+            format,
+            args.raw,
+            limit,
+            false,
+        );
         if report.has_errors() && !args.force {
             let errors: Vec<geonorm::Diagnostic> = report
                 .diagnostics
@@ -182,6 +188,7 @@ impl Sender {
             assets: args.assets,
             limit,
             new_group: &new_group,
+            split_long_lines: false,
         };
         let mut ready = geonorm_upload::ready(&bytes, path.as_deref(), format, &shape)
             .map_err(|e| SendFailure::Message(format!("{name}: {e}")))?;

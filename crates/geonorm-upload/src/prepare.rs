@@ -20,13 +20,16 @@ pub fn body_limit(max_bytes: Option<u64>) -> Option<u64> {
 }
 
 /// The check a file passes before it is sent. Sent converted, it is split under
-/// `limit`, so the whole file's size findings do not apply.
+/// `limit`, so the whole file's size findings do not apply; with `split_long_lines`,
+/// a line over the limit is cut ([`ready`]), so neither does `maphub/feature-too-large`
+/// (what cannot be cut, the split refuses before anything is sent).
 pub fn check_before_send(
     bytes: &[u8],
     path: Option<&Path>,
     format: Format,
     raw: bool,
     limit: Option<u64>,
+    split_long_lines: bool,
 ) -> Report {
     let profile = if limit.is_some() {
         Profile::Maphub
@@ -45,10 +48,14 @@ pub fn check_before_send(
     });
     if !raw {
         report.diagnostics.retain(|d| {
-            !matches!(
-                d.code,
-                Code::MaphubTooLarge | Code::MaphubConvertedTooLarge | Code::MaphubNotCollection
-            )
+            let cut = split_long_lines && d.code == Code::MaphubFeatureTooLarge;
+            !(cut
+                || matches!(
+                    d.code,
+                    Code::MaphubTooLarge
+                        | Code::MaphubConvertedTooLarge
+                        | Code::MaphubNotCollection
+                ))
         });
     }
     report
@@ -65,6 +72,9 @@ pub struct SendShape<'a> {
     pub limit: Option<u64>,
     /// `append`'s `new_group` title, or empty.
     pub new_group: &'a str,
+    /// Cut a line over `limit` as one feature into consecutive features under it
+    /// ([`geonorm::split_long_lines`]).
+    pub split_long_lines: bool,
 }
 
 /// What a send of a file sends.
@@ -79,6 +89,8 @@ pub struct Ready {
     /// another file or other options make another send (a changed icon is caught by
     /// the journal's asset records).
     pub input: String,
+    /// The lines cut with [`SendShape::split_long_lines`], each said at its feature.
+    pub cut: Vec<geonorm::Diagnostic>,
 }
 
 impl Ready {
@@ -123,7 +135,13 @@ pub fn ready(
     format: Format,
     shape: &SendShape<'_>,
 ) -> geonorm::Result<Ready> {
-    let document = geonorm::read(bytes, &geonorm::ReadOptions::format(format))?.document;
+    let mut document = geonorm::read(bytes, &geonorm::ReadOptions::format(format))?.document;
+    let cut = match shape.limit {
+        Some(limit) if shape.split_long_lines && !shape.raw => {
+            geonorm::split_long_lines(&mut document, limit)
+        }
+        _ => Vec::new(),
+    };
     let assets = if shape.raw || !shape.assets {
         None
     } else {
@@ -137,11 +155,13 @@ pub fn ready(
         if shape.raw { b"raw" } else { b"geojson" },
         &shape.limit.unwrap_or(0).to_le_bytes(),
         shape.new_group.as_bytes(),
+        if shape.split_long_lines { b"cut" } else { b"" },
     ]);
     Ok(Ready {
         document,
         assets,
         input,
+        cut,
     })
 }
 

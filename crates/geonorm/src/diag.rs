@@ -247,6 +247,8 @@ codes! {
         "The file is larger than MapHub's 15 MiB limit per request (Enterprise servers have none). Not an error: `geonorm append` and `geonorm upload` split it into parts under the limit; only `--raw`, which sends the file as it is, cannot, and refuses it.";
     MaphubConvertedTooLarge = "maphub/converted-too-large", Info,
         "Converted to MapHub GeoJSON, which `geonorm append` and `geonorm upload` send, the file would be larger than MapHub's 15 MiB limit per request; it will be sent in several parts, each under the limit.";
+    MaphubFeatureTooLarge = "maphub/feature-too-large", Error,
+        "One feature alone, as MapHub GeoJSON and with what a request adds around it (the collection, the send's mark, its groups: 4 KiB are allowed), is over MapHub's 15 MiB limit per request: no split can send it, so `geonorm append` and `geonorm upload` refuse the file before sending anything. A line can be cut with `--split-long-lines`; anything else must be split or simplified by hand. Not checked under `--profile enterprise` (no limit).";
     MaphubNotCollection = "maphub/not-collection", Error,
         "MapHub takes a GeoJSON FeatureCollection; this root is a single Feature or geometry. `geonorm convert` wraps it.";
     MaphubDanglingGroup = "maphub/dangling-group", Error,
@@ -279,6 +281,8 @@ codes! {
         "`fix` reversed a polygon ring to follow the right-hand rule (exterior counterclockwise, holes clockwise).";
     FixDroppedRepeats = "fix/dropped-repeats", Info,
         "`fix` dropped positions that repeated the one before them.";
+    FixSplitLine = "fix/split-line", Info,
+        "`--split-long-lines` cut a line that was over MapHub's limit per request as one feature into consecutive features under it, each with the line's properties and `geonorm_part` (`k/n`); consecutive pieces share the vertex where they join, so nothing is lost.";
     FixCreatedGroup = "fix/created-group", Info,
         "`fix` created a group for an id features named but the file did not declare.";
     WriteNotRepresentable = "write/not-representable", Warning,

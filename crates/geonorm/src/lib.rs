@@ -74,6 +74,7 @@ pub mod kmz;
 #[cfg(feature = "render")]
 pub mod render;
 pub mod safe_write;
+pub mod split;
 pub mod stream;
 pub mod validate;
 
@@ -93,6 +94,7 @@ pub use options::{ReadOptions, WriteOptions, MAPHUB_MAX_UPLOAD_BYTES};
 pub use read::{read, Parsed};
 pub(crate) use read::{refuse_binary, BINARY};
 pub use source::Input;
+pub use split::split_long_lines;
 
 // The README's examples are compiled and run as doctests.
 #[doc = include_str!("../../../README.md")]

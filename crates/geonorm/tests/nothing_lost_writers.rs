@@ -236,7 +236,9 @@ impl Out {
             Want::Vertex(p, c, i, t) => self
                 .parts
                 .get(*p)
-                .and_then(|m| m.get(c))
+                // A sensor value is read back under its GPX home's name
+                // (`cadences` from gpxdata comes back as `cads`).
+                .and_then(|m| m.get(c).or_else(|| m.get(home_column(c)?)))
                 .and_then(|vs| vs.get(*i))
                 .is_some_and(|v| v.as_deref().is_some_and(|v| same(v, t))),
             Want::Hole(..) => false,
@@ -661,4 +663,13 @@ fn the_checker_holds_a_counted_loss_to_its_count_and_place() {
     nowhere[at].span = None;
     let lost = check_output(&doc, &nowhere, &out, Format::Gpx).lost;
     assert_eq!(lost.len(), n, "{lost:?}");
+}
+
+/// The column a GPX reader gives back for sensor column `c` (the first name of its
+/// home in [`geonorm::gpx::SENSORS`]), if it is a sensor's.
+fn home_column(c: &str) -> Option<&'static str> {
+    geonorm::gpx::SENSORS
+        .iter()
+        .find(|(_, names)| names.contains(&c))
+        .and_then(|(_, names)| names.first().copied())
 }

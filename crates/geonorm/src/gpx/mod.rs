@@ -60,5 +60,5 @@ pub(crate) use document::DocWriter;
 pub(crate) use read::read;
 pub(crate) use read::stream;
 pub use read::ReadOptions;
-pub use write::WriteOptions;
 pub(crate) use write::{gpx_parts, GpxParts};
+pub use write::{WriteOptions, SENSORS};

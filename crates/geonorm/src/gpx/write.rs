@@ -55,8 +55,9 @@ fn is_number(s: &str) -> bool {
 /// `power` extension) and the column names the reader gives it (an element's local
 /// name and `s`, as togeojson names them: `gpxtpx:cad` → `cads`, `gpxdata:cadence`
 /// (Suunto, Strava) → `cadences`, `gpxx:Temperature` → `Temperatures`). The first
-/// column of a home is written; a second one for the same home is reported.
-pub(crate) const SENSORS: [(&str, &[&str]); 9] = [
+/// column of a home is written at a vertex, a different value of a second column there
+/// reported. Read back, each home's values are its first column name's.
+pub const SENSORS: [(&str, &[&str]); 9] = [
     (
         "atemp",
         &["atemps", "temps", "Temperatures", "temperatures"],

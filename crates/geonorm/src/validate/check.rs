@@ -250,11 +250,11 @@ pub(super) fn check_stream<R: std::io::BufRead, W: std::io::Write>(
         // at there for the features they may explain.
         let explained = explains(own, f.span);
         match (converted, &written) {
-            (Measured::Bytes(c), _) => tally.converted(Some(&c)),
-            (Measured::Unwritable, _) => tally.converted(None),
+            (Measured::Bytes(c), _) => tally.converted(Some(&c), &f),
+            (Measured::Unwritable, _) => tally.converted(None, &f),
             // Written at the precision the size is measured at: the same bytes.
-            (Measured::NotAsked, Some(Part::GeoJson(bytes, _))) => tally.converted(Some(bytes)),
-            (Measured::NotAsked, _) => tally.converted(None),
+            (Measured::NotAsked, Some(Part::GeoJson(bytes, _))) => tally.converted(Some(bytes), &f),
+            (Measured::NotAsked, _) => tally.converted(None, &f),
         }
         if let (Some(o), Some(part)) = (output.as_deref_mut(), written) {
             o.feature(part)?;

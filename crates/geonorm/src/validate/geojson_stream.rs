@@ -261,10 +261,10 @@ impl<W: std::io::Write> Merge<'_, W> {
         self.seen = unit.mark;
         self.read.append(&mut diags);
         match (converted, &written) {
-            (Some(c), _) => self.tally.converted(Some(&c)),
+            (Some(c), _) => self.tally.converted(Some(&c), &f),
             // Written at full precision and unchanged: the bytes the size counts.
-            (None, Some(Ok(Part::GeoJson(bytes, _)))) => self.tally.converted(Some(bytes)),
-            _ => self.tally.converted(None),
+            (None, Some(Ok(Part::GeoJson(bytes, _)))) => self.tally.converted(Some(bytes), &f),
+            _ => self.tally.converted(None, &f),
         }
         self.tally.rules(&f, explained, &mut self.per_feature);
         if let (Some(o), Some(w)) = (self.output.as_deref_mut(), written) {

@@ -25,6 +25,18 @@ pub(super) struct Tally {
     pub(super) features: usize,
     pub(super) vertices: usize,
     pub(super) converted: Option<crate::geojson::Writer<CountingWriter>>,
+    /// The largest feature as MapHub GeoJSON: no split can send it when it alone is
+    /// over the limit.
+    pub(super) largest: Option<Largest>,
+}
+
+/// A feature's size as MapHub GeoJSON, where it was read, and whether it is a line
+/// (which `--split-long-lines` can cut).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Largest {
+    bytes: u64,
+    span: Span,
+    line: bool,
 }
 
 impl Tally {
@@ -38,6 +50,7 @@ impl Tally {
             converted: profile
                 .limits()
                 .then(|| crate::geojson::Writer::new(CountingWriter(0), Default::default())),
+            largest: None,
         }
     }
 
@@ -52,21 +65,40 @@ impl Tally {
         out: &mut Vec<Diagnostic>,
     ) -> Option<usize> {
         if let Some(w) = self.converted.as_mut() {
+            let before = w.get_ref().0;
             if w.write_feature(f).is_err() {
                 self.converted = None;
+            } else {
+                let after = w.get_ref().0;
+                self.note_size(after - before, f);
             }
         }
         self.rules(f, explained, out)
     }
 
-    /// One feature already written as MapHub GeoJSON (`None`: it could not be), to
+    /// Feature `f` already written as MapHub GeoJSON (`None`: it could not be), to
     /// count in the converted size.
-    pub(super) fn converted(&mut self, bytes: Option<&[u8]>) {
+    pub(super) fn converted(&mut self, bytes: Option<&[u8]>, f: &crate::Feature) {
         let Some(w) = self.converted.as_mut() else {
             return;
         };
-        if bytes.is_none_or(|b| w.write_serialised(b, 1).is_err()) {
-            self.converted = None;
+        match bytes {
+            Some(b) if w.write_serialised(b, 1).is_ok() => self.note_size(b.len() as u64, f),
+            _ => self.converted = None,
+        }
+    }
+
+    fn note_size(&mut self, bytes: u64, f: &crate::Feature) {
+        if self.largest.is_none_or(|l| bytes > l.bytes) {
+            let line = matches!(
+                f.geometry,
+                Some(Geometry::LineString(_) | Geometry::MultiLineString(_))
+            );
+            self.largest = Some(Largest {
+                bytes,
+                span: f.span,
+                line,
+            });
         }
     }
 
@@ -175,6 +207,14 @@ impl Tally {
                 ),
             ));
         }
+        // A feature no split can send: the parts a split would make are beside the
+        // point.
+        if let Some(l) = self.largest {
+            if l.bytes + MAPHUB_REQUEST_ROOM > MAPHUB_MAX_UPLOAD_BYTES {
+                out.push(feature_too_large(l));
+                return;
+            }
+        }
         if let Some(w) = self.converted {
             if let Ok((counter, _)) = w.finish(meta, groups) {
                 if counter.0 > MAPHUB_MAX_UPLOAD_BYTES {
@@ -185,6 +225,28 @@ impl Tally {
                 }
             }
         }
+    }
+}
+
+/// The room a request to MapHub takes around one feature: the collection's envelope,
+/// the send's mark on the feature, the groups it names. A feature that leaves less
+/// than this under the limit is one `append` cannot send in a request of its own.
+pub(crate) const MAPHUB_REQUEST_ROOM: u64 = 4096;
+
+/// A feature that no split can send: alone, it is over the limit.
+fn feature_too_large(l: Largest) -> Diagnostic {
+    let d = Diagnostic::new(
+        Code::MaphubFeatureTooLarge,
+        format!(
+            "as MapHub GeoJSON this feature alone is {} bytes: with what a request adds, over MapHub's 15 MiB limit per request, so `geonorm append`/`upload` cannot send it",
+            grouped(l.bytes)
+        ),
+    )
+    .at(l.span);
+    if l.line {
+        d.with_help("`--split-long-lines` (append, upload, convert) cuts the line into consecutive features under the limit, sharing the vertices where they join")
+    } else {
+        d.with_help("split or simplify it into smaller features")
     }
 }
 

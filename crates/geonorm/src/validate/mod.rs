@@ -31,6 +31,7 @@ pub(crate) use rules::{root_of_collection, root_rules, CheckMode};
 pub(crate) use check::{converted, run};
 pub use convert::mended_by_writing;
 pub(crate) use convert::NO_OUTPUT;
+pub(crate) use maphub::MAPHUB_REQUEST_ROOM;
 pub use report::{
     fatal_diagnostic, CheckOptions, Converted, Profile, Report, PROCESSING_FEATURE_THRESHOLD,
     PROCESSING_VERTEX_THRESHOLD,
