@@ -677,14 +677,23 @@ fn track_parts(node: &Node, ctx: &mut Ctx) -> Vec<(Coords, Span)> {
             empty_time(ctx, first, blank.len());
         }
     }
-    let mut arrays: Vec<(String, Vec<&str>)> = Vec::new();
+    let mut arrays: Vec<(String, Vec<&str>, bool)> = Vec::new();
     let simple_arrays = node
         .child("ExtendedData")
         .into_iter()
         .flat_map(|e| e.children_named("SchemaData"))
-        .flat_map(|sd| sd.children_named("SimpleArrayData"));
-    for arr in simple_arrays {
+        .flat_map(|sd| {
+            let fields = ctx
+                .schema(sd.attr("schemaUrl").unwrap_or(""))
+                .unwrap_or_default();
+            sd.children_named("SimpleArrayData")
+                .map(move |arr| (arr, fields.clone()))
+        })
+        .collect::<Vec<_>>();
+    for (arr, fields) in simple_arrays {
         let name = arr.attr("name").unwrap_or("values").to_string();
+        // Declared a string, an array stays text ("001" is not 1).
+        let text = fields.iter().any(|(n, ty)| *n == name && is_text_type(ty));
         let values: Vec<&str> = arr.children_named("value").map(|v| v.text.trim()).collect();
         if values.len() != coord_nodes.len() {
             ctx.diag(
@@ -700,7 +709,7 @@ fn track_parts(node: &Node, ctx: &mut Ctx) -> Vec<(Coords, Span)> {
             );
             continue;
         }
-        arrays.push((name, values));
+        arrays.push((name, values, text));
     }
     pieces
         .into_iter()
@@ -725,19 +734,39 @@ fn track_parts(node: &Node, ctx: &mut Ctx) -> Vec<(Coords, Span)> {
                     values: ColumnValues::Texts(times),
                 });
             }
-            for (name, values) in &arrays {
+            for (name, values, text) in &arrays {
                 let picked: Vec<&str> = piece
                     .iter()
                     .map(|(i, _)| values.get(*i).copied().unwrap_or(""))
                     .collect();
                 let _ = line.set_column(Column {
                     name: name.clone(),
-                    values: column_values(&picked),
+                    values: if *text {
+                        text_column(&picked)
+                    } else {
+                        column_values(&picked)
+                    },
                 });
             }
             (line, first)
         })
         .collect()
+}
+
+/// Whether a Schema field type is text (`string`, or none of KML's number or boolean
+/// types).
+fn is_text_type(ty: &str) -> bool {
+    ty.rsplit(':').next().unwrap_or(ty) == "string"
+}
+
+/// Per-point values as text, an empty one as none.
+fn text_column(values: &[&str]) -> ColumnValues {
+    ColumnValues::Texts(
+        values
+            .iter()
+            .map(|v| (!v.is_empty()).then_some(*v))
+            .collect(),
+    )
 }
 
 /// Per-point values as numbers when every one is a number (or empty), else as text.
@@ -757,12 +786,7 @@ fn column_values(values: &[&str]) -> ColumnValues {
         .collect();
     match numbers {
         Some(ns) => ColumnValues::Numbers(ns),
-        None => ColumnValues::Texts(
-            values
-                .iter()
-                .map(|v| (!v.is_empty()).then_some(*v))
-                .collect(),
-        ),
+        None => text_column(values),
     }
 }
 
