@@ -98,7 +98,7 @@ pub fn write_for(
 
 /// Writes `doc`, read from `input`, as a KMZ that carries the files its features refer
 /// to: from the archive of a KMZ, or from the folder of a KML file; what cannot be
-/// carried is in the answer ([`geonorm::kmz::write_carrying`]).
+/// carried is in the answer ([`geonorm::assets::write_kmz`]).
 pub fn write_kmz(
     doc: &geonorm::Document,
     input: &Input,
@@ -124,7 +124,7 @@ pub fn write_kmz(
         // Other formats refer to no files beside them.
         _ => return Ok(geonorm::write(doc, Format::Kmz, out, opts)?),
     };
-    Ok(geonorm::kmz::write_carrying(doc, out, &kml, files)?)
+    Ok(geonorm::assets::write_kmz(doc, out, &kml, files)?)
 }
 
 /// Writes every asset of `plan` into `args.dir` ([`FilesIn`]: new files only, unless

@@ -34,6 +34,7 @@ mod picture;
 pub use self::budget::{
     Budget, Fetched, Files, Limits, ASSET_RATIO_FLOOR, MARKER_MAX_SIDE, MAX_ASSET_BYTES,
 };
+pub use self::carry::write_kmz;
 pub(crate) use self::carry::{Carrier, Refs};
 pub(crate) use self::href::img_tags;
 use self::href::{classify, html_unescaped, percent_decoded, Href};

@@ -448,7 +448,7 @@ impl<R: Read + Seek> crate::assets::Files for ArchiveFiles<R> {
 }
 
 /// Writes `doc` as a KMZ: its KML as a deflated `doc.kml`. The files its references
-/// name are not carried (see [`write_carrying`]).
+/// name are not carried (see [`crate::assets::write_kmz`]).
 pub fn write<W: Write>(
     doc: &Document,
     out: W,
@@ -457,31 +457,19 @@ pub fn write<W: Write>(
     write_zip(doc, out, opts, None)
 }
 
-/// Writes `doc` as a KMZ that carries the files its features refer to: each local
-/// icon and photo (`<img src>` in a description) read from `files` (the archive, or
-/// the KML's folder, the document was read from), within its limits, under the path
-/// the reference gives. Each that cannot be carried (missing, outside, over a limit,
-/// unreadable; every one when `files` is `None`) is a diagnostic at the first feature
-/// that uses it, and its reference is kept.
-#[cfg(feature = "assets")]
-pub fn write_carrying<W: Write>(
-    doc: &Document,
-    out: W,
-    opts: &kml::WriteOptions,
-    files: Option<&mut dyn crate::assets::Files>,
-) -> Result<Vec<Diagnostic>> {
-    let mut refs = crate::assets::Refs::default();
-    doc.features.iter().for_each(|f| refs.note(f));
-    let files = files.map(|f| f as &mut dyn crate::assets::Files);
-    let mut carrier = crate::assets::Carrier::new(&refs, files);
-    write_zip(doc, out, opts, Some(&mut carrier))
+/// Files a KMZ carries beside its KML (its icons and photos), added after it.
+pub(crate) trait Carry {
+    /// Hands each file to `add`, with its path in the archive; answers what could not
+    /// be carried. Fails only when `add` does.
+    fn carry(&mut self, add: &mut dyn FnMut(&str, &[u8]) -> Result<()>) -> Result<Vec<Diagnostic>>;
 }
 
-fn write_zip<W: Write>(
+/// [`write`], the files `carry` adds after the KML.
+pub(crate) fn write_zip<W: Write>(
     doc: &Document,
     out: W,
     opts: &kml::WriteOptions,
-    carry: Option<&mut dyn crate::writer::Carry>,
+    carry: Option<&mut dyn Carry>,
 ) -> Result<Vec<Diagnostic>> {
     // The KML goes through a spool (memory, then an unnamed temporary file), as the
     // streaming writer's does: one road to the archive.
@@ -503,7 +491,7 @@ pub(crate) const KML_IN_MEMORY: usize = 1 << 20;
 pub(crate) fn zip_kml<W: Write>(
     mut kml: impl Read,
     mut out: W,
-    carry: Option<&mut dyn crate::writer::Carry>,
+    carry: Option<&mut dyn Carry>,
 ) -> Result<(W, Vec<Diagnostic>)> {
     let mut zip = zip::ZipWriter::new(tempfile::SpooledTempFile::new(KML_IN_MEMORY));
     let options = zip::write::SimpleFileOptions::default()

@@ -98,12 +98,12 @@ pub(crate) struct DocWriter<W: Write> {
     put: usize,
 }
 
-/// Files a KMZ carries beside its KML (its icons and photos), added after it.
-pub(crate) trait Carry {
-    /// Hands each file to `add`, with its path in the archive; answers what could not
-    /// be carried. Fails only when `add` does.
-    fn carry(&mut self, add: &mut dyn FnMut(&str, &[u8]) -> Result<()>) -> Result<Vec<Diagnostic>>;
-}
+/// Files a KMZ carries beside its KML ([`crate::kmz::Carry`]); none without the
+/// `kmz` feature, where there is no KMZ.
+#[cfg(feature = "kmz")]
+pub(crate) type Carry<'a> = dyn crate::kmz::Carry + 'a;
+#[cfg(not(feature = "kmz"))]
+pub(crate) type Carry<'a> = dyn std::any::Any + 'a;
 
 /// The writer of each format.
 enum Doc<W: Write> {
@@ -161,7 +161,7 @@ impl<W: Write> DocWriter<W> {
         meta: &Metadata,
         groups: &[Group],
         index: Option<&crate::geojson::read::GroupIndex>,
-        carry: Option<&mut dyn Carry>,
+        carry: Option<&mut Carry<'_>>,
     ) -> Result<(W, Vec<Diagnostic>)> {
         let (Some(index), false) = (index, self.named_at.is_empty()) else {
             return self.doc.finish(meta, groups, carry);
@@ -221,7 +221,7 @@ impl<W: Write> Doc<W> {
         self,
         meta: &Metadata,
         groups: &[Group],
-        carry: Option<&mut dyn Carry>,
+        carry: Option<&mut Carry<'_>>,
     ) -> Result<(W, Vec<Diagnostic>)> {
         #[cfg(not(feature = "kmz"))]
         let _ = carry;
@@ -233,7 +233,7 @@ impl<W: Write> Doc<W> {
             Doc::Kmz(w, out) => {
                 let (mut kml, mut diags) = w.finish(meta, groups)?;
                 kml.rewind()?;
-                let (out, carried) = crate::kmz::zip_kml(kml, out, carry)?;
+                let (out, carried) = crate::kmz::zip_kml(kml, out, carry.map(|c| c as _))?;
                 diags.extend(carried);
                 Ok((out, diags))
             }

@@ -101,7 +101,7 @@ fn kmz_to_kmz_keeps_the_files_byte_for_byte_under_their_paths() {
     let parsed = geonorm::read(&source[..], &Default::default()).expect("read");
     let mut files = geonorm::kmz::files(Cursor::new(&source[..])).expect("files");
     let mut out = Vec::new();
-    let diags = geonorm::kmz::write_carrying(
+    let diags = geonorm::assets::write_kmz(
         &parsed.document,
         &mut out,
         &Default::default(),

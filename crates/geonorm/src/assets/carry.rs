@@ -182,7 +182,7 @@ fn nowhere(r: &Ref) -> Diagnostic {
 }
 
 /// The references of a document and where to read their files: what a KMZ written
-/// from it carries ([`crate::writer::Carry`]).
+/// from it carries ([`crate::kmz::Carry`]).
 pub(crate) struct Carrier<'a> {
     refs: &'a Refs,
     files: Option<&'a mut dyn Files>,
@@ -195,7 +195,7 @@ impl<'a> Carrier<'a> {
     }
 }
 
-impl crate::writer::Carry for Carrier<'_> {
+impl crate::kmz::Carry for Carrier<'_> {
     fn carry(
         &mut self,
         add: &mut dyn FnMut(&str, &[u8]) -> crate::Result<()>,
@@ -203,4 +203,24 @@ impl crate::writer::Carry for Carrier<'_> {
         let files = self.files.as_deref_mut().map(|f| f as &mut dyn Files);
         self.refs.carry(files, add)
     }
+}
+
+/// Writes `doc` as a KMZ that carries the files its features refer to: each local
+/// icon and photo (`<img src>` in a description) read from `files` (the archive, or
+/// the KML's folder, the document was read from: [`crate::kmz::files`],
+/// [`super::DirFiles`]), within its limits, under the path the reference gives. Each
+/// that cannot be carried (missing, outside, over a limit, unreadable; every one when
+/// `files` is `None`) is a diagnostic at the first feature that uses it, and its
+/// reference is kept. [`crate::convert`] to KMZ does the same as it streams.
+pub fn write_kmz<W: std::io::Write>(
+    doc: &crate::Document,
+    out: W,
+    opts: &crate::kml::WriteOptions,
+    files: Option<&mut dyn Files>,
+) -> crate::Result<Vec<Diagnostic>> {
+    let mut refs = Refs::default();
+    doc.features.iter().for_each(|f| refs.note(f));
+    let files = files.map(|f| f as &mut dyn Files);
+    let mut carrier = Carrier::new(&refs, files);
+    crate::kmz::write_zip(doc, out, opts, Some(&mut carrier))
 }

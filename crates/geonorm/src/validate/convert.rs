@@ -83,7 +83,7 @@ impl<W: std::io::Write> Output<W> {
         meta: &crate::Metadata,
         groups: &[crate::Group],
         index: Option<&crate::geojson::read::GroupIndex>,
-        carry: Option<&mut dyn crate::writer::Carry>,
+        carry: Option<&mut crate::writer::Carry<'_>>,
     ) -> std::io::Result<()> {
         if let Some(w) = self.writer.take() {
             let (mut out, lost) = w.finish(meta, groups, index, carry).map_err(into_io)?;
