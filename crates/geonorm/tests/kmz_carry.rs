@@ -94,7 +94,8 @@ fn kmz_to_kmz_keeps_the_files_byte_for_byte_under_their_paths() {
         assert_eq!(entry(&all, "files/pin.png"), Some(PIN));
         assert_eq!(entry(&all, "files/photo.jpg"), Some(PHOTO));
         assert_eq!(all.len(), 3, "only what is referred to is carried");
-        let doc = String::from_utf8(entry(&all, "doc.kml").expect("doc.kml").to_vec()).unwrap();
+        let doc =
+            String::from_utf8(entry(&all, "doc.kml").expect("doc.kml").to_vec()).expect("UTF-8");
         assert!(doc.contains("files/pin.png") && doc.contains("files/photo.jpg"));
     }
     // The document read whole, written by the library's KMZ writer.
