@@ -206,3 +206,25 @@ fn a_kmz_check_says_what_the_archive_lacks_at_the_reference() {
     let (out, _) = to_kmz(Input::Bytes(&source), None);
     assert_eq!(entry(&entries(&out), "files/gone photo.jpg"), Some(PHOTO));
 }
+
+#[test]
+fn files_past_the_limits_are_said_not_carried_and_the_kmz_written() {
+    // Two icons of 10 MiB of zeros in an archive of a few KiB: the first fits the
+    // floor of what a KMZ's files may decompress to (16 MiB), the second does not.
+    let zeros = vec![0u8; 10 << 20];
+    let text = kml("files/a.png", "files/b.png");
+    let source = kmz(&[
+        ("doc.kml", text.as_bytes()),
+        ("files/a.png", &zeros),
+        ("files/b.png", &zeros),
+    ]);
+    let (out, diags) = to_kmz(Input::Bytes(&source), None);
+    assert_eq!(asset_codes(&diags), ["asset/unreadable"], "{diags:?}");
+    assert!(
+        diags.iter().any(|d| d.message.contains("zip bomb")),
+        "{diags:?}"
+    );
+    let all = entries(&out);
+    assert_eq!(entry(&all, "files/a.png").map(<[u8]>::len), Some(10 << 20));
+    assert_eq!(entry(&all, "files/b.png"), None);
+}
