@@ -96,6 +96,37 @@ pub fn write_for(
     Ok(plan.diagnostics)
 }
 
+/// Writes `doc`, read from `input`, as a KMZ that carries the files its features refer
+/// to: from the archive of a KMZ, or from the folder of a KML file; what cannot be
+/// carried is in the answer ([`geonorm::assets::write_kmz`]).
+pub fn write_kmz(
+    doc: &geonorm::Document,
+    input: &Input,
+    out: &mut dyn std::io::Write,
+    opts: &geonorm::WriteOptions,
+) -> anyhow::Result<Vec<geonorm::Diagnostic>> {
+    use geonorm::Format;
+    let from = doc.meta.source_format;
+    let kml = opts.for_conversion(from, Format::Kmz).kml;
+    // Where the files are read from, declared here to outlive `files`.
+    let mut archive;
+    let mut dir;
+    let files: Option<&mut dyn geonorm::assets::Files> = match from {
+        Some(Format::Kmz) => {
+            archive = geonorm::kmz::files(input.seekable()?).ok();
+            archive.as_mut().map(|f| f as _)
+        }
+        Some(Format::Kml) => {
+            let folder = input.path().and_then(Path::parent);
+            dir = folder.and_then(|d| geonorm::assets::DirFiles::new(d).ok());
+            dir.as_mut().map(|f| f as _)
+        }
+        // Other formats refer to no files beside them.
+        _ => return Ok(geonorm::write(doc, Format::Kmz, out, opts)?),
+    };
+    Ok(geonorm::assets::write_kmz(doc, out, &kml, files)?)
+}
+
 /// Writes every asset of `plan` into `args.dir` ([`FilesIn`]: new files only, unless
 /// `--overwrite`; never `input`) and answers, for each, its path relative to
 /// `output`'s folder (the current folder when the output is standard output), for

@@ -35,6 +35,12 @@ fn convert_streaming(
         write: geonorm::WriteOptions::with_precision(args.precision, false),
         // Checked as it is converted, in the same read: it says what `check` says.
         check: check_options(args.profile.into(), read, &input),
+        // A KMZ written carries the files a KML refers to, read from its folder.
+        kml_folder: input
+            .path()
+            .filter(|_| format == Format::Kml)
+            .and_then(std::path::Path::parent)
+            .map(std::path::Path::to_path_buf),
     };
     let done = {
         // A KMZ is read where it is, never held.
@@ -194,9 +200,23 @@ pub(crate) fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
         diags.extend(planned);
     }
     let opts = geonorm::WriteOptions::with_precision(args.precision, args.keep_root);
-    let write = |out: &mut dyn Write| geonorm::write(&doc, to, out, &opts).map_err(lib_err);
+    // A KMZ carries the files the document refers to (unless `--assets` wrote them
+    // beside it and pointed the references there).
+    let carries = to == Format::Kmz && args.assets.dir.is_none();
+    let write = |out: &mut dyn Write| {
+        if carries {
+            assets::write_kmz(&doc, &input, out, &opts)
+        } else {
+            geonorm::write(&doc, to, out, &opts).map_err(lib_err)
+        }
+    };
     let write_diags = write_to(&dest, to, write, |_| true)?;
-    diags.extend(write_diags);
+    // The check already said what the archive lacks.
+    let new: Vec<_> = write_diags
+        .into_iter()
+        .filter(|d| !diags.contains(d))
+        .collect();
+    diags.extend(new);
     geonorm::Diagnostic::sort_by_position(&mut diags);
     renderer.diagnostics(&input, &diags)?;
     Ok(exit_for(&diags))

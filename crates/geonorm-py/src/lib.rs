@@ -354,6 +354,7 @@ fn convert_impl(src: Src, dst: Option<&Path>, o: &ConvertOptions) -> Result<Conv
             to: o.to,
             write: geonorm::WriteOptions::with_precision(o.precision, false),
             check,
+            kml_folder: None,
         };
         let done = geonorm::convert(bytes[..].into(), &mut out, &opts).map_err(Failure::Io)?;
         if !done.complete {

@@ -27,12 +27,15 @@ use sha2::{Digest, Sha256};
 use crate::{Code, Diagnostic, Document, Feature, Geometry, Span};
 
 mod budget;
+mod carry;
 mod href;
 mod picture;
 
 pub use self::budget::{
     Budget, Fetched, Files, Limits, ASSET_RATIO_FLOOR, MARKER_MAX_SIDE, MAX_ASSET_BYTES,
 };
+pub use self::carry::write_kmz;
+pub(crate) use self::carry::{Carrier, Refs};
 pub(crate) use self::href::img_tags;
 use self::href::{classify, html_unescaped, percent_decoded, Href};
 use self::picture::{keep_as_is, prepare_image, prepare_marker, Pixels};

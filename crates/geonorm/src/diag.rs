@@ -298,7 +298,7 @@ codes! {
     KmlPhotoOverlay = "kml/photo-overlay", Info,
         "A PhotoOverlay placed at a Point (a photo taken there, as Google Earth's \"Add Photo\" makes) is read as a point whose description shows the photo (`<img src>`); how Google Earth frames it (ViewVolume, shape, rotation) is not kept. Sent from a KMZ, the photo becomes the point's MapHub image.";
     AssetMissing = "asset/missing", Warning,
-        "An icon or a photo (`<img src>` in a description) the document refers to is not in the KMZ, or not beside the KML; the features that use it go without it (MapHub's default pin, no image).";
+        "An icon or a photo (`<img src>` in a description) the document refers to is not in the KMZ, or not beside the KML; the features that use it go without it (MapHub's default pin, no image), and a KMZ written from the document cannot carry it (its reference is kept). `check` of a KMZ says it for each reference the archive lacks.";
     AssetUnreadable = "asset/unreadable", Warning,
         "An icon or a photo cannot be used: not an image geonorm can read (PNG, JPEG, GIF, BMP), damaged, or over a limit; the features that use it go without it. The limits: MapHub's 15 MB per file; 16 Mpx for an icon, 40 Mpx for a photo and 256 Mpx for all the images of one input, read from the header before decoding; and a KMZ's icons and photos decompress to at most 10 times the archive's size together (at least 16 MiB), past which the rest is refused as a possible zip bomb.";
     AssetOutside = "asset/outside", Warning,

@@ -21,6 +21,12 @@ pub struct ConvertOptions {
     /// The rules the input is checked with as it is converted, and how it is read
     /// (its format and name, the readers' limits, the threads).
     pub check: CheckOptions,
+    /// The folder a KML's relative references (icons, photos) are read from when a
+    /// KMZ is written, which carries them: the KML file's own folder. `None`: nothing
+    /// is read from disk, and each such reference is a diagnostic. A KMZ's own files
+    /// are carried from its archive whatever this says. Nothing outside the folder is
+    /// read (absolute paths, `..`, links leading out).
+    pub kml_folder: Option<std::path::PathBuf>,
 }
 
 impl ConvertOptions {
@@ -30,6 +36,7 @@ impl ConvertOptions {
             to,
             write: WriteOptions::default(),
             check: CheckOptions::default(),
+            kml_folder: None,
         }
     }
 }
@@ -68,8 +75,20 @@ pub fn check(input: Input<'_>, opts: &CheckOptions) -> std::io::Result<Report> {
         ..opts.clone()
     };
     let check_alone = crate::validate::NO_OUTPUT;
-    let bytes = opened.in_memory;
-    crate::validate::run(opened.reader, opened.archive, &opts, check_alone, bytes)
+    let Opened {
+        reader,
+        mut archive,
+        in_memory,
+    } = opened;
+    crate::validate::run(
+        reader,
+        archive
+            .as_deref_mut()
+            .map(|a| a as &mut dyn crate::stream::ReadSeek),
+        &opts,
+        check_alone,
+        in_memory,
+    )
 }
 
 /// Converts `input` into `output`, in `opts.to`, checking it as it is read: one read
@@ -101,7 +120,16 @@ pub fn convert<W: Write>(
         ..opts.check.clone()
     };
     let to = (opts.to, &opts.write);
-    crate::validate::converted(opened.reader, opened.archive, &check, to, output)
+    let folder = opts.kml_folder.as_deref();
+    let Opened {
+        reader,
+        mut archive,
+        ..
+    } = opened;
+    let archive = archive
+        .as_deref_mut()
+        .map(|a| a as &mut dyn crate::stream::ReadSeek);
+    crate::validate::converted(reader, archive, &check, to, output, folder)
 }
 
 /// Reads a document as a stream, for embedders with a sink of their own: each feature
@@ -133,7 +161,7 @@ where
     let (opened, mut read) = opened(input, opts)?;
     let Opened {
         mut reader,
-        archive,
+        mut archive,
         ..
     } = opened;
     if read.format.is_none() {
@@ -141,5 +169,13 @@ where
         read.format =
             Some(Format::detect(head, read.name.as_deref()).ok_or(crate::Error::Undetected)?);
     }
-    crate::stream::features_in(reader, archive, &read, sink, emit)
+    crate::stream::features_in(
+        reader,
+        archive
+            .as_deref_mut()
+            .map(|a| a as &mut dyn crate::stream::ReadSeek),
+        &read,
+        sink,
+        emit,
+    )
 }

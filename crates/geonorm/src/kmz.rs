@@ -387,23 +387,45 @@ pub fn files_with<R: Read + Seek>(
 }
 
 #[cfg(feature = "assets")]
-impl<R: Read + Seek> crate::assets::Files for ArchiveFiles<R> {
-    fn fetch(&mut self, path: &str) -> crate::assets::Fetched {
-        use crate::assets::Fetched;
+impl<R: Read + Seek> ArchiveFiles<R> {
+    /// The index of the entry `path` names, as [`crate::assets::Files::fetch`] looks it
+    /// up; `Err` when the path leads out of the archive (`..`).
+    fn find(&self, path: &str) -> std::result::Result<Option<usize>, ()> {
         if path.split('/').any(|part| part == "..") {
-            return Fetched::Outside;
+            return Err(());
         }
         let in_base = format!("{}{path}", self.base);
-        let index = [in_base.as_str(), path]
+        Ok([in_base.as_str(), path]
             .iter()
             .find_map(|want| self.index.get(*want).copied())
             .or_else(|| {
                 [in_base.as_str(), path]
                     .iter()
                     .find_map(|want| self.folded.get(&want.to_ascii_lowercase()).copied())
-            });
-        let Some(index) = index else {
-            return Fetched::Missing;
+            }))
+    }
+
+    /// Whether the archive holds a file at `path`, looked up as
+    /// [`crate::assets::Files::fetch`] does but without reading it; `None` when the
+    /// path leads out of the archive.
+    pub(crate) fn holds(&mut self, path: &str) -> Option<bool> {
+        let index = self.find(path).ok()?;
+        Some(index.is_some_and(|i| {
+            self.archive
+                .by_index_raw(i)
+                .is_ok_and(|entry| !entry.is_dir())
+        }))
+    }
+}
+
+#[cfg(feature = "assets")]
+impl<R: Read + Seek> crate::assets::Files for ArchiveFiles<R> {
+    fn fetch(&mut self, path: &str) -> crate::assets::Fetched {
+        use crate::assets::Fetched;
+        let index = match self.find(path) {
+            Err(()) => return Fetched::Outside,
+            Ok(None) => return Fetched::Missing,
+            Ok(Some(index)) => index,
         };
         let entry = match self.archive.by_index(index) {
             Ok(e) => e,
@@ -425,18 +447,37 @@ impl<R: Read + Seek> crate::assets::Files for ArchiveFiles<R> {
     }
 }
 
-/// Writes `doc` as a KMZ: its KML as a deflated `doc.kml`.
+/// Writes `doc` as a KMZ: its KML as a deflated `doc.kml`. The files its references
+/// name are not carried (see [`crate::assets::write_kmz`]).
 pub fn write<W: Write>(
     doc: &Document,
     out: W,
     opts: &kml::WriteOptions,
 ) -> Result<Vec<Diagnostic>> {
+    write_zip(doc, out, opts, None)
+}
+
+/// Files a KMZ carries beside its KML (its icons and photos), added after it.
+pub(crate) trait Carry {
+    /// Hands each file to `add`, with its path in the archive; answers what could not
+    /// be carried. Fails only when `add` does.
+    fn carry(&mut self, add: &mut dyn FnMut(&str, &[u8]) -> Result<()>) -> Result<Vec<Diagnostic>>;
+}
+
+/// [`write`], the files `carry` adds after the KML.
+pub(crate) fn write_zip<W: Write>(
+    doc: &Document,
+    out: W,
+    opts: &kml::WriteOptions,
+    carry: Option<&mut dyn Carry>,
+) -> Result<Vec<Diagnostic>> {
     // The KML goes through a spool (memory, then an unnamed temporary file), as the
     // streaming writer's does: one road to the archive.
     let mut text = tempfile::SpooledTempFile::new(KML_IN_MEMORY);
-    let diags = kml::write(doc, &mut text, opts)?;
+    let mut diags = kml::write(doc, &mut text, opts)?;
     text.rewind()?;
-    zip_kml(text, out)?;
+    let (_, carried) = zip_kml(text, out, carry)?;
+    diags.extend(carried);
     Ok(diags)
 }
 
@@ -444,20 +485,33 @@ pub fn write<W: Write>(
 /// unnamed temporary file.
 pub(crate) const KML_IN_MEMORY: usize = 1 << 20;
 
-/// A KMZ of one KML, `doc.kml`, deflated. The archive is made in a spool (a zip is
-/// finished from its end) and copied to `out`.
-pub(crate) fn zip_kml<W: Write>(mut kml: impl Read, mut out: W) -> Result<W> {
+/// A KMZ of one KML, `doc.kml`, deflated, then the files `carry` adds; answers what
+/// it could not carry. The archive is made in a spool (a zip is finished from its
+/// end) and copied to `out`.
+pub(crate) fn zip_kml<W: Write>(
+    mut kml: impl Read,
+    mut out: W,
+    carry: Option<&mut dyn Carry>,
+) -> Result<(W, Vec<Diagnostic>)> {
     let mut zip = zip::ZipWriter::new(tempfile::SpooledTempFile::new(KML_IN_MEMORY));
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
     let failed = |e: zip::result::ZipError| Error::Io(std::io::Error::other(e));
     zip.start_file("doc.kml", options).map_err(failed)?;
     std::io::copy(&mut kml, &mut zip)?;
+    let said = match carry {
+        Some(carry) => carry.carry(&mut |name, bytes| {
+            zip.start_file(name, options).map_err(failed)?;
+            zip.write_all(bytes)?;
+            Ok(())
+        })?,
+        None => Vec::new(),
+    };
     let mut archive = zip.finish().map_err(failed)?;
     archive.rewind()?;
     std::io::copy(&mut archive, &mut out)?;
     out.flush()?;
-    Ok(out)
+    Ok((out, said))
 }
 
 #[cfg(test)]

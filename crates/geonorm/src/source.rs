@@ -47,7 +47,7 @@ const HEAD: usize = 8 << 10;
 /// can be read where it is.
 pub(crate) struct Opened<'a> {
     pub(crate) reader: Box<dyn BufRead + 'a>,
-    pub(crate) archive: Option<&'a mut dyn ReadSeek>,
+    pub(crate) archive: Option<Box<dyn ReadSeek + 'a>>,
     /// Whether the input is in memory (reading it cannot fail).
     pub(crate) in_memory: bool,
 }
@@ -61,11 +61,17 @@ impl<'a> Input<'a> {
         name: Option<&Path>,
     ) -> std::io::Result<Opened<'a>> {
         match self {
-            Input::Bytes(bytes) => Ok(Opened {
-                reader: Box::new(bytes),
-                archive: None,
-                in_memory: true,
-            }),
+            Input::Bytes(bytes) => {
+                // A KMZ in memory is read as an archive too: its files can then be
+                // looked up, and carried into a KMZ written.
+                let kmz = format.or_else(|| Format::detect(bytes, name)) == Some(Format::Kmz);
+                let empty: &[u8] = &[];
+                Ok(Opened {
+                    reader: Box::new(if kmz { empty } else { bytes }),
+                    archive: kmz.then(|| Box::new(std::io::Cursor::new(bytes)) as Box<_>),
+                    in_memory: true,
+                })
+            }
             Input::Reader(reader) => Ok(Opened {
                 reader,
                 archive: None,
@@ -85,7 +91,7 @@ impl<'a> Input<'a> {
                     let empty: &[u8] = &[];
                     Ok(Opened {
                         reader: Box::new(empty),
-                        archive: Some(file),
+                        archive: Some(Box::new(file)),
                         in_memory: false,
                     })
                 } else {

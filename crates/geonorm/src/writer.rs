@@ -74,6 +74,11 @@ impl PartMaker {
         self.opts = self.opts.for_conversion(Some(source), self.format);
     }
 
+    /// The format it serialises for.
+    pub(crate) fn format(&self) -> Format {
+        self.format
+    }
+
     /// Whether a part is the feature's MapHub GeoJSON at full precision: the bytes
     /// MapHub is sent, whose size a check measures.
     pub(crate) fn is_full_geojson(&self) -> bool {
@@ -92,6 +97,13 @@ pub(crate) struct DocWriter<W: Write> {
     /// Features put so far.
     put: usize,
 }
+
+/// Files a KMZ carries beside its KML ([`crate::kmz::Carry`]); none without the
+/// `kmz` feature, where there is no KMZ.
+#[cfg(feature = "kmz")]
+pub(crate) type Carry<'a> = dyn crate::kmz::Carry + 'a;
+#[cfg(not(feature = "kmz"))]
+pub(crate) type Carry<'a> = dyn std::any::Any + 'a;
 
 /// The writer of each format.
 enum Doc<W: Write> {
@@ -143,14 +155,16 @@ impl<W: Write> DocWriter<W> {
     /// Finishes the document; returns the output and what writing could not hold that
     /// it had not said with each part (all of it, for KML, KMZ and GPX). `index`: the
     /// GeoJSON reader's groups by name, which resolve the groups features named.
+    /// `carry`: the files a KMZ carries beside its KML (ignored by other formats).
     pub(crate) fn finish(
         mut self,
         meta: &Metadata,
         groups: &[Group],
         index: Option<&crate::geojson::read::GroupIndex>,
+        carry: Option<&mut Carry<'_>>,
     ) -> Result<(W, Vec<Diagnostic>)> {
         let (Some(index), false) = (index, self.named_at.is_empty()) else {
-            return self.doc.finish(meta, groups);
+            return self.doc.finish(meta, groups, carry);
         };
         // What resolving says (groups created) the check says already.
         let (all, named) = self.named.resolve(groups.to_vec(), index, &mut Vec::new());
@@ -163,7 +177,7 @@ impl<W: Write> DocWriter<W> {
                 w.set_group(*at, id);
             }
         }
-        self.doc.finish(meta, &all)
+        self.doc.finish(meta, &all, carry)
     }
 }
 
@@ -203,16 +217,25 @@ impl<W: Write> Doc<W> {
         }
     }
 
-    fn finish(self, meta: &Metadata, groups: &[Group]) -> Result<(W, Vec<Diagnostic>)> {
+    fn finish(
+        self,
+        meta: &Metadata,
+        groups: &[Group],
+        carry: Option<&mut Carry<'_>>,
+    ) -> Result<(W, Vec<Diagnostic>)> {
+        #[cfg(not(feature = "kmz"))]
+        let _ = carry;
         match self {
             Doc::GeoJson(w) => w.finish(meta, groups),
             Doc::Kml(w) => w.finish(meta, groups),
             Doc::Gpx(w) => w.finish(meta, groups),
             #[cfg(feature = "kmz")]
             Doc::Kmz(w, out) => {
-                let (mut kml, diags) = w.finish(meta, groups)?;
+                let (mut kml, mut diags) = w.finish(meta, groups)?;
                 kml.rewind()?;
-                Ok((crate::kmz::zip_kml(kml, out)?, diags))
+                let (out, carried) = crate::kmz::zip_kml(kml, out, carry.map(|c| c as _))?;
+                diags.extend(carried);
+                Ok((out, diags))
             }
         }
     }

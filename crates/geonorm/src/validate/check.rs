@@ -81,7 +81,10 @@ pub(crate) fn run<R: std::io::BufRead, W: std::io::Write>(
         Format::Kml | Format::Gpx | Format::Kmz => {
             let mut archive = archive;
             // A KMZ read where it is: its size is the file's.
-            let held = match archive.as_deref_mut() {
+            let held = match archive
+                .as_deref_mut()
+                .map(|a| a as &mut dyn crate::stream::ReadSeek)
+            {
                 Some(a) => {
                     let n = a.seek(std::io::SeekFrom::End(0))?;
                     a.rewind()?;
@@ -237,33 +240,53 @@ pub(super) fn check_stream<R: std::io::BufRead, W: std::io::Write>(
         threads,
         ..read.clone()
     };
-    let read = crate::stream::features_in(input, archive, &read, &sink, |r, own| {
-        let Ruled {
-            feature: f,
-            geometry,
-            converted,
-            written,
-        } = r;
-        rules.extend(geometry);
-        // A feature's own findings are those its reading raised; findings about the
-        // whole document (text, schemas) are only known at the end, and are looked
-        // at there for the features they may explain.
-        let explained = explains(own, f.span);
-        match (converted, &written) {
-            (Measured::Bytes(c), _) => tally.converted(Some(&c), &f),
-            (Measured::Unwritable, _) => tally.converted(None, &f),
-            // Written at the precision the size is measured at: the same bytes.
-            (Measured::NotAsked, Some(Part::GeoJson(bytes, _))) => tally.converted(Some(bytes), &f),
-            (Measured::NotAsked, _) => tally.converted(None, &f),
-        }
-        if let (Some(o), Some(part)) = (output.as_deref_mut(), written) {
-            o.feature(part)?;
-        }
-        if let Some(i) = tally.rules(&f, explained, &mut per_feature) {
-            unexplained.push((i, f.span));
-        }
-        Ok(())
-    });
+    // The local files a KML's features refer to: looked up in a KMZ's archive, and
+    // carried into a KMZ written.
+    let writes_kmz = output.as_ref().is_some_and(|o| o.is_kmz());
+    let notes =
+        matches!(format, Format::Kml | Format::Kmz) && (format == Format::Kmz || writes_kmz);
+    let mut refs = Noted::default();
+    let mut archive = archive;
+    let read = crate::stream::features_in(
+        input,
+        archive
+            .as_deref_mut()
+            .map(|a| a as &mut dyn crate::stream::ReadSeek),
+        &read,
+        &sink,
+        |r, own| {
+            let Ruled {
+                feature: f,
+                geometry,
+                converted,
+                written,
+            } = r;
+            rules.extend(geometry);
+            if notes {
+                refs.note(&f);
+            }
+            // A feature's own findings are those its reading raised; findings about the
+            // whole document (text, schemas) are only known at the end, and are looked
+            // at there for the features they may explain.
+            let explained = explains(own, f.span);
+            match (converted, &written) {
+                (Measured::Bytes(c), _) => tally.converted(Some(&c), &f),
+                (Measured::Unwritable, _) => tally.converted(None, &f),
+                // Written at the precision the size is measured at: the same bytes.
+                (Measured::NotAsked, Some(Part::GeoJson(bytes, _))) => {
+                    tally.converted(Some(bytes), &f)
+                }
+                (Measured::NotAsked, _) => tally.converted(None, &f),
+            }
+            if let (Some(o), Some(part)) = (output.as_deref_mut(), written) {
+                o.feature(part)?;
+            }
+            if let Some(i) = tally.rules(&f, explained, &mut per_feature) {
+                unexplained.push((i, f.span));
+            }
+            Ok(())
+        },
+    );
     let crate::stream::Rest {
         meta,
         groups,
@@ -302,11 +325,50 @@ pub(super) fn check_stream<R: std::io::BufRead, W: std::io::Write>(
     out.extend(reader);
     out.extend(rules);
     out.extend(per_feature);
+    #[cfg(feature = "assets")]
     if let Some(o) = output {
-        o.finish(&meta, &groups, None)?;
+        let mut files: Option<Box<dyn crate::assets::Files + '_>> = match (format, archive) {
+            (Format::Kmz, Some(a)) => crate::kmz::files(a).ok().map(|f| Box::new(f) as _),
+            (Format::Kml, _) => o
+                .kml_folder
+                .as_deref()
+                .and_then(|d| crate::assets::DirFiles::new(d).ok())
+                .map(|f| Box::new(f) as _),
+            _ => None,
+        };
+        let files = files
+            .as_deref_mut()
+            .map(|f| f as &mut dyn crate::assets::Files);
+        let mut carrier = crate::assets::Carrier::new(&refs, files);
+        let carry = (writes_kmz && !refs.is_empty()).then_some(&mut carrier as _);
+        o.finish(&meta, &groups, None, carry)?;
+    } else if let (Format::Kmz, Some(a), false) = (format, archive, refs.is_empty()) {
+        // A KMZ's check: what its KML refers to and the archive lacks.
+        if let Ok(mut files) = crate::kmz::files(a) {
+            out.extend(refs.lacking(&mut |path| files.holds(path)));
+        }
+    }
+    #[cfg(not(feature = "assets"))]
+    if let Some(o) = output {
+        let _ = (archive, writes_kmz);
+        o.finish(&meta, &groups, None, None)?;
     }
     tally.finish(&meta, &groups, out);
     Ok(())
+}
+
+/// The local files a stream's features refer to ([`crate::assets::Refs`]); nothing
+/// without the `assets` feature.
+#[cfg(feature = "assets")]
+type Noted = crate::assets::Refs;
+
+#[cfg(not(feature = "assets"))]
+#[derive(Default)]
+struct Noted;
+
+#[cfg(not(feature = "assets"))]
+impl Noted {
+    fn note(&mut self, _: &crate::Feature) {}
 }
 
 /// What a feature of a stream becomes on the thread that read it: the geometry rules'
@@ -443,15 +505,18 @@ pub(super) fn feature_geometry(f: &crate::Feature, out: &mut Vec<Diagnostic>) {
 
 /// Converts `input` (or `archive`, a KMZ read where it is) to `to.0` written with
 /// `to.1` and checks it with `opts`, in one read: the one road of every conversion
-/// ([`crate::convert`]).
+/// ([`crate::convert`]). A KMZ written carries the files a KMZ read refers to, or a
+/// KML's in `kml_folder`.
 pub(crate) fn converted<R: std::io::BufRead, W: std::io::Write>(
     input: R,
     archive: Option<&mut dyn crate::stream::ReadSeek>,
     opts: &CheckOptions,
     to: (Format, &crate::WriteOptions),
     output: W,
+    kml_folder: Option<&Path>,
 ) -> std::io::Result<Converted> {
     let mut out = Output::new(to.0, output, to.1).map_err(into_io)?;
+    out.kml_folder = kml_folder.map(Path::to_path_buf);
     let mut report = run(input, archive, opts, Some(&mut out), false)?;
     super::mended_by_writing(&mut report.diagnostics, to.0, to.1.geojson.keep_root);
     Ok(Converted {

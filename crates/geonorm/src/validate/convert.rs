@@ -14,6 +14,9 @@ pub(crate) struct Output<W: std::io::Write> {
     pub(super) written: Vec<Diagnostic>,
     /// Whether the document was read to its end and finished.
     pub(super) complete: bool,
+    /// The folder a KML's icons and photos are read from when a KMZ is written
+    /// ([`crate::ConvertOptions::kml_folder`]).
+    pub(super) kml_folder: Option<std::path::PathBuf>,
 }
 
 /// Turns the findings that writing `to` mends into what was done about them, so a
@@ -48,6 +51,7 @@ impl<W: std::io::Write> Output<W> {
             maker: crate::writer::maker(format, opts),
             written: Vec::new(),
             complete: false,
+            kml_folder: None,
         })
     }
 
@@ -66,16 +70,23 @@ impl<W: std::io::Write> Output<W> {
         self.feature(part)
     }
 
+    /// Whether the document written is a KMZ.
+    pub(super) fn is_kmz(&self) -> bool {
+        self.maker.format() == Format::Kmz
+    }
+
     /// Writes the end of the document: the input was read to its end.
-    /// `index`: the GeoJSON reader's groups by name, for the groups features name.
+    /// `index`: the GeoJSON reader's groups by name, for the groups features name;
+    /// `carry`: the files a KMZ carries beside its KML.
     pub(super) fn finish(
         &mut self,
         meta: &crate::Metadata,
         groups: &[crate::Group],
         index: Option<&crate::geojson::read::GroupIndex>,
+        carry: Option<&mut crate::writer::Carry<'_>>,
     ) -> std::io::Result<()> {
         if let Some(w) = self.writer.take() {
-            let (mut out, lost) = w.finish(meta, groups, index).map_err(into_io)?;
+            let (mut out, lost) = w.finish(meta, groups, index, carry).map_err(into_io)?;
             out.flush()?;
             self.written.extend(lost);
             self.complete = true;

@@ -419,7 +419,7 @@ pub(super) fn check_geojson_stream<R: BufRead, W: std::io::Write>(
         for f in &singles {
             o.whole(f)?;
         }
-        o.finish(&meta, &groups, Some(&index))?;
+        o.finish(&meta, &groups, Some(&index), None)?;
     }
     out.append(&mut m.per_feature);
     out.append(&mut m.read);
