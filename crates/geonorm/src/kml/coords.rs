@@ -3,7 +3,8 @@
 //! commas. A tuple that cannot be read is reported with its offset, never dropped
 //! silently.
 
-use crate::{Coords, Position};
+use crate::num::json_number;
+use crate::{ColumnValues, Coords, Position};
 
 /// Something wrong in a coordinate text, at a byte offset of that text.
 #[derive(Debug, Clone, PartialEq)]
@@ -248,6 +249,43 @@ pub(crate) fn parse_gx_coord(text: &str) -> Option<Position> {
         None => None,
     };
     Some(Position { x, y, z })
+}
+
+/// Whether a Schema field type is text (`string`, or none of KML's number or boolean
+/// types).
+pub(super) fn is_text_type(ty: &str) -> bool {
+    ty.rsplit(':').next().unwrap_or(ty) == "string"
+}
+
+/// Per-point values as text, an empty one as none.
+pub(super) fn text_column(values: &[&str]) -> ColumnValues {
+    ColumnValues::Texts(
+        values
+            .iter()
+            .map(|v| (!v.is_empty()).then_some(*v))
+            .collect(),
+    )
+}
+
+/// Per-point values as numbers when every one is a number (or empty), else as text.
+pub(super) fn column_values(values: &[&str]) -> ColumnValues {
+    let numbers: Option<Vec<Option<serde_json::Number>>> = values
+        .iter()
+        .map(|v| {
+            if v.is_empty() {
+                Some(None)
+            } else {
+                v.parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite())
+                    .map(json_number)
+            }
+        })
+        .collect();
+    match numbers {
+        Some(ns) => ColumnValues::Numbers(ns),
+        None => text_column(values),
+    }
 }
 
 #[cfg(test)]

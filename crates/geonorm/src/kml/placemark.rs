@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::coords;
+use super::coords::{self, column_values, is_text_type, text_column};
 use super::ctx::Ctx;
 use super::style::PendingStyle;
 use crate::diag::times;
@@ -751,43 +751,6 @@ fn track_parts(node: &Node, ctx: &mut Ctx) -> Vec<(Coords, Span)> {
             (line, first)
         })
         .collect()
-}
-
-/// Whether a Schema field type is text (`string`, or none of KML's number or boolean
-/// types).
-fn is_text_type(ty: &str) -> bool {
-    ty.rsplit(':').next().unwrap_or(ty) == "string"
-}
-
-/// Per-point values as text, an empty one as none.
-fn text_column(values: &[&str]) -> ColumnValues {
-    ColumnValues::Texts(
-        values
-            .iter()
-            .map(|v| (!v.is_empty()).then_some(*v))
-            .collect(),
-    )
-}
-
-/// Per-point values as numbers when every one is a number (or empty), else as text.
-fn column_values(values: &[&str]) -> ColumnValues {
-    let numbers: Option<Vec<Option<serde_json::Number>>> = values
-        .iter()
-        .map(|v| {
-            if v.is_empty() {
-                Some(None)
-            } else {
-                v.parse::<f64>()
-                    .ok()
-                    .filter(|x| x.is_finite())
-                    .map(json_number)
-            }
-        })
-        .collect();
-    match numbers {
-        Some(ns) => ColumnValues::Numbers(ns),
-        None => text_column(values),
-    }
 }
 
 /// Reports `count` empty time elements, the first being `first`.
