@@ -85,6 +85,8 @@ struct SendArgs {
     max_bytes: Option<u64>,
     journal: Option<PathBuf>,
     unanswered_wait: Option<u64>,
+    /// Cut a line over the limit as one feature into consecutive features.
+    split_long_lines: bool,
 }
 
 /// Why a send did not happen or did not end well.
@@ -188,7 +190,7 @@ impl Sender {
             assets: args.assets,
             limit,
             new_group: &new_group,
-            split_long_lines: false,
+            split_long_lines: args.split_long_lines,
         };
         let mut ready = geonorm_upload::ready(&bytes, path.as_deref(), format, &shape)
             .map_err(|e| SendFailure::Message(format!("{name}: {e}")))?;
@@ -302,9 +304,11 @@ impl MapHub {
     /// and, when larger than `max_bytes` (default MapHub's 15 MiB; 0 for no limit),
     /// split, with a journal so that `resume=True` finishes a send that stopped. A
     /// KMZ's custom icons and photos (or a KML's, beside it) are uploaded first as
-    /// MapHub markers and images (`assets=False` sends the features alone).
+    /// MapHub markers and images (`assets=False` sends the features alone). A feature
+    /// alone over the limit is refused before anything is sent, unless
+    /// `split_long_lines=True` cuts the line into consecutive features under it.
     /// Returns what happened (`map`, `chunks`, `assets`, `verified`, `journal`).
-    #[pyo3(signature = (source, map_id, new_group=None, *, raw=false, assets=true, force=false, resume=false, max_bytes=None, journal=None, unanswered_wait=None))]
+    #[pyo3(signature = (source, map_id, new_group=None, *, raw=false, assets=true, force=false, resume=false, max_bytes=None, journal=None, unanswered_wait=None, split_long_lines=false))]
     #[allow(clippy::too_many_arguments)]
     fn append(
         &self,
@@ -319,6 +323,7 @@ impl MapHub {
         max_bytes: Option<u64>,
         journal: Option<PathBuf>,
         unanswered_wait: Option<u64>,
+        split_long_lines: bool,
     ) -> PyResult<Py<PyAny>> {
         let args = SendArgs {
             src: Src::extract(source)?,
@@ -329,6 +334,7 @@ impl MapHub {
             max_bytes,
             journal,
             unanswered_wait,
+            split_long_lines,
         };
         let mode = Mode::Append { map_id, new_group };
         self.send_interruptibly(py, args, mode)
@@ -336,7 +342,7 @@ impl MapHub {
 
     /// Creates a map from a file (checked, converted, split and journalled as
     /// `append`). `visibility` is `public`, `unlisted` or `private`.
-    #[pyo3(signature = (source, visibility="private", title=None, description=None, short_name=None, *, raw=false, assets=true, force=false, resume=false, max_bytes=None, journal=None, unanswered_wait=None))]
+    #[pyo3(signature = (source, visibility="private", title=None, description=None, short_name=None, *, raw=false, assets=true, force=false, resume=false, max_bytes=None, journal=None, unanswered_wait=None, split_long_lines=false))]
     #[allow(clippy::too_many_arguments)]
     fn upload(
         &self,
@@ -353,6 +359,7 @@ impl MapHub {
         max_bytes: Option<u64>,
         journal: Option<PathBuf>,
         unanswered_wait: Option<u64>,
+        split_long_lines: bool,
     ) -> PyResult<Py<PyAny>> {
         let visibility = match visibility {
             "public" => Visibility::Public,
@@ -373,6 +380,7 @@ impl MapHub {
             max_bytes,
             journal,
             unanswered_wait,
+            split_long_lines,
         };
         let mode = Mode::Upload(UploadArgs {
             file_type: FileType::Geojson,

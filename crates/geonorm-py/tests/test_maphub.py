@@ -177,3 +177,37 @@ def test_ctrl_c_interrupts_a_call_within_seconds(maphub_local, tmp_path):
     assert "KeyboardInterrupt" in err, err
     assert took < 5, f"interrupted after {took:.1f} s"
     assert key not in err
+
+
+def _long_track(n):
+    points = "".join(
+        f'<trkpt lat="{46 + i * 1.37e-6:.8f}" lon="{7 + i * 1.31e-6:.8f}"><ele>{1000 + i % 500}.25</ele></trkpt>'
+        for i in range(n)
+    )
+    return (
+        '<gpx version="1.1" creator="t" xmlns="http://www.topografix.com/GPX/1/1">'
+        f"<trk><name>Long ride</name><trkseg>{points}</trkseg></trk></gpx>"
+    ).encode()
+
+
+def test_a_line_over_the_limit_is_refused_or_cut_with_split_long_lines(maphub_local, tmp_path):
+    url, key = maphub_local
+    hub = geonorm.MapHub(api_key=key, server=url)
+    empty = tmp_path / "empty.geojson"
+    empty.write_text('{"type":"FeatureCollection","features":[]}')
+    map_id = hub.upload(empty, journal=tmp_path / "j0")["map"]["id"]
+    track = _long_track(5000)
+    # One feature over a 60 kB limit: no split can send it, and nothing is sent.
+    with pytest.raises(geonorm.MapHubError) as e:
+        hub.append(track, map_id, max_bytes=60_000, journal=tmp_path / "j1")
+    assert "alone" in str(e.value)
+    assert hub.get(map_id)["features"] == []
+    out = hub.append(
+        track, map_id, max_bytes=60_000, journal=tmp_path / "j2", split_long_lines=True
+    )
+    assert len(out["chunks"]) > 1
+    landed = hub.get(map_id)["features"]
+    n = len(landed)
+    assert [f["properties"]["geonorm_part"] for f in landed] == [f"{k}/{n}" for k in range(1, n + 1)]
+    vertices = sum(len(f["geometry"]["coordinates"]) for f in landed)
+    assert vertices == 5000 + n - 1

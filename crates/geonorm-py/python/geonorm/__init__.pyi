@@ -182,6 +182,7 @@ class MapHub:
         max_bytes: Optional[int] = None,
         journal: Optional[Union[str, "os.PathLike[str]"]] = None,
         unanswered_wait: Optional[int] = None,
+        split_long_lines: bool = False,
     ) -> Dict[str, Any]: ...
     def upload(
         self,
@@ -198,6 +199,7 @@ class MapHub:
         max_bytes: Optional[int] = None,
         journal: Optional[Union[str, "os.PathLike[str]"]] = None,
         unanswered_wait: Optional[int] = None,
+        split_long_lines: bool = False,
     ) -> Dict[str, Any]: ...
     def maps(self) -> Dict[str, List[Dict[str, Any]]]: ...
     def get(self, map_id: int, *, full: bool = False) -> Dict[str, Any]: ...
