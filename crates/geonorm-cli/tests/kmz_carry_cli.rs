@@ -121,3 +121,28 @@ fn a_missing_file_is_said_and_the_kmz_written() {
         + 1;
     assert!(json.contains(&format!("\"line\": {line},")), "{json}");
 }
+
+/// `append` of a KMZ lacking its icon says so once: its asset plan says it, and the
+/// check before sending does not say it again (a dry run, nothing sent).
+#[test]
+fn append_says_a_missing_file_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let doc = kml("files/pin.png", "files/photo.jpg");
+    let bytes = kmz(&[("doc.kml", doc.as_bytes()), ("files/photo.jpg", PHOTO)]);
+    std::fs::write(dir.path().join("lacking.kmz"), bytes).expect("write");
+    let (out, _) = run(
+        dir.path(),
+        &[
+            "append",
+            "lacking.kmz",
+            "--map",
+            "1",
+            "--dry-run",
+            "--server",
+            "http://127.0.0.1:9",
+        ],
+    );
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(said.matches("[asset/missing]").count(), 1, "{said}");
+    assert!(said.contains("files/pin.png"), "{said}");
+}

@@ -22,7 +22,8 @@ pub fn body_limit(max_bytes: Option<u64>) -> Option<u64> {
 /// The check a file passes before it is sent. Sent converted, it is split under
 /// `limit`, so the whole file's size findings do not apply; with `split_long_lines`,
 /// a line over the limit is cut ([`ready`]), so neither does `maphub/feature-too-large`
-/// (what cannot be cut, the split refuses before anything is sent).
+/// (what cannot be cut, the split refuses before anything is sent); and the icons and
+/// photos are planned by [`ready`], which says what is missing.
 pub fn check_before_send(
     bytes: &[u8],
     path: Option<&Path>,
@@ -49,12 +50,16 @@ pub fn check_before_send(
     if !raw {
         report.diagnostics.retain(|d| {
             let cut = split_long_lines && d.code == Code::MaphubFeatureTooLarge;
+            // Sent converted, the icons and photos are planned (and what is missing
+            // said) by [`ready`]; the check would say it a second time.
             !(cut
                 || matches!(
                     d.code,
                     Code::MaphubTooLarge
                         | Code::MaphubConvertedTooLarge
                         | Code::MaphubNotCollection
+                        | Code::AssetMissing
+                        | Code::AssetOutside
                 ))
         });
     }
