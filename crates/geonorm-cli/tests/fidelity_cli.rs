@@ -233,3 +233,44 @@ fn check_and_append_agree_on_a_300000_point_track() {
         .iter()
         .all(|f| f["properties"]["title"] == "Long ride"));
 }
+
+/// 4. KMZ to KMZ carries the icon and the photo byte for byte under the same paths,
+/// and says the photo the archive lacks (as `check` does).
+#[test]
+fn a_kmz_to_kmz_carries_its_files_and_says_the_missing_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out.kmz");
+    let fidelity = fidelity();
+    let run = geonorm(
+        &fidelity,
+        &["convert", "icons.kmz", "-o", out.to_str().expect("utf8")],
+    );
+    assert_eq!(run.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&run.stderr),
+        std::fs::read_to_string(fidelity.join("expected/icons.to.kmz.stderr")).expect("recorded")
+    );
+    let open =
+        |p: &Path| zip::ZipArchive::new(std::fs::File::open(p).expect("open")).expect("a zip");
+    let (mut input, mut output) = (open(&fidelity.join("icons.kmz")), open(&out));
+    let names: Vec<String> = (0..output.len())
+        .filter_map(|i| {
+            output
+                .by_index(i)
+                .ok()
+                .and_then(|e| e.name().ok().map(|n| n.to_string()))
+        })
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    for name in ["files/hut.png", "files/view.png"] {
+        let mut read = |z: &mut zip::ZipArchive<std::fs::File>| {
+            let mut v = Vec::new();
+            std::io::Read::read_to_end(&mut z.by_name(name).expect(name), &mut v).expect("read");
+            v
+        };
+        assert_eq!(read(&mut input), read(&mut output), "{name}");
+    }
+    let check = geonorm(&fidelity, &["check", "icons.kmz"]);
+    assert!(String::from_utf8_lossy(&check.stdout)
+        .contains("warning[asset/missing]: the photo files/missing.png"));
+}
