@@ -7,6 +7,7 @@ use geonorm::{Error, Format};
 
 use crate::input::Input;
 use crate::output::{self, Dest, OutFile};
+use crate::progress::Progress;
 use crate::render::Renderer;
 use crate::*;
 
@@ -44,12 +45,14 @@ fn convert_streaming(
     };
     let done = {
         // A KMZ is read where it is, never held.
+        // Bytes read of the input's size, on a terminal, once it takes a second.
         let mut seekable;
         let source = if format == Format::Kmz {
-            seekable = input.seekable()?;
-            geonorm::Input::Seekable(&mut *seekable)
+            seekable = Progress::new(input.seekable()?, input.len(), "converting");
+            geonorm::Input::Seekable(&mut seekable)
         } else {
-            geonorm::Input::Reader(input.reader()?)
+            let reading = Progress::new(input.reader()?, input.len(), "converting");
+            geonorm::Input::Reader(Box::new(io::BufReader::new(reading)))
         };
         let convert = |out: &mut dyn Write| Ok(geonorm::convert(source, out, &opts)?);
         write_to(dest, to, convert, |done| done.complete)?

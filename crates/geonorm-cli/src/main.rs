@@ -10,6 +10,7 @@ mod convert;
 mod dry_run;
 mod input;
 mod output;
+mod progress;
 mod remote;
 mod render;
 mod term;
@@ -655,8 +656,9 @@ fn info_streamed(
         threads: rayon::current_num_threads(),
         ..opts
     };
+    let reading = progress::Progress::new(input.reader()?, input.len(), "reading");
     let streamed = geonorm::stream(
-        geonorm::Input::Reader(input.reader()?),
+        geonorm::Input::Reader(Box::new(std::io::BufReader::new(reading))),
         &opts,
         &geonorm::stream::Keep,
         |f, _| {

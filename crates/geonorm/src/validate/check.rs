@@ -50,6 +50,8 @@ pub(crate) fn run<R: std::io::BufRead, W: std::io::Write>(
     if format != Some(Format::Kmz) && Format::is_binary(head) {
         return Ok(binary_report());
     }
+    // What the content alone says, to word a name that disagrees with a format asked for.
+    let content = Format::detect(head, None);
     let Some(format) = format else {
         return Ok(Report {
             format: None,
@@ -113,7 +115,7 @@ pub(crate) fn run<R: std::io::BufRead, W: std::io::Write>(
             counted.n + held
         }
     };
-    Ok(finish_report(format, path, opts, size, findings))
+    Ok(finish_report((format, content), path, opts, size, findings))
 }
 
 /// What reading failed with: an error, unless the input is in memory, where it is
@@ -136,7 +138,7 @@ fn said_of(
 /// The findings about the file as a whole (its name, its size) beside what reading
 /// and the rules found, sorted by position.
 fn finish_report(
-    format: Format,
+    (format, content): (Format, Option<Format>),
     path: Option<&Path>,
     opts: &CheckOptions,
     size: u64,
@@ -146,16 +148,22 @@ fn finish_report(
     if opts.profile.maphub() {
         if let Some(named) = path.and_then(Format::from_path) {
             if named.maphub_file_type() != format.maphub_file_type() {
-                out.push(
-                    Diagnostic::new(
-                        Code::MaphubMisnamed,
+                // Read as asked (`--from`) against what the content says: the name is
+                // then not the one to blame.
+                let (message, help) = match content {
+                    Some(c) if c != format && c.maphub_file_type() == named.maphub_file_type() => (
+                        format!("the file is read as {format}, as asked, but its content and its name say {named}"),
+                        format!("read it as {c} (drop --from)"),
+                    ),
+                    _ => (
                         format!("the file is {format} but its name says {named}"),
-                    )
-                    .with_help(format!(
-                        "rename it, or send it with file_type \"{}\"",
-                        format.maphub_file_type()
-                    )),
-                );
+                        format!(
+                            "rename it, or send it with file_type \"{}\"",
+                            format.maphub_file_type()
+                        ),
+                    ),
+                };
+                out.push(Diagnostic::new(Code::MaphubMisnamed, message).with_help(help));
             }
         }
     }

@@ -1,0 +1,74 @@
+//! A sign of life on long reads: bytes read of the input's size, on standard error
+//! when it is a terminal, shown only once reading has taken a second (a quick run
+//! prints nothing, a pipe never gets it).
+
+use std::io::{self, IsTerminal, Read, Seek, SeekFrom};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// How long reading goes on before the bar is shown.
+const SHOWN_AFTER: Duration = Duration::from_secs(1);
+
+/// A reader that moves a progress bar as it is read.
+pub(crate) struct Progress<R> {
+    inner: R,
+    bar: ProgressBar,
+    started: Instant,
+    /// Whether the bar may be drawn at all (standard error is a terminal).
+    terminal: bool,
+    shown: bool,
+}
+
+impl<R> Progress<R> {
+    /// `inner`, of `total` bytes, read with a bar labelled `what`.
+    pub(crate) fn new(inner: R, total: u64, what: &str) -> Self {
+        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{msg} {bar:30} {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left)",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.set_message(what.to_string());
+        Progress {
+            inner,
+            bar,
+            started: Instant::now(),
+            terminal: io::stderr().is_terminal(),
+            shown: false,
+        }
+    }
+
+    fn moved(&mut self, position: u64) {
+        self.bar.set_position(position);
+        if self.terminal && !self.shown && self.started.elapsed() >= SHOWN_AFTER {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+            self.shown = true;
+        }
+    }
+}
+
+impl<R> Drop for Progress<R> {
+    fn drop(&mut self) {
+        // What follows (the findings) starts on a clean line.
+        self.bar.finish_and_clear();
+    }
+}
+
+impl<R: Read> Read for Progress<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let at = self.bar.position() + n as u64;
+        self.moved(at);
+        Ok(n)
+    }
+}
+
+impl<R: Seek> Seek for Progress<R> {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        let at = self.inner.seek(pos)?;
+        self.moved(at);
+        Ok(at)
+    }
+}
