@@ -30,8 +30,11 @@ fuzz_target!(|data: &[u8]| {
         let Some((two, out)) = converted(data, to, 2) else {
             return;
         };
+        // What converting mends (a root it wraps) it says as done.
+        let mut expected = report.diagnostics.clone();
+        geonorm::validate::mended_by_writing(&mut expected, to, false);
         assert_eq!(
-            two.report.diagnostics, report.diagnostics,
+            two.report.diagnostics, expected,
             "convert and check disagree"
         );
         let (one, alone) = converted(data, to, 1).expect("read on two threads, so on one");
