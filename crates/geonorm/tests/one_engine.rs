@@ -37,6 +37,8 @@ fn rules_only(code: Code) -> bool {
             Code::GeojsonPrecision
                 | Code::GeojsonRightHandRule
                 | Code::KmlClockwiseRing
+                | Code::AssetMissing
+                | Code::AssetOutside
                 | Code::GeojsonForbiddenMember
                 | Code::GeojsonBadBbox
                 | Code::GeojsonSingleCollection

@@ -335,21 +335,34 @@ pub(super) fn check_stream<R: std::io::BufRead, W: std::io::Write>(
     out.extend(per_feature);
     #[cfg(feature = "assets")]
     if let Some(o) = output {
-        let mut files: Option<Box<dyn crate::assets::Files + '_>> = match (format, archive) {
-            (Format::Kmz, Some(a)) => crate::kmz::files(a).ok().map(|f| Box::new(f) as _),
-            (Format::Kml, _) => o
-                .kml_folder
-                .as_deref()
-                .and_then(|d| crate::assets::DirFiles::new(d).ok())
-                .map(|f| Box::new(f) as _),
+        let mut kmz_files = match (format, archive) {
+            (Format::Kmz, Some(a)) => crate::kmz::files(a).ok(),
             _ => None,
         };
-        let files = files
-            .as_deref_mut()
-            .map(|f| f as &mut dyn crate::assets::Files);
+        // What a KMZ's KML refers to and the archive lacks, said in the report as a
+        // check of the KMZ says it; a KMZ written does not say it again.
+        let lacking = match kmz_files.as_mut() {
+            Some(f) if !refs.is_empty() => refs.lacking(&mut |path| f.holds(path)),
+            _ => Vec::new(),
+        };
+        let mut dir_files = match format {
+            Format::Kml => o
+                .kml_folder
+                .as_deref()
+                .and_then(|d| crate::assets::DirFiles::new(d).ok()),
+            _ => None,
+        };
+        let files: Option<&mut dyn crate::assets::Files> = match (&mut kmz_files, &mut dir_files) {
+            (Some(k), _) => Some(k),
+            (None, Some(d)) => Some(d),
+            _ => None,
+        };
         let mut carrier = crate::assets::Carrier::new(&refs, files);
         let carry = (writes_kmz && !refs.is_empty()).then_some(&mut carrier as _);
         o.finish(&meta, &groups, None, carry)?;
+        o.written
+            .retain(|d| !lacking.iter().any(|l| l.code == d.code && l.span == d.span));
+        out.extend(lacking);
     } else if let (Format::Kmz, Some(a), false) = (format, archive, refs.is_empty()) {
         // A KMZ's check: what its KML refers to and the archive lacks.
         if let Ok(mut files) = crate::kmz::files(a) {
