@@ -234,7 +234,7 @@ fn check_and_append_agree_on_a_300000_point_track() {
         .all(|f| f["properties"]["title"] == "Long ride"));
 }
 
-/// 4. KMZ to KMZ carries the icon and the photo byte for byte under the same paths,
+/// Item 4: KMZ to KMZ carries the icon and the photo byte for byte under the same paths,
 /// and says the photo the archive lacks (as `check` does).
 #[test]
 fn a_kmz_to_kmz_carries_its_files_and_says_the_missing_one() {
@@ -263,7 +263,7 @@ fn a_kmz_to_kmz_carries_its_files_and_says_the_missing_one() {
         .collect();
     assert_eq!(names.len(), 3, "{names:?}");
     for name in ["files/hut.png", "files/view.png"] {
-        let mut read = |z: &mut zip::ZipArchive<std::fs::File>| {
+        let read = |z: &mut zip::ZipArchive<std::fs::File>| {
             let mut v = Vec::new();
             std::io::Read::read_to_end(&mut z.by_name(name).expect(name), &mut v).expect("read");
             v
