@@ -174,11 +174,20 @@ struct InputArgs {
     /// GPX: put waypoints, routes and tracks into three groups.
     #[arg(long, value_enum, default_value = "none")]
     gpx_groups: GpxGroups,
+    /// The name standard input (`-`) is given in messages (its extension also tells
+    /// the format when the content does not) [default: <stdin>].
+    #[arg(long, value_name = "NAME")]
+    stdin_name: Option<String>,
     #[command(flatten)]
     threads: term::Threads,
 }
 
 impl InputArgs {
+    /// Opens the input, standard input named as `--stdin-name` says.
+    fn open(&self) -> anyhow::Result<Input> {
+        Input::open_as(&self.input, self.stdin_name.as_deref())
+    }
+
     /// How to read the input as `format`, with the reader options given.
     fn read_options(&self, format: Format) -> geonorm::ReadOptions {
         geonorm::ReadOptions {
@@ -372,7 +381,7 @@ fn read_input(
     renderer: &Renderer,
     check: Option<geonorm::validate::Profile>,
 ) -> anyhow::Result<Result<ReadInput, ExitCode>> {
-    read_opened(Input::open(&args.input)?, args, renderer, check)
+    read_opened(args.open()?, args, renderer, check)
 }
 
 /// [`read_input`] of an input already opened (standard input can be opened once).
@@ -437,7 +446,7 @@ fn read_opened(
 fn info(args: InfoArgs) -> anyhow::Result<ExitCode> {
     let json = args.format == OutputFormat::Json;
     let renderer = Renderer::new(json);
-    let mut input = Input::open(&args.input.input)?;
+    let mut input = args.input.open()?;
     let format = args.input.from.map(Format::from).or_else(|| input.detect());
     let (input, report, diags) = match format {
         Some(format @ (Format::GeoJson | Format::Kml | Format::Gpx)) => {

@@ -48,6 +48,10 @@ pub struct ServerArgs {
 pub struct SendArgs {
     /// The file to send (KML, KMZ, GPX or GeoJSON; `-` reads standard input).
     pub file: PathBuf,
+    /// The name standard input (`-`) is given in messages (its extension also tells
+    /// the format when the content does not) [default: <stdin>].
+    #[arg(long, value_name = "NAME")]
+    pub stdin_name: Option<String>,
     #[command(flatten)]
     pub threads: crate::term::Threads,
     /// Send the original bytes with their own file_type, not the converted GeoJSON.
@@ -97,7 +101,7 @@ impl SendArgs {
     /// The file as messages name it: `<stdin>` for `-`, as every command says it.
     fn name(&self) -> String {
         if self.file == Path::new("-") {
-            "<stdin>".to_string()
+            self.stdin_name.as_deref().unwrap_or("<stdin>").to_string()
         } else {
             self.file.display().to_string()
         }
@@ -146,7 +150,8 @@ fn read_input(file: &Path) -> anyhow::Result<Vec<u8>> {
 fn payload(args: &SendArgs, new_group: &str) -> anyhow::Result<Result<Prepared, ExitCode>> {
     let bytes = read_input(&args.file)?;
     let path = Some(args.file.as_path()).filter(|p| *p != Path::new("-"));
-    let Some(format) = Format::detect(&bytes, path) else {
+    let named = path.or(args.stdin_name.as_deref().map(Path::new));
+    let Some(format) = Format::detect(&bytes, named) else {
         anyhow::bail!("{}: not a KML, KMZ, GPX or GeoJSON file", args.name());
     };
     let limit = geonorm_upload::body_limit(args.max_bytes);

@@ -225,3 +225,43 @@ fn a_folder_is_walked_as_git_sees_it() {
     all.sort();
     assert_eq!(run(&["--no-ignore"]), all);
 }
+
+#[test]
+fn every_command_names_standard_input_alike() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A position out of range (said by convert and info), a repeated one (fixed).
+    let point = br#"{"type":"LineString","coordinates":[[1,200],[1,2],[1,2],[3,4]]}"#;
+    for cmd in ["convert", "fix", "info"] {
+        let out = geonorm(dir.path(), &[cmd, "-"], Some(point));
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert!(all.contains("<stdin>"), "{cmd}: {all}");
+        assert!(!all.contains("-:1:"), "{cmd}: {all}");
+        let out = geonorm(
+            dir.path(),
+            &[cmd, "--stdin-name", "ride.geojson", "-"],
+            Some(point),
+        );
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert!(all.contains("ride.geojson"), "{cmd}: {all}");
+        assert!(!all.contains("<stdin>"), "{cmd}: {all}");
+    }
+    // The name's extension tells the format when the content cannot.
+    let out = geonorm(dir.path(), &["info", "-"], Some(b"  "));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("use --from"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = geonorm(
+        dir.path(),
+        &["info", "--stdin-name", "a.geojson", "-"],
+        Some(b"  "),
+    );
+    assert!(
+        text(&out.stdout).contains("format:    geojson") || text(&out.stderr).contains("a.geojson"),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
