@@ -70,7 +70,7 @@ pub fn collect(args: &WalkArgs) -> Collected {
         }
         match std::fs::metadata(p) {
             Err(e) => out.errors.push(format!("cannot open {}: {e}", p.display())),
-            Ok(meta) if meta.is_dir() => match walk(p, args) {
+            Ok(meta) if meta.is_dir() => match walk(p, args, &mut out.errors) {
                 Ok(found) => out.targets.extend(found.into_iter().map(Target::Path)),
                 Err(e) => out.errors.push(e.to_string()),
             },
@@ -155,7 +155,10 @@ fn is_loop(e: &ignore::Error) -> bool {
 /// and inode (a link loop, or two links to one file).
 /// `--hidden` walks hidden files and folders, `--no-ignore` takes what ignore files
 /// exclude.
-fn walk(root: &Path, args: &WalkArgs) -> anyhow::Result<Vec<PathBuf>> {
+/// An entry that cannot be read (a folder without permission, a dangling link
+/// followed) is said in `errors` and the walk goes on; only a root that cannot be
+/// read at all is an error.
+fn walk(root: &Path, args: &WalkArgs, errors: &mut Vec<String>) -> anyhow::Result<Vec<PathBuf>> {
     let follow = args.follow;
     let cannot = |e: &dyn std::fmt::Display| anyhow::anyhow!("cannot read {}: {e}", root.display());
     let inside = root.canonicalize().map_err(|e| cannot(&e))?;
@@ -189,7 +192,10 @@ fn walk(root: &Path, args: &WalkArgs) -> anyhow::Result<Vec<PathBuf>> {
             Err(e) if is_loop(&e) => continue,
             // A broken .gitignore line is no reason to stop; an unreadable folder is.
             Err(e) if e.io_error().is_none() => continue,
-            Err(e) => return Err(cannot(&e)),
+            Err(e) => {
+                errors.push(cannot(&e).to_string());
+                continue;
+            }
         };
         let ext = entry
             .path()
@@ -209,7 +215,10 @@ fn walk(root: &Path, args: &WalkArgs) -> anyhow::Result<Vec<PathBuf>> {
                 Ok(id) => id,
                 // A link loop met here (a link changed during the walk): no file.
                 Err(e) if is_eloop(&e) => continue,
-                Err(e) => return Err(cannot(&e)),
+                Err(e) => {
+                    errors.push(cannot(&e).to_string());
+                    continue;
+                }
             };
             if !seen.insert(id) {
                 continue;

@@ -265,3 +265,24 @@ fn every_command_names_standard_input_alike() {
         text(&out.stderr)
     );
 }
+
+/// In a walk, an entry that cannot be read is said and the walk goes on.
+#[cfg(unix)]
+#[test]
+fn an_unreadable_entry_in_a_folder_is_said_and_the_rest_checked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "d/a.geojson", GOOD_GEOJSON);
+    std::os::unix::fs::symlink("nowhere.kml", dir.path().join("d/broken.kml")).expect("link");
+    let out = geonorm(
+        dir.path(),
+        &["check", "--follow", "--format", "json", "d"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("broken.kml"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(checked(&out), ["d/a.geojson"]);
+}
