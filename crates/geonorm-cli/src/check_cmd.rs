@@ -43,7 +43,7 @@ pub struct CheckArgs {
     /// Exit 1 on warnings too.
     #[arg(long, value_enum)]
     deny: Option<Deny>,
-    /// Show at most N findings of each code per file (human output; 0 shows all); the
+    /// Show at most N findings of each code per file (human and short output; 0 shows all); the
     /// rest are counted in an `… and K more CODE` line.
     // `--max-diagnostics`, its old name, promised a total it never kept; still accepted.
     #[arg(
