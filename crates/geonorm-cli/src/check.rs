@@ -3,15 +3,16 @@
 //! message`, the line, a caret, help); JSON and SARIF 2.1.0 for programs and CI
 //! annotations. A KMZ's findings point into its KML entry, not the zip's bytes.
 
-use std::collections::HashSet;
 use std::io::{self, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use geonorm::render::{HumanOptions, Source};
 use geonorm::validate::{CheckOptions, Report};
 use geonorm::{Format, Severity};
 use rayon::prelude::*;
 use serde_json::{json, Value};
+
+use crate::walk::Target;
 
 /// One file's result.
 pub struct Checked {
@@ -57,148 +58,6 @@ fn kmz_entry(archive: impl io::Read + io::Seek, report: &Report) -> Option<(Stri
         std::borrow::Cow::Borrowed(_) => kml,
     };
     Some((name, kml))
-}
-
-const EXTENSIONS: [&str; 5] = ["kml", "kmz", "gpx", "geojson", "json"];
-
-/// The paths `check` is given, and how the folders among them are walked.
-#[derive(clap::Args)]
-pub struct WalkArgs {
-    /// Files or directories. A directory is walked for .kml, .kmz, .gpx, .geojson and
-    /// .json files, as ripgrep walks: hidden files and folders and what .gitignore or
-    /// .ignore files exclude are skipped, links are not followed, and only regular
-    /// files are checked. A file named here is checked whatever it is.
-    #[arg(required_unless_present_any = ["explain", "list_codes"])]
-    pub paths: Vec<PathBuf>,
-    /// Follow symbolic links in a walked directory: never out of it, each file once.
-    #[arg(long)]
-    pub follow: bool,
-}
-
-/// The files to check: named files as they are, directories walked for map files
-/// ([`walk`]).
-pub fn collect(args: &WalkArgs) -> anyhow::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    for p in &args.paths {
-        let meta = std::fs::metadata(p)
-            .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", p.display()))?;
-        if meta.is_dir() {
-            out.extend(walk(p, args.follow)?);
-        } else {
-            out.push(p.clone());
-        }
-    }
-    Ok(out)
-}
-
-/// Whether a walk's error is a link loop, met only when following links: the files
-/// in the loop were found by their first path, and a link that leads back to itself
-/// (`a -> b -> a`, ELOOP) names no file.
-fn is_loop(e: &ignore::Error) -> bool {
-    match e {
-        ignore::Error::Loop { .. } => true,
-        ignore::Error::Io(io) => is_eloop(io),
-        ignore::Error::WithPath { err, .. }
-        | ignore::Error::WithDepth { err, .. }
-        | ignore::Error::WithLineNumber { err, .. } => is_loop(err),
-        _ => false,
-    }
-}
-
-/// The map files under `root`, sorted: regular files only (a FIFO, socket or device is
-/// never opened: it could block the walk or never end); links followed only with
-/// `follow`, and then only to what lies under `root` once both are made canonical (a
-/// link to `/`, `~/.aws` or `/proc/self/environ` is not read), each file once by device
-/// and inode (a link loop, or two links to one file).
-fn walk(root: &Path, follow: bool) -> anyhow::Result<Vec<PathBuf>> {
-    let cannot = |e: &dyn std::fmt::Display| anyhow::anyhow!("cannot read {}: {e}", root.display());
-    let inside = root.canonicalize().map_err(|e| cannot(&e))?;
-    let mut builder = ignore::WalkBuilder::new(root);
-    // .gitignore rules apply outside a git repository too (a folder of exports).
-    builder.follow_links(follow).require_git(false);
-    if follow {
-        builder.filter_entry(move |e| {
-            !e.path_is_symlink()
-                || e.path()
-                    .canonicalize()
-                    .is_ok_and(|c| c.starts_with(&inside))
-        });
-    }
-    let mut seen = HashSet::new();
-    let mut found = Vec::new();
-    for entry in builder.build() {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(e) if is_loop(&e) => continue,
-            // A broken .gitignore line is no reason to stop; an unreadable folder is.
-            Err(e) if e.io_error().is_none() => continue,
-            Err(e) => return Err(cannot(&e)),
-        };
-        let is_map = entry
-            .path()
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
-        // Without `follow`, a link's type is "link": skipped.
-        if !is_map || !entry.file_type().is_some_and(|t| t.is_file()) {
-            continue;
-        }
-        if follow {
-            let id = match file_id(entry.path()) {
-                Ok(id) => id,
-                // A link loop met here (a link changed during the walk): no file.
-                Err(e) if is_eloop(&e) => continue,
-                Err(e) => return Err(cannot(&e)),
-            };
-            if !seen.insert(id) {
-                continue;
-            }
-        }
-        found.push(entry.into_path());
-    }
-    found.sort();
-    Ok(found)
-}
-
-/// Whether an I/O error is "too many levels of symbolic links" (ELOOP), itself or
-/// one it wraps (the walk's errors wrap the system's).
-fn is_eloop(e: &io::Error) -> bool {
-    #[cfg(unix)]
-    {
-        let eloop =
-            |e: &io::Error| e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error());
-        if eloop(e) {
-            return true;
-        }
-        let mut next: Option<&(dyn std::error::Error + 'static)> = e.get_ref().map(|i| i as _);
-        while let Some(err) = next {
-            if err.downcast_ref::<io::Error>().is_some_and(eloop) {
-                return true;
-            }
-            next = err.source();
-        }
-        false
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = e;
-        false
-    }
-}
-
-/// What tells one file from another whatever its path: device and inode on Unix,
-/// the canonical path elsewhere.
-fn file_id(path: &Path) -> io::Result<(u64, u64, Option<PathBuf>)> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        let m = std::fs::metadata(path)?;
-        Ok((m.dev(), m.ino(), None))
-    }
-    #[cfg(not(unix))]
-    {
-        Ok((0, 0, Some(path.canonicalize()?)))
-    }
 }
 
 /// The check of a file held in memory, `bytes`.
@@ -318,48 +177,81 @@ fn check_file(
     Ok(checked_bytes(name.to_string(), bytes, path, opts))
 }
 
-/// Checks every file, in parallel, keeping the given order. A file that cannot be
-/// read at all is an I/O error (exit 2), not a finding.
-pub fn run(files: &[PathBuf], opts: &CheckOptions) -> anyhow::Result<Vec<Checked>> {
-    let progress = (io::stderr().is_terminal() && files.len() > 20).then(|| {
-        let bar = indicatif::ProgressBar::new(files.len() as u64);
+/// Checks every target, in parallel, keeping the given order; standard input is
+/// called `stdin_name` (its extension can tell the format). A file that cannot be read
+/// at all is an I/O error (said, exit 2), not a finding, and the others are checked.
+pub fn run(
+    targets: &[Target],
+    stdin_name: &str,
+    opts: &CheckOptions,
+    quiet: bool,
+) -> Vec<anyhow::Result<Checked>> {
+    let progress = (!quiet && io::stderr().is_terminal() && targets.len() > 20).then(|| {
+        let bar = indicatif::ProgressBar::new(targets.len() as u64);
         bar.set_style(
             indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files {elapsed}")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         bar
     });
-    let results: Vec<anyhow::Result<Checked>> = files
+    // Standard input is read once, before the files, into a temporary file.
+    let stdin = targets
+        .contains(&Target::Stdin)
+        .then(|| crate::input::spool(io::stdin().lock(), stdin_name));
+    let results: Vec<anyhow::Result<Checked>> = targets
         .par_iter()
-        .map(|path| {
-            let name = path.display().to_string();
-            let (opened, regular) = crate::input::open_path(path, &name)?;
-            let checked = if regular {
-                check_file(&name, path, opened, &|| std::fs::File::open(path), opts)
-            } else {
-                // A FIFO or a device: copied once into a temporary file, within a byte
-                // budget, and checked from there like a file.
-                let spool = crate::input::spool(opened, &name)?;
-                let first = spool
-                    .try_clone()
-                    .map_err(|e| anyhow::anyhow!("cannot read {name}: {e}"))?;
-                let again = || {
-                    let mut f = spool.try_clone()?;
-                    io::Seek::rewind(&mut f)?;
-                    Ok(f)
-                };
-                check_file(&name, path, first, &again, opts)
-            }?;
+        .map(|target| {
+            let checked = match target {
+                Target::Stdin => match &stdin {
+                    Some(Ok(spool)) => {
+                        check_spooled(stdin_name, Path::new(stdin_name), spool, opts)
+                    }
+                    Some(Err(e)) => Err(anyhow::anyhow!("{e}")),
+                    None => Err(anyhow::anyhow!("standard input was not read")),
+                },
+                Target::Path(path) => check_path(path, opts),
+            };
             if let Some(bar) = &progress {
                 bar.inc(1);
             }
-            Ok(checked)
+            checked
         })
         .collect();
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
-    results.into_iter().collect()
+    results
+}
+
+/// Checks the file at `path`: a regular file where it is, a FIFO or a device copied
+/// once into a temporary file first.
+fn check_path(path: &Path, opts: &CheckOptions) -> anyhow::Result<Checked> {
+    let name = path.display().to_string();
+    let (opened, regular) = crate::input::open_path(path, &name)?;
+    if regular {
+        return check_file(&name, path, opened, &|| std::fs::File::open(path), opts);
+    }
+    // A FIFO or a device: copied once into a temporary file, within a byte budget,
+    // and checked from there like a file.
+    let spool = crate::input::spool(opened, &name)?;
+    check_spooled(&name, path, &spool, opts)
+}
+
+/// Checks an input copied into a temporary file ([`crate::input::spool`]).
+fn check_spooled(
+    name: &str,
+    path: &Path,
+    spool: &std::fs::File,
+    opts: &CheckOptions,
+) -> anyhow::Result<Checked> {
+    let cannot = |e: io::Error| anyhow::anyhow!("cannot read {name}: {e}");
+    let again = || {
+        let mut f = spool.try_clone()?;
+        io::Seek::rewind(&mut f)?;
+        Ok(f)
+    };
+    let first = again().map_err(cannot)?;
+    check_file(name, path, first, &again, opts)
 }
 
 #[derive(Default)]
@@ -381,12 +273,31 @@ pub fn totals(results: &[Checked]) -> Totals {
     t
 }
 
-pub fn human(results: &[Checked], max_per_code: usize, out: &mut impl Write) -> io::Result<()> {
-    let opts = HumanOptions {
-        max_per_code: Some(max_per_code),
-    };
+/// The report for people: a code frame per finding (`frame`) then the totals line
+/// unless `quiet`, or one line each (`--format short`), without totals.
+pub fn human(
+    results: &[Checked],
+    opts: &HumanOptions,
+    frame: bool,
+    quiet: bool,
+    out: &mut impl Write,
+) -> io::Result<()> {
     for r in results {
-        geonorm::render::human(out, &r.source(), &r.report.diagnostics, &opts)?;
+        let diags = &r.report.diagnostics;
+        if quiet {
+            // Only what fails the check is said.
+            let errors: Vec<geonorm::Diagnostic> = diags
+                .iter()
+                .filter(|d| d.severity >= Severity::Error)
+                .cloned()
+                .collect();
+            write_findings(out, &r.source(), &errors, opts, frame)?;
+        } else {
+            write_findings(out, &r.source(), diags, opts, frame)?;
+        }
+    }
+    if quiet || !frame {
+        return Ok(());
     }
     let t = totals(results);
     let plural = |n: usize, w: &str| {
@@ -404,6 +315,41 @@ pub fn human(results: &[Checked], max_per_code: usize, out: &mut impl Write) -> 
         plural(t.warnings, "warning"),
         plural(t.infos, "info")
     )
+}
+
+fn write_findings(
+    out: &mut impl Write,
+    src: &Source<'_>,
+    diags: &[geonorm::Diagnostic],
+    opts: &HumanOptions,
+    frame: bool,
+) -> io::Result<()> {
+    if frame {
+        geonorm::render::human(out, src, diags, opts)
+    } else {
+        geonorm::render::one_line(out, src, diags, opts)
+    }
+}
+
+/// `--format jsonl`: one JSON object per finding per line, the fields of
+/// `--format json`'s findings and the `file` it is in.
+pub fn jsonl(results: &[Checked], quiet: bool, out: &mut impl Write) -> anyhow::Result<()> {
+    for r in results {
+        let Value::Array(all) = geonorm::render::json(&r.source(), &r.report.diagnostics) else {
+            continue;
+        };
+        for (mut v, d) in all.into_iter().zip(&r.report.diagnostics) {
+            if quiet && d.severity < Severity::Error {
+                continue;
+            }
+            if let Some(o) = v.as_object_mut() {
+                o.insert("file".into(), Value::from(r.name.as_str()));
+            }
+            out.write_all(geonorm::render::json_text(&v, false)?.as_bytes())?;
+            writeln!(out)?;
+        }
+    }
+    Ok(())
 }
 
 pub fn json_report(results: &[Checked]) -> Value {
@@ -437,16 +383,27 @@ pub fn sarif(results: &[Checked]) -> Value {
 mod tests {
     use super::*;
 
+    use std::path::PathBuf;
+
     /// Every KML and GPX file under testdata/.
     fn files() -> Vec<PathBuf> {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
-        let walk = WalkArgs {
+        let walk = crate::walk::WalkArgs {
             paths: vec![root],
             follow: false,
+            hidden: false,
+            no_ignore: false,
+            stdin_name: None,
         };
-        let all = collect(&walk).expect("testdata");
+        let all = crate::walk::collect(&walk);
+        assert!(all.errors.is_empty(), "{:?}", all.errors);
         let xml: Vec<PathBuf> = all
+            .targets
             .into_iter()
+            .filter_map(|t| match t {
+                Target::Path(p) => Some(p),
+                Target::Stdin => None,
+            })
             .filter(|p| {
                 p.extension()
                     .and_then(|x| x.to_str())
@@ -470,14 +427,19 @@ mod tests {
     fn streamed_reports_render_as_held_ones() {
         let files = files();
         let opts = CheckOptions::default();
-        let streamed = run(&files, &opts).expect("check");
+        let targets: Vec<Target> = files.iter().cloned().map(Target::Path).collect();
+        let streamed: Vec<Checked> = run(&targets, "<stdin>", &opts, false)
+            .into_iter()
+            .collect::<anyhow::Result<_>>()
+            .expect("check");
         let mut located = 0;
         for (path, s) in files.iter().zip(&streamed) {
             let h = held(path, &opts);
             located += usize::from(s.located.is_some());
             let (mut a, mut b) = (Vec::new(), Vec::new());
-            human(std::slice::from_ref(s), usize::MAX, &mut a).expect("render");
-            human(std::slice::from_ref(&h), usize::MAX, &mut b).expect("render");
+            let all = HumanOptions::default();
+            human(std::slice::from_ref(s), &all, true, false, &mut a).expect("render");
+            human(std::slice::from_ref(&h), &all, true, false, &mut b).expect("render");
             assert_eq!(text(&a), text(&b), "{}", path.display());
             let one = |c: &Checked| {
                 let c = std::slice::from_ref(c);

@@ -167,7 +167,7 @@ pub(crate) fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     let streams =
         !args.fix && !args.keep_root && !args.split_long_lines && args.assets.dir.is_none();
     if streams && (to != Format::GeoJson || matches!(dest, Dest::File(_))) {
-        let input = Input::open(&args.input.input)?;
+        let input = args.input.open()?;
         let from = args.input.from.map(Format::from).or_else(|| input.detect());
         let Some(from) = from else {
             anyhow::bail!(

@@ -166,15 +166,23 @@ pub struct Input {
     entry: Option<String>,
     /// The format the input was read as, which says what text spans count in.
     format: Option<Format>,
+    /// For standard input, the name `--stdin-name` gave it: its extension tells the
+    /// format when the content does not (it names no file to read or look beside).
+    stdin_name: Option<PathBuf>,
 }
 
 const HEAD_LEN: usize = 8 * 1024;
 
 impl Input {
-    pub fn open(path: &Path) -> anyhow::Result<Input> {
+    /// Opens `path`, standard input for `-` (called `stdin_name`, or `<stdin>` when
+    /// `None`).
+    pub fn open_as(path: &Path, stdin_name: Option<&str>) -> anyhow::Result<Input> {
         if path == Path::new("-") {
-            let file = spool(io::stdin().lock(), "<stdin>")?;
-            return Input::spooled(None, "<stdin>".into(), file);
+            let name = stdin_name.unwrap_or("<stdin>");
+            let file = spool(io::stdin().lock(), name)?;
+            let mut input = Input::spooled(None, name.into(), file)?;
+            input.stdin_name = stdin_name.map(PathBuf::from);
+            return Ok(input);
         }
         let name = path.display().to_string();
         let (mut file, regular) = open_path(path, &name)?;
@@ -199,6 +207,7 @@ impl Input {
             shown: None,
             entry: None,
             format: None,
+            stdin_name: None,
         })
     }
 
@@ -219,6 +228,7 @@ impl Input {
             shown: None,
             entry: None,
             format: None,
+            stdin_name: None,
         })
     }
 
@@ -318,7 +328,7 @@ impl Input {
     }
 
     pub fn detect(&self) -> Option<Format> {
-        Format::detect(&self.head, self.path())
+        Format::detect(&self.head, self.path().or(self.stdin_name.as_deref()))
     }
 
     /// A fresh reader from the first byte; its errors name the file.

@@ -6,6 +6,7 @@
 
 mod assets;
 mod check;
+mod check_cmd;
 mod convert;
 mod dry_run;
 mod input;
@@ -14,8 +15,9 @@ mod progress;
 mod remote;
 mod render;
 mod term;
+mod walk;
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -33,8 +35,9 @@ use crate::render::Renderer;
     about = "Read, check and convert KML, GPX and GeoJSON for MapHub"
 )]
 struct Cli {
-    /// Threads to use (default: all cores).
-    #[arg(short = 'j', long, global = true)]
+    /// Threads to use, before the command (`geonorm -j 4 convert …`), as it was once
+    /// given; the commands that use threads take `-j` themselves.
+    #[arg(short = 'j', long, hide = true)]
     threads: Option<usize>,
     #[command(subcommand)]
     command: Command,
@@ -47,10 +50,11 @@ enum Command {
     /// Show what a map file holds: format, features, groups, vertices, extent, size.
     Info(InfoArgs),
     /// Check files (or directories of them) before they are sent to MapHub.
-    Check(CheckArgs),
+    Check(check_cmd::CheckArgs),
     /// Apply the safe fixes (close rings, rewind them to the right-hand rule, drop
     /// repeated positions, create missing groups) and write the result; each fix is
     /// reported.
+    #[command(mut_arg("fix", |a| a.hide(true)))]
     Fix(ConvertArgs),
     /// Add a file's features to a MapHub map (checked, converted and, when too large,
     /// split first).
@@ -117,7 +121,7 @@ enum VisibilityArg {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum ProfileArg {
+pub(crate) enum ProfileArg {
     /// MapHub's public service: every rule, its 15 MB and 2-minute limits.
     Maphub,
     /// A MapHub Enterprise server: no size or time limits.
@@ -134,51 +138,6 @@ impl From<ProfileArg> for geonorm::validate::Profile {
             ProfileArg::Rfc7946 => geonorm::validate::Profile::Rfc7946,
         }
     }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum CheckFormat {
-    Human,
-    Json,
-    Sarif,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Deny {
-    /// Warnings fail the check too.
-    Warnings,
-}
-
-#[derive(clap::Args)]
-struct CheckArgs {
-    #[command(flatten)]
-    walk: check::WalkArgs,
-    /// Which rules to apply.
-    #[arg(long, value_enum, default_value = "maphub")]
-    profile: ProfileArg,
-    /// Report format.
-    #[arg(long, value_enum, default_value = "human")]
-    format: CheckFormat,
-    /// Exit 1 on warnings too.
-    #[arg(long, value_enum)]
-    deny: Option<Deny>,
-    /// Show at most N findings of each code per file (human output; 0 shows all); the
-    /// rest are counted in an `… and K more CODE` line.
-    // `--max-diagnostics`, its old name, promised a total it never kept; still accepted.
-    #[arg(
-        long,
-        alias = "max-diagnostics",
-        value_name = "N",
-        default_value_t = 20
-    )]
-    max_per_code: usize,
-    /// Explain a diagnostic code and exit (`lat-out-of-range` is enough when only one
-    /// code ends so).
-    #[arg(long, value_name = "CODE")]
-    explain: Option<String>,
-    /// List every diagnostic code with its severity and what it means, and exit.
-    #[arg(long, conflicts_with = "explain")]
-    list_codes: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -216,9 +175,20 @@ struct InputArgs {
     /// GPX: put waypoints, routes and tracks into three groups.
     #[arg(long, value_enum, default_value = "none")]
     gpx_groups: GpxGroups,
+    /// The name standard input (`-`) is given in messages (its extension also tells
+    /// the format when the content does not) [default: <stdin>].
+    #[arg(long, value_name = "NAME")]
+    stdin_name: Option<String>,
+    #[command(flatten)]
+    threads: term::Threads,
 }
 
 impl InputArgs {
+    /// Opens the input, standard input named as `--stdin-name` says.
+    fn open(&self) -> anyhow::Result<Input> {
+        Input::open_as(&self.input, self.stdin_name.as_deref())
+    }
+
     /// How to read the input as `format`, with the reader options given.
     fn read_options(&self, format: Format) -> geonorm::ReadOptions {
         geonorm::ReadOptions {
@@ -289,18 +259,18 @@ struct InfoArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let threads = cli
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
-    // Only fails when a pool exists already, which cannot happen this early.
-    let _ = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build_global();
+    let threads = match &cli.command {
+        Command::Convert(a) | Command::Fix(a) => a.input.threads.threads,
+        Command::Info(a) => a.input.threads.threads,
+        Command::Check(a) => a.threads.threads,
+        Command::Append { send, .. } | Command::Upload { send, .. } => send.threads.threads,
+        _ => None,
+    };
+    term::use_threads(threads.or(cli.threads));
     let result = match cli.command {
         Command::Convert(args) => convert::convert(args),
         Command::Info(args) => info(args),
-        Command::Check(args) => check_cmd(args),
+        Command::Check(args) => check_cmd::check_cmd(args),
         Command::Fix(mut args) => {
             args.fix = true;
             convert::convert(args)
@@ -353,7 +323,7 @@ fn main() -> ExitCode {
 
 /// The error and its causes on one line, each cause left out when the message
 /// before it already says it (`i/o error: X` caused by `X`).
-fn error_line(e: &anyhow::Error) -> String {
+pub(crate) fn error_line(e: &anyhow::Error) -> String {
     let mut line = String::new();
     for cause in e.chain() {
         let text = cause.to_string();
@@ -412,7 +382,7 @@ fn read_input(
     renderer: &Renderer,
     check: Option<geonorm::validate::Profile>,
 ) -> anyhow::Result<Result<ReadInput, ExitCode>> {
-    read_opened(Input::open(&args.input)?, args, renderer, check)
+    read_opened(args.open()?, args, renderer, check)
 }
 
 /// [`read_input`] of an input already opened (standard input can be opened once).
@@ -474,126 +444,10 @@ fn read_opened(
     }
 }
 
-/// The code `name` means: a whole code, or the part after the `/` when only one code
-/// ends so (`lat-out-of-range`). Otherwise the message to exit with.
-fn resolve_code(name: &str) -> Result<geonorm::Code, String> {
-    if let Some(code) = geonorm::Code::from_name(name) {
-        return Ok(code);
-    }
-    let candidates: Vec<geonorm::Code> = geonorm::Code::ALL
-        .iter()
-        .copied()
-        .filter(|c| {
-            c.as_str()
-                .split_once('/')
-                .is_some_and(|(_, rest)| rest == name)
-        })
-        .collect();
-    match candidates.as_slice() {
-        [one] => Ok(*one),
-        [] => Err(format!(
-            "no diagnostic code `{name}`; codes look like `geometry/lat-out-of-range` (see --list-codes)"
-        )),
-        many => Err(format!(
-            "`{name}` could be {}; give the whole code",
-            many.iter()
-                .map(|c| format!("`{c}`"))
-                .collect::<Vec<_>>()
-                .join(" or ")
-        )),
-    }
-}
-
-/// The first sentence (within the first line) of a code's explanation, for a
-/// one-line listing.
-fn summary(explain: &str) -> &str {
-    let explain = explain.lines().next().unwrap_or_default();
-    let mut from = 0;
-    while let Some(i) = explain[from..].find(". ") {
-        let end = from + i + 1;
-        // An abbreviation's period ends no sentence.
-        if !(explain[..end].ends_with("e.g.") || explain[..end].ends_with("i.e.")) {
-            return &explain[..end];
-        }
-        from = end;
-    }
-    explain
-}
-
-fn check_cmd(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let stdout = io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
-    if let Some(name) = &args.explain {
-        let code = resolve_code(name).map_err(anyhow::Error::msg)?;
-        writeln!(out, "{} ({})\n\n{}", code, code.severity(), code.explain())?;
-        out.flush()?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    if args.list_codes {
-        let width = geonorm::Code::ALL
-            .iter()
-            .map(|c| c.as_str().len())
-            .max()
-            .unwrap_or(0);
-        for c in geonorm::Code::ALL {
-            let severity = c.severity().as_str();
-            writeln!(
-                out,
-                "{:width$}  {severity:7}  {}",
-                c.as_str(),
-                summary(c.explain())
-            )?;
-        }
-        out.flush()?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    let opts = geonorm::validate::CheckOptions::new(args.profile.into(), None);
-    let files = check::collect(&args.walk)?;
-    if files.is_empty() {
-        // Only directories get here (a named file is checked whatever its name): an
-        // empty run would pass a CI job that checks nothing.
-        let dirs: Vec<String> = args
-            .walk
-            .paths
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect();
-        anyhow::bail!("no KML, KMZ, GPX or GeoJSON files in {}", dirs.join(", "));
-    }
-    let results = check::run(&files, &opts)?;
-    match args.format {
-        CheckFormat::Human => {
-            let cap = match args.max_per_code {
-                0 => usize::MAX,
-                n => n,
-            };
-            check::human(&results, cap, &mut out)?
-        }
-        CheckFormat::Json => {
-            out.write_all(
-                geonorm::render::json_text(&check::json_report(&results), true)?.as_bytes(),
-            )?;
-            writeln!(out)?;
-        }
-        CheckFormat::Sarif => {
-            out.write_all(geonorm::render::json_text(&check::sarif(&results), true)?.as_bytes())?;
-            writeln!(out)?;
-        }
-    }
-    out.flush()?;
-    let t = check::totals(&results);
-    let failed = t.errors > 0 || (args.deny == Some(Deny::Warnings) && t.warnings > 0);
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
-}
-
 fn info(args: InfoArgs) -> anyhow::Result<ExitCode> {
     let json = args.format == OutputFormat::Json;
     let renderer = Renderer::new(json);
-    let mut input = Input::open(&args.input.input)?;
+    let mut input = args.input.open()?;
     let format = args.input.from.map(Format::from).or_else(|| input.detect());
     let (input, report, diags) = match format {
         Some(format @ (Format::GeoJson | Format::Kml | Format::Gpx)) => {
@@ -739,31 +593,5 @@ mod tests {
                 None
             );
         }
-    }
-
-    #[test]
-    fn a_summary_is_the_first_sentence() {
-        assert_eq!(summary("One. Two. Three."), "One.");
-        assert_eq!(
-            summary("Uses e.g. a comma. Then more."),
-            "Uses e.g. a comma."
-        );
-        assert_eq!(summary("No full stop"), "No full stop");
-        assert_eq!(summary("Ends here."), "Ends here.");
-        assert_eq!(summary("First line\nsecond. line"), "First line");
-    }
-
-    #[test]
-    fn codes_resolve_by_their_whole_name_or_an_unambiguous_tail() {
-        let lat = geonorm::Code::from_name("geometry/lat-out-of-range");
-        assert_eq!(resolve_code("geometry/lat-out-of-range").ok(), lat);
-        assert_eq!(resolve_code("lat-out-of-range").ok(), lat);
-        let err = resolve_code("syntax").expect_err("ambiguous");
-        assert!(
-            err.contains("`json/syntax`") && err.contains("`xml/syntax`"),
-            "{err}"
-        );
-        assert!(resolve_code("out-of-range").is_err());
-        assert!(resolve_code("").is_err());
     }
 }

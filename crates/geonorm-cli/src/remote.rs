@@ -48,6 +48,12 @@ pub struct ServerArgs {
 pub struct SendArgs {
     /// The file to send (KML, KMZ, GPX or GeoJSON; `-` reads standard input).
     pub file: PathBuf,
+    /// The name standard input (`-`) is given in messages (its extension also tells
+    /// the format when the content does not) [default: <stdin>].
+    #[arg(long, value_name = "NAME")]
+    pub stdin_name: Option<String>,
+    #[command(flatten)]
+    pub threads: crate::term::Threads,
     /// Send the original bytes with their own file_type, not the converted GeoJSON.
     #[arg(long)]
     pub raw: bool,
@@ -89,6 +95,17 @@ pub struct SendArgs {
     /// plus MapHub's 2 minutes of processing: 300].
     #[arg(long, value_name = "SECS")]
     pub unanswered_wait: Option<u64>,
+}
+
+impl SendArgs {
+    /// The file as messages name it: `<stdin>` for `-`, as every command says it.
+    fn name(&self) -> String {
+        if self.file == Path::new("-") {
+            self.stdin_name.as_deref().unwrap_or("<stdin>").to_string()
+        } else {
+            self.file.display().to_string()
+        }
+    }
 }
 
 fn client(args: &ServerArgs) -> anyhow::Result<Client> {
@@ -133,11 +150,9 @@ fn read_input(file: &Path) -> anyhow::Result<Vec<u8>> {
 fn payload(args: &SendArgs, new_group: &str) -> anyhow::Result<Result<Prepared, ExitCode>> {
     let bytes = read_input(&args.file)?;
     let path = Some(args.file.as_path()).filter(|p| *p != Path::new("-"));
-    let Some(format) = Format::detect(&bytes, path) else {
-        anyhow::bail!(
-            "{}: not a KML, KMZ, GPX or GeoJSON file",
-            args.file.display()
-        );
+    let named = path.or(args.stdin_name.as_deref().map(Path::new));
+    let Some(format) = Format::detect(&bytes, named) else {
+        anyhow::bail!("{}: not a KML, KMZ, GPX or GeoJSON file", args.name());
     };
     let limit = geonorm_upload::body_limit(args.max_bytes);
     let split = args.split_long_lines;
@@ -148,7 +163,7 @@ fn payload(args: &SendArgs, new_group: &str) -> anyhow::Result<Result<Prepared, 
         writeln!(
             stderr,
             "geonorm: {} has errors; nothing sent (fix them, or send anyway with --force)",
-            args.file.display()
+            args.name()
         )?;
         return Ok(Err(ExitCode::from(1)));
     }
@@ -156,7 +171,7 @@ fn payload(args: &SendArgs, new_group: &str) -> anyhow::Result<Result<Prepared, 
         if let Some(l) = limit.filter(|&l| bytes.len() as u64 > l) {
             anyhow::bail!(
                 "{} is {} bytes, over the limit of {l}: --raw sends the file as it is, so it cannot be split; drop --raw to send it converted, in parts",
-                args.file.display(),
+                args.name(),
                 bytes.len()
             );
         }
@@ -210,7 +225,7 @@ fn show(
         return Ok(());
     }
     {
-        let name = args.file.display().to_string();
+        let name = args.name();
         let entry = (format == Format::Kmz)
             .then(|| {
                 let limits = geonorm::kmz::Limits::default();

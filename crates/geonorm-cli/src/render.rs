@@ -95,6 +95,7 @@ impl Renderer {
     fn human(&self) -> HumanOptions {
         HumanOptions {
             max_per_code: self.max_per_code,
+            ..HumanOptions::default()
         }
     }
 

@@ -3,6 +3,50 @@
 //! fake lines of output. Everything printed for people goes through [`printable`].
 
 use std::borrow::Cow;
+use std::io;
+
+/// `--color WHEN`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
+pub enum ColorArg {
+    /// On a terminal, unless NO_COLOR is set (or TERM is `dumb`).
+    Auto,
+    /// Always, even into a pipe or a file.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Whether what is written to standard output is coloured: `--color`, and for `auto`
+/// whether it is a terminal and the environment (NO_COLOR, CLICOLOR_FORCE, TERM)
+/// allows it, as anstream decides.
+pub fn stdout_color(choice: ColorArg) -> bool {
+    let choice = match choice {
+        ColorArg::Auto => anstream::ColorChoice::Auto,
+        ColorArg::Always => anstream::ColorChoice::Always,
+        ColorArg::Never => anstream::ColorChoice::Never,
+    };
+    anstream::AutoStream::new(io::stdout(), choice).current_choice() != anstream::ColorChoice::Never
+}
+
+/// `-j`, on the commands that read on several threads.
+#[derive(clap::Args, Clone, Copy, Default)]
+pub struct Threads {
+    /// Threads to use (default: all cores).
+    #[arg(short = 'j', long = "threads", value_name = "THREADS")]
+    pub threads: Option<usize>,
+}
+
+/// Sets the number of threads for the run (all cores when `None`); only the first
+/// call counts.
+pub fn use_threads(threads: Option<usize>) {
+    let threads = threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    // Only fails when a pool exists already.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global();
+}
 
 /// `s` with every character unsafe for a terminal written as a Rust-style escape
 /// (`\u{1b}`): the library's [`geonorm::render::printable`], so that what the

@@ -99,6 +99,42 @@ pub struct HumanOptions {
     /// Show at most this many findings of one code; the rest are counted in a line
     /// `name: … and N more code`. `None` shows all.
     pub max_per_code: Option<usize>,
+    /// Colour and bold for a terminal (ANSI styles): the severity, the place, the
+    /// gutter and caret, `help`. Off by default; the text is the same either way.
+    pub color: bool,
+}
+
+/// The styles of [`human`] and [`one_line`] when [`HumanOptions::color`] is set.
+struct Styles {
+    place: anstyle::Style,
+    severity: anstyle::Style,
+    gutter: anstyle::Style,
+    help: anstyle::Style,
+}
+
+impl Styles {
+    fn new(color: bool, severity: Severity) -> Self {
+        use anstyle::{AnsiColor, Style};
+        if !color {
+            return Styles {
+                place: Style::new(),
+                severity: Style::new(),
+                gutter: Style::new(),
+                help: Style::new(),
+            };
+        }
+        let hue = match severity {
+            Severity::Error => AnsiColor::Red,
+            Severity::Warning => AnsiColor::Yellow,
+            Severity::Info => AnsiColor::Cyan,
+        };
+        Styles {
+            place: Style::new().bold(),
+            severity: Style::new().bold().fg_color(Some(hue.into())),
+            gutter: Style::new().bold().fg_color(Some(AnsiColor::Blue.into())),
+            help: Style::new().bold().fg_color(Some(AnsiColor::Cyan.into())),
+        }
+    }
 }
 
 /// Writes diagnostics the way rustc does: `place: severity[code]: message`, the source
@@ -144,13 +180,24 @@ fn render_human<W: Write + ?Sized>(
             continue;
         }
         let place = src.place(*p);
-        // One escape per line: the message and place come from the user.
-        let head = if frame {
-            format!("{place}: {}[{}]: {}", d.severity, d.code, d.message)
+        let st = Styles::new(opts.color, d.severity);
+        let (pl, sv) = (st.place, st.severity);
+        // The message and place come from the user: escaped (severity and code are
+        // plain ASCII of ours).
+        let (place, message) = (printable(&place), printable(&d.message));
+        if frame {
+            writeln!(
+                out,
+                "{pl}{place}{pl:#}: {sv}{}[{}]{sv:#}: {pl}{message}{pl:#}",
+                d.severity, d.code
+            )?;
         } else {
-            format!("{place}: {}: {} [{}]", d.severity, d.message, d.code)
-        };
-        writeln!(out, "{}", printable(&head))?;
+            writeln!(
+                out,
+                "{pl}{place}{pl:#}: {sv}{}{sv:#}: {message} [{}]",
+                d.severity, d.code
+            )?;
+        }
         let frame_text = match (p, &index, src.located) {
             (Some((l, c)), Some(index), _) => code_frame(index, src.text, *l, *c),
             (Some(_), None, Some(located)) if frame => {
@@ -163,13 +210,15 @@ fn render_human<W: Write + ?Sized>(
         if let Some(l) = p.map(|(l, _)| l) {
             if let Some((text, caret)) = frame_text {
                 let gutter = l.to_string().len();
-                writeln!(out, "{:gutter$} |", "")?;
-                writeln!(out, "{l} | {text}")?;
-                writeln!(out, "{:gutter$} | {:caret$}^", "", "")?;
+                let g = st.gutter;
+                writeln!(out, "{:gutter$} {g}|{g:#}", "")?;
+                writeln!(out, "{g}{l} |{g:#} {text}")?;
+                writeln!(out, "{:gutter$} {g}|{g:#} {:caret$}{sv}^{sv:#}", "", "")?;
             }
         }
         if let Some(h) = &d.help {
-            writeln!(out, "    help: {}", printable(h))?;
+            let hs = st.help;
+            writeln!(out, "    {hs}help{hs:#}: {}", printable(h))?;
         }
     }
     if let Some(max) = opts.max_per_code {

@@ -76,6 +76,7 @@ fn findings_past_the_cap_are_counted() {
     let mut out = Vec::new();
     let opts = HumanOptions {
         max_per_code: Some(2),
+        ..HumanOptions::default()
     };
     human(&mut out, &Source::new("x.kml", b""), &diags, &opts).expect("write");
     let out = String::from_utf8(out).expect("utf8");
@@ -233,5 +234,41 @@ fn a_large_streamed_file_is_located_in_bulk_as_the_held_one() {
             render(&Source::streamed("f", &located), &diags, frame),
             render(&Source::new("f", text), &diags, frame)
         );
+    }
+}
+
+#[test]
+fn colour_styles_the_same_text() {
+    let bytes = br#"{"type":"Point","coordinates":[200,10]}"#;
+    let report =
+        crate::check(bytes[..].into(), &crate::validate::CheckOptions::default()).expect("check");
+    let src = Source::new("p.geojson", bytes);
+    for frame in [true, false] {
+        let render = |color: bool| {
+            let opts = HumanOptions {
+                color,
+                ..HumanOptions::default()
+            };
+            let mut out = Vec::new();
+            if frame {
+                human(&mut out, &src, &report.diagnostics, &opts).expect("write");
+            } else {
+                one_line(&mut out, &src, &report.diagnostics, &opts).expect("write");
+            }
+            String::from_utf8(out).expect("utf8")
+        };
+        let (plain, styled) = (render(false), render(true));
+        assert!(!plain.contains('\x1b'), "{plain}");
+        assert!(styled.contains("\x1b[1m\x1b[31merror"), "{styled}");
+        // Without its styles, the coloured text is the plain one.
+        let mut stripped = String::new();
+        let mut rest = styled.as_str();
+        while let Some(i) = rest.find('\x1b') {
+            stripped.push_str(&rest[..i]);
+            let end = rest[i..].find('m').expect("an SGR sequence ends in m");
+            rest = &rest[i + end + 1..];
+        }
+        stripped.push_str(rest);
+        assert_eq!(stripped, plain);
     }
 }
