@@ -56,6 +56,9 @@ pub fn man() -> anyhow::Result<ExitCode> {
 /// The top-level page, then each (visible) subcommand's name, synopsis, description
 /// and options as a SUBCOMMAND section of its own.
 fn write_man(cmd: &Command, out: &mut impl Write) -> io::Result<()> {
+    // Built, so that the generated `--help` and `--version` count among the options.
+    let mut cmd = cmd.clone();
+    cmd.build();
     let man = clap_mangen::Man::new(cmd.clone());
     man.render_title(out)?;
     man.render_name_section(out)?;
@@ -65,8 +68,6 @@ fn write_man(cmd: &Command, out: &mut impl Write) -> io::Result<()> {
         man.render_options_section(out)?;
     }
     man.render_subcommands_section(out)?;
-    let mut cmd = cmd.clone();
-    cmd.build();
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
         if sub.get_name() == "help" {
             continue;
