@@ -22,6 +22,8 @@ pub enum CheckFormat {
     Jsonl,
     /// SARIF 2.1.0, for code scanning and CI annotations.
     Sarif,
+    /// GitLab Code Quality (a JSON array, one entry per finding).
+    Gitlab,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -185,6 +187,8 @@ pub fn check_cmd(args: CheckArgs) -> anyhow::Result<ExitCode> {
         CheckFormat::Human => human(true, &mut out)?,
         CheckFormat::Short => human(false, &mut out)?,
         CheckFormat::Jsonl => check::jsonl(&results, args.quiet, &mut out)?,
+        // Always an array, `[]` when clean: GitLab reads the artifact as JSON.
+        CheckFormat::Gitlab => crate::gitlab::write(&results, &mut out)?,
         // A whole document is the answer or nothing: quiet leaves it out only when
         // there is nothing to say.
         _ if args.quiet && clean => {}

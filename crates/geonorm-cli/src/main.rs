@@ -7,8 +7,10 @@
 mod assets;
 mod check;
 mod check_cmd;
+mod completions;
 mod convert;
 mod dry_run;
+mod gitlab;
 mod input;
 mod output;
 mod progress;
@@ -111,6 +113,13 @@ enum Command {
         #[command(flatten)]
         server: remote::ServerArgs,
     },
+    /// Write the completion script for a shell to standard output.
+    Completions {
+        #[arg(value_enum)]
+        shell: completions::ShellArg,
+    },
+    /// Write the man page (roff) to standard output.
+    Man,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -310,6 +319,8 @@ fn main() -> ExitCode {
             server,
         } => remote::get(&server, map_id, output.as_deref()),
         Command::RefreshImage { map_id, server } => remote::refresh_image(&server, map_id),
+        Command::Completions { shell } => completions::completions(shell),
+        Command::Man => completions::man(),
     };
     match result {
         Ok(code) => code,

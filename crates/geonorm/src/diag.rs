@@ -392,6 +392,15 @@ pub(crate) fn merge_counts<K: Ord>(
     }
 }
 
+/// `1 position`, `2 positions`: a count and the noun that agrees with it.
+pub(crate) fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("{n} {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
 /// ` (N times)` after a message counted once per file, nothing for a single time.
 pub(crate) fn times(n: usize) -> String {
     if n == 1 {

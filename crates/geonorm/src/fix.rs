@@ -27,7 +27,10 @@ fn dedup(c: &mut Coords, at: Span, out: &mut Vec<Diagnostic>) {
         out.push(
             Diagnostic::new(
                 Code::FixDroppedRepeats,
-                format!("dropped {dropped} repeated position(s)"),
+                format!(
+                    "dropped {}",
+                    crate::diag::count(dropped, "repeated position", "repeated positions")
+                ),
             )
             .at(at),
         );

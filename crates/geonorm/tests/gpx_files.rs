@@ -235,8 +235,8 @@ fn polygons_and_groups_have_no_gpx_form_and_are_reported() {
     let lost = geonorm::gpx::write(&doc, &mut out, &Default::default()).expect("gpx");
     let text: Vec<&str> = lost.iter().map(|d| d.message.as_str()).collect();
     for what in [
-        "polygon(s) written as a track",
-        "1 hole(s) dropped",
+        "GPX has no areas: 1 polygon written as a track along its outer ring",
+        "; 1 hole dropped",
         "GPX has no groups",
         "no geometry",
         "MultiPoint is written as 2 waypoints",

@@ -247,10 +247,10 @@ fn output_holds_what_the_writer_says_it_wrote() {
                         ));
                     }
                 }
-                let says = format!(
-                    "GPX has no groups: {} group(s) not written",
-                    doc.groups.len()
-                );
+                let says = match doc.groups.len() {
+                    1 => "GPX has no groups: 1 group not written".to_string(),
+                    n => format!("GPX has no groups: {n} groups not written"),
+                };
                 if !doc.groups.is_empty() && !diags.iter().any(|d| d.message.starts_with(&says)) {
                     lost.push(format!("{} → gpx: groups lost unsaid", p.display()));
                 }

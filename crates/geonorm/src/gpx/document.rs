@@ -88,8 +88,12 @@ impl<W: Write> DocWriter<W> {
             diags.push(Diagnostic::new(
                 Code::WriteNotRepresentable,
                 format!(
-                    "GPX has no groups: {} group(s) not written, their features are",
-                    groups.len()
+                    "GPX has no groups: {}",
+                    if groups.len() == 1 {
+                        "1 group not written, its features are".to_string()
+                    } else {
+                        format!("{} groups not written, their features are", groups.len())
+                    }
                 ),
             ));
         }

@@ -672,14 +672,21 @@ fn leaves(gs: &[Geometry]) -> Vec<&Geometry> {
 
 fn polygon_note(w: &mut Writer, f: &Feature, polygons: usize, holes: usize) {
     let holes = if holes > 0 {
-        format!("; {holes} hole(s) dropped")
+        format!("; {} dropped", crate::diag::count(holes, "hole", "holes"))
     } else {
         String::new()
     };
     w.diags.push(
         Diagnostic::new(
             Code::WriteNotRepresentable,
-            format!("GPX has no areas: {polygons} polygon(s) written as a track along the outer ring{holes}"),
+            format!(
+                "GPX has no areas: {}{holes}",
+                if polygons == 1 {
+                    "1 polygon written as a track along its outer ring".to_string()
+                } else {
+                    format!("{polygons} polygons written as tracks along their outer rings")
+                }
+            ),
         )
         .at(f.span),
     );

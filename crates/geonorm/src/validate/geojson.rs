@@ -542,8 +542,8 @@ impl Rules<'_> {
                 self.push(
                     Code::GeojsonPositionTooShort,
                     format!(
-                        "a position has {} number(s); it needs 2 or 3, so the geometry cannot be read",
-                        items.len()
+                        "a position has {}; it needs 2 or 3, so the geometry cannot be read",
+                        crate::diag::count(items.len(), "number", "numbers")
                     ),
                     head(c),
                 );

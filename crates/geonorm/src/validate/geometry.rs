@@ -105,7 +105,10 @@ fn steps(s: &dyn Seq, what: &str, out: &mut Vec<Diagnostic>) {
         out.push(
             Diagnostic::new(
                 Code::GeometryRepeatedPosition,
-                format!("{what} repeats a position right after itself ({repeats} time(s))"),
+                format!(
+                    "{what} repeats a position right after itself ({})",
+                    crate::diag::count(repeats, "time", "times")
+                ),
             )
             .at(s.at(i)),
         );
@@ -118,7 +121,10 @@ pub(crate) fn line(s: &dyn Seq, out: &mut Vec<Diagnostic>) {
         out.push(
             Diagnostic::new(
                 Code::GeometryShortLine,
-                format!("a line has {} position(s); it needs two or more", s.len()),
+                format!(
+                    "a line has {}; it needs two or more",
+                    crate::diag::count(s.len(), "position", "positions")
+                ),
             )
             .at(s.span()),
         );
@@ -147,8 +153,8 @@ pub(crate) fn polygon(rings: &[&dyn Seq], out: &mut Vec<Diagnostic>) {
                 Diagnostic::new(
                     Code::GeometryShortRing,
                     format!(
-                        "a polygon ring has {} position(s); it needs four or more",
-                        r.len()
+                        "a polygon ring has {}; it needs four or more",
+                        crate::diag::count(r.len(), "position", "positions")
                     ),
                 )
                 .at(r.span()),

@@ -100,12 +100,12 @@ pub const MESSAGES: [(&str, &str, &str); 39] = [
     (
         "a LinearRing of coordinates needs to have four or more positions",
         "geometry/short-ring",
-        "a polygon ring has 3 position(s); it needs four or more",
+        "a polygon ring has 3 positions; it needs four or more",
     ),
     (
         "a line needs to have two or more coordinates to be valid",
         "geometry/short-line",
-        "a line has 1 position(s); it needs two or more",
+        "a line has 1 position; it needs two or more",
     ),
     (
         "a number was found where a coordinate array should have been found: this needs to be nested more deeply",
@@ -150,7 +150,7 @@ pub const MESSAGES: [(&str, &str, &str); 39] = [
     (
         "position must have 2 or more elements",
         "geojson/position-too-short",
-        "a position has 1 number(s); it needs 2 or 3",
+        "a position has 1 number; it needs 2 or 3",
     ),
     // geonorm words the same finding as for a deeper level: a number where an array
     // (here, a position) should be.

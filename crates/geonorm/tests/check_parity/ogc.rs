@@ -60,7 +60,7 @@ const ROWS: [(&str, &str, &str, Expect); 46] = [
     ("kml/features/PhotoOverlay.xml", "valid", "", Valid),
     ("kml/features/PhotoOverlay-NotImage.xml", "invalid", "Failed to read image data (1 error)", Differs(&["kml/not-representable"], NOT_IMAGE)),
     ("kml/spatial/LatLonAltBox-SgtN.xml", "invalid", "kml:north must be greater than kml:south (1 error)", Invalid("kml/bad-box", "north 10 is not greater than south 11")),
-    ("kml/spatial/Placemark-TruncatedLineString.xml", "invalid", "kml:LineString contains less than the required two or more coordinate tuples", Invalid("geometry/short-line", "a line has 1 position(s); it needs two or more")),
+    ("kml/spatial/Placemark-TruncatedLineString.xml", "invalid", "kml:LineString contains less than the required two or more coordinate tuples", Invalid("geometry/short-line", "a line has 1 position; it needs two or more")),
     ("kml/spatial/invalidPolygonBoundary.xml", "invalid", "Inner boundary of Polygon is not within outer boundary", Invalid("geometry/hole-outside", "a polygon's hole is not inside its outer ring")),
     ("kml/models/Model-ResourceMap.xml", "valid", "", Valid),
     ("kml/models/Model-ResourceMap-Invalid.xml", "invalid", "2 errors", Differs(&["kml/not-representable"], NOT_FETCHED)),

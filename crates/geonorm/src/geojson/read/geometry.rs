@@ -131,8 +131,9 @@ impl<'de> Visitor<'de> for GeometrySeed<'_> {
                 self.diags.push(Diagnostic::new(
                     Code::GeojsonExtraOrdinates,
                     format!(
-                        "{} position(s) of a {ty} have more than 3 numbers; only longitude, latitude and altitude are kept",
-                        tree.extra_ordinates
+                        "{} of a {ty} {} more than 3 numbers; only longitude, latitude and altitude are kept",
+                        crate::diag::count(tree.extra_ordinates, "position", "positions"),
+                        if tree.extra_ordinates == 1 { "has" } else { "have" }
                     ),
                 ));
             }
@@ -209,7 +210,8 @@ impl CoordTree {
         if let Some(d) = self.position_depth {
             if d != want {
                 return Err(format!(
-                    "{ty} coordinates must nest positions {want} level(s) deep, found {d}"
+                    "{ty} coordinates must nest positions {} deep, found {d}",
+                    crate::diag::count(want, "level", "levels")
                 ));
             }
         }
