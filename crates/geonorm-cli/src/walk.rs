@@ -8,7 +8,7 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 /// Extensions taken in a walked folder; `.json` only when its start looks like
-/// GeoJSON ([`looks_like_geojson`]): a `package.json` is no map.
+/// GeoJSON ([`geonorm::Format::looks_like_geojson`]): a `package.json` is no map.
 const EXTENSIONS: [&str; 5] = ["kml", "kmz", "gpx", "geojson", "json"];
 
 /// How many first bytes of a walked `.json` file are looked at.
@@ -80,58 +80,12 @@ pub fn collect(args: &WalkArgs) -> Collected {
     out
 }
 
-/// Whether a file's first bytes look like GeoJSON: a JSON object with a `"type"` whose
-/// value is one of GeoJSON's types, or a `"features"` member. A `package.json` or a
-/// `tsconfig.json` is no map.
-pub fn looks_like_geojson(head: &[u8]) -> bool {
-    const TYPES: [&[u8]; 9] = [
-        b"FeatureCollection",
-        b"Feature",
-        b"Point",
-        b"MultiPoint",
-        b"LineString",
-        b"MultiLineString",
-        b"Polygon",
-        b"MultiPolygon",
-        b"GeometryCollection",
-    ];
-    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
-    let skip_ws = |s: &[u8]| -> usize { s.iter().take_while(|b| b.is_ascii_whitespace()).count() };
-    let start = skip_ws(head);
-    if head.get(start) != Some(&b'{') {
-        return false;
-    }
-    let mut rest = &head[start..];
-    while let Some(i) = memchr_find(rest, b"\"type\"") {
-        let mut after = &rest[i + 6..];
-        rest = after;
-        after = &after[skip_ws(after)..];
-        let Some(after) = after.strip_prefix(b":") else {
-            continue;
-        };
-        let after = &after[skip_ws(after)..];
-        let Some(value) = after.strip_prefix(b"\"") else {
-            continue;
-        };
-        let end = value.iter().position(|&b| b == b'"').unwrap_or(value.len());
-        if TYPES.contains(&&value[..end]) {
-            return true;
-        }
-    }
-    memchr_find(&head[start..], b"\"features\"").is_some()
-}
-
-/// Where `needle` first occurs in `hay`.
-fn memchr_find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
 /// Whether a walked `.json` file at `path` looks like GeoJSON from its start.
 fn json_is_map(path: &Path) -> bool {
     let mut head = Vec::new();
     std::fs::File::open(path)
         .and_then(|f| f.take(SNIFF_BYTES).read_to_end(&mut head))
-        .is_ok_and(|_| looks_like_geojson(&head))
+        .is_ok_and(|_| geonorm::Format::looks_like_geojson(&head))
 }
 
 /// Whether a walk's error is a link loop, met only when following links: the files
@@ -268,29 +222,5 @@ fn file_id(path: &Path) -> io::Result<(u64, u64, Option<PathBuf>)> {
     #[cfg(not(unix))]
     {
         Ok((0, 0, Some(path.canonicalize()?)))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::looks_like_geojson;
-
-    #[test]
-    fn geojson_is_told_from_other_json() {
-        assert!(looks_like_geojson(
-            br#"{"type": "FeatureCollection", "features": []}"#
-        ));
-        assert!(looks_like_geojson(
-            b"\xEF\xBB\xBF\n {\"bbox\":[1,2,3,4],\"type\" :\"Point\"}"
-        ));
-        assert!(looks_like_geojson(br#"{"name": "x", "features": [{}]}"#));
-        assert!(!looks_like_geojson(
-            br#"{"name": "app", "type": "module", "version": "1.0.0"}"#
-        ));
-        assert!(!looks_like_geojson(
-            br#"{"compilerOptions": {"strict": true}}"#
-        ));
-        assert!(!looks_like_geojson(br#"[{"type": "Feature"}]"#));
-        assert!(!looks_like_geojson(b""));
     }
 }

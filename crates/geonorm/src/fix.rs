@@ -1,7 +1,6 @@
 //! Safe fixes: changes that make a file valid without changing what it shows. Each
 //! one is reported, so nothing changes silently.
 
-use crate::validate::signed_area_xy;
 use crate::{Code, Coords, Diagnostic, Document, Geometry, Group, GroupId, Span};
 
 fn close(ring: &mut Coords, at: Span, out: &mut Vec<Diagnostic>) {
@@ -41,9 +40,7 @@ fn polygon(rings: &mut [Coords], at: Span, out: &mut Vec<Diagnostic>) {
     for (i, r) in rings.iter_mut().enumerate() {
         dedup(r, at, out);
         close(r, at, out);
-        let a = signed_area_xy(r.xy());
-        let wrong = if i == 0 { a < 0.0 } else { a > 0.0 };
-        if wrong && r.len() >= 4 {
+        if crate::geometry::Winding::RightHand.against(i, r) {
             r.reverse();
             let which = if i == 0 { "an exterior ring" } else { "a hole" };
             out.push(

@@ -75,6 +75,49 @@ impl Format {
         sniff(head).or_else(|| path.and_then(Format::from_path))
     }
 
+    /// Whether a file's first bytes look like GeoJSON: a JSON object with a `"type"` whose
+    /// value is one of GeoJSON's types, or a `"features"` member. A `package.json` or a
+    /// `tsconfig.json` is no map. Stricter than [`Format::detect`], which takes any
+    /// object for GeoJSON: for a walk that meets every `.json` of a repository.
+    pub fn looks_like_geojson(head: &[u8]) -> bool {
+        const TYPES: [&[u8]; 9] = [
+            b"FeatureCollection",
+            b"Feature",
+            b"Point",
+            b"MultiPoint",
+            b"LineString",
+            b"MultiLineString",
+            b"Polygon",
+            b"MultiPolygon",
+            b"GeometryCollection",
+        ];
+        let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+        let skip_ws =
+            |s: &[u8]| -> usize { s.iter().take_while(|b| b.is_ascii_whitespace()).count() };
+        let start = skip_ws(head);
+        if head.get(start) != Some(&b'{') {
+            return false;
+        }
+        let mut rest = &head[start..];
+        while let Some(i) = memchr::memmem::find(rest, b"\"type\"") {
+            let mut after = &rest[i + 6..];
+            rest = after;
+            after = &after[skip_ws(after)..];
+            let Some(after) = after.strip_prefix(b":") else {
+                continue;
+            };
+            let after = &after[skip_ws(after)..];
+            let Some(value) = after.strip_prefix(b"\"") else {
+                continue;
+            };
+            let end = value.iter().position(|&b| b == b'"').unwrap_or(value.len());
+            if TYPES.contains(&&value[..end]) {
+                return true;
+            }
+        }
+        memchr::memmem::find(&head[start..], b"\"features\"").is_some()
+    }
+
     /// Whether `head`, an input's first bytes, is binary data none of the formats can
     /// be: a NUL byte among its first [`Format::BINARY_HEAD`] bytes, in what is neither a
     /// zip nor text whose start the content already tells (`<kml`, `{`), nor UTF-16.
@@ -160,6 +203,27 @@ fn sniff(head: &[u8]) -> Option<Format> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn geojson_is_told_from_other_json() {
+        assert!(Format::looks_like_geojson(
+            br#"{"type": "FeatureCollection", "features": []}"#
+        ));
+        assert!(Format::looks_like_geojson(
+            b"\xEF\xBB\xBF\n {\"bbox\":[1,2,3,4],\"type\" :\"Point\"}"
+        ));
+        assert!(Format::looks_like_geojson(
+            br#"{"name": "x", "features": [{}]}"#
+        ));
+        assert!(!Format::looks_like_geojson(
+            br#"{"name": "app", "type": "module", "version": "1.0.0"}"#
+        ));
+        assert!(!Format::looks_like_geojson(
+            br#"{"compilerOptions": {"strict": true}}"#
+        ));
+        assert!(!Format::looks_like_geojson(br#"[{"type": "Feature"}]"#));
+        assert!(!Format::looks_like_geojson(b""));
+    }
 
     #[test]
     fn sniffs_xml_roots_behind_prolog_and_comments() {

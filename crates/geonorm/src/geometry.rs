@@ -622,7 +622,7 @@ pub(crate) enum Winding {
 impl Winding {
     /// Whether ring `i` of a polygon (0: the exterior) is wound against the rule. A
     /// ring too short to have an area has no winding.
-    fn against(self, i: usize, ring: &Coords) -> bool {
+    pub(crate) fn against(self, i: usize, ring: &Coords) -> bool {
         if ring.len() < 4 {
             return false;
         }
@@ -634,14 +634,18 @@ impl Winding {
         }
     }
 
+    /// How many rings of one polygon (the exterior first) are wound against the rule.
+    pub(crate) fn count_against_rings(self, rings: &[Coords]) -> usize {
+        rings
+            .iter()
+            .enumerate()
+            .filter(|(i, r)| self.against(*i, r))
+            .count()
+    }
+
     /// How many of `g`'s polygon rings are wound against the rule.
     pub(crate) fn count_against(self, g: &Geometry) -> usize {
-        let rings = |rs: &[Coords]| {
-            rs.iter()
-                .enumerate()
-                .filter(|(i, r)| self.against(*i, r))
-                .count()
-        };
+        let rings = |rs: &[Coords]| self.count_against_rings(rs);
         match g {
             Geometry::Polygon(rs) => rings(rs),
             Geometry::MultiPolygon(ps) => ps.iter().map(|rs| rings(rs)).sum(),

@@ -75,12 +75,11 @@ pub const SENSORS: [(&str, &[&str]); 9] = [
 /// A per-vertex column of sensor values: its name and values.
 type SensorColumn<'c> = (&'c str, &'c [Option<serde_json::Number>]);
 
-/// The GPX home of a per-vertex column, by [`SENSORS`].
-fn sensor_home(column: &str) -> Option<&'static str> {
+/// Where in [`SENSORS`] a per-vertex column's home is.
+fn sensor_home(column: &str) -> Option<usize> {
     SENSORS
         .iter()
-        .find(|(_, names)| names.contains(&column))
-        .map(|(home, _)| *home)
+        .position(|(_, names)| names.contains(&column))
 }
 
 pub(super) fn escape(s: &str) -> std::borrow::Cow<'_, str> {
@@ -361,8 +360,7 @@ impl<'a> Writer<'a> {
                 fields.push((at, col));
                 continue;
             }
-            let home = sensor_home(&col.name)
-                .and_then(|h| SENSORS.iter().position(|(home, _)| *home == h));
+            let home = sensor_home(&col.name);
             match (&col.values, col.name.as_str(), home) {
                 (ColumnValues::Texts(_), "times", _) => {}
                 (ColumnValues::Numbers(ns), name, Some(at)) => sensors[at].push((name, ns)),

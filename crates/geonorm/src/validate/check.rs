@@ -500,10 +500,8 @@ pub(super) fn feature_geometry(f: &crate::Feature, out: &mut Vec<Diagnostic>) {
             .collect();
         let dyns: Vec<&dyn geometry::Seq> = seqs.iter().map(|s| s as &dyn geometry::Seq).collect();
         geometry::polygon(&dyns, out);
-        if rings
-            .first()
-            .is_some_and(|r| r.len() >= 4 && r.signed_area() < 0.0)
-        {
+        let outer = crate::geometry::Winding::OuterCounterclockwise;
+        if rings.first().is_some_and(|r| outer.against(0, r)) {
             out.push(
                 Diagnostic::new(
                     Code::KmlClockwiseRing,

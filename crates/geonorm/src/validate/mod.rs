@@ -37,8 +37,6 @@ pub use report::{
     PROCESSING_VERTEX_THRESHOLD,
 };
 
-pub(crate) use crate::geometry::signed_area_xy;
-
 #[cfg(test)]
 mod reference;
 #[cfg(test)]

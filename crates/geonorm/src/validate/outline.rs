@@ -204,10 +204,7 @@ fn positions_clean(g: &Geometry) -> bool {
                 _ => true,
             }
         });
-        let wound = seqs.iter().enumerate().all(|(i, r)| {
-            let a = geometry::signed_area(r);
-            !(r.xy.len() >= 4 && if i == 0 { a < 0.0 } else { a > 0.0 })
-        });
+        let wound = crate::geometry::Winding::RightHand.count_against_rings(rings) == 0;
         closed && wound
     };
     let shaped = match g {
