@@ -42,7 +42,7 @@ fn scratch(name: &str, bytes: &[u8]) -> PathBuf {
 }
 
 /// Checks human and JSON `check` output and `convert`'s one-line report for a file
-/// whose first finding is `code` at `line`:`col`, with `shown` in the code frame.
+/// whose first finding with `code` is at `line`:`col`, with `shown` in the code frame.
 fn assert_place(path: &Path, code: &str, line: usize, col: usize, shown: &str) {
     let p = path.to_str().expect("utf-8 path");
     let (human, _) = run(&["check", p]);
@@ -59,13 +59,10 @@ fn assert_place(path: &Path, code: &str, line: usize, col: usize, shown: &str) {
         "UTF-16 shown raw: {frame_line}"
     );
 
-    let (json, _) = run(&["check", "--format", "json", p]);
-    let v: serde_json::Value = serde_json::from_str(&json).expect("json");
-    let d = &v["files"][0]["diagnostics"][0];
     assert_eq!(
-        (d["code"].as_str(), d["line"].as_u64(), d["column"].as_u64()),
-        (Some(code), Some(line as u64), Some(col as u64)),
-        "{json}"
+        place_of(path, code),
+        Some((line as u64, col as u64)),
+        "{code} in {p}"
     );
 
     let out = path.with_extension("out.geojson");
@@ -192,4 +189,70 @@ fn a_utf8_byte_order_mark_is_counted_and_no_column() {
     let (human, _) = run(&["check", p]);
     let head = format!("{p}:{line}:{col}: error[geometry/lon-out-of-range]");
     assert!(human.contains(&head), "{head} in\n{human}");
+}
+
+/// The first finding with `code` in `check --format json` of `path`: (line, column).
+fn place_of(path: &Path, code: &str) -> Option<(u64, u64)> {
+    let (json, _) = run(&["check", "--format", "json", path.to_str().expect("utf-8")]);
+    let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+    v["files"][0]["diagnostics"]
+        .as_array()?
+        .iter()
+        .find(|d| d["code"] == code)
+        .map(|d| {
+            (
+                d["line"].as_u64().unwrap_or(0),
+                d["column"].as_u64().unwrap_or(0),
+            )
+        })
+}
+
+/// Issue 25: a geometry finding in KML or GPX points at the coordinate tuple or the
+/// track point it is about, as GeoJSON's point at the position, not at the Placemark
+/// or track that holds it; `check` and `convert` agree.
+#[test]
+fn geometry_findings_in_kml_and_gpx_point_at_the_position() {
+    // A real KML's Point, its latitude pushed out of range.
+    let kml = std::fs::read_to_string(root().join("testdata/corpus/gpsbabel/kml-points.kml"))
+        .expect("sample");
+    let (text, line, col) = break_at(&kml, "-86.679550,36.090683", "-86.679550,136.090683");
+    let path = scratch("lat.kml", text.as_bytes());
+    assert_place(
+        &path,
+        "geometry/lat-out-of-range",
+        line,
+        col,
+        "-86.679550,136.090683",
+    );
+
+    // A real GPX track point, likewise: the finding is at its `<trkpt`.
+    let gpx = std::fs::read(root().join("testdata/gpx/gpsbabel/basecamp.gpx")).expect("sample");
+    let gpx = String::from_utf8(gpx).expect("utf-8");
+    let from = r#"<trkpt lat="40.00396728515625""#;
+    let (text, line, col) = break_at(&gpx, from, r#"<trkpt lat="95.00396728515625""#);
+    let path = scratch("lat.gpx", text.as_bytes());
+    assert_place(
+        &path,
+        "geometry/lat-out-of-range",
+        line,
+        col,
+        "95.00396728515625",
+    );
+
+    // A real KML track that repeats positions: the first repeat, counted here from the
+    // text (each tuple on a line of its own in this file).
+    let path = root().join("testdata/corpus/gpsbabel/GPSData000001-A810-Doriel.kml");
+    let text = std::fs::read_to_string(&path).expect("sample");
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| l.trim() == "<coordinates>")
+        .expect("coordinates");
+    let repeat = (start + 2..lines.len())
+        .find(|&i| lines[i].trim() == lines[i - 1].trim() && !lines[i].trim().is_empty())
+        .expect("a repeated position");
+    assert_eq!(
+        place_of(&path, "geometry/repeated-position"),
+        Some((repeat as u64 + 1, 1))
+    );
 }

@@ -7,6 +7,8 @@
 
 use serde_json::Number;
 
+use crate::Span;
+
 /// One position: longitude (`x`), latitude (`y`) and an optional altitude (`z`) in metres.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Position {
@@ -49,6 +51,9 @@ pub struct Coords {
     // one (a source that mixes 2D and 3D positions keeps that mix).
     z: Option<Vec<f64>>,
     columns: Vec<Column>,
+    /// Where each position was written in the source, when the reader was asked to keep
+    /// it ([`crate::stream::FeatureSink::position_spans`]): as long as `xy`, or empty.
+    at: Vec<Span>,
 }
 
 impl Coords {
@@ -63,11 +68,35 @@ impl Coords {
             xy: Vec::with_capacity(n),
             z: None,
             columns: Vec::new(),
+            at: Vec::new(),
         }
     }
 
-    /// Appends a position.
+    /// Appends a position. Where the positions were written is forgotten: one without
+    /// a place would make the others' places wrong by one.
     pub fn push(&mut self, p: Position) {
+        self.at.clear();
+        self.push_position(p);
+    }
+
+    /// Appends a position written at `at` in the source (kept while every position
+    /// before it has its place too).
+    pub fn push_at(&mut self, p: Position, at: Span) {
+        if self.at.len() == self.xy.len() {
+            self.at.push(at);
+        } else {
+            self.at.clear();
+        }
+        self.push_position(p);
+    }
+
+    /// Where position `i` was written in the source, when the reader kept it
+    /// ([`crate::stream::FeatureSink::position_spans`]).
+    pub fn span_at(&self, i: usize) -> Option<Span> {
+        self.at.get(i).copied()
+    }
+
+    fn push_position(&mut self, p: Position) {
         match (&mut self.z, p.z) {
             (Some(z), alt) => z.push(alt.unwrap_or(f64::NAN)),
             (None, Some(alt)) => {
@@ -162,12 +191,19 @@ impl Coords {
         for c in &mut self.columns {
             c.values = c.values.pick(&idx);
         }
+        if !self.at.is_empty() {
+            self.at = idx
+                .iter()
+                .filter_map(|&i| self.at.get(i).copied())
+                .collect();
+        }
     }
 
     /// Reverses the order of the positions and their per-vertex values.
     pub fn reverse(&mut self) {
         let idx: Vec<usize> = (0..self.len()).rev().collect();
         self.xy.reverse();
+        self.at.reverse();
         if let Some(z) = &mut self.z {
             z.reverse();
         }
@@ -188,7 +224,8 @@ impl Coords {
 }
 
 impl PartialEq for Coords {
-    /// Positions, altitudes (a missing altitude equals a missing one) and columns equal.
+    /// Positions, altitudes (a missing altitude equals a missing one) and columns equal;
+    /// where they were written does not count.
     fn eq(&self, other: &Self) -> bool {
         self.xy == other.xy
             && self.columns == other.columns

@@ -139,6 +139,10 @@ pub struct Feature {
     pub geometry_extra: Properties,
     /// The bytes of the source this feature was read from.
     pub span: Span,
+    /// Where a Point's position was written in the source, when the reader kept it
+    /// ([`crate::stream::FeatureSink::position_spans`]), so that findings about it point there
+    /// (the positions of lines and rings keep theirs in their [`crate::Coords`]).
+    pub point_span: Option<Span>,
 }
 
 impl Feature {

@@ -132,6 +132,9 @@ pub(super) struct Ctx {
     /// Findings reported once per file with a count: (code, what) → (count, first
     /// offset).
     pub(super) tally: BTreeMap<(Code, String), (usize, usize)>,
+    /// Whether track and route points keep where they were written
+    /// ([`crate::stream::FeatureSink::position_spans`]).
+    pub(super) position_spans: bool,
 }
 
 impl Ctx {

@@ -111,10 +111,14 @@ impl Line {
         self.origins.push((id, at));
     }
 
-    /// Adds a point with the values gathered in `self.values`.
-    fn push(&mut self, pos: Position, time: Option<String>) {
+    /// Adds a point, written at `at` when its place is kept, with the values gathered
+    /// in `self.values`.
+    fn push(&mut self, pos: Position, at: Option<Span>, time: Option<String>) {
         let i = self.coords.len();
-        self.coords.push(pos);
+        match at {
+            Some(at) => self.coords.push_at(pos, at),
+            None => self.coords.push(pos),
+        }
         self.times.push(time);
         self.origins.clear();
         for (at, v) in self.values.drain(..) {
@@ -568,6 +572,8 @@ pub(super) fn read_point<R: BufRead>(
         ctx.ignore("elements nested too deep", at);
     }
     line.lat_lon = (lat, lon);
-    line.push(pos, time);
+    // The point's place is its start tag, where its lat and lon are.
+    let tag = Span::new(at, at + start.len() + 2);
+    line.push(pos, ctx.position_spans.then_some(tag), time);
     Ok(())
 }

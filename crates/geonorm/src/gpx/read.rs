@@ -111,6 +111,7 @@ fn finish_line(f: &mut Feature, parts: Vec<(Coords, Span)>, kind: &str, ctx: &mu
                 None => {}
             }
         }
+        f.point_span = only.span_at(0);
         f.geometry = only.get(0).map(Geometry::Point);
     } else {
         f.geometry = if lines.len() == 1 {
@@ -408,6 +409,7 @@ fn read_piece<S: FeatureSink>(
 ) -> Result<Piece<S::Out>> {
     let mut xml = piece_reader(bytes, base, findings.for_piece());
     let mut walk = Walk::new(State::Gpx, None);
+    walk.ctx.position_spans = sink.position_spans();
     walk.run(&mut xml)?;
     let mut out = Vec::with_capacity(walk.features.len());
     for mut f in walk.features {

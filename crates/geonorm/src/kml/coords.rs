@@ -4,7 +4,7 @@
 //! silently.
 
 use crate::num::json_number;
-use crate::{ColumnValues, Coords, Position};
+use crate::{ColumnValues, Coords, Position, Span};
 
 /// Something wrong in a coordinate text, at a byte offset of that text.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,12 +36,21 @@ enum Last {
     Comma,
 }
 
-/// Parses a `<coordinates>` text.
-pub(crate) fn parse(text: &str) -> (Coords, Vec<Problem>) {
-    if let Some(coords) = parse_clean(text.as_bytes()) {
+/// Parses a `<coordinates>` text; with `base` (the text's offset in the source), each
+/// position keeps where its tuple was written.
+pub(crate) fn parse(text: &str, base: Option<usize>) -> (Coords, Vec<Problem>) {
+    if let Some(coords) = parse_clean(text.as_bytes(), base) {
         return (coords, Vec::new());
     }
-    parse_any(text)
+    parse_any(text, base)
+}
+
+/// Appends `p`, written at `start..end` of the text, with its place when `base` is known.
+fn push(coords: &mut Coords, p: Position, base: Option<usize>, start: usize, end: usize) {
+    match base {
+        Some(b) => coords.push_at(p, Span::new(b + start, b + end)),
+        None => coords.push(p),
+    }
 }
 
 /// The bytes a number in a clean tuple is made of.
@@ -54,7 +63,7 @@ fn number_byte(b: u8) -> bool {
 /// first thing it does not expect, for [`parse_any`] to read. Written by hand because
 /// it runs on every coordinate of a KML file: the general reader keeps a draft with two
 /// vectors per tuple, which cost more than the numbers.
-fn parse_clean(bytes: &[u8]) -> Option<Coords> {
+fn parse_clean(bytes: &[u8], base: Option<usize>) -> Option<Coords> {
     let mut coords = Coords::with_capacity(bytes.len() / 24);
     let mut i = 0;
     loop {
@@ -64,6 +73,7 @@ fn parse_clean(bytes: &[u8]) -> Option<Coords> {
         if i == bytes.len() {
             return Some(coords);
         }
+        let tuple = i;
         let mut numbers = [0.0; 3];
         let mut n = 0;
         loop {
@@ -84,12 +94,12 @@ fn parse_clean(bytes: &[u8]) -> Option<Coords> {
         if n < 2 || bytes.get(i).is_some_and(|b| !b.is_ascii_whitespace()) {
             return None;
         }
-        coords.push(position(&numbers[..n]));
+        push(&mut coords, position(&numbers[..n]), base, tuple, i);
     }
 }
 
 /// Parses any `<coordinates>` text, saying what it cannot read.
-fn parse_any(text: &str) -> (Coords, Vec<Problem>) {
+fn parse_any(text: &str, base: Option<usize>) -> (Coords, Vec<Problem>) {
     let bytes = text.as_bytes();
     let mut drafts: Vec<Draft> = Vec::new();
     let mut open = false;
@@ -195,7 +205,7 @@ fn parse_any(text: &str) -> (Coords, Vec<Problem>) {
             let parts: Vec<&[f64]> = cuts.windows(2).map(|w| &d.numbers[w[0]..w[1]]).collect();
             if parts.iter().all(|p| p.len() == 2 || p.len() == 3) {
                 for p in parts {
-                    coords.push(position(p));
+                    push(&mut coords, position(p), base, d.start, d.end);
                 }
                 continue;
             }
@@ -211,7 +221,7 @@ fn parse_any(text: &str) -> (Coords, Vec<Problem>) {
                 ),
                 dropped: true,
             }),
-            2 | 3 => coords.push(position(&d.numbers)),
+            2 | 3 => push(&mut coords, position(&d.numbers), base, d.start, d.end),
             _ => {
                 problems.push(Problem {
                     offset: d.start,
@@ -222,7 +232,7 @@ fn parse_any(text: &str) -> (Coords, Vec<Problem>) {
                     ),
                     dropped: false,
                 });
-                coords.push(position(&d.numbers));
+                push(&mut coords, position(&d.numbers), base, d.start, d.end);
             }
         }
     }
@@ -299,26 +309,42 @@ mod tests {
         /// reads, without a word.
         #[test]
         fn the_fast_reader_agrees_with_the_general_one(text in "[0-9., eE+\\-\n\ta]{0,40}") {
-            if let Some(fast) = parse_clean(text.as_bytes()) {
-                let (general, problems) = parse_any(&text);
+            if let Some(fast) = parse_clean(text.as_bytes(), Some(10)) {
+                let (general, problems) = parse_any(&text, Some(10));
                 proptest::prop_assert!(problems.is_empty(), "{text:?}: {problems:?}");
                 let a: Vec<String> = fast.iter().map(|p| format!("{p:?}")).collect();
                 let b: Vec<String> = general.iter().map(|p| format!("{p:?}")).collect();
                 proptest::prop_assert_eq!(a, b, "{:?}", text);
+                let places = |c: &Coords| (0..c.len()).map(|i| c.span_at(i)).collect::<Vec<_>>();
+                proptest::prop_assert_eq!(places(&fast), places(&general), "{:?}", text);
             }
         }
     }
 
     #[test]
     fn clean_texts_take_the_fast_reader() {
-        assert!(parse_clean(b" 7.5,46.1,300 7.6,46.2\n\t8,47 ").is_some());
+        assert!(parse_clean(b" 7.5,46.1,300 7.6,46.2\n\t8,47 ", None).is_some());
         for messy in ["1, 2", "1,2,", "1,2,3,4", "1", "x,2", "1,2 ,3", "nan,1"] {
-            assert!(parse_clean(messy.as_bytes()).is_none(), "{messy}");
+            assert!(parse_clean(messy.as_bytes(), None).is_none(), "{messy}");
         }
     }
 
+    #[test]
+    fn each_position_keeps_the_place_of_its_tuple_when_asked() {
+        let text = " 7.5,46.1,300\n\t7.6,46.2 ";
+        for (c, _) in [parse(text, Some(100)), parse_any(text, Some(100))] {
+            let places: Vec<_> = (0..c.len()).filter_map(|i| c.span_at(i)).collect();
+            assert_eq!(places, [Span::new(101, 113), Span::new(115, 123)]);
+        }
+        // `1,2, 3,4`: two tuples run together, each at the text of both.
+        let (c, _) = parse("1,2, 3,4", Some(0));
+        assert_eq!(c.span_at(1), Some(Span::new(0, 8)));
+        let (c, _) = parse(text, None);
+        assert_eq!(c.span_at(0), None);
+    }
+
     fn xy(text: &str) -> (Vec<Xyz>, Vec<Problem>) {
-        let (c, p) = parse(text);
+        let (c, p) = parse(text, None);
         (c.iter().map(|p| (p.x, p.y, p.z)).collect(), p)
     }
 

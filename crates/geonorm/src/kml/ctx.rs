@@ -29,6 +29,11 @@ pub(super) struct Ctx {
     pub(super) ignored: BTreeMap<String, (usize, usize)>,
     /// The time of a one-point track, which becomes the placemark's time.
     pub(super) track_time: Option<String>,
+    /// Whether positions keep where they were written
+    /// ([`crate::stream::FeatureSink::position_spans`]).
+    pub(super) position_spans: bool,
+    /// Where the last Point read was written (its tuple), for its feature.
+    pub(super) point_span: Option<Span>,
     /// SchemaData outside placemarks (with its values), checked once every Schema is
     /// known.
     #[allow(clippy::type_complexity)]

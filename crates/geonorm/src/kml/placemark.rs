@@ -145,6 +145,11 @@ pub(crate) fn read(node: &Node, group: Option<GroupId>, ctx: &mut Ctx) -> (Featu
             combine(leaves)
         }
     };
+    // A Point's place, not one of a Point inside a MultiGeometry.
+    let point_span = ctx.point_span.take();
+    if matches!(f.geometry, Some(Geometry::Point(_))) {
+        f.point_span = point_span;
+    }
     if f.time.is_none() {
         f.time = ctx.track_time.take().map(Time::Instant);
     }
@@ -365,7 +370,10 @@ fn coordinates(node: &Node, ctx: &mut Ctx) -> Coords {
     let Some(c) = node.child("coordinates") else {
         return Coords::new();
     };
-    let (coords, problems) = coords::parse(&c.text);
+    // Each tuple's place is its offset in the text from where the text starts: exact
+    // for coordinates written as one text, as every real file writes them.
+    let base = ctx.position_spans.then_some(c.text_start);
+    let (coords, problems) = coords::parse(&c.text, base);
     for p in problems {
         let code = if p.dropped {
             Code::KmlBadCoordinates
@@ -411,7 +419,11 @@ fn closed(mut c: Coords, node: &Node, ctx: &mut Ctx) -> Coords {
     let open_2d = first.x != last.x || first.y != last.y;
     let open_z = !open_2d && first.z != last.z;
     if open_2d || open_z {
-        c.push(first);
+        // The closing position is the first one again, written where the first was.
+        match c.span_at(0) {
+            Some(at) => c.push_at(first, at),
+            None => c.push(first),
+        }
         let how = if open_2d {
             "a polygon ring does not end where it starts; closed by repeating its first position"
         } else {
@@ -438,6 +450,7 @@ pub(crate) fn geometry(node: &Node, ctx: &mut Ctx) -> Option<Geometry> {
                     .at(span(node)),
                 );
             }
+            ctx.point_span = c.span_at(0);
             match c.get(0) {
                 Some(p) => Some(Geometry::Point(p)),
                 None => empty(node, ctx),
@@ -563,6 +576,7 @@ fn tracks(tracks: &[&Node], ctx: &mut Ctx) -> Option<Geometry> {
         let p = one.get(0)?;
         let rest: Vec<Position> = singles.filter_map(|(c, _)| c.get(0)).collect();
         if rest.is_empty() {
+            ctx.point_span = one.span_at(0);
             ctx.track_time = one.column("times").and_then(|c| match &c.values {
                 ColumnValues::Texts(t) => t.get(0).map(str::to_string),
                 ColumnValues::Numbers(_) => None,
@@ -718,7 +732,13 @@ fn track_parts(node: &Node, ctx: &mut Ctx) -> Vec<(Coords, Span)> {
                 .first()
                 .and_then(|(i, _)| coord_nodes.get(*i))
                 .map_or(span(node), |c| span(c));
-            let mut line: Coords = piece.iter().map(|(_, p)| *p).collect();
+            let mut line = Coords::with_capacity(piece.len());
+            for (i, p) in &piece {
+                match coord_nodes.get(*i).filter(|_| ctx.position_spans) {
+                    Some(c) => line.push_at(*p, span(c)),
+                    None => line.push(*p),
+                }
+            }
             if times_fit && !whens.is_empty() {
                 let times: TextColumn = piece
                     .iter()

@@ -248,6 +248,7 @@ fn read_piece<S: FeatureSink>(
     let mut xml = piece_reader(bytes, unit.range.start, findings.for_piece());
     let mut ns = Namespaces::clone(&*unit.ns);
     let mut ctx = Ctx::with_defs(Arc::clone(defs));
+    ctx.position_spans = sink.position_spans();
     let (node, too_deep) = first_element(&mut xml, &mut ns)?;
     if too_deep {
         ctx.diag(too_deep_diagnostic(&node));

@@ -12,6 +12,14 @@ pub trait FeatureSink: Sync {
     /// Turns one feature into what the caller keeps, saying in `diagnostics` what was
     /// lost on the way. Runs on the thread that read the feature.
     fn map(&self, feature: Feature, diagnostics: &mut Vec<Diagnostic>) -> Result<Self::Out>;
+
+    /// Whether the features should keep where each position was written
+    /// ([`crate::Coords::span_at`], [`Feature::point_span`]): the check's sink does, so
+    /// that a finding about a position points at it. A KML or GPX reader then keeps 16
+    /// bytes more a position.
+    fn position_spans(&self) -> bool {
+        false
+    }
 }
 
 /// Keeps each feature as read.

@@ -425,6 +425,10 @@ struct Ruled {
 
 impl crate::stream::FeatureSink for RulesSink {
     type Out = Ruled;
+    /// The geometry rules point at the position they are about.
+    fn position_spans(&self) -> bool {
+        true
+    }
     fn map(&self, feature: crate::Feature, _: &mut Vec<Diagnostic>) -> crate::Result<Ruled> {
         // The rules and the serialising are most of a check's work beside the
         // reading: done here, they run on the reading threads, not after them.
@@ -472,22 +476,18 @@ pub(super) fn drop_indices<T>(v: &mut Vec<T>, indices: &[usize]) {
 }
 
 /// Geometry rules on one feature of the model (KML, KMZ, GPX), each finding at the
+/// position where the reader kept its place (a check's reader does), else at the
 /// feature.
 pub(super) fn feature_geometry(f: &crate::Feature, out: &mut Vec<Diagnostic>) {
     fn walk(g: &Geometry, span: Span, out: &mut Vec<Diagnostic>) {
-        fn seq(c: &crate::Coords, span: Span) -> CoordsSeq<'_> {
-            CoordsSeq { xy: c.xy(), span }
-        }
+        let seq = |coords| CoordsSeq { coords, span };
         match g {
             Geometry::Point(p) => geometry::position(p.x, p.y, span, out),
-            Geometry::MultiPoint(c) => c
-                .xy()
-                .iter()
-                .for_each(|[x, y]| geometry::position(*x, *y, span, out)),
-            Geometry::LineString(c) => geometry::line(&seq(c, span), out),
-            Geometry::MultiLineString(ls) => {
-                ls.iter().for_each(|c| geometry::line(&seq(c, span), out))
-            }
+            Geometry::MultiPoint(c) => c.xy().iter().enumerate().for_each(|(i, [x, y])| {
+                geometry::position(*x, *y, c.span_at(i).unwrap_or(span), out)
+            }),
+            Geometry::LineString(c) => geometry::line(&seq(c), out),
+            Geometry::MultiLineString(ls) => ls.iter().for_each(|c| geometry::line(&seq(c), out)),
             Geometry::Polygon(rings) => polygon(rings, span, out),
             Geometry::MultiPolygon(ps) => ps.iter().for_each(|r| polygon(r, span, out)),
             Geometry::GeometryCollection(gs) => gs.iter().for_each(|g| walk(g, span, out)),
@@ -496,18 +496,18 @@ pub(super) fn feature_geometry(f: &crate::Feature, out: &mut Vec<Diagnostic>) {
     fn polygon(rings: &[crate::Coords], span: Span, out: &mut Vec<Diagnostic>) {
         let seqs: Vec<CoordsSeq> = rings
             .iter()
-            .map(|c| CoordsSeq { xy: c.xy(), span })
+            .map(|coords| CoordsSeq { coords, span })
             .collect();
         let dyns: Vec<&dyn geometry::Seq> = seqs.iter().map(|s| s as &dyn geometry::Seq).collect();
         geometry::polygon(&dyns, out);
         let outer = crate::geometry::Winding::OuterCounterclockwise;
-        if rings.first().is_some_and(|r| outer.against(0, r)) {
+        if let Some(ring) = seqs.first().filter(|r| outer.against(0, r.coords)) {
             out.push(
                 Diagnostic::new(
                     Code::KmlClockwiseRing,
                     "a polygon's outer boundary is clockwise; KML wants it counterclockwise",
                 )
-                .at(span),
+                .at(geometry::Seq::span(ring)),
             );
         }
     }
@@ -517,7 +517,12 @@ pub(super) fn feature_geometry(f: &crate::Feature, out: &mut Vec<Diagnostic>) {
                 Diagnostic::new(Code::GeometryEmpty, "this geometry has no positions").at(f.span),
             );
         } else {
-            walk(g, f.span, out);
+            // A Point is where its position was written, when that was kept.
+            let span = match g {
+                Geometry::Point(_) => f.point_span.unwrap_or(f.span),
+                _ => f.span,
+            };
+            walk(g, span, out);
         }
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! The rules read positions through [`Seq`], so GeoJSON (checked on its JSON tree)
 //! points at the exact position, and KML and GPX (checked on the model) at the
-//! feature.
+//! coordinate tuple or track point where the reader kept its place (a check's does),
+//! else at the feature.
 
 use crate::{Code, Diagnostic, Span};
 
@@ -17,24 +18,34 @@ pub(crate) trait Seq {
     fn at(&self, i: usize) -> Span;
 }
 
-/// Positions of the model, all pointing at their feature.
+/// Positions of the model: each where the reader kept its place
+/// ([`crate::Coords::span_at`]), else at `span` (its feature).
 pub(crate) struct CoordsSeq<'a> {
-    pub xy: &'a [[f64; 2]],
+    pub coords: &'a crate::Coords,
     pub span: Span,
 }
 
 impl Seq for CoordsSeq<'_> {
     fn len(&self) -> usize {
-        self.xy.len()
+        self.coords.len()
     }
     fn xy(&self, i: usize) -> [f64; 2] {
-        self.xy.get(i).copied().unwrap_or([f64::NAN, f64::NAN])
+        self.coords
+            .xy()
+            .get(i)
+            .copied()
+            .unwrap_or([f64::NAN, f64::NAN])
     }
+    /// From the first position's place to the last one's.
     fn span(&self) -> Span {
-        self.span
+        let last = self.coords.len().saturating_sub(1);
+        match (self.coords.span_at(0), self.coords.span_at(last)) {
+            (Some(first), Some(last)) => Span::new(first.start, last.end.max(first.start)),
+            _ => self.span,
+        }
     }
-    fn at(&self, _: usize) -> Span {
-        self.span
+    fn at(&self, i: usize) -> Span {
+        self.coords.span_at(i).unwrap_or(self.span)
     }
 }
 
@@ -230,9 +241,16 @@ pub(crate) fn signed_area(r: &dyn Seq) -> f64 {
 mod tests {
     use super::*;
 
-    fn seq(xy: &[[f64; 2]]) -> CoordsSeq<'_> {
+    fn seq(xy: &[[f64; 2]]) -> crate::Coords {
+        xy.iter()
+            .map(|&[x, y]| crate::Position::new(x, y))
+            .collect()
+    }
+
+    /// The rules' view of `c`, every position at the feature.
+    fn at_feature(c: &crate::Coords) -> CoordsSeq<'_> {
         CoordsSeq {
-            xy,
+            coords: c,
             span: Span::new(0, 1),
         }
     }
@@ -262,10 +280,13 @@ mod tests {
     #[test]
     fn lines() {
         let mut out = Vec::new();
-        line(&seq(&[[1.0, 1.0]]), &mut out);
-        line(&seq(&[[1.0, 1.0], [1.0, 1.0]]), &mut out);
-        line(&seq(&[[1.0, 1.0], [1.0, 1.0], [2.0, 2.0]]), &mut out);
-        line(&seq(&[[179.0, 0.0], [-179.0, 0.0]]), &mut out);
+        line(&at_feature(&seq(&[[1.0, 1.0]])), &mut out);
+        line(&at_feature(&seq(&[[1.0, 1.0], [1.0, 1.0]])), &mut out);
+        line(
+            &at_feature(&seq(&[[1.0, 1.0], [1.0, 1.0], [2.0, 2.0]])),
+            &mut out,
+        );
+        line(&at_feature(&seq(&[[179.0, 0.0], [-179.0, 0.0]])), &mut out);
         assert_eq!(
             codes(&out),
             [
@@ -289,12 +310,16 @@ mod tests {
         let inside = [[1.0, 1.0], [1.0, 2.0], [2.0, 2.0], [1.0, 1.0]];
         let outside = [[11.0, 1.0], [11.0, 2.0], [12.0, 2.0], [11.0, 1.0]];
         let open = [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]];
+        let (outer, inside, outside, open) = (seq(&outer), seq(&inside), seq(&outside), seq(&open));
         let mut out = Vec::new();
-        polygon(&[&seq(&outer), &seq(&inside)], &mut out);
+        polygon(&[&at_feature(&outer), &at_feature(&inside)], &mut out);
         assert!(out.is_empty(), "{out:?}");
-        polygon(&[&seq(&outer), &seq(&outside)], &mut out);
-        polygon(&[&seq(&open)], &mut out);
-        polygon(&[&seq(&[[0.0, 0.0], [1.0, 1.0], [0.0, 0.0]])], &mut out);
+        polygon(&[&at_feature(&outer), &at_feature(&outside)], &mut out);
+        polygon(&[&at_feature(&open)], &mut out);
+        polygon(
+            &[&at_feature(&seq(&[[0.0, 0.0], [1.0, 1.0], [0.0, 0.0]]))],
+            &mut out,
+        );
         assert_eq!(
             codes(&out),
             [
@@ -303,6 +328,6 @@ mod tests {
                 "geometry/short-ring"
             ]
         );
-        assert!(signed_area(&seq(&outer)) > 0.0, "counterclockwise");
+        assert!(signed_area(&at_feature(&outer)) > 0.0, "counterclockwise");
     }
 }

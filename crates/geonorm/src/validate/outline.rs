@@ -188,7 +188,7 @@ fn arrays_of(g: &Geometry) -> usize {
 fn positions_clean(g: &Geometry) -> bool {
     fn seq(c: &crate::Coords) -> CoordsSeq<'_> {
         CoordsSeq {
-            xy: c.xy(),
+            coords: c,
             span: Span::default(),
         }
     }

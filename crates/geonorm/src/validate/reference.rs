@@ -64,10 +64,36 @@ pub(super) fn check_document(
     profile: Profile,
     out: &mut Vec<Diagnostic>,
 ) {
-    let (doc, reader_diags) = match crate::read(bytes, &crate::ReadOptions::format(format))
-        .map(crate::Parsed::into_parts)
-    {
-        Ok(r) => r,
+    /// Keeps each feature with its positions' places, as the check's own sink does.
+    struct KeepPlaces;
+    impl crate::stream::FeatureSink for KeepPlaces {
+        type Out = crate::Feature;
+        fn map(&self, f: crate::Feature, _: &mut Vec<Diagnostic>) -> crate::Result<Self::Out> {
+            Ok(f)
+        }
+        fn position_spans(&self) -> bool {
+            true
+        }
+    }
+    let mut features = Vec::new();
+    let read = crate::stream(
+        bytes.into(),
+        &crate::ReadOptions::format(format),
+        &KeepPlaces,
+        |f, _| {
+            features.push(f);
+            Ok(())
+        },
+    );
+    let (doc, reader_diags) = match read {
+        Ok(rest) => (
+            crate::Document {
+                meta: rest.meta,
+                groups: rest.groups,
+                features,
+            },
+            rest.diagnostics,
+        ),
         Err(e) => {
             out.push(fatal_diagnostic(format, &e));
             return;
