@@ -17,11 +17,9 @@ use serde_json::{Map, Value};
 use super::ctx::{Ctx, GPX_TYPE};
 use super::fields::{describe_point, metadata, GPX10_METADATA};
 use super::point::{read_point, Line};
-use crate::stream::{batch, map_in_order, overlapping, FeatureSink, Rest};
+use crate::stream::{batch, map_in_order, FeatureSink, Rest};
 use crate::xml::dom::{self, position, xml_error, Namespaces, Node};
-use crate::xml::stream::{
-    fault_in_piece, piece_bytes, piece_reader, read_here, read_while_walking,
-};
+use crate::xml::stream::{drive, fault_in_piece, piece_bytes, piece_reader, recording, Walker};
 use crate::xml::{Inspect, TextFindings};
 use crate::{
     Code, ColumnValues, Coords, Diagnostic, Error, Feature, Format, Geometry, Group, GroupId,
@@ -153,13 +151,8 @@ struct Walk {
     inner: Vec<u8>,
 }
 
-/// Why a walk stopped.
-enum Stop {
-    /// A batch of pieces is recorded.
-    Full,
-    /// The end of the input.
-    End,
-}
+/// Why a walk stopped: a batch recorded, or the end (GPX has no stop of its own).
+type Stop = crate::xml::stream::Stop<std::convert::Infallible>;
 
 impl Walk {
     fn new(state: State, units: Option<Vec<Range<usize>>>) -> Walk {
@@ -462,76 +455,25 @@ pub(crate) fn stream<R, S, E>(
     opts: &ReadOptions,
     threads: usize,
     sink: &S,
-    mut emit: E,
+    emit: E,
 ) -> Result<Rest>
 where
     R: BufRead,
     S: FeatureSink,
     E: FnMut(S::Out, &[Diagnostic]) -> Result<()>,
 {
-    let input = crate::xml::utf8_input(input)?;
-    let mut xml = quick_xml::Reader::from_reader(input);
-    xml.config_mut().expand_empty_elements = true;
-    xml.get_mut().start_recording();
-    let mut walk = Walk::new(State::Outside, Some(Vec::new()));
-    // Which kinds of feature went by, for the groups by kind.
-    let mut kinds = [false; 3];
-    let mut deliver = |walk: &mut Walk,
-                       xml: &mut quick_xml::Reader<Inspect<_>>,
-                       pieces: Vec<Result<Piece<S::Out>>>|
-     -> Result<()> {
-        for piece in pieces {
-            let (outs, found, findings) = piece?;
-            xml.get_mut().findings_mut().merge(&findings);
-            let first = walk.ctx.diags.len();
-            walk.ctx.merge(found);
-            let said = walk.ctx.diags.get(first..).unwrap_or_default();
-            for (out, kind) in outs {
-                kinds[kind] = true;
-                emit(out, said)?;
-            }
-        }
-        Ok(())
+    let mut xml = recording(input)?;
+    let mut shell = Shell {
+        walk: Walk::new(State::Outside, Some(Vec::new())),
+        kinds: [false; 3],
+        emit,
+        out: std::marker::PhantomData,
     };
-    // Reads the pieces recorded so far where they are.
-    let read_all = |walk: &mut Walk, xml: &mut quick_xml::Reader<Inspect<_>>| {
-        let units = walk.units.as_mut().map(std::mem::take).unwrap_or_default();
-        read_here(xml, |recorded, from, findings| {
-            read_units(&units, recorded, from, &findings, opts, threads, sink)
-        })
+    let read = |units: &Vec<Range<usize>>, recorded: &[u8], from, findings| {
+        read_units(units, recorded, from, &findings, opts, threads, sink)
     };
-    let mut stop = walk.run(&mut xml);
-    loop {
-        stop = match stop {
-            Err(e) => {
-                // Pieces before a fault may hold an earlier one.
-                let pieces = read_all(&mut walk, &mut xml);
-                deliver(&mut walk, &mut xml, pieces)?;
-                return Err(e);
-            }
-            Ok(Stop::End) => break,
-            Ok(Stop::Full) if overlapping(threads) => {
-                // This batch is read on the pool while the walk records the next.
-                let units = walk.units.as_mut().map(std::mem::take).unwrap_or_default();
-                let (pieces, next) = read_while_walking(
-                    &mut xml,
-                    |recorded, from, findings| {
-                        read_units(&units, recorded, from, &findings, opts, threads, sink)
-                    },
-                    |xml| walk.run(xml),
-                );
-                deliver(&mut walk, &mut xml, pieces)?;
-                next
-            }
-            Ok(Stop::Full) => {
-                let pieces = read_all(&mut walk, &mut xml);
-                deliver(&mut walk, &mut xml, pieces)?;
-                walk.run(&mut xml)
-            }
-        };
-    }
-    let pieces = read_all(&mut walk, &mut xml);
-    deliver(&mut walk, &mut xml, pieces)?;
+    drive(&mut xml, threads, &mut shell, &read)?;
+    let Shell { walk, kinds, .. } = shell;
     if !walk.saw_root {
         return Err(Error::NotFormat {
             format: Format::Gpx,
@@ -572,4 +514,58 @@ where
         groups,
         diagnostics: ctx.diags,
     })
+}
+
+/// The GPX walk in the XML readers' shell ([`drive`]).
+struct Shell<O, E> {
+    walk: Walk,
+    /// Which kinds of feature went by, for the groups by kind.
+    kinds: [bool; 3],
+    emit: E,
+    out: std::marker::PhantomData<fn(O)>,
+}
+
+impl<R, O, E> Walker<R> for Shell<O, E>
+where
+    R: BufRead,
+    O: Send,
+    E: FnMut(O, &[Diagnostic]) -> Result<()>,
+{
+    /// The waypoints, routes and tracks recorded.
+    type Batch = Vec<Range<usize>>;
+    type Read = Vec<Result<Piece<O>>>;
+    type Other = std::convert::Infallible;
+
+    fn walk(&mut self, xml: &mut quick_xml::Reader<Inspect<R>>) -> Result<Stop> {
+        self.walk.run(xml)
+    }
+
+    fn take_batch(&mut self) -> Self::Batch {
+        self.walk
+            .units
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    fn deliver(&mut self, xml: &mut quick_xml::Reader<Inspect<R>>, read: Self::Read) -> Result<()> {
+        for piece in read {
+            let (outs, found, findings) = piece?;
+            xml.get_mut().findings_mut().merge(&findings);
+            let first = self.walk.ctx.diags.len();
+            self.walk.ctx.merge(found);
+            let said = self.walk.ctx.diags.get(first..).unwrap_or_default();
+            for (out, kind) in outs {
+                if let Some(seen) = self.kinds.get_mut(kind) {
+                    *seen = true;
+                }
+                (self.emit)(out, said)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn other(&mut self, _: &mut quick_xml::Reader<Inspect<R>>, other: Self::Other) -> Result<()> {
+        match other {}
+    }
 }

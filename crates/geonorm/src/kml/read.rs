@@ -15,11 +15,9 @@ use serde_json::Value;
 use super::ctx::{Ctx, Defs};
 use super::placemark;
 use super::style::{apply_style, PendingStyle};
-use crate::stream::{batch, map_in_order, overlapping, FeatureSink, Rest};
+use crate::stream::{batch, map_in_order, FeatureSink, Rest};
 use crate::xml::dom::{self, position, xml_error, Namespaces, Node};
-use crate::xml::stream::{
-    fault_in_piece, piece_bytes, piece_reader, read_here, read_while_walking,
-};
+use crate::xml::stream::{drive, fault_in_piece, piece_bytes, piece_reader, recording, Walker};
 use crate::xml::{Inspect, TextFindings};
 use crate::{
     Code, Diagnostic, Error, Feature, Format, Group, GroupId, Metadata, Result, RootKind, Span,
@@ -109,17 +107,16 @@ struct Parser<O> {
     inner: Vec<u8>,
 }
 
-/// Why the walk stopped.
-enum Stop {
-    /// A batch of placemarks is recorded.
-    Full,
+/// Why the walk stopped, besides a batch recorded and the end.
+enum Other {
     /// A shared style or schema: the placemarks before it are read without it.
     Def(Box<Node>),
     /// A bare geometry as the whole file, read already.
     Built(Box<Feature>),
-    /// The end of the document.
-    End,
 }
+
+/// The walk's stops.
+type Stop = crate::xml::stream::Stop<Other>;
 
 impl<O> Parser<O> {
     /// How many groups enclose the current position.
@@ -352,29 +349,6 @@ where
     Ok(())
 }
 
-/// Reads the placemarks recorded so far, on up to `threads` threads, and hands their
-/// features on in order.
-fn flush<R, S, E>(
-    p: &mut Parser<S::Out>,
-    xml: &mut quick_xml::Reader<Inspect<R>>,
-    threads: usize,
-    sink: &S,
-    emit: &mut E,
-) -> Result<()>
-where
-    R: BufRead,
-    S: FeatureSink,
-    E: FnMut(S::Out, &[Diagnostic]) -> Result<()>,
-{
-    let units = std::mem::take(&mut p.units);
-    let defs = &p.ctx.defs;
-    let pieces = read_here(xml, |recorded, from, findings| {
-        read_units(&units, recorded, from, defs, &findings, threads, sink)
-    });
-    deliver_pieces(p, xml, pieces, emit)?;
-    Ok(())
-}
-
 /// Reads a whole KML document, its diagnostics in the reader's order, as the unit
 /// tests see them ([`crate::read`] is the public way: it sorts them by position).
 #[cfg(test)]
@@ -383,17 +357,14 @@ pub(crate) fn read<R: BufRead>(input: R) -> Result<(crate::Document, Vec<Diagnos
 }
 
 /// Reads a KML document as a stream ([`crate::stream::features`]).
-pub(crate) fn stream<R, S, E>(input: R, threads: usize, sink: &S, mut emit: E) -> Result<Rest>
+pub(crate) fn stream<R, S, E>(input: R, threads: usize, sink: &S, emit: E) -> Result<Rest>
 where
     R: BufRead,
     S: FeatureSink,
     E: FnMut(S::Out, &[Diagnostic]) -> Result<()>,
 {
-    let input = crate::xml::utf8_input(input)?;
-    let mut xml = quick_xml::Reader::from_reader(input);
-    xml.config_mut().expand_empty_elements = true;
-    xml.get_mut().start_recording();
-    let mut p: Parser<S::Out> = Parser {
+    let mut xml = recording(input)?;
+    let p: Parser<S::Out> = Parser {
         ctx: Ctx::default(),
         meta: Metadata {
             source_format: Some(Format::Kml),
@@ -413,49 +384,12 @@ where
         buf: Vec::new(),
         inner: Vec::new(),
     };
-    let mut stop = walk(&mut p, &mut xml);
-    loop {
-        stop = match stop {
-            Err(e) => {
-                // Placemarks before the fault may hold an earlier one.
-                flush(&mut p, &mut xml, threads, sink, &mut emit)?;
-                return Err(e);
-            }
-            Ok(Stop::End) => break,
-            Ok(Stop::Def(node)) => {
-                // Placemarks before a definition are read without it.
-                flush(&mut p, &mut xml, threads, sink, &mut emit)?;
-                p.ctx.register(&node);
-                walk(&mut p, &mut xml)
-            }
-            Ok(Stop::Built(f)) => {
-                flush(&mut p, &mut xml, threads, sink, &mut emit)?;
-                let mut diags = Vec::new();
-                let out = sink.map(*f, &mut diags)?;
-                p.deliver(Outcome::Ready(out), diags, &mut emit)?;
-                walk(&mut p, &mut xml)
-            }
-            Ok(Stop::Full) if overlapping(threads) => {
-                // This batch is read on the pool while the walk records the next.
-                let units = std::mem::take(&mut p.units);
-                let defs = Arc::clone(&p.ctx.defs);
-                let (pieces, next) = read_while_walking(
-                    &mut xml,
-                    |recorded, from, findings| {
-                        read_units(&units, recorded, from, &defs, &findings, threads, sink)
-                    },
-                    |xml| walk(&mut p, xml),
-                );
-                deliver_pieces(&mut p, &mut xml, pieces, &mut emit)?;
-                next
-            }
-            Ok(Stop::Full) => {
-                flush(&mut p, &mut xml, threads, sink, &mut emit)?;
-                walk(&mut p, &mut xml)
-            }
-        };
-    }
-    flush(&mut p, &mut xml, threads, sink, &mut emit)?;
+    let mut shell = Shell { p, sink, emit };
+    let read = |(units, defs): &(Vec<Unit>, Arc<Defs>), recorded: &[u8], from, findings| {
+        read_units(units, recorded, from, defs, &findings, threads, sink)
+    };
+    drive(&mut xml, threads, &mut shell, &read)?;
+    let Shell { p, mut emit, .. } = shell;
     let Rest {
         meta,
         groups,
@@ -467,6 +401,55 @@ where
         groups,
         diagnostics: diags,
     })
+}
+
+/// The KML walk in the XML readers' shell ([`drive`]).
+struct Shell<'s, S: FeatureSink, E> {
+    p: Parser<S::Out>,
+    sink: &'s S,
+    emit: E,
+}
+
+impl<R, S, E> Walker<R> for Shell<'_, S, E>
+where
+    R: BufRead,
+    S: FeatureSink,
+    E: FnMut(S::Out, &[Diagnostic]) -> Result<()>,
+{
+    /// The placemarks recorded, and the styles and schemas defined before them.
+    type Batch = (Vec<Unit>, Arc<Defs>);
+    type Read = Vec<Result<Piece<S::Out>>>;
+    type Other = Other;
+
+    fn walk(&mut self, xml: &mut quick_xml::Reader<Inspect<R>>) -> Result<Stop> {
+        walk(&mut self.p, xml)
+    }
+
+    fn take_batch(&mut self) -> Self::Batch {
+        (
+            std::mem::take(&mut self.p.units),
+            Arc::clone(&self.p.ctx.defs),
+        )
+    }
+
+    fn deliver(&mut self, xml: &mut quick_xml::Reader<Inspect<R>>, read: Self::Read) -> Result<()> {
+        deliver_pieces(&mut self.p, xml, read, &mut self.emit)
+    }
+
+    fn other(&mut self, _: &mut quick_xml::Reader<Inspect<R>>, other: Other) -> Result<()> {
+        match other {
+            // The placemarks before a definition were read without it.
+            Other::Def(node) => {
+                self.p.ctx.register(&node);
+                Ok(())
+            }
+            Other::Built(f) => {
+                let mut diags = Vec::new();
+                let out = self.sink.map(*f, &mut diags)?;
+                self.p.deliver(Outcome::Ready(out), diags, &mut self.emit)
+            }
+        }
+    }
 }
 
 /// The walk over the document's events, recording Placemarks as units, up to where
@@ -543,7 +526,7 @@ fn walk_with<R: BufRead, O>(
                             };
                             p.features += 1;
                             p.meta.root = RootKind::Geometry;
-                            return Ok(Stop::Built(Box::new(f)));
+                            return Ok(Stop::Other(Other::Built(Box::new(f))));
                         }
                         _ => {}
                     }
@@ -618,7 +601,7 @@ fn walk_with<R: BufRead, O>(
                         }
                         match node.name.as_str() {
                             "Style" | "StyleMap" | "CascadingStyle" | "Schema" => {
-                                return Ok(Stop::Def(Box::new(node)));
+                                return Ok(Stop::Other(Other::Def(Box::new(node))));
                             }
                             "open" => {}
                             _ => p.container_text(&node),
