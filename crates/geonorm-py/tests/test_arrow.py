@@ -321,3 +321,27 @@ def test_missing_optional_packages_say_which_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "geopandas", None)
     with pytest.raises(ImportError, match=r"geonorm\[geopandas\]"):
         geonorm.read_dataframe(ONE_OF_EACH["kml"])
+
+
+def test_read_dataframe_keeps_the_rows_of_geometries_geos_refuses():
+    _need("geopandas")
+    fc = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {"title": "ok"},
+             "geometry": {"type": "Point", "coordinates": [1.5, 2.5]}},
+            {"type": "Feature", "properties": {"title": "one-point line"},
+             "geometry": {"type": "LineString", "coordinates": [[1.0, 2.0]]}},
+        ],
+    }
+    data = json.dumps(fc).encode()
+    with pytest.warns(Warning, match="Invalid WKB"):
+        df = geonorm.read_dataframe(data)
+    assert list(df["title"]) == ["ok", "one-point line"]
+    assert df.geometry[0].equals(shapely.Point(1.5, 2.5)) and df.geometry[1] is None
+    assert df.crs.to_epsg() == 4326
+    assert list(geonorm.read_dataframe(data, on_invalid="ignore")["title"]) == ["ok", "one-point line"]
+    with pytest.raises(shapely.errors.GEOSException):
+        geonorm.read_dataframe(data, on_invalid="raise")
+    with pytest.raises(ValueError):
+        geonorm.read_dataframe(data, on_invalid="maybe")

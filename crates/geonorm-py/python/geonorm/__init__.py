@@ -105,26 +105,45 @@ def read_arrow(source: _Any, format: _Any = None, **options: _Any) -> _Any:
     return read(source, format, **options).to_arrow()
 
 
-def read_dataframe(source: _Any, format: _Any = None, **options: _Any) -> _Any:
+def read_dataframe(
+    source: _Any, format: _Any = None, *, on_invalid: str = "warn", **options: _Any
+) -> _Any:
     """Reads a map file (a path, bytes or a binary file object) into a
     ``geopandas.GeoDataFrame`` with CRS EPSG:4326: one row per feature of every KML
     folder, with ``group`` (the folder path) and ``group_id`` columns, styles, typed
     properties and per-vertex lists. Built from the Arrow table of
     :meth:`Document.to_arrow` (``GeoDataFrame.from_arrow``), not from one dict per
-    feature. Options are :func:`read`'s. Needs GeoPandas 1.0 or newer and pyarrow
+    feature. Options are :func:`read`'s.
+
+    A geometry GEOS cannot build (a line of one position, an unclosed ring: geonorm
+    keeps them as read, ``check`` reports them) becomes None with a warning
+    (``on_invalid="warn"``), None silently (``"ignore"``), is repaired (``"fix"``,
+    Shapely 2.1) or raises (``"raise"``). Needs GeoPandas 1.0 or newer and pyarrow
     (``pip install 'geonorm[geopandas]'``)."""
     try:
         import geopandas
         import pyarrow  # noqa: F401  (from_arrow needs it)
+        import shapely
     except ImportError as e:
         raise ImportError(
             f"geonorm.read_dataframe needs geopandas and pyarrow ({e.name} is missing): "
             "pip install 'geonorm[geopandas]'"
         ) from e
-    doc = read(source, format, **options)
-    table = doc.to_arrow()
-    gdf = geopandas.GeoDataFrame.from_arrow(table, geometry="geometry")
+    if on_invalid not in ("raise", "warn", "ignore", "fix"):
+        raise ValueError("on_invalid must be 'raise', 'warn', 'ignore' or 'fix'")
+    table = read(source, format, **options).to_arrow()
+    try:
+        gdf = geopandas.GeoDataFrame.from_arrow(table, geometry="geometry")
+    except (shapely.errors.GEOSException, ValueError):
+        if on_invalid == "raise":
+            raise
+        # Rare: some geometry GEOS refuses. Decoded here with Shapely's own handling
+        # of it, the other columns as from_arrow converts them.
+        wkb = table.column("geometry").to_numpy(zero_copy_only=False)
+        geometry = shapely.from_wkb(wkb, on_invalid=on_invalid)
+        frame = table.drop_columns(["geometry"]).to_pandas()
+        frame.insert(0, "geometry", geometry)
+        gdf = geopandas.GeoDataFrame(frame, geometry="geometry")
     # GeoArrow says OGC:CRS84 (longitude first); EPSG:4326 is the same datum, and the
     # CRS GeoPandas users compare with.
     return gdf.set_crs("EPSG:4326", allow_override=True)
-

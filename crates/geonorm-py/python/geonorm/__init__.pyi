@@ -233,11 +233,13 @@ def read_dataframe(
     source: Source,
     format: Optional[FormatName] = None,
     *,
+    on_invalid: Literal["raise", "warn", "ignore", "fix"] = "warn",
     gpx_groups: Literal["none", "kind"] = "none",
     threads: Optional[int] = None,
 ) -> Any:
     """A ``geopandas.GeoDataFrame`` (EPSG:4326) of the file's features, every KML
-    folder's, with a ``group`` column (needs ``geonorm[geopandas]``)."""
+    folder's, with a ``group`` column (needs ``geonorm[geopandas]``). A geometry GEOS
+    cannot build is None with a warning unless ``on_invalid`` says otherwise."""
 
 def codes() -> List[Dict[str, str]]:
     """Every diagnostic code with its severity and explanation."""
