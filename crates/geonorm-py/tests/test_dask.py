@@ -16,6 +16,7 @@ def _need(name):
     return pytest.importorskip(name)
 
 
+@pytest.mark.filterwarnings("ignore:Invalid WKB")
 def test_a_dask_local_cluster_of_two_processes_maps_geonorm_over_the_corpus():
     distributed = _need("distributed")
     _need("geopandas")
