@@ -363,11 +363,13 @@ fn write_atomic(dst: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Converts a map file to another format, as `geonorm convert` does, byte for byte.
+/// Converts a map file to another format, as `geonorm convert` does, byte for byte;
+/// `geonorm.convert` (python/geonorm/__init__.py) wraps it.
 ///
 /// `to` is 'geojson' (MapHub's dialect), 'kml', 'kmz' or 'gpx'; by default `dst`'s
-/// extension, else 'geojson'. With `dst` None the output's bytes are returned;
-/// otherwise `dst` is written whole or not at all and the diagnostics are returned.
+/// extension, else 'geojson'. Returns `(data, diagnostics)`: with `dst` None, `data`
+/// is the output's bytes; otherwise `dst` is written whole or not at all and `data` is
+/// None.
 /// `precision` (0 to 17 decimals), `keep_root`, `fix`, `gpx_groups` and `profile` are
 /// the CLI's `--precision`, `--keep-root`, `--fix`, `--gpx-groups` and `--profile`: the
 /// diagnostics are what `check(source, profile)` finds (plus what the output could not
