@@ -155,14 +155,15 @@ fn detect(bytes: &[u8], path: Option<&Path>, name: &str) -> Result<Format, Failu
 
 /// Reads a KML, KMZ, GPX or GeoJSON file into a Document.
 ///
-/// `source` is a path (str or os.PathLike) or the file's content (bytes, bytearray,
-/// memoryview). `format` ('geojson', 'kml', 'kmz', 'gpx') is detected from the content
-/// (and the path's extension) when not given. `gpx_groups='kind'` puts GPX waypoints,
-/// routes and tracks into three groups. `threads` is how many of geonorm's threads
+/// `source` is a path (str or os.PathLike), the file's content (bytes, bytearray,
+/// memoryview, any buffer) or a binary file object; a str that names no file and
+/// starts like XML or JSON is a ValueError. `format` ('geojson', 'kml', 'kmz', 'gpx')
+/// is detected from the content (and the path's extension) when not given.
+/// `gpx_groups='kind'` puts GPX waypoints, routes and tracks into three groups. `threads` is how many of geonorm's threads
 /// parse the file (default: every core). The GIL is released while reading.
 ///
-/// Raises ReadError (with `.diagnostic`) when the content cannot be read, OSError when
-/// the file cannot.
+/// Raises ReadError (with `.diagnostic`) when the content cannot be read, OSError (with
+/// `errno` and `filename`) when the file cannot.
 #[pyfunction]
 #[pyo3(signature = (source, format=None, *, gpx_groups="none", threads=None))]
 fn read(
