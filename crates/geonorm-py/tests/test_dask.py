@@ -17,6 +17,7 @@ def _need(name):
 
 
 @pytest.mark.filterwarnings("ignore:Invalid WKB")
+@pytest.mark.filterwarnings("ignore:geonorm. properties with values of mixed types")
 def test_a_dask_local_cluster_of_two_processes_maps_geonorm_over_the_corpus():
     distributed = _need("distributed")
     _need("geopandas")
