@@ -14,10 +14,15 @@ use pyo3::exceptions::{PyException, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 
+mod arrow;
+mod diagnostic;
 mod maphub;
 mod model;
+mod source;
+mod wkb;
 
 use model::{Diagnostic, Document};
+pub(crate) use source::{os_error, Src};
 
 pyo3::create_exception!(
     geonorm,
@@ -41,71 +46,6 @@ pyo3::create_exception!(
      of a send (chunks, map, journal) when one was under way. The API key never appears in \
      the message."
 );
-
-/// A source as Python gave it: a path (str or os.PathLike), or the bytes themselves.
-pub(crate) enum Src {
-    Path(PathBuf),
-    Bytes(Vec<u8>),
-}
-
-impl Src {
-    /// `bytes`, `bytearray` and `memoryview` are content; `str` and `os.PathLike` are a
-    /// path; anything else is a `TypeError`.
-    pub(crate) fn extract(obj: &Bound<'_, PyAny>) -> PyResult<Src> {
-        if let Ok(b) = obj.cast::<PyBytes>() {
-            return Ok(Src::Bytes(b.as_bytes().to_vec()));
-        }
-        if let Ok(b) = obj.cast::<pyo3::types::PyByteArray>() {
-            return Ok(Src::Bytes(b.to_vec()));
-        }
-        if let Ok(path) = obj.extract::<PathBuf>() {
-            return Ok(Src::Path(path));
-        }
-        if obj.cast::<pyo3::types::PyMemoryView>().is_ok() {
-            // bytes(view) copies what the view shows.
-            let bytes = obj.py().get_type::<PyBytes>().call1((obj,))?;
-            return Ok(Src::Bytes(bytes.cast::<PyBytes>()?.as_bytes().to_vec()));
-        }
-        Err(pyo3::exceptions::PyTypeError::new_err(
-            "expected a path (str or os.PathLike) or the file's bytes (bytes, bytearray, memoryview)",
-        ))
-    }
-
-    /// The name diagnostics give: the path as written, or `<bytes>`.
-    pub(crate) fn name(&self) -> String {
-        match self {
-            Src::Path(p) => p.display().to_string(),
-            Src::Bytes(_) => "<bytes>".to_string(),
-        }
-    }
-
-    /// The whole content (a file is read; the GIL must be released by the caller).
-    pub(crate) fn load(self) -> std::io::Result<(Vec<u8>, Option<PathBuf>)> {
-        match self {
-            Src::Bytes(b) => Ok((b, None)),
-            Src::Path(p) => {
-                let name = p.display().to_string();
-                let cannot = |e: std::io::Error| {
-                    std::io::Error::new(e.kind(), format!("cannot read {name}: {e}"))
-                };
-                // Bounded as the CLI's inputs are: binary data (`/dev/zero`, a sparse
-                // file) is read only as far as its first bytes, which the readers
-                // refuse; an endless stream is an error at the limit.
-                let file = std::fs::File::open(&p).map_err(cannot)?;
-                let mut bytes = Vec::new();
-                let copied = geonorm::copy_bounded(file, &mut bytes, geonorm::MAX_HELD_BYTES)
-                    .map_err(cannot)?;
-                if copied == geonorm::Copied::OverLimit {
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        format!("{name}: over the {}-byte limit", geonorm::MAX_HELD_BYTES),
-                    ));
-                }
-                Ok((bytes, Some(p)))
-            }
-        }
-    }
-}
 
 /// A format's name as Python spells it (`geojson`, `kml`, `kmz`, `gpx`).
 pub(crate) fn parse_format(name: &str) -> PyResult<Format> {
@@ -158,7 +98,7 @@ impl Failure {
                 message,
                 diagnostics,
             } => read_error(py, message, diagnostics),
-            Failure::Io(e) => e.into(),
+            Failure::Io(e) => os_error(e),
             Failure::Other(m) => GeonormError::new_err(m),
         }
     }
@@ -215,14 +155,15 @@ fn detect(bytes: &[u8], path: Option<&Path>, name: &str) -> Result<Format, Failu
 
 /// Reads a KML, KMZ, GPX or GeoJSON file into a Document.
 ///
-/// `source` is a path (str or os.PathLike) or the file's content (bytes, bytearray,
-/// memoryview). `format` ('geojson', 'kml', 'kmz', 'gpx') is detected from the content
-/// (and the path's extension) when not given. `gpx_groups='kind'` puts GPX waypoints,
-/// routes and tracks into three groups. `threads` is how many of geonorm's threads
+/// `source` is a path (str or os.PathLike), the file's content (bytes, bytearray,
+/// memoryview, any buffer) or a binary file object; a str that names no file and
+/// starts like XML or JSON is a ValueError. `format` ('geojson', 'kml', 'kmz', 'gpx')
+/// is detected from the content (and the path's extension) when not given.
+/// `gpx_groups='kind'` puts GPX waypoints, routes and tracks into three groups. `threads` is how many of geonorm's threads
 /// parse the file (default: every core). The GIL is released while reading.
 ///
-/// Raises ReadError (with `.diagnostic`) when the content cannot be read, OSError when
-/// the file cannot.
+/// Raises ReadError (with `.diagnostic`) when the content cannot be read, OSError (with
+/// `errno` and `filename`) when the file cannot.
 #[pyfunction]
 #[pyo3(signature = (source, format=None, *, gpx_groups="none", threads=None))]
 fn read(
@@ -290,7 +231,7 @@ fn check(
             &report.diagnostics,
         ))
     });
-    Ok(result?)
+    result.map_err(os_error)
 }
 
 /// The check profile named `name`.
@@ -423,11 +364,13 @@ fn write_atomic(dst: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Converts a map file to another format, as `geonorm convert` does, byte for byte.
+/// Converts a map file to another format, as `geonorm convert` does, byte for byte;
+/// `geonorm.convert` (python/geonorm/__init__.py) wraps it.
 ///
 /// `to` is 'geojson' (MapHub's dialect), 'kml', 'kmz' or 'gpx'; by default `dst`'s
-/// extension, else 'geojson'. With `dst` None the output's bytes are returned;
-/// otherwise `dst` is written whole or not at all and the diagnostics are returned.
+/// extension, else 'geojson'. Returns `(data, diagnostics)`: with `dst` None, `data`
+/// is the output's bytes; otherwise `dst` is written whole or not at all and `data` is
+/// None.
 /// `precision` (0 to 17 decimals), `keep_root`, `fix`, `gpx_groups` and `profile` are
 /// the CLI's `--precision`, `--keep-root`, `--fix`, `--gpx-groups` and `--profile`: the
 /// diagnostics are what `check(source, profile)` finds (plus what the output could not
@@ -436,7 +379,7 @@ fn write_atomic(dst: &Path, bytes: &[u8]) -> std::io::Result<()> {
 #[pyfunction]
 #[pyo3(signature = (source, dst=None, to=None, *, format=None, precision=None, keep_root=false, fix=false, gpx_groups="none", threads=None, profile="maphub"))]
 #[allow(clippy::too_many_arguments)]
-fn convert(
+fn _convert(
     py: Python<'_>,
     source: &Bound<'_, PyAny>,
     dst: Option<PathBuf>,
@@ -473,11 +416,34 @@ fn convert(
         threads: thread_count(threads),
     };
     let result = py.detach(|| convert_impl(src, dst.as_deref(), &opts));
+    // The package wraps these two in `ConvertResult` (bytes) and `ConvertedFile`
+    // (a list of the diagnostics), each with `.data` and `.diagnostics`.
     match result {
-        Ok((Some(bytes), _)) => Ok(PyBytes::new(py, &bytes).into_any().unbind()),
-        Ok((None, diagnostics)) => Ok(PyList::new(py, diagnostics)?.into_any().unbind()),
+        Ok((data, diagnostics)) => {
+            let data = data.map(|b| PyBytes::new(py, &b));
+            let diagnostics = PyList::new(py, diagnostics)?;
+            Ok((data, diagnostics).into_pyobject(py)?.into_any().unbind())
+        }
         Err(f) => Err(f.into_py(py)),
     }
+}
+
+/// `module` imported, or an ImportError that says which extra of geonorm brings it.
+pub(crate) fn optional_import<'py>(
+    py: Python<'py>,
+    module: &str,
+    what: &str,
+    extra: &str,
+) -> PyResult<Bound<'py, PyModule>> {
+    py.import(module).map_err(|e| {
+        if e.is_instance_of::<pyo3::exceptions::PyImportError>(py) {
+            pyo3::exceptions::PyImportError::new_err(format!(
+                "{what} needs {module}, which is not installed: pip install 'geonorm[{extra}]'"
+            ))
+        } else {
+            e
+        }
+    })
 }
 
 /// The diagnostic codes geonorm knows, with their severity and explanation.
@@ -508,7 +474,9 @@ fn _geonorm(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add_function(wrap_pyfunction!(read, m)?)?;
     m.add_function(wrap_pyfunction!(check, m)?)?;
-    m.add_function(wrap_pyfunction!(convert, m)?)?;
+    m.add_function(wrap_pyfunction!(_convert, m)?)?;
+    m.add_function(wrap_pyfunction!(model::_document_from_state, m)?)?;
+    m.add_function(wrap_pyfunction!(model::_feature_of, m)?)?;
     m.add_function(wrap_pyfunction!(codes, m)?)?;
     m.add_class::<Document>()?;
     m.add_class::<model::Feature>()?;

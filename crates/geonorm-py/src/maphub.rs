@@ -238,7 +238,7 @@ impl MapHub {
         match r {
             Ok(v) => Ok(to_py(py, &v, 0)?.unbind()),
             Err(SendFailure::Check(message, diags)) => Err(read_error(py, message, diags)),
-            Err(SendFailure::Io(e)) => Err(e.into()),
+            Err(SendFailure::Io(e)) => Err(crate::os_error(e)),
             Err(SendFailure::Message(m)) => Err(MapHubError::new_err(m)),
             Err(SendFailure::Stopped(m, outcome)) => {
                 let err = MapHubError::new_err(m);

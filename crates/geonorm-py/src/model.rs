@@ -12,141 +12,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 use serde_json::Value;
 
-/// One finding: what is wrong, where, and what to do about it.
-#[pyclass(module = "geonorm", frozen, get_all)]
-#[derive(Clone, Debug)]
-pub struct Diagnostic {
-    /// The stable code, e.g. `geometry/lat-out-of-range`.
-    pub code: String,
-    /// `error`, `warning` or `info`.
-    pub severity: String,
-    /// One line that makes sense on its own.
-    pub message: String,
-    /// What to do about it, if there is advice.
-    pub help: Option<String>,
-    /// 1-based line, or None for a finding about the whole file.
-    pub line: Option<usize>,
-    /// 1-based column in characters, or None.
-    pub column: Option<usize>,
-    /// Byte offset where the finding starts (in `entry` for a KMZ), or None.
-    pub start: Option<usize>,
-    /// Byte offset where it ends, or None.
-    pub end: Option<usize>,
-    /// For a KMZ, the archive entry the position counts in (e.g. `doc.kml`).
-    pub entry: Option<String>,
-    /// The file's name as given (`<bytes>` for content passed as bytes).
-    pub file: String,
-}
-
-impl Diagnostic {
-    /// `file:line:col: severity: message [code]`, as `geonorm` prints one line, with
-    /// control characters escaped.
-    pub fn one_line(&self) -> String {
-        let place = match (self.line, self.column, &self.entry) {
-            (Some(l), Some(c), Some(e)) => format!("{}!{e}:{l}:{c}", self.file),
-            (Some(l), Some(c), None) => format!("{}:{l}:{c}", self.file),
-            _ => self.file.clone(),
-        };
-        let line = format!(
-            "{place}: {}: {} [{}]",
-            self.severity, self.message, self.code
-        );
-        geonorm::render::printable(&line).into_owned()
-    }
-}
-
-#[pymethods]
-impl Diagnostic {
-    fn __str__(&self) -> String {
-        self.one_line()
-    }
-
-    fn __repr__(&self) -> String {
-        format!(
-            "<Diagnostic {} {} at {}:{}>",
-            self.severity,
-            self.code,
-            self.line.map_or("-".into(), |l| l.to_string()),
-            self.column.map_or("-".into(), |c| c.to_string())
-        )
-    }
-
-    /// The finding as a dict, with the keys of `geonorm check --format json`.
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let d = PyDict::new(py);
-        d.set_item("code", &self.code)?;
-        d.set_item("severity", &self.severity)?;
-        d.set_item("message", &self.message)?;
-        d.set_item("help", &self.help)?;
-        d.set_item("line", self.line)?;
-        d.set_item("column", self.column)?;
-        d.set_item("start", self.start)?;
-        d.set_item("end", self.end)?;
-        d.set_item("entry", &self.entry)?;
-        Ok(d)
-    }
-}
-
-/// The diagnostics with line, column and entry worked out as `geonorm check` works them
-/// out: in the decoded text of a UTF-16 or single-byte KML or GPX, and in the main KML
-/// of a KMZ. The fields come from the library's JSON rendering, the CLI's own.
-pub fn located(
-    name: &str,
-    bytes: &[u8],
-    format: Option<Format>,
-    diags: &[geonorm::Diagnostic],
-) -> Vec<Diagnostic> {
-    if diags.is_empty() {
-        return Vec::new();
-    }
-    let positioned = diags.iter().any(|d| d.span.is_some());
-    let decoded = match format {
-        Some(f @ (Format::Kml | Format::Gpx)) if positioned => match f.spans_text(bytes) {
-            std::borrow::Cow::Owned(d) => Some(d),
-            std::borrow::Cow::Borrowed(_) => None,
-        },
-        _ => None,
-    };
-    let entry = (format == Some(Format::Kmz) && positioned)
-        .then(|| {
-            geonorm::kmz::main_kml(std::io::Cursor::new(bytes), &Default::default())
-                .ok()
-                .map(|(entry, kml)| match Format::Kml.spans_text(&kml) {
-                    std::borrow::Cow::Owned(d) => (entry, d),
-                    std::borrow::Cow::Borrowed(_) => (entry, kml),
-                })
-        })
-        .flatten();
-    let source = geonorm::render::Source::new(name, decoded.as_deref().unwrap_or(bytes));
-    let source = match &entry {
-        Some((e, text)) => source.in_entry(e, text),
-        None => source,
-    };
-    let Value::Array(rendered) = geonorm::render::json(&source, diags) else {
-        return Vec::new();
-    };
-    let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
-    let num = |v: &Value, k: &str| {
-        v.get(k)
-            .and_then(Value::as_u64)
-            .and_then(|n| usize::try_from(n).ok())
-    };
-    rendered
-        .iter()
-        .map(|v| Diagnostic {
-            code: text(v, "code").unwrap_or_default(),
-            severity: text(v, "severity").unwrap_or_default(),
-            message: text(v, "message").unwrap_or_default(),
-            help: text(v, "help"),
-            line: num(v, "line"),
-            column: num(v, "column"),
-            start: num(v, "start"),
-            end: num(v, "end"),
-            entry: text(v, "entry"),
-            file: name.to_string(),
-        })
-        .collect()
-}
+pub use crate::diagnostic::{located, Diagnostic};
 
 /// A JSON value as the Python object `json.loads` would give. Nesting deeper than
 /// `MAX_DEPTH` (only hostile input has it) comes back as its JSON text, so the
@@ -188,7 +54,9 @@ pub fn to_py<'py>(py: Python<'py>, v: &Value, depth: usize) -> PyResult<Bound<'p
 
 /// What a `Document` and its features share.
 pub struct Shared {
-    doc: geonorm::Document,
+    pub(crate) doc: geonorm::Document,
+    /// The format read, for a feature pickled on its own.
+    format: Format,
     /// Each group's index in `doc.groups`.
     by_id: HashMap<GroupId, usize>,
 }
@@ -222,7 +90,7 @@ impl Document {
             .map(|(i, g)| (g.id, i))
             .collect();
         Document {
-            shared: Arc::new(Shared { doc, by_id }),
+            shared: Arc::new(Shared { doc, format, by_id }),
             format,
             diagnostics,
         }
@@ -298,6 +166,13 @@ impl Document {
         self.shared.doc.features.len()
     }
 
+    /// The features in order (`for f in doc`).
+    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        PyList::new(py, self.features())?
+            .try_iter()
+            .map(Bound::into_any)
+    }
+
     fn __getitem__(&self, index: isize) -> PyResult<Feature> {
         let n = self.shared.doc.features.len();
         let i = if index < 0 {
@@ -342,6 +217,77 @@ impl Document {
         Ok(PyBytes::new(py, &out))
     }
 
+    /// The features as a `pyarrow.Table`, one row per feature: `geometry` (GeoArrow
+    /// WKB, CRS OGC:CRS84), `id`, `title`, `description`, `group` (its path),
+    /// `group_id`, `time`, `time_begin`, `time_end`, the style keys, the properties
+    /// (typed from their values; a property of mixed types becomes strings, with a
+    /// warning), and per-vertex values as `vertex_<name>` list columns. Needs pyarrow.
+    fn to_arrow<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let pa = crate::optional_import(slf.py(), "pyarrow", "Document.to_arrow()", "arrow")?;
+        pa.getattr("RecordBatchReader")?
+            .call_method1("from_stream", (slf,))?
+            .call_method0("read_all")
+    }
+
+    /// The Arrow PyCapsule interface: the table `to_arrow()` gives, as an Arrow C
+    /// stream, for polars, DuckDB, GeoPandas and pyarrow alike. `requested_schema` is
+    /// not followed (the protocol allows that): the columns are the document's.
+    #[pyo3(signature = (requested_schema=None))]
+    fn __arrow_c_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, pyo3::types::PyCapsule>> {
+        let _ = requested_schema;
+        let shared = Arc::clone(&self.shared);
+        let table = py
+            .detach(move || crate::arrow::build(&shared.doc))
+            .map_err(|e| crate::GeonormError::new_err(e.to_string()))?;
+        if !table.mixed.is_empty() {
+            let message = format!(
+                "geonorm: properties with values of mixed types became string columns: {}",
+                table.mixed.join(", ")
+            );
+            let message = std::ffi::CString::new(message.replace('\0', " "))
+                .map_err(|e| crate::GeonormError::new_err(e.to_string()))?;
+            let category = py.get_type::<pyo3::exceptions::PyUserWarning>();
+            PyErr::warn(py, &category, &message, 1)?;
+        }
+        pyo3::types::PyCapsule::new_with_value(
+            py,
+            crate::arrow::stream(table.batch),
+            c"arrow_array_stream",
+        )
+    }
+
+    /// Pickles as the document's MapHub GeoJSON (full precision, rings as read), its
+    /// format and its diagnostics, so a Document returns from multiprocessing, Dask or
+    /// Ray workers.
+    #[allow(clippy::type_complexity)]
+    fn __reduce__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(
+        Bound<'py, PyAny>,
+        (Bound<'py, PyBytes>, &'static str, Vec<Diagnostic>),
+    )> {
+        let rebuild = py
+            .import("geonorm._geonorm")?
+            .getattr("_document_from_state")?;
+        let shared = Arc::clone(&self.shared);
+        let bytes = py
+            .detach(move || state(&shared.doc))
+            .map_err(|e| crate::GeonormError::new_err(e.to_string()))?;
+        Ok((
+            rebuild,
+            (
+                PyBytes::new(py, &bytes),
+                self.format.as_str(),
+                self.diagnostics.clone(),
+            ),
+        ))
+    }
+
     /// The document as a MapHub GeoJSON FeatureCollection (a dict), for GeoPandas
     /// (`GeoDataFrame.from_features(doc)`) and anything else that reads the
     /// `__geo_interface__` protocol.
@@ -368,6 +314,29 @@ pub struct Group {
 
 #[pymethods]
 impl Group {
+    /// A group built from its fields (what unpickling calls).
+    #[new]
+    fn py_new(id: u64, title: String, parent: Option<u64>, path: String) -> Self {
+        Group {
+            id,
+            title,
+            parent,
+            path,
+        }
+    }
+
+    /// Pickles as the constructor's arguments.
+    #[allow(clippy::type_complexity)]
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyAny>, (u64, String, Option<u64>, String))> {
+        let g = slf.get();
+        Ok((
+            slf.get_type().into_any(),
+            (g.id, g.title.clone(), g.parent, g.path.clone()),
+        ))
+    }
+
     fn __repr__(&self) -> String {
         format!("<geonorm.Group {} {:?}>", self.id, self.path)
     }
@@ -405,6 +374,17 @@ impl Feature {
 
 #[pymethods]
 impl Feature {
+    /// Pickles as its document (see `Document.__reduce__`) and its index there.
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, (Document, usize))> {
+        let rebuild = py.import("geonorm._geonorm")?.getattr("_feature_of")?;
+        let doc = Document {
+            shared: Arc::clone(&self.shared),
+            format: self.shared.format,
+            diagnostics: Vec::new(),
+        };
+        Ok((rebuild, (doc, self.index)))
+    }
+
     /// The source's id for the feature, if it had one.
     #[getter]
     fn id<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -571,4 +551,49 @@ impl Feature {
             f.title.as_deref().unwrap_or("")
         ))
     }
+}
+
+/// A document's pickled form: its MapHub GeoJSON with every ring wound as read (the
+/// conversion to GeoJSON of a KML would rewind them as RFC 7946 wants).
+fn state(doc: &geonorm::Document) -> geonorm::Result<Vec<u8>> {
+    let opts = geonorm::geojson::WriteOptions {
+        precision: None,
+        keep_root: false,
+        wind: false,
+    };
+    let mut w = geonorm::geojson::Writer::new(Vec::new(), opts);
+    for f in &doc.features {
+        w.write_feature(f)?;
+    }
+    Ok(w.finish(&doc.meta, &doc.groups)?.0)
+}
+
+/// Unpickles a `Document`: its MapHub GeoJSON read back, with the format and
+/// diagnostics of the original reading.
+#[pyfunction]
+pub fn _document_from_state(
+    py: Python<'_>,
+    geojson: Vec<u8>,
+    format: &str,
+    diagnostics: Vec<Bound<'_, Diagnostic>>,
+) -> PyResult<Document> {
+    let format = crate::parse_format(format)?;
+    let diagnostics = diagnostics.iter().map(|d| d.get().clone()).collect();
+    let doc = py.detach(move || {
+        geonorm::read(&geojson[..], &geonorm::ReadOptions::format(Format::GeoJson))
+            .map(|parsed| parsed.into_parts().0)
+    });
+    let mut doc = doc.map_err(|e| crate::GeonormError::new_err(e.to_string()))?;
+    // As read from the original, so writing it winds its rings as before.
+    doc.meta.source_format = Some(format);
+    Ok(Document::new(doc, format, diagnostics))
+}
+
+/// Unpickles a `Feature`: the one at `index` of `doc`.
+#[pyfunction]
+pub fn _feature_of(doc: PyRef<'_, Document>, index: usize) -> PyResult<Feature> {
+    if index >= doc.shared.doc.features.len() {
+        return Err(pyo3::exceptions::PyIndexError::new_err("no such feature"));
+    }
+    Ok(doc.feature(index))
 }

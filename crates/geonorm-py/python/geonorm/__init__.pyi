@@ -1,9 +1,27 @@
 """Type stubs for geonorm (the functions and classes of geonorm._geonorm)."""
 
 import os
-from typing import Any, Dict, List, Literal, Optional, Tuple, Union
+from typing import (
+    Any,
+    Dict,
+    Iterator,
+    List,
+    Literal,
+    Optional,
+    Protocol,
+    Tuple,
+    Union,
+    overload,
+)
 
-Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview]
+class _ReadsBytes(Protocol):
+    """A binary file object (``open(path, "rb")``, ``io.BytesIO``…)."""
+
+    def read(self) -> bytes: ...
+
+Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, _ReadsBytes]
+"""A path (str, pathlib.Path, os.PathLike), the content (bytes-like), or a binary file
+object. A str that names no file and starts like XML or JSON is a ValueError."""
 FormatName = Literal["geojson", "kml", "kmz", "gpx"]
 
 __version__: str
@@ -48,8 +66,21 @@ class Diagnostic:
     """For a KMZ: the archive entry the position counts in."""
     file: str
     """The file's name as given; ``<bytes>`` for content passed as bytes."""
+    def __init__(
+        self,
+        code: str,
+        severity: str,
+        message: str,
+        help: Optional[str] = None,
+        line: Optional[int] = None,
+        column: Optional[int] = None,
+        start: Optional[int] = None,
+        end: Optional[int] = None,
+        entry: Optional[str] = None,
+        file: str = "<bytes>",
+    ) -> None: ...
     def to_dict(self) -> Dict[str, Any]:
-        """The keys of one diagnostic of ``geonorm check --format json``."""
+        """The keys of one diagnostic of ``geonorm check --format json``, and ``file``."""
 
 class Group:
     """A group of features: a KML Folder, a MapHub group, a GPX kind."""
@@ -61,6 +92,7 @@ class Group:
     """The enclosing group's id."""
     path: str
     """The full title path, levels joined by U+FF0F (``／``), as MapHub spells it."""
+    def __init__(self, id: int, title: str, parent: Optional[int], path: str) -> None: ...
 
 class Feature:
     """One map feature."""
@@ -112,8 +144,13 @@ class Document:
     def __geo_interface__(self) -> Dict[str, Any]:
         """The document as a MapHub GeoJSON FeatureCollection (with ``groups``)."""
     def to_geojson(self, precision: Optional[int] = None) -> bytes: ...
+    def to_arrow(self) -> Any:
+        """A ``pyarrow.Table``, one row per feature (needs ``geonorm[arrow]``)."""
+    def __arrow_c_stream__(self, requested_schema: Optional[object] = None) -> object:
+        """The Arrow PyCapsule stream of the same table."""
     def __len__(self) -> int: ...
     def __getitem__(self, index: int) -> Feature: ...
+    def __iter__(self) -> Iterator[Feature]: ...
 
 def read(
     source: Source,
@@ -135,9 +172,24 @@ def check(
 ) -> List[Diagnostic]:
     """Check a file before it is sent to MapHub, as ``geonorm check`` does."""
 
+class ConvertResult(bytes):
+    """``convert(source)`` without ``dst``: the output's bytes, with diagnostics."""
+
+    diagnostics: List[Diagnostic]
+    @property
+    def data(self) -> bytes: ...
+
+class ConvertedFile(List[Diagnostic]):
+    """``convert(source, dst)``: the diagnostics (a list), the output in ``dst``."""
+
+    data: None
+    @property
+    def diagnostics(self) -> List[Diagnostic]: ...
+
+@overload
 def convert(
     source: Source,
-    dst: Optional[Union[str, "os.PathLike[str]"]] = None,
+    dst: None = None,
     to: Optional[FormatName] = None,
     *,
     format: Optional[FormatName] = None,
@@ -147,11 +199,47 @@ def convert(
     gpx_groups: Literal["none", "kind"] = "none",
     threads: Optional[int] = None,
     profile: Literal["maphub", "enterprise", "rfc7946"] = "maphub",
-) -> Any:
+) -> ConvertResult: ...
+@overload
+def convert(
+    source: Source,
+    dst: Union[str, "os.PathLike[str]"],
+    to: Optional[FormatName] = None,
+    *,
+    format: Optional[FormatName] = None,
+    precision: Optional[int] = None,
+    keep_root: bool = False,
+    fix: bool = False,
+    gpx_groups: Literal["none", "kind"] = "none",
+    threads: Optional[int] = None,
+    profile: Literal["maphub", "enterprise", "rfc7946"] = "maphub",
+) -> ConvertedFile:
     """Convert as ``geonorm convert`` does (MapHub GeoJSON unless ``to`` or ``dst``'s
-    extension says otherwise). Returns the output's bytes when ``dst`` is None, else
-    writes ``dst`` (whole or not at all) and returns the diagnostics: what
-    ``check(source, profile)`` finds, plus what the output could not hold."""
+    extension says otherwise). Without ``dst``: the output's bytes (``ConvertResult``)
+    with ``.diagnostics``; with ``dst``: writes it (whole or not at all) and returns
+    the diagnostics (``ConvertedFile``, ``.data`` None): what ``check(source, profile)``
+    finds, plus what the output could not hold."""
+
+def read_arrow(
+    source: Source,
+    format: Optional[FormatName] = None,
+    *,
+    gpx_groups: Literal["none", "kind"] = "none",
+    threads: Optional[int] = None,
+) -> Any:
+    """A ``pyarrow.Table`` of the file's features (needs ``geonorm[arrow]``)."""
+
+def read_dataframe(
+    source: Source,
+    format: Optional[FormatName] = None,
+    *,
+    on_invalid: Literal["raise", "warn", "ignore", "fix"] = "warn",
+    gpx_groups: Literal["none", "kind"] = "none",
+    threads: Optional[int] = None,
+) -> Any:
+    """A ``geopandas.GeoDataFrame`` (EPSG:4326) of the file's features, every KML
+    folder's, with a ``group`` column (needs ``geonorm[geopandas]``). A geometry GEOS
+    cannot build is None with a warning unless ``on_invalid`` says otherwise."""
 
 def codes() -> List[Dict[str, str]]:
     """Every diagnostic code with its severity and explanation."""
