@@ -195,29 +195,11 @@ pub fn located(
     if diags.is_empty() {
         return Vec::new();
     }
+    // What the spans count in, worked out only when some finding has a place.
     let positioned = diags.iter().any(|d| d.span.is_some());
-    let decoded = match format {
-        Some(f @ (Format::Kml | Format::Gpx)) if positioned => match f.spans_text(bytes) {
-            std::borrow::Cow::Owned(d) => Some(d),
-            std::borrow::Cow::Borrowed(_) => None,
-        },
-        _ => None,
-    };
-    let entry = (format == Some(Format::Kmz) && positioned)
-        .then(|| {
-            geonorm::kmz::main_kml(std::io::Cursor::new(bytes), &Default::default())
-                .ok()
-                .map(|(entry, kml)| match Format::Kml.spans_text(&kml) {
-                    std::borrow::Cow::Owned(d) => (entry, d),
-                    std::borrow::Cow::Borrowed(_) => (entry, kml),
-                })
-        })
-        .flatten();
-    let source = geonorm::render::Source::new(name, decoded.as_deref().unwrap_or(bytes));
-    let source = match &entry {
-        Some((e, text)) => source.in_entry(e, text),
-        None => source,
-    };
+    let shown =
+        geonorm::render::Shown::of(bytes, format.filter(|_| positioned), &Default::default());
+    let source = shown.source(name);
     let Value::Array(rendered) = geonorm::render::json(&source, diags) else {
         return Vec::new();
     };

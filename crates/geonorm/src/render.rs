@@ -27,6 +27,10 @@ use serde_json::{json, Value};
 
 mod json_text;
 pub use json_text::json_text;
+#[cfg(feature = "kmz")]
+mod shown;
+#[cfg(feature = "kmz")]
+pub use shown::{placed_in_own_bytes, Shown};
 
 use crate::diag::{bom_len, chars};
 use crate::{Code, Diagnostic, LineIndex, Severity};
