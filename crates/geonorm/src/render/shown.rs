@@ -34,6 +34,23 @@ impl<'a> Shown<'a> {
         Shown { entry: None, text }
     }
 
+    /// As [`Shown::of`], for bytes the caller hands over: kept as they are unless
+    /// decoding or an archive's entry replaces them.
+    pub fn of_owned(
+        bytes: Vec<u8>,
+        format: Option<Format>,
+        limits: &crate::kmz::Limits,
+    ) -> Shown<'static> {
+        let shown = Shown::of(&bytes, format, limits);
+        if shown.entry.is_some() || matches!(shown.text, Cow::Owned(_)) {
+            return shown.into_owned();
+        }
+        Shown {
+            entry: None,
+            text: Cow::Owned(bytes),
+        }
+    }
+
     /// The main KML of a KMZ read where it is (a file is not held whole), decoded as
     /// its reader decodes it; `None` when it cannot be read.
     pub fn of_archive<R: Read + Seek>(archive: R, limits: &crate::kmz::Limits) -> Option<Self> {
@@ -129,5 +146,19 @@ mod tests {
         let shown = Shown::of(b"PK\x03\x04 broken", Some(Format::Kmz), &limits);
         assert_eq!(shown.entry(), None);
         assert_eq!(shown.text(), b"PK\x03\x04 broken");
+
+        // Handed over: the same text, the bytes kept or replaced.
+        for (bytes, format) in [
+            (&kml[..], Format::Kml),
+            (&utf16, Format::Gpx),
+            (&kmz, Format::Kmz),
+        ] {
+            let owned = Shown::of_owned(bytes.to_vec(), Some(format), &limits);
+            let borrowed = Shown::of(bytes, Some(format), &limits);
+            assert_eq!(
+                (owned.entry(), owned.text()),
+                (borrowed.entry(), borrowed.text())
+            );
+        }
     }
 }
