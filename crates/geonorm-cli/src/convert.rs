@@ -174,10 +174,7 @@ pub(crate) fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
         let input = args.input.open()?;
         let from = args.input.from.map(Format::from).or_else(|| input.detect());
         let Some(from) = from else {
-            anyhow::bail!(
-                "{}: cannot tell the format from the content or the name; use --from",
-                input.name()
-            );
+            return undetected(&input, &renderer);
         };
         return convert_streaming(&args, input, from, to, &dest, &renderer);
     }

@@ -424,6 +424,22 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
+/// An input whose format neither its content nor its name tells: said as `check`
+/// says it (the library's finding on it), with exit 1 as `check` exits, then how to
+/// name the format.
+fn undetected(input: &Input, renderer: &Renderer) -> anyhow::Result<ExitCode> {
+    let opts = geonorm::validate::CheckOptions::new(geonorm::validate::Profile::Maphub, None);
+    let report = geonorm::check(geonorm::Input::Reader(input.reader()?), &opts)?;
+    renderer.diagnostics(input, &report.diagnostics)?;
+    if !renderer.quiet() {
+        eprintln!(
+            "geonorm: {}: cannot tell the format from the content or the name; use --from",
+            term::printable(input.name())
+        );
+    }
+    Ok(exit_for(&report.diagnostics))
+}
+
 /// Exit code for a finished run: 1 when any diagnostic is an error.
 fn exit_for(diags: &[Diagnostic]) -> ExitCode {
     if diags.iter().any(|d| d.severity >= Severity::Error) {
@@ -461,12 +477,8 @@ fn read_opened(
     renderer: &Renderer,
     check: Option<geonorm::validate::Profile>,
 ) -> anyhow::Result<Result<ReadInput, ExitCode>> {
-    let format = match args.from.map(Format::from).or_else(|| input.detect()) {
-        Some(f) => f,
-        None => anyhow::bail!(
-            "{}: cannot tell the format from the content or the name; use --from",
-            input.name()
-        ),
+    let Some(format) = args.from.map(Format::from).or_else(|| input.detect()) else {
+        return Ok(Err(undetected(&input, renderer)?));
     };
     let mut input = input;
     input.read_as(format);

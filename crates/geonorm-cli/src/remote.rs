@@ -190,15 +190,22 @@ fn payload(args: &SendArgs, new_group: &str) -> anyhow::Result<Result<Prepared, 
     let path = Some(args.file.as_path()).filter(|p| *p != Path::new("-"));
     let named = path.or(args.stdin_name.as_deref().map(Path::new));
     let Some(format) = Format::detect(&bytes, named) else {
-        let binary = if Format::is_binary(&bytes) {
-            " (binary data)"
-        } else {
-            ""
-        };
-        anyhow::bail!(
-            "{}: not a KML, KMZ, GPX or GeoJSON file{binary}",
-            args.name()
-        );
+        // Said as `check` says it, and exit 1 as it exits.
+        let opts = geonorm::validate::CheckOptions::new(geonorm::validate::Profile::Maphub, None);
+        let report = geonorm::check(bytes[..].into(), &opts)?;
+        let name = args.name();
+        let mut stderr = io::stderr().lock();
+        let source = geonorm::render::Source::new(&name, &[]);
+        args.printer()
+            .write(&mut stderr, &source, &report.diagnostics)?;
+        if !args.look.quiet {
+            writeln!(
+                stderr,
+                "geonorm: {}: cannot tell the format from the content or the name; nothing sent",
+                printable(&name)
+            )?;
+        }
+        return Ok(Err(ExitCode::from(1)));
     };
     let limit = geonorm_upload::body_limit(args.max_bytes);
     let split = args.split_long_lines;

@@ -324,8 +324,10 @@ fn the_same_situation_exits_alike_in_every_command() {
     let mut binary = vec![0u8; 64];
     binary.extend(b"not a map");
     std::fs::write(d.join("binary.geojson"), binary).expect("write");
+    std::fs::write(d.join("notes.txt"), "no map here\n").expect("write");
     for (file, code) in [
         ("m.geojson", 1),
+        ("notes.txt", 1),
         ("w.geojson", 0),
         ("syntax.geojson", 1),
         ("binary.geojson", 1),
