@@ -124,14 +124,24 @@ fn usage_and_io_errors_exit_2() {
     let missing = geonorm(&["info", "no/such/file.geojson"]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(text(&missing.stderr).contains("cannot open no/such/file.geojson"));
-    let empty = geonorm_stdin(&["info", "-"], b"");
-    assert_eq!(
-        empty.status.code(),
-        Some(2),
-        "no content, no name: the format is unknown"
-    );
-    let unknown = geonorm_stdin(&["info", "-"], b"hello");
-    assert_eq!(unknown.status.code(), Some(2));
+}
+
+/// Input of no format geonorm reads is what `check` says it is, a finding (exit 1), in
+/// every command; how to name its format follows.
+#[test]
+fn an_input_of_no_known_format_is_a_finding() {
+    for input in [&b""[..], b"hello"] {
+        let out = geonorm_stdin(&["info", "-"], input);
+        assert_eq!(out.status.code(), Some(1), "no content, no name");
+        let err = text(&out.stderr);
+        assert!(
+            err.starts_with(
+                "<stdin>: error[maphub/file-type]: this is not a KML, KMZ, GPX or GeoJSON file\n"
+            ),
+            "{err}"
+        );
+        assert!(err.contains("use --from"), "{err}");
+    }
 }
 
 #[test]
