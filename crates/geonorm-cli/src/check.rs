@@ -6,7 +6,7 @@
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 
-use geonorm::render::{HumanOptions, Source};
+use geonorm::render::Source;
 use geonorm::validate::{CheckOptions, Report};
 use geonorm::{Format, Severity};
 use rayon::prelude::*;
@@ -273,30 +273,19 @@ pub fn totals(results: &[Checked]) -> Totals {
     t
 }
 
-/// The report for people: a code frame per finding (`frame`) then the totals line
-/// unless `quiet`, or one line each (`--format short`), without totals.
-pub fn human(
+/// The report for people and for programs reading as it goes: each file's findings
+/// as `printer` renders them (every command's form), then, under the snippets, the
+/// totals line unless `--quiet`.
+pub fn findings(
     results: &[Checked],
-    opts: &HumanOptions,
-    frame: bool,
-    quiet: bool,
+    printer: &crate::diags::Printer,
+    totals_line: bool,
     out: &mut impl Write,
 ) -> io::Result<()> {
     for r in results {
-        let diags = &r.report.diagnostics;
-        if quiet {
-            // Only what fails the check is said.
-            let errors: Vec<geonorm::Diagnostic> = diags
-                .iter()
-                .filter(|d| d.severity >= Severity::Error)
-                .cloned()
-                .collect();
-            write_findings(out, &r.source(), &errors, opts, frame)?;
-        } else {
-            write_findings(out, &r.source(), diags, opts, frame)?;
-        }
+        printer.write(out, &r.source(), &r.report.diagnostics)?;
     }
-    if quiet || !frame {
+    if printer.quiet() || !totals_line {
         return Ok(());
     }
     let t = totals(results);
@@ -315,41 +304,6 @@ pub fn human(
         plural(t.warnings, "warning"),
         plural(t.infos, "info")
     )
-}
-
-fn write_findings(
-    out: &mut impl Write,
-    src: &Source<'_>,
-    diags: &[geonorm::Diagnostic],
-    opts: &HumanOptions,
-    frame: bool,
-) -> io::Result<()> {
-    if frame {
-        geonorm::render::human(out, src, diags, opts)
-    } else {
-        geonorm::render::one_line(out, src, diags, opts)
-    }
-}
-
-/// `--format jsonl`: one JSON object per finding per line, the fields of
-/// `--format json`'s findings and the `file` it is in.
-pub fn jsonl(results: &[Checked], quiet: bool, out: &mut impl Write) -> anyhow::Result<()> {
-    for r in results {
-        let Value::Array(all) = geonorm::render::json(&r.source(), &r.report.diagnostics) else {
-            continue;
-        };
-        for (mut v, d) in all.into_iter().zip(&r.report.diagnostics) {
-            if quiet && d.severity < Severity::Error {
-                continue;
-            }
-            if let Some(o) = v.as_object_mut() {
-                o.insert("file".into(), Value::from(r.name.as_str()));
-            }
-            out.write_all(geonorm::render::json_text(&v, false)?.as_bytes())?;
-            writeln!(out)?;
-        }
-    }
-    Ok(())
 }
 
 pub fn json_report(results: &[Checked]) -> Value {
@@ -437,9 +391,14 @@ mod tests {
             let h = held(path, &opts);
             located += usize::from(s.located.is_some());
             let (mut a, mut b) = (Vec::new(), Vec::new());
-            let all = HumanOptions::default();
-            human(std::slice::from_ref(s), &all, true, false, &mut a).expect("render");
-            human(std::slice::from_ref(&h), &all, true, false, &mut b).expect("render");
+            let look = crate::diags::Look {
+                color: crate::term::ColorArg::Never,
+                quiet: false,
+            };
+            let stdout = crate::diags::Stream::Stdout;
+            let all = crate::diags::Printer::new(crate::diags::Lines::Snippet, &look, stdout, 0);
+            findings(std::slice::from_ref(s), &all, true, &mut a).expect("render");
+            findings(std::slice::from_ref(&h), &all, true, &mut b).expect("render");
             assert_eq!(text(&a), text(&b), "{}", path.display());
             let one = |c: &Checked| {
                 let c = std::slice::from_ref(c);

@@ -62,13 +62,8 @@ pub struct CheckArgs {
     /// List every diagnostic code with its severity and what it means, and exit.
     #[arg(long, conflicts_with = "explain")]
     list_codes: bool,
-    /// Say only errors (the findings that fail the check, and files that cannot be
-    /// read): nothing at all for a clean run. Exit codes are the same.
-    #[arg(short, long)]
-    quiet: bool,
-    /// Colour: on a terminal unless NO_COLOR is set (auto), always, or never.
-    #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
-    color: crate::term::ColorArg,
+    #[command(flatten)]
+    look: crate::diags::Look,
     #[command(flatten)]
     pub threads: crate::term::Threads,
 }
@@ -162,7 +157,7 @@ pub fn check_cmd(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let stdin_name = args.walk.stdin_name.as_deref().unwrap_or("<stdin>");
     let mut failures = collected.errors;
     let mut results = Vec::new();
-    for r in check::run(&collected.targets, stdin_name, &opts, args.quiet) {
+    for r in check::run(&collected.targets, stdin_name, &opts, args.look.quiet) {
         match r {
             Ok(checked) => results.push(checked),
             Err(e) => failures.push(crate::error_line(&e)),
@@ -175,23 +170,35 @@ pub fn check_cmd(args: CheckArgs) -> anyhow::Result<ExitCode> {
             writeln!(err, "geonorm: {}", crate::term::printable(f))?;
         }
     }
-    let human = |frame: bool, out: &mut BufWriter<io::StdoutLock<'_>>| {
-        let opts = geonorm::render::HumanOptions {
-            max_per_code: (args.max_per_code > 0).then_some(args.max_per_code),
-            color: crate::term::stdout_color(args.color),
-        };
-        check::human(&results, &opts, frame, args.quiet, out)
+    let lines = |lines| {
+        let stdout = crate::diags::Stream::Stdout;
+        crate::diags::Printer::new(lines, &args.look, stdout, args.max_per_code)
     };
     let clean = check::totals(&results).errors == 0;
     match args.format {
-        CheckFormat::Human => human(true, &mut out)?,
-        CheckFormat::Short => human(false, &mut out)?,
-        CheckFormat::Jsonl => check::jsonl(&results, args.quiet, &mut out)?,
+        CheckFormat::Human => check::findings(
+            &results,
+            &lines(crate::diags::Lines::Snippet),
+            true,
+            &mut out,
+        )?,
+        CheckFormat::Short => check::findings(
+            &results,
+            &lines(crate::diags::Lines::Short),
+            false,
+            &mut out,
+        )?,
+        CheckFormat::Jsonl => check::findings(
+            &results,
+            &lines(crate::diags::Lines::Jsonl),
+            false,
+            &mut out,
+        )?,
         // Always an array, `[]` when clean: GitLab reads the artifact as JSON.
         CheckFormat::Gitlab => crate::gitlab::write(&results, &mut out)?,
         // A whole document is the answer or nothing: quiet leaves it out only when
         // there is nothing to say.
-        _ if args.quiet && clean => {}
+        _ if args.look.quiet && clean => {}
         CheckFormat::Json => {
             out.write_all(
                 geonorm::render::json_text(&check::json_report(&results), true)?.as_bytes(),

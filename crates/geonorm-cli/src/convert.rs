@@ -43,15 +43,16 @@ fn convert_streaming(
             .and_then(std::path::Path::parent)
             .map(std::path::Path::to_path_buf),
     };
+    let quiet = renderer.quiet();
     let done = {
         // A KMZ is read where it is, never held.
         // Bytes read of the input's size, on a terminal, once it takes a second.
         let mut seekable;
         let source = if format == Format::Kmz {
-            seekable = Progress::new(input.seekable()?, input.len(), "converting");
+            seekable = Progress::new(input.seekable()?, input.len(), "converting", quiet);
             geonorm::Input::Seekable(&mut seekable)
         } else {
-            let reading = Progress::new(input.reader()?, input.len(), "converting");
+            let reading = Progress::new(input.reader()?, input.len(), "converting", quiet);
             geonorm::Input::Reader(Box::new(io::BufReader::new(reading)))
         };
         let convert = |out: &mut dyn Write| Ok(geonorm::convert(source, out, &opts)?);
@@ -147,7 +148,10 @@ pub(crate) fn kmz_too_large(
 }
 
 pub(crate) fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
-    let renderer = Renderer::new(args.format == OutputFormat::Json).capped(args.max_per_code);
+    let stderr = crate::diags::Stream::Stderr;
+    let printer =
+        crate::diags::Printer::new(args.format.lines(), &args.look, stderr, args.max_per_code);
+    let renderer = Renderer::new(printer);
     let dest = Dest::new(args.output.as_deref());
     let to = args
         .to
@@ -170,10 +174,7 @@ pub(crate) fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
         let input = args.input.open()?;
         let from = args.input.from.map(Format::from).or_else(|| input.detect());
         let Some(from) = from else {
-            anyhow::bail!(
-                "{}: cannot tell the format from the content or the name; use --from",
-                input.name()
-            );
+            return undetected(&input, &renderer);
         };
         return convert_streaming(&args, input, from, to, &dest, &renderer);
     }
@@ -198,8 +199,9 @@ pub(crate) fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
         diags.extend(cut);
     }
     if args.assets.dir.is_some() {
-        let human = args.format == OutputFormat::Human;
-        let planned = assets::write_for(&args.assets, &mut doc, &input, dest.path(), human)?;
+        // Notes are for people, and not wanted with --quiet.
+        let notes = !renderer.quiet() && args.format.lines() != crate::diags::Lines::Jsonl;
+        let planned = assets::write_for(&args.assets, &mut doc, &input, dest.path(), notes)?;
         diags.extend(planned);
     }
     let opts = geonorm::WriteOptions::with_precision(args.precision, args.keep_root);

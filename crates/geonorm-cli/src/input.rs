@@ -90,27 +90,23 @@ fn copy_bounded(
     Ok(())
 }
 
-/// Reads a whole input into memory (a send checks, splits and fingerprints it there):
-/// standard input for `-`, else the file, a FIFO waited for as [`open_path`] does. At
-/// most [`MAX_STREAM_BYTES`] whatever it is (a regular file's size can change as it is
-/// read), and binary data ([`Format::is_binary`]) refused from its first bytes, so
-/// `/dev/zero` or a sparse file cannot fill the memory.
-pub fn read_whole(path: &Path) -> anyhow::Result<Vec<u8>> {
+/// Reads a whole input into memory (a send checks, splits and fingerprints it there),
+/// called `name` in messages: standard input for `-`, else the file, a FIFO waited for
+/// as [`open_path`] does. At most [`MAX_STREAM_BYTES`] whatever it is (a regular
+/// file's size can change as it is read); binary data ([`Format::is_binary`]) is read
+/// no further than its first bytes, so `/dev/zero` or a sparse file cannot fill the
+/// memory: those are answered, and the check refuses them as it refuses them in
+/// every command (a finding, exit 1).
+pub fn read_whole(path: &Path, name: &str) -> anyhow::Result<Vec<u8>> {
     let stdin = path == Path::new("-");
-    let name = if stdin {
-        "<stdin>".to_string()
-    } else {
-        path.display().to_string()
-    };
     let input: Box<dyn Read> = if stdin {
         Box::new(io::stdin().lock())
     } else {
-        Box::new(open_path(path, &name)?.0)
+        Box::new(open_path(path, name)?.0)
     };
-    geonorm::read_bounded(input, &name, MAX_STREAM_BYTES).map_err(|e| match e.kind() {
-        io::ErrorKind::InvalidData => anyhow::Error::msg(e.to_string()),
-        _ => anyhow::anyhow!("cannot read {name}: {e}"),
-    })
+    let mut bytes = Vec::new();
+    copy_bounded(input, &mut bytes, name, "an input")?;
+    Ok(bytes)
 }
 
 /// A reader of a shared file from its own position (`pread`), so that two readers of

@@ -9,6 +9,7 @@ mod check;
 mod check_cmd;
 mod completions;
 mod convert;
+mod diags;
 mod dry_run;
 mod gitlab;
 mod input;
@@ -56,7 +57,9 @@ enum Command {
     /// Apply the safe fixes (close rings, rewind them to the right-hand rule, drop
     /// repeated positions, create missing groups) and write the result; each fix is
     /// reported.
-    #[command(mut_arg("fix", |a| a.hide(true)))]
+    // `fix` is `convert --fix`: that flag, and `--profile` (whose rules' findings
+    // `--fix` replaces by what was fixed), do nothing here.
+    #[command(mut_arg("fix", |a| a.hide(true)), mut_arg("profile", |a| a.hide(true)))]
     Fix(ConvertArgs),
     /// Add a file's features to a MapHub map (checked, converted and, when too large,
     /// split first).
@@ -95,6 +98,8 @@ enum Command {
     Maps {
         #[command(flatten)]
         server: remote::ServerArgs,
+        #[command(flatten)]
+        answer: remote::AnswerArgs,
     },
     /// Download a map's GeoJSON (MapHub's whole answer with `--format json`).
     Get {
@@ -105,6 +110,8 @@ enum Command {
         output: Option<PathBuf>,
         #[command(flatten)]
         server: remote::ServerArgs,
+        #[command(flatten)]
+        answer: remote::AnswerArgs,
     },
     /// Redraw a map's preview image (MapHub allows once per 5 minutes).
     RefreshImage {
@@ -112,6 +119,8 @@ enum Command {
         map_id: u64,
         #[command(flatten)]
         server: remote::ServerArgs,
+        #[command(flatten)]
+        answer: remote::AnswerArgs,
     },
     /// Write the completion script for a shell to standard output.
     Completions {
@@ -149,9 +158,49 @@ impl From<ProfileArg> for geonorm::validate::Profile {
     }
 }
 
+/// `--format` of `maps`, `get` and `refresh-image`.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum OutputFormat {
     Human,
+    Json,
+}
+
+/// `--format` of `convert` and `fix`: how the diagnostics are printed on standard
+/// error (standard output is the converted file).
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum DiagFormat {
+    /// For people: each finding with the line it is on and a caret under it.
+    Human,
+    /// One line per finding, `file:line:col: severity: message [code]`.
+    Short,
+    /// One JSON object per finding per line, as `jsonl` (its first name).
+    Json,
+    /// One JSON object per finding per line (`check --format json`'s fields and the
+    /// `file`).
+    Jsonl,
+}
+
+impl DiagFormat {
+    /// The form of each diagnostic.
+    pub(crate) fn lines(self) -> diags::Lines {
+        match self {
+            DiagFormat::Human => diags::Lines::Snippet,
+            DiagFormat::Short => diags::Lines::Short,
+            DiagFormat::Json | DiagFormat::Jsonl => diags::Lines::Jsonl,
+        }
+    }
+}
+
+/// `--format` of `info`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum InfoFormat {
+    /// The report for people; the diagnostics on standard error, each with the line
+    /// it is on and a caret under it.
+    Human,
+    /// The report for people; the diagnostics one line each, `file:line:col:
+    /// severity: message [code]`.
+    Short,
+    /// One JSON object: the report and its `diagnostics`.
     Json,
 }
 
@@ -241,7 +290,7 @@ struct ConvertArgs {
     split_long_lines: bool,
     /// How to print diagnostics on standard error.
     #[arg(long, value_enum, default_value = "human")]
-    format: OutputFormat,
+    format: DiagFormat,
     /// The rules whose findings on the input are said, as `geonorm check` says them
     /// (with `--fix`: what reading met, and what was fixed).
     #[arg(long, value_enum, default_value = "maphub")]
@@ -255,6 +304,8 @@ struct ConvertArgs {
     fix: bool,
     #[command(flatten)]
     assets: assets::AssetArgs,
+    #[command(flatten)]
+    look: diags::Look,
 }
 
 #[derive(clap::Args)]
@@ -263,7 +314,9 @@ struct InfoArgs {
     input: InputArgs,
     /// Report format.
     #[arg(long, value_enum, default_value = "human")]
-    format: OutputFormat,
+    format: InfoFormat,
+    #[command(flatten)]
+    look: diags::Look,
 }
 
 fn main() -> ExitCode {
@@ -312,13 +365,18 @@ fn main() -> ExitCode {
             };
             remote::upload(&server, &send, args)
         }
-        Command::Maps { server } => remote::maps(&server),
+        Command::Maps { server, answer } => remote::maps(&server, answer),
         Command::Get {
             map_id,
             output,
             server,
-        } => remote::get(&server, map_id, output.as_deref()),
-        Command::RefreshImage { map_id, server } => remote::refresh_image(&server, map_id),
+            answer,
+        } => remote::get(&server, answer, map_id, output.as_deref()),
+        Command::RefreshImage {
+            map_id,
+            server,
+            answer,
+        } => remote::refresh_image(&server, answer, map_id),
         Command::Completions { shell } => completions::completions(shell),
         Command::Man => completions::man(),
     };
@@ -366,6 +424,22 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
+/// An input whose format neither its content nor its name tells: said as `check`
+/// says it (the library's finding on it), with exit 1 as `check` exits, then how to
+/// name the format.
+fn undetected(input: &Input, renderer: &Renderer) -> anyhow::Result<ExitCode> {
+    let opts = geonorm::validate::CheckOptions::new(geonorm::validate::Profile::Maphub, None);
+    let report = geonorm::check(geonorm::Input::Reader(input.reader()?), &opts)?;
+    renderer.diagnostics(input, &report.diagnostics)?;
+    if !renderer.quiet() {
+        eprintln!(
+            "geonorm: {}: cannot tell the format from the content or the name; use --from",
+            term::printable(input.name())
+        );
+    }
+    Ok(exit_for(&report.diagnostics))
+}
+
 /// Exit code for a finished run: 1 when any diagnostic is an error.
 fn exit_for(diags: &[Diagnostic]) -> ExitCode {
     if diags.iter().any(|d| d.severity >= Severity::Error) {
@@ -403,12 +477,8 @@ fn read_opened(
     renderer: &Renderer,
     check: Option<geonorm::validate::Profile>,
 ) -> anyhow::Result<Result<ReadInput, ExitCode>> {
-    let format = match args.from.map(Format::from).or_else(|| input.detect()) {
-        Some(f) => f,
-        None => anyhow::bail!(
-            "{}: cannot tell the format from the content or the name; use --from",
-            input.name()
-        ),
+    let Some(format) = args.from.map(Format::from).or_else(|| input.detect()) else {
+        return Ok(Err(undetected(&input, renderer)?));
     };
     let mut input = input;
     input.read_as(format);
@@ -456,8 +526,13 @@ fn read_opened(
 }
 
 fn info(args: InfoArgs) -> anyhow::Result<ExitCode> {
-    let json = args.format == OutputFormat::Json;
-    let renderer = Renderer::new(json);
+    let json = args.format == InfoFormat::Json;
+    let lines = match args.format {
+        InfoFormat::Short => diags::Lines::Short,
+        _ => diags::Lines::Snippet,
+    };
+    let stderr = diags::Stream::Stderr;
+    let renderer = Renderer::new(diags::Printer::new(lines, &args.look, stderr, 0));
     let mut input = args.input.open()?;
     let format = args.input.from.map(Format::from).or_else(|| input.detect());
     let (input, report, diags) = match format {
@@ -494,7 +569,7 @@ fn info(args: InfoArgs) -> anyhow::Result<ExitCode> {
     let mut out = stdout.lock();
     if json {
         let mut v = serde_json::to_value(&report)?;
-        v["diagnostics"] = serde_json::Value::Array(renderer.diagnostics_json(&input, &diags)?);
+        v["diagnostics"] = serde_json::Value::Array(Renderer::diagnostics_json(&input, &diags)?);
         out.write_all(geonorm::render::json_text(&v, true)?.as_bytes())?;
         writeln!(out)?;
     } else {
@@ -521,7 +596,8 @@ fn info_streamed(
         threads: rayon::current_num_threads(),
         ..opts
     };
-    let reading = progress::Progress::new(input.reader()?, input.len(), "reading");
+    let reading =
+        progress::Progress::new(input.reader()?, input.len(), "reading", renderer.quiet());
     let streamed = geonorm::stream(
         geonorm::Input::Reader(Box::new(std::io::BufReader::new(reading))),
         &opts,

@@ -1,6 +1,6 @@
 //! A sign of life on long reads: bytes read of the input's size, on standard error
 //! when it is a terminal, shown only once reading has taken a second (a quick run
-//! prints nothing, a pipe never gets it).
+//! prints nothing, a pipe or `--quiet` never gets it).
 
 use std::io::{self, IsTerminal, Read, Seek, SeekFrom};
 use std::time::{Duration, Instant};
@@ -21,8 +21,9 @@ pub(crate) struct Progress<R> {
 }
 
 impl<R> Progress<R> {
-    /// `inner`, of `total` bytes, read with a bar labelled `what`.
-    pub(crate) fn new(inner: R, total: u64, what: &str) -> Self {
+    /// `inner`, of `total` bytes, read with a bar labelled `what`; never shown when
+    /// `quiet`.
+    pub(crate) fn new(inner: R, total: u64, what: &str, quiet: bool) -> Self {
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
         bar.set_style(
             ProgressStyle::with_template(
@@ -35,7 +36,7 @@ impl<R> Progress<R> {
             inner,
             bar,
             started: Instant::now(),
-            terminal: io::stderr().is_terminal(),
+            terminal: !quiet && io::stderr().is_terminal(),
             shown: false,
         }
     }

@@ -28,9 +28,6 @@ pub struct ServerArgs {
     /// Print each request (key masked) instead of sending it.
     #[arg(long)]
     pub dry_run: bool,
-    /// Print the server's answers as JSON.
-    #[arg(long, value_enum, default_value = "human")]
-    pub format: crate::OutputFormat,
     /// Seconds to wait for the connection to open [default: 10].
     #[arg(long, value_name = "SECS")]
     pub connect_timeout: Option<f64>,
@@ -41,6 +38,31 @@ pub struct ServerArgs {
     /// this + 3.5 s.
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<f64>,
+}
+
+/// `--format` of `maps`, `get` and `refresh-image`, which print no diagnostics.
+#[derive(clap::Args, Clone, Copy)]
+pub struct AnswerArgs {
+    /// Print the server's answers as JSON.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: crate::OutputFormat,
+}
+
+/// `--format` of `append` and `upload`.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SendFormat {
+    /// For people: the result in words; each finding on standard error with the line
+    /// it is on and a caret under it.
+    Human,
+    /// The result in words; each finding on standard error on one line,
+    /// `file:line:col: severity: message [code]`.
+    Short,
+    /// The server's answers as one JSON document; the findings as JSON lines on
+    /// standard error.
+    Json,
+    /// The server's answers as JSON on one line; the findings as JSON lines on
+    /// standard error.
+    Jsonl,
 }
 
 /// What to send and how.
@@ -95,9 +117,29 @@ pub struct SendArgs {
     /// plus MapHub's 2 minutes of processing: 300].
     #[arg(long, value_name = "SECS")]
     pub unanswered_wait: Option<u64>,
+    /// How the result and the findings are printed.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: SendFormat,
+    #[command(flatten)]
+    pub look: crate::diags::Look,
 }
 
 impl SendArgs {
+    /// How the findings are printed, on standard error.
+    fn printer(&self) -> crate::diags::Printer {
+        let lines = match self.format {
+            SendFormat::Human => crate::diags::Lines::Snippet,
+            SendFormat::Short => crate::diags::Lines::Short,
+            SendFormat::Json | SendFormat::Jsonl => crate::diags::Lines::Jsonl,
+        };
+        crate::diags::Printer::new(lines, &self.look, crate::diags::Stream::Stderr, 0)
+    }
+
+    /// Whether the server's answers are printed as JSON.
+    fn json(&self) -> bool {
+        matches!(self.format, SendFormat::Json | SendFormat::Jsonl)
+    }
+
     /// The file as messages name it: `<stdin>` for `-`, as every command says it.
     fn name(&self) -> String {
         if self.file == Path::new("-") {
@@ -142,17 +184,28 @@ struct Prepared {
     ready: geonorm_upload::Ready,
 }
 
-fn read_input(file: &Path) -> anyhow::Result<Vec<u8>> {
-    crate::input::read_whole(file)
-}
-
 /// Reads and checks the file; `Err(code)` when it must not be sent.
 fn payload(args: &SendArgs, new_group: &str) -> anyhow::Result<Result<Prepared, ExitCode>> {
-    let bytes = read_input(&args.file)?;
+    let bytes = crate::input::read_whole(&args.file, &args.name())?;
     let path = Some(args.file.as_path()).filter(|p| *p != Path::new("-"));
     let named = path.or(args.stdin_name.as_deref().map(Path::new));
     let Some(format) = Format::detect(&bytes, named) else {
-        anyhow::bail!("{}: not a KML, KMZ, GPX or GeoJSON file", args.name());
+        // Said as `check` says it, and exit 1 as it exits.
+        let opts = geonorm::validate::CheckOptions::new(geonorm::validate::Profile::Maphub, None);
+        let report = geonorm::check(bytes[..].into(), &opts)?;
+        let name = args.name();
+        let mut stderr = io::stderr().lock();
+        let source = geonorm::render::Source::new(&name, &[]);
+        args.printer()
+            .write(&mut stderr, &source, &report.diagnostics)?;
+        if !args.look.quiet {
+            writeln!(
+                stderr,
+                "geonorm: {}: cannot tell the format from the content or the name; nothing sent",
+                printable(&name)
+            )?;
+        }
+        return Ok(Err(ExitCode::from(1)));
     };
     let limit = geonorm_upload::body_limit(args.max_bytes);
     let split = args.split_long_lines;
@@ -185,7 +238,7 @@ fn payload(args: &SendArgs, new_group: &str) -> anyhow::Result<Result<Prepared, 
         split_long_lines: split,
     };
     let ready = geonorm_upload::ready(&bytes, path, format, &shape)?;
-    if !ready.cut.is_empty() {
+    if !ready.cut.is_empty() && !args.look.quiet {
         let pieces = ready.document.features.len();
         let lines = match ready.cut.len() {
             1 => "1 line".to_string(),
@@ -207,8 +260,8 @@ fn payload(args: &SendArgs, new_group: &str) -> anyhow::Result<Result<Prepared, 
     }))
 }
 
-/// Shows the warnings and errors among `diagnostics` as `check` and `convert` show
-/// them: a KMZ's spans count in its KML.
+/// Shows the warnings and errors among `diagnostics` as every command shows them
+/// ([`crate::diags::Printer`]): a KMZ's spans count in its KML.
 fn show(
     stderr: &mut impl Write,
     args: &SendArgs,
@@ -224,27 +277,25 @@ fn show(
     if shown.is_empty() {
         return Ok(());
     }
-    {
-        let name = args.name();
-        let entry = (format == Format::Kmz)
-            .then(|| {
-                let limits = geonorm::kmz::Limits::default();
-                geonorm::kmz::main_kml(io::Cursor::new(bytes), &limits).ok()
-            })
-            .flatten();
-        // Transcoded text (UTF-16, Latin-1) is shown as read, so lines and columns are
-        // the original file's.
-        let text = format.spans_text(bytes);
-        let kml_text = entry
-            .as_ref()
-            .map(|(_, kml)| Format::Kml.spans_text(kml).into_owned());
-        let source = geonorm::render::Source::new(&name, &text);
-        let source = match (&entry, &kml_text) {
-            (Some((entry, _)), Some(kml)) => source.in_entry(entry, kml),
-            _ => source,
-        };
-        geonorm::render::one_line(stderr, &source, &shown, &Default::default())?;
-    }
+    let name = args.name();
+    let entry = (format == Format::Kmz)
+        .then(|| {
+            let limits = geonorm::kmz::Limits::default();
+            geonorm::kmz::main_kml(io::Cursor::new(bytes), &limits).ok()
+        })
+        .flatten();
+    // Transcoded text (UTF-16, Latin-1) is shown as read, so lines and columns are
+    // the original file's.
+    let text = format.spans_text(bytes);
+    let kml_text = entry
+        .as_ref()
+        .map(|(_, kml)| Format::Kml.spans_text(kml).into_owned());
+    let source = geonorm::render::Source::new(&name, &text);
+    let source = match (&entry, &kml_text) {
+        (Some((entry, _)), Some(kml)) => source.in_entry(entry, kml),
+        _ => source,
+    };
+    args.printer().write(stderr, &source, &shown)?;
     Ok(())
 }
 
@@ -370,7 +421,7 @@ fn do_send(server: &ServerArgs, args: &SendArgs, mode: Mode) -> anyhow::Result<E
     let features = ready.document.features.len();
     let input = ready.input.clone();
     let payload = ready.payload(&bytes, format, args.raw, limit);
-    let bar = io::stderr().is_terminal().then(|| {
+    let bar = (!args.look.quiet && io::stderr().is_terminal()).then(|| {
         let b = indicatif::ProgressBar::new(features as u64);
         b.set_style(
             indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} features {msg}")
@@ -446,8 +497,9 @@ fn do_send(server: &ServerArgs, args: &SendArgs, mode: Mode) -> anyhow::Result<E
     };
     let total = outcome.chunks.len();
     let mut out = io::stdout().lock();
-    if server.format == crate::OutputFormat::Json {
-        out.write_all(geonorm::render::json_text(&outcome.to_json(&journal), true)?.as_bytes())?;
+    if args.json() {
+        let pretty = args.format == SendFormat::Json;
+        out.write_all(geonorm::render::json_text(&outcome.to_json(&journal), pretty)?.as_bytes())?;
         writeln!(out)?;
     } else {
         if total > 1 || outcome.error.is_some() {
@@ -508,12 +560,12 @@ pub fn upload(
 }
 
 fn answer(
-    server: &ServerArgs,
+    args: AnswerArgs,
     v: &serde_json::Value,
     human: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> anyhow::Result<ExitCode> {
     let mut out = io::stdout().lock();
-    if server.format == crate::OutputFormat::Json {
+    if args.format == crate::OutputFormat::Json {
         out.write_all(geonorm::render::json_text(v, true)?.as_bytes())?;
         writeln!(out)?;
     } else {
@@ -537,7 +589,7 @@ fn api<T>(r: geonorm_upload::Result<T>) -> anyhow::Result<Result<T, ExitCode>> {
 
 /// `maps`: the maps the key can see, one line each (id, role, visibility, title, URL,
 /// tab-separated; the server's text escaped so it cannot add lines or columns).
-pub fn maps(server: &ServerArgs) -> anyhow::Result<ExitCode> {
+pub fn maps(server: &ServerArgs, args: AnswerArgs) -> anyhow::Result<ExitCode> {
     if server.dry_run {
         crate::dry_run::print(&server.server, "map/list", &json!({}))?;
         return Ok(ExitCode::SUCCESS);
@@ -547,7 +599,7 @@ pub fn maps(server: &ServerArgs) -> anyhow::Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     let v = serde_json::to_value(&list)?;
-    answer(server, &v, |out| {
+    answer(args, &v, |out| {
         for (role, maps) in [
             ("owner", &list.owner),
             ("editor", &list.editor),
@@ -570,7 +622,12 @@ pub fn maps(server: &ServerArgs) -> anyhow::Result<ExitCode> {
 
 /// `get`: the map's GeoJSON (MapHub's whole answer with `--format json`), to standard
 /// output or, written whole or not at all, to `output`.
-pub fn get(server: &ServerArgs, map_id: u64, output: Option<&Path>) -> anyhow::Result<ExitCode> {
+pub fn get(
+    server: &ServerArgs,
+    args: AnswerArgs,
+    map_id: u64,
+    output: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
     let dest = crate::output::Dest::new(output);
     if let crate::output::Dest::File(path) = &dest {
         // Before asking MapHub: a directory would fail only after the download.
@@ -584,7 +641,7 @@ pub fn get(server: &ServerArgs, map_id: u64, output: Option<&Path>) -> anyhow::R
         Ok(m) => m,
         Err(code) => return Ok(code),
     };
-    let pretty = server.format == crate::OutputFormat::Json;
+    let pretty = args.format == crate::OutputFormat::Json;
     let value = if pretty {
         &map
     } else {
@@ -620,7 +677,11 @@ pub fn get(server: &ServerArgs, map_id: u64, output: Option<&Path>) -> anyhow::R
 }
 
 /// `refresh-image`: asks MapHub to redraw the map's preview.
-pub fn refresh_image(server: &ServerArgs, map_id: u64) -> anyhow::Result<ExitCode> {
+pub fn refresh_image(
+    server: &ServerArgs,
+    args: AnswerArgs,
+    map_id: u64,
+) -> anyhow::Result<ExitCode> {
     if server.dry_run {
         crate::dry_run::print(
             &server.server,
@@ -634,7 +695,7 @@ pub fn refresh_image(server: &ServerArgs, map_id: u64) -> anyhow::Result<ExitCod
         Err(code) => return Ok(code),
     };
     let v = serde_json::to_value(&info)?;
-    answer(server, &v, |out| {
+    answer(args, &v, |out| {
         writeln!(
             out,
             "refreshed the image of map {}: {}",

@@ -1,74 +1,55 @@
-//! Rendering for people (`file:line:col: severity: message [code]`) and for programs
-//! (JSON lines), by the library's renderers (`geonorm::render`), which `check` and the
-//! pre-send check use too. The input is read again only when there is something to
-//! point at.
+//! The diagnostics of `convert`, `fix` and `info` on standard error, rendered as every
+//! command renders them ([`crate::diags::Printer`], over the library's renderers), and
+//! `info`'s report. The input is read again only when there is something to point at.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use geonorm::render::HumanOptions;
 use geonorm::{Diagnostic, Document, Error, Format, MAPHUB_MAX_UPLOAD_BYTES};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::diags::Printer;
 use crate::input::Input;
 use crate::term::printable;
 
+/// Writes a command's diagnostics about its input to standard error.
 pub struct Renderer {
-    json: bool,
-    /// Human output shows at most this many findings of one code (`None`: all).
-    max_per_code: Option<usize>,
+    printer: Printer,
 }
 
 impl Renderer {
-    pub fn new(json: bool) -> Self {
-        Renderer {
-            json,
-            max_per_code: None,
-        }
+    /// Diagnostics rendered by `printer`.
+    pub fn new(printer: Printer) -> Self {
+        Renderer { printer }
     }
 
-    /// Shows at most `n` findings of each code in human output (0: all), as `check` does.
-    pub fn capped(self, n: usize) -> Self {
-        Renderer {
-            max_per_code: (n > 0).then_some(n),
-            ..self
-        }
+    /// Whether only errors are said (`--quiet`).
+    pub fn quiet(&self) -> bool {
+        self.printer.quiet()
     }
 
-    /// Writes diagnostics to standard error: one line each (plus help) for people, one
-    /// JSON object per line for programs.
+    /// Writes diagnostics to standard error, in the form asked for.
     pub fn diagnostics(&self, input: &Input, diags: &[Diagnostic]) -> anyhow::Result<()> {
         if diags.is_empty() {
             return Ok(());
         }
         let stderr = io::stderr();
         let mut err = stderr.lock();
-        if self.json {
-            for v in self.diagnostics_json(input, diags)? {
-                err.write_all(geonorm::render::json_text(&v, false)?.as_bytes())?;
-                writeln!(err)?;
-            }
-            return Ok(());
-        }
         if let Some(located) = input.locate(diags)? {
             let source = geonorm::render::Source::streamed(input.name(), &located);
-            geonorm::render::one_line(&mut err, &source, diags, &self.human())?;
+            self.printer.write(&mut err, &source, diags)?;
             return Ok(());
         }
         let text = shown_text(input, diags)?;
-        geonorm::render::one_line(&mut err, &input.source(&text), diags, &self.human())?;
+        self.printer.write(&mut err, &input.source(&text), diags)?;
         Ok(())
     }
 
-    /// The library's JSON form of each diagnostic, with the `file` it is in, so that
-    /// each line of `--format json` output stands on its own.
-    pub fn diagnostics_json(
-        &self,
-        input: &Input,
-        diags: &[Diagnostic],
-    ) -> anyhow::Result<Vec<Value>> {
+    /// The library's JSON form of each diagnostic, with the `file` it is in, for
+    /// `info --format json`.
+    pub fn diagnostics_json(input: &Input, diags: &[Diagnostic]) -> anyhow::Result<Vec<Value>> {
         let located = input.locate(diags)?;
         let text = match located {
             Some(_) => Cow::Borrowed(&[][..]),
@@ -78,25 +59,7 @@ impl Renderer {
             Some(l) => geonorm::render::Source::streamed(input.name(), l),
             None => input.source(&text),
         };
-        let Value::Array(all) = geonorm::render::json(&source, diags) else {
-            return Ok(Vec::new());
-        };
-        Ok(all
-            .into_iter()
-            .map(|mut v| {
-                if let Some(o) = v.as_object_mut() {
-                    o.insert("file".into(), Value::from(input.name()));
-                }
-                v
-            })
-            .collect())
-    }
-
-    fn human(&self) -> HumanOptions {
-        HumanOptions {
-            max_per_code: self.max_per_code,
-            ..HumanOptions::default()
-        }
+        Ok(crate::diags::json_lines(&source, diags))
     }
 
     /// Reports input that could not be read at all, as a diagnostic.

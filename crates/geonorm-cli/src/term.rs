@@ -16,16 +16,24 @@ pub enum ColorArg {
     Never,
 }
 
-/// Whether what is written to standard output is coloured: `--color`, and for `auto`
+/// Whether what is written to `stream` is coloured: `--color`, and for `auto`
 /// whether it is a terminal and the environment (NO_COLOR, CLICOLOR_FORCE, TERM)
 /// allows it, as anstream decides.
-pub fn stdout_color(choice: ColorArg) -> bool {
+pub fn color(choice: ColorArg, stream: crate::diags::Stream) -> bool {
     let choice = match choice {
         ColorArg::Auto => anstream::ColorChoice::Auto,
         ColorArg::Always => anstream::ColorChoice::Always,
         ColorArg::Never => anstream::ColorChoice::Never,
     };
-    anstream::AutoStream::new(io::stdout(), choice).current_choice() != anstream::ColorChoice::Never
+    let chosen = match stream {
+        crate::diags::Stream::Stdout => {
+            anstream::AutoStream::new(io::stdout(), choice).current_choice()
+        }
+        crate::diags::Stream::Stderr => {
+            anstream::AutoStream::new(io::stderr(), choice).current_choice()
+        }
+    };
+    chosen != anstream::ColorChoice::Never
 }
 
 /// `-j`, on the commands that read on several threads.

@@ -372,7 +372,7 @@ fn a_missing_asset_is_said_with_its_href_and_the_rest_lands() {
     let said = text(&out);
     assert!(out.status.success(), "{said}");
     assert!(
-        said.contains("gaps.kmz!doc.kml:3:41: warning: the icon files/gone.png is not in the KMZ"),
+        said.contains("gaps.kmz!doc.kml:3:41: warning[asset/missing]: the icon files/gone.png is not in the KMZ"),
         "{said}"
     );
     assert!(
@@ -575,7 +575,7 @@ fn a_kml_on_disk_sends_the_icons_beside_it_and_nothing_outside_its_folder() {
     ]);
     let said = text(&out);
     assert!(out.status.success(), "{said}");
-    assert!(said.contains("walk.kml:3:57: warning: the photo ../private.jpg leads out of the KMZ or the KML's folder and is not read; 1 feature goes without it [asset/outside]"), "{said}");
+    assert!(said.contains("walk.kml:3:57: warning[asset/outside]: the photo ../private.jpg leads out of the KMZ or the KML's folder and is not read; 1 feature goes without it\n"), "{said}");
     let features = env.features(map);
     assert!(features["bench"].get("marker_id").is_some());
     assert!(features["sneaky"].get("image").is_none());

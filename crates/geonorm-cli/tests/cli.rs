@@ -74,7 +74,7 @@ fn convert_reports_diagnostics_with_file_line_col_and_still_writes() {
     let err = text(&out.stderr);
     assert!(
         // At the position, as `check` says it.
-        err.starts_with("<stdin>:3:42: warning: ") && err.contains("[geojson/extra-ordinates]"),
+        err.starts_with("<stdin>:3:42: warning[geojson/extra-ordinates]: "),
         "{err}"
     );
     assert!(text(&out.stdout).contains("\"coordinates\":[1,2,3]"));
@@ -111,8 +111,10 @@ fn a_syntax_error_exits_1_with_its_position_and_writes_nothing() {
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
     let err = text(&out.stderr);
-    assert!(err.contains("bad-json.geojson:3:5: error: "), "{err}");
-    assert!(err.contains("[json/syntax]"), "{err}");
+    assert!(
+        err.contains("bad-json.geojson:3:5: error[json/syntax]: "),
+        "{err}"
+    );
 }
 
 #[test]
@@ -122,14 +124,24 @@ fn usage_and_io_errors_exit_2() {
     let missing = geonorm(&["info", "no/such/file.geojson"]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(text(&missing.stderr).contains("cannot open no/such/file.geojson"));
-    let empty = geonorm_stdin(&["info", "-"], b"");
-    assert_eq!(
-        empty.status.code(),
-        Some(2),
-        "no content, no name: the format is unknown"
-    );
-    let unknown = geonorm_stdin(&["info", "-"], b"hello");
-    assert_eq!(unknown.status.code(), Some(2));
+}
+
+/// Input of no format geonorm reads is what `check` says it is, a finding (exit 1), in
+/// every command; how to name its format follows.
+#[test]
+fn an_input_of_no_known_format_is_a_finding() {
+    for input in [&b""[..], b"hello"] {
+        let out = geonorm_stdin(&["info", "-"], input);
+        assert_eq!(out.status.code(), Some(1), "no content, no name");
+        let err = text(&out.stderr);
+        assert!(
+            err.starts_with(
+                "<stdin>: error[maphub/file-type]: this is not a KML, KMZ, GPX or GeoJSON file\n"
+            ),
+            "{err}"
+        );
+        assert!(err.contains("use --from"), "{err}");
+    }
 }
 
 #[test]
@@ -216,7 +228,10 @@ fn convert_to_kml_and_kmz_by_extension_and_back() {
 #[test]
 fn kml_diagnostics_point_at_the_line() {
     let kml = b"<kml>\n<Document>\n<Placemark>\n<LineString><coordinates>1,2 3,x</coordinates></LineString>\n</Placemark>\n<GroundOverlay/>\n</Document></kml>\n";
-    let out = geonorm_stdin(&["convert", "--to", "geojson", "-"], kml);
+    let out = geonorm_stdin(
+        &["convert", "--format", "short", "--to", "geojson", "-"],
+        kml,
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(
@@ -284,7 +299,7 @@ fn gpx_converts_and_can_be_grouped_by_kind() {
 #[test]
 fn a_gpx_point_without_lat_lon_is_an_error_at_its_line() {
     let gpx = b"<gpx version=\"1.1\">\n<wpt lat=\"1\" lon=\"2\"/>\n<wpt lon=\"2\"/>\n<wpt lat=\"3\" lon=\"4\"><time>yesterday</time></wpt>\n</gpx>";
-    let out = geonorm_stdin(&["convert", "-"], gpx);
+    let out = geonorm_stdin(&["convert", "--format", "short", "-"], gpx);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(

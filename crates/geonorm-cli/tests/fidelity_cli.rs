@@ -76,11 +76,13 @@ fn the_recordings_hold_each_case() {
     // (The second feature has a `title` too: its `name` stays a property, said lost.)
     let said = read("named.to.gpx.stderr");
     assert!(
-        !said.contains("named.geojson:2:1: warning: property `name`"),
+        !said.contains("named.geojson:2:1: warning[write/not-representable]: property `name`"),
         "{said}"
     );
     assert!(
-        said.contains("named.geojson:3:1: warning: property `name` has no GPX form"),
+        said.contains(
+            "named.geojson:3:1: warning[write/not-representable]: property `name` has no GPX form"
+        ),
         "{said}"
     );
     // GeoJSON to GeoJSON: unchanged, no `title` added.
@@ -102,7 +104,7 @@ fn the_recordings_hold_each_case() {
     assert_eq!(read("sensors.to.gpx.stderr"), "");
     // 5. A bare Feature root is wrapped, said as an info.
     assert!(read("bare-feature.to.geojson.stderr").contains(
-        "info: the root is not the FeatureCollection MapHub takes; written as a collection"
+        "info[maphub/not-collection]: the root is not the FeatureCollection MapHub takes; written as a collection"
     ));
     // 6. A clockwise KML ring is said, and written counterclockwise to GeoJSON.
     assert!(read("clockwise.to.geojson").contains("[[[0,0],[1,0],[1,1],[0,1],[0,0]]]"));

@@ -22,7 +22,7 @@ fn the_misnamed_warning_blames_what_is_wrong() {
     std::fs::write(dir.path().join("named.kml"), gpx).expect("write");
     let forced = said(dir.path(), &["convert", "good.gpx", "--from", "kml"]);
     assert!(
-        forced.contains("the file is read as kml, as asked, but its content and its name say gpx [maphub/misnamed]")
+        forced.contains("warning[maphub/misnamed]: the file is read as kml, as asked, but its content and its name say gpx\n")
             && forced.contains("help: read it as gpx (drop --from)"),
         "{forced}"
     );
@@ -32,7 +32,7 @@ fn the_misnamed_warning_blames_what_is_wrong() {
     );
     let misnamed = said(dir.path(), &["convert", "named.kml"]);
     assert!(
-        misnamed.contains("the file is gpx but its name says kml [maphub/misnamed]"),
+        misnamed.contains("[maphub/misnamed]: the file is gpx but its name says kml\n"),
         "{misnamed}"
     );
 }
