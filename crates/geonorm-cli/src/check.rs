@@ -6,7 +6,7 @@
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 
-use geonorm::render::Source;
+use geonorm::render::{Shown, Source};
 use geonorm::validate::{CheckOptions, Report};
 use geonorm::{Format, Severity};
 use rayon::prelude::*;
@@ -18,12 +18,10 @@ use crate::walk::Target;
 pub struct Checked {
     /// The path as shown in every report.
     pub name: String,
-    pub bytes: Vec<u8>,
-    /// The text the report's spans count in when it is not `bytes`: a KML or GPX in
-    /// UTF-16 or a declared single-byte encoding, decoded as its reader decoded it.
-    pub decoded: Option<Vec<u8>>,
-    /// For a KMZ, the main KML entry's name and text: the report's spans count in it.
-    pub entry: Option<(String, Vec<u8>)>,
+    /// What the report's spans count in (the library's [`Shown`]: the file's bytes,
+    /// the decoded text of a UTF-16 or single-byte KML or GPX, a KMZ's main KML);
+    /// `None` when nothing was kept.
+    pub shown: Option<Shown<'static>>,
     /// For a file checked as it streamed past and not kept (GeoJSON; KML and GPX in
     /// UTF-8): where each finding is, worked out in a second streaming pass.
     pub located: Option<geonorm::render::Located>,
@@ -36,28 +34,11 @@ impl Checked {
         if let Some(located) = &self.located {
             return Source::streamed(&self.name, located);
         }
-        let source = Source::new(&self.name, self.decoded.as_deref().unwrap_or(&self.bytes));
-        match &self.entry {
-            Some((entry, text)) => source.in_entry(entry, text),
-            None => source,
+        match &self.shown {
+            Some(shown) => shown.source(&self.name),
+            None => Source::new(&self.name, &[]),
         }
     }
-}
-
-/// The main KML entry of a KMZ, found as `check` and `convert` find it (the same
-/// limits), when the file was read as a KMZ; `None` when it is not one or cannot be
-/// opened (then its findings have no position in it anyway).
-fn kmz_entry(archive: impl io::Read + io::Seek, report: &Report) -> Option<(String, Vec<u8>)> {
-    if report.format != Some(Format::Kmz) {
-        return None;
-    }
-    let (name, kml) = geonorm::kmz::main_kml(archive, &geonorm::kmz::Limits::default()).ok()?;
-    // A KML entry in UTF-16 was read as the UTF-8 it decodes to.
-    let kml = match Format::Kml.spans_text(&kml) {
-        std::borrow::Cow::Owned(decoded) => decoded,
-        std::borrow::Cow::Borrowed(_) => kml,
-    };
-    Some((name, kml))
 }
 
 /// The check of a file held in memory, `bytes`.
@@ -71,19 +52,10 @@ fn checked_bytes(name: String, bytes: Vec<u8>, path: &Path, opts: &CheckOptions)
             e.to_string(),
         )],
     });
-    let entry = kmz_entry(io::Cursor::new(&bytes[..]), &report);
-    let decoded = match report.format {
-        Some(f @ (Format::Kml | Format::Gpx)) => match f.spans_text(&bytes) {
-            std::borrow::Cow::Owned(d) => Some(d),
-            std::borrow::Cow::Borrowed(_) => None,
-        },
-        _ => None,
-    };
+    let shown = Shown::of_owned(bytes, report.format, &geonorm::kmz::Limits::default());
     Checked {
         name,
-        bytes,
-        decoded,
-        entry,
+        shown: Some(shown),
         located: None,
         report,
     }
@@ -119,11 +91,9 @@ fn check_file(
         let head = head[..head.len().min(Format::BINARY_HEAD)].to_vec();
         return Ok(checked_bytes(name.to_string(), head, path, opts));
     }
-    let streamed = |report: Report, entry, located| Checked {
+    let streamed = |report: Report, shown, located| Checked {
         name: name.to_string(),
-        bytes: Vec::new(),
-        decoded: None,
-        entry,
+        shown,
         located,
         report,
     };
@@ -149,16 +119,20 @@ fn check_file(
         let mut archive = file.into_inner();
         let report =
             geonorm::check(geonorm::Input::Seekable(&mut archive), &opts).map_err(cannot)?;
-        let entry = if report.diagnostics.iter().any(|d| d.span.is_some()) {
-            kmz_entry(reopen().map_err(cannot)?, &report)
+        // Its findings count in its main KML, read when one of them has a place; not
+        // an archive after all, they have none.
+        let shown = if report.format == Some(Format::Kmz)
+            && report.diagnostics.iter().any(|d| d.span.is_some())
+        {
+            Shown::of_archive(reopen().map_err(cannot)?, &limits)
         } else {
             None
         };
-        return Ok(streamed(report, entry, None));
+        return Ok(streamed(report, shown, None));
     }
     // Held when its findings count in decoded text (UTF-16, a single-byte
     // encoding), which is made from the whole file.
-    if format.is_some_and(|f| crate::input::placed_in_own_bytes(f, head)) {
+    if format.is_some_and(|f| geonorm::render::placed_in_own_bytes(f, head)) {
         // Streamed, never held: a file of hundreds of megabytes is checked in the
         // memory of one batch of it; a second pass finds where each finding is.
         let opts = named(opts, path, rayon::current_num_threads());

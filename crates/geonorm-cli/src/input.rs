@@ -6,6 +6,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek};
 use std::path::{Path, PathBuf};
 
+use geonorm::render::Shown;
 use geonorm::Format;
 
 pub enum Source {
@@ -157,9 +158,7 @@ pub struct Input {
     head: Vec<u8>,
     /// The text diagnostics point into, when it is not the file itself (the KML
     /// inside a KMZ).
-    shown: Option<Vec<u8>>,
-    /// The name of that entry.
-    entry: Option<String>,
+    shown: Option<Shown<'static>>,
     /// The format the input was read as, which says what text spans count in.
     format: Option<Format>,
     /// For standard input, the name `--stdin-name` gave it: its extension tells the
@@ -201,7 +200,6 @@ impl Input {
             len,
             head,
             shown: None,
-            entry: None,
             format: None,
             stdin_name: None,
         })
@@ -222,7 +220,6 @@ impl Input {
             source: Source::Spooled(path, file),
             name,
             shown: None,
-            entry: None,
             format: None,
             stdin_name: None,
         })
@@ -245,31 +242,15 @@ impl Input {
         self.format = Some(format);
     }
 
-    /// Points diagnostics at `text`, an entry of this file called `entry`.
-    pub fn show_as(&mut self, entry: &str, text: Vec<u8>) {
-        self.shown = Some(text);
-        self.entry = Some(entry.to_string());
-    }
-
     /// Points diagnostics at the main KML of this file, a KMZ archive, where their
     /// offsets count; left as it is when the archive cannot be opened (its findings
     /// then have no place in it).
     pub fn show_kmz_entry(&mut self, limits: &geonorm::kmz::Limits) -> anyhow::Result<()> {
-        let found = geonorm::kmz::main_kml(self.seekable()?, limits);
-        if let Ok((name, kml)) = found {
-            self.show_as(&name, kml);
+        let shown = Shown::of_archive(self.seekable()?, limits);
+        if shown.is_some() {
+            self.shown = shown;
         }
         Ok(())
-    }
-
-    /// What diagnostics point into, for the library's renderers; `text` is
-    /// [`Input::shown_text`] (or nothing, when no diagnostic has a position).
-    pub fn source<'a>(&'a self, text: &'a [u8]) -> geonorm::render::Source<'a> {
-        let source = geonorm::render::Source::new(&self.name, text);
-        match &self.entry {
-            Some(entry) => source.in_entry(entry, text),
-            None => source,
-        }
     }
 
     /// For a file or a spooled stream (which convert streams and never holds), where
@@ -300,7 +281,7 @@ impl Input {
             .take(1024)
             .read_to_end(&mut head)
             .map_err(cannot)?;
-        if !placed_in_own_bytes(format, &head) {
+        if !geonorm::render::placed_in_own_bytes(format, &head) {
             return Ok(None);
         }
         file.rewind().map_err(cannot)?;
@@ -347,35 +328,26 @@ impl Input {
         })
     }
 
-    /// The text diagnostics point into: the KML inside a KMZ, standard input as it was
-    /// kept, or the file read again; for KML and GPX in UTF-16 or a declared
-    /// single-byte encoding, the UTF-8 the reader decoded it to (the same lines and
-    /// characters as the file). Asked for only when some diagnostic has a position,
-    /// so a file without findings is not read twice.
-    pub fn shown_text(&self) -> io::Result<Cow<'_, [u8]>> {
-        let (text, format) = match (&self.shown, &self.source) {
-            (Some(shown), _) => (Cow::Borrowed(&shown[..]), Some(Format::Kml)),
-            (None, Source::File(p)) => (
-                std::fs::read(p).map(Cow::Owned).map_err(|e| {
-                    io::Error::new(e.kind(), format!("cannot read {}: {e}", self.name))
-                })?,
-                self.format,
-            ),
-            (None, Source::Spooled(_, file)) => {
+    /// What diagnostics point into (the library's [`Shown`]): the KML inside a KMZ,
+    /// standard input as it was kept, or the file read again, decoded as its reader
+    /// decoded it. Asked for only when some diagnostic has a position, so a file
+    /// without findings is not read twice.
+    pub fn shown(&self) -> io::Result<Cow<'_, Shown<'static>>> {
+        if let Some(shown) = &self.shown {
+            return Ok(Cow::Borrowed(shown));
+        }
+        let cannot =
+            |e: io::Error| io::Error::new(e.kind(), format!("cannot read {}: {e}", self.name));
+        let bytes = match &self.source {
+            Source::File(p) => std::fs::read(p).map_err(cannot)?,
+            Source::Spooled(_, file) => {
                 let mut bytes = Vec::new();
-                At::new(file).read_to_end(&mut bytes).map_err(|e| {
-                    io::Error::new(e.kind(), format!("cannot read {}: {e}", self.name))
-                })?;
-                (Cow::Owned(bytes), self.format)
+                At::new(file).read_to_end(&mut bytes).map_err(cannot)?;
+                bytes
             }
         };
-        let Some(format) = format else {
-            return Ok(text);
-        };
-        Ok(match format.spans_text(&text) {
-            Cow::Owned(decoded) => Cow::Owned(decoded),
-            Cow::Borrowed(_) => text,
-        })
+        let limits = geonorm::kmz::Limits::default();
+        Ok(Cow::Owned(Shown::of_owned(bytes, self.format, &limits)))
     }
 }
 
@@ -391,18 +363,6 @@ impl Read for Named<'_> {
         self.file
             .read(buf)
             .map_err(|e| io::Error::new(e.kind(), format!("cannot read {}: {e}", self.name)))
-    }
-}
-
-/// Whether findings on a file of `format` starting with `head` count in the file's own
-/// bytes, so that a streaming pass over it can place them: GeoJSON, and KML and GPX in
-/// UTF-8. Those in UTF-16 or a declared single-byte encoding count in the text their
-/// reader decoded; a KMZ's, in the KML inside.
-pub fn placed_in_own_bytes(format: Format, head: &[u8]) -> bool {
-    match format {
-        Format::GeoJson => true,
-        Format::Kml | Format::Gpx => matches!(format.spans_text(head), Cow::Borrowed(_)),
-        _ => false,
     }
 }
 

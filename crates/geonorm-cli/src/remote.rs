@@ -278,23 +278,10 @@ fn show(
         return Ok(());
     }
     let name = args.name();
-    let entry = (format == Format::Kmz)
-        .then(|| {
-            let limits = geonorm::kmz::Limits::default();
-            geonorm::kmz::main_kml(io::Cursor::new(bytes), &limits).ok()
-        })
-        .flatten();
-    // Transcoded text (UTF-16, Latin-1) is shown as read, so lines and columns are
-    // the original file's.
-    let text = format.spans_text(bytes);
-    let kml_text = entry
-        .as_ref()
-        .map(|(_, kml)| Format::Kml.spans_text(kml).into_owned());
-    let source = geonorm::render::Source::new(&name, &text);
-    let source = match (&entry, &kml_text) {
-        (Some((entry, _)), Some(kml)) => source.in_entry(entry, kml),
-        _ => source,
-    };
+    // In the text the findings count in: a KMZ's main KML, transcoded text (UTF-16,
+    // Latin-1) as read, so that lines and columns are the original file's.
+    let text = geonorm::render::Shown::of(bytes, Some(format), &Default::default());
+    let source = text.source(&name);
     args.printer().write(stderr, &source, &shown)?;
     Ok(())
 }

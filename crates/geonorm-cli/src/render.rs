@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
+use geonorm::render::Shown;
 use geonorm::{Diagnostic, Document, Error, Format, MAPHUB_MAX_UPLOAD_BYTES};
 use serde::Serialize;
 use serde_json::Value;
@@ -42,24 +43,21 @@ impl Renderer {
             self.printer.write(&mut err, &source, diags)?;
             return Ok(());
         }
-        let text = shown_text(input, diags)?;
-        self.printer.write(&mut err, &input.source(&text), diags)?;
+        let shown = shown(input, diags)?;
+        self.printer
+            .write(&mut err, &shown.source(input.name()), diags)?;
         Ok(())
     }
 
     /// The library's JSON form of each diagnostic, with the `file` it is in, for
     /// `info --format json`.
     pub fn diagnostics_json(input: &Input, diags: &[Diagnostic]) -> anyhow::Result<Vec<Value>> {
-        let located = input.locate(diags)?;
-        let text = match located {
-            Some(_) => Cow::Borrowed(&[][..]),
-            None => shown_text(input, diags)?,
-        };
-        let source = match &located {
-            Some(l) => geonorm::render::Source::streamed(input.name(), l),
-            None => input.source(&text),
-        };
-        Ok(crate::diags::json_lines(&source, diags))
+        if let Some(located) = input.locate(diags)? {
+            let source = geonorm::render::Source::streamed(input.name(), &located);
+            return Ok(crate::diags::json_lines(&source, diags));
+        }
+        let shown = shown(input, diags)?;
+        Ok(crate::diags::json_lines(&shown.source(input.name()), diags))
     }
 
     /// Reports input that could not be read at all, as a diagnostic.
@@ -69,12 +67,16 @@ impl Renderer {
     }
 }
 
-/// The text the diagnostics point into, read only when one of them has a position.
-fn shown_text<'a>(input: &'a Input, diags: &[Diagnostic]) -> io::Result<Cow<'a, [u8]>> {
+/// What the diagnostics point into, read only when one of them has a position.
+fn shown<'a>(input: &'a Input, diags: &[Diagnostic]) -> io::Result<Cow<'a, Shown<'static>>> {
     if diags.iter().any(|d| d.span.is_some()) {
-        input.shown_text()
+        input.shown()
     } else {
-        Ok(Cow::Borrowed(&[]))
+        Ok(Cow::Owned(Shown::of_owned(
+            Vec::new(),
+            None,
+            &Default::default(),
+        )))
     }
 }
 
