@@ -348,6 +348,31 @@ fn the_same_situation_exits_alike_in_every_command() {
     }
 }
 
+/// Binary data is no map file, and every command says so with check's code, whatever
+/// format its name says (fix and info once said `kml/root` of a binary `.kml`).
+#[test]
+fn binary_data_has_one_code_in_every_command() {
+    let dir = files();
+    let d = dir.path();
+    let mut binary = vec![0u8; 64];
+    binary.extend(b"not a map");
+    for file in ["binary.kml", "binary.gpx", "binary.geojson"] {
+        std::fs::write(d.join(file), &binary).expect("write");
+        let mut all = on_stderr(file);
+        all.push(with(&[], &["check", "--format", "short", file]));
+        all.push(with(&[], &["info", "--format", "short", file]));
+        for args in all {
+            let out = run(d, &args, None, None);
+            let said = format!("{}{}", text(&out.stdout), text(&out.stderr));
+            assert!(
+                said.contains("[maphub/file-type]"),
+                "{args:?}: {said}"
+            );
+            assert!(!said.contains("/root"), "{args:?}: {said}");
+        }
+    }
+}
+
 #[test]
 fn help_lists_the_same_options_and_fix_has_no_fix() {
     let dir = files();

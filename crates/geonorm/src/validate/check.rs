@@ -18,13 +18,7 @@ use crate::{Code, Diagnostic, Error, Format, Geometry, Span, MAPHUB_MAX_UPLOAD_B
 fn binary_report() -> Report {
     Report {
         format: None,
-        diagnostics: vec![Diagnostic::new(
-            Code::MaphubFileType,
-            format!(
-                "this is not a KML, KMZ, GPX or GeoJSON file: {}",
-                crate::BINARY
-            ),
-        )],
+        diagnostics: vec![super::report::binary_finding()],
     }
 }
 

@@ -115,6 +115,9 @@ pub fn fatal_diagnostic(format: Format, e: &Error) -> Diagnostic {
             };
             Diagnostic::new(code, message.clone()).at(Span::new(*offset, offset + 1))
         }
+        // Binary data is no map file of any format: said as `check` says it, whatever
+        // format it was read as (one problem, one code).
+        Error::NotFormat { message, .. } if message == crate::BINARY => binary_finding(),
         other => {
             let code = match format {
                 Format::GeoJson => Code::GeojsonRoot,
@@ -125,4 +128,15 @@ pub fn fatal_diagnostic(format: Format, e: &Error) -> Diagnostic {
             Diagnostic::new(code, other.to_string())
         }
     }
+}
+
+/// What binary data (a NUL byte in its first bytes) is told, in every verb.
+pub(crate) fn binary_finding() -> Diagnostic {
+    Diagnostic::new(
+        Code::MaphubFileType,
+        format!(
+            "this is not a KML, KMZ, GPX or GeoJSON file: {}",
+            crate::BINARY
+        ),
+    )
 }
