@@ -364,10 +364,7 @@ fn binary_data_has_one_code_in_every_command() {
         for args in all {
             let out = run(d, &args, None, None);
             let said = format!("{}{}", text(&out.stdout), text(&out.stderr));
-            assert!(
-                said.contains("[maphub/file-type]"),
-                "{args:?}: {said}"
-            );
+            assert!(said.contains("[maphub/file-type]"), "{args:?}: {said}");
             assert!(!said.contains("/root"), "{args:?}: {said}");
         }
     }
