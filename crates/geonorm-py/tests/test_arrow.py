@@ -275,6 +275,33 @@ def test_the_table_round_trips_through_parquet(tmp_path):
     assert back.column("geometry").to_pylist() == table.column("geometry").to_pylist()
 
 
+@pytest.mark.parametrize(
+    "path", [KML_FOLDERS, *(ONE_OF_EACH[k] for k in sorted(ONE_OF_EACH))], ids=lambda p: p.name
+)
+def test_read_dataframe_to_parquet_is_geoparquet(tmp_path, path):
+    # What the package README's GeoParquet section says: GeoPandas writes the `geo`
+    # metadata, and what it reads back is the same frame in EPSG:4326.
+    geopandas = _need("geopandas")
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "out.parquet"
+    df = geonorm.read_dataframe(path)
+    df.to_parquet(out)
+    geo = json.loads(pq.read_schema(out).metadata[b"geo"])
+    assert geo["primary_column"] == "geometry"
+    assert geo["columns"]["geometry"]["encoding"] == "WKB"
+    back = geopandas.read_parquet(out)
+    assert len(back) == len(df) == len(geonorm.read(path))
+    assert back.crs.to_epsg() == 4326
+    assert back.geometry.name == "geometry"
+    # Byte-equal WKB: the same shapes, Z included; rows GEOS refused stay None.
+    assert [None if g is None else g.wkb for g in back.geometry] == [
+        None if g is None else g.wkb for g in df.geometry
+    ]
+    assert list(back.columns) == list(df.columns)
+    assert list(back["title"]) == list(df["title"])
+
+
 @pytest.mark.parametrize("fmt", sorted(ONE_OF_EACH))
 def test_read_dataframe_is_a_geodataframe_in_epsg_4326(fmt):
     geopandas = _need("geopandas")

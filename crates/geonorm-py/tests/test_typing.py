@@ -67,3 +67,6 @@ def test_the_readme_examples_run():
     printed = out.getvalue()
     assert "geojson/bad-position" in printed
     assert "EPSG:4326" in printed
+    # The GeoParquet example: the `geo` metadata, and the frame read back.
+    assert "geometry WKB" in printed
+    assert "True EPSG:4326" in printed
