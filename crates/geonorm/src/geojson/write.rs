@@ -76,6 +76,11 @@ impl<W: Write> Writer<W> {
         &self.out
     }
 
+    /// The output, to count in it what was written elsewhere.
+    pub(crate) fn get_mut(&mut self) -> &mut W {
+        &mut self.out
+    }
+
     /// Writes one feature of the collection.
     pub fn write_feature(&mut self, f: &Feature) -> Result<()> {
         self.buf.clear();

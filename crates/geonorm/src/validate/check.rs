@@ -272,11 +272,11 @@ pub(super) fn check_stream<R: std::io::BufRead, W: std::io::Write>(
             // at there for the features they may explain.
             let explained = explains(own, f.span);
             match (converted, &written) {
-                (Measured::Bytes(c), _) => tally.converted(Some(&c), &f),
+                (Measured::Len(n), _) => tally.converted(Some(n), &f),
                 (Measured::Unwritable, _) => tally.converted(None, &f),
                 // Written at the precision the size is measured at: the same bytes.
                 (Measured::NotAsked, Some(Part::GeoJson(bytes, _))) => {
-                    tally.converted(Some(bytes), &f)
+                    tally.converted(Some(bytes.len() as u64), &f)
                 }
                 (Measured::NotAsked, _) => tally.converted(None, &f),
             }
@@ -403,8 +403,8 @@ enum Measured {
     NotAsked,
     /// It cannot be written: the converted size is not known, as when the writer fails.
     Unwritable,
-    /// Its bytes.
-    Bytes(Vec<u8>),
+    /// Its length in bytes.
+    Len(u64),
 }
 
 struct Ruled {
@@ -434,17 +434,9 @@ impl crate::stream::FeatureSink for RulesSink {
         let full = self.write.as_ref().is_some_and(PartMaker::is_full_geojson);
         let measure = self.convert && !full;
         let converted = if measure {
-            let mut buf = Vec::with_capacity(256);
-            // What writing could not keep is the writer's to say, not the check's.
-            let mut lost = Vec::new();
-            match crate::geojson::write::feature_bytes(
-                &mut buf,
-                &feature,
-                &Default::default(),
-                &mut lost,
-            ) {
-                Ok(()) => Measured::Bytes(buf),
-                Err(_) => Measured::Unwritable,
+            match super::maphub::geojson_len(&feature) {
+                Some(n) => Measured::Len(n),
+                None => Measured::Unwritable,
             }
         } else {
             Measured::NotAsked

@@ -40,9 +40,9 @@ struct Parsed {
     feature: crate::Result<Option<Feature>>,
     /// Its positions with more than 6 decimals.
     precise: usize,
-    /// Its MapHub GeoJSON, when the converted size counts and it could be written
+    /// The length of its MapHub GeoJSON, when the converted size counts and it could be written
     /// (`None` too when it is the `written` bytes).
-    converted: Option<Vec<u8>>,
+    converted: Option<u64>,
     /// What it is written as, when the conversion is written.
     written: Option<crate::Result<Part>>,
 }
@@ -97,19 +97,7 @@ fn parse(batch: &[u8], units: &[Unit], work: Work) -> Vec<Parsed> {
                 _ => (None, false),
             };
             let converted = match (&feature, convert && !same) {
-                (Ok(Some(f)), true) => {
-                    let mut buf = Vec::with_capacity(bytes.len());
-                    // What writing could not keep is the writer's to say, not the check's.
-                    let mut lost = Vec::new();
-                    crate::geojson::write::feature_bytes(
-                        &mut buf,
-                        f,
-                        &Default::default(),
-                        &mut lost,
-                    )
-                    .ok()
-                    .map(|()| buf)
-                }
+                (Ok(Some(f)), true) => super::maphub::geojson_len(f),
                 _ => None,
             };
             Parsed {
@@ -261,9 +249,11 @@ impl<W: std::io::Write> Merge<'_, W> {
         self.seen = unit.mark;
         self.read.append(&mut diags);
         match (converted, &written) {
-            (Some(c), _) => self.tally.converted(Some(&c), &f),
+            (Some(len), _) => self.tally.converted(Some(len), &f),
             // Written at full precision and unchanged: the bytes the size counts.
-            (None, Some(Ok(Part::GeoJson(bytes, _)))) => self.tally.converted(Some(bytes), &f),
+            (None, Some(Ok(Part::GeoJson(bytes, _)))) => {
+                self.tally.converted(Some(bytes.len() as u64), &f)
+            }
             _ => self.tally.converted(None, &f),
         }
         self.tally.rules(&f, explained, &mut self.per_feature);

@@ -76,14 +76,19 @@ impl Tally {
         self.rules(f, explained, out)
     }
 
-    /// Feature `f` already written as MapHub GeoJSON (`None`: it could not be), to
-    /// count in the converted size.
-    pub(super) fn converted(&mut self, bytes: Option<&[u8]>, f: &crate::Feature) {
+    /// Feature `f` already written as MapHub GeoJSON, `len` bytes long (`None`: it
+    /// could not be written), to count in the converted size.
+    pub(super) fn converted(&mut self, len: Option<u64>, f: &crate::Feature) {
         let Some(w) = self.converted.as_mut() else {
             return;
         };
-        match bytes {
-            Some(b) if w.write_serialised(b, 1).is_ok() => self.note_size(b.len() as u64, f),
+        // The collection's own bytes (its head, the separator) are written; the
+        // feature's are counted.
+        match len {
+            Some(n) if w.write_serialised(&[], 1).is_ok() => {
+                w.get_mut().0 += n;
+                self.note_size(n, f);
+            }
             _ => self.converted = None,
         }
     }
@@ -308,4 +313,25 @@ impl std::io::Write for CountingWriter {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// The length of `f` written as MapHub GeoJSON at full precision, as the converted
+/// size counts it (`None`: it cannot be written). Written into a buffer kept by each
+/// thread: this runs on every feature of a check, and only the length is kept.
+pub(super) fn geojson_len(f: &crate::Feature) -> Option<u64> {
+    thread_local! {
+        static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUF.with_borrow_mut(|buf| {
+        buf.clear();
+        // What writing could not keep is the writer's to say, not the check's.
+        let mut lost = Vec::new();
+        crate::geojson::write::feature_bytes(buf, f, &Default::default(), &mut lost).ok()?;
+        let len = buf.len() as u64;
+        // A feature of hundreds of megabytes does not keep its buffer for the next.
+        if buf.capacity() > 1 << 20 {
+            *buf = Vec::new();
+        }
+        Some(len)
+    })
 }
