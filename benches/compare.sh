@@ -8,13 +8,28 @@
 # After the table, one line per input gives the speed-up of -j N over -j 1.
 # Installs what is missing (apt, npm).
 #
+# The "vs ceiling" column is each row's median over the tokenising ceiling of the same
+# bytes (criterion's `ceiling/<format>/<size>` median, saved by `cargo bench -p
+# geonorm-benches`; empty when that bench has not run): quick-xml events from a slice
+# for KML and GPX, serde_json into IgnoredAny for GeoJSON. The ceiling is in-process
+# on bytes in memory, the rows whole processes reading a file: the column is the
+# distance a user sees. The in-process distance of each geonorm verb, from the
+# benches alone, follows the table (and is all `--distance` prints).
+#
 #   benches/compare.sh [SIZE_MB]        (default 15; run from anywhere)
+#   benches/compare.sh --distance [CRITERION_DIR]
+#                                       (no runs: the distance tables from the last
+#                                        `cargo bench`, benches/distance.py)
 #
 # RUNS=n sets hyperfine's runs (default 5). From 100 MB on, the peers that take
 # minutes and gigabytes on one file are skipped (a row says so); ALL=1 runs them
 # anyway. ogr2ogr runs at every size, as the common yardstick.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+if [ "${1:-}" = --distance ]; then
+    shift
+    exec python3 "$root/benches/distance.py" "$@"
+fi
 size=${1:-15}
 runs=${RUNS:-5}
 all=${ALL:-0}
@@ -69,8 +84,8 @@ skip_reason() {
 echo "machine: $cores cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); $(date -u +%Y-%m-%d)"
 echo "hyperfine: $runs runs after 1 warm-up; ratio = median / median of geonorm -j $cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| input | tool | median s | vs geonorm -j $cores | peak MiB |"
-echo "|---|---|---|---|---|"
+echo "| input | tool | median s | vs geonorm -j $cores | vs ceiling | peak MiB |"
+echo "|---|---|---|---|---|---|"
 speedups=()
 for kind in kml gpx geojson; do
     in="$data/big$size.$kind"
@@ -109,12 +124,14 @@ for kind in kml gpx geojson; do
         rm -f "$out"/*
     done
     base=${medians[1]}
+    ceiling=$(python3 "$root/benches/distance.py" --ceiling "$kind" "$size")
     for i in "${!names[@]}"; do
         if [ -n "${notes[i]}" ]; then
-            echo "| $kind $size MB | ${names[$i]} | ${notes[i]} | | |"
+            echo "| $kind $size MB | ${names[$i]} | ${notes[i]} | | | |"
         else
             r=""; [ -n "$base" ] && r=$(ratio "${medians[i]}" "$base")
-            echo "| $kind $size MB | ${names[$i]} | ${medians[i]} | $r | ${peaks[i]} |"
+            c=""; [ -n "$ceiling" ] && c=$(ratio "${medians[i]}" "$ceiling")
+            echo "| $kind $size MB | ${names[$i]} | ${medians[i]} | $r | $c | ${peaks[i]} |"
         fi
     done
     if [ -n "${medians[0]}" ] && [ -n "$base" ]; then
@@ -126,3 +143,6 @@ done
 echo
 for s in "${speedups[@]}"; do echo "$s"; done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "In process, from criterion's last saved estimates (cargo bench -p geonorm-benches):"
+python3 "$root/benches/distance.py" || true

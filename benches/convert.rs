@@ -4,7 +4,7 @@
 
 use std::hint::black_box;
 
-use criterion::{BenchmarkId, Criterion, Throughput};
+use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 use geonorm::Format;
 
 /// The environment variable that adds the 150 MB inputs (`GEONORM_BENCH_150=1`).
@@ -25,6 +25,15 @@ pub fn thread_counts() -> Vec<usize> {
     }
 }
 
+/// A thread count as the benches' ids say it: `1-thread`, `2-threads`.
+pub fn thread_label(threads: usize) -> String {
+    if threads == 1 {
+        "1-thread".to_string()
+    } else {
+        format!("{threads}-threads")
+    }
+}
+
 fn convert(bytes: &[u8], format: Format, threads: usize, out: &mut Vec<u8>) -> usize {
     out.clear();
     let mut opts = geonorm::ConvertOptions::to(Format::GeoJson);
@@ -41,20 +50,18 @@ fn convert(bytes: &[u8], format: Format, threads: usize, out: &mut Vec<u8>) -> u
 /// thread count. Before timing, the output of each thread count is checked to hold
 /// `features` features and to be the same bytes for every thread count; every timed
 /// iteration then checks the output's length and the number of diagnostics.
-pub fn bench(
-    c: &mut Criterion,
-    group: &str,
-    format: Format,
-    inputs: impl IntoIterator<Item = (String, Vec<u8>, usize)>,
-) {
+pub fn bench(c: &mut Criterion, group: &str, format: Format, inputs: &[(String, Vec<u8>, usize)]) {
     let mut g = c.benchmark_group(group);
-    g.sample_size(10);
+    // Flat: every sample the same number of iterations, as criterion advises for
+    // iterations of a tenth of a second and more (10 iterations, not 55).
+    g.sample_size(10).sampling_mode(SamplingMode::Flat);
     for (label, bytes, features) in inputs {
+        let (label, features) = (label.as_str(), *features);
         g.throughput(Throughput::Bytes(bytes.len() as u64));
         let mut first: Option<(Vec<u8>, usize)> = None;
         for threads in thread_counts() {
             let mut out = Vec::new();
-            let diags = convert(&bytes, format, threads, &mut out);
+            let diags = convert(bytes, format, threads, &mut out);
             match &first {
                 None => {
                     let (doc, _) = geonorm::read(
@@ -77,12 +84,8 @@ pub fn bench(
             let (len, n_diags) = first.as_ref().map(|(o, d)| (o.len(), *d)).expect("set");
             out.clear();
             out.reserve(len);
-            let id = if threads == 1 {
-                "1-thread".to_string()
-            } else {
-                format!("{threads}-threads")
-            };
-            g.bench_with_input(BenchmarkId::new(&label, id), &bytes, |b, bytes| {
+            let id = BenchmarkId::new(label, thread_label(threads));
+            g.bench_with_input(id, bytes, |b, bytes| {
                 b.iter(|| {
                     let diags = convert(black_box(bytes), format, threads, &mut out);
                     assert_eq!(out.len(), len);

@@ -11,6 +11,17 @@
 //! ```text
 //! GEONORM_BENCH_150=1 cargo bench -p geonorm-benches --bench geojson -- convert
 //! ```
+//!
+//! On the same bytes (`distance.rs`): `geojson-read-only` (reading alone; the GeoJSON
+//! reader reads on one thread whatever it is given) and `geojson-check`, on 1 thread
+//! and on every core, and `ceiling/geojson/15mb`: serde_json into `IgnoredAny`, the
+//! floor of reading these bytes. `benches/compare.sh --distance` prints each median
+//! over the ceiling's:
+//!
+//! ```text
+//! cargo bench -p geonorm-benches --bench geojson -- '^geojson-(read-only|convert|check)/|^ceiling/'
+//! benches/compare.sh --distance
+//! ```
 
 use std::hint::black_box;
 use std::path::Path;
@@ -20,6 +31,8 @@ use geonorm::geojson::{self, WriteOptions};
 
 #[path = "convert.rs"]
 mod convert;
+#[path = "distance.rs"]
+mod distance;
 #[path = "gen.rs"]
 mod gen;
 
@@ -83,15 +96,23 @@ fn bench(c: &mut Criterion) {
     write.finish();
 }
 
-/// `geojson-convert`: 15 MB, and 150 MB with `GEONORM_BENCH_150=1`.
-fn bench_convert(c: &mut Criterion) {
+/// `geojson-read-only`, `geojson-convert`, `geojson-check` and `ceiling/geojson` on the same
+/// bytes: 15 MB, and 150 MB with `GEONORM_BENCH_150=1`.
+fn bench_verbs(c: &mut Criterion) {
     let sizes: &[usize] = if convert::big() { &[15, 150] } else { &[15] };
-    let inputs = sizes.iter().map(|&mb| {
-        let n = mb * 1_400;
-        (format!("{mb}mb"), gen::geojson(n, 1), n)
-    });
-    convert::bench(c, "geojson-convert", geonorm::Format::GeoJson, inputs);
+    let inputs: Vec<_> = sizes
+        .iter()
+        .map(|&mb| {
+            let n = mb * 1_400;
+            (format!("{mb}mb"), gen::geojson(n, 1), n)
+        })
+        .collect();
+    let format = geonorm::Format::GeoJson;
+    distance::bench_read_only(c, format, &inputs);
+    convert::bench(c, "geojson-convert", format, &inputs);
+    distance::bench_check(c, format, &inputs);
+    distance::bench_ceiling(c, format, &inputs);
 }
 
-criterion_group!(benches, bench, bench_convert);
+criterion_group!(benches, bench, bench_verbs);
 criterion_main!(benches);

@@ -10,6 +10,16 @@
 //! ```text
 //! GEONORM_BENCH_150=1 cargo bench -p geonorm-benches --bench gpx -- convert
 //! ```
+//!
+//! On the same bytes (`distance.rs`): `gpx-read-only` (reading alone) and
+//! `gpx-check`, on 1 thread and on every core, and `ceiling/gpx/15mb`: quick-xml events from a slice,
+//! the floor of reading these bytes. `benches/compare.sh --distance` prints each
+//! median over the ceiling's:
+//!
+//! ```text
+//! cargo bench -p geonorm-benches --bench gpx -- '^gpx-(read-only|convert|check)/|^ceiling/'
+//! benches/compare.sh --distance
+//! ```
 
 use std::hint::black_box;
 
@@ -18,6 +28,8 @@ use geonorm::Geometry;
 
 #[path = "convert.rs"]
 mod convert;
+#[path = "distance.rs"]
+mod distance;
 #[path = "gen.rs"]
 mod gen;
 
@@ -85,15 +97,23 @@ fn bench(c: &mut Criterion) {
     write.finish();
 }
 
-/// `gpx-convert`: 15 MB, and 150 MB with `GEONORM_BENCH_150=1`.
-fn bench_convert(c: &mut Criterion) {
+/// `gpx-read-only`, `gpx-convert`, `gpx-check` and `ceiling/gpx` on the same
+/// bytes: 15 MB, and 150 MB with `GEONORM_BENCH_150=1`.
+fn bench_verbs(c: &mut Criterion) {
     let sizes: &[usize] = if convert::big() { &[15, 150] } else { &[15] };
-    let inputs = sizes.iter().map(|&mb| {
-        let (bytes, n) = gen::gpx(mb << 20, 11);
-        (format!("{mb}mb"), bytes, n.waypoints + n.routes + n.tracks)
-    });
-    convert::bench(c, "gpx-convert", geonorm::Format::Gpx, inputs);
+    let inputs: Vec<_> = sizes
+        .iter()
+        .map(|&mb| {
+            let (bytes, n) = gen::gpx(mb << 20, 11);
+            (format!("{mb}mb"), bytes, n.waypoints + n.routes + n.tracks)
+        })
+        .collect();
+    let format = geonorm::Format::Gpx;
+    distance::bench_read_only(c, format, &inputs);
+    convert::bench(c, "gpx-convert", format, &inputs);
+    distance::bench_check(c, format, &inputs);
+    distance::bench_ceiling(c, format, &inputs);
 }
 
-criterion_group!(benches, bench, bench_convert);
+criterion_group!(benches, bench, bench_verbs);
 criterion_main!(benches);

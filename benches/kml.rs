@@ -10,6 +10,16 @@
 //! ```text
 //! GEONORM_BENCH_150=1 cargo bench -p geonorm-benches --bench kml -- convert
 //! ```
+//!
+//! On the same bytes (`distance.rs`): `kml-read-only` (reading alone) and
+//! `kml-check`, on 1 thread and on every core, and `ceiling/kml/15mb`: quick-xml events from a slice,
+//! the floor of reading these bytes. `benches/compare.sh --distance` prints each
+//! median over the ceiling's:
+//!
+//! ```text
+//! cargo bench -p geonorm-benches --bench kml -- '^kml-(read-only|convert|check)/|^ceiling/'
+//! benches/compare.sh --distance
+//! ```
 
 use std::hint::black_box;
 
@@ -17,6 +27,8 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 
 #[path = "convert.rs"]
 mod convert;
+#[path = "distance.rs"]
+mod distance;
 #[path = "gen.rs"]
 mod gen;
 
@@ -76,15 +88,23 @@ fn bench(c: &mut Criterion) {
     write.finish();
 }
 
-/// `kml-convert`: 15 MB, and 150 MB with `GEONORM_BENCH_150=1`.
-fn bench_convert(c: &mut Criterion) {
+/// `kml-read-only`, `kml-convert`, `kml-check` and `ceiling/kml` on the same
+/// bytes: 15 MB, and 150 MB with `GEONORM_BENCH_150=1`.
+fn bench_verbs(c: &mut Criterion) {
     let sizes: &[usize] = if convert::big() { &[15, 150] } else { &[15] };
-    let inputs = sizes.iter().map(|&mb| {
-        let (bytes, counts) = gen::kml(mb << 20, 7);
-        (format!("{mb}mb"), bytes, counts.placemarks)
-    });
-    convert::bench(c, "kml-convert", geonorm::Format::Kml, inputs);
+    let inputs: Vec<_> = sizes
+        .iter()
+        .map(|&mb| {
+            let (bytes, counts) = gen::kml(mb << 20, 7);
+            (format!("{mb}mb"), bytes, counts.placemarks)
+        })
+        .collect();
+    let format = geonorm::Format::Kml;
+    distance::bench_read_only(c, format, &inputs);
+    convert::bench(c, "kml-convert", format, &inputs);
+    distance::bench_check(c, format, &inputs);
+    distance::bench_ceiling(c, format, &inputs);
 }
 
-criterion_group!(benches, bench, bench_convert);
+criterion_group!(benches, bench, bench_verbs);
 criterion_main!(benches);
