@@ -40,17 +40,9 @@ fn files() -> tempfile::TempDir {
     dir
 }
 
-/// The text without its ANSI styles (SGR sequences).
+/// The text without its ANSI styles, as anstream strips them.
 fn unstyled(s: &str) -> String {
-    let mut out = String::new();
-    let mut rest = s;
-    while let Some(i) = rest.find('\x1b') {
-        out.push_str(&rest[..i]);
-        let end = rest[i..].find('m').expect("SGR ends in m");
-        rest = &rest[i + end + 1..];
-    }
-    out.push_str(rest);
-    out
+    anstream::adapter::strip_str(s).to_string()
 }
 
 #[test]
