@@ -392,7 +392,6 @@ fn settle(f: &mut Feature, opts: &ReadOptions) -> usize {
 
 /// One recorded waypoint, route or track read: its features (a line and the waypoints
 /// found inside it) through `sink`, each with its kind, and what reading found.
-#[allow(clippy::type_complexity)]
 fn read_piece<S: FeatureSink>(
     bytes: &[u8],
     base: usize,
@@ -410,12 +409,22 @@ fn read_piece<S: FeatureSink>(
         out.push((sink.map(f, &mut walk.ctx.diags)?, kind));
     }
     let findings = std::mem::take(xml.get_mut().findings_mut());
-    Ok((out, walk.ctx, findings))
+    Ok(Piece {
+        features: out,
+        found: walk.ctx,
+        findings,
+    })
 }
 
-/// A waypoint, route or track read: its features through the sink, each with its
-/// kind; what reading found; what decoding its text found.
-type Piece<O> = (Vec<(O, usize)>, Ctx, TextFindings);
+/// A waypoint, route or track read.
+struct Piece<O> {
+    /// Its features through the sink, each with its kind (an index in [`KINDS`]).
+    features: Vec<(O, usize)>,
+    /// What reading it found.
+    found: Ctx,
+    /// What decoding its text found.
+    findings: TextFindings,
+}
 
 /// Reads the pieces `units` (in `recorded`, which starts at offset `from`) on up to
 /// `threads` threads.
@@ -550,7 +559,11 @@ where
 
     fn deliver(&mut self, xml: &mut quick_xml::Reader<Inspect<R>>, read: Self::Read) -> Result<()> {
         for piece in read {
-            let (outs, found, findings) = piece?;
+            let Piece {
+                features: outs,
+                found,
+                findings,
+            } = piece?;
             xml.get_mut().findings_mut().merge(&findings);
             let first = self.walk.ctx.diags.len();
             self.walk.ctx.merge(found);

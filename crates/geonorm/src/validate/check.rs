@@ -7,7 +7,7 @@ use std::path::Path;
 use super::convert::{into_io, Output};
 use super::geojson_stream;
 use super::geometry::{self, CoordsSeq};
-use super::maphub::{explains, grouped, over_limit, Tally};
+use super::maphub::{explains, grouped, over_limit, MaphubRules};
 use super::report::{fatal_diagnostic, CheckOptions, Converted, Profile, Report};
 use crate::writer::{Part, PartMaker};
 use crate::{Code, Diagnostic, Error, Format, Geometry, Span, MAPHUB_MAX_UPLOAD_BYTES};
@@ -211,7 +211,7 @@ impl<R: std::io::BufRead> std::io::BufRead for Counted<R> {
 /// measures the conversion) run on the thread that read each feature ([`RulesSink`]),
 /// MapHub's rules on each feature as it goes by in order, the rules on the whole
 /// document at the end. Memory holds one batch of the input, the groups, the findings,
-/// and what [`Tally`] keeps. The findings are those of `reference::check_document` over the same
+/// and what [`MaphubRules`] keeps. The findings are those of `reference::check_document` over the same
 /// file, in the same order once sorted. Fails only when `input` does.
 pub(super) fn check_stream<R: std::io::BufRead, W: std::io::Write>(
     input: R,
@@ -225,7 +225,7 @@ pub(super) fn check_stream<R: std::io::BufRead, W: std::io::Write>(
     let Some(format) = read.format else {
         return Ok(());
     };
-    let mut tally = Tally::new(profile);
+    let mut tally = MaphubRules::new(profile);
     // Kept apart until the end so that `out` is, as with the document read whole,
     // the reader's findings, then the geometry rules', then MapHub's per feature:
     // the report's sort is stable, and keeps that order among findings at one place.

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use super::convert::Output;
 use super::geojson::PRECISION_SHOWN;
-use super::maphub::{explains, Tally};
+use super::maphub::{explains, MaphubRules};
 use super::report::{fatal_diagnostic, Profile};
 use crate::geojson::read::{check_unit_feature, CheckMode, GroupIndex, Origin, Raw, Reader};
 use crate::stream::{map_in_order, overlap, overlapping};
@@ -79,7 +79,7 @@ fn parse(batch: &[u8], units: &[Unit], work: Work) -> Vec<Parsed> {
             let bytes = batch.get(u.range.clone()).unwrap_or_default();
             // Counted as if the positions shown one by one were shown already: which
             // are shown depends on the features before, and is settled in order
-            // ([`Merge::feature`] reads again a feature whose positions are shown).
+            // ([`InFileOrder::feature`] reads again a feature whose positions are shown).
             let mut mode = CheckMode {
                 maphub,
                 precision: PRECISION_SHOWN,
@@ -165,8 +165,8 @@ impl<R: BufRead> Cutter<R> {
 
 /// The findings put together in the file's order, as reading it one feature at a
 /// time on one thread puts them.
-struct Merge<'o, W: std::io::Write> {
-    tally: Tally,
+struct InFileOrder<'o, W: std::io::Write> {
+    tally: MaphubRules,
     /// Where the conversion is written, if it is.
     output: Option<&'o mut Output<W>>,
     /// What writing out the conversion failed with (the output's fault, not the input's).
@@ -186,7 +186,7 @@ struct Merge<'o, W: std::io::Write> {
     maphub: bool,
 }
 
-impl<W: std::io::Write> Merge<'_, W> {
+impl<W: std::io::Write> InFileOrder<'_, W> {
     /// The reader's own findings up to `mark`.
     fn take_own(&mut self, own: &[Diagnostic], mark: usize) {
         if let Some(more) = own.get(self.taken..mark) {
@@ -305,11 +305,11 @@ pub(super) fn check_geojson_stream<R: BufRead, W: std::io::Write>(
         index: Arc::new(GroupIndex::default()),
         groups_read: 0,
     };
-    let mut tally = Tally::new(profile);
+    let mut tally = MaphubRules::new(profile);
     tally.late = Some(crate::geojson::read::LateGroupNames::default());
     let convert = tally.converted.is_some();
     let maker = output.as_ref().map(|o| o.maker.clone());
-    let mut m = Merge {
+    let mut m = InFileOrder {
         tally,
         output,
         failed: None,
@@ -434,7 +434,7 @@ pub(super) fn stopped_by(e: &Error, root: Vec<Diagnostic>, out: &mut Vec<Diagnos
 /// whole-document rules.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn document_end(
-    mut tally: Tally,
+    mut tally: MaphubRules,
     groups: Vec<Group>,
     index: &GroupIndex,
     mode: CheckMode,

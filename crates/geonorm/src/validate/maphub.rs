@@ -16,7 +16,7 @@ pub(super) fn is_hex_color(c: &str) -> bool {
 /// then finished on the whole document (dangling groups, size after conversion,
 /// processing time). Keeps only what the end needs: each grouped feature's group and
 /// position, counts, and the converted size so far.
-pub(super) struct Tally {
+pub(super) struct MaphubRules {
     pub(super) profile: Profile,
     pub(super) grouped: Vec<(crate::GroupId, Span)>,
     /// For GeoJSON: features whose `group` names a group by title or string id,
@@ -39,9 +39,9 @@ pub(super) struct Largest {
     line: bool,
 }
 
-impl Tally {
-    pub(super) fn new(profile: Profile) -> Tally {
-        Tally {
+impl MaphubRules {
+    pub(super) fn new(profile: Profile) -> MaphubRules {
+        MaphubRules {
             profile,
             grouped: Vec::new(),
             late: None,
@@ -107,8 +107,8 @@ impl Tally {
         }
     }
 
-    /// What [`Tally::feature`] does besides the conversion, which
-    /// [`Tally::converted`] counts.
+    /// What [`MaphubRules::feature`] does besides the conversion, which
+    /// [`MaphubRules::converted`] counts.
     pub(super) fn rules(
         &mut self,
         f: &crate::Feature,

@@ -4,7 +4,7 @@
 
 use super::check::feature_geometry;
 use super::geojson_stream;
-use super::maphub::{explains, Tally};
+use super::maphub::{explains, MaphubRules};
 use super::report::{fatal_diagnostic, Profile};
 use crate::{Diagnostic, Error, Format};
 
@@ -21,7 +21,7 @@ pub(super) fn check_geojson<R: std::io::BufRead>(
         maphub: profile.maphub(),
         ..CheckMode::default()
     });
-    let mut tally = Tally::new(profile);
+    let mut tally = MaphubRules::new(profile);
     tally.late = Some(crate::geojson::read::LateGroupNames::default());
     let mut groups = Vec::new();
     let mut seen = 0;
@@ -111,7 +111,7 @@ pub(super) fn check_document(
         .filter_map(|d| d.span.map(|s| s.start))
         .collect();
     said.sort_unstable();
-    let mut tally = Tally::new(profile);
+    let mut tally = MaphubRules::new(profile);
     for f in &doc.features {
         let first = said.partition_point(|&s| s < f.span.start);
         let explained = said.get(first).is_some_and(|&s| s < f.span.end);

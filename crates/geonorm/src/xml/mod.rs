@@ -118,12 +118,12 @@ fn sniff_encoding(head: &[u8]) -> Option<&'static Encoding> {
 #[derive(Debug, Default)]
 pub(crate) struct TextFindings {
     /// Byte sequences that are not UTF-8, each read as U+FFFD.
-    invalid_utf8: Tally,
+    invalid_utf8: Occurrences,
     /// NUL and the other control characters XML 1.0 forbids, removed from text.
-    forbidden_chars: Tally,
+    forbidden_chars: Occurrences,
     /// References to entities XML does not define (`&nbsp;`, DTD-declared `&j;`), kept
     /// as written.
-    entities: Tally,
+    entities: Occurrences,
     /// The first entity reference kept, for the message.
     first_entity: String,
     /// Text decoded away from the scan of the input (a piece parsed on a worker thread)
@@ -131,13 +131,14 @@ pub(crate) struct TextFindings {
     strip_forbidden: bool,
 }
 
+/// How often one kind of finding occurred, and the offset of the first.
 #[derive(Debug, Default, Clone, Copy)]
-struct Tally {
+struct Occurrences {
     count: usize,
     first: usize,
 }
 
-impl Tally {
+impl Occurrences {
     fn add(&mut self, at: usize) {
         if self.count == 0 {
             self.first = at;
