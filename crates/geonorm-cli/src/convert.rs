@@ -31,9 +31,12 @@ fn convert_streaming(
         renderer.fatal(&input, format, &e)?;
         return Ok(ExitCode::from(1));
     }
+    // Fixing, cutting long lines and keeping a GeoJSON root hold the document whole
+    // (the library reads it twice, from its start: the file, never its bytes, held).
+    let whole = args.fix || args.split_long_lines || args.keep_root;
     let opts = geonorm::ConvertOptions {
         to,
-        write: geonorm::WriteOptions::with_precision(args.precision, false),
+        write: geonorm::WriteOptions::with_precision(args.precision, args.keep_root),
         // Checked as it is converted, in the same read: it says what `check` says.
         check: check_options(args.profile.into(), read, &input),
         // A KMZ written carries the files a KML refers to, read from its folder.
@@ -42,13 +45,15 @@ fn convert_streaming(
             .filter(|_| format == Format::Kml)
             .and_then(std::path::Path::parent)
             .map(std::path::Path::to_path_buf),
+        fix: args.fix,
+        split_long_lines: args.split_long_lines,
     };
     let quiet = renderer.quiet();
     let done = {
         // A KMZ is read where it is, never held.
         // Bytes read of the input's size, on a terminal, once it takes a second.
         let mut seekable;
-        let source = if format == Format::Kmz {
+        let source = if format == Format::Kmz || whole {
             seekable = Progress::new(input.seekable()?, input.len(), "converting", quiet);
             geonorm::Input::Seekable(&mut seekable)
         } else {
@@ -164,13 +169,13 @@ pub(crate) fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     if let Dest::File(output) = &dest {
         output::check_target(Some(&args.input.input), output)?;
     }
-    // Converted as a stream, in one read, unless the document is to be changed as a
-    // whole first (fixes, assets) or kept as its root. GeoJSON is written as it is
-    // read, so to standard output only whole documents go (a file is renamed into
-    // place only once complete); the other writers write at the end.
-    let streams =
-        !args.fix && !args.keep_root && !args.split_long_lines && args.assets.dir.is_none();
-    if streams && (to != Format::GeoJson || matches!(dest, Dest::File(_))) {
+    // Converted by the library (streamed, or held whole to fix, cut long lines or keep
+    // a root), except where `--assets` writes the document's files beside the output,
+    // and GeoJSON to standard output, which is written whole so that a failed read
+    // prints nothing (a stream is written as it is read).
+    let changed = args.fix || args.split_long_lines || args.keep_root;
+    let geojson_out = to == Format::GeoJson && matches!(dest, Dest::Stdout);
+    if args.assets.dir.is_none() && (changed || !geojson_out) {
         let input = args.input.open()?;
         let from = args.input.from.map(Format::from).or_else(|| input.detect());
         let Some(from) = from else {

@@ -261,10 +261,8 @@ struct ConvertOptions {
 /// What `convert` wrote (when it kept the output) and what it found.
 type Converted = (Option<Vec<u8>>, Vec<Diagnostic>);
 
-/// The CLI's `convert`: streamed in batches, checked as it goes, unless the document
-/// is fixed or keeps its root (read whole, then written), or is GeoJSON returned as
-/// bytes (read whole, as the CLI writes it to standard output). All give the same
-/// bytes.
+/// The CLI's `convert`, through the library's: streamed in batches, checked as it
+/// goes (held whole when fixed or keeping its root). All give the same bytes.
 fn convert_impl(src: Src, dst: Option<&Path>, o: &ConvertOptions) -> Result<Converted, Failure> {
     let name = src.name();
     let (bytes, path) = src.load().map_err(Failure::Io)?;
@@ -284,45 +282,28 @@ fn convert_impl(src: Src, dst: Option<&Path>, o: &ConvertOptions) -> Result<Conv
     let mut out = Vec::new();
     // As the CLI: what `check` says of the input (with `fix`: what reading met, and
     // what was fixed).
-    let check = geonorm::validate::CheckOptions {
-        profile: o.profile,
-        read: read_opts.clone(),
+    let opts = geonorm::ConvertOptions {
+        to: o.to,
+        write: geonorm::WriteOptions::with_precision(o.precision, o.keep_root),
+        check: geonorm::validate::CheckOptions {
+            profile: o.profile,
+            read: read_opts.clone(),
+        },
+        kml_folder: None,
+        fix: o.fix,
+        split_long_lines: false,
     };
-    let streams = !o.fix && !o.keep_root && (dst.is_some() || o.to != Format::GeoJson);
-    let diags = if streams {
-        // The streamed conversion, checked as it goes, as `geonorm convert` runs it.
-        let opts = geonorm::ConvertOptions {
-            to: o.to,
-            write: geonorm::WriteOptions::with_precision(o.precision, false),
-            check,
-            kml_folder: None,
-        };
-        let done = geonorm::convert(bytes[..].into(), &mut out, &opts).map_err(Failure::Io)?;
-        if !done.complete {
-            // What stopped it, raised as reading it whole raises it.
-            let e = geonorm::read(&bytes[..], &read_opts).err();
-            return Err(e.map_or_else(
-                || Failure::Other(format!("{name}: could not be read to its end")),
-                failure,
-            ));
-        }
-        done.diagnostics()
-    } else {
-        let parsed = geonorm::read(&bytes[..], &read_opts).map_err(failure)?;
-        let (mut doc, mut diags) = parsed.into_parts();
-        if o.fix {
-            diags.extend(geonorm::fix::fix(&mut doc));
-        } else {
-            let report = geonorm::check(bytes[..].into(), &check).map_err(Failure::Io)?;
-            diags = report.diagnostics;
-        }
-        geonorm::validate::mended_by_writing(&mut diags, o.to, o.keep_root);
-        let opts = geonorm::WriteOptions::with_precision(o.precision, o.keep_root);
-        diags.extend(geonorm::write(&doc, o.to, &mut out, &opts).map_err(failure)?);
-        diags
-    };
-    let mut diags = diags;
-    geonorm::Diagnostic::sort_by_position(&mut diags);
+    let done = geonorm::convert(bytes[..].into(), &mut out, &opts).map_err(Failure::Io)?;
+    if !done.complete {
+        // What stopped it, raised as reading it whole raises it.
+        let e = geonorm::read(&bytes[..], &read_opts).err();
+        return Err(e.map_or_else(
+            || Failure::Other(format!("{name}: could not be read to its end")),
+            failure,
+        ));
+    }
+    // The check's findings and the writer's, sorted by position.
+    let diags = done.diagnostics();
     let diagnostics = model::located(&name, &bytes, Some(format), &diags);
     match dst {
         None => Ok((Some(out), diagnostics)),

@@ -27,6 +27,13 @@ pub struct ConvertOptions {
     /// are carried from its archive whatever this says. Nothing outside the folder is
     /// read (absolute paths, `..`, links leading out).
     pub kml_folder: Option<std::path::PathBuf>,
+    /// Applies the safe fixes ([`crate::fix::fix`]) before writing. The document is
+    /// then held whole, and the report says what reading met and what was fixed, not
+    /// the rules' findings on the input that the fixes mend.
+    pub fix: bool,
+    /// Cuts each line over MapHub's limit per request into consecutive features under
+    /// it ([`crate::split_long_lines`]); the document is held whole.
+    pub split_long_lines: bool,
 }
 
 impl ConvertOptions {
@@ -37,6 +44,8 @@ impl ConvertOptions {
             write: WriteOptions::default(),
             check: CheckOptions::default(),
             kml_folder: None,
+            fix: false,
+            split_long_lines: false,
         }
     }
 }
@@ -92,8 +101,9 @@ pub fn check(input: Input<'_>, opts: &CheckOptions) -> std::io::Result<Report> {
 }
 
 /// Converts `input` into `output`, in `opts.to`, checking it as it is read: one read
-/// of the input, the output the same for any number of threads. No writer holds the
-/// document (KML, KMZ and GPX keep their parts in a spool, in memory and then in an
+/// of the input, the output the same for any number of threads (fixing, cutting long
+/// lines and keeping a GeoJSON root hold the document whole instead: read, checked,
+/// changed, then written). Otherwise no writer holds the document (KML, KMZ and GPX keep their parts in a spool, in memory and then in an
 /// unnamed temporary file, until the end). Fails only when `input` or `output` does:
 /// what the input holds that cannot be read is in the report, and then
 /// [`Converted::complete`] is false and the output is not to be kept.
@@ -114,6 +124,18 @@ pub fn convert<W: Write>(
     output: W,
     opts: &ConvertOptions,
 ) -> std::io::Result<Converted> {
+    // What changes the document as a whole, or keeps a GeoJSON root, needs it whole.
+    if opts.fix || opts.split_long_lines || opts.write.geojson.keep_root {
+        let asked = crate::whole::Asked {
+            to: opts.to,
+            write: &opts.write,
+            check: &opts.check,
+            kml_folder: opts.kml_folder.as_deref(),
+            fix: opts.fix,
+            split_long_lines: opts.split_long_lines,
+        };
+        return crate::whole::convert(input, output, &asked);
+    }
     let (opened, read) = opened(input, &opts.check.read)?;
     let check = CheckOptions {
         read,

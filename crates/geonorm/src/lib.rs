@@ -58,6 +58,7 @@ mod source;
 mod spool;
 #[cfg(test)]
 mod testdata;
+mod whole;
 mod writer;
 mod xml;
 
