@@ -3,7 +3,7 @@
 //! commas. A tuple that cannot be read is reported with its offset, never dropped
 //! silently.
 
-use crate::num::json_number;
+use crate::num::{json_number, parse_finite};
 use crate::{ColumnValues, Coords, Position, Span};
 
 /// Something wrong in a coordinate text, at a byte offset of that text.
@@ -81,9 +81,8 @@ fn parse_clean(bytes: &[u8], base: Option<usize>) -> Option<Coords> {
             while bytes.get(i).is_some_and(|&b| number_byte(b)) {
                 i += 1;
             }
-            // Only number bytes: ASCII, so UTF-8.
-            let token = std::str::from_utf8(bytes.get(start..i)?).ok()?;
-            let v = token.parse::<f64>().ok().filter(|v| v.is_finite())?;
+            // Read from the bytes, as std reads the same text (`num::parse_finite`).
+            let v = parse_finite(bytes.get(start..i)?)?;
             *numbers.get_mut(n)? = v;
             n += 1;
             if bytes.get(i) != Some(&b',') {
