@@ -58,7 +58,6 @@ mod source;
 mod spool;
 #[cfg(test)]
 mod testdata;
-mod whole;
 mod writer;
 mod xml;
 

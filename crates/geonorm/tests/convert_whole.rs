@@ -42,7 +42,12 @@ fn fixing_writes_the_fixed_document_and_says_what_was_fixed() {
         let (done, out) = run(OPEN_RING, &opts, from_reader);
         assert!(done.complete);
         assert_eq!(out, expected);
-        assert_eq!(codes(&done), ["fix/closed-ring"], "{:?}", done.diagnostics());
+        assert_eq!(
+            codes(&done),
+            ["fix/closed-ring"],
+            "{:?}",
+            done.diagnostics()
+        );
     }
     // Without fixing, the check's finding stands and the ring is written as read.
     let (done, out) = run(OPEN_RING, &ConvertOptions::to(Format::GeoJson), false);
