@@ -35,6 +35,20 @@ def cli() -> pathlib.Path:
     return _binary("GEONORM_CLI", "geonorm")
 
 
+def all_map_files():
+    """Every map file of testdata, the real exports of corpus/ and the fidelity cases
+    among them, sorted."""
+    exts = (".kml", ".kmz", ".gpx", ".geojson", ".json")
+    return sorted(
+        p
+        for p in TESTDATA.rglob("*")
+        if p.is_file()
+        and p.suffix.lower() in exts
+        and "expected" not in p.relative_to(TESTDATA).as_posix()
+        and p.relative_to(TESTDATA).parts[0] not in ("fuzz-regressions", "sarif")
+    )
+
+
 def sample_files():
     """A fixed set of real files of every format: the crafted cases and the peers'
     test files, sorted, so the comparisons with the CLI see the same inputs each run."""

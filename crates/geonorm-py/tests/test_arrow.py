@@ -11,7 +11,7 @@ import warnings
 import pytest
 
 import geonorm
-from conftest import TESTDATA, sample_files
+from conftest import TESTDATA, all_map_files, sample_files
 from test_read import ONE_OF_EACH, REFUSED, _info, _unbuildable
 
 
@@ -141,7 +141,7 @@ def test_one_row_per_feature_with_typed_columns(cli, fmt):
 
 
 @pytest.mark.filterwarnings("ignore:geonorm. properties with values of mixed types")
-@pytest.mark.parametrize("path", sample_files(), ids=lambda p: p.relative_to(TESTDATA).as_posix())
+@pytest.mark.parametrize("path", all_map_files(), ids=lambda p: p.relative_to(TESTDATA).as_posix())
 def test_wkb_geometries_equal_the_models_through_shapely(path):
     # Every testdata file: the WKB read by Shapely (GEOS) has the model's positions.
     try:
