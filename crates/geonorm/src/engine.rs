@@ -215,18 +215,13 @@ impl Again<'_> {
 
     /// The format its content and `opts`' name say, when the options do not.
     fn format(&mut self, opts: &crate::ReadOptions) -> std::io::Result<Option<Format>> {
-        if opts.format.is_some() {
-            return Ok(opts.format);
-        }
-        let mut head = Vec::with_capacity(8 << 10);
-        match self {
-            Again::Bytes(bytes) => head.extend_from_slice(&bytes[..bytes.len().min(8 << 10)]),
-            Again::Seekable(file) => {
-                file.rewind()?;
-                (&mut **file).take(8 << 10).read_to_end(&mut head)?;
-            }
-        }
-        Ok(Format::detect(&head, opts.name.as_deref()))
+        let name = opts.name.as_deref();
+        Ok(match (opts.format, self) {
+            (Some(format), _) => Some(format),
+            // The head, as a stream's detection sees it.
+            (None, Again::Bytes(bytes)) => Format::detect(&bytes[..bytes.len().min(8 << 10)], name),
+            (None, Again::Seekable(file)) => crate::source::detect_seekable(&mut **file, name)?,
+        })
     }
 }
 

@@ -80,12 +80,7 @@ impl<'a> Input<'a> {
             Input::Seekable(file) => {
                 let format = match format {
                     Some(f) => Some(f),
-                    None => {
-                        let mut head = Vec::with_capacity(HEAD);
-                        (&mut *file).take(HEAD as u64).read_to_end(&mut head)?;
-                        file.rewind()?;
-                        Format::detect(&head, name)
-                    }
+                    None => detect_seekable(&mut *file, name)?,
                 };
                 if format == Some(Format::Kmz) {
                     let empty: &[u8] = &[];
@@ -104,4 +99,17 @@ impl<'a> Input<'a> {
             }
         }
     }
+}
+
+/// The format of a seekable input from its first bytes (and `name`), the input left at
+/// its start.
+pub(crate) fn detect_seekable(
+    file: &mut dyn ReadSeek,
+    name: Option<&Path>,
+) -> std::io::Result<Option<Format>> {
+    file.rewind()?;
+    let mut head = Vec::with_capacity(HEAD);
+    file.take(HEAD as u64).read_to_end(&mut head)?;
+    file.rewind()?;
+    Ok(Format::detect(&head, name))
 }
