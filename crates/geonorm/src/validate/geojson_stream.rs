@@ -251,7 +251,7 @@ impl<W: std::io::Write> InFileOrder<'_, W> {
         match (converted, &written) {
             (Some(len), _) => self.tally.converted(Some(len), &f),
             // Written at full precision and unchanged: the bytes the size counts.
-            (None, Some(Ok(Part::GeoJson(bytes, _)))) => {
+            (None, Some(Ok(Part::GeoJson(bytes, ..)))) => {
                 self.tally.converted(Some(bytes.len() as u64), &f)
             }
             _ => self.tally.converted(None, &f),

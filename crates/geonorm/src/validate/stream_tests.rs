@@ -447,3 +447,41 @@ mod outline_props {
         }
     }
 }
+
+/// GeoJSON converted as a stream writes what the document read whole and written
+/// writes: a feature naming a group declared later (or nowhere) is linked to it, the
+/// groups created for it are written, whatever the threads and batches (issue 23).
+#[test]
+fn streamed_geojson_writes_what_the_document_read_whole_writes() {
+    let mut compared = 0;
+    for (what, bytes) in geojson_cases() {
+        let Ok(read) = crate::read(&bytes[..], &crate::ReadOptions::format(Format::GeoJson)) else {
+            continue;
+        };
+        let mut whole = Vec::new();
+        crate::write(
+            &read.document,
+            Format::GeoJson,
+            &mut whole,
+            &Default::default(),
+        )
+        .expect("written to memory");
+        for (threads, batch) in [(1, usize::MAX), (3, 1), (2, 300)] {
+            let before = crate::stream::TEST_BATCH.with(|b| b.replace(batch));
+            let mut convert = crate::ConvertOptions::to(Format::GeoJson);
+            convert.check.read.threads = threads;
+            let mut out = Vec::new();
+            let done = crate::convert(bytes[..].into(), &mut out, &convert);
+            crate::stream::TEST_BATCH.with(|b| b.set(before));
+            assert!(done.expect("read from memory").complete, "{what}");
+            assert!(
+                out == whole,
+                "{what} ({threads} threads, batches of {batch}):\n{}\n{}",
+                String::from_utf8_lossy(&out),
+                String::from_utf8_lossy(&whole)
+            );
+        }
+        compared += 1;
+    }
+    assert!(compared > 100, "compared only {compared} files");
+}
