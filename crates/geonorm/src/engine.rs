@@ -38,6 +38,19 @@ pub struct ConvertOptions {
 }
 
 impl ConvertOptions {
+    /// Whether [`convert`] holds the document whole (read, checked, changed, then
+    /// written) rather than streaming it: to fix it, cut its long lines, keep a
+    /// GeoJSON root, or place its files elsewhere ([`WriteOptions::assets`]). It then
+    /// reads the input twice from its start: a seekable input is read where it is, a
+    /// stream is held.
+    pub fn holds_whole(&self) -> bool {
+        #[cfg(feature = "assets")]
+        let placed = self.write.assets.is_some();
+        #[cfg(not(feature = "assets"))]
+        let placed = false;
+        self.fix || self.split_long_lines || self.write.geojson.keep_root || placed
+    }
+
     /// Options that write `to`, every other option at its default (one thread).
     pub fn to(to: Format) -> Self {
         ConvertOptions {
@@ -126,7 +139,7 @@ pub fn convert<W: Write>(
     opts: &ConvertOptions,
 ) -> std::io::Result<Converted> {
     // What changes the document as a whole, or keeps a GeoJSON root, needs it whole.
-    if opts.fix || opts.split_long_lines || opts.write.geojson.keep_root {
+    if opts.holds_whole() {
         return convert_whole(input, output, opts);
     }
     let (opened, read) = opened(input, &opts.check.read)?;
@@ -336,6 +349,10 @@ fn write<W: Write>(
     opts: &ConvertOptions,
 ) -> crate::Result<Vec<Diagnostic>> {
     #[cfg(feature = "assets")]
+    if let Some(place) = &opts.write.assets {
+        return write_placing(doc, again, output, opts, place);
+    }
+    #[cfg(feature = "assets")]
     if opts.to == Format::Kmz {
         use crate::assets::{DirFiles, Files};
         let kml = opts
@@ -369,4 +386,75 @@ fn write<W: Write>(
     #[cfg(not(feature = "assets"))]
     let _ = again;
     crate::write(doc, opts.to, output, &opts.write)
+}
+
+/// [`write`] with the files `doc` uses placed by `place` ([`WriteOptions::assets`]):
+/// planned from the archive it was read from or the KML's folder, placed, the
+/// references pointed at them, then the document written (a KMZ carries none).
+/// Answers what planning met, then what writing could not hold.
+#[cfg(feature = "assets")]
+fn write_placing<W: Write>(
+    doc: &crate::Document,
+    again: &mut Again<'_>,
+    output: W,
+    opts: &ConvertOptions,
+    place: &crate::assets::PlaceFiles,
+) -> crate::Result<Vec<Diagnostic>> {
+    use crate::assets::{Limits, Purpose};
+    let purpose = Purpose::Files;
+    let plan = match (doc.meta.source_format, &mut *again) {
+        // Read where the archive is, never held.
+        (Some(Format::Kmz), Again::Seekable(file)) => {
+            file.rewind()?;
+            let archive = &mut **file;
+            Some(crate::assets::plan_archive(
+                doc,
+                archive,
+                purpose,
+                &Limits::default(),
+            )?)
+        }
+        (Some(Format::Kmz), Again::Bytes(bytes)) => {
+            let archive = std::io::Cursor::new(*bytes);
+            Some(crate::assets::plan_archive(
+                doc,
+                archive,
+                purpose,
+                &Limits::default(),
+            )?)
+        }
+        (Some(Format::Kml), again) => match opts.kml_folder.as_deref() {
+            Some(folder) => {
+                // The KML's text places what planning says.
+                let mut held = Vec::new();
+                let kml = match again {
+                    Again::Bytes(bytes) => *bytes,
+                    Again::Seekable(file) => {
+                        file.rewind()?;
+                        file.read_to_end(&mut held)?;
+                        &held
+                    }
+                };
+                let mut files = crate::assets::DirFiles::with_limits(folder, &Limits::default())?;
+                Some(crate::assets::plan(doc, &mut files, purpose, Some(kml)))
+            }
+            None => None,
+        },
+        _ => None,
+    };
+    let paths = place.place(plan.as_ref())?;
+    let mut said = Vec::new();
+    let placed;
+    let doc = match plan {
+        Some(plan) => {
+            let mut changed = doc.clone();
+            crate::assets::apply_paths(&mut changed, &plan, &paths);
+            said = plan.diagnostics;
+            placed = changed;
+            &placed
+        }
+        None => doc,
+    };
+    said.extend(crate::write(doc, opts.to, output, &opts.write)?);
+    Ok(said)
 }
