@@ -1,0 +1,112 @@
+//! `convert` and `fix` have one road, the library's (issue 23): GeoJSON written into a
+//! file (streamed) and to standard output (held until whole) are the same bytes, late
+//! group names linked in both; a read that fails prints nothing on standard output;
+//! and the CLI keeps no whole-document path of its own.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn root() -> PathBuf {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).to_path_buf()
+}
+
+fn geonorm(args: &[&str], stdin: Option<&Path>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_geonorm"));
+    cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+    match stdin {
+        Some(path) => cmd.stdin(std::fs::File::open(path).expect("open stdin file")),
+        None => cmd.stdin(Stdio::null()),
+    };
+    cmd.output().expect("run geonorm")
+}
+
+#[test]
+fn late_group_names_are_linked_alike_in_a_file_and_on_standard_output() {
+    let input = root().join("testdata/geojson/crafted/groups-named-late.geojson");
+    let input_str = input.to_str().expect("UTF-8 path");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("out.geojson");
+    let to_file = geonorm(
+        &["convert", input_str, "-o", file.to_str().expect("UTF-8")],
+        None,
+    );
+    let to_stdout = geonorm(&["convert", input_str], None);
+    let from_stdin = geonorm(&["convert", "-", "--from", "geojson"], Some(&input));
+    let written = std::fs::read(&file).expect("the output file");
+    assert_eq!(to_stdout.stdout, written, "standard output and the file");
+    assert_eq!(from_stdin.stdout, written, "read from standard input");
+    // Each exits as the whole road did: the `"group": true` feature names no group.
+    for out in [&to_file, &to_stdout, &from_stdin] {
+        assert_eq!(out.status.code(), Some(1));
+    }
+    let v: serde_json::Value = serde_json::from_slice(&written).expect("JSON");
+    let groups: Vec<serde_json::Value> = v["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .map(|f| f["properties"]["group"].clone())
+        .collect();
+    // By path (declared later), by string id (created), a new path (created), nothing.
+    let expected: [serde_json::Value; 4] = [2.into(), 3.into(), 5.into(), true.into()];
+    assert_eq!(groups, expected);
+    let titles: Vec<_> = v["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .map(|g| g["title"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(titles, ["Alps", "Alps／Valais", "2", "Jura", "Jura／Chasseral"]);
+}
+
+#[test]
+fn a_read_that_fails_prints_nothing_on_standard_output() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Many features read (and, streamed, written) before the syntax error.
+    let mut text = String::from(r#"{"type":"FeatureCollection","features":["#);
+    for i in 0..20_000 {
+        text.push_str(&format!(
+            r#"{{"type":"Feature","properties":{{"n":{i}}},"geometry":{{"type":"Point","coordinates":[8.5,47.{i}]}}}},"#
+        ));
+    }
+    text.push_str(r#"{"type":"Feature","properties":{"n":tru}}]}"#);
+    let broken = dir.path().join("broken.geojson");
+    std::fs::write(&broken, &text).expect("write the input");
+    let path = broken.to_str().expect("UTF-8");
+    for args in [
+        vec!["convert", path],
+        vec!["convert", path, "--to", "kml"],
+        vec!["fix", path],
+    ] {
+        let out = geonorm(&args, None);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}: something was printed");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(said.contains("json/syntax"), "{args:?}: {said}");
+    }
+    let out = geonorm(&["convert", "-", "--from", "geojson"], Some(&broken));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty(), "from standard input: something was printed");
+}
+
+/// The CLI's conversion is the library's: no fixing, cutting, mending or writing of a
+/// document of its own in `convert.rs` or `assets.rs`.
+#[test]
+fn convert_has_no_whole_document_path_of_its_own() {
+    let src = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src"));
+    for file in ["convert.rs", "assets.rs"] {
+        let text = std::fs::read_to_string(src.join(file)).expect("read the source");
+        for call in [
+            "fix::fix(",
+            "split_long_lines(",
+            "mended_by_writing(",
+            "geonorm::write(",
+            "geonorm::read(",
+            "assets::write_kmz(",
+            "apply_paths(",
+            "plan_archive(",
+            "plan_source(",
+        ] {
+            assert!(!text.contains(call), "{file} calls {call}");
+        }
+    }
+}
