@@ -55,7 +55,10 @@ fn late_group_names_are_linked_alike_in_a_file_and_on_standard_output() {
         .iter()
         .map(|g| g["title"].as_str().unwrap_or_default().to_string())
         .collect();
-    assert_eq!(titles, ["Alps", "Alps／Valais", "2", "Jura", "Jura／Chasseral"]);
+    assert_eq!(
+        titles,
+        ["Alps", "Alps／Valais", "2", "Jura", "Jura／Chasseral"]
+    );
 }
 
 #[test]
@@ -85,7 +88,10 @@ fn a_read_that_fails_prints_nothing_on_standard_output() {
     }
     let out = geonorm(&["convert", "-", "--from", "geojson"], Some(&broken));
     assert_eq!(out.status.code(), Some(1));
-    assert!(out.stdout.is_empty(), "from standard input: something was printed");
+    assert!(
+        out.stdout.is_empty(),
+        "from standard input: something was printed"
+    );
 }
 
 /// The CLI's conversion is the library's: no fixing, cutting, mending or writing of a

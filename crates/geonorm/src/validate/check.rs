@@ -67,6 +67,7 @@ pub(crate) fn run<R: std::io::BufRead, W: std::io::Write>(
                 &mut counted,
                 opts.profile,
                 threads,
+                false,
                 &mut findings,
                 output,
             );

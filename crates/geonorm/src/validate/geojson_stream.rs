@@ -62,6 +62,8 @@ struct Emit<'a> {
 #[derive(Clone, Copy)]
 struct Work<'a> {
     maphub: bool,
+    /// Every feature through the rules whole ([`CheckMode::whole`]).
+    whole: bool,
     /// Whether the converted size counts.
     convert: bool,
     write: Option<Emit<'a>>,
@@ -70,6 +72,7 @@ struct Work<'a> {
 fn parse(batch: &[u8], units: &[Unit], work: Work) -> Vec<Parsed> {
     let Work {
         maphub,
+        whole,
         convert,
         write,
     } = work;
@@ -82,6 +85,7 @@ fn parse(batch: &[u8], units: &[Unit], work: Work) -> Vec<Parsed> {
             // ([`InFileOrder::feature`] reads again a feature whose positions are shown).
             let mut mode = CheckMode {
                 maphub,
+                whole,
                 precision: PRECISION_SHOWN,
                 ..CheckMode::default()
             };
@@ -184,6 +188,8 @@ struct InFileOrder<'o, W: std::io::Write> {
     precise: usize,
     /// MapHub's dialect (for reading a feature again).
     maphub: bool,
+    /// Every feature through the rules whole (for reading a feature again).
+    whole: bool,
 }
 
 impl<W: std::io::Write> InFileOrder<'_, W> {
@@ -218,6 +224,7 @@ impl<W: std::io::Write> InFileOrder<'_, W> {
             let bytes = batch.get(unit.range.clone()).unwrap_or_default();
             let mut mode = CheckMode {
                 maphub: self.maphub,
+                whole: self.whole,
                 ..CheckMode::default()
             };
             diags.clear();
@@ -287,10 +294,13 @@ impl<W: std::io::Write> InFileOrder<'_, W> {
 type Stop = Option<Error>;
 
 /// The checking pipeline; see the module's doc. Fails only when `input` does.
+/// `whole`: every feature through the rules whole ([`CheckMode::whole`]; the tests'
+/// choice, `false` otherwise).
 pub(super) fn check_geojson_stream<R: BufRead, W: std::io::Write>(
     input: R,
     profile: Profile,
     threads: usize,
+    whole: bool,
     out: &mut Vec<Diagnostic>,
     output: Option<&mut Output<W>>,
 ) -> std::io::Result<()> {
@@ -298,6 +308,7 @@ pub(super) fn check_geojson_stream<R: BufRead, W: std::io::Write>(
     let mut cut = Cutter {
         reader: Reader::new(input).checking(CheckMode {
             maphub,
+            whole,
             ..CheckMode::default()
         }),
         groups: Vec::new(),
@@ -319,6 +330,7 @@ pub(super) fn check_geojson_stream<R: BufRead, W: std::io::Write>(
         seen: 0,
         precise: 0,
         maphub,
+        whole,
     };
     let (mut batch, mut spare, mut units) = (Vec::new(), Vec::new(), Vec::new());
     let mut filled = cut.fill(&mut batch, &mut units);
@@ -329,6 +341,7 @@ pub(super) fn check_geojson_stream<R: BufRead, W: std::io::Write>(
         let index = maker.as_ref().map(|_| cut.reader.group_index().clone());
         let work = Work {
             maphub,
+            whole,
             convert,
             write: maker
                 .as_ref()
