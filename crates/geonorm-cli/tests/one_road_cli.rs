@@ -116,3 +116,84 @@ fn convert_has_no_whole_document_path_of_its_own() {
         }
     }
 }
+
+/// A KMZ of `kml` with a PNG icon at `files/a.png`.
+fn kmz_with_icon(path: &Path, kml: &str) {
+    use std::io::Write;
+    // The smallest PNG header a planner takes as one (the bytes are written as they are).
+    let png = [
+        0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0,
+        0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0, 0x90, 0x77, 0x53, 0xde,
+    ];
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default();
+    zip.start_file("doc.kml", opts).expect("entry");
+    zip.write_all(kml.as_bytes()).expect("write");
+    zip.start_file("files/a.png", opts).expect("entry");
+    zip.write_all(&png).expect("write");
+    let bytes = zip.finish().expect("zip").into_inner();
+    std::fs::write(path, bytes).expect("write the KMZ");
+}
+
+const PLACEMARK: &str = r#"<Placemark><name>hut</name><Style><IconStyle><Icon><href>files/a.png</href></Icon></IconStyle></Style><Point><coordinates>8.5,47.1</coordinates></Point></Placemark>"#;
+
+/// `--assets` goes through the library's conversion: the files it planned are written
+/// and the features pointed at them (also when fixed, to standard output); a read that
+/// fails writes neither files nor output.
+#[test]
+fn assets_are_written_only_for_a_document_that_was_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = dir.path().join("good.kmz");
+    let kml = format!(
+        r#"<kml xmlns="http://www.opengis.net/kml/2.2"><Document>{PLACEMARK}</Document></kml>"#
+    );
+    kmz_with_icon(&good, &kml);
+    let files = dir.path().join("files out");
+    let out = geonorm(
+        &[
+            "fix",
+            good.to_str().expect("UTF-8"),
+            "--to",
+            "geojson",
+            "--assets",
+            files.to_str().expect("UTF-8"),
+        ],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(files.join("files/a.png").is_file(), "the icon is written");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("GeoJSON");
+    let icon = v["features"][0]["properties"]["icon"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(icon.ends_with("files out/files/a.png"), "{icon}");
+
+    let broken = dir.path().join("broken.kmz");
+    let kml = format!(
+        r#"<kml xmlns="http://www.opengis.net/kml/2.2"><Document>{PLACEMARK}<Placemark></Document></kml>"#
+    );
+    kmz_with_icon(&broken, &kml);
+    let none = dir.path().join("none");
+    let output = dir.path().join("out.kml");
+    for to in [None, Some(output.to_str().expect("UTF-8"))] {
+        let mut args = vec![
+            "convert",
+            broken.to_str().expect("UTF-8"),
+            "--assets",
+            none.to_str().expect("UTF-8"),
+        ];
+        if let Some(to) = to {
+            args.extend(["-o", to]);
+        }
+        let out = geonorm(&args, None);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}: something was printed");
+        assert!(!none.exists(), "{args:?}: the assets folder was made");
+        assert!(!output.exists(), "{args:?}: the output was written");
+    }
+}

@@ -1,6 +1,7 @@
 //! The verbs over a stream: [`check`], [`convert`] and, for embedders with a sink of
 //! their own, [`stream`]; and [`convert`] of what must be held whole (fixed, long
-//! lines cut, a GeoJSON root kept), decided here and nowhere else. Each reads its input once: the features stream from the
+//! lines cut, a GeoJSON root kept, its files placed elsewhere), decided here and
+//! nowhere else ([`ConvertOptions::holds_whole`]). Each reads its input once: the features stream from the
 //! reader (in batches, on the options' threads) through the rules into the sink — the
 //! check report, a writer — so that `convert` says what `check` says. Memory holds a
 //! batch of the input and the sink's bounded buffers, whatever the formats.
@@ -116,8 +117,9 @@ pub fn check(input: Input<'_>, opts: &CheckOptions) -> std::io::Result<Report> {
 
 /// Converts `input` into `output`, in `opts.to`, checking it as it is read: one read
 /// of the input, the output the same for any number of threads (fixing, cutting long
-/// lines and keeping a GeoJSON root hold the document whole instead: read, checked,
-/// changed, then written). Otherwise no writer holds the document (KML, KMZ and GPX keep their parts in a spool, in memory and then in an
+/// lines, keeping a GeoJSON root and placing its files elsewhere hold the document
+/// whole instead: read, checked, changed, then written; see
+/// [`ConvertOptions::holds_whole`]). Otherwise no writer holds the document (KML, KMZ and GPX keep their parts in a spool, in memory and then in an
 /// unnamed temporary file, until the end). Fails only when `input` or `output` does:
 /// what the input holds that cannot be read is in the report, and then
 /// [`Converted::complete`] is false and the output is not to be kept.

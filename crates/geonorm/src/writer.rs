@@ -1,9 +1,10 @@
 //! Every writer as a sink of the stream: each feature is serialised on the thread
 //! that read it ([`PartMaker::part`]), and the parts are put together in the file's
 //! order ([`DocWriter::put`]) into a document finished once the input is read
-//! ([`DocWriter::finish`]). GeoJSON is written as it comes; KML, KMZ and GPX keep their
-//! parts in a spool until the end (their order is not the file's), so no writer holds
-//! the document.
+//! ([`DocWriter::finish`]). GeoJSON is written as it comes (from a feature naming a
+//! group declared later on, it is held in a spool until the groups are known); KML,
+//! KMZ and GPX keep their parts in a spool until the end (their order is not the
+//! file's), so no writer holds the document.
 
 #[cfg(feature = "kmz")]
 use std::io::Seek;
@@ -228,7 +229,7 @@ pub(crate) type Carry<'a> = dyn std::any::Any + 'a;
 
 /// The writer of each format.
 enum Doc<W: Write> {
-    /// MapHub GeoJSON, written as it comes.
+    /// MapHub GeoJSON, written as it comes (but what [`DocWriter::put`] holds).
     GeoJson(crate::geojson::Writer<W>),
     /// KML, its placemarks spooled until their folders are written.
     Kml(crate::kml::DocWriter<W>),

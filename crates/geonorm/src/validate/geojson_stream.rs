@@ -54,7 +54,7 @@ struct Emit<'a> {
     /// The groups known once the batch was cut: a feature naming one of them by title
     /// or string id is written linked to it, as [`crate::geojson::convert`] writes it
     /// (the rules see it as the one-thread reader does, named, and resolve it at the
-    /// end).
+    /// end; one naming a group not known yet the writer links at the end).
     groups: &'a GroupIndex,
 }
 
