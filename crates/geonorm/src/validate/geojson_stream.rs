@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use super::convert::Output;
 use super::geojson::PRECISION_SHOWN;
+use super::kept::Kept;
 use super::maphub::{explains, MaphubRules};
 use super::report::{fatal_diagnostic, Profile};
 use crate::geojson::read::{check_unit_feature, CheckMode, GroupIndex, Origin, Raw, Reader};
@@ -184,6 +185,8 @@ struct InFileOrder<'o, W: std::io::Write> {
     precise: usize,
     /// MapHub's dialect (for reading a feature again).
     maphub: bool,
+    /// Where the features are kept, in order, when they are.
+    keep: Option<&'o mut Kept>,
 }
 
 impl<W: std::io::Write> InFileOrder<'_, W> {
@@ -263,6 +266,9 @@ impl<W: std::io::Write> InFileOrder<'_, W> {
                 self.failed.get_or_insert(e);
             }
         }
+        if let Some(k) = self.keep.as_deref_mut() {
+            k.feature(f);
+        }
         Ok(())
     }
 
@@ -293,6 +299,7 @@ pub(super) fn check_geojson_stream<R: BufRead, W: std::io::Write>(
     threads: usize,
     out: &mut Vec<Diagnostic>,
     output: Option<&mut Output<W>>,
+    keep: Option<&mut Kept>,
 ) -> std::io::Result<()> {
     let maphub = profile.maphub();
     let mut cut = Cutter {
@@ -319,6 +326,7 @@ pub(super) fn check_geojson_stream<R: BufRead, W: std::io::Write>(
         seen: 0,
         precise: 0,
         maphub,
+        keep,
     };
     let (mut batch, mut spare, mut units) = (Vec::new(), Vec::new(), Vec::new());
     let mut filled = cut.fill(&mut batch, &mut units);
@@ -393,6 +401,9 @@ pub(super) fn check_geojson_stream<R: BufRead, W: std::io::Write>(
         out.append(&mut m.per_feature);
         out.append(&mut m.read);
         stopped_by(&e, root, out);
+        if let Some(k) = m.keep {
+            k.stopped(e);
+        }
         return Ok(());
     }
     for f in &singles {
@@ -414,7 +425,16 @@ pub(super) fn check_geojson_stream<R: BufRead, W: std::io::Write>(
     out.append(&mut m.per_feature);
     out.append(&mut m.read);
     let precise = m.precise + mode.precision;
+    // The groups as read, before the rules resolve the names features give (which
+    // the document kept resolves as `read` does).
+    let kept_groups = m.keep.as_ref().map(|_| groups.clone());
     document_end(m.tally, groups, &index, mode, precise, &meta, maphub, out);
+    if let (Some(k), Some(groups)) = (m.keep, kept_groups) {
+        for f in singles {
+            k.feature(f);
+        }
+        k.geojson_to_end(meta, groups, &index);
+    }
     Ok(())
 }
 
