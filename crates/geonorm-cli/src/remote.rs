@@ -209,10 +209,17 @@ fn payload(args: &SendArgs, new_group: &str) -> anyhow::Result<Result<Prepared, 
     };
     let limit = geonorm_upload::body_limit(args.max_bytes);
     let split = args.split_long_lines;
-    let report = geonorm_upload::check_before_send(&bytes, path, format, args.raw, limit, split);
+    // One read: the check, and the document sent.
+    let checked = geonorm_upload::check_before_send(&bytes, path, format, args.raw, limit, split);
     let mut stderr = io::stderr().lock();
-    show(&mut stderr, args, format, &bytes, &report.diagnostics)?;
-    if report.has_errors() && !args.force {
+    show(
+        &mut stderr,
+        args,
+        format,
+        &bytes,
+        &checked.report.diagnostics,
+    )?;
+    if checked.report.has_errors() && !args.force {
         writeln!(
             stderr,
             "geonorm: {} has errors; nothing sent (fix them, or send anyway with --force)",
@@ -237,7 +244,7 @@ fn payload(args: &SendArgs, new_group: &str) -> anyhow::Result<Result<Prepared, 
         new_group,
         split_long_lines: split,
     };
-    let ready = geonorm_upload::ready(&bytes, path, format, &shape)?;
+    let ready = checked.ready(&bytes, path, format, &shape)?;
     if !ready.cut.is_empty() && !args.look.quiet {
         let pieces = ready.document.features.len();
         let lines = match ready.cut.len() {

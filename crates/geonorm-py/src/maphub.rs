@@ -151,7 +151,8 @@ impl Sender {
             )));
         };
         let limit = geonorm_upload::body_limit(args.max_bytes);
-        let report = geonorm_upload::check_before_send(
+        // One read: the check, and the document sent.
+        let checked = geonorm_upload::check_before_send(
             &bytes,
             path.as_deref(),
             format,
@@ -159,8 +160,9 @@ impl Sender {
             limit,
             false,
         );
-        if report.has_errors() && !args.force {
-            let errors: Vec<geonorm::Diagnostic> = report
+        if checked.report.has_errors() && !args.force {
+            let errors: Vec<geonorm::Diagnostic> = checked
+                .report
                 .diagnostics
                 .iter()
                 .filter(|d| d.severity >= Severity::Error)
@@ -192,7 +194,8 @@ impl Sender {
             new_group: &new_group,
             split_long_lines: args.split_long_lines,
         };
-        let mut ready = geonorm_upload::ready(&bytes, path.as_deref(), format, &shape)
+        let mut ready = checked
+            .ready(&bytes, path.as_deref(), format, &shape)
             .map_err(|e| SendFailure::Message(format!("{name}: {e}")))?;
         let journal = match &args.journal {
             Some(p) => p.clone(),

@@ -39,5 +39,5 @@ pub use journal::{
 };
 pub use key::ApiKey;
 pub use prepare::{
-    body_limit, check_before_send, journal_path, ready, settle_time, Ready, SendShape,
+    body_limit, check_before_send, journal_path, settle_time, Checked, Ready, SendShape,
 };

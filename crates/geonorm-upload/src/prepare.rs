@@ -19,11 +19,13 @@ pub fn body_limit(max_bytes: Option<u64>) -> Option<u64> {
     }
 }
 
-/// The check a file passes before it is sent. Sent converted, it is split under
-/// `limit`, so the whole file's size findings do not apply; with `split_long_lines`,
-/// a line over the limit is cut ([`ready`]), so neither does `maphub/feature-too-large`
-/// (what cannot be cut, the split refuses before anything is sent); and the icons and
-/// photos are planned by [`ready`], which says what is missing.
+/// The check a file passes before it is sent, and the document it sends, in one read
+/// of `bytes` ([`geonorm::check_and_read`]): [`Checked::ready`] makes it ready to send.
+/// Sent converted, it is split under `limit`, so the whole file's size findings do not
+/// apply; with `split_long_lines`, a line over the limit is cut ([`Checked::ready`]), so
+/// neither does `maphub/feature-too-large` (what cannot be cut, the split refuses before
+/// anything is sent); and the icons and photos are planned by [`Checked::ready`], which
+/// says what is missing.
 pub fn check_before_send(
     bytes: &[u8],
     path: Option<&Path>,
@@ -31,7 +33,7 @@ pub fn check_before_send(
     raw: bool,
     limit: Option<u64>,
     split_long_lines: bool,
-) -> Report {
+) -> Checked {
     let profile = if limit.is_some() {
         Profile::Maphub
     } else {
@@ -39,19 +41,26 @@ pub fn check_before_send(
     };
     let mut opts = CheckOptions::new(profile, Some(format));
     opts.read.name = path.map(Path::to_path_buf);
-    // Reading from memory cannot fail; were it to, it is said as a finding.
-    let mut report = geonorm::check(bytes.into(), &opts).unwrap_or_else(|e| Report {
-        format: Some(format),
-        diagnostics: vec![geonorm::Diagnostic::new(
-            Code::MaphubFileType,
-            e.to_string(),
-        )],
-    });
+    // Reading from memory cannot fail; were it to, it is said as a finding (and
+    // there is no document).
+    let (mut report, document) = match geonorm::check_and_read(bytes.into(), &opts) {
+        Ok(both) => both,
+        Err(e) => (
+            Report {
+                format: Some(format),
+                diagnostics: vec![geonorm::Diagnostic::new(
+                    Code::MaphubFileType,
+                    e.to_string(),
+                )],
+            },
+            Err(geonorm::Error::Io(e)),
+        ),
+    };
     if !raw {
         report.diagnostics.retain(|d| {
             let cut = split_long_lines && d.code == Code::MaphubFeatureTooLarge;
             // Sent converted, the icons and photos are planned (and what is missing
-            // said) by [`ready`]; the check would say it a second time.
+            // said) by [`Checked::ready`]; the check would say it a second time.
             !(cut
                 || matches!(
                     d.code,
@@ -63,7 +72,17 @@ pub fn check_before_send(
                 ))
         });
     }
-    report
+    Checked { report, document }
+}
+
+/// A file checked before it is sent ([`check_before_send`]), with the document that
+/// same read gave.
+#[derive(Debug)]
+pub struct Checked {
+    /// What the check found.
+    pub report: Report,
+    /// The document, as [`geonorm::read`] reads it, or the error it fails with.
+    document: geonorm::Result<Document>,
 }
 
 /// How a file is sent.
@@ -133,41 +152,46 @@ pub fn settle_time(unanswered_wait: Option<u64>, timeout: Option<f64>) -> std::t
     )
 }
 
-/// Reads `bytes` as `format` and plans what goes with it.
-pub fn ready(
-    bytes: &[u8],
-    path: Option<&Path>,
-    format: Format,
-    shape: &SendShape<'_>,
-) -> geonorm::Result<Ready> {
-    let mut document = geonorm::read(bytes, &geonorm::ReadOptions::format(format))?.document;
-    let cut = match shape.limit {
-        Some(limit) if shape.split_long_lines && !shape.raw => {
-            geonorm::split_long_lines(&mut document, limit)
-        }
-        _ => Vec::new(),
-    };
-    let assets = if shape.raw || !shape.assets {
-        None
-    } else {
-        plan_source(&document, format, bytes, path, Purpose::Maphub)?
-    };
-    // The icons and photos are not in it: the journal records them one by one and a
-    // resume compares them, so that `--resume --no-assets` (or `--skip-asset`) can go
-    // on from a send an asset blocked, and a changed one is still refused.
-    let input = crate::fingerprint(&[
-        bytes,
-        if shape.raw { b"raw" } else { b"geojson" },
-        &shape.limit.unwrap_or(0).to_le_bytes(),
-        shape.new_group.as_bytes(),
-        if shape.split_long_lines { b"cut" } else { b"" },
-    ]);
-    Ok(Ready {
-        document,
-        assets,
-        input,
-        cut,
-    })
+impl Checked {
+    /// The document checked, made ready to send as `shape` says (`bytes`, `path` and
+    /// `format` are those checked): its long lines cut, its icons and photos planned,
+    /// its fingerprint taken. Fails with what stopped the reader, when it stopped.
+    pub fn ready(
+        self,
+        bytes: &[u8],
+        path: Option<&Path>,
+        format: Format,
+        shape: &SendShape<'_>,
+    ) -> geonorm::Result<Ready> {
+        let mut document = self.document?;
+        let cut = match shape.limit {
+            Some(limit) if shape.split_long_lines && !shape.raw => {
+                geonorm::split_long_lines(&mut document, limit)
+            }
+            _ => Vec::new(),
+        };
+        let assets = if shape.raw || !shape.assets {
+            None
+        } else {
+            plan_source(&document, format, bytes, path, Purpose::Maphub)?
+        };
+        // The icons and photos are not in it: the journal records them one by one and a
+        // resume compares them, so that `--resume --no-assets` (or `--skip-asset`) can go
+        // on from a send an asset blocked, and a changed one is still refused.
+        let input = crate::fingerprint(&[
+            bytes,
+            if shape.raw { b"raw" } else { b"geojson" },
+            &shape.limit.unwrap_or(0).to_le_bytes(),
+            shape.new_group.as_bytes(),
+            if shape.split_long_lines { b"cut" } else { b"" },
+        ]);
+        Ok(Ready {
+            document,
+            assets,
+            input,
+            cut,
+        })
+    }
 }
 
 /// The per-user state directory: `$XDG_STATE_HOME/geonorm`, else
@@ -213,4 +237,106 @@ pub fn journal_path(file: Option<&Path>, unnamed: &str, fingerprint: &str) -> Pa
     // If it cannot be created, the journal's own error names the path.
     let _ = std::fs::create_dir_all(&state);
     state.join(unique)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every map file under testdata/.
+    fn map_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            let ext = p.extension().and_then(|x| x.to_str()).unwrap_or_default();
+            if p.is_dir() {
+                map_files(&p, out);
+            } else if ["kml", "kmz", "gpx", "geojson", "json"].contains(&ext) {
+                out.push(p);
+            }
+        }
+    }
+
+    /// What the report and the document were when the check and the read were two
+    /// reads: the check's report, less what a send converted plans or cuts.
+    fn checked_twice(bytes: &[u8], path: &Path, format: Format, raw: bool) -> (Report, String) {
+        let profile = if raw {
+            Profile::Enterprise
+        } else {
+            Profile::Maphub
+        };
+        let mut opts = CheckOptions::new(profile, Some(format));
+        opts.read.name = Some(path.to_path_buf());
+        let mut report = geonorm::check(bytes.into(), &opts).expect("in memory");
+        if !raw {
+            report.diagnostics.retain(|d| {
+                !matches!(
+                    d.code,
+                    Code::MaphubTooLarge
+                        | Code::MaphubConvertedTooLarge
+                        | Code::MaphubNotCollection
+                        | Code::AssetMissing
+                        | Code::AssetOutside
+                )
+            });
+        }
+        let read = geonorm::read(bytes, &geonorm::ReadOptions::format(format));
+        (report, shown(read.map(|p| p.document)))
+    }
+
+    fn shown(doc: geonorm::Result<Document>) -> String {
+        match doc {
+            Ok(d) => format!("{d:?}"),
+            Err(e) => format!("error: {e}"),
+        }
+    }
+
+    /// A send's check and the document it sends come from one read
+    /// ([`geonorm::check_and_read`]), and are what the check and the read gave apart,
+    /// on every map file of testdata.
+    #[test]
+    fn a_send_is_checked_and_read_in_one_read() {
+        let mut files = Vec::new();
+        map_files(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata"),
+            &mut files,
+        );
+        let (mut sent, mut refused) = (0, 0);
+        for p in &files {
+            let Ok(bytes) = std::fs::read(p) else {
+                continue;
+            };
+            let Some(format) = Format::detect(&bytes, Some(p)) else {
+                continue;
+            };
+            for raw in [false, true] {
+                let limit = (!raw).then_some(geonorm::MAPHUB_MAX_UPLOAD_BYTES);
+                let (report, document) = checked_twice(&bytes, p, format, raw);
+                let checked = check_before_send(&bytes, Some(p), format, raw, limit, false);
+                assert_eq!(checked.report.format, report.format, "{}", p.display());
+                assert_eq!(
+                    checked.report.diagnostics,
+                    report.diagnostics,
+                    "{}",
+                    p.display()
+                );
+                let shape = SendShape {
+                    raw,
+                    limit,
+                    ..SendShape::default()
+                };
+                let ready = checked.ready(&bytes, Some(p), format, &shape);
+                match &ready {
+                    Ok(_) => sent += 1,
+                    Err(_) => refused += 1,
+                }
+                assert_eq!(
+                    shown(ready.map(|r| r.document)),
+                    document,
+                    "{}",
+                    p.display()
+                );
+            }
+        }
+        assert!(sent > 400 && refused > 0, "sent {sent}, refused {refused}");
+    }
 }

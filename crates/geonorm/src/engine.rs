@@ -10,7 +10,7 @@ use std::io::{Read, Seek, Write};
 
 use crate::source::{Input, Opened};
 use crate::stream::{FeatureSink, ReadSeek, Rest};
-use crate::validate::{fatal_diagnostic, mended_by_writing, CheckOptions, Converted, Report};
+use crate::validate::{fatal_diagnostic, mended_by_writing, CheckOptions, Converted, Kept, Report};
 use crate::{Code, Diagnostic, Error, Format, ReadOptions, Result, WriteOptions};
 
 /// How to convert.
@@ -93,6 +93,39 @@ fn opened<'a>(input: Input<'a>, read: &ReadOptions) -> std::io::Result<(Opened<'
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn check(input: Input<'_>, opts: &CheckOptions) -> std::io::Result<Report> {
+    checked(input, opts, None)
+}
+
+/// Checks `input` as [`check`] does and keeps the document it reads: one read gives
+/// the report [`check`] gives and the document [`crate::read`] gives, or the error
+/// `read` fails with (what stopped it is then in the report too), for a caller that
+/// needs both (a file checked before it is sent, then sent). Memory holds the
+/// document, as `read`'s does, never the input twice. Fails only when `input` does.
+///
+/// ```
+/// use geonorm::validate::CheckOptions;
+/// let text = br#"{"type":"FeatureCollection","features":[
+///   {"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[45.1, 120.5]}}]}"#;
+/// let (report, document) = geonorm::check_and_read(text[..].into(), &CheckOptions::default())?;
+/// assert_eq!(report.diagnostics[0].code.as_str(), "geometry/lat-out-of-range");
+/// assert_eq!(document?.features.len(), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn check_and_read(
+    input: Input<'_>,
+    opts: &CheckOptions,
+) -> std::io::Result<(Report, Result<crate::Document>)> {
+    let mut kept = Kept::default();
+    let report = checked(input, opts, Some(&mut kept))?;
+    Ok((report, kept.document()))
+}
+
+/// [`check`], keeping the document read in `keep` when there is one.
+fn checked(
+    input: Input<'_>,
+    opts: &CheckOptions,
+    keep: Option<&mut Kept>,
+) -> std::io::Result<Report> {
     let (opened, read) = opened(input, &opts.read)?;
     let opts = CheckOptions {
         read,
@@ -112,13 +145,14 @@ pub fn check(input: Input<'_>, opts: &CheckOptions) -> std::io::Result<Report> {
         &opts,
         check_alone,
         in_memory,
+        keep,
     )
 }
 
 /// Converts `input` into `output`, in `opts.to`, checking it as it is read: one read
 /// of the input, the output the same for any number of threads (fixing, cutting long
 /// lines, keeping a GeoJSON root and placing its files elsewhere hold the document
-/// whole instead: read, checked, changed, then written; see
+/// whole instead: read and checked in that one read, changed, then written; see
 /// [`ConvertOptions::holds_whole`]). Otherwise no writer holds the document (KML, KMZ and GPX keep their parts in a spool, in memory and then in an
 /// unnamed temporary file, until the end). Fails only when `input` or `output` does:
 /// what the input holds that cannot be read is in the report, and then
@@ -210,10 +244,13 @@ where
     )
 }
 
-/// An input that can be read again from its start.
+/// The input of a whole conversion: read once, and read again from its start for the
+/// files a KMZ written carries from the archive it was read from.
 enum Again<'a> {
     Bytes(&'a [u8]),
     Seekable(&'a mut dyn ReadSeek),
+    /// A stream of the format its head told, not KMZ, read once (`None` once it is).
+    Once(Option<Box<dyn std::io::BufRead + 'a>>, Format),
 }
 
 impl Again<'_> {
@@ -225,6 +262,11 @@ impl Again<'_> {
                 file.rewind()?;
                 Input::Seekable(&mut **file)
             }
+            Again::Once(stream, _) => Input::Reader(
+                stream
+                    .take()
+                    .ok_or_else(|| std::io::Error::other("a stream is read once"))?,
+            ),
         })
     }
 
@@ -234,39 +276,66 @@ impl Again<'_> {
         Ok(match (opts.format, self) {
             (Some(format), _) => Some(format),
             // The head, as a stream's detection sees it.
-            (None, Again::Bytes(bytes)) => Format::detect(&bytes[..bytes.len().min(8 << 10)], name),
+            (None, Again::Bytes(bytes)) => Format::detect(&bytes[..bytes.len().min(HEAD)], name),
             (None, Again::Seekable(file)) => crate::source::detect_seekable(&mut **file, name)?,
+            (None, Again::Once(_, format)) => Some(*format),
         })
     }
+}
+
+/// The first bytes a format is detected from, as a stream's detection sees them.
+const HEAD: usize = 8 << 10;
+
+/// `reader` as [`Again`]: streamed when its head tells its format (and it is no KMZ:
+/// a zip is read from its end, and a KMZ written carries files from the archive), else
+/// held in `held`, within the limit of what is held, as it was read before.
+fn stream_or_hold<'a>(
+    mut reader: Box<dyn std::io::BufRead + 'a>,
+    read: &ReadOptions,
+    held: &'a mut Vec<u8>,
+) -> std::io::Result<Again<'a>> {
+    let mut head = Vec::with_capacity(HEAD);
+    (&mut reader).take(HEAD as u64).read_to_end(&mut head)?;
+    let name = read.name.as_deref();
+    let format = read.format.or_else(|| Format::detect(&head, name));
+    // A name that disagrees with the format is worded with what the whole content
+    // says: such a stream is held, so that the report says what it said.
+    let misnamed = name
+        .and_then(Format::from_path)
+        .zip(format)
+        .is_some_and(|(n, f)| n.maphub_file_type() != f.maphub_file_type());
+    if let Some(format) = format.filter(|f| *f != Format::Kmz && !misnamed) {
+        let stream = std::io::Cursor::new(head).chain(reader);
+        return Ok(Again::Once(Some(Box::new(stream)), format));
+    }
+    *held = head;
+    let room = (crate::MAX_HELD_BYTES + 1).saturating_sub(held.len() as u64);
+    reader.take(room).read_to_end(held)?;
+    if held.len() as u64 > crate::MAX_HELD_BYTES {
+        return Err(std::io::Error::other(format!(
+            "the input is over {} bytes, the most that is held to be read whole",
+            crate::MAX_HELD_BYTES
+        )));
+    }
+    Ok(Again::Bytes(held))
 }
 
 /// Converts `input` held whole: what [`convert`] does when `opts` fixes, cuts
 /// long lines or keeps a GeoJSON root. The report is what `check` says of the input,
 /// or with `fix` what reading met and what was fixed (not the findings the fixes
-/// mend); a document that cannot be read writes nothing and is not complete.
+/// mend); a document that cannot be read writes nothing and is not complete. The
+/// input is read once: the check keeps the document it reads (with `fix`, no check
+/// runs, and it is read as `read` reads it).
 fn convert_whole<W: Write>(
     input: Input<'_>,
     output: W,
     opts: &ConvertOptions,
 ) -> std::io::Result<Converted> {
-    // Read twice (the document, then the check): a stream is held first, within
-    // the limit of what is held.
     let mut held = Vec::new();
     let mut again = match input {
         Input::Bytes(bytes) => Again::Bytes(bytes),
         Input::Seekable(file) => Again::Seekable(file),
-        Input::Reader(mut reader) => {
-            (&mut reader)
-                .take(crate::MAX_HELD_BYTES + 1)
-                .read_to_end(&mut held)?;
-            if held.len() as u64 > crate::MAX_HELD_BYTES {
-                return Err(std::io::Error::other(format!(
-                    "the input is over {} bytes, the most that is held to be read whole",
-                    crate::MAX_HELD_BYTES
-                )));
-            }
-            Again::Bytes(&held)
-        }
+        Input::Reader(reader) => stream_or_hold(reader, &opts.check.read, &mut held)?,
     };
     let read = &opts.check.read;
     let Some(format) = again.format(read)? else {
@@ -277,18 +346,20 @@ fn convert_whole<W: Write>(
         format: Some(format),
         ..read.clone()
     };
-    let parsed = crate::read(again.input()?, &read);
-    let report = if opts.fix {
-        None
+    let (parsed, report) = if opts.fix {
+        let parsed = crate::read(again.input()?, &read).map(crate::Parsed::into_parts);
+        (parsed, None)
     } else {
         let with_format = CheckOptions {
             read: read.clone(),
             ..opts.check.clone()
         };
-        Some(check(again.input()?, &with_format)?)
+        let mut kept = Kept::default();
+        let report = checked(again.input()?, &with_format, Some(&mut kept))?;
+        (kept.document().map(|d| (d, Vec::new())), Some(report))
     };
     let (mut doc, reading) = match parsed {
-        Ok(parsed) => parsed.into_parts(),
+        Ok(parsed) => parsed,
         Err(Error::Io(e)) => return Err(e),
         Err(e) => {
             // What stopped the reader is in the check's report, with what the rules
@@ -427,18 +498,20 @@ fn write_placing<W: Write>(
         }
         (Some(Format::Kml), again) => match opts.kml_folder.as_deref() {
             Some(folder) => {
-                // The KML's text places what planning says.
+                // The KML's text places what planning says (a stream read once is
+                // not there to place it).
                 let mut held = Vec::new();
                 let kml = match again {
-                    Again::Bytes(bytes) => *bytes,
+                    Again::Bytes(bytes) => Some(*bytes),
                     Again::Seekable(file) => {
                         file.rewind()?;
                         file.read_to_end(&mut held)?;
-                        &held
+                        Some(&held[..])
                     }
+                    Again::Once(..) => None,
                 };
                 let mut files = crate::assets::DirFiles::with_limits(folder, &Limits::default())?;
-                Some(crate::assets::plan(doc, &mut files, purpose, Some(kml)))
+                Some(crate::assets::plan(doc, &mut files, purpose, kml))
             }
             None => None,
         },

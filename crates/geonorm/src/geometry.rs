@@ -96,6 +96,12 @@ impl Coords {
         self.at.get(i).copied()
     }
 
+    /// Forgets where the positions were written (their memory freed), as a reader
+    /// not asked to keep it gives them.
+    pub(crate) fn forget_spans(&mut self) {
+        self.at = Vec::new();
+    }
+
     fn push_position(&mut self, p: Position) {
         match (&mut self.z, p.z) {
             (Some(z), alt) => z.push(alt.unwrap_or(f64::NAN)),
@@ -531,6 +537,21 @@ impl Geometry {
             Geometry::Polygon(rings) | Geometry::MultiLineString(rings) => rings.iter().for_each(f),
             Geometry::MultiPolygon(polys) => polys.iter().flatten().for_each(f),
             Geometry::GeometryCollection(gs) => gs.iter().for_each(|g| g.for_each_coords(f)),
+        }
+    }
+
+    /// Forgets where every position was written ([`Coords::forget_spans`]).
+    pub(crate) fn forget_spans(&mut self) {
+        match self {
+            Geometry::Point(_) => {}
+            Geometry::LineString(c) | Geometry::MultiPoint(c) => c.forget_spans(),
+            Geometry::Polygon(rings) | Geometry::MultiLineString(rings) => {
+                rings.iter_mut().for_each(Coords::forget_spans)
+            }
+            Geometry::MultiPolygon(polys) => {
+                polys.iter_mut().flatten().for_each(Coords::forget_spans)
+            }
+            Geometry::GeometryCollection(gs) => gs.iter_mut().for_each(Geometry::forget_spans),
         }
     }
 

@@ -146,6 +146,16 @@ pub struct Feature {
 }
 
 impl Feature {
+    /// Forgets where its positions were written ([`Feature::point_span`],
+    /// [`crate::Coords::span_at`]): the feature as a reader not asked to keep them
+    /// reads it.
+    pub(crate) fn forget_position_spans(&mut self) {
+        self.point_span = None;
+        if let Some(g) = &mut self.geometry {
+            g.forget_spans();
+        }
+    }
+
     /// Whether the title is carried by the `name` property: it was read from it and both
     /// still say the same (an edit to either makes them two values again).
     pub fn title_is_name_property(&self) -> bool {

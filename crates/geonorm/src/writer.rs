@@ -6,8 +6,6 @@
 //! KMZ and GPX keep their parts in a spool until the end (their order is not the
 //! file's), so no writer holds the document.
 
-#[cfg(feature = "kmz")]
-use std::io::Seek;
 use std::io::Write;
 
 use serde_json::Value;
@@ -235,9 +233,9 @@ enum Doc<W: Write> {
     Kml(crate::kml::DocWriter<W>),
     /// GPX, its waypoints, routes and tracks spooled until they are written in order.
     Gpx(crate::gpx::DocWriter<W>),
-    /// KMZ: its KML written into a spool, zipped at the end.
+    /// KMZ: its KML written into the archive's entry as it is finished.
     #[cfg(feature = "kmz")]
-    Kmz(crate::kml::DocWriter<tempfile::SpooledTempFile>, W),
+    Kmz(crate::kml::DocWriter<crate::kmz::KmlEntry>, W),
 }
 
 impl<W: Write> DocWriter<W> {
@@ -327,10 +325,7 @@ impl<W: Write> Doc<W> {
             Format::Gpx => Doc::Gpx(crate::gpx::DocWriter::new(out, opts.gpx.clone())),
             #[cfg(feature = "kmz")]
             Format::Kmz => Doc::Kmz(
-                crate::kml::DocWriter::new(
-                    tempfile::SpooledTempFile::new(crate::kmz::KML_IN_MEMORY),
-                    opts.kml.clone(),
-                ),
+                crate::kml::DocWriter::new(crate::kmz::KmlEntry::new()?, opts.kml.clone()),
                 out,
             ),
             #[allow(unreachable_patterns)]
@@ -369,9 +364,8 @@ impl<W: Write> Doc<W> {
             Doc::Gpx(w) => w.finish(meta, groups),
             #[cfg(feature = "kmz")]
             Doc::Kmz(w, out) => {
-                let (mut kml, mut diags) = w.finish(meta, groups)?;
-                kml.rewind()?;
-                let (out, carried) = crate::kmz::zip_kml(kml, out, carry.map(|c| c as _))?;
+                let (kml, mut diags) = w.finish(meta, groups)?;
+                let (out, carried) = kml.finish(out, carry.map(|c| c as _))?;
                 diags.extend(carried);
                 Ok((out, diags))
             }

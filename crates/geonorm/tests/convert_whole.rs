@@ -4,8 +4,12 @@
 //! the findings the fixes mend, and a document that cannot be read writes nothing —
 //! from bytes and from a reader alike.
 
+use std::io::{Read, Seek};
+
 use geonorm::validate::Converted;
 use geonorm::{convert, ConvertOptions, Format, ReadOptions};
+
+mod common;
 
 const OPEN_RING: &[u8] = br#"{"type":"FeatureCollection","features":[
 {"type":"Feature","properties":{"title":"Field"},"geometry":{"type":"Polygon","coordinates":[[[8,46],[9,46],[9,47],[8,47]]]}}]}"#;
@@ -93,4 +97,102 @@ fn a_document_that_cannot_be_read_writes_nothing() {
             assert_eq!(codes(&done), ["json/syntax"]);
         }
     }
+}
+
+/// An input that counts the bytes read from it, seekable or not.
+struct Counting<'a> {
+    inner: std::io::Cursor<&'a [u8]>,
+    read: &'a std::cell::Cell<u64>,
+}
+
+impl Read for Counting<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.set(self.read.get() + n as u64);
+        Ok(n)
+    }
+}
+
+impl Seek for Counting<'_> {
+    fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.inner.seek(pos)
+    }
+}
+
+/// What a conversion gave: complete, its diagnostics, its output.
+type Outcome = (bool, Vec<geonorm::Diagnostic>, Vec<u8>);
+
+/// Converts `bytes` given as `how` (0: bytes, 1: a seekable file, 2: a stream); the
+/// outcome and the bytes read from the input.
+fn counted(bytes: &[u8], opts: &ConvertOptions, how: u8) -> (Outcome, u64) {
+    let read = std::cell::Cell::new(0);
+    let mut file = Counting {
+        inner: std::io::Cursor::new(bytes),
+        read: &read,
+    };
+    let input = match how {
+        0 => geonorm::Input::Bytes(bytes),
+        1 => geonorm::Input::Seekable(&mut file),
+        _ => geonorm::Input::reader(std::io::BufReader::new(Counting {
+            inner: std::io::Cursor::new(bytes),
+            read: &read,
+        })),
+    };
+    let mut out = Vec::new();
+    let done = convert(input, &mut out, opts).expect("convert");
+    ((done.complete, done.diagnostics(), out), read.get())
+}
+
+/// The whole conversion (fixing, cutting long lines, keeping a GeoJSON root) reads its
+/// input once, the check keeping the document it reads: from a seekable file, no
+/// byte is read twice but the head its format is told from (none when the format is
+/// given), and a stream is read once, as it comes; and the outcome is the one of the
+/// input given as bytes, on every map file of testdata.
+#[test]
+fn the_whole_conversion_reads_its_input_once() {
+    let whole = [
+        ConvertOptions {
+            fix: true,
+            ..ConvertOptions::to(Format::GeoJson)
+        },
+        ConvertOptions {
+            split_long_lines: true,
+            ..ConvertOptions::to(Format::Kml)
+        },
+        ConvertOptions {
+            write: geonorm::WriteOptions::with_precision(None, true),
+            ..ConvertOptions::to(Format::GeoJson)
+        },
+    ];
+    let mut compared = 0;
+    for p in common::testdata_files(&["kml", "kmz", "gpx", "geojson", "json"], 200) {
+        let bytes = std::fs::read(&p).expect("testdata");
+        let what = p.display();
+        let len = bytes.len() as u64;
+        let kmz = Format::detect(&bytes, Some(&p)) == Some(Format::Kmz);
+        for (i, opts) in whole.iter().enumerate() {
+            let mut opts = opts.clone();
+            opts.check.read.name = Some(p.clone());
+            let (reference, _) = counted(&bytes, &opts, 0);
+            let (seekable, from_file) = counted(&bytes, &opts, 1);
+            let (streamed, from_stream) = counted(&bytes, &opts, 2);
+            assert_eq!(seekable, reference, "{what}, options {i}: seekable");
+            assert_eq!(streamed, reference, "{what}, options {i}: stream");
+            assert!(
+                from_stream <= len,
+                "{what}: {from_stream} bytes of {len} read"
+            );
+            if !kmz {
+                // Told from its head (and its name): the head read, then the file.
+                assert!(from_file <= len + 8192, "{what}: {from_file} of {len} read");
+                opts.check.read.format = Format::detect(&bytes, Some(&p));
+                if opts.check.read.format.is_some() {
+                    let (_, from_file) = counted(&bytes, &opts, 1);
+                    assert!(from_file <= len, "{what}: {from_file} bytes of {len} read");
+                }
+            }
+            compared += 1;
+        }
+    }
+    assert!(compared > 600, "{compared} conversions compared");
 }

@@ -7,6 +7,7 @@ use std::path::Path;
 use super::convert::{into_io, Output};
 use super::geojson_stream;
 use super::geometry::{self, CoordsSeq};
+use super::kept::Kept;
 use super::maphub::{explains, grouped, over_limit, MaphubRules};
 use super::report::{fatal_diagnostic, CheckOptions, Converted, Profile, Report};
 use crate::writer::{Part, PartMaker};
@@ -23,15 +24,18 @@ fn binary_report() -> Report {
 }
 
 /// A check of `input` (or `archive`, a KMZ read where it is), writing the conversion
-/// into `output` when there is one: the one road of [`crate::check`] and
-/// [`crate::convert`]. Fails only when `input` or `output` does; input `in_memory`
-/// cannot fail, and what fails reading it (a corrupt archive's checksum) is a finding.
+/// into `output` when there is one, and keeping the document read in `keep` when
+/// there is one: the one road of [`crate::check`], [`crate::convert`] and
+/// [`crate::check_and_read`]. Fails only when `input` or `output` does; input
+/// `in_memory` cannot fail, and what fails reading it (a corrupt archive's checksum)
+/// is a finding (and, in `keep`, the error `read` fails with).
 pub(crate) fn run<R: std::io::BufRead, W: std::io::Write>(
     mut input: R,
     archive: Option<&mut dyn crate::stream::ReadSeek>,
     opts: &CheckOptions,
     output: Option<&mut Output<W>>,
     in_memory: bool,
+    mut keep: Option<&mut Kept>,
 ) -> std::io::Result<Report> {
     let read = &opts.read;
     let path = read.name.as_deref();
@@ -42,11 +46,17 @@ pub(crate) fn run<R: std::io::BufRead, W: std::io::Write>(
         None => Format::detect(head, path),
     };
     if format != Some(Format::Kmz) && Format::is_binary(head) {
+        if let Some(k) = keep {
+            k.refused(format);
+        }
         return Ok(binary_report());
     }
     // What the content alone says, to word a name that disagrees with a format asked for.
     let content = Format::detect(head, None);
     let Some(format) = format else {
+        if let Some(k) = keep {
+            k.refused(None);
+        }
         return Ok(Report {
             format: None,
             diagnostics: vec![Diagnostic::new(
@@ -70,8 +80,9 @@ pub(crate) fn run<R: std::io::BufRead, W: std::io::Write>(
                 false,
                 &mut findings,
                 output,
+                keep.as_deref_mut(),
             );
-            said_of(read, in_memory, format, &mut findings)?;
+            said_of(read, in_memory, format, &mut findings, keep)?;
             counted.n
         }
         // A KMZ's archive is held (a zip is read from its end), its KML streamed.
@@ -102,8 +113,9 @@ pub(crate) fn run<R: std::io::BufRead, W: std::io::Write>(
                 threads,
                 &mut findings,
                 output,
+                keep.as_deref_mut(),
             );
-            said_of(read, in_memory, format, &mut findings)?;
+            said_of(read, in_memory, format, &mut findings, keep)?;
             // A file that stops the reader is still measured whole (its size is a
             // finding of its own), as when it was read whole first.
             std::io::copy(&mut counted, &mut std::io::sink())?;
@@ -114,16 +126,22 @@ pub(crate) fn run<R: std::io::BufRead, W: std::io::Write>(
 }
 
 /// What reading failed with: an error, unless the input is in memory, where it is
-/// the content's fault and said as the reader would say it.
+/// the content's fault and said as the reader would say it (and kept in `keep` as
+/// the error `read` fails with).
 fn said_of(
     read: std::io::Result<()>,
     in_memory: bool,
     format: Format,
     findings: &mut Vec<Diagnostic>,
+    keep: Option<&mut Kept>,
 ) -> std::io::Result<()> {
     match read {
         Err(e) if in_memory => {
-            findings.push(fatal_diagnostic(format, &Error::Io(e)));
+            let e = Error::Io(e);
+            findings.push(fatal_diagnostic(format, &e));
+            if let Some(k) = keep {
+                k.stopped(e);
+            }
             Ok(())
         }
         other => other,
@@ -214,6 +232,8 @@ impl<R: std::io::BufRead> std::io::BufRead for Counted<R> {
 /// document at the end. Memory holds one batch of the input, the groups, the findings,
 /// and what [`MaphubRules`] keeps. The findings are those of `reference::check_document` over the same
 /// file, in the same order once sorted. Fails only when `input` does.
+// `keep` beside `output`: what a check hands on, each optional, is two arguments.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn check_stream<R: std::io::BufRead, W: std::io::Write>(
     input: R,
     archive: Option<&mut dyn crate::stream::ReadSeek>,
@@ -222,8 +242,12 @@ pub(super) fn check_stream<R: std::io::BufRead, W: std::io::Write>(
     threads: usize,
     out: &mut Vec<Diagnostic>,
     mut output: Option<&mut Output<W>>,
+    mut keep: Option<&mut Kept>,
 ) -> std::io::Result<()> {
     let Some(format) = read.format else {
+        if let Some(k) = keep {
+            k.refused(None);
+        }
         return Ok(());
     };
     let mut tally = MaphubRules::new(profile);
@@ -238,6 +262,7 @@ pub(super) fn check_stream<R: std::io::BufRead, W: std::io::Write>(
     let sink = RulesSink {
         convert: tally.converted.is_some(),
         write: output.as_ref().map(|o| o.maker.clone()),
+        keep: keep.is_some(),
     };
     let read = crate::ReadOptions {
         threads,
@@ -287,6 +312,9 @@ pub(super) fn check_stream<R: std::io::BufRead, W: std::io::Write>(
             if let Some(i) = tally.rules(&f, explained, &mut per_feature) {
                 unexplained.push((i, f.span));
             }
+            if let Some(k) = keep.as_deref_mut() {
+                k.feature(f);
+            }
             Ok(())
         },
     );
@@ -301,6 +329,9 @@ pub(super) fn check_stream<R: std::io::BufRead, W: std::io::Write>(
             // As with the document read whole: what stops the reader is all that is
             // said (features before the fault were checked, and are not reported).
             out.push(fatal_diagnostic(format, &e));
+            if let Some(k) = keep {
+                k.stopped(e);
+            }
             return Ok(());
         }
     };
@@ -370,6 +401,9 @@ pub(super) fn check_stream<R: std::io::BufRead, W: std::io::Write>(
         o.finish(&meta, &groups, None, None)?;
     }
     tally.finish(&meta, &groups, out);
+    if let Some(k) = keep {
+        k.read_to_end(meta, groups);
+    }
     Ok(())
 }
 
@@ -395,6 +429,9 @@ struct RulesSink {
     convert: bool,
     /// How each feature is written, when the conversion is written.
     write: Option<PartMaker>,
+    /// Whether the features are kept ([`Kept`]): as `read` reads them, without the
+    /// places of their positions once the rules have used them.
+    keep: bool,
 }
 
 /// A feature with what [`RulesSink`] made of it.
@@ -429,6 +466,10 @@ impl crate::stream::FeatureSink for RulesSink {
         // reading: done here, they run on the reading threads, not after them.
         let mut geometry = Vec::new();
         feature_geometry(&feature, &mut geometry);
+        let mut feature = feature;
+        if self.keep {
+            feature.forget_position_spans();
+        }
         // As `stream::to_geojson`: a feature that cannot be written stops it.
         let written = self.write.as_ref().map(|m| m.part(&feature)).transpose()?;
         // The size is measured at full precision: the written bytes when they are.
@@ -528,7 +569,7 @@ pub(crate) fn converted<R: std::io::BufRead, W: std::io::Write>(
 ) -> std::io::Result<Converted> {
     let mut out = Output::new(to.0, output, to.1).map_err(into_io)?;
     out.kml_folder = kml_folder.map(Path::to_path_buf);
-    let mut report = run(input, archive, opts, Some(&mut out), false)?;
+    let mut report = run(input, archive, opts, Some(&mut out), false, None)?;
     super::mended_by_writing(&mut report.diagnostics, to.0, to.1.geojson.keep_root);
     Ok(Converted {
         report,

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use super::convert::Output;
 use super::geojson::PRECISION_SHOWN;
+use super::kept::Kept;
 use super::maphub::{explains, MaphubRules};
 use super::report::{fatal_diagnostic, Profile};
 use crate::geojson::read::{check_unit_feature, CheckMode, GroupIndex, Origin, Raw, Reader};
@@ -190,6 +191,8 @@ struct InFileOrder<'o, W: std::io::Write> {
     maphub: bool,
     /// Every feature through the rules whole (for reading a feature again).
     whole: bool,
+    /// Where the features are kept, in order, when they are.
+    keep: Option<&'o mut Kept>,
 }
 
 impl<W: std::io::Write> InFileOrder<'_, W> {
@@ -270,6 +273,9 @@ impl<W: std::io::Write> InFileOrder<'_, W> {
                 self.failed.get_or_insert(e);
             }
         }
+        if let Some(k) = self.keep.as_deref_mut() {
+            k.feature(f);
+        }
         Ok(())
     }
 
@@ -303,6 +309,7 @@ pub(super) fn check_geojson_stream<R: BufRead, W: std::io::Write>(
     whole: bool,
     out: &mut Vec<Diagnostic>,
     output: Option<&mut Output<W>>,
+    keep: Option<&mut Kept>,
 ) -> std::io::Result<()> {
     let maphub = profile.maphub();
     let mut cut = Cutter {
@@ -331,6 +338,7 @@ pub(super) fn check_geojson_stream<R: BufRead, W: std::io::Write>(
         precise: 0,
         maphub,
         whole,
+        keep,
     };
     let (mut batch, mut spare, mut units) = (Vec::new(), Vec::new(), Vec::new());
     let mut filled = cut.fill(&mut batch, &mut units);
@@ -406,6 +414,9 @@ pub(super) fn check_geojson_stream<R: BufRead, W: std::io::Write>(
         out.append(&mut m.per_feature);
         out.append(&mut m.read);
         stopped_by(&e, root, out);
+        if let Some(k) = m.keep {
+            k.stopped(e);
+        }
         return Ok(());
     }
     for f in &singles {
@@ -427,7 +438,16 @@ pub(super) fn check_geojson_stream<R: BufRead, W: std::io::Write>(
     out.append(&mut m.per_feature);
     out.append(&mut m.read);
     let precise = m.precise + mode.precision;
+    // The groups as read, before the rules resolve the names features give (which
+    // the document kept resolves as `read` does).
+    let kept_groups = m.keep.as_ref().map(|_| groups.clone());
     document_end(m.tally, groups, &index, mode, precise, &meta, maphub, out);
+    if let (Some(k), Some(groups)) = (m.keep, kept_groups) {
+        for f in singles {
+            k.feature(f);
+        }
+        k.geojson_to_end(meta, groups, &index);
+    }
     Ok(())
 }
 

@@ -8,7 +8,8 @@
 //!
 //! The parts depend on each other one way: `report` (options, profile, report)
 //! on none of them; the rules (`geojson`, `geometry`, `outline`, `rules`) and MapHub's
-//! (`maphub`) on it; `convert` (where a conversion is written) on none; the GeoJSON
+//! (`maphub`) on it; `convert` (where a conversion is written) and `kept` (the
+//! document a check keeps for who needs it whole) on none of them; the GeoJSON
 //! stream on those; and `check`, the one road of a check, on them all. This module
 //! only names them.
 
@@ -17,6 +18,7 @@ mod convert;
 mod geojson;
 mod geojson_stream;
 mod geometry;
+mod kept;
 mod maphub;
 mod outline;
 mod report;
@@ -31,6 +33,7 @@ pub(crate) use rules::{root_of_collection, root_rules, CheckMode};
 pub(crate) use check::{converted, run};
 pub use convert::mended_by_writing;
 pub(crate) use convert::NO_OUTPUT;
+pub(crate) use kept::Kept;
 pub(crate) use maphub::MAPHUB_REQUEST_ROOM;
 pub use report::{
     fatal_diagnostic, CheckOptions, Converted, Profile, Report, PROCESSING_FEATURE_THRESHOLD,

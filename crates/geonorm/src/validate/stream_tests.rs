@@ -25,8 +25,10 @@ const PROFILES: [Profile; 3] = [Profile::Maphub, Profile::Enterprise, Profile::R
 fn streamed(bytes: &[u8], format: Format, profile: Profile, threads: usize) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let read = crate::ReadOptions::format(format);
-    check_stream(bytes, None, &read, profile, threads, &mut out, NO_OUTPUT)
-        .expect("read from memory");
+    check_stream(
+        bytes, None, &read, profile, threads, &mut out, NO_OUTPUT, None,
+    )
+    .expect("read from memory");
     Diagnostic::sort_by_position(&mut out);
     out
 }
@@ -138,8 +140,9 @@ fn geojson_batched(
 ) -> Vec<Diagnostic> {
     let before = crate::stream::TEST_BATCH.with(|b| b.replace(batch));
     let mut out = Vec::new();
-    let read =
-        geojson_stream::check_geojson_stream(bytes, profile, threads, whole, &mut out, NO_OUTPUT);
+    let read = geojson_stream::check_geojson_stream(
+        bytes, profile, threads, whole, &mut out, NO_OUTPUT, None,
+    );
     crate::stream::TEST_BATCH.with(|b| b.set(before));
     read.expect("read from memory");
     Diagnostic::sort_by_position(&mut out);

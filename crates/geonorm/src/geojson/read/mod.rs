@@ -31,7 +31,7 @@ pub(crate) use super::origin::Origin;
 use crate::validate::missing_root_type;
 pub(crate) use crate::validate::CheckMode;
 pub(crate) use feature::duplicate_member;
-use groups::resolve_group_names;
+pub(crate) use groups::resolve_group_names;
 pub(crate) use groups::{GroupIndex, LateGroupNames};
 
 /// What [`Reader::next_raw`] yields.

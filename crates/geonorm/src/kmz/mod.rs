@@ -4,10 +4,14 @@
 //! through limits on its uncompressed size and compression ratio, so a zip bomb ends
 //! in a clear error instead of filling memory.
 
-use std::io::{BufReader, Read, Seek, Write};
+use std::io::{BufReader, Read, Seek};
 
 use crate::stream::{FeatureSink, Keep, Rest};
 use crate::{kml, Diagnostic, Document, Error, Feature, Format, Result};
+
+mod write;
+pub use write::write;
+pub(crate) use write::{write_zip, Carry, KmlEntry};
 
 /// Limits that refuse zip bombs.
 #[derive(Debug, Clone, Copy)]
@@ -447,77 +451,10 @@ impl<R: Read + Seek> crate::assets::Files for ArchiveFiles<R> {
     }
 }
 
-/// Writes `doc` as a KMZ: its KML as a deflated `doc.kml`. The files its references
-/// name are not carried (see [`crate::assets::write_kmz`]).
-pub fn write<W: Write>(
-    doc: &Document,
-    out: W,
-    opts: &kml::WriteOptions,
-) -> Result<Vec<Diagnostic>> {
-    write_zip(doc, out, opts, None)
-}
-
-/// Files a KMZ carries beside its KML (its icons and photos), added after it.
-pub(crate) trait Carry {
-    /// Hands each file to `add`, with its path in the archive; answers what could not
-    /// be carried. Fails only when `add` does.
-    fn carry(&mut self, add: &mut dyn FnMut(&str, &[u8]) -> Result<()>) -> Result<Vec<Diagnostic>>;
-}
-
-/// [`write`], the files `carry` adds after the KML.
-pub(crate) fn write_zip<W: Write>(
-    doc: &Document,
-    out: W,
-    opts: &kml::WriteOptions,
-    carry: Option<&mut dyn Carry>,
-) -> Result<Vec<Diagnostic>> {
-    // The KML goes through a spool (memory, then an unnamed temporary file), as the
-    // streaming writer's does: one road to the archive.
-    let mut text = tempfile::SpooledTempFile::new(KML_IN_MEMORY);
-    let mut diags = kml::write(doc, &mut text, opts)?;
-    text.rewind()?;
-    let (_, carried) = zip_kml(text, out, carry)?;
-    diags.extend(carried);
-    Ok(diags)
-}
-
-/// Bytes of a KMZ's KML (and of the archive) kept in memory before they go to an
-/// unnamed temporary file.
-pub(crate) const KML_IN_MEMORY: usize = 1 << 20;
-
-/// A KMZ of one KML, `doc.kml`, deflated, then the files `carry` adds; answers what
-/// it could not carry. The archive is made in a spool (a zip is finished from its
-/// end) and copied to `out`.
-pub(crate) fn zip_kml<W: Write>(
-    mut kml: impl Read,
-    mut out: W,
-    carry: Option<&mut dyn Carry>,
-) -> Result<(W, Vec<Diagnostic>)> {
-    let mut zip = zip::ZipWriter::new(tempfile::SpooledTempFile::new(KML_IN_MEMORY));
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    let failed = |e: zip::result::ZipError| Error::Io(std::io::Error::other(e));
-    zip.start_file("doc.kml", options).map_err(failed)?;
-    std::io::copy(&mut kml, &mut zip)?;
-    let said = match carry {
-        Some(carry) => carry.carry(&mut |name, bytes| {
-            zip.start_file(name, options).map_err(failed)?;
-            zip.write_all(bytes)?;
-            Ok(())
-        })?,
-        None => Vec::new(),
-    };
-    let mut archive = zip.finish().map_err(failed)?;
-    archive.rewind()?;
-    std::io::copy(&mut archive, &mut out)?;
-    out.flush()?;
-    Ok((out, said))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Cursor;
+    use std::io::{Cursor, Write};
 
     fn kmz(entries: &[(&str, &[u8])]) -> Vec<u8> {
         let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
