@@ -1,6 +1,7 @@
 //! A KMZ's (or a KML's folder's) icons and photos written out by `convert --assets DIR`.
 
 use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use geonorm::assets::Plan;
 use geonorm::safe_write::{plain_name, FilesIn};
@@ -59,72 +60,52 @@ fn relative(from: &Path, to: &Path) -> String {
     parts.join("/")
 }
 
-/// `--assets DIR`: the icons and photos of the document read from `input` written
-/// into DIR ([`write_files`]) and the features pointed at them; answers what planning
-/// them met (a missing icon, one leading out of the archive…).
-pub fn write_for(
+/// What a failed `--assets` said, kept for the message as it was: the library hands
+/// the error on as an I/O error.
+pub type Failed = Arc<Mutex<Option<anyhow::Error>>>;
+
+/// `--assets DIR` for [`geonorm::WriteOptions::assets`]: the icons and photos the
+/// library planned for the document read from `input` are written into DIR
+/// ([`write_files`]), and the features pointed at them. A document whose source holds
+/// no files of its own is refused. What failed is also left in the answer's second
+/// part, to be said as it was.
+pub fn placer(
     args: &AssetArgs,
-    doc: &mut geonorm::Document,
     input: &Input,
     output: Option<&Path>,
     notes: bool,
-) -> anyhow::Result<Vec<geonorm::Diagnostic>> {
-    let from = doc.meta.source_format.unwrap_or(geonorm::Format::GeoJson);
-    let purpose = geonorm::assets::Purpose::Files;
-    let plan = if from == geonorm::Format::Kmz {
-        // Read where the archive is, never held.
-        let limits = geonorm::assets::Limits::default();
-        Some(geonorm::assets::plan_archive(
-            doc,
-            input.seekable()?,
-            purpose,
-            &limits,
-        )?)
-    } else {
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut input.reader()?, &mut bytes)?;
-        geonorm::assets::plan_source(doc, from, &bytes, input.path(), purpose)?
+) -> (geonorm::assets::PlaceFiles, Failed) {
+    let failed = Failed::default();
+    let args = AssetArgs {
+        dir: args.dir.clone(),
+        overwrite: args.overwrite,
     };
-    let Some(plan) = plan else {
-        anyhow::bail!(
-            "--assets: {} has no icons or photos of its own to write (only a KMZ, or a KML file on disk, refers to files beside it)",
-            input.name()
-        );
+    let (name, input) = (
+        input.name().to_string(),
+        input.path().map(Path::to_path_buf),
+    );
+    let output = output.map(Path::to_path_buf);
+    let said = Arc::clone(&failed);
+    let place = move |plan: Option<&Plan>| {
+        let Some(plan) = plan else {
+            let e = anyhow::anyhow!(
+                "--assets: {name} has no icons or photos of its own to write (only a KMZ, or a KML file on disk, refers to files beside it)"
+            );
+            return Err(fail(&said, e));
+        };
+        write_files(plan, &args, input.as_deref(), output.as_deref(), notes)
+            .map_err(|e| fail(&said, e))
     };
-    let paths = write_files(&plan, args, input.path(), output, notes)?;
-    geonorm::assets::apply_paths(doc, &plan, &paths);
-    Ok(plan.diagnostics)
+    (geonorm::assets::PlaceFiles::new(place), failed)
 }
 
-/// Writes `doc`, read from `input`, as a KMZ that carries the files its features refer
-/// to: from the archive of a KMZ, or from the folder of a KML file; what cannot be
-/// carried is in the answer ([`geonorm::assets::write_kmz`]).
-pub fn write_kmz(
-    doc: &geonorm::Document,
-    input: &Input,
-    out: &mut dyn std::io::Write,
-    opts: &geonorm::WriteOptions,
-) -> anyhow::Result<Vec<geonorm::Diagnostic>> {
-    use geonorm::Format;
-    let from = doc.meta.source_format;
-    let kml = opts.for_conversion(from, Format::Kmz).kml;
-    // Where the files are read from, declared here to outlive `files`.
-    let mut archive;
-    let mut dir;
-    let files: Option<&mut dyn geonorm::assets::Files> = match from {
-        Some(Format::Kmz) => {
-            archive = geonorm::kmz::files(input.seekable()?).ok();
-            archive.as_mut().map(|f| f as _)
-        }
-        Some(Format::Kml) => {
-            let folder = input.path().and_then(Path::parent);
-            dir = folder.and_then(|d| geonorm::assets::DirFiles::new(d).ok());
-            dir.as_mut().map(|f| f as _)
-        }
-        // Other formats refer to no files beside them.
-        _ => return Ok(geonorm::write(doc, Format::Kmz, out, opts)?),
-    };
-    Ok(geonorm::assets::write_kmz(doc, out, &kml, files)?)
+/// `e` kept in `failed`, and as the I/O error that stops the conversion.
+fn fail(failed: &Failed, e: anyhow::Error) -> std::io::Error {
+    let message = e.to_string();
+    if let Ok(mut slot) = failed.lock() {
+        *slot = Some(e);
+    }
+    std::io::Error::other(message)
 }
 
 /// Writes every asset of `plan` into `args.dir` ([`FilesIn`]: new files only, unless

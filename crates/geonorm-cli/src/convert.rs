@@ -1,7 +1,7 @@
 //! `geonorm convert` (and `fix`, which is convert with `--fix`): read, check as it is
 //! read, write the output through the guarded writer.
 
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, BufWriter, IsTerminal, Seek, Write};
 
 use geonorm::{Error, Format};
 
@@ -11,11 +11,13 @@ use crate::progress::Progress;
 use crate::render::Renderer;
 use crate::*;
 
-/// GeoJSON, KML, KMZ or GPX to any of them, into a file or standard output: streamed,
-/// in batches on every thread, checked as it is read. A file is written into a
+/// GeoJSON, KML, KMZ or GPX to any of them, into a file or standard output, by the
+/// library ([`geonorm::convert`]): streamed, in batches on every thread, checked as it
+/// is read (or held whole, when the library says it must). A file is written into a
 /// temporary file renamed into place only when the whole input was read; standard
-/// output gets a KML, KMZ or GPX document only once it is whole (those writers write
-/// at the end).
+/// output gets a document only once it is whole (KML, KMZ and GPX writers write at the
+/// end; GeoJSON is held until then, see [`write_to`]). With `--assets`, the files the
+/// library planned are written into the folder before the document is.
 fn convert_streaming(
     args: &ConvertArgs,
     input: Input,
@@ -31,12 +33,18 @@ fn convert_streaming(
         renderer.fatal(&input, format, &e)?;
         return Ok(ExitCode::from(1));
     }
-    // Fixing, cutting long lines and keeping a GeoJSON root hold the document whole
-    // (the library reads it twice, from its start: the file, never its bytes, held).
-    let whole = args.fix || args.split_long_lines || args.keep_root;
+    let mut write = geonorm::WriteOptions::with_precision(args.precision, args.keep_root);
+    // Notes are for people, and not wanted with --quiet.
+    let notes = !renderer.quiet() && args.format.lines() != crate::diags::Lines::Jsonl;
+    let placed = args.assets.dir.is_some();
+    let failed = placed.then(|| {
+        let (place, failed) = assets::placer(&args.assets, &input, dest.path(), notes);
+        write.assets = Some(place);
+        failed
+    });
     let opts = geonorm::ConvertOptions {
         to,
-        write: geonorm::WriteOptions::with_precision(args.precision, args.keep_root),
+        write,
         // Checked as it is converted, in the same read: it says what `check` says.
         check: check_options(args.profile.into(), read, &input),
         // A KMZ written carries the files a KML refers to, read from its folder.
@@ -50,18 +58,26 @@ fn convert_streaming(
     };
     let quiet = renderer.quiet();
     let done = {
-        // A KMZ is read where it is, never held.
+        // A KMZ is read where it is, never held; so is a document the library reads
+        // twice from its start (the file, never its bytes, held).
         // Bytes read of the input's size, on a terminal, once it takes a second.
         let mut seekable;
-        let source = if format == Format::Kmz || whole {
+        let source = if format == Format::Kmz || opts.holds_whole() {
             seekable = Progress::new(input.seekable()?, input.len(), "converting", quiet);
             geonorm::Input::Seekable(&mut seekable)
         } else {
             let reading = Progress::new(input.reader()?, input.len(), "converting", quiet);
             geonorm::Input::Reader(Box::new(io::BufReader::new(reading)))
         };
-        let convert = |out: &mut dyn Write| Ok(geonorm::convert(source, out, &opts)?);
-        write_to(dest, to, convert, |done| done.complete)?
+        let convert = |out: &mut dyn Write| {
+            geonorm::convert(source, out, &opts).map_err(|e| {
+                // What writing the files failed with, as it was said.
+                let said = failed.as_ref().and_then(|f| f.lock().ok()?.take());
+                said.unwrap_or_else(|| e.into())
+            })
+        };
+        // The files are written before the document, which is held until then.
+        write_to(dest, to, placed, convert, |done| done.complete)?
     };
     let diags = done.diagnostics();
     if diags.iter().any(|d| d.span.is_some()) {
@@ -73,12 +89,36 @@ fn convert_streaming(
 
 /// Runs `write` into `dest`, the one place output goes: a file is committed only when
 /// what was written is `complete` (else the temporary file goes and the old output
-/// stays); a terminal is written through [`output::TerminalSafe`].
+/// stays); a terminal is written through [`output::TerminalSafe`]. What is `held`, and
+/// GeoJSON to standard output (its writer writes as it reads), is written into a spool
+/// (memory, then an unnamed temporary file) and copied to `dest` only once complete:
+/// a failed read prints nothing, and creates no file.
 fn write_to<T>(
     dest: &Dest,
     to: Format,
+    held: bool,
     write: impl FnOnce(&mut dyn Write) -> anyhow::Result<T>,
-    complete: impl FnOnce(&T) -> bool,
+    complete: impl Fn(&T) -> bool,
+) -> anyhow::Result<T> {
+    if held || (to == Format::GeoJson && matches!(dest, Dest::Stdout)) {
+        let mut spool = tempfile::SpooledTempFile::new(SPOOL_IN_MEMORY);
+        let done = write(&mut spool)?;
+        if complete(&done) {
+            spool.seek(io::SeekFrom::Start(0))?;
+            let copy = |out: &mut dyn Write| Ok(io::copy(&mut spool, out)?);
+            write_into(dest, to, copy, |_| true)?;
+        }
+        return Ok(done);
+    }
+    write_into(dest, to, write, complete)
+}
+
+/// [`write_to`] as it comes.
+fn write_into<T>(
+    dest: &Dest,
+    to: Format,
+    write: impl FnOnce(&mut dyn Write) -> anyhow::Result<T>,
+    complete: impl Fn(&T) -> bool,
 ) -> anyhow::Result<T> {
     match dest {
         Dest::File(path) => {
@@ -107,6 +147,9 @@ fn write_to<T>(
         }
     }
 }
+
+/// Bytes of a held output kept in memory before its spool moves to a temporary file.
+const SPOOL_IN_MEMORY: usize = 1 << 20;
 
 /// What `convert` checks the input for: what `check --profile P` checks of `input`,
 /// read with `read` (its format among them), on every thread.
@@ -169,67 +212,13 @@ pub(crate) fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     if let Dest::File(output) = &dest {
         output::check_target(Some(&args.input.input), output)?;
     }
-    // Converted by the library (streamed, or held whole to fix, cut long lines or keep
-    // a root), except where `--assets` writes the document's files beside the output,
-    // and GeoJSON to standard output, which is written whole so that a failed read
-    // prints nothing (a stream is written as it is read).
-    let changed = args.fix || args.split_long_lines || args.keep_root;
-    let geojson_out = to == Format::GeoJson && matches!(dest, Dest::Stdout);
-    if args.assets.dir.is_none() && (changed || !geojson_out) {
-        let input = args.input.open()?;
-        let from = args.input.from.map(Format::from).or_else(|| input.detect());
-        let Some(from) = from else {
-            return undetected(&input, &renderer);
-        };
-        return convert_streaming(&args, input, from, to, &dest, &renderer);
-    }
-    // What `check` says of the input, its reading problems among them (the reader's
-    // own, as tests/one_engine.rs holds them); with `--fix`, what reading met and what
-    // was fixed, not the findings on the input that the fixes mend.
-    let check = (!args.fix).then_some(args.profile.into());
-    let (input, mut doc, mut diags, _) = match read_input(&args.input, &renderer, check)? {
-        Ok(read) => read,
-        Err(code) => return Ok(code),
+    // Converted by the library, which decides what it holds whole.
+    let input = args.input.open()?;
+    let from = args.input.from.map(Format::from).or_else(|| input.detect());
+    let Some(from) = from else {
+        return undetected(&input, &renderer);
     };
-    if args.fix {
-        diags.extend(geonorm::fix::fix(&mut doc));
-    }
-    geonorm::validate::mended_by_writing(&mut diags, to, args.keep_root);
-    if args.split_long_lines {
-        let cut = geonorm::split_long_lines(&mut doc, geonorm::MAPHUB_MAX_UPLOAD_BYTES);
-        // A line cut is no longer too large; what could not be cut still is.
-        diags.retain(|d| {
-            d.code != geonorm::Code::MaphubFeatureTooLarge || !cut.iter().any(|c| c.span == d.span)
-        });
-        diags.extend(cut);
-    }
-    if args.assets.dir.is_some() {
-        // Notes are for people, and not wanted with --quiet.
-        let notes = !renderer.quiet() && args.format.lines() != crate::diags::Lines::Jsonl;
-        let planned = assets::write_for(&args.assets, &mut doc, &input, dest.path(), notes)?;
-        diags.extend(planned);
-    }
-    let opts = geonorm::WriteOptions::with_precision(args.precision, args.keep_root);
-    // A KMZ carries the files the document refers to (unless `--assets` wrote them
-    // beside it and pointed the references there).
-    let carries = to == Format::Kmz && args.assets.dir.is_none();
-    let write = |out: &mut dyn Write| {
-        if carries {
-            assets::write_kmz(&doc, &input, out, &opts)
-        } else {
-            geonorm::write(&doc, to, out, &opts).map_err(lib_err)
-        }
-    };
-    let write_diags = write_to(&dest, to, write, |_| true)?;
-    // The check already said what the archive lacks.
-    let new: Vec<_> = write_diags
-        .into_iter()
-        .filter(|d| !diags.contains(d))
-        .collect();
-    diags.extend(new);
-    geonorm::Diagnostic::sort_by_position(&mut diags);
-    renderer.diagnostics(&input, &diags)?;
-    Ok(exit_for(&diags))
+    convert_streaming(&args, input, from, to, &dest, &renderer)
 }
 
 /// Why writing `to` to `dest` is refused, if it is: binary output (KMZ) sent to a

@@ -407,15 +407,6 @@ pub(crate) fn error_line(e: &anyhow::Error) -> String {
     line
 }
 
-/// A library error for the CLI's message: an I/O error as it is (it already names its
-/// file, see `Input::reader` and `OutFile`), not behind the library's `i/o error:`.
-fn lib_err(e: Error) -> anyhow::Error {
-    match e {
-        Error::Io(io) => io.into(),
-        other => other.into(),
-    }
-}
-
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
         c.downcast_ref::<io::Error>()
@@ -458,19 +449,11 @@ type ReadInput = (
     Option<geonorm::kmz::Contents>,
 );
 
-/// Reads the input; an unreadable input is reported as a diagnostic (exit 1) when it
-/// is the content's fault, and as an error (exit 2) when it is I/O or an unsupported
-/// format. With `check`, the diagnostics are what `check --profile` says of the input
-/// (its reading problems among them) in place of the reader's.
-fn read_input(
-    args: &InputArgs,
-    renderer: &Renderer,
-    check: Option<geonorm::validate::Profile>,
-) -> anyhow::Result<Result<ReadInput, ExitCode>> {
-    read_opened(args.open()?, args, renderer, check)
-}
-
-/// [`read_input`] of an input already opened (standard input can be opened once).
+/// Reads the input, already opened (standard input can be opened once); an unreadable
+/// input is reported as a diagnostic (exit 1) when it is the content's fault, and as
+/// an error (exit 2) when it is I/O or an unsupported format. With `check`, the
+/// diagnostics are what `check --profile` says of the input (its reading problems
+/// among them) in place of the reader's.
 fn read_opened(
     input: Input,
     args: &InputArgs,
@@ -647,8 +630,6 @@ mod tests {
             error_line(&e),
             "converting a.kml: i/o error: cannot write o.kml: denied"
         );
-        let e = lib_err(Error::Io(io::Error::other("cannot read a.kml: gone")));
-        assert_eq!(error_line(&e), "cannot read a.kml: gone");
         let e = anyhow::anyhow!("outer").context("ctx");
         assert_eq!(error_line(&e), "ctx: outer");
     }

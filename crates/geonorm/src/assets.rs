@@ -187,6 +187,39 @@ impl Plan {
     }
 }
 
+/// What places a document's files elsewhere for [`crate::convert`]
+/// ([`crate::WriteOptions::assets`]): given the plan of the files the document uses
+/// ([`Purpose::Files`]; `None` when its source holds none of its own: only a KMZ, or a
+/// KML whose folder is known, does), it writes them where it chooses and answers, for
+/// each asset, its path relative to the converted document, which the references are
+/// pointed at ([`apply_paths`]). What it fails with stops the conversion, before the
+/// document is written.
+#[derive(Clone)]
+pub struct PlaceFiles(std::sync::Arc<PlaceFn>);
+
+/// The function a [`PlaceFiles`] calls.
+type PlaceFn = dyn Fn(Option<&Plan>) -> std::io::Result<Vec<Option<String>>> + Send + Sync;
+
+impl PlaceFiles {
+    /// Places the files with `place`.
+    pub fn new(
+        place: impl Fn(Option<&Plan>) -> std::io::Result<Vec<Option<String>>> + Send + Sync + 'static,
+    ) -> Self {
+        PlaceFiles(std::sync::Arc::new(place))
+    }
+
+    /// Places the files of `plan`.
+    pub fn place(&self, plan: Option<&Plan>) -> std::io::Result<Vec<Option<String>>> {
+        (self.0)(plan)
+    }
+}
+
+impl std::fmt::Debug for PlaceFiles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PlaceFiles(..)")
+    }
+}
+
 /// The files of a folder on disk, for a KML that refers to its icons and photos by
 /// relative paths. Nothing outside the folder is read, through `..` or a symbolic link.
 #[derive(Debug, Clone)]

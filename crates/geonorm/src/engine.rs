@@ -1,6 +1,7 @@
 //! The verbs over a stream: [`check`], [`convert`] and, for embedders with a sink of
 //! their own, [`stream`]; and [`convert`] of what must be held whole (fixed, long
-//! lines cut, a GeoJSON root kept), decided here and nowhere else. Each reads its input once: the features stream from the
+//! lines cut, a GeoJSON root kept, its files placed elsewhere), decided here and
+//! nowhere else ([`ConvertOptions::holds_whole`]). Each reads its input once: the features stream from the
 //! reader (in batches, on the options' threads) through the rules into the sink — the
 //! check report, a writer — so that `convert` says what `check` says. Memory holds a
 //! batch of the input and the sink's bounded buffers, whatever the formats.
@@ -38,6 +39,19 @@ pub struct ConvertOptions {
 }
 
 impl ConvertOptions {
+    /// Whether [`convert`] holds the document whole (read, checked, changed, then
+    /// written) rather than streaming it: to fix it, cut its long lines, keep a
+    /// GeoJSON root, or place its files elsewhere ([`WriteOptions::assets`]). It then
+    /// reads the input twice from its start: a seekable input is read where it is, a
+    /// stream is held.
+    pub fn holds_whole(&self) -> bool {
+        #[cfg(feature = "assets")]
+        let placed = self.write.assets.is_some();
+        #[cfg(not(feature = "assets"))]
+        let placed = false;
+        self.fix || self.split_long_lines || self.write.geojson.keep_root || placed
+    }
+
     /// Options that write `to`, every other option at its default (one thread).
     pub fn to(to: Format) -> Self {
         ConvertOptions {
@@ -137,8 +151,9 @@ fn checked(
 
 /// Converts `input` into `output`, in `opts.to`, checking it as it is read: one read
 /// of the input, the output the same for any number of threads (fixing, cutting long
-/// lines and keeping a GeoJSON root hold the document whole instead: read and checked
-/// in that one read, changed, then written). Otherwise no writer holds the document (KML, KMZ and GPX keep their parts in a spool, in memory and then in an
+/// lines, keeping a GeoJSON root and placing its files elsewhere hold the document
+/// whole instead: read and checked in that one read, changed, then written; see
+/// [`ConvertOptions::holds_whole`]). Otherwise no writer holds the document (KML, KMZ and GPX keep their parts in a spool, in memory and then in an
 /// unnamed temporary file, until the end). Fails only when `input` or `output` does:
 /// what the input holds that cannot be read is in the report, and then
 /// [`Converted::complete`] is false and the output is not to be kept.
@@ -160,7 +175,7 @@ pub fn convert<W: Write>(
     opts: &ConvertOptions,
 ) -> std::io::Result<Converted> {
     // What changes the document as a whole, or keeps a GeoJSON root, needs it whole.
-    if opts.fix || opts.split_long_lines || opts.write.geojson.keep_root {
+    if opts.holds_whole() {
         return convert_whole(input, output, opts);
     }
     let (opened, read) = opened(input, &opts.check.read)?;
@@ -407,6 +422,10 @@ fn write<W: Write>(
     opts: &ConvertOptions,
 ) -> crate::Result<Vec<Diagnostic>> {
     #[cfg(feature = "assets")]
+    if let Some(place) = &opts.write.assets {
+        return write_placing(doc, again, output, opts, place);
+    }
+    #[cfg(feature = "assets")]
     if opts.to == Format::Kmz {
         use crate::assets::{DirFiles, Files};
         let kml = opts
@@ -440,4 +459,77 @@ fn write<W: Write>(
     #[cfg(not(feature = "assets"))]
     let _ = again;
     crate::write(doc, opts.to, output, &opts.write)
+}
+
+/// [`write`] with the files `doc` uses placed by `place` ([`WriteOptions::assets`]):
+/// planned from the archive it was read from or the KML's folder, placed, the
+/// references pointed at them, then the document written (a KMZ carries none).
+/// Answers what planning met, then what writing could not hold.
+#[cfg(feature = "assets")]
+fn write_placing<W: Write>(
+    doc: &crate::Document,
+    again: &mut Again<'_>,
+    output: W,
+    opts: &ConvertOptions,
+    place: &crate::assets::PlaceFiles,
+) -> crate::Result<Vec<Diagnostic>> {
+    use crate::assets::{Limits, Purpose};
+    let purpose = Purpose::Files;
+    let plan = match (doc.meta.source_format, &mut *again) {
+        // Read where the archive is, never held.
+        (Some(Format::Kmz), Again::Seekable(file)) => {
+            file.rewind()?;
+            let archive = &mut **file;
+            Some(crate::assets::plan_archive(
+                doc,
+                archive,
+                purpose,
+                &Limits::default(),
+            )?)
+        }
+        (Some(Format::Kmz), Again::Bytes(bytes)) => {
+            let archive = std::io::Cursor::new(*bytes);
+            Some(crate::assets::plan_archive(
+                doc,
+                archive,
+                purpose,
+                &Limits::default(),
+            )?)
+        }
+        (Some(Format::Kml), again) => match opts.kml_folder.as_deref() {
+            Some(folder) => {
+                // The KML's text places what planning says (a stream read once is
+                // not there to place it).
+                let mut held = Vec::new();
+                let kml = match again {
+                    Again::Bytes(bytes) => Some(*bytes),
+                    Again::Seekable(file) => {
+                        file.rewind()?;
+                        file.read_to_end(&mut held)?;
+                        Some(&held[..])
+                    }
+                    Again::Once(..) => None,
+                };
+                let mut files = crate::assets::DirFiles::with_limits(folder, &Limits::default())?;
+                Some(crate::assets::plan(doc, &mut files, purpose, kml))
+            }
+            None => None,
+        },
+        _ => None,
+    };
+    let paths = place.place(plan.as_ref())?;
+    let mut said = Vec::new();
+    let placed;
+    let doc = match plan {
+        Some(plan) => {
+            let mut changed = doc.clone();
+            crate::assets::apply_paths(&mut changed, &plan, &paths);
+            said = plan.diagnostics;
+            placed = changed;
+            &placed
+        }
+        None => doc,
+    };
+    said.extend(crate::write(doc, opts.to, output, &opts.write)?);
+    Ok(said)
 }

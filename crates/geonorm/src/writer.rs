@@ -1,9 +1,10 @@
 //! Every writer as a sink of the stream: each feature is serialised on the thread
 //! that read it ([`PartMaker::part`]), and the parts are put together in the file's
 //! order ([`DocWriter::put`]) into a document finished once the input is read
-//! ([`DocWriter::finish`]). GeoJSON is written as it comes; KML, KMZ and GPX keep their
-//! parts in a spool until the end (their order is not the file's), so no writer holds
-//! the document.
+//! ([`DocWriter::finish`]). GeoJSON is written as it comes (from a feature naming a
+//! group declared later on, it is held in a spool until the groups are known); KML,
+//! KMZ and GPX keep their parts in a spool until the end (their order is not the
+//! file's), so no writer holds the document.
 
 use std::io::Write;
 
@@ -13,12 +14,98 @@ use crate::{Diagnostic, Error, Feature, Format, Group, Metadata, Result, WriteOp
 
 /// One feature serialised for a document.
 pub(crate) enum Part {
-    /// Its MapHub GeoJSON, with what that could not hold.
-    GeoJson(Vec<u8>, Vec<Diagnostic>),
+    /// Its MapHub GeoJSON, with what that could not hold; and when its `group` names a
+    /// group that is not known yet, how it is written linked to it
+    /// ([`PartMaker::part_named`]).
+    GeoJson(Vec<u8>, Vec<Diagnostic>, Option<Box<LateGroup>>),
     /// Its placemark (KML and KMZ), and the group it names ([`PartMaker::part_named`]).
     Kml(crate::kml::Placemark, Option<Value>),
     /// Its waypoints, routes and tracks, and the group it names.
     Gpx(crate::gpx::GpxParts, Option<Value>),
+}
+
+/// A GeoJSON feature whose `group` names a group not known when it was read: written
+/// as it is when the name resolves to none at the end, else as `linked` with the id
+/// put at `at`.
+pub(crate) struct LateGroup {
+    /// The `group` member as read.
+    named: Value,
+    /// The feature's place, for what resolving the name says.
+    span: crate::Span,
+    /// The feature written without its `group` member and with the key `"group":`.
+    linked: Vec<u8>,
+    /// Where in `linked` the group's id goes.
+    at: usize,
+}
+
+/// GeoJSON features held from the first whose group is not known yet to the end,
+/// when the groups are: in a spool (memory, then an unnamed temporary file), so the
+/// output is the document read whole's and memory holds what the spool holds.
+#[derive(Default)]
+struct HeldGeoJson {
+    /// The features from the first late one: each other feature as `,\n` and its
+    /// bytes; each late one as its bytes, then its linked bytes.
+    spool: Option<crate::spool::Spool>,
+    /// Where each late feature is in the spool: its start, its length as it is, and
+    /// its linked form's length and id's place.
+    late: Vec<(u64, u64, u64, usize)>,
+}
+
+impl HeldGeoJson {
+    /// Holds `part` when a late feature came before it, or is it.
+    fn hold(&mut self, bytes: &[u8], late: Option<&LateGroup>) -> std::io::Result<bool> {
+        if self.spool.is_none() && late.is_none() {
+            return Ok(false);
+        }
+        let spool = self.spool.get_or_insert_with(crate::spool::Spool::new);
+        match late {
+            Some(l) => {
+                let start = spool.len();
+                spool.push(bytes)?;
+                spool.push(&l.linked)?;
+                let sizes = (bytes.len() as u64, l.linked.len() as u64);
+                self.late.push((start, sizes.0, sizes.1, l.at));
+            }
+            None => {
+                spool.push(b",\n")?;
+                spool.push(bytes)?;
+            }
+        }
+        Ok(true)
+    }
+
+    /// Writes what it holds into `w`, each late feature linked to its group in `ids`
+    /// (in their order; as it is when its id is `None` or missing).
+    fn write_into<W: Write>(
+        self,
+        w: &mut crate::geojson::Writer<W>,
+        ids: &[Option<crate::GroupId>],
+    ) -> Result<()> {
+        let Some(mut spool) = self.spool else {
+            return Ok(());
+        };
+        let mut done = 0;
+        let mut one = Vec::new();
+        for (i, &(start, raw, linked, at)) in self.late.iter().enumerate() {
+            // The features between two late ones, as they are (`,\n` and all).
+            spool.copy_range(done, start, w.get_mut())?;
+            one.clear();
+            match ids.get(i).copied().flatten() {
+                Some(id) => {
+                    spool.copy_range(start + raw, start + raw + linked, &mut one)?;
+                    let id = id.get().to_string();
+                    let at = at.min(one.len());
+                    one.splice(at..at, id.bytes());
+                }
+                None => spool.copy_range(start, start + raw, &mut one)?,
+            }
+            w.write_serialised(&one, 1)?;
+            done = start + raw + linked;
+        }
+        let end = spool.len();
+        spool.copy_range(done, end, w.get_mut())?;
+        Ok(())
+    }
 }
 
 /// How each feature is serialised for a document of one format.
@@ -38,26 +125,27 @@ impl PartMaker {
                 let mut buf = Vec::with_capacity(256);
                 let mut lost = Vec::new();
                 crate::geojson::write::feature_bytes(&mut buf, f, &self.opts.geojson, &mut lost)?;
-                Part::GeoJson(buf, lost)
+                Part::GeoJson(buf, lost, None)
             }
         })
     }
 
     /// [`PartMaker::part`] of a feature read from GeoJSON, whose `group` may name a
     /// group by title path or string id declared later in the file (or nowhere: then
-    /// it is created). The GeoJSON writer keeps the name, which MapHub resolves; the
-    /// others need the group, known at the end ([`DocWriter::finish`]): the feature
-    /// is written without the member, as the document read whole has it.
+    /// it is created). The group is known at the end ([`DocWriter::finish`]): the
+    /// feature is written there as the document read whole has it, linked to the
+    /// group (GeoJSON keeps both ways of writing it until then; the others write it
+    /// without the member and put it in its group's place).
     pub(crate) fn part_named(&self, f: &Feature) -> Result<Part> {
+        if self.format == Format::GeoJson {
+            return self.part_late(f);
+        }
         let named = match f.properties.get("group") {
             Some(Value::String(s)) if f.group.is_none() && !s.trim().is_empty() => {
                 Value::String(s.clone())
             }
             _ => return self.part(f),
         };
-        if self.format == Format::GeoJson {
-            return self.part(f);
-        }
         let mut unnamed = f.clone();
         unnamed.properties.shift_remove("group");
         Ok(match self.part(&unnamed)? {
@@ -65,6 +153,38 @@ impl PartMaker {
             Part::Gpx(p, _) => Part::Gpx(p, Some(named)),
             other => other,
         })
+    }
+
+    /// The GeoJSON part of `f`, with its linked form when its `group` may name a group
+    /// at the end: a title path or string id, or a number that is an id as written
+    /// (what resolving the names at the end looks up).
+    fn part_late(&self, f: &Feature) -> Result<Part> {
+        let named = match f.properties.get("group") {
+            Some(v @ Value::String(s)) if f.group.is_none() && !s.trim().is_empty() => v.clone(),
+            Some(v @ Value::Number(_)) if f.group.is_none() => v.clone(),
+            _ => return self.part(f),
+        };
+        let part = self.part(f)?;
+        let Part::GeoJson(bytes, lost, _) = part else {
+            return Ok(part);
+        };
+        let mut unnamed = f.clone();
+        unnamed.properties.shift_remove("group");
+        let mut linked = Vec::with_capacity(bytes.len());
+        // What writing it says is said once, by the part as it is.
+        let at = crate::geojson::write::feature_bytes_group_slot(
+            &mut linked,
+            &unnamed,
+            &self.opts.geojson,
+            &mut Vec::new(),
+        )?;
+        let late = LateGroup {
+            named,
+            span: f.span,
+            linked,
+            at,
+        };
+        Ok(Part::GeoJson(bytes, lost, Some(Box::new(late))))
     }
 
     /// Makes parts of a document read from `source` ([`WriteOptions::for_conversion`]).
@@ -94,6 +214,8 @@ pub(crate) struct DocWriter<W: Write> {
     named_at: Vec<usize>,
     /// Features put so far.
     put: usize,
+    /// GeoJSON features held until the late groups are known.
+    held: HeldGeoJson,
 }
 
 /// Files a KMZ carries beside its KML ([`crate::kmz::Carry`]); none without the
@@ -105,7 +227,7 @@ pub(crate) type Carry<'a> = dyn std::any::Any + 'a;
 
 /// The writer of each format.
 enum Doc<W: Write> {
-    /// MapHub GeoJSON, written as it comes.
+    /// MapHub GeoJSON, written as it comes (but what [`DocWriter::put`] holds).
     GeoJson(crate::geojson::Writer<W>),
     /// KML, its placemarks spooled until their folders are written.
     Kml(crate::kml::DocWriter<W>),
@@ -124,6 +246,7 @@ impl<W: Write> DocWriter<W> {
             named: Default::default(),
             named_at: Vec::new(),
             put: 0,
+            held: HeldGeoJson::default(),
         })
     }
 
@@ -135,6 +258,14 @@ impl<W: Write> DocWriter<W> {
             self.note(p.span(), named);
         } else if let Part::Gpx(p, Some(named)) = &part {
             self.note(p.span(), named);
+        } else if let Part::GeoJson(bytes, lost, late) = &part {
+            if let Some(l) = late {
+                self.note(l.span, &l.named);
+            }
+            if self.held.hold(bytes, late.as_deref())? {
+                self.put += 1;
+                return Ok(lost.clone());
+            }
         }
         self.put += 1;
         self.doc.put(part)
@@ -162,10 +293,17 @@ impl<W: Write> DocWriter<W> {
         carry: Option<&mut Carry<'_>>,
     ) -> Result<(W, Vec<Diagnostic>)> {
         let (Some(index), false) = (index, self.named_at.is_empty()) else {
+            if let Doc::GeoJson(w) = &mut self.doc {
+                std::mem::take(&mut self.held).write_into(w, &[])?;
+            }
             return self.doc.finish(meta, groups, carry);
         };
         // What resolving says (groups created) the check says already.
         let (all, named) = self.named.resolve(groups.to_vec(), index, &mut Vec::new());
+        if let Doc::GeoJson(w) = &mut self.doc {
+            let ids: Vec<_> = named.iter().map(|f| f.group).collect();
+            std::mem::take(&mut self.held).write_into(w, &ids)?;
+        }
         for (at, f) in self.named_at.iter().zip(named) {
             if let (Some(id), Doc::Kml(w)) = (f.group, &mut self.doc) {
                 w.set_group(*at, id);
@@ -197,7 +335,7 @@ impl<W: Write> Doc<W> {
 
     fn put(&mut self, part: Part) -> Result<Vec<Diagnostic>> {
         match (self, part) {
-            (Doc::GeoJson(w), Part::GeoJson(bytes, lost)) => {
+            (Doc::GeoJson(w), Part::GeoJson(bytes, lost, _)) => {
                 w.write_serialised(&bytes, 1)?;
                 Ok(lost)
             }

@@ -93,7 +93,7 @@ impl<W: Write> Writer<W> {
         }
         let mut buf = std::mem::take(&mut self.buf);
         let (precision, wind) = (self.opts.precision, self.opts.wind);
-        feature(&mut buf, f, precision, wind, &mut self.diagnostics)?;
+        feature(&mut buf, f, precision, wind, &mut self.diagnostics, None)?;
         self.out.write_all(&buf)?;
         self.buf = buf;
         Ok(())
@@ -201,7 +201,7 @@ pub fn write<W: Write>(doc: &Document, mut out: W, opts: &WriteOptions) -> Resul
             let mut buf = Vec::new();
             match doc.meta.root {
                 RootKind::Feature => {
-                    feature(&mut buf, only, opts.precision, opts.wind, &mut diags)?
+                    feature(&mut buf, only, opts.precision, opts.wind, &mut diags, None)?
                 }
                 RootKind::Geometry if is_bare(only) => {
                     if let Some(g) = &only.geometry {
@@ -448,7 +448,22 @@ pub(crate) fn feature_bytes(
     opts: &WriteOptions,
     diags: &mut Vec<Diagnostic>,
 ) -> Result<()> {
-    feature(buf, f, opts.precision, opts.wind, diags)
+    feature(buf, f, opts.precision, opts.wind, diags, None)
+}
+
+/// [`feature_bytes`] of `f` linked to a group whose id is not known yet (its `group`
+/// names a group declared later in the file): `f` without its `group` member, written
+/// with the key `"group":` and no value. Answers where in `buf` the id goes, so that
+/// the feature is written at the end as the document read whole writes it.
+pub(crate) fn feature_bytes_group_slot(
+    buf: &mut Vec<u8>,
+    f: &Feature,
+    opts: &WriteOptions,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<usize> {
+    let mut at = 0;
+    feature(buf, f, opts.precision, opts.wind, diags, Some(&mut at))?;
+    Ok(at)
 }
 
 /// `g` with its rings wound as RFC 7946 wants (exterior counterclockwise, holes
@@ -491,6 +506,7 @@ fn feature(
     precision: Option<u8>,
     wind: bool,
     diags: &mut Vec<Diagnostic>,
+    group_slot: Option<&mut usize>,
 ) -> Result<()> {
     buf.extend_from_slice(b"{\"type\":\"Feature\"");
     if let Some(id) = &f.id {
@@ -514,7 +530,14 @@ fn feature(
         p.put("title", f.title.as_ref())?;
     }
     p.put("description", f.description.as_ref())?;
-    p.put("group", f.group.map(GroupId::get).as_ref())?;
+    match group_slot {
+        // The id is put there once it is known ([`feature_bytes_group_slot`]).
+        Some(at) => {
+            p.key("group")?;
+            *at = p.buf.len();
+        }
+        None => p.put("group", f.group.map(GroupId::get).as_ref())?,
+    }
     p.put("marker-color", s.marker_color.as_ref())?;
     p.put("marker-symbol", s.marker_symbol.as_ref())?;
     p.put("marker-size", s.marker_size.as_ref())?;
@@ -594,7 +617,7 @@ mod tests {
         f.properties.insert("title".into(), Value::from(5));
         let mut buf = Vec::new();
         let mut diags = Vec::new();
-        feature(&mut buf, &f, None, false, &mut diags).expect("write");
+        feature(&mut buf, &f, None, false, &mut diags, None).expect("write");
         let v: Value = serde_json::from_slice(&buf).expect("valid json");
         assert_eq!(v["properties"]["title"], "model");
         assert_eq!(diags.len(), 1);

@@ -77,6 +77,7 @@ pub(crate) fn run<R: std::io::BufRead, W: std::io::Write>(
                 &mut counted,
                 opts.profile,
                 threads,
+                false,
                 &mut findings,
                 output,
                 keep.as_deref_mut(),
@@ -300,7 +301,7 @@ pub(super) fn check_stream<R: std::io::BufRead, W: std::io::Write>(
                 (Measured::Len(n), _) => tally.converted(Some(n), &f),
                 (Measured::Unwritable, _) => tally.converted(None, &f),
                 // Written at the precision the size is measured at: the same bytes.
-                (Measured::NotAsked, Some(Part::GeoJson(bytes, _))) => {
+                (Measured::NotAsked, Some(Part::GeoJson(bytes, ..))) => {
                     tally.converted(Some(bytes.len() as u64), &f)
                 }
                 (Measured::NotAsked, _) => tally.converted(None, &f),

@@ -55,7 +55,7 @@ struct Emit<'a> {
     /// The groups known once the batch was cut: a feature naming one of them by title
     /// or string id is written linked to it, as [`crate::geojson::convert`] writes it
     /// (the rules see it as the one-thread reader does, named, and resolve it at the
-    /// end).
+    /// end; one naming a group not known yet the writer links at the end).
     groups: &'a GroupIndex,
 }
 
@@ -63,6 +63,8 @@ struct Emit<'a> {
 #[derive(Clone, Copy)]
 struct Work<'a> {
     maphub: bool,
+    /// Every feature through the rules whole ([`CheckMode::whole`]).
+    whole: bool,
     /// Whether the converted size counts.
     convert: bool,
     write: Option<Emit<'a>>,
@@ -71,6 +73,7 @@ struct Work<'a> {
 fn parse(batch: &[u8], units: &[Unit], work: Work) -> Vec<Parsed> {
     let Work {
         maphub,
+        whole,
         convert,
         write,
     } = work;
@@ -83,6 +86,7 @@ fn parse(batch: &[u8], units: &[Unit], work: Work) -> Vec<Parsed> {
             // ([`InFileOrder::feature`] reads again a feature whose positions are shown).
             let mut mode = CheckMode {
                 maphub,
+                whole,
                 precision: PRECISION_SHOWN,
                 ..CheckMode::default()
             };
@@ -185,6 +189,8 @@ struct InFileOrder<'o, W: std::io::Write> {
     precise: usize,
     /// MapHub's dialect (for reading a feature again).
     maphub: bool,
+    /// Every feature through the rules whole (for reading a feature again).
+    whole: bool,
     /// Where the features are kept, in order, when they are.
     keep: Option<&'o mut Kept>,
 }
@@ -221,6 +227,7 @@ impl<W: std::io::Write> InFileOrder<'_, W> {
             let bytes = batch.get(unit.range.clone()).unwrap_or_default();
             let mut mode = CheckMode {
                 maphub: self.maphub,
+                whole: self.whole,
                 ..CheckMode::default()
             };
             diags.clear();
@@ -254,7 +261,7 @@ impl<W: std::io::Write> InFileOrder<'_, W> {
         match (converted, &written) {
             (Some(len), _) => self.tally.converted(Some(len), &f),
             // Written at full precision and unchanged: the bytes the size counts.
-            (None, Some(Ok(Part::GeoJson(bytes, _)))) => {
+            (None, Some(Ok(Part::GeoJson(bytes, ..)))) => {
                 self.tally.converted(Some(bytes.len() as u64), &f)
             }
             _ => self.tally.converted(None, &f),
@@ -293,10 +300,13 @@ impl<W: std::io::Write> InFileOrder<'_, W> {
 type Stop = Option<Error>;
 
 /// The checking pipeline; see the module's doc. Fails only when `input` does.
+/// `whole`: every feature through the rules whole ([`CheckMode::whole`]; the tests'
+/// choice, `false` otherwise).
 pub(super) fn check_geojson_stream<R: BufRead, W: std::io::Write>(
     input: R,
     profile: Profile,
     threads: usize,
+    whole: bool,
     out: &mut Vec<Diagnostic>,
     output: Option<&mut Output<W>>,
     keep: Option<&mut Kept>,
@@ -305,6 +315,7 @@ pub(super) fn check_geojson_stream<R: BufRead, W: std::io::Write>(
     let mut cut = Cutter {
         reader: Reader::new(input).checking(CheckMode {
             maphub,
+            whole,
             ..CheckMode::default()
         }),
         groups: Vec::new(),
@@ -326,6 +337,7 @@ pub(super) fn check_geojson_stream<R: BufRead, W: std::io::Write>(
         seen: 0,
         precise: 0,
         maphub,
+        whole,
         keep,
     };
     let (mut batch, mut spare, mut units) = (Vec::new(), Vec::new(), Vec::new());
@@ -337,6 +349,7 @@ pub(super) fn check_geojson_stream<R: BufRead, W: std::io::Write>(
         let index = maker.as_ref().map(|_| cut.reader.group_index().clone());
         let work = Work {
             maphub,
+            whole,
             convert,
             write: maker
                 .as_ref()

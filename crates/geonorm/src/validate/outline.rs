@@ -44,8 +44,7 @@ pub(super) fn outline_rules(
     mode: &mut CheckMode,
     read: &crate::Feature,
 ) -> Option<Vec<Diagnostic>> {
-    #[cfg(test)]
-    if WHOLE_RULES.load(std::sync::atomic::Ordering::Relaxed) {
+    if mode.whole {
         return None;
     }
     let geometry = read.geometry.as_ref()?;
@@ -73,12 +72,6 @@ pub(super) fn outline_rules(
     mode.precision += scanned.precise;
     Some(found)
 }
-
-/// Forces every feature through the rules whole, for the tests that hold the outline
-/// to saying the same.
-#[cfg(test)]
-pub(crate) static WHOLE_RULES: std::sync::atomic::AtomicBool =
-    std::sync::atomic::AtomicBool::new(false);
 
 /// What [`scan_positions`] counted.
 #[derive(Debug, PartialEq)]

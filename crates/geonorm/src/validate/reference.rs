@@ -11,14 +11,17 @@ use crate::{Diagnostic, Error, Format};
 /// GeoJSON read one feature at a time on one thread, with the RFC 7946 rules running
 /// on every feature as it is read, then the rules on the whole document: what the
 /// batched check ([`geojson_stream`]) must say, for the tests that hold it to that.
+/// `whole`: every feature through the rules whole ([`super::rules::CheckMode::whole`]).
 pub(super) fn check_geojson<R: std::io::BufRead>(
     input: R,
     profile: Profile,
+    whole: bool,
     out: &mut Vec<Diagnostic>,
 ) -> std::io::Result<()> {
     use crate::geojson::read::{CheckMode, Item, Reader};
     let mut reader = Reader::new(input).checking(CheckMode {
         maphub: profile.maphub(),
+        whole,
         ..CheckMode::default()
     });
     let mut tally = MaphubRules::new(profile);

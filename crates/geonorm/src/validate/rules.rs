@@ -17,6 +17,9 @@ pub(crate) struct CheckMode {
     pub root: Vec<Diagnostic>,
     /// Where the root value starts.
     pub root_at: usize,
+    /// Every feature through the rules whole, never its outline alone: set only by
+    /// the tests that hold the outline to saying the same (`stream_tests`).
+    pub whole: bool,
 }
 
 impl CheckMode {

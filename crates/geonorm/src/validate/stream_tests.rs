@@ -6,7 +6,6 @@ use std::path::Path;
 
 use super::check::{check_stream, drop_indices};
 use super::geojson_stream;
-use super::outline::WHOLE_RULES;
 use super::reference::{check_document, check_geojson};
 use super::report::{fatal_diagnostic, CheckOptions, Profile, Report};
 use super::NO_OUTPUT;
@@ -131,27 +130,30 @@ fn dropping_indices_keeps_the_others_in_order() {
 }
 
 /// GeoJSON checked in batches of `batch` bytes on `threads` threads, in the report's
-/// order.
+/// order; with `whole`, every feature through the rules whole.
 fn geojson_batched(
     bytes: &[u8],
     profile: Profile,
     threads: usize,
     batch: usize,
+    whole: bool,
 ) -> Vec<Diagnostic> {
     let before = crate::stream::TEST_BATCH.with(|b| b.replace(batch));
     let mut out = Vec::new();
-    let read =
-        geojson_stream::check_geojson_stream(bytes, profile, threads, &mut out, NO_OUTPUT, None);
+    let read = geojson_stream::check_geojson_stream(
+        bytes, profile, threads, whole, &mut out, NO_OUTPUT, None,
+    );
     crate::stream::TEST_BATCH.with(|b| b.set(before));
     read.expect("read from memory");
     Diagnostic::sort_by_position(&mut out);
     out
 }
 
-/// GeoJSON read one feature at a time on one thread, in the report's order.
-fn geojson_one_by_one(bytes: &[u8], profile: Profile) -> Vec<Diagnostic> {
+/// GeoJSON read one feature at a time on one thread, in the report's order; with
+/// `whole`, every feature through the rules whole.
+fn geojson_one_by_one(bytes: &[u8], profile: Profile, whole: bool) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    check_geojson(bytes, profile, &mut out).expect("read from memory");
+    check_geojson(bytes, profile, whole, &mut out).expect("read from memory");
     Diagnostic::sort_by_position(&mut out);
     out
 }
@@ -209,10 +211,10 @@ fn geojson_checked_in_batches_says_what_one_feature_at_a_time_says() {
     let mut compared = 0;
     for (what, bytes) in geojson_cases() {
         for profile in PROFILES {
-            let expected = geojson_one_by_one(&bytes, profile);
+            let expected = geojson_one_by_one(&bytes, profile, false);
             for (threads, batch) in [(1, usize::MAX), (3, usize::MAX), (1, 1), (3, 1), (2, 300)] {
                 assert_eq!(
-                    geojson_batched(&bytes, profile, threads, batch),
+                    geojson_batched(&bytes, profile, threads, batch, false),
                     expected,
                     "{what} ({profile:?}, {threads} threads, batches of {batch} bytes)"
                 );
@@ -343,12 +345,9 @@ fn converting_while_checking_writes_what_convert_writes_and_says_what_check_says
 /// with every feature's JSON tree built whole: one thread one feature at a time, and
 /// batched on three threads in small batches.
 fn outline_and_whole(bytes: &[u8], profile: Profile) -> [(Vec<Diagnostic>, Vec<Diagnostic>); 2] {
-    use std::sync::atomic::Ordering;
     let run = |whole: bool| {
-        WHOLE_RULES.store(whole, Ordering::Relaxed);
-        let one = geojson_one_by_one(bytes, profile);
-        let batched = geojson_batched(bytes, profile, 3, 500);
-        WHOLE_RULES.store(false, Ordering::Relaxed);
+        let one = geojson_one_by_one(bytes, profile, whole);
+        let batched = geojson_batched(bytes, profile, 3, 500, whole);
         (one, batched)
     };
     [run(false), run(true)]
@@ -449,4 +448,42 @@ mod outline_props {
             prop_assert_eq!(outline, whole, "{}", text);
         }
     }
+}
+
+/// GeoJSON converted as a stream writes what the document read whole and written
+/// writes: a feature naming a group declared later (or nowhere) is linked to it, the
+/// groups created for it are written, whatever the threads and batches (issue 23).
+#[test]
+fn streamed_geojson_writes_what_the_document_read_whole_writes() {
+    let mut compared = 0;
+    for (what, bytes) in geojson_cases() {
+        let Ok(read) = crate::read(&bytes[..], &crate::ReadOptions::format(Format::GeoJson)) else {
+            continue;
+        };
+        let mut whole = Vec::new();
+        crate::write(
+            &read.document,
+            Format::GeoJson,
+            &mut whole,
+            &Default::default(),
+        )
+        .expect("written to memory");
+        for (threads, batch) in [(1, usize::MAX), (3, 1), (2, 300)] {
+            let before = crate::stream::TEST_BATCH.with(|b| b.replace(batch));
+            let mut convert = crate::ConvertOptions::to(Format::GeoJson);
+            convert.check.read.threads = threads;
+            let mut out = Vec::new();
+            let done = crate::convert(bytes[..].into(), &mut out, &convert);
+            crate::stream::TEST_BATCH.with(|b| b.set(before));
+            assert!(done.expect("read from memory").complete, "{what}");
+            assert!(
+                out == whole,
+                "{what} ({threads} threads, batches of {batch}):\n{}\n{}",
+                String::from_utf8_lossy(&out),
+                String::from_utf8_lossy(&whole)
+            );
+        }
+        compared += 1;
+    }
+    assert!(compared > 100, "compared only {compared} files");
 }
