@@ -64,7 +64,7 @@ fn relative(from: &Path, to: &Path) -> String {
 /// the error on as an I/O error.
 pub type Failed = Arc<Mutex<Option<anyhow::Error>>>;
 
-/// `--assets DIR` for [`geonorm::WriteOptions::assets`]: the icons and photos the
+/// `--assets DIR` for [`geonorm::ConvertOptions::place_files`]: the icons and photos the
 /// library planned for the document read from `input` are written into DIR
 /// ([`write_files`]), and the features pointed at them. A document whose source holds
 /// no files of its own is refused. What failed is also left in the answer's second

@@ -33,13 +33,14 @@ fn convert_streaming(
         renderer.fatal(&input, format, &e)?;
         return Ok(ExitCode::from(1));
     }
-    let mut write = geonorm::WriteOptions::with_precision(args.precision, args.keep_root);
+    let write = geonorm::WriteOptions::with_precision(args.precision, args.keep_root);
     // Notes are for people, and not wanted with --quiet.
     let notes = !renderer.quiet() && args.format.lines() != crate::diags::Lines::Jsonl;
     let placed = args.assets.dir.is_some();
+    let mut place_files = None;
     let failed = placed.then(|| {
         let (place, failed) = assets::placer(&args.assets, &input, dest.path(), notes);
-        write.assets = Some(place);
+        place_files = Some(place);
         failed
     });
     let opts = geonorm::ConvertOptions {
@@ -55,11 +56,12 @@ fn convert_streaming(
             .map(std::path::Path::to_path_buf),
         fix: args.fix,
         split_long_lines: args.split_long_lines,
+        place_files,
     };
     let quiet = renderer.quiet();
     let done = {
-        // A KMZ is read where it is, never held; so is a document the library reads
-        // twice from its start (the file, never its bytes, held).
+        // A KMZ is read where it is, never held; so is a document held whole (read
+        // once; the files a KMZ written carries are read again from the archive).
         // Bytes read of the input's size, on a terminal, once it takes a second.
         let mut seekable;
         let source = if format == Format::Kmz || opts.holds_whole() {

@@ -292,6 +292,7 @@ fn convert_impl(src: Src, dst: Option<&Path>, o: &ConvertOptions) -> Result<Conv
         kml_folder: None,
         fix: o.fix,
         split_long_lines: false,
+        place_files: None,
     };
     let done = geonorm::convert(bytes[..].into(), &mut out, &opts).map_err(Failure::Io)?;
     if !done.complete {

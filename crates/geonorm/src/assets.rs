@@ -188,7 +188,7 @@ impl Plan {
 }
 
 /// What places a document's files elsewhere for [`crate::convert`]
-/// ([`crate::WriteOptions::assets`]): given the plan of the files the document uses
+/// ([`crate::ConvertOptions::place_files`]): given the plan of the files the document uses
 /// ([`Purpose::Files`]; `None` when its source holds none of its own: only a KMZ, or a
 /// KML whose folder is known, does), it writes them where it chooses and answers, for
 /// each asset, its path relative to the converted document, which the references are

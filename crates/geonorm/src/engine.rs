@@ -36,17 +36,21 @@ pub struct ConvertOptions {
     /// Cuts each line over MapHub's limit per request into consecutive features under
     /// it ([`crate::split_long_lines`]); the document is held whole.
     pub split_long_lines: bool,
+    /// Where the icons and photos a KMZ or a KML's folder holds are put, instead of
+    /// carried in a KMZ written: `None` carries them (or leaves the references as they
+    /// are). With it the document is held whole.
+    #[cfg(feature = "assets")]
+    pub place_files: Option<crate::assets::PlaceFiles>,
 }
 
 impl ConvertOptions {
     /// Whether [`convert`] holds the document whole (read, checked, changed, then
     /// written) rather than streaming it: to fix it, cut its long lines, keep a
-    /// GeoJSON root, or place its files elsewhere ([`WriteOptions::assets`]). It then
-    /// reads the input twice from its start: a seekable input is read where it is, a
-    /// stream is held.
+    /// GeoJSON root, or place its files elsewhere ([`ConvertOptions::place_files`]). The
+    /// input is still read once.
     pub fn holds_whole(&self) -> bool {
         #[cfg(feature = "assets")]
-        let placed = self.write.assets.is_some();
+        let placed = self.place_files.is_some();
         #[cfg(not(feature = "assets"))]
         let placed = false;
         self.fix || self.split_long_lines || self.write.geojson.keep_root || placed
@@ -61,6 +65,8 @@ impl ConvertOptions {
             kml_folder: None,
             fix: false,
             split_long_lines: false,
+            #[cfg(feature = "assets")]
+            place_files: None,
         }
     }
 }
@@ -422,7 +428,7 @@ fn write<W: Write>(
     opts: &ConvertOptions,
 ) -> crate::Result<Vec<Diagnostic>> {
     #[cfg(feature = "assets")]
-    if let Some(place) = &opts.write.assets {
+    if let Some(place) = &opts.place_files {
         return write_placing(doc, again, output, opts, place);
     }
     #[cfg(feature = "assets")]
@@ -461,7 +467,7 @@ fn write<W: Write>(
     crate::write(doc, opts.to, output, &opts.write)
 }
 
-/// [`write`] with the files `doc` uses placed by `place` ([`WriteOptions::assets`]):
+/// [`write`] with the files `doc` uses placed by `place` ([`ConvertOptions::place_files`]):
 /// planned from the archive it was read from or the KML's folder, placed, the
 /// references pointed at them, then the document written (a KMZ carries none).
 /// Answers what planning met, then what writing could not hold.

@@ -21,12 +21,6 @@ pub struct WriteOptions {
     pub kml: kml::WriteOptions,
     /// Options of the GPX writer.
     pub gpx: gpx::WriteOptions,
-    /// Where [`convert`](crate::convert) puts the icons and photos a KMZ or a KML's
-    /// folder holds, instead of carrying them in a KMZ written: `None` carries them
-    /// (or leaves the references as they are). With it the document is held whole.
-    /// [`write`](crate::write) does not look at it.
-    #[cfg(feature = "assets")]
-    pub assets: Option<crate::assets::PlaceFiles>,
 }
 
 impl WriteOptions {
@@ -45,8 +39,6 @@ impl WriteOptions {
                 ..Default::default()
             },
             gpx: gpx::WriteOptions { precision },
-            #[cfg(feature = "assets")]
-            assets: None,
         }
     }
 

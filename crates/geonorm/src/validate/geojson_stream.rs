@@ -296,6 +296,14 @@ impl<W: std::io::Write> InFileOrder<'_, W> {
     }
 }
 
+/// A batch parsed on the pool and not handed on yet: its bytes, its features' places,
+/// what they became.
+struct Waiting {
+    bytes: Vec<u8>,
+    units: Vec<Unit>,
+    parsed: Vec<Vec<Parsed>>,
+}
+
 /// What stopped the reader in a feature of a batch.
 type Stop = Option<Error>;
 
@@ -346,7 +354,7 @@ pub(super) fn check_geojson_stream<R: BufRead, W: std::io::Write>(
     // is handed on (written, MapHub's rules) while the pool parses the next, so the
     // pool never waits for it. This thread's order is the same as one batch at a time:
     // cut N + 1, hand on N, cut N + 2.
-    let mut pending: Option<(Vec<u8>, Vec<Unit>, Vec<Vec<Parsed>>)> = None;
+    let mut pending: Option<Waiting> = None;
     // The first error in the file's order: in a feature of a batch, or met by the
     // reader past every feature cut before it.
     let stopped: Option<(Error, bool)> = loop {
@@ -374,7 +382,12 @@ pub(super) fn check_geojson_stream<R: BufRead, W: std::io::Write>(
             let (done, (stop, freed, next_filled)) = overlap(
                 || parse_batch(&batch, &units, work, threads),
                 || {
-                    let Some((bytes, cut_units, parsed)) = before else {
+                    let Some(Waiting {
+                        bytes,
+                        units: cut_units,
+                        parsed,
+                    }) = before
+                    else {
                         return (None, None, cut.fill(&mut next, &mut next_units));
                     };
                     match m.batch(&bytes, &cut_units, parsed, cut.reader.diagnostics()) {
@@ -388,11 +401,20 @@ pub(super) fn check_geojson_stream<R: BufRead, W: std::io::Write>(
             }
             spare = freed.unwrap_or_default();
             let parsed = std::mem::replace(&mut batch, next);
-            pending = Some((parsed, std::mem::replace(&mut units, next_units), done));
+            pending = Some(Waiting {
+                bytes: parsed,
+                units: std::mem::replace(&mut units, next_units),
+                parsed: done,
+            });
             filled = next_filled;
             continue;
         }
-        if let Some((bytes, cut_units, parsed)) = pending.take() {
+        if let Some(Waiting {
+            bytes,
+            units: cut_units,
+            parsed,
+        }) = pending.take()
+        {
             if let Some(e) = m.batch(&bytes, &cut_units, parsed, cut.reader.diagnostics()) {
                 break Some((e, true));
             }
