@@ -71,9 +71,26 @@ pub struct ReadOptions {
     /// input are parsed on each. 0 and 1 read on the calling thread alone; the result
     /// is the same for any number.
     pub threads: usize,
+    /// Bytes of input gathered into one batch before its pieces are parsed on the
+    /// threads; 0, the default, is 2 MiB. Smaller batches hold less of the input in
+    /// memory, larger ones hand work to the threads less often; the result is the same
+    /// for any size (a GeoJSON document read whole by [`read`](crate::read) is read one
+    /// feature at a time whatever it says).
+    pub batch_bytes: usize,
 }
 
 impl ReadOptions {
+    /// How a stream reads with these options: their threads, their batches.
+    pub(crate) fn pace(&self) -> crate::stream::Pace {
+        crate::stream::Pace {
+            threads: self.threads.max(1),
+            batch: match self.batch_bytes {
+                0 => crate::stream::BATCH,
+                n => n,
+            },
+        }
+    }
+
     /// Options that read `format`, with every other option at its default.
     pub fn format(format: Format) -> Self {
         ReadOptions {

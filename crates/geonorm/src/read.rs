@@ -67,12 +67,12 @@ pub fn read<'a>(input: impl Into<Input<'a>>, opts: &ReadOptions) -> Result<Parse
     refuse_binary(head, format)?;
     #[cfg(feature = "kmz")]
     let mut contents = None;
-    let threads = opts.threads.max(1);
+    let pace = opts.pace();
     let (document, mut diagnostics) = match format {
         Format::GeoJson => geojson::read(input)?,
-        // Pieces of each batch parsed on `threads` threads: the same document.
-        Format::Kml => collect(|emit| kml::stream(input, threads, &Keep, emit))?,
-        Format::Gpx => collect(|emit| gpx::stream(input, &opts.gpx, threads, &Keep, emit))?,
+        // Pieces of each batch parsed on the options' threads: the same document.
+        Format::Kml => collect(|emit| kml::stream(input, pace, &Keep, emit))?,
+        Format::Gpx => collect(|emit| gpx::stream(input, &opts.gpx, pace, &Keep, emit))?,
         #[cfg(feature = "kmz")]
         Format::Kmz => {
             // A zip is read from its end: from a reader that cannot seek, the archive

@@ -9,9 +9,7 @@ use std::io::BufRead;
 
 mod sink;
 
-#[cfg(test)]
-pub(crate) use sink::TEST_BATCH;
-pub(crate) use sink::{batch, collect, map_in_order, overlap, overlapping};
+pub(crate) use sink::{collect, map_in_order, overlap, overlapping, Pace, BATCH};
 pub use sink::{FeatureSink, Keep, ReadSeek, Rest};
 
 use crate::{Diagnostic, Format, Result};
@@ -33,10 +31,10 @@ where
     let Some(format) = opts.format else {
         return Err(crate::Error::Undetected);
     };
-    let threads = opts.threads.max(1);
+    let pace = opts.pace();
     #[cfg(feature = "kmz")]
     if let (Format::Kmz, Some(archive)) = (format, archive) {
-        return Ok(crate::kmz::stream(archive, &opts.kmz, threads, sink, emit)?.0);
+        return Ok(crate::kmz::stream(archive, &opts.kmz, pace, sink, emit)?.0);
     }
     #[cfg(not(feature = "kmz"))]
     let _ = archive;
@@ -44,14 +42,14 @@ where
     crate::refuse_binary(input.fill_buf()?, format)?;
     match format {
         Format::GeoJson => crate::geojson::stream(input, sink, emit),
-        Format::Kml => crate::kml::stream(input, threads, sink, emit),
-        Format::Gpx => crate::gpx::stream(input, &opts.gpx, threads, sink, emit),
+        Format::Kml => crate::kml::stream(input, pace, sink, emit),
+        Format::Gpx => crate::gpx::stream(input, &opts.gpx, pace, sink, emit),
         #[cfg(feature = "kmz")]
         Format::Kmz => {
             // A zip is read from its end: the archive (compressed, so small) is held;
             // its KML is decompressed as it is read.
             let cursor = std::io::Cursor::new(crate::kmz::hold(input, &opts.kmz)?);
-            Ok(crate::kmz::stream(cursor, &opts.kmz, threads, sink, emit)?.0)
+            Ok(crate::kmz::stream(cursor, &opts.kmz, pace, sink, emit)?.0)
         }
         #[allow(unreachable_patterns)]
         other => Err(crate::Error::UnsupportedRead(other)),
@@ -69,7 +67,6 @@ pub(crate) mod tests {
     use proptest::prelude::*;
 
     use super::{features_in, FeatureSink};
-    use crate::stream::TEST_BATCH;
     use crate::{Diagnostic, Feature, Format, ReadOptions, Result};
 
     /// Serialises each feature as the MapHub GeoJSON writer writes it.
@@ -135,16 +132,12 @@ pub(crate) mod tests {
     type Outcome = (std::result::Result<Vec<u8>, String>, Vec<String>);
 
     fn streamed(bytes: &[u8], format: Format, threads: usize, batch: usize) -> Outcome {
-        let before = TEST_BATCH.with(|b| b.replace(batch));
         let mut out = Vec::new();
-        let result = to_geojson(
-            bytes,
-            &ReadOptions::format(format),
-            &mut out,
-            &Default::default(),
-            threads,
-        );
-        TEST_BATCH.with(|b| b.set(before));
+        let read = ReadOptions {
+            batch_bytes: batch,
+            ..ReadOptions::format(format)
+        };
+        let result = to_geojson(bytes, &read, &mut out, &Default::default(), threads);
         match result {
             Ok(diags) => (Ok(out), sorted(&diags)),
             Err(e) => (Err(e.to_string()), Vec::new()),

@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 use super::ctx::{Ctx, GPX_TYPE};
 use super::fields::{describe_point, metadata, GPX10_METADATA};
 use super::point::{read_point, Line};
-use crate::stream::{batch, map_in_order, FeatureSink, Rest};
+use crate::stream::{map_in_order, FeatureSink, Pace, Rest};
 use crate::xml::dom::{self, position, xml_error, Namespaces, Node};
 use crate::xml::stream::{drive, fault_in_piece, piece_bytes, piece_reader, recording, Walker};
 use crate::xml::{Inspect, TextFindings};
@@ -147,6 +147,8 @@ struct Walk {
     nested: Vec<Feature>,
     /// Where the waypoints, routes and tracks are, when the walk only records them.
     units: Option<Vec<Range<usize>>>,
+    /// Bytes recorded before a batch is read ([`Pace::batch`]).
+    batch: usize,
     buf: Vec<u8>,
     inner: Vec<u8>,
 }
@@ -170,6 +172,7 @@ impl Walk {
             features: Vec::new(),
             nested: Vec::new(),
             units,
+            batch: crate::stream::BATCH,
             buf: Vec::new(),
             inner: Vec::new(),
         }
@@ -195,7 +198,7 @@ impl Walk {
         loop {
             match self.units.as_ref().map(Vec::len) {
                 Some(0) => xml.get_mut().forget_recorded(),
-                Some(_) if xml.get_ref().recorded().0.len() >= batch() => return Ok(Stop::Full),
+                Some(_) if xml.get_ref().recorded().0.len() >= self.batch => return Ok(Stop::Full),
                 _ => {}
             }
             let before = position(xml);
@@ -455,14 +458,14 @@ pub(crate) fn read<R: BufRead>(
     input: R,
     opts: &ReadOptions,
 ) -> Result<(crate::Document, Vec<Diagnostic>)> {
-    crate::stream::collect(|emit| stream(input, opts, 1, &crate::stream::Keep, emit))
+    crate::stream::collect(|emit| stream(input, opts, Pace::one(), &crate::stream::Keep, emit))
 }
 
 /// Reads a GPX document as a stream ([`crate::stream::features`]).
 pub(crate) fn stream<R, S, E>(
     input: R,
     opts: &ReadOptions,
-    threads: usize,
+    pace: Pace,
     sink: &S,
     emit: E,
 ) -> Result<Rest>
@@ -472,16 +475,18 @@ where
     E: FnMut(S::Out, &[Diagnostic]) -> Result<()>,
 {
     let mut xml = recording(input)?;
+    let mut walk = Walk::new(State::Outside, Some(Vec::new()));
+    walk.batch = pace.batch;
     let mut shell = Shell {
-        walk: Walk::new(State::Outside, Some(Vec::new())),
+        walk,
         kinds: [false; 3],
         emit,
         out: std::marker::PhantomData,
     };
     let read = |units: &Vec<Range<usize>>, recorded: &[u8], from, findings| {
-        read_units(units, recorded, from, &findings, opts, threads, sink)
+        read_units(units, recorded, from, &findings, opts, pace.threads, sink)
     };
-    drive(&mut xml, threads, &mut shell, &read)?;
+    drive(&mut xml, pace.threads, &mut shell, &read)?;
     let Shell { walk, kinds, .. } = shell;
     if !walk.saw_root {
         return Err(Error::NotFormat {

@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::ctx::{Ctx, Defs};
 use super::placemark;
 use super::style::{apply_style, PendingStyle};
-use crate::stream::{batch, map_in_order, FeatureSink, Rest};
+use crate::stream::{map_in_order, FeatureSink, Pace, Rest};
 use crate::xml::dom::{self, position, xml_error, Namespaces, Node};
 use crate::xml::stream::{drive, fault_in_piece, piece_bytes, piece_reader, recording, Walker};
 use crate::xml::{Inspect, TextFindings};
@@ -105,6 +105,8 @@ struct Parser<O> {
     root_name: String,
     buf: Vec<u8>,
     inner: Vec<u8>,
+    /// Bytes recorded before a batch is read ([`Pace::batch`]).
+    batch: usize,
 }
 
 /// Why the walk stopped, besides a batch recorded and the end.
@@ -353,11 +355,11 @@ where
 /// tests see them ([`crate::read`] is the public way: it sorts them by position).
 #[cfg(test)]
 pub(crate) fn read<R: BufRead>(input: R) -> Result<(crate::Document, Vec<Diagnostic>)> {
-    crate::stream::collect(|emit| stream(input, 1, &crate::stream::Keep, emit))
+    crate::stream::collect(|emit| stream(input, Pace::one(), &crate::stream::Keep, emit))
 }
 
 /// Reads a KML document as a stream ([`crate::stream::features`]).
-pub(crate) fn stream<R, S, E>(input: R, threads: usize, sink: &S, emit: E) -> Result<Rest>
+pub(crate) fn stream<R, S, E>(input: R, pace: Pace, sink: &S, emit: E) -> Result<Rest>
 where
     R: BufRead,
     S: FeatureSink,
@@ -383,12 +385,13 @@ where
         root_name: String::new(),
         buf: Vec::new(),
         inner: Vec::new(),
+        batch: pace.batch,
     };
     let mut shell = Shell { p, sink, emit };
     let read = |(units, defs): &(Vec<Unit>, Arc<Defs>), recorded: &[u8], from, findings| {
-        read_units(units, recorded, from, defs, &findings, threads, sink)
+        read_units(units, recorded, from, defs, &findings, pace.threads, sink)
     };
-    drive(&mut xml, threads, &mut shell, &read)?;
+    drive(&mut xml, pace.threads, &mut shell, &read)?;
     let Shell { p, mut emit, .. } = shell;
     let Rest {
         meta,
@@ -472,7 +475,7 @@ fn walk_with<R: BufRead, O>(
     loop {
         if p.units.is_empty() {
             xml.get_mut().forget_recorded();
-        } else if xml.get_ref().recorded().0.len() >= batch() {
+        } else if xml.get_ref().recorded().0.len() >= p.batch {
             return Ok(Stop::Full);
         }
         let before = position(xml);

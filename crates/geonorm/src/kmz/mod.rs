@@ -6,7 +6,7 @@
 
 use std::io::{BufReader, Read, Seek};
 
-use crate::stream::{FeatureSink, Keep, Rest};
+use crate::stream::{FeatureSink, Keep, Pace, Rest};
 use crate::{kml, Diagnostic, Document, Error, Feature, Format, Result};
 
 mod write;
@@ -237,7 +237,7 @@ pub(crate) fn read<R: Read + Seek>(
             diagnostics: diags,
         },
         contents,
-    ) = stream(input, limits, 1, &Keep, |f, _| {
+    ) = stream(input, limits, Pace::one(), &Keep, |f, _| {
         features.push(f);
         Ok(())
     })?;
@@ -266,7 +266,7 @@ impl<S: FeatureSink> FeatureSink for WithIcon<'_, S> {
 pub(crate) fn stream<R, S, E>(
     input: R,
     limits: &Limits,
-    threads: usize,
+    pace: Pace,
     sink: &S,
     mut emit: E,
 ) -> Result<(Rest, Contents)>
@@ -287,7 +287,7 @@ where
     } = {
         let limited = main_entry_reader(&mut archive, main, limits)?;
         let input = BufReader::with_capacity(64 * 1024, limited);
-        kml::stream(input, threads, &WithIcon(sink), |(icon, out), said| {
+        kml::stream(input, pace, &WithIcon(sink), |(icon, out), said| {
             if let Some(href) = icon {
                 let relative = !(href.contains("://") || href.starts_with('/'));
                 if relative && seen.insert(href.clone()) {

@@ -73,21 +73,27 @@ impl<T: std::io::Read + std::io::Seek> ReadSeek for T {}
 
 /// Bytes of input gathered before the pieces read so far are parsed: big enough that
 /// each thread gets real work, small enough that memory stays low.
-const BATCH: usize = 2 << 20;
+pub(crate) const BATCH: usize = 2 << 20;
 
-#[cfg(test)]
-thread_local! {
-    /// The batch size of the walks on this thread, for tests that cut small files
-    /// into many batches.
-    pub(crate) static TEST_BATCH: std::cell::Cell<usize> = const { std::cell::Cell::new(BATCH) };
+/// How a stream reads: on how many threads, in batches of how many bytes
+/// ([`crate::ReadOptions::threads`], [`crate::ReadOptions::batch_bytes`], given by
+/// `ReadOptions::pace`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Pace {
+    /// At least 1.
+    pub(crate) threads: usize,
+    /// Bytes of input gathered before a batch is parsed; at least 1.
+    pub(crate) batch: usize,
 }
 
-/// The batch size ([`BATCH`]; in tests, what the test asks for).
-pub(crate) fn batch() -> usize {
-    #[cfg(test)]
-    return TEST_BATCH.with(std::cell::Cell::get);
-    #[cfg(not(test))]
-    BATCH
+impl Pace {
+    /// One thread, batches of the default size.
+    pub(crate) fn one() -> Pace {
+        Pace {
+            threads: 1,
+            batch: BATCH,
+        }
+    }
 }
 
 /// Runs `parse` (a batch of pieces) on the thread pool while `walk` (recording the

@@ -39,7 +39,6 @@ pub(crate) fn run<R: std::io::BufRead, W: std::io::Write>(
 ) -> std::io::Result<Report> {
     let read = &opts.read;
     let path = read.name.as_deref();
-    let threads = read.threads.max(1);
     let head = input.fill_buf()?;
     let format = match read.format {
         Some(f) => Some(f),
@@ -76,7 +75,7 @@ pub(crate) fn run<R: std::io::BufRead, W: std::io::Write>(
             let read = geojson_stream::check_geojson_stream(
                 &mut counted,
                 opts.profile,
-                threads,
+                read.pace(),
                 false,
                 &mut findings,
                 output,
@@ -110,7 +109,6 @@ pub(crate) fn run<R: std::io::BufRead, W: std::io::Write>(
                 archive,
                 &read,
                 opts.profile,
-                threads,
                 &mut findings,
                 output,
                 keep.as_deref_mut(),
@@ -239,7 +237,6 @@ pub(super) fn check_stream<R: std::io::BufRead, W: std::io::Write>(
     archive: Option<&mut dyn crate::stream::ReadSeek>,
     read: &crate::ReadOptions,
     profile: Profile,
-    threads: usize,
     out: &mut Vec<Diagnostic>,
     mut output: Option<&mut Output<W>>,
     mut keep: Option<&mut Kept>,
@@ -264,10 +261,6 @@ pub(super) fn check_stream<R: std::io::BufRead, W: std::io::Write>(
         write: output.as_ref().map(|o| o.maker.clone()),
         keep: keep.is_some(),
     };
-    let read = crate::ReadOptions {
-        threads,
-        ..read.clone()
-    };
     // The local files a KML's features refer to: looked up in a KMZ's archive, and
     // carried into a KMZ written.
     let writes_kmz = output.as_ref().is_some_and(|o| o.is_kmz());
@@ -280,7 +273,7 @@ pub(super) fn check_stream<R: std::io::BufRead, W: std::io::Write>(
         archive
             .as_deref_mut()
             .map(|a| a as &mut dyn crate::stream::ReadSeek),
-        &read,
+        read,
         &sink,
         |r, own| {
             let Ruled {

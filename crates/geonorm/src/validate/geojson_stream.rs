@@ -18,7 +18,7 @@ use super::kept::Kept;
 use super::maphub::{explains, MaphubRules};
 use super::report::{fatal_diagnostic, Profile};
 use crate::geojson::read::{check_unit_feature, CheckMode, GroupIndex, Origin, Raw, Reader};
-use crate::stream::{map_in_order, overlap, overlapping};
+use crate::stream::{map_in_order, overlap, overlapping, Pace};
 use crate::writer::{Part, PartMaker};
 use crate::{Code, Diagnostic, Error, Feature, Format, Group, Span};
 
@@ -136,6 +136,8 @@ struct Cutter<R> {
     singles: Vec<Feature>,
     index: Arc<GroupIndex>,
     groups_read: usize,
+    /// Bytes cut before a batch is parsed ([`Pace::batch`]).
+    batch: usize,
 }
 
 impl<R: BufRead> Cutter<R> {
@@ -156,7 +158,7 @@ impl<R: BufRead> Cutter<R> {
                         index: Arc::clone(&self.index),
                         mark: self.reader.diagnostics().len(),
                     });
-                    if batch.len() >= crate::stream::batch() {
+                    if batch.len() >= self.batch {
                         return Ok(true);
                     }
                 }
@@ -313,7 +315,7 @@ type Stop = Option<Error>;
 pub(super) fn check_geojson_stream<R: BufRead, W: std::io::Write>(
     input: R,
     profile: Profile,
-    threads: usize,
+    pace: Pace,
     whole: bool,
     out: &mut Vec<Diagnostic>,
     output: Option<&mut Output<W>>,
@@ -330,7 +332,9 @@ pub(super) fn check_geojson_stream<R: BufRead, W: std::io::Write>(
         singles: Vec::new(),
         index: Arc::new(GroupIndex::default()),
         groups_read: 0,
+        batch: pace.batch,
     };
+    let threads = pace.threads;
     let mut tally = MaphubRules::new(profile);
     tally.late = Some(crate::geojson::read::LateGroupNames::default());
     let convert = tally.converted.is_some();

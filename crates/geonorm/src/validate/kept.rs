@@ -82,7 +82,6 @@ mod tests {
     //! One read gives what two gave: the report [`crate::check`] gives and the
     //! document [`crate::read`] gives (or its error), on every map file of testdata.
 
-    use crate::stream::TEST_BATCH;
     use crate::validate::CheckOptions;
     use crate::{Document, Input, Result};
 
@@ -131,9 +130,9 @@ mod tests {
             // Streamed in small batches on three threads, and checked as a send checks
             // it (its format given, MapHub Enterprise's rules).
             opts.read.threads = 3;
-            let before = TEST_BATCH.with(|b| b.replace(700));
+            opts.read.batch_bytes = 700;
             agree(&bytes, &opts, true, &what);
-            TEST_BATCH.with(|b| b.set(before));
+            opts.read.batch_bytes = 0;
             opts.read.format = crate::Format::detect(&bytes, Some(&p));
             opts.profile = crate::validate::Profile::Enterprise;
             agree(&bytes, &opts, false, &what);

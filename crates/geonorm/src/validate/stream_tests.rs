@@ -12,10 +12,17 @@ use super::NO_OUTPUT;
 use crate::{Code, Diagnostic, Format, Span, MAPHUB_MAX_UPLOAD_BYTES};
 
 /// [`crate::check`] of `bytes` named `path`, on `threads` threads.
-fn check_on(bytes: &[u8], path: Option<&Path>, opts: &CheckOptions, threads: usize) -> Report {
+/// `check` of `bytes` on `threads` threads, in batches of `batch` bytes (0: the default).
+fn check_on(
+    bytes: &[u8],
+    path: Option<&Path>,
+    opts: &CheckOptions,
+    (threads, batch): (usize, usize),
+) -> Report {
     let mut opts = opts.clone();
     opts.read.name = path.map(Path::to_path_buf);
     opts.read.threads = threads;
+    opts.read.batch_bytes = batch;
     crate::check(bytes.into(), &opts).expect("read from memory")
 }
 
@@ -24,11 +31,11 @@ const PROFILES: [Profile; 3] = [Profile::Maphub, Profile::Enterprise, Profile::R
 /// The stream's findings on `bytes`, in the report's order.
 fn streamed(bytes: &[u8], format: Format, profile: Profile, threads: usize) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    let read = crate::ReadOptions::format(format);
-    check_stream(
-        bytes, None, &read, profile, threads, &mut out, NO_OUTPUT, None,
-    )
-    .expect("read from memory");
+    let read = crate::ReadOptions {
+        threads,
+        ..crate::ReadOptions::format(format)
+    };
+    check_stream(bytes, None, &read, profile, &mut out, NO_OUTPUT, None).expect("read from memory");
     Diagnostic::sort_by_position(&mut out);
     out
 }
@@ -82,7 +89,7 @@ fn a_missing_geometry_explained_by_a_finding_about_the_whole_document() {
 </Document></kml>",
     ];
     for kml in cases {
-        let report = check_on(kml, None, &CheckOptions::default(), 1);
+        let report = check_on(kml, None, &CheckOptions::default(), (1, 0));
         let missing: Vec<_> = report
             .diagnostics
             .iter()
@@ -99,7 +106,7 @@ fn a_missing_geometry_explained_by_a_finding_about_the_whole_document() {
         assert!(explained, "{:#?}", report.diagnostics);
         assert_eq!(
             report.diagnostics,
-            check_on(kml, None, &CheckOptions::default(), 2).diagnostics
+            check_on(kml, None, &CheckOptions::default(), (2, 0)).diagnostics
         );
     }
 }
@@ -111,12 +118,12 @@ fn a_broken_file_is_measured_whole() {
     let mut kml =
         b"<kml xmlns=\"http://www.opengis.net/kml/2.2\"><Document><Placemark></Document>".to_vec();
     kml.resize(MAPHUB_MAX_UPLOAD_BYTES as usize + 10, b' ');
-    let report = check_on(&kml, None, &CheckOptions::default(), 1);
+    let report = check_on(&kml, None, &CheckOptions::default(), (1, 0));
     let codes: Vec<&str> = report.diagnostics.iter().map(|d| d.code.as_str()).collect();
     assert_eq!(codes, ["xml/syntax", "maphub/too-large"]);
     assert_eq!(
         report.diagnostics,
-        check_on(&kml, None, &CheckOptions::default(), 2).diagnostics
+        check_on(&kml, None, &CheckOptions::default(), (2, 0)).diagnostics
     );
 }
 
@@ -138,12 +145,11 @@ fn geojson_batched(
     batch: usize,
     whole: bool,
 ) -> Vec<Diagnostic> {
-    let before = crate::stream::TEST_BATCH.with(|b| b.replace(batch));
     let mut out = Vec::new();
+    let pace = crate::stream::Pace { threads, batch };
     let read = geojson_stream::check_geojson_stream(
-        bytes, profile, threads, whole, &mut out, NO_OUTPUT, None,
+        bytes, profile, pace, whole, &mut out, NO_OUTPUT, None,
     );
-    crate::stream::TEST_BATCH.with(|b| b.set(before));
     read.expect("read from memory");
     Diagnostic::sort_by_position(&mut out);
     out
@@ -232,12 +238,10 @@ fn a_geojson_report_is_the_same_on_any_number_of_threads() {
     let path = std::path::Path::new("x.json");
     for bytes in GEOJSON_CASES {
         let opts = CheckOptions::default();
-        let one = check_on(bytes.as_bytes(), Some(path), &opts, 1).diagnostics;
+        let one = check_on(bytes.as_bytes(), Some(path), &opts, (1, 0)).diagnostics;
         assert!(!one.is_empty(), "{bytes}");
         for (threads, batch) in [(3, usize::MAX), (2, 1)] {
-            let before = crate::stream::TEST_BATCH.with(|b| b.replace(batch));
-            let many = check_on(bytes.as_bytes(), Some(path), &opts, threads).diagnostics;
-            crate::stream::TEST_BATCH.with(|b| b.set(before));
+            let many = check_on(bytes.as_bytes(), Some(path), &opts, (threads, batch)).diagnostics;
             assert_eq!(many, one, "{bytes} ({threads} threads, batches of {batch})");
         }
     }
@@ -263,12 +267,14 @@ fn converting_while_checking_writes_what_convert_writes_and_says_what_check_says
             continue;
         };
         seen += 1;
-        let read = crate::ReadOptions::format(format);
         let what = path.display();
         // A GeoJSON file's output on one thread in one batch.
         let mut first: Option<Vec<u8>> = None;
         for (threads, batch) in [(1, usize::MAX), (3, usize::MAX), (3, 700)] {
-            let before = crate::stream::TEST_BATCH.with(|b| b.replace(batch));
+            let read = crate::ReadOptions {
+                batch_bytes: batch,
+                ..crate::ReadOptions::format(format)
+            };
             let mut alone = Vec::new();
             let converted = crate::stream::tests::to_geojson(
                 &bytes[..],
@@ -284,9 +290,10 @@ fn converting_while_checking_writes_what_convert_writes_and_says_what_check_says
                 convert.check = opts.clone();
                 convert.check.read.name = Some(path.clone());
                 convert.check.read.threads = threads;
+                convert.check.read.batch_bytes = batch;
                 let both =
                     crate::convert(bytes[..].into(), &mut out, &convert).expect("read from memory");
-                let mut checked = check_on(&bytes, Some(&path), &opts, threads);
+                let mut checked = check_on(&bytes, Some(&path), &opts, (threads, batch));
                 // What the conversion mends (a root it wraps) it says as done.
                 super::mended_by_writing(&mut checked.diagnostics, Format::GeoJson, false);
                 assert_eq!(
@@ -335,7 +342,6 @@ fn converting_while_checking_writes_what_convert_writes_and_says_what_check_says
                     }
                 }
             }
-            crate::stream::TEST_BATCH.with(|b| b.set(before));
         }
     }
     assert!(seen > 300, "map files seen: {seen}");
@@ -469,12 +475,11 @@ fn streamed_geojson_writes_what_the_document_read_whole_writes() {
         )
         .expect("written to memory");
         for (threads, batch) in [(1, usize::MAX), (3, 1), (2, 300)] {
-            let before = crate::stream::TEST_BATCH.with(|b| b.replace(batch));
             let mut convert = crate::ConvertOptions::to(Format::GeoJson);
             convert.check.read.threads = threads;
+            convert.check.read.batch_bytes = batch;
             let mut out = Vec::new();
             let done = crate::convert(bytes[..].into(), &mut out, &convert);
-            crate::stream::TEST_BATCH.with(|b| b.set(before));
             assert!(done.expect("read from memory").complete, "{what}");
             assert!(
                 out == whole,
