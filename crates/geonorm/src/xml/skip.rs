@@ -12,8 +12,11 @@
 //! it read those bytes itself, so what it reports is what it reported before: the
 //! bytes passed are added to its positions ([`Inspect::passed`]).
 //!
-//! Bench (`kml-read-only/15mb`, `gpx-read-only/15mb`, criterion medians, see
-//! benches/README.md): see the figures recorded beside the call sites' commit.
+//! Bench (benches/README.md, "Skipping pieces"; 15 MB, 1 thread, median of 6
+//! alternating before/after runs on a loaded 2-core machine): `gpx-read-only` 128.3 →
+//! 102.8 ms (−20 %); `kml-read-only` 74.5 → 74.1 ms and `kml-convert` 150.7 → 143.5 ms,
+//! within the noise: a profile of the KML read showed the old skip at about 5 % of it,
+//! the scan now at about 2 %.
 
 use std::io::BufRead;
 

@@ -307,3 +307,9 @@ proptest::proptest! {
         proptest::prop_assert!(matches!(s, Ok(Scan { ended: true, .. })), "{:?}: {:?}", f, s);
     }
 }
+
+#[test]
+fn a_placemark_as_the_benches_write_it_ends() {
+    let f = "\n        <name>Alpha beta 1</name>\n        <description><![CDATA[<h3>x</h3><p>a <b>b</b></p><a href=\"https://example.org/p/1?x=1&y=2\">more</a>]]></description>\n        <styleUrl>#sm1</styleUrl>\n        <ExtendedData><Data name=\"id\"><value>1</value></Data></ExtendedData>\n        <Polygon><outerBoundaryIs><LinearRing><coordinates>1,2,3 4,5,6</coordinates></LinearRing></outerBoundaryIs></Polygon>\n      </Placemark>\n";
+    ends_at(f, "Placemark", f.len() - 1 - "</Placemark>".len());
+}
