@@ -11,7 +11,6 @@ use std::io::BufRead;
 use std::ops::Range;
 
 use quick_xml::events::Event;
-use quick_xml::name::QName;
 use serde_json::{Map, Value};
 
 use super::ctx::{Ctx, GPX_TYPE};
@@ -19,6 +18,7 @@ use super::fields::{describe_point, metadata, GPX10_METADATA};
 use super::point::{read_point, Line};
 use crate::stream::{map_in_order, FeatureSink, Pace, Rest};
 use crate::xml::dom::{self, position, xml_error, Namespaces, Node};
+use crate::xml::skip::skip_to_end;
 use crate::xml::stream::{drive, fault_in_piece, piece_bytes, piece_reader, recording, Walker};
 use crate::xml::{Inspect, TextFindings};
 use crate::{
@@ -224,8 +224,7 @@ impl Walk {
                     {
                         // Only where it is, now; it is read with its batch.
                         let name = e.name().as_ref().to_vec();
-                        inner.clear();
-                        if let Err(err) = xml.read_to_end_into(QName(&name), inner) {
+                        if let Err(err) = skip_to_end(xml, &name, inner) {
                             let skipping = xml_error(xml, &err);
                             return Err(fault_in_piece(xml, before, skipping, |piece| {
                                 // The whole file's walk, which this piece ends, would

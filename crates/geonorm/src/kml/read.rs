@@ -9,7 +9,6 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use quick_xml::events::Event;
-use quick_xml::name::QName;
 use serde_json::Value;
 
 use super::ctx::{Ctx, Defs};
@@ -17,6 +16,7 @@ use super::placemark;
 use super::style::{apply_style, PendingStyle};
 use crate::stream::{map_in_order, FeatureSink, Pace, Rest};
 use crate::xml::dom::{self, position, xml_error, Namespaces, Node};
+use crate::xml::skip::skip_to_end;
 use crate::xml::stream::{drive, fault_in_piece, piece_bytes, piece_reader, recording, Walker};
 use crate::xml::{Inspect, TextFindings};
 use crate::{
@@ -496,9 +496,7 @@ fn walk_with<R: BufRead, O>(
                     }
                     // Foreign metadata (atom:author, xal:…) has no place in the model.
                     p.ctx.ignored(&String::from_utf8_lossy(&name), before);
-                    inner.clear();
-                    xml.read_to_end_into(QName(&name), inner)
-                        .map_err(|err| xml_error(xml, &err))?;
+                    skip_to_end(xml, &name, inner).map_err(|err| xml_error(xml, &err))?;
                     continue;
                 };
                 let local = String::from_utf8_lossy(local).into_owned();
@@ -580,8 +578,7 @@ fn walk_with<R: BufRead, O>(
                     "Placemark" => {
                         // Only where its bytes are, now; it is read with its batch.
                         let name = e.name().as_ref().to_vec();
-                        inner.clear();
-                        if let Err(err) = xml.read_to_end_into(QName(&name), inner) {
+                        if let Err(err) = skip_to_end(xml, &name, inner) {
                             let skipping = xml_error(xml, &err);
                             let mut ns = p.ns.clone();
                             return Err(fault_in_piece(xml, before, skipping, |piece| {

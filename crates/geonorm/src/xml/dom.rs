@@ -112,11 +112,13 @@ impl Namespaces {
 }
 
 /// The offset in the user's bytes of the parser's position (quick-xml counts from
-/// where [`Inspect`] starts it, after a byte order mark).
+/// where [`Inspect`] starts it, after a byte order mark, and does not count the bytes
+/// passed over without it: [`super::skip`]).
 pub(crate) fn position<R: BufRead>(xml: &quick_xml::Reader<Inspect<R>>) -> usize {
     usize::try_from(xml.buffer_position())
         .unwrap_or(usize::MAX)
         .saturating_add(xml.get_ref().skipped())
+        .saturating_add(xml.get_ref().passed())
 }
 
 /// A quick-xml error as a fatal error: a syntax error in plain words
@@ -131,7 +133,8 @@ pub(crate) fn xml_error<R: BufRead>(
     }
     let offset = usize::try_from(xml.error_position())
         .unwrap_or(0)
-        .saturating_add(xml.get_ref().skipped());
+        .saturating_add(xml.get_ref().skipped())
+        .saturating_add(xml.get_ref().passed_before_error(xml.error_position()));
     Error::Syntax {
         message: super::syntax::xml_syntax_message(e),
         offset,

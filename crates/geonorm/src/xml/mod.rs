@@ -3,6 +3,7 @@
 //! foreign ones.
 
 pub(crate) mod dom;
+pub(crate) mod skip;
 pub(crate) mod stream;
 pub(crate) mod syntax;
 
@@ -252,6 +253,14 @@ pub(crate) struct Inspect<R> {
     spare: Vec<u8>,
     /// False for a piece already scanned as part of its whole input.
     scan: bool,
+    /// Bytes consumed here rather than by the parser ([`skip`]), which its positions
+    /// do not count.
+    passed: usize,
+    /// The parser's error position when bytes were last passed, and `passed` then: an
+    /// error position still the same (quick-xml keeps the last one for errors without
+    /// a place of their own, such as a missing end tag) counts only the bytes passed
+    /// before it was set.
+    error_mark: (u64, usize),
 }
 
 struct Scanner {
@@ -280,6 +289,55 @@ impl<R: BufRead> Inspect<R> {
             recorded_from: skipped,
             spare: Vec::new(),
             scan: true,
+            passed: 0,
+            error_mark: (0, 0),
+        }
+    }
+
+    /// True when the bytes consumed last end an empty tag (`/>`), or when that is not
+    /// known (nothing recorded).
+    pub(crate) fn after_empty_tag(&self) -> bool {
+        match &self.record {
+            Some(r) if r.len() >= 2 => r.ends_with(b"/>"),
+            _ => true,
+        }
+    }
+
+    /// Consumes, past the parser, as many of the bytes the input holds in memory as
+    /// `how_far` says (given them); `error_position` is the parser's now. An interrupted
+    /// read passes nothing.
+    pub(crate) fn pass(
+        &mut self,
+        error_position: u64,
+        how_far: impl FnOnce(&[u8]) -> usize,
+    ) -> std::io::Result<()> {
+        if error_position != self.error_mark.0 {
+            self.error_mark = (error_position, self.passed);
+        }
+        let n = match self.fill_buf() {
+            Ok(window) => how_far(window).min(window.len()),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => 0,
+            Err(e) => return Err(e),
+        };
+        if n > 0 {
+            self.consume(n);
+            self.passed += n;
+        }
+        Ok(())
+    }
+
+    /// Bytes consumed past the parser ([`Self::pass`]): its positions count from
+    /// `passed` bytes further on.
+    pub(crate) fn passed(&self) -> usize {
+        self.passed
+    }
+
+    /// Bytes passed before the parser reported `error_position` (see `error_mark`).
+    pub(crate) fn passed_before_error(&self, error_position: u64) -> usize {
+        if error_position == self.error_mark.0 {
+            self.error_mark.1
+        } else {
+            self.passed
         }
     }
 
