@@ -58,12 +58,6 @@ pub(crate) type ReadBatch<'a, B, P> = dyn Fn(&B, &[u8], usize, TextFindings) -> 
 /// the next when two threads or more are free), and what it read is handed on in the
 /// file's order. On a fault, the pieces before it are read and handed on first: they
 /// may hold an earlier one.
-///
-/// With two threads or more, what a batch gave is handed on while the next batch is
-/// read: this thread hands on batch N and walks on to record N + 2 while the pool reads
-/// N + 1, so the pool never waits for the handing on (the writer, MapHub's rules). The
-/// order of what this thread does is the same as one batch at a time (walk N + 1, hand
-/// on N, walk N + 2): only the pool's reading moves.
 pub(crate) fn drive<R, W>(
     xml: &mut quick_xml::Reader<Inspect<R>>,
     threads: usize,
@@ -81,50 +75,35 @@ where
         });
         walker.deliver(xml, pieces)
     };
-    // What the last batch read on the pool gave, not handed on yet.
-    let mut pending: Option<W::Read> = None;
-    let hand_on =
-        |walker: &mut W, xml: &mut quick_xml::Reader<Inspect<R>>, pending: &mut Option<W::Read>| {
-            match pending.take() {
-                Some(read) => walker.deliver(xml, read),
-                None => Ok(()),
-            }
-        };
     let mut stop = walker.walk(xml);
     loop {
         stop = match stop {
             Err(e) => {
-                hand_on(walker, xml, &mut pending)?;
                 flush(walker, xml)?;
                 return Err(e);
             }
             Ok(Stop::End) => break,
             Ok(Stop::Other(other)) => {
-                hand_on(walker, xml, &mut pending)?;
                 flush(walker, xml)?;
                 walker.other(xml, other)?;
                 walker.walk(xml)
             }
             Ok(Stop::Full) if crate::stream::overlapping(threads) => {
                 let batch = walker.take_batch();
-                let mut before = pending.take();
                 let (pieces, next) = read_while_walking(
                     xml,
                     |recorded, from, findings| read(&batch, recorded, from, findings),
-                    // Handing on fails only when the sink does: that ends it all.
-                    |xml| hand_on(walker, xml, &mut before).map(|()| walker.walk(xml)),
+                    |xml| walker.walk(xml),
                 );
-                pending = Some(pieces);
-                next?
+                walker.deliver(xml, pieces)?;
+                next
             }
             Ok(Stop::Full) => {
-                hand_on(walker, xml, &mut pending)?;
                 flush(walker, xml)?;
                 walker.walk(xml)
             }
         };
     }
-    hand_on(walker, xml, &mut pending)?;
     flush(walker, xml)
 }
 
