@@ -298,14 +298,6 @@ impl<W: std::io::Write> InFileOrder<'_, W> {
     }
 }
 
-/// A batch parsed on the pool and not handed on yet: its bytes, its features' places,
-/// what they became.
-struct Waiting {
-    bytes: Vec<u8>,
-    units: Vec<Unit>,
-    parsed: Vec<Vec<Parsed>>,
-}
-
 /// What stopped the reader in a feature of a batch.
 type Stop = Option<Error>;
 
@@ -354,11 +346,6 @@ pub(super) fn check_geojson_stream<R: BufRead, W: std::io::Write>(
     };
     let (mut batch, mut spare, mut units) = (Vec::new(), Vec::new(), Vec::new());
     let mut filled = cut.fill(&mut batch, &mut units);
-    // A batch parsed on the pool and not handed on yet: with two threads or more it
-    // is handed on (written, MapHub's rules) while the pool parses the next, so the
-    // pool never waits for it. This thread's order is the same as one batch at a time:
-    // cut N + 1, hand on N, cut N + 2.
-    let mut pending: Option<Waiting> = None;
     // The first error in the file's order: in a feature of a batch, or met by the
     // reader past every feature cut before it.
     let stopped: Option<(Error, bool)> = loop {
@@ -377,52 +364,21 @@ pub(super) fn check_geojson_stream<R: BufRead, W: std::io::Write>(
             return Err(e);
         }
         if matches!(filled, Ok(true)) && overlapping(threads) {
-            // This batch is parsed on the pool while the one before is handed on and
-            // the next is cut from the input.
+            // This batch is parsed on the pool while the next is cut from the input.
             let mut next = std::mem::take(&mut spare);
             next.clear();
             let mut next_units = Vec::new();
-            let before = pending.take();
-            let (done, (stop, freed, next_filled)) = overlap(
+            let (done, next_filled) = overlap(
                 || parse_batch(&batch, &units, work, threads),
-                || {
-                    let Some(Waiting {
-                        bytes,
-                        units: cut_units,
-                        parsed,
-                    }) = before
-                    else {
-                        return (None, None, cut.fill(&mut next, &mut next_units));
-                    };
-                    match m.batch(&bytes, &cut_units, parsed, cut.reader.diagnostics()) {
-                        Some(e) => (Some(e), Some(bytes), Ok(false)),
-                        None => (None, Some(bytes), cut.fill(&mut next, &mut next_units)),
-                    }
-                },
+                || cut.fill(&mut next, &mut next_units),
             );
-            if let Some(e) = stop {
+            if let Some(e) = m.batch(&batch, &units, done, cut.reader.diagnostics()) {
                 break Some((e, true));
             }
-            spare = freed.unwrap_or_default();
-            let parsed = std::mem::replace(&mut batch, next);
-            pending = Some(Waiting {
-                bytes: parsed,
-                units: std::mem::replace(&mut units, next_units),
-                parsed: done,
-            });
+            spare = std::mem::replace(&mut batch, next);
+            units = next_units;
             filled = next_filled;
             continue;
-        }
-        if let Some(Waiting {
-            bytes,
-            units: cut_units,
-            parsed,
-        }) = pending.take()
-        {
-            if let Some(e) = m.batch(&bytes, &cut_units, parsed, cut.reader.diagnostics()) {
-                break Some((e, true));
-            }
-            spare = bytes;
         }
         let done = parse_batch(&batch, &units, work, threads);
         if let Some(e) = m.batch(&batch, &units, done, cut.reader.diagnostics()) {
