@@ -5,19 +5,29 @@
 use std::path::Path;
 use std::process::Command;
 
-/// A GPX track long enough that reading it takes the debug binary over a second.
+/// GPX tracks long enough together that reading them takes the debug binary over a
+/// second. Many short tracks, not one long one: the walk records a track as one piece
+/// (scanned past in a moment) and a worker parses it, so one track would be read from
+/// the file long before it is parsed; with many, the walk reads on as the batches are
+/// parsed, until the end.
 fn big_gpx(dir: &Path) {
     let mut gpx = String::from(
-        "<gpx version=\"1.1\" creator=\"t\" xmlns=\"http://www.topografix.com/GPX/1/1\"><trk><name>Long</name><trkseg>\n",
+        "<gpx version=\"1.1\" creator=\"t\" xmlns=\"http://www.topografix.com/GPX/1/1\">\n",
     );
     for i in 0..250_000u32 {
+        if i % 50 == 0 {
+            gpx.push_str("<trk><name>Part</name><trkseg>\n");
+        }
         let (lat, lon) = (46.0 + f64::from(i) * 1e-6, 7.0 + f64::from(i) * 1e-6);
         gpx.push_str(&format!(
             "<trkpt lat=\"{lat:.7}\" lon=\"{lon:.7}\"><ele>{}</ele></trkpt>\n",
             i % 900
         ));
+        if i % 50 == 49 {
+            gpx.push_str("</trkseg></trk>\n");
+        }
     }
-    gpx.push_str("</trkseg></trk></gpx>\n");
+    gpx.push_str("</gpx>\n");
     std::fs::write(dir.join("big.gpx"), gpx).expect("write");
 }
 
