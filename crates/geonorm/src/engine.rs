@@ -481,26 +481,17 @@ fn write_placing<W: Write>(
 ) -> crate::Result<Vec<Diagnostic>> {
     use crate::assets::{Limits, Purpose};
     let purpose = Purpose::Files;
+    let in_archive = |archive: &mut dyn ReadSeek| {
+        crate::assets::plan_archive(doc, archive, purpose, &Limits::default())
+    };
     let plan = match (doc.meta.source_format, &mut *again) {
         // Read where the archive is, never held.
         (Some(Format::Kmz), Again::Seekable(file)) => {
             file.rewind()?;
-            let archive = &mut **file;
-            Some(crate::assets::plan_archive(
-                doc,
-                archive,
-                purpose,
-                &Limits::default(),
-            )?)
+            Some(in_archive(&mut **file)?)
         }
         (Some(Format::Kmz), Again::Bytes(bytes)) => {
-            let archive = std::io::Cursor::new(*bytes);
-            Some(crate::assets::plan_archive(
-                doc,
-                archive,
-                purpose,
-                &Limits::default(),
-            )?)
+            Some(in_archive(&mut std::io::Cursor::new(*bytes))?)
         }
         (Some(Format::Kml), again) => match opts.kml_folder.as_deref() {
             Some(folder) => {
