@@ -46,9 +46,22 @@ struct HeldGeoJson {
     /// The features from the first late one: each other feature as `,\n` and its
     /// bytes; each late one as its bytes, then its linked bytes.
     spool: Option<crate::spool::Spool>,
-    /// Where each late feature is in the spool: its start, its length as it is, and
-    /// its linked form's length and id's place.
-    late: Vec<(u64, u64, u64, usize)>,
+    /// Where each late feature is in the spool.
+    late: Vec<HeldLate>,
+}
+
+/// A late feature in [`HeldGeoJson`]'s spool: its bytes as they are, then its linked
+/// form.
+#[derive(Clone, Copy)]
+struct HeldLate {
+    /// Where its bytes start.
+    start: u64,
+    /// The length of its bytes as they are.
+    raw: u64,
+    /// The length of its linked form, which follows.
+    linked: u64,
+    /// Where in the linked form the group's id goes.
+    at: usize,
 }
 
 impl HeldGeoJson {
@@ -63,8 +76,12 @@ impl HeldGeoJson {
                 let start = spool.len();
                 spool.push(bytes)?;
                 spool.push(&l.linked)?;
-                let sizes = (bytes.len() as u64, l.linked.len() as u64);
-                self.late.push((start, sizes.0, sizes.1, l.at));
+                self.late.push(HeldLate {
+                    start,
+                    raw: bytes.len() as u64,
+                    linked: l.linked.len() as u64,
+                    at: l.at,
+                });
             }
             None => {
                 spool.push(b",\n")?;
@@ -86,7 +103,13 @@ impl HeldGeoJson {
         };
         let mut done = 0;
         let mut one = Vec::new();
-        for (i, &(start, raw, linked, at)) in self.late.iter().enumerate() {
+        for (i, late) in self.late.iter().enumerate() {
+            let HeldLate {
+                start,
+                raw,
+                linked,
+                at,
+            } = *late;
             // The features between two late ones, as they are (`,\n` and all).
             spool.copy_range(done, start, w.get_mut())?;
             one.clear();
