@@ -51,6 +51,7 @@ fn checked_bytes(name: String, bytes: Vec<u8>, path: &Path, opts: &CheckOptions)
             geonorm::Code::MaphubFileType,
             e.to_string(),
         )],
+        document: None,
     });
     let shown = Shown::of_owned(bytes, report.format, &geonorm::kmz::Limits::default());
     Checked {
@@ -111,6 +112,7 @@ fn check_file(
             let report = Report {
                 format: Some(Format::Kmz),
                 diagnostics: vec![geonorm::validate::fatal_diagnostic(Format::Kmz, &e)],
+                document: None,
             };
             return Ok(streamed(report, None, None));
         }

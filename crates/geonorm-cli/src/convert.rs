@@ -168,6 +168,7 @@ pub(crate) fn check_options(
             threads: rayon::current_num_threads(),
             ..read
         },
+        keep_document: false,
     }
 }
 

@@ -288,6 +288,7 @@ fn convert_impl(src: Src, dst: Option<&Path>, o: &ConvertOptions) -> Result<Conv
         check: geonorm::validate::CheckOptions {
             profile: o.profile,
             read: read_opts.clone(),
+            keep_document: false,
         },
         kml_folder: None,
         fix: o.fix,

@@ -20,7 +20,7 @@ pub fn body_limit(max_bytes: Option<u64>) -> Option<u64> {
 }
 
 /// The check a file passes before it is sent, and the document it sends, in one read
-/// of `bytes` ([`geonorm::check_and_read`]): [`Checked::ready`] makes it ready to send.
+/// of `bytes` ([`geonorm::check`] keeping the document): [`Checked::ready`] makes it ready to send.
 /// Sent converted, it is split under `limit`, so the whole file's size findings do not
 /// apply; with `split_long_lines`, a line over the limit is cut ([`Checked::ready`]), so
 /// neither does `maphub/feature-too-large` (what cannot be cut, the split refuses before
@@ -41,9 +41,18 @@ pub fn check_before_send(
     };
     let mut opts = CheckOptions::new(profile, Some(format));
     opts.read.name = path.map(Path::to_path_buf);
+    opts.keep_document = true;
     // Reading from memory cannot fail; were it to, it is said as a finding (and
     // there is no document).
-    let (mut report, document) = match geonorm::check_and_read(bytes.into(), &opts) {
+    let checked = geonorm::check(bytes.into(), &opts).map(|mut report| {
+        // Asked for, the document is always kept.
+        let kept = report
+            .document
+            .take()
+            .unwrap_or_else(|| Err(std::io::Error::other("the check kept no document").into()));
+        (report, kept)
+    });
+    let (mut report, document) = match checked {
         Ok(both) => both,
         Err(e) => (
             Report {
@@ -52,6 +61,7 @@ pub fn check_before_send(
                     Code::MaphubFileType,
                     e.to_string(),
                 )],
+                document: None,
             },
             Err(geonorm::Error::Io(e)),
         ),
@@ -291,7 +301,7 @@ mod tests {
     }
 
     /// A send's check and the document it sends come from one read
-    /// ([`geonorm::check_and_read`]), and are what the check and the read gave apart,
+    /// ([`geonorm::check`] with `keep_document`), and are what the check and the read gave apart,
     /// on every map file of testdata.
     #[test]
     fn a_send_is_checked_and_read_in_one_read() {

@@ -96,34 +96,22 @@ fn opened<'a>(input: Input<'a>, read: &ReadOptions) -> std::io::Result<(Opened<'
 /// let report = geonorm::check(text[..].into(), &CheckOptions::default())?;
 /// assert_eq!(report.diagnostics[0].code.as_str(), "geometry/lat-out-of-range");
 /// assert!(report.has_errors());
-/// # Ok::<(), std::io::Error>(())
-/// ```
-pub fn check(input: Input<'_>, opts: &CheckOptions) -> std::io::Result<Report> {
-    checked(input, opts, None)
-}
-
-/// Checks `input` as [`check`] does and keeps the document it reads: one read gives
-/// the report [`check`] gives and the document [`crate::read`] gives, or the error
-/// `read` fails with (what stopped it is then in the report too), for a caller that
-/// needs both (a file checked before it is sent, then sent). Memory holds the
-/// document, as `read`'s does, never the input twice. Fails only when `input` does.
 ///
-/// ```
-/// use geonorm::validate::CheckOptions;
-/// let text = br#"{"type":"FeatureCollection","features":[
-///   {"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[45.1, 120.5]}}]}"#;
-/// let (report, document) = geonorm::check_and_read(text[..].into(), &CheckOptions::default())?;
+/// // One read gives the report and the document `read` gives, when asked.
+/// let opts = CheckOptions { keep_document: true, ..CheckOptions::default() };
+/// let report = geonorm::check(text[..].into(), &opts)?;
 /// assert_eq!(report.diagnostics[0].code.as_str(), "geometry/lat-out-of-range");
-/// assert_eq!(document?.features.len(), 1);
+/// assert_eq!(report.document.expect("kept")?.features.len(), 1);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn check_and_read(
-    input: Input<'_>,
-    opts: &CheckOptions,
-) -> std::io::Result<(Report, Result<crate::Document>)> {
+pub fn check(input: Input<'_>, opts: &CheckOptions) -> std::io::Result<Report> {
+    if !opts.keep_document {
+        return checked(input, opts, None);
+    }
     let mut kept = Kept::default();
-    let report = checked(input, opts, Some(&mut kept))?;
-    Ok((report, kept.document()))
+    let mut report = checked(input, opts, Some(&mut kept))?;
+    report.document = Some(kept.document());
+    Ok(report)
 }
 
 /// [`check`], keeping the document read in `keep` when there is one.
@@ -268,11 +256,21 @@ impl Again<'_> {
                 file.rewind()?;
                 Input::Seekable(&mut **file)
             }
-            Again::Once(stream, _) => Input::Reader(
-                stream
-                    .take()
-                    .ok_or_else(|| std::io::Error::other("a stream is read once"))?,
-            ),
+            Again::Once(stream, _) => Input::Reader(stream.take().ok_or_else(read_once)?),
+        })
+    }
+
+    /// `f` of the input from its start as an archive that can seek (a KMZ read again
+    /// for the files it carries, where it is or as the bytes held); `None` for a
+    /// stream read once.
+    fn archive<T>(&mut self, f: impl FnOnce(&mut dyn ReadSeek) -> T) -> std::io::Result<Option<T>> {
+        Ok(match self {
+            Again::Bytes(bytes) => Some(f(&mut std::io::Cursor::new(*bytes))),
+            Again::Seekable(file) => {
+                file.rewind()?;
+                Some(f(&mut **file))
+            }
+            Again::Once(..) => None,
         })
     }
 
@@ -287,6 +285,11 @@ impl Again<'_> {
             (None, Again::Once(_, format)) => Some(*format),
         })
     }
+}
+
+/// What reading a stream read once again fails with.
+fn read_once() -> std::io::Error {
+    std::io::Error::other("a stream is read once")
 }
 
 /// The first bytes a format is detected from, as a stream's detection sees them.
@@ -400,6 +403,7 @@ fn convert_whole<W: Write>(
         report: Report {
             format: Some(format),
             diagnostics: diags,
+            document: None,
         },
         written,
         complete: true,
@@ -412,6 +416,7 @@ fn incomplete(format: Option<Format>, diagnostics: Vec<Diagnostic>) -> Converted
         report: Report {
             format,
             diagnostics,
+            document: None,
         },
         written: Vec::new(),
         complete: false,
@@ -434,23 +439,24 @@ fn write<W: Write>(
     #[cfg(feature = "assets")]
     if opts.to == Format::Kmz {
         use crate::assets::{DirFiles, Files};
+        // Where the files are read from, declared here to outlive `files`.
+        let mut dir;
         let kml = opts
             .write
             .for_conversion(doc.meta.source_format, Format::Kmz)
             .kml;
-        // Where the files are read from, declared here to outlive `files`.
-        let (mut in_memory, mut in_file, mut dir);
-        let files: Option<&mut dyn Files> = match (doc.meta.source_format, again) {
-            (Some(Format::Kmz), Again::Bytes(bytes)) => {
-                in_memory = crate::kmz::files(std::io::Cursor::new(*bytes)).ok();
-                in_memory.as_mut().map(|f| f as &mut dyn Files)
+        let files: Option<&mut dyn Files> = match doc.meta.source_format {
+            // A KMZ is held or seekable, never a stream read once.
+            Some(Format::Kmz) => {
+                return again
+                    .archive(|archive| {
+                        let mut files = crate::kmz::files(archive).ok();
+                        let files = files.as_mut().map(|f| f as &mut dyn Files);
+                        crate::assets::write_kmz(doc, output, &kml, files)
+                    })?
+                    .unwrap_or_else(|| Err(Error::Io(read_once())));
             }
-            (Some(Format::Kmz), Again::Seekable(file)) => {
-                file.rewind()?;
-                in_file = crate::kmz::files(&mut **file).ok();
-                in_file.as_mut().map(|f| f as &mut dyn Files)
-            }
-            (Some(Format::Kml), _) => {
+            Some(Format::Kml) => {
                 dir = opts
                     .kml_folder
                     .as_deref()
@@ -486,13 +492,7 @@ fn write_placing<W: Write>(
     };
     let plan = match (doc.meta.source_format, &mut *again) {
         // Read where the archive is, never held.
-        (Some(Format::Kmz), Again::Seekable(file)) => {
-            file.rewind()?;
-            Some(in_archive(&mut **file)?)
-        }
-        (Some(Format::Kmz), Again::Bytes(bytes)) => {
-            Some(in_archive(&mut std::io::Cursor::new(*bytes))?)
-        }
+        (Some(Format::Kmz), again) => Some(again.archive(in_archive)?.ok_or_else(read_once)??),
         (Some(Format::Kml), again) => match opts.kml_folder.as_deref() {
             Some(folder) => {
                 // The KML's text places what planning says (a stream read once is

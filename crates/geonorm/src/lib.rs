@@ -79,7 +79,7 @@ pub mod stream;
 pub mod validate;
 
 pub use diag::{Code, Diagnostic, LineIndex, Severity, Span};
-pub use engine::{check, check_and_read, convert, stream, ConvertOptions};
+pub use engine::{check, convert, stream, ConvertOptions};
 pub use error::{Error, Result};
 pub use format::Format;
 pub use geometry::{

@@ -259,18 +259,27 @@ fn convert_bytes(
     let format = Format::detect(&bytes, Some(p)).ok_or("no format detected")?;
     let parsed = geonorm::read(&bytes[..], &geonorm::ReadOptions::format(format))
         .map_err(|e| e.to_string())?;
+    // The KML entry the reader took as the document is the source text of a KMZ.
+    let main = parsed.kmz.as_ref().map(|c| c.main.clone());
     let (doc, diags) = parsed.into_parts();
     let mut out = Vec::new();
     geonorm::geojson::write(&doc, &mut out, &Default::default()).map_err(|e| e.to_string())?;
     let out: Value = serde_json::from_slice(&out).map_err(|e| e.to_string())?;
-    let text = if format == Format::Kmz {
-        geonorm::kmz::main_kml(std::io::Cursor::new(&bytes), &Default::default())
-            .map_err(|e| e.to_string())?
-            .1
-    } else {
-        bytes
+    let text = match main {
+        Some(main) if format == Format::Kmz => entry_bytes(&bytes, &main)?,
+        _ => bytes,
     };
     Ok((format, text, diags, out))
+}
+
+/// The bytes of the archive's entry `name`.
+fn entry_bytes(archive: &[u8], name: &str) -> Result<Vec<u8>, String> {
+    use std::io::Read as _;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(archive)).map_err(|e| e.to_string())?;
+    let mut entry = zip.by_name(name).map_err(|e| e.to_string())?;
+    let mut text = Vec::new();
+    entry.read_to_end(&mut text).map_err(|e| e.to_string())?;
+    Ok(text)
 }
 
 fn check_file(p: &Path) -> Result<Tally, String> {

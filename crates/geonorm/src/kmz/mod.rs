@@ -165,7 +165,7 @@ impl<R: Read> Read for Limited<R> {
 
 /// The name and bytes of the main KML of an archive, within the limits: for showing
 /// diagnostics, whose offsets count in that KML.
-pub fn main_kml<R: Read + Seek>(input: R, limits: &Limits) -> Result<(String, Vec<u8>)> {
+pub(crate) fn main_kml<R: Read + Seek>(input: R, limits: &Limits) -> Result<(String, Vec<u8>)> {
     let (mut archive, ordered, main) = open(input, limits)?;
     let mut bytes = Vec::new();
     main_entry_reader(&mut archive, main, limits)?.read_to_end(&mut bytes)?;

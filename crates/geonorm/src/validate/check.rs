@@ -20,13 +20,14 @@ fn binary_report() -> Report {
     Report {
         format: None,
         diagnostics: vec![super::report::binary_finding()],
+        document: None,
     }
 }
 
 /// A check of `input` (or `archive`, a KMZ read where it is), writing the conversion
 /// into `output` when there is one, and keeping the document read in `keep` when
-/// there is one: the one road of [`crate::check`], [`crate::convert`] and
-/// [`crate::check_and_read`]. Fails only when `input` or `output` does; input
+/// there is one: the one road of [`crate::check`] (keeping the document when asked)
+/// and [`crate::convert`]. Fails only when `input` or `output` does; input
 /// `in_memory` cannot fail, and what fails reading it (a corrupt archive's checksum)
 /// is a finding (and, in `keep`, the error `read` fails with).
 pub(crate) fn run<R: std::io::BufRead, W: std::io::Write>(
@@ -62,6 +63,7 @@ pub(crate) fn run<R: std::io::BufRead, W: std::io::Write>(
                 Code::MaphubFileType,
                 "this is not a KML, KMZ, GPX or GeoJSON file",
             )],
+            document: None,
         });
     };
     let mut output = output;
@@ -197,6 +199,7 @@ fn finish_report(
     Report {
         format: Some(format),
         diagnostics: out,
+        document: None,
     }
 }
 

@@ -23,7 +23,7 @@ pub(crate) struct Output<W: std::io::Write> {
 /// conversion whose output is clean does not fail on them: a root that is not a
 /// FeatureCollection is written as one (unless `keep_root` keeps a GeoJSON root as it
 /// was), said as an info.
-pub fn mended_by_writing(diags: &mut [Diagnostic], to: Format, keep_root: bool) {
+pub(crate) fn mended_by_writing(diags: &mut [Diagnostic], to: Format, keep_root: bool) {
     let wraps = !(keep_root && to == Format::GeoJson);
     for d in diags {
         if d.code == crate::Code::MaphubNotCollection && wraps {

@@ -1,5 +1,5 @@
 //! The document a check keeps as it reads, for a caller that needs it whole beside
-//! the report ([`crate::check_and_read`], the whole conversion): one read of the
+//! the report ([`super::CheckOptions::keep_document`], the whole conversion): one read of the
 //! input gives both, the document being what [`crate::read`] gives.
 
 use crate::{Document, Error, Feature, Format, Group, Metadata, Result};
@@ -93,8 +93,8 @@ mod tests {
         }
     }
 
-    /// `check_and_read` against `check` and `read` on `bytes`, given as bytes or as a
-    /// stream.
+    /// `check` keeping the document against `check` and `read` on `bytes`, given as
+    /// bytes or as a stream.
     fn agree(bytes: &[u8], opts: &CheckOptions, stream: bool, what: &str) -> bool {
         let input = || -> Input<'_> {
             if stream {
@@ -105,7 +105,13 @@ mod tests {
         };
         let report = crate::check(input(), opts).expect("check");
         let read = crate::read(input(), &opts.read).map(|p| p.document);
-        let (one_report, one_doc) = crate::check_and_read(input(), opts).expect("check_and_read");
+        let keeping = CheckOptions {
+            keep_document: true,
+            ..opts.clone()
+        };
+        let mut one_report = crate::check(input(), &keeping).expect("check keeping");
+        let one_doc = one_report.document.take().expect("the document kept");
+        assert!(report.document.is_none(), "{what}: kept unasked");
         assert_eq!(one_report.format, report.format, "{what}");
         assert_eq!(one_report.diagnostics, report.diagnostics, "{what}");
         assert_eq!(shown(&one_doc), shown(&read), "{what}");

@@ -31,7 +31,7 @@ pub(crate) use outline::unit_rules;
 pub(crate) use rules::{root_of_collection, root_rules, CheckMode};
 
 pub(crate) use check::{converted, run};
-pub use convert::mended_by_writing;
+pub(crate) use convert::mended_by_writing;
 pub(crate) use convert::NO_OUTPUT;
 pub(crate) use kept::Kept;
 pub(crate) use maphub::MAPHUB_REQUEST_ROOM;

@@ -36,6 +36,11 @@ pub struct CheckOptions {
     /// its name (to detect the format by its extension, and to see that the extension
     /// matches the content), the readers' limits and the threads.
     pub read: crate::ReadOptions,
+    /// Keep the document the check reads in [`Report::document`]: one read gives the
+    /// report and what [`crate::read`] gives (the document, or the error it fails
+    /// with), for a caller that needs both, such as a file checked and then sent.
+    /// Memory then holds the document, as `read`'s does, never the input twice.
+    pub keep_document: bool,
 }
 
 impl CheckOptions {
@@ -48,17 +53,22 @@ impl CheckOptions {
                 format,
                 ..crate::ReadOptions::default()
             },
+            keep_document: false,
         }
     }
 }
 
 /// What a check found in one file.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Report {
     /// The format the file was read as, if it could be told.
     pub format: Option<Format>,
     /// Every finding, in source order (findings without a position last).
     pub diagnostics: Vec<Diagnostic>,
+    /// With [`CheckOptions::keep_document`]: the document read, as [`crate::read`]
+    /// gives it, or the error `read` fails with (what stopped it is then among the
+    /// findings too). `None` when it was not asked for.
+    pub document: Option<crate::Result<crate::Document>>,
 }
 
 impl Report {
@@ -78,7 +88,7 @@ pub const PROCESSING_VERTEX_THRESHOLD: usize = 1_000_000;
 pub const PROCESSING_FEATURE_THRESHOLD: usize = 100_000;
 
 /// What [`crate::convert`] did.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 #[non_exhaustive]
 pub struct Converted {
     /// What [`crate::check`] says of the same input.
