@@ -423,9 +423,9 @@ struct Loss {
     count: usize,
     first: Option<Span>,
     last: Option<Span>,
-    /// Where the first loss counted was (`None` inside: at no feature), so that
-    /// [`Losses::append`] knows whether it repeats the last one before it.
-    head: Option<Option<Span>>,
+    /// Where the first loss counted was (`None`: at no feature), once `count` is not
+    /// 0, so that [`Losses::append`] knows whether it repeats the last one before it.
+    head: Option<Span>,
 }
 
 impl Losses {
@@ -435,10 +435,12 @@ impl Losses {
         if at.is_some() && at == l.last {
             return;
         }
+        if l.count == 0 {
+            l.head = at;
+        }
         l.count += 1;
         l.first = l.first.or(at);
         l.last = at;
-        l.head.get_or_insert(at);
     }
 
     /// Counts the losses of `later`, met after these, as [`Losses::add`] would have
@@ -446,15 +448,17 @@ impl Losses {
     /// threads) put their losses together in the output's order.
     pub(crate) fn append(&mut self, later: Losses) {
         for (what, l) in later.0 {
-            let Some(head) = l.head else {
+            if l.count == 0 {
                 continue;
-            };
+            }
             let e = self.0.entry(what).or_default();
-            let repeat = head.is_some() && head == e.last;
+            let repeat = l.head.is_some() && l.head == e.last;
+            if e.count == 0 {
+                e.head = l.head;
+            }
             e.count += l.count - usize::from(repeat);
             e.first = e.first.or(l.first);
             e.last = l.last;
-            e.head.get_or_insert(head);
         }
     }
 
@@ -728,6 +732,31 @@ mod tests {
         for &c in Code::ALL {
             assert_eq!(Code::from_name(c.as_str()), Some(c));
             assert!(!c.explain().is_empty());
+        }
+    }
+
+    proptest::proptest! {
+        /// Losses counted apart and appended in order say what counting them one by
+        /// one says, wherever the sequence is cut (writers on several threads).
+        #[test]
+        fn losses_appended_count_as_losses_added_one_by_one(
+            seq in proptest::collection::vec((0u8..3, proptest::option::of(0usize..4)), 0..24),
+            cut in 0usize..24,
+        ) {
+            let add = |l: &mut Losses, (what, at): &(u8, Option<usize>)| {
+                l.add(format!("m{what}"), at.map(|a| Span::new(a * 10, a * 10 + 1)));
+            };
+            let mut one = Losses::default();
+            seq.iter().for_each(|x| add(&mut one, x));
+            let cut = cut.min(seq.len());
+            let (mut first, mut later) = (Losses::default(), Losses::default());
+            seq[..cut].iter().for_each(|x| add(&mut first, x));
+            seq[cut..].iter().for_each(|x| add(&mut later, x));
+            first.append(later);
+            let said = |l: Losses| -> Vec<(String, Option<Span>)> {
+                l.into_diagnostics("KML").map(|d| (d.message, d.span)).collect()
+            };
+            proptest::prop_assert_eq!(said(first), said(one));
         }
     }
 }
