@@ -49,15 +49,17 @@ pyo3::create_exception!(
 
 /// A format's name as Python spells it (`geojson`, `kml`, `kmz`, `gpx`).
 pub(crate) fn parse_format(name: &str) -> PyResult<Format> {
-    match name.to_ascii_lowercase().as_str() {
-        "geojson" | "json" => Ok(Format::GeoJson),
-        "kml" => Ok(Format::Kml),
-        "kmz" => Ok(Format::Kmz),
-        "gpx" => Ok(Format::Gpx),
-        other => Err(PyValueError::new_err(format!(
-            "unknown format {other:?}; expected 'geojson', 'kml', 'kmz' or 'gpx'"
-        ))),
-    }
+    Format::from_extension(name).ok_or_else(|| {
+        let names: Vec<String> = Format::ALL.iter().map(|f| format!("'{f}'")).collect();
+        let (last, rest) = names
+            .split_last()
+            .map_or(("", &[][..]), |(l, r)| (l.as_str(), r));
+        PyValueError::new_err(format!(
+            "unknown format {:?}; expected {} or {last}",
+            name.to_ascii_lowercase(),
+            rest.join(", ")
+        ))
+    })
 }
 
 /// `gpx_groups` as the CLI's `--gpx-groups` takes it.

@@ -17,6 +17,9 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format, in the order names list them (`geojson`, `kml`, `kmz`, `gpx`).
+    pub const ALL: [Format; 4] = [Format::GeoJson, Format::Kml, Format::Kmz, Format::Gpx];
+
     /// Lower-case name, also the usual file extension.
     pub fn as_str(self) -> &'static str {
         match self {

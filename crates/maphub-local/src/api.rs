@@ -395,11 +395,14 @@ fn file_type(args: &Map<String, Value>, allowed: &[&str]) -> Result<String, ApiE
 
 /// Reads an uploaded file of `file_type` (`kml` takes KML and KMZ).
 fn read_file(file_type: &str, bytes: &[u8]) -> Result<Document, ApiError> {
-    let expected: &[Format] = match file_type {
-        "kml" => &[Format::Kml, Format::Kmz],
-        "gpx" => &[Format::Gpx],
-        _ => &[Format::GeoJson],
-    };
+    // The formats MapHub takes as this file type (GeoJSON when it names none).
+    let mut expected: Vec<Format> = Format::ALL
+        .into_iter()
+        .filter(|f| f.maphub_file_type() == file_type)
+        .collect();
+    if expected.is_empty() {
+        expected.push(Format::GeoJson);
+    }
     let format = match Format::detect(bytes, None) {
         Some(f) if expected.contains(&f) => f,
         Some(f) => {
@@ -407,7 +410,7 @@ fn read_file(file_type: &str, bytes: &[u8]) -> Result<Document, ApiError> {
                 "Could not read the file as {file_type}: its content is {f}"
             ))
         }
-        None => expected[0],
+        None => expected.first().copied().unwrap_or(Format::GeoJson),
     };
     match geonorm::read(bytes, &geonorm::ReadOptions::format(format))
         .map(geonorm::Parsed::into_parts)
