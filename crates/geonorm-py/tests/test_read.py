@@ -264,3 +264,11 @@ def test_a_path_is_read_within_the_same_bounds_as_the_cli(tmp_path):
     # No name to tell the format by, and zeros for content: refused, not read on.
     with pytest.raises(geonorm.ReadError, match="not a KML, KMZ, GPX or GeoJSON file"):
         geonorm.read("/dev/zero")
+
+
+def test_an_unknown_format_name_is_refused_naming_every_format():
+    with pytest.raises(ValueError) as e:
+        geonorm.read(b'{"type":"FeatureCollection","features":[]}', format="SHP")
+    assert str(e.value) == "unknown format \"shp\"; expected 'geojson', 'kml', 'kmz' or 'gpx'"
+    # Names are read as file extensions are: any case, `json` too.
+    assert geonorm.read(b'{"type":"FeatureCollection","features":[]}', format="JSON").features == []
