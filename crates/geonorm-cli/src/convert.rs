@@ -69,7 +69,7 @@ fn convert_streaming(
             geonorm::Input::Seekable(&mut seekable)
         } else {
             let reading = Progress::new(input.reader()?, input.len(), "converting", quiet);
-            geonorm::Input::Reader(Box::new(io::BufReader::new(reading)))
+            geonorm::Input::Reader(Box::new(reading))
         };
         let convert = |out: &mut dyn Write| {
             geonorm::convert(source, out, &opts).map_err(|e| {

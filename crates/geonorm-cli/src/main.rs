@@ -582,7 +582,7 @@ fn info_streamed(
     let reading =
         progress::Progress::new(input.reader()?, input.len(), "reading", renderer.quiet());
     let streamed = geonorm::stream(
-        geonorm::Input::Reader(Box::new(std::io::BufReader::new(reading))),
+        geonorm::Input::Reader(Box::new(reading)),
         &opts,
         &geonorm::stream::Keep,
         |f, _| {

@@ -2,7 +2,7 @@
 //! when it is a terminal, shown only once reading has taken a second (a quick run
 //! prints nothing, a pipe or `--quiet` never gets it).
 
-use std::io::{self, IsTerminal, Read, Seek, SeekFrom};
+use std::io::{self, BufRead, IsTerminal, Read, Seek, SeekFrom};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -18,7 +18,13 @@ pub(crate) struct Progress<R> {
     /// Whether the bar may be drawn at all (standard error is a terminal).
     terminal: bool,
     shown: bool,
+    /// Bytes consumed through [`BufRead`] since the bar last moved: a reader that
+    /// consumes a token at a time moves it every [`MOVE_EVERY`] bytes, not each time.
+    unmoved: u64,
 }
+
+/// Bytes consumed before the bar moves.
+const MOVE_EVERY: u64 = 256 << 10;
 
 impl<R> Progress<R> {
     /// `inner`, of `total` bytes, read with a bar labelled `what`; never shown when
@@ -38,6 +44,7 @@ impl<R> Progress<R> {
             started: Instant::now(),
             terminal: !quiet && io::stderr().is_terminal(),
             shown: false,
+            unmoved: 0,
         }
     }
 
@@ -66,9 +73,28 @@ impl<R: Read> Read for Progress<R> {
     }
 }
 
+/// The inner reader's own buffer, read through: no second buffer and copy between
+/// the file and the reader.
+impl<R: BufRead> BufRead for Progress<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.inner.consume(n);
+        self.unmoved += n as u64;
+        if self.unmoved >= MOVE_EVERY {
+            let at = self.bar.position() + self.unmoved;
+            self.unmoved = 0;
+            self.moved(at);
+        }
+    }
+}
+
 impl<R: Seek> Seek for Progress<R> {
     fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
         let at = self.inner.seek(pos)?;
+        self.unmoved = 0;
         self.moved(at);
         Ok(at)
     }
