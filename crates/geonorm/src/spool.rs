@@ -66,15 +66,38 @@ impl Spool {
     ) -> io::Result<()> {
         self.flush_pending()?;
         self.file.seek(SeekFrom::Start(start))?;
-        let want = end.saturating_sub(start);
-        let copied = io::copy(&mut (&mut self.file).take(want), out)?;
-        if copied != want {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "the writer's spool is shorter than what was put in it",
-            ));
-        }
-        Ok(())
+        let mut want = end.saturating_sub(start);
+        // Through the pending buffer, empty now: a few large reads and writes, not
+        // io::copy's 8 KiB at a time (a spool is copied out whole at the end).
+        let mut buf = std::mem::take(&mut self.pending);
+        buf.resize(PENDING, 0);
+        let copied = loop {
+            let n = usize::try_from(want).map_or(PENDING, |w| w.min(PENDING));
+            if n == 0 {
+                break Ok(());
+            }
+            let Some(part) = buf.get_mut(..n) else {
+                break Ok(());
+            };
+            let got = match self.file.read(part) {
+                Ok(0) => {
+                    break Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the writer's spool is shorter than what was put in it",
+                    ))
+                }
+                Ok(got) => got,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => break Err(e),
+            };
+            if let Err(e) = out.write_all(part.get(..got).unwrap_or_default()) {
+                break Err(e);
+            }
+            want -= got as u64;
+        };
+        buf.clear();
+        self.pending = buf;
+        copied
     }
 
     /// Copies everything appended to `out`.
