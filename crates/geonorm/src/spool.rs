@@ -21,6 +21,9 @@ pub(crate) struct Spool {
     pending: Vec<u8>,
     /// Bytes in `file`.
     written: u64,
+    /// What [`Spool::copy_range`] reads into: [`PENDING`] bytes once used (filled once,
+    /// not for each copy: a KML writer copies a run of placemarks per folder).
+    copying: Vec<u8>,
 }
 
 impl Spool {
@@ -30,6 +33,7 @@ impl Spool {
             file: tempfile::SpooledTempFile::new(IN_MEMORY),
             pending: Vec::new(),
             written: 0,
+            copying: Vec::new(),
         }
     }
 
@@ -67,37 +71,31 @@ impl Spool {
         self.flush_pending()?;
         self.file.seek(SeekFrom::Start(start))?;
         let mut want = end.saturating_sub(start);
-        // Through the pending buffer, empty now: a few large reads and writes, not
-        // io::copy's 8 KiB at a time (a spool is copied out whole at the end).
-        let mut buf = std::mem::take(&mut self.pending);
-        buf.resize(PENDING, 0);
-        let copied = loop {
+        // A few large reads and writes, not io::copy's 8 KiB at a time (a spool is
+        // copied out whole at the end).
+        if self.copying.len() < PENDING {
+            self.copying.resize(PENDING, 0);
+        }
+        while want > 0 {
             let n = usize::try_from(want).map_or(PENDING, |w| w.min(PENDING));
-            if n == 0 {
-                break Ok(());
-            }
-            let Some(part) = buf.get_mut(..n) else {
-                break Ok(());
+            let Some(part) = self.copying.get_mut(..n) else {
+                break;
             };
             let got = match self.file.read(part) {
                 Ok(0) => {
-                    break Err(io::Error::new(
+                    return Err(io::Error::new(
                         io::ErrorKind::UnexpectedEof,
                         "the writer's spool is shorter than what was put in it",
                     ))
                 }
                 Ok(got) => got,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => break Err(e),
+                Err(e) => return Err(e),
             };
-            if let Err(e) = out.write_all(part.get(..got).unwrap_or_default()) {
-                break Err(e);
-            }
+            out.write_all(part.get(..got).unwrap_or_default())?;
             want -= got as u64;
-        };
-        buf.clear();
-        self.pending = buf;
-        copied
+        }
+        Ok(())
     }
 
     /// Copies everything appended to `out`.
