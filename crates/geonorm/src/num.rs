@@ -87,7 +87,7 @@ fn fixed_point<T: NumberText + ?Sized>(buf: &mut T, v: f64) -> bool {
         return false;
     }
     let n = scaled.abs() as u64;
-    if n % 10_000_000 == 0 {
+    if n.is_multiple_of(10_000_000) {
         return false; // whole numbers take the integer path
     }
     let mut digits = itoa::Buffer::new();

@@ -232,7 +232,7 @@ mod tests {
     fn chunks_deflated_on_threads_inflate_to_their_concatenation() -> io::Result<()> {
         let line = b"<Placemark><coordinates>7.1,46.2</coordinates></Placemark>\n";
         let text: Vec<u8> = (0..(5 << 20) + 777)
-            .map(|i: usize| line[i % line.len()] ^ u8::from(i % 251 == 0))
+            .map(|i: usize| line[i % line.len()] ^ u8::from(i.is_multiple_of(251)))
             .collect();
         for threads in [1, 2, 3] {
             let mut d = Deflating::new(Vec::new(), threads, 3)?;
