@@ -2,8 +2,8 @@
 //! before any route or track, KML a placemark inside its group's folder and the
 //! shared styles first. Parts are kept in memory up to a megabyte, then in an
 //! unnamed temporary file (nothing is left behind, whatever happens), and copied out
-//! in the document's order at the end: memory holds a bounded buffer, not the
-//! document.
+//! in the document's order at the end ([`write_pieces`], read ahead on a thread of
+//! its own): memory holds bounded buffers, not the document.
 
 use std::io::{self, Read, Seek, SeekFrom, Write};
 

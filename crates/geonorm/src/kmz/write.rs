@@ -1,5 +1,6 @@
-//! KMZ writing: the KML deflated into `doc.kml` as it is written, on a thread of its
-//! own, then the files the KMZ carries.
+//! KMZ writing: the KML deflated as it is written, in chunks on every core
+//! ([`super::deflate`]), into `doc.kml` ([`super::archive`]), then the files the KMZ
+//! carries.
 
 use std::io::{Seek, Write};
 
@@ -201,7 +202,7 @@ mod tests {
     }
 
     #[test]
-    fn the_kml_deflated_on_its_thread_reads_back_whole_before_the_carried_files() {
+    fn the_kml_deflated_on_its_threads_reads_back_whole_before_the_carried_files() {
         let text = text();
         let mut entry = KmlEntry::new().expect("entry");
         for piece in text.chunks(7_777) {
