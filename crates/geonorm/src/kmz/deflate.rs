@@ -95,8 +95,9 @@ impl<F: Write + Send + 'static> Deflating<F> {
         let mut back: Vec<Receiver<Deflated>> = Vec::with_capacity(threads);
         let mut workers = Vec::with_capacity(threads);
         for _ in 0..threads {
-            // One chunk waiting each way per thread: memory holds a few chunks.
-            let (tx, chunks) = sync_channel::<Vec<u8>>(1);
+            // A chunk is handed over when its thread is ready for it, and one deflated
+            // chunk waits for the collector: memory holds about two chunks a thread.
+            let (tx, chunks) = sync_channel::<Vec<u8>>(0);
             let (done, rx) = sync_channel::<Deflated>(1);
             workers.push(
                 std::thread::Builder::new()
