@@ -13,7 +13,7 @@ use super::ctx::is_datetime;
 use super::write::{escape, gpx_parts, GpxParts, Writer};
 use super::WriteOptions;
 use crate::diag::Losses;
-use crate::spool::Spool;
+use crate::spool::{write_pieces, Piece, Spool};
 use crate::{Code, Diagnostic, Document, Group, Metadata, Result};
 
 /// A GPX document written feature by feature, in the order they come.
@@ -74,11 +74,15 @@ impl<W: Write> DocWriter<W> {
             " xmlns:gpx_style=\"http://www.topografix.com/GPX/gpx_style/0/2\">\n"
         ));
         metadata(&mut w, meta);
-        self.out.write_all(w.buf.as_bytes())?;
-        for spool in &mut self.parts {
-            spool.copy_all(&mut self.out)?;
-        }
-        self.out.write_all(b"</gpx>\n")?;
+        let head = std::mem::take(&mut w.buf).into_bytes();
+        let pieces = [
+            Piece::Text(head),
+            self.parts[0].whole(0),
+            self.parts[1].whole(1),
+            self.parts[2].whole(2),
+            Piece::Text(b"</gpx>\n".to_vec()),
+        ];
+        write_pieces(&mut self.parts, &pieces, &mut self.out)?;
         self.out.flush()?;
         let mut diags = w.diags;
         for d in self.diags {

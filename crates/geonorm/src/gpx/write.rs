@@ -94,8 +94,6 @@ pub(super) struct Writer<'a> {
     pub(super) lost: Losses,
     /// The span of the feature being written, where its losses are reported.
     at: Option<Span>,
-    /// A number's text before it joins `buf`.
-    scratch: Vec<u8>,
 }
 
 impl<'a> Writer<'a> {
@@ -106,7 +104,6 @@ impl<'a> Writer<'a> {
             diags: Vec::new(),
             lost: Losses::default(),
             at: None,
-            scratch: Vec::new(),
         }
     }
 
@@ -143,9 +140,9 @@ impl<'a> Writer<'a> {
     }
 
     fn num(&mut self, v: f64) -> String {
-        let mut b = Vec::new();
+        let mut b = String::new();
         if crate::num::write(&mut b, v, self.opts.precision) {
-            String::from_utf8_lossy(&b).into_owned()
+            b
         } else {
             self.lose("a NaN or infinite coordinate".into());
             "0".into()
@@ -154,7 +151,7 @@ impl<'a> Writer<'a> {
 
     /// [`Writer::num`] written into the buffer.
     fn push_num(&mut self, v: f64) {
-        if !crate::num::push(&mut self.buf, &mut self.scratch, v, self.opts.precision) {
+        if !crate::num::push(&mut self.buf, v, self.opts.precision) {
             self.lose("a NaN or infinite coordinate".into());
             self.buf.push('0');
         }

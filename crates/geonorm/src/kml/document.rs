@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::write::{element, placemark, text_or_cdata, FieldType, Placemark, Writer};
 use super::WriteOptions;
 use crate::diag::Losses;
-use crate::spool::Spool;
+use crate::spool::{write_pieces, Piece, Spool};
 use crate::{Code, Diagnostic, Document, Group, GroupId, Metadata, Result, Span, Style};
 
 /// What the document needs of a placemark at the end: 32 bytes each, the only memory
@@ -32,6 +32,9 @@ struct Said {
     diags: Vec<Diagnostic>,
     lost: Losses,
 }
+
+/// Pieces of the document's end planned before they are written: 32 bytes each.
+const PLAN: usize = 1 << 14;
 
 /// A KML document written placemark by placemark, in the order they come.
 pub(crate) struct DocWriter<W: Write> {
@@ -221,7 +224,9 @@ impl<W: Write> DocWriter<W> {
             Close,
         }
         let mut visited = HashSet::new();
-        self.placemarks(&mut w, by_group.get(&None))?;
+        // The document as pieces (its text and runs of the spool), written at the end.
+        let mut plan = Vec::new();
+        self.placemarks(&mut w, &mut plan, by_group.get(&None))?;
         let mut stack: Vec<Step> = children
             .get(&None)
             .into_iter()
@@ -250,7 +255,7 @@ impl<W: Write> DocWriter<W> {
                         }
                     }
                     w.buf.push('\n');
-                    self.placemarks(&mut w, by_group.get(&Some(g.id)))?;
+                    self.placemarks(&mut w, &mut plan, by_group.get(&Some(g.id)))?;
                     stack.push(Step::Close);
                     stack.extend(
                         children
@@ -277,23 +282,31 @@ impl<W: Write> DocWriter<W> {
                 ));
                 w.buf.push_str("<Folder>");
                 element(&mut w.buf, "name", &g.title);
-                self.placemarks(&mut w, by_group.get(&Some(g.id)))?;
+                self.placemarks(&mut w, &mut plan, by_group.get(&Some(g.id)))?;
                 w.buf.push_str("</Folder>\n");
             }
         }
         w.buf.push_str("</Document>\n</kml>\n");
-        self.out.write_all(w.buf.as_bytes())?;
+        plan.push(Piece::Text(std::mem::take(&mut w.buf).into_bytes()));
+        write_pieces(std::slice::from_mut(&mut self.spool), &plan, &mut self.out)?;
         self.out.flush()?;
         let lost = std::mem::take(&mut w.lost);
         w.diags.extend(lost.into_diagnostics("KML"));
         Ok((self.out, w.diags))
     }
 
-    /// Writes what `w` holds, then the placemarks `at` (in the spool's order, so runs
-    /// of them are one copy), taking what each met.
-    fn placemarks(&mut self, w: &mut Writer, at: Option<&Vec<usize>>) -> Result<()> {
-        self.out.write_all(w.buf.as_bytes())?;
-        w.buf.clear();
+    /// Puts what `w` holds, then the placemarks `at` (in the spool's order, so runs
+    /// of them are one piece), into `plan`, taking what each met. A long plan is
+    /// written at once: memory holds [`PLAN`] pieces, not one per placemark.
+    fn placemarks(
+        &mut self,
+        w: &mut Writer,
+        plan: &mut Vec<Piece>,
+        at: Option<&Vec<usize>>,
+    ) -> Result<()> {
+        if !w.buf.is_empty() {
+            plan.push(Piece::Text(std::mem::take(&mut w.buf).into_bytes()));
+        }
         let mut run: Option<(u64, u64)> = None;
         for &i in at.into_iter().flatten() {
             let start = match i.checked_sub(1) {
@@ -313,14 +326,30 @@ impl<W: Write> DocWriter<W> {
             run = match run {
                 Some((from, to)) if to == start => Some((from, end)),
                 Some((from, to)) => {
-                    self.spool.copy_range(from, to, &mut self.out)?;
+                    if plan.len() >= PLAN {
+                        write_pieces(std::slice::from_mut(&mut self.spool), plan, &mut self.out)?;
+                        plan.clear();
+                    }
+                    plan.push(Piece::Range {
+                        spool: 0,
+                        start: from,
+                        end: to,
+                    });
                     Some((start, end))
                 }
                 None => Some((start, end)),
             };
         }
         if let Some((from, to)) = run {
-            self.spool.copy_range(from, to, &mut self.out)?;
+            plan.push(Piece::Range {
+                spool: 0,
+                start: from,
+                end: to,
+            });
+        }
+        if plan.len() >= PLAN {
+            write_pieces(std::slice::from_mut(&mut self.spool), plan, &mut self.out)?;
+            plan.clear();
         }
         Ok(())
     }

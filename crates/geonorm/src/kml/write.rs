@@ -120,8 +120,6 @@ pub(super) struct Writer<'o> {
     /// In a placemark: where the `<styleUrl>` of its shared style goes (the document
     /// names the styles in the order they are first used).
     style_at: Option<usize>,
-    /// A number's text before it joins `buf`.
-    scratch: Vec<u8>,
 }
 
 /// One placemark serialised apart from the document, with what only the document's
@@ -241,7 +239,6 @@ impl<'o> Writer<'o> {
             at: None,
             empty_id_at: None,
             style_at: None,
-            scratch: Vec::new(),
         }
     }
 
@@ -250,7 +247,7 @@ impl<'o> Writer<'o> {
     }
 
     fn number(&mut self, v: f64) {
-        if !crate::num::push(&mut self.buf, &mut self.scratch, v, self.opts.precision) {
+        if !crate::num::push(&mut self.buf, v, self.opts.precision) {
             self.lose("a NaN or infinite coordinate, written as 0".into());
             self.buf.push('0');
         }

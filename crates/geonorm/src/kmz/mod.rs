@@ -9,6 +9,8 @@ use std::io::{BufReader, Read, Seek};
 use crate::stream::{FeatureSink, Keep, Pace, Rest};
 use crate::{kml, Diagnostic, Document, Error, Feature, Format, Result};
 
+mod archive;
+mod deflate;
 mod write;
 pub use write::write;
 pub(crate) use write::{write_zip, Carry, KmlEntry};

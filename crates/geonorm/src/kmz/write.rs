@@ -1,8 +1,10 @@
-//! KMZ writing: the KML deflated into `doc.kml` as it is written, on a thread of its
-//! own, then the files the KMZ carries.
+//! KMZ writing: the KML deflated as it is written, in chunks on every core
+//! ([`super::deflate`]), into `doc.kml` ([`super::archive`]), then the files the KMZ
+//! carries.
 
 use std::io::{Seek, Write};
 
+use super::deflate::Deflating;
 use crate::{kml, Diagnostic, Document, Error, Result};
 
 /// Writes `doc` as a KMZ: its KML as a deflated `doc.kml`. The files its references
@@ -44,25 +46,25 @@ const ARCHIVE_IN_MEMORY: usize = 1 << 20;
 /// 150 MB generated file (zlib-rs): level 6, the default, 2.21 s for 28.9 % of the
 /// size; level 3, 1.26 s for 29.5 %; level 2, 1.15 s for 31.9 %; level 1, 0.77 s
 /// for 44.3 %. Level 3 takes 43 % less time for 2 % more bytes.
-const DEFLATE_LEVEL: i64 = 3;
+const DEFLATE_LEVEL: u32 = 3;
 
-/// A KMZ being made: its KML, `doc.kml`, deflated as it is written into an archive
-/// kept in a spool (a zip is finished from its end), so the KML is never held or
-/// copied aside first. The deflating runs on a thread of its own, while the KML is
-/// put together from the writer's spool (the second core is otherwise idle then).
+/// Threads deflating a KMZ's KML at most: each holds about two chunks (the 150 MB
+/// GeoJSON to KMZ peaked at 58 MiB on two cores, 47 with the one thread before).
+const DEFLATING_THREADS: usize = 4;
+
+/// A KMZ being made: its KML, `doc.kml`, deflated as it is written, in chunks, on as
+/// many threads as there are cores ([`super::deflate`]), into an unnamed temporary
+/// file; the archive is put together around it at the end ([`super::archive`]). The
+/// KML is never held or copied aside first, and its deflating takes every core while
+/// the KML is put together from the writer's spool.
 pub(crate) struct KmlEntry {
-    /// What is written, until a chunk is full and sent to the thread.
+    /// What is written, until a chunk is full and sent to the threads.
     chunk: Vec<u8>,
-    to_zip: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
-    zipping: Option<std::thread::JoinHandle<Result<Zip>>>,
+    deflating: Option<Deflating<tempfile::SpooledTempFile>>,
 }
 
-type Zip = zip::ZipWriter<tempfile::SpooledTempFile>;
-
-/// Bytes sent to the deflating thread at once, and how many such chunks may wait:
-/// memory holds at most a few megabytes of the KML.
+/// Bytes sent to a deflating thread at once: each is deflated apart.
 const CHUNK: usize = 1 << 20;
-const CHUNKS_WAITING: usize = 2;
 
 fn zip_failed(e: zip::result::ZipError) -> Error {
     Error::Io(std::io::Error::other(e))
@@ -71,67 +73,42 @@ fn zip_failed(e: zip::result::ZipError) -> Error {
 fn deflated() -> zip::write::SimpleFileOptions {
     zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
-        .compression_level(Some(DEFLATE_LEVEL))
+        .compression_level(Some(i64::from(DEFLATE_LEVEL)))
 }
 
 impl KmlEntry {
     /// An archive whose `doc.kml` is being written.
     pub(crate) fn new() -> Result<KmlEntry> {
-        // A KML over 4 GiB needs zip64, which its size, unknown when it starts, decides.
-        let mut zip = zip::ZipWriter::new(tempfile::SpooledTempFile::new(ARCHIVE_IN_MEMORY))
-            .set_auto_large_file();
-        zip.start_file("doc.kml", deflated()).map_err(zip_failed)?;
-        let (to_zip, chunks) = std::sync::mpsc::sync_channel::<Vec<u8>>(CHUNKS_WAITING);
-        let zipping = std::thread::Builder::new()
-            .name("geonorm-kmz".into())
-            .spawn(move || -> Result<Zip> {
-                for chunk in chunks {
-                    zip.write_all(&chunk)?;
-                }
-                Ok(zip)
-            })?;
+        let threads = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZeroUsize::get)
+            .min(DEFLATING_THREADS);
+        let file = tempfile::SpooledTempFile::new(ARCHIVE_IN_MEMORY);
         Ok(KmlEntry {
             chunk: Vec::with_capacity(CHUNK),
-            to_zip: Some(to_zip),
-            zipping: Some(zipping),
+            deflating: Some(Deflating::new(file, threads, DEFLATE_LEVEL)?),
         })
     }
 
-    /// Hands the chunk to the deflating thread; when that thread has stopped, its
-    /// error.
+    /// Hands the chunk to the deflating threads; when they have stopped, why.
     fn send(&mut self) -> std::io::Result<()> {
         if self.chunk.is_empty() {
             return Ok(());
         }
         let chunk = std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK));
-        let sent = self.to_zip.as_ref().map(|t| t.send(chunk));
-        if let Some(Ok(())) = sent {
+        let Some(d) = self.deflating.as_mut() else {
+            return Err(std::io::Error::other("the KMZ's deflating stopped"));
+        };
+        if d.send(chunk).is_ok() {
             return Ok(());
         }
-        // The thread stopped: what stopped it.
-        self.to_zip = None;
-        match self.join() {
-            Err(Error::Io(e)) => Err(e),
-            Err(e) => Err(std::io::Error::other(e.to_string())),
-            Ok(_) => Err(std::io::Error::other("the KMZ's deflating stopped")),
+        // The threads stopped: what stopped them.
+        match self.deflating.take().map(Deflating::finish) {
+            Some(Err(e)) => Err(e),
+            _ => Err(std::io::Error::other("the KMZ's deflating stopped")),
         }
     }
 
-    /// Waits for the deflating thread once everything is sent.
-    fn join(&mut self) -> Result<Zip> {
-        self.to_zip = None;
-        match self.zipping.take().map(|h| h.join()) {
-            Some(Ok(zipped)) => zipped,
-            Some(Err(_)) => Err(Error::Io(std::io::Error::other(
-                "the KMZ's deflating thread panicked",
-            ))),
-            None => Err(Error::Io(std::io::Error::other(
-                "the KMZ's deflating stopped",
-            ))),
-        }
-    }
-
-    /// Ends the KML, adds the files `carry` adds after it, and copies the archive to
+    /// Ends the KML, adds the files `carry` adds after it, and writes the archive to
     /// `out`; answers what could not be carried.
     pub(crate) fn finish<W: Write>(
         mut self,
@@ -139,15 +116,46 @@ impl KmlEntry {
         carry: Option<&mut dyn Carry>,
     ) -> Result<(W, Vec<Diagnostic>)> {
         self.send()?;
-        let mut zip = self.join()?;
-        let said = match carry {
-            Some(carry) => carry.carry(&mut |name, bytes| {
-                zip.start_file(name, deflated()).map_err(zip_failed)?;
-                zip.write_all(bytes)?;
-                Ok(())
-            })?,
-            None => Vec::new(),
+        let Some(d) = self.deflating.take() else {
+            return Err(Error::Io(std::io::Error::other(
+                "the KMZ's deflating stopped",
+            )));
         };
+        let mut body = d.finish()?;
+        body.file.rewind()?;
+        let Some(carry) = carry else {
+            super::archive::write_one(
+                &mut out,
+                "doc.kml",
+                &mut body.file,
+                body.crc,
+                body.raw,
+                body.deflated,
+                false,
+            )?;
+            out.flush()?;
+            return Ok((out, Vec::new()));
+        };
+        let mut archive = tempfile::SpooledTempFile::new(ARCHIVE_IN_MEMORY);
+        super::archive::write_one(
+            &mut archive,
+            "doc.kml",
+            &mut body.file,
+            body.crc,
+            body.raw,
+            body.deflated,
+            false,
+        )?;
+        drop(body);
+        archive.rewind()?;
+        let mut zip = zip::ZipWriter::new_append(archive)
+            .map_err(zip_failed)?
+            .set_auto_large_file();
+        let said = carry.carry(&mut |name, bytes| {
+            zip.start_file(name, deflated()).map_err(zip_failed)?;
+            zip.write_all(bytes)?;
+            Ok(())
+        })?;
         let mut archive = zip.finish().map_err(zip_failed)?;
         archive.rewind()?;
         std::io::copy(&mut archive, &mut out)?;
@@ -167,16 +175,6 @@ impl Write for KmlEntry {
 
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
-    }
-}
-
-impl Drop for KmlEntry {
-    /// A KMZ abandoned half-written stops its thread.
-    fn drop(&mut self) {
-        self.to_zip = None;
-        if let Some(h) = self.zipping.take() {
-            let _ = h.join();
-        }
     }
 }
 
@@ -205,7 +203,7 @@ mod tests {
     }
 
     #[test]
-    fn the_kml_deflated_on_its_thread_reads_back_whole_before_the_carried_files() {
+    fn the_kml_deflated_on_its_threads_reads_back_whole_before_the_carried_files() {
         let text = text();
         let mut entry = KmlEntry::new().expect("entry");
         for piece in text.chunks(7_777) {
