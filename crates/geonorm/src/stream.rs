@@ -41,7 +41,7 @@ where
     let mut input = input;
     crate::refuse_binary(input.fill_buf()?, format)?;
     match format {
-        Format::GeoJson => crate::geojson::stream(input, sink, emit),
+        Format::GeoJson => crate::geojson::stream(input, pace, sink, emit),
         Format::Kml => crate::kml::stream(input, pace, sink, emit),
         Format::Gpx => crate::gpx::stream(input, &opts.gpx, pace, sink, emit),
         #[cfg(feature = "kmz")]

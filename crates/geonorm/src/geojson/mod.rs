@@ -7,6 +7,5 @@ pub(crate) mod read;
 mod scan;
 pub(crate) mod write;
 
-pub(crate) use read::read;
-pub(crate) use read::stream;
+pub(crate) use read::{read, read_paced, stream};
 pub use write::{write, WriteOptions, Writer};
