@@ -34,7 +34,9 @@ pub(crate) use crate::validate::CheckMode;
 pub(crate) use feature::duplicate_member;
 pub(crate) use groups::resolve_group_names;
 pub(crate) use groups::{GroupIndex, LateGroupNames};
-pub(crate) use stream::{read, read_paced, stream, Batch, Cut, Cutter, Unit};
+#[cfg(any(test, feature = "geojson"))]
+pub(crate) use stream::read;
+pub(crate) use stream::{read_paced, stream, Batch, Cut, Cutter, Unit};
 
 /// What [`Reader::next_raw`] yields.
 pub(crate) enum Raw {
@@ -77,8 +79,10 @@ enum State {
     Done,
 }
 
-/// A streaming GeoJSON reader: an iterator of groups and features (embedders stream
-/// with [`crate::stream()`]).
+/// The GeoJSON reader: walks the root and cuts each feature out without parsing it
+/// ([`Reader::next_raw`]), for the batches of [`stream`] (embedders stream with
+/// [`crate::stream()`]). In tests, also an iterator of groups and features parsed one
+/// at a time on one thread: the reference the batched stream is held to.
 pub struct Reader<R> {
     cur: Cursor<R>,
     state: State,
@@ -90,7 +94,6 @@ pub struct Reader<R> {
     meta: Metadata,
     pending: VecDeque<Item>,
     diagnostics: Vec<Diagnostic>,
-    unit: Vec<u8>,
     /// Group aliases and title paths, once `groups` has been read.
     groups: GroupIndex,
     /// How many times `groups` has been read (a member may come twice): a batched
@@ -125,7 +128,6 @@ impl<R: BufRead> Reader<R> {
             },
             pending: VecDeque::new(),
             diagnostics: Vec::new(),
-            unit: Vec::new(),
             groups: GroupIndex::default(),
             groups_read: 0,
             check: None,
@@ -168,6 +170,7 @@ impl<R: BufRead> Reader<R> {
         (self.meta, self.diagnostics)
     }
 
+    #[cfg(test)]
     fn step(&mut self) -> Result<Option<Item>> {
         loop {
             if let Some(item) = self.pending.pop_front() {
@@ -501,6 +504,7 @@ impl<R: BufRead> Reader<R> {
         }
     }
 
+    #[cfg(test)]
     fn feature_item(&mut self, first: bool) -> Result<Option<Feature>> {
         self.cur.skip_ws()?;
         if self.cur.peek()? == Some(b']') {
@@ -514,21 +518,19 @@ impl<R: BufRead> Reader<R> {
         }
         self.state = State::Features { first: false };
         let start = self.cur.origin();
-        let mut unit = std::mem::take(&mut self.unit);
-        unit.clear();
+        let mut unit = Vec::new();
         self.cur.read_value(&mut unit)?;
-        let feature = read_feature(
+        read_feature(
             &unit,
             start,
             &self.groups,
             &mut self.diagnostics,
             self.check.as_mut(),
-        );
-        self.unit = unit;
-        feature
+        )
     }
 }
 
+#[cfg(test)]
 impl<R: BufRead> Iterator for Reader<R> {
     type Item = Result<Item>;
 

@@ -312,8 +312,8 @@ where
 /// parsed it) and then, in the file's order, to `emit`, with what reading it raised.
 /// Features that name their group by title or string id are linked as far as the
 /// groups are known when they are read (the rest keep the name); the groups returned
-/// are those [`read`] gives, created ones included, and the diagnostics those
-/// [`read`] gives and what `sink` said. The same for any threads and batches.
+/// are those [`read_paced`] gives, created ones included, and the diagnostics those
+/// [`read_paced`] gives and what `sink` said. The same for any threads and batches.
 pub(crate) fn stream<R, S, E>(input: R, pace: Pace, sink: &S, emit: E) -> Result<Rest>
 where
     R: BufRead,
@@ -339,7 +339,16 @@ where
 
 /// Reads a whole GeoJSON document in batches on `pace.threads` threads, with the
 /// diagnostics met on the way in the reader's order ([`crate::read`] is the public
-/// way, sorting them by position): the document [`read`] gives.
+/// way, sorting them by position), the same for any threads and batches.
+///
+/// ```
+/// let text = br#"{"type":"Point","coordinates":[1.5,2.5,100]}"#;
+/// let opts = geonorm::ReadOptions::format(geonorm::Format::GeoJson);
+/// let (doc, diags) = geonorm::read(&text[..], &opts)?.into_parts();
+/// assert_eq!(doc.features.len(), 1);
+/// assert!(diags.is_empty());
+/// # Ok::<(), geonorm::Error>(())
+/// ```
 pub(crate) fn read_paced<R: BufRead>(input: R, pace: Pace) -> Result<(Document, Vec<Diagnostic>)> {
     let mut features = Vec::new();
     let Streamed {
@@ -362,15 +371,7 @@ pub(crate) fn read_paced<R: BufRead>(input: R, pace: Pace) -> Result<(Document, 
 }
 
 /// Reads a whole GeoJSON document on this thread ([`read_paced`] on one thread).
-///
-/// ```
-/// let text = br#"{"type":"Point","coordinates":[1.5,2.5,100]}"#;
-/// let opts = geonorm::ReadOptions::format(geonorm::Format::GeoJson);
-/// let (doc, diags) = geonorm::read(&text[..], &opts)?.into_parts();
-/// assert_eq!(doc.features.len(), 1);
-/// assert!(diags.is_empty());
-/// # Ok::<(), geonorm::Error>(())
-/// ```
+#[cfg(any(test, feature = "geojson"))]
 pub(crate) fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
     read_paced(input, Pace::one())
 }
