@@ -547,7 +547,7 @@ impl<R: BufRead> Iterator for Reader<R> {
 }
 
 #[cfg(test)]
-mod stream_tests;
+pub(crate) mod stream_tests;
 
 /// Helpers the reader's tests share.
 #[cfg(test)]

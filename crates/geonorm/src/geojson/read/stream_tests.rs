@@ -10,7 +10,7 @@ use crate::stream::{FeatureSink, Keep, Pace, Rest};
 use crate::{Diagnostic, Document, Feature, Result};
 
 /// The whole document read one feature at a time on this thread.
-fn read_one_by_one(input: &[u8]) -> Result<(Document, Vec<Diagnostic>)> {
+pub(crate) fn read_one_by_one(input: &[u8]) -> Result<(Document, Vec<Diagnostic>)> {
     let mut reader = Reader::new(input);
     let mut doc = Document::default();
     for item in reader.by_ref() {
@@ -138,7 +138,7 @@ fn every_testdata_file_streams_as_it_reads_one_feature_at_a_time() {
 /// A GeoJSON collection with groups declared before, between or after the features
 /// that name them (by id, string id, title path), broken and skipped features, and
 /// root members of every kind.
-fn geojson_doc() -> impl Strategy<Value = String> {
+pub(crate) fn geojson_doc() -> impl Strategy<Value = String> {
     let group = (0u8..4).prop_map(|i| format!("{{\"id\":\"g{i}\",\"title\":\"T{i}\"}}"));
     let groups =
         prop::collection::vec(group, 0..4).prop_map(|gs| format!("\"groups\":[{}]", gs.join(",")));
