@@ -12,9 +12,8 @@
 //! GEONORM_BENCH_150=1 cargo bench -p geonorm-benches --bench geojson -- convert
 //! ```
 //!
-//! On the same bytes (`distance.rs`): `geojson-read-only` (reading alone; the GeoJSON
-//! reader reads on one thread whatever it is given) and `geojson-check`, on 1 thread
-//! and on every core, and `ceiling/geojson/15mb`: serde_json into `IgnoredAny`, the
+//! On the same bytes (`distance.rs`): `geojson-read-only` (reading alone, through
+//! `geonorm::stream`) and `geojson-check`, on 1 thread and on every core, and `ceiling/geojson/15mb`: serde_json into `IgnoredAny`, the
 //! floor of reading these bytes. `benches/compare.sh --distance` prints each median
 //! over the ceiling's:
 //!

@@ -194,8 +194,7 @@ pub fn convert<W: Write>(
 /// goes through `sink` (on the thread that read it, in batches on `opts.threads`
 /// threads with the `parallel` feature) and then, in the file's order, to `emit`, with
 /// the diagnostics its reading raised. Returns the document's data, its groups and
-/// every diagnostic. Memory holds a batch of the input (a GeoJSON file is read one
-/// feature at a time).
+/// every diagnostic. Memory holds a batch of the input, whatever the format.
 ///
 /// ```
 /// use geonorm::{stream, stream::Keep, ReadOptions};

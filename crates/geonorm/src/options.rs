@@ -74,8 +74,8 @@ pub struct ReadOptions {
     /// Bytes of input gathered into one batch before its pieces are parsed on the
     /// threads; 0, the default, is 2 MiB. Smaller batches hold less of the input in
     /// memory, larger ones hand work to the threads less often; the result is the same
-    /// for any size (a GeoJSON document read whole by [`read`](crate::read) is read one
-    /// feature at a time whatever it says).
+    /// for any size. A GeoJSON file read or streamed gathers at most 256 KiB, and on
+    /// one thread parses each feature as it is cut (its check gathers what this says).
     pub batch_bytes: usize,
 }
 

@@ -32,7 +32,7 @@ impl Parsed {
 
 /// Reads a whole document from `input` (bytes in order, or a seekable file from which
 /// a KMZ is read where it is: [`crate::Input`]), detecting its format unless `opts`
-/// names one. KML and GPX are read in batches on `opts.threads` threads.
+/// names one. GeoJSON, KML and GPX are read in batches on `opts.threads` threads.
 ///
 /// ```
 /// use geonorm::{read, ReadOptions};
@@ -69,7 +69,7 @@ pub fn read<'a>(input: impl Into<Input<'a>>, opts: &ReadOptions) -> Result<Parse
     let mut contents = None;
     let pace = opts.pace();
     let (document, mut diagnostics) = match format {
-        Format::GeoJson => geojson::read(input)?,
+        Format::GeoJson => geojson::read_paced(input, pace)?,
         // Pieces of each batch parsed on the options' threads: the same document.
         Format::Kml => collect(|emit| kml::stream(input, pace, &Keep, emit))?,
         Format::Gpx => collect(|emit| gpx::stream(input, &opts.gpx, pace, &Keep, emit))?,

@@ -7,6 +7,7 @@ pub(crate) mod read;
 mod scan;
 pub(crate) mod write;
 
+#[cfg(any(test, feature = "geojson"))]
 pub(crate) use read::read;
-pub(crate) use read::stream;
+pub(crate) use read::{read_paced, stream};
 pub use write::{write, WriteOptions, Writer};

@@ -10,28 +10,18 @@
 //! threads and wherever the batches are cut.
 
 use std::io::BufRead;
-use std::sync::Arc;
 
 use super::convert::Output;
 use super::geojson::PRECISION_SHOWN;
 use super::kept::Kept;
 use super::maphub::{explains, MaphubRules};
 use super::report::{fatal_diagnostic, Profile};
-use crate::geojson::read::{check_unit_feature, CheckMode, GroupIndex, Origin, Raw, Reader};
+use crate::geojson::read::{
+    check_unit_feature, Batch, CheckMode, Cut, Cutter, GroupIndex, Reader, Unit,
+};
 use crate::stream::{map_in_order, overlap, overlapping, Pace};
 use crate::writer::{Part, PartMaker};
 use crate::{Code, Diagnostic, Error, Feature, Format, Group, Span};
-
-/// A feature's bytes in a batch, with what reading it one by one would have known.
-struct Unit {
-    origin: Origin,
-    range: std::ops::Range<usize>,
-    /// The groups as far as they were read when the feature was cut (its `group` is
-    /// looked up in them, as the one-thread reader looks it up).
-    index: Arc<GroupIndex>,
-    /// How many of the reader's own findings precede the feature.
-    mark: usize,
-}
 
 /// What a feature became on the pool.
 struct Parsed {
@@ -70,7 +60,7 @@ struct Work<'a> {
     write: Option<Emit<'a>>,
 }
 
-fn parse(batch: &[u8], units: &[Unit], work: Work) -> Vec<Parsed> {
+fn parse(batch: &Batch, units: &[Unit], work: Work) -> Vec<Parsed> {
     let Work {
         maphub,
         whole,
@@ -80,7 +70,7 @@ fn parse(batch: &[u8], units: &[Unit], work: Work) -> Vec<Parsed> {
     units
         .iter()
         .map(|u| {
-            let bytes = batch.get(u.range.clone()).unwrap_or_default();
+            let bytes = batch.of(u);
             // Counted as if the positions shown one by one were shown already: which
             // are shown depends on the features before, and is settled in order
             // ([`InFileOrder::feature`] reads again a feature whose positions are shown).
@@ -118,55 +108,29 @@ fn parse(batch: &[u8], units: &[Unit], work: Work) -> Vec<Parsed> {
 
 /// Parses a batch on up to `threads` threads, in slices whose results come back in
 /// order.
-fn parse_batch(batch: &[u8], units: &[Unit], work: Work, threads: usize) -> Vec<Vec<Parsed>> {
-    if units.is_empty() {
+fn parse_batch(batch: &Batch, work: Work, threads: usize) -> Vec<Vec<Parsed>> {
+    if batch.units.is_empty() {
         return Vec::new();
     }
     // A few slices per thread even out features of unequal size.
-    let per = units.len().div_ceil(threads.max(1) * 4).max(1);
-    let parts: Vec<&[Unit]> = units.chunks(per).collect();
+    let per = batch.units.len().div_ceil(threads.max(1) * 4).max(1);
+    let parts: Vec<&[Unit]> = batch.units.chunks(per).collect();
     map_in_order(&parts, threads, |p| parse(batch, p, work))
 }
 
-/// The reader, with what it met that is not cut into batches.
-struct Cutter<R> {
-    reader: Reader<R>,
-    groups: Vec<Group>,
-    /// A root Feature or geometry, read whole by the reader (it comes last).
-    singles: Vec<Feature>,
-    index: Arc<GroupIndex>,
-    groups_read: usize,
-    /// Bytes cut before a batch is parsed ([`Pace::batch`]).
-    batch: usize,
-}
-
-impl<R: BufRead> Cutter<R> {
-    /// Reads the next batch: features' bytes into `batch`, their places into `units`.
-    /// Ok(false) once the input is read to its end; on an error, `units` holds the
-    /// features cut before it.
-    fn fill(&mut self, batch: &mut Vec<u8>, units: &mut Vec<Unit>) -> crate::Result<bool> {
-        while let Some(raw) = self.reader.next_raw(batch)? {
-            if self.reader.groups_read() != self.groups_read {
-                self.groups_read = self.reader.groups_read();
-                self.index = Arc::new(self.reader.group_index().clone());
-            }
-            match raw {
-                Raw::Unit(origin, range) => {
-                    units.push(Unit {
-                        origin,
-                        range,
-                        index: Arc::clone(&self.index),
-                        mark: self.reader.diagnostics().len(),
-                    });
-                    if batch.len() >= self.batch {
-                        return Ok(true);
-                    }
-                }
-                Raw::Group(g) => self.groups.push(g),
-                Raw::Feature(f) => self.singles.push(*f),
-            }
+/// Cuts the next batch with `cut`: Ok(false) once the input is read to its end. A root
+/// Feature or geometry, read whole by the reader (it comes last), goes to `singles`.
+fn fill<R: BufRead>(
+    cut: &mut Cutter<R>,
+    batch: &mut Batch,
+    singles: &mut Vec<Feature>,
+) -> crate::Result<bool> {
+    loop {
+        match cut.fill(batch)? {
+            Cut::Full => return Ok(true),
+            Cut::Single(f) => singles.push(*f),
+            Cut::End => return Ok(false),
         }
-        Ok(false)
     }
 }
 
@@ -210,7 +174,7 @@ impl<W: std::io::Write> InFileOrder<'_, W> {
     /// `batch` holds its bytes.
     fn feature(
         &mut self,
-        batch: &[u8],
+        batch: &Batch,
         unit: &Unit,
         parsed: Parsed,
         own: &[Diagnostic],
@@ -226,7 +190,7 @@ impl<W: std::io::Write> InFileOrder<'_, W> {
         if precise > 0 && self.precise < PRECISION_SHOWN {
             // Some of its precise positions are among the first few of the file, which
             // are shown one by one: read again, for their places (a few features in all).
-            let bytes = batch.get(unit.range.clone()).unwrap_or_default();
+            let bytes = batch.of(unit);
             let mut mode = CheckMode {
                 maphub: self.maphub,
                 whole: self.whole,
@@ -282,14 +246,8 @@ impl<W: std::io::Write> InFileOrder<'_, W> {
     }
 
     /// A batch's results, in order, up to the first that stopped the reader.
-    fn batch(
-        &mut self,
-        batch: &[u8],
-        units: &[Unit],
-        done: Vec<Vec<Parsed>>,
-        own: &[Diagnostic],
-    ) -> Stop {
-        for (unit, parsed) in units.iter().zip(done.into_iter().flatten()) {
+    fn batch(&mut self, batch: &Batch, done: Vec<Vec<Parsed>>, own: &[Diagnostic]) -> Stop {
+        for (unit, parsed) in batch.units.iter().zip(done.into_iter().flatten()) {
             if let Err(e) = self.feature(batch, unit, parsed, own) {
                 return Some(e);
             }
@@ -314,18 +272,14 @@ pub(super) fn check_geojson_stream<R: BufRead, W: std::io::Write>(
     keep: Option<&mut Kept>,
 ) -> std::io::Result<()> {
     let maphub = profile.maphub();
-    let mut cut = Cutter {
-        reader: Reader::new(input).checking(CheckMode {
-            maphub,
-            whole,
-            ..CheckMode::default()
-        }),
-        groups: Vec::new(),
-        singles: Vec::new(),
-        index: Arc::new(GroupIndex::default()),
-        groups_read: 0,
-        batch: pace.batch,
-    };
+    let reader = Reader::new(input).checking(CheckMode {
+        maphub,
+        whole,
+        ..CheckMode::default()
+    });
+    let mut cut = Cutter::new(reader, pace.batch);
+    // A root Feature or geometry, read whole by the reader (it comes last).
+    let mut singles = Vec::new();
     let threads = pace.threads;
     let mut tally = MaphubRules::new(profile);
     tally.late = Some(crate::geojson::read::LateGroupNames::default());
@@ -344,8 +298,8 @@ pub(super) fn check_geojson_stream<R: BufRead, W: std::io::Write>(
         whole,
         keep,
     };
-    let (mut batch, mut spare, mut units) = (Vec::new(), Vec::new(), Vec::new());
-    let mut filled = cut.fill(&mut batch, &mut units);
+    let (mut batch, mut spare) = (Batch::default(), Batch::default());
+    let mut filled = fill(&mut cut, &mut batch, &mut singles);
     // The first error in the file's order: in a feature of a batch, or met by the
     // reader past every feature cut before it.
     let stopped: Option<(Error, bool)> = loop {
@@ -367,27 +321,24 @@ pub(super) fn check_geojson_stream<R: BufRead, W: std::io::Write>(
             // This batch is parsed on the pool while the next is cut from the input.
             let mut next = std::mem::take(&mut spare);
             next.clear();
-            let mut next_units = Vec::new();
             let (done, next_filled) = overlap(
-                || parse_batch(&batch, &units, work, threads),
-                || cut.fill(&mut next, &mut next_units),
+                || parse_batch(&batch, work, threads),
+                || fill(&mut cut, &mut next, &mut singles),
             );
-            if let Some(e) = m.batch(&batch, &units, done, cut.reader.diagnostics()) {
+            if let Some(e) = m.batch(&batch, done, cut.reader.diagnostics()) {
                 break Some((e, true));
             }
             spare = std::mem::replace(&mut batch, next);
-            units = next_units;
             filled = next_filled;
             continue;
         }
-        let done = parse_batch(&batch, &units, work, threads);
-        if let Some(e) = m.batch(&batch, &units, done, cut.reader.diagnostics()) {
+        let done = parse_batch(&batch, work, threads);
+        if let Some(e) = m.batch(&batch, done, cut.reader.diagnostics()) {
             break Some((e, true));
         }
         batch.clear();
-        units.clear();
         match filled {
-            Ok(true) => filled = cut.fill(&mut batch, &mut units),
+            Ok(true) => filled = fill(&mut cut, &mut batch, &mut singles),
             Ok(false) => break None,
             Err(e) => break Some((e, false)),
         }
@@ -395,12 +346,7 @@ pub(super) fn check_geojson_stream<R: BufRead, W: std::io::Write>(
     if let Some(e) = m.failed.take() {
         return Err(e);
     }
-    let Cutter {
-        reader,
-        groups,
-        singles,
-        ..
-    } = cut;
+    let Cutter { reader, groups, .. } = cut;
     if let Some((e, in_feature)) = stopped {
         if let Error::Io(e) = e {
             return Err(e);

@@ -334,14 +334,24 @@ pub(crate) struct LateGroupNames(Vec<Feature>);
 impl LateGroupNames {
     /// Keeps what resolving `f`'s group name needs, if it names one.
     pub(crate) fn note(&mut self, f: &Feature) {
-        if let Some(g) = f.properties.get("group") {
-            let mut lite = Feature {
-                span: f.span,
-                ..Feature::default()
-            };
-            lite.properties.insert("group".into(), g.clone());
-            self.0.push(lite);
-        }
+        self.push(Self::lite(f));
+    }
+
+    /// What resolving `f`'s group name needs (its `group` member and its place), if it
+    /// names one: made on the thread that read `f`, kept in order by [`Self::push`].
+    pub(crate) fn lite(f: &Feature) -> Option<Feature> {
+        let g = f.properties.get("group")?;
+        let mut lite = Feature {
+            span: f.span,
+            ..Feature::default()
+        };
+        lite.properties.insert("group".into(), g.clone());
+        Some(lite)
+    }
+
+    /// Keeps what [`Self::lite`] made, if anything.
+    pub(crate) fn push(&mut self, lite: Option<Feature>) {
+        self.0.extend(lite);
     }
 
     /// Resolves the names against `groups` (as read, in `index`), with `read`'s

@@ -1,18 +1,21 @@
 //! GeoJSON reader: RFC 7946 plus MapHub's dialect.
 //!
 //! The root object and the `features` array are walked with [`Cursor`]; each feature is
-//! then deserialised on its own, straight into the model (coordinates go into
-//! [`Coords`](crate::Coords) without an intermediate `Value` tree). Features are
-//! yielded as they are read, so memory holds one feature at a time.
+//! cut out without being parsed, then deserialised on its own, straight into the
+//! model (coordinates go into [`Coords`](crate::Coords) without an intermediate
+//! `Value` tree), in batches on the options' threads; memory holds a batch.
 //!
 //! The pipeline, one module a stage: this module's state machine walks the root and
-//! cuts out each feature; [`feature`] reads one feature (and runs `check`'s rules on
+//! cuts out each feature; [`stream`] gathers them in batches, parses each batch on the
+//! pool while the next is cut, and hands the features on in order (the stream of
+//! `read`, `stream()`, `info`); [`feature`] reads one feature (and runs `check`'s rules on
 //! it); [`geometry`] reads its geometry; [`groups`] reads `groups` and links features
 //! to them. Positions and serde_json's errors come from [`super::origin`].
 
 mod feature;
 mod geometry;
 mod groups;
+mod stream;
 
 use std::collections::VecDeque;
 use std::io::BufRead;
@@ -21,9 +24,7 @@ use serde_json::Value;
 
 use super::scan::Cursor;
 use crate::geojson::origin::{json_kind, parse_unit};
-use crate::{
-    Code, Diagnostic, Document, Error, Feature, Format, Group, Metadata, Result, RootKind, Span,
-};
+use crate::{Code, Diagnostic, Error, Feature, Format, Group, Metadata, Result, RootKind, Span};
 use feature::{read_bare_geometry, read_feature, with_rules};
 use groups::{read_groups, split_array};
 
@@ -33,6 +34,9 @@ pub(crate) use crate::validate::CheckMode;
 pub(crate) use feature::duplicate_member;
 pub(crate) use groups::resolve_group_names;
 pub(crate) use groups::{GroupIndex, LateGroupNames};
+#[cfg(any(test, feature = "geojson"))]
+pub(crate) use stream::read;
+pub(crate) use stream::{read_paced, stream, Batch, Cut, Cutter, Unit};
 
 /// What [`Reader::next_raw`] yields.
 pub(crate) enum Raw {
@@ -75,8 +79,10 @@ enum State {
     Done,
 }
 
-/// A streaming GeoJSON reader: an iterator of groups and features (embedders stream
-/// with [`crate::stream()`]).
+/// The GeoJSON reader: walks the root and cuts each feature out without parsing it
+/// ([`Reader::next_raw`]), for the batches of [`stream`] (embedders stream with
+/// [`crate::stream()`]). In tests, also an iterator of groups and features parsed one
+/// at a time on one thread: the reference the batched stream is held to.
 pub struct Reader<R> {
     cur: Cursor<R>,
     state: State,
@@ -88,7 +94,6 @@ pub struct Reader<R> {
     meta: Metadata,
     pending: VecDeque<Item>,
     diagnostics: Vec<Diagnostic>,
-    unit: Vec<u8>,
     /// Group aliases and title paths, once `groups` has been read.
     groups: GroupIndex,
     /// How many times `groups` has been read (a member may come twice): a batched
@@ -123,7 +128,6 @@ impl<R: BufRead> Reader<R> {
             },
             pending: VecDeque::new(),
             diagnostics: Vec::new(),
-            unit: Vec::new(),
             groups: GroupIndex::default(),
             groups_read: 0,
             check: None,
@@ -166,6 +170,7 @@ impl<R: BufRead> Reader<R> {
         (self.meta, self.diagnostics)
     }
 
+    #[cfg(test)]
     fn step(&mut self) -> Result<Option<Item>> {
         loop {
             if let Some(item) = self.pending.pop_front() {
@@ -499,6 +504,7 @@ impl<R: BufRead> Reader<R> {
         }
     }
 
+    #[cfg(test)]
     fn feature_item(&mut self, first: bool) -> Result<Option<Feature>> {
         self.cur.skip_ws()?;
         if self.cur.peek()? == Some(b']') {
@@ -512,21 +518,19 @@ impl<R: BufRead> Reader<R> {
         }
         self.state = State::Features { first: false };
         let start = self.cur.origin();
-        let mut unit = std::mem::take(&mut self.unit);
-        unit.clear();
+        let mut unit = Vec::new();
         self.cur.read_value(&mut unit)?;
-        let feature = read_feature(
+        read_feature(
             &unit,
             start,
             &self.groups,
             &mut self.diagnostics,
             self.check.as_mut(),
-        );
-        self.unit = unit;
-        feature
+        )
     }
 }
 
+#[cfg(test)]
 impl<R: BufRead> Iterator for Reader<R> {
     type Item = Result<Item>;
 
@@ -542,79 +546,8 @@ impl<R: BufRead> Iterator for Reader<R> {
     }
 }
 
-/// Reads a whole GeoJSON document, with the diagnostics met on the way in the reader's
-/// order ([`crate::read`] is the public way, sorting them by position).
-///
-/// ```
-/// let text = br#"{"type":"Point","coordinates":[1.5,2.5,100]}"#;
-/// let opts = geonorm::ReadOptions::format(geonorm::Format::GeoJson);
-/// let (doc, diags) = geonorm::read(&text[..], &opts)?.into_parts();
-/// assert_eq!(doc.features.len(), 1);
-/// assert!(diags.is_empty());
-/// # Ok::<(), geonorm::Error>(())
-/// ```
-pub(crate) fn read<R: BufRead>(input: R) -> Result<(Document, Vec<Diagnostic>)> {
-    let mut reader = Reader::new(input);
-    let mut doc = Document::default();
-    for item in reader.by_ref() {
-        match item? {
-            Item::Group(g) => doc.groups.push(g),
-            Item::Feature(f) => doc.features.push(f),
-        }
-    }
-    let index = std::mem::take(&mut reader.groups);
-    let (meta, mut diags) = reader.into_parts();
-    doc.meta = meta;
-    resolve_group_names(&mut doc, &index, &mut diags);
-    Ok((doc, diags))
-}
-
-/// Reads a GeoJSON document as a stream ([`crate::stream()`]), one feature at a time on
-/// this thread: each feature goes through `sink` and then to `emit`, with what reading
-/// it raised. Features that name their group by title or string id are linked as far
-/// as the groups are known when they are read (the rest keep the name); the groups
-/// returned are those [`read`] gives, created ones included, and the diagnostics
-/// those [`read`] gives and what `sink` said.
-pub(crate) fn stream<R, S, E>(input: R, sink: &S, mut emit: E) -> Result<crate::stream::Rest>
-where
-    R: BufRead,
-    S: crate::stream::FeatureSink,
-    E: FnMut(S::Out, &[Diagnostic]) -> Result<()>,
-{
-    let mut reader = Reader::new(input);
-    let mut groups = Vec::new();
-    let mut late = LateGroupNames::default();
-    let mut mapped = Vec::new();
-    let mut seen = 0;
-    while let Some(item) = reader.next() {
-        match item? {
-            Item::Group(g) => groups.push(g),
-            Item::Feature(f) => {
-                late.note(&f);
-                let mut said = Vec::new();
-                let out = sink.map(f, &mut said)?;
-                let mut own = reader
-                    .diagnostics()
-                    .get(seen..)
-                    .unwrap_or_default()
-                    .to_vec();
-                seen = reader.diagnostics().len();
-                own.extend(said.iter().cloned());
-                mapped.append(&mut said);
-                emit(out, &own)?;
-            }
-        }
-    }
-    let index = std::mem::take(&mut reader.groups);
-    let (meta, mut diags) = reader.into_parts();
-    let (groups, _) = late.resolve(groups, &index, &mut diags);
-    diags.append(&mut mapped);
-    Ok(crate::stream::Rest {
-        meta,
-        groups,
-        diagnostics: diags,
-    })
-}
+#[cfg(test)]
+pub(crate) mod stream_tests;
 
 /// Helpers the reader's tests share.
 #[cfg(test)]
