@@ -584,14 +584,14 @@ fn info_streamed(
     let streamed = geonorm::stream(
         geonorm::Input::Reader(Box::new(reading)),
         &opts,
-        &geonorm::stream::Keep,
+        &geonorm::stream::AsRead,
         |f, _| {
             summary.add(&f);
             Ok(())
         },
     );
     match streamed {
-        Ok(geonorm::stream::Rest {
+        Ok(geonorm::stream::StreamEnd {
             meta,
             groups,
             diagnostics: mut diags,

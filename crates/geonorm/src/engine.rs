@@ -9,7 +9,7 @@
 use std::io::{Read, Seek, Write};
 
 use crate::source::{Input, Opened};
-use crate::stream::{FeatureSink, ReadSeek, Rest};
+use crate::stream::{FeatureSink, ReadSeek, StreamEnd};
 use crate::validate::{fatal_diagnostic, mended_by_writing, CheckOptions, Converted, Kept, Report};
 use crate::{Code, Diagnostic, Error, Format, ReadOptions, Result, WriteOptions};
 
@@ -197,12 +197,12 @@ pub fn convert<W: Write>(
 /// every diagnostic. Memory holds a batch of the input, whatever the format.
 ///
 /// ```
-/// use geonorm::{stream, stream::Keep, ReadOptions};
+/// use geonorm::{stream, stream::AsRead, ReadOptions};
 /// let kml = br#"<kml xmlns="http://www.opengis.net/kml/2.2"><Document>
 ///   <Placemark><name>Hut</name><Point><coordinates>8.25,46.5</coordinates></Point></Placemark>
 /// </Document></kml>"#;
 /// let mut titles = Vec::new();
-/// let rest = stream(kml[..].into(), &ReadOptions::default(), &Keep, |f, _| {
+/// let rest = stream(kml[..].into(), &ReadOptions::default(), &AsRead, |f, _| {
 ///     titles.push(f.title);
 ///     Ok(())
 /// })?;
@@ -210,7 +210,7 @@ pub fn convert<W: Write>(
 /// assert!(rest.groups.is_empty() && rest.diagnostics.is_empty());
 /// # Ok::<(), geonorm::Error>(())
 /// ```
-pub fn stream<S, E>(input: Input<'_>, opts: &ReadOptions, sink: &S, emit: E) -> Result<Rest>
+pub fn stream<S, E>(input: Input<'_>, opts: &ReadOptions, sink: &S, emit: E) -> Result<StreamEnd>
 where
     S: FeatureSink,
     E: FnMut(S::Out, &[Diagnostic]) -> Result<()>,

@@ -3,7 +3,7 @@
 
 #[cfg(feature = "kmz")]
 use crate::kmz;
-use crate::stream::{collect, Keep};
+use crate::stream::{collect, AsRead};
 use crate::{geojson, gpx, kml};
 use crate::{Diagnostic, Document, Error, Format, Input, ReadOptions, Result};
 
@@ -71,8 +71,8 @@ pub fn read<'a>(input: impl Into<Input<'a>>, opts: &ReadOptions) -> Result<Parse
     let (document, mut diagnostics) = match format {
         Format::GeoJson => geojson::read_paced(input, pace)?,
         // Pieces of each batch parsed on the options' threads: the same document.
-        Format::Kml => collect(|emit| kml::stream(input, pace, &Keep, emit))?,
-        Format::Gpx => collect(|emit| gpx::stream(input, &opts.gpx, pace, &Keep, emit))?,
+        Format::Kml => collect(|emit| kml::stream(input, pace, &AsRead, emit))?,
+        Format::Gpx => collect(|emit| gpx::stream(input, &opts.gpx, pace, &AsRead, emit))?,
         #[cfg(feature = "kmz")]
         Format::Kmz => {
             // A zip is read from its end: from a reader that cannot seek, the archive

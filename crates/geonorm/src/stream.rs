@@ -10,7 +10,7 @@ use std::io::BufRead;
 mod sink;
 
 pub(crate) use sink::{collect, map_in_order, overlap, overlapping, Pace, BATCH};
-pub use sink::{FeatureSink, Keep, ReadSeek, Rest};
+pub use sink::{AsRead, FeatureSink, ReadSeek, StreamEnd};
 
 use crate::{Diagnostic, Format, Result};
 
@@ -22,7 +22,7 @@ pub(crate) fn features_in<R, S, E>(
     opts: &crate::ReadOptions,
     sink: &S,
     emit: E,
-) -> Result<Rest>
+) -> Result<StreamEnd>
 where
     R: BufRead,
     S: FeatureSink,
@@ -116,7 +116,7 @@ pub(crate) mod tests {
             threads,
             ..opts.clone()
         };
-        let super::Rest {
+        let super::StreamEnd {
             meta,
             groups,
             diagnostics: mut diags,

@@ -149,14 +149,15 @@ fn a_streamed_summary_is_the_summary_of_the_whole_document() {
             threads: 2,
             ..ReadOptions::format(format)
         };
-        let streamed = geonorm::stream(bytes[..].into(), &opts, &geonorm::stream::Keep, |f, _| {
-            summary.add(&f);
-            Ok(())
-        });
+        let streamed =
+            geonorm::stream(bytes[..].into(), &opts, &geonorm::stream::AsRead, |f, _| {
+                summary.add(&f);
+                Ok(())
+            });
         match (whole, streamed) {
             (
                 Ok(w),
-                Ok(geonorm::stream::Rest {
+                Ok(geonorm::stream::StreamEnd {
                     meta,
                     groups,
                     diagnostics: mut diags,

@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 use super::ctx::{Ctx, GPX_TYPE};
 use super::fields::{describe_point, metadata, GPX10_METADATA};
 use super::point::{read_point, Line};
-use crate::stream::{map_in_order, FeatureSink, Pace, Rest};
+use crate::stream::{map_in_order, FeatureSink, Pace, StreamEnd};
 use crate::xml::dom::{self, position, xml_error, Namespaces, Node};
 use crate::xml::skip::skip_to_end;
 use crate::xml::stream::{drive, fault_in_piece, piece_bytes, piece_reader, recording, Walker};
@@ -457,7 +457,7 @@ pub(crate) fn read<R: BufRead>(
     input: R,
     opts: &ReadOptions,
 ) -> Result<(crate::Document, Vec<Diagnostic>)> {
-    crate::stream::collect(|emit| stream(input, opts, Pace::one(), &crate::stream::Keep, emit))
+    crate::stream::collect(|emit| stream(input, opts, Pace::one(), &crate::stream::AsRead, emit))
 }
 
 /// Reads a GPX document as a stream ([`crate::stream::features`]).
@@ -467,7 +467,7 @@ pub(crate) fn stream<R, S, E>(
     pace: Pace,
     sink: &S,
     emit: E,
-) -> Result<Rest>
+) -> Result<StreamEnd>
 where
     R: BufRead,
     S: FeatureSink,
@@ -522,7 +522,7 @@ where
         );
     }
     ctx.diags.extend(xml.get_mut().findings_mut().diagnostics());
-    Ok(Rest {
+    Ok(StreamEnd {
         meta: walk.meta,
         groups,
         diagnostics: ctx.diags,

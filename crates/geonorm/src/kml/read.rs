@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::ctx::{Ctx, Defs};
 use super::placemark;
 use super::style::{apply_style, PendingStyle};
-use crate::stream::{map_in_order, FeatureSink, Pace, Rest};
+use crate::stream::{map_in_order, FeatureSink, Pace, StreamEnd};
 use crate::xml::dom::{self, position, xml_error, Namespaces, Node};
 use crate::xml::skip::skip_to_end;
 use crate::xml::stream::{drive, fault_in_piece, piece_bytes, piece_reader, recording, Walker};
@@ -180,7 +180,7 @@ impl<O> Parser<O> {
 
     /// The document's data and groups, and everything said, once the features that
     /// waited for their styles have them and have gone on.
-    fn finish<S, E>(mut self, sink: &S, emit: &mut E) -> Result<Rest>
+    fn finish<S, E>(mut self, sink: &S, emit: &mut E) -> Result<StreamEnd>
     where
         S: FeatureSink<Out = O>,
         E: FnMut(O, &[Diagnostic]) -> Result<()>,
@@ -227,7 +227,7 @@ impl<O> Parser<O> {
             }
         }
         self.meta.unrepresented = std::mem::take(&mut self.ctx.unrepresented);
-        Ok(Rest {
+        Ok(StreamEnd {
             meta: self.meta,
             groups: self.groups,
             diagnostics: self.ctx.diags,
@@ -355,11 +355,11 @@ where
 /// tests see them ([`crate::read`] is the public way: it sorts them by position).
 #[cfg(test)]
 pub(crate) fn read<R: BufRead>(input: R) -> Result<(crate::Document, Vec<Diagnostic>)> {
-    crate::stream::collect(|emit| stream(input, Pace::one(), &crate::stream::Keep, emit))
+    crate::stream::collect(|emit| stream(input, Pace::one(), &crate::stream::AsRead, emit))
 }
 
 /// Reads a KML document as a stream ([`crate::stream::features`]).
-pub(crate) fn stream<R, S, E>(input: R, pace: Pace, sink: &S, emit: E) -> Result<Rest>
+pub(crate) fn stream<R, S, E>(input: R, pace: Pace, sink: &S, emit: E) -> Result<StreamEnd>
 where
     R: BufRead,
     S: FeatureSink,
@@ -393,13 +393,13 @@ where
     };
     drive(&mut xml, pace.threads, &mut shell, &read)?;
     let Shell { p, mut emit, .. } = shell;
-    let Rest {
+    let StreamEnd {
         meta,
         groups,
         diagnostics: mut diags,
     } = p.finish(sink, &mut emit)?;
     diags.extend(xml.get_mut().findings_mut().diagnostics());
-    Ok(Rest {
+    Ok(StreamEnd {
         meta,
         groups,
         diagnostics: diags,

@@ -6,7 +6,7 @@
 
 use std::io::{BufReader, Read, Seek};
 
-use crate::stream::{FeatureSink, Keep, Pace, Rest};
+use crate::stream::{AsRead, FeatureSink, Pace, StreamEnd};
 use crate::{kml, Diagnostic, Document, Error, Feature, Format, Result};
 
 mod archive;
@@ -233,13 +233,13 @@ pub(crate) fn read<R: Read + Seek>(
 ) -> Result<(Document, Vec<Diagnostic>, Contents)> {
     let mut features = Vec::new();
     let (
-        Rest {
+        StreamEnd {
             meta,
             groups,
             diagnostics: diags,
         },
         contents,
-    ) = stream(input, limits, Pace::one(), &Keep, |f, _| {
+    ) = stream(input, limits, Pace::one(), &AsRead, |f, _| {
         features.push(f);
         Ok(())
     })?;
@@ -271,7 +271,7 @@ pub(crate) fn stream<R, S, E>(
     pace: Pace,
     sink: &S,
     mut emit: E,
-) -> Result<(Rest, Contents)>
+) -> Result<(StreamEnd, Contents)>
 where
     R: Read + Seek,
     S: FeatureSink,
@@ -282,7 +282,7 @@ where
     // a document may have a hundred thousand icons).
     let mut hrefs: Vec<String> = Vec::new();
     let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
-    let Rest {
+    let StreamEnd {
         mut meta,
         groups,
         diagnostics: diags,
@@ -329,7 +329,7 @@ where
         assets,
     };
     Ok((
-        Rest {
+        StreamEnd {
             meta,
             groups,
             diagnostics: diags,

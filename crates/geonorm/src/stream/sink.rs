@@ -23,9 +23,9 @@ pub trait FeatureSink: Sync {
 }
 
 /// Keeps each feature as read.
-pub struct Keep;
+pub struct AsRead;
 
-impl FeatureSink for Keep {
+impl FeatureSink for AsRead {
     type Out = Feature;
     fn map(&self, feature: Feature, _: &mut Vec<Diagnostic>) -> Result<Feature> {
         Ok(feature)
@@ -35,10 +35,10 @@ impl FeatureSink for Keep {
 /// A stream collected into a document: `read` streams, handing each feature to the
 /// callback it is given.
 pub(crate) fn collect(
-    read: impl FnOnce(&mut dyn FnMut(Feature, &[Diagnostic]) -> Result<()>) -> Result<Rest>,
+    read: impl FnOnce(&mut dyn FnMut(Feature, &[Diagnostic]) -> Result<()>) -> Result<StreamEnd>,
 ) -> Result<(crate::Document, Vec<Diagnostic>)> {
     let mut features = Vec::new();
-    let Rest {
+    let StreamEnd {
         meta,
         groups,
         diagnostics: diags,
@@ -57,7 +57,7 @@ pub(crate) fn collect(
 /// What a streaming reader gives back once the features have gone by: the
 /// document's data, its groups, and every diagnostic.
 #[derive(Debug, Clone, Default)]
-pub struct Rest {
+pub struct StreamEnd {
     /// The document's own data (name, description, members other than features).
     pub meta: Metadata,
     /// Its groups, created ones included.

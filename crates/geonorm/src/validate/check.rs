@@ -314,7 +314,7 @@ pub(super) fn check_stream<R: std::io::BufRead, W: std::io::Write>(
             Ok(())
         },
     );
-    let crate::stream::Rest {
+    let crate::stream::StreamEnd {
         meta,
         groups,
         diagnostics: reader,

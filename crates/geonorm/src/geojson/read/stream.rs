@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::feature::read_feature;
 use super::{GroupIndex, LateGroupNames, Origin, Raw, Reader};
-use crate::stream::{map_in_order, overlap, overlapping, FeatureSink, Pace, Rest};
+use crate::stream::{map_in_order, overlap, overlapping, FeatureSink, Pace, StreamEnd};
 use crate::{Diagnostic, Document, Feature, Group, Metadata, Result};
 
 /// A feature's bytes in a batch, with what reading it one at a time would have known.
@@ -325,7 +325,7 @@ where
 /// groups are known when they are read (the rest keep the name); the groups returned
 /// are those [`read_paced`] gives, created ones included, and the diagnostics those
 /// [`read_paced`] gives and what `sink` said. The same for any threads and batches.
-pub(crate) fn stream<R, S, E>(input: R, pace: Pace, sink: &S, emit: E) -> Result<Rest>
+pub(crate) fn stream<R, S, E>(input: R, pace: Pace, sink: &S, emit: E) -> Result<StreamEnd>
 where
     R: BufRead,
     S: FeatureSink,
@@ -341,7 +341,7 @@ where
     } = stream_batches(input, pace, sink, true, emit)?;
     let (groups, _) = late.resolve(groups, &index, &mut diagnostics);
     diagnostics.append(&mut said);
-    Ok(Rest {
+    Ok(StreamEnd {
         meta,
         groups,
         diagnostics,
@@ -368,7 +368,7 @@ pub(crate) fn read_paced<R: BufRead>(input: R, pace: Pace) -> Result<(Document, 
         index,
         read: mut diagnostics,
         ..
-    } = stream_batches(input, pace, &crate::stream::Keep, false, |f, _| {
+    } = stream_batches(input, pace, &crate::stream::AsRead, false, |f, _| {
         features.push(f);
         Ok(())
     })?;

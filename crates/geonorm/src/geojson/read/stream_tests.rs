@@ -6,7 +6,7 @@
 use proptest::prelude::*;
 
 use super::{resolve_group_names, Item, LateGroupNames, Reader};
-use crate::stream::{FeatureSink, Keep, Pace, Rest};
+use crate::stream::{AsRead, FeatureSink, Pace, StreamEnd};
 use crate::{Diagnostic, Document, Feature, Result};
 
 /// The whole document read one feature at a time on this thread.
@@ -28,7 +28,7 @@ pub(crate) fn read_one_by_one(input: &[u8]) -> Result<(Document, Vec<Diagnostic>
 
 /// The stream read one feature at a time on this thread: each feature through `sink`,
 /// then to `emit` with the reader's findings since the last one and the sink's.
-fn stream_one_by_one<S, E>(input: &[u8], sink: &S, mut emit: E) -> Result<Rest>
+fn stream_one_by_one<S, E>(input: &[u8], sink: &S, mut emit: E) -> Result<StreamEnd>
 where
     S: FeatureSink,
     E: FnMut(S::Out, &[Diagnostic]) -> Result<()>,
@@ -61,7 +61,7 @@ where
     let (meta, mut diags) = reader.into_parts();
     let (groups, _) = late.resolve(groups, &index, &mut diags);
     diags.append(&mut mapped);
-    Ok(Rest {
+    Ok(StreamEnd {
         meta,
         groups,
         diagnostics: diags,
@@ -87,7 +87,7 @@ type Handed = (
 );
 
 fn handed(
-    run: impl FnOnce(&mut dyn FnMut(Feature, &[Diagnostic]) -> Result<()>) -> Result<Rest>,
+    run: impl FnOnce(&mut dyn FnMut(Feature, &[Diagnostic]) -> Result<()>) -> Result<StreamEnd>,
 ) -> Handed {
     let mut got = Vec::new();
     let end = run(&mut |f, d| {
@@ -116,8 +116,8 @@ fn agree(bytes: &[u8], what: &str) {
             streamed, one,
             "{what}: stream on {threads} threads, batches of {batch}"
         );
-        let kept = handed(|emit| super::stream(bytes, pace, &Keep, emit));
-        let kept_one = handed(|emit| stream_one_by_one(bytes, &Keep, emit));
+        let kept = handed(|emit| super::stream(bytes, pace, &AsRead, emit));
+        let kept_one = handed(|emit| stream_one_by_one(bytes, &AsRead, emit));
         assert_eq!(kept, kept_one, "{what}: kept on {threads} threads");
     }
 }
