@@ -32,7 +32,7 @@ files=(
     crates/geonorm/src/gpx/fields.rs
     crates/geonorm/src/fix.rs
     crates/geonorm/src/geojson/write.rs
-    crates/geonorm/src/validate/geometry.rs
+    crates/geonorm/src/geometry/rules.rs
 )
 # Each file's functions on those paths (the regex is matched against the names that
 # `--list` shows: file:line:column: change in function).
@@ -43,7 +43,7 @@ functions+="|gpx/point\\.rs:.* in (extensions|child|read_point)"
 functions+="|gpx/(read|fields)\\.rs:.* in Ctx::(waypoint|line_field)"
 functions+="|fix\\.rs:.* in close"
 functions+="|geojson/write\\.rs:.* in (feature|coordinate_properties|Props<'_>::(put|key|comma))"
-functions+="|geometry\\.rs:.* (in (polygon|position)|replace contains -> bool .*)"
+functions+="|geometry/rules\\.rs:.* (in (polygon|position)|replace contains -> bool .*)"
 functions+=")\$"
 # Deleting a GPX reader's `Event::Eof` arm makes it loop at the end of a cut file:
 # a timeout (180 s each) that no test can tell from a slow read without a timing

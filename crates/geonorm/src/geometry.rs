@@ -9,6 +9,10 @@ use serde_json::Number;
 
 use crate::Span;
 
+// The geometry rules every format shares: below the readers, because GeoJSON's text
+// rules (which its reader runs) apply them at each position.
+pub(crate) mod rules;
+
 /// One position: longitude (`x`), latitude (`y`) and an optional altitude (`z`) in metres.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Position {

@@ -4,6 +4,7 @@
 
 mod origin;
 pub(crate) mod read;
+pub(crate) mod rules;
 mod scan;
 pub(crate) mod write;
 

@@ -6,10 +6,10 @@ use std::path::Path;
 
 use super::convert::{into_io, Output};
 use super::geojson_stream;
-use super::geometry::{self, CoordsSeq};
 use super::kept::Kept;
 use super::maphub::{explains, grouped, over_limit, MaphubRules};
 use super::report::{fatal_diagnostic, CheckOptions, Converted, Profile, Report};
+use crate::geometry::rules::{self as geometry, CoordsSeq};
 use crate::writer::{Part, PartMaker};
 use crate::{Code, Diagnostic, Error, Format, Geometry, Span, MAPHUB_MAX_UPLOAD_BYTES};
 

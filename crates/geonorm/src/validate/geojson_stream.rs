@@ -12,13 +12,13 @@
 use std::io::BufRead;
 
 use super::convert::Output;
-use super::geojson::PRECISION_SHOWN;
 use super::kept::Kept;
 use super::maphub::{explains, MaphubRules};
 use super::report::{fatal_diagnostic, Profile};
 use crate::geojson::read::{
     check_unit_feature, Batch, CheckMode, Cut, Cutter, GroupIndex, Reader, Unit,
 };
+use crate::geojson::rules::PRECISION_SHOWN;
 use crate::stream::{map_in_order, overlap, overlapping, Pace};
 use crate::writer::{Part, PartMaker};
 use crate::{Code, Diagnostic, Error, Feature, Format, Group, Span};

@@ -2,33 +2,25 @@
 //!
 //! A check reads the file as `convert` would (so every reader diagnostic counts), then
 //! runs the rules of its profile: RFC 7946 structure on a GeoJSON file's JSON text,
-//! geometry rules for every format, and MapHub's own limits and dialect.
+//! geometry rules for every format, and MapHub's own limits and dialect. The first
+//! two live below the readers (`geojson::rules`, `geometry::rules`): the GeoJSON
+//! reader words its own errors by the RFC 7946 rules, and those apply the geometry
+//! rules at each position, so that no reader imports this module.
 //! [`crate::convert`] does it while writing the conversion, in the same read, so that
 //! `geonorm convert` says what `check` says.
 //!
 //! The parts depend on each other one way: `report` (options, profile, report)
-//! on none of them; the rules (`geojson`, `geometry`, `outline`, `rules`) and MapHub's
-//! (`maphub`) on it; `convert` (where a conversion is written) and `kept` (the
+//! on none of them; MapHub's rules (`maphub`) on it; `convert` (where a conversion is written) and `kept` (the
 //! document a check keeps for who needs it whole) on none of them; the GeoJSON
 //! stream on those; and `check`, the one road of a check, on them all. This module
 //! only names them.
 
 mod check;
 mod convert;
-mod geojson;
 mod geojson_stream;
-mod geometry;
 mod kept;
 mod maphub;
-mod outline;
 mod report;
-mod rules;
-
-// What the GeoJSON reader runs of the rules, as it reads: the rules depend on no
-// reader, so that the reader can use them.
-pub(crate) use geojson::{missing_feature_type, missing_root_type};
-pub(crate) use outline::unit_rules;
-pub(crate) use rules::{root_of_collection, root_rules, CheckMode};
 
 pub(crate) use check::{converted, run};
 pub(crate) use convert::mended_by_writing;

@@ -11,7 +11,7 @@ use crate::{Diagnostic, Error, Format};
 /// GeoJSON read one feature at a time on one thread, with the RFC 7946 rules running
 /// on every feature as it is read, then the rules on the whole document: what the
 /// batched check ([`geojson_stream`]) must say, for the tests that hold it to that.
-/// `whole`: every feature through the rules whole ([`super::rules::CheckMode::whole`]).
+/// `whole`: every feature through the rules whole ([`crate::geojson::rules::CheckMode::whole`]).
 pub(super) fn check_geojson<R: std::io::BufRead>(
     input: R,
     profile: Profile,

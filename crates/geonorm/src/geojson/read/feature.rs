@@ -12,7 +12,7 @@ use serde_json::{Map, Number, Value};
 use super::geometry::read_geometry;
 use super::groups::GroupIndex;
 use crate::geojson::origin::{is_data_error, json_kind, strip_position, syntax_error, Origin};
-use crate::validate::{missing_feature_type, unit_rules, CheckMode};
+use crate::geojson::rules::{missing_feature_type, unit_rules, CheckMode};
 use crate::{
     Code, Column, ColumnValues, Diagnostic, Feature, Geometry, GroupId, Properties, Result, Span,
     Style, TextColumn, Time,

@@ -29,8 +29,8 @@ use feature::{read_bare_geometry, read_feature, with_rules};
 use groups::{read_groups, split_array};
 
 pub(crate) use super::origin::Origin;
-use crate::validate::missing_root_type;
-pub(crate) use crate::validate::CheckMode;
+use super::rules::missing_root_type;
+pub(crate) use super::rules::CheckMode;
 pub(crate) use feature::duplicate_member;
 pub(crate) use groups::resolve_group_names;
 pub(crate) use groups::{GroupIndex, LateGroupNames};
@@ -304,7 +304,7 @@ impl<R: BufRead> Reader<R> {
     /// (their code, sentence and position), so that `convert` and `check` say the same;
     /// `fallback` when they find nothing.
     fn root_error(&mut self, fallback: Error) -> Error {
-        let root = crate::validate::root_of_collection(
+        let root = super::rules::root_of_collection(
             self.root.offset,
             self.root_type.as_deref().zip(self.type_at),
             self.features_at,
@@ -313,7 +313,7 @@ impl<R: BufRead> Reader<R> {
         let mut quiet = CheckMode::for_convert();
         let mode = self.check.as_mut().unwrap_or(&mut quiet);
         mode.root_at = self.root.offset;
-        let found = crate::validate::root_rules(&root, mode);
+        let found = super::rules::root_rules(&root, mode);
         match found
             .into_iter()
             .find(|d| d.severity == crate::Severity::Error)
@@ -350,13 +350,13 @@ impl<R: BufRead> Reader<R> {
             // Feature or geometry root is checked whole below. A root the reader cannot
             // take is checked too, so that `check` says what is wrong with it.
             if !single {
-                let root = crate::validate::root_of_collection(
+                let root = super::rules::root_of_collection(
                     self.root.offset,
                     self.root_type.as_deref().zip(self.type_at),
                     self.features_at,
                     &self.members,
                 );
-                let found = crate::validate::root_rules(&root, mode);
+                let found = super::rules::root_rules(&root, mode);
                 // The reader says itself that the root has no type, at the same place.
                 mode.root.extend(
                     found

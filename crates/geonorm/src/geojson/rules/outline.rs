@@ -1,9 +1,9 @@
 //! A sound GeoJSON feature's positions judged on the model: the rules see its JSON
 //! outline, and its positions only when they have something to say.
 
-use super::geojson;
-use super::geometry::{self, CoordsSeq};
-use super::rules::{unit_rules_on, CheckMode, READ};
+use super::text;
+use super::{unit_rules_on, CheckMode, READ};
+use crate::geometry::rules::{self as geometry, CoordsSeq};
 use crate::{Diagnostic, Geometry, Span};
 
 /// The RFC 7946 rules on one feature's bytes (`root`: the file's root value, a bare
@@ -61,7 +61,7 @@ pub(super) fn outline_rules(
     if scanned.arrays != arrays_of(geometry) || scanned.positions != geometry.vertex_count() {
         return None;
     }
-    if scanned.precise > 0 && mode.precision < geojson::PRECISION_SHOWN {
+    if scanned.precise > 0 && mode.precision < text::PRECISION_SHOWN {
         return None;
     }
     if !positions_clean(geometry) {
@@ -176,7 +176,7 @@ fn arrays_of(g: &Geometry) -> usize {
     }
 }
 
-/// True when the positions rules ([`geojson::Rules`] on `coordinates`) find nothing in
+/// True when the positions rules ([`text::Rules`] on `coordinates`) find nothing in
 /// `g`'s positions: the geometry rules, a ring's closing altitude, the right-hand rule.
 fn positions_clean(g: &Geometry) -> bool {
     fn seq(c: &crate::Coords) -> CoordsSeq<'_> {

@@ -5,6 +5,10 @@
 //! points at the exact position, and KML and GPX (checked on the model) at the
 //! coordinate tuple or track point where the reader kept its place (a check's does),
 //! else at the feature.
+//!
+//! They sit with the model's geometry, below the readers, rather than in `validate`:
+//! GeoJSON's text rules (`geojson::rules`), which its reader runs, apply them at each
+//! position, and no reader imports `validate`, which runs them on KML and GPX.
 
 use crate::{Code, Diagnostic, Span};
 

@@ -2,7 +2,7 @@
 //! forbidden members, positions, bbox) that the model no longer shows, each pointing
 //! at the JSON value it is about, and the geometry rules at each position.
 
-use super::geometry::{self, Seq};
+use crate::geometry::rules::{self as geometry, Seq};
 use crate::json::{Kind, Val};
 use crate::{Code, Diagnostic, Span};
 
@@ -48,7 +48,7 @@ pub(crate) struct Rules<'o> {
     /// on every position, and one finding per position would bury everything else.
     pub precision: usize,
     /// Whether the positions were stepped over ([`crate::json::parse_outline`]):
-    /// they are judged on the model instead (`validate::positions_clean`).
+    /// they are judged on the model instead (`outline::positions_clean`).
     pub outline: bool,
 }
 

@@ -1,9 +1,21 @@
-//! The RFC 7946 rules as the GeoJSON reader runs them on what it reads (one feature's
-//! bytes, the root object of a collection), with what they count across features
-//! ([`CheckMode`]). They depend on no reader: the reader runs them, `check` sets them.
+//! GeoJSON's own rules: RFC 7946 on the JSON text and structure (what a Feature, a
+//! geometry, a position is), as XML well-formedness is KML's. The reader runs them on
+//! what it reads (one feature's bytes, the root object of a collection), with what
+//! they count across features ([`CheckMode`]), because its own error messages are
+//! worded by them; `check` sets them. They live here, under the format, so that no
+//! reader imports the rules layer (`validate`), which imports them from here.
+//!
+//! [`text`] holds the rules on a JSON tree, [`outline`] runs them on a sound feature's
+//! outline with its positions judged on the model, and this module runs them on a
+//! unit or the root.
 
-use super::geojson;
-use crate::geojson::read::Origin;
+mod outline;
+mod text;
+
+pub(crate) use outline::unit_rules;
+pub(crate) use text::{missing_feature_type, missing_root_type, PRECISION_SHOWN};
+
+use super::origin::Origin;
 use crate::Diagnostic;
 
 /// `check`'s rules, run by the reader on every feature as it is read.
@@ -43,7 +55,7 @@ pub(super) fn unit_rules_on(
     outline: bool,
 ) -> Vec<Diagnostic> {
     let mut found = Vec::new();
-    let mut rules = geojson::Rules {
+    let mut rules = text::Rules {
         out: &mut found,
         maphub: mode.maphub,
         precision: mode.precision,
@@ -115,7 +127,7 @@ pub(crate) fn root_of_collection(
 /// The rules on the root object built by [`root_of_collection`].
 pub(crate) fn root_rules(root: &crate::json::Val, mode: &mut CheckMode) -> Vec<Diagnostic> {
     let mut found = Vec::new();
-    let mut rules = geojson::Rules {
+    let mut rules = text::Rules {
         out: &mut found,
         maphub: mode.maphub,
         precision: mode.precision,
