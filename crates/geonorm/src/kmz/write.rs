@@ -53,7 +53,7 @@ const DEFLATE_LEVEL: u32 = 3;
 const DEFLATING_THREADS: usize = 4;
 
 /// A KMZ being made: its KML, `doc.kml`, deflated as it is written, in chunks, on as
-/// many threads as there are cores ([`super::deflate`]), into an unnamed temporary
+/// many threads as there are cores, at most [`DEFLATING_THREADS`] ([`super::deflate`]), into an unnamed temporary
 /// file; the archive is put together around it at the end ([`super::archive`]). The
 /// KML is never held or copied aside first, and its deflating takes every core while
 /// the KML is put together from the writer's spool.
@@ -166,11 +166,14 @@ impl KmlEntry {
 
 impl Write for KmlEntry {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.chunk.extend_from_slice(buf);
+        // Filled to `CHUNK` exactly, never past it: a chunk grown past its capacity
+        // would be copied into one twice the size.
+        let take = buf.len().min(CHUNK - self.chunk.len());
+        self.chunk.extend_from_slice(buf.get(..take).unwrap_or(buf));
         if self.chunk.len() >= CHUNK {
             self.send()?;
         }
-        Ok(buf.len())
+        Ok(take)
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
