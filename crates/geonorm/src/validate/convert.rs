@@ -22,8 +22,9 @@ pub(crate) struct Output<W: std::io::Write> {
 /// Turns the findings that writing `to` mends into what was done about them, so a
 /// conversion whose output is clean does not fail on them: a root that is not a
 /// FeatureCollection is written as one (unless `keep_root` keeps a GeoJSON root as it
-/// was), said as an info.
-pub(crate) fn mended_by_writing(diags: &mut [Diagnostic], to: Format, keep_root: bool) {
+/// was), said as an info. Public so that a check's report can be compared with a
+/// conversion's (the `check` fuzz target does); a conversion applies it itself.
+pub fn mended_by_writing(diags: &mut [Diagnostic], to: Format, keep_root: bool) {
     let wraps = !(keep_root && to == Format::GeoJson);
     for d in diags {
         if d.code == crate::Code::MaphubNotCollection && wraps {

@@ -23,7 +23,7 @@ mod maphub;
 mod report;
 
 pub(crate) use check::{converted, run};
-pub(crate) use convert::mended_by_writing;
+pub use convert::mended_by_writing;
 pub(crate) use convert::NO_OUTPUT;
 pub(crate) use kept::Kept;
 pub(crate) use maphub::MAPHUB_REQUEST_ROOM;
