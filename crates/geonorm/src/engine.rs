@@ -108,10 +108,19 @@ pub fn check(input: Input<'_>, opts: &CheckOptions) -> std::io::Result<Report> {
     if !opts.keep_document {
         return checked(input, opts, None);
     }
-    let mut kept = Kept::default();
-    let mut report = checked(input, opts, Some(&mut kept))?;
-    report.document = Some(kept.document());
+    let (mut report, document) = check_keeping(input, opts)?;
+    report.document = Some(document);
     Ok(report)
+}
+
+/// [`check`] and the document it read ([`CheckOptions::keep_document`]'s answer).
+fn check_keeping(
+    input: Input<'_>,
+    opts: &CheckOptions,
+) -> std::io::Result<(Report, Result<crate::Document>)> {
+    let mut kept = Kept::default();
+    let report = checked(input, opts, Some(&mut kept))?;
+    Ok((report, kept.document()))
 }
 
 /// [`check`], keeping the document read in `keep` when there is one.
@@ -362,9 +371,8 @@ fn convert_whole<W: Write>(
             read: read.clone(),
             ..opts.check.clone()
         };
-        let mut kept = Kept::default();
-        let report = checked(again.input()?, &with_format, Some(&mut kept))?;
-        (kept.document().map(|d| (d, Vec::new())), Some(report))
+        let (report, document) = check_keeping(again.input()?, &with_format)?;
+        (document.map(|d| (d, Vec::new())), Some(report))
     };
     let (mut doc, reading) = match parsed {
         Ok(parsed) => parsed,

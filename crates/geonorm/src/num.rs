@@ -62,11 +62,6 @@ pub(crate) fn write<T: NumberText + ?Sized>(buf: &mut T, v: f64, precision: Opti
     true
 }
 
-/// [`write`] onto text (the KML and GPX writers' way).
-pub(crate) fn push(text: &mut String, v: f64, precision: Option<u8>) -> bool {
-    write(text, v, precision)
-}
-
 /// Most coordinates have at most 7 decimals as written; for those, integer arithmetic
 /// prints the same text as the shortest round trip (ryu) at a fraction of the cost:
 /// writing numbers is most of a converter's time. Below 1e6 in magnitude, doubles are
@@ -208,7 +203,7 @@ mod tests {
             };
             proptest::prop_assert_eq!(text(v), want.clone());
             let mut s = String::new();
-            proptest::prop_assert!(push(&mut s, v, None));
+            proptest::prop_assert!(write(&mut s, v, None));
             proptest::prop_assert_eq!(s, want);
         }
     }

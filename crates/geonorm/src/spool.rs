@@ -77,23 +77,14 @@ impl Spool {
             self.copying.resize(PENDING, 0);
         }
         while want > 0 {
-            let n = usize::try_from(want).map_or(PENDING, |w| w.min(PENDING));
-            let Some(part) = self.copying.get_mut(..n) else {
-                break;
-            };
-            let got = match self.file.read(part) {
-                Ok(0) => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "the writer's spool is shorter than what was put in it",
-                    ))
-                }
-                Ok(got) => got,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            out.write_all(part.get(..got).unwrap_or_default())?;
-            want -= got as u64;
+            let n = up_to(want, PENDING);
+            let part = self
+                .copying
+                .get_mut(..n)
+                .ok_or_else(|| io::Error::other("a spool block overran"))?;
+            read_full(&mut self.file, part)?;
+            out.write_all(part)?;
+            want -= n as u64;
         }
         Ok(())
     }
@@ -106,17 +97,22 @@ impl Spool {
             end: self.len(),
         }
     }
+}
 
-    /// Reads `buf.len()` bytes from where the file is.
-    fn read_full(&mut self, buf: &mut [u8]) -> io::Result<()> {
-        self.file.read_exact(buf).map_err(|e| match e.kind() {
-            io::ErrorKind::UnexpectedEof => io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "the writer's spool is shorter than what was put in it",
-            ),
-            _ => e,
-        })
-    }
+/// Reads `buf.len()` bytes of a spool's file from where it is.
+fn read_full(file: &mut tempfile::SpooledTempFile, buf: &mut [u8]) -> io::Result<()> {
+    file.read_exact(buf).map_err(|e| match e.kind() {
+        io::ErrorKind::UnexpectedEof => io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "the writer's spool is shorter than what was put in it",
+        ),
+        _ => e,
+    })
+}
+
+/// How many of the `want` bytes still to go fit in `room`.
+fn up_to(want: u64, room: usize) -> usize {
+    usize::try_from(want).map_or(room, |w| w.min(room))
 }
 
 /// A piece of a document put together at its end: text of its own, or bytes appended
@@ -197,7 +193,7 @@ pub(crate) fn write_pieces(
                             let _ = reuse.send(std::mem::replace(&mut block, next));
                             (filled, at) = (n, 0);
                         }
-                        let n = usize::try_from(want).map_or(filled - at, |w| w.min(filled - at));
+                        let n = up_to(want, filled - at);
                         let part = block
                             .get(at..at + n)
                             .ok_or_else(|| io::Error::other("a spool block overran"))?;
@@ -242,12 +238,11 @@ fn read_ahead(
         s.file.seek(SeekFrom::Start(*start))?;
         let mut want = end.saturating_sub(*start);
         while want > 0 {
-            let room = PENDING.saturating_sub(filled);
-            let n = usize::try_from(want).map_or(room, |w| w.min(room));
+            let n = up_to(want, PENDING.saturating_sub(filled));
             let part = block
                 .get_mut(filled..filled + n)
                 .ok_or_else(|| io::Error::other("a spool block overran"))?;
-            s.read_full(part)?;
+            read_full(&mut s.file, part)?;
             filled += n;
             want -= n as u64;
             if filled >= PENDING {

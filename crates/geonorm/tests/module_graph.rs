@@ -60,24 +60,17 @@ fn modules_of_the_core_crate_refer_to_each_other_without_circles() {
 
 #[test]
 fn a_circle_through_a_reexport_and_a_super_path_is_found() {
-    let file = |shown: &str, m: &[&str], src: &str| {
-        (
-            shown.to_string(),
-            m.iter().map(|s| s.to_string()).collect(),
-            src.to_string(),
-        )
-    };
     let files = vec![
-        file("lib.rs", &[], "mod diag;\nmod a;\npub use diag::Code;\n"),
-        file("diag.rs", &["diag"], "pub struct Code;\n"),
-        file("a/mod.rs", &["a"], "mod b;\nmod c;\npub use b::B;\n#[cfg(test)]\nmod tests;\n"),
-        file("a/tests.rs", &["a", "tests"], "use crate::a::c::C;\n"),
-        file(
+        made_up_file("lib.rs", &[], "mod diag;\nmod a;\npub use diag::Code;\n"),
+        made_up_file("diag.rs", &["diag"], "pub struct Code;\n"),
+        made_up_file("a/mod.rs", &["a"], "mod b;\nmod c;\npub use b::B;\n#[cfg(test)]\nmod tests;\n"),
+        made_up_file("a/tests.rs", &["a", "tests"], "use crate::a::c::C;\n"),
+        made_up_file(
             "a/b.rs",
             &["a", "b"],
             "// use super::c::C;\nuse crate::Code;\npub fn f() -> Code { super::c::g(\"crate::diag\") }\n",
         ),
-        file(
+        made_up_file(
             "a/c.rs",
             &["a", "c"],
             "use crate::{a::{b::{self}}};\npub fn g() { b::f(); }\n#[cfg(test)]\nfn t() { crate::a::tests::x(); }\n",

@@ -6,6 +6,9 @@
 //! declare `pub` at the top level or re-export with `pub use`: a module declared
 //! without `pub` cannot be reached from outside, whatever its items say.
 
+#[path = "module_graph/scan.rs"]
+mod scan;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -16,10 +19,6 @@ const VERBS: [&str; 6] = ["read", "check", "convert", "stream", "summar", "pars"
 /// within a limit (`read_bounded`, `copy_bounded`'s companion), a send journal's
 /// state file (`safe_write::state::read_state`).
 const NOT_DOCUMENT_ENTRIES: [&str; 2] = ["read_bounded", "read_state"];
-
-fn src() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
-}
 
 /// The file of module `name` declared in the module whose file is `parent`.
 fn module_file(parent: &Path, name: &str) -> Option<PathBuf> {
@@ -79,7 +78,7 @@ fn public_functions(file: &Path, module: &str, out: &mut BTreeSet<(String, Strin
 
 fn verb_entries() -> BTreeSet<(String, String)> {
     let mut all = BTreeSet::new();
-    public_functions(&src().join("lib.rs"), "geonorm", &mut all);
+    public_functions(&scan::crate_src().join("lib.rs"), "geonorm", &mut all);
     all.into_iter()
         .filter(|(_, name)| VERBS.iter().any(|v| name.contains(v)))
         .filter(|(_, name)| !NOT_DOCUMENT_ENTRIES.contains(&name.as_str()))
@@ -101,7 +100,7 @@ fn the_scan_sees_functions_per_format_modules_make_public() {
     // What the scan must find for the test above to mean anything: the per-format
     // writers, and a `pub use` list spread over lines.
     let mut all = BTreeSet::new();
-    public_functions(&src().join("lib.rs"), "geonorm", &mut all);
+    public_functions(&scan::crate_src().join("lib.rs"), "geonorm", &mut all);
     for (module, name) in [
         ("geonorm::kml", "write"),
         ("geonorm::gpx", "write"),
@@ -120,18 +119,9 @@ fn the_scan_sees_functions_per_format_modules_make_public() {
 /// Calls of a `geonorm::…::name(` path in `dir`'s Rust files whose name has a verb
 /// and whose module is not the crate's root.
 fn calls_beside_the_entries(dir: &Path, found: &mut Vec<String>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            calls_beside_the_entries(&p, found);
-            continue;
-        }
-        if p.extension().and_then(|x| x.to_str()) != Some("rs") {
-            continue;
-        }
+    let mut files = Vec::new();
+    scan::rust_files(dir, &mut files);
+    for p in files {
         let text = std::fs::read_to_string(&p).expect("source file");
         for (i, line) in text.lines().enumerate() {
             let mut rest = line;

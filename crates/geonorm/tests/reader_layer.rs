@@ -10,7 +10,7 @@
 #[path = "module_graph/scan.rs"]
 mod scan;
 
-use scan::{crate_graph, graph, show, Graph};
+use scan::{crate_graph, graph, made_up_file, show, Graph};
 
 /// The modules of the reader layer, by their first path segment.
 const READERS: [&str; 10] = [
@@ -58,44 +58,37 @@ fn no_reader_module_imports_validate() {
 
 #[test]
 fn a_reader_reaching_validate_through_a_reexport_or_a_path_is_found() {
-    let file = |shown: &str, m: &[&str], src: &str| {
-        (
-            shown.to_string(),
-            m.iter().map(|s| s.to_string()).collect(),
-            src.to_string(),
-        )
-    };
     let files = vec![
-        file(
+        made_up_file(
             "lib.rs",
             &[],
             "mod geojson;\nmod kml;\nmod gpx;\nmod validate;\npub use validate::Rules;\n",
         ),
-        file(
+        made_up_file(
             "validate/mod.rs",
             &["validate"],
             "pub struct Rules;\npub fn run() { crate::geojson::read::f(); }\n",
         ),
-        file("geojson/mod.rs", &["geojson"], "pub mod read;\n"),
+        made_up_file("geojson/mod.rs", &["geojson"], "pub mod read;\n"),
         // Through the crate root's re-export.
-        file(
+        made_up_file(
             "geojson/read.rs",
             &["geojson", "read"],
             "use crate::Rules;\npub fn f() -> Rules { Rules }\n",
         ),
         // A path in code, through `super`.
-        file(
+        made_up_file(
             "kml/mod.rs",
             &["kml"],
             "pub fn g() { super::validate::run(); }\n#[cfg(test)]\nmod tests;\n",
         ),
         // A reader's tests may use the rules; a comment or a string is not a reference.
-        file(
+        made_up_file(
             "kml/tests.rs",
             &["kml", "tests"],
             "use crate::validate::run;\n",
         ),
-        file(
+        made_up_file(
             "gpx/mod.rs",
             &["gpx"],
             "// use crate::validate::Rules;\npub fn h() -> &'static str { \"crate::validate\" }\n",

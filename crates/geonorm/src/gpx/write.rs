@@ -151,7 +151,7 @@ impl<'a> Writer<'a> {
 
     /// [`Writer::num`] written into the buffer.
     fn push_num(&mut self, v: f64) {
-        if !crate::num::push(&mut self.buf, v, self.opts.precision) {
+        if !crate::num::write(&mut self.buf, v, self.opts.precision) {
             self.lose("a NaN or infinite coordinate".into());
             self.buf.push('0');
         }

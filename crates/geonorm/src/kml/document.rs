@@ -326,27 +326,26 @@ impl<W: Write> DocWriter<W> {
             run = match run {
                 Some((from, to)) if to == start => Some((from, end)),
                 Some((from, to)) => {
-                    if plan.len() >= PLAN {
-                        write_pieces(std::slice::from_mut(&mut self.spool), plan, &mut self.out)?;
-                        plan.clear();
-                    }
-                    plan.push(Piece::Range {
-                        spool: 0,
-                        start: from,
-                        end: to,
-                    });
+                    self.plan_run(plan, from, to)?;
                     Some((start, end))
                 }
                 None => Some((start, end)),
             };
         }
         if let Some((from, to)) = run {
-            plan.push(Piece::Range {
-                spool: 0,
-                start: from,
-                end: to,
-            });
+            self.plan_run(plan, from, to)?;
         }
+        Ok(())
+    }
+
+    /// Puts the spool's bytes `start..end` into `plan`, writing the plan out once it
+    /// holds [`PLAN`] pieces.
+    fn plan_run(&mut self, plan: &mut Vec<Piece>, start: u64, end: u64) -> Result<()> {
+        plan.push(Piece::Range {
+            spool: 0,
+            start,
+            end,
+        });
         if plan.len() >= PLAN {
             write_pieces(std::slice::from_mut(&mut self.spool), plan, &mut self.out)?;
             plan.clear();

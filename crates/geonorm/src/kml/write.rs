@@ -247,7 +247,7 @@ impl<'o> Writer<'o> {
     }
 
     fn number(&mut self, v: f64) {
-        if !crate::num::push(&mut self.buf, v, self.opts.precision) {
+        if !crate::num::write(&mut self.buf, v, self.opts.precision) {
             self.lose("a NaN or infinite coordinate, written as 0".into());
             self.buf.push('0');
         }

@@ -6,6 +6,8 @@
 
 use std::io::{self, Read, Write};
 
+use super::deflate::Body;
+
 /// The fields of an entry's headers, in the order zip writes them.
 struct Entry<'a> {
     name: &'a [u8],
@@ -78,18 +80,22 @@ impl Entry<'_> {
     }
 }
 
-/// Writes into `out` an archive of the one entry `name`, the deflate stream read from
-/// `stream` (`deflated` bytes of it) of a text of `raw` bytes with CRC-32 `crc`.
-/// `force_zip64` writes zip64 fields even where 32 bits hold the values (tests).
-pub(crate) fn write_one<W: Write, R: Read>(
+/// Writes into `out` an archive of the one entry `name`, `body`'s deflate stream read
+/// from where its file is. `force_zip64` writes zip64 fields even where 32 bits hold
+/// the values (tests).
+pub(crate) fn write_one<W: Write + ?Sized, R: Read>(
     out: &mut W,
     name: &str,
-    stream: &mut R,
-    crc: u32,
-    raw: u64,
-    deflated: u64,
+    body: &mut Body<R>,
     force_zip64: bool,
 ) -> io::Result<()> {
+    let Body {
+        file: stream,
+        crc,
+        raw,
+        deflated,
+    } = body;
+    let (crc, raw, deflated) = (*crc, *raw, *deflated);
     let mut e = Entry {
         name: name.as_bytes(),
         crc,
@@ -171,15 +177,13 @@ mod tests {
         let (stream, crc) = super::super::deflate::whole(&[&text[..5000], &text[5000..]], 3)?;
         for zip64 in [false, true] {
             let mut out = Cursor::new(Vec::new());
-            write_one(
-                &mut out,
-                "doc.kml",
-                &mut &stream[..],
+            let mut body = Body {
+                file: &stream[..],
                 crc,
-                text.len() as u64,
-                stream.len() as u64,
-                zip64,
-            )?;
+                raw: text.len() as u64,
+                deflated: stream.len() as u64,
+            };
+            write_one(&mut out, "doc.kml", &mut body, zip64)?;
             out.rewind()?;
             let mut zip = zip::ZipWriter::new_append(out).map_err(io::Error::other)?;
             zip.start_file("files/a.png", zip::write::SimpleFileOptions::default())
@@ -200,15 +204,13 @@ mod tests {
             assert_eq!(a, b"a");
         }
         // A stream shorter than said is an error.
-        let err = write_one(
-            &mut Vec::new(),
-            "doc.kml",
-            &mut &stream[..10],
+        let mut short = Body {
+            file: &stream[..10],
             crc,
-            1,
-            20,
-            false,
-        );
+            raw: 1,
+            deflated: 20,
+        };
+        let err = write_one(&mut Vec::new(), "doc.kml", &mut short, false);
         assert!(err.is_err());
         Ok(())
     }

@@ -124,28 +124,13 @@ impl KmlEntry {
         let mut body = d.finish()?;
         body.file.rewind()?;
         let Some(carry) = carry else {
-            super::archive::write_one(
-                &mut out,
-                "doc.kml",
-                &mut body.file,
-                body.crc,
-                body.raw,
-                body.deflated,
-                false,
-            )?;
+            super::archive::write_one(&mut out, "doc.kml", &mut body, false)?;
             out.flush()?;
             return Ok((out, Vec::new()));
         };
+        // The zip crate appends the carried files to an archive it can read and seek.
         let mut archive = tempfile::SpooledTempFile::new(ARCHIVE_IN_MEMORY);
-        super::archive::write_one(
-            &mut archive,
-            "doc.kml",
-            &mut body.file,
-            body.crc,
-            body.raw,
-            body.deflated,
-            false,
-        )?;
+        super::archive::write_one(&mut archive, "doc.kml", &mut body, false)?;
         drop(body);
         archive.rewind()?;
         let mut zip = zip::ZipWriter::new_append(archive)

@@ -60,62 +60,51 @@ struct Work<'a> {
     write: Option<Emit<'a>>,
 }
 
-fn parse(batch: &Batch, units: &[Unit], work: Work) -> Vec<Parsed> {
+/// Parses one feature of a batch and does what `work` asks of it.
+fn parse(batch: &Batch, u: &Unit, work: Work) -> Parsed {
     let Work {
         maphub,
         whole,
         convert,
         write,
     } = work;
-    units
-        .iter()
-        .map(|u| {
-            let bytes = batch.of(u);
-            // Counted as if the positions shown one by one were shown already: which
-            // are shown depends on the features before, and is settled in order
-            // ([`InFileOrder::feature`] reads again a feature whose positions are shown).
-            let mut mode = CheckMode {
-                maphub,
-                whole,
-                precision: PRECISION_SHOWN,
-                ..CheckMode::default()
-            };
-            let mut diags = Vec::new();
-            let feature = check_unit_feature(bytes, u.origin, &u.index, &mut diags, &mut mode);
-            let (written, same) = match (&feature, write) {
-                (Ok(Some(f)), Some(w)) => {
-                    let linked = w.groups.linked(f);
-                    let out = linked.as_ref().unwrap_or(f);
-                    let same = linked.is_none() && w.maker.is_full_geojson();
-                    (Some(w.maker.part_named(out)), same)
-                }
-                _ => (None, false),
-            };
-            let converted = match (&feature, convert && !same) {
-                (Ok(Some(f)), true) => super::maphub::geojson_len(f),
-                _ => None,
-            };
-            Parsed {
-                diags,
-                feature,
-                precise: mode.precision.saturating_sub(PRECISION_SHOWN),
-                converted,
-                written,
-            }
-        })
-        .collect()
+    let bytes = batch.of(u);
+    // Counted as if the positions shown one by one were shown already: which
+    // are shown depends on the features before, and is settled in order
+    // ([`InFileOrder::feature`] reads again a feature whose positions are shown).
+    let mut mode = CheckMode {
+        maphub,
+        whole,
+        precision: PRECISION_SHOWN,
+        ..CheckMode::default()
+    };
+    let mut diags = Vec::new();
+    let feature = check_unit_feature(bytes, u.origin, &u.index, &mut diags, &mut mode);
+    let (written, same) = match (&feature, write) {
+        (Ok(Some(f)), Some(w)) => {
+            let linked = w.groups.linked(f);
+            let out = linked.as_ref().unwrap_or(f);
+            let same = linked.is_none() && w.maker.is_full_geojson();
+            (Some(w.maker.part_named(out)), same)
+        }
+        _ => (None, false),
+    };
+    let converted = match (&feature, convert && !same) {
+        (Ok(Some(f)), true) => super::maphub::geojson_len(f),
+        _ => None,
+    };
+    Parsed {
+        diags,
+        feature,
+        precise: mode.precision.saturating_sub(PRECISION_SHOWN),
+        converted,
+        written,
+    }
 }
 
-/// Parses a batch on up to `threads` threads, in slices whose results come back in
-/// order.
-fn parse_batch(batch: &Batch, work: Work, threads: usize) -> Vec<Vec<Parsed>> {
-    if batch.units.is_empty() {
-        return Vec::new();
-    }
-    // A few slices per thread even out features of unequal size.
-    let per = batch.units.len().div_ceil(threads.max(1) * 4).max(1);
-    let parts: Vec<&[Unit]> = batch.units.chunks(per).collect();
-    map_in_order(&parts, threads, |p| parse(batch, p, work))
+/// Parses a batch on up to `threads` threads; the results in the batch's order.
+fn parse_batch(batch: &Batch, work: Work, threads: usize) -> Vec<Parsed> {
+    map_in_order(&batch.units, threads, |u| parse(batch, u, work))
 }
 
 /// Cuts the next batch with `cut`: Ok(false) once the input is read to its end. A root
@@ -246,8 +235,8 @@ impl<W: std::io::Write> InFileOrder<'_, W> {
     }
 
     /// A batch's results, in order, up to the first that stopped the reader.
-    fn batch(&mut self, batch: &Batch, done: Vec<Vec<Parsed>>, own: &[Diagnostic]) -> Stop {
-        for (unit, parsed) in batch.units.iter().zip(done.into_iter().flatten()) {
+    fn batch(&mut self, batch: &Batch, done: Vec<Parsed>, own: &[Diagnostic]) -> Stop {
+        for (unit, parsed) in batch.units.iter().zip(done) {
             if let Err(e) = self.feature(batch, unit, parsed, own) {
                 return Some(e);
             }

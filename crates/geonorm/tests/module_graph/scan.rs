@@ -706,3 +706,13 @@ pub fn crate_graph() -> Graph {
         .collect();
     graph(&files)
 }
+
+/// A file of a made-up crate for [`graph`]: its name as shown, its module's path and
+/// its text (the tests that a planted fault is caught).
+pub fn made_up_file(shown: &str, module: &[&str], src: &str) -> (String, ModPath, String) {
+    (
+        shown.to_string(),
+        module.iter().map(|s| s.to_string()).collect(),
+        src.to_string(),
+    )
+}
