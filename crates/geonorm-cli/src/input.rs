@@ -20,7 +20,23 @@ pub enum Source {
 /// The most bytes read from an input that is not a regular file (standard input, a
 /// FIFO, a device): it has no size to trust and may never end (`/dev/zero`, `yes`).
 /// They go to a temporary file, not to memory.
+/// `--stream-limit` lowers it for the whole run ([`set_stream_limit`]).
 pub const MAX_STREAM_BYTES: u64 = geonorm::MAX_HELD_BYTES;
+
+/// The limit in use when `--stream-limit` lowered [`MAX_STREAM_BYTES`]; set once, at
+/// the start of a run.
+static STREAM_LIMIT: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+
+/// Lowers the limit on streams and inputs held whole to `bytes` for this run (a small
+/// runner's disk, a service's memory); it is never raised above [`MAX_STREAM_BYTES`].
+pub fn set_stream_limit(bytes: u64) {
+    let _ = STREAM_LIMIT.set(bytes.min(MAX_STREAM_BYTES));
+}
+
+/// The limit in use: [`MAX_STREAM_BYTES`] unless `--stream-limit` lowered it.
+pub fn stream_limit() -> u64 {
+    STREAM_LIMIT.get().copied().unwrap_or(MAX_STREAM_BYTES)
+}
 
 /// How long a FIFO is waited for a program to open it for writing.
 const FIFO_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
@@ -69,7 +85,7 @@ pub fn spool(input: impl Read, name: &str) -> anyhow::Result<File> {
 }
 
 /// Copies `input` to `out` within [`geonorm::copy_bounded`]'s bounds, at most
-/// [`MAX_STREAM_BYTES`] (over it, an error saying the limit is for `what`); binary data
+/// [`stream_limit`] bytes (over it, an error saying the limit is for `what`); binary data
 /// only as far as its first bytes, enough for the readers to refuse it.
 fn copy_bounded(
     input: impl Read,
@@ -77,16 +93,16 @@ fn copy_bounded(
     name: &str,
     what: &str,
 ) -> anyhow::Result<()> {
-    let copied =
-        geonorm::copy_bounded(input, out, MAX_STREAM_BYTES).map_err(|e| match e.kind() {
-            // Which side failed: the temporary file's errors are said as such.
-            io::ErrorKind::StorageFull | io::ErrorKind::FileTooLarge => {
-                anyhow::anyhow!("{name}: cannot copy to a temporary file: {e}")
-            }
-            _ => anyhow::anyhow!("cannot read {name}: {e}"),
-        })?;
+    let limit = stream_limit();
+    let copied = geonorm::copy_bounded(input, out, limit).map_err(|e| match e.kind() {
+        // Which side failed: the temporary file's errors are said as such.
+        io::ErrorKind::StorageFull | io::ErrorKind::FileTooLarge => {
+            anyhow::anyhow!("{name}: cannot copy to a temporary file: {e}")
+        }
+        _ => anyhow::anyhow!("cannot read {name}: {e}"),
+    })?;
     if copied == geonorm::Copied::OverLimit {
-        anyhow::bail!("{name}: over the {MAX_STREAM_BYTES}-byte limit for {what}");
+        anyhow::bail!("{name}: over the {limit}-byte limit for {what}");
     }
     Ok(())
 }

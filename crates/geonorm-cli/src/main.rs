@@ -42,6 +42,12 @@ struct Cli {
     /// given; the commands that use threads take `-j` themselves.
     #[arg(short = 'j', long, hide = true)]
     threads: Option<usize>,
+    /// The most bytes read from standard input, a FIFO or a device (copied aside to a
+    /// temporary file), or from a file read whole to be sent; lower than the default
+    /// for a small disk or a service's memory, never higher [default: 1 GiB].
+    #[arg(long, global = true, value_name = "BYTES",
+          value_parser = clap::value_parser!(u64).range(1..=input::MAX_STREAM_BYTES))]
+    stream_limit: Option<u64>,
     #[command(subcommand)]
     command: Command,
 }
@@ -329,6 +335,9 @@ fn main() -> ExitCode {
         _ => None,
     };
     term::use_threads(threads.or(cli.threads));
+    if let Some(bytes) = cli.stream_limit {
+        input::set_stream_limit(bytes);
+    }
     let result = match cli.command {
         Command::Convert(args) => convert::convert(args),
         Command::Info(args) => info(args),

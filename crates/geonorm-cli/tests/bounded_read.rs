@@ -522,19 +522,46 @@ fn run_fed(args: &[&str], chunk: &'static [u8]) -> Output {
     out
 }
 
+/// The `--stream-limit` the endless-stream test runs under: the refusal is the same
+/// at the default 1 GiB, but a gigabyte copied three times needs a disk a CI runner
+/// may not have (a run failed so, out of space before the limit).
+const TEST_STREAM_LIMIT: &str = "8388608";
+
 /// An endless stream on standard input (`yes ' '`) or through a FIFO (`yes '<a>'`)
-/// ends with the over-limit message, in bounded memory: it is copied to a temporary
-/// file, not held.
+/// ends with the over-limit message naming the limit in use, in bounded memory: it
+/// is copied to a temporary file, not held. The copy stops at the limit: the
+/// temporary file never grew past it (the run ends long before a full disk).
 #[test]
 fn endless_standard_input_or_fifo_is_refused_over_the_limit_in_bounded_memory() {
+    let over = format!("over the {TEST_STREAM_LIMIT}-byte limit");
     for (args, chunk) in [
-        (&["convert", "-", "--from", "geojson"][..], &b" \n"[..]),
-        (&["info", "--from", "kml", "-"], b"<a>\n"),
+        (
+            &[
+                "convert",
+                "-",
+                "--from",
+                "geojson",
+                "--stream-limit",
+                TEST_STREAM_LIMIT,
+            ][..],
+            &b" \n"[..],
+        ),
+        (
+            &[
+                "--stream-limit",
+                TEST_STREAM_LIMIT,
+                "info",
+                "--from",
+                "kml",
+                "-",
+            ],
+            b"<a>\n",
+        ),
     ] {
         let out = run_fed(args, chunk);
         let text = said(&out);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {text}");
-        assert!(text.contains("-byte limit"), "{args:?}: {text}");
+        assert!(text.contains(&over), "{args:?}: {text}");
     }
     #[cfg(unix)]
     {
@@ -552,12 +579,40 @@ fn endless_standard_input_or_fifo_is_refused_over_the_limit_in_bounded_memory() 
                 while f.write_all(&block).is_ok() {}
             })
         };
-        let out = run_limited(&["check", fifo.to_str().expect("utf-8")], None);
+        let path = fifo.to_str().expect("utf-8");
+        let out = run_limited(&["check", path, "--stream-limit", TEST_STREAM_LIMIT], None);
         writer.join().expect("writer");
         let text = said(&out);
         assert_eq!(out.status.code(), Some(2), "{text}");
-        assert!(text.contains("-byte limit"), "{text}");
+        assert!(text.contains(&over), "{text}");
     }
+}
+
+/// `--stream-limit` lowers the limit and never raises it: over 1 GiB is refused by
+/// the arguments' check, and a small input under a lowered limit still reads.
+#[test]
+fn the_stream_limit_is_lowered_never_raised() {
+    let out = run_limited(&["info", "-", "--stream-limit", "1073741825"], None);
+    assert_eq!(out.status.code(), Some(2), "{}", said(&out));
+    assert!(said(&out).contains("--stream-limit"), "{}", said(&out));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let small = dir.path().join("small.geojson");
+    std::fs::write(&small, br#"{"type":"FeatureCollection","features":[]}"#).expect("write");
+    let out = run_limited(
+        &["info", "-", "--from", "geojson", "--stream-limit", "64"],
+        Some(&small),
+    );
+    assert!(out.status.success(), "{}", said(&out));
+    let out = run_limited(
+        &["info", "-", "--from", "geojson", "--stream-limit", "16"],
+        Some(&small),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", said(&out));
+    assert!(
+        said(&out).contains("over the 16-byte limit"),
+        "{}",
+        said(&out)
+    );
 }
 
 /// The input of a send is read whole, but within the same bounds: `/dev/zero` (named or
