@@ -33,13 +33,22 @@ impl NumberText for String {
     }
 }
 
-/// Appends `v` as the shortest decimal that reads back to it (or rounded to `precision`
-/// places), without a trailing `.0` on whole numbers, as JavaScript writes them: every
-/// byte counts against MapHub's 15 MB limit. Returns false, writing nothing, for NaN
-/// and infinities, which no format can hold.
-pub(crate) fn write<T: NumberText + ?Sized>(buf: &mut T, v: f64, precision: Option<u8>) -> bool {
+/// How a finite number is printed: the three ways [`write`] and [`text_len`] share,
+/// so that a length counted without printing is the printed length by construction.
+enum Shape {
+    /// A whole number below 1e15 in magnitude, printed as an integer.
+    Whole(i64),
+    /// At most 7 decimals below 1e6 in magnitude: `scaled` is the magnitude times 1e7
+    /// ([`fixed_point`]).
+    Fixed { negative: bool, scaled: u64 },
+    /// Anything else, printed by ryu.
+    Shortest(f64),
+}
+
+/// The shape of `v` rounded to `precision` places; `None` for NaN and infinities.
+fn shape(v: f64, precision: Option<u8>) -> Option<Shape> {
     if !v.is_finite() {
-        return false;
+        return None;
     }
     let v = match precision {
         Some(p) => {
@@ -53,45 +62,97 @@ pub(crate) fn write<T: NumberText + ?Sized>(buf: &mut T, v: f64, precision: Opti
         }
         None => v,
     };
-    if v == v.trunc() && v.abs() < 1e15 {
+    Some(if v == v.trunc() && v.abs() < 1e15 {
         // Exact: a whole f64 below 1e15 fits an i64 without rounding.
-        buf.put(itoa::Buffer::new().format(v as i64));
-    } else if !fixed_point(buf, v) {
-        buf.put(ryu::Buffer::new().format_finite(v));
+        Shape::Whole(v as i64)
+    } else if let Some(scaled) = fixed_point(v) {
+        Shape::Fixed {
+            negative: v < 0.0,
+            scaled,
+        }
+    } else {
+        Shape::Shortest(v)
+    })
+}
+
+/// Appends `v` as the shortest decimal that reads back to it (or rounded to `precision`
+/// places), without a trailing `.0` on whole numbers, as JavaScript writes them: every
+/// byte counts against MapHub's 15 MB limit. Returns false, writing nothing, for NaN
+/// and infinities, which no format can hold.
+pub(crate) fn write<T: NumberText + ?Sized>(buf: &mut T, v: f64, precision: Option<u8>) -> bool {
+    match shape(v, precision) {
+        None => return false,
+        Some(Shape::Whole(n)) => buf.put(itoa::Buffer::new().format(n)),
+        Some(Shape::Fixed { negative, scaled }) => put_fixed(buf, negative, scaled),
+        Some(Shape::Shortest(v)) => buf.put(ryu::Buffer::new().format_finite(v)),
     }
     true
 }
+
+/// The length of what [`write`] appends for `v`, counted without printing it (but for
+/// the rare numbers ryu prints): the converted size of a file measures every
+/// coordinate as MapHub GeoJSON, and printing them only to count them was most of
+/// that measure. `None` for NaN and infinities.
+pub(crate) fn text_len(v: f64, precision: Option<u8>) -> Option<usize> {
+    Some(match shape(v, precision)? {
+        Shape::Whole(n) => usize::from(n < 0) + digits(n.unsigned_abs()),
+        Shape::Fixed { negative, scaled } => {
+            // `whole.decimals` with the decimals' trailing zeros dropped; below 1 the
+            // whole part is `0`.
+            let whole = digits(scaled).saturating_sub(DECIMALS).max(1);
+            let mut zeros = 0;
+            let mut rest = scaled;
+            while rest % 10 == 0 {
+                zeros += 1;
+                rest /= 10;
+            }
+            usize::from(negative) + whole + 1 + DECIMALS - zeros
+        }
+        Shape::Shortest(v) => ryu::Buffer::new().format_finite(v).len(),
+    })
+}
+
+/// How many decimal digits `n` has (1 for 0).
+fn digits(n: u64) -> usize {
+    n.checked_ilog10().map_or(1, |l| l as usize + 1)
+}
+
+/// The decimals [`fixed_point`] prints at most.
+const DECIMALS: usize = 7;
 
 /// Most coordinates have at most 7 decimals as written; for those, integer arithmetic
 /// prints the same text as the shortest round trip (ryu) at a fraction of the cost:
 /// writing numbers is most of a converter's time. Below 1e6 in magnitude, doubles are
 /// finer than 1e-7, so when `v` is exactly the double nearest some 7-decimal number,
 /// that number is the only one of 7 decimals or fewer that reads back as `v`, and is
-/// therefore the shortest. Returns false (writing nothing) when that does not hold.
-/// The digits are printed once, all of them, and the point put among them: printing
-/// the whole and fractional parts apart (three itoa calls) made this 40 % slower.
-fn fixed_point<T: NumberText + ?Sized>(buf: &mut T, v: f64) -> bool {
+/// therefore the shortest. Answers `|v|` times 1e7, or `None` when that does not hold
+/// or `v` is whole.
+fn fixed_point(v: f64) -> Option<u64> {
     const SCALE: f64 = 1e7;
-    const DECIMALS: usize = 7;
     // Tiny numbers ryu writes with an exponent (`1e-7`); keep its text for those.
     if v.abs() >= 1e6 || v.abs() < 1e-3 {
-        return false;
+        return None;
     }
     let scaled = (v * SCALE).round();
     if scaled / SCALE != v {
-        return false;
+        return None;
     }
     let n = scaled.abs() as u64;
-    if n.is_multiple_of(10_000_000) {
-        return false; // whole numbers take the integer path
-    }
+    // Whole numbers take the integer path.
+    (!n.is_multiple_of(10_000_000)).then_some(n)
+}
+
+/// Prints [`fixed_point`]'s `scaled` with the point among its digits. The digits are
+/// printed once, all of them: printing the whole and fractional parts apart (three
+/// itoa calls) made this 40 % slower.
+fn put_fixed<T: NumberText + ?Sized>(buf: &mut T, negative: bool, scaled: u64) {
     let mut digits = itoa::Buffer::new();
-    let digits = digits.format(n);
+    let digits = digits.format(scaled);
     // Whole part and 7 decimals; below 1 the decimals are padded with leading zeros.
     let (whole, decimals) = digits
         .split_at_checked(digits.len().saturating_sub(DECIMALS))
         .unwrap_or(("", digits));
-    if v < 0.0 {
+    if negative {
         buf.put("-");
     }
     buf.put(if whole.is_empty() { "0." } else { whole });
@@ -104,7 +165,6 @@ fn fixed_point<T: NumberText + ?Sized>(buf: &mut T, v: f64) -> bool {
             .unwrap_or_default(),
     );
     buf.put(decimals.trim_end_matches('0'));
-    true
 }
 
 /// `v` as a JSON number: an integer when it is whole, so that a KML width of `2`
@@ -205,6 +265,66 @@ mod tests {
             let mut s = String::new();
             proptest::prop_assert!(write(&mut s, v, None));
             proptest::prop_assert_eq!(s, want);
+        }
+    }
+
+    /// [`text_len`] of `v` at `precision` against the length [`write`] prints.
+    fn same_len(v: f64, precision: Option<u8>) -> Result<(), proptest::test_runner::TestCaseError> {
+        let mut b = Vec::new();
+        let printed = write(&mut b, v, precision).then_some(b.len());
+        proptest::prop_assert_eq!(
+            text_len(v, precision),
+            printed,
+            "{:e} at {:?}",
+            v,
+            precision
+        );
+        Ok(())
+    }
+
+    proptest::proptest! {
+        /// Any double at any precision (NaN and infinities too): the counted length
+        /// is the printed one.
+        #[test]
+        fn the_counted_length_is_the_printed_one(bits in proptest::num::u64::ANY, precision in proptest::option::of(0u8..18)) {
+            same_len(f64::from_bits(bits), precision)?;
+        }
+
+        /// Coordinates as files write them (the integer and fixed-point paths), whole,
+        /// negative, below 1, with trailing zeros.
+        #[test]
+        fn the_counted_length_of_file_coordinates_is_the_printed_one(n in -10_000_000_000_000i64..10_000_000_000_000, places in 0u32..8, precision in proptest::option::of(0u8..9)) {
+            let v = (n / 10i64.pow(7 - places)) as f64 / 10f64.powi(places as i32);
+            same_len(v, precision)?;
+        }
+    }
+
+    #[test]
+    fn the_counted_length_at_the_edges() {
+        for v in [
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            0.001,
+            -0.001,
+            0.0010001,
+            0.1234567,
+            1.5,
+            10.25,
+            999_999.999_999_9,
+            1e-3,
+            1e-7,
+            1e15,
+            -1e15,
+            1e300,
+            f64::MIN_POSITIVE,
+            f64::NAN,
+            f64::INFINITY,
+        ] {
+            for p in [None, Some(0), Some(3), Some(7)] {
+                same_len(v, p).unwrap_or_else(|e| panic!("{e}"));
+            }
         }
     }
 

@@ -234,6 +234,76 @@ pub fn write<W: Write>(doc: &Document, mut out: W, opts: &WriteOptions) -> Resul
 }
 
 /// True when a feature is nothing but a geometry.
+/// Where a feature's GeoJSON goes: its bytes, or only how many there are (the
+/// converted size a check measures). One writer for both, so that the count is the
+/// written length by construction.
+pub(crate) trait JsonOut {
+    /// Appends one byte.
+    fn push(&mut self, b: u8);
+    /// Appends `b`.
+    fn extend_from_slice(&mut self, b: &[u8]);
+    /// Appends `v` as [`crate::num::write`] prints it; false (nothing appended) for
+    /// NaN and infinities.
+    fn number(&mut self, v: f64, precision: Option<u8>) -> bool;
+    /// Appends `v` as JSON.
+    fn serialize<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()>;
+    /// The bytes appended so far.
+    fn len(&self) -> usize;
+}
+
+impl JsonOut for Vec<u8> {
+    fn push(&mut self, b: u8) {
+        Vec::push(self, b);
+    }
+    fn extend_from_slice(&mut self, b: &[u8]) {
+        Vec::extend_from_slice(self, b);
+    }
+    fn number(&mut self, v: f64, precision: Option<u8>) -> bool {
+        crate::num::write(self, v, precision)
+    }
+    fn serialize<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
+        serde_json::to_writer(self, v).map_err(|e| crate::Error::Io(e.into()))
+    }
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+}
+
+/// Counts the bytes a feature's GeoJSON takes without keeping them; numbers are
+/// counted without being printed ([`crate::num::text_len`]).
+#[derive(Debug, Default)]
+pub(crate) struct ByteCount(pub(crate) usize);
+
+impl JsonOut for ByteCount {
+    fn push(&mut self, _: u8) {
+        self.0 += 1;
+    }
+    fn extend_from_slice(&mut self, b: &[u8]) {
+        self.0 += b.len();
+    }
+    fn number(&mut self, v: f64, precision: Option<u8>) -> bool {
+        crate::num::text_len(v, precision)
+            .map(|n| self.0 += n)
+            .is_some()
+    }
+    fn serialize<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
+        serde_json::to_writer(&mut *self, v).map_err(|e| crate::Error::Io(e.into()))
+    }
+    fn len(&self) -> usize {
+        self.0
+    }
+}
+
+impl Write for ByteCount {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 fn is_bare(f: &Feature) -> bool {
     f.geometry.is_some()
         && f.id.is_none()
@@ -248,7 +318,7 @@ fn is_bare(f: &Feature) -> bool {
 
 /// Writes `,"key":value` for each member whose key is not `reserved` (a name the
 /// writer fills itself).
-fn members(buf: &mut Vec<u8>, map: &crate::Properties, reserved: &[&str]) -> Result<()> {
+fn members<O: JsonOut>(buf: &mut O, map: &crate::Properties, reserved: &[&str]) -> Result<()> {
     for (k, v) in map {
         if reserved.contains(&k.as_str()) {
             continue;
@@ -261,12 +331,12 @@ fn members(buf: &mut Vec<u8>, map: &crate::Properties, reserved: &[&str]) -> Res
     Ok(())
 }
 
-fn json<T: Serialize + ?Sized>(buf: &mut Vec<u8>, v: &T) -> Result<()> {
-    serde_json::to_writer(&mut *buf, v).map_err(|e| crate::Error::Io(e.into()))
+fn json<O: JsonOut, T: Serialize + ?Sized>(buf: &mut O, v: &T) -> Result<()> {
+    buf.serialize(v)
 }
 
-fn number(buf: &mut Vec<u8>, v: f64, precision: Option<u8>, diags: &mut Vec<Diagnostic>) {
-    if !crate::num::write(buf, v, precision) {
+fn number<O: JsonOut>(buf: &mut O, v: f64, precision: Option<u8>, diags: &mut Vec<Diagnostic>) {
+    if !buf.number(v, precision) {
         diags.push(Diagnostic::new(
             Code::WriteNonFinite,
             format!("coordinate {v} written as null"),
@@ -275,7 +345,12 @@ fn number(buf: &mut Vec<u8>, v: f64, precision: Option<u8>, diags: &mut Vec<Diag
     }
 }
 
-fn position(buf: &mut Vec<u8>, p: Position, precision: Option<u8>, diags: &mut Vec<Diagnostic>) {
+fn position<O: JsonOut>(
+    buf: &mut O,
+    p: Position,
+    precision: Option<u8>,
+    diags: &mut Vec<Diagnostic>,
+) {
     buf.push(b'[');
     number(buf, p.x, precision, diags);
     buf.push(b',');
@@ -287,7 +362,12 @@ fn position(buf: &mut Vec<u8>, p: Position, precision: Option<u8>, diags: &mut V
     buf.push(b']');
 }
 
-fn positions(buf: &mut Vec<u8>, c: &Coords, precision: Option<u8>, diags: &mut Vec<Diagnostic>) {
+fn positions<O: JsonOut>(
+    buf: &mut O,
+    c: &Coords,
+    precision: Option<u8>,
+    diags: &mut Vec<Diagnostic>,
+) {
     buf.push(b'[');
     for (i, p) in c.iter().enumerate() {
         if i > 0 {
@@ -298,7 +378,12 @@ fn positions(buf: &mut Vec<u8>, c: &Coords, precision: Option<u8>, diags: &mut V
     buf.push(b']');
 }
 
-fn rings(buf: &mut Vec<u8>, rs: &[Coords], precision: Option<u8>, diags: &mut Vec<Diagnostic>) {
+fn rings<O: JsonOut>(
+    buf: &mut O,
+    rs: &[Coords],
+    precision: Option<u8>,
+    diags: &mut Vec<Diagnostic>,
+) {
     buf.push(b'[');
     for (i, r) in rs.iter().enumerate() {
         if i > 0 {
@@ -309,8 +394,8 @@ fn rings(buf: &mut Vec<u8>, rs: &[Coords], precision: Option<u8>, diags: &mut Ve
     buf.push(b']');
 }
 
-fn geometry(
-    buf: &mut Vec<u8>,
+fn geometry<O: JsonOut>(
+    buf: &mut O,
     g: &Geometry,
     extra: &crate::Properties,
     precision: Option<u8>,
@@ -361,8 +446,8 @@ fn geometry(
 }
 
 /// Properties object writer that refuses a second value for a key.
-struct Props<'b> {
-    buf: &'b mut Vec<u8>,
+struct Props<'b, O: JsonOut> {
+    buf: &'b mut O,
     /// The feature's own members written (a few at most): what a property of the same
     /// name clashes with. The feature's properties are not kept here, as they are
     /// distinct keys already and a list of them would make each check linear.
@@ -371,7 +456,7 @@ struct Props<'b> {
     any: bool,
 }
 
-impl Props<'_> {
+impl<O: JsonOut> Props<'_, O> {
     fn comma(&mut self) {
         if self.any {
             self.buf.push(b',');
@@ -451,6 +536,18 @@ pub(crate) fn feature_bytes(
     feature(buf, f, opts.precision, opts.wind, diags, None)
 }
 
+/// How many bytes [`feature_bytes`] writes for `f` with `opts`, counted without
+/// writing them.
+pub(crate) fn feature_len(
+    f: &Feature,
+    opts: &WriteOptions,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<usize> {
+    let mut count = ByteCount::default();
+    feature(&mut count, f, opts.precision, opts.wind, diags, None)?;
+    Ok(count.0)
+}
+
 /// [`feature_bytes`] of `f` linked to a group whose id is not known yet (its `group`
 /// names a group declared later in the file): `f` without its `group` member, written
 /// with the key `"group":` and no value. Answers where in `buf` the id goes, so that
@@ -500,8 +597,8 @@ pub(crate) fn rewound_finding(turned: usize, how: &str, at: Span) -> Diagnostic 
     .at(at)
 }
 
-fn feature(
-    buf: &mut Vec<u8>,
+fn feature<O: JsonOut>(
+    buf: &mut O,
     f: &Feature,
     precision: Option<u8>,
     wind: bool,
@@ -606,6 +703,35 @@ mod tests {
         assert_eq!(num(13.0000001, Some(3)), "13");
         assert_eq!(num(1e-7, None), "1e-7");
         assert_eq!(num(f64::NAN, None), "null");
+    }
+
+    /// The counted length is the written one, feature by feature, on every testdata
+    /// file of every format, at full and at fixed precision, wound or not: the
+    /// converted size a check reports is what writing would give.
+    #[test]
+    fn the_counted_length_is_the_written_one_on_every_testdata_file() {
+        let mut features = 0;
+        for path in crate::testdata::files(&["geojson", "json", "kml", "kmz", "gpx"]) {
+            let Ok(bytes) = std::fs::read(&path) else {
+                continue;
+            };
+            let Ok(parsed) = crate::read(&bytes[..], &crate::ReadOptions::default()) else {
+                continue;
+            };
+            for f in &parsed.document.features {
+                for (precision, wind) in [(None, false), (Some(5), true), (Some(0), false)] {
+                    let mut buf = Vec::new();
+                    let written = feature(&mut buf, f, precision, wind, &mut Vec::new(), None)
+                        .map(|()| buf.len());
+                    let mut count = ByteCount::default();
+                    let counted = feature(&mut count, f, precision, wind, &mut Vec::new(), None)
+                        .map(|()| count.0);
+                    assert_eq!(counted.ok(), written.ok(), "{}", path.display());
+                }
+                features += 1;
+            }
+        }
+        assert!(features > 1000, "only {features} features compared");
     }
 
     #[test]
