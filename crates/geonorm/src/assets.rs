@@ -316,6 +316,8 @@ struct Planner<'a> {
     limits: Limits,
     /// What is left of the input's decoded pixels.
     pixels: Pixels,
+    /// The index of the next feature handed in.
+    next: usize,
 }
 
 impl Planner<'_> {
@@ -503,31 +505,49 @@ fn title_of(index: usize, f: &Feature) -> String {
 /// `kml`, the main KML's text when at hand, gives each diagnostic the position of the
 /// reference it is about.
 pub fn plan(doc: &Document, files: &mut dyn Files, purpose: Purpose, kml: Option<&[u8]>) -> Plan {
-    let limits = files.limits();
-    let mut p = Planner {
-        files,
-        purpose,
-        plan: Plan::default(),
-        resolved: HashMap::new(),
-        by_hash: HashMap::new(),
-        failures: Vec::new(),
-        pixels: Pixels::new(&limits),
-        limits,
-    };
-    for (i, f) in doc.features.iter().enumerate() {
-        p.feature(i, f);
+    let mut p = Planner::new(files, purpose);
+    for f in &doc.features {
+        p.next_feature(f);
     }
-    for fail in std::mem::take(&mut p.failures) {
-        let whom = match fail.features {
-            1 => "1 feature goes".to_string(),
-            n => format!("{n} features go"),
-        };
-        let d = Diagnostic::new(fail.code, format!("{}; {whom} without it", fail.why));
-        p.plan.say(d, &fail.href);
+    p.finish(kml)
+}
+
+impl<'a> Planner<'a> {
+    fn new(files: &'a mut dyn Files, purpose: Purpose) -> Self {
+        let limits = files.limits();
+        Planner {
+            files,
+            purpose,
+            plan: Plan::default(),
+            resolved: HashMap::new(),
+            by_hash: HashMap::new(),
+            failures: Vec::new(),
+            pixels: Pixels::new(&limits),
+            limits,
+            next: 0,
+        }
     }
-    let mut plan = p.plan;
-    plan.locate(kml.unwrap_or_default());
-    plan
+
+    /// The document's next feature, in order.
+    fn next_feature(&mut self, f: &Feature) {
+        self.feature(self.next, f);
+        self.next += 1;
+    }
+
+    /// The plan, each failure said once for every feature it touched.
+    fn finish(mut self, kml: Option<&[u8]>) -> Plan {
+        for fail in std::mem::take(&mut self.failures) {
+            let whom = match fail.features {
+                1 => "1 feature goes".to_string(),
+                n => format!("{n} features go"),
+            };
+            let d = Diagnostic::new(fail.code, format!("{}; {whom} without it", fail.why));
+            self.plan.say(d, &fail.href);
+        }
+        let mut plan = self.plan;
+        plan.locate(kml.unwrap_or_default());
+        plan
+    }
 }
 
 /// The assets of `doc`, read from `bytes` as `format`, for `purpose`: from the archive
@@ -571,18 +591,37 @@ pub fn plan_source_with(
 /// `std::fs::File`) instead of from bytes held in memory.
 pub fn plan_archive<R: std::io::Read + std::io::Seek>(
     doc: &Document,
-    mut archive: R,
+    archive: R,
     purpose: Purpose,
     limits: &Limits,
 ) -> crate::Result<Plan> {
+    let each = |plan: &mut dyn FnMut(&Feature)| {
+        doc.features.iter().for_each(plan);
+        Ok(())
+    };
+    plan_archive_fed(archive, purpose, limits, each).map(|(plan, ())| plan)
+}
+
+/// [`plan_archive`] of a document that is never held: `feed` hands the KMZ's
+/// features, in order, to the planner it is given as it reads them (from another
+/// reader of the same archive, [`crate::stream`]), and answers what it made of them
+/// beside the plan. An `info` of a KMZ summarises and plans in that one pass.
+pub fn plan_archive_fed<R: std::io::Read + std::io::Seek, T>(
+    mut archive: R,
+    purpose: Purpose,
+    limits: &Limits,
+    feed: impl FnOnce(&mut dyn FnMut(&Feature)) -> crate::Result<T>,
+) -> crate::Result<(Plan, T)> {
     let mut files = crate::kmz::files_with(&mut archive, limits)?;
-    let mut planned = plan(doc, &mut files, purpose, None);
+    let mut planner = Planner::new(&mut files, purpose);
+    let fed = feed(&mut |f| planner.next_feature(f))?;
+    let mut planned = planner.finish(None);
     drop(files);
     if !planned.diagnostics.is_empty() {
         let limits = crate::kmz::Limits::default();
         planned.locate(&crate::kmz::main_kml(&mut archive, &limits)?.1);
     }
-    Ok(planned)
+    Ok((planned, fed))
 }
 
 /// Writes what MapHub answered for each asset into the features that use it:
