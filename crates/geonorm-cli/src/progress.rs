@@ -76,10 +76,13 @@ impl<R: Read> Read for Progress<R> {
 /// The inner reader's own buffer, read through: no second buffer and copy between
 /// the file and the reader.
 impl<R: BufRead> BufRead for Progress<R> {
+    // Asked for several times an XML event: inlined into the parser.
+    #[inline]
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         self.inner.fill_buf()
     }
 
+    #[inline]
     fn consume(&mut self, n: usize) {
         self.inner.consume(n);
         self.unmoved += n as u64;
