@@ -14,7 +14,7 @@ use crate::{Error, Result};
 /// walk passes over can be read again elsewhere.
 pub(crate) fn recording<'a, R: BufRead + 'a>(
     input: R,
-) -> Result<quick_xml::Reader<Inspect<Box<dyn BufRead + 'a>>>> {
+) -> Result<quick_xml::Reader<Inspect<super::Buffered<'a>>>> {
     let mut xml = quick_xml::Reader::from_reader(super::utf8_input(input)?);
     xml.config_mut().expand_empty_elements = true;
     xml.get_mut().start_recording();
