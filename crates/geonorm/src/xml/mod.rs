@@ -46,7 +46,7 @@ pub(crate) fn utf8_input<'a, R: BufRead + 'a>(mut input: R) -> Result<Inspect<Bu
 /// The input the XML parser reads: any reader, buffered here. quick-xml asks for the
 /// buffer several times an event; a buffer of a type known here answers inline,
 /// where a boxed `BufRead` was a call through its vtable each time (and the CLI's
-/// progress and file buffers behind it): 6 % of a GPX conversion's instructions. The
+/// progress and file buffers behind it): 9 % of a GPX conversion's instructions. The
 /// reader behind is called once a buffer, and a buffered one hands over its bytes
 /// without a copy into its own buffer first (std's `BufReader` reads straight into a
 /// larger one).
