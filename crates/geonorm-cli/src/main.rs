@@ -449,74 +449,6 @@ fn exit_for(diags: &[Diagnostic]) -> ExitCode {
     }
 }
 
-/// An input that was read: the file, its document, what the reader met, and for a
-/// KMZ what else the archive holds.
-type ReadInput = (
-    Input,
-    geonorm::Document,
-    Vec<Diagnostic>,
-    Option<geonorm::kmz::Contents>,
-);
-
-/// Reads the input, already opened (standard input can be opened once); an unreadable
-/// input is reported as a diagnostic (exit 1) when it is the content's fault, and as
-/// an error (exit 2) when it is I/O or an unsupported format. With `check`, the
-/// diagnostics are what `check --profile` says of the input (its reading problems
-/// among them) in place of the reader's.
-fn read_opened(
-    input: Input,
-    args: &InputArgs,
-    renderer: &Renderer,
-    check: Option<geonorm::validate::Profile>,
-) -> anyhow::Result<Result<ReadInput, ExitCode>> {
-    let Some(format) = args.from.map(Format::from).or_else(|| input.detect()) else {
-        return Ok(Err(undetected(&input, renderer)?));
-    };
-    let mut input = input;
-    input.read_as(format);
-    let opts = &args.read_options(format);
-    if let Some(e) = convert::kmz_too_large(&input, format, &opts.kmz) {
-        renderer.fatal(&input, format, &e)?;
-        return Ok(Err(ExitCode::from(1)));
-    }
-    let read = if format == Format::Kmz {
-        // Diagnostics count offsets in the KML inside: show them against it. The
-        // archive is read where it is, never held.
-        input.show_kmz_entry(&opts.kmz)?;
-        let mut archive = input.seekable()?;
-        geonorm::read(geonorm::Input::Seekable(&mut *archive), opts)
-            .map(|p| (p.document, p.diagnostics, p.kmz))
-    } else {
-        geonorm::read(input.reader()?, opts).map(|p| (p.document, p.diagnostics, p.kmz))
-    };
-    let report = match check {
-        Some(profile) => {
-            let check = convert::check_options(profile, opts.clone(), &input);
-            let report = if format == Format::Kmz {
-                let archive = &mut *input.seekable()?;
-                geonorm::check(geonorm::Input::Seekable(archive), &check)?
-            } else {
-                geonorm::check(geonorm::Input::Reader(input.reader()?), &check)?
-            };
-            Some(report.diagnostics)
-        }
-        None => None,
-    };
-    match read {
-        Ok((doc, diags, contents)) => Ok(Ok((input, doc, report.unwrap_or(diags), contents))),
-        Err(e @ (Error::Syntax { .. } | Error::NotFormat { .. } | Error::Invalid(_))) => {
-            match report {
-                // What stopped the reader is in it, with what the rules met before.
-                Some(report) => renderer.diagnostics(&input, &report)?,
-                None => renderer.fatal(&input, format, &e)?,
-            }
-            Ok(Err(ExitCode::from(1)))
-        }
-        Err(Error::Io(io)) => Err(io.into()),
-        Err(e) => Err(anyhow::Error::new(e).context(input.name().to_string())),
-    }
-}
-
 fn info(args: InfoArgs) -> anyhow::Result<ExitCode> {
     let json = args.format == InfoFormat::Json;
     let lines = match args.format {
@@ -526,36 +458,12 @@ fn info(args: InfoArgs) -> anyhow::Result<ExitCode> {
     let stderr = diags::Stream::Stderr;
     let renderer = Renderer::new(diags::Printer::new(lines, &args.look, stderr, 0));
     let mut input = args.input.open()?;
-    let format = args.input.from.map(Format::from).or_else(|| input.detect());
-    let (input, report, diags) = match format {
-        Some(format @ (Format::GeoJson | Format::Kml | Format::Gpx)) => {
-            match info_streamed(&args.input, &mut input, format, &renderer)? {
-                Ok((report, diags)) => (input, report, diags),
-                Err(code) => return Ok(code),
-            }
-        }
-        // A KMZ (its archive is read from its end, and its contents are reported), or
-        // a format not told, which reading says.
-        _ => {
-            let (input, doc, mut diags, contents) =
-                match read_opened(input, &args.input, &renderer, None)? {
-                    Ok(read) => read,
-                    Err(code) => return Ok(code),
-                };
-            Diagnostic::sort_by_position(&mut diags);
-            let mut report = render::InfoReport::new(&input, &doc, contents);
-            if doc.meta.source_format == Some(Format::Kmz) {
-                let purpose = geonorm::assets::Purpose::Maphub;
-                let limits = geonorm::assets::Limits::default();
-                let plan =
-                    geonorm::assets::plan_archive(&doc, input.seekable()?, purpose, &limits)?;
-                report.set_uploads(render::Uploads {
-                    markers: plan.count(geonorm::assets::AssetKind::Marker),
-                    images: plan.count(geonorm::assets::AssetKind::Image),
-                });
-            }
-            (input, report, diags)
-        }
+    let Some(format) = args.input.from.map(Format::from).or_else(|| input.detect()) else {
+        return undetected(&input, &renderer);
+    };
+    let (report, diags) = match info_streamed(&args.input, &mut input, format, &renderer)? {
+        Ok(info) => info,
+        Err(code) => return Ok(code),
     };
     let stdout = io::stdout();
     let mut out = stdout.lock();
@@ -571,10 +479,12 @@ fn info(args: InfoArgs) -> anyhow::Result<ExitCode> {
     Ok(exit_for(&diags))
 }
 
-/// `info` of a GeoJSON, KML or GPX file: summarised as its features stream past (KML
-/// and GPX read in batches on every thread), never held whole. The report and the diagnostics (sorted by
-/// position) are those of the document read whole; an input that cannot be read at
-/// all is reported as [`read_opened`] reports it, with its exit code.
+/// `info` of a file of any format: summarised as its features stream past (in
+/// batches on every thread), never held whole; a KMZ is read where it is, and its
+/// icons and photos planned as MapHub would take them in the same pass. The report
+/// and the diagnostics (sorted by position) are those of the document read whole; an
+/// input that cannot be read at all is said as a finding (exit 1) when it is the
+/// content's fault, an error (exit 2) when it is I/O.
 fn info_streamed(
     args: &InputArgs,
     input: &mut Input,
@@ -582,36 +492,83 @@ fn info_streamed(
     renderer: &Renderer,
 ) -> anyhow::Result<Result<(render::InfoReport, Vec<Diagnostic>), ExitCode>> {
     input.read_as(format);
-    let opts = args.read_options(format);
-    let mut summary = geonorm::Summary::default();
     let opts = geonorm::ReadOptions {
         threads: rayon::current_num_threads(),
-        ..opts
+        ..args.read_options(format)
     };
-    let reading =
-        progress::Progress::new(input.reader()?, input.len(), "reading", renderer.quiet());
-    let streamed = geonorm::stream(
-        geonorm::Input::Reader(Box::new(reading)),
-        &opts,
-        &geonorm::stream::AsRead,
-        |f, _| {
-            summary.add(&f);
-            Ok(())
-        },
-    );
+    if let Some(e) = convert::kmz_too_large(input, format, &opts.kmz) {
+        renderer.fatal(input, format, &e)?;
+        return Ok(Err(ExitCode::from(1)));
+    }
+    let mut summary = geonorm::Summary::default();
+    let mut plan = None;
+    let streamed = if format == Format::Kmz {
+        let mut archive = input.seekable()?;
+        let planned = geonorm::assets::plan_archive_fed(
+            input.seekable()?,
+            geonorm::assets::Purpose::Maphub,
+            &geonorm::assets::Limits::default(),
+            |planner| {
+                Ok(geonorm::stream(
+                    geonorm::Input::Seekable(&mut *archive),
+                    &opts,
+                    &geonorm::stream::AsRead,
+                    |f, _| {
+                        planner(&f);
+                        summary.add(&f);
+                        Ok(())
+                    },
+                ))
+            },
+        );
+        match planned {
+            Ok((p, streamed)) => {
+                plan = Some(p);
+                streamed
+            }
+            Err(e) => Err(e),
+        }
+    } else {
+        let reading =
+            progress::Progress::new(input.reader()?, input.len(), "reading", renderer.quiet());
+        geonorm::stream(
+            geonorm::Input::Reader(Box::new(reading)),
+            &opts,
+            &geonorm::stream::AsRead,
+            |f, _| {
+                summary.add(&f);
+                Ok(())
+            },
+        )
+    };
+    // A KMZ's findings count offsets in the KML inside: shown against it, decompressed
+    // again only when something is to be shown in it (a fatal error always is).
+    let placed = |d: &Diagnostic| d.span.is_some();
+    let show_entry = match &streamed {
+        Ok(end) => end.diagnostics.iter().any(placed),
+        Err(_) => true,
+    };
+    if format == Format::Kmz && show_entry {
+        input.show_kmz_entry(&opts.kmz)?;
+    }
     match streamed {
         Ok(geonorm::stream::StreamEnd {
             meta,
             groups,
             diagnostics: mut diags,
+            kmz,
         }) => {
             // As `Document::summary` counts them.
             summary.groups = groups.len();
             Diagnostic::sort_by_position(&mut diags);
-            Ok(Ok((
-                render::InfoReport::of(input, &meta, summary, None),
-                diags,
-            )))
+            let mut report = render::InfoReport::of(input, &meta, summary, kmz);
+            if let Some(plan) = plan {
+                report.set_uploads(render::Uploads {
+                    markers: plan.count(geonorm::assets::AssetKind::Marker),
+                    images: plan.count(geonorm::assets::AssetKind::Image),
+                });
+            }
+            Ok(Ok((report, diags)))
         }
         Err(e @ (Error::Syntax { .. } | Error::NotFormat { .. } | Error::Invalid(_))) => {
             renderer.fatal(input, format, &e)?;

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use geonorm::render::Shown;
-use geonorm::{Diagnostic, Document, Error, Format, MAPHUB_MAX_UPLOAD_BYTES};
+use geonorm::{Diagnostic, Error, Format, MAPHUB_MAX_UPLOAD_BYTES};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -128,10 +128,6 @@ struct Asset {
 }
 
 impl InfoReport {
-    pub fn new(input: &Input, doc: &Document, kmz: Option<geonorm::kmz::Contents>) -> Self {
-        Self::of(input, &doc.meta, doc.summary(), kmz)
-    }
-
     /// From a summary made while the features streamed past.
     pub fn of(
         input: &Input,

@@ -10,7 +10,7 @@ use std::io::BufRead;
 mod sink;
 
 pub(crate) use sink::{collect, map_in_order, overlap, overlapping, Pace, BATCH};
-pub use sink::{AsRead, FeatureSink, ReadSeek, StreamEnd};
+pub use sink::{AsRead, FeatureSink, KmzContents, ReadSeek, StreamEnd};
 
 use crate::{Diagnostic, Format, Result};
 
@@ -34,7 +34,7 @@ where
     let pace = opts.pace();
     #[cfg(feature = "kmz")]
     if let (Format::Kmz, Some(archive)) = (format, archive) {
-        return Ok(crate::kmz::stream(archive, &opts.kmz, pace, sink, emit)?.0);
+        return crate::kmz::stream(archive, &opts.kmz, pace, sink, emit);
     }
     #[cfg(not(feature = "kmz"))]
     let _ = archive;
@@ -49,7 +49,7 @@ where
             // A zip is read from its end: the archive (compressed, so small) is held;
             // its KML is decompressed as it is read.
             let cursor = std::io::Cursor::new(crate::kmz::hold(input, &opts.kmz)?);
-            Ok(crate::kmz::stream(cursor, &opts.kmz, pace, sink, emit)?.0)
+            crate::kmz::stream(cursor, &opts.kmz, pace, sink, emit)
         }
         #[allow(unreachable_patterns)]
         other => Err(crate::Error::UnsupportedRead(other)),
@@ -120,6 +120,7 @@ pub(crate) mod tests {
             meta,
             groups,
             diagnostics: mut diags,
+            ..
         } = features_in(input, None, &read, &sink, |bytes, _| {
             w.write_serialised(&bytes, 1)
         })?;

@@ -125,13 +125,14 @@ fn convert_and_check_give_the_same_reading_problems() {
     );
 }
 
-/// `info` summarises a GeoJSON, KML or GPX file as it streams past ([`geonorm::stream`]
-/// on two threads): the same summary, metadata, groups and diagnostics (in the order
-/// `info` sorts them) as reading it whole.
+/// `info` summarises a file of any format as it streams past ([`geonorm::stream`] on
+/// two threads): the same summary, metadata, groups, diagnostics (in the order `info`
+/// sorts them) and, for a KMZ, the same account of what else the archive holds as
+/// reading it whole.
 #[test]
 fn a_streamed_summary_is_the_summary_of_the_whole_document() {
-    let files = common::testdata_files(&["geojson", "json", "kml", "gpx"], 300);
-    let mut compared = [0usize; 3];
+    let files = common::testdata_files(&["geojson", "json", "kml", "gpx", "kmz"], 300);
+    let mut compared = [0usize; 4];
     for p in &files {
         let bytes = fs::read(p).expect("read");
         let Some(format) = Format::detect(&bytes, Some(p)) else {
@@ -141,7 +142,7 @@ fn a_streamed_summary_is_the_summary_of_the_whole_document() {
             Format::GeoJson => 0,
             Format::Kml => 1,
             Format::Gpx => 2,
-            Format::Kmz => continue,
+            Format::Kmz => 3,
         };
         let whole = geonorm::read(&bytes[..], &ReadOptions::format(format));
         let mut summary = geonorm::Summary::default();
@@ -161,11 +162,13 @@ fn a_streamed_summary_is_the_summary_of_the_whole_document() {
                     meta,
                     groups,
                     diagnostics: mut diags,
+                    kmz,
                 }),
             ) => {
                 summary.groups = groups.len();
                 geonorm::Diagnostic::sort_by_position(&mut diags);
                 assert_eq!(summary, w.document.summary(), "{}", p.display());
+                assert_eq!(kmz, w.kmz, "{}", p.display());
                 assert_eq!(meta, w.document.meta, "{}", p.display());
                 assert_eq!(groups, w.document.groups, "{}", p.display());
                 assert_eq!(diags, w.diagnostics, "{}", p.display());
@@ -176,8 +179,8 @@ fn a_streamed_summary_is_the_summary_of_the_whole_document() {
         compared[slot] += 1;
     }
     assert!(
-        compared[0] >= 247 && compared[1] >= 78 && compared[2] >= 112,
-        "GeoJSON, KML, GPX files compared: {compared:?}"
+        compared[0] >= 247 && compared[1] >= 78 && compared[2] >= 112 && compared[3] >= 10,
+        "GeoJSON, KML, GPX, KMZ files compared: {compared:?}"
     );
 }
 

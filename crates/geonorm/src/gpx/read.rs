@@ -526,6 +526,7 @@ where
         meta: walk.meta,
         groups,
         diagnostics: ctx.diags,
+        kmz: None,
     })
 }
 

@@ -231,6 +231,7 @@ impl<O> Parser<O> {
             meta: self.meta,
             groups: self.groups,
             diagnostics: self.ctx.diags,
+            kmz: None,
         })
     }
 }
@@ -393,17 +394,10 @@ where
     };
     drive(&mut xml, pace.threads, &mut shell, &read)?;
     let Shell { p, mut emit, .. } = shell;
-    let StreamEnd {
-        meta,
-        groups,
-        diagnostics: mut diags,
-    } = p.finish(sink, &mut emit)?;
-    diags.extend(xml.get_mut().findings_mut().diagnostics());
-    Ok(StreamEnd {
-        meta,
-        groups,
-        diagnostics: diags,
-    })
+    let mut end = p.finish(sink, &mut emit)?;
+    end.diagnostics
+        .extend(xml.get_mut().findings_mut().diagnostics());
+    Ok(end)
 }
 
 /// The KML walk in the XML readers' shell ([`drive`]).

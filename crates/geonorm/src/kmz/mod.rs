@@ -107,17 +107,8 @@ pub(crate) fn hold<R: std::io::BufRead>(mut input: R, limits: &Limits) -> Result
     Ok(bytes)
 }
 
-/// What else a KMZ holds besides its main KML.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Contents {
-    /// The entry read as the document.
-    pub main: String,
-    /// Other KML entries, not read.
-    pub other_kml: Vec<String>,
-    /// Files the document refers to by a relative path (icons), and whether the
-    /// archive holds them.
-    pub assets: Vec<(String, bool)>,
-}
+/// What else a KMZ holds besides its main KML (named here too, where it was first).
+pub type Contents = crate::stream::KmzContents;
 
 fn zip_error(e: zip::result::ZipError) -> Error {
     Error::NotFormat {
@@ -232,14 +223,12 @@ pub(crate) fn read<R: Read + Seek>(
     limits: &Limits,
 ) -> Result<(Document, Vec<Diagnostic>, Contents)> {
     let mut features = Vec::new();
-    let (
-        StreamEnd {
-            meta,
-            groups,
-            diagnostics: diags,
-        },
-        contents,
-    ) = stream(input, limits, Pace::one(), &AsRead, |f, _| {
+    let StreamEnd {
+        meta,
+        groups,
+        diagnostics: diags,
+        kmz: contents,
+    } = stream(input, limits, Pace::one(), &AsRead, |f, _| {
         features.push(f);
         Ok(())
     })?;
@@ -248,7 +237,7 @@ pub(crate) fn read<R: Read + Seek>(
         groups,
         features,
     };
-    Ok((doc, diags, contents))
+    Ok((doc, diags, contents.unwrap_or_default()))
 }
 
 /// Each feature's icon beside what the caller's sink makes of it, to list the files
@@ -271,7 +260,7 @@ pub(crate) fn stream<R, S, E>(
     pace: Pace,
     sink: &S,
     mut emit: E,
-) -> Result<(StreamEnd, Contents)>
+) -> Result<StreamEnd>
 where
     R: Read + Seek,
     S: FeatureSink,
@@ -286,6 +275,7 @@ where
         mut meta,
         groups,
         diagnostics: diags,
+        ..
     } = {
         let limited = main_entry_reader(&mut archive, main, limits)?;
         let input = BufReader::with_capacity(64 * 1024, limited);
@@ -328,14 +318,12 @@ where
         other_kml,
         assets,
     };
-    Ok((
-        StreamEnd {
-            meta,
-            groups,
-            diagnostics: diags,
-        },
-        contents,
-    ))
+    Ok(StreamEnd {
+        meta,
+        groups,
+        diagnostics: diags,
+        kmz: Some(contents),
+    })
 }
 
 /// The files of a KMZ archive, for the icons and photos its KML refers to

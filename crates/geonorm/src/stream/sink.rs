@@ -42,6 +42,7 @@ pub(crate) fn collect(
         meta,
         groups,
         diagnostics: diags,
+        ..
     } = read(&mut |f, _| {
         features.push(f);
         Ok(())
@@ -64,6 +65,20 @@ pub struct StreamEnd {
     pub groups: Vec<Group>,
     /// Everything reading said (each feature's findings were also handed on with it).
     pub diagnostics: Vec<Diagnostic>,
+    /// What else the archive holds, when a KMZ was read.
+    pub kmz: Option<KmzContents>,
+}
+
+/// What else a KMZ holds besides its main KML.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct KmzContents {
+    /// The entry read as the document.
+    pub main: String,
+    /// Other KML entries, not read.
+    pub other_kml: Vec<String>,
+    /// Files the document refers to by a relative path (icons), and whether the
+    /// archive holds them.
+    pub assets: Vec<(String, bool)>,
 }
 
 /// A reader that can also seek: a KMZ read where it is (a `std::fs::File`), never

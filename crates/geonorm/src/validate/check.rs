@@ -318,6 +318,7 @@ pub(super) fn check_stream<R: std::io::BufRead, W: std::io::Write>(
         meta,
         groups,
         diagnostics: reader,
+        ..
     } = match read {
         Ok(r) => r,
         Err(Error::Io(e)) => return Err(e),

@@ -345,6 +345,7 @@ where
         meta,
         groups,
         diagnostics,
+        kmz: None,
     })
 }
 

@@ -65,6 +65,7 @@ where
         meta,
         groups,
         diagnostics: diags,
+        kmz: None,
     })
 }
 
