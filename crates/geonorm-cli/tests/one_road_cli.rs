@@ -117,6 +117,25 @@ fn convert_has_no_whole_document_path_of_its_own() {
     }
 }
 
+/// `info` streams every format, a KMZ too: no command of the CLI reads a whole
+/// document itself, nor plans a KMZ's files from one.
+#[test]
+fn no_command_reads_a_whole_document_of_its_own() {
+    let src = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src"));
+    let mut files = 0;
+    for entry in std::fs::read_dir(src).expect("src") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(&path).expect("read the source");
+            for call in ["geonorm::read(", "plan_archive("] {
+                assert!(!text.contains(call), "{} calls {call}", path.display());
+            }
+            files += 1;
+        }
+    }
+    assert!(files > 10, "only {files} source files");
+}
+
 /// A KMZ of `kml` with a PNG icon at `files/a.png`.
 fn kmz_with_icon(path: &Path, kml: &str) {
     use std::io::Write;
