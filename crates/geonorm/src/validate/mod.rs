@@ -17,7 +17,6 @@
 
 mod check;
 mod convert;
-mod geojson_stream;
 mod kept;
 mod maphub;
 mod report;
