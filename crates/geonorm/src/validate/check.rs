@@ -307,7 +307,7 @@ pub(super) fn check_stream<R: std::io::BufRead, W: std::io::Write>(
         // at there for the features they may explain.
         let explained = explains(own, f.span);
         if root {
-            roots.push((f, explained));
+            roots.push((*f, explained));
             return Ok(());
         }
         rules.extend(geometry);
@@ -332,7 +332,7 @@ pub(super) fn check_stream<R: std::io::BufRead, W: std::io::Write>(
             o.feature(part?)?;
         }
         if let Some(k) = keep.as_deref_mut() {
-            k.feature(f);
+            k.feature(*f);
         }
         Ok(())
     };
@@ -539,7 +539,10 @@ enum Measured {
 
 /// A feature with what [`RulesSink`] made of it.
 struct Ruled {
-    feature: crate::Feature,
+    /// Boxed: the result is moved several times on its way to the rules in order, and
+    /// a feature is some 700 bytes (moving it cost more than the box on a GeoJSON
+    /// check).
+    feature: Box<crate::Feature>,
     /// The geometry rules' findings on it.
     geometry: Vec<Diagnostic>,
     /// Its MapHub GeoJSON, as the converted size measures it.
@@ -583,7 +586,7 @@ impl crate::stream::FeatureSink for RulesSink {
             Measured::NotAsked
         };
         Ok(Ruled {
-            feature,
+            feature: Box::new(feature),
             geometry,
             converted,
             written: written.map(Ok),
@@ -602,7 +605,7 @@ impl crate::stream::FeatureSink for RulesSink {
     ) -> crate::Result<Ruled> {
         let Handed::Listed(linked) = handed else {
             return Ok(Ruled {
-                feature,
+                feature: Box::new(feature),
                 geometry: Vec::new(),
                 converted: Measured::NotAsked,
                 written: None,
@@ -621,7 +624,7 @@ impl crate::stream::FeatureSink for RulesSink {
             false => Measured::NotAsked,
         };
         Ok(Ruled {
-            feature,
+            feature: Box::new(feature),
             geometry: Vec::new(),
             converted,
             written,

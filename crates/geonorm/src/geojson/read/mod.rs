@@ -8,7 +8,8 @@
 //! The pipeline, one module a stage: this module's state machine walks the root and
 //! cuts out each feature; [`stream`] gathers them in batches, parses each batch on the
 //! pool while the next is cut, and hands the features on in order (the stream of
-//! `read`, `stream()`, `info`); [`feature`] reads one feature (and runs `check`'s rules on
+//! every verb: `read`, `stream()`, `info`, and `check` and `convert`, whose sink asks
+//! for `check`'s rules); [`feature`] reads one feature (and runs `check`'s rules on
 //! it); [`geometry`] reads its geometry; [`groups`] reads `groups` and links features
 //! to them. Positions and serde_json's errors come from [`super::origin`].
 

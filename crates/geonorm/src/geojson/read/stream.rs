@@ -4,6 +4,9 @@
 //! is cut ([`crate::stream::overlap`]); the features are handed on in the file's
 //! order, each with what reading it one feature at a time would have said with it.
 //! The result is the same for any number of threads and wherever batches are cut.
+//! For a sink that checks ([`FeatureSink::checks`], `check` and `convert`), each
+//! feature is read with the RFC 7946 rules, and what depends on the features before
+//! (which precise positions are shown) is settled in order.
 
 use std::io::BufRead;
 use std::ops::Range;
@@ -139,8 +142,9 @@ struct Mapped<O> {
     /// What the sink said of it.
     said: Vec<Diagnostic>,
     /// What resolving its group name at the end needs, if it names one by title or
-    /// string id ([`LateGroupNames::note`]).
-    late: Option<Feature>,
+    /// string id ([`LateGroupNames::note`]); boxed, as it is seldom there and each
+    /// result is moved a few times on its way.
+    late: Option<Box<Feature>>,
     /// Its precise positions, when checked ([`ShownPrecision`]).
     precise: usize,
     /// What the sink made of it (`None`: skipped), or what stopped the reader in it.
@@ -176,7 +180,7 @@ fn map_batch<S: FeatureSink>(
                 match read_feature(batch.of(u), u.origin, &u.index, &mut read, None) {
                     Ok(Some(f)) => {
                         if note_late {
-                            late = LateGroupNames::lite(&f);
+                            late = LateGroupNames::lite(&f).map(Box::new);
                         }
                         sink.map(f, &mut said).map(Some)
                     }
@@ -285,7 +289,7 @@ impl<E> InOrder<E> {
             }
             self.log.append(&mut read);
             if let Some(out) = out? {
-                self.late.push(late);
+                self.late.push(late.map(|f| *f));
                 self.hand_on(out, said)?;
             }
         }
