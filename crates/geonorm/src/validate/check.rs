@@ -337,7 +337,8 @@ pub(super) fn check_stream<R: std::io::BufRead, W: std::io::Write>(
         Ok(())
     };
     if geojson {
-        // The reader's findings come with the document, not apart from it.
+        // The GeoJSON stream itself, not through `features_in`: what a stop leaves
+        // (the findings up to it) is part of a GeoJSON check's report.
         let end = stream_batches(input, read.pace(), &sink, false, emit);
         let Streamed {
             meta,

@@ -299,6 +299,7 @@ impl<E> InOrder<E> {
 
 /// What a GeoJSON stream leaves once its features have gone by.
 pub(crate) struct Streamed {
+    /// The document's own data.
     pub(crate) meta: Metadata,
     /// The groups as read, none created.
     pub(crate) groups: Vec<Group>,
@@ -319,6 +320,7 @@ pub(crate) struct Streamed {
 
 /// What stopped a GeoJSON stream, and what it had read: what a check says then.
 pub(crate) struct Stopped {
+    /// What stopped it: the reader's error in a feature or between them, or the sink's.
     pub(crate) error: crate::Error,
     /// Every finding of the reader up to where it stopped, in reading order.
     pub(crate) read: Vec<Diagnostic>,
