@@ -5,9 +5,10 @@
 //! One road, one way: **source** ([`Input`]: bytes in order, or a file that can seek;
 //! the format from [`Format::detect`]) → **reader stream** (one per format, in
 //! [`geojson`], [`kml`], [`kmz`], [`gpx`]: features handed on in file order, pieces of
-//! each batch parsed on the options' threads) → **rules** ([`validate`]: geometry on
-//! the thread that read the feature, MapHub's rules in order, the whole document's at
-//! the end) → **sink**: a writer (each format streams), the check's
+//! each batch parsed on the options' threads) → **rules** ([`validate`], one road for
+//! every format: geometry on the thread that read the feature (for GeoJSON its RFC
+//! 7946 rules, which its reader runs when the check's sink asks, through
+//! `FeatureSink::checks`), MapHub's rules in order, the whole document's at the end) → **sink**: a writer (each format streams), the check's
 //! [`validate::Report`], `info`'s [`Summary`], the send planner of `geonorm-upload`,
 //! the Python `Document`. One entry per verb: [`read`] (a whole [`Document`]),
 //! [`check`], [`convert`], [`write`], and [`stream()`] for a sink of your own.

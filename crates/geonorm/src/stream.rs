@@ -10,7 +10,7 @@ use std::io::BufRead;
 mod sink;
 
 pub(crate) use sink::{collect, map_in_order, overlap, overlapping, Pace, BATCH};
-pub use sink::{AsRead, FeatureSink, KmzContents, ReadSeek, StreamEnd};
+pub use sink::{AsRead, FeatureSink, Handed, KmzContents, ReadChecks, ReadSeek, StreamEnd};
 
 use crate::{Diagnostic, Format, Result};
 

@@ -20,6 +20,53 @@ pub trait FeatureSink: Sync {
     fn position_spans(&self) -> bool {
         false
     }
+
+    /// What a reader that can check as it reads (the GeoJSON reader: RFC 7946's rules
+    /// need each value's place in the text, which plain reading does not keep) is to
+    /// check; `None`, the default, reads plainly. Readers that cannot ignore it.
+    fn checks(&self) -> Option<ReadChecks> {
+        None
+    }
+
+    /// [`FeatureSink::map`] for a reader that checks ([`FeatureSink::checks`]): the
+    /// feature as the rules see it, and how it was handed on. By default, the feature
+    /// linked to its group when it is, else as read.
+    fn map_checked(
+        &self,
+        feature: Feature,
+        handed: Handed,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Result<Self::Out> {
+        match handed {
+            Handed::Listed(Some(linked)) => self.map(*linked, diagnostics),
+            _ => self.map(feature, diagnostics),
+        }
+    }
+}
+
+/// What a checking reader checks as it reads ([`FeatureSink::checks`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReadChecks {
+    /// MapHub's dialect of the format.
+    pub maphub: bool,
+    /// Every feature through the rules whole, never its outline alone (the tests'
+    /// choice: the outline must say the same).
+    pub whole: bool,
+    /// Whether [`FeatureSink::map_checked`] wants each feature linked to the group
+    /// it names, as far as the groups are known when its batch was cut (a check that
+    /// writes the conversion does; the rules see the name as written).
+    pub link: bool,
+}
+
+/// How a checking reader handed a feature on ([`FeatureSink::map_checked`]).
+#[derive(Debug, Clone)]
+pub enum Handed {
+    /// A feature of the document's list; with the feature linked to the group it
+    /// names, when [`ReadChecks::link`] asks and that changes it.
+    Listed(Option<Box<Feature>>),
+    /// The document's root itself, read whole (a GeoJSON root Feature or geometry),
+    /// after every other feature.
+    Root,
 }
 
 /// Keeps each feature as read.

@@ -5,11 +5,12 @@
 use std::path::Path;
 
 use super::convert::{into_io, Output};
-use super::geojson_stream;
 use super::kept::Kept;
-use super::maphub::{explains, grouped, over_limit, MaphubRules};
+use super::maphub::{document_end, explains, grouped, over_limit, stopped_by, MaphubRules};
 use super::report::{fatal_diagnostic, CheckOptions, Converted, Profile, Report};
+use crate::geojson::read::{stream_batches, LateGroupNames, Stopped, Streamed};
 use crate::geometry::rules::{self as geometry, CoordsSeq};
+use crate::stream::{Handed, ReadChecks};
 use crate::writer::{Part, PartMaker};
 use crate::{Code, Diagnostic, Error, Format, Geometry, Span, MAPHUB_MAX_UPLOAD_BYTES};
 
@@ -74,11 +75,15 @@ pub(crate) fn run<R: std::io::BufRead, W: std::io::Write>(
     let size = match format {
         Format::GeoJson => {
             let mut counted = Counted { inner: input, n: 0 };
-            let read = geojson_stream::check_geojson_stream(
+            let read = crate::ReadOptions {
+                format: Some(format),
+                ..read.clone()
+            };
+            let read = check_stream(
                 &mut counted,
+                None,
+                (&read, false),
                 opts.profile,
-                read.pace(),
-                false,
                 &mut findings,
                 output,
                 keep.as_deref_mut(),
@@ -109,7 +114,7 @@ pub(crate) fn run<R: std::io::BufRead, W: std::io::Write>(
             let read = check_stream(
                 &mut counted,
                 archive,
-                &read,
+                (&read, false),
                 opts.profile,
                 &mut findings,
                 output,
@@ -227,18 +232,22 @@ impl<R: std::io::BufRead> std::io::BufRead for Counted<R> {
     }
 }
 
-/// KML, KMZ and GPX, read as a stream: the geometry rules (and the serialising that
-/// measures the conversion) run on the thread that read each feature ([`RulesSink`]),
-/// MapHub's rules on each feature as it goes by in order, the rules on the whole
-/// document at the end. Memory holds one batch of the input, the groups, the findings,
-/// and what [`MaphubRules`] keeps. The findings are those of `reference::check_document` over the same
-/// file, in the same order once sorted. Fails only when `input` does.
+/// A document read as a stream through the rules: the rules on each feature (and the
+/// serialising that measures the conversion) run on the thread that read it
+/// ([`RulesSink`]: the geometry rules, or GeoJSON's RFC 7946 rules, which its reader
+/// runs as it reads), MapHub's rules on each feature as it goes by in order, the rules
+/// on the whole document at the end. Memory holds one batch of the input, the groups,
+/// the findings, and what [`MaphubRules`] keeps. The findings are those of
+/// `reference::check_document` over the same file (GeoJSON: `reference::check_geojson`,
+/// reading it one feature at a time), in the same order once sorted. `whole`: every
+/// GeoJSON feature through the rules whole (the tests' choice). Fails only when
+/// `input` does.
 // `keep` beside `output`: what a check hands on, each optional, is two arguments.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn check_stream<R: std::io::BufRead, W: std::io::Write>(
     input: R,
     archive: Option<&mut dyn crate::stream::ReadSeek>,
-    read: &crate::ReadOptions,
+    (read, whole): (&crate::ReadOptions, bool),
     profile: Profile,
     out: &mut Vec<Diagnostic>,
     mut output: Option<&mut Output<W>>,
@@ -250,19 +259,33 @@ pub(super) fn check_stream<R: std::io::BufRead, W: std::io::Write>(
         }
         return Ok(());
     };
+    let geojson = format == Format::GeoJson;
     let mut tally = MaphubRules::new(profile);
+    if geojson {
+        // Groups may follow the features that name them by title or string id.
+        tally.late = Some(LateGroupNames::default());
+    }
     // Kept apart until the end so that `out` is, as with the document read whole,
-    // the reader's findings, then the geometry rules', then MapHub's per feature:
-    // the report's sort is stable, and keeps that order among findings at one place.
+    // the reader's findings, then the geometry rules', then MapHub's per feature
+    // (GeoJSON: MapHub's per feature, then the reader's, as reading one feature at a
+    // time says them): the report's sort is stable, and keeps that order among
+    // findings at one place.
     let mut rules = Vec::new();
     let mut per_feature = Vec::new();
     // Features without geometry that their own reading did not explain: the index
     // of their `geometry/missing` in `per_feature`, and their span.
     let mut unexplained: Vec<(usize, Span)> = Vec::new();
+    // A GeoJSON root read whole, and whether its reading explained it.
+    let mut roots: Vec<(crate::Feature, bool)> = Vec::new();
     let sink = RulesSink {
         convert: tally.converted.is_some(),
         write: output.as_ref().map(|o| o.maker.clone()),
         keep: keep.is_some(),
+        checks: geojson.then_some(ReadChecks {
+            maphub: profile.maphub(),
+            whole,
+            link: output.is_some(),
+        }),
     };
     // The local files a KML's features refer to: looked up in a KMZ's archive, and
     // carried into a KMZ written.
@@ -271,6 +294,113 @@ pub(super) fn check_stream<R: std::io::BufRead, W: std::io::Write>(
         matches!(format, Format::Kml | Format::Kmz) && (format == Format::Kmz || writes_kmz);
     let mut refs = Noted::default();
     let mut archive = archive;
+    let emit = |r: Ruled, own: &[Diagnostic]| -> crate::Result<()> {
+        let Ruled {
+            feature: f,
+            geometry,
+            converted,
+            written,
+            root,
+        } = r;
+        // A feature's own findings are those its reading raised; findings about the
+        // whole document (text, schemas) are only known at the end, and are looked
+        // at there for the features they may explain.
+        let explained = explains(own, f.span);
+        if root {
+            roots.push((*f, explained));
+            return Ok(());
+        }
+        rules.extend(geometry);
+        if notes {
+            refs.note(&f);
+        }
+        match (converted, &written) {
+            (Measured::Len(n), _) => tally.converted(Some(n), &f),
+            (Measured::Unwritable, _) => tally.converted(None, &f),
+            // Written at the precision the size is measured at: the same bytes.
+            (Measured::NotAsked, Some(Ok(Part::GeoJson(bytes, ..)))) => {
+                tally.converted(Some(bytes.len() as u64), &f)
+            }
+            (Measured::NotAsked, _) => tally.converted(None, &f),
+        }
+        let missing = tally.rules(&f, explained, &mut per_feature);
+        if let Some(i) = missing.filter(|_| !geojson) {
+            unexplained.push((i, f.span));
+        }
+        if let (Some(o), Some(part)) = (output.as_deref_mut(), written) {
+            // As `convert` alone: a feature that cannot be written stops it.
+            o.feature(part?)?;
+        }
+        if let Some(k) = keep.as_deref_mut() {
+            k.feature(*f);
+        }
+        Ok(())
+    };
+    if geojson {
+        // The GeoJSON stream itself, not through `features_in`: what a stop leaves
+        // (the findings up to it) is part of a GeoJSON check's report.
+        let end = stream_batches(input, read.pace(), &sink, false, emit);
+        let Streamed {
+            meta,
+            groups,
+            index,
+            read: mut reader,
+            mode,
+            precise,
+            ..
+        } = match end {
+            Ok(end) => end,
+            Err(stop) => {
+                let Stopped {
+                    error,
+                    read: mut reader,
+                    root,
+                } = *stop;
+                if let Error::Io(e) = error {
+                    return Err(e);
+                }
+                out.append(&mut per_feature);
+                out.append(&mut reader);
+                stopped_by(&error, root, out);
+                if let Some(k) = keep {
+                    k.stopped(error);
+                }
+                return Ok(());
+            }
+        };
+        for (f, explained) in &roots {
+            tally.feature(f, *explained, &mut per_feature);
+        }
+        if let Some(o) = output {
+            for (f, _) in &roots {
+                o.whole(f)?;
+            }
+            o.finish(&meta, &groups, Some(&index), None)?;
+        }
+        out.append(&mut per_feature);
+        out.append(&mut reader);
+        // The groups as read, before the rules resolve the names features give (which
+        // the document kept resolves as `read` does).
+        let kept_groups = keep.as_ref().map(|_| groups.clone());
+        let precise = precise + mode.precision;
+        document_end(
+            tally,
+            groups,
+            &index,
+            mode,
+            precise,
+            &meta,
+            profile.maphub(),
+            out,
+        );
+        if let (Some(k), Some(groups)) = (keep, kept_groups) {
+            for (f, _) in roots {
+                k.feature(f);
+            }
+            k.geojson_to_end(meta, groups, &index);
+        }
+        return Ok(());
+    }
     let read = crate::stream::features_in(
         input,
         archive
@@ -278,41 +408,7 @@ pub(super) fn check_stream<R: std::io::BufRead, W: std::io::Write>(
             .map(|a| a as &mut dyn crate::stream::ReadSeek),
         read,
         &sink,
-        |r, own| {
-            let Ruled {
-                feature: f,
-                geometry,
-                converted,
-                written,
-            } = r;
-            rules.extend(geometry);
-            if notes {
-                refs.note(&f);
-            }
-            // A feature's own findings are those its reading raised; findings about the
-            // whole document (text, schemas) are only known at the end, and are looked
-            // at there for the features they may explain.
-            let explained = explains(own, f.span);
-            match (converted, &written) {
-                (Measured::Len(n), _) => tally.converted(Some(n), &f),
-                (Measured::Unwritable, _) => tally.converted(None, &f),
-                // Written at the precision the size is measured at: the same bytes.
-                (Measured::NotAsked, Some(Part::GeoJson(bytes, ..))) => {
-                    tally.converted(Some(bytes.len() as u64), &f)
-                }
-                (Measured::NotAsked, _) => tally.converted(None, &f),
-            }
-            if let (Some(o), Some(part)) = (output.as_deref_mut(), written) {
-                o.feature(part)?;
-            }
-            if let Some(i) = tally.rules(&f, explained, &mut per_feature) {
-                unexplained.push((i, f.span));
-            }
-            if let Some(k) = keep.as_deref_mut() {
-                k.feature(f);
-            }
-            Ok(())
-        },
+        emit,
     );
     let crate::stream::StreamEnd {
         meta,
@@ -429,9 +525,10 @@ struct RulesSink {
     /// Whether the features are kept ([`Kept`]): as `read` reads them, without the
     /// places of their positions once the rules have used them.
     keep: bool,
+    /// What the reader checks as it reads, when it can (GeoJSON's rules run there).
+    checks: Option<ReadChecks>,
 }
 
-/// A feature with what [`RulesSink`] made of it.
 /// A feature's MapHub GeoJSON as the converted size measures it.
 enum Measured {
     /// The size does not count, or the bytes are the ones written out.
@@ -442,14 +539,21 @@ enum Measured {
     Len(u64),
 }
 
+/// A feature with what [`RulesSink`] made of it.
 struct Ruled {
-    feature: crate::Feature,
+    /// Boxed: the result is moved several times on its way to the rules in order, and
+    /// a feature is some 700 bytes (moving it cost more than the box on a GeoJSON
+    /// check).
+    feature: Box<crate::Feature>,
     /// The geometry rules' findings on it.
     geometry: Vec<Diagnostic>,
     /// Its MapHub GeoJSON, as the converted size measures it.
     converted: Measured,
-    /// What it is written as, when a conversion is written.
-    written: Option<Part>,
+    /// What it is written as, when a conversion is written, or what writing it failed
+    /// with (a GeoJSON feature's rules are said before that stops the conversion).
+    written: Option<crate::Result<Part>>,
+    /// A GeoJSON root read whole ([`Handed::Root`]): measured and written at the end.
+    root: bool,
 }
 
 impl crate::stream::FeatureSink for RulesSink {
@@ -457,6 +561,9 @@ impl crate::stream::FeatureSink for RulesSink {
     /// The geometry rules point at the position they are about.
     fn position_spans(&self) -> bool {
         true
+    }
+    fn checks(&self) -> Option<ReadChecks> {
+        self.checks
     }
     fn map(&self, feature: crate::Feature, _: &mut Vec<Diagnostic>) -> crate::Result<Ruled> {
         // The rules and the serialising are most of a check's work beside the
@@ -481,10 +588,49 @@ impl crate::stream::FeatureSink for RulesSink {
             Measured::NotAsked
         };
         Ok(Ruled {
-            feature,
+            feature: Box::new(feature),
             geometry,
             converted,
+            written: written.map(Ok),
+            root: false,
+        })
+    }
+    /// A GeoJSON feature, which its reader ran the rules on; written linked to the
+    /// group it names when that was known once its batch was cut (the rules see the
+    /// name, and resolve it at the end; one naming a group not known yet the writer
+    /// links at the end).
+    fn map_checked(
+        &self,
+        feature: crate::Feature,
+        handed: Handed,
+        _: &mut Vec<Diagnostic>,
+    ) -> crate::Result<Ruled> {
+        let Handed::Listed(linked) = handed else {
+            return Ok(Ruled {
+                feature: Box::new(feature),
+                geometry: Vec::new(),
+                converted: Measured::NotAsked,
+                written: None,
+                root: true,
+            });
+        };
+        let written = self
+            .write
+            .as_ref()
+            .map(|m| m.part_named(linked.as_deref().unwrap_or(&feature)));
+        // The written bytes are the size's when written unchanged at full precision.
+        let same = linked.is_none() && self.write.as_ref().is_some_and(PartMaker::is_full_geojson);
+        // One that cannot be written is not measured: the written bytes count, if any.
+        let converted = match self.convert && !same {
+            true => super::maphub::geojson_len(&feature).map_or(Measured::NotAsked, Measured::Len),
+            false => Measured::NotAsked,
+        };
+        Ok(Ruled {
+            feature: Box::new(feature),
+            geometry: Vec::new(),
+            converted,
             written,
+            root: false,
         })
     }
 }

@@ -3,9 +3,14 @@
 
 use serde_json::Value;
 
-use super::report::{Profile, PROCESSING_FEATURE_THRESHOLD, PROCESSING_VERTEX_THRESHOLD};
+use super::report::{
+    fatal_diagnostic, Profile, PROCESSING_FEATURE_THRESHOLD, PROCESSING_VERTEX_THRESHOLD,
+};
+use crate::geojson::read::{CheckMode, GroupIndex};
+use crate::geojson::rules::PRECISION_SHOWN;
 use crate::{
-    Code, Diagnostic, Geometry, Span, GROUP_SEPARATOR_LOOKALIKES, MAPHUB_MAX_UPLOAD_BYTES,
+    Code, Diagnostic, Error, Format, Geometry, Group, Span, GROUP_SEPARATOR_LOOKALIKES,
+    MAPHUB_MAX_UPLOAD_BYTES,
 };
 
 pub(super) fn is_hex_color(c: &str) -> bool {
@@ -326,4 +331,57 @@ pub(super) fn geojson_len(f: &crate::Feature) -> Option<u64> {
     crate::geojson::write::feature_len(f, &Default::default(), &mut lost)
         .ok()
         .map(|n| n as u64)
+}
+
+/// What stops the GeoJSON reader (`e`), said once as `convert` says it, with the rest
+/// of what the rules found on the root (`root`) beside it.
+pub(super) fn stopped_by(e: &Error, root: Vec<Diagnostic>, out: &mut Vec<Diagnostic>) {
+    let fatal = fatal_diagnostic(Format::GeoJson, e);
+    let same = |d: &Diagnostic| d.code == fatal.code && d.span == fatal.span;
+    out.extend(root.into_iter().filter(|d| !same(d)));
+    out.push(fatal);
+}
+
+/// The rules on a whole GeoJSON document once its features are read: groups named by
+/// title or string id resolved as `read` resolves them (with its diagnostics; the
+/// groups it creates count as the file's), the root's findings, how many precise
+/// positions went unsaid (`precise` in all), the root's kind for MapHub, and the
+/// whole-document rules.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn document_end(
+    mut tally: MaphubRules,
+    groups: Vec<Group>,
+    index: &GroupIndex,
+    mode: CheckMode,
+    precise: usize,
+    meta: &crate::Metadata,
+    maphub: bool,
+    out: &mut Vec<Diagnostic>,
+) {
+    let late = tally.late.take().unwrap_or_default();
+    let (groups, named) = late.resolve(groups, index, out);
+    for f in &named {
+        tally.group_of(f, out);
+    }
+    out.extend(mode.root);
+    if precise > PRECISION_SHOWN {
+        out.push(Diagnostic::new(
+            Code::GeojsonPrecision,
+            format!(
+                "{} more positions have coordinates with more than 6 decimal places",
+                precise - PRECISION_SHOWN
+            ),
+        ));
+    }
+    if maphub && meta.root != crate::RootKind::Collection {
+        out.push(
+            Diagnostic::new(
+                Code::MaphubNotCollection,
+                "MapHub takes a FeatureCollection; this root is not one",
+            )
+            .at(Span::new(mode.root_at, mode.root_at + 1))
+            .with_help("`geonorm convert` wraps it in a FeatureCollection"),
+        );
+    }
+    tally.finish(meta, &groups, out);
 }

@@ -11,13 +11,12 @@
 //!
 //! The parts depend on each other one way: `report` (options, profile, report)
 //! on none of them; MapHub's rules (`maphub`) on it; `convert` (where a conversion is written) and `kept` (the
-//! document a check keeps for who needs it whole) on none of them; the GeoJSON
-//! stream on those; and `check`, the one road of a check, on them all. This module
-//! only names them.
+//! document a check keeps for who needs it whole) on none of them; and `check`, the
+//! one road of a check for every format (GeoJSON too: its reader runs the RFC 7946
+//! rules when the check's sink asks), on them all. This module only names them.
 
 mod check;
 mod convert;
-mod geojson_stream;
 mod kept;
 mod maphub;
 mod report;

@@ -3,14 +3,14 @@
 //! checked), which the streamed check must agree with (`stream_tests`).
 
 use super::check::feature_geometry;
-use super::geojson_stream;
-use super::maphub::{explains, MaphubRules};
+use super::maphub::{document_end, explains, stopped_by, MaphubRules};
 use super::report::{fatal_diagnostic, Profile};
 use crate::{Diagnostic, Error, Format};
 
 /// GeoJSON read one feature at a time on one thread, with the RFC 7946 rules running
 /// on every feature as it is read, then the rules on the whole document: what the
-/// batched check ([`geojson_stream`]) must say, for the tests that hold it to that.
+/// batched check ([`super::check::check_stream`]) must say, for the tests that hold it
+/// to that.
 /// `whole`: every feature through the rules whole ([`crate::geojson::rules::CheckMode::whole`]).
 pub(super) fn check_geojson<R: std::io::BufRead>(
     input: R,
@@ -44,7 +44,7 @@ pub(super) fn check_geojson<R: std::io::BufRead>(
                     .check_mode()
                     .map(|m| m.root.clone())
                     .unwrap_or_default();
-                geojson_stream::stopped_by(&e, root, out);
+                stopped_by(&e, root, out);
                 return Ok(());
             }
         }
@@ -55,7 +55,7 @@ pub(super) fn check_geojson<R: std::io::BufRead>(
     out.extend(diags);
     let precise = mode.precision;
     let maphub = profile.maphub();
-    geojson_stream::document_end(tally, groups, &index, mode, precise, &meta, maphub, out);
+    document_end(tally, groups, &index, mode, precise, &meta, maphub, out);
     Ok(())
 }
 

@@ -5,7 +5,6 @@
 use std::path::Path;
 
 use super::check::{check_stream, drop_indices};
-use super::geojson_stream;
 use super::reference::{check_document, check_geojson};
 use super::report::{fatal_diagnostic, CheckOptions, Profile, Report};
 use super::NO_OUTPUT;
@@ -35,7 +34,16 @@ fn streamed(bytes: &[u8], format: Format, profile: Profile, threads: usize) -> V
         threads,
         ..crate::ReadOptions::format(format)
     };
-    check_stream(bytes, None, &read, profile, &mut out, NO_OUTPUT, None).expect("read from memory");
+    check_stream(
+        bytes,
+        None,
+        (&read, false),
+        profile,
+        &mut out,
+        NO_OUTPUT,
+        None,
+    )
+    .expect("read from memory");
     Diagnostic::sort_by_position(&mut out);
     out
 }
@@ -146,9 +154,19 @@ fn geojson_batched(
     whole: bool,
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    let pace = crate::stream::Pace { threads, batch };
-    let read = geojson_stream::check_geojson_stream(
-        bytes, profile, pace, whole, &mut out, NO_OUTPUT, None,
+    let read = crate::ReadOptions {
+        threads,
+        batch_bytes: batch,
+        ..crate::ReadOptions::format(Format::GeoJson)
+    };
+    let read = check_stream(
+        bytes,
+        None,
+        (&read, whole),
+        profile,
+        &mut out,
+        NO_OUTPUT,
+        None,
     );
     read.expect("read from memory");
     Diagnostic::sort_by_position(&mut out);

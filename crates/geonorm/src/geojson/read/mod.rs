@@ -8,7 +8,8 @@
 //! The pipeline, one module a stage: this module's state machine walks the root and
 //! cuts out each feature; [`stream`] gathers them in batches, parses each batch on the
 //! pool while the next is cut, and hands the features on in order (the stream of
-//! `read`, `stream()`, `info`); [`feature`] reads one feature (and runs `check`'s rules on
+//! every verb: `read`, `stream()`, `info`, and `check` and `convert`, whose sink asks
+//! for `check`'s rules); [`feature`] reads one feature (and runs `check`'s rules on
 //! it); [`geometry`] reads its geometry; [`groups`] reads `groups` and links features
 //! to them. Positions and serde_json's errors come from [`super::origin`].
 
@@ -36,7 +37,7 @@ pub(crate) use groups::resolve_group_names;
 pub(crate) use groups::{GroupIndex, LateGroupNames};
 #[cfg(any(test, feature = "geojson"))]
 pub(crate) use stream::read;
-pub(crate) use stream::{read_paced, stream, Batch, Cut, Cutter, Unit};
+pub(crate) use stream::{read_paced, stream, stream_batches, Stopped, Streamed};
 
 /// What [`Reader::next_raw`] yields.
 pub(crate) enum Raw {
@@ -45,18 +46,6 @@ pub(crate) enum Raw {
     Feature(Box<Feature>),
     /// A feature's bytes, at this range of the batch, from this place in the source.
     Unit(Origin, std::ops::Range<usize>),
-}
-
-/// Parses one feature's bytes as [`Reader`] does with `check`'s rules on (`mode`
-/// counts the precise positions it meets), for the batched check.
-pub(crate) fn check_unit_feature(
-    unit: &[u8],
-    origin: Origin,
-    groups: &GroupIndex,
-    diags: &mut Vec<Diagnostic>,
-    mode: &mut CheckMode,
-) -> Result<Option<Feature>> {
-    read_feature(unit, origin, groups, diags, Some(mode))
 }
 
 /// What a streaming reader yields.

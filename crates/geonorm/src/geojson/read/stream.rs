@@ -4,14 +4,20 @@
 //! is cut ([`crate::stream::overlap`]); the features are handed on in the file's
 //! order, each with what reading it one feature at a time would have said with it.
 //! The result is the same for any number of threads and wherever batches are cut.
+//! For a sink that checks ([`FeatureSink::checks`], `check` and `convert`), each
+//! feature is read with the RFC 7946 rules, and what depends on the features before
+//! (which precise positions are shown) is settled in order.
 
 use std::io::BufRead;
 use std::ops::Range;
 use std::sync::Arc;
 
 use super::feature::read_feature;
-use super::{GroupIndex, LateGroupNames, Origin, Raw, Reader};
-use crate::stream::{map_in_order, overlap, overlapping, FeatureSink, Pace, StreamEnd};
+use super::{CheckMode, GroupIndex, LateGroupNames, Origin, Raw, Reader};
+use crate::geojson::rules::{ShownPrecision, PRECISION_SHOWN};
+use crate::stream::{
+    map_in_order, overlap, overlapping, FeatureSink, Handed, Pace, ReadChecks, StreamEnd,
+};
 use crate::{Diagnostic, Document, Feature, Group, Metadata, Result};
 
 /// A feature's bytes in a batch, with what reading it one at a time would have known.
@@ -115,6 +121,20 @@ impl<R: BufRead> Cutter<R> {
 /// 256 KiB, on 150 MB).
 const BATCH_MOST: usize = 256 << 10;
 
+/// How a batch's features are read.
+#[derive(Clone, Copy)]
+enum How<'a> {
+    /// As `read` reads them; `note_late`: keeping what resolving the group names of
+    /// features not kept needs.
+    Plain { note_late: bool },
+    /// With the RFC 7946 rules, for a sink that checks; `groups`: the groups known once
+    /// the batch was cut, to link each feature to the one it names when the sink asks.
+    Checked {
+        checks: ReadChecks,
+        groups: Option<&'a GroupIndex>,
+    },
+}
+
 /// What a feature became on the pool.
 struct Mapped<O> {
     /// What reading it found.
@@ -122,10 +142,24 @@ struct Mapped<O> {
     /// What the sink said of it.
     said: Vec<Diagnostic>,
     /// What resolving its group name at the end needs, if it names one by title or
-    /// string id ([`LateGroupNames::note`]).
-    late: Option<Feature>,
+    /// string id ([`LateGroupNames::note`]); boxed, as it is seldom there and each
+    /// result is moved a few times on its way.
+    late: Option<Box<Feature>>,
+    /// Its precise positions, when checked ([`ShownPrecision`]).
+    precise: usize,
     /// What the sink made of it (`None`: skipped), or what stopped the reader in it.
     out: Result<Option<O>>,
+}
+
+/// The rules as a checked feature's reading runs them; `shown`: how many precise
+/// positions count as shown before it.
+fn check_mode(checks: ReadChecks, shown: usize) -> CheckMode {
+    CheckMode {
+        maphub: checks.maphub,
+        whole: checks.whole,
+        precision: shown,
+        ..CheckMode::default()
+    }
 }
 
 /// Parses a batch's features and puts each through `sink`, on up to `threads`
@@ -133,27 +167,49 @@ struct Mapped<O> {
 fn map_batch<S: FeatureSink>(
     batch: &Batch,
     sink: &S,
-    note_late: bool,
+    how: How,
     threads: usize,
 ) -> Vec<Mapped<S::Out>> {
     map_in_order(&batch.units, threads, |u| {
         let mut read = Vec::new();
         let mut said = Vec::new();
         let mut late = None;
-        let out = match read_feature(batch.of(u), u.origin, &u.index, &mut read, None) {
-            Ok(Some(f)) => {
-                if note_late {
-                    late = LateGroupNames::lite(&f);
+        let mut precise = 0;
+        let out = match how {
+            How::Plain { note_late } => {
+                match read_feature(batch.of(u), u.origin, &u.index, &mut read, None) {
+                    Ok(Some(f)) => {
+                        if note_late {
+                            late = LateGroupNames::lite(&f).map(Box::new);
+                        }
+                        sink.map(f, &mut said).map(Some)
+                    }
+                    Ok(None) => Ok(None),
+                    Err(e) => Err(e),
                 }
-                sink.map(f, &mut said).map(Some)
             }
-            Ok(None) => Ok(None),
-            Err(e) => Err(e),
+            How::Checked { checks, groups } => {
+                // Counted as if the positions shown one by one were shown already:
+                // which are shown is settled in order ([`InOrder::batch`]).
+                let mut mode = check_mode(checks, PRECISION_SHOWN);
+                let f = read_feature(batch.of(u), u.origin, &u.index, &mut read, Some(&mut mode));
+                precise = mode.precision.saturating_sub(PRECISION_SHOWN);
+                match f {
+                    Ok(Some(f)) => {
+                        let linked = groups.and_then(|g| g.linked(&f)).map(Box::new);
+                        sink.map_checked(f, Handed::Listed(linked), &mut said)
+                            .map(Some)
+                    }
+                    Ok(None) => Ok(None),
+                    Err(e) => Err(e),
+                }
+            }
         };
         Mapped {
             read,
             said,
             late,
+            precise,
             out,
         }
     })
@@ -170,10 +226,16 @@ struct InOrder<E> {
     taken: usize,
     /// How many of `log` went with a feature handed on.
     seen: usize,
+    /// How many of the reader's own findings preceded the last feature handed on.
+    own_seen: usize,
     /// What the sink said, in order.
     said: Vec<Diagnostic>,
     /// Features whose group is named by title or string id, when noted.
     late: LateGroupNames,
+    /// What the sink checks, if it does.
+    checks: Option<ReadChecks>,
+    /// The precise positions met, when checking.
+    shown: ShownPrecision,
 }
 
 impl<E> InOrder<E> {
@@ -193,6 +255,7 @@ impl<E> InOrder<E> {
     {
         let mut with = self.log.get(self.seen..).unwrap_or_default().to_vec();
         self.seen = self.log.len();
+        self.own_seen = self.taken;
         with.extend(said.iter().cloned());
         self.said.append(&mut said);
         (self.emit)(out, &with)
@@ -209,11 +272,24 @@ impl<E> InOrder<E> {
                 mut read,
                 said,
                 late,
+                precise,
                 out,
             } = mapped;
+            if let Some(checks) = self.checks {
+                if self.shown.again(precise) {
+                    // Some of its precise positions are among the first few of the
+                    // file, shown one by one: read again, for their places.
+                    read.clear();
+                    let mut mode = check_mode(checks, 0);
+                    let bytes = batch.of(unit);
+                    let _ =
+                        read_feature(bytes, unit.origin, &unit.index, &mut read, Some(&mut mode));
+                }
+                self.shown.settle(precise, &mut read);
+            }
             self.log.append(&mut read);
             if let Some(out) = out? {
-                self.late.push(late);
+                self.late.push(late.map(|f| *f));
                 self.hand_on(out, said)?;
             }
         }
@@ -222,91 +298,177 @@ impl<E> InOrder<E> {
 }
 
 /// What a GeoJSON stream leaves once its features have gone by.
-struct Streamed {
-    meta: Metadata,
+pub(crate) struct Streamed {
+    /// The document's own data.
+    pub(crate) meta: Metadata,
     /// The groups as read, none created.
-    groups: Vec<Group>,
+    pub(crate) groups: Vec<Group>,
     /// How features may name them.
-    index: GroupIndex,
+    pub(crate) index: GroupIndex,
     /// Every finding of the reader, in reading order.
-    read: Vec<Diagnostic>,
+    pub(crate) read: Vec<Diagnostic>,
     /// What the sink said.
-    said: Vec<Diagnostic>,
+    pub(crate) said: Vec<Diagnostic>,
     /// Features whose group is named by title or string id, when noted.
-    late: LateGroupNames,
+    pub(crate) late: LateGroupNames,
+    /// The reader's rules once reading is over (what they found on the root, the
+    /// precise positions of what the reader parsed itself), when checking.
+    pub(crate) mode: CheckMode,
+    /// The precise positions of the features of the list, when checking.
+    pub(crate) precise: usize,
+}
+
+/// What stopped a GeoJSON stream, and what it had read: what a check says then.
+pub(crate) struct Stopped {
+    /// What stopped it: the reader's error in a feature or between them, or the sink's.
+    pub(crate) error: crate::Error,
+    /// Every finding of the reader up to where it stopped, in reading order.
+    pub(crate) read: Vec<Diagnostic>,
+    /// What the rules found on the root, when checking and the reader stopped between
+    /// features (in one, reading one feature at a time never gets to the root's end).
+    pub(crate) root: Vec<Diagnostic>,
+}
+
+/// A stream's stop, with what it had read.
+fn stopped<E>(order: InOrder<E>, error: crate::Error, root: Vec<Diagnostic>) -> Box<Stopped> {
+    Box::new(Stopped {
+        error,
+        read: order.log,
+        root,
+    })
 }
 
 /// Reads `input` in batches on `pace.threads` threads, handing each feature through
 /// `sink` to `emit` in the file's order; `note_late`: keeps what resolving the group
-/// names of features not kept needs.
-fn stream_batches<R, S, E>(
+/// names of features not kept needs. When the sink checks ([`FeatureSink::checks`]),
+/// each feature is read with the RFC 7946 rules and the reader runs them on the root;
+/// the root itself, read whole, is handed on last ([`Handed::Root`]), once the input
+/// has been read to its end.
+pub(crate) fn stream_batches<R, S, E>(
     input: R,
     pace: Pace,
     sink: &S,
     note_late: bool,
     emit: E,
-) -> Result<Streamed>
+) -> std::result::Result<Streamed, Box<Stopped>>
 where
     R: BufRead,
     S: FeatureSink,
     E: FnMut(S::Out, &[Diagnostic]) -> Result<()>,
 {
     let threads = pace.threads;
+    let checks = sink.checks();
+    let reader = match checks {
+        Some(c) => Reader::new(input).checking(check_mode(c, 0)),
+        None => Reader::new(input),
+    };
     // On one thread nothing runs beside the cut: each feature is parsed as soon as it
     // is cut, while its bytes are in the cache and the allocator reuses what the last
     // one freed (gathering batches cost a sixth more there, measured on 150 MB). On
-    // several, batches no bigger than `BATCH_MOST`: fewer features alive at once.
-    let most = if overlapping(threads) { BATCH_MOST } else { 1 };
-    let mut cut = Cutter::new(Reader::new(input), pace.batch.min(most));
+    // several, batches no bigger than `BATCH_MOST`: fewer features alive at once. A
+    // check's batches are as asked (measured neither way).
+    let most = match (checks, overlapping(threads)) {
+        (Some(_), _) => usize::MAX,
+        (None, true) => BATCH_MOST,
+        (None, false) => 1,
+    };
+    let mut cut = Cutter::new(reader, pace.batch.min(most));
     let mut order = InOrder {
         emit,
         log: Vec::new(),
         taken: 0,
         seen: 0,
+        own_seen: 0,
         said: Vec::new(),
         late: LateGroupNames::default(),
+        checks,
+        shown: ShownPrecision::default(),
     };
+    let linking = checks.is_some_and(|c| c.link);
+    // A checked root, handed on once the input is read to its end.
+    let mut roots = Vec::new();
     let mut batch = Batch::default();
     let mut spare = Batch::default();
     let mut filled = cut.fill(&mut batch);
     loop {
+        // The groups known once this batch was cut, for a check that links.
+        let index = linking.then(|| cut.reader.group_index().clone());
+        let how = match checks {
+            Some(checks) => How::Checked {
+                checks,
+                groups: index.as_ref(),
+            },
+            None => How::Plain { note_late },
+        };
         if matches!(filled, Ok(Cut::Full)) && overlapping(threads) {
             // This batch is parsed on the pool while the next is cut from the input.
             let mut next = std::mem::take(&mut spare);
             next.clear();
             let (done, next_filled) = overlap(
-                || map_batch(&batch, sink, note_late, threads),
+                || map_batch(&batch, sink, how, threads),
                 || cut.fill(&mut next),
             );
-            order.batch(&batch, done, cut.reader.diagnostics())?;
+            if let Err(e) = order.batch(&batch, done, cut.reader.diagnostics()) {
+                return Err(stopped(order, e, Vec::new()));
+            }
             spare = std::mem::replace(&mut batch, next);
             filled = next_filled;
             continue;
         }
         // The features cut before whatever stopped the cut go on first: one of them
         // may hold an earlier fault.
-        let done = map_batch(&batch, sink, note_late, threads);
-        order.batch(&batch, done, cut.reader.diagnostics())?;
+        let done = map_batch(&batch, sink, how, threads);
+        if let Err(e) = order.batch(&batch, done, cut.reader.diagnostics()) {
+            return Err(stopped(order, e, Vec::new()));
+        }
         batch.clear();
-        match filled? {
-            Cut::Full => {}
-            Cut::Single(f) => {
+        match filled {
+            Ok(Cut::Full) => {}
+            Ok(Cut::Single(f)) if checks.is_some() => roots.push(*f),
+            Ok(Cut::Single(f)) => {
                 let own = cut.reader.diagnostics();
                 order.take_own(own, own.len());
                 let mut said = Vec::new();
                 if note_late {
                     order.late.push(LateGroupNames::lite(&f));
                 }
-                let out = sink.map(*f, &mut said)?;
-                order.hand_on(out, said)?;
+                let handed = sink
+                    .map(*f, &mut said)
+                    .and_then(|out| order.hand_on(out, said));
+                if let Err(e) = handed {
+                    return Err(stopped(order, e, Vec::new()));
+                }
             }
-            Cut::End => break,
+            Ok(Cut::End) => break,
+            Err(e) => {
+                // Every finding of the reader up to where it stopped, and what the
+                // rules found on the root: what reading one feature at a time says.
+                let own = cut.reader.diagnostics();
+                order.take_own(own, own.len());
+                let root = cut.reader.check_mode().map(|m| m.root.clone());
+                return Err(stopped(order, e, root.unwrap_or_default()));
+            }
         }
         filled = cut.fill(&mut batch);
     }
     let Cutter { reader, groups, .. } = cut;
+    for f in roots {
+        // Said with it: the reader's findings since the last feature, to the end.
+        let own = reader.diagnostics();
+        let with = own.get(order.own_seen..).unwrap_or_default();
+        order.own_seen = own.len();
+        let mut said = Vec::new();
+        let handed = sink
+            .map_checked(f, Handed::Root, &mut said)
+            .and_then(|out| (order.emit)(out, with));
+        order.said.append(&mut said);
+        if let Err(e) = handed {
+            return Err(stopped(order, e, Vec::new()));
+        }
+    }
     order.take_own(reader.diagnostics(), reader.diagnostics().len());
     let index = reader.group_index().clone();
+    let mode = reader.check_mode().cloned().unwrap_or_default();
     let (meta, _) = reader.into_parts();
     Ok(Streamed {
         meta,
@@ -315,6 +477,8 @@ where
         read: order.log,
         said: order.said,
         late: order.late,
+        mode,
+        precise: order.shown.so_far,
     })
 }
 
@@ -338,7 +502,8 @@ where
         read: mut diagnostics,
         mut said,
         late,
-    } = stream_batches(input, pace, sink, true, emit)?;
+        ..
+    } = stream_batches(input, pace, sink, true, emit).map_err(|s| s.error)?;
     let (groups, _) = late.resolve(groups, &index, &mut diagnostics);
     diagnostics.append(&mut said);
     Ok(StreamEnd {
@@ -372,7 +537,8 @@ pub(crate) fn read_paced<R: BufRead>(input: R, pace: Pace) -> Result<(Document, 
     } = stream_batches(input, pace, &crate::stream::AsRead, false, |f, _| {
         features.push(f);
         Ok(())
-    })?;
+    })
+    .map_err(|s| s.error)?;
     let mut doc = Document {
         meta,
         groups,

@@ -45,6 +45,39 @@ impl CheckMode {
     }
 }
 
+/// The precise positions (more than 6 decimals) of a file checked in batches: the
+/// first [`PRECISION_SHOWN`] are shown one by one, the rest only counted. A batch's
+/// features are checked as if those shown were shown already (which are depends on
+/// the features before); settled here in the file's order.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ShownPrecision {
+    /// Precise positions so far.
+    pub(crate) so_far: usize,
+}
+
+impl ShownPrecision {
+    /// Whether a feature with `precise` positions, checked as if the first few were
+    /// shown already, is to be checked again for their places: some of its own are
+    /// among the first few (a few features in all).
+    pub(crate) fn again(&self, precise: usize) -> bool {
+        precise > 0 && self.so_far < PRECISION_SHOWN
+    }
+
+    /// Keeps, of a feature's findings (`diags`), those about precise positions that are
+    /// among the file's first few, and counts its `precise` positions.
+    pub(crate) fn settle(&mut self, precise: usize, diags: &mut Vec<Diagnostic>) {
+        let mut shown = self.so_far.min(PRECISION_SHOWN);
+        diags.retain(|d| {
+            if d.code != crate::Code::GeojsonPrecision || d.span.is_none() {
+                return true;
+            }
+            shown += 1;
+            shown <= PRECISION_SHOWN
+        });
+        self.so_far += precise;
+    }
+}
+
 /// The RFC 7946 rules on a parsed unit (the root value with `root`, else a feature;
 /// with `outline`, one whose positions were stepped over), counting precise positions
 /// on in `mode`.
