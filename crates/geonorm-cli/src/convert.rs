@@ -174,7 +174,7 @@ pub(crate) fn check_options(
 
 /// For a KMZ, points diagnostics at the KML inside, as written: decompressed again
 /// only when something is to be shown in it.
-fn show_kmz_entry(input: &mut Input, read: &geonorm::ReadOptions) -> anyhow::Result<()> {
+pub(crate) fn show_kmz_entry(input: &mut Input, read: &geonorm::ReadOptions) -> anyhow::Result<()> {
     if read.format != Some(Format::Kmz) {
         return Ok(());
     }

@@ -543,13 +543,12 @@ fn info_streamed(
     };
     // A KMZ's findings count offsets in the KML inside: shown against it, decompressed
     // again only when something is to be shown in it (a fatal error always is).
-    let placed = |d: &Diagnostic| d.span.is_some();
     let show_entry = match &streamed {
-        Ok(end) => end.diagnostics.iter().any(placed),
+        Ok(end) => end.diagnostics.iter().any(|d| d.span.is_some()),
         Err(_) => true,
     };
-    if format == Format::Kmz && show_entry {
-        input.show_kmz_entry(&opts.kmz)?;
+    if show_entry {
+        convert::show_kmz_entry(input, &opts)?;
     }
     match streamed {
         Ok(geonorm::stream::StreamEnd {

@@ -133,7 +133,7 @@ impl InfoReport {
         input: &Input,
         meta: &geonorm::Metadata,
         s: geonorm::Summary,
-        kmz: Option<geonorm::kmz::Contents>,
+        kmz: Option<geonorm::stream::KmzContents>,
     ) -> Self {
         InfoReport {
             file: input.name().to_string(),

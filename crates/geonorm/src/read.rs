@@ -20,7 +20,7 @@ pub struct Parsed {
     pub diagnostics: Vec<Diagnostic>,
     /// For a KMZ: which entry was read (the positions point into it), and the others.
     #[cfg(feature = "kmz")]
-    pub kmz: Option<kmz::Contents>,
+    pub kmz: Option<crate::stream::KmzContents>,
 }
 
 impl Parsed {

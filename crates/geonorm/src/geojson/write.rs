@@ -269,34 +269,35 @@ impl JsonOut for Vec<u8> {
     }
 }
 
-/// Counts the bytes a feature's GeoJSON takes without keeping them; numbers are
-/// counted without being printed ([`crate::num::text_len`]).
+/// Counts the bytes a feature's (or a document's) GeoJSON takes without keeping
+/// them; numbers are counted without being printed ([`crate::num::text_len`]). As an
+/// [`io::Write`](Write), it counts what a [`Writer`] writes into it.
 #[derive(Debug, Default)]
-pub(crate) struct ByteCount(pub(crate) usize);
+pub(crate) struct ByteCount(pub(crate) u64);
 
 impl JsonOut for ByteCount {
     fn push(&mut self, _: u8) {
         self.0 += 1;
     }
     fn extend_from_slice(&mut self, b: &[u8]) {
-        self.0 += b.len();
+        self.0 += b.len() as u64;
     }
     fn number(&mut self, v: f64, precision: Option<u8>) -> bool {
         crate::num::text_len(v, precision)
-            .map(|n| self.0 += n)
+            .map(|n| self.0 += n as u64)
             .is_some()
     }
     fn serialize<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
         serde_json::to_writer(&mut *self, v).map_err(|e| crate::Error::Io(e.into()))
     }
     fn len(&self) -> usize {
-        self.0
+        usize::try_from(self.0).unwrap_or(usize::MAX)
     }
 }
 
 impl Write for ByteCount {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0 += buf.len();
+        self.0 += buf.len() as u64;
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -542,7 +543,7 @@ pub(crate) fn feature_len(
     f: &Feature,
     opts: &WriteOptions,
     diags: &mut Vec<Diagnostic>,
-) -> Result<usize> {
+) -> Result<u64> {
     let mut count = ByteCount::default();
     feature(&mut count, f, opts.precision, opts.wind, diags, None)?;
     Ok(count.0)
@@ -722,7 +723,7 @@ mod tests {
                 for (precision, wind) in [(None, false), (Some(5), true), (Some(0), false)] {
                     let mut buf = Vec::new();
                     let written = feature(&mut buf, f, precision, wind, &mut Vec::new(), None)
-                        .map(|()| buf.len());
+                        .map(|()| buf.len() as u64);
                     let mut count = ByteCount::default();
                     let counted = feature(&mut count, f, precision, wind, &mut Vec::new(), None)
                         .map(|()| count.0);

@@ -6,7 +6,7 @@
 
 use std::io::{BufReader, Read, Seek};
 
-use crate::stream::{AsRead, FeatureSink, Pace, StreamEnd};
+use crate::stream::{AsRead, FeatureSink, KmzContents, Pace, StreamEnd};
 use crate::{kml, Diagnostic, Document, Error, Feature, Format, Result};
 
 mod archive;
@@ -106,9 +106,6 @@ pub(crate) fn hold<R: std::io::BufRead>(mut input: R, limits: &Limits) -> Result
     }
     Ok(bytes)
 }
-
-/// What else a KMZ holds besides its main KML (named here too, where it was first).
-pub type Contents = crate::stream::KmzContents;
 
 fn zip_error(e: zip::result::ZipError) -> Error {
     Error::NotFormat {
@@ -221,7 +218,7 @@ fn main_entry_reader<'a, R: Read + Seek>(
 pub(crate) fn read<R: Read + Seek>(
     input: R,
     limits: &Limits,
-) -> Result<(Document, Vec<Diagnostic>, Contents)> {
+) -> Result<(Document, Vec<Diagnostic>, KmzContents)> {
     let mut features = Vec::new();
     let StreamEnd {
         meta,
@@ -313,7 +310,7 @@ where
             (href, present)
         })
         .collect();
-    let contents = Contents {
+    let contents = KmzContents {
         main: main_name,
         other_kml,
         assets,

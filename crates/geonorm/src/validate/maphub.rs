@@ -8,6 +8,7 @@ use super::report::{
 };
 use crate::geojson::read::{CheckMode, GroupIndex};
 use crate::geojson::rules::PRECISION_SHOWN;
+use crate::geojson::write::ByteCount;
 use crate::{
     Code, Diagnostic, Error, Format, Geometry, Group, Span, GROUP_SEPARATOR_LOOKALIKES,
     MAPHUB_MAX_UPLOAD_BYTES,
@@ -29,7 +30,7 @@ pub(super) struct MaphubRules {
     pub(super) late: Option<crate::geojson::read::LateGroupNames>,
     pub(super) features: usize,
     pub(super) vertices: usize,
-    pub(super) converted: Option<crate::geojson::Writer<CountingWriter>>,
+    pub(super) converted: Option<crate::geojson::Writer<ByteCount>>,
     /// The largest feature as MapHub GeoJSON: no split can send it when it alone is
     /// over the limit.
     pub(super) largest: Option<Largest>,
@@ -54,7 +55,7 @@ impl MaphubRules {
             vertices: 0,
             converted: profile
                 .limits()
-                .then(|| crate::geojson::Writer::new(CountingWriter(0), Default::default())),
+                .then(|| crate::geojson::Writer::new(ByteCount(0), Default::default())),
             largest: None,
         }
     }
@@ -69,14 +70,8 @@ impl MaphubRules {
         explained: bool,
         out: &mut Vec<Diagnostic>,
     ) -> Option<usize> {
-        if let Some(w) = self.converted.as_mut() {
-            let before = w.get_ref().0;
-            if w.write_feature(f).is_err() {
-                self.converted = None;
-            } else {
-                let after = w.get_ref().0;
-                self.note_size(after - before, f);
-            }
+        if self.converted.is_some() {
+            self.converted(geojson_len(f), f);
         }
         self.rules(f, explained, out)
     }
@@ -307,19 +302,6 @@ pub(super) fn names_no_group(g: &Value, span: Span) -> Diagnostic {
     .with_help("a group is a positive integer id from \"groups\"")
 }
 
-/// Counts bytes without keeping them.
-pub(super) struct CountingWriter(pub(super) u64);
-
-impl std::io::Write for CountingWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0 += buf.len() as u64;
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// The length of `f` written as MapHub GeoJSON at full precision, as the converted
 /// size counts it (`None`: it cannot be written), counted by the GeoJSON writer
 /// without writing: this runs on every feature of a check and of a conversion to
@@ -328,9 +310,7 @@ impl std::io::Write for CountingWriter {
 pub(super) fn geojson_len(f: &crate::Feature) -> Option<u64> {
     // What writing could not keep is the writer's to say, not the check's.
     let mut lost = Vec::new();
-    crate::geojson::write::feature_len(f, &Default::default(), &mut lost)
-        .ok()
-        .map(|n| n as u64)
+    crate::geojson::write::feature_len(f, &Default::default(), &mut lost).ok()
 }
 
 /// What stops the GeoJSON reader (`e`), said once as `convert` says it, with the rest

@@ -544,9 +544,9 @@ impl<R: BufRead> BufRead for Inspect<R> {
     }
 }
 
-/// Scans the bytes of `buf` (the input from offset `pos`) past `scanned`, or notes the
-/// end of the input when it is empty; an error once the input has too many forbidden
-/// bytes to be XML.
+/// Scans the bytes of `buf` (the input from offset `pos`, some of it not scanned yet)
+/// past `scanned`, or notes the end of the input when it is empty; an error once the
+/// input has too many forbidden bytes to be XML.
 #[inline(never)]
 fn scan_fresh(
     scanner: &mut Scanner,
@@ -558,22 +558,20 @@ fn scan_fresh(
         scanner.end();
         return Ok(());
     }
-    if pos + buf.len() > *scanned {
-        let fresh = scanned.saturating_sub(pos);
-        scanner.scan(buf.get(fresh..).unwrap_or_default(), *scanned);
-        *scanned = pos + buf.len();
-        let forbidden = scanner.findings.forbidden_chars.count;
-        if forbidden > MAX_FORBIDDEN_CHARS {
-            // Binary data after a start that looked like XML: stopped here, before a
-            // text node of it is held whole.
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!(
-                    "not a map file (binary data: {forbidden} NUL or other control bytes, which XML forbids, in its first {} bytes)",
-                    *scanned
-                ),
-            ));
-        }
+    let fresh = scanned.saturating_sub(pos);
+    scanner.scan(buf.get(fresh..).unwrap_or_default(), *scanned);
+    *scanned = pos + buf.len();
+    let forbidden = scanner.findings.forbidden_chars.count;
+    if forbidden > MAX_FORBIDDEN_CHARS {
+        // Binary data after a start that looked like XML: stopped here, before a text
+        // node of it is held whole.
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "not a map file (binary data: {forbidden} NUL or other control bytes, which XML forbids, in its first {} bytes)",
+                *scanned
+            ),
+        ));
     }
     Ok(())
 }
